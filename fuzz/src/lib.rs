@@ -1,0 +1,25 @@
+//! swarmget's fuzz targets as ordinary functions.
+//!
+//! Each module holds one target's body, `run(&[u8])`, which must never panic. The
+//! libFuzzer binaries in `fuzz_targets/` call these (`cargo xtask fuzz <target>`), and
+//! `tests/corpus.rs` replays every file of `corpus/<target>/` through them on the stable
+//! toolchain, so a crash found once stays fixed.
+
+pub mod bencode_decode;
+pub mod bencode_roundtrip;
+pub mod http_response;
+pub mod magnet_parse;
+pub mod magnet_roundtrip;
+pub mod metalink_http_headers;
+pub mod metalink_parse;
+
+/// Every target, by the name of its `fuzz_targets/<name>.rs` binary and corpus folder.
+pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+    ("bencode_decode", bencode_decode::run),
+    ("bencode_roundtrip", bencode_roundtrip::run),
+    ("http_response", http_response::run),
+    ("magnet_parse", magnet_parse::run),
+    ("magnet_roundtrip", magnet_roundtrip::run),
+    ("metalink_http_headers", metalink_http_headers::run),
+    ("metalink_parse", metalink_parse::run),
+];

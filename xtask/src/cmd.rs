@@ -1,0 +1,131 @@
+//! A small wrapper over `std::process::Command` that echoes what it runs and turns a
+//! non-zero exit into an error message.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A command about to run, printed before it starts.
+pub struct Cmd {
+    inner: Command,
+    shown: String,
+}
+
+/// `cargo ARGS…` with the cargo that runs this xtask.
+pub fn cargo(args: &[&str]) -> Cmd {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut c = Cmd::new(&cargo, args);
+    c.inner.current_dir(workspace_root());
+    c
+}
+
+impl Cmd {
+    /// `program ARGS…`.
+    pub fn new(program: &str, args: &[&str]) -> Cmd {
+        let mut inner = Command::new(program);
+        inner.args(args);
+        let shown = std::iter::once(program)
+            .chain(args.iter().copied())
+            .collect::<Vec<_>>()
+            .join(" ");
+        Cmd { inner, shown }
+    }
+
+    /// Sets an environment variable for the child.
+    pub fn env(mut self, key: &str, value: &str) -> Cmd {
+        self.inner.env(key, value);
+        self.shown = format!("{key}={value} {}", self.shown);
+        self
+    }
+
+    /// Runs in `dir`.
+    pub fn dir(mut self, dir: &Path) -> Cmd {
+        self.inner.current_dir(dir);
+        self
+    }
+
+    /// Runs to completion with inherited stdio; a non-zero exit is an error.
+    pub fn run(mut self) -> Result<(), String> {
+        eprintln!("xtask$ {}", self.shown);
+        let status = self
+            .inner
+            .status()
+            .map_err(|e| format!("cannot start `{}`: {e}", self.shown))?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("`{}` failed: {status}", self.shown))
+        }
+    }
+
+    /// Runs to completion and returns its stdout; a non-zero exit is an error.
+    pub fn output(mut self) -> Result<String, String> {
+        let out = self
+            .inner
+            .output()
+            .map_err(|e| format!("cannot start `{}`: {e}", self.shown))?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            Err(format!(
+                "`{}` failed: {}\n{}",
+                self.shown,
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
+    }
+}
+
+/// The workspace root (the parent of this crate's folder).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives inside the workspace")
+        .to_path_buf()
+}
+
+/// Whether `program` is on PATH.
+pub fn have(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program} >/dev/null 2>&1")])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Installs Debian packages that are missing, without letting them start services.
+pub fn apt_install(packages: &[&str]) -> Result<(), String> {
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|p| {
+            !Command::new("dpkg-query")
+                .args(["-W", "-f=${Status}", p])
+                .output()
+                .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+        })
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    // policy-rc.d exit 101 keeps nginx/vsftpd from starting on their default ports.
+    let script = format!(
+        "set -e; p=/usr/sbin/policy-rc.d; made=0; \
+         if [ ! -e $p ]; then printf '#!/bin/sh\\nexit 101\\n' > $p; chmod +x $p; made=1; fi; \
+         (apt-get update -qq || true); \
+         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends {} ; rc=$?; \
+         [ $made = 1 ] && rm -f $p; exit $rc",
+        missing.join(" ")
+    );
+    if is_root() {
+        Cmd::new("sh", &["-c", &script]).run()
+    } else {
+        Cmd::new("sudo", &["sh", "-c", &script]).run()
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
