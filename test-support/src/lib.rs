@@ -1,1 +1,26 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+mod behaviour;
+mod config;
+mod connection;
+mod delivery;
+mod plan;
+mod range;
+mod record;
+mod request;
+mod server;
+mod test_file;
+mod tls;
+mod transport;
+
+pub use behaviour::{Behaviour, NewLength};
+pub use config::ServerConfig;
+pub use record::RequestRecord;
+pub use server::HttpServer;
+pub use test_file::{TestFile, sha256_hex};
+pub use tls::{ClientIdentity, TestCa};
+
+/// The rustls this crate builds on, for tests that make their own TLS clients
+/// (see [`TestCa::client_config`]).
+pub use rustls;
