@@ -1,1 +1,25 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+pub mod bitfield;
+pub mod checksum;
+mod conn;
+pub mod control;
+pub mod disk;
+mod download;
+mod engine;
+pub mod error;
+mod http;
+pub mod naming;
+pub mod options;
+pub mod plan;
+pub mod range_set;
+pub mod resolve;
+pub mod throttle;
+pub mod tls;
+pub mod transport;
+
+pub use download::{DownloadSpec, DownloadState, DownloadStatus, SpeedMeter};
+pub use engine::{Engine, Observer, Silent};
+pub use error::{Error, ErrorCode};
+pub use options::Options;

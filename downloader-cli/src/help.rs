@@ -1,0 +1,44 @@
+//! `--help[=#tag|keyword]`, grouped by aria2's help tags.
+
+use swarmget_engine::options::{Arg, OPTIONS};
+
+const TAGS: &[&str] = &["basic", "advanced", "http", "https", "file", "checksum"];
+
+/// Help text for `--help=TAG` (`#basic` by default, `#all` for everything) or
+/// `--help=WORD` (options whose name contains the word).
+pub fn render(which: &str) -> String {
+    let mut out = String::from(
+        "Usage: swarmget [OPTIONS] [URI]...\n\
+         \x20      swarmget magnet FILE... | magnet --parse URI\n\
+         \x20      swarmget metalink show FILE\n\n\
+         URIs given together are mirrors of one file; use -Z to download each separately.\n\n\
+         Options:\n",
+    );
+    let selected: Vec<_> = match which.strip_prefix('#') {
+        Some("all") => OPTIONS.iter().collect(),
+        Some(tag) => OPTIONS.iter().filter(|o| o.tag == tag).collect(),
+        None => OPTIONS.iter().filter(|o| o.name.contains(which)).collect(),
+    };
+    for o in selected {
+        let short = o.short.map(|c| format!("-{c}, ")).unwrap_or_default();
+        let value = if o.arg == Arg::Value {
+            "=VALUE"
+        } else {
+            "[=true|false]"
+        };
+        out += &format!(" {short}--{}{value}\n", o.name);
+        out += &format!("        {}\n", o.help);
+        if !o.default.is_empty() {
+            out += &format!("        Default: {}\n", o.default);
+        }
+        out += &format!("        Tags: #{}\n\n", o.tag);
+    }
+    out += &format!(
+        "Refer to man page for more information.\nTags: {}, #all\n",
+        TAGS.iter()
+            .map(|t| format!("#{t}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    out
+}

@@ -1,0 +1,296 @@
+//! What a person sees: the live line on a terminal, aria2's periodic summary when not
+//! on one, notices, and the "Download Results" table at the end.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use swarmget_engine::options::ResultFormat;
+use swarmget_engine::{DownloadState, DownloadStatus, Observer, Options};
+
+/// aria2-style size: base-1024 units, one decimal below 10 (`8.1MiB`, `12MiB`).
+pub fn size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["", "Ki", "Mi", "Gi"];
+    let mut v = bytes as f64;
+    let mut unit = 0;
+    while v >= 922.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit > 0 && v < 10.0 {
+        format!("{v:.1}{}B", UNITS[unit])
+    } else {
+        format!("{}{}B", v as u64, UNITS[unit])
+    }
+}
+
+/// aria2-style duration: `1h2m3s`, zero parts dropped.
+pub fn duration(secs: u64) -> String {
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    let mut out = String::new();
+    if h > 0 {
+        out += &format!("{h}h");
+    }
+    if m > 0 {
+        out += &format!("{m}m");
+    }
+    if s > 0 || out.is_empty() {
+        out += &format!("{s}s");
+    }
+    out
+}
+
+fn gid6(gid: u64) -> String {
+    format!("{gid:016x}")[..6].to_string()
+}
+
+/// One download's bracketed readout: `[#37dbac 8.1MiB/28MiB(28%) CN:4 DL:4.0MiB ETA:5s]`.
+pub fn line(st: &DownloadStatus) -> String {
+    let mut s = format!("[#{} {}", gid6(st.gid), size(st.completed));
+    if let Some(total) = st.total {
+        s += &format!("/{}", size(total));
+        if total > 0 {
+            s += &format!("({}%)", st.completed * 100 / total);
+        }
+    }
+    s += &format!(" CN:{}", st.connections);
+    if st.state == DownloadState::Active {
+        s += &format!(" DL:{}", size(st.speed));
+        if let (Some(total), true) = (st.total, st.speed > 0) {
+            let eta = total.saturating_sub(st.completed) / st.speed;
+            if eta > 0 {
+                s += &format!(" ETA:{}", duration(eta));
+            }
+        }
+    }
+    s + "]"
+}
+
+/// The observer the CLI runs the engine with.
+pub struct Console {
+    quiet: bool,
+    tty: bool,
+    show_readout: bool,
+    summary_interval: Duration,
+    last_summary: Option<Instant>,
+    drawn: bool,
+}
+
+impl Console {
+    /// A console for these options; `tty` says whether stdout is a terminal.
+    pub fn new(opts: &Options, tty: bool) -> Console {
+        Console {
+            quiet: opts.quiet,
+            tty,
+            show_readout: opts.show_console_readout,
+            summary_interval: opts.summary_interval,
+            last_summary: None,
+            drawn: false,
+        }
+    }
+
+    fn clear_line(&mut self) {
+        if self.drawn {
+            print!("\r{:79}\r", "");
+            self.drawn = false;
+        }
+    }
+
+    fn log(&mut self, level: &str, msg: &str) {
+        if self.quiet {
+            return;
+        }
+        self.clear_line();
+        println!("\n{} [{level}] {msg}", timestamp());
+    }
+}
+
+impl Observer for Console {
+    fn progress(&mut self, now: Instant, downloads: &[DownloadStatus]) {
+        if self.quiet || !self.show_readout {
+            return;
+        }
+        let active: Vec<&DownloadStatus> = downloads
+            .iter()
+            .filter(|d| d.state == DownloadState::Active)
+            .collect();
+        if active.is_empty() {
+            return;
+        }
+        if self.tty {
+            let text = if active.len() == 1 {
+                line(active[0])
+            } else {
+                let speed: u64 = active.iter().map(|d| d.speed).sum();
+                let mut t = format!("[DL:{}]", size(speed));
+                for d in active.iter().take(5) {
+                    t += &line(d);
+                }
+                if active.len() > 5 {
+                    t += &format!("(+{})", active.len() - 5);
+                }
+                t
+            };
+            let width = terminal_width().saturating_sub(1);
+            let text: String = text.chars().take(width).collect();
+            print!("\r{text:width$}\r{text}");
+            let _ = std::io::stdout().flush();
+            self.drawn = true;
+        } else if self.summary_interval > Duration::ZERO {
+            let due = self
+                .last_summary
+                .is_none_or(|t| now - t >= self.summary_interval);
+            if due && self.last_summary.is_some() {
+                println!(
+                    "\n *** Download Progress Summary as of {} *** ",
+                    timestamp()
+                );
+                println!("{}", "=".repeat(79));
+                for d in &active {
+                    println!("{}", line(d));
+                    if let Some(p) = &d.path {
+                        println!("FILE: {}", p.display());
+                    }
+                    println!("{}", "-".repeat(79));
+                }
+            }
+            if due {
+                self.last_summary = Some(now);
+            }
+        }
+    }
+
+    fn finished(&mut self, d: &DownloadStatus) {
+        let path = d
+            .path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| d.uri.clone());
+        match &d.state {
+            DownloadState::Complete => self.log("NOTICE", &format!("Download complete: {path}")),
+            DownloadState::Error(e) => {
+                self.log(
+                    "ERROR",
+                    &format!("Download aborted. URI={}\n  -> {e}", d.uri),
+                );
+                self.log(
+                    "NOTICE",
+                    &format!("Download GID#{:016x} not complete: {path}", d.gid),
+                );
+            }
+            DownloadState::Stopped => self.log(
+                "NOTICE",
+                &format!("Download GID#{:016x} not complete: {path}", d.gid),
+            ),
+            _ => {}
+        }
+    }
+
+    fn notice(&mut self, _gid: u64, message: &str) {
+        self.log("WARN", message);
+    }
+}
+
+/// aria2's end table.
+pub fn results_table(results: &[DownloadStatus], format: ResultFormat) -> String {
+    if format == ResultFormat::Hide || results.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("\nDownload Results:\ngid   |stat|avg speed  |path/URI\n");
+    out += "======+====+===========+=======================================================\n";
+    let mut seen = [false; 4];
+    for r in results {
+        let (stat, k) = match r.state {
+            DownloadState::Complete => ("OK  ", 0),
+            DownloadState::Error(_) => ("ERR ", 1),
+            DownloadState::Active | DownloadState::Waiting | DownloadState::Stopped => ("INPR", 2),
+        };
+        seen[k] = true;
+        let speed = if r.average_speed > 0 {
+            format!("{:>8}/s", size(r.average_speed))
+        } else {
+            format!("{:>10}", "n/a")
+        };
+        let path = r
+            .path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| r.uri.clone());
+        out += &format!("{}|{stat}|{speed:>11}|{path}\n", gid6(r.gid));
+    }
+    out += "\nStatus Legend:\n";
+    let legend = [
+        "(OK):download completed.",
+        "(ERR):error occurred.",
+        "(INPR):download in-progress.",
+    ];
+    for (i, text) in legend.iter().enumerate() {
+        if seen[i] {
+            out += text;
+            out += "\n";
+        }
+    }
+    if seen[1] || seen[2] {
+        out += "\nswarmget will resume download if the transfer is restarted.\n";
+    }
+    out
+}
+
+fn timestamp() -> String {
+    // Local time without a timezone database: UTC, like aria2 in a container.
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (days, rem) = (secs / 86400, secs % 86400);
+    let (y, m, d) = civil_from_days(days as i64);
+    let _ = y;
+    format!(
+        "{m:02}/{d:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day) (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+fn terminal_width() -> usize {
+    // SAFETY: TIOCGWINSZ fills a winsize struct we own.
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0;
+    if ok && ws.ws_col > 0 {
+        ws.ws_col as usize
+    } else {
+        80
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_like_aria2() {
+        assert_eq!(size(0), "0B");
+        assert_eq!(size(921), "921B");
+        assert_eq!(size(8_493_466), "8.1MiB");
+        assert_eq!(size(12 << 20), "12MiB");
+        assert_eq!(size(1 << 30), "1.0GiB");
+        assert_eq!(duration(374), "6m14s");
+        assert_eq!(duration(3600), "1h");
+        assert_eq!(duration(0), "0s");
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_000), (2024, 10, 4));
+    }
+}

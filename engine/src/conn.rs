@@ -1,0 +1,128 @@
+//! One HTTP(S) connection serving one download: its socket, where it is in the
+//! request/response cycle, and the buffer its body bytes collect in.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use mio::net::TcpStream;
+use swarmget_http_seg::{BodyDecoder, ByteRange, ContentDecoder, Redirects};
+use url::Url;
+
+use crate::download::SpeedMeter;
+use crate::plan::SourceSlot;
+use crate::transport::Transport;
+
+/// Connection attempts racing per Happy Eyeballs (RFC 8305).
+pub(crate) struct Connecting {
+    /// Sockets with a connect in progress, and their addresses.
+    pub attempts: Vec<Option<(TcpStream, SocketAddr)>>,
+    /// Addresses not tried yet, next one last.
+    pub queue: Vec<SocketAddr>,
+    /// When to start the next attempt if none has connected.
+    pub next_at: Instant,
+    /// The last failure, reported if every attempt fails.
+    pub last_error: Option<std::io::Error>,
+}
+
+/// Where a connection is in its cycle.
+pub(crate) enum Phase {
+    /// Waiting for the resolver.
+    Resolving,
+    /// TCP connects in flight.
+    Connecting(Connecting),
+    /// Writing the request (and, for TLS, completing the handshake).
+    Sending { buf: Vec<u8>, pos: usize },
+    /// Reading the response head.
+    Head { buf: Vec<u8> },
+    /// Reading the body.
+    Body(Body),
+    /// Kept alive between requests.
+    Idle,
+}
+
+/// Body decoding state for the current response.
+pub(crate) struct Body {
+    pub decoder: BodyDecoder,
+    /// Bytes of a `Content-Length` body still to come: the fast path reads these
+    /// straight into the write buffer.
+    pub remaining: Option<u64>,
+    /// For a compressed whole-file response.
+    pub content: Option<ContentDecoder>,
+    /// Whether the connection may carry another request afterwards.
+    pub keep_alive: bool,
+}
+
+pub(crate) struct Conn {
+    /// Index of the download in the engine.
+    pub dl: usize,
+    /// Index of the mirror within the download.
+    pub source: usize,
+    pub slot: SourceSlot,
+    pub url: Url,
+    pub redirects: Redirects,
+    pub phase: Phase,
+    pub transport: Option<Transport>,
+    /// The range the current request asked for.
+    pub asked: Option<ByteRange>,
+    /// File offset of the next body byte.
+    pub pos: u64,
+    /// Body bytes collected for the disk: `buf[..buf_len]` belongs at `buf_off`.
+    pub buf: Option<Vec<u8>>,
+    pub buf_len: usize,
+    pub buf_off: u64,
+    /// The socket reported readable and has not returned `WouldBlock` since
+    /// (mio is edge-triggered: a paused reader must remember this itself).
+    pub readable: bool,
+    pub deadline: Instant,
+    pub meter: SpeedMeter,
+    pub body_since: Option<Instant>,
+    /// Requests served on this socket (for reuse statistics).
+    pub requests: u32,
+    /// The first request of a download, sent before its length is known.
+    pub probe: bool,
+    /// Retry-After from a 503, to respect before the next try.
+    pub retry_after: Option<u64>,
+}
+
+impl Conn {
+    pub fn new(
+        dl: usize,
+        source: usize,
+        slot: SourceSlot,
+        url: Url,
+        max_redirect: usize,
+        now: Instant,
+    ) -> Conn {
+        Conn {
+            dl,
+            source,
+            slot,
+            url,
+            redirects: Redirects::new(max_redirect),
+            phase: Phase::Resolving,
+            transport: None,
+            asked: None,
+            pos: 0,
+            buf: None,
+            buf_len: 0,
+            buf_off: 0,
+            readable: false,
+            deadline: now,
+            meter: SpeedMeter::default(),
+            body_since: None,
+            requests: 0,
+            probe: false,
+            retry_after: None,
+        }
+    }
+
+    /// Host and port to connect to.
+    pub fn endpoint(&self) -> (String, u16) {
+        let host = self.url.host_str().unwrap_or_default().to_string();
+        (host, self.url.port_or_known_default().unwrap_or(80))
+    }
+
+    pub fn is_tls(&self) -> bool {
+        self.url.scheme() == "https"
+    }
+}

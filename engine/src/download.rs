@@ -1,0 +1,311 @@
+//! One download: its sources (mirror URIs), its piece plan, its file, and what the
+//! outside world sees of it.
+
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use url::Url;
+
+use crate::error::Error;
+use crate::options::Options;
+use crate::plan::{Plan, SourceSlot};
+
+/// What to download: one file from one or more mirror URIs.
+#[derive(Debug, Clone)]
+pub struct DownloadSpec {
+    /// Mirrors of the same file.
+    pub uris: Vec<String>,
+    /// Options for this download.
+    pub options: Options,
+}
+
+/// Where a download stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DownloadState {
+    /// Queued behind `--max-concurrent-downloads`.
+    Waiting,
+    /// Running.
+    Active,
+    /// Finished and verified.
+    Complete,
+    /// Failed.
+    Error(Error),
+    /// Stopped before finishing (interrupted, or `--stop`); resumable.
+    Stopped,
+}
+
+/// A snapshot for progress readouts and the final table.
+#[derive(Debug, Clone)]
+pub struct DownloadStatus {
+    /// aria2-style GID.
+    pub gid: u64,
+    /// State.
+    pub state: DownloadState,
+    /// Bytes on disk.
+    pub completed: u64,
+    /// Total length, once known.
+    pub total: Option<u64>,
+    /// Current speed in bytes/s.
+    pub speed: u64,
+    /// Average speed over the session, bytes/s.
+    pub average_speed: u64,
+    /// Open connections.
+    pub connections: usize,
+    /// Output path, once decided.
+    pub path: Option<PathBuf>,
+    /// The first URI.
+    pub uri: String,
+}
+
+/// One mirror.
+#[derive(Debug)]
+pub(crate) struct Source {
+    pub url: Url,
+    pub tries: u32,
+    pub failed: bool,
+    /// The server answered a range request with the whole file.
+    pub no_ranges: bool,
+    pub conns: usize,
+    pub retry_at: Option<Instant>,
+}
+
+/// How the bytes arriving are placed.
+#[derive(Debug)]
+pub(crate) enum Layout {
+    /// Length not known yet: one probing connection.
+    Unknown,
+    /// Known length, pieces, any number of sources.
+    Planned(Plan),
+    /// Unknown length (chunked, no Content-Length, compressed): one connection writes
+    /// front to back; the length is known at the end.
+    Stream {
+        received: u64,
+        written: u64,
+        finished: bool,
+    },
+}
+
+pub(crate) struct Download {
+    pub gid: u64,
+    pub opts: Options,
+    pub sources: Vec<Source>,
+    pub state: DownloadState,
+    pub layout: Layout,
+    pub path: Option<PathBuf>,
+    pub file: Option<Arc<File>>,
+    /// Pieces known done before the first response (control file or `-c`).
+    pub resume: Option<crate::bitfield::Bitfield>,
+    pub resume_total: Option<u64>,
+    /// `-c` without a control file: bytes of the existing file taken as done.
+    pub sequential_len: u64,
+    pub throttle: crate::throttle::Throttle,
+    pub conns: Vec<usize>,
+    pub free_slots: Vec<SourceSlot>,
+    pub next_slot: SourceSlot,
+    pub writes_in_flight: usize,
+    pub jobs_in_flight: usize,
+    pub control_dirty: bool,
+    pub last_save: Instant,
+    pub verifying: bool,
+    pub last_error: Option<Error>,
+    pub started: Option<Instant>,
+    pub finished_at: Option<Instant>,
+    pub session_bytes: u64,
+    pub meter: SpeedMeter,
+    pub stopping: bool,
+}
+
+impl Download {
+    pub fn new(gid: u64, urls: Vec<Url>, opts: Options, now: Instant) -> Download {
+        let throttle = crate::throttle::Throttle::new(opts.max_download_limit);
+        Download {
+            gid,
+            opts,
+            sources: urls
+                .into_iter()
+                .map(|url| Source {
+                    url,
+                    tries: 0,
+                    failed: false,
+                    no_ranges: false,
+                    conns: 0,
+                    retry_at: None,
+                })
+                .collect(),
+            state: DownloadState::Waiting,
+            layout: Layout::Unknown,
+            path: None,
+            file: None,
+            resume: None,
+            resume_total: None,
+            sequential_len: 0,
+            throttle,
+            conns: Vec::new(),
+            free_slots: Vec::new(),
+            next_slot: 0,
+            writes_in_flight: 0,
+            jobs_in_flight: 0,
+            control_dirty: false,
+            last_save: now,
+            verifying: false,
+            last_error: None,
+            started: None,
+            finished_at: None,
+            session_bytes: 0,
+            meter: SpeedMeter::default(),
+            stopping: false,
+        }
+    }
+
+    pub fn plan(&self) -> Option<&Plan> {
+        match &self.layout {
+            Layout::Planned(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn plan_mut(&mut self) -> Option<&mut Plan> {
+        match &mut self.layout {
+            Layout::Planned(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn take_slot(&mut self) -> SourceSlot {
+        self.free_slots.pop().unwrap_or_else(|| {
+            self.next_slot += 1;
+            self.next_slot - 1
+        })
+    }
+
+    pub fn give_slot(&mut self, slot: SourceSlot) {
+        if let Some(p) = self.plan_mut() {
+            p.release(slot);
+        }
+        self.free_slots.push(slot);
+    }
+
+    pub fn is_finished(&self) -> bool {
+        matches!(
+            self.state,
+            DownloadState::Complete | DownloadState::Error(_) | DownloadState::Stopped
+        )
+    }
+
+    pub fn total(&self) -> Option<u64> {
+        match &self.layout {
+            Layout::Planned(p) => Some(p.total()),
+            Layout::Stream {
+                written,
+                finished: true,
+                ..
+            } => Some(*written),
+            _ => None,
+        }
+    }
+
+    pub fn completed(&self) -> u64 {
+        match &self.layout {
+            Layout::Planned(p) => p.completed_bytes(),
+            Layout::Stream { written, .. } => *written,
+            Layout::Unknown => 0,
+        }
+    }
+
+    pub fn status(&self, now: Instant) -> DownloadStatus {
+        let elapsed = match (self.started, self.finished_at) {
+            (Some(s), Some(f)) => f - s,
+            (Some(s), None) => now - s,
+            _ => Duration::ZERO,
+        };
+        let average_speed = if elapsed.as_secs_f64() > 0.0 {
+            (self.session_bytes as f64 / elapsed.as_secs_f64()) as u64
+        } else {
+            0
+        };
+        DownloadStatus {
+            gid: self.gid,
+            state: self.state.clone(),
+            completed: self.completed(),
+            total: self.total(),
+            speed: if self.is_finished() {
+                0
+            } else {
+                self.meter.rate(now)
+            },
+            average_speed,
+            connections: self.conns.len(),
+            path: self.path.clone(),
+            uri: self
+                .sources
+                .first()
+                .map(|s| s.url.to_string())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// Bytes per second over the last couple of seconds, in quarter-second buckets.
+#[derive(Debug, Default)]
+pub struct SpeedMeter {
+    buckets: [u64; 8],
+    head: Option<Instant>,
+}
+
+impl SpeedMeter {
+    const SLOT: Duration = Duration::from_millis(250);
+
+    /// Records `n` bytes at `now`.
+    pub fn add(&mut self, now: Instant, n: u64) {
+        self.roll(now);
+        self.buckets[0] += n;
+    }
+
+    /// The rate at `now`.
+    pub fn rate(&self, now: Instant) -> u64 {
+        let Some(head) = self.head else { return 0 };
+        let age =
+            (now.saturating_duration_since(head).as_millis() / Self::SLOT.as_millis()) as usize;
+        let live: u64 = self
+            .buckets
+            .iter()
+            .take(self.buckets.len().saturating_sub(age))
+            .sum();
+        live * 1000 / (Self::SLOT.as_millis() as u64 * self.buckets.len() as u64)
+    }
+
+    fn roll(&mut self, now: Instant) {
+        let head = *self.head.get_or_insert(now);
+        let steps =
+            (now.saturating_duration_since(head).as_millis() / Self::SLOT.as_millis()) as usize;
+        if steps == 0 {
+            return;
+        }
+        let steps = steps.min(self.buckets.len());
+        self.buckets.rotate_right(steps);
+        self.buckets[..steps].fill(0);
+        self.head = Some(head + Self::SLOT * steps as u32);
+        if now.saturating_duration_since(self.head.unwrap_or(now)) >= Self::SLOT {
+            self.head = Some(now);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speed_meter_averages_and_decays() {
+        let t0 = Instant::now();
+        let mut m = SpeedMeter::default();
+        for i in 0..8 {
+            m.add(t0 + Duration::from_millis(250 * i), 250_000);
+        }
+        let r = m.rate(t0 + Duration::from_millis(1800));
+        assert!((900_000..=1_100_000).contains(&r), "{r}");
+        assert_eq!(m.rate(t0 + Duration::from_secs(10)), 0);
+    }
+}

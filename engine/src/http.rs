@@ -1,0 +1,1098 @@
+//! Driving HTTP(S) connections: connect (Happy Eyeballs), send a request, read the
+//! head, move the body into write buffers, and decide what the connection does next.
+//!
+//! The fast path is a `Content-Length` body (every 206 a segmented download gets): the
+//! socket is read straight into the disk buffer, bounded by both the response and the
+//! connection's run, so no byte is copied in user space more than once and no byte
+//! past the run is taken from the socket.
+
+use std::io::ErrorKind;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use mio::net::TcpStream;
+use mio::{Interest, Token};
+use swarmget_http_seg::{
+    BodyDecoder, ByteRange, ContentDecoder, ContentEncoding, Framing, HeadLimits, Method,
+    RangeAnswer, Request, ResponseHead, check_range_response, parse_final_response_head,
+};
+
+use crate::conn::{Body, Conn, Connecting, Phase};
+use crate::disk::DiskJob;
+use crate::download::Layout;
+use crate::engine::Engine;
+use crate::error::{Error, ErrorCode};
+use crate::naming::{Start, decide, output_path};
+use crate::plan::Plan;
+use crate::resolve::interleave;
+use crate::transport::Transport;
+
+/// RFC 8305's recommended delay before racing the next address.
+const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
+/// At most this many connects race at once (the token holds the attempt in 3 bits).
+const MAX_ATTEMPTS: usize = 7;
+/// Bytes read per call when a body needs decoding (chunked, compressed).
+const RAW_READ: usize = 64 * 1024;
+
+/// What a connection does after its body ends or its run runs out.
+enum Next {
+    /// Keep reading the same response.
+    Continue,
+    /// Send another request on this connection.
+    Request,
+    /// Close and open a new connection for the next work.
+    Reconnect,
+    /// Nothing left for it: close.
+    Close,
+}
+
+impl Engine {
+    /// Begins connecting `key` to `addrs`.
+    pub(crate) fn start_connect(&mut self, key: usize, addrs: Vec<SocketAddr>, now: Instant) {
+        let Some(conn) = self.conns[key].as_mut() else {
+            return;
+        };
+        let disable_v6 = self.downloads[conn.dl].opts.disable_ipv6;
+        let mut queue = interleave(addrs, disable_v6);
+        queue.reverse();
+        if queue.is_empty() {
+            self.conn_failed(
+                key,
+                Error::new(ErrorCode::Resolve, "no usable address"),
+                now,
+            );
+            return;
+        }
+        conn.phase = Phase::Connecting(Connecting {
+            attempts: Vec::new(),
+            queue,
+            next_at: now,
+            last_error: None,
+        });
+        self.next_attempt(key, now);
+    }
+
+    /// Starts connecting to the next address in the queue.
+    pub(crate) fn next_attempt(&mut self, key: usize, now: Instant) {
+        loop {
+            let Some(conn) = self.conns[key].as_mut() else {
+                return;
+            };
+            let Phase::Connecting(c) = &mut conn.phase else {
+                return;
+            };
+            let Some(addr) = c.queue.pop() else {
+                if c.attempts.iter().all(Option::is_none) {
+                    let why = c
+                        .last_error
+                        .take()
+                        .map(|e| e.to_string())
+                        .unwrap_or_else(|| "no address".into());
+                    let err = Error::new(ErrorCode::Network, format!("cannot connect: {why}"));
+                    self.conn_failed(key, err, now);
+                }
+                return;
+            };
+            if c.attempts.len() >= MAX_ATTEMPTS {
+                c.queue.clear();
+                return;
+            }
+            match TcpStream::connect(addr) {
+                Ok(mut sock) => {
+                    let token = Token((key << 3) | (c.attempts.len() + 1));
+                    if let Err(e) =
+                        self.poll
+                            .registry()
+                            .register(&mut sock, token, Interest::WRITABLE)
+                    {
+                        c.last_error = Some(e);
+                        continue;
+                    }
+                    c.attempts.push(Some((sock, addr)));
+                    c.next_at = now + ATTEMPT_DELAY;
+                    return;
+                }
+                Err(e) => c.last_error = Some(e),
+            }
+        }
+    }
+
+    /// A readiness event for connection `key`: `attempt` 0 is the established socket,
+    /// others are racing connects.
+    pub(crate) fn on_socket_event(
+        &mut self,
+        key: usize,
+        attempt: usize,
+        readable: bool,
+        now: Instant,
+    ) {
+        let Some(conn) = self.conns.get_mut(key).and_then(Option::as_mut) else {
+            return;
+        };
+        if attempt == 0 {
+            if readable {
+                conn.readable = true;
+            }
+            self.drive(key, now);
+            return;
+        }
+        let Phase::Connecting(c) = &mut conn.phase else {
+            return;
+        };
+        let Some(Some((sock, _))) = c.attempts.get_mut(attempt - 1) else {
+            return;
+        };
+        // mio's recipe: an error, or a peer address, says how the connect ended.
+        let outcome = match sock.take_error() {
+            Ok(Some(e)) | Err(e) => Err(e),
+            Ok(None) => match sock.peer_addr() {
+                Ok(_) => Ok(()),
+                Err(e) if e.kind() == ErrorKind::NotConnected => return,
+                Err(e) => Err(e),
+            },
+        };
+        match outcome {
+            Ok(()) => {
+                let Some((sock, _)) = c.attempts[attempt - 1].take() else {
+                    return;
+                };
+                self.connected(key, sock, now);
+            }
+            Err(e) => {
+                if let Some((mut sock, _)) = c.attempts[attempt - 1].take() {
+                    let _ = self.poll.registry().deregister(&mut sock);
+                }
+                c.last_error = Some(e);
+                // Try the next address now instead of waiting out the delay.
+                c.next_at = now;
+                self.next_attempt(key, now);
+            }
+        }
+    }
+
+    /// A connect won the race: drop the others and start the request.
+    fn connected(&mut self, key: usize, mut sock: TcpStream, now: Instant) {
+        let Some(conn) = self.conns[key].as_mut() else {
+            return;
+        };
+        if let Phase::Connecting(c) = &mut conn.phase {
+            for (mut other, _) in c.attempts.drain(..).flatten() {
+                let _ = self.poll.registry().deregister(&mut other);
+            }
+        }
+        let registry = self.poll.registry();
+        if let Err(e) = registry.reregister(
+            &mut sock,
+            Token(key << 3),
+            Interest::READABLE | Interest::WRITABLE,
+        ) {
+            self.conn_failed(key, Error::network(&e), now);
+            return;
+        }
+        let transport = if conn.is_tls() {
+            let config = self.tls[&conn.dl].clone();
+            let host = conn.endpoint().0;
+            match Transport::tls(sock, config, &host) {
+                Ok(t) => t,
+                Err(e) => {
+                    self.conn_failed(key, Error::network(&e), now);
+                    return;
+                }
+            }
+        } else {
+            Transport::Plain(sock)
+        };
+        conn.transport = Some(transport);
+        self.send_request(key, now);
+    }
+
+    /// Builds and starts sending the request for the connection's current work.
+    fn send_request(&mut self, key: usize, now: Instant) {
+        let Some(conn) = self.conns[key].as_mut() else {
+            return;
+        };
+        let d = &self.downloads[conn.dl];
+        let range = match &d.layout {
+            Layout::Planned(plan) => match plan.run(conn.slot) {
+                Some(run) if run.remaining() > 0 => {
+                    if d.sources[conn.source].no_ranges {
+                        // The server sends whole files: the run is the whole file.
+                        None
+                    } else {
+                        Some(ByteRange {
+                            start: run.next,
+                            end: Some(run.end - 1),
+                        })
+                    }
+                }
+                _ => {
+                    let _ = self.drop_conn(key);
+                    return;
+                }
+            },
+            // Probing: ask for everything as a range, so the answer says both the
+            // length and whether ranges work.
+            Layout::Unknown | Layout::Stream { .. } => Some(ByteRange {
+                start: 0,
+                end: None,
+            }),
+        };
+        let opts = &d.opts;
+        let mut req = Request::get(&conn.url)
+            .user_agent(&opts.user_agent)
+            .keep_alive(opts.http_keep_alive);
+        if let Some(r) = range {
+            req = req.range(r);
+        }
+        if let Some(referer) = &opts.referer {
+            let value = if referer == "*" {
+                d.sources[conn.source].url.to_string()
+            } else {
+                referer.clone()
+            };
+            req = req.referer(&value);
+        }
+        if let Some(user) = &opts.http_user {
+            req = req.basic_auth(user, opts.http_passwd.as_deref().unwrap_or(""));
+        }
+        for h in &opts.headers {
+            if let Some((name, value)) = h.split_once(':') {
+                req = req.header(name.trim(), value.trim());
+            }
+        }
+        let mut buf = Vec::with_capacity(512);
+        if let Err(e) = req.write_to(&mut buf) {
+            self.conn_failed(key, Error::new(ErrorCode::Unknown, e.to_string()), now);
+            return;
+        }
+        conn.asked = range;
+        conn.requests += 1;
+        conn.phase = Phase::Sending { buf, pos: 0 };
+        conn.deadline = now + opts.timeout;
+        self.drive(key, now);
+    }
+
+    /// Moves connection `key` as far as its socket allows.
+    pub(crate) fn drive(&mut self, key: usize, now: Instant) {
+        // The connection is taken out so the engine's other state can be borrowed.
+        let Some(mut conn) = self.conns.get_mut(key).and_then(Option::take) else {
+            return;
+        };
+        let result = self.drive_conn(&mut conn, now);
+        self.conns[key] = Some(conn);
+        match result {
+            Ok(Next::Continue) => {}
+            Ok(Next::Request) => self.send_request(key, now),
+            Ok(Next::Reconnect) => self.reconnect(key, now),
+            Ok(Next::Close) => {
+                self.drop_conn(key);
+            }
+            Err(e) => self.conn_failed(key, e, now),
+        }
+    }
+
+    fn drive_conn(&mut self, conn: &mut Conn, now: Instant) -> Result<Next, Error> {
+        loop {
+            match &mut conn.phase {
+                Phase::Resolving | Phase::Connecting(_) => return Ok(Next::Continue),
+                Phase::Sending { buf, pos } => {
+                    let t = conn.transport.as_mut().expect("sending needs a socket");
+                    while *pos < buf.len() {
+                        match t.write(&buf[*pos..]) {
+                            Ok(0) => {
+                                return Err(Error::new(
+                                    ErrorCode::Network,
+                                    "connection closed while sending",
+                                ));
+                            }
+                            Ok(n) => *pos += n,
+                            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                                return Ok(Next::Continue);
+                            }
+                            Err(e) => return Err(Error::network(&e)),
+                        }
+                    }
+                    t.flush().map_err(|e| Error::network(&e))?;
+                    conn.phase = Phase::Head {
+                        buf: Vec::with_capacity(4096),
+                    };
+                    // The response may already be waiting.
+                    conn.readable = true;
+                }
+                Phase::Head { .. } => {
+                    if !conn.readable {
+                        return Ok(Next::Continue);
+                    }
+                    match self.read_head(conn, now)? {
+                        Some(next) => return Ok(next),
+                        None => continue,
+                    }
+                }
+                Phase::Body(_) => return self.read_body(conn, now),
+                Phase::Idle => {
+                    if !conn.readable {
+                        return Ok(Next::Continue);
+                    }
+                    // Anything arriving on an idle connection (usually its close) ends it.
+                    let mut probe = [0u8; 1];
+                    let t = conn.transport.as_mut().expect("idle needs a socket");
+                    return match t.read(&mut probe) {
+                        Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                            conn.readable = false;
+                            Ok(Next::Continue)
+                        }
+                        _ => Ok(Next::Close),
+                    };
+                }
+            }
+        }
+    }
+
+    /// Reads and parses the response head. `Ok(None)`: the phase changed, go on.
+    fn read_head(&mut self, conn: &mut Conn, now: Instant) -> Result<Option<Next>, Error> {
+        let limits = HeadLimits::default();
+        let Phase::Head { buf } = &mut conn.phase else {
+            return Ok(None);
+        };
+        let t = conn.transport.as_mut().expect("head needs a socket");
+        let old = buf.len();
+        buf.resize(old + 16 * 1024, 0);
+        let n = match t.read(&mut buf[old..]) {
+            Ok(0) => {
+                buf.truncate(old);
+                return Err(Error::new(
+                    ErrorCode::Network,
+                    "connection closed before the response head",
+                ));
+            }
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                buf.truncate(old);
+                conn.readable = false;
+                return Ok(Some(Next::Continue));
+            }
+            Err(e) => {
+                buf.truncate(old);
+                return Err(Error::network(&e));
+            }
+        };
+        buf.truncate(old + n);
+        conn.deadline = now + self.downloads[conn.dl].opts.timeout;
+        let parsed = parse_final_response_head(buf, &limits)
+            .map_err(|e| Error::new(ErrorCode::HttpHeader, format!("bad response head: {e}")))?;
+        let Some((head, used)) = parsed else {
+            return Ok(Some(Next::Continue));
+        };
+        let rest = buf.split_off(used);
+        let next = self.on_head(conn, head, now)?;
+        if let Some(next) = next {
+            return Ok(Some(next));
+        }
+        // Body bytes that came with the head go through the body path first.
+        self.take_body_bytes(conn, &rest, now)?;
+        Ok(None)
+    }
+
+    /// Acts on a response head. `Ok(None)` means the body follows (phase is Body).
+    fn on_head(
+        &mut self,
+        conn: &mut Conn,
+        head: ResponseHead,
+        now: Instant,
+    ) -> Result<Option<Next>, Error> {
+        let status = head.status;
+        if (300..400).contains(&status) && head.location().is_some() {
+            let (url, _) = conn
+                .redirects
+                .follow(&head, &conn.url, Method::Get)
+                .map_err(|e| Error::new(ErrorCode::TooManyRedirects, e.to_string()))?
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorCode::HttpHeader,
+                        format!("HTTP {status} without a usable Location"),
+                    )
+                })?;
+            conn.url = url;
+            return Ok(Some(Next::Reconnect));
+        }
+        match status {
+            401 | 407 => {
+                return Err(Error::new(
+                    ErrorCode::HttpAuth,
+                    format!("HTTP {status}: authorization failed"),
+                ));
+            }
+            404 | 410 => {
+                return Err(Error::new(
+                    ErrorCode::NotFound,
+                    format!("HTTP {status}: resource not found"),
+                ));
+            }
+            503 => {
+                let unix = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0);
+                conn.retry_after = head.retry_after(unix);
+                return Err(Error::new(
+                    ErrorCode::Overloaded,
+                    "HTTP 503: service unavailable",
+                ));
+            }
+            s if s >= 400 && s != 416 => {
+                return Err(Error::new(
+                    ErrorCode::HttpHeader,
+                    format!("HTTP {s} {}", head.reason),
+                ));
+            }
+            s if !(200..300).contains(&s) && s != 416 => {
+                return Err(Error::new(
+                    ErrorCode::HttpHeader,
+                    format!("unexpected HTTP status {s}"),
+                ));
+            }
+            _ => {}
+        }
+        let i = conn.dl;
+        let framing = head.framing(false);
+        let encoding = head.content_encoding();
+        let keep_alive = head.can_reuse_connection(false) && self.downloads[i].opts.http_keep_alive;
+        let asked = conn.asked.unwrap_or(ByteRange {
+            start: 0,
+            end: None,
+        });
+        let known_total = self.downloads[i].total();
+        if matches!(self.downloads[i].layout, Layout::Unknown) {
+            self.setup_output(i, &head, conn)?;
+        }
+        let total = match &self.downloads[i].layout {
+            Layout::Planned(p) => Some(p.total()),
+            _ => known_total,
+        };
+        let answer = check_range_response(&head, asked, total)
+            .map_err(|e| Error::new(ErrorCode::HttpHeader, format!("{}: {e}", conn.url)))?;
+        let compressed = !matches!(encoding, ContentEncoding::Identity);
+        match answer {
+            RangeAnswer::AlreadyComplete => {
+                self.mark_all_done(i, now);
+                return Ok(Some(Next::Close));
+            }
+            RangeAnswer::Partial {
+                start,
+                end,
+                total: reported,
+            } => {
+                if compressed {
+                    return Err(Error::new(
+                        ErrorCode::HttpHeader,
+                        "server compressed a range response",
+                    ));
+                }
+                self.first_plan(i, conn, reported, start)?;
+                if self.downloads[i].opts.dry_run {
+                    self.mark_all_done(i, now);
+                    return Ok(Some(Next::Close));
+                }
+                let Some(plan) = self.downloads[i].plan_mut() else {
+                    return Err(Error::new(
+                        ErrorCode::HttpHeader,
+                        "a range answer without a total length",
+                    ));
+                };
+                let run = plan.run(conn.slot);
+                match run {
+                    Some(run) if run.next == start && run.remaining() > 0 => {}
+                    _ => {
+                        // This response starts where nothing is wanted (resumed pieces).
+                        let _ = end;
+                        return Ok(Some(Next::Reconnect));
+                    }
+                }
+                conn.pos = start;
+            }
+            RangeAnswer::Whole { length } => {
+                if compressed
+                    || matches!(framing, Framing::Chunked | Framing::UntilClose)
+                    || length.is_none()
+                {
+                    // Length unknown until the end: stream it.
+                    if self.downloads[i].completed() > 0 && self.downloads[i].plan().is_some() {
+                        return Err(self.cannot_resume(i));
+                    }
+                    self.downloads[i].layout = Layout::Stream {
+                        received: 0,
+                        written: 0,
+                        finished: false,
+                    };
+                } else {
+                    let length = length.unwrap_or(0);
+                    self.downloads[i].sources[conn.source].no_ranges = true;
+                    if let Some(plan) = self.downloads[i].plan() {
+                        if plan.total() != length {
+                            return Err(Error::new(
+                                ErrorCode::HttpHeader,
+                                format!(
+                                    "file length changed: {} now, {} before",
+                                    length,
+                                    plan.total()
+                                ),
+                            ));
+                        }
+                        if plan.completed_bytes() > 0 {
+                            return Err(self.cannot_resume(i));
+                        }
+                    } else {
+                        self.first_plan(i, conn, Some(length), 0)?;
+                    }
+                    let plan = self.downloads[i].plan_mut().expect("planned above");
+                    if plan.claim_exact(conn.slot, 0..length).is_none() {
+                        // Others hold parts of the file; this mirror cannot help.
+                        return Ok(Some(Next::Close));
+                    }
+                }
+                if self.downloads[i].opts.dry_run {
+                    self.mark_all_done(i, now);
+                    return Ok(Some(Next::Close));
+                }
+                conn.pos = 0;
+            }
+        }
+        let content = if compressed {
+            Some(
+                ContentDecoder::new(&encoding)
+                    .map_err(|e| Error::new(ErrorCode::HttpHeader, e.to_string()))?,
+            )
+        } else {
+            None
+        };
+        let decoder = BodyDecoder::new(framing);
+        let remaining = match framing {
+            Framing::Length(n) if content.is_none() => Some(n),
+            _ => None,
+        };
+        conn.phase = Phase::Body(Body {
+            decoder,
+            remaining,
+            content,
+            keep_alive,
+        });
+        conn.body_since = Some(now);
+        Ok(None)
+    }
+
+    fn cannot_resume(&mut self, i: usize) -> Error {
+        if self.downloads[i].opts.always_resume {
+            Error::new(
+                ErrorCode::CannotResume,
+                "the server does not support resuming this download",
+            )
+        } else {
+            Error::new(
+                ErrorCode::CannotResume,
+                "the server does not support resuming; restart without -c",
+            )
+        }
+    }
+
+    /// Picks the output path from the first response and decides how to start.
+    fn setup_output(&mut self, i: usize, head: &ResponseHead, conn: &Conn) -> Result<(), Error> {
+        let d = &mut self.downloads[i];
+        if d.path.is_some() {
+            return Ok(());
+        }
+        let name = match &d.opts.out {
+            Some(out) => out.clone(),
+            None => head
+                .suggested_file_name(&conn.url, d.opts.content_disposition_default_utf8)
+                .unwrap_or_else(|| "index.html".into()),
+        };
+        let path = output_path(&d.opts.dir, &name)?;
+        if d.opts.remove_control_file {
+            let _ = std::fs::remove_file(crate::control::control_path(&path));
+        }
+        let start = decide(
+            path,
+            d.opts.continue_download,
+            d.opts.allow_overwrite,
+            d.opts.auto_file_renaming,
+        )?;
+        let (path, truncate) = match start {
+            Start::FromControl(path) => {
+                match crate::control::ControlRecord::load(&crate::control::control_path(&path)) {
+                    Ok(Some(rec)) => {
+                        d.resume_total = Some(rec.total_len);
+                        if rec.piece_len == d.opts.piece_length {
+                            d.resume = Some(rec.done);
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        let gid = d.gid;
+                        self.observer_notes
+                            .push((gid, format!("ignoring control file: {e}")));
+                    }
+                }
+                (path, false)
+            }
+            Start::Sequential(path, len) => {
+                d.resume_total = None;
+                d.resume = None;
+                d.sequential_len = len;
+                (path, false)
+            }
+            Start::Fresh(path) => (path, true),
+        };
+        let d = &mut self.downloads[i];
+        if d.opts.dry_run {
+            d.path = Some(path);
+            return Ok(());
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::new(ErrorCode::CreateDir, format!("{}: {e}", dir.display())))?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(truncate)
+            .open(&path)
+            .map_err(|e| Error::new(ErrorCode::CreateFile, format!("{}: {e}", path.display())))?;
+        d.file = Some(std::sync::Arc::new(file));
+        d.path = Some(path);
+        Ok(())
+    }
+
+    /// Creates the plan when the first range answer gives the total, and claims the
+    /// run this response serves for the probing connection.
+    fn first_plan(
+        &mut self,
+        i: usize,
+        conn: &Conn,
+        total: Option<u64>,
+        start: u64,
+    ) -> Result<(), Error> {
+        let d = &mut self.downloads[i];
+        if d.plan().is_some() {
+            return Ok(());
+        }
+        let Some(total) = total else {
+            return Err(Error::new(
+                ErrorCode::HttpHeader,
+                "range answer without a total length",
+            ));
+        };
+        let mut plan = Plan::new(total, d.opts.piece_length)
+            .min_split(d.opts.min_split_size)
+            .selector(d.opts.stream_piece_selector)
+            .spread_over(
+                d.opts
+                    .split
+                    .min(d.sources.len() * d.opts.max_connection_per_server),
+            );
+        match (d.resume.take(), d.resume_total) {
+            (Some(done), Some(t)) if t == total => plan = plan.with_done(done),
+            (_, Some(t)) if t != total => {
+                return Err(Error::new(
+                    ErrorCode::Unknown,
+                    format!("total length mismatch: control file says {t}, server says {total}"),
+                ));
+            }
+            _ => {}
+        }
+        if d.sequential_len > 0 {
+            // `-c` without a control file: whole pieces below the file's length count.
+            let done_pieces = (d.sequential_len.min(total) / plan.piece_len()) as usize;
+            let mut bits = crate::bitfield::Bitfield::new(plan.done().len());
+            for p in 0..done_pieces {
+                bits.set(p);
+            }
+            if d.sequential_len == total {
+                for p in 0..plan.done().len() {
+                    bits.set(p);
+                }
+            }
+            plan = plan.with_done(bits);
+        }
+        // The probe's response starts at `start`; if those bytes are already done,
+        // the connection is sent elsewhere by the caller.
+        plan.claim_from(conn.slot, start);
+        let file_len = total;
+        d.layout = Layout::Planned(plan);
+        d.control_dirty = true;
+        if let Some(file) = d.file.clone() {
+            let allocation = d.opts.file_allocation;
+            if file_len >= d.opts.no_file_allocation_limit {
+                let job = DiskJob::Allocate {
+                    gid: d.gid,
+                    file,
+                    len: file_len,
+                    allocation,
+                };
+                self.disk_job(i, job);
+            }
+        }
+        self.save_control(i, true);
+        Ok(())
+    }
+
+    fn mark_all_done(&mut self, i: usize, now: Instant) {
+        let d = &mut self.downloads[i];
+        match &mut d.layout {
+            Layout::Planned(p) => {
+                let bits = {
+                    let mut b = crate::bitfield::Bitfield::new(p.done().len());
+                    for k in 0..b.len() {
+                        b.set(k);
+                    }
+                    b
+                };
+                *p = p.clone().with_done(bits);
+            }
+            Layout::Unknown => {
+                let total = d.resume_total.unwrap_or(d.sequential_len);
+                d.layout = Layout::Stream {
+                    received: total,
+                    written: total,
+                    finished: true,
+                };
+            }
+            Layout::Stream { finished, .. } => *finished = true,
+        }
+        self.maybe_finish(i, now);
+    }
+
+    /// Reads body bytes until the socket would block, the run or body ends, or the
+    /// connection must pause (no buffer, rate limit).
+    fn read_body(&mut self, conn: &mut Conn, now: Instant) -> Result<Next, Error> {
+        loop {
+            if !conn.readable {
+                return Ok(Next::Continue);
+            }
+            if let Some(next) = self.body_boundary(conn, now)? {
+                return Ok(next);
+            }
+            let allowance = self.allowance(conn.dl, now);
+            if allowance == 0 {
+                return Ok(Next::Continue);
+            }
+            let run_left = self.run_left(conn);
+            let Phase::Body(body) = &mut conn.phase else {
+                return Ok(Next::Continue);
+            };
+            if let Some(remaining) = body.remaining {
+                // Fast path: socket → disk buffer.
+                if conn.buf.is_none() {
+                    match self.take_buffer() {
+                        Some(b) => {
+                            conn.buf = Some(b);
+                            conn.buf_len = 0;
+                            conn.buf_off = conn.pos;
+                        }
+                        None => return Ok(Next::Continue),
+                    }
+                }
+                let buf = conn.buf.as_mut().expect("buffer taken above");
+                let limit = (buf.len() - conn.buf_len)
+                    .min(remaining.min(run_left).min(usize::MAX as u64) as usize)
+                    .min(allowance);
+                let t = conn.transport.as_mut().expect("body needs a socket");
+                let n = match t.read(&mut buf[conn.buf_len..conn.buf_len + limit]) {
+                    Ok(0) => {
+                        return Err(Error::new(
+                            ErrorCode::Network,
+                            format!("connection closed with {remaining} body bytes outstanding"),
+                        ));
+                    }
+                    Ok(n) => n,
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                        conn.readable = false;
+                        return Ok(Next::Continue);
+                    }
+                    Err(e) => return Err(Error::network(&e)),
+                };
+                body.remaining = Some(remaining - n as u64);
+                body.decoder
+                    .advance(n as u64)
+                    .map_err(|e| Error::new(ErrorCode::Network, e.to_string()))?;
+                conn.buf_len += n;
+                self.account(conn, n, now);
+                if conn.buf_len == buf_capacity(conn) {
+                    self.flush_buffer(conn);
+                }
+            } else {
+                // Decoding path: chunked, until-close or compressed bodies.
+                let mut raw = vec![0u8; RAW_READ.min(allowance)];
+                let t = conn.transport.as_mut().expect("body needs a socket");
+                match t.read(&mut raw) {
+                    Ok(0) => {
+                        body.decoder
+                            .finish_eof()
+                            .map_err(|e| Error::new(ErrorCode::Network, e.to_string()))?;
+                        body.keep_alive = false;
+                        continue;
+                    }
+                    Ok(n) => {
+                        raw.truncate(n);
+                        self.take_body_bytes(conn, &raw, now)?;
+                    }
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                        conn.readable = false;
+                        return Ok(Next::Continue);
+                    }
+                    Err(e) if e.kind() == ErrorKind::UnexpectedEof => {
+                        body.decoder
+                            .finish_eof()
+                            .map_err(|e| Error::new(ErrorCode::Network, e.to_string()))?;
+                        body.keep_alive = false;
+                    }
+                    Err(e) => return Err(Error::network(&e)),
+                }
+            }
+        }
+    }
+
+    /// Feeds raw body bytes (read with the head, or on the decoding path) through the
+    /// body and content decoders into the write buffer.
+    fn take_body_bytes(&mut self, conn: &mut Conn, raw: &[u8], now: Instant) -> Result<(), Error> {
+        if raw.is_empty() {
+            return Ok(());
+        }
+        let Phase::Body(body) = &mut conn.phase else {
+            return Err(Error::new(
+                ErrorCode::HttpHeader,
+                "data after a response without a body",
+            ));
+        };
+        let mut decoded: Vec<u8> = Vec::new();
+        let mut sink = |chunk: &[u8]| decoded.extend_from_slice(chunk);
+        let got = body
+            .decoder
+            .decode(raw, &mut sink)
+            .map_err(|e| Error::new(ErrorCode::Network, e.to_string()))?;
+        if got.consumed < raw.len() {
+            // Bytes past the end of the body: a server sending more than it said.
+            body.keep_alive = false;
+        }
+        if let Some(remaining) = body.remaining.as_mut() {
+            *remaining -= decoded.len() as u64;
+        }
+        let data = if let Some(content) = body.content.as_mut() {
+            let mut out = Vec::new();
+            content
+                .decode_to(&decoded, &mut |c| out.extend_from_slice(c))
+                .map_err(|e| Error::new(ErrorCode::HttpHeader, e.to_string()))?;
+            out
+        } else {
+            decoded
+        };
+        self.deliver(conn, &data, now)
+    }
+
+    /// Copies decoded body bytes into write buffers (the slow path).
+    fn deliver(&mut self, conn: &mut Conn, mut data: &[u8], now: Instant) -> Result<(), Error> {
+        if let Some(plan) = self.downloads[conn.dl].plan() {
+            let run_left = plan.run(conn.slot).map(|r| r.remaining()).unwrap_or(0);
+            if data.len() as u64 > run_left {
+                return Err(Error::new(
+                    ErrorCode::HttpHeader,
+                    "server sent more bytes than the range asked for",
+                ));
+            }
+        }
+        while !data.is_empty() {
+            if conn.buf.is_none() {
+                // Decoded data must land somewhere: past the disk cache, allocate.
+                let b = self.take_buffer().unwrap_or_else(|| {
+                    self.pool_out += 1;
+                    vec![0u8; crate::engine::BUF_SIZE]
+                });
+                conn.buf = Some(b);
+                conn.buf_len = 0;
+                conn.buf_off = conn.pos;
+            }
+            let buf = conn.buf.as_mut().expect("buffer set above");
+            let n = (buf.len() - conn.buf_len).min(data.len());
+            buf[conn.buf_len..conn.buf_len + n].copy_from_slice(&data[..n]);
+            conn.buf_len += n;
+            data = &data[n..];
+            self.account(conn, n, now);
+            if conn.buf_len == buf_capacity(conn) {
+                self.flush_buffer(conn);
+            }
+        }
+        Ok(())
+    }
+
+    /// Books `n` new bytes at the connection's position: the plan (or stream), the
+    /// meters, the throttles.
+    fn account(&mut self, conn: &mut Conn, n: usize, now: Instant) {
+        let d = &mut self.downloads[conn.dl];
+        match &mut d.layout {
+            Layout::Planned(plan) => {
+                plan.advance(conn.slot, n as u64);
+            }
+            Layout::Stream { received, .. } => *received += n as u64,
+            Layout::Unknown => {}
+        }
+        conn.pos += n as u64;
+        conn.meter.add(now, n as u64);
+        conn.deadline = now + d.opts.timeout;
+        d.meter.add(now, n as u64);
+        d.session_bytes += n as u64;
+        d.throttle.consume(n);
+        self.overall.consume(n);
+    }
+
+    fn allowance(&mut self, i: usize, now: Instant) -> usize {
+        let own = self.downloads[i].throttle.allowance(now);
+        own.min(self.overall.allowance(now))
+    }
+
+    fn run_left(&self, conn: &Conn) -> u64 {
+        match &self.downloads[conn.dl].layout {
+            Layout::Planned(plan) => plan.run(conn.slot).map(|r| r.remaining()).unwrap_or(0),
+            _ => u64::MAX,
+        }
+    }
+
+    /// Checks whether the response or the run has ended, and what follows.
+    fn body_boundary(&mut self, conn: &mut Conn, now: Instant) -> Result<Option<Next>, Error> {
+        let Phase::Body(body) = &mut conn.phase else {
+            return Ok(None);
+        };
+        let body_done = body.decoder.is_done();
+        let keep_alive = body.keep_alive;
+        let i = conn.dl;
+        match &mut self.downloads[i].layout {
+            Layout::Planned(plan) => {
+                let run_left = plan.run(conn.slot).map(|r| r.remaining()).unwrap_or(0);
+                if run_left > 0 && !body_done {
+                    return Ok(None);
+                }
+                self.flush_buffer(conn);
+                if !body_done {
+                    // The run ended inside the response: carry on if the bytes that
+                    // follow are free, else this response has to go.
+                    let plan = self.downloads[i].plan_mut().expect("planned");
+                    if plan.extend(conn.slot).is_some() {
+                        return Ok(None);
+                    }
+                    let next = if plan.claim(conn.slot).is_some() {
+                        Next::Reconnect
+                    } else {
+                        Next::Close
+                    };
+                    return Ok(Some(next));
+                }
+                if run_left > 0 {
+                    // The body ended short of the run (a shorter answer): ask for the rest.
+                    return Ok(Some(if keep_alive {
+                        Next::Request
+                    } else {
+                        Next::Reconnect
+                    }));
+                }
+                let plan = self.downloads[i].plan_mut().expect("planned");
+                let more = plan.claim(conn.slot).is_some();
+                conn.phase = Phase::Idle;
+                conn.body_since = None;
+                if !more {
+                    self.maybe_finish(i, now);
+                    return Ok(Some(Next::Close));
+                }
+                Ok(Some(if keep_alive {
+                    Next::Request
+                } else {
+                    Next::Reconnect
+                }))
+            }
+            Layout::Stream { finished, .. } => {
+                if !body_done {
+                    return Ok(None);
+                }
+                if let Some(content) = &body.content {
+                    content
+                        .finish()
+                        .map_err(|e| Error::new(ErrorCode::HttpHeader, e.to_string()))?;
+                }
+                *finished = true;
+                self.flush_buffer(conn);
+                conn.phase = Phase::Idle;
+                self.maybe_finish(i, now);
+                Ok(Some(Next::Close))
+            }
+            Layout::Unknown => Ok(Some(Next::Close)),
+        }
+    }
+
+    /// Sends the connection's buffered bytes to the disk worker.
+    pub(crate) fn flush_buffer(&mut self, conn: &mut Conn) {
+        let Some(buf) = conn.buf.take() else { return };
+        if conn.buf_len == 0 {
+            self.give_buffer(buf);
+            return;
+        }
+        let d = &self.downloads[conn.dl];
+        let Some(file) = d.file.clone() else {
+            self.give_buffer(buf);
+            return;
+        };
+        let job = DiskJob::Write {
+            gid: d.gid,
+            file,
+            offset: conn.buf_off,
+            buf,
+            len: conn.buf_len,
+        };
+        conn.buf_len = 0;
+        self.disk_job(conn.dl, job);
+    }
+
+    /// Closes the connection's socket and starts it over (a redirect, a run that
+    /// needs a new request on a connection that cannot carry one).
+    fn reconnect(&mut self, key: usize, now: Instant) {
+        let Some(mut conn) = self.conns[key].take() else {
+            return;
+        };
+        self.flush_buffer(&mut conn);
+        if let Some(mut t) = conn.transport.take() {
+            let _ = self.poll.registry().deregister(t.socket());
+        }
+        conn.phase = Phase::Resolving;
+        conn.readable = false;
+        conn.deadline = now + self.downloads[conn.dl].opts.connect_timeout;
+        self.conns[key] = Some(conn);
+        self.resolve(key, now);
+    }
+
+    /// Gives paused readers (no buffer, rate-limited) another go.
+    pub(crate) fn resume_paused(&mut self, now: Instant) {
+        for key in 0..self.conns.len() {
+            let paused = matches!(
+                self.conns[key].as_ref(),
+                Some(c) if c.readable && matches!(c.phase, Phase::Body(_))
+            );
+            if paused {
+                if let Some(c) = self.conns[key].as_mut() {
+                    // Waiting on our own buffers or limits is not the server's fault.
+                    c.deadline = now + self.downloads[c.dl].opts.timeout;
+                }
+                self.drive(key, now);
+            }
+        }
+    }
+
+    /// Whether some reader is paused and needs the loop to come back soon.
+    pub(crate) fn has_paused(&self) -> bool {
+        self.conns
+            .iter()
+            .flatten()
+            .any(|c| c.readable && matches!(c.phase, Phase::Body(_)))
+    }
+}
+
+/// Size of the connection's write buffer (0 when it holds none).
+fn buf_capacity(conn: &Conn) -> usize {
+    conn.buf.as_ref().map_or(0, Vec::len)
+}

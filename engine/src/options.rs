@@ -1,0 +1,894 @@
+//! Every option swarmget understands, defined once.
+//!
+//! [`OPTIONS`] is the single table behind the command line, the config file
+//! (`--conf-path`), the input file (`-i`) and, later, RPC: each entry has aria2's name,
+//! short flag, default, help tag and text, and the function that stores a value into
+//! [`Options`]. Values are parsed the way aria2 parses them (`K`/`M`/`G` suffixes are
+//! powers of 1024, booleans are `true`/`false`), and out-of-range values are refused
+//! with aria2's wording so scripts see the same errors.
+//!
+//! Where swarmget is deliberately more permissive than aria2 the entry says so:
+//! `--max-connection-per-server` goes to 64 (aria2 stops at 16) and `--min-split-size`
+//! down to 16 KiB (aria2 refuses less than 1 MiB).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::checksum::Checksum;
+use crate::plan::Selector;
+
+/// `--file-allocation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileAllocation {
+    /// No allocation.
+    None,
+    /// Reserve the blocks before downloading (fallocate, else zeros).
+    Prealloc,
+    /// Set the length only.
+    Trunc,
+    /// `fallocate(2)`, failing where unsupported.
+    Falloc,
+}
+
+/// `--download-result`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResultFormat {
+    /// One row per download.
+    Default,
+    /// One row per file too.
+    Full,
+    /// No table.
+    Hide,
+}
+
+/// All option values (global and per-download alike; an `-i` entry gets a copy of the
+/// global values with its own lines applied on top).
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `--dir`.
+    pub dir: PathBuf,
+    /// `--out`.
+    pub out: Option<String>,
+    /// `--split`.
+    pub split: usize,
+    /// `--max-connection-per-server`.
+    pub max_connection_per_server: usize,
+    /// `--min-split-size`.
+    pub min_split_size: u64,
+    /// `--piece-length`.
+    pub piece_length: u64,
+    /// `--stream-piece-selector`.
+    pub stream_piece_selector: Selector,
+    /// `--max-tries` (0 = unlimited).
+    pub max_tries: u32,
+    /// `--retry-wait`.
+    pub retry_wait: Duration,
+    /// `--timeout`.
+    pub timeout: Duration,
+    /// `--connect-timeout`.
+    pub connect_timeout: Duration,
+    /// `--lowest-speed-limit` in bytes/s (0 = off).
+    pub lowest_speed_limit: u64,
+    /// `--max-download-limit` in bytes/s (0 = off).
+    pub max_download_limit: u64,
+    /// `--max-overall-download-limit` in bytes/s (0 = off).
+    pub max_overall_download_limit: u64,
+    /// `--max-concurrent-downloads`.
+    pub max_concurrent_downloads: usize,
+    /// `--header` lines.
+    pub headers: Vec<String>,
+    /// `--user-agent`.
+    pub user_agent: String,
+    /// `--referer` (`*` = the download URI itself).
+    pub referer: Option<String>,
+    /// `--http-user`.
+    pub http_user: Option<String>,
+    /// `--http-passwd`.
+    pub http_passwd: Option<String>,
+    /// `--enable-http-keep-alive`.
+    pub http_keep_alive: bool,
+    /// `--content-disposition-default-utf8`.
+    pub content_disposition_default_utf8: bool,
+    /// `--max-redirect` (swarmget's name for aria2's fixed limit of 20).
+    pub max_redirect: usize,
+    /// `--ca-certificate`.
+    pub ca_certificate: Option<PathBuf>,
+    /// `--check-certificate`.
+    pub check_certificate: bool,
+    /// `--certificate`.
+    pub certificate: Option<PathBuf>,
+    /// `--private-key`.
+    pub private_key: Option<PathBuf>,
+    /// `--continue`.
+    pub continue_download: bool,
+    /// `--always-resume`.
+    pub always_resume: bool,
+    /// `--allow-overwrite`.
+    pub allow_overwrite: bool,
+    /// `--auto-file-renaming`.
+    pub auto_file_renaming: bool,
+    /// `--remove-control-file`.
+    pub remove_control_file: bool,
+    /// `--auto-save-interval` (0 = only at stop).
+    pub auto_save_interval: Duration,
+    /// `--file-allocation`.
+    pub file_allocation: FileAllocation,
+    /// `--no-file-allocation-limit`.
+    pub no_file_allocation_limit: u64,
+    /// `--disk-cache`.
+    pub disk_cache: u64,
+    /// `--checksum`.
+    pub checksum: Option<Checksum>,
+    /// `--disable-ipv6`.
+    pub disable_ipv6: bool,
+    /// `--quiet`.
+    pub quiet: bool,
+    /// `--summary-interval` (0 = off).
+    pub summary_interval: Duration,
+    /// `--show-console-readout`.
+    pub show_console_readout: bool,
+    /// `--human-readable`.
+    pub human_readable: bool,
+    /// `--download-result`.
+    pub download_result: ResultFormat,
+    /// `--input-file`.
+    pub input_file: Option<String>,
+    /// `--conf-path`.
+    pub conf_path: Option<PathBuf>,
+    /// `--no-conf`.
+    pub no_conf: bool,
+    /// `--force-sequential`.
+    pub force_sequential: bool,
+    /// `--stop` (0 = off).
+    pub stop: Duration,
+    /// `--dry-run`.
+    pub dry_run: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            dir: PathBuf::from("."),
+            out: None,
+            split: 5,
+            max_connection_per_server: 1,
+            min_split_size: 20 << 20,
+            piece_length: 1 << 20,
+            stream_piece_selector: Selector::Default,
+            max_tries: 5,
+            retry_wait: Duration::ZERO,
+            timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(60),
+            lowest_speed_limit: 0,
+            max_download_limit: 0,
+            max_overall_download_limit: 0,
+            max_concurrent_downloads: 5,
+            headers: Vec::new(),
+            user_agent: concat!("swarmget/", env!("CARGO_PKG_VERSION")).into(),
+            referer: None,
+            http_user: None,
+            http_passwd: None,
+            http_keep_alive: true,
+            content_disposition_default_utf8: false,
+            max_redirect: 20,
+            ca_certificate: None,
+            check_certificate: true,
+            certificate: None,
+            private_key: None,
+            continue_download: false,
+            always_resume: true,
+            allow_overwrite: false,
+            auto_file_renaming: true,
+            remove_control_file: false,
+            auto_save_interval: Duration::from_secs(1),
+            file_allocation: FileAllocation::Prealloc,
+            no_file_allocation_limit: 5 << 20,
+            disk_cache: 16 << 20,
+            checksum: None,
+            disable_ipv6: false,
+            quiet: false,
+            summary_interval: Duration::from_secs(60),
+            show_console_readout: true,
+            human_readable: true,
+            download_result: ResultFormat::Default,
+            input_file: None,
+            conf_path: None,
+            no_conf: false,
+            force_sequential: false,
+            stop: Duration::ZERO,
+            dry_run: false,
+        }
+    }
+}
+
+/// Whether an option takes a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arg {
+    /// `--flag` alone means true; `--flag=false` is accepted.
+    Bool,
+    /// `--name=VALUE` or `--name VALUE` (`-x VALUE`, `-xVALUE`).
+    Value,
+}
+
+/// One option.
+pub struct OptionDef {
+    /// Long name, without `--`.
+    pub name: &'static str,
+    /// Short flag.
+    pub short: Option<char>,
+    /// Takes a value?
+    pub arg: Arg,
+    /// Default as shown in help.
+    pub default: &'static str,
+    /// aria2's help tag (`basic`, `http`, …).
+    pub tag: &'static str,
+    /// Allowed in `-i` entries and per-download RPC options.
+    pub per_download: bool,
+    /// One-line description.
+    pub help: &'static str,
+    /// Stores a value.
+    pub apply: fn(&mut Options, &str) -> Result<(), String>,
+}
+
+/// Looks an option up by long name.
+pub fn find(name: &str) -> Option<&'static OptionDef> {
+    OPTIONS.iter().find(|o| o.name == name)
+}
+
+/// Looks an option up by short flag.
+pub fn find_short(c: char) -> Option<&'static OptionDef> {
+    OPTIONS.iter().find(|o| o.short == Some(c))
+}
+
+impl Options {
+    /// Applies `name=value` through the table. Errors use aria2's wording.
+    pub fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
+        let def = find(name).ok_or_else(|| format!("unrecognized option '--{name}'"))?;
+        (def.apply)(self, value)
+    }
+}
+
+/// Parses a size with aria2's suffixes: `K`=1024, `M`=1024², `G`=1024³.
+pub fn parse_size(value: &str) -> Result<u64, String> {
+    let v = value.trim();
+    let (digits, mult) = match v.chars().last().map(|c| c.to_ascii_uppercase()) {
+        Some('K') => (&v[..v.len() - 1], 1u64 << 10),
+        Some('M') => (&v[..v.len() - 1], 1 << 20),
+        Some('G') => (&v[..v.len() - 1], 1 << 30),
+        _ => (v, 1),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("bad size '{value}'"))
+}
+
+/// Parses aria2's booleans.
+pub fn parse_bool(value: &str) -> Result<bool, String> {
+    match value {
+        "" | "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(format!("must be either 'true' or 'false', got '{value}'")),
+    }
+}
+
+fn ranged(name: &str, value: &str, min: u64, max: u64) -> Result<u64, String> {
+    let n = parse_size(value)?;
+    if n < min || n > max {
+        return Err(format!("{name} must be between {min} and {max}"));
+    }
+    Ok(n)
+}
+
+fn secs(name: &str, value: &str, min: u64, max: u64) -> Result<Duration, String> {
+    let n: u64 = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("{name} must be a number of seconds"))?;
+    if n < min || n > max {
+        return Err(format!("{name} must be between {min} and {max}"));
+    }
+    Ok(Duration::from_secs(n))
+}
+
+fn nonempty(value: &str) -> Option<String> {
+    (!value.is_empty()).then(|| value.to_string())
+}
+
+macro_rules! opt {
+    ($name:literal, $short:expr, $arg:ident, $default:literal, $tag:literal, $per:literal, $help:literal,
+     |$o:ident, $v:ident| $body:expr) => {
+        OptionDef {
+            name: $name,
+            short: $short,
+            arg: Arg::$arg,
+            default: $default,
+            tag: $tag,
+            per_download: $per,
+            help: $help,
+            apply: |$o: &mut Options, $v: &str| -> Result<(), String> {
+                $body;
+                Ok(())
+            },
+        }
+    };
+}
+
+/// The option table.
+pub static OPTIONS: &[OptionDef] = &[
+    opt!(
+        "dir",
+        Some('d'),
+        Value,
+        ".",
+        "basic",
+        true,
+        "Directory to store the downloaded files in.",
+        |o, v| o.dir = PathBuf::from(v)
+    ),
+    opt!(
+        "out",
+        Some('o'),
+        Value,
+        "",
+        "basic",
+        true,
+        "File name of the downloaded file, relative to --dir.",
+        |o, v| o.out = nonempty(v)
+    ),
+    opt!(
+        "split",
+        Some('s'),
+        Value,
+        "5",
+        "basic",
+        true,
+        "Download a file using N connections.",
+        |o, v| o.split = ranged("split", v, 1, 1024)? as usize
+    ),
+    opt!(
+        "max-connection-per-server",
+        Some('x'),
+        Value,
+        "1",
+        "basic",
+        true,
+        "Maximum connections to one server per download (1-64; aria2 stops at 16).",
+        |o, v| o.max_connection_per_server =
+            ranged("max-connection-per-server", v, 1, 64)? as usize
+    ),
+    opt!(
+        "min-split-size",
+        Some('k'),
+        Value,
+        "20M",
+        "basic",
+        true,
+        "Do not split a range smaller than 2*SIZE (16K-1G; aria2 refuses less than 1M).",
+        |o, v| o.min_split_size = ranged("min-split-size", v, 16 << 10, 1 << 30)?
+    ),
+    opt!(
+        "piece-length",
+        None,
+        Value,
+        "1M",
+        "advanced",
+        true,
+        "Piece size: the unit of progress recorded for resume and of splitting.",
+        |o, v| o.piece_length = ranged("piece-length", v, 16 << 10, 1 << 30)?
+    ),
+    opt!(
+        "stream-piece-selector",
+        None,
+        Value,
+        "default",
+        "http",
+        true,
+        "Piece order for HTTP/FTP: default, inorder, random, geom.",
+        |o, v| o.stream_piece_selector = match v {
+            "default" => Selector::Default,
+            "inorder" => Selector::InOrder,
+            "random" => Selector::Random,
+            "geom" => Selector::Geom,
+            _ =>
+                return Err(format!(
+                    "stream-piece-selector must be one of default, inorder, random, geom; got '{v}'"
+                )),
+        }
+    ),
+    opt!(
+        "max-tries",
+        Some('m'),
+        Value,
+        "5",
+        "http",
+        true,
+        "Number of tries per URI (0 = unlimited).",
+        |o, v| o.max_tries = ranged("max-tries", v, 0, u32::MAX as u64)? as u32
+    ),
+    opt!(
+        "retry-wait",
+        None,
+        Value,
+        "0",
+        "http",
+        true,
+        "Seconds to wait between retries.",
+        |o, v| o.retry_wait = secs("retry-wait", v, 0, 600)?
+    ),
+    opt!(
+        "timeout",
+        Some('t'),
+        Value,
+        "60",
+        "http",
+        true,
+        "Timeout in seconds for a connection without progress.",
+        |o, v| o.timeout = secs("timeout", v, 1, 600)?
+    ),
+    opt!(
+        "connect-timeout",
+        None,
+        Value,
+        "60",
+        "http",
+        true,
+        "Timeout in seconds to establish a connection.",
+        |o, v| o.connect_timeout = secs("connect-timeout", v, 1, 600)?
+    ),
+    opt!(
+        "lowest-speed-limit",
+        None,
+        Value,
+        "0",
+        "http",
+        true,
+        "Drop a connection slower than SPEED bytes/s (0 = off; K/M suffixes).",
+        |o, v| o.lowest_speed_limit = parse_size(v)?
+    ),
+    opt!(
+        "max-download-limit",
+        None,
+        Value,
+        "0",
+        "http",
+        true,
+        "Per-download speed cap in bytes/s (0 = off).",
+        |o, v| o.max_download_limit = parse_size(v)?
+    ),
+    opt!(
+        "max-overall-download-limit",
+        None,
+        Value,
+        "0",
+        "http",
+        false,
+        "Overall speed cap in bytes/s (0 = off).",
+        |o, v| o.max_overall_download_limit = parse_size(v)?
+    ),
+    opt!(
+        "max-concurrent-downloads",
+        Some('j'),
+        Value,
+        "5",
+        "basic",
+        false,
+        "Downloads running at once.",
+        |o, v| o.max_concurrent_downloads =
+            ranged("max-concurrent-downloads", v, 1, 1 << 16)? as usize
+    ),
+    opt!(
+        "header",
+        None,
+        Value,
+        "",
+        "http",
+        true,
+        "Extra request header (repeatable).",
+        |o, v| {
+            if !v.contains(':') {
+                return Err(format!("header '{v}' has no ':'"));
+            }
+            o.headers.push(v.to_string())
+        }
+    ),
+    opt!(
+        "user-agent",
+        Some('U'),
+        Value,
+        "swarmget/VERSION",
+        "http",
+        true,
+        "User-Agent for HTTP(S) requests.",
+        |o, v| o.user_agent = v.to_string()
+    ),
+    opt!(
+        "referer",
+        None,
+        Value,
+        "",
+        "http",
+        true,
+        "Referer header; '*' uses the download URI.",
+        |o, v| o.referer = nonempty(v)
+    ),
+    opt!(
+        "http-user",
+        None,
+        Value,
+        "",
+        "http",
+        true,
+        "HTTP basic-auth user for all URIs.",
+        |o, v| o.http_user = nonempty(v)
+    ),
+    opt!(
+        "http-passwd",
+        None,
+        Value,
+        "",
+        "http",
+        true,
+        "HTTP basic-auth password for all URIs.",
+        |o, v| o.http_passwd = nonempty(v)
+    ),
+    opt!(
+        "enable-http-keep-alive",
+        None,
+        Bool,
+        "true",
+        "http",
+        true,
+        "Use HTTP/1.1 persistent connections.",
+        |o, v| o.http_keep_alive = parse_bool(v)?
+    ),
+    opt!(
+        "content-disposition-default-utf8",
+        None,
+        Bool,
+        "false",
+        "http",
+        true,
+        "Read a plain Content-Disposition filename as UTF-8.",
+        |o, v| o.content_disposition_default_utf8 = parse_bool(v)?
+    ),
+    opt!(
+        "max-redirect",
+        None,
+        Value,
+        "20",
+        "http",
+        true,
+        "Redirects followed per request (aria2 fixes 20).",
+        |o, v| o.max_redirect = ranged("max-redirect", v, 0, 1000)? as usize
+    ),
+    opt!(
+        "ca-certificate",
+        None,
+        Value,
+        "system store",
+        "https",
+        true,
+        "PEM file of the certificate authorities to trust instead of the system store.",
+        |o, v| o.ca_certificate = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
+        "check-certificate",
+        None,
+        Bool,
+        "true",
+        "https",
+        true,
+        "Verify server certificates.",
+        |o, v| o.check_certificate = parse_bool(v)?
+    ),
+    opt!(
+        "certificate",
+        None,
+        Value,
+        "",
+        "https",
+        true,
+        "Client certificate (PEM).",
+        |o, v| o.certificate = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
+        "private-key",
+        None,
+        Value,
+        "",
+        "https",
+        true,
+        "Client private key (PEM, unencrypted).",
+        |o, v| o.private_key = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
+        "continue",
+        Some('c'),
+        Bool,
+        "false",
+        "basic",
+        true,
+        "Continue a partial download (from the control file, or the file's length).",
+        |o, v| o.continue_download = parse_bool(v)?
+    ),
+    opt!(
+        "always-resume",
+        None,
+        Bool,
+        "true",
+        "http",
+        true,
+        "Stop with exit code 8 instead of restarting when a server cannot resume.",
+        |o, v| o.always_resume = parse_bool(v)?
+    ),
+    opt!(
+        "allow-overwrite",
+        None,
+        Bool,
+        "false",
+        "file",
+        true,
+        "Restart from scratch when the file exists without a control file.",
+        |o, v| o.allow_overwrite = parse_bool(v)?
+    ),
+    opt!(
+        "auto-file-renaming",
+        None,
+        Bool,
+        "true",
+        "file",
+        true,
+        "Rename to name.1.ext, name.2.ext, ... when the file exists.",
+        |o, v| o.auto_file_renaming = parse_bool(v)?
+    ),
+    opt!(
+        "remove-control-file",
+        None,
+        Bool,
+        "false",
+        "advanced",
+        true,
+        "Delete an existing control file before starting.",
+        |o, v| o.remove_control_file = parse_bool(v)?
+    ),
+    opt!(
+        "auto-save-interval",
+        None,
+        Value,
+        "1",
+        "advanced",
+        false,
+        "Save the control file every N seconds (0 = only at stop; aria2's default is 60).",
+        |o, v| o.auto_save_interval = secs("auto-save-interval", v, 0, 600)?
+    ),
+    opt!(
+        "file-allocation",
+        None,
+        Value,
+        "prealloc",
+        "file",
+        true,
+        "Allocation before download: none, prealloc, trunc, falloc.",
+        |o, v| o.file_allocation = match v {
+            "none" => FileAllocation::None,
+            "prealloc" => FileAllocation::Prealloc,
+            "trunc" => FileAllocation::Trunc,
+            "falloc" => FileAllocation::Falloc,
+            _ =>
+                return Err(format!(
+                    "file-allocation must be one of none, prealloc, trunc, falloc; got '{v}'"
+                )),
+        }
+    ),
+    opt!(
+        "no-file-allocation-limit",
+        None,
+        Value,
+        "5M",
+        "file",
+        true,
+        "Do not allocate files smaller than SIZE.",
+        |o, v| o.no_file_allocation_limit = parse_size(v)?
+    ),
+    opt!(
+        "disk-cache",
+        None,
+        Value,
+        "16M",
+        "advanced",
+        false,
+        "Memory for data on its way to disk; reading pauses when it is full.",
+        |o, v| o.disk_cache = parse_size(v)?
+    ),
+    opt!(
+        "checksum",
+        None,
+        Value,
+        "",
+        "checksum",
+        true,
+        "Whole-file digest TYPE=HEX (md5, sha-1, sha-224, sha-256, sha-384, sha-512).",
+        |o, v| o.checksum = if v.is_empty() {
+            None
+        } else {
+            Some(Checksum::parse(v).map_err(|e| e.to_string())?)
+        }
+    ),
+    opt!(
+        "disable-ipv6",
+        None,
+        Bool,
+        "false",
+        "advanced",
+        false,
+        "Do not use IPv6.",
+        |o, v| o.disable_ipv6 = parse_bool(v)?
+    ),
+    opt!(
+        "quiet",
+        Some('q'),
+        Bool,
+        "false",
+        "advanced",
+        false,
+        "No console output.",
+        |o, v| o.quiet = parse_bool(v)?
+    ),
+    opt!(
+        "summary-interval",
+        None,
+        Value,
+        "60",
+        "advanced",
+        false,
+        "Seconds between progress summaries when output is not a terminal (0 = off).",
+        |o, v| o.summary_interval = secs("summary-interval", v, 0, i32::MAX as u64)?
+    ),
+    opt!(
+        "show-console-readout",
+        None,
+        Bool,
+        "true",
+        "advanced",
+        false,
+        "Show the live progress line.",
+        |o, v| o.show_console_readout = parse_bool(v)?
+    ),
+    opt!(
+        "human-readable",
+        None,
+        Bool,
+        "true",
+        "advanced",
+        false,
+        "KiB/MiB/GiB units in the readout.",
+        |o, v| o.human_readable = parse_bool(v)?
+    ),
+    opt!(
+        "download-result",
+        None,
+        Value,
+        "default",
+        "advanced",
+        false,
+        "End table: default, full, hide.",
+        |o, v| o.download_result = match v {
+            "default" => ResultFormat::Default,
+            "full" => ResultFormat::Full,
+            "hide" => ResultFormat::Hide,
+            _ =>
+                return Err(format!(
+                    "download-result must be one of default, full, hide; got '{v}'"
+                )),
+        }
+    ),
+    opt!(
+        "input-file",
+        Some('i'),
+        Value,
+        "",
+        "basic",
+        false,
+        "Read URIs from FILE ('-' = stdin): TAB-separated mirrors per line, indented name=value options.",
+        |o, v| o.input_file = nonempty(v)
+    ),
+    opt!(
+        "conf-path",
+        None,
+        Value,
+        "~/.config/aria2/aria2.conf",
+        "advanced",
+        false,
+        "Configuration file (name=value lines).",
+        |o, v| o.conf_path = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
+        "no-conf",
+        None,
+        Bool,
+        "false",
+        "advanced",
+        false,
+        "Do not read a configuration file.",
+        |o, v| o.no_conf = parse_bool(v)?
+    ),
+    opt!(
+        "force-sequential",
+        Some('Z'),
+        Bool,
+        "false",
+        "basic",
+        false,
+        "Treat each command-line URI as a separate download.",
+        |o, v| o.force_sequential = parse_bool(v)?
+    ),
+    opt!(
+        "stop",
+        None,
+        Value,
+        "0",
+        "advanced",
+        false,
+        "Stop after SEC seconds (0 = never).",
+        |o, v| o.stop = secs("stop", v, 0, i32::MAX as u64)?
+    ),
+    opt!(
+        "dry-run",
+        None,
+        Bool,
+        "false",
+        "http",
+        true,
+        "Only check that the files are available.",
+        |o, v| o.dry_run = parse_bool(v)?
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_ranges_like_aria2() {
+        assert_eq!(parse_size("1K"), Ok(1024));
+        assert_eq!(parse_size("20M"), Ok(20 << 20));
+        assert_eq!(parse_size("2g"), Ok(2 << 30));
+        assert!(parse_size("x").is_err());
+        let mut o = Options::default();
+        assert_eq!(
+            o.set("max-connection-per-server", "65"),
+            Err("max-connection-per-server must be between 1 and 64".into())
+        );
+        o.set("max-connection-per-server", "32").unwrap();
+        assert_eq!(o.max_connection_per_server, 32);
+        o.set("min-split-size", "64K").unwrap();
+        assert_eq!(o.min_split_size, 64 << 10);
+        assert!(o.set("no-such-thing", "1").is_err());
+        assert!(o.set("continue", "maybe").is_err());
+        o.set("continue", "").unwrap();
+        assert!(o.continue_download);
+    }
+
+    #[test]
+    fn table_is_consistent() {
+        let mut names = std::collections::HashSet::new();
+        let mut shorts = std::collections::HashSet::new();
+        for def in OPTIONS {
+            assert!(names.insert(def.name), "{} twice", def.name);
+            if let Some(c) = def.short {
+                assert!(shorts.insert(c), "-{c} twice");
+            }
+            // Every documented default parses (except descriptive ones).
+            if !def.default.is_empty()
+                && !def.default.contains(" ")
+                && !def.default.contains("VERSION")
+                && !def.default.contains("/")
+            {
+                let mut o = Options::default();
+                (def.apply)(&mut o, def.default).unwrap_or_else(|e| panic!("{}: {e}", def.name));
+            }
+        }
+    }
+}
