@@ -24,7 +24,10 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     let mut redirects = Redirects::new(20);
     let mut request = Request::get(&url)
-        .user_agent(concat!("swarmget-http-seg-example/", env!("CARGO_PKG_VERSION")))
+        .user_agent(concat!(
+            "swarmget-http-seg-example/",
+            env!("CARGO_PKG_VERSION")
+        ))
         .accept_encoding("gzip, deflate");
     let mut chunk = vec![0u8; 64 * 1024];
 

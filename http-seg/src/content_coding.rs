@@ -131,15 +131,25 @@ const FRESERVED: u8 = 0xe0;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Gz {
     /// The fixed 10-byte header; `got` bytes seen.
-    Fixed { got: u8 },
-    ExtraLen { got: u8 },
-    Extra { remaining: u16 },
+    Fixed {
+        got: u8,
+    },
+    ExtraLen {
+        got: u8,
+    },
+    Extra {
+        remaining: u16,
+    },
     Name,
     Comment,
-    HeaderCrc { got: u8 },
+    HeaderCrc {
+        got: u8,
+    },
     Deflate,
     /// The 8-byte trailer; `got` bytes seen.
-    Trailer { got: u8 },
+    Trailer {
+        got: u8,
+    },
     /// Between members: the stream may end here, or another member may follow.
     MemberEnd,
 }
@@ -281,8 +291,7 @@ impl ContentDecoder {
                     }
                     input = &input[step.consumed..];
                     let drained = step.produced < buffer.len();
-                    if (input.is_empty() && drained) || (step.consumed == 0 && step.produced == 0)
-                    {
+                    if (input.is_empty() && drained) || (step.consumed == 0 && step.produced == 0) {
                         break Ok(());
                     }
                 }
@@ -298,7 +307,8 @@ impl ContentDecoder {
         let complete = match &self.kind {
             Kind::Identity => true,
             Kind::Gzip(gzip) => {
-                gzip.state == Gz::MemberEnd || (gzip.state == Gz::Fixed { got: 0 } && self.offset == 0)
+                gzip.state == Gz::MemberEnd
+                    || (gzip.state == Gz::Fixed { got: 0 } && self.offset == 0)
             }
             Kind::Deflate(deflate) => {
                 deflate.state == Flate::Done
@@ -334,120 +344,128 @@ fn inflate_step(
 }
 
 impl Gzip {
-fn decode(&mut self, base: u64, input: &[u8], output: &mut [u8]) -> Result<Inflated, ContentError> {
-    let Gzip {
-        state,
-        flags,
-        scratch,
-        crc,
-        size,
-        inflate,
-    } = self;
-    let mut consumed = 0;
-    let mut produced = 0;
-    loop {
-        let at = base + consumed as u64;
-        if *state == Gz::Deflate {
-            let (i, o, end) = inflate_step(inflate, &input[consumed..], &mut output[produced..], at)?;
-            crc.update(&output[produced..produced + o]);
-            *size = size.wrapping_add(o as u32);
-            consumed += i;
-            produced += o;
-            if end {
-                *state = Gz::Trailer { got: 0 };
+    fn decode(
+        &mut self,
+        base: u64,
+        input: &[u8],
+        output: &mut [u8],
+    ) -> Result<Inflated, ContentError> {
+        let Gzip {
+            state,
+            flags,
+            scratch,
+            crc,
+            size,
+            inflate,
+        } = self;
+        let mut consumed = 0;
+        let mut produced = 0;
+        loop {
+            let at = base + consumed as u64;
+            if *state == Gz::Deflate {
+                let (i, o, end) =
+                    inflate_step(inflate, &input[consumed..], &mut output[produced..], at)?;
+                crc.update(&output[produced..produced + o]);
+                *size = size.wrapping_add(o as u32);
+                consumed += i;
+                produced += o;
+                if end {
+                    *state = Gz::Trailer { got: 0 };
+                    continue;
+                }
+                if i == 0 && o == 0 {
+                    break;
+                }
                 continue;
             }
-            if i == 0 && o == 0 {
+            let Some(&b) = input.get(consumed) else {
                 break;
-            }
-            continue;
+            };
+            consumed += 1;
+            *state = match *state {
+                Gz::MemberEnd => {
+                    // Another member follows; reread this byte as its first.
+                    consumed -= 1;
+                    inflate.reset(false);
+                    *crc = crc32fast::Hasher::new();
+                    *size = 0;
+                    Gz::Fixed { got: 0 }
+                }
+                Gz::Fixed { got } => {
+                    scratch[usize::from(got)] = b;
+                    match got {
+                        0 if b != 0x1f => return Err(ContentError::NotGzip { offset: at }),
+                        1 if b != 0x8b => return Err(ContentError::NotGzip { offset: at }),
+                        2 if b != 8 => {
+                            return Err(ContentError::UnsupportedGzipMethod {
+                                offset: at,
+                                method: b,
+                            });
+                        }
+                        3 if b & FRESERVED != 0 => {
+                            return Err(ContentError::ReservedGzipFlags {
+                                offset: at,
+                                flags: b,
+                            });
+                        }
+                        3 => {
+                            *flags = b;
+                            Gz::Fixed { got: 4 }
+                        }
+                        9 => after_fixed(*flags),
+                        _ => Gz::Fixed { got: got + 1 },
+                    }
+                }
+                Gz::ExtraLen { got: 0 } => {
+                    scratch[0] = b;
+                    Gz::ExtraLen { got: 1 }
+                }
+                Gz::ExtraLen { .. } => {
+                    let remaining = u16::from_le_bytes([scratch[0], b]);
+                    if remaining == 0 {
+                        after_extra(*flags)
+                    } else {
+                        Gz::Extra { remaining }
+                    }
+                }
+                Gz::Extra { remaining: 1 } => after_extra(*flags),
+                Gz::Extra { remaining } => Gz::Extra {
+                    remaining: remaining - 1,
+                },
+                Gz::Name if b == 0 => after_name(*flags),
+                Gz::Name => Gz::Name,
+                Gz::Comment if b == 0 => after_comment(*flags),
+                Gz::Comment => Gz::Comment,
+                // The header CRC is optional and rarely sent; it is skipped, not checked.
+                Gz::HeaderCrc { got: 0 } => Gz::HeaderCrc { got: 1 },
+                Gz::HeaderCrc { .. } => Gz::Deflate,
+                Gz::Trailer { got } => {
+                    scratch[usize::from(got)] = b;
+                    if got < 7 {
+                        Gz::Trailer { got: got + 1 }
+                    } else {
+                        let expected =
+                            u32::from_le_bytes([scratch[0], scratch[1], scratch[2], scratch[3]]);
+                        let length =
+                            u32::from_le_bytes([scratch[4], scratch[5], scratch[6], scratch[7]]);
+                        let actual = crc.clone().finalize();
+                        if expected != actual {
+                            return Err(ContentError::ChecksumMismatch { expected, actual });
+                        }
+                        if length != *size {
+                            return Err(ContentError::SizeMismatch {
+                                expected: length,
+                                actual: *size,
+                            });
+                        }
+                        Gz::MemberEnd
+                    }
+                }
+                Gz::Deflate => Gz::Deflate,
+            };
         }
-        let Some(&b) = input.get(consumed) else {
-            break;
-        };
-        consumed += 1;
-        *state = match *state {
-            Gz::MemberEnd => {
-                // Another member follows; reread this byte as its first.
-                consumed -= 1;
-                inflate.reset(false);
-                *crc = crc32fast::Hasher::new();
-                *size = 0;
-                Gz::Fixed { got: 0 }
-            }
-            Gz::Fixed { got } => {
-                scratch[usize::from(got)] = b;
-                match got {
-                    0 if b != 0x1f => return Err(ContentError::NotGzip { offset: at }),
-                    1 if b != 0x8b => return Err(ContentError::NotGzip { offset: at }),
-                    2 if b != 8 => {
-                        return Err(ContentError::UnsupportedGzipMethod {
-                            offset: at,
-                            method: b,
-                        });
-                    }
-                    3 if b & FRESERVED != 0 => {
-                        return Err(ContentError::ReservedGzipFlags {
-                            offset: at,
-                            flags: b,
-                        });
-                    }
-                    3 => {
-                        *flags = b;
-                        Gz::Fixed { got: 4 }
-                    }
-                    9 => after_fixed(*flags),
-                    _ => Gz::Fixed { got: got + 1 },
-                }
-            }
-            Gz::ExtraLen { got: 0 } => {
-                scratch[0] = b;
-                Gz::ExtraLen { got: 1 }
-            }
-            Gz::ExtraLen { .. } => {
-                let remaining = u16::from_le_bytes([scratch[0], b]);
-                if remaining == 0 {
-                    after_extra(*flags)
-                } else {
-                    Gz::Extra { remaining }
-                }
-            }
-            Gz::Extra { remaining: 1 } => after_extra(*flags),
-            Gz::Extra { remaining } => Gz::Extra {
-                remaining: remaining - 1,
-            },
-            Gz::Name if b == 0 => after_name(*flags),
-            Gz::Name => Gz::Name,
-            Gz::Comment if b == 0 => after_comment(*flags),
-            Gz::Comment => Gz::Comment,
-            // The header CRC is optional and rarely sent; it is skipped, not checked.
-            Gz::HeaderCrc { got: 0 } => Gz::HeaderCrc { got: 1 },
-            Gz::HeaderCrc { .. } => Gz::Deflate,
-            Gz::Trailer { got } => {
-                scratch[usize::from(got)] = b;
-                if got < 7 {
-                    Gz::Trailer { got: got + 1 }
-                } else {
-                    let expected = u32::from_le_bytes([scratch[0], scratch[1], scratch[2], scratch[3]]);
-                    let length = u32::from_le_bytes([scratch[4], scratch[5], scratch[6], scratch[7]]);
-                    let actual = crc.clone().finalize();
-                    if expected != actual {
-                        return Err(ContentError::ChecksumMismatch { expected, actual });
-                    }
-                    if length != *size {
-                        return Err(ContentError::SizeMismatch {
-                            expected: length,
-                            actual: *size,
-                        });
-                    }
-                    Gz::MemberEnd
-                }
-            }
-            Gz::Deflate => Gz::Deflate,
-        };
+        Ok(Inflated { consumed, produced })
     }
-    Ok(Inflated { consumed, produced })
-}
 }
 
 fn after_fixed(flags: u8) -> Gz {
@@ -483,54 +501,62 @@ fn after_comment(flags: u8) -> Gz {
 }
 
 impl Deflate {
-fn decode(&mut self, base: u64, input: &[u8], output: &mut [u8]) -> Result<Inflated, ContentError> {
-    let Deflate {
-        state,
-        pending,
-        inflate,
-    } = self;
-    let mut consumed = 0;
-    let mut produced = 0;
-    if *state == Flate::Sniff {
-        let take = (2 - pending.len()).min(input.len());
-        pending.extend_from_slice(&input[..take]);
-        consumed += take;
-        if let [cmf, flg] = pending[..] {
-            // RFC 1950 §2.2: CM = 8, window ≤ 32 KiB, header checksum multiple of 31.
-            let zlib = cmf & 0x0f == 8 && cmf >> 4 <= 7 && (u16::from(cmf) << 8 | u16::from(flg)) % 31 == 0;
-            *inflate = Decompress::new(zlib);
-            *state = Flate::Deflate;
-        } else {
-            return Ok(Inflated { consumed, produced });
+    fn decode(
+        &mut self,
+        base: u64,
+        input: &[u8],
+        output: &mut [u8],
+    ) -> Result<Inflated, ContentError> {
+        let Deflate {
+            state,
+            pending,
+            inflate,
+        } = self;
+        let mut consumed = 0;
+        let mut produced = 0;
+        if *state == Flate::Sniff {
+            let take = (2 - pending.len()).min(input.len());
+            pending.extend_from_slice(&input[..take]);
+            consumed += take;
+            if let [cmf, flg] = pending[..] {
+                // RFC 1950 §2.2: CM = 8, window ≤ 32 KiB, header checksum multiple of 31.
+                let zlib = cmf & 0x0f == 8
+                    && cmf >> 4 <= 7
+                    && (u16::from(cmf) << 8 | u16::from(flg)) % 31 == 0;
+                *inflate = Decompress::new(zlib);
+                *state = Flate::Deflate;
+            } else {
+                return Ok(Inflated { consumed, produced });
+            }
         }
-    }
-    // Bytes held back while sniffing go first; they were counted as consumed then.
-    while !pending.is_empty() && *state == Flate::Deflate {
-        let (i, o, end) = inflate_step(inflate, pending, &mut output[produced..], base)?;
-        pending.drain(..i);
-        produced += o;
-        if end {
-            *state = Flate::Done;
-        } else if i == 0 {
-            return Ok(Inflated { consumed, produced });
+        // Bytes held back while sniffing go first; they were counted as consumed then.
+        while !pending.is_empty() && *state == Flate::Deflate {
+            let (i, o, end) = inflate_step(inflate, pending, &mut output[produced..], base)?;
+            pending.drain(..i);
+            produced += o;
+            if end {
+                *state = Flate::Done;
+            } else if i == 0 {
+                return Ok(Inflated { consumed, produced });
+            }
         }
-    }
-    while *state == Flate::Deflate {
-        let at = base + consumed as u64;
-        let (i, o, end) = inflate_step(inflate, &input[consumed..], &mut output[produced..], at)?;
-        consumed += i;
-        produced += o;
-        if end {
-            *state = Flate::Done;
-        } else if i == 0 && o == 0 {
-            break;
+        while *state == Flate::Deflate {
+            let at = base + consumed as u64;
+            let (i, o, end) =
+                inflate_step(inflate, &input[consumed..], &mut output[produced..], at)?;
+            consumed += i;
+            produced += o;
+            if end {
+                *state = Flate::Done;
+            } else if i == 0 && o == 0 {
+                break;
+            }
         }
+        if *state == Flate::Done && (consumed < input.len() || !pending.is_empty()) {
+            return Err(ContentError::TrailingData {
+                offset: base + consumed as u64,
+            });
+        }
+        Ok(Inflated { consumed, produced })
     }
-    if *state == Flate::Done && (consumed < input.len() || !pending.is_empty()) {
-        return Err(ContentError::TrailingData {
-            offset: base + consumed as u64,
-        });
-    }
-    Ok(Inflated { consumed, produced })
-}
 }

@@ -207,14 +207,24 @@ mod tests {
     fn every_rule_broken() {
         use ContentRangeError::*;
         let cases = [
-            ("items 0-1/2", UnsupportedUnit { unit: "items".into() }),
+            (
+                "items 0-1/2",
+                UnsupportedUnit {
+                    unit: "items".into(),
+                },
+            ),
             ("bytes", Malformed),
             ("bytes 0-1", Malformed),
             ("bytes */*", Malformed),
             ("bytes 5/10", Malformed),
             ("bytes -1/10", InvalidNumber { what: "first byte" }),
             ("bytes 1-+2/10", InvalidNumber { what: "last byte" }),
-            ("bytes 1-2/x", InvalidNumber { what: "complete length" }),
+            (
+                "bytes 1-2/x",
+                InvalidNumber {
+                    what: "complete length",
+                },
+            ),
             (
                 "bytes 0-1/99999999999999999999",
                 InvalidNumber {

@@ -34,7 +34,8 @@ pub fn content_disposition_filename(value: impl AsRef<[u8]>, default_utf8: bool)
             plain = Some(decode_plain(&raw, default_utf8));
         }
     }
-    extended.or(plain).filter(|name| !name.is_empty())
+    let present = |name: &String| !name.is_empty();
+    extended.filter(present).or(plain.filter(present))
 }
 
 /// The last non-empty segment of the URL's path, percent-decoded (as UTF-8,
@@ -68,14 +69,14 @@ const MAX_KEPT_EXTENSION: usize = 32;
 /// The result never contains `/`, `\` or NUL, is never empty, `.` or `..`,
 /// and is at most 255 bytes long.
 pub fn sanitize_file_name(name: &str) -> Option<String> {
-    let last = name
-        .rsplit(['/', '\\'])
-        .find(|c| !c.trim().is_empty())?;
+    let last = name.rsplit(['/', '\\']).find(|c| !c.trim().is_empty())?;
     let cleaned: String = last
         .chars()
         .map(|c| if is_unsafe_char(c) { '_' } else { c })
         .collect();
-    let trimmed = cleaned.trim().trim_start_matches('.').trim_start();
+    let trimmed = cleaned
+        .trim_start_matches(|c: char| c == '.' || c.is_whitespace())
+        .trim_end();
     if trimmed.is_empty() {
         return None;
     }

@@ -84,7 +84,8 @@ fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
 fn days_in_month(year: u64, month: u64) -> u64 {
     match month {
         4 | 6 | 9 | 11 => 30,
-        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        // Gregorian leap years: divisible by 4, and centuries only by 400.
+        2 if matches!((year % 4, year % 100, year % 400), (0, 1.., _) | (_, _, 0)) => 29,
         2 => 28,
         _ => 31,
     }
@@ -128,18 +129,39 @@ mod tests {
 
     #[test]
     fn three_forms_agree() {
-        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(NOV_6_1994));
-        assert_eq!(parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"), Some(NOV_6_1994));
-        assert_eq!(parse_http_date("Sun Nov  6 08:49:37 1994"), Some(NOV_6_1994));
+        assert_eq!(
+            parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(NOV_6_1994)
+        );
+        assert_eq!(
+            parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT"),
+            Some(NOV_6_1994)
+        );
+        assert_eq!(
+            parse_http_date("Sun Nov  6 08:49:37 1994"),
+            Some(NOV_6_1994)
+        );
     }
 
     #[test]
     fn calendar_edges() {
         assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
-        assert_eq!(parse_http_date("Tue, 29 Feb 2000 00:00:00 GMT"), Some(951_782_400));
-        assert_eq!(parse_http_date("Wed, 31 Dec 2025 23:59:59 GMT"), Some(1_767_225_599));
-        assert_eq!(parse_http_date("Fri, 01 Jan 2038 00:00:00 GMT"), Some(2_145_916_800));
-        assert_eq!(parse_http_date("Thursday, 01-Jan-37 00:00:00 GMT"), Some(2_114_380_800));
+        assert_eq!(
+            parse_http_date("Tue, 29 Feb 2000 00:00:00 GMT"),
+            Some(951_782_400)
+        );
+        assert_eq!(
+            parse_http_date("Wed, 31 Dec 2025 23:59:59 GMT"),
+            Some(1_767_225_599)
+        );
+        assert_eq!(
+            parse_http_date("Fri, 01 Jan 2038 00:00:00 GMT"),
+            Some(2_145_916_800)
+        );
+        assert_eq!(
+            parse_http_date("Thursday, 01-Jan-37 00:00:00 GMT"),
+            Some(2_114_380_800)
+        );
     }
 
     #[test]

@@ -119,9 +119,11 @@ pub fn check_range_response(
         206 => {
             let range = match head.content_range()? {
                 Some(range) => range,
-                None if head
-                    .content_type()
-                    .is_some_and(|t| t.trim_start().to_ascii_lowercase().starts_with("multipart/byteranges")) =>
+                None if head.content_type().is_some_and(|t| {
+                    t.trim_start()
+                        .to_ascii_lowercase()
+                        .starts_with("multipart/byteranges")
+                }) =>
                 {
                     return Err(RangeError::Multipart);
                 }

@@ -308,7 +308,11 @@ impl Request {
         if let Some(encoding) = &self.accept_encoding {
             generated.push(("Accept-Encoding", Cow::Borrowed(encoding)));
         }
-        let connection = if self.keep_alive { "keep-alive" } else { "close" };
+        let connection = if self.keep_alive {
+            "keep-alive"
+        } else {
+            "close"
+        };
         generated.push(("Connection", Cow::Borrowed(connection)));
         if self.method == Method::Post {
             generated.push(("Content-Length", Cow::Borrowed("0")));
@@ -442,7 +446,10 @@ mod tests {
             ("http://127.0.0.1:1/", "127.0.0.1:1"),
         ] {
             let text = written(&Request::get(&url(u)));
-            assert!(text.contains(&format!("\r\nHost: {host}\r\n")), "{u}: {text}");
+            assert!(
+                text.contains(&format!("\r\nHost: {host}\r\n")),
+                "{u}: {text}"
+            );
         }
     }
 
@@ -452,7 +459,10 @@ mod tests {
         let text = written(&req);
         assert!(text.starts_with("GET /file HTTP/1.1\r\n"));
         // base64("us@er:p:ss")
-        assert!(text.contains("Authorization: Basic dXNAZXI6cDpzcw==\r\n"), "{text}");
+        assert!(
+            text.contains("Authorization: Basic dXNAZXI6cDpzcw==\r\n"),
+            "{text}"
+        );
         assert!(!text.contains("p%3Ass"));
 
         let only_user = written(&Request::get(&url("http://user@example.com/")));

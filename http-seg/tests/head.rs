@@ -95,7 +95,8 @@ fn sample_heads_parse_identically_at_every_split() {
             headers: &[("Location", "/new")],
         },
         Case {
-            input: b"HTTP/1.1 200 OK\r\nX-Folded: first\r\n  second\r\n\tthird\r\nX-After: 1\r\n\r\n",
+            input:
+                b"HTTP/1.1 200 OK\r\nX-Folded: first\r\n  second\r\n\tthird\r\nX-After: 1\r\n\r\n",
             version: Version::Http11,
             status: 200,
             reason: "OK",
@@ -134,8 +135,14 @@ fn every_syntax_error_with_its_offset() {
     let cases: &[(&[u8], HeadError)] = &[
         (b"HTTX/1.1 200 OK\r\n\r\n", HeadError::NotHttp { offset: 3 }),
         (b"<html>", HeadError::NotHttp { offset: 0 }),
-        (b"\r\nhttp/1.1 200 OK\r\n\r\n", HeadError::NotHttp { offset: 2 }),
-        (b"HTTP/x.1 200 OK\r\n\r\n", HeadError::InvalidVersion { offset: 5 }),
+        (
+            b"\r\nhttp/1.1 200 OK\r\n\r\n",
+            HeadError::NotHttp { offset: 2 },
+        ),
+        (
+            b"HTTP/x.1 200 OK\r\n\r\n",
+            HeadError::InvalidVersion { offset: 5 },
+        ),
         (b"HTTP/\r\n\r\n", HeadError::InvalidVersion { offset: 5 }),
         (
             b"HTTP/2.0 200 OK\r\n\r\n",
@@ -145,26 +152,74 @@ fn every_syntax_error_with_its_offset() {
             b"HTTP/0.9 200 OK\r\n\r\n",
             HeadError::UnsupportedVersion { major: 0, minor: 9 },
         ),
-        (b"HTTP/1.1  200 OK\r\n\r\n", HeadError::InvalidStatusCode { offset: 9 }),
-        (b"HTTP/1.1\t200 OK\r\n\r\n", HeadError::InvalidStatusLine { offset: 8 }),
-        (b"HTTP/1.1\r\n\r\n", HeadError::InvalidStatusLine { offset: 8 }),
-        (b"HTTP/1.1 20 OK\r\n\r\n", HeadError::InvalidStatusCode { offset: 9 }),
-        (b"HTTP/1.1 099 OK\r\n\r\n", HeadError::InvalidStatusCode { offset: 9 }),
-        (b"HTTP/1.1 2000 OK\r\n\r\n", HeadError::InvalidStatusLine { offset: 12 }),
-        (b"HTTP/1.1 200 O\x01K\r\n\r\n", HeadError::InvalidReason { offset: 14 }),
-        (b"HTTP/1.1 200 OK\r\nNoColon\r\n\r\n", HeadError::MissingColon { offset: 17 }),
-        (b"HTTP/1.1 200 OK\r\nNo colon\r\n\r\n", HeadError::MissingColon { offset: 17 }),
-        (b"HTTP/1.1 200 OK\r\n: v\r\n\r\n", HeadError::InvalidHeaderName { offset: 17 }),
-        (b"HTTP/1.1 200 OK\r\nBad(Name): v\r\n\r\n", HeadError::InvalidHeaderName { offset: 20 }),
-        (b"HTTP/1.1 200 OK\r\nA b: v\r\n\r\n", HeadError::InvalidHeaderName { offset: 18 }),
+        (
+            b"HTTP/1.1  200 OK\r\n\r\n",
+            HeadError::InvalidStatusCode { offset: 9 },
+        ),
+        (
+            b"HTTP/1.1\t200 OK\r\n\r\n",
+            HeadError::InvalidStatusLine { offset: 8 },
+        ),
+        (
+            b"HTTP/1.1\r\n\r\n",
+            HeadError::InvalidStatusLine { offset: 8 },
+        ),
+        (
+            b"HTTP/1.1 20 OK\r\n\r\n",
+            HeadError::InvalidStatusCode { offset: 9 },
+        ),
+        (
+            b"HTTP/1.1 099 OK\r\n\r\n",
+            HeadError::InvalidStatusCode { offset: 9 },
+        ),
+        (
+            b"HTTP/1.1 2000 OK\r\n\r\n",
+            HeadError::InvalidStatusLine { offset: 12 },
+        ),
+        (
+            b"HTTP/1.1 200 O\x01K\r\n\r\n",
+            HeadError::InvalidReason { offset: 14 },
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nNoColon\r\n\r\n",
+            HeadError::MissingColon { offset: 17 },
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nNo colon\r\n\r\n",
+            HeadError::MissingColon { offset: 17 },
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\n: v\r\n\r\n",
+            HeadError::InvalidHeaderName { offset: 17 },
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nBad(Name): v\r\n\r\n",
+            HeadError::InvalidHeaderName { offset: 20 },
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nA b: v\r\n\r\n",
+            HeadError::InvalidHeaderName { offset: 18 },
+        ),
         (
             b"HTTP/1.1 200 OK\r\nContent-Length : 5\r\n\r\n",
             HeadError::WhitespaceBeforeColon { offset: 31 },
         ),
-        (b"HTTP/1.1 200 OK\r\nX: a\x00b\r\n\r\n", HeadError::InvalidHeaderValue { offset: 21 }),
-        (b"HTTP/1.1 200 OK\r\nX: a\rb\r\n\r\n", HeadError::InvalidHeaderValue { offset: 21 }),
-        (b"HTTP/1.1 200 OK\r\nX: a\r\r\n\r\n", HeadError::InvalidHeaderValue { offset: 21 }),
-        (b"HTTP/1.1 200 OK\r\nX: a\x7f\r\n\r\n", HeadError::InvalidHeaderValue { offset: 21 }),
+        (
+            b"HTTP/1.1 200 OK\r\nX: a\x00b\r\n\r\n",
+            HeadError::InvalidHeaderValue { offset: 21 },
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nX: a\rb\r\n\r\n",
+            HeadError::InvalidHeaderValue { offset: 21 },
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nX: a\r\r\n\r\n",
+            HeadError::InvalidHeaderValue { offset: 21 },
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nX: a\x7f\r\n\r\n",
+            HeadError::InvalidHeaderValue { offset: 21 },
+        ),
         (
             b"HTTP/1.1 200 OK\r\nX: a\r\n \x01\r\n\r\n",
             HeadError::InvalidHeaderValue { offset: 24 },
@@ -206,7 +261,12 @@ fn every_syntax_error_with_its_offset() {
     ];
     for (input, want) in cases {
         let got = parse_every_split(input, &HeadLimits::default());
-        assert_eq!(got.as_ref(), Err(want), "{:?}", String::from_utf8_lossy(input));
+        assert_eq!(
+            got.as_ref(),
+            Err(want),
+            "{:?}",
+            String::from_utf8_lossy(input)
+        );
         // The error text names the place.
         assert!(!want.to_string().is_empty());
     }
@@ -214,7 +274,10 @@ fn every_syntax_error_with_its_offset() {
 
 #[test]
 fn garbage_fails_on_the_first_byte() {
-    assert_eq!(parse(b"\x16\x03\x01"), Err(HeadError::NotHttp { offset: 0 }));
+    assert_eq!(
+        parse(b"\x16\x03\x01"),
+        Err(HeadError::NotHttp { offset: 0 })
+    );
     assert_eq!(parse(b"HTTP/1.1 200 OK"), Ok(None));
     assert_eq!(parse(b"H"), Ok(None));
     assert_eq!(parse(b""), Ok(None));
@@ -226,7 +289,9 @@ fn a_megabyte_of_headers_fails_once_the_limit_is_reached() {
     let limits = HeadLimits::default();
     let mut input = b"HTTP/1.1 200 OK\r\n".to_vec();
     while input.len() < 1 << 20 {
-        input.extend_from_slice(b"X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n");
+        input.extend_from_slice(
+            b"X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n",
+        );
     }
     let limit = limits.max_head_bytes;
     let error = HeadError::TooLarge { limit };
@@ -236,7 +301,10 @@ fn a_megabyte_of_headers_fails_once_the_limit_is_reached() {
         ..limits
     };
     assert_eq!(parse_response_head(&input[..limit - 1], &few), Ok(None));
-    assert_eq!(parse_response_head(&input[..limit], &few), Err(error.clone()));
+    assert_eq!(
+        parse_response_head(&input[..limit], &few),
+        Err(error.clone())
+    );
     assert_eq!(parse_response_head(&input, &few), Err(error));
     // With the default field count the count limit comes first.
     assert_eq!(
@@ -309,7 +377,9 @@ fn interim_responses_are_returned_and_can_be_skipped() {
     assert_eq!(&input[used..], b"hi");
 
     let upgrade = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n";
-    let (head, _) = parse_final_response_head(upgrade, &limits).unwrap().unwrap();
+    let (head, _) = parse_final_response_head(upgrade, &limits)
+        .unwrap()
+        .unwrap();
     assert_eq!(head.status, 101);
 }
 
@@ -318,7 +388,9 @@ fn errors_in_a_later_head_count_offsets_from_the_buffer_start() {
     let input = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nBad Name: x\r\n\r\n";
     assert_eq!(
         parse_final_response_head(input, &HeadLimits::default()),
-        Err(HeadError::InvalidHeaderName { offset: 25 + 17 + 3 })
+        Err(HeadError::InvalidHeaderName {
+            offset: 25 + 17 + 3
+        })
     );
 }
 
@@ -332,7 +404,10 @@ fn content_length_forms() {
     assert_eq!(cl("Content-Length: 0\r\n"), Ok(Some(0)));
     assert_eq!(cl("content-length: 42\r\n"), Ok(Some(42)));
     assert_eq!(cl("Content-Length: 42, 42\r\n"), Ok(Some(42)));
-    assert_eq!(cl("Content-Length: 42\r\nContent-Length: 42\r\n"), Ok(Some(42)));
+    assert_eq!(
+        cl("Content-Length: 42\r\nContent-Length: 42\r\n"),
+        Ok(Some(42))
+    );
     assert_eq!(
         cl("Content-Length: 18446744073709551615\r\n"),
         Ok(Some(u64::MAX))
@@ -342,9 +417,10 @@ fn content_length_forms() {
         Err(HeadError::InvalidContentLength { value: "".into() })
     );
     // With Transfer-Encoding, Content-Length is ignored rather than rejected.
-    let (head, _) = parse(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: x\r\n\r\n")
-        .unwrap()
-        .unwrap();
+    let (head, _) =
+        parse(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: x\r\n\r\n")
+            .unwrap()
+            .unwrap();
     assert_eq!(head.framing(false), Framing::Chunked);
     assert!(head.content_length().is_err());
 }
@@ -359,11 +435,17 @@ fn framing_rules() {
     assert_eq!(framing(with_length, false), Framing::Length(10));
     assert_eq!(framing(with_length, true), Framing::Empty);
     assert_eq!(
-        framing("HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n", false),
+        framing(
+            "HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n",
+            false
+        ),
         Framing::Empty
     );
     assert_eq!(
-        framing("HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n", false),
+        framing(
+            "HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n",
+            false
+        ),
         Framing::Empty
     );
     assert_eq!(
@@ -374,15 +456,27 @@ fn framing_rules() {
         Framing::Chunked
     );
     assert_eq!(
-        framing("HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n", false),
+        framing(
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n",
+            false
+        ),
         Framing::Chunked
     );
     assert_eq!(
-        framing("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", false),
+        framing(
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+            false
+        ),
         Framing::UntilClose
     );
-    assert_eq!(framing("HTTP/1.1 200 OK\r\n\r\n", false), Framing::UntilClose);
-    assert_eq!(framing("HTTP/1.0 200 OK\r\n\r\n", false), Framing::UntilClose);
+    assert_eq!(
+        framing("HTTP/1.1 200 OK\r\n\r\n", false),
+        Framing::UntilClose
+    );
+    assert_eq!(
+        framing("HTTP/1.0 200 OK\r\n\r\n", false),
+        Framing::UntilClose
+    );
     assert_eq!(
         framing("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", false),
         Framing::Length(0)
@@ -394,11 +488,17 @@ fn keep_alive_rules() {
     let keep = |text: &str| parse(text.as_bytes()).unwrap().unwrap().0.keep_alive();
     assert!(keep("HTTP/1.1 200 OK\r\n\r\n"));
     assert!(!keep("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n"));
-    assert!(!keep("HTTP/1.1 200 OK\r\nConnection: Upgrade, CLOSE\r\n\r\n"));
-    assert!(!keep("HTTP/1.1 200 OK\r\nConnection: x\r\nConnection: close\r\n\r\n"));
+    assert!(!keep(
+        "HTTP/1.1 200 OK\r\nConnection: Upgrade, CLOSE\r\n\r\n"
+    ));
+    assert!(!keep(
+        "HTTP/1.1 200 OK\r\nConnection: x\r\nConnection: close\r\n\r\n"
+    ));
     assert!(!keep("HTTP/1.0 200 OK\r\n\r\n"));
     assert!(keep("HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\n\r\n"));
-    assert!(!keep("HTTP/1.0 200 OK\r\nConnection: keep-alive, close\r\n\r\n"));
+    assert!(!keep(
+        "HTTP/1.0 200 OK\r\nConnection: keep-alive, close\r\n\r\n"
+    ));
     assert!(!keep(
         "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
     ));
@@ -421,7 +521,11 @@ fn retry_after_forms() {
     assert_eq!(retry("Sun, 06 Nov 1994 08:51:37 GMT"), Some(120));
     assert_eq!(retry("Sunday, 06-Nov-94 08:50:37 GMT"), Some(60));
     assert_eq!(retry("Sun Nov  6 08:49:47 1994"), Some(10));
-    assert_eq!(retry("Sat, 05 Nov 1994 08:49:37 GMT"), Some(0), "past dates wait 0");
+    assert_eq!(
+        retry("Sat, 05 Nov 1994 08:49:37 GMT"),
+        Some(0),
+        "past dates wait 0"
+    );
     assert_eq!(retry("-5"), None);
     assert_eq!(retry("soon"), None);
     assert_eq!(retry("1.5"), None);
@@ -459,7 +563,10 @@ fn simple_accessors() {
     );
     assert_eq!(head.content_encoding(), ContentEncoding::Gzip);
     assert_eq!(head.location(), Some("/elsewhere"));
-    assert_eq!(head.content_disposition_filename(false), Some("../a.bin".into()));
+    assert_eq!(
+        head.content_disposition_filename(false),
+        Some("../a.bin".into())
+    );
     let url = swarmget_http_seg::Url::parse("http://h/dir/from-url.iso").unwrap();
     assert_eq!(head.suggested_file_name(&url, false), Some("a.bin".into()));
     assert_eq!(head.header("CONTENT-LENGTH"), Some("10"));
@@ -470,7 +577,10 @@ fn simple_accessors() {
     assert!(!bare.accepts_ranges());
     assert_eq!(bare.content_range(), Ok(None));
     assert_eq!(bare.content_encoding(), ContentEncoding::Identity);
-    assert_eq!(bare.suggested_file_name(&url, false), Some("from-url.iso".into()));
+    assert_eq!(
+        bare.suggested_file_name(&url, false),
+        Some("from-url.iso".into())
+    );
     assert_eq!(
         head_of(b"HTTP/1.1 200 OK\r\nContent-Encoding: br\r\n\r\n").content_encoding(),
         ContentEncoding::Unsupported("br".into())

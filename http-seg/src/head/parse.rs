@@ -176,7 +176,10 @@ pub(crate) fn field_section(
             continue;
         }
 
-        let name_len = line.iter().position(|&b| !is_tchar(b)).unwrap_or(line.len());
+        let name_len = line
+            .iter()
+            .position(|&b| !is_tchar(b))
+            .unwrap_or(line.len());
         match line.get(name_len) {
             Some(b':') if name_len > 0 => {}
             Some(b':') => return Err(HeadError::InvalidHeaderName { offset: at }),
