@@ -131,13 +131,14 @@ impl Encoder {
 
     /// Writes `key` as the next entry's key; its value must follow.
     pub(crate) fn open_entry(&mut self, dict: &mut DictState, key: &[u8]) {
-        if self.marks.len() > dict.base {
-            if let Some(last) = self.marks.last() {
-                let previous = self.buf.get(last.key_start..last.key_end);
-                if previous.is_none_or(|previous| previous >= key) {
-                    dict.sorted = false;
-                }
-            }
+        let has_previous = self.marks.len() > dict.base;
+        let previous = self
+            .marks
+            .last()
+            .filter(|_| has_previous)
+            .and_then(|last| self.buf.get(last.key_start..last.key_end));
+        if previous.is_some_and(|previous| previous >= key) {
+            dict.sorted = false;
         }
         let start = self.buf.len();
         self.put_bytes(key);
@@ -151,10 +152,11 @@ impl Encoder {
 
     /// Takes back the entry just opened (whose value turned out to be absent).
     pub(crate) fn discard_entry(&mut self, dict: &DictState) {
-        if self.marks.len() > dict.base {
-            if let Some(mark) = self.marks.pop() {
-                self.buf.truncate(mark.start);
-            }
+        if self.marks.len() <= dict.base {
+            return;
+        }
+        if let Some(mark) = self.marks.pop() {
+            self.buf.truncate(mark.start);
         }
     }
 

@@ -63,23 +63,21 @@ impl<'a, 'w> Parser<'a, 'w> {
             let start = self.pos;
             let byte = self.byte_at(start)?;
 
-            // Inside a dictionary, every other item is a key.
+            // Inside a dictionary, every other item is a key (until the closing `e`).
             if let Some(Frame::Dict {
                 base,
                 pending_key: pending @ None,
                 sorted,
                 ..
-            }) = stack.last_mut()
+            }) = stack.last_mut().filter(|_| byte != b'e')
             {
-                if byte != b'e' {
-                    let key = self.key(byte)?;
-                    let previous = entries.get(*base..).and_then(<[_]>::last);
-                    if let Some(&(previous, _)) = previous {
-                        self.check_key_order(previous, key, start, sorted)?;
-                    }
-                    *pending = Some(key);
-                    continue;
+                let key = self.key(byte)?;
+                let previous = entries.get(*base..).and_then(<[_]>::last);
+                if let Some(&(previous, _)) = previous {
+                    self.check_key_order(previous, key, start, sorted)?;
                 }
+                *pending = Some(key);
+                continue;
             }
 
             let value = match byte {
@@ -213,14 +211,16 @@ impl<'a, 'w> Parser<'a, 'w> {
         let key_of = |i: usize| entries.get(i).map(|(key, _)| *key);
         for pair in order.windows(2) {
             let &[earlier, later] = pair else { continue };
-            let key = key_of(later);
+            let Some(key) = key_of(later) else { continue };
             // Same key as an earlier entry, but not its input neighbour (those were reported).
-            if key == key_of(earlier) && later > 0 && key_of(later - 1) != key {
-                if let Some(key) = key {
-                    let at = self.key_token_offset(key);
-                    self.warnings
-                        .push(Warning::new(WarningKind::DuplicateKey, at));
-                }
+            let repeat = key_of(earlier) == Some(key);
+            let neighbour_repeat = later
+                .checked_sub(1)
+                .is_some_and(|before| key_of(before) == Some(key));
+            if repeat && !neighbour_repeat {
+                let at = self.key_token_offset(key);
+                self.warnings
+                    .push(Warning::new(WarningKind::DuplicateKey, at));
             }
         }
     }
