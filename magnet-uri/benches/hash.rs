@@ -34,7 +34,9 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("hash-64MiB");
     group.throughput(Throughput::Bytes(data.len() as u64));
     group.sample_size(10);
-    group.bench_function("all/one-thread", |b| b.iter(|| hash_in_memory(&data, Algorithms::ALL)));
+    group.bench_function("all/one-thread", |b| {
+        b.iter(|| hash_in_memory(&data, Algorithms::ALL))
+    });
     group.bench_function("all/hash_reader", |b| {
         b.iter(|| black_box(hash_reader(data.as_slice(), Algorithms::ALL).unwrap()))
     });

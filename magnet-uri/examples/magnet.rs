@@ -17,13 +17,22 @@ fn main() {
                 println!("file {}: {:?}", i + 1, group.display_name);
                 for topic in &group.exact_topics {
                     match topic {
-                        ExactTopic::Btih(hash) => println!("  BitTorrent v1 info hash, {} bytes", hash.len()),
+                        ExactTopic::Btih(hash) => {
+                            println!("  BitTorrent v1 info hash, {} bytes", hash.len())
+                        }
                         ExactTopic::Other { urn } => println!("  unknown URN kept: {urn}"),
                         other => println!("  {}: {other}", other.kind().unwrap_or("?")),
                     }
                 }
                 println!("  trackers: {:?}", group.trackers);
-                println!("  peers: {:?}", group.peers.iter().map(ToString::to_string).collect::<Vec<_>>());
+                println!(
+                    "  peers: {:?}",
+                    group
+                        .peers
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                );
             }
             println!("canonical: {magnet}");
         }
@@ -36,5 +45,8 @@ fn main() {
     let mut hasher = Hasher::new(Algorithms::ALL);
     hasher.update(b"hello, magnet\n");
     let digests = hasher.finish();
-    println!("{}", Magnet::from_hashes("hello.txt", digests.size, &digests));
+    println!(
+        "{}",
+        Magnet::from_hashes("hello.txt", digests.size, &digests)
+    );
 }

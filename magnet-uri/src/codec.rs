@@ -9,7 +9,11 @@ use crate::error::Encoding;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum DecodeError {
     /// `found` at character index `at` is not in the alphabet.
-    Alphabet { encoding: Encoding, at: usize, found: char },
+    Alphabet {
+        encoding: Encoding,
+        at: usize,
+        found: char,
+    },
     /// Base32 whose last character carries non-zero bits beyond the decoded bytes.
     NonCanonical,
 }
@@ -40,9 +44,18 @@ fn base32_value(c: u8) -> Option<u8> {
 fn alphabet_error(text: &str, byte_index: usize, encoding: Encoding) -> DecodeError {
     // Every byte before `byte_index` was ASCII, so it is a character boundary; `get` keeps
     // this panic-free regardless.
-    let at = text.get(..byte_index).map_or(byte_index, |s| s.chars().count());
-    let found = text.get(byte_index..).and_then(|s| s.chars().next()).unwrap_or('\u{fffd}');
-    DecodeError::Alphabet { encoding, at, found }
+    let at = text
+        .get(..byte_index)
+        .map_or(byte_index, |s| s.chars().count());
+    let found = text
+        .get(byte_index..)
+        .and_then(|s| s.chars().next())
+        .unwrap_or('\u{fffd}');
+    DecodeError::Alphabet {
+        encoding,
+        at,
+        found,
+    }
 }
 
 /// Decodes hex into `out`; the caller has checked that `text.len() == 2 * out.len()`.
@@ -85,7 +98,11 @@ pub(crate) fn base32_decode_into(text: &str, out: &mut [u8]) -> Result<(), Decod
     }
     // Whatever is left over is padding inside the last character: it must be zero, or two
     // different strings would decode to the same digest.
-    if acc != 0 { Err(DecodeError::NonCanonical) } else { Ok(()) }
+    if acc != 0 {
+        Err(DecodeError::NonCanonical)
+    } else {
+        Ok(())
+    }
 }
 
 /// Decodes a fixed-size hex digest; `None` if the length is not `2 * N`.
@@ -131,7 +148,9 @@ pub(crate) fn base32_encode(out: &mut String, bytes: &[u8]) {
         acc &= (1 << bits) - 1;
     }
     if bits > 0 {
-        out.push(char::from(BASE32_DIGITS[((acc << (5 - bits)) & 31) as usize]));
+        out.push(char::from(
+            BASE32_DIGITS[((acc << (5 - bits)) & 31) as usize],
+        ));
     }
 }
 
@@ -176,15 +195,32 @@ mod tests {
     fn base32_rejects_stray_low_bits() {
         // "my" is "f"; "mz" differs only in the two padding bits of the last character.
         let mut out = [0u8; 1];
-        assert_eq!(base32_decode_into("mz", &mut out), Err(DecodeError::NonCanonical));
+        assert_eq!(
+            base32_decode_into("mz", &mut out),
+            Err(DecodeError::NonCanonical)
+        );
     }
 
     #[test]
     fn alphabet_errors_point_at_the_character() {
         let err = hex_array::<2>("0g1f").unwrap().unwrap_err();
-        assert_eq!(err, DecodeError::Alphabet { encoding: Encoding::Hex, at: 1, found: 'g' });
+        assert_eq!(
+            err,
+            DecodeError::Alphabet {
+                encoding: Encoding::Hex,
+                at: 1,
+                found: 'g'
+            }
+        );
         let err = base32_array::<1>("m1").unwrap().unwrap_err();
-        assert_eq!(err, DecodeError::Alphabet { encoding: Encoding::Base32, at: 1, found: '1' });
+        assert_eq!(
+            err,
+            DecodeError::Alphabet {
+                encoding: Encoding::Base32,
+                at: 1,
+                found: '1'
+            }
+        );
     }
 
     #[test]

@@ -15,11 +15,19 @@ pub struct ParseError {
 
 impl ParseError {
     pub(crate) fn missing_prefix() -> Self {
-        ParseError { parameter: None, offset: 0, kind: ErrorKind::MissingPrefix }
+        ParseError {
+            parameter: None,
+            offset: 0,
+            kind: ErrorKind::MissingPrefix,
+        }
     }
 
     pub(crate) fn in_parameter(parameter: &str, offset: usize, kind: ErrorKind) -> Self {
-        ParseError { parameter: Some(parameter.to_owned()), offset, kind }
+        ParseError {
+            parameter: Some(parameter.to_owned()),
+            offset,
+            kind,
+        }
     }
 
     /// The parameter's name exactly as written in the link (still percent-encoded, with its
@@ -42,7 +50,11 @@ impl ParseError {
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.parameter {
-            Some(name) => write!(f, "parameter `{name}` (byte {}): {}", self.offset, self.kind),
+            Some(name) => write!(
+                f,
+                "parameter `{name}` (byte {}): {}",
+                self.offset, self.kind
+            ),
             None => self.kind.fmt(f),
         }
     }
@@ -146,17 +158,38 @@ impl fmt::Display for ErrorKind {
         match self {
             ErrorKind::MissingPrefix => f.write_str("a magnet link must start with `magnet:?`"),
             ErrorKind::BadPercentEscape { at } => {
-                write!(f, "bad percent-escape at byte {at}: `%` must be followed by two hex digits")
+                write!(
+                    f,
+                    "bad percent-escape at byte {at}: `%` must be followed by two hex digits"
+                )
             }
             ErrorKind::NotUtf8 => f.write_str("percent-decoded text is not UTF-8"),
-            ErrorKind::BadLength { what, expected, found } => {
-                write!(f, "bad length: {what} must be {expected}, found {found} characters")
+            ErrorKind::BadLength {
+                what,
+                expected,
+                found,
+            } => {
+                write!(
+                    f,
+                    "bad length: {what} must be {expected}, found {found} characters"
+                )
             }
-            ErrorKind::BadAlphabet { what, encoding, at, found } => {
-                write!(f, "bad alphabet: {what} must be {encoding}, found {found:?} at character {at}")
+            ErrorKind::BadAlphabet {
+                what,
+                encoding,
+                at,
+                found,
+            } => {
+                write!(
+                    f,
+                    "bad alphabet: {what} must be {encoding}, found {found:?} at character {at}"
+                )
             }
             ErrorKind::NonCanonical { what } => {
-                write!(f, "non-canonical base32: {what} has non-zero bits after its last byte")
+                write!(
+                    f,
+                    "non-canonical base32: {what} has non-zero bits after its last byte"
+                )
             }
             ErrorKind::OutOfRange { what } => write!(f, "out of range: {what} is too large"),
             ErrorKind::BadMultihash { reason } => write!(f, "bad multihash: {reason}"),

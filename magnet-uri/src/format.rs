@@ -9,12 +9,17 @@
 use std::fmt::{self, Write as _};
 
 use crate::magnet::{Group, Magnet};
+use crate::parse::group_suffix;
 use crate::percent;
 
 impl fmt::Display for Magnet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let groups: Vec<&Group> = self.groups.iter().filter(|g| !g.is_empty()).collect();
-        let mut out = Writer { text: String::from("magnet:?"), empty: true, number: None };
+        let mut out = Writer {
+            text: String::from("magnet:?"),
+            empty: true,
+            number: None,
+        };
         for (i, group) in groups.iter().enumerate() {
             out.number = (groups.len() > 1).then_some(i + 1);
             out.group(group);
@@ -79,15 +84,10 @@ impl Writer {
             Some(n) => {
                 let _ = write!(self.text, ".{n}");
             }
-            None if ends_with_group_number(name) => self.text.push_str(".1"),
+            None if group_suffix(name).is_some() => self.text.push_str(".1"),
             None => {}
         }
         self.text.push('=');
         percent::encode_into(&mut self.text, value, keep, space_as_plus);
     }
-}
-
-fn ends_with_group_number(name: &str) -> bool {
-    name.rsplit_once('.')
-        .is_some_and(|(_, digits)| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
 }

@@ -1,4 +1,10 @@
-#![doc = include_str!("../README.md")]
+// The README's example hashes, so it is the crate documentation only with `hash` on.
+#![cfg_attr(feature = "hash", doc = include_str!("../README.md"))]
+#![cfg_attr(
+    not(feature = "hash"),
+    doc = "Magnet URI parsing and formatting for every URN kind (see the README for details; \
+           enable the `hash` feature for one-pass file hashing)."
+)]
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 

@@ -49,12 +49,18 @@ impl Multihash {
         if digest.len() > Self::MAX_DIGEST_LEN {
             return Err(MultihashError("digest longer than 64 bytes"));
         }
-        Ok(Multihash { code, digest: digest.to_vec() })
+        Ok(Multihash {
+            code,
+            digest: digest.to_vec(),
+        })
     }
 
     /// The SHA2-256 multihash of a BitTorrent v2 info dictionary.
     pub fn sha2_256(digest: [u8; 32]) -> Self {
-        Multihash { code: Self::SHA2_256, digest: digest.to_vec() }
+        Multihash {
+            code: Self::SHA2_256,
+            digest: digest.to_vec(),
+        }
     }
 
     /// The hash-function code (`0x12` for SHA2-256).
@@ -69,7 +75,11 @@ impl Multihash {
 
     /// The digest as a BitTorrent v2 info hash, if this is a 32-byte SHA2-256 multihash.
     pub fn sha2_256_digest(&self) -> Option<[u8; 32]> {
-        if self.code == Self::SHA2_256 { self.digest.as_slice().try_into().ok() } else { None }
+        if self.code == Self::SHA2_256 {
+            self.digest.as_slice().try_into().ok()
+        } else {
+            None
+        }
     }
 
     /// The binary form: varint code, varint length, digest.
@@ -90,9 +100,14 @@ impl Multihash {
             return Err(MultihashError("digest longer than 64 bytes"));
         }
         if len != digest.len() as u64 {
-            return Err(MultihashError("digest length does not match the bytes that follow"));
+            return Err(MultihashError(
+                "digest length does not match the bytes that follow",
+            ));
         }
-        Ok(Multihash { code, digest: digest.to_vec() })
+        Ok(Multihash {
+            code,
+            digest: digest.to_vec(),
+        })
     }
 }
 
@@ -148,7 +163,10 @@ mod tests {
         assert!(Multihash::from_bytes(&[]).is_err());
         assert!(Multihash::from_bytes(&[0x12]).is_err());
         assert!(Multihash::from_bytes(&[0x12, 0x02, 0xaa]).is_err());
-        assert!(Multihash::from_bytes(&[0x92, 0x00, 0x00]).is_err(), "non-minimal varint");
+        assert!(
+            Multihash::from_bytes(&[0x92, 0x00, 0x00]).is_err(),
+            "non-minimal varint"
+        );
         assert!(Multihash::from_bytes(&[0xff; 12]).is_err());
     }
 }

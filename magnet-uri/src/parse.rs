@@ -37,7 +37,9 @@ pub(crate) fn parse(link: &str) -> Result<Magnet, ParseError> {
         let number = param.group.or(first).unwrap_or(0);
         param.apply(groups.entry(number).or_default())?;
     }
-    Ok(Magnet { groups: groups.into_values().collect() })
+    Ok(Magnet {
+        groups: groups.into_values().collect(),
+    })
 }
 
 /// One `name[.N]=value` item, its name decoded and its value still raw.
@@ -56,17 +58,26 @@ impl<'a> Param<'a> {
     fn split(raw: &'a str, offset: usize) -> Result<Self, ParseError> {
         let (raw_name, raw_value) = raw.split_once('=').unwrap_or((raw, ""));
         let error = |kind| ParseError::in_parameter(raw_name, offset, kind);
-        let mut name = percent::decode(raw_name, false).map_err(|e| error(decode_error(e, 0)))?.into_owned();
+        let mut name = percent::decode(raw_name, false)
+            .map_err(|e| error(decode_error(e, 0)))?
+            .into_owned();
         let mut group = None;
-        if let Some((base, digits)) = name.rsplit_once('.') {
-            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-                let number =
-                    digits.parse().map_err(|_| error(ErrorKind::OutOfRange { what: "group number" }))?;
-                group = Some(number);
-                name.truncate(base.len());
-            }
+        if let Some((base_len, digits)) = group_suffix(&name) {
+            let number = digits.parse().map_err(|_| {
+                error(ErrorKind::OutOfRange {
+                    what: "group number",
+                })
+            })?;
+            group = Some(number);
+            name.truncate(base_len);
         }
-        Ok(Param { raw_name, offset, name, group, raw_value })
+        Ok(Param {
+            raw_name,
+            offset,
+            name,
+            group,
+            raw_value,
+        })
     }
 
     fn error(&self, kind: ErrorKind) -> ParseError {
@@ -96,6 +107,14 @@ impl<'a> Param<'a> {
         };
         result.map_err(|kind| self.error(kind))
     }
+}
+
+/// Splits a trailing `.<digits>` group number off a name: the length of the name before
+/// the dot, and the digits.
+pub(crate) fn group_suffix(name: &str) -> Option<(usize, &str)> {
+    let (base, digits) = name.rsplit_once('.')?;
+    let numeric = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+    numeric.then_some((base.len(), digits))
 }
 
 fn push<T>(list: &mut Vec<T>, value: T) -> Result<(), ErrorKind> {

@@ -33,8 +33,12 @@ impl PeerAddr {
     pub fn parse(text: &str) -> Result<Self, ErrorKind> {
         let (host, port) = if let Some(rest) = text.strip_prefix('[') {
             let (inside, after) = rest.split_once(']').ok_or(bad("`[` without `]`"))?;
-            let port = after.strip_prefix(':').ok_or(bad("expected `:port` after `]`"))?;
-            let ip: Ipv6Addr = inside.parse().map_err(|_| bad("not an IPv6 address inside `[]`"))?;
+            let port = after
+                .strip_prefix(':')
+                .ok_or(bad("expected `:port` after `]`"))?;
+            let ip: Ipv6Addr = inside
+                .parse()
+                .map_err(|_| bad("not an IPv6 address inside `[]`"))?;
             (PeerHost::Ip(IpAddr::V6(ip)), port)
         } else {
             let (host, port) = text.rsplit_once(':').ok_or(bad("expected `host:port`"))?;
@@ -46,7 +50,9 @@ impl PeerAddr {
         if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad("port must be decimal digits"));
         }
-        let port: u16 = port.parse().map_err(|_| ErrorKind::OutOfRange { what: "peer port" })?;
+        let port: u16 = port
+            .parse()
+            .map_err(|_| ErrorKind::OutOfRange { what: "peer port" })?;
         if port == 0 {
             return Err(bad("port 0"));
         }
@@ -64,8 +70,13 @@ fn host_name_or_ipv4(host: &str) -> Result<PeerHost, ErrorKind> {
     if host.len() > 253 {
         return Err(bad("host name longer than 253 characters"));
     }
-    if !host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) {
-        return Err(bad("host name may hold only letters, digits, `-`, `_` and `.`"));
+    if !host
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        return Err(bad(
+            "host name may hold only letters, digits, `-`, `_` and `.`",
+        ));
     }
     Ok(PeerHost::Name(host.to_owned()))
 }
@@ -104,9 +115,15 @@ mod tests {
 
     #[test]
     fn rejects_malformed_addresses() {
-        for bad in ["", "host", "host:", ":80", "::1:80", "[::1]80", "[::1:80", "[x]:1", "h:0", "h:-1", "a b:1"] {
+        for bad in [
+            "", "host", "host:", ":80", "::1:80", "[::1]80", "[::1:80", "[x]:1", "h:0", "h:-1",
+            "a b:1",
+        ] {
             assert!(PeerAddr::parse(bad).is_err(), "{bad:?} should be rejected");
         }
-        assert_eq!(PeerAddr::parse("h:65536"), Err(ErrorKind::OutOfRange { what: "peer port" }));
+        assert_eq!(
+            PeerAddr::parse("h:65536"),
+            Err(ErrorKind::OutOfRange { what: "peer port" })
+        );
     }
 }

@@ -31,7 +31,10 @@ fn hex_value(c: u8) -> Option<u8> {
 /// Decodes `raw`, borrowing it when there is nothing to decode.
 pub(crate) fn decode(raw: &str, plus_is_space: bool) -> Result<Cow<'_, str>, DecodeError> {
     let bytes = raw.as_bytes();
-    if !bytes.iter().any(|&b| b == b'%' || (plus_is_space && b == b'+')) {
+    if !bytes
+        .iter()
+        .any(|&b| b == b'%' || (plus_is_space && b == b'+'))
+    {
         return Ok(Cow::Borrowed(raw));
     }
     let mut out = Vec::with_capacity(bytes.len());
@@ -57,7 +60,9 @@ pub(crate) fn decode(raw: &str, plus_is_space: bool) -> Result<Cow<'_, str>, Dec
             }
         }
     }
-    String::from_utf8(out).map(Cow::Owned).map_err(|_| DecodeError::NotUtf8)
+    String::from_utf8(out)
+        .map(Cow::Owned)
+        .map_err(|_| DecodeError::NotUtf8)
 }
 
 fn is_unreserved(b: u8) -> bool {

@@ -41,7 +41,10 @@ impl SelectOnly {
                     let start = index(first, at)?;
                     let end = index(last, at + first.len() + 1)?;
                     if end < start {
-                        return Err(ErrorKind::BadSelection { at, reason: "range ends before it starts" });
+                        return Err(ErrorKind::BadSelection {
+                            at,
+                            reason: "range ends before it starts",
+                        });
                     }
                     start..=end
                 }
@@ -60,12 +63,19 @@ impl SelectOnly {
 /// Reads one index starting at character `at` of the whole list.
 fn index(text: &str, at: usize) -> Result<u32, ErrorKind> {
     if text.is_empty() {
-        return Err(ErrorKind::BadSelection { at, reason: "expected a file index" });
+        return Err(ErrorKind::BadSelection {
+            at,
+            reason: "expected a file index",
+        });
     }
     if let Some(offset) = text.chars().position(|c| !c.is_ascii_digit()) {
-        return Err(ErrorKind::BadSelection { at: at + offset, reason: "expected a digit, `,` or `-`" });
+        return Err(ErrorKind::BadSelection {
+            at: at + offset,
+            reason: "expected a digit, `,` or `-`",
+        });
     }
-    text.parse().map_err(|_| ErrorKind::OutOfRange { what: "file index" })
+    text.parse()
+        .map_err(|_| ErrorKind::OutOfRange { what: "file index" })
 }
 
 impl FromStr for SelectOnly {
@@ -109,18 +119,30 @@ mod tests {
     fn rejects_malformed_lists() {
         assert_eq!(
             SelectOnly::parse("1,,2"),
-            Err(ErrorKind::BadSelection { at: 2, reason: "expected a file index" })
+            Err(ErrorKind::BadSelection {
+                at: 2,
+                reason: "expected a file index"
+            })
         );
         assert_eq!(
             SelectOnly::parse("1,6-4"),
-            Err(ErrorKind::BadSelection { at: 2, reason: "range ends before it starts" })
+            Err(ErrorKind::BadSelection {
+                at: 2,
+                reason: "range ends before it starts"
+            })
         );
         assert_eq!(
             SelectOnly::parse("1,2-x"),
-            Err(ErrorKind::BadSelection { at: 4, reason: "expected a digit, `,` or `-`" })
+            Err(ErrorKind::BadSelection {
+                at: 4,
+                reason: "expected a digit, `,` or `-`"
+            })
         );
         assert!(SelectOnly::parse("").is_err());
         assert!(SelectOnly::parse("1-2-3").is_err());
-        assert_eq!(SelectOnly::parse("4294967296"), Err(ErrorKind::OutOfRange { what: "file index" }));
+        assert_eq!(
+            SelectOnly::parse("4294967296"),
+            Err(ErrorKind::OutOfRange { what: "file index" })
+        );
     }
 }

@@ -32,6 +32,7 @@ use crate::multihash::Multihash;
 /// 1 to 10 characters, is read as decimal. Formatting always writes 8 hex digits, which
 /// this rule reads back to the same number.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ExactTopic {
     /// BitTorrent v1 info hash (SHA-1 of the info dictionary).
     Btih([u8; 20]),
@@ -98,14 +99,22 @@ const PREFIXES: &[(&str, Kind)] = &[
 
 fn strip_prefix_ignore_case<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
     let head = text.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &text[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &text[prefix.len()..])
 }
 
 fn decode_error(what: &'static str, err: DecodeError) -> ErrorKind {
     match err {
-        DecodeError::Alphabet { encoding, at, found } => {
-            ErrorKind::BadAlphabet { what, encoding, at, found }
-        }
+        DecodeError::Alphabet {
+            encoding,
+            at,
+            found,
+        } => ErrorKind::BadAlphabet {
+            what,
+            encoding,
+            at,
+            found,
+        },
         DecodeError::NonCanonical => ErrorKind::NonCanonical { what },
     }
 }
@@ -119,8 +128,18 @@ struct Forms {
 }
 
 fn digest<const N: usize>(text: &str, forms: &Forms) -> Result<[u8; N], ErrorKind> {
-    let attempt = if forms.hex { codec::hex_array::<N>(text) } else { None }
-        .or_else(|| if forms.base32 { codec::base32_array::<N>(text) } else { None });
+    let attempt = if forms.hex {
+        codec::hex_array::<N>(text)
+    } else {
+        None
+    }
+    .or_else(|| {
+        if forms.base32 {
+            codec::base32_array::<N>(text)
+        } else {
+            None
+        }
+    });
     match attempt {
         Some(result) => result.map_err(|e| decode_error(forms.what, e)),
         None => Err(ErrorKind::BadLength {
@@ -131,20 +150,48 @@ fn digest<const N: usize>(text: &str, forms: &Forms) -> Result<[u8; N], ErrorKin
     }
 }
 
-const BTIH: Forms =
-    Forms { what: "btih hash", hex: true, base32: true, expected: "40 hex or 32 base32 characters" };
-const SHA1: Forms =
-    Forms { what: "sha1 hash", hex: true, base32: true, expected: "32 base32 or 40 hex characters" };
-const TTH: Forms =
-    Forms { what: "tree:tiger hash", hex: false, base32: true, expected: "39 base32 characters" };
-const ED2K: Forms =
-    Forms { what: "ed2k hash", hex: true, base32: false, expected: "32 hex characters" };
-const AICH: Forms =
-    Forms { what: "aich hash", hex: false, base32: true, expected: "32 base32 characters" };
-const KAZAA: Forms =
-    Forms { what: "kzhash hash", hex: true, base32: false, expected: "40 hex characters" };
-const MD5: Forms =
-    Forms { what: "md5 hash", hex: true, base32: true, expected: "32 hex or 26 base32 characters" };
+const BTIH: Forms = Forms {
+    what: "btih hash",
+    hex: true,
+    base32: true,
+    expected: "40 hex or 32 base32 characters",
+};
+const SHA1: Forms = Forms {
+    what: "sha1 hash",
+    hex: true,
+    base32: true,
+    expected: "32 base32 or 40 hex characters",
+};
+const TTH: Forms = Forms {
+    what: "tree:tiger hash",
+    hex: false,
+    base32: true,
+    expected: "39 base32 characters",
+};
+const ED2K: Forms = Forms {
+    what: "ed2k hash",
+    hex: true,
+    base32: false,
+    expected: "32 hex characters",
+};
+const AICH: Forms = Forms {
+    what: "aich hash",
+    hex: false,
+    base32: true,
+    expected: "32 base32 characters",
+};
+const KAZAA: Forms = Forms {
+    what: "kzhash hash",
+    hex: true,
+    base32: false,
+    expected: "40 hex characters",
+};
+const MD5: Forms = Forms {
+    what: "md5 hash",
+    hex: true,
+    base32: true,
+    expected: "32 hex or 26 base32 characters",
+};
 const BITPRINT_EXPECTED: &str = "32 base32 characters, '.', then 39 base32 characters";
 
 fn bitprint(text: &str) -> Result<ExactTopic, ErrorKind> {
@@ -160,9 +207,18 @@ fn bitprint(text: &str) -> Result<ExactTopic, ErrorKind> {
     let sha1 = sha1.map_err(|e| decode_error(WHAT, e))?;
     // Report positions within the whole `sha1.tth` value.
     let tth = tth.map_err(|e| match e {
-        DecodeError::Alphabet { encoding, at, found } => {
-            decode_error(WHAT, DecodeError::Alphabet { encoding, at: at + 33, found })
-        }
+        DecodeError::Alphabet {
+            encoding,
+            at,
+            found,
+        } => decode_error(
+            WHAT,
+            DecodeError::Alphabet {
+                encoding,
+                at: at + 33,
+                found,
+            },
+        ),
         other => decode_error(WHAT, other),
     })?;
     Ok(ExactTopic::Bitprint { sha1, tth })
@@ -170,7 +226,7 @@ fn bitprint(text: &str) -> Result<ExactTopic, ErrorKind> {
 
 fn btmh(text: &str) -> Result<ExactTopic, ErrorKind> {
     const WHAT: &str = "btmh multihash";
-    if text.len() % 2 != 0 || text.is_empty() {
+    if text.is_empty() || text.len() % 2 == 1 {
         return Err(ErrorKind::BadLength {
             what: WHAT,
             expected: "a non-empty, even number of hex characters (68 for SHA2-256)",
@@ -192,7 +248,9 @@ fn crc32(text: &str) -> Result<ExactTopic, ErrorKind> {
         return Ok(ExactTopic::Crc32(u32::from_be_bytes(bytes)));
     }
     let value = decimal(text, WHAT, "8 hex or 1 to 10 decimal digits", 10)?;
-    u32::try_from(value).map(ExactTopic::Crc32).map_err(|_| ErrorKind::OutOfRange { what: WHAT })
+    u32::try_from(value)
+        .map(ExactTopic::Crc32)
+        .map_err(|_| ErrorKind::OutOfRange { what: WHAT })
 }
 
 /// Reads 1 to `max_digits` decimal digits (at most 20, so the value fits `u64` unless it is
@@ -204,10 +262,19 @@ pub(crate) fn decimal(
     max_digits: usize,
 ) -> Result<u64, ErrorKind> {
     if let Some((at, found)) = text.chars().enumerate().find(|(_, c)| !c.is_ascii_digit()) {
-        return Err(ErrorKind::BadAlphabet { what, encoding: Encoding::Decimal, at, found });
+        return Err(ErrorKind::BadAlphabet {
+            what,
+            encoding: Encoding::Decimal,
+            at,
+            found,
+        });
     }
     if text.is_empty() || text.len() > max_digits {
-        return Err(ErrorKind::BadLength { what, expected, found: text.len() });
+        return Err(ErrorKind::BadLength {
+            what,
+            expected,
+            found: text.len(),
+        });
     }
     text.parse().map_err(|_| ErrorKind::OutOfRange { what })
 }
@@ -219,7 +286,9 @@ impl ExactTopic {
             .iter()
             .find_map(|&(prefix, kind)| strip_prefix_ignore_case(value, prefix).map(|r| (r, kind)))
         else {
-            return Ok(ExactTopic::Other { urn: value.to_owned() });
+            return Ok(ExactTopic::Other {
+                urn: value.to_owned(),
+            });
         };
         Ok(match kind {
             Kind::Btih => ExactTopic::Btih(digest(rest, &BTIH)?),

@@ -29,13 +29,34 @@ fn canonical_form_is_lowercase_and_rhash_ordered() {
 fn every_urn_kind_formats_and_round_trips() {
     let digest = "cd".repeat(32);
     for (input, output) in [
-        ("urn:btih:YEX6DQDLXISUVHOJ6UM3GNNKPQJWPKEK", "urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a"),
-        (&format!("urn:btmh:1220{}", digest.to_uppercase()), &format!("urn:btmh:1220{digest}")),
-        ("urn:sha1:da39a3ee5e6b4b0d3255bfef95601890afd80709", "urn:sha1:3i42h3s6nnfq2msvx7xzkyayscx5qbyj"),
-        ("urn:tree:tiger/1024:LWPNACQDBZRYXW3VHJVCJ64QBZNGHOHHHZWCLNQ", "urn:tree:tiger:lwpnacqdbzryxw3vhjvcj64qbznghohhhzwclnq"),
-        ("urn:aich:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ", "urn:aich:3i42h3s6nnfq2msvx7xzkyayscx5qbyj"),
-        ("urn:kzhash:DA39A3EE5E6B4B0D3255BFEF95601890AFD80709", "urn:kzhash:da39a3ee5e6b4b0d3255bfef95601890afd80709"),
-        ("urn:md5:2QOYZWMPACZAJ2MABGMOZ6CCPY", "urn:md5:d41d8cd98f00b204e9800998ecf8427e"),
+        (
+            "urn:btih:YEX6DQDLXISUVHOJ6UM3GNNKPQJWPKEK",
+            "urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a",
+        ),
+        (
+            &format!("urn:btmh:1220{}", digest.to_uppercase()),
+            &format!("urn:btmh:1220{digest}"),
+        ),
+        (
+            "urn:sha1:da39a3ee5e6b4b0d3255bfef95601890afd80709",
+            "urn:sha1:3i42h3s6nnfq2msvx7xzkyayscx5qbyj",
+        ),
+        (
+            "urn:tree:tiger/1024:LWPNACQDBZRYXW3VHJVCJ64QBZNGHOHHHZWCLNQ",
+            "urn:tree:tiger:lwpnacqdbzryxw3vhjvcj64qbznghohhhzwclnq",
+        ),
+        (
+            "urn:aich:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ",
+            "urn:aich:3i42h3s6nnfq2msvx7xzkyayscx5qbyj",
+        ),
+        (
+            "urn:kzhash:DA39A3EE5E6B4B0D3255BFEF95601890AFD80709",
+            "urn:kzhash:da39a3ee5e6b4b0d3255bfef95601890afd80709",
+        ),
+        (
+            "urn:md5:2QOYZWMPACZAJ2MABGMOZ6CCPY",
+            "urn:md5:d41d8cd98f00b204e9800998ecf8427e",
+        ),
         ("urn:crc32:305419896", "urn:crc32:12345678"),
         ("urn:crc32:7", "urn:crc32:00000007"),
         ("urn:x-custom:a%20b", "urn:x-custom:a%20b"),
@@ -76,12 +97,22 @@ fn names_ending_in_digits_keep_their_suffix() {
 #[test]
 fn built_values_format_as_expected() {
     let mut group = Group::default();
-    group.exact_topics.push(ExactTopic::Btmh(Multihash::sha2_256([0; 32])));
+    group
+        .exact_topics
+        .push(ExactTopic::Btmh(Multihash::sha2_256([0; 32])));
     group.select_only = SelectOnly::new(vec![0..=2, 5..=5]);
     group.peers.push("[2001:db8::1]:6881".parse().unwrap());
-    let magnet = Magnet { groups: vec![Group::default(), group] };
+    let magnet = Magnet {
+        groups: vec![Group::default(), group],
+    };
     // The empty group is dropped, so the other is written without a number.
     let text = magnet.to_string();
-    assert_eq!(text, format!("magnet:?xt=urn:btmh:1220{}&so=0-2,5&x.pe=%5B2001:db8::1%5D:6881", "0".repeat(64)));
+    assert_eq!(
+        text,
+        format!(
+            "magnet:?xt=urn:btmh:1220{}&so=0-2,5&x.pe=%5B2001:db8::1%5D:6881",
+            "0".repeat(64)
+        )
+    );
     assert_eq!(Magnet::parse(&text).unwrap().groups, &magnet.groups[1..]);
 }

@@ -11,8 +11,9 @@ use std::sync::OnceLock;
 use swarmget_magnet_uri::hash::{Algorithms, Digests, Hasher, hash_reader};
 use swarmget_magnet_uri::{ExactTopic, Magnet};
 
-const SIZES: [usize; 11] =
-    [0, 1, 1023, 1024, 1025, 184_320, 184_321, 9_728_000, 9_728_001, 19_456_000, 20_000_000];
+const SIZES: [usize; 11] = [
+    0, 1, 1023, 1024, 1025, 184_320, 184_321, 9_728_000, 9_728_001, 19_456_000, 20_000_000,
+];
 
 /// What `rhash --magnet --crc32 --md5 --sha1 --tth --ed2k --aich size-N.bin` (RHash 1.4.3)
 /// printed for these inputs, in `SIZES` order.
@@ -78,13 +79,20 @@ fn empty_file_matches_the_reference_text() {
     .unwrap();
     let group = reference.first().unwrap();
     assert_eq!(group.exact_length, Some(d.size));
-    assert!(group.exact_topics.contains(&ExactTopic::Ed2k(d.ed2k.unwrap())));
-    assert!(group.exact_topics.contains(&ExactTopic::Md5(d.md5.unwrap())));
     assert!(
         group
             .exact_topics
-            .contains(&ExactTopic::Bitprint { sha1: d.sha1.unwrap(), tth: d.tth.unwrap() })
+            .contains(&ExactTopic::Ed2k(d.ed2k.unwrap()))
     );
+    assert!(
+        group
+            .exact_topics
+            .contains(&ExactTopic::Md5(d.md5.unwrap()))
+    );
+    assert!(group.exact_topics.contains(&ExactTopic::Bitprint {
+        sha1: d.sha1.unwrap(),
+        tth: d.tth.unwrap()
+    }));
     // AICH of a file of at most one block is its SHA-1.
     assert_eq!(d.aich, d.sha1);
     assert_eq!(d.crc32, Some(0));
@@ -95,7 +103,10 @@ fn awkward_sizes_match_recorded_rhash_output() {
     for ((size, digests), expected) in SIZES.into_iter().zip(prefix_digests()).zip(RHASH) {
         assert_eq!(link(size, &digests), expected, "size {size}");
         // And the parser reads rhash's link back to the same values.
-        assert_eq!(Magnet::parse(expected).unwrap(), Magnet::from_hashes(&format!("size-{size}.bin"), size as u64, &digests));
+        assert_eq!(
+            Magnet::parse(expected).unwrap(),
+            Magnet::from_hashes(&format!("size-{size}.bin"), size as u64, &digests)
+        );
     }
 }
 
@@ -103,12 +114,20 @@ fn awkward_sizes_match_recorded_rhash_output() {
 fn two_thread_reader_matches_the_single_hasher() {
     let digests = prefix_digests();
     // Sizes around the 1 MiB read buffer decide between one and two threads.
-    for (size, expected) in SIZES.into_iter().zip(&digests).filter(|(s, _)| *s > 1 << 20 || *s < 2000) {
+    for (size, expected) in SIZES
+        .into_iter()
+        .zip(&digests)
+        .filter(|(s, _)| *s > 1 << 20 || *s < 2000)
+    {
         let got = hash_reader(&stream()[..size], Algorithms::ALL).unwrap();
         assert_eq!(&got, expected, "size {size}");
     }
     // One algorithm cannot be split; a subset is computed alone.
-    let only_tth = hash_reader(&stream()[..3_000_000], Algorithms::NONE.with(swarmget_magnet_uri::hash::Algorithm::Tth)).unwrap();
+    let only_tth = hash_reader(
+        &stream()[..3_000_000],
+        Algorithms::NONE.with(swarmget_magnet_uri::hash::Algorithm::Tth),
+    )
+    .unwrap();
     let mut hasher = Hasher::new(Algorithms::NONE.with(swarmget_magnet_uri::hash::Algorithm::Tth));
     hasher.update(&stream()[..3_000_000]);
     assert_eq!(only_tth, hasher.finish());
@@ -131,11 +150,17 @@ fn awkward_sizes_match_installed_rhash() {
         files.push(path);
     }
     let output = Command::new("rhash")
-        .args(["--magnet", "--crc32", "--md5", "--sha1", "--tth", "--ed2k", "--aich"])
+        .args([
+            "--magnet", "--crc32", "--md5", "--sha1", "--tth", "--ed2k", "--aich",
+        ])
         .args(&files)
         .output()
         .unwrap();
-    assert!(output.status.success(), "rhash failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "rhash failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let stdout = String::from_utf8(output.stdout).unwrap();
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), SIZES.len());
@@ -149,7 +174,8 @@ struct TempDir(PathBuf);
 
 impl TempDir {
     fn new(tag: &str) -> Self {
-        let path = std::env::temp_dir().join(format!("swarmget-magnet-{tag}-{}", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("swarmget-magnet-{tag}-{}", std::process::id()));
         std::fs::create_dir_all(&path).unwrap();
         TempDir(path)
     }

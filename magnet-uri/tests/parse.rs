@@ -16,7 +16,11 @@ fn topic(urn: &str) -> ExactTopic {
 
 fn error(link: &str) -> (Option<String>, usize, ErrorKind) {
     let e = Magnet::parse(link).expect_err(link);
-    (e.parameter().map(str::to_owned), e.offset(), e.kind().clone())
+    (
+        e.parameter().map(str::to_owned),
+        e.offset(),
+        e.kind().clone(),
+    )
 }
 
 const SHA1_EMPTY: [u8; 20] = [
@@ -37,7 +41,8 @@ fn btih_in_hex_and_base32_is_the_same_hash() {
     assert_eq!(hex, base32);
     assert!(matches!(hex, ExactTopic::Btih(h) if h[0] == 0xc1 && h[19] == 0x8a));
     // The scheme, the `urn:` prefix and the kind are case-insensitive too.
-    let shouting = Magnet::parse("MAGNET:?xt=URN:BTIH:C12FE1C06BBA254A9DC9F519B335AA7C1367A88A").unwrap();
+    let shouting =
+        Magnet::parse("MAGNET:?xt=URN:BTIH:C12FE1C06BBA254A9DC9F519B335AA7C1367A88A").unwrap();
     assert_eq!(shouting.groups[0].exact_topics, [hex]);
 }
 
@@ -46,20 +51,35 @@ fn btmh_is_a_sha2_256_multihash() {
     let digest: String = "ab".repeat(32);
     let t = topic(&format!("urn:btmh:1220{digest}"));
     assert_eq!(t, ExactTopic::Btmh(Multihash::sha2_256([0xab; 32])));
-    let ExactTopic::Btmh(m) = t else { unreachable!() };
+    let ExactTopic::Btmh(m) = t else {
+        unreachable!()
+    };
     assert_eq!(m.sha2_256_digest(), Some([0xab; 32]));
     // The length byte must match what follows.
     let (_, _, kind) = error(&format!("magnet:?xt=urn:btmh:1221{digest}"));
     assert!(matches!(kind, ErrorKind::BadMultihash { .. }), "{kind:?}");
     let (_, _, kind) = error("magnet:?xt=urn:btmh:122");
-    assert!(matches!(kind, ErrorKind::BadLength { what: "btmh multihash", found: 3, .. }), "{kind:?}");
+    assert!(
+        matches!(
+            kind,
+            ErrorKind::BadLength {
+                what: "btmh multihash",
+                found: 3,
+                ..
+            }
+        ),
+        "{kind:?}"
+    );
 }
 
 #[test]
 fn sha1_accepts_base32_and_hex() {
     let b32 = topic("urn:sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ");
     assert_eq!(b32, ExactTopic::Sha1(SHA1_EMPTY));
-    assert_eq!(topic("urn:sha1:da39a3ee5e6b4b0d3255bfef95601890afd80709"), b32);
+    assert_eq!(
+        topic("urn:sha1:da39a3ee5e6b4b0d3255bfef95601890afd80709"),
+        b32
+    );
     assert_eq!(topic("urn:sha1:3i42h3s6nnfq2msvx7xzkyayscx5qbyj"), b32);
 }
 
@@ -67,27 +87,69 @@ fn sha1_accepts_base32_and_hex() {
 fn tiger_tree_and_its_shareaza_spellings() {
     let t = topic("urn:tree:tiger:LWPNACQDBZRYXW3VHJVCJ64QBZNGHOHHHZWCLNQ");
     assert_eq!(t, ExactTopic::TigerTree(TTH_EMPTY));
-    assert_eq!(topic("urn:tree:tiger/:LWPNACQDBZRYXW3VHJVCJ64QBZNGHOHHHZWCLNQ"), t);
-    assert_eq!(topic("urn:tree:tiger/1024:LWPNACQDBZRYXW3VHJVCJ64QBZNGHOHHHZWCLNQ"), t);
+    assert_eq!(
+        topic("urn:tree:tiger/:LWPNACQDBZRYXW3VHJVCJ64QBZNGHOHHHZWCLNQ"),
+        t
+    );
+    assert_eq!(
+        topic("urn:tree:tiger/1024:LWPNACQDBZRYXW3VHJVCJ64QBZNGHOHHHZWCLNQ"),
+        t
+    );
 }
 
 #[test]
 fn bitprint_is_sha1_dot_tth() {
-    let t = topic("urn:bitprint:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ.LWPNACQDBZRYXW3VHJVCJ64QBZNGHOHHHZWCLNQ");
-    assert_eq!(t, ExactTopic::Bitprint { sha1: SHA1_EMPTY, tth: TTH_EMPTY });
-    let (_, _, kind) = error("magnet:?xt=urn:bitprint:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJLWPNACQDBZRYXW3VHJVCJ64QBZNGHOHHHZWCLNQ");
-    assert!(matches!(kind, ErrorKind::BadLength { what: "bitprint hash", found: 71, .. }), "{kind:?}");
+    let t = topic(
+        "urn:bitprint:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ.LWPNACQDBZRYXW3VHJVCJ64QBZNGHOHHHZWCLNQ",
+    );
+    assert_eq!(
+        t,
+        ExactTopic::Bitprint {
+            sha1: SHA1_EMPTY,
+            tth: TTH_EMPTY
+        }
+    );
+    let (_, _, kind) = error(
+        "magnet:?xt=urn:bitprint:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJLWPNACQDBZRYXW3VHJVCJ64QBZNGHOHHHZWCLNQ",
+    );
+    assert!(
+        matches!(
+            kind,
+            ErrorKind::BadLength {
+                what: "bitprint hash",
+                found: 71,
+                ..
+            }
+        ),
+        "{kind:?}"
+    );
     // An alphabet error in the TTH half points into the whole value.
-    let (_, _, kind) = error("magnet:?xt=urn:bitprint:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ.LWPNACQDBZRYXW3VHJVCJ64QBZNGHOHHHZWCLN1");
-    assert_eq!(kind, ErrorKind::BadAlphabet { what: "bitprint hash", encoding: Encoding::Base32, at: 71, found: '1' });
+    let (_, _, kind) = error(
+        "magnet:?xt=urn:bitprint:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ.LWPNACQDBZRYXW3VHJVCJ64QBZNGHOHHHZWCLN1",
+    );
+    assert_eq!(
+        kind,
+        ErrorKind::BadAlphabet {
+            what: "bitprint hash",
+            encoding: Encoding::Base32,
+            at: 71,
+            found: '1'
+        }
+    );
 }
 
 #[test]
 fn ed2k_aich_kazaa_md5() {
     let ed2k = topic("urn:ed2k:31D6CFE0D16AE931B73C59D7E0C089C0");
     assert!(matches!(ed2k, ExactTopic::Ed2k(h) if h[0] == 0x31 && h[15] == 0xc0));
-    assert_eq!(topic("urn:aich:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ"), ExactTopic::Aich(SHA1_EMPTY));
-    assert_eq!(topic("urn:kzhash:da39a3ee5e6b4b0d3255bfef95601890afd80709"), ExactTopic::Kazaa(SHA1_EMPTY));
+    assert_eq!(
+        topic("urn:aich:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ"),
+        ExactTopic::Aich(SHA1_EMPTY)
+    );
+    assert_eq!(
+        topic("urn:kzhash:da39a3ee5e6b4b0d3255bfef95601890afd80709"),
+        ExactTopic::Kazaa(SHA1_EMPTY)
+    );
     let md5 = topic("urn:md5:D41D8CD98F00B204E9800998ECF8427E");
     assert!(matches!(md5, ExactTopic::Md5(h) if h[0] == 0xd4 && h[15] == 0x7e));
     // MD5 in base32 (26 characters) is the same digest.
@@ -101,17 +163,43 @@ fn crc32_eight_characters_are_hex_others_decimal() {
     assert_eq!(topic("urn:crc32:12345678"), ExactTopic::Crc32(0x1234_5678));
     assert_eq!(topic("urn:crc32:305419896"), ExactTopic::Crc32(0x1234_5678));
     assert_eq!(topic("urn:crc32:4294967295"), ExactTopic::Crc32(u32::MAX));
-    assert_eq!(error("magnet:?xt=urn:crc32:4294967296").2, ErrorKind::OutOfRange { what: "crc32 value" });
-    assert!(matches!(error("magnet:?xt=urn:crc32:12ab").2, ErrorKind::BadAlphabet { encoding: Encoding::Decimal, at: 2, .. }));
-    assert!(matches!(error("magnet:?xt=urn:crc32:").2, ErrorKind::BadLength { found: 0, .. }));
+    assert_eq!(
+        error("magnet:?xt=urn:crc32:4294967296").2,
+        ErrorKind::OutOfRange {
+            what: "crc32 value"
+        }
+    );
+    assert!(matches!(
+        error("magnet:?xt=urn:crc32:12ab").2,
+        ErrorKind::BadAlphabet {
+            encoding: Encoding::Decimal,
+            at: 2,
+            ..
+        }
+    ));
+    assert!(matches!(
+        error("magnet:?xt=urn:crc32:").2,
+        ErrorKind::BadLength { found: 0, .. }
+    ));
 }
 
 #[test]
 fn unknown_urn_kinds_are_kept() {
     let t = topic("urn:sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    assert_eq!(t, ExactTopic::Other { urn: "urn:sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".into() });
+    assert_eq!(
+        t,
+        ExactTopic::Other {
+            urn: "urn:sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+                .into()
+        }
+    );
     assert_eq!(t.kind(), None);
-    assert_eq!(topic("http%3A%2F%2Fexample.org%2Fx"), ExactTopic::Other { urn: "http://example.org/x".into() });
+    assert_eq!(
+        topic("http%3A%2F%2Fexample.org%2Fx"),
+        ExactTopic::Other {
+            urn: "http://example.org/x".into()
+        }
+    );
 }
 
 #[test]
@@ -130,14 +218,21 @@ fn every_parameter_lands_in_its_field() {
     assert_eq!(g.manifests, ["urn:sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ"]);
     assert_eq!(g.trackers, ["http://t1/announce", "udp://t2:80"]);
     assert_eq!(g.web_seeds, ["http://seed/f"]);
-    assert_eq!(g.select_only.as_ref().unwrap().ranges(), &[0..=0, 2..=2, 4..=6]);
+    assert_eq!(
+        g.select_only.as_ref().unwrap().ranges(),
+        &[0..=0, 2..=2, 4..=6]
+    );
     assert_eq!(g.peers.len(), 3);
     assert_eq!(g.peers[1].host, PeerHost::Ip("::1".parse().unwrap()));
     assert_eq!(g.peers[1].port, 51413);
     assert_eq!(g.peers[2].host, PeerHost::Name("peer.example".into()));
     assert_eq!(
         g.extra,
-        [("x.foo".to_owned(), "bar".to_owned()), ("custom".into(), "1".into()), ("flag".into(), String::new())]
+        [
+            ("x.foo".to_owned(), "bar".to_owned()),
+            ("custom".into(), "1".into()),
+            ("flag".into(), String::new())
+        ]
     );
 }
 
@@ -158,7 +253,10 @@ fn reference_examples_parse() {
          &as=http%3A%2F%2Fdownload.wikimedia.org%2Fmediawiki%2F1.15%2Fmediawiki-1.15.1.tar.gz\
          &xs=http%3A%2F%2Fcache.example.org%2FXRX2PEFXOOEJFRVUCX6HMZMKS5TWG4K5&xs=dchub://example.org",
     );
-    assert_eq!(mediawiki.trackers, ["http://tracker.example.org/announce.php?uk=1111111111&"]);
+    assert_eq!(
+        mediawiki.trackers,
+        ["http://tracker.example.org/announce.php?uk=1111111111&"]
+    );
     assert_eq!(mediawiki.exact_sources.len(), 2);
     assert!(mediawiki.btih().is_some());
     let pair = Magnet::parse(
@@ -184,9 +282,18 @@ fn groups_are_ordered_by_number_and_unnumbered_joins_the_first() {
     assert!(m.groups[1].trackers.is_empty());
     assert_eq!(m.exact_topics().count(), 2);
     // `dn` and `dn.1` both name the first file.
-    let (param, offset, kind) = error("magnet:?dn=a&xt.1=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&dn.1=b");
-    assert_eq!((param.as_deref(), offset, kind), (Some("dn.1"), 68, ErrorKind::Repeated));
-    assert_eq!(error("magnet:?xt.4294967296=x").2, ErrorKind::OutOfRange { what: "group number" });
+    let (param, offset, kind) =
+        error("magnet:?dn=a&xt.1=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&dn.1=b");
+    assert_eq!(
+        (param.as_deref(), offset, kind),
+        (Some("dn.1"), 68, ErrorKind::Repeated)
+    );
+    assert_eq!(
+        error("magnet:?xt.4294967296=x").2,
+        ErrorKind::OutOfRange {
+            what: "group number"
+        }
+    );
 }
 
 #[test]
@@ -198,34 +305,90 @@ fn empty_links_and_empty_items() {
 
 #[test]
 fn errors_name_the_parameter_the_offset_and_the_rule() {
-    assert_eq!(error("http://example.org/"), (None, 0, ErrorKind::MissingPrefix));
+    assert_eq!(
+        error("http://example.org/"),
+        (None, 0, ErrorKind::MissingPrefix)
+    );
     assert_eq!(error("magnet:xt=urn:btih:x").2, ErrorKind::MissingPrefix);
     assert_eq!(error("").2, ErrorKind::MissingPrefix);
 
-    let (param, offset, kind) = error("magnet:?dn=ok&xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88");
+    let (param, offset, kind) =
+        error("magnet:?dn=ok&xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88");
     assert_eq!((param.as_deref(), offset), (Some("xt"), 14));
-    assert_eq!(kind, ErrorKind::BadLength { what: "btih hash", expected: "40 hex or 32 base32 characters", found: 39 });
+    assert_eq!(
+        kind,
+        ErrorKind::BadLength {
+            what: "btih hash",
+            expected: "40 hex or 32 base32 characters",
+            found: 39
+        }
+    );
 
     let (_, _, kind) = error("magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88g");
-    assert_eq!(kind, ErrorKind::BadAlphabet { what: "btih hash", encoding: Encoding::Hex, at: 39, found: 'g' });
+    assert_eq!(
+        kind,
+        ErrorKind::BadAlphabet {
+            what: "btih hash",
+            encoding: Encoding::Hex,
+            at: 39,
+            found: 'g'
+        }
+    );
 
     let (_, _, kind) = error("magnet:?xt=urn:ed2k:31D6CFE0D16AE931B73C59D7E0C089C");
-    assert!(matches!(kind, ErrorKind::BadLength { what: "ed2k hash", found: 31, .. }));
+    assert!(matches!(
+        kind,
+        ErrorKind::BadLength {
+            what: "ed2k hash",
+            found: 31,
+            ..
+        }
+    ));
 
     let (_, _, kind) = error("magnet:?xt=urn:tree:tiger:LWPNACQDBZRYXW3VHJVCJ64QBZNGHOHHHZWCLNR");
-    assert_eq!(kind, ErrorKind::NonCanonical { what: "tree:tiger hash" });
+    assert_eq!(
+        kind,
+        ErrorKind::NonCanonical {
+            what: "tree:tiger hash"
+        }
+    );
 
     let (param, offset, kind) = error("magnet:?xl=1&dn=bad%2");
-    assert_eq!((param.as_deref(), offset, kind), (Some("dn"), 13, ErrorKind::BadPercentEscape { at: 6 }));
+    assert_eq!(
+        (param.as_deref(), offset, kind),
+        (Some("dn"), 13, ErrorKind::BadPercentEscape { at: 6 })
+    );
     let (param, _, kind) = error("magnet:?d%zz=1");
-    assert_eq!((param.as_deref(), kind), (Some("d%zz"), ErrorKind::BadPercentEscape { at: 1 }));
+    assert_eq!(
+        (param.as_deref(), kind),
+        (Some("d%zz"), ErrorKind::BadPercentEscape { at: 1 })
+    );
     assert_eq!(error("magnet:?dn=%ff").2, ErrorKind::NotUtf8);
 
-    assert!(matches!(error("magnet:?xl=12x").2, ErrorKind::BadAlphabet { what: "exact length", at: 2, found: 'x', .. }));
-    assert_eq!(error("magnet:?xl=99999999999999999999").2, ErrorKind::OutOfRange { what: "exact length" });
+    assert!(matches!(
+        error("magnet:?xl=12x").2,
+        ErrorKind::BadAlphabet {
+            what: "exact length",
+            at: 2,
+            found: 'x',
+            ..
+        }
+    ));
+    assert_eq!(
+        error("magnet:?xl=99999999999999999999").2,
+        ErrorKind::OutOfRange {
+            what: "exact length"
+        }
+    );
     assert_eq!(error("magnet:?xl=1&xl=1").2, ErrorKind::Repeated);
-    assert!(matches!(error("magnet:?so=1-").2, ErrorKind::BadSelection { at: 2, .. }));
-    assert!(matches!(error("magnet:?x.pe=::1:80").2, ErrorKind::BadPeer { .. }));
+    assert!(matches!(
+        error("magnet:?so=1-").2,
+        ErrorKind::BadSelection { at: 2, .. }
+    ));
+    assert!(matches!(
+        error("magnet:?x.pe=::1:80").2,
+        ErrorKind::BadPeer { .. }
+    ));
 }
 
 #[test]

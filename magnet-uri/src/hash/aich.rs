@@ -81,14 +81,20 @@ impl Aich {
 
     /// The AICH root hash.
     pub fn finish(mut self) -> [u8; 20] {
-        if self.in_part % BLOCK_SIZE != 0 || (self.in_part == 0 && self.parts.is_empty()) {
+        // Every finished block of the current part is full, so this is the pending block's size.
+        let pending = self.in_part - self.blocks.len() as u64 * BLOCK_SIZE;
+        if pending > 0 || (self.in_part == 0 && self.parts.is_empty()) {
             // A partial last block, or the single empty block of an empty file.
             self.close_block();
         }
         if !self.blocks.is_empty() {
             self.close_part();
         }
-        tree(&self.parts, true, |&(left, right), is_left| if is_left { left } else { right })
+        tree(
+            &self.parts,
+            true,
+            |&(left, right), is_left| if is_left { left } else { right },
+        )
     }
 }
 
@@ -151,10 +157,16 @@ mod tests {
         // 5 leaves under a left root: left gets 3 (a left child: 2 + 1),
         // right gets 2.
         let leaves: Vec<[u8; 20]> = (0u8..5).map(|i| sha1(&[i])).collect();
-        let expected = node(node(node(leaves[0], leaves[1]), leaves[2]), node(leaves[3], leaves[4]));
+        let expected = node(
+            node(node(leaves[0], leaves[1]), leaves[2]),
+            node(leaves[3], leaves[4]),
+        );
         assert_eq!(tree(&leaves, true, |h, _| *h), expected);
         // The same 5 under a right parent: left gets 2, right gets 3 (a right child: 1 + 2).
-        let expected = node(node(leaves[0], leaves[1]), node(leaves[2], node(leaves[3], leaves[4])));
+        let expected = node(
+            node(leaves[0], leaves[1]),
+            node(leaves[2], node(leaves[3], leaves[4])),
+        );
         assert_eq!(tree(&leaves, false, |h, _| *h), expected);
     }
 }

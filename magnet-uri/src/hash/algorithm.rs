@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 /// One of the file hashes a magnet link can carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Algorithm {
     /// CRC-32 (IEEE).
     Crc32,
@@ -75,7 +76,11 @@ pub struct UnknownAlgorithm(pub String);
 
 impl fmt::Display for UnknownAlgorithm {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown hash algorithm {:?} (known: crc32, md5, sha1, tth, ed2k, aich, all)", self.0)
+        write!(
+            f,
+            "unknown hash algorithm {:?} (known: crc32, md5, sha1, tth, ed2k, aich, all)",
+            self.0
+        )
     }
 }
 
@@ -90,7 +95,9 @@ impl FromStr for Algorithm {
         Algorithm::ALL
             .into_iter()
             .find(|a| a.name() == lower)
-            .or_else(|| matches!(lower.as_str(), "tree:tiger" | "tiger-tree").then_some(Algorithm::Tth))
+            .or_else(|| {
+                matches!(lower.as_str(), "tree:tiger" | "tiger-tree").then_some(Algorithm::Tth)
+            })
             .ok_or_else(|| UnknownAlgorithm(s.to_owned()))
     }
 }
@@ -127,7 +134,9 @@ impl Algorithms {
 
     /// The members, in [`Algorithm::ALL`] order.
     pub fn iter(self) -> impl Iterator<Item = Algorithm> {
-        Algorithm::ALL.into_iter().filter(move |&a| self.contains(a))
+        Algorithm::ALL
+            .into_iter()
+            .filter(move |&a| self.contains(a))
     }
 
     /// Reads a comma-separated list such as `sha1,tth,ed2k`; `all` means every algorithm.
@@ -193,11 +202,16 @@ mod tests {
     #[test]
     fn parses_lists() {
         let set = Algorithms::parse_list("sha1,TTH,ed2k").unwrap();
-        assert_eq!(set.iter().collect::<Vec<_>>(), [Algorithm::Sha1, Algorithm::Tth, Algorithm::Ed2k]);
+        assert_eq!(
+            set.iter().collect::<Vec<_>>(),
+            [Algorithm::Sha1, Algorithm::Tth, Algorithm::Ed2k]
+        );
         assert_eq!(Algorithms::parse_list("all").unwrap(), Algorithms::ALL);
         assert!(Algorithms::parse_list("sha1,sha256").is_err());
         assert!(Algorithms::parse_list("").is_err());
-        let rhash: Algorithms = [Algorithm::Tth, Algorithm::Ed2k, Algorithm::Aich].into_iter().collect();
+        let rhash: Algorithms = [Algorithm::Tth, Algorithm::Ed2k, Algorithm::Aich]
+            .into_iter()
+            .collect();
         assert_eq!(rhash, Algorithms::RHASH_DEFAULT);
     }
 

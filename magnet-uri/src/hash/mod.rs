@@ -181,10 +181,14 @@ impl crate::Magnet {
     ///
     /// `name` should be a bare file name; it becomes the display name as it is.
     pub fn from_hashes(name: &str, size: u64, digests: &Digests) -> crate::Magnet {
-        let mut group = crate::Group::default();
-        group.exact_length = Some(size);
-        group.display_name = Some(name.to_owned());
-        group.exact_topics = digests.exact_topics();
-        crate::Magnet { groups: vec![group] }
+        let group = crate::Group {
+            exact_length: Some(size),
+            display_name: Some(name.to_owned()),
+            exact_topics: digests.exact_topics(),
+            ..crate::Group::default()
+        };
+        crate::Magnet {
+            groups: vec![group],
+        }
     }
 }

@@ -75,7 +75,9 @@ fn two_threads<R: Read>(
                     } else {
                         match returned.recv() {
                             // Our own clone was dropped after hashing: the worker's is the last.
-                            Ok(shared) => Arc::try_unwrap(shared).unwrap_or_else(|still| (*still).clone()),
+                            Ok(shared) => {
+                                Arc::try_unwrap(shared).unwrap_or_else(|still| (*still).clone())
+                            }
                             Err(_) => break Err(worker_gone()),
                         }
                     };
@@ -96,7 +98,9 @@ fn two_threads<R: Read>(
         };
         // Closing the channel ends the worker's loop.
         drop(to_worker);
-        let theirs = worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let theirs = worker
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         outcome.map(|()| hasher.finish().merge(theirs))
     })
 }

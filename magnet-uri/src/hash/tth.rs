@@ -33,7 +33,12 @@ impl Default for TigerTree {
 impl TigerTree {
     /// A hasher for an empty input.
     pub fn new() -> Self {
-        TigerTree { leaf: leaf_hasher(), leaf_len: 0, leaves: 0, stack: Vec::new() }
+        TigerTree {
+            leaf: leaf_hasher(),
+            leaf_len: 0,
+            leaves: 0,
+            stack: Vec::new(),
+        }
     }
 
     /// Feeds the next bytes of the file.
@@ -126,8 +131,21 @@ mod tests {
 
     #[test]
     fn matches_the_level_by_level_definition() {
-        let data: Vec<u8> = (0..11 * LEAF_SIZE + 300).map(|i| (i * 7 + i / 1000) as u8).collect();
-        for len in [0, 1, 1023, 1024, 1025, 2048, 3 * 1024, 5 * 1024 + 1, 8 * 1024, data.len()] {
+        let data: Vec<u8> = (0..11 * LEAF_SIZE + 300)
+            .map(|i| (i * 7 + i / 1000) as u8)
+            .collect();
+        for len in [
+            0,
+            1,
+            1023,
+            1024,
+            1025,
+            2048,
+            3 * 1024,
+            5 * 1024 + 1,
+            8 * 1024,
+            data.len(),
+        ] {
             let mut t = TigerTree::new();
             // Odd-sized updates cross leaf boundaries at different points.
             for chunk in data[..len].chunks(333) {
