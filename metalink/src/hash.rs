@@ -218,7 +218,7 @@ pub(crate) fn decode_hex_into(
     if let Some(index) = digits.iter().position(|b| !b.is_ascii_hexdigit()) {
         return Err(HashValueError::NotHex { index });
     }
-    if digits.len() % 2 != 0 {
+    if digits.len() % 2 == 1 {
         return Err(HashValueError::OddLength);
     }
     if digits.len() != algorithm.digest_len() * 2 {

@@ -23,5 +23,5 @@ pub use name::{FileName, UnsafeName};
 pub use parse::{Format, NS_V3, NS_V4, ParseOptions, Parsed, parse};
 pub use select::{Preferences, Protocol, UnknownProtocol};
 pub use time::Timestamp;
-pub use url::Url;
+pub use url::{self, Url};
 pub use write::{WriteError, write};

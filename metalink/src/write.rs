@@ -6,23 +6,30 @@ use crate::hash::to_hex;
 use crate::model::{File, Metalink};
 use crate::parse::NS_V4;
 
-/// A model that cannot be written as XML.
+/// A model that cannot be written as a valid Metalink 4 document.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WriteError {
-    /// Which field holds the character, e.g. `file description`.
-    pub field: &'static str,
+pub enum WriteError {
+    /// RFC 5854 requires at least one `file`.
+    NoFiles,
     /// A character XML 1.0 cannot carry, even escaped (most C0 controls, U+FFFE,
     /// U+FFFF).
-    pub character: char,
+    UnrepresentableCharacter {
+        /// Which field holds it, e.g. `file description`.
+        field: &'static str,
+        /// The character.
+        character: char,
+    },
 }
 
 impl fmt::Display for WriteError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "metalink: {} holds {:?}, which XML cannot represent",
-            self.field, self.character
-        )
+        match self {
+            WriteError::NoFiles => f.write_str("metalink: a document needs at least one file"),
+            WriteError::UnrepresentableCharacter { field, character } => write!(
+                f,
+                "metalink: {field} holds {character:?}, which XML cannot represent"
+            ),
+        }
     }
 }
 
@@ -30,10 +37,14 @@ impl std::error::Error for WriteError {}
 
 /// Writes `metalink` as a Metalink 4 document (UTF-8, indented).
 ///
-/// [`parse`](crate::parse) gives back an equal model for any model whose text fields
-/// have no surrounding white space (the parser trims space, tab, CR and LF around
-/// text content and attribute values, as pretty-printed documents need).
+/// Whenever this succeeds, [`parse`](crate::parse) gives back an equal model,
+/// provided text fields have no surrounding white space: the parser trims space,
+/// tab, CR and LF around text content and most attribute values, as pretty-printed
+/// documents need.
 pub fn write(metalink: &Metalink) -> Result<String, WriteError> {
+    if metalink.files.is_empty() {
+        return Err(WriteError::NoFiles);
+    }
     let mut w = Writer {
         out: String::with_capacity(256 + metalink.files.len() * 512),
     };
@@ -232,7 +243,7 @@ fn escape(
             '\n' if attribute => out.push_str("&#10;"),
             '\t' | '\n' => out.push(c),
             c if is_xml_char(c) => out.push(c),
-            character => return Err(WriteError { field, character }),
+            character => return Err(WriteError::UnrepresentableCharacter { field, character }),
         }
     }
     Ok(())
@@ -266,10 +277,11 @@ mod tests {
         m.files.push(file);
         assert_eq!(
             write(&m),
-            Err(WriteError {
+            Err(WriteError::UnrepresentableCharacter {
                 field: "file description",
                 character: '\u{7}'
             })
         );
+        assert_eq!(write(&Metalink::default()), Err(WriteError::NoFiles));
     }
 }
