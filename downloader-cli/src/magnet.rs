@@ -27,6 +27,8 @@ Options:
   --parse URI   parse URI and print its fields as JSON
   -h, --help    print this help
 
+A FILE of - is standard input; its link has no dn.
+
 Exit status: 0 on success; 1 for a bad link, a bad argument or a file that
 cannot be read (the other files are still hashed).
 ";
@@ -133,7 +135,16 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> u8 {
 
 /// Hashes the file (on two threads when it is large) and builds its link. The display
 /// name is the file's last path component; a name that is not UTF-8 is converted lossily.
+/// `-` is standard input, whose link has no display name.
 fn link_for_file(path: &Path, algorithms: Algorithms) -> io::Result<Magnet> {
+    if path == Path::new("-") {
+        let digests = hash_reader(io::stdin().lock(), algorithms)?;
+        let mut magnet = Magnet::from_hashes("", digests.size, &digests);
+        if let Some(group) = magnet.groups.first_mut() {
+            group.display_name = None;
+        }
+        return Ok(magnet);
+    }
     let file = File::open(path)?;
     if file.metadata()?.is_dir() {
         return Err(io::Error::other("is a directory"));
