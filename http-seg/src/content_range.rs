@@ -60,10 +60,13 @@ pub enum ContentRangeError {
 }
 
 impl ContentRange {
-    /// How many bytes this response carries (`None` for [`ContentRange::Unsatisfied`]).
+    /// How many bytes this response carries (`None` for [`ContentRange::Unsatisfied`]),
+    /// saturating at `u64::MAX` for `bytes 0-18446744073709551615/*`.
     pub fn length(&self) -> Option<u64> {
         match *self {
-            ContentRange::Bytes { first, last, .. } => Some((last - first).saturating_add(1)),
+            ContentRange::Bytes { first, last, .. } => {
+                Some(last.saturating_sub(first).saturating_add(1))
+            }
             ContentRange::Unsatisfied { .. } => None,
         }
     }

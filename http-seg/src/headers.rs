@@ -1,6 +1,6 @@
 //! An ordered list of header fields with case-insensitive lookup.
 
-use crate::syntax::utf8_or_latin1;
+use crate::syntax::latin1;
 
 /// One header field as received.
 ///
@@ -17,12 +17,18 @@ pub struct Header {
 
 impl Header {
     /// A field from a name and raw value octets.
-    pub fn new(name: impl Into<String>, value: &[u8]) -> Header {
-        let text = utf8_or_latin1(value);
-        let raw = (text.as_bytes() != value).then(|| value.into());
+    pub fn new(name: impl Into<String>, value: impl Into<Vec<u8>>) -> Header {
+        // Reuse the buffer when the value is UTF-8, as it nearly always is.
+        let (value, raw) = match String::from_utf8(value.into()) {
+            Ok(text) => (text, None),
+            Err(e) => {
+                let raw = e.into_bytes();
+                (latin1(&raw), Some(raw.into_boxed_slice()))
+            }
+        };
         Header {
             name: name.into(),
-            value: text,
+            value,
             raw,
         }
     }
@@ -57,8 +63,8 @@ impl Headers {
 
     /// Appends a field. No validation: the parser validates what it reads,
     /// and this is also how tests and callers build heads by hand.
-    pub fn append(&mut self, name: impl Into<String>, value: impl AsRef<[u8]>) {
-        self.entries.push(Header::new(name, value.as_ref()));
+    pub fn append(&mut self, name: impl Into<String>, value: impl Into<Vec<u8>>) {
+        self.entries.push(Header::new(name, value));
     }
 
     /// The first value of `name`, as text.
@@ -136,7 +142,7 @@ mod tests {
     #[test]
     fn non_utf8_values_keep_their_octets() {
         let mut h = Headers::new();
-        h.append("X", b"caf\xe9");
+        h.append("X", &b"caf\xe9"[..]);
         assert_eq!(h.get("x"), Some("café"));
         assert_eq!(h.get_bytes("x"), Some(&b"caf\xe9"[..]));
         h.append("Y", "café");

@@ -154,7 +154,7 @@ pub fn check_range_response(
             if let Some(total) = complete_length {
                 check_total(total)?;
             }
-            let range_length = last - first + 1;
+            let range_length = range.length().unwrap_or(0);
             if let Some(content_length) = head.content_length()?
                 && content_length != range_length
                 && !head.has_transfer_encoding()

@@ -54,6 +54,17 @@ fn partial_answers() {
         "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-9/10\r\nTransfer-Encoding: chunked\r\n",
     );
     assert!(check_range_response(&chunked, ByteRange::from_start(0), Some(10)).is_ok());
+
+    let widest =
+        head("HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-18446744073709551615/*\r\n");
+    assert_eq!(
+        check_range_response(&widest, ByteRange::from_start(0), None),
+        Ok(RangeAnswer::Partial {
+            start: 0,
+            end: u64::MAX,
+            total: None
+        })
+    );
 }
 
 #[test]

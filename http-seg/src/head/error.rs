@@ -15,9 +15,10 @@ pub enum HeadError {
         limit: usize,
     },
     /// More header fields than the limit.
-    #[error("response head has more than {limit} header fields")]
+    #[error("more than {limit} header fields")]
     TooManyHeaders {
-        /// [`HeadLimits::max_headers`](crate::HeadLimits::max_headers).
+        /// [`HeadLimits::max_headers`](crate::HeadLimits::max_headers), or
+        /// [`BodyLimits::max_trailers`](crate::BodyLimits::max_trailers) in a trailer section.
         limit: usize,
     },
     /// The response does not begin with `HTTP/`.
