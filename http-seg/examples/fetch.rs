@@ -75,12 +75,14 @@ fn main() -> Result<(), Box<dyn Error>> {
 
         let mut input = received[used..].to_vec();
         let mut payload = Vec::new();
+        let mut saved = 0usize;
         loop {
             payload.clear();
             let step = body.decode(&input, &mut |data| payload.extend_from_slice(data))?;
             let mut written = Ok(());
             content.decode_to(&payload, &mut |plain| {
                 if written.is_ok() {
+                    saved += plain.len();
                     written = file.write_all(plain);
                 }
             })?;
@@ -97,7 +99,10 @@ fn main() -> Result<(), Box<dyn Error>> {
             input.extend_from_slice(&chunk[..n]);
         }
         content.finish()?;
-        eprintln!("saved {} body bytes to {name}", body.body_bytes());
+        eprintln!(
+            "saved {saved} bytes to {name} ({} bytes on the wire)",
+            body.body_bytes()
+        );
         return Ok(());
     }
 }
