@@ -61,7 +61,7 @@ struct Show {
 
 enum Command {
     Help,
-    Show(Show),
+    Show(Box<Show>),
 }
 
 /// Why the command line was refused, with the exit status it earns.
@@ -148,12 +148,12 @@ fn parse_args(args: &[String]) -> Result<Command, Usage> {
         }
         Err(_) => return Err(bad_option("show takes one FILE".into())),
     };
-    Ok(Command::Show(Show {
+    Ok(Command::Show(Box::new(Show {
         file,
         json,
         preferences,
         base_uri,
-    }))
+    })))
 }
 
 /// aria2 treats an empty option value as unset.
