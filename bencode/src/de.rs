@@ -19,7 +19,7 @@
 
 use serde::de::{self, Visitor};
 
-use crate::{Decoder, Kind, SerdeError, Value};
+use crate::{Canonical, Decoder, Kind, SerdeError, Value};
 
 /// Deserializes a `T` from `input`, which must be strictly valid bencode.
 ///
@@ -70,7 +70,7 @@ impl<'de> de::Deserializer<'de> for Deserializer<'_, 'de> {
             Kind::Bytes(bytes) => visit_text_or_bytes(bytes, visitor),
             Kind::List(items) => visit_list(items, visitor),
             Kind::Dict(dict) => visitor.visit_map(MapAccess {
-                entries: dict.canonical().into_iter(),
+                entries: dict.canonical(),
                 value: None,
             }),
         };
@@ -155,16 +155,19 @@ impl<'de> de::Deserializer<'de> for Deserializer<'_, 'de> {
     ) -> Result<V::Value, SerdeError> {
         let result = match self.value.kind() {
             Kind::Bytes(name) => visitor.visit_enum(EnumAccess { name, value: None }),
-            Kind::Dict(dict) => match dict.canonical().as_slice() {
-                [(name, value)] => visitor.visit_enum(EnumAccess {
-                    name,
-                    value: Some(*value),
-                }),
-                _ => Err(de::Error::invalid_length(
-                    dict.len(),
-                    &"a dictionary with exactly one entry",
-                )),
-            },
+            Kind::Dict(dict) => {
+                let mut entries = dict.canonical();
+                match (entries.next(), entries.next()) {
+                    (Some((name, value)), None) => visitor.visit_enum(EnumAccess {
+                        name,
+                        value: Some(value),
+                    }),
+                    _ => Err(de::Error::invalid_length(
+                        dict.len(),
+                        &"a dictionary with exactly one entry",
+                    )),
+                }
+            }
             _ => Err(self.type_error(&"an enum variant")),
         };
         result.map_err(|error| error.at(self.offset()))
@@ -233,7 +236,7 @@ impl<'de> de::SeqAccess<'de> for SeqAccess<'_, 'de> {
 }
 
 struct MapAccess<'v, 'de> {
-    entries: std::vec::IntoIter<(&'de [u8], &'v Value<'de>)>,
+    entries: Canonical<'v, 'de>,
     /// The value of the key just handed out.
     value: Option<&'v Value<'de>>,
 }
@@ -265,7 +268,7 @@ impl<'de> de::MapAccess<'de> for MapAccess<'_, 'de> {
     }
 
     fn size_hint(&self) -> Option<usize> {
-        Some(self.entries.len())
+        self.entries.size_hint().1
     }
 }
 

@@ -99,21 +99,23 @@ impl<'a> Dict<'a> {
     }
 
     /// The entries as canonical bencode orders them: by key, each key once (its first
-    /// occurrence). For a strictly decoded dictionary this is every entry in input order.
-    pub fn canonical(&self) -> Vec<(&'a [u8], &Value<'a>)> {
-        let mut order: Vec<usize> = (0..self.entries.len()).collect();
-        if !self.sorted {
+    /// occurrence). For a strictly decoded dictionary this is every entry in input order, and
+    /// costs no allocation.
+    pub fn canonical(&self) -> Canonical<'_, 'a> {
+        let order = if self.sorted {
+            None
+        } else {
+            let mut order: Vec<usize> = (0..self.entries.len()).collect();
             // Stable, so among equal keys the first occurrence stays first.
             order.sort_by_key(|&index| self.entries.get(index).map(|(key, _)| *key));
+            Some(order.into_iter())
+        };
+        Canonical {
+            entries: &self.entries,
+            order,
+            next: 0,
+            previous: None,
         }
-        let mut out: Vec<(&'a [u8], &Value<'a>)> = Vec::with_capacity(order.len());
-        for (key, value) in order.into_iter().filter_map(|i| self.entries.get(i)) {
-            if out.last().is_some_and(|(last, _)| last == key) {
-                continue;
-            }
-            out.push((key, value));
-        }
-        out
     }
 }
 
@@ -157,5 +159,46 @@ impl<'d, 'a> IntoIterator for &'d Dict<'a> {
 
     fn into_iter(self) -> Self::IntoIter {
         self.iter()
+    }
+}
+
+/// Iterator over a [`Dict`]'s entries in canonical order; see [`Dict::canonical`].
+#[derive(Clone, Debug)]
+pub struct Canonical<'d, 'a> {
+    entries: &'d [(&'a [u8], Value<'a>)],
+    /// For unsorted dictionaries, the entry indices in key order; otherwise input order.
+    order: Option<std::vec::IntoIter<usize>>,
+    /// The next index in input order, when `order` is `None`.
+    next: usize,
+    /// The key handed out last, to skip its repeats.
+    previous: Option<&'a [u8]>,
+}
+
+impl<'d, 'a> Iterator for Canonical<'d, 'a> {
+    type Item = (&'a [u8], &'d Value<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let index = match &mut self.order {
+                Some(order) => order.next()?,
+                None => {
+                    self.next += 1;
+                    self.next - 1
+                }
+            };
+            let (key, value) = self.entries.get(index)?;
+            if self.previous != Some(*key) {
+                self.previous = Some(*key);
+                return Some((*key, value));
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = match &self.order {
+            Some(order) => order.len(),
+            None => self.entries.len().saturating_sub(self.next),
+        };
+        (usize::from(left > 0), Some(left))
     }
 }

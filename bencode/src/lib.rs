@@ -22,7 +22,7 @@ mod serde_error;
 mod serde_value;
 
 pub use decoder::{Decoded, Decoder, decode};
-pub use dict::{Dict, Iter};
+pub use dict::{Canonical, Dict, Iter};
 pub use encoder::{DictEncoder, Encoder, ListEncoder, ValueEncoder};
 pub use error::{Error, ErrorKind};
 pub use owned::OwnedValue;

@@ -106,7 +106,6 @@ impl From<&Value<'_>> for OwnedValue {
             Kind::List(items) => Self::List(items.iter().map(Self::from).collect()),
             Kind::Dict(dict) => Self::Dict(
                 dict.canonical()
-                    .into_iter()
                     .map(|(key, value)| (key.to_vec(), Self::from(value)))
                     .collect(),
             ),

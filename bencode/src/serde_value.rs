@@ -34,9 +34,9 @@ impl Serialize for Value<'_> {
                 seq.end()
             }
             Kind::Dict(dict) => {
-                let entries = dict.canonical();
-                let mut map = serializer.serialize_map(Some(entries.len()))?;
-                for (key, value) in entries {
+                // Serializers may rely on the length being exact, repeats excluded.
+                let mut map = serializer.serialize_map(Some(dict.canonical().count()))?;
+                for (key, value) in dict.canonical() {
                     map.serialize_entry(&Bytes(key), value)?;
                 }
                 map.end()

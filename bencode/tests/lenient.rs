@@ -29,7 +29,7 @@ fn unsorted_keys_are_accepted_reported_and_found() {
     assert_eq!(dict.get("c"), None);
     // Input order is kept; the canonical view and the encoding are sorted.
     assert_eq!(dict.keys().collect::<Vec<_>>(), [b"b", b"a"]);
-    let canonical: Vec<_> = dict.canonical().into_iter().map(|(k, _)| k).collect();
+    let canonical: Vec<_> = dict.canonical().map(|(k, _)| k).collect();
     assert_eq!(canonical, [b"a", b"b"]);
     assert_eq!(decoded.value.encode(), b"d1:ai2e1:bi1ee");
     // The raw bytes are the input's, unsorted.
