@@ -47,6 +47,10 @@ fn bench(c: &mut Criterion) {
     group.bench_function("parse", |b| {
         b.iter(|| parse(black_box(doc.as_bytes()), &options).map(|p| p.metalink.files.len()))
     });
+    // The floor under `parse`: roxmltree building the tree, with no model made.
+    group.bench_function("xml_tree_only", |b| {
+        b.iter(|| roxmltree::Document::parse(black_box(&doc)).map(|d| d.descendants().count()))
+    });
     group.bench_function("write", |b| {
         b.iter(|| write(black_box(&parsed.metalink)).map(|s| s.len()))
     });
