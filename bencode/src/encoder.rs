@@ -57,6 +57,7 @@ pub(crate) enum Repeats {
     /// The later entry replaces the earlier, as in a map.
     KeepLast,
     /// Fail, handing back the key.
+    #[cfg_attr(not(feature = "serde"), allow(dead_code))]
     Reject,
 }
 
@@ -93,6 +94,7 @@ impl Encoder {
         self.buf
     }
 
+    #[cfg_attr(not(feature = "serde"), allow(dead_code))]
     pub(crate) fn len(&self) -> usize {
         self.buf.len()
     }
@@ -151,6 +153,7 @@ impl Encoder {
     }
 
     /// Takes back the entry just opened (whose value turned out to be absent).
+    #[cfg_attr(not(feature = "serde"), allow(dead_code))]
     pub(crate) fn discard_entry(&mut self, dict: &DictState) {
         if self.marks.len() <= dict.base {
             return;
