@@ -1,7 +1,9 @@
 //! RFC 3230 `Digest` header values: `SHA-256=<base64>, MD5=<base64>`.
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, STANDARD_PAD_INDIFFERENT};
+use base64::alphabet;
+use base64::engine::DecodePaddingMode;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig, STANDARD};
 
 use super::{HeaderError, HeaderErrorKind};
 use crate::hash::{Hash, HashAlgorithm, HashValueError};
@@ -66,6 +68,13 @@ pub fn format_digest_header(hashes: &[Hash]) -> String {
         .join(", ")
 }
 
+/// Standard base64 that accepts values with or without `=` padding, since servers
+/// differ.
+const LENIENT_BASE64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
 fn decode(algorithm: HashAlgorithm, encoded: &str) -> Result<Hash, HashValueError> {
     // Bound the work by the one length that can be right before decoding anything.
     let padded_len = algorithm.digest_len().div_ceil(3) * 4;
@@ -75,7 +84,7 @@ fn decode(algorithm: HashAlgorithm, encoded: &str) -> Result<Hash, HashValueErro
             found: encoded.len() / 4 * 3,
         });
     }
-    let bytes = STANDARD_PAD_INDIFFERENT
+    let bytes = LENIENT_BASE64
         .decode(encoded)
         .map_err(|_| HashValueError::NotBase64)?;
     Hash::new(algorithm, bytes)
