@@ -540,3 +540,16 @@ fn metalink3_publisher_and_signature_types() {
     );
     assert_eq!(f.signature.as_ref().unwrap().media_type, "x509");
 }
+
+#[test]
+fn metalink3_urls_without_a_type_are_kept_and_bittorrent_ones_become_metaurls() {
+    let p = ok(&v3(r#"<file name="a"><resources>
+        <url>ftp://a/untyped</url>
+        <url type="BitTorrent" preference="10">http://a/a.torrent</url></resources></file>"#));
+    let f = &p.metalink.files[0];
+    assert_eq!(f.urls.len(), 1);
+    assert_eq!(f.urls[0].url.scheme(), "ftp");
+    assert_eq!(f.metaurls.len(), 1);
+    assert_eq!(f.metaurls[0].media_type, "torrent");
+    assert_eq!(f.metaurls[0].priority.map(Priority::get), Some(91));
+}

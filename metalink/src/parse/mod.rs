@@ -8,6 +8,7 @@ mod v3;
 mod v4;
 
 use std::borrow::Cow;
+use std::num::NonZeroU64;
 
 use roxmltree::Node;
 use url::Url;
@@ -15,7 +16,7 @@ use url::Url;
 use crate::error::{Error, ErrorKind, FileRef, Warning, WarningKind, clip};
 use crate::hash::{Hash, HashAlgorithm};
 use crate::limits::Limits;
-use crate::model::{File, Location, Metalink, Priority};
+use crate::model::{File, Location, Metalink, Pieces, Priority};
 use crate::name::FileName;
 use crate::time::Timestamp;
 
@@ -243,7 +244,7 @@ impl Reader<'_> {
     }
 
     /// A `pieces` element's `length`; `None` (with a warning) when it is missing.
-    fn piece_length(&mut self, node: Node<'_, '_>) -> Result<Option<std::num::NonZeroU64>, Error> {
+    fn piece_length(&mut self, node: Node<'_, '_>) -> Result<Option<NonZeroU64>, Error> {
         let Some(raw) = node.attribute("length") else {
             self.warn(
                 WarningKind::MissingAttribute {
@@ -256,10 +257,7 @@ impl Reader<'_> {
         };
         let trimmed = trim_xml(raw);
         let parsed = if trimmed.bytes().all(|b| b.is_ascii_digit()) {
-            trimmed
-                .parse::<u64>()
-                .ok()
-                .and_then(std::num::NonZeroU64::new)
+            trimmed.parse::<u64>().ok().and_then(NonZeroU64::new)
         } else {
             None
         };
@@ -270,7 +268,7 @@ impl Reader<'_> {
     }
 
     /// Keeps `pieces` only if its count fits `size` (when the size is known).
-    fn accept_pieces(&mut self, file: &mut File, pieces: crate::model::Pieces, node: Node<'_, '_>) {
+    fn accept_pieces(&mut self, file: &mut File, pieces: Pieces, node: Node<'_, '_>) {
         if let Some(size) = file.size {
             let expected = pieces.expected_count(size);
             if expected != pieces.len() as u64 {

@@ -4,7 +4,8 @@
 //! higher wins) becomes priority `101 - preference`, `url type="bittorrent"` becomes
 //! a `torrent` metaurl, `signature type="pgp"` becomes `application/pgp-signature`,
 //! and the root's `origin`/`type`/`pubdate`/`refreshdate`/`generator` attributes fill
-//! the document fields.
+//! the document fields. A `url` without `type` is kept, its scheme saying what it is
+//! (aria2 drops it).
 
 use roxmltree::Node;
 
