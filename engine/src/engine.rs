@@ -354,11 +354,12 @@ impl Engine {
             DiskDone::Truncated { gid, result } => {
                 let Some(i) = self.index_of(gid) else { return };
                 self.downloads[i].jobs_in_flight -= 1;
+                self.downloads[i].verifying = false;
                 if let Err(e) = result {
                     self.fail_download(i, Error::file(&e, "cannot set file length"), now);
                     return;
                 }
-                self.maybe_finish(i, now);
+                self.verify_or_complete(i, now);
             }
             DiskDone::Removed { gid } => {
                 if let Some(i) = self.index_of(gid) {
@@ -442,6 +443,8 @@ impl Engine {
                 slots -= 1;
             }
             if self.downloads[i].state == DownloadState::Active && !self.downloads[i].stopping {
+                // Resumed pieces can leave nothing to fetch.
+                self.maybe_finish(i, now);
                 self.top_up(i, now);
             }
         }
@@ -682,17 +685,16 @@ impl Engine {
         }
         let d = &mut self.downloads[i];
         if let (Layout::Stream { written, .. }, Some(file)) = (&d.layout, &d.file) {
-            // Anything past the end (an earlier, longer attempt) goes.
-            if d.jobs_in_flight == 0 && !d.verifying {
-                let job = DiskJob::Truncate {
-                    gid: d.gid,
-                    file: file.clone(),
-                    len: *written,
-                };
-                d.verifying = true;
-                self.disk_job(i, job);
-                return;
-            }
+            // Anything past the end (an earlier, longer attempt) goes; the
+            // Truncated report carries on to verification.
+            let job = DiskJob::Truncate {
+                gid: d.gid,
+                file: file.clone(),
+                len: *written,
+            };
+            d.verifying = true;
+            self.disk_job(i, job);
+            return;
         }
         self.verify_or_complete(i, now);
     }

@@ -380,8 +380,9 @@ impl Engine {
         conn.deadline = now + self.downloads[conn.dl].opts.timeout;
         let parsed = parse_final_response_head(buf, &limits)
             .map_err(|e| Error::new(ErrorCode::HttpHeader, format!("bad response head: {e}")))?;
+        // Not all of the head yet: read on.
         let Some((head, used)) = parsed else {
-            return Ok(Some(Next::Continue));
+            return Ok(None);
         };
         let rest = buf.split_off(used);
         let next = self.on_head(conn, head, now)?;
@@ -503,9 +504,15 @@ impl Engine {
                 match run {
                     Some(run) if run.next == start && run.remaining() > 0 => {}
                     _ => {
-                        // This response starts where nothing is wanted (resumed pieces).
+                        // This response starts where nothing is wanted (resumed pieces):
+                        // ask again for what is.
                         let _ = end;
-                        return Ok(Some(Next::Reconnect));
+                        let next = if plan.claim(conn.slot).is_some() {
+                            Next::Reconnect
+                        } else {
+                            Next::Close
+                        };
+                        return Ok(Some(next));
                     }
                 }
                 conn.pos = start;

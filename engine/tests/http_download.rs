@@ -1,0 +1,375 @@
+//! The engine against the misbehaving in-process server: every misbehaviour ends in
+//! the right bytes or the right error — never a wrong file reported done.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use swarmget_engine::{
+    DownloadSpec, DownloadState, DownloadStatus, Engine, ErrorCode, Options, Silent,
+};
+use swarmget_test_support::{HttpServer, ServerConfig, TestCa, TestFile, sha256_hex};
+
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(name: &str) -> Dir {
+        let p = std::env::temp_dir().join(format!("swarmget-it-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Dir(p)
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn opts(dir: &Path) -> Options {
+    let mut o = Options::default();
+    o.dir = dir.to_path_buf();
+    o.piece_length = 64 << 10;
+    o.min_split_size = 64 << 10;
+    o.timeout = Duration::from_secs(5);
+    o.connect_timeout = Duration::from_secs(5);
+    o.max_tries = 3;
+    o
+}
+
+fn run(uris: Vec<String>, o: Options) -> DownloadStatus {
+    let mut engine = Engine::new(&o).unwrap();
+    engine.add(DownloadSpec { uris, options: o }).unwrap();
+    engine.run(&mut Silent).remove(0)
+}
+
+fn assert_ok(st: &DownloadStatus, data: &[u8]) {
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    let path = st.path.as_ref().expect("a path");
+    let got = std::fs::read(path).unwrap();
+    assert_eq!(got.len(), data.len());
+    assert_eq!(sha256_hex(&got), sha256_hex(data));
+    assert!(
+        !swarmget_engine::control::control_path(path).exists(),
+        "control file left behind"
+    );
+}
+
+fn assert_err(st: &DownloadStatus, code: ErrorCode) {
+    match &st.state {
+        DownloadState::Error(e) => assert_eq!(e.code, code, "{e}"),
+        other => panic!("expected error {code:?}, got {other:?}"),
+    }
+}
+
+#[test]
+fn segmented_download_spreads_over_connections() {
+    let data = TestFile::random(3 << 20, 1);
+    let server = HttpServer::start(ServerConfig::new().file("/f.bin", data.clone())).unwrap();
+    let dir = Dir::new("seg");
+    let mut o = opts(&dir.0);
+    o.split = 8;
+    o.max_connection_per_server = 8;
+    let st = run(vec![server.url("/f.bin")], o);
+    assert_ok(&st, &data);
+    assert!(
+        server.connections() >= 4,
+        "only {} connections",
+        server.connections()
+    );
+    let ranged = server.log().iter().filter(|r| r.range().is_some()).count();
+    assert!(ranged >= 4, "{ranged} range requests");
+}
+
+#[test]
+fn server_ignoring_ranges_falls_back_to_one_connection() {
+    let data = TestFile::random(1 << 20, 2);
+    let server =
+        HttpServer::start(ServerConfig::new().file("/f", data.clone()).ignore_ranges()).unwrap();
+    let dir = Dir::new("noranges");
+    let mut o = opts(&dir.0);
+    o.split = 4;
+    o.max_connection_per_server = 4;
+    assert_ok(&run(vec![server.url("/f")], o), &data);
+}
+
+#[test]
+fn wrong_content_range_is_never_written() {
+    let data = TestFile::random(1 << 20, 3);
+    let server =
+        HttpServer::start(ServerConfig::new().file("/f", data).wrong_content_range()).unwrap();
+    let dir = Dir::new("wrongcr");
+    let st = run(vec![server.url("/f")], opts(&dir.0));
+    assert_err(&st, ErrorCode::HttpHeader);
+}
+
+#[test]
+fn length_change_mid_download_is_an_error() {
+    let data = TestFile::random(2 << 20, 4);
+    let server =
+        HttpServer::start(ServerConfig::new().file("/f", data).change_length_after(1)).unwrap();
+    let dir = Dir::new("lenchange");
+    let mut o = opts(&dir.0);
+    o.split = 4;
+    o.max_connection_per_server = 4;
+    let st = run(vec![server.url("/f")], o);
+    assert!(matches!(st.state, DownloadState::Error(_)), "{st:?}");
+}
+
+#[test]
+fn dropped_connections_are_retried_to_the_right_bytes() {
+    let data = TestFile::random(2 << 20, 5);
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/f", data.clone())
+            .drop_after_times(100_000, 3),
+    )
+    .unwrap();
+    let dir = Dir::new("drop");
+    let mut o = opts(&dir.0);
+    o.split = 2;
+    o.max_connection_per_server = 2;
+    o.max_tries = 5;
+    assert_ok(&run(vec![server.url("/f")], o), &data);
+}
+
+#[test]
+fn chunked_gzip_and_unframed_bodies_stream_to_disk() {
+    let data = TestFile::random(700_000, 6);
+    for (name, cfg) in [
+        ("chunked", ServerConfig::new().chunked()),
+        ("gzip", ServerConfig::new().gzip()),
+        ("noframe", ServerConfig::new().no_content_length()),
+    ] {
+        let server = HttpServer::start(cfg.file("/f", data.clone())).unwrap();
+        let dir = Dir::new(name);
+        assert_ok(&run(vec![server.url("/f")], opts(&dir.0)), &data);
+    }
+}
+
+#[test]
+fn redirects_are_followed_and_loops_stopped() {
+    let data = TestFile::random(300_000, 7);
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/real", data.clone())
+            .redirect("/old", "/real", 302)
+            .redirect_loop("/loop"),
+    )
+    .unwrap();
+    let dir = Dir::new("redirect");
+    assert_ok(&run(vec![server.url("/old")], opts(&dir.0)), &data);
+    let st = run(vec![server.url("/loop")], opts(&dir.0));
+    assert_err(&st, ErrorCode::TooManyRedirects);
+}
+
+#[test]
+fn error_statuses_map_to_aria2_exit_codes() {
+    let dir = Dir::new("status");
+    let s404 = HttpServer::start(ServerConfig::new().file("/f", vec![1; 10]).status(404)).unwrap();
+    assert_err(
+        &run(vec![s404.url("/f")], opts(&dir.0)),
+        ErrorCode::NotFound,
+    );
+    let s500 = HttpServer::start(ServerConfig::new().file("/f", vec![1; 10]).status(500)).unwrap();
+    let mut o = opts(&dir.0);
+    o.max_tries = 2;
+    assert_err(&run(vec![s500.url("/f")], o), ErrorCode::HttpHeader);
+    assert_eq!(s500.log().len(), 2, "max-tries=2 means two requests");
+}
+
+#[test]
+fn service_unavailable_waits_for_retry_after() {
+    let data = TestFile::random(100_000, 8);
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/f", data.clone())
+            .service_unavailable(1, 1),
+    )
+    .unwrap();
+    let dir = Dir::new("503");
+    let t = std::time::Instant::now();
+    assert_ok(&run(vec![server.url("/f")], opts(&dir.0)), &data);
+    assert!(
+        t.elapsed() >= Duration::from_millis(900),
+        "Retry-After ignored"
+    );
+}
+
+#[test]
+fn a_megabyte_of_headers_is_refused() {
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/f", vec![1; 10])
+            .huge_headers(1 << 20),
+    )
+    .unwrap();
+    let dir = Dir::new("hugeheaders");
+    assert_err(
+        &run(vec![server.url("/f")], opts(&dir.0)),
+        ErrorCode::HttpHeader,
+    );
+}
+
+#[test]
+fn content_disposition_cannot_escape_the_directory() {
+    let data = TestFile::random(1000, 9);
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/f", data.clone())
+            .content_disposition("attachment; filename=\"../../evil.bin\""),
+    )
+    .unwrap();
+    let dir = Dir::new("cd");
+    let st = run(vec![server.url("/f")], opts(&dir.0));
+    assert_ok(&st, &data);
+    assert_eq!(st.path.as_deref(), Some(dir.0.join("evil.bin").as_path()));
+}
+
+#[test]
+fn a_silent_server_times_out() {
+    let server = HttpServer::start(ServerConfig::new().file("/f", vec![1; 10]).stall()).unwrap();
+    let dir = Dir::new("stall");
+    let mut o = opts(&dir.0);
+    o.timeout = Duration::from_secs(1);
+    o.max_tries = 1;
+    assert_err(&run(vec![server.url("/f")], o), ErrorCode::Timeout);
+}
+
+#[test]
+fn a_trickling_server_is_dropped_below_the_lowest_speed_limit() {
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/f", vec![7; 200_000])
+            .trickle(1024),
+    )
+    .unwrap();
+    let dir = Dir::new("slow");
+    let mut o = opts(&dir.0);
+    o.lowest_speed_limit = 50_000;
+    o.max_tries = 1;
+    assert_err(&run(vec![server.url("/f")], o), ErrorCode::TooSlow);
+}
+
+#[test]
+fn checksum_is_verified() {
+    let data = TestFile::random(200_000, 10);
+    let server = HttpServer::start(ServerConfig::new().file("/f", data.clone())).unwrap();
+    let dir = Dir::new("checksum");
+    let mut o = opts(&dir.0);
+    o.checksum = Some(
+        swarmget_engine::checksum::Checksum::parse(&format!("sha-256={}", sha256_hex(&data)))
+            .unwrap(),
+    );
+    assert_ok(&run(vec![server.url("/f")], o.clone()), &data);
+    o.allow_overwrite = true;
+    o.checksum = Some(
+        swarmget_engine::checksum::Checksum::parse(&format!("sha-256={}", "0".repeat(64))).unwrap(),
+    );
+    let st = run(vec![server.url("/f")], o);
+    assert_err(&st, ErrorCode::Checksum);
+    assert!(dir.0.join("f").exists(), "file kept for inspection");
+}
+
+#[test]
+fn two_mirrors_share_one_file() {
+    let data = TestFile::random(4 << 20, 11);
+    let a = HttpServer::start(ServerConfig::new().file("/f", data.clone())).unwrap();
+    let b = HttpServer::start(ServerConfig::new().file("/f", data.clone())).unwrap();
+    let dir = Dir::new("mirrors");
+    let mut o = opts(&dir.0);
+    o.split = 4;
+    o.max_connection_per_server = 2;
+    assert_ok(&run(vec![a.url("/f"), b.url("/f")], o), &data);
+    assert!(
+        !a.log().is_empty() && !b.log().is_empty(),
+        "both mirrors used"
+    );
+}
+
+#[test]
+fn https_with_a_test_ca_and_client_certificates() {
+    let data = TestFile::random(1 << 20, 12);
+    let ca = TestCa::new();
+    let dir = Dir::new("tls");
+    let ca_path = dir.0.join("ca.pem");
+    std::fs::write(&ca_path, ca.cert_pem()).unwrap();
+    let server =
+        HttpServer::start_tls(ServerConfig::new().file("/f", data.clone()).tls_ca(&ca)).unwrap();
+    let mut o = opts(&dir.0);
+    o.split = 4;
+    o.max_connection_per_server = 4;
+    o.ca_certificate = Some(ca_path.clone());
+    assert_ok(&run(vec![server.url("/f")], o.clone()), &data);
+
+    // Without the CA the handshake must fail.
+    let mut untrusted = opts(&dir.0);
+    untrusted.max_tries = 1;
+    untrusted.allow_overwrite = true;
+    assert!(matches!(
+        run(vec![server.url("/f")], untrusted.clone()).state,
+        DownloadState::Error(_)
+    ));
+    // Unless checking is off.
+    untrusted.check_certificate = false;
+    assert_ok(&run(vec![server.url("/f")], untrusted), &data);
+
+    let client_ca = TestCa::new();
+    let strict = HttpServer::start_tls(
+        ServerConfig::new()
+            .file("/g", data.clone())
+            .tls_ca(&ca)
+            .require_client_cert(&client_ca),
+    )
+    .unwrap();
+    let (cert, key) = client_ca
+        .client_identity("swarmget")
+        .write_files(&dir.0, "client")
+        .unwrap();
+    o.max_tries = 1;
+    assert!(matches!(
+        run(vec![strict.url("/g")], o.clone()).state,
+        DownloadState::Error(_)
+    ));
+    o.certificate = Some(cert);
+    o.private_key = Some(key);
+    assert_ok(&run(vec![strict.url("/g")], o), &data);
+}
+
+#[test]
+fn ipv6_loopback() {
+    let data = TestFile::random(100_000, 13);
+    let Ok(server) = HttpServer::start_v6(ServerConfig::new().file("/f", data.clone())) else {
+        eprintln!("no IPv6 loopback here; skipping");
+        return;
+    };
+    let dir = Dir::new("v6");
+    assert_ok(&run(vec![server.url("/f")], opts(&dir.0)), &data);
+}
+
+#[test]
+fn existing_files_follow_aria2_rules() {
+    let data = TestFile::random(300_000, 14);
+    let server = HttpServer::start(ServerConfig::new().file("/f", data.clone())).unwrap();
+    let dir = Dir::new("exists");
+    std::fs::write(dir.0.join("f"), b"old").unwrap();
+    let mut o = opts(&dir.0);
+    o.auto_file_renaming = false;
+    assert_err(
+        &run(vec![server.url("/f")], o.clone()),
+        ErrorCode::FileExists,
+    );
+    o.auto_file_renaming = true;
+    let st = run(vec![server.url("/f")], o.clone());
+    assert_ok(&st, &data);
+    assert_eq!(st.path.as_deref(), Some(dir.0.join("f.1").as_path()));
+    // -c continues the partial file from its length.
+    std::fs::write(dir.0.join("f"), &data[..100_000]).unwrap();
+    o.continue_download = true;
+    let st = run(vec![server.url("/f")], o.clone());
+    assert_ok(&st, &data);
+    // A complete file with -c is done without downloading again.
+    let before = server.log().len();
+    assert_ok(&run(vec![server.url("/f")], o), &data);
+    assert!(server.log().len() - before <= 1);
+}
