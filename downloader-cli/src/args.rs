@@ -65,8 +65,7 @@ pub fn parse_command_line(args: &[String]) -> Result<CommandLine, String> {
             };
             cl.pairs.push((def, value));
         } else if let Some(short) = a.strip_prefix('-').filter(|s| !s.is_empty()) {
-            let mut chars = short.char_indices();
-            while let Some((pos, c)) = chars.next() {
+            for (pos, c) in short.char_indices() {
                 match c {
                     'h' => {
                         cl.help = Some("#basic".into());

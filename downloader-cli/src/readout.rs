@@ -48,8 +48,8 @@ pub fn line(st: &DownloadStatus) -> String {
     let mut s = format!("[#{} {}", gid6(st.gid), size(st.completed));
     if let Some(total) = st.total {
         s += &format!("/{}", size(total));
-        if total > 0 {
-            s += &format!("({}%)", st.completed * 100 / total);
+        if let Some(pct) = (st.completed * 100).checked_div(total) {
+            s += &format!("({pct}%)");
         }
     }
     s += &format!(" CN:{}", st.connections);

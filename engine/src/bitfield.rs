@@ -25,7 +25,7 @@ impl Bitfield {
         if bytes.len() != len.div_ceil(8) {
             return None;
         }
-        if len % 8 != 0 {
+        if !len.is_multiple_of(8) {
             let spare = 0xffu8 >> (len % 8);
             if bytes.last().is_some_and(|b| b & spare != 0) {
                 return None;

@@ -50,7 +50,7 @@ impl Algorithm {
     }
 
     /// Digest length in bytes.
-    pub fn len(self) -> usize {
+    pub fn digest_len(self) -> usize {
         match self {
             Algorithm::Md5 => 16,
             Algorithm::Sha1 => 20,
@@ -91,11 +91,11 @@ impl Checksum {
             .ok_or_else(|| ChecksumError(format!("unknown checksum type `{name}`")))?;
         let digest = decode_hex(hex)
             .ok_or_else(|| ChecksumError(format!("checksum digest `{hex}` is not hexadecimal")))?;
-        if digest.len() != algorithm.len() {
+        if digest.len() != algorithm.digest_len() {
             return Err(ChecksumError(format!(
                 "{} digest must be {} hex digits, got {}",
                 algorithm.name(),
-                algorithm.len() * 2,
+                algorithm.digest_len() * 2,
                 hex.len()
             )));
         }
@@ -121,7 +121,7 @@ impl fmt::Display for Checksum {
 }
 
 fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())

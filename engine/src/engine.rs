@@ -202,10 +202,10 @@ impl Engine {
                 .next_deadline(now)
                 .min(next_tick)
                 .saturating_duration_since(now);
-            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
-                if e.kind() != std::io::ErrorKind::Interrupted {
-                    self.fail_everything(Error::new(ErrorCode::Unknown, format!("poll: {e}")));
-                }
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout))
+                && e.kind() != std::io::ErrorKind::Interrupted
+            {
+                self.fail_everything(Error::new(ErrorCode::Unknown, format!("poll: {e}")));
             }
             let now = Instant::now();
             for ev in events.iter() {
@@ -529,11 +529,11 @@ impl Engine {
         let slot = d.take_slot();
         let probe =
             matches!(d.layout, Layout::Unknown) || matches!(d.layout, Layout::Stream { .. });
-        if let Layout::Planned(plan) = &mut d.layout {
-            if plan.claim(slot).is_none() {
-                d.free_slots.push(slot);
-                return false;
-            }
+        if let Layout::Planned(plan) = &mut d.layout
+            && plan.claim(slot).is_none()
+        {
+            d.free_slots.push(slot);
+            return false;
         }
         let url = d.sources[source].url.clone();
         d.sources[source].conns += 1;
@@ -571,12 +571,11 @@ impl Engine {
         self.free_keys.push(key);
         // Someone waiting on DNS for this key must not be woken later.
         for v in self.dns.values_mut() {
-            if let Dns::Pending(w) = v {
-                if let Some(p) = w.iter().position(|&k| k == key) {
-                    if p != 0 {
-                        w.remove(p);
-                    }
-                }
+            if let Dns::Pending(w) = v
+                && let Some(p) = w.iter().position(|&k| k == key)
+                && p != 0
+            {
+                w.remove(p);
             }
         }
         Some(conn)
@@ -797,18 +796,18 @@ impl Engine {
         let mut next = now + Duration::from_secs(1);
         for conn in self.conns.iter().flatten() {
             next = next.min(conn.deadline);
-            if let Phase::Connecting(c) = &conn.phase {
-                if !c.queue.is_empty() {
-                    next = next.min(c.next_at);
-                }
+            if let Phase::Connecting(c) = &conn.phase
+                && !c.queue.is_empty()
+            {
+                next = next.min(c.next_at);
             }
         }
         for d in &self.downloads {
             for s in &d.sources {
-                if let Some(t) = s.retry_at {
-                    if t > now {
-                        next = next.min(t);
-                    }
+                if let Some(t) = s.retry_at
+                    && t > now
+                {
+                    next = next.min(t);
                 }
             }
         }
@@ -823,11 +822,12 @@ impl Engine {
             let Some(conn) = self.conns[key].as_ref() else {
                 continue;
             };
-            if let Phase::Connecting(c) = &conn.phase {
-                if !c.queue.is_empty() && now >= c.next_at {
-                    self.next_attempt(key, now);
-                    continue;
-                }
+            if let Phase::Connecting(c) = &conn.phase
+                && !c.queue.is_empty()
+                && now >= c.next_at
+            {
+                self.next_attempt(key, now);
+                continue;
             }
             let Some(conn) = self.conns[key].as_ref() else {
                 continue;

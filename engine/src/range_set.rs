@@ -24,12 +24,12 @@ impl RangeSet {
         }
         let (mut start, mut end) = (r.start, r.end);
         // A range starting at or before `start` may reach into `r`.
-        if let Some((&s, &e)) = self.ranges.range(..=start).next_back() {
-            if e >= start {
-                start = s;
-                end = end.max(e);
-                self.ranges.remove(&s);
-            }
+        if let Some((&s, &e)) = self.ranges.range(..=start).next_back()
+            && e >= start
+        {
+            start = s;
+            end = end.max(e);
+            self.ranges.remove(&s);
         }
         // Ranges starting inside `r` (or right at its end) are swallowed.
         while let Some((&s, &e)) = self.ranges.range(start..=end).next() {
@@ -56,10 +56,10 @@ impl RangeSet {
             return;
         }
         let mut cut = Vec::new();
-        if let Some((&s, &e)) = self.ranges.range(..r.start).next_back() {
-            if e > r.start {
-                cut.push((s, e));
-            }
+        if let Some((&s, &e)) = self.ranges.range(..r.start).next_back()
+            && e > r.start
+        {
+            cut.push((s, e));
         }
         for (&s, &e) in self.ranges.range(r.start..r.end) {
             cut.push((s, e));

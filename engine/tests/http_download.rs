@@ -27,14 +27,15 @@ impl Drop for Dir {
 }
 
 fn opts(dir: &Path) -> Options {
-    let mut o = Options::default();
-    o.dir = dir.to_path_buf();
-    o.piece_length = 64 << 10;
-    o.min_split_size = 64 << 10;
-    o.timeout = Duration::from_secs(5);
-    o.connect_timeout = Duration::from_secs(5);
-    o.max_tries = 3;
-    o
+    Options {
+        dir: dir.to_path_buf(),
+        piece_length: 64 << 10,
+        min_split_size: 64 << 10,
+        timeout: Duration::from_secs(5),
+        connect_timeout: Duration::from_secs(5),
+        max_tries: 3,
+        ..Options::default()
+    }
 }
 
 fn run(uris: Vec<String>, o: Options) -> DownloadStatus {

@@ -13,8 +13,11 @@ pub mod magnet_roundtrip;
 pub mod metalink_http_headers;
 pub mod metalink_parse;
 
+/// A target's body.
+pub type Target = fn(&[u8]);
+
 /// Every target, by the name of its `fuzz_targets/<name>.rs` binary and corpus folder.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("bencode_decode", bencode_decode::run),
     ("bencode_roundtrip", bencode_roundtrip::run),
     ("http_response", http_response::run),
