@@ -3,7 +3,8 @@
 //! Parameters of a group are written in a fixed order — `xl`, `dn`, `xt` (the order
 //! `rhash --magnet` uses), then `as`, `xs`, `kt`, `mt`, `tr`, `ws`, `so`, `x.pe` and the
 //! extra parameters — and values are percent-encoded except for RFC 3986 unreserved
-//! characters (plus `:` inside `xt` URNs and `x.pe` addresses, and `+` for a space in `kt`).
+//! characters (plus `:` inside `xt` URNs and `x.pe` addresses, `,` in `so`, and `+` for a
+//! space in `kt`).
 //! With several groups every parameter carries its group number, counted from 1.
 
 use std::fmt::{self, Write as _};

@@ -27,6 +27,7 @@ const QUEUE_DEPTH: usize = 4;
 pub fn hash_reader<R: Read>(mut reader: R, algorithms: Algorithms) -> io::Result<Digests> {
     let mut first = vec![0; BUFFER_SIZE];
     let filled = read_full(&mut reader, &mut first)?;
+    // The reading thread takes the cheaper half: reading is its extra work.
     let (mine, theirs) = algorithms.split_balanced();
     if filled < BUFFER_SIZE || mine.is_empty() || theirs.is_empty() {
         let mut hasher = Hasher::new(algorithms);
