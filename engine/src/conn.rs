@@ -82,6 +82,8 @@ pub(crate) struct Conn {
     pub probe: bool,
     /// Retry-After from a 503, to respect before the next try.
     pub retry_after: Option<u64>,
+    /// Read buffer for bodies that need decoding, kept between reads.
+    pub scratch: Vec<u8>,
 }
 
 impl Conn {
@@ -113,6 +115,7 @@ impl Conn {
             requests: 0,
             probe: false,
             retry_after: None,
+            scratch: Vec::new(),
         }
     }
 

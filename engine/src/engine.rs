@@ -87,7 +87,7 @@ impl Engine {
         let resolver = Resolver::start(dns_tx, move || {
             let _ = w.wake();
         });
-        let pool_limit = (global.disk_cache as usize / BUF_SIZE).max(8);
+        let pool_limit = (global.disk_cache as usize / BUF_SIZE).max(4);
         Ok(Engine {
             poll,
             waker,
@@ -412,7 +412,9 @@ impl Engine {
 
     pub(crate) fn give_buffer(&mut self, buf: Vec<u8>) {
         self.pool_out = self.pool_out.saturating_sub(1);
-        if buf.len() == BUF_SIZE {
+        // Overflow buffers (odd sizes, or past the limit) are freed, so the pool
+        // never holds more than `--disk-cache`.
+        if buf.len() == BUF_SIZE && self.pool.len() + self.pool_out < self.pool_limit {
             self.pool.push(buf);
         }
     }

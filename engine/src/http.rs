@@ -829,9 +829,11 @@ impl Engine {
                 }
             } else {
                 // Decoding path: chunked, until-close or compressed bodies.
-                let mut raw = vec![0u8; RAW_READ.min(allowance)];
+                let mut raw = std::mem::take(&mut conn.scratch);
+                raw.resize(RAW_READ, 0);
                 let t = conn.transport.as_mut().expect("body needs a socket");
-                match t.read(&mut raw) {
+                let result = t.read(&mut raw[..RAW_READ.min(allowance)]);
+                let outcome = match result {
                     Ok(0) => {
                         body.decoder
                             .finish_eof()
@@ -840,21 +842,26 @@ impl Engine {
                         continue;
                     }
                     Ok(n) => {
-                        raw.truncate(n);
-                        self.take_body_bytes(conn, &raw, now)?;
+                        let taken = self.take_body_bytes(conn, &raw[..n], now);
+                        conn.scratch = raw;
+                        taken?;
+                        continue;
                     }
                     Err(e) if e.kind() == ErrorKind::WouldBlock => {
                         conn.readable = false;
-                        return Ok(Next::Continue);
+                        Ok(Next::Continue)
                     }
                     Err(e) if e.kind() == ErrorKind::UnexpectedEof => {
                         body.decoder
                             .finish_eof()
                             .map_err(|e| Error::new(ErrorCode::Network, e.to_string()))?;
                         body.keep_alive = false;
+                        conn.scratch = raw;
+                        continue;
                     }
-                    Err(e) => return Err(Error::network(&e)),
-                }
+                    Err(e) => Err(Error::network(&e)),
+                };
+                return outcome;
             }
         }
     }
@@ -909,10 +916,11 @@ impl Engine {
         }
         while !data.is_empty() {
             if conn.buf.is_none() {
-                // Decoded data must land somewhere: past the disk cache, allocate.
+                // Decoded data must land somewhere: past the disk cache, a buffer
+                // of just this size, dropped once written.
                 let b = self.take_buffer().unwrap_or_else(|| {
                     self.pool_out += 1;
-                    vec![0u8; crate::engine::BUF_SIZE]
+                    vec![0u8; data.len()]
                 });
                 conn.buf = Some(b);
                 conn.buf_len = 0;

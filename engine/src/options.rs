@@ -183,7 +183,7 @@ impl Default for Options {
             auto_save_interval: Duration::from_secs(1),
             file_allocation: FileAllocation::Prealloc,
             no_file_allocation_limit: 5 << 20,
-            disk_cache: 16 << 20,
+            disk_cache: 4 << 20,
             checksum: None,
             disable_ipv6: false,
             quiet: false,
@@ -696,10 +696,10 @@ pub static OPTIONS: &[OptionDef] = &[
         "disk-cache",
         None,
         Value,
-        "16M",
+        "4M",
         "advanced",
         false,
-        "Memory for data on its way to disk; reading pauses when it is full.",
+        "Memory for data on its way to disk; reading pauses when it is full (aria2: a 16M cache).",
         |o, v| o.disk_cache = parse_size(v)?
     ),
     opt!(
