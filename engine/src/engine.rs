@@ -453,7 +453,7 @@ impl Engine {
     }
 
     /// Opens connections for download `i` up to what its options and plan allow.
-    fn top_up(&mut self, i: usize, now: Instant) {
+    pub(crate) fn top_up(&mut self, i: usize, now: Instant) {
         loop {
             let d = &self.downloads[i];
             if d.verifying || d.is_finished() {

@@ -740,6 +740,9 @@ impl Engine {
             }
         }
         self.save_control(i, true);
+        // Start the other connections now, before this one reads on and extends its
+        // run over bytes they should share.
+        self.top_up(i, Instant::now());
         Ok(())
     }
 
