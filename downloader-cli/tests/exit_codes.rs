@@ -1,0 +1,203 @@
+//! The binary exits with aria2c's exit codes, so scripts written for aria2c keep
+//! working.
+
+mod common;
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use common::{Run, TempDir, check_control, run, swarmget};
+use swarmget_test_support::{HttpServer, ServerConfig, TestFile, sha256_hex};
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+/// Runs `swarmget -d DIR ARGS…` in a fresh home.
+fn get(dir: &TempDir, args: &[&str]) -> Run {
+    run(
+        swarmget(dir.path()).arg("-d").arg(dir.path()).args(args),
+        LIMIT,
+    )
+}
+
+#[test]
+fn not_found_is_3() {
+    let server = HttpServer::start(ServerConfig::new()).unwrap();
+    let dir = TempDir::new("404");
+    let r = get(&dir, &["--max-tries=1", &server.url("/missing.bin")]);
+    r.expect_code(3);
+    assert!(r.stdout.contains("ERR"), "{}", r.stdout);
+}
+
+#[test]
+fn redirect_loop_is_23() {
+    let server = HttpServer::start(ServerConfig::new().redirect_loop("/loop")).unwrap();
+    let dir = TempDir::new("loop");
+    get(&dir, &["--max-tries=1", &server.url("/loop")]).expect_code(23);
+    let hops = server.requests_for("/loop").len();
+    assert!(
+        (2..=100).contains(&hops),
+        "{hops} requests before giving up on the loop"
+    );
+}
+
+#[test]
+fn unknown_option_is_28() {
+    let dir = TempDir::new("nope");
+    let r = get(&dir, &["--nope", "http://127.0.0.1:9/x"]);
+    r.expect_code(28);
+    assert!(r.stderr.contains("--nope"), "{}", r.stderr);
+}
+
+#[test]
+fn out_of_range_value_is_28() {
+    let dir = TempDir::new("x65");
+    for args in [
+        &["-x", "65"][..],
+        &["-x65"],
+        &["--max-connection-per-server=0"],
+        &["--split=zero"],
+        &["--timeout=0"],
+        &["--download-result=sideways"],
+    ] {
+        let mut argv = args.to_vec();
+        argv.push("http://127.0.0.1:9/x");
+        let r = get(&dir, &argv);
+        assert_eq!(r.code, Some(28), "{args:?}: {r:?}");
+    }
+    // A missing argument is a bad option too.
+    get(&dir, &["--split"]).expect_code(28);
+    // Nothing was downloaded or created.
+    assert!(dir.names().is_empty(), "{:?}", dir.names());
+}
+
+#[test]
+fn checksum_mismatch_is_32_and_a_match_is_0() {
+    let data = TestFile::random(300_000, 32);
+    let server = HttpServer::start(ServerConfig::new().file("/c.bin", data.clone())).unwrap();
+    let dir = TempDir::new("checksum");
+    let mut wrong = sha256_hex(&data).into_bytes();
+    wrong[0] = if wrong[0] == b'0' { b'1' } else { b'0' };
+    let wrong = String::from_utf8(wrong).unwrap();
+    get(
+        &dir,
+        &[
+            &format!("--checksum=sha-256={wrong}"),
+            "-o",
+            "bad.bin",
+            &server.url("/c.bin"),
+        ],
+    )
+    .expect_code(32);
+    get(
+        &dir,
+        &[
+            &format!("--checksum=sha-256={}", sha256_hex(&data)),
+            "-o",
+            "good.bin",
+            &server.url("/c.bin"),
+        ],
+    )
+    .expect_code(0);
+    common::assert_download(&dir.join("good.bin"), &data);
+}
+
+#[test]
+fn existing_file_without_renaming_is_13() {
+    let data = TestFile::random(10_000, 13);
+    let server = HttpServer::start(ServerConfig::new().file("/e.bin", data.clone())).unwrap();
+    let dir = TempDir::new("exists");
+    std::fs::write(dir.join("e.bin"), b"keep me").unwrap();
+    let r = get(&dir, &["--auto-file-renaming=false", &server.url("/e.bin")]);
+    r.expect_code(13);
+    assert_eq!(std::fs::read(dir.join("e.bin")).unwrap(), b"keep me");
+    assert_eq!(dir.names(), ["e.bin"]);
+
+    // With renaming (the default) the download goes beside it, as aria2's e.1.bin.
+    get(&dir, &[&server.url("/e.bin")]).expect_code(0);
+    assert_eq!(std::fs::read(dir.join("e.bin")).unwrap(), b"keep me");
+    common::assert_download(&dir.join("e.1.bin"), &data);
+
+    // --allow-overwrite starts again over it.
+    get(
+        &dir,
+        &[
+            "--allow-overwrite=true",
+            "--auto-file-renaming=false",
+            &server.url("/e.bin"),
+        ],
+    )
+    .expect_code(0);
+    common::assert_download(&dir.join("e.bin"), &data);
+}
+
+/// aria2c 1.36 exits 1 for a refused connection (its socket error carries no code);
+/// swarmget exits 6, "network problem". Either tells a script it failed.
+#[test]
+fn connection_refused_is_a_network_error() {
+    let port = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let dir = TempDir::new("refused");
+    let started = Instant::now();
+    let r = get(
+        &dir,
+        &["--max-tries=2", &format!("http://127.0.0.1:{port}/f.bin")],
+    );
+    assert!(matches!(r.code, Some(1 | 6)), "{r:?}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(dir.names().is_empty(), "{:?}", dir.names());
+}
+
+#[test]
+fn stalled_server_times_out_with_2() {
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/s.bin", TestFile::random(100_000, 2))
+            .stall(),
+    )
+    .unwrap();
+    let dir = TempDir::new("stall");
+    let started = Instant::now();
+    get(
+        &dir,
+        &["--timeout=1", "--max-tries=1", &server.url("/s.bin")],
+    )
+    .expect_code(2);
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(5),
+        "gave up after {took:?} with --timeout=1"
+    );
+}
+
+#[test]
+fn stop_on_a_slow_download_is_7_and_resumable() {
+    let data = TestFile::random(4 << 20, 7);
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/slow.bin", data.clone())
+            .trickle(512 << 10),
+    )
+    .unwrap();
+    let dir = TempDir::new("stop");
+    let started = Instant::now();
+    let r = get(&dir, &["--stop=1", &server.url("/slow.bin")]);
+    r.expect_code(7);
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(4),
+        "--stop=1 stopped after {took:?}"
+    );
+    assert!(r.stdout.contains("INPR"), "{}", r.stdout);
+    let file = dir.join("slow.bin");
+    let saved = check_control(&file, &data, 1 << 20).expect("control file kept");
+    assert!(
+        !saved.all(),
+        "stopped after a second, yet all pieces claimed"
+    );
+
+    let fast = HttpServer::start(ServerConfig::new().file("/slow.bin", data.clone())).unwrap();
+    get(&dir, &["-c", &fast.url("/slow.bin")]).expect_code(0);
+    common::assert_download(&file, &data);
+}
