@@ -122,6 +122,12 @@ impl Engine {
         self.waker.clone()
     }
 
+    /// Pins `host:port` to `addrs`, bypassing the resolver (like curl's `--resolve`).
+    /// The addresses are raced in Happy Eyeballs order as a lookup's would be.
+    pub fn pin_host(&mut self, host: &str, port: u16, addrs: Vec<SocketAddr>) {
+        self.dns.insert((host.to_string(), port), Dns::Ready(addrs));
+    }
+
     /// Queues a download; returns its GID.
     pub fn add(&mut self, spec: DownloadSpec) -> Result<u64, Error> {
         if spec.uris.is_empty() {

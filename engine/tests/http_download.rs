@@ -374,3 +374,137 @@ fn existing_files_follow_aria2_rules() {
     assert_ok(&run(vec![server.url("/f")], o), &data);
     assert!(server.log().len() - before <= 1);
 }
+
+#[test]
+fn happy_eyeballs_races_past_an_address_that_never_answers() {
+    use std::net::SocketAddr;
+    let data = TestFile::random(50_000, 15);
+    let server = HttpServer::start(ServerConfig::new().file("/f", data.clone())).unwrap();
+    // A listener with a full backlog: further connects hang in SYN-SENT.
+    let black = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    black
+        .bind(&SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    black.listen(0).unwrap();
+    let black_addr: SocketAddr = black.local_addr().unwrap().as_socket().unwrap();
+    let mut fillers = Vec::new();
+    for _ in 0..8 {
+        let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        s.set_nonblocking(true).unwrap();
+        let _ = s.connect(&black_addr.into());
+        fillers.push(s);
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let dir = Dir::new("eyeballs");
+    let mut o = opts(&dir.0);
+    o.connect_timeout = Duration::from_secs(30);
+    let port = server.addr().port();
+    let mut engine = Engine::new(&o).unwrap();
+    // The name's first address hangs, its second is the real server.
+    engine.pin_host("dual.test", port, vec![black_addr, server.addr()]);
+    engine
+        .add(DownloadSpec {
+            uris: vec![format!("http://dual.test:{port}/f")],
+            options: o,
+        })
+        .unwrap();
+    let t = std::time::Instant::now();
+    let st = engine.run(&mut Silent).remove(0);
+    assert_ok(&st, &data);
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "waited for the hanging address: {:?}",
+        t.elapsed()
+    );
+    drop(fillers);
+}
+
+#[test]
+fn queue_runs_one_download_at_a_time_with_j1() {
+    let data = TestFile::random(200_000, 16);
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/a", data.clone())
+            .file("/b", data.clone())
+            .file("/c", data.clone()),
+    )
+    .unwrap();
+    let dir = Dir::new("queue");
+    let o = Options {
+        max_concurrent_downloads: 1,
+        ..opts(&dir.0)
+    };
+    let mut engine = Engine::new(&o).unwrap();
+    for p in ["/a", "/b", "/c"] {
+        engine
+            .add(DownloadSpec {
+                uris: vec![server.url(p)],
+                options: o.clone(),
+            })
+            .unwrap();
+    }
+    let results = engine.run(&mut Silent);
+    for st in &results {
+        assert_ok(st, &data);
+    }
+    // With -j1 the connections never overlap: each request's connection index grows.
+    let conns: Vec<usize> = server.log().iter().map(|r| r.connection).collect();
+    let mut sorted = conns.clone();
+    sorted.sort();
+    assert_eq!(conns, sorted, "downloads overlapped: {conns:?}");
+}
+
+#[test]
+fn download_limit_throttles() {
+    let data = TestFile::random(300_000, 17);
+    let server = HttpServer::start(ServerConfig::new().file("/f", data.clone())).unwrap();
+    let dir = Dir::new("throttle");
+    let o = Options {
+        max_download_limit: 200_000,
+        ..opts(&dir.0)
+    };
+    let t = std::time::Instant::now();
+    assert_ok(&run(vec![server.url("/f")], o), &data);
+    let took = t.elapsed();
+    assert!(
+        took >= Duration::from_millis(1200),
+        "300 kB at 200 kB/s took {took:?}"
+    );
+    assert!(took < Duration::from_secs(4), "{took:?}");
+}
+
+#[test]
+fn request_headers_follow_the_options() {
+    let data = TestFile::random(10_000, 18);
+    let server = HttpServer::start(ServerConfig::new().file("/f", data.clone())).unwrap();
+    let dir = Dir::new("headers");
+    let o = Options {
+        user_agent: "agent/1".into(),
+        referer: Some("*".into()),
+        headers: vec!["X-Test: yes".into()],
+        http_user: Some("u".into()),
+        http_passwd: Some("p".into()),
+        ..opts(&dir.0)
+    };
+    assert_ok(&run(vec![server.url("/f")], o), &data);
+    let req = &server.log()[0];
+    assert_eq!(req.header("user-agent"), Some("agent/1"));
+    assert_eq!(req.header("referer"), Some(server.url("/f").as_str()));
+    assert_eq!(req.header("x-test"), Some("yes"));
+    assert_eq!(req.header("authorization"), Some("Basic dTpw"));
+}
+
+#[test]
+fn every_file_allocation_mode_gives_the_same_file() {
+    let data = TestFile::random(6 << 20, 19);
+    let server = HttpServer::start(ServerConfig::new().file("/f", data.clone())).unwrap();
+    for mode in ["none", "prealloc", "trunc", "falloc"] {
+        let dir = Dir::new(&format!("alloc-{mode}"));
+        let mut o = opts(&dir.0);
+        o.set("file-allocation", mode).unwrap();
+        o.no_file_allocation_limit = 0;
+        o.split = 4;
+        o.max_connection_per_server = 4;
+        assert_ok(&run(vec![server.url("/f")], o), &data);
+    }
+}
