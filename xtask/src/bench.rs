@@ -1,10 +1,13 @@
 //! `cargo xtask bench …`: criterion benches and whole-process comparisons.
 
+mod http;
+
 use crate::cmd::cargo;
 
 pub fn run(args: &[String]) -> Result<(), String> {
     match args.first().map(String::as_str) {
         None | Some("criterion") => cargo(&["bench", "--workspace"]).run(),
+        Some("http") => http::run(&args[1..]),
         Some(other) => Err(format!("bench: unknown benchmark `{other}`")),
     }
 }

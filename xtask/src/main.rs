@@ -6,9 +6,15 @@
 //! - `interop`: swarmget against real servers (nginx, vsftpd) on loopback.
 
 mod bench;
+mod binary;
+mod child;
 mod cmd;
 mod fuzz;
 mod interop;
+mod nginx;
+mod payload;
+mod scratch;
+mod tls;
 
 use std::process::ExitCode;
 
@@ -21,8 +27,10 @@ commands:
   fuzz --list                 list fuzz targets
   bench [criterion]           run every criterion bench
   bench hash [--size-mib N]   swarmget magnet vs rhash on one file
-  bench http [--runs N]       swarmget vs aria2c vs curl on 1 GiB from nginx
-  interop                     downloads from real nginx/vsftpd on loopback
+  bench http [--runs N] [--size-mib N] [--only TEXT]
+                              swarmget vs aria2c vs curl on 1 GiB from nginx
+  interop [--release] [--keep]
+                              downloads from real nginx/vsftpd on loopback
 ";
 
 fn main() -> ExitCode {

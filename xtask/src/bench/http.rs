@@ -1,0 +1,577 @@
+//! `cargo xtask bench http [--runs N] [--size-mib N] [--only TEXT]...`
+//!
+//! Whole-process comparison on loopback: a random file (1 GiB by default, generated once
+//! into `target/bench-data/`) served by nginx over HTTP and HTTPS, fetched by the release
+//! `swarmget`, by `aria2c` with the same options, and by `curl` on one connection as the
+//! floor. The cases take turns, run after run, so a noisy neighbour on a shared machine
+//! spreads over all of them instead of spoiling one. Each run is timed by
+//! `/usr/bin/time` (wall, user + system CPU, peak RSS), its output is checked against the
+//! original's SHA-256 and then deleted. The medians go to stdout and `target/bench-http.md`.
+//!
+//! `--only TEXT` keeps the cases whose label (e.g. `https swarmget -x16 -s16 -k1M`)
+//! contains TEXT; give it more than once to keep several.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::binary::{build_swarmget, target_dir};
+use crate::child::wait_or_kill;
+use crate::cmd::{Cmd, apt_install, workspace_root};
+use crate::nginx::{self, Nginx};
+use crate::payload::{Payload, write_random};
+use crate::scratch::ScratchDir;
+use crate::tls::TestPki;
+
+/// A GiB takes seconds on loopback; ten minutes means something hangs.
+const RUN_LIMIT: Duration = Duration::from_secs(600);
+const MIB: f64 = 1024.0 * 1024.0;
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let options = Options::parse(args)?;
+    let nginx_bin = nginx::binary()?;
+    // aria2c and curl are the comparison; time measures; openssl makes the CA and hashes.
+    apt_install(&["aria2", "curl", "time", "openssl"])?;
+    let swarmget = build_swarmget(true)?;
+
+    let data_dir = target_dir().join("bench-data");
+    let payload = cached_payload(&data_dir, options.size_mib)?;
+    let scratch = ScratchDir::new("bench-http")?;
+    let pki = TestPki::generate(&scratch.subdir("tls")?)?;
+    let server = Nginx::start(&nginx_bin, &scratch.path().join("nginx"), &data_dir, &pki)?;
+
+    let cases: Vec<Case> = Case::all()
+        .into_iter()
+        .filter(|c| options.only.is_empty() || options.only.iter().any(|o| c.label().contains(o)))
+        .collect();
+    if cases.is_empty() {
+        return Err("bench http: --only matched no case".into());
+    }
+    let bench = Bench {
+        swarmget,
+        server,
+        pki,
+        payload,
+        scratch,
+    };
+    let load_before = loadavg();
+    let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); cases.len()];
+    let mut failures = Vec::new();
+    for run in 1..=options.runs {
+        for (case, samples) in cases.iter().zip(&mut samples) {
+            let label = case.label();
+            match bench.measure(case) {
+                Ok(s) => {
+                    println!(
+                        "bench: run {run}/{}  {label:<32} {:6.2} s  {:6.2} s CPU  {:7.1} MiB RSS  {:6.0} MiB/s",
+                        options.runs,
+                        s.wall,
+                        s.cpu,
+                        s.rss_mib(),
+                        bench.payload.len as f64 / MIB / s.wall
+                    );
+                    samples.push(s);
+                }
+                Err(e) => {
+                    println!("bench: run {run}/{}  {label:<32} FAILED: {e}", options.runs);
+                    failures.push(format!("{label} (run {run}): {e}"));
+                }
+            }
+        }
+    }
+    let load_after = loadavg();
+
+    let report = Report {
+        cases: &cases,
+        samples: &samples,
+        runs: options.runs,
+        payload: &bench.payload,
+    };
+    let mut text = String::new();
+    let _ = writeln!(text, "`{}`, {}.\n", options.command_line(), today());
+    let _ = writeln!(
+        text,
+        "{} MiB of random data from {} on 127.0.0.1 (HTTP, and HTTPS with a P-256 \
+         certificate), {} run(s) per case in turns, median (min-max). Output verified by \
+         SHA-256 and deleted after each run. Machine: {}; load average {} before, {} after.\n",
+        options.size_mib,
+        version("nginx", &["-v"]),
+        options.runs,
+        machine(),
+        load_before,
+        load_after
+    );
+    let _ = writeln!(
+        text,
+        "Clients: swarmget {}; {}; {}.\n",
+        git_revision(),
+        version("aria2c", &["--version"]),
+        version("curl", &["--version"])
+    );
+    text.push_str(&report.table());
+    text.push('\n');
+    text.push_str(&report.ratios());
+    println!("\n{text}");
+    let md = target_dir().join("bench-http.md");
+    std::fs::write(&md, &text).map_err(|e| format!("{}: {e}", md.display()))?;
+    println!("bench: wrote {}", md.display());
+    drop(bench);
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "bench http: {} failed run(s):\n{}",
+            failures.len(),
+            failures.join("\n")
+        ))
+    }
+}
+
+struct Options {
+    runs: usize,
+    size_mib: u64,
+    only: Vec<String>,
+}
+
+impl Options {
+    fn parse(args: &[String]) -> Result<Options, String> {
+        let mut options = Options {
+            runs: 3,
+            size_mib: 1024,
+            only: Vec::new(),
+        };
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            let mut value = || {
+                it.next()
+                    .ok_or_else(|| format!("bench http: {a} needs a value"))
+            };
+            match a.as_str() {
+                "--runs" => options.runs = positive(value()?, a)? as usize,
+                "--size-mib" => options.size_mib = positive(value()?, a)?,
+                "--only" => options.only.push(value()?.clone()),
+                other => return Err(format!("bench http: unexpected argument `{other}`")),
+            }
+        }
+        Ok(options)
+    }
+
+    fn command_line(&self) -> String {
+        let mut line = format!("cargo xtask bench http --runs {}", self.runs);
+        if self.size_mib != 1024 {
+            let _ = write!(line, " --size-mib {}", self.size_mib);
+        }
+        for o in &self.only {
+            let _ = write!(line, " --only '{o}'");
+        }
+        line
+    }
+}
+
+fn positive(text: &str, flag: &str) -> Result<u64, String> {
+    text.parse()
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("bench http: {flag} takes a whole number above 0, not `{text}`"))
+}
+
+/// `random-<N>MiB.bin` in `dir`, made once and reused while its length is right. Hashing
+/// it every time costs a second and leaves it in the page cache, where nginx serves from.
+fn cached_payload(dir: &Path, size_mib: u64) -> Result<Payload, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let path = dir.join(format!("random-{size_mib}MiB.bin"));
+    let len = size_mib << 20;
+    if std::fs::metadata(&path).map(|m| m.len()).ok() != Some(len) {
+        eprintln!("bench: generating {} ({size_mib} MiB)", path.display());
+        write_random(&path, len)?;
+    }
+    Payload::existing(&path)
+}
+
+/// Who downloads.
+#[derive(Clone, Copy, PartialEq)]
+enum Client {
+    Swarmget,
+    Aria2c,
+    Curl,
+}
+
+/// One row of the table: a client, its connection count and the scheme.
+struct Case {
+    client: Client,
+    /// 1 (`-x1 -s1`) or 16 (`-x16 -s16 -k1M`); curl always uses one.
+    connections: u32,
+    tls: bool,
+}
+
+impl Case {
+    fn all() -> Vec<Case> {
+        let mut cases = Vec::new();
+        for tls in [false, true] {
+            for connections in [1, 16] {
+                for client in [Client::Swarmget, Client::Aria2c] {
+                    cases.push(Case {
+                        client,
+                        connections,
+                        tls,
+                    });
+                }
+            }
+            cases.push(Case {
+                client: Client::Curl,
+                connections: 1,
+                tls,
+            });
+        }
+        cases
+    }
+
+    fn scheme(&self) -> &'static str {
+        if self.tls { "https" } else { "http" }
+    }
+
+    fn split_options(&self) -> &'static [&'static str] {
+        if self.connections == 1 {
+            &["-x1", "-s1"]
+        } else {
+            &["-x16", "-s16", "-k1M"]
+        }
+    }
+
+    /// The client and its connection options, e.g. `aria2c -x16 -s16 -k1M`.
+    fn client_label(&self) -> String {
+        match self.client {
+            Client::Swarmget => format!("swarmget {}", self.split_options().join(" ")),
+            Client::Aria2c => format!("aria2c {}", self.split_options().join(" ")),
+            Client::Curl => "curl".into(),
+        }
+    }
+
+    fn label(&self) -> String {
+        format!("{} {}", self.scheme(), self.client_label())
+    }
+
+    /// The command line that fetches `url` into `out_dir`.
+    fn command(&self, bench: &Bench, url: &str, out_dir: &Path) -> Command {
+        let ca = &bench.pki.ca;
+        let mut cmd;
+        match self.client {
+            Client::Swarmget | Client::Aria2c => {
+                cmd = if self.client == Client::Swarmget {
+                    Command::new(&bench.swarmget)
+                } else {
+                    Command::new("aria2c")
+                };
+                // Identical options: no config file, no console, aria2's default allocation.
+                cmd.args(["--no-conf", "-q", "--file-allocation=prealloc"])
+                    .args(self.split_options())
+                    .arg("-d")
+                    .arg(out_dir);
+                if self.tls {
+                    cmd.arg(format!("--ca-certificate={}", ca.display()));
+                }
+            }
+            Client::Curl => {
+                cmd = Command::new("curl");
+                cmd.args(["-sS", "--fail", "-o"])
+                    .arg(out_dir.join(&bench.payload.name));
+                if self.tls {
+                    cmd.arg("--cacert").arg(ca);
+                }
+            }
+        }
+        cmd.arg(url);
+        cmd
+    }
+}
+
+/// What one run cost.
+#[derive(Clone, Copy)]
+struct Sample {
+    wall: f64,
+    /// User + system seconds.
+    cpu: f64,
+    rss_kib: u64,
+}
+
+impl Sample {
+    fn rss_mib(&self) -> f64 {
+        self.rss_kib as f64 / 1024.0
+    }
+
+    /// Parses `/usr/bin/time -f '%e %U %S %M'` output: the last line (earlier ones may
+    /// say the command failed).
+    fn parse(text: &str) -> Option<Sample> {
+        let line = text.lines().rev().find(|l| !l.trim().is_empty())?;
+        let mut f = line.split_whitespace();
+        let wall = f.next()?.parse().ok()?;
+        let user: f64 = f.next()?.parse().ok()?;
+        let sys: f64 = f.next()?.parse().ok()?;
+        let rss_kib = f.next()?.parse().ok()?;
+        Some(Sample {
+            wall,
+            cpu: user + sys,
+            rss_kib,
+        })
+    }
+}
+
+struct Bench {
+    swarmget: PathBuf,
+    server: Nginx,
+    pki: TestPki,
+    payload: Payload,
+    scratch: ScratchDir,
+}
+
+impl Bench {
+    /// Runs `case` once into a fresh directory, verifies the file, deletes it.
+    fn measure(&self, case: &Case) -> Result<Sample, String> {
+        let out_dir = self.scratch.path().join("out");
+        let _ = std::fs::remove_dir_all(&out_dir);
+        std::fs::create_dir(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+        let times = self.scratch.path().join("time.txt");
+        let log = self.scratch.path().join("client.log");
+        let url = self.server.url(case.tls, &self.payload.name);
+        let client = case.command(self, &url, &out_dir);
+
+        let log_file =
+            std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+        let log_err = log_file.try_clone().map_err(|e| e.to_string())?;
+        let mut timed = Command::new("/usr/bin/time");
+        timed
+            .args(["-f", "%e %U %S %M", "-o"])
+            .arg(&times)
+            .arg(client.get_program())
+            .args(client.get_args())
+            .stdin(Stdio::null())
+            .stdout(log_file)
+            .stderr(log_err);
+        let mut child = timed
+            .spawn()
+            .map_err(|e| format!("cannot start /usr/bin/time: {e}"))?;
+        let status = wait_or_kill(&mut child, RUN_LIMIT).map_err(|e| e.to_string())?;
+        let output = || std::fs::read_to_string(&log).unwrap_or_default();
+        let result = match status {
+            None => Err(format!(
+                "still running after {} s: killed\n{}",
+                RUN_LIMIT.as_secs(),
+                output()
+            )),
+            Some(s) if !s.success() => Err(format!("{s}\n{}", output().trim_end())),
+            Some(_) => self
+                .payload
+                .verify(&out_dir.join(&self.payload.name))
+                .and_then(|()| {
+                    let text = std::fs::read_to_string(&times).unwrap_or_default();
+                    Sample::parse(&text)
+                        .ok_or_else(|| format!("unreadable /usr/bin/time output `{text}`"))
+                }),
+        };
+        // Free the page cache the copy took and let writeback settle before the next run.
+        let _ = std::fs::remove_dir_all(&out_dir);
+        let _ = Command::new("sync").status();
+        std::thread::sleep(Duration::from_millis(500));
+        result
+    }
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+/// Median, minimum and maximum of one measure across a case's runs.
+struct Spread {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Spread {
+    fn of(samples: &[Sample], measure: fn(&Sample) -> f64) -> Option<Spread> {
+        let mut values: Vec<f64> = samples.iter().map(measure).collect();
+        if values.is_empty() {
+            return None;
+        }
+        let median = median(&mut values);
+        Some(Spread {
+            median,
+            min: values[0],
+            max: values[values.len() - 1],
+        })
+    }
+
+    fn show(&self, decimals: usize) -> String {
+        format!(
+            "{:.d$} ({:.d$}-{:.d$})",
+            self.median,
+            self.min,
+            self.max,
+            d = decimals
+        )
+    }
+}
+
+struct Report<'a> {
+    cases: &'a [Case],
+    samples: &'a [Vec<Sample>],
+    runs: usize,
+    payload: &'a Payload,
+}
+
+impl Report<'_> {
+    fn table(&self) -> String {
+        let mut t = String::from(
+            "| scheme | client | ok runs | wall s | CPU s (user+sys) | peak RSS MiB | MiB/s |\n\
+             |---|---|---|---|---|---|---|\n",
+        );
+        for (case, samples) in self.cases.iter().zip(self.samples) {
+            let wall = Spread::of(samples, |s| s.wall);
+            let cpu = Spread::of(samples, |s| s.cpu);
+            let rss = Spread::of(samples, Sample::rss_mib);
+            let _ = match (wall, cpu, rss) {
+                (Some(wall), Some(cpu), Some(rss)) => writeln!(
+                    t,
+                    "| {} | {} | {}/{} | {} | {} | {} | {:.0} |",
+                    case.scheme(),
+                    case.client_label(),
+                    samples.len(),
+                    self.runs,
+                    wall.show(2),
+                    cpu.show(2),
+                    rss.show(1),
+                    self.payload.len as f64 / MIB / wall.median
+                ),
+                _ => writeln!(
+                    t,
+                    "| {} | {} | 0/{} | - | - | - | - |",
+                    case.scheme(),
+                    case.client_label(),
+                    self.runs
+                ),
+            };
+        }
+        t
+    }
+
+    /// swarmget's medians over aria2c's, for each scheme and connection count both ran.
+    fn ratios(&self) -> String {
+        let mut t =
+            String::from("| swarmget / aria2c | wall | CPU | peak RSS |\n|---|---|---|---|\n");
+        let medians = |client: Client, case: &Case| {
+            self.cases
+                .iter()
+                .zip(self.samples)
+                .find(|(c, _)| {
+                    c.client == client && c.tls == case.tls && c.connections == case.connections
+                })
+                .and_then(|(_, samples)| {
+                    Some((
+                        Spread::of(samples, |s| s.wall)?.median,
+                        Spread::of(samples, |s| s.cpu)?.median,
+                        Spread::of(samples, Sample::rss_mib)?.median,
+                    ))
+                })
+        };
+        for case in self.cases.iter().filter(|c| c.client == Client::Swarmget) {
+            if let (Some(ours), Some(theirs)) = (
+                medians(Client::Swarmget, case),
+                medians(Client::Aria2c, case),
+            ) {
+                let _ = writeln!(
+                    t,
+                    "| {} {} | {:.2} | {:.2} | {:.2} |",
+                    case.scheme(),
+                    case.split_options().join(" "),
+                    ours.0 / theirs.0,
+                    ours.1 / theirs.1,
+                    ours.2 / theirs.2
+                );
+            }
+        }
+        t
+    }
+}
+
+/// The first line of `program args` (stdout or stderr: `nginx -v` writes to the latter).
+fn version(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .and_then(|o| {
+            let text = [o.stdout, o.stderr].concat();
+            let text = String::from_utf8_lossy(&text);
+            // "nginx version: nginx/1.22.1", "curl 7.88.1 (x86_64-pc-linux-gnu) libcurl/...".
+            let line = text.lines().next()?.trim();
+            let line = line.strip_prefix("nginx version: ").unwrap_or(line);
+            Some(line.split(" (").next().unwrap_or(line).to_string())
+        })
+        .unwrap_or_else(|| format!("{program} (version unknown)"))
+}
+
+fn git_revision() -> String {
+    match Cmd::new("git", &["describe", "--always", "--dirty"])
+        .dir(&workspace_root())
+        .output()
+    {
+        Ok(rev) => format!("at {}", rev.trim()),
+        Err(_) => "(revision unknown)".into(),
+    }
+}
+
+fn today() -> String {
+    Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+/// CPU model and count, from /proc/cpuinfo.
+fn machine() -> String {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = info
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map_or("unknown CPU", |(_, m)| m.trim())
+        .to_string();
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cpus} x {model}")
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Sample, median};
+
+    #[test]
+    fn time_output_is_read_from_its_last_line() {
+        let s = Sample::parse("Command exited with non-zero status 3\n2.51 1.20 0.85 20480\n")
+            .expect("parses");
+        assert_eq!((s.wall, s.rss_kib), (2.51, 20480));
+        assert!((s.cpu - 2.05).abs() < 1e-9);
+        assert!(Sample::parse("Command terminated by signal 9\n").is_none());
+    }
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), 2.5);
+    }
+}
