@@ -3,7 +3,8 @@
 //! `swarmget magnet [--hash LIST] FILE…` prints one link per file, like `rhash --magnet`
 //! (same default hashes — Tiger tree, ed2k and AICH — same parameter order, lowercase
 //! hashes); `swarmget magnet --parse URI` prints the link's fields as JSON. Errors go to
-//! stderr and make the exit status 1.
+//! stderr; the exit status is aria2's: 27 for an invalid magnet link, 28 for bad
+//! arguments, 1 for a file that cannot be read.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -108,7 +109,7 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             }
             Err(e) => {
                 let _ = writeln!(err, "swarmget magnet: invalid magnet link: {e}");
-                1
+                27
             }
         },
         Ok(Mode::Hash { algorithms, files }) => {
@@ -128,7 +129,7 @@ fn run_with(args: &[String], out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         }
         Err(message) => {
             let _ = writeln!(err, "swarmget magnet: {message}\n\n{USAGE}");
-            1
+            28
         }
     }
 }
@@ -257,7 +258,7 @@ mod tests {
     }
 
     #[test]
-    fn bad_arguments_exit_one_with_a_message() {
+    fn bad_arguments_exit_28_with_a_message() {
         for (args, message) in [
             (&[][..], "no FILE given"),
             (
@@ -272,7 +273,7 @@ mod tests {
             ),
         ] {
             let (code, out, err) = run_args(args);
-            assert_eq!(code, 1, "{args:?}");
+            assert_eq!(code, 28, "{args:?}");
             assert!(out.is_empty());
             assert!(err.contains(message), "{args:?}: {err}");
         }
@@ -367,7 +368,7 @@ mod tests {
             "--parse",
             "magnet:?xt=urn:ed2k:31D6CFE0D16AE931B73C59D7E0C089C",
         ]);
-        assert_eq!(code, 1);
+        assert_eq!(code, 27);
         assert!(out.is_empty());
         assert_eq!(
             err,
