@@ -67,8 +67,9 @@ impl RemotePath {
     }
 
     /// Splits `path` at `/`: the last part is the file, the others are
-    /// directories (empty parts are skipped). No percent-decoding: for URLs
-    /// use [`ftp_url_parts`](crate::ftp_url_parts).
+    /// directories (empty parts are skipped; a trailing `/` leaves no file
+    /// name, which is an error). No percent-decoding: for URLs use
+    /// [`ftp_url_parts`](crate::ftp_url_parts).
     ///
     /// ```
     /// use swarmget_ftp_client::RemotePath;
@@ -77,8 +78,8 @@ impl RemotePath {
     /// assert_eq!(path.file(), b"kernel.tar.xz");
     /// ```
     pub fn parse(path: &str) -> Result<RemotePath, ArgumentError> {
-        let mut parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-        let file = parts.pop().unwrap_or_default();
+        let (dirs, file) = path.rsplit_once('/').unwrap_or(("", path));
+        let parts = dirs.split('/').filter(|p| !p.is_empty());
         RemotePath::new(parts, file)
     }
 

@@ -15,7 +15,8 @@ pub struct FtpUrl {
     pub port: u16,
     /// The user name, if the URL has one.
     pub user: Option<String>,
-    /// The password, if the URL has one (`ftp://user:@host/` gives `Some("")`).
+    /// The password, if the URL has a non-empty one (`ftp://user:@host/`
+    /// and `ftp://user@host/` cannot be told apart after URL parsing).
     pub password: Option<String>,
     /// Directories and file name.
     pub path: RemotePath,
@@ -56,7 +57,8 @@ pub enum UrlError {
 ///
 /// Each path segment is percent-decoded into one component, so `%2F` stays
 /// inside a component (RFC 1738 §3.2.2) and `ftp://host/%2Fetc/motd` starts
-/// at the root. Empty segments are skipped. The last segment is the file;
+/// at the root. Empty segments are skipped. The last segment is the file (a
+/// path ending in `/` names a directory and is refused);
 /// a trailing `;type=a` or `;type=i` (case-insensitive) sets the transfer
 /// type. Queries and fragments are not part of FTP paths and are ignored.
 ///
@@ -88,6 +90,9 @@ pub fn ftp_url_parts(url: &Url) -> Result<FtpUrl, UrlError> {
     let user = Some(url.username()).filter(|u| !u.is_empty()).map(decode);
     let password = url.password().map(decode);
 
+    if url.path().ends_with('/') {
+        return Err(UrlError::NoFileName);
+    }
     let mut segments: Vec<&str> = url.path().split('/').filter(|s| !s.is_empty()).collect();
     let last = segments.pop().ok_or(UrlError::NoFileName)?;
     let (file, transfer_type) = split_typecode(last)?;

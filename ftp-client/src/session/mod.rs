@@ -543,7 +543,9 @@ impl Session {
             // After ABOR: the reply ending RETR (if still due), then ABOR's.
             // Preliminary replies can only belong to RETR.
             if reply.class() == ReplyClass::Preliminary || *transfer_reply_due {
-                *transfer_reply_due = false;
+                if reply.class() != ReplyClass::Preliminary {
+                    *transfer_reply_due = false;
+                }
                 self.stage = Stage::Operation(op);
             } else {
                 self.rest_pending = false;
