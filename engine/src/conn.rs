@@ -38,6 +38,8 @@ pub(crate) enum Phase {
     Body(Body),
     /// Kept alive between requests.
     Idle,
+    /// An FTP session on this control connection.
+    Ftp(Box<crate::ftp::FtpConn>),
 }
 
 /// Body decoding state for the current response.
@@ -53,6 +55,8 @@ pub(crate) struct Body {
 }
 
 pub(crate) struct Conn {
+    /// This connection's slot in the engine (its token is `key << 3`).
+    pub key: usize,
     /// Index of the download in the engine.
     pub dl: usize,
     /// Index of the mirror within the download.
@@ -88,6 +92,7 @@ pub(crate) struct Conn {
 
 impl Conn {
     pub fn new(
+        key: usize,
         dl: usize,
         source: usize,
         slot: SourceSlot,
@@ -96,6 +101,7 @@ impl Conn {
         now: Instant,
     ) -> Conn {
         Conn {
+            key,
             dl,
             source,
             slot,

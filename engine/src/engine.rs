@@ -138,7 +138,7 @@ impl Engine {
             let url = Url::parse(uri)
                 .map_err(|e| Error::new(ErrorCode::Unknown, format!("bad URI `{uri}`: {e}")))?;
             match url.scheme() {
-                "http" | "https" => {}
+                "http" | "https" | "ftp" => {}
                 other => {
                     return Err(Error::new(
                         ErrorCode::Unknown,
@@ -545,13 +545,15 @@ impl Engine {
         }
         let url = d.sources[source].url.clone();
         d.sources[source].conns += 1;
-        let mut conn = Conn::new(i, source, slot, url, d.opts.max_redirect, now);
-        conn.probe = probe;
-        conn.deadline = now + d.opts.connect_timeout;
+        let max_redirect = d.opts.max_redirect;
+        let connect_timeout = d.opts.connect_timeout;
         let key = self.free_keys.pop().unwrap_or_else(|| {
             self.conns.push(None);
             self.conns.len() - 1
         });
+        let mut conn = Conn::new(key, i, source, slot, url, max_redirect, now);
+        conn.probe = probe;
+        conn.deadline = now + connect_timeout;
         self.conns[key] = Some(conn);
         self.downloads[i].conns.push(key);
         self.resolve(key, now);
@@ -565,6 +567,7 @@ impl Engine {
         if let Some(t) = conn.transport.as_mut() {
             let _ = self.poll.registry().deregister(t.socket());
         }
+        self.close_ftp_data(&mut conn);
         if let Phase::Connecting(c) = &mut conn.phase {
             for (sock, _) in c.attempts.iter_mut().flatten() {
                 let _ = self.poll.registry().deregister(sock);
@@ -837,6 +840,7 @@ impl Engine {
                 self.next_attempt(key, now);
                 continue;
             }
+            self.ftp_timeout(key, now);
             let Some(conn) = self.conns[key].as_ref() else {
                 continue;
             };

@@ -29,13 +29,14 @@ use crate::transport::Transport;
 
 /// RFC 8305's recommended delay before racing the next address.
 const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
-/// At most this many connects race at once (the token holds the attempt in 3 bits).
-const MAX_ATTEMPTS: usize = 7;
+/// At most this many connects race at once (the token holds the attempt in 3 bits;
+/// 6 and 7 are the FTP data listener and data connection).
+const MAX_ATTEMPTS: usize = 5;
 /// Bytes read per call when a body needs decoding (chunked, compressed).
 const RAW_READ: usize = 64 * 1024;
 
 /// What a connection does after its body ends or its run runs out.
-enum Next {
+pub(crate) enum Next {
     /// Keep reading the same response.
     Continue,
     /// Send another request on this connection.
@@ -129,6 +130,10 @@ impl Engine {
         let Some(conn) = self.conns.get_mut(key).and_then(Option::as_mut) else {
             return;
         };
+        if attempt >= crate::ftp::LISTENER_TOKEN {
+            self.on_ftp_data_event(key, attempt, readable, now);
+            return;
+        }
         if attempt == 0 {
             if readable {
                 conn.readable = true;
@@ -203,7 +208,11 @@ impl Engine {
             Transport::Plain(sock)
         };
         conn.transport = Some(transport);
-        self.send_request(key, now);
+        if conn.url.scheme() == "ftp" {
+            self.start_ftp(key, now);
+        } else {
+            self.send_request(key, now);
+        }
     }
 
     /// Builds and starts sending the request for the connection's current work.
@@ -294,6 +303,7 @@ impl Engine {
     fn drive_conn(&mut self, conn: &mut Conn, now: Instant) -> Result<Next, Error> {
         loop {
             match &mut conn.phase {
+                Phase::Ftp(_) => return self.drive_ftp(conn, now),
                 Phase::Resolving | Phase::Connecting(_) => return Ok(Next::Continue),
                 Phase::Sending { buf, pos } => {
                     let t = conn.transport.as_mut().expect("sending needs a socket");
@@ -464,7 +474,11 @@ impl Engine {
         });
         let known_total = self.downloads[i].total();
         if matches!(self.downloads[i].layout, Layout::Unknown) {
-            self.setup_output(i, &head, conn)?;
+            let suggested = head.suggested_file_name(
+                &conn.url,
+                self.downloads[i].opts.content_disposition_default_utf8,
+            );
+            self.setup_output(i, suggested)?;
         }
         let total = match &self.downloads[i].layout {
             Layout::Planned(p) => Some(p.total()),
@@ -602,16 +616,20 @@ impl Engine {
     }
 
     /// Picks the output path from the first response and decides how to start.
-    fn setup_output(&mut self, i: usize, head: &ResponseHead, conn: &Conn) -> Result<(), Error> {
+    /// `suggested` is the server's name for the file (Content-Disposition or the URL's
+    /// last segment, already reduced to one safe component); `-o` wins over it.
+    pub(crate) fn setup_output(
+        &mut self,
+        i: usize,
+        suggested: Option<String>,
+    ) -> Result<(), Error> {
         let d = &mut self.downloads[i];
         if d.path.is_some() {
             return Ok(());
         }
         let name = match &d.opts.out {
             Some(out) => out.clone(),
-            None => head
-                .suggested_file_name(&conn.url, d.opts.content_disposition_default_utf8)
-                .unwrap_or_else(|| "index.html".into()),
+            None => suggested.unwrap_or_else(|| "index.html".into()),
         };
         let path = output_path(&d.opts.dir, &name)?;
         if d.opts.remove_control_file {
@@ -672,7 +690,7 @@ impl Engine {
 
     /// Creates the plan when the first range answer gives the total, and claims the
     /// run this response serves for the probing connection.
-    fn first_plan(
+    pub(crate) fn first_plan(
         &mut self,
         i: usize,
         conn: &Conn,
@@ -746,7 +764,7 @@ impl Engine {
         Ok(())
     }
 
-    fn mark_all_done(&mut self, i: usize, now: Instant) {
+    pub(crate) fn mark_all_done(&mut self, i: usize, now: Instant) {
         let d = &mut self.downloads[i];
         match &mut d.layout {
             Layout::Planned(p) => {
@@ -944,7 +962,7 @@ impl Engine {
 
     /// Books `n` new bytes at the connection's position: the plan (or stream), the
     /// meters, the throttles.
-    fn account(&mut self, conn: &mut Conn, n: usize, now: Instant) {
+    pub(crate) fn account(&mut self, conn: &mut Conn, n: usize, now: Instant) {
         let d = &mut self.downloads[conn.dl];
         match &mut d.layout {
             Layout::Planned(plan) => {
@@ -962,12 +980,12 @@ impl Engine {
         self.overall.consume(n);
     }
 
-    fn allowance(&mut self, i: usize, now: Instant) -> usize {
+    pub(crate) fn allowance(&mut self, i: usize, now: Instant) -> usize {
         let own = self.downloads[i].throttle.allowance(now);
         own.min(self.overall.allowance(now))
     }
 
-    fn run_left(&self, conn: &Conn) -> u64 {
+    pub(crate) fn run_left(&self, conn: &Conn) -> u64 {
         match &self.downloads[conn.dl].layout {
             Layout::Planned(plan) => plan.run(conn.slot).map(|r| r.remaining()).unwrap_or(0),
             _ => u64::MAX,
@@ -1069,7 +1087,7 @@ impl Engine {
 
     /// Closes the connection's socket and starts it over (a redirect, a run that
     /// needs a new request on a connection that cannot carry one).
-    fn reconnect(&mut self, key: usize, now: Instant) {
+    pub(crate) fn reconnect(&mut self, key: usize, now: Instant) {
         let Some(mut conn) = self.conns[key].take() else {
             return;
         };
@@ -1087,11 +1105,7 @@ impl Engine {
     /// Gives paused readers (no buffer, rate-limited) another go.
     pub(crate) fn resume_paused(&mut self, now: Instant) {
         for key in 0..self.conns.len() {
-            let paused = matches!(
-                self.conns[key].as_ref(),
-                Some(c) if c.readable && matches!(c.phase, Phase::Body(_))
-            );
-            if paused {
+            if self.conns[key].as_ref().is_some_and(is_paused) {
                 if let Some(c) = self.conns[key].as_mut() {
                     // Waiting on our own buffers or limits is not the server's fault.
                     c.deadline = now + self.downloads[c.dl].opts.timeout;
@@ -1103,10 +1117,17 @@ impl Engine {
 
     /// Whether some reader is paused and needs the loop to come back soon.
     pub(crate) fn has_paused(&self) -> bool {
-        self.conns
-            .iter()
-            .flatten()
-            .any(|c| c.readable && matches!(c.phase, Phase::Body(_)))
+        self.conns.iter().flatten().any(is_paused)
+    }
+}
+
+/// A connection with bytes waiting that it has not read (mio is edge-triggered, so
+/// nothing will wake it but the loop itself).
+fn is_paused(c: &Conn) -> bool {
+    match &c.phase {
+        Phase::Body(_) => c.readable,
+        Phase::Ftp(f) => f.data_readable && f.data.is_some() && !f.data_eof,
+        _ => false,
     }
 }
 

@@ -9,6 +9,7 @@ pub mod disk;
 mod download;
 mod engine;
 pub mod error;
+mod ftp;
 mod http;
 pub mod naming;
 pub mod options;

@@ -91,6 +91,16 @@ pub struct Options {
     pub content_disposition_default_utf8: bool,
     /// `--max-redirect` (swarmget's name for aria2's fixed limit of 20).
     pub max_redirect: usize,
+    /// `--ftp-user`.
+    pub ftp_user: Option<String>,
+    /// `--ftp-passwd`.
+    pub ftp_passwd: Option<String>,
+    /// `--ftp-type=ascii`.
+    pub ftp_type_ascii: bool,
+    /// `--ftp-pasv`.
+    pub ftp_pasv: bool,
+    /// `--ftp-reuse-connection`.
+    pub ftp_reuse_connection: bool,
     /// `--ca-certificate`.
     pub ca_certificate: Option<PathBuf>,
     /// `--check-certificate`.
@@ -171,6 +181,11 @@ impl Default for Options {
             http_keep_alive: true,
             content_disposition_default_utf8: false,
             max_redirect: 20,
+            ftp_user: None,
+            ftp_passwd: None,
+            ftp_type_ascii: false,
+            ftp_pasv: true,
+            ftp_reuse_connection: true,
             ca_certificate: None,
             check_certificate: true,
             certificate: None,
@@ -562,6 +577,60 @@ pub static OPTIONS: &[OptionDef] = &[
         true,
         "Redirects followed per request (aria2 fixes 20).",
         |o, v| o.max_redirect = ranged("max-redirect", v, 0, 1000)? as usize
+    ),
+    opt!(
+        "ftp-user",
+        None,
+        Value,
+        "",
+        "ftp",
+        true,
+        "FTP user for all URIs (anonymous when none is given).",
+        |o, v| o.ftp_user = nonempty(v)
+    ),
+    opt!(
+        "ftp-passwd",
+        None,
+        Value,
+        "",
+        "ftp",
+        true,
+        "FTP password for all URIs.",
+        |o, v| o.ftp_passwd = nonempty(v)
+    ),
+    opt!(
+        "ftp-type",
+        None,
+        Value,
+        "binary",
+        "ftp",
+        true,
+        "FTP transfer type: binary or ascii.",
+        |o, v| o.ftp_type_ascii = match v {
+            "binary" => false,
+            "ascii" => true,
+            _ => return Err(format!("ftp-type must be binary or ascii, got '{v}'")),
+        }
+    ),
+    opt!(
+        "ftp-pasv",
+        Some('p'),
+        Bool,
+        "true",
+        "ftp",
+        true,
+        "Passive mode (EPSV, then PASV); false makes the server connect back (EPRT/PORT).",
+        |o, v| o.ftp_pasv = parse_bool(v)?
+    ),
+    opt!(
+        "ftp-reuse-connection",
+        None,
+        Bool,
+        "true",
+        "ftp",
+        true,
+        "Keep a logged-in control connection for the next segment.",
+        |o, v| o.ftp_reuse_connection = parse_bool(v)?
     ),
     opt!(
         "ca-certificate",

@@ -1,0 +1,541 @@
+//! Driving FTP sources: a control connection running a `swarmget_ftp_client::Session`
+//! and, per segment, a data connection whose bytes fill the same pieces HTTP fills.
+//!
+//! A source logs in, checks `SIZE` against the plan (a mirror that reports another
+//! size is dropped), then retrieves its run with `REST` + `RETR`. When the run ends
+//! before the file does, the data connection is closed and the transfer aborted, and the
+//! same logged-in session starts the next run (`--ftp-reuse-connection`). Passive mode
+//! (EPSV, then PASV) is the default; `--ftp-pasv=false` listens for the server instead.
+
+use std::io::{ErrorKind, Read};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use mio::net::{TcpListener, TcpStream};
+use mio::{Interest, Token};
+use swarmget_ftp_client::{
+    Config, Credentials, Event, FtpError, PasvAddressPolicy, RemotePath, Session, TransferType,
+    ftp_url_parts,
+};
+
+use crate::conn::{Conn, Phase};
+use crate::download::Layout;
+use crate::engine::Engine;
+use crate::error::{Error, ErrorCode};
+use crate::http::Next;
+
+/// Token slot of the active-mode listener.
+pub(crate) const LISTENER_TOKEN: usize = 6;
+/// Token slot of the data connection.
+pub(crate) const DATA_TOKEN: usize = 7;
+
+/// One FTP source's state beside its control connection.
+pub(crate) struct FtpConn {
+    pub session: Session,
+    pub path: RemotePath,
+    /// Control bytes waiting for the socket.
+    pub out: Vec<u8>,
+    pub data: Option<TcpStream>,
+    pub listener: Option<TcpListener>,
+    /// The data connection is open and the transfer is announced.
+    pub transferring: bool,
+    pub data_readable: bool,
+    /// A retrieve is running (between `retrieve` and its final event).
+    pub busy: bool,
+    /// The size check is done for this source.
+    pub sized: bool,
+    /// The data connection reached end of stream.
+    pub data_eof: bool,
+    /// The passive data connect completed (reported to the session).
+    pub data_open: bool,
+}
+
+impl Engine {
+    /// The control connection is up: start the session.
+    pub(crate) fn start_ftp(&mut self, key: usize, now: Instant) {
+        let Some(conn) = self.conns[key].as_mut() else {
+            return;
+        };
+        let opts = &self.downloads[conn.dl].opts;
+        let parts = match ftp_url_parts(&conn.url) {
+            Ok(p) => p,
+            Err(e) => {
+                let err = Error::new(ErrorCode::Ftp, format!("{}: {e}", conn.url));
+                self.conn_failed(key, err, now);
+                return;
+            }
+        };
+        let credentials = match Credentials::resolve(
+            parts.user.as_deref(),
+            parts.password.as_deref(),
+            opts.ftp_user.as_deref(),
+            opts.ftp_passwd.as_deref(),
+        ) {
+            Ok(c) => c,
+            Err(e) => {
+                self.conn_failed(key, Error::new(ErrorCode::BadOption, e.to_string()), now);
+                return;
+            }
+        };
+        let mut config = Config::default();
+        config.credentials = credentials;
+        config.transfer_type = parts.transfer_type.unwrap_or(if opts.ftp_type_ascii {
+            TransferType::Ascii
+        } else {
+            TransferType::Binary
+        });
+        config.reply_timeout = opts.timeout;
+        config.pasv_address = PasvAddressPolicy::RejectForeign;
+        let peer = conn
+            .transport
+            .as_mut()
+            .and_then(|t| t.socket().peer_addr().ok())
+            .map(|a| a.ip())
+            .unwrap_or(std::net::Ipv4Addr::LOCALHOST.into());
+        conn.phase = Phase::Ftp(Box::new(FtpConn {
+            session: Session::new(config, peer, now),
+            path: parts.path,
+            out: Vec::new(),
+            data: None,
+            listener: None,
+            transferring: false,
+            data_readable: false,
+            busy: false,
+            sized: false,
+            data_eof: false,
+            data_open: false,
+        }));
+        conn.readable = true;
+        conn.deadline = now + opts.timeout;
+        self.drive(key, now);
+    }
+
+    /// One turn of an FTP source: control input, session events, data bytes,
+    /// control output.
+    pub(crate) fn drive_ftp(&mut self, conn: &mut Conn, now: Instant) -> Result<Next, Error> {
+        loop {
+            let mut progress = false;
+            // Control replies.
+            if conn.readable {
+                let mut buf = [0u8; 4096];
+                let t = conn.transport.as_mut().expect("ftp needs a control socket");
+                match t.read(&mut buf) {
+                    Ok(0) => {
+                        conn.readable = false;
+                        ftp(conn).session.connection_closed(now);
+                        progress = true;
+                    }
+                    Ok(n) => {
+                        ftp(conn).session.handle_input(&buf[..n], now);
+                        progress = true;
+                    }
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => conn.readable = false,
+                    Err(e) => return Err(Error::network(&e)),
+                }
+            }
+            while let Some(event) = ftp(conn).session.poll_event() {
+                progress = true;
+                if let Some(next) = self.on_ftp_event(conn, event, now)? {
+                    return Ok(next);
+                }
+            }
+            if let Some(next) = self.read_ftp_data(conn, now)? {
+                return Ok(next);
+            }
+            // Control commands.
+            let f = ftp(conn);
+            while let Some(bytes) = f.session.poll_transmit() {
+                f.out.extend_from_slice(&bytes);
+            }
+            if !f.out.is_empty() {
+                let t = conn.transport.as_mut().expect("ftp needs a control socket");
+                let f = match &mut conn.phase {
+                    Phase::Ftp(f) => f,
+                    _ => unreachable!(),
+                };
+                match t.write(&f.out) {
+                    Ok(n) => {
+                        f.out.drain(..n);
+                        progress = true;
+                    }
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                    Err(e) => return Err(Error::network(&e)),
+                }
+            }
+            if !progress {
+                return Ok(Next::Continue);
+            }
+            conn.deadline = now + self.downloads[conn.dl].opts.timeout;
+        }
+    }
+
+    fn on_ftp_event(
+        &mut self,
+        conn: &mut Conn,
+        event: Event,
+        now: Instant,
+    ) -> Result<Option<Next>, Error> {
+        let i = conn.dl;
+        match event {
+            Event::LoggedIn => {
+                let f = ftp(conn);
+                let path = f.path.clone();
+                f.session.size(&path, now).map_err(usage)?;
+            }
+            Event::Size(n) => {
+                ftp(conn).sized = true;
+                if matches!(self.downloads[i].layout, Layout::Unknown) {
+                    let name = ftp(conn).path.file_name_lossy().into_owned();
+                    self.setup_output(i, swarmget_http_seg::sanitize_file_name(&name))?;
+                    self.first_plan(i, conn, Some(n), 0)?;
+                } else if let Some(total) = self.downloads[i].total()
+                    && total != n
+                {
+                    // A mirror with another file: never mix its bytes in.
+                    self.downloads[i].sources[conn.source].failed = true;
+                    return Err(Error::new(
+                        ErrorCode::Ftp,
+                        format!("{}: SIZE says {n} bytes, other sources {total}", conn.url),
+                    ));
+                }
+                return self.ftp_next_run(conn, now);
+            }
+            Event::SizeUnavailable(_) => {
+                ftp(conn).sized = true;
+                if matches!(self.downloads[i].layout, Layout::Unknown) {
+                    let name = ftp(conn).path.file_name_lossy().into_owned();
+                    self.setup_output(i, swarmget_http_seg::sanitize_file_name(&name))?;
+                    self.downloads[i].layout = Layout::Stream {
+                        received: 0,
+                        written: 0,
+                        finished: false,
+                    };
+                }
+                return self.ftp_next_run(conn, now);
+            }
+            Event::ConnectData(addr) => self.open_ftp_data(conn, addr)?,
+            Event::AcceptData => {}
+            Event::TransferStarted { .. } => {
+                let f = ftp(conn);
+                f.transferring = true;
+                conn.body_since = Some(now);
+            }
+            Event::TransferComplete | Event::Aborted => {
+                self.close_ftp_data(conn);
+                let f = ftp(conn);
+                f.busy = false;
+                f.transferring = false;
+                if let Layout::Stream { finished, .. } = &mut self.downloads[i].layout {
+                    *finished = true;
+                    self.flush_buffer(conn);
+                    self.maybe_finish(i, now);
+                    return Ok(Some(Next::Close));
+                }
+                return self.ftp_next_run(conn, now);
+            }
+            Event::Error(e) => return Err(self.ftp_error(conn, e)),
+            Event::Closed => return Ok(Some(Next::Close)),
+            _ => {}
+        }
+        Ok(None)
+    }
+
+    /// Starts the retrieve for this source's run (claiming one if it has none), on
+    /// the same session.
+    fn ftp_next_run(&mut self, conn: &mut Conn, now: Instant) -> Result<Option<Next>, Error> {
+        self.flush_buffer(conn);
+        let i = conn.dl;
+        let offset = match &mut self.downloads[i].layout {
+            Layout::Planned(plan) => {
+                let run = match plan.run(conn.slot) {
+                    Some(r) if r.remaining() > 0 => r,
+                    _ => match plan.claim(conn.slot) {
+                        Some(r) => r,
+                        None => {
+                            self.maybe_finish(i, now);
+                            return Ok(Some(Next::Close));
+                        }
+                    },
+                };
+                run.next
+            }
+            Layout::Stream { .. } => 0,
+            Layout::Unknown => return Ok(None),
+        };
+        if offset > 0 && self.downloads[i].sources[conn.source].no_ranges {
+            return Ok(Some(Next::Close));
+        }
+        conn.pos = offset;
+        let pasv = self.downloads[i].opts.ftp_pasv;
+        let f = ftp(conn);
+        let path = f.path.clone();
+        f.busy = true;
+        f.data_eof = false;
+        if pasv {
+            f.session.retrieve(&path, offset, now).map_err(usage)?;
+        } else {
+            let local = conn
+                .transport
+                .as_mut()
+                .and_then(|t| t.socket().local_addr().ok())
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorCode::Network,
+                        "control connection has no local address",
+                    )
+                })?;
+            let mut listener = TcpListener::bind(SocketAddr::new(local.ip(), 0))
+                .map_err(|e| Error::network(&e))?;
+            let listen = listener.local_addr().map_err(|e| Error::network(&e))?;
+            let key = conn.key;
+            self.poll
+                .registry()
+                .register(
+                    &mut listener,
+                    Token((key << 3) | LISTENER_TOKEN),
+                    Interest::READABLE,
+                )
+                .map_err(|e| Error::network(&e))?;
+            let f = ftp(conn);
+            f.listener = Some(listener);
+            f.session
+                .retrieve_active(&path, offset, listen, now)
+                .map_err(usage)?;
+        }
+        Ok(None)
+    }
+
+    fn open_ftp_data(&mut self, conn: &mut Conn, addr: SocketAddr) -> Result<(), Error> {
+        let mut sock = TcpStream::connect(addr).map_err(|e| Error::network(&e))?;
+        let key = conn.key;
+        self.poll
+            .registry()
+            .register(
+                &mut sock,
+                Token((key << 3) | DATA_TOKEN),
+                Interest::READABLE | Interest::WRITABLE,
+            )
+            .map_err(|e| Error::network(&e))?;
+        ftp(conn).data = Some(sock);
+        Ok(())
+    }
+
+    /// Readiness on an FTP data connection or active-mode listener.
+    pub(crate) fn on_ftp_data_event(
+        &mut self,
+        key: usize,
+        slot: usize,
+        readable: bool,
+        now: Instant,
+    ) {
+        let Some(mut conn) = self.conns.get_mut(key).and_then(Option::take) else {
+            return;
+        };
+        let result = self.ftp_data_ready(&mut conn, slot, readable, now);
+        self.conns[key] = Some(conn);
+        if let Err(e) = result {
+            self.conn_failed(key, e, now);
+            return;
+        }
+        self.drive(key, now);
+    }
+
+    fn ftp_data_ready(
+        &mut self,
+        conn: &mut Conn,
+        slot: usize,
+        readable: bool,
+        now: Instant,
+    ) -> Result<(), Error> {
+        let Phase::Ftp(f) = &mut conn.phase else {
+            return Ok(());
+        };
+        if slot == LISTENER_TOKEN {
+            let Some(listener) = f.listener.as_mut() else {
+                return Ok(());
+            };
+            match listener.accept() {
+                Ok((mut sock, from)) => {
+                    if from.ip() != f.session.peer() {
+                        // Only the server may connect to us.
+                        return Err(Error::new(
+                            ErrorCode::Ftp,
+                            format!("data connection from foreign host {from}"),
+                        ));
+                    }
+                    let mut listener = f.listener.take().expect("listener present");
+                    let _ = self.poll.registry().deregister(&mut listener);
+                    let key = conn.key;
+                    self.poll
+                        .registry()
+                        .register(
+                            &mut sock,
+                            Token((key << 3) | DATA_TOKEN),
+                            Interest::READABLE,
+                        )
+                        .map_err(|e| Error::network(&e))?;
+                    let f = ftp(conn);
+                    f.data = Some(sock);
+                    f.data_open = true;
+                    f.data_readable = true;
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+                Err(e) => return Err(Error::network(&e)),
+            }
+            return Ok(());
+        }
+        let Some(sock) = f.data.as_mut() else {
+            return Ok(());
+        };
+        if !f.data_open {
+            // A passive data connect finished: check how, and tell the session once.
+            match sock.take_error() {
+                Ok(Some(e)) | Err(e) => return Err(Error::network(&e)),
+                Ok(None) => {}
+            }
+            if sock.peer_addr().is_err() {
+                return Ok(());
+            }
+            f.data_open = true;
+            f.session.data_connected(now).map_err(usage)?;
+        }
+        if readable {
+            f.data_readable = true;
+        }
+        Ok(())
+    }
+
+    /// Moves data-connection bytes into write buffers, bounded by the run.
+    fn read_ftp_data(&mut self, conn: &mut Conn, now: Instant) -> Result<Option<Next>, Error> {
+        loop {
+            let f = ftp(conn);
+            if !f.data_readable || f.data.is_none() || f.data_eof {
+                return Ok(None);
+            }
+            let run_left = self.run_left(conn);
+            if run_left == 0 {
+                // The run is done but the file goes on: carry on if the next bytes are
+                // free, else stop this transfer and start the next run.
+                self.flush_buffer(conn);
+                let i = conn.dl;
+                if let Some(plan) = self.downloads[i].plan_mut()
+                    && plan.extend(conn.slot).is_some()
+                {
+                    continue;
+                }
+                self.close_ftp_data(conn);
+                let f = ftp(conn);
+                f.session.abort(now).map_err(usage)?;
+                return Ok(None);
+            }
+            let allowance = self.allowance(conn.dl, now);
+            if allowance == 0 {
+                return Ok(None);
+            }
+            if conn.buf.is_none() {
+                match self.take_buffer() {
+                    Some(b) => {
+                        conn.buf = Some(b);
+                        conn.buf_len = 0;
+                        conn.buf_off = conn.pos;
+                    }
+                    None => return Ok(None),
+                }
+            }
+            let buf = conn.buf.as_mut().expect("buffer taken above");
+            let limit = (buf.len() - conn.buf_len)
+                .min(run_left.min(usize::MAX as u64) as usize)
+                .min(allowance);
+            let Phase::Ftp(f) = &mut conn.phase else {
+                unreachable!()
+            };
+            let sock = f.data.as_mut().expect("checked above");
+            match sock.read(&mut buf[conn.buf_len..conn.buf_len + limit]) {
+                Ok(0) => {
+                    f.data_eof = true;
+                    self.flush_buffer(conn);
+                    let f = ftp(conn);
+                    f.session.data_finished(now).map_err(usage)?;
+                    if run_left != u64::MAX && self.downloads[conn.dl].plan().is_some() {
+                        // The file ended before the run did.
+                        return Err(Error::new(
+                            ErrorCode::Ftp,
+                            "data connection ended before the segment",
+                        ));
+                    }
+                    return Ok(None);
+                }
+                Ok(n) => {
+                    conn.buf_len += n;
+                    self.account(conn, n, now);
+                    if conn.buf_len == conn.buf.as_ref().map_or(0, Vec::len) {
+                        self.flush_buffer(conn);
+                    }
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    f.data_readable = false;
+                    return Ok(None);
+                }
+                Err(e) => return Err(Error::network(&e)),
+            }
+        }
+    }
+
+    pub(crate) fn close_ftp_data(&mut self, conn: &mut Conn) {
+        if let Phase::Ftp(f) = &mut conn.phase {
+            if let Some(mut sock) = f.data.take() {
+                let _ = self.poll.registry().deregister(&mut sock);
+            }
+            if let Some(mut l) = f.listener.take() {
+                let _ = self.poll.registry().deregister(&mut l);
+            }
+            f.data_readable = false;
+            f.data_open = false;
+            f.transferring = false;
+        }
+    }
+
+    /// Maps a session error to aria2's codes, and drops mirrors that cannot help.
+    fn ftp_error(&mut self, conn: &mut Conn, e: FtpError) -> Error {
+        let code = if e.is_not_found() {
+            ErrorCode::NotFound
+        } else {
+            match &e {
+                FtpError::LoginFailed(_) | FtpError::AccountRequired(_) => ErrorCode::HttpAuth,
+                FtpError::RestartUnsupported(_) => {
+                    self.downloads[conn.dl].sources[conn.source].no_ranges = true;
+                    ErrorCode::CannotResume
+                }
+                FtpError::Timeout { .. } => ErrorCode::Timeout,
+                _ if e.is_retryable() => ErrorCode::Network,
+                _ => ErrorCode::Ftp,
+            }
+        };
+        Error::new(code, format!("{}: {e}", conn.url))
+    }
+
+    /// The next FTP deadline of connection `key`, if it runs a session.
+    pub(crate) fn ftp_timeout(&mut self, key: usize, now: Instant) {
+        let due = matches!(
+            self.conns[key].as_ref().map(|c| &c.phase),
+            Some(Phase::Ftp(f)) if f.session.poll_timeout().is_some_and(|t| t <= now)
+        );
+        if due {
+            if let Some(Phase::Ftp(f)) = self.conns[key].as_mut().map(|c| &mut c.phase) {
+                f.session.handle_timeout(now);
+            }
+            self.drive(key, now);
+        }
+    }
+}
+
+fn ftp(conn: &mut Conn) -> &mut FtpConn {
+    match &mut conn.phase {
+        Phase::Ftp(f) => f,
+        _ => unreachable!("FTP state on a non-FTP connection"),
+    }
+}
+
+fn usage(e: swarmget_ftp_client::UsageError) -> Error {
+    Error::new(ErrorCode::Ftp, format!("FTP session: {e}"))
+}
