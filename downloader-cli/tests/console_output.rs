@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{Run, TempDir, assert_download, run, swarmget};
 use swarmget_test_support::{HttpServer, ServerConfig, TestFile};
@@ -144,6 +144,46 @@ fn without_force_sequential_uris_are_mirrors_of_one_file() {
     // One file, named after the first URI.
     assert_eq!(dir.names(), ["a.bin"]);
     assert_download(&dir.join("a.bin"), &data);
+}
+
+/// Not on a terminal, progress comes as aria2's periodic summaries; the download is
+/// held to `--max-download-limit` meanwhile.
+#[test]
+fn progress_summaries_under_a_speed_limit() {
+    let data = TestFile::random(5 << 19, 4);
+    let server = HttpServer::start(ServerConfig::new().file("/p.bin", data.clone())).unwrap();
+    let dir = TempDir::new("summary");
+    let started = Instant::now();
+    let r = get(
+        &dir,
+        &[
+            "--max-download-limit=1M",
+            "--summary-interval=1",
+            &server.url("/p.bin"),
+        ],
+    );
+    let took = started.elapsed();
+    r.expect_code(0);
+    assert_download(&dir.join("p.bin"), &data);
+    // 2.5 MiB at 1 MiB/s, allowing the limiter a one-second burst.
+    assert!(
+        took >= Duration::from_millis(1400),
+        "2.5 MiB took {took:?} at --max-download-limit=1M"
+    );
+    let summaries = r
+        .stdout
+        .matches(" *** Download Progress Summary as of ")
+        .count();
+    assert!(summaries >= 1, "{}", r.stdout);
+    let path = dir.join("p.bin").display().to_string();
+    assert_eq!(
+        r.stdout.matches(&format!("\nFILE: {path}\n")).count(),
+        summaries,
+        "{}",
+        r.stdout
+    );
+    // Each summary shows the readout line: `[#gid done/total(p%) CN:n DL:speed…]`.
+    assert!(r.stdout.contains("/2.5MiB("), "{}", r.stdout);
 }
 
 #[test]

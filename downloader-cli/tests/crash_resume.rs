@@ -377,3 +377,48 @@ fn sigint_stops_with_exit_code_7_and_resumes() {
 fn sigterm_stops_with_exit_code_7_and_resumes() {
     stop_with(libc::SIGTERM, "sigterm");
 }
+
+/// `-c` without a control file keeps the existing file as a finished prefix
+/// (aria2's rule) and fetches only the rest.
+#[test]
+fn continue_without_control_file_keeps_the_prefix() {
+    let data = TestFile::random(3 << 20, 9);
+    let server = HttpServer::start(ServerConfig::new().file("/p.bin", data.clone())).unwrap();
+    let dir = TempDir::new("prefix");
+    let file = dir.join("p.bin");
+    std::fs::write(&file, &data[..(1 << 20) + 1000]).unwrap();
+    run(
+        swarmget(dir.path())
+            .args(["-q", "-c", "-d"])
+            .arg(dir.path())
+            .arg(server.url("/p.bin")),
+        RUN_LIMIT,
+    )
+    .expect_code(0);
+    assert_download(&file, &data);
+    let log = server.log();
+    let ranges: Vec<&str> = log.iter().filter_map(|r| r.range()).collect();
+    // Only the length probe may start inside the kept first piece, and something
+    // must then have asked for the rest.
+    for range in &ranges {
+        if let Some(start) = closed_range_start(range) {
+            assert!(start >= 1 << 20, "the kept prefix was fetched: {ranges:?}");
+        }
+    }
+    assert!(
+        ranges
+            .iter()
+            .any(|r| open_or_closed_start(r).is_some_and(|s| s >= 1 << 20)),
+        "nothing asked for the bytes after the prefix: {ranges:?}"
+    );
+}
+
+/// The first byte of any `bytes=FIRST-[LAST]` range.
+fn open_or_closed_start(range: &str) -> Option<u64> {
+    range
+        .strip_prefix("bytes=")?
+        .split('-')
+        .next()?
+        .parse()
+        .ok()
+}

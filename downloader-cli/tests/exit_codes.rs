@@ -201,3 +201,32 @@ fn stop_on_a_slow_download_is_7_and_resumable() {
     get(&dir, &["-c", &fast.url("/slow.bin")]).expect_code(0);
     common::assert_download(&file, &data);
 }
+
+/// aria2: the last error wins; "unfinished" (7) is reported only when nothing failed.
+#[test]
+fn an_error_outranks_an_interrupted_download() {
+    let data = TestFile::random(4 << 20, 8);
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/slow.bin", data)
+            .trickle(512 << 10),
+    )
+    .unwrap();
+    let dir = TempDir::new("stop-after-404");
+    let r = get(
+        &dir,
+        &[
+            "-Z",
+            "--stop=1",
+            "--max-tries=1",
+            &server.url("/missing.bin"),
+            &server.url("/slow.bin"),
+        ],
+    );
+    r.expect_code(3);
+    assert!(
+        r.stdout.contains("|ERR |") && r.stdout.contains("|INPR|"),
+        "{}",
+        r.stdout
+    );
+}
