@@ -130,7 +130,14 @@ impl Target<'_> {
         let mut child = self.spawn(true);
         let status = wait_for(&mut child, RUN_LIMIT).expect("resume run hung");
         assert_eq!(status.code(), Some(0), "final resume run failed");
+        self.assert_complete();
+    }
+
+    /// The file is right, and nothing else is left beside it (no control file, no
+    /// half-written temporary control file from a kill mid-save).
+    fn assert_complete(&self) {
         assert_download(&self.file(), self.data);
+        assert_eq!(self.dir.names(), ["f.bin"]);
     }
 
     /// One chain: a fresh run killed at `kills[0]`, `-c` runs killed at the others,
@@ -143,7 +150,7 @@ impl Target<'_> {
             let outcome = self.run_and_kill(n > 0, kill);
             if let Outcome::Exited(code) = outcome {
                 assert_eq!(code, Some(0), "run {n} ({kill:?}) failed by itself");
-                assert_download(&self.file(), self.data);
+                self.assert_complete();
                 outcomes.push(outcome);
                 return outcomes;
             }

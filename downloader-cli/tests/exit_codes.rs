@@ -230,3 +230,55 @@ fn an_error_outranks_an_interrupted_download() {
         r.stdout
     );
 }
+
+/// `-o` cannot put the file outside `--dir`: swarmget refuses with exit code 16
+/// ("could not create file") and writes nothing.
+#[test]
+fn output_name_leaving_the_directory_is_refused() {
+    let server =
+        HttpServer::start(ServerConfig::new().file("/x.bin", TestFile::random(5000, 4))).unwrap();
+    let outer = TempDir::new("escape");
+    let dir = outer.join("inner");
+    std::fs::create_dir(&dir).unwrap();
+    for out in [
+        "../escaped.bin",
+        "a/../../escaped.bin",
+        "/tmp/escaped-swarmget.bin",
+    ] {
+        let r = run(
+            swarmget(outer.path()).arg("-d").arg(&dir).args([
+                "--max-tries=1",
+                "-o",
+                out,
+                &server.url("/x.bin"),
+            ]),
+            LIMIT,
+        );
+        r.expect_code(16);
+        assert!(r.stdout.contains("leaves --dir"), "{out}: {}", r.stdout);
+    }
+    assert_eq!(outer.names(), ["inner"]);
+    assert!(std::fs::read_dir(&dir).unwrap().next().is_none());
+    assert!(!std::path::Path::new("/tmp/escaped-swarmget.bin").exists());
+}
+
+/// A refused output name is a local, permanent error: asking the server again
+/// cannot change it, so it should not be retried.
+#[test]
+#[ignore = "engine bug: a refused output name is retried --max-tries times"]
+fn refused_output_name_is_not_retried() {
+    let server =
+        HttpServer::start(ServerConfig::new().file("/x.bin", TestFile::random(5000, 4))).unwrap();
+    let dir = TempDir::new("escape-retry");
+    get(
+        &dir,
+        &[
+            "--max-tries=5",
+            "-o",
+            "../escaped.bin",
+            &server.url("/x.bin"),
+        ],
+    )
+    .expect_code(16);
+    assert_eq!(server.log().len(), 1, "{:?}", server.log());
+}
