@@ -5,6 +5,7 @@ mod behaviour;
 mod config;
 mod connection;
 mod delivery;
+mod ftp;
 mod plan;
 mod range;
 mod record;
@@ -16,6 +17,7 @@ mod transport;
 
 pub use behaviour::{Behaviour, NewLength};
 pub use config::ServerConfig;
+pub use ftp::{FtpCommandRecord, FtpConfig, FtpServer};
 pub use record::RequestRecord;
 pub use server::HttpServer;
 pub use test_file::{TestFile, sha256_hex};
