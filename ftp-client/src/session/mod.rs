@@ -257,6 +257,11 @@ impl Session {
     ///
     /// Whether all bytes came is for the caller to judge (compare with the
     /// size); a server may also report a failure after this.
+    ///
+    /// [`UsageError::NoTransfer`] here (and [`UsageError::NothingToAbort`]
+    /// from [`abort`](Session::abort)) after [`Event::TransferStarted`]
+    /// means the server's final reply came first: the transfer is over and
+    /// its final event is already queued.
     pub fn data_finished(&mut self, now: Instant) -> Result<(), UsageError> {
         let timeout = self.config.reply_timeout;
         match &mut self.stage {
