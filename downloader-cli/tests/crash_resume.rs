@@ -281,7 +281,6 @@ fn irregular(full: Duration, n: usize, seed: u64) -> Vec<Kill> {
 /// `-c` then takes the file as finished (exit 0, wrong bytes). The control file must
 /// be on disk before the file has its full length.
 #[test]
-#[ignore = "engine bug: the file is preallocated before the first control file is saved"]
 fn sigkill_right_after_allocation_is_resumed_correctly() {
     let data = TestFile::random(LEN, 0xA110C);
     let server = HttpServer::start(

@@ -265,7 +265,6 @@ fn output_name_leaving_the_directory_is_refused() {
 /// A refused output name is a local, permanent error: asking the server again
 /// cannot change it, so it should not be retried.
 #[test]
-#[ignore = "engine bug: a refused output name is retried --max-tries times"]
 fn refused_output_name_is_not_retried() {
     let server =
         HttpServer::start(ServerConfig::new().file("/x.bin", TestFile::random(5000, 4))).unwrap();

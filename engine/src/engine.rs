@@ -613,6 +613,11 @@ impl Engine {
                 | ErrorCode::BadOption
                 | ErrorCode::FileExists
                 | ErrorCode::Checksum
+                | ErrorCode::CreateFile
+                | ErrorCode::CreateDir
+                | ErrorCode::FileIo
+                | ErrorCode::DiskFull
+                | ErrorCode::RenameFailed
         );
         let url = s.url.to_string();
         if fatal || (max_tries != 0 && s.tries >= max_tries) {

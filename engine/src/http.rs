@@ -745,6 +745,10 @@ impl Engine {
         let file_len = total;
         d.layout = Layout::Planned(plan);
         d.control_dirty = true;
+        // The control file goes first: a file allocated to full length with no control
+        // file beside it would look complete to a later `-c`.
+        self.save_control(i, true);
+        let d = &mut self.downloads[i];
         if let Some(file) = d.file.clone() {
             let allocation = d.opts.file_allocation;
             if file_len >= d.opts.no_file_allocation_limit {
@@ -757,7 +761,6 @@ impl Engine {
                 self.disk_job(i, job);
             }
         }
-        self.save_control(i, true);
         // Start the other connections now, before this one reads on and extends its
         // run over bytes they should share.
         self.top_up(i, Instant::now());

@@ -360,19 +360,29 @@ impl Plan {
             Selector::Random => {
                 let r = free[(self.next_random() % free.len() as u64) as usize].clone();
                 let pieces = (r.end - r.start).div_ceil(self.piece_len);
-                let offset = (self.next_random() % pieces.max(1)) * self.piece_len;
-                let start = self.align_up(r.start + offset).min(r.end - 1).max(r.start);
-                start..r.end
+                let ahead = self.next_random() % pieces.max(1);
+                self.piece_start_ahead(&r, ahead)..r.end
             }
             Selector::Geom => {
                 // The k-th concurrent source starts 1.5^k - 1 pieces into the first region.
                 let r = free[0].clone();
                 let k = self.active_runs() as i32;
-                let ahead = (1.5f64.powi(k) - 1.0) as u64 * self.piece_len;
-                let start = self.align_up(r.start + ahead.min(r.end - r.start - 1));
-                start.min(r.end - 1).max(r.start)..r.end
+                let ahead = (1.5f64.powi(k) - 1.0) as u64;
+                self.piece_start_ahead(&r, ahead)..r.end
             }
         }
+    }
+
+    /// The start of the piece `ahead` pieces into free region `r` (its own start for
+    /// 0), or `r.start` when that lies past the region: claims stay piece-aligned and
+    /// never shrink to a sliver at a region's end.
+    fn piece_start_ahead(&self, r: &Range<u64>, ahead: u64) -> u64 {
+        if ahead == 0 {
+            return r.start;
+        }
+        let first_boundary = self.align_up(r.start);
+        let start = first_boundary.saturating_add((ahead - 1).saturating_mul(self.piece_len));
+        if start < r.end { start } else { r.start }
     }
 
     fn steal(&mut self) -> Option<Run> {
@@ -607,6 +617,7 @@ mod tests {
                 plan.wrote(r);
                 slot += 1;
             }
+            assert!(slot < 1000, "{sel:?} took {slot} turns: claims too small");
             assert_eq!(written, 50 * MIB + 3, "{sel:?} fetched bytes twice");
         }
     }
