@@ -1,5 +1,6 @@
 //! `cargo xtask bench …`: criterion benches and whole-process comparisons.
 
+mod cpu;
 mod http;
 
 use crate::cmd::cargo;

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use super::cpu::Snapshot;
 use crate::binary::{build_swarmget, target_dir};
 use crate::child::wait_or_kill;
 use crate::cmd::{Cmd, apt_install, workspace_root};
@@ -64,12 +65,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
             match bench.measure(case) {
                 Ok(s) => {
                     println!(
-                        "bench: run {run}/{}  {label:<32} {:6.2} s  {:6.2} s CPU  {:7.1} MiB RSS  {:6.0} MiB/s",
+                        "bench: run {run}/{}  {label:<30} {:5.2} s  {:5.2} s CPU  {:5.1} MiB RSS  \
+                         {:5.0} MiB/s  (nginx {:.2} s, others {:.2} s CPU)",
                         options.runs,
                         s.wall,
                         s.cpu,
                         s.rss_mib(),
-                        bench.payload.len as f64 / MIB / s.wall
+                        bench.payload.len as f64 / MIB / s.wall,
+                        s.server_cpu,
+                        s.other_cpu
                     );
                     samples.push(s);
                 }
@@ -293,6 +297,10 @@ struct Sample {
     /// User + system seconds.
     cpu: f64,
     rss_kib: u64,
+    /// CPU seconds nginx spent meanwhile.
+    server_cpu: f64,
+    /// CPU seconds the rest of the machine spent meanwhile.
+    other_cpu: f64,
 }
 
 impl Sample {
@@ -313,6 +321,8 @@ impl Sample {
             wall,
             cpu: user + sys,
             rss_kib,
+            server_cpu: 0.0,
+            other_cpu: 0.0,
         })
     }
 }
@@ -348,10 +358,12 @@ impl Bench {
             .stdin(Stdio::null())
             .stdout(log_file)
             .stderr(log_err);
+        let before = Snapshot::take(self.server.pid());
         let mut child = timed
             .spawn()
             .map_err(|e| format!("cannot start /usr/bin/time: {e}"))?;
         let status = wait_or_kill(&mut child, RUN_LIMIT).map_err(|e| e.to_string())?;
+        let after = Snapshot::take(self.server.pid());
         let output = || std::fs::read_to_string(&log).unwrap_or_default();
         let result = match status {
             None => Err(format!(
@@ -365,8 +377,10 @@ impl Bench {
                 .verify(&out_dir.join(&self.payload.name))
                 .and_then(|()| {
                     let text = std::fs::read_to_string(&times).unwrap_or_default();
-                    Sample::parse(&text)
-                        .ok_or_else(|| format!("unreadable /usr/bin/time output `{text}`"))
+                    let mut sample = Sample::parse(&text)
+                        .ok_or_else(|| format!("unreadable /usr/bin/time output `{text}`"))?;
+                    (sample.server_cpu, sample.other_cpu) = after.since(&before, sample.cpu);
+                    Ok(sample)
                 }),
         };
         // Free the page cache the copy took and let writeback settle before the next run.
@@ -429,34 +443,38 @@ struct Report<'a> {
 impl Report<'_> {
     fn table(&self) -> String {
         let mut t = String::from(
-            "| scheme | client | ok runs | wall s | CPU s (user+sys) | peak RSS MiB | MiB/s |\n\
-             |---|---|---|---|---|---|---|\n",
+            "| scheme | client | ok runs | wall s | CPU s (user+sys) | peak RSS MiB | MiB/s \
+             | nginx CPU s | other CPU s |\n|---|---|---|---|---|---|---|---|---|\n",
         );
         for (case, samples) in self.cases.iter().zip(self.samples) {
-            let wall = Spread::of(samples, |s| s.wall);
-            let cpu = Spread::of(samples, |s| s.cpu);
-            let rss = Spread::of(samples, Sample::rss_mib);
-            let _ = match (wall, cpu, rss) {
-                (Some(wall), Some(cpu), Some(rss)) => writeln!(
-                    t,
-                    "| {} | {} | {}/{} | {} | {} | {} | {:.0} |",
-                    case.scheme(),
-                    case.client_label(),
-                    samples.len(),
-                    self.runs,
-                    wall.show(2),
-                    cpu.show(2),
-                    rss.show(1),
-                    self.payload.len as f64 / MIB / wall.median
-                ),
-                _ => writeln!(
-                    t,
-                    "| {} | {} | 0/{} | - | - | - | - |",
-                    case.scheme(),
-                    case.client_label(),
-                    self.runs
-                ),
+            let _ = write!(
+                t,
+                "| {} | {} | {}/{} ",
+                case.scheme(),
+                case.client_label(),
+                samples.len(),
+                self.runs
+            );
+            let Some(wall) = Spread::of(samples, |s| s.wall) else {
+                t.push_str("| - | - | - | - | - | - |\n");
+                continue;
             };
+            let median = |measure: fn(&Sample) -> f64| {
+                Spread::of(samples, measure).map_or(f64::NAN, |s| s.median)
+            };
+            let spread = |measure: fn(&Sample) -> f64, decimals| {
+                Spread::of(samples, measure).map_or_else(String::new, |s| s.show(decimals))
+            };
+            let _ = writeln!(
+                t,
+                "| {} | {} | {} | {:.0} | {:.2} | {:.2} |",
+                wall.show(2),
+                spread(|s| s.cpu, 2),
+                spread(Sample::rss_mib, 1),
+                self.payload.len as f64 / MIB / wall.median,
+                median(|s| s.server_cpu),
+                median(|s| s.other_cpu),
+            );
         }
         t
     }
