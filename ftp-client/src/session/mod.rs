@@ -446,9 +446,9 @@ impl Session {
         self.events.push_back(event);
     }
 
-    /// Reports `error` and ends the session.
+    /// Reports `error` and ends the session. Commands already queued stay
+    /// queued, so what the caller sees does not depend on when it polled.
     fn fatal(&mut self, error: FtpError) {
-        self.transmit.clear();
         self.events.push_back(Event::Error(error));
         self.close();
     }
