@@ -849,6 +849,10 @@ impl Engine {
             let Some(conn) = self.conns[key].as_ref() else {
                 continue;
             };
+            if now >= conn.deadline && self.ftp_aborting(key) {
+                self.reconnect(key, now);
+                continue;
+            }
             if now >= conn.deadline {
                 let what = match conn.phase {
                     Phase::Resolving => "name resolution timed out",

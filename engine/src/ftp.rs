@@ -28,6 +28,9 @@ use crate::http::Next;
 pub(crate) const LISTENER_TOKEN: usize = 6;
 /// Token slot of the data connection.
 pub(crate) const DATA_TOKEN: usize = 7;
+/// How long an aborted transfer may take to settle before the control connection is
+/// replaced instead.
+const ABORT_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// One FTP source's state beside its control connection.
 pub(crate) struct FtpConn {
@@ -48,6 +51,8 @@ pub(crate) struct FtpConn {
     pub data_eof: bool,
     /// The passive data connect completed (reported to the session).
     pub data_open: bool,
+    /// An ABOR is in flight (a run ended before the file did).
+    pub aborting: bool,
 }
 
 impl Engine {
@@ -104,6 +109,7 @@ impl Engine {
             sized: false,
             data_eof: false,
             data_open: false,
+            aborting: false,
         }));
         conn.readable = true;
         conn.deadline = now + opts.timeout;
@@ -224,6 +230,7 @@ impl Engine {
                 self.close_ftp_data(conn);
                 let f = ftp(conn);
                 f.busy = false;
+                f.aborting = false;
                 f.transferring = false;
                 if let Layout::Stream { finished, .. } = &mut self.downloads[i].layout {
                     *finished = true;
@@ -424,8 +431,20 @@ impl Engine {
                     continue;
                 }
                 self.close_ftp_data(conn);
+                if !self.downloads[i].opts.ftp_reuse_connection {
+                    return Ok(Some(Next::Reconnect));
+                }
                 let f = ftp(conn);
-                f.session.abort(now).map_err(usage)?;
+                f.aborting = true;
+                if let Err(e) = f.session.abort(now) {
+                    // The server's final reply came first: the final event is queued.
+                    if !matches!(e, swarmget_ftp_client::UsageError::NothingToAbort) {
+                        return Err(usage(e));
+                    }
+                }
+                // Some servers never answer ABOR the way RFC 959 says; a fresh
+                // connection is cheaper than waiting out the reply timeout.
+                conn.deadline = now + ABORT_GRACE.min(self.downloads[i].opts.timeout);
                 return Ok(None);
             }
             let allowance = self.allowance(conn.dl, now);
@@ -455,7 +474,11 @@ impl Engine {
                     f.data_eof = true;
                     self.flush_buffer(conn);
                     let f = ftp(conn);
-                    f.session.data_finished(now).map_err(usage)?;
+                    match f.session.data_finished(now) {
+                        // The server's final reply came first: the final event is queued.
+                        Ok(()) | Err(swarmget_ftp_client::UsageError::NoTransfer) => {}
+                        Err(e) => return Err(usage(e)),
+                    }
                     if run_left != u64::MAX && self.downloads[conn.dl].plan().is_some() {
                         // The file ended before the run did.
                         return Err(Error::new(
@@ -512,6 +535,11 @@ impl Engine {
             }
         };
         Error::new(code, format!("{}: {e}", conn.url))
+    }
+
+    /// Whether connection `key` is waiting for an ABOR to settle.
+    pub(crate) fn ftp_aborting(&self, key: usize) -> bool {
+        matches!(self.conns[key].as_ref().map(|c| &c.phase), Some(Phase::Ftp(f)) if f.aborting)
     }
 
     /// The next FTP deadline of connection `key`, if it runs a session.

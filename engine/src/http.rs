@@ -1095,6 +1095,7 @@ impl Engine {
             return;
         };
         self.flush_buffer(&mut conn);
+        self.close_ftp_data(&mut conn);
         if let Some(mut t) = conn.transport.take() {
             let _ = self.poll.registry().deregister(t.socket());
         }
