@@ -20,6 +20,10 @@ fn every_target_has_a_seed_corpus_and_survives_it() {
             run(&data);
             count += 1;
         }
-        assert!(count > 0, "fuzz target {name} has no seed corpus in {}", dir.display());
+        assert!(
+            count > 0,
+            "fuzz target {name} has no seed corpus in {}",
+            dir.display()
+        );
     }
 }

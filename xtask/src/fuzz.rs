@@ -31,7 +31,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
     let target = target.ok_or("fuzz: name a target (cargo xtask fuzz --list)")?;
     if !targets()?.contains(&target) {
-        return Err(format!("fuzz: no target `{target}` (cargo xtask fuzz --list)"));
+        return Err(format!(
+            "fuzz: no target `{target}` (cargo xtask fuzz --list)"
+        ));
     }
     if !have("cargo-fuzz") {
         cargo(&["install", "--locked", "cargo-fuzz"]).run()?;
@@ -44,11 +46,25 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let jobs_arg = format!("-fork={jobs}");
     let work_s = work.display().to_string();
     let seeds_s = seeds.display().to_string();
-    let mut args = vec!["fuzz", "run", "--fuzz-dir", "fuzz", "--features", "libfuzzer"];
+    let mut args = vec![
+        "fuzz",
+        "run",
+        "--fuzz-dir",
+        "fuzz",
+        "--features",
+        "libfuzzer",
+    ];
     if !asan {
         args.extend(["-s", "none"]);
     }
-    args.extend([&target, &work_s, &seeds_s, "--", &max_time, "-print_final_stats=1"]);
+    args.extend([
+        &target,
+        &work_s,
+        &seeds_s,
+        "--",
+        &max_time,
+        "-print_final_stats=1",
+    ]);
     if jobs > 1 {
         args.push(&jobs_arg);
     }
@@ -77,4 +93,3 @@ fn number(v: Option<&String>, flag: &str) -> Result<u64, String> {
     v.and_then(|s| s.parse().ok())
         .ok_or_else(|| format!("{flag} takes a whole number"))
 }
-
