@@ -2,70 +2,14 @@
 //! control connections, HTTP and FTP mirrors filling one file, and every misbehaviour
 //! ending in the right bytes or the right error.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use swarmget_engine::{
-    DownloadSpec, DownloadState, DownloadStatus, Engine, ErrorCode, Options, Silent,
-};
-use swarmget_test_support::{FtpConfig, FtpServer, HttpServer, ServerConfig, TestFile, sha256_hex};
+use swarmget_engine::{DownloadState, ErrorCode, Options};
+use swarmget_test_support::{FtpConfig, FtpServer, HttpServer, ServerConfig, TestFile};
 
-struct Dir(PathBuf);
+mod common;
 
-impl Dir {
-    fn new(name: &str) -> Dir {
-        let p = std::env::temp_dir().join(format!("swarmget-ftp-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Dir(p)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn opts(dir: &Path) -> Options {
-    Options {
-        dir: dir.to_path_buf(),
-        piece_length: 64 << 10,
-        min_split_size: 64 << 10,
-        timeout: Duration::from_secs(3),
-        connect_timeout: Duration::from_secs(3),
-        max_tries: 3,
-        ..Options::default()
-    }
-}
-
-fn segmented(dir: &Path, n: usize) -> Options {
-    Options {
-        split: n,
-        max_connection_per_server: n,
-        ..opts(dir)
-    }
-}
-
-fn run(uris: Vec<String>, o: Options) -> DownloadStatus {
-    let mut engine = Engine::new(&o).unwrap();
-    engine.add(DownloadSpec { uris, options: o }).unwrap();
-    engine.run(&mut Silent).remove(0)
-}
-
-fn assert_ok(st: &DownloadStatus, data: &[u8]) {
-    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
-    let got = std::fs::read(st.path.as_ref().expect("a path")).unwrap();
-    assert_eq!(got.len(), data.len());
-    assert_eq!(sha256_hex(&got), sha256_hex(data));
-}
-
-fn assert_err(st: &DownloadStatus, code: ErrorCode) {
-    match &st.state {
-        DownloadState::Error(e) => assert_eq!(e.code, code, "{e}"),
-        other => panic!("expected error {code:?}, got {other:?}"),
-    }
-}
+use common::{Dir, assert_err, assert_ok, opts, run, segmented};
 
 #[test]
 fn whole_file_over_one_connection() {

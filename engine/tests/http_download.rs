@@ -1,67 +1,14 @@
 //! The engine against the misbehaving in-process server: every misbehaviour ends in
 //! the right bytes or the right error — never a wrong file reported done.
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use swarmget_engine::{
-    DownloadSpec, DownloadState, DownloadStatus, Engine, ErrorCode, Options, Silent,
-};
+use swarmget_engine::{DownloadSpec, DownloadState, Engine, ErrorCode, Options, Silent};
 use swarmget_test_support::{HttpServer, ServerConfig, TestCa, TestFile, sha256_hex};
 
-struct Dir(PathBuf);
+mod common;
 
-impl Dir {
-    fn new(name: &str) -> Dir {
-        let p = std::env::temp_dir().join(format!("swarmget-it-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Dir(p)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn opts(dir: &Path) -> Options {
-    Options {
-        dir: dir.to_path_buf(),
-        piece_length: 64 << 10,
-        min_split_size: 64 << 10,
-        timeout: Duration::from_secs(5),
-        connect_timeout: Duration::from_secs(5),
-        max_tries: 3,
-        ..Options::default()
-    }
-}
-
-fn run(uris: Vec<String>, o: Options) -> DownloadStatus {
-    let mut engine = Engine::new(&o).unwrap();
-    engine.add(DownloadSpec { uris, options: o }).unwrap();
-    engine.run(&mut Silent).remove(0)
-}
-
-fn assert_ok(st: &DownloadStatus, data: &[u8]) {
-    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
-    let path = st.path.as_ref().expect("a path");
-    let got = std::fs::read(path).unwrap();
-    assert_eq!(got.len(), data.len());
-    assert_eq!(sha256_hex(&got), sha256_hex(data));
-    assert!(
-        !swarmget_engine::control::control_path(path).exists(),
-        "control file left behind"
-    );
-}
-
-fn assert_err(st: &DownloadStatus, code: ErrorCode) {
-    match &st.state {
-        DownloadState::Error(e) => assert_eq!(e.code, code, "{e}"),
-        other => panic!("expected error {code:?}, got {other:?}"),
-    }
-}
+use common::{Dir, assert_err, assert_ok, opts, run};
 
 #[test]
 fn segmented_download_spreads_over_connections() {
