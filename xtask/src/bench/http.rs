@@ -34,11 +34,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let nginx_bin = nginx::binary()?;
     // aria2c and curl are the comparison; time measures; openssl makes the CA and hashes.
     apt_install(&["aria2", "curl", "time", "openssl"])?;
-    let swarmget = build_swarmget(true)?;
+    let built = build_swarmget(true)?;
 
     let data_dir = target_dir().join("bench-data");
     let payload = cached_payload(&data_dir, options.size_mib)?;
     let scratch = ScratchDir::new("bench-http")?;
+    // A private copy: a rebuild in the shared target dir must not swap the binary mid-bench.
+    let swarmget = scratch.path().join("swarmget");
+    std::fs::copy(&built, &swarmget).map_err(|e| format!("{}: {e}", built.display()))?;
     let pki = TestPki::generate(&scratch.subdir("tls")?)?;
     let server = Nginx::start(&nginx_bin, &scratch.path().join("nginx"), &data_dir, &pki)?;
 
