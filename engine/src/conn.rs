@@ -63,6 +63,8 @@ pub(crate) struct Conn {
     pub source: usize,
     pub slot: SourceSlot,
     pub url: Url,
+    /// An HTTP proxy this connection goes through (`--ftp-proxy`).
+    pub proxy: Option<Url>,
     pub redirects: Redirects,
     pub phase: Phase,
     pub transport: Option<Transport>,
@@ -106,6 +108,7 @@ impl Conn {
             source,
             slot,
             url,
+            proxy: None,
             redirects: Redirects::new(max_redirect),
             phase: Phase::Resolving,
             transport: None,
@@ -125,13 +128,19 @@ impl Conn {
         }
     }
 
-    /// Host and port to connect to.
+    /// Host and port to connect to: the proxy's, if there is one.
     pub fn endpoint(&self) -> (String, u16) {
-        let host = self.url.host_str().unwrap_or_default().to_string();
-        (host, self.url.port_or_known_default().unwrap_or(80))
+        let target = self.proxy.as_ref().unwrap_or(&self.url);
+        let host = target.host_str().unwrap_or_default().to_string();
+        (host, target.port_or_known_default().unwrap_or(80))
     }
 
     pub fn is_tls(&self) -> bool {
-        self.url.scheme() == "https"
+        self.proxy.is_none() && self.url.scheme() == "https"
+    }
+
+    /// Whether this connection speaks FTP itself (not through an HTTP proxy).
+    pub fn is_ftp(&self) -> bool {
+        self.proxy.is_none() && self.url.scheme() == "ftp"
     }
 }

@@ -551,7 +551,12 @@ impl Engine {
             self.conns.push(None);
             self.conns.len() - 1
         });
+        let proxy = match url.scheme() {
+            "ftp" => self.downloads[i].opts.ftp_proxy.clone(),
+            _ => None,
+        };
         let mut conn = Conn::new(key, i, source, slot, url, max_redirect, now);
+        conn.proxy = proxy;
         conn.probe = probe;
         conn.deadline = now + connect_timeout;
         self.conns[key] = Some(conn);

@@ -208,7 +208,7 @@ impl Engine {
             Transport::Plain(sock)
         };
         conn.transport = Some(transport);
-        if conn.url.scheme() == "ftp" {
+        if conn.is_ftp() {
             self.start_ftp(key, now);
         } else {
             self.send_request(key, now);
@@ -252,6 +252,9 @@ impl Engine {
             .keep_alive(opts.http_keep_alive);
         if let Some(r) = range {
             req = req.range(r);
+        }
+        if conn.proxy.is_some() {
+            req = req.via_proxy();
         }
         if let Some(referer) = &opts.referer {
             let value = if referer == "*" {

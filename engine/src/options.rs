@@ -101,6 +101,8 @@ pub struct Options {
     pub ftp_pasv: bool,
     /// `--ftp-reuse-connection`.
     pub ftp_reuse_connection: bool,
+    /// `--ftp-proxy`: an HTTP proxy that fetches `ftp://` URIs (`GET ftp://…`).
+    pub ftp_proxy: Option<url::Url>,
     /// `--ca-certificate`.
     pub ca_certificate: Option<PathBuf>,
     /// `--check-certificate`.
@@ -186,6 +188,7 @@ impl Default for Options {
             ftp_type_ascii: false,
             ftp_pasv: true,
             ftp_reuse_connection: true,
+            ftp_proxy: None,
             ca_certificate: None,
             check_certificate: true,
             certificate: None,
@@ -305,6 +308,23 @@ fn secs(name: &str, value: &str, min: u64, max: u64) -> Result<Duration, String>
         return Err(format!("{name} must be between {min} and {max}"));
     }
     Ok(Duration::from_secs(n))
+}
+
+/// Parses `[http://][USER:PASSWORD@]HOST[:PORT]` (port 80 by default); empty clears.
+fn parse_proxy(value: &str) -> Result<Option<url::Url>, String> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let with_scheme = if value.contains("://") {
+        value.to_string()
+    } else {
+        format!("http://{value}")
+    };
+    let url = url::Url::parse(&with_scheme).map_err(|e| format!("bad proxy '{value}': {e}"))?;
+    if url.scheme() != "http" || url.host_str().is_none() {
+        return Err(format!("proxy '{value}' must be http://HOST[:PORT]"));
+    }
+    Ok(Some(url))
 }
 
 fn nonempty(value: &str) -> Option<String> {
@@ -631,6 +651,16 @@ pub static OPTIONS: &[OptionDef] = &[
         true,
         "Keep a logged-in control connection for the next segment.",
         |o, v| o.ftp_reuse_connection = parse_bool(v)?
+    ),
+    opt!(
+        "ftp-proxy",
+        None,
+        Value,
+        "",
+        "ftp",
+        true,
+        "HTTP proxy for FTP: [http://]HOST[:PORT]; '' clears it. Requests go as GET ftp://...",
+        |o, v| o.ftp_proxy = parse_proxy(v)?
     ),
     opt!(
         "ca-certificate",

@@ -250,3 +250,21 @@ fn missing_file_is_not_found() {
         ErrorCode::NotFound,
     );
 }
+
+#[test]
+fn ftp_through_an_http_proxy() {
+    // The in-process HTTP server answers absolute-form requests by path, so it can
+    // stand in for a proxy that fetches ftp:// URIs.
+    let data = TestFile::random(700_000, 11);
+    let proxy = HttpServer::start(ServerConfig::new().file("/pub/f.iso", data.clone())).unwrap();
+    let dir = Dir::new("proxy");
+    let o = Options {
+        ftp_proxy: Some(url::Url::parse(&proxy.url("/")).unwrap()),
+        ..segmented(&dir.0, 2)
+    };
+    let st = run(vec!["ftp://files.invalid/pub/f.iso".into()], o);
+    assert_ok(&st, &data);
+    let first = &proxy.log()[0];
+    assert_eq!(first.target, "ftp://files.invalid/pub/f.iso");
+    assert_eq!(first.header("host"), Some("files.invalid"));
+}

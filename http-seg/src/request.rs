@@ -105,6 +105,7 @@ pub struct Request {
     accept_encoding: Option<String>,
     keep_alive: bool,
     headers: Vec<(String, String)>,
+    via_proxy: bool,
 }
 
 /// Request headers that carry credentials or session state, dropped when a
@@ -124,7 +125,21 @@ impl Request {
             accept_encoding: None,
             keep_alive: true,
             headers: Vec::new(),
+            via_proxy: false,
         }
+    }
+
+    /// Sends the request to an HTTP proxy: the request line carries the absolute
+    /// URL (RFC 9112 §3.2.2), and `ftp://` URLs are allowed, since the proxy fetches
+    /// them (aria2's `--ftp-proxy`, `--http-proxy` with `--proxy-method=get`).
+    pub fn via_proxy(mut self) -> Request {
+        self.via_proxy = true;
+        if self.url.scheme() == "ftp" {
+            // FTP credentials travel inside the URL, to the FTP server; nothing of
+            // them goes to the proxy as HTTP authorization.
+            self = self.no_auth();
+        }
+        self
     }
 
     /// A `GET` request for `url`.
@@ -245,9 +260,21 @@ impl Request {
     /// Appends the request head to `out`. On error nothing is appended.
     pub fn write_to(&self, out: &mut Vec<u8>) -> Result<(), RequestError> {
         let fields = self.fields()?;
-        let target = match self.url.query() {
-            Some(q) => Cow::Owned(format!("{}?{}", self.url.path(), q)),
-            None => Cow::Borrowed(self.url.path()),
+        let target = if self.via_proxy {
+            // Absolute form, without fragment; http(s) credentials go in
+            // Authorization, ftp ones stay in the URL for the proxy to log in with.
+            let mut url = self.url.clone();
+            if url.scheme() != "ftp" {
+                let _ = url.set_username("");
+                let _ = url.set_password(None);
+            }
+            url.set_fragment(None);
+            Cow::Owned(url.to_string())
+        } else {
+            match self.url.query() {
+                Some(q) => Cow::Owned(format!("{}?{}", self.url.path(), q)),
+                None => Cow::Borrowed(self.url.path()),
+            }
         };
         let target = if target.is_empty() { "/" } else { &target };
         out.extend_from_slice(self.method.as_str().as_bytes());
@@ -267,7 +294,8 @@ impl Request {
     /// The header fields to send, validated.
     fn fields(&self) -> Result<Vec<(&str, Cow<'_, str>)>, RequestError> {
         let scheme = self.url.scheme();
-        if scheme != "http" && scheme != "https" {
+        let proxied_ftp = self.via_proxy && scheme == "ftp";
+        if scheme != "http" && scheme != "https" && !proxied_ftp {
             return Err(RequestError::UnsupportedScheme {
                 scheme: scheme.to_owned(),
             });
@@ -474,6 +502,32 @@ mod tests {
 
         let none = written(&Request::get(&url("http://a:b@h/")).no_auth());
         assert!(!none.contains("Authorization"));
+    }
+
+    #[test]
+    fn proxied_requests_use_the_absolute_form() {
+        let http =
+            written(&Request::get(&url("http://a:b@example.com:8080/f?q=1#frag")).via_proxy());
+        assert!(
+            http.starts_with("GET http://example.com:8080/f?q=1 HTTP/1.1\r\n"),
+            "{http}"
+        );
+        assert!(http.contains("Host: example.com:8080\r\n"));
+        assert!(http.contains("Authorization: Basic YTpi\r\n"), "{http}");
+
+        let ftp = written(&Request::get(&url("ftp://u:p@files.example/pub/f.iso")).via_proxy());
+        assert!(
+            ftp.starts_with("GET ftp://u:p@files.example/pub/f.iso HTTP/1.1\r\n"),
+            "{ftp}"
+        );
+        assert!(!ftp.contains("Authorization"), "{ftp}");
+        // Without a proxy an ftp:// URL is still refused.
+        let mut out = Vec::new();
+        assert!(
+            Request::get(&url("ftp://files.example/f"))
+                .write_to(&mut out)
+                .is_err()
+        );
     }
 
     #[test]
