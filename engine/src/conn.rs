@@ -82,10 +82,6 @@ pub(crate) struct Conn {
     pub deadline: Instant,
     pub meter: SpeedMeter,
     pub body_since: Option<Instant>,
-    /// Requests served on this socket (for reuse statistics).
-    pub requests: u32,
-    /// The first request of a download, sent before its length is known.
-    pub probe: bool,
     /// Retry-After from a 503, to respect before the next try.
     pub retry_after: Option<u64>,
     /// Read buffer for bodies that need decoding, kept between reads.
@@ -121,8 +117,6 @@ impl Conn {
             deadline: now,
             meter: SpeedMeter::default(),
             body_since: None,
-            requests: 0,
-            probe: false,
             retry_after: None,
             scratch: Vec::new(),
         }

@@ -45,7 +45,8 @@ impl Observer for Silent {}
 
 /// Cached name lookups: connections to the same host share one.
 enum Dns {
-    Pending(Vec<usize>),
+    /// A lookup in flight, by its tag, and the connections waiting for it.
+    Pending(usize, Vec<usize>),
     Ready(Vec<SocketAddr>),
 }
 
@@ -70,6 +71,8 @@ pub struct Engine {
     pub(crate) observer_notes: Vec<(u64, String)>,
     interrupt: Arc<AtomicBool>,
     next_gid: u64,
+    /// Tags name lookups, so an answer finds its waiters.
+    lookups: usize,
 }
 
 impl Engine {
@@ -108,6 +111,7 @@ impl Engine {
             observer_notes: Vec::new(),
             interrupt: Arc::new(AtomicBool::new(false)),
             next_gid: seed_gid(),
+            lookups: 0,
         })
     }
 
@@ -246,12 +250,12 @@ impl Engine {
 
     fn on_resolved(&mut self, r: Resolved, now: Instant) {
         let Some(key) = self.dns.iter().find_map(|(k, v)| match v {
-            Dns::Pending(waiting) if waiting.first() == Some(&r.tag) => Some(k.clone()),
+            Dns::Pending(tag, _) if *tag == r.tag => Some(k.clone()),
             _ => None,
         }) else {
             return;
         };
-        let Some(Dns::Pending(waiting)) = self.dns.remove(&key) else {
+        let Some(Dns::Pending(_, waiting)) = self.dns.remove(&key) else {
             return;
         };
         match r.result {
@@ -296,11 +300,13 @@ impl Engine {
                 let addrs = addrs.clone();
                 self.start_connect(key, addrs, now);
             }
-            Some(Dns::Pending(waiting)) => waiting.push(key),
+            Some(Dns::Pending(_, waiting)) => waiting.push(key),
             None => {
+                self.lookups += 1;
+                let tag = self.lookups;
                 self.dns
-                    .insert((host.clone(), port), Dns::Pending(vec![key]));
-                self.resolver.lookup(key, &host, port);
+                    .insert((host.clone(), port), Dns::Pending(tag, vec![key]));
+                self.resolver.lookup(tag, &host, port);
             }
         }
     }
@@ -535,8 +541,6 @@ impl Engine {
     fn open_conn(&mut self, i: usize, source: usize, now: Instant) -> bool {
         let d = &mut self.downloads[i];
         let slot = d.take_slot();
-        let probe =
-            matches!(d.layout, Layout::Unknown) || matches!(d.layout, Layout::Stream { .. });
         if let Layout::Planned(plan) = &mut d.layout
             && plan.claim(slot).is_none()
         {
@@ -557,7 +561,6 @@ impl Engine {
         };
         let mut conn = Conn::new(key, i, source, slot, url, max_redirect, now);
         conn.proxy = proxy;
-        conn.probe = probe;
         conn.deadline = now + connect_timeout;
         self.conns[key] = Some(conn);
         self.downloads[i].conns.push(key);
@@ -585,13 +588,10 @@ impl Engine {
         }
         d.give_slot(conn.slot);
         self.free_keys.push(key);
-        // Someone waiting on DNS for this key must not be woken later.
+        // A lookup this connection waits for must not wake the next user of its key.
         for v in self.dns.values_mut() {
-            if let Dns::Pending(w) = v
-                && let Some(p) = w.iter().position(|&k| k == key)
-                && p != 0
-            {
-                w.remove(p);
+            if let Dns::Pending(_, waiting) = v {
+                waiting.retain(|&k| k != key);
             }
         }
         Some(conn)

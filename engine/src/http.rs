@@ -278,7 +278,6 @@ impl Engine {
             return;
         }
         conn.asked = range;
-        conn.requests += 1;
         conn.phase = Phase::Sending { buf, pos: 0 };
         conn.deadline = now + opts.timeout;
         self.drive(key, now);

@@ -7,7 +7,7 @@ use std::thread::JoinHandle;
 
 /// A finished lookup.
 pub struct Resolved {
-    /// The caller's tag (the engine uses the connection key).
+    /// The caller's tag for this lookup.
     pub tag: usize,
     /// Addresses in the resolver's order, or the failure.
     pub result: std::io::Result<Vec<SocketAddr>>,
