@@ -92,6 +92,29 @@ pub fn have(program: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// `program` from PATH or the sbin directories, installing Debian's `package` when it is
+/// in neither; `purpose` says in the error why it is needed.
+pub fn program_or_install(program: &str, package: &str, purpose: &str) -> Result<PathBuf, String> {
+    if let Some(found) = find_program(program) {
+        return Ok(found);
+    }
+    eprintln!("xtask: {program} not found; installing Debian's {package}");
+    apt_install(&[package]).map_err(|e| {
+        format!("{program} is required ({purpose}) and could not be installed: {e}")
+    })?;
+    find_program(program)
+        .ok_or_else(|| format!("`apt-get install {package}` ran but no {program} binary appeared"))
+}
+
+fn find_program(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    // Non-root PATHs often lack the sbin directories Debian puts servers in.
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/usr/local/sbin", "/sbin"].map(PathBuf::from))
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+}
+
 /// Installs Debian packages that are missing, without letting them start services.
 pub fn apt_install(packages: &[&str]) -> Result<(), String> {
     let missing: Vec<&str> = packages
@@ -123,7 +146,8 @@ pub fn apt_install(packages: &[&str]) -> Result<(), String> {
     }
 }
 
-fn is_root() -> bool {
+/// Whether this process runs as root.
+pub fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()

@@ -1,11 +1,13 @@
-//! `cargo xtask interop [--release] [--keep]`: swarmget against a real nginx on loopback.
+//! `cargo xtask interop [--release] [--keep]`: swarmget against real servers on loopback:
+//! nginx (HTTP, HTTPS), vsftpd and pyftpdlib (FTP).
 //!
-//! Installs Debian's nginx and openssl when missing, builds swarmget, generates a test CA
-//! and random files in a scratch directory, starts nginx on free 127.0.0.1 ports and runs
-//! one swarmget process per case. Every download is checked byte for byte (SHA-256) and
-//! every failure by its aria2 exit code. Nothing is skipped: a missing server is an error,
-//! because CI must exercise this. `--keep` leaves the scratch directory (files, nginx
-//! logs, each case's swarmget output) for a post-mortem.
+//! Installs Debian's nginx, vsftpd, python3-pyftpdlib and openssl when missing, builds
+//! swarmget, generates a test CA and random files in a scratch directory, starts the
+//! servers on free 127.0.0.1 ports and runs one swarmget process per case. Every download
+//! is checked byte for byte (SHA-256) and every failure by its aria2 exit code. Nothing
+//! is skipped: a missing server is an error, because CI must exercise this. `--keep`
+//! leaves the scratch directory (files, server logs, each case's swarmget output) for a
+//! post-mortem.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,8 +19,10 @@ use crate::child::wait_or_kill;
 use crate::cmd::apt_install;
 use crate::nginx::{self, Nginx};
 use crate::payload::Payload;
+use crate::pyftpd::{self, PyFtpd};
 use crate::scratch::ScratchDir;
 use crate::tls::TestPki;
+use crate::vsftpd::{self, Vsftpd};
 
 /// Big enough that 16 connections each get several 1 MiB pieces.
 const BIG_LEN: u64 = 64 << 20;
@@ -26,6 +30,8 @@ const BIG_LEN: u64 = 64 << 20;
 const SMALL_LEN: u64 = 1_000_003;
 /// A debug build fetches 64 MiB over loopback in seconds; anything near this is a hang.
 const RUN_LIMIT: Duration = Duration::from_secs(120);
+/// How long vsftpd's sessions may take to end once their client has.
+const SESSION_END_LIMIT: Duration = Duration::from_secs(10);
 
 /// aria2's exit codes the cases expect.
 const EXIT_NOT_FOUND: i32 = 3;
@@ -42,8 +48,22 @@ const CASES: &[(&str, Check)] = &[
     ("https without the CA fails", https_untrusted),
     ("--checksum=sha-256 matching", checksum_ok),
     ("--checksum=sha-256 wrong -> exit 32", checksum_wrong),
-    ("resume with -c after SIGKILL", resume_after_kill),
-    ("404 -> exit 3", not_found),
+    ("resume with -c after SIGKILL", http_resume),
+    ("404 -> exit 3", http_not_found),
+    ("ftp vsftpd -x1", ftp_single),
+    ("ftp vsftpd -x8 -s8 -k1M", ftp_split),
+    (
+        "ftp vsftpd active mode --ftp-pasv=false -x4 -s4 -k1M",
+        ftp_active,
+    ),
+    ("ftp pyftpdlib --ftp-user --ftp-passwd -x1", pyftpd_single),
+    (
+        "ftp pyftpdlib user:password@ URI -x8 -s8 -k1M",
+        pyftpd_split,
+    ),
+    ("ftp resume with -c after SIGKILL (vsftpd)", ftp_resume),
+    ("http + ftp mirrors of one file -x4 -s8 -k1M", mixed_mirrors),
+    ("ftp missing file -> exit 3", ftp_not_found),
 ];
 
 pub fn run(args: &[String]) -> Result<(), String> {
@@ -56,6 +76,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         }
     }
     let nginx_bin = nginx::binary()?;
+    let vsftpd_bin = vsftpd::binary()?;
     apt_install(&["openssl"]).map_err(|e| {
         format!("openssl is required for the test CA and could not be installed: {e}")
     })?;
@@ -70,16 +91,24 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let small = Payload::random(&www, "small.bin", SMALL_LEN)?;
     let pki = TestPki::generate(&scratch.subdir("tls")?)?;
     let server = Nginx::start(&nginx_bin, &scratch.path().join("nginx"), &www, &pki)?;
+    let vsftpd = Vsftpd::start(&vsftpd_bin, &scratch.path().join("vsftpd"), &www)?;
+    let pyftpd = PyFtpd::start(&scratch.path().join("pyftpdlib"), &www)?;
     println!(
-        "interop: nginx {} serving {} and {} (swarmget: {})",
+        "interop: nginx {} serving {} and {}, vsftpd {} serving {}, pyftpdlib serving {} \
+         (swarmget: {})",
         server.pid(),
         server.url(false, ""),
         server.url(true, ""),
+        vsftpd.pid(),
+        vsftpd.url(""),
+        pyftpd.url(""),
         swarmget.display()
     );
     let env = Env {
         swarmget,
         server,
+        vsftpd,
+        pyftpd,
         pki,
         big,
         small,
@@ -104,7 +133,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
             }
         }
     }
-    // Stop nginx before the scratch directory it lives in goes away.
+    // Stop the servers before the scratch directory they live in goes away.
     drop(env);
     println!("interop: {passed} passed, {} failed", failed.len());
     if failed.is_empty() {
@@ -114,10 +143,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
 }
 
-/// What every case shares: the binary, the server and the files it serves.
+/// What every case shares: the binary, the servers and the files they serve.
 struct Env {
     swarmget: PathBuf,
     server: Nginx,
+    vsftpd: Vsftpd,
+    pyftpd: PyFtpd,
     pki: TestPki,
     big: Payload,
     small: Payload,
@@ -207,46 +238,58 @@ impl Env {
         format!("--ca-certificate={}", self.pki.ca.display())
     }
 
-    /// Downloads `payload` with `options`, expects exit 0 and the exact bytes.
+    /// Downloads `payload` from `urls` (mirrors of one file) with `options`, expects
+    /// exit 0 and the exact bytes.
     fn fetch(
+        &self,
+        dir: &Path,
+        urls: &[String],
+        payload: &Payload,
+        options: &[&str],
+    ) -> Result<(), String> {
+        let mut args = options.to_vec();
+        args.extend(urls.iter().map(String::as_str));
+        self.run(dir, &args)?.expect(0)?;
+        payload.verify(&dir.join("out").join(&payload.name))
+    }
+
+    /// [`Env::fetch`] from nginx, over HTTPS with the test CA when `tls`.
+    fn fetch_http(
         &self,
         dir: &Path,
         tls: bool,
         payload: &Payload,
         options: &[&str],
     ) -> Result<(), String> {
-        let url = self.server.url(tls, &payload.name);
         let ca = self.ca_option();
         let mut args = options.to_vec();
         if tls {
             args.push(&ca);
         }
-        args.push(&url);
-        self.run(dir, &args)?.expect(0)?;
-        payload.verify(&dir.join("out").join(&payload.name))
+        self.fetch(dir, &[self.server.url(tls, &payload.name)], payload, &args)
     }
 }
 
 const SPLIT: &[&str] = &["-x16", "-s16", "-k1M"];
 
 fn http_single(env: &Env, dir: &Path) -> Result<(), String> {
-    env.fetch(dir, false, &env.big, &["-x1", "-s1"])
+    env.fetch_http(dir, false, &env.big, &["-x1", "-s1"])
 }
 
 fn http_split(env: &Env, dir: &Path) -> Result<(), String> {
-    env.fetch(dir, false, &env.big, SPLIT)
+    env.fetch_http(dir, false, &env.big, SPLIT)
 }
 
 fn http_small(env: &Env, dir: &Path) -> Result<(), String> {
-    env.fetch(dir, false, &env.small, SPLIT)
+    env.fetch_http(dir, false, &env.small, SPLIT)
 }
 
 fn https_split(env: &Env, dir: &Path) -> Result<(), String> {
-    env.fetch(dir, true, &env.big, SPLIT)
+    env.fetch_http(dir, true, &env.big, SPLIT)
 }
 
 fn https_small(env: &Env, dir: &Path) -> Result<(), String> {
-    env.fetch(dir, true, &env.small, &["-x1", "-s1"])
+    env.fetch_http(dir, true, &env.small, &["-x1", "-s1"])
 }
 
 fn https_untrusted(env: &Env, dir: &Path) -> Result<(), String> {
@@ -264,7 +307,7 @@ fn https_untrusted(env: &Env, dir: &Path) -> Result<(), String> {
 
 fn checksum_ok(env: &Env, dir: &Path) -> Result<(), String> {
     let checksum = format!("--checksum=sha-256={}", env.small.sha256);
-    env.fetch(dir, false, &env.small, &["-x1", "-s1", &checksum])
+    env.fetch_http(dir, false, &env.small, &["-x1", "-s1", &checksum])
 }
 
 fn checksum_wrong(env: &Env, dir: &Path) -> Result<(), String> {
@@ -275,25 +318,141 @@ fn checksum_wrong(env: &Env, dir: &Path) -> Result<(), String> {
         .expect(EXIT_CHECKSUM)
 }
 
-fn not_found(env: &Env, dir: &Path) -> Result<(), String> {
-    let url = env.server.url(false, "no-such-file.bin");
-    env.run(dir, &["-x1", "-s1", &url])?
-        .expect(EXIT_NOT_FOUND)?;
-    let out = dir.join("out").join("no-such-file.bin");
+/// A 404: exit 3 and nothing created.
+fn http_not_found(env: &Env, dir: &Path) -> Result<(), String> {
+    let out = not_found(env, dir, &env.server)?;
     if out.exists() {
         return Err(format!("{} was created for a 404", out.display()));
     }
     Ok(())
 }
 
-/// A rate-limited download killed with SIGKILL once its control file is on disk, then
-/// `-c`: the result must be exact, the control file gone, and the second run must not
-/// have fetched every byte again (seen in nginx's access log by user agent).
-fn resume_after_kill(env: &Env, dir: &Path) -> Result<(), String> {
+/// A 550 to RETR: exit 3. aria2c leaves an empty file behind here (it opens the output
+/// before RETR, as the SIZE reply is no proof that a file is missing); it must at least
+/// hold no bytes.
+fn ftp_not_found(env: &Env, dir: &Path) -> Result<(), String> {
+    let out = not_found(env, dir, &env.vsftpd)?;
+    match std::fs::metadata(&out) {
+        Ok(meta) if meta.len() > 0 => Err(format!(
+            "{} holds {} bytes of a missing file",
+            out.display(),
+            meta.len()
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Asks `origin` for a file it does not have and expects exit 3; returns where the
+/// download would have gone.
+fn not_found(env: &Env, dir: &Path, origin: &dyn Origin) -> Result<PathBuf, String> {
+    let url = origin.url("no-such-file.bin");
+    env.run(dir, &["-x1", "-s1", &url])?
+        .expect(EXIT_NOT_FOUND)?;
+    Ok(dir.join("out").join("no-such-file.bin"))
+}
+
+const FTP_SPLIT: &[&str] = &["-x8", "-s8", "-k1M"];
+
+fn ftp_single(env: &Env, dir: &Path) -> Result<(), String> {
+    env.fetch(
+        dir,
+        &[env.vsftpd.url(&env.big.name)],
+        &env.big,
+        &["-x1", "-s1"],
+    )
+}
+
+/// Eight sessions, each retrieving its runs with REST: the log must show transfers that
+/// started past the beginning.
+fn ftp_split(env: &Env, dir: &Path) -> Result<(), String> {
+    let mark = env.vsftpd.log_mark()?;
+    env.fetch(dir, &[env.vsftpd.url(&env.big.name)], &env.big, FTP_SPLIT)?;
+    let spans = vsftpd::sent_spans(&env.vsftpd.log_since(mark)?, &env.big.name)
+        .map_err(|line| format!("unreadable vsftpd log line `{line}`"))?;
+    if !spans.iter().any(|&(start, _)| start > 0) {
+        return Err(format!(
+            "vsftpd logged no transfer after a REST ({} transfers): the file was not split",
+            spans.len()
+        ));
+    }
+    Ok(())
+}
+
+/// `--ftp-pasv=false`: the server connects to swarmget, announced by EPRT or PORT; the
+/// log must show no passive command.
+fn ftp_active(env: &Env, dir: &Path) -> Result<(), String> {
+    let mark = env.vsftpd.log_mark()?;
+    let options = ["--ftp-pasv=false", "-x4", "-s4", "-k1M"];
+    env.fetch(dir, &[env.vsftpd.url(&env.big.name)], &env.big, &options)?;
+    let log = env.vsftpd.log_since(mark)?;
+    let sent = |command: &str| log.contains(&format!(", \"{command}"));
+    if sent("EPSV") || sent("PASV") {
+        return Err("vsftpd's log shows EPSV or PASV in active mode".into());
+    }
+    if !sent("EPRT ") && !sent("PORT ") {
+        return Err("vsftpd's log shows neither EPRT nor PORT".into());
+    }
+    Ok(())
+}
+
+fn pyftpd_single(env: &Env, dir: &Path) -> Result<(), String> {
+    let user = format!("--ftp-user={}", pyftpd::USER);
+    let passwd = format!("--ftp-passwd={}", env.pyftpd.password());
+    let url = env.pyftpd.url(&env.big.name);
+    env.fetch(dir, &[url], &env.big, &["-x1", "-s1", &user, &passwd])
+}
+
+fn pyftpd_split(env: &Env, dir: &Path) -> Result<(), String> {
+    let url = env.pyftpd.url(&env.big.name);
+    let login = format!("ftp://{}:{}@", pyftpd::USER, env.pyftpd.password());
+    let url = url.replacen("ftp://", &login, 1);
+    env.fetch(dir, &[url], &env.big, FTP_SPLIT)
+}
+
+/// One file from nginx and vsftpd at once: the bytes must be exact and both servers
+/// must have sent some of them.
+fn mixed_mirrors(env: &Env, dir: &Path) -> Result<(), String> {
+    const AGENT: &str = "swarmget-interop/mixed";
+    let name = &env.big.name;
+    let origins: [(&str, &dyn Origin); 2] = [("nginx", &env.server), ("vsftpd", &env.vsftpd)];
+    let marks = origins
+        .iter()
+        .map(|(_, o)| o.log_mark())
+        .collect::<Result<Vec<_>, _>>()?;
+    let urls: Vec<String> = origins.iter().map(|(_, o)| o.url(name)).collect();
+    env.fetch(dir, &urls, &env.big, &["-x4", "-s8", "-k1M", "-U", AGENT])?;
+    let mut sent = Vec::new();
+    for ((server, origin), mark) in origins.iter().zip(marks) {
+        sent.push(format!(
+            "{server} {} bytes",
+            origin.covered_since(mark, name, AGENT)?
+        ));
+    }
+    if sent.iter().any(|s| s.ends_with(" 0 bytes")) {
+        return Err(format!(
+            "one mirror sent nothing ({}): the file was not shared",
+            sent.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+fn http_resume(env: &Env, dir: &Path) -> Result<(), String> {
+    resume_after_kill(env, dir, &env.server)
+}
+
+fn ftp_resume(env: &Env, dir: &Path) -> Result<(), String> {
+    resume_after_kill(env, dir, &env.vsftpd)
+}
+
+/// A rate-limited download from `origin` killed with SIGKILL once its control file is on
+/// disk, then `-c`: the result must be exact, the control file gone, and the second run
+/// must not have fetched every byte again (seen in the server's log).
+fn resume_after_kill(env: &Env, dir: &Path, origin: &dyn Origin) -> Result<(), String> {
     const FIRST: &str = "swarmget-interop/first";
     const SECOND: &str = "swarmget-interop/resume";
     const KILL_AFTER: Duration = Duration::from_millis(2500);
-    let url = env.server.url(false, &env.big.name);
+    let url = origin.url(&env.big.name);
     let out = dir.join("out").join(&env.big.name);
     let control = dir.join("out").join(format!("{}.swarmget", env.big.name));
     let options = ["-x4", "-s4", "-k1M"];
@@ -344,6 +503,7 @@ fn resume_after_kill(env: &Env, dir: &Path) -> Result<(), String> {
         return Err(format!("no partial {} after the kill", out.display()));
     }
 
+    let mark = origin.log_mark()?;
     let mut second_args = options.to_vec();
     second_args.extend(["-c", "-U", SECOND, &url]);
     env.run(dir, &second_args)?.expect(0)?;
@@ -354,7 +514,7 @@ fn resume_after_kill(env: &Env, dir: &Path) -> Result<(), String> {
             control.display()
         ));
     }
-    let refetched = bytes_covered(&env.server.access_log(), SECOND)?;
+    let refetched = origin.covered_since(mark, &env.big.name, SECOND)?;
     if refetched >= env.big.len {
         return Err(format!(
             "the -c run fetched every byte of the file ({} bytes): nothing was resumed",
@@ -364,42 +524,84 @@ fn resume_after_kill(env: &Env, dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// How many distinct bytes of the file nginx sent to requests with user agent `agent`:
-/// the union of `[range start, range start + bytes sent)` over its requests, so pieces
-/// fetched twice count once and an open-ended range counts only what was sent.
-fn bytes_covered(access_log: &Path, agent: &str) -> Result<u64, String> {
-    let text = std::fs::read_to_string(access_log)
-        .map_err(|e| format!("{}: {e}", access_log.display()))?;
-    covered(&text, agent)
-        .map_err(|line| format!("{}: unreadable line `{line}`", access_log.display()))
+/// A server a case downloads from and then asks which bytes of a file it sent.
+trait Origin {
+    /// The URL of `name` on this server.
+    fn url(&self, name: &str) -> String;
+    /// Where the server's log ends now, for [`Origin::covered_since`].
+    fn log_mark(&self) -> Result<u64, String>;
+    /// How many distinct bytes of `name` the server sent to runs with user agent `agent`
+    /// that it logged after `mark`: pieces fetched twice count once.
+    fn covered_since(&self, mark: u64, name: &str, agent: &str) -> Result<u64, String>;
 }
 
-/// [`bytes_covered`] on the log's text; the error is the line it could not read.
-fn covered(log: &str, agent: &str) -> Result<u64, String> {
-    let mut spans = Vec::new();
-    for line in log.lines() {
-        // status bytes "agent" "request" "range"
-        let fields: Vec<&str> = line.split('"').collect();
-        if fields.get(1) != Some(&agent) {
-            continue;
-        }
-        let unreadable = || line.to_string();
-        let sent: u64 = fields[0]
-            .split_whitespace()
-            .nth(1)
-            .and_then(|b| b.parse().ok())
-            .ok_or_else(unreadable)?;
-        // "-" (no Range header) starts at 0; "bytes=A-" and "bytes=A-B" at A.
-        let start: u64 = match fields.get(5).and_then(|r| r.strip_prefix("bytes=")) {
-            Some(range) => range
-                .split('-')
-                .next()
-                .and_then(|a| a.parse().ok())
-                .ok_or_else(unreadable)?,
-            None => 0,
-        };
-        spans.push((start, start + sent));
+impl Origin for Nginx {
+    fn url(&self, name: &str) -> String {
+        Nginx::url(self, false, name)
     }
+
+    fn log_mark(&self) -> Result<u64, String> {
+        log_len(&self.access_log())
+    }
+
+    /// The user agent tells runs apart, even a killed one whose requests nginx logs a
+    /// moment after its successor started.
+    fn covered_since(&self, mark: u64, name: &str, agent: &str) -> Result<u64, String> {
+        let log = self.access_log();
+        let text = read_from(&log, mark)?;
+        let spans = nginx::sent_spans(&text, name, agent)
+            .map_err(|line| format!("{}: unreadable line `{line}`", log.display()))?;
+        Ok(union_len(spans))
+    }
+}
+
+impl Origin for Vsftpd {
+    fn url(&self, name: &str) -> String {
+        Vsftpd::url(self, name)
+    }
+
+    /// Waits until the sessions of runs that ended have ended too, so they logged.
+    fn log_mark(&self) -> Result<u64, String> {
+        self.idle(SESSION_END_LIMIT)?;
+        log_len(&self.log())
+    }
+
+    /// FTP has no user agent: `agent` is not looked at, and the mark alone separates
+    /// runs, because vsftpd has logged all of the earlier ones by then.
+    fn covered_since(&self, mark: u64, name: &str, _agent: &str) -> Result<u64, String> {
+        let spans = vsftpd::sent_spans(&self.log_since(mark)?, name)
+            .map_err(|line| format!("{}: unreadable line `{line}`", self.log().display()))?;
+        Ok(union_len(spans))
+    }
+}
+
+impl Vsftpd {
+    /// The log after `mark`, once every session has ended.
+    fn log_since(&self, mark: u64) -> Result<String, String> {
+        self.idle(SESSION_END_LIMIT)?;
+        read_from(&self.log(), mark)
+    }
+}
+
+fn log_len(path: &Path) -> Result<u64, String> {
+    match std::fs::metadata(path) {
+        Ok(meta) => Ok(meta.len()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
+/// The text of `path` from byte `offset` on.
+fn read_from(path: &Path, offset: u64) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let from = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(bytes.len());
+    Ok(String::from_utf8_lossy(&bytes[from..]).into_owned())
+}
+
+/// The length of the union of `[start, end)` spans.
+fn union_len(mut spans: Vec<(u64, u64)>) -> u64 {
     spans.sort_unstable();
     let (mut covered, mut reach) = (0, 0);
     for (start, end) in spans {
@@ -409,7 +611,7 @@ fn covered(log: &str, agent: &str) -> Result<u64, String> {
             reach = end;
         }
     }
-    Ok(covered)
+    covered
 }
 
 fn indent(text: &str) -> String {
@@ -422,28 +624,19 @@ fn indent(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::covered;
+    use super::union_len;
 
     #[test]
-    fn coverage_counts_overlaps_once_and_open_ranges_by_bytes_sent() {
-        let log = "\
-206 4160217 \"b\" \"GET /big.bin HTTP/1.1\" \"bytes=0-\"
-206 100 \"a\" \"GET /big.bin HTTP/1.1\" \"bytes=0-\"
-206 2097152 \"b\" \"GET /big.bin HTTP/1.1\" \"bytes=19922944-22020095\"
-206 1048576 \"b\" \"GET /big.bin HTTP/1.1\" \"bytes=20971520-22020095\"
-206 5946119 \"b\" \"GET /big.bin HTTP/1.1\" \"bytes=16777216-26214399\"
-200 10 \"c\" \"GET /small.bin HTTP/1.1\" \"-\"
-";
+    fn a_union_counts_overlaps_once() {
         // [0, 4160217) and [16777216, 22723335) ∪ [19922944, 22020096) ∪ [20971520, 22020096).
-        assert_eq!(covered(log, "b"), Ok(4160217 + 5946119));
-        assert_eq!(covered(log, "a"), Ok(100));
-        assert_eq!(covered(log, "c"), Ok(10));
-        assert_eq!(covered(log, "nobody"), Ok(0));
-    }
-
-    #[test]
-    fn coverage_rejects_a_line_without_a_byte_count() {
-        let line = "206 - \"b\" \"GET / HTTP/1.1\" \"bytes=0-\"";
-        assert_eq!(covered(line, "b"), Err(line.to_string()));
+        let spans = vec![
+            (20971520, 22020096),
+            (0, 4160217),
+            (16777216, 22723335),
+            (19922944, 22020096),
+        ];
+        assert_eq!(union_len(spans), 4160217 + 5946119);
+        assert_eq!(union_len(vec![(5, 5), (0, 3), (3, 4)]), 4);
+        assert_eq!(union_len(Vec::new()), 0);
     }
 }

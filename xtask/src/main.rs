@@ -3,7 +3,7 @@
 //! - `ci`: everything CI checks, in the order that fails fastest.
 //! - `fuzz <target> [--seconds N]`: libFuzzer through cargo-fuzz on the stable toolchain.
 //! - `bench [criterion|hash|http] [...]`: criterion benches and whole-process comparisons.
-//! - `interop`: swarmget against real servers (nginx, vsftpd) on loopback.
+//! - `interop`: swarmget against real servers (nginx, vsftpd, pyftpdlib) on loopback.
 
 mod bench;
 mod binary;
@@ -11,10 +11,13 @@ mod child;
 mod cmd;
 mod fuzz;
 mod interop;
+mod loopback;
 mod nginx;
 mod payload;
+mod pyftpd;
 mod scratch;
 mod tls;
+mod vsftpd;
 
 use std::process::ExitCode;
 
@@ -30,7 +33,7 @@ commands:
   bench http [--runs N] [--size-mib N] [--only TEXT]
                               swarmget vs aria2c vs curl on 1 GiB from nginx
   interop [--release] [--keep]
-                              downloads from real nginx/vsftpd on loopback
+                              downloads from real nginx, vsftpd, pyftpdlib on loopback
 ";
 
 fn main() -> ExitCode {

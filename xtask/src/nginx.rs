@@ -4,18 +4,15 @@
 
 use std::fs::File;
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use crate::child::{children_of, signal, wait_for};
-use crate::cmd::apt_install;
+use crate::child::stop;
+use crate::cmd::{is_root, program_or_install};
+use crate::loopback::{PORT_ATTEMPTS, free_ports, token, wait_ready};
 use crate::tls::TestPki;
-
-/// How many times to pick new ports when another process takes ours between the probe
-/// bind and nginx's own.
-const PORT_ATTEMPTS: u32 = 5;
 
 /// A running nginx serving one directory over HTTP and HTTPS on 127.0.0.1.
 pub struct Nginx {
@@ -27,23 +24,7 @@ pub struct Nginx {
 
 /// The nginx binary, installing Debian's package when there is none.
 pub fn binary() -> Result<PathBuf, String> {
-    if let Some(found) = find_binary() {
-        return Ok(found);
-    }
-    eprintln!("xtask: nginx not found; installing Debian's nginx");
-    apt_install(&["nginx"]).map_err(|e| {
-        format!("nginx is required (loopback HTTP/HTTPS server) and could not be installed: {e}")
-    })?;
-    find_binary().ok_or_else(|| "`apt-get install nginx` ran but no nginx binary appeared".into())
-}
-
-fn find_binary() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    // Non-root PATHs often lack the sbin directories Debian puts nginx in.
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin", "/usr/local/sbin", "/sbin"].map(PathBuf::from))
-        .map(|dir| dir.join("nginx"))
-        .find(|p| p.is_file())
+    program_or_install("nginx", "nginx", "loopback HTTP/HTTPS server")
 }
 
 impl Nginx {
@@ -52,16 +33,11 @@ impl Nginx {
     /// Returns once the server answers.
     pub fn start(nginx: &Path, dir: &Path, www: &Path, pki: &TestPki) -> Result<Nginx, String> {
         std::fs::create_dir_all(dir.join("tmp")).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let token = format!(
-            "swarmget-probe-{}-{}",
-            std::process::id(),
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos())
-        );
+        let token = token();
         let mut last_error = String::new();
         for _ in 0..PORT_ATTEMPTS {
-            let (http_port, https_port) = free_port_pair()?;
+            let ports = free_ports(2)?;
+            let (http_port, https_port) = (ports[0], ports[1]);
             let conf = dir.join("nginx.conf");
             std::fs::write(&conf, config(dir, www, pki, http_port, https_port, &token)?)
                 .map_err(|e| format!("{}: {e}", conf.display()))?;
@@ -92,7 +68,9 @@ impl Nginx {
                 http_port,
                 https_port,
             };
-            match server.wait_ready(&token) {
+            // All listening sockets are bound before nginx serves anything, so an answer
+            // on the HTTP port means the HTTPS port is ours too.
+            match wait_ready(&mut server.child, || probe(http_port, &token)) {
                 Ok(()) => return Ok(server),
                 Err(e) => {
                     drop(server);
@@ -111,23 +89,6 @@ impl Nginx {
         Err(last_error)
     }
 
-    /// Polls until our nginx answers the probe on its HTTP port. All listening sockets are
-    /// bound before nginx serves anything, so an answer means the HTTPS port is ours too.
-    fn wait_ready(&mut self, token: &str) -> Result<(), String> {
-        // nginx retries a busy port for a few seconds before giving up.
-        let end = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < end {
-            if let Some(status) = self.child.try_wait().map_err(|e| e.to_string())? {
-                return Err(format!("it exited with {status}"));
-            }
-            if probe(self.http_port, token) {
-                return Ok(());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Err("it did not answer on 127.0.0.1 within 15 s".into())
-    }
-
     /// `http://127.0.0.1:PORT/name` or its https twin.
     pub fn url(&self, tls: bool, name: &str) -> String {
         if tls {
@@ -137,7 +98,8 @@ impl Nginx {
         }
     }
 
-    /// The access log: `status bytes_sent "user agent" "request" "range"` per request.
+    /// The access log: `status bytes_sent "user agent" "request" "range"` per request,
+    /// read by [`sent_spans`].
     pub fn access_log(&self) -> PathBuf {
         self.dir.join("access.log")
     }
@@ -150,36 +112,44 @@ impl Nginx {
 
 impl Drop for Nginx {
     fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(Some(_))) {
-            return;
-        }
-        // TERM is nginx's fast shutdown: the master stops its workers, then exits.
-        signal(self.child.id(), "TERM");
-        if let Ok(Some(_)) = wait_for(&mut self.child, Duration::from_secs(5)) {
-            return;
-        }
-        // A master killed outright would orphan workers still holding the ports.
-        let workers = children_of(self.child.id());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        for worker in workers {
-            signal(worker, "KILL");
-        }
+        // TERM is nginx's fast shutdown: the master stops its workers, then exits. A
+        // master killed outright would orphan workers still holding the ports, which
+        // `stop` kills as well.
+        stop(&mut self.child);
     }
 }
 
-/// Two distinct ports the kernel just handed out for 127.0.0.1. nginx cannot listen on
-/// port 0, so the listeners are closed again and the numbers passed on; a collision in
-/// between shows up as nginx failing to bind, and `start` tries again.
-fn free_port_pair() -> Result<(u16, u16), String> {
-    let bind = || {
-        TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-            .and_then(|l| Ok((l.local_addr()?.port(), l)))
-            .map_err(|e| format!("cannot bind 127.0.0.1:0: {e}"))
-    };
-    let (a, _first) = bind()?;
-    let (b, _second) = bind()?;
-    Ok((a, b))
+/// The byte ranges `[start, end)` of `/name` that requests with user agent `agent` were
+/// sent, one per request, from the access log's text. A request without a Range header
+/// starts at 0; an open-ended range counts only what was sent. The error is the line
+/// that could not be read.
+pub fn sent_spans(log: &str, name: &str, agent: &str) -> Result<Vec<(u64, u64)>, String> {
+    let get = format!("GET /{name} ");
+    let mut spans = Vec::new();
+    for line in log.lines() {
+        // status bytes "agent" "request" "range"
+        let fields: Vec<&str> = line.split('"').collect();
+        if fields.get(1) != Some(&agent) || !fields.get(3).is_some_and(|r| r.starts_with(&get)) {
+            continue;
+        }
+        let unreadable = || line.to_string();
+        let sent: u64 = fields[0]
+            .split_whitespace()
+            .nth(1)
+            .and_then(|b| b.parse().ok())
+            .ok_or_else(unreadable)?;
+        // "-" (no Range header) starts at 0; "bytes=A-" and "bytes=A-B" at A.
+        let start: u64 = match fields.get(5).and_then(|r| r.strip_prefix("bytes=")) {
+            Some(range) => range
+                .split('-')
+                .next()
+                .and_then(|a| a.parse().ok())
+                .ok_or_else(unreadable)?,
+            None => 0,
+        };
+        spans.push((start, start + sent));
+    }
+    Ok(spans)
 }
 
 fn probe(port: u16, token: &str) -> bool {
@@ -266,9 +236,30 @@ http {{
     ))
 }
 
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+#[cfg(test)]
+mod tests {
+    use super::sent_spans;
+
+    #[test]
+    fn spans_start_at_the_range_and_run_for_the_bytes_sent() {
+        let log = "\
+206 4160217 \"b\" \"GET /big.bin HTTP/1.1\" \"bytes=0-\"
+206 100 \"a\" \"GET /big.bin HTTP/1.1\" \"bytes=0-\"
+206 2097152 \"b\" \"GET /big.bin HTTP/1.1\" \"bytes=19922944-22020095\"
+200 10 \"b\" \"GET /small.bin HTTP/1.1\" \"-\"
+";
+        assert_eq!(
+            sent_spans(log, "big.bin", "b"),
+            Ok(vec![(0, 4160217), (19922944, 22020096)])
+        );
+        assert_eq!(sent_spans(log, "big.bin", "a"), Ok(vec![(0, 100)]));
+        assert_eq!(sent_spans(log, "small.bin", "b"), Ok(vec![(0, 10)]));
+        assert_eq!(sent_spans(log, "big.bin", "nobody"), Ok(vec![]));
+    }
+
+    #[test]
+    fn spans_reject_a_line_without_a_byte_count() {
+        let line = "206 - \"b\" \"GET /big.bin HTTP/1.1\" \"bytes=0-\"";
+        assert_eq!(sent_spans(line, "big.bin", "b"), Err(line.to_string()));
+    }
 }
