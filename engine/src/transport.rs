@@ -23,7 +23,16 @@ pub enum Transport {
 pub struct TlsStream {
     sock: TcpStream,
     tls: ClientConnection,
+    /// Ciphertext read from the socket and not yet handed to rustls: rustls reads at
+    /// most 4 KiB per call, so feeding it from one large socket read saves most of
+    /// the system calls of a bulk download.
+    inbox: Vec<u8>,
+    inbox_pos: usize,
+    inbox_len: usize,
 }
+
+/// Ciphertext read from the socket at once.
+const INBOX: usize = 64 * 1024;
 
 impl Transport {
     /// Wraps `sock` in TLS for `host` (SNI is sent for names, not for IP addresses).
@@ -37,7 +46,13 @@ impl Transport {
             io::Error::new(io::ErrorKind::InvalidInput, format!("TLS server name: {e}"))
         })?;
         let tls = ClientConnection::new(config, name).map_err(io::Error::other)?;
-        Ok(Transport::Tls(Box::new(TlsStream { sock, tls })))
+        Ok(Transport::Tls(Box::new(TlsStream {
+            sock,
+            tls,
+            inbox: Vec::new(),
+            inbox_pos: 0,
+            inbox_len: 0,
+        })))
     }
 
     /// The socket, for (re)registration.
@@ -106,7 +121,7 @@ impl TlsStream {
                 Err(e) => return Err(e),
             }
             // No plaintext buffered: pull more ciphertext.
-            match self.tls.read_tls(&mut self.sock) {
+            match self.pull() {
                 Ok(0) => {
                     // The peer closed the socket. Let rustls decide whether that was
                     // a clean close_notify or a truncation.
@@ -128,6 +143,36 @@ impl TlsStream {
                 Err(e) => return Err(e),
             }
         }
+    }
+}
+
+impl TlsStream {
+    /// Hands rustls more ciphertext, reading the socket when the inbox is empty.
+    /// `Ok(0)` means the peer closed the connection.
+    fn pull(&mut self) -> io::Result<usize> {
+        if self.inbox_pos == self.inbox_len {
+            if self.inbox.is_empty() {
+                self.inbox = vec![0; INBOX];
+            }
+            let n = self.sock.read(&mut self.inbox)?;
+            if n == 0 {
+                // An empty reader tells rustls the stream ended.
+                return self.tls.read_tls(&mut io::empty());
+            }
+            self.inbox_pos = 0;
+            self.inbox_len = n;
+        }
+        let mut pending = &self.inbox[self.inbox_pos..self.inbox_len];
+        let n = self.tls.read_tls(&mut pending)?;
+        if n == 0 {
+            // rustls had no room, which only happens if records are not processed.
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "TLS: receive buffer full",
+            ));
+        }
+        self.inbox_pos += n;
+        Ok(n)
     }
 }
 
