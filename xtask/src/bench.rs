@@ -1,6 +1,8 @@
 //! `cargo xtask bench …`: criterion benches and whole-process comparisons.
 
+mod compare;
 mod cpu;
+mod ftp;
 mod http;
 
 use crate::cmd::cargo;
@@ -9,6 +11,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     match args.first().map(String::as_str) {
         None | Some("criterion") => cargo(&["bench", "--workspace"]).run(),
         Some("http") => http::run(&args[1..]),
+        Some("ftp") => ftp::run(&args[1..]),
         Some(other) => Err(format!("bench: unknown benchmark `{other}`")),
     }
 }

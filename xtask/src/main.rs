@@ -2,7 +2,7 @@
 //!
 //! - `ci`: everything CI checks, in the order that fails fastest.
 //! - `fuzz <target> [--seconds N]`: libFuzzer through cargo-fuzz on the stable toolchain.
-//! - `bench [criterion|hash|http] [...]`: criterion benches and whole-process comparisons.
+//! - `bench [criterion|hash|http|ftp] [...]`: criterion benches and whole-process comparisons.
 //! - `interop`: swarmget against real servers (nginx, vsftpd, pyftpdlib) on loopback.
 
 mod bench;
@@ -32,6 +32,8 @@ commands:
   bench hash [--size-mib N]   swarmget magnet vs rhash on one file
   bench http [--runs N] [--size-mib N] [--only TEXT]
                               swarmget vs aria2c vs curl on 1 GiB from nginx
+  bench ftp [--runs N] [--size-mib N] [--only TEXT]
+                              the same from vsftpd
   interop [--release] [--keep]
                               downloads from real nginx, vsftpd, pyftpdlib on loopback
 ";

@@ -1,41 +1,99 @@
 //! CPU time spent outside the measured client during a run, read from /proc: the
-//! server's (nginx's master and workers) and everyone else's, which is the noise on a
-//! shared machine. Both matter on two cores, where the server competes with the client.
+//! server's (nginx's master and workers, vsftpd's listener and session processes) and
+//! everyone else's, which is the noise on a shared machine. Both matter on two cores,
+//! where the server competes with the client.
 
+use std::collections::HashMap;
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
-use crate::child::children_of;
+use crate::child::descendants;
 
-/// Cumulative CPU ticks at one instant.
-#[derive(Clone, Copy)]
-pub struct Snapshot {
-    /// Non-idle ticks of the whole machine, all CPUs.
+/// How often the server's processes are read during a run.
+const SAMPLE_EVERY: Duration = Duration::from_millis(10);
+/// How long a server may take to end the processes it forked for a client that exited.
+const SETTLE_LIMIT: Duration = Duration::from_secs(5);
+
+/// Ticks of each process, by pid.
+type Ticks = HashMap<u32, u64>;
+
+/// Measures one run: started before the client, finished after it.
+///
+/// The server's processes are read every 10 ms from a thread of their own, and each
+/// one's ticks as last seen are kept after it ends. A parent's counters for children it
+/// waited for would not do: vsftpd's session processes often exit before anyone waits
+/// for them, and their time is then nobody's.
+pub struct Meter {
+    server: u32,
+    /// Non-idle ticks of the whole machine, all CPUs, at the start.
     machine: u64,
-    /// User + system ticks of the server process and its children.
-    server: u64,
+    /// The server's processes and their ticks at the start.
+    base: Ticks,
+    stop: Arc<AtomicBool>,
+    sampler: JoinHandle<Ticks>,
 }
 
-impl Snapshot {
-    /// Reads the counters now; `server` is the nginx master's pid.
-    pub fn take(server: u32) -> Snapshot {
-        let server = std::iter::once(server)
-            .chain(children_of(server))
-            .map(process_ticks)
-            .sum();
-        Snapshot {
-            machine: machine_busy_ticks(),
+impl Meter {
+    /// Starts measuring; `server` is the server's main process id.
+    pub fn start(server: u32) -> Meter {
+        let base = server_ticks(server);
+        let stop = Arc::new(AtomicBool::new(false));
+        let sampler = {
+            let stop = Arc::clone(&stop);
+            let mut seen = base.clone();
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    seen.extend(server_ticks(server));
+                    std::thread::sleep(SAMPLE_EVERY);
+                }
+                seen
+            })
+        };
+        Meter {
             server,
+            machine: machine_busy_ticks(),
+            base,
+            stop,
+            sampler,
         }
     }
 
-    /// Seconds of CPU the server used since `earlier`, and the seconds everything else
-    /// used apart from the server and `client_cpu` (the measured client's own seconds).
-    pub fn since(&self, earlier: &Snapshot, client_cpu: f64) -> (f64, f64) {
+    /// Once the processes the server forked for the run have ended (or after 5 s):
+    /// the seconds of CPU the server used, and those everything else used apart from
+    /// the server and `client_cpu` (the measured client's own seconds).
+    pub fn finish(self, client_cpu: f64) -> (f64, f64) {
+        let end = Instant::now() + SETTLE_LIMIT;
+        while Instant::now() < end
+            && descendants(self.server)
+                .iter()
+                .any(|pid| !self.base.contains_key(pid))
+        {
+            std::thread::sleep(SAMPLE_EVERY);
+        }
+        let machine = machine_busy_ticks();
+        self.stop.store(true, Ordering::Relaxed);
+        let mut seen = self.sampler.join().unwrap_or_default();
+        seen.extend(server_ticks(self.server));
+        let server: u64 = seen
+            .iter()
+            .map(|(pid, &ticks)| ticks.saturating_sub(self.base.get(pid).copied().unwrap_or(0)))
+            .sum();
         let hz = ticks_per_second();
-        let server = self.server.saturating_sub(earlier.server) as f64 / hz;
-        let machine = self.machine.saturating_sub(earlier.machine) as f64 / hz;
+        let server = server as f64 / hz;
+        let machine = machine.saturating_sub(self.machine) as f64 / hz;
         (server, (machine - server - client_cpu).max(0.0))
     }
+}
+
+/// The ticks of the server process and of each of its descendants now.
+fn server_ticks(server: u32) -> Ticks {
+    std::iter::once(server)
+        .chain(descendants(server))
+        .filter_map(|pid| Some((pid, process_ticks(pid)?)))
+        .collect()
 }
 
 /// USER_HZ, the unit of /proc's tick counts (100 on every common Linux build).
@@ -64,17 +122,13 @@ fn machine_busy_ticks() -> u64 {
     [0, 1, 2, 5, 6, 7].iter().filter_map(|&i| f.get(i)).sum()
 }
 
-/// utime + stime of one process from /proc/PID/stat (0 once it is gone).
-fn process_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+/// utime + stime of one process from /proc/PID/stat; `None` once it is gone.
+fn process_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name may hold spaces and parentheses; the fields after the last ')'
     // start with the state (field 3), so utime (14) and stime (15) are at 11 and 12.
-    let Some((_, rest)) = stat.rsplit_once(')') else {
-        return 0;
-    };
+    let (_, rest) = stat.rsplit_once(')')?;
     let f: Vec<&str> = rest.split_whitespace().collect();
-    [11, 12]
-        .iter()
-        .filter_map(|&i| f.get(i)?.parse::<u64>().ok())
-        .sum()
+    let ticks = |i: usize| f.get(i)?.parse::<u64>().ok();
+    Some(ticks(11)? + ticks(12)?)
 }

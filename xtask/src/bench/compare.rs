@@ -1,0 +1,618 @@
+//! Whole-process comparisons on loopback, shared by `bench http` and `bench ftp`: a random
+//! file (1 GiB by default, generated once into `target/bench-data/`) fetched from a local
+//! server by a private copy of the release `swarmget`, by `aria2c` with the same options,
+//! and by `curl` on one connection as the floor. The cases take turns, run after run, so a
+//! noisy neighbour on a shared machine spreads over all of them instead of spoiling one.
+//! Each run is timed by `/usr/bin/time` (wall, user + system CPU, peak RSS), its output
+//! is checked against the original's SHA-256 and then deleted. The medians go to stdout
+//! and `target/bench-<name>.md`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use super::cpu::Meter;
+use crate::binary::{build_swarmget, target_dir};
+use crate::child::wait_or_kill;
+use crate::cmd::{Cmd, apt_install, workspace_root};
+use crate::payload::{Payload, write_random};
+use crate::scratch::ScratchDir;
+
+/// A GiB takes seconds on loopback; ten minutes means something hangs.
+const RUN_LIMIT: Duration = Duration::from_secs(600);
+const MIB: f64 = 1024.0 * 1024.0;
+
+/// The command line: `--runs N`, `--size-mib N`, `--only TEXT`...
+pub struct Options {
+    /// The benchmark's name (`http`, `ftp`), for messages and the report's file name.
+    name: &'static str,
+    runs: usize,
+    size_mib: u64,
+    /// Keep only the cases whose label contains one of these.
+    only: Vec<String>,
+}
+
+impl Options {
+    pub fn parse(name: &'static str, args: &[String]) -> Result<Options, String> {
+        let mut options = Options {
+            name,
+            runs: 3,
+            size_mib: 1024,
+            only: Vec::new(),
+        };
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            let mut value = || {
+                it.next()
+                    .ok_or_else(|| format!("bench {name}: {a} needs a value"))
+            };
+            match a.as_str() {
+                "--runs" => options.runs = positive(name, value()?, a)? as usize,
+                "--size-mib" => options.size_mib = positive(name, value()?, a)?,
+                "--only" => options.only.push(value()?.clone()),
+                other => return Err(format!("bench {name}: unexpected argument `{other}`")),
+            }
+        }
+        Ok(options)
+    }
+
+    fn command_line(&self) -> String {
+        let mut line = format!("cargo xtask bench {} --runs {}", self.name, self.runs);
+        if self.size_mib != 1024 {
+            let _ = write!(line, " --size-mib {}", self.size_mib);
+        }
+        for o in &self.only {
+            let _ = write!(line, " --only '{o}'");
+        }
+        line
+    }
+}
+
+fn positive(name: &str, text: &str, flag: &str) -> Result<u64, String> {
+    text.parse()
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("bench {name}: {flag} takes a whole number above 0, not `{text}`"))
+}
+
+/// What every comparison needs before its server starts: the clients installed, the
+/// payload, a scratch directory and a private copy of the release binary in it.
+pub struct Setup {
+    pub options: Options,
+    /// The directory the payload is in, for the server to serve.
+    pub data_dir: PathBuf,
+    pub payload: Payload,
+    pub scratch: ScratchDir,
+    swarmget: PathBuf,
+}
+
+impl Setup {
+    pub fn prepare(options: Options) -> Result<Setup, String> {
+        // aria2c and curl are the comparison; time measures; openssl makes CAs and hashes.
+        apt_install(&["aria2", "curl", "time", "openssl"])?;
+        let built = build_swarmget(true)?;
+        let data_dir = target_dir().join("bench-data");
+        let payload = cached_payload(&data_dir, options.size_mib)?;
+        let scratch = ScratchDir::new(&format!("bench-{}", options.name))?;
+        // A private copy: a rebuild in the shared target dir must not swap the binary
+        // mid-bench.
+        let swarmget = scratch.path().join("swarmget");
+        std::fs::copy(&built, &swarmget).map_err(|e| format!("{}: {e}", built.display()))?;
+        Ok(Setup {
+            options,
+            data_dir,
+            payload,
+            scratch,
+            swarmget,
+        })
+    }
+}
+
+/// `random-<N>MiB.bin` in `dir`, made once and reused while its length is right. Hashing
+/// it every time costs a second and leaves it in the page cache, where servers serve from.
+fn cached_payload(dir: &Path, size_mib: u64) -> Result<Payload, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let path = dir.join(format!("random-{size_mib}MiB.bin"));
+    let len = size_mib << 20;
+    if std::fs::metadata(&path).map(|m| m.len()).ok() != Some(len) {
+        eprintln!("bench: generating {} ({size_mib} MiB)", path.display());
+        write_random(&path, len)?;
+    }
+    Payload::existing(&path)
+}
+
+/// The server under the clients, as the report names it.
+pub struct Server {
+    /// Short name for the CPU column, e.g. `nginx`.
+    pub name: &'static str,
+    /// Its process id; its CPU is its own and its descendants'.
+    pub pid: u32,
+    /// What it serves and how, for the report, e.g. `nginx/1.22.1 on 127.0.0.1 (HTTP)`.
+    pub description: String,
+}
+
+/// Who downloads.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Client {
+    Swarmget,
+    Aria2c,
+    Curl,
+}
+
+/// One row of the table: a client fetching one URL with its connection options.
+pub struct Case {
+    pub client: Client,
+    /// The protocol column, e.g. `https`.
+    pub scheme: &'static str,
+    /// swarmget's and aria2c's connection options, e.g. `-x16 -s16 -k1M`; curl uses one
+    /// connection whatever this says.
+    pub split: &'static [&'static str],
+    pub url: String,
+    /// A CA certificate to trust (HTTPS).
+    pub ca: Option<PathBuf>,
+}
+
+impl Case {
+    /// The client and its connection options, e.g. `aria2c -x16 -s16 -k1M`.
+    fn client_label(&self) -> String {
+        match self.client {
+            Client::Swarmget => format!("swarmget {}", self.split.join(" ")),
+            Client::Aria2c => format!("aria2c {}", self.split.join(" ")),
+            Client::Curl => "curl".into(),
+        }
+    }
+
+    fn label(&self) -> String {
+        format!("{} {}", self.scheme, self.client_label())
+    }
+
+    /// The command line that fetches the URL into `out_dir` as `file_name`.
+    fn command(&self, swarmget: &Path, out_dir: &Path, file_name: &str) -> Command {
+        let mut cmd;
+        match self.client {
+            Client::Swarmget | Client::Aria2c => {
+                cmd = if self.client == Client::Swarmget {
+                    Command::new(swarmget)
+                } else {
+                    Command::new("aria2c")
+                };
+                // Identical options: no config file, no console, aria2's default allocation.
+                cmd.args(["--no-conf", "-q", "--file-allocation=prealloc"])
+                    .args(self.split)
+                    .arg("-d")
+                    .arg(out_dir);
+                if let Some(ca) = &self.ca {
+                    cmd.arg(format!("--ca-certificate={}", ca.display()));
+                }
+            }
+            Client::Curl => {
+                cmd = Command::new("curl");
+                cmd.args(["-sS", "--fail", "-o"])
+                    .arg(out_dir.join(file_name));
+                if let Some(ca) = &self.ca {
+                    cmd.arg("--cacert").arg(ca);
+                }
+            }
+        }
+        cmd.arg(&self.url);
+        cmd
+    }
+}
+
+/// Runs every case of `cases` that `--only` keeps, `--runs` times in turns against
+/// `server`, prints the results and writes them to `target/bench-<name>.md`. An `Err`
+/// lists the failed runs.
+pub fn compare(setup: &Setup, server: &Server, cases: Vec<Case>) -> Result<(), String> {
+    let options = &setup.options;
+    let name = options.name;
+    let cases: Vec<Case> = cases
+        .into_iter()
+        .filter(|c| options.only.is_empty() || options.only.iter().any(|o| c.label().contains(o)))
+        .collect();
+    if cases.is_empty() {
+        return Err(format!("bench {name}: --only matched no case"));
+    }
+    let load_before = loadavg();
+    let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); cases.len()];
+    let mut failures = Vec::new();
+    for run in 1..=options.runs {
+        for (case, samples) in cases.iter().zip(&mut samples) {
+            let label = case.label();
+            match measure(setup, server, case) {
+                Ok(s) => {
+                    println!(
+                        "bench: run {run}/{}  {label:<30} {:5.2} s  {:5.2} s CPU  {:5.1} MiB RSS  \
+                         {:5.0} MiB/s  ({} {:.2} s, others {:.2} s CPU)",
+                        options.runs,
+                        s.wall,
+                        s.cpu,
+                        s.rss_mib(),
+                        setup.payload.len as f64 / MIB / s.wall,
+                        server.name,
+                        s.server_cpu,
+                        s.other_cpu
+                    );
+                    samples.push(s);
+                }
+                Err(e) => {
+                    println!("bench: run {run}/{}  {label:<32} FAILED: {e}", options.runs);
+                    failures.push(format!("{label} (run {run}): {e}"));
+                }
+            }
+        }
+    }
+    let load_after = loadavg();
+
+    let report = Report {
+        cases: &cases,
+        samples: &samples,
+        runs: options.runs,
+        payload: &setup.payload,
+        server: server.name,
+    };
+    let mut text = String::new();
+    let _ = writeln!(text, "`{}`, {}.\n", options.command_line(), today());
+    let _ = writeln!(
+        text,
+        "{} MiB of random data from {}, {} run(s) per case in turns, median (min-max). \
+         Output verified by SHA-256 and deleted after each run. Machine: {}; load average {} \
+         before, {} after.\n",
+        options.size_mib,
+        server.description,
+        options.runs,
+        machine(),
+        load_before,
+        load_after
+    );
+    let _ = writeln!(
+        text,
+        "Clients: swarmget {}; {}; {}.\n",
+        git_revision(),
+        version("aria2c", &["--version"]),
+        version("curl", &["--version"])
+    );
+    text.push_str(&report.table());
+    text.push('\n');
+    text.push_str(&report.ratios());
+    println!("\n{text}");
+    let md = target_dir().join(format!("bench-{name}.md"));
+    std::fs::write(&md, &text).map_err(|e| format!("{}: {e}", md.display()))?;
+    println!("bench: wrote {}", md.display());
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "bench {name}: {} failed run(s):\n{}",
+            failures.len(),
+            failures.join("\n")
+        ))
+    }
+}
+
+/// Runs `case` once into a fresh directory, verifies the file, deletes it.
+fn measure(setup: &Setup, server: &Server, case: &Case) -> Result<Sample, String> {
+    let scratch = setup.scratch.path();
+    let out_dir = scratch.join("out");
+    let _ = std::fs::remove_dir_all(&out_dir);
+    std::fs::create_dir(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    let times = scratch.join("time.txt");
+    let log = scratch.join("client.log");
+    let client = case.command(&setup.swarmget, &out_dir, &setup.payload.name);
+
+    let log_file = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let log_err = log_file.try_clone().map_err(|e| e.to_string())?;
+    let mut timed = Command::new("/usr/bin/time");
+    timed
+        .args(["-f", "%e %U %S %M", "-o"])
+        .arg(&times)
+        .arg(client.get_program())
+        .args(client.get_args())
+        .stdin(Stdio::null())
+        .stdout(log_file)
+        .stderr(log_err);
+    let meter = Meter::start(server.pid);
+    let mut child = timed
+        .spawn()
+        .map_err(|e| format!("cannot start /usr/bin/time: {e}"))?;
+    let status = wait_or_kill(&mut child, RUN_LIMIT).map_err(|e| e.to_string())?;
+    // Now, before the SHA-256 check adds its own CPU to the machine's.
+    let time_text = std::fs::read_to_string(&times).unwrap_or_default();
+    let parsed = Sample::parse(&time_text);
+    let (server_cpu, other_cpu) = meter.finish(parsed.map_or(0.0, |s| s.cpu));
+    let output = || std::fs::read_to_string(&log).unwrap_or_default();
+    let result = match status {
+        None => Err(format!(
+            "still running after {} s: killed\n{}",
+            RUN_LIMIT.as_secs(),
+            output()
+        )),
+        Some(s) if !s.success() => Err(format!("{s}\n{}", output().trim_end())),
+        Some(_) => setup
+            .payload
+            .verify(&out_dir.join(&setup.payload.name))
+            .and_then(|()| {
+                let sample = parsed
+                    .ok_or_else(|| format!("unreadable /usr/bin/time output `{time_text}`"))?;
+                Ok(Sample {
+                    server_cpu,
+                    other_cpu,
+                    ..sample
+                })
+            }),
+    };
+    // Free the page cache the copy took and let writeback settle before the next run.
+    let _ = std::fs::remove_dir_all(&out_dir);
+    let _ = Command::new("sync").status();
+    std::thread::sleep(Duration::from_millis(500));
+    result
+}
+
+/// What one run cost.
+#[derive(Clone, Copy)]
+struct Sample {
+    wall: f64,
+    /// User + system seconds.
+    cpu: f64,
+    rss_kib: u64,
+    /// CPU seconds the server spent meanwhile.
+    server_cpu: f64,
+    /// CPU seconds the rest of the machine spent meanwhile.
+    other_cpu: f64,
+}
+
+impl Sample {
+    fn rss_mib(&self) -> f64 {
+        self.rss_kib as f64 / 1024.0
+    }
+
+    /// Parses `/usr/bin/time -f '%e %U %S %M'` output: the last line (earlier ones may
+    /// say the command failed).
+    fn parse(text: &str) -> Option<Sample> {
+        let line = text.lines().rev().find(|l| !l.trim().is_empty())?;
+        let mut f = line.split_whitespace();
+        let wall = f.next()?.parse().ok()?;
+        let user: f64 = f.next()?.parse().ok()?;
+        let sys: f64 = f.next()?.parse().ok()?;
+        let rss_kib = f.next()?.parse().ok()?;
+        Some(Sample {
+            wall,
+            cpu: user + sys,
+            rss_kib,
+            server_cpu: 0.0,
+            other_cpu: 0.0,
+        })
+    }
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+/// Median, minimum and maximum of one measure across a case's runs.
+struct Spread {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Spread {
+    fn of(samples: &[Sample], measure: fn(&Sample) -> f64) -> Option<Spread> {
+        let mut values: Vec<f64> = samples.iter().map(measure).collect();
+        if values.is_empty() {
+            return None;
+        }
+        let median = median(&mut values);
+        Some(Spread {
+            median,
+            min: values[0],
+            max: values[values.len() - 1],
+        })
+    }
+
+    fn show(&self, decimals: usize) -> String {
+        format!(
+            "{:.d$} ({:.d$}-{:.d$})",
+            self.median,
+            self.min,
+            self.max,
+            d = decimals
+        )
+    }
+}
+
+struct Report<'a> {
+    cases: &'a [Case],
+    samples: &'a [Vec<Sample>],
+    runs: usize,
+    payload: &'a Payload,
+    /// The server's name, for its CPU column.
+    server: &'a str,
+}
+
+impl Report<'_> {
+    fn table(&self) -> String {
+        let mut t = format!(
+            "| scheme | client | ok runs | wall s | CPU s (user+sys) | peak RSS MiB | MiB/s \
+             | {} CPU s | other CPU s |\n|---|---|---|---|---|---|---|---|---|\n",
+            self.server
+        );
+        for (case, samples) in self.cases.iter().zip(self.samples) {
+            let _ = write!(
+                t,
+                "| {} | {} | {}/{} ",
+                case.scheme,
+                case.client_label(),
+                samples.len(),
+                self.runs
+            );
+            let Some(wall) = Spread::of(samples, |s| s.wall) else {
+                t.push_str("| - | - | - | - | - | - |\n");
+                continue;
+            };
+            let median = |measure: fn(&Sample) -> f64| {
+                Spread::of(samples, measure).map_or(f64::NAN, |s| s.median)
+            };
+            let spread = |measure: fn(&Sample) -> f64, decimals| {
+                Spread::of(samples, measure).map_or_else(String::new, |s| s.show(decimals))
+            };
+            let _ = writeln!(
+                t,
+                "| {} | {} | {} | {:.0} | {:.2} | {:.2} |",
+                wall.show(2),
+                spread(|s| s.cpu, 2),
+                spread(Sample::rss_mib, 1),
+                self.payload.len as f64 / MIB / wall.median,
+                median(|s| s.server_cpu),
+                median(|s| s.other_cpu),
+            );
+        }
+        t
+    }
+
+    /// swarmget's medians over aria2c's, for each scheme and connection options both ran.
+    fn ratios(&self) -> String {
+        let mut t =
+            String::from("| swarmget / aria2c | wall | CPU | peak RSS |\n|---|---|---|---|\n");
+        let medians = |client: Client, case: &Case| {
+            self.cases
+                .iter()
+                .zip(self.samples)
+                .find(|(c, _)| {
+                    c.client == client && c.scheme == case.scheme && c.split == case.split
+                })
+                .and_then(|(_, samples)| {
+                    Some((
+                        Spread::of(samples, |s| s.wall)?.median,
+                        Spread::of(samples, |s| s.cpu)?.median,
+                        Spread::of(samples, Sample::rss_mib)?.median,
+                    ))
+                })
+        };
+        for case in self.cases.iter().filter(|c| c.client == Client::Swarmget) {
+            if let (Some(ours), Some(theirs)) = (
+                medians(Client::Swarmget, case),
+                medians(Client::Aria2c, case),
+            ) {
+                let _ = writeln!(
+                    t,
+                    "| {} {} | {:.2} | {:.2} | {:.2} |",
+                    case.scheme,
+                    case.split.join(" "),
+                    ours.0 / theirs.0,
+                    ours.1 / theirs.1,
+                    ours.2 / theirs.2
+                );
+            }
+        }
+        t
+    }
+}
+
+/// The first line of `program args` (stdout or stderr: `nginx -v` writes to the latter).
+pub fn version(program: &str, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .ok()
+        .and_then(|o| {
+            let text = [o.stdout, o.stderr].concat();
+            let text = String::from_utf8_lossy(&text);
+            // "nginx version: nginx/1.22.1", "curl 7.88.1 (x86_64-pc-linux-gnu) libcurl/...".
+            let line = text.lines().next()?.trim();
+            let line = line.strip_prefix("nginx version: ").unwrap_or(line);
+            Some(line.split(" (").next().unwrap_or(line).to_string())
+        })
+        .unwrap_or_else(|| format!("{program} (version unknown)"))
+}
+
+/// `package VERSION` as dpkg knows it, for programs that do not print their version
+/// (`vsftpd -v` writes it to standard input).
+pub fn package_version(package: &str) -> String {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Version}", package])
+        .output()
+        .ok()
+        .filter(|o| o.status.success() && !o.stdout.is_empty())
+        .map(|o| format!("{package} {}", String::from_utf8_lossy(&o.stdout).trim()))
+        .unwrap_or_else(|| format!("{package} (version unknown)"))
+}
+
+fn git_revision() -> String {
+    match Cmd::new("git", &["describe", "--always", "--dirty"])
+        .dir(&workspace_root())
+        .output()
+    {
+        Ok(rev) => format!("at {}", rev.trim()),
+        Err(_) => "(revision unknown)".into(),
+    }
+}
+
+fn today() -> String {
+    Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+/// CPU model and count, from /proc/cpuinfo.
+fn machine() -> String {
+    let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = info
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map_or("unknown CPU", |(_, m)| m.trim())
+        .to_string();
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    format!("{cpus} x {model}")
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "?".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Options, Sample, median};
+
+    #[test]
+    fn time_output_is_read_from_its_last_line() {
+        let s = Sample::parse("Command exited with non-zero status 3\n2.51 1.20 0.85 20480\n")
+            .expect("parses");
+        assert_eq!((s.wall, s.rss_kib), (2.51, 20480));
+        assert!((s.cpu - 2.05).abs() < 1e-9);
+        assert!(Sample::parse("Command terminated by signal 9\n").is_none());
+    }
+
+    #[test]
+    fn median_of_odd_and_even_counts() {
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), 2.5);
+    }
+
+    #[test]
+    fn options_round_trip_to_the_command_line() {
+        let args: Vec<String> = ["--runs", "5", "--size-mib", "64", "--only", "curl"]
+            .map(String::from)
+            .into();
+        let options = Options::parse("ftp", &args).expect("parses");
+        assert_eq!(
+            options.command_line(),
+            "cargo xtask bench ftp --runs 5 --size-mib 64 --only 'curl'"
+        );
+        let zero = ["--runs".to_string(), "0".to_string()];
+        assert!(Options::parse("ftp", &zero).is_err());
+    }
+}
