@@ -34,6 +34,7 @@ pub struct Options {
 }
 
 impl Options {
+    /// Reads the arguments after `cargo xtask bench <name>`.
     pub fn parse(name: &'static str, args: &[String]) -> Result<Options, String> {
         let mut options = Options {
             name,
@@ -88,6 +89,8 @@ pub struct Setup {
 }
 
 impl Setup {
+    /// Installs the clients, builds the release binary and copies it, and makes (or
+    /// finds) the payload.
     pub fn prepare(options: Options) -> Result<Setup, String> {
         // aria2c and curl are the comparison; time measures; openssl makes CAs and hashes.
         apt_install(&["aria2", "curl", "time", "openssl"])?;
