@@ -151,11 +151,15 @@ fn refused_rest_allows_one_connection_from_the_start_only() {
     let server = FtpServer::start(FtpConfig::new().file("/f", data.clone()).refuse_rest()).unwrap();
     let dir = Dir::new("norest");
     assert_ok(&run(vec![server.url("/f")], opts(&dir.0)), &data);
+    // With four connections the three that need REST fail; the one reading from the
+    // start may carry on over their freed bytes and finish, or stop with exit 8 when
+    // its run ended first. Either way, never a wrong file.
     let dir = Dir::new("norest-seg");
-    assert_err(
-        &run(vec![server.url("/f")], segmented(&dir.0, 4)),
-        ErrorCode::CannotResume,
-    );
+    let st = run(vec![server.url("/f")], segmented(&dir.0, 4));
+    match &st.state {
+        DownloadState::Complete => assert_ok(&st, &data),
+        _ => assert_err(&st, ErrorCode::CannotResume),
+    }
 }
 
 #[test]
