@@ -29,7 +29,6 @@ commands:
   fuzz <target> [--seconds N] run one fuzz target with libFuzzer (default 60 s)
   fuzz --list                 list fuzz targets
   bench [criterion]           run every criterion bench
-  bench hash [--size-mib N]   swarmget magnet vs rhash on one file
   bench http [--runs N] [--size-mib N] [--only TEXT]
                               swarmget vs aria2c vs curl on 1 GiB from nginx
   bench ftp [--runs N] [--size-mib N] [--only TEXT]
