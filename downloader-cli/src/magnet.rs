@@ -11,6 +11,8 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
+use crate::flags::{Arg, Flags};
+
 use serde_json::{Value, json};
 use swarmget_magnet_uri::hash::{Algorithms, hash_reader};
 use swarmget_magnet_uri::{ExactTopic, Group, Magnet};
@@ -53,32 +55,28 @@ fn parse_args(args: &[String]) -> Result<Mode, String> {
     let mut algorithms = None;
     let mut parse = None;
     let mut files = Vec::new();
-    let mut options_done = false;
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        if options_done || !arg.starts_with('-') || arg == "-" {
-            files.push(arg.clone());
-            continue;
-        }
-        let (name, inline) = match arg.split_once('=') {
-            Some((name, value)) => (name, Some(value.to_owned())),
-            None => (arg.as_str(), None),
+    let mut flags = Flags::new(args);
+    while let Some(arg) = flags.next() {
+        let (name, inline) = match arg {
+            Arg::Positional(file) => {
+                files.push(file);
+                continue;
+            }
+            Arg::Flag { name, inline } => (name, inline),
         };
         let mut value = |flag: &str| {
-            inline
-                .clone()
-                .or_else(|| iter.next().cloned())
+            flags
+                .value(inline.clone())
                 .ok_or(format!("{flag} needs a value"))
         };
-        match name {
+        match name.as_str() {
             "-h" | "--help" => return Ok(Mode::Help),
-            "--" => options_done = true,
             "--hash" => {
                 let list = value("--hash")?;
                 algorithms = Some(Algorithms::parse_list(&list).map_err(|e| e.to_string())?);
             }
             "--parse" => parse = Some(value("--parse")?),
-            _ => return Err(format!("unknown option {arg:?}")),
+            _ => return Err(format!("unknown option {name:?}")),
         }
     }
     match (parse, algorithms, files.is_empty()) {

@@ -6,6 +6,7 @@
 //! Exit codes are aria2c's.
 
 mod args;
+mod flags;
 mod help;
 mod magnet;
 mod metalink;

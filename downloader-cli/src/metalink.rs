@@ -5,6 +5,7 @@
 //! Exit status follows aria2: 20 when the document does not parse, 28 for a bad
 //! option, 1 when the file cannot be read.
 
+use crate::flags::{Arg, Flags};
 use std::io::{self, Read, Write};
 use std::process::ExitCode;
 
@@ -93,26 +94,22 @@ fn parse_args(args: &[String]) -> Result<Command, Usage> {
     let mut preferences = Preferences::default();
     let mut base_uri = None;
     let mut files = Vec::new();
-    let mut options_done = false;
-    let mut iter = rest.iter();
-    while let Some(arg) = iter.next() {
-        if options_done || !arg.starts_with('-') || arg == "-" {
-            files.push(arg.clone());
-            continue;
-        }
-        let (name, inline) = match arg.split_once('=') {
-            Some((name, value)) => (name, Some(value.to_owned())),
-            None => (arg.as_str(), None),
+    let mut flags = Flags::new(rest);
+    while let Some(arg) = flags.next() {
+        let (name, inline) = match arg {
+            Arg::Positional(file) => {
+                files.push(file);
+                continue;
+            }
+            Arg::Flag { name, inline } => (name, inline),
         };
         let mut value = || {
-            inline
-                .clone()
-                .or_else(|| iter.next().cloned())
+            flags
+                .value(inline.clone())
                 .ok_or_else(|| bad_option(format!("{name} needs a value")))
         };
-        match name {
+        match name.as_str() {
             "-h" | "--help" => return Ok(Command::Help),
-            "--" => options_done = true,
             "--json" => json = true,
             "--metalink-location" => {
                 preferences.locations = Preferences::parse_locations(&value()?).map_err(|bad| {
@@ -135,7 +132,7 @@ fn parse_args(args: &[String]) -> Result<Command, Usage> {
                 })?;
                 base_uri = Some(uri);
             }
-            _ => return Err(bad_option(format!("unknown option {arg:?}"))),
+            _ => return Err(bad_option(format!("unknown option {name:?}"))),
         }
     }
     let file = match <[String; 1]>::try_from(files) {
