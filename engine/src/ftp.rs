@@ -294,15 +294,7 @@ impl Engine {
             let mut listener = TcpListener::bind(SocketAddr::new(local.ip(), 0))
                 .map_err(|e| Error::network(&e))?;
             let listen = listener.local_addr().map_err(|e| Error::network(&e))?;
-            let key = conn.key;
-            self.poll
-                .registry()
-                .register(
-                    &mut listener,
-                    Token((key << 3) | LISTENER_TOKEN),
-                    Interest::READABLE,
-                )
-                .map_err(|e| Error::network(&e))?;
+            self.register_ftp_socket(&mut listener, conn.key, LISTENER_TOKEN, Interest::READABLE)?;
             let f = ftp(conn);
             f.listener = Some(listener);
             f.session
@@ -314,15 +306,12 @@ impl Engine {
 
     fn open_ftp_data(&mut self, conn: &mut Conn, addr: SocketAddr) -> Result<(), Error> {
         let mut sock = TcpStream::connect(addr).map_err(|e| Error::network(&e))?;
-        let key = conn.key;
-        self.poll
-            .registry()
-            .register(
-                &mut sock,
-                Token((key << 3) | DATA_TOKEN),
-                Interest::READABLE | Interest::WRITABLE,
-            )
-            .map_err(|e| Error::network(&e))?;
+        self.register_ftp_socket(
+            &mut sock,
+            conn.key,
+            DATA_TOKEN,
+            Interest::READABLE | Interest::WRITABLE,
+        )?;
         ftp(conn).data = Some(sock);
         Ok(())
     }
@@ -372,15 +361,7 @@ impl Engine {
                     }
                     let mut listener = f.listener.take().expect("listener present");
                     let _ = self.poll.registry().deregister(&mut listener);
-                    let key = conn.key;
-                    self.poll
-                        .registry()
-                        .register(
-                            &mut sock,
-                            Token((key << 3) | DATA_TOKEN),
-                            Interest::READABLE,
-                        )
-                        .map_err(|e| Error::network(&e))?;
+                    self.register_ftp_socket(&mut sock, conn.key, DATA_TOKEN, Interest::READABLE)?;
                     let f = ftp(conn);
                     f.data = Some(sock);
                     f.data_open = true;
@@ -535,6 +516,20 @@ impl Engine {
             }
         };
         Error::new(code, format!("{}: {e}", conn.url))
+    }
+
+    /// Registers an FTP data socket or listener of connection `key` under its token slot.
+    fn register_ftp_socket(
+        &self,
+        source: &mut impl mio::event::Source,
+        key: usize,
+        slot: usize,
+        interest: Interest,
+    ) -> Result<(), Error> {
+        self.poll
+            .registry()
+            .register(source, Token((key << 3) | slot), interest)
+            .map_err(|e| Error::network(&e))
     }
 
     /// Whether connection `key` is waiting for an ABOR to settle.
