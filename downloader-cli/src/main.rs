@@ -109,25 +109,16 @@ fn specs(uris: &[String], opts: &Options) -> Result<Vec<DownloadSpec>, String> {
     if !uris.is_empty() {
         if opts.force_sequential {
             for u in uris {
-                specs.push(DownloadSpec {
-                    uris: vec![u.clone()],
-                    options: opts.clone(),
-                });
+                specs.push(DownloadSpec::new(vec![u.clone()], opts.clone()));
             }
         } else {
-            specs.push(DownloadSpec {
-                uris: uris.to_vec(),
-                options: opts.clone(),
-            });
+            specs.push(DownloadSpec::new(uris.to_vec(), opts.clone()));
         }
     }
     if let Some(input) = &opts.input_file {
         for entry in args::read_input(input)? {
             let options = args::entry_options(opts, &entry)?;
-            specs.push(DownloadSpec {
-                uris: entry.uris,
-                options,
-            });
+            specs.push(DownloadSpec::new(entry.uris, options));
         }
     }
     Ok(specs)

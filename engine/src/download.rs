@@ -19,6 +19,31 @@ pub struct DownloadSpec {
     pub uris: Vec<String>,
     /// Options for this download.
     pub options: Options,
+    /// What is known about the content before any server answers.
+    pub expect: Expect,
+}
+
+impl DownloadSpec {
+    /// A download of `uris` (mirrors of one file) with `options`, nothing known ahead.
+    pub fn new(uris: Vec<String>, options: Options) -> DownloadSpec {
+        DownloadSpec {
+            uris,
+            options,
+            expect: Expect::default(),
+        }
+    }
+}
+
+/// What a Metalink document or a magnet link says about a file before any server is
+/// asked: a server that disagrees is wrong, and the bytes must verify against it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expect {
+    /// The file's length (Metalink `<size>`, magnet `xl`).
+    pub length: Option<u64>,
+    /// Whole-file digests; the strongest is verified when the file is complete.
+    pub hashes: Vec<crate::digest::Digest>,
+    /// Per-piece digests: a piece counts as done only once it verifies.
+    pub pieces: Option<crate::digest::PieceHashes>,
 }
 
 /// Where a download stands.

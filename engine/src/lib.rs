@@ -5,6 +5,7 @@ pub mod bitfield;
 pub mod checksum;
 mod conn;
 pub mod control;
+pub mod digest;
 pub mod disk;
 mod download;
 mod engine;
@@ -20,7 +21,7 @@ pub mod throttle;
 pub mod tls;
 pub mod transport;
 
-pub use download::{DownloadSpec, DownloadState, DownloadStatus, SpeedMeter};
+pub use download::{DownloadSpec, DownloadState, DownloadStatus, Expect, SpeedMeter};
 pub use engine::{Engine, Observer, Silent};
 pub use error::{Error, ErrorCode};
 pub use options::Options;

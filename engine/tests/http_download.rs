@@ -350,10 +350,10 @@ fn happy_eyeballs_races_past_an_address_that_never_answers() {
     // The name's first address hangs, its second is the real server.
     engine.pin_host("dual.test", port, vec![black_addr, server.addr()]);
     engine
-        .add(DownloadSpec {
-            uris: vec![format!("http://dual.test:{port}/f")],
-            options: o,
-        })
+        .add(DownloadSpec::new(
+            vec![format!("http://dual.test:{port}/f")],
+            o,
+        ))
         .unwrap();
     let t = std::time::Instant::now();
     let st = engine.run(&mut Silent).remove(0);
@@ -384,10 +384,7 @@ fn queue_runs_one_download_at_a_time_with_j1() {
     let mut engine = Engine::new(&o).unwrap();
     for p in ["/a", "/b", "/c"] {
         engine
-            .add(DownloadSpec {
-                uris: vec![server.url(p)],
-                options: o.clone(),
-            })
+            .add(DownloadSpec::new(vec![server.url(p)], o.clone()))
             .unwrap();
     }
     let results = engine.run(&mut Silent);

@@ -52,7 +52,7 @@ pub fn segmented(dir: &Path, n: usize) -> Options {
 /// Runs one download of `uris` (mirrors) to its end.
 pub fn run(uris: Vec<String>, o: Options) -> DownloadStatus {
     let mut engine = Engine::new(&o).unwrap();
-    engine.add(DownloadSpec { uris, options: o }).unwrap();
+    engine.add(DownloadSpec::new(uris, o)).unwrap();
     engine.run(&mut Silent).remove(0)
 }
 
