@@ -19,7 +19,7 @@ use crate::control::ControlRecord;
 use crate::options::FileAllocation;
 
 /// Which download a job belongs to.
-pub type Gid = u64;
+pub use crate::gid::Gid;
 
 /// Work for the disk thread.
 pub enum DiskJob {

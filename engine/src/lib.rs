@@ -2,7 +2,9 @@
 #![warn(missing_docs)]
 
 pub mod bitfield;
+pub mod change;
 pub mod checksum;
+mod commands;
 mod conn;
 pub mod control;
 pub mod digest;
@@ -11,17 +13,26 @@ mod download;
 mod engine;
 pub mod error;
 mod ftp;
+pub mod gid;
+mod handle;
 mod http;
+mod lifecycle;
 pub mod naming;
 pub mod options;
 pub mod plan;
+pub mod queue;
 pub mod range_set;
 pub mod resolve;
+pub mod status;
 pub mod throttle;
 pub mod tls;
 pub mod transport;
 
-pub use download::{DownloadSpec, DownloadState, DownloadStatus, Expect, SpeedMeter};
-pub use engine::{Engine, Observer, Silent};
+pub use download::{DownloadSpec, DownloadState, Expect, SpeedMeter};
+pub use engine::Engine;
 pub use error::{Error, ErrorCode};
+pub use gid::Gid;
+pub use handle::{Event, Handle, Interrupter};
 pub use options::Options;
+pub use queue::PositionFrom;
+pub use status::{DownloadStatus, FileStatus, GlobalStat, Server, ServerStatus, UriStatus};
