@@ -129,7 +129,8 @@ fn follow(handle: &Handle, events: &Receiver<Event>, console: &mut readout::Cons
     let idle = || {
         handle
             .global_stat()
-            .is_ok_and(|s| s.num_active + s.num_waiting == 0)
+            // Paused downloads wait for an RPC client that the command line has not.
+            .is_ok_and(|s| s.num_active + s.num_waiting == s.num_paused)
     };
     // Nothing may be queued at all (every URI refused); then there is nothing to wait
     // for but the events already sent.

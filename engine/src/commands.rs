@@ -53,8 +53,11 @@ impl Engine {
         }
         let downloads = &self.downloads;
         let gid = self.gids.next(|g| downloads.contains(g));
-        self.downloads
-            .insert(Download::new(gid, urls, spec, tls, now), position);
+        let mut download = Download::new(gid, urls, spec, tls, now);
+        if download.opts.pause {
+            download.state = DownloadState::Paused;
+        }
+        self.downloads.insert(download, position);
         Ok(gid)
     }
 
@@ -180,6 +183,7 @@ impl Engine {
             num_active: 0,
             num_waiting: 0,
             num_stopped: self.downloads.stopped().len(),
+            num_paused: 0,
         };
         for &g in self.downloads.queued() {
             let d = &self.downloads[g];
@@ -188,6 +192,7 @@ impl Engine {
                 stat.speed += d.meter.rate(now);
             } else {
                 stat.num_waiting += 1;
+                stat.num_paused += usize::from(d.state == DownloadState::Paused);
             }
         }
         stat

@@ -17,6 +17,7 @@ use crate::download::DownloadSpec;
 use crate::engine::Engine;
 use crate::error::{Error, ErrorCode};
 use crate::gid::Gid;
+use crate::options::Options;
 use crate::queue::PositionFrom;
 use crate::status::{DownloadStatus, GlobalStat, ServerStatus};
 
@@ -170,6 +171,23 @@ impl Handle {
     /// Changes a download's options with aria2's rules: see [`crate::change`].
     pub fn change_option(&self, gid: Gid, options: Vec<(String, String)>) -> Result<(), Error> {
         self.call(move |engine, now| engine.change_option(gid, &options, now))?
+    }
+
+    /// A download's current options (aria2's `getOption`).
+    pub fn get_option(&self, gid: Gid) -> Result<Options, Error> {
+        self.call(move |engine, _| {
+            engine
+                .downloads
+                .get(gid)
+                .map(|d| d.opts.clone())
+                .ok_or_else(|| not_found(gid))
+        })?
+    }
+
+    /// The global options (aria2's `getGlobalOption`): the defaults a new download
+    /// added over RPC starts from.
+    pub fn get_global_option(&self) -> Result<Options, Error> {
+        self.call(|engine, _| engine.global.clone())
     }
 
     /// Changes global options with aria2's rules: see [`crate::change`].

@@ -155,6 +155,8 @@ pub struct Options {
     pub stop: Duration,
     /// `--dry-run`.
     pub dry_run: bool,
+    /// `--pause`: downloads are added paused.
+    pub pause: bool,
 }
 
 impl Default for Options {
@@ -215,6 +217,7 @@ impl Default for Options {
             force_sequential: false,
             stop: Duration::ZERO,
             dry_run: false,
+            pause: false,
         }
     }
 }
@@ -942,6 +945,16 @@ pub static OPTIONS: &[OptionDef] = &[
         true,
         "Only check that the files are available.",
         |o, v| o.dry_run = parse_bool(v)?
+    ),
+    opt!(
+        "pause",
+        None,
+        Bool,
+        "false",
+        "rpc",
+        true,
+        "Pause each download as it is added (it starts on unpause).",
+        |o, v| o.pause = parse_bool(v)?
     ),
 ];
 

@@ -114,6 +114,8 @@ pub struct GlobalStat {
     pub num_waiting: usize,
     /// `numStopped`.
     pub num_stopped: usize,
+    /// Of `num_waiting`, how many are paused (aria2 does not say).
+    pub num_paused: usize,
 }
 
 impl Download {

@@ -53,7 +53,9 @@ pub fn segmented(dir: &Path, n: usize) -> Options {
 /// An engine driven through its handle, and the downloads a test added to it.
 pub struct Batch {
     pub handle: Handle,
-    pub events: Receiver<Event>,
+    events: Receiver<Event>,
+    /// Every event received so far, in order.
+    pub seen: Vec<Event>,
     pub gids: Vec<Gid>,
 }
 
@@ -65,6 +67,7 @@ impl Batch {
         Batch {
             handle,
             events,
+            seen: Vec::new(),
             gids: Vec::new(),
         }
     }
@@ -76,31 +79,28 @@ impl Batch {
         gid
     }
 
-    /// Waits for the event that says `gid` stopped (complete, error or removed).
-    pub fn wait_stopped(&self, gid: Gid) -> Event {
+    /// Waits until an event that `want` accepts has been received (now or before,
+    /// after the `from`th event), and returns its place in [`Batch::seen`].
+    pub fn wait_event(&mut self, from: usize, want: impl Fn(&Event) -> bool) -> usize {
         loop {
+            if let Some(i) = self.seen.iter().skip(from).position(&want) {
+                return from + i;
+            }
             match self.events.recv_timeout(Duration::from_secs(120)) {
-                Ok(e @ (Event::Complete(g) | Event::Error(g) | Event::Stop(g))) if g == gid => {
-                    return e;
-                }
-                Ok(_) => {}
-                Err(e) => panic!("no end for {gid}: {e}"),
+                Ok(e) => self.seen.push(e),
+                Err(e) => panic!("the event never came: {e}; seen {:?}", self.seen),
             }
         }
     }
 
     /// Waits until every added download has stopped, shuts the engine down and
     /// returns their final statuses in the order they were added.
-    pub fn finish(self) -> Vec<DownloadStatus> {
-        let mut left = self.gids.clone();
-        while !left.is_empty() {
-            match self.events.recv_timeout(Duration::from_secs(120)) {
-                Ok(Event::Complete(g) | Event::Error(g) | Event::Stop(g)) => {
-                    left.retain(|&x| x != g)
-                }
-                Ok(_) => {}
-                Err(e) => panic!("downloads {left:?} never ended: {e}"),
-            }
+    pub fn finish(mut self) -> Vec<DownloadStatus> {
+        for gid in self.gids.clone() {
+            self.wait_event(
+                0,
+                |e| matches!(e, Event::Complete(g) | Event::Error(g) | Event::Stop(g) if *g == gid),
+            );
         }
         let all = self.handle.shutdown().unwrap();
         self.gids
