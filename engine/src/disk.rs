@@ -14,8 +14,8 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 
-use crate::checksum::{Checksum, Digester};
 use crate::control::ControlRecord;
+use crate::digest::{Digest, Hasher};
 use crate::options::FileAllocation;
 
 /// Which download a job belongs to.
@@ -64,7 +64,7 @@ pub enum DiskJob {
         /// File to read.
         path: PathBuf,
         /// Expected digest.
-        expect: Checksum,
+        expect: Digest,
     },
     /// Delete a control file (the download finished).
     RemoveControl {
@@ -274,16 +274,16 @@ fn zero_fill(file: &File, from: u64, to: u64) -> io::Result<()> {
     Ok(())
 }
 
-fn verify(path: &PathBuf, expect: &Checksum) -> io::Result<bool> {
+fn verify(path: &PathBuf, expect: &Digest) -> io::Result<bool> {
     let mut file = File::open(path)?;
-    let mut digester = Digester::new(expect.algorithm());
+    let mut hasher = Hasher::new(expect.kind);
     let mut buf = vec![0u8; 1 << 20];
     loop {
         let n = file.read(&mut buf)?;
         if n == 0 {
             break;
         }
-        digester.update(&buf[..n]);
+        hasher.update(&buf[..n]);
     }
-    Ok(digester.finish() == expect.digest())
+    Ok(hasher.finish() == *expect)
 }

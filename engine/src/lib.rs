@@ -2,7 +2,6 @@
 #![warn(missing_docs)]
 
 pub mod bitfield;
-pub mod checksum;
 mod conn;
 pub mod control;
 pub mod digest;
