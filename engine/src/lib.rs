@@ -16,6 +16,7 @@ pub mod options;
 pub mod plan;
 pub mod range_set;
 pub mod resolve;
+pub mod storage;
 pub mod throttle;
 pub mod tls;
 pub mod transport;
