@@ -9,6 +9,7 @@ pub mod disk;
 mod download;
 mod engine;
 pub mod error;
+pub mod file_cache;
 mod ftp;
 mod http;
 pub mod naming;
@@ -17,6 +18,8 @@ pub mod plan;
 pub mod range_set;
 pub mod resolve;
 pub mod storage;
+#[cfg(test)]
+mod test_dir;
 pub mod throttle;
 pub mod tls;
 pub mod transport;
