@@ -11,6 +11,7 @@ mod engine;
 pub mod error;
 pub mod file_cache;
 mod ftp;
+pub mod hasher;
 mod http;
 pub mod naming;
 pub mod options;
