@@ -19,7 +19,7 @@ use sha1::Sha1;
 use sha2::{Digest as _, Sha224, Sha256, Sha384, Sha512};
 use swarmget_magnet_uri::ExactTopic;
 use swarmget_magnet_uri::hash::{Aich, Ed2k, TigerTree};
-use swarmget_metalink::{Hash, HashAlgorithm};
+use swarmget_metalink::{Hash, HashAlgorithm, Pieces};
 
 /// A hash algorithm the engine can verify with, from weakest to strongest, so that
 /// `Ord` picks the one to trust when a source names several.
@@ -274,6 +274,23 @@ pub struct PieceHashes {
     pub digests: Vec<Vec<u8>>,
 }
 
+impl PieceHashes {
+    /// Whether there is exactly one digest per piece of a file of `size` bytes.
+    pub fn fits(&self, size: u64) -> bool {
+        self.length > 0 && self.digests.len() as u64 == size.div_ceil(self.length)
+    }
+}
+
+impl From<&Pieces> for PieceHashes {
+    fn from(p: &Pieces) -> PieceHashes {
+        PieceHashes {
+            kind: p.algorithm().into(),
+            length: p.length().get(),
+            digests: p.iter().map(<[u8]>::to_vec).collect(),
+        }
+    }
+}
+
 /// A running hash of one [`HashKind`], fed in pieces of any size.
 #[derive(Clone)]
 pub enum Hasher {
@@ -465,6 +482,20 @@ mod tests {
             assert_eq!(d.kind.name(), a.metalink4_name());
             assert_eq!(d.bytes, h.bytes());
         }
+    }
+
+    #[test]
+    fn metalink_pieces_convert_and_fit_their_file() {
+        let mut p = Pieces::new(HashAlgorithm::Sha1, std::num::NonZeroU64::new(4).unwrap());
+        for chunk in [&b"abcd"[..], b"ef"] {
+            p.push(&Hash::new(HashAlgorithm::Sha1, hash(HashKind::Sha1, chunk).bytes).unwrap())
+                .unwrap();
+        }
+        let ph = PieceHashes::from(&p);
+        assert_eq!(ph.kind, HashKind::Sha1);
+        assert_eq!(ph.length, 4);
+        assert_eq!(ph.digests[1], hash(HashKind::Sha1, b"ef").bytes);
+        assert!(ph.fits(6) && ph.fits(5) && !ph.fits(4) && !ph.fits(9));
     }
 
     #[test]

@@ -17,9 +17,13 @@
 //! - the loop must only send a piece after the disk worker confirmed every write to it:
 //!   the hasher reads what is on disk, nothing else.
 //!
+//! A removed download's queued jobs are dropped unanswered once the loop calls
+//! [`HasherPool::forget`], so `-V` over a large file stops when the download goes.
+//!
 //! Handles are opened per job rather than cached across jobs: a file deleted and
 //! recreated under the same name between two jobs must not be read through the old inode.
 
+use std::collections::HashSet;
 use std::io;
 use std::ops::Range;
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -72,6 +76,15 @@ pub enum HashJob {
     },
 }
 
+impl HashJob {
+    /// The download the job belongs to.
+    pub fn gid(&self) -> Gid {
+        match self {
+            HashJob::Piece { gid, .. } | HashJob::Range { gid, .. } => *gid,
+        }
+    }
+}
+
 /// What the hasher threads report.
 #[derive(Debug)]
 pub enum HashDone {
@@ -99,6 +112,7 @@ pub enum HashDone {
 pub struct HasherPool {
     jobs: Option<Sender<HashJob>>,
     threads: Vec<JoinHandle<()>>,
+    forgotten: Arc<Mutex<HashSet<Gid>>>,
 }
 
 impl HasherPool {
@@ -118,18 +132,21 @@ impl HasherPool {
         let (jobs, rx) = channel();
         let rx = Arc::new(Mutex::new(rx));
         let notify = Arc::new(notify);
+        let forgotten = Arc::new(Mutex::new(HashSet::new()));
         let threads = (0..threads.max(1))
             .map(|i| {
                 let (rx, done, notify) = (rx.clone(), done.clone(), notify.clone());
+                let forgotten = forgotten.clone();
                 std::thread::Builder::new()
                     .name(format!("swarmget-hash-{i}"))
-                    .spawn(move || work(&rx, &done, &*notify))
+                    .spawn(move || work(&rx, &done, &forgotten, &*notify))
                     .expect("spawn hasher thread")
             })
             .collect();
         HasherPool {
             jobs: Some(jobs),
             threads,
+            forgotten,
         }
     }
 
@@ -143,6 +160,15 @@ impl HasherPool {
         if let Some(jobs) = &self.jobs {
             // The threads only stop when this handle drops, so sending cannot fail.
             let _ = jobs.send(job);
+        }
+    }
+
+    /// Drops every job of `gid` that no thread has started yet, without answering it (a
+    /// job already running still answers). Gids are never reused, so the set of
+    /// forgotten ones only grows, by eight bytes per removed download.
+    pub fn forget(&self, gid: Gid) {
+        if let Ok(mut set) = self.forgotten.lock() {
+            set.insert(gid);
         }
     }
 
@@ -178,7 +204,12 @@ impl Drop for HasherPool {
     }
 }
 
-fn work(rx: &Mutex<Receiver<HashJob>>, done: &Sender<HashDone>, notify: &dyn Fn()) {
+fn work(
+    rx: &Mutex<Receiver<HashJob>>,
+    done: &Sender<HashDone>,
+    forgotten: &Mutex<HashSet<Gid>>,
+    notify: &dyn Fn(),
+) {
     let mut buf = vec![0u8; READ_BUF];
     loop {
         // Holding the lock while waiting is what hands each job to exactly one thread.
@@ -187,6 +218,9 @@ fn work(rx: &Mutex<Receiver<HashJob>>, done: &Sender<HashDone>, notify: &dyn Fn(
             Err(_) => return,
         };
         let Ok(job) = job else { return };
+        if forgotten.lock().is_ok_and(|set| set.contains(&job.gid())) {
+            continue;
+        }
         let report = match job {
             HashJob::Piece {
                 gid,
@@ -468,6 +502,25 @@ mod tests {
             .collect();
         results.sort();
         assert_eq!(results, [false, true]);
+    }
+
+    #[test]
+    fn jobs_of_a_forgotten_download_are_dropped_unanswered() {
+        let dir = TestDir::new("hash-forget");
+        let bytes = data(4096);
+        let path = write(dir.path(), "f", &bytes);
+        let storage = Arc::new(Storage::single(path, bytes.len() as u64, 1024).unwrap());
+        let hashes = piece_hashes(&bytes, 1024);
+        let (tx, rx) = channel();
+        // One thread: answers come in send order, so the last answer proves the earlier
+        // jobs were skipped rather than still queued.
+        let pool = HasherPool::with_threads(1, tx, || {});
+        pool.forget(5);
+        pool.check_all(5, &storage, &hashes, 0..4096);
+        pool.check_all(9, &storage, &hashes, 0..4096);
+        assert_eq!(verified(&rx, 4).len(), 4);
+        drop(pool);
+        assert!(rx.try_recv().is_err(), "a forgotten job answered");
     }
 
     #[test]
