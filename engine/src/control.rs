@@ -49,6 +49,7 @@ use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 
 use crate::bitfield::Bitfield;
+use crate::storage::Storage;
 
 const MAGIC: &[u8; 8] = b"SWARMGET";
 const V1: u16 = 1;
@@ -229,6 +230,66 @@ impl ControlState {
     /// Saves crash-safely: temporary file, fsync, rename, fsync of the directory.
     pub fn save(&self, path: &Path) -> io::Result<()> {
         save_bytes(path, &self.encode())
+    }
+}
+
+impl ControlFile {
+    /// The record of `storage`'s file `index`, its path made relative to `dir`; `None`
+    /// when the path is not under `dir` or not UTF-8 (such a file cannot be recorded).
+    pub fn of(storage: &Storage, index: usize, dir: &Path) -> Option<ControlFile> {
+        let entry = storage.files().get(index)?;
+        let relative = entry.path.strip_prefix(dir).ok()?;
+        let parts = relative
+            .components()
+            .map(|c| match c {
+                Component::Normal(part) => part.to_str(),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(ControlFile {
+            path: parts.join("/"),
+            length: entry.length,
+            wanted: entry.wanted,
+            padding: entry.padding,
+        })
+    }
+}
+
+impl ControlState {
+    /// A record of `storage` (files relative to `dir`) with nothing verified yet; `None`
+    /// when a file's path cannot be recorded (see [`ControlFile::of`]).
+    pub fn new(storage: &Storage, dir: &Path, source: String) -> Option<ControlState> {
+        let files = (0..storage.files().len())
+            .map(|i| ControlFile::of(storage, i, dir))
+            .collect::<Option<Vec<_>>>()?;
+        Some(ControlState {
+            total_len: storage.total_len(),
+            piece_len: storage.piece_len(),
+            files,
+            verified: Bitfield::new(usize::try_from(storage.piece_count()).ok()?),
+            partial: Vec::new(),
+            source,
+            info_hash: None,
+        })
+    }
+
+    /// Whether this record describes the same bytes as `storage` under `dir`: the same
+    /// piece length and the same files (paths, lengths, padding) in the same order, so
+    /// its pieces can be trusted for it. Wanted flags may differ (a new `--select-file`
+    /// does not move bytes). A version-1 record's unnamed single file matches any single
+    /// file of its length.
+    pub fn describes(&self, storage: &Storage, dir: &Path) -> bool {
+        self.total_len == storage.total_len()
+            && self.piece_len == storage.piece_len()
+            && self.files.len() == storage.files().len()
+            && self.files.iter().enumerate().all(|(i, f)| {
+                let single_unnamed = f.path.is_empty() && self.files.len() == 1;
+                ControlFile::of(storage, i, dir).is_some_and(|now| {
+                    (single_unnamed || now.path == f.path)
+                        && now.length == f.length
+                        && now.padding == f.padding
+                })
+            })
     }
 }
 
@@ -724,6 +785,50 @@ mod tests {
         let crc = crc32fast::hash(&out);
         out.extend_from_slice(&crc.to_be_bytes());
         assert_eq!(corrupt(&out), "more files than the section holds");
+    }
+
+    #[test]
+    fn a_record_of_a_storage_describes_it_and_no_other() {
+        let dir = Path::new("/downloads");
+        let storage = Storage::from_lengths(
+            [
+                (dir.join("album/01.flac"), 30, true),
+                (dir.join("album/02.flac"), 20, false),
+            ],
+            16,
+        )
+        .unwrap();
+        let state = ControlState::new(&storage, dir, "http://m/a.meta4".into()).unwrap();
+        assert_eq!(state.files[0].path, "album/01.flac");
+        assert!(!state.files[1].wanted);
+        assert_eq!(state.verified.len(), 4);
+        let state = ControlState::decode(&state.encode()).unwrap();
+        assert!(state.describes(&storage, dir));
+        assert!(!state.describes(&storage, Path::new("/elsewhere")));
+        let moved = Storage::from_lengths(
+            [
+                (dir.join("album/01.flac"), 31, true),
+                (dir.join("album/02.flac"), 19, true),
+            ],
+            16,
+        )
+        .unwrap();
+        assert!(!state.describes(&moved, dir));
+        let renamed = Storage::from_lengths(
+            [
+                (dir.join("album/01.flac"), 30, true),
+                (dir.join("album/03.flac"), 20, true),
+            ],
+            16,
+        )
+        .unwrap();
+        assert!(!state.describes(&renamed, dir));
+        assert!(ControlState::new(&storage, Path::new("/other"), String::new()).is_none());
+        // A version-1 record matches the single file it sits beside, by length.
+        let v1 = ControlState::decode(&encode_v1(&sample())).unwrap();
+        let single =
+            Storage::single(dir.join("f.bin"), sample().total_len, sample().piece_len).unwrap();
+        assert!(v1.describes(&single, dir));
     }
 
     #[test]
