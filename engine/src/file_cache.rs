@@ -368,4 +368,45 @@ mod tests {
         cache.write(&s, 8, b"q").unwrap();
         assert_eq!(std::fs::read(dir.path().join("c")).unwrap(), b"q");
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+        /// Whatever the layout and the writes, each file on disk holds exactly its slice
+        /// of the byte space, and reading the space back gives what was written.
+        #[test]
+        fn writes_land_in_the_right_files_and_read_back(
+            lengths in proptest::collection::vec(0u64..40, 1..6),
+            writes in proptest::collection::vec((0u64..1000, 1usize..60, proptest::prelude::any::<u8>()), 0..12),
+        ) {
+            let dir = TestDir::new("cache-prop");
+            let s = Storage::from_lengths(
+                lengths.iter().enumerate().map(|(i, &l)| (dir.path().join(format!("d{i}/f")), l, true)),
+                16,
+            )
+            .unwrap();
+            let total = s.total_len() as usize;
+            let mut model = vec![0u8; total];
+            let mut cache = FileCache::new(2);
+            cache.write(&s, 0, &model).unwrap();
+            cache.create(&s).unwrap();
+            for (at, len, byte) in writes {
+                if total == 0 {
+                    break;
+                }
+                let at = (at as usize) % total;
+                let len = len.min(total - at);
+                let data: Vec<u8> = (0..len).map(|i| byte.wrapping_add(i as u8)).collect();
+                cache.write(&s, at as u64, &data).unwrap();
+                model[at..at + len].copy_from_slice(&data);
+            }
+            for f in s.files() {
+                let on_disk = std::fs::read(&f.path).unwrap();
+                proptest::prop_assert_eq!(&on_disk[..], &model[f.range().start as usize..f.range().end as usize]);
+            }
+            let mut back = vec![1u8; total];
+            cache.read(&s, 0, &mut back).unwrap();
+            proptest::prop_assert_eq!(back, model);
+        }
+    }
 }
