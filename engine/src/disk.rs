@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 
-use crate::control::ControlRecord;
+use crate::control::{ControlRecord, ControlState};
 use crate::digest::{Digest, Hasher};
 use crate::file_cache::{DEFAULT_MAX_OPEN_FILES, FileCache};
 use crate::options::FileAllocation;
@@ -116,6 +116,16 @@ pub enum DiskJob {
         buf: Vec<u8>,
         /// Bytes of `buf` to write.
         len: usize,
+    },
+    /// Save a version-2 control record (several files, verified pieces, partial
+    /// ranges) crash-safely; answered by [`DiskDone::Saved`].
+    SaveState {
+        /// Download.
+        gid: Gid,
+        /// Control file path.
+        path: PathBuf,
+        /// What to record.
+        state: ControlState,
     },
     /// Close the cached handles of a storage's files, before they are deleted, renamed
     /// or handed to another download. Not answered: later jobs run after it.
@@ -294,6 +304,10 @@ fn work(rx: Receiver<DiskJob>, done: Sender<DiskDone>, mut files: FileCache, not
                     result,
                 }
             }
+            DiskJob::SaveState { gid, path, state } => DiskDone::Saved {
+                gid,
+                result: state.save(&path),
+            },
             DiskJob::CloseFiles { storage } => {
                 files.close_storage(&storage);
                 continue;
@@ -475,6 +489,35 @@ mod tests {
         assert_eq!(std::fs::read(p("a/b/nested")).unwrap(), &data[6..10]);
         assert_eq!(std::fs::read(p("last")).unwrap(), &data[15..20]);
         assert!(!p("a/skipped").exists());
+    }
+
+    #[test]
+    fn a_saved_state_is_written_behind_the_writes_queued_before_it() {
+        let dir = TestDir::new("disk-state");
+        let storage = nested(dir.path());
+        let (disk, rx) = worker(4);
+        let mut state = ControlState::new(&storage, dir.path(), "http://m/x".into()).unwrap();
+        state.verified.set(0);
+        state.partial = vec![8..10, 12..14];
+        disk.send(DiskJob::WriteStorage {
+            gid: 2,
+            storage: storage.clone(),
+            offset: 0,
+            buf: vec![1; 8],
+            len: 8,
+        });
+        let path = dir.path().join("x.swarmget");
+        disk.send(DiskJob::SaveState {
+            gid: 2,
+            path: path.clone(),
+            state: state.clone(),
+        });
+        assert!(matches!(next(&rx), DiskDone::Wrote { result: Ok(()), .. }));
+        match next(&rx) {
+            DiskDone::Saved { gid: 2, result } => result.unwrap(),
+            _ => panic!("expected Saved"),
+        }
+        assert_eq!(ControlState::load(&path).unwrap(), Some(state));
     }
 
     #[test]
