@@ -42,7 +42,13 @@ fn download(args: &[String]) -> u8 {
     if cl.version {
         println!("swarmget version {}", env!("CARGO_PKG_VERSION"));
         println!("Enabled Features: HTTP, HTTPS, Message Digest");
-        println!("Hash Algorithms: sha-1, sha-224, sha-256, sha-384, sha-512, md5");
+        // aria2 lists its digests here; these are the names `--checksum` accepts.
+        let kinds: Vec<&str> = swarmget_engine::digest::HashKind::ALL
+            .iter()
+            .rev()
+            .map(|k| k.name())
+            .collect();
+        println!("Hash Algorithms: {}", kinds.join(", "));
         return 0;
     }
     if let Some(tag) = &cl.help {

@@ -3,7 +3,6 @@
 
 pub mod bitfield;
 pub mod change;
-pub mod checksum;
 mod commands;
 mod conn;
 pub mod control;
@@ -12,9 +11,11 @@ pub mod disk;
 mod download;
 mod engine;
 pub mod error;
+pub mod file_cache;
 mod ftp;
 pub mod gid;
 mod handle;
+pub mod hasher;
 mod http;
 mod lifecycle;
 pub mod naming;
@@ -24,6 +25,9 @@ pub mod queue;
 pub mod range_set;
 pub mod resolve;
 pub mod status;
+pub mod storage;
+#[cfg(test)]
+mod test_dir;
 pub mod throttle;
 pub mod tls;
 pub mod transport;

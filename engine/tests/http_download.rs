@@ -206,13 +206,12 @@ fn checksum_is_verified() {
     let dir = Dir::new("checksum");
     let mut o = opts(&dir.0);
     o.checksum = Some(
-        swarmget_engine::checksum::Checksum::parse(&format!("sha-256={}", sha256_hex(&data)))
-            .unwrap(),
+        swarmget_engine::digest::Digest::parse(&format!("sha-256={}", sha256_hex(&data))).unwrap(),
     );
     assert_ok(&run(vec![server.url("/f")], o.clone()), &data);
     o.allow_overwrite = true;
     o.checksum = Some(
-        swarmget_engine::checksum::Checksum::parse(&format!("sha-256={}", "0".repeat(64))).unwrap(),
+        swarmget_engine::digest::Digest::parse(&format!("sha-256={}", "0".repeat(64))).unwrap(),
     );
     let st = run(vec![server.url("/f")], o);
     assert_err(&st, ErrorCode::Checksum);
