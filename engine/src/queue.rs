@@ -1,7 +1,7 @@
 //! Every download the engine knows, keyed by GID, with aria2's queue order.
 //!
 //! Invariants (kept by the methods here; the engine changes a download's state only
-//! through [`Downloads::finish`] when it stops for good):
+//! through `Downloads::finish` when it stops for good):
 //! - every GID in the map is in exactly one of `queue` and `stopped`;
 //! - `queue` holds the waiting, active and paused downloads in queue order — the
 //!   order in which waiting ones start and that `changePosition` moves;
