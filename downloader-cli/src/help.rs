@@ -2,7 +2,9 @@
 
 use swarmget_engine::options::{Arg, OPTIONS};
 
-const TAGS: &[&str] = &["basic", "advanced", "http", "https", "file", "checksum"];
+const TAGS: &[&str] = &[
+    "basic", "advanced", "http", "https", "file", "metalink", "checksum",
+];
 
 /// Help text for `--help=TAG` (`#basic` by default, `#all` for everything) or
 /// `--help=WORD` (options whose name contains the word).
@@ -16,7 +18,10 @@ pub fn render(which: &str) -> String {
     );
     let selected: Vec<_> = match which.strip_prefix('#') {
         Some("all") => OPTIONS.iter().collect(),
-        Some(tag) => OPTIONS.iter().filter(|o| o.tag == tag).collect(),
+        Some(tag) => OPTIONS
+            .iter()
+            .filter(|o| o.tag.split(',').any(|t| t == tag))
+            .collect(),
         None => OPTIONS.iter().filter(|o| o.name.contains(which)).collect(),
     };
     for o in selected {
@@ -31,7 +36,8 @@ pub fn render(which: &str) -> String {
         if !o.default.is_empty() {
             out += &format!("        Default: {}\n", o.default);
         }
-        out += &format!("        Tags: #{}\n\n", o.tag);
+        let tags: Vec<String> = o.tag.split(',').map(|t| format!("#{t}")).collect();
+        out += &format!("        Tags: {}\n\n", tags.join(", "));
     }
     out += &format!(
         "Refer to man page for more information.\nTags: {}, #all\n",
