@@ -142,3 +142,112 @@ fn documents(
         Input::Uri(uri) => Ok(vec![DownloadSpec::new(vec![uri.to_owned()], opts.clone())]),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    /// A scratch directory removed on drop.
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new(tag: &str) -> Scratch {
+            let dir = std::env::temp_dir()
+                .join(format!("swarmget-cli-inputs-{tag}-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            Scratch(dir)
+        }
+
+        fn file(&self, name: &str, data: &str) -> String {
+            let path = self.0.join(name);
+            std::fs::write(&path, data).unwrap();
+            path.to_str().unwrap().to_owned()
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    const TWO_FILES: &str = r#"<metalink xmlns="urn:ietf:params:xml:ns:metalink">
+        <file name="one"><url>http://m/one</url></file>
+        <file name="two"><url>http://m/two</url></file>
+        </metalink>"#;
+
+    #[test]
+    fn arguments_are_classified_like_aria2() {
+        let dir = Scratch::new("classify");
+        let xml = dir.file("list.xml", &format!("<?xml version=\"1.0\"?>{TWO_FILES}"));
+        let text = dir.file("notes.txt", "not a document");
+        let named = dir.file("doc.META4", TWO_FILES);
+        assert_eq!(classify("magnet:?xt=x"), Input::Magnet("magnet:?xt=x"));
+        assert_eq!(classify("http://h/f.meta4"), Input::Uri("http://h/f.meta4"));
+        assert_eq!(classify(&xml), Input::Metalink(&xml));
+        assert_eq!(classify(&named), Input::Metalink(&named));
+        assert_eq!(classify(&text), Input::Uri(&text));
+        // By name even when missing, so reading it reports the missing file.
+        assert_eq!(classify("gone.metalink"), Input::Metalink("gone.metalink"));
+    }
+
+    #[test]
+    fn uris_come_first_then_documents_in_order_and_z_keeps_argument_order() {
+        let dir = Scratch::new("order");
+        let doc = dir.file("d.meta4", TWO_FILES);
+        let args: Vec<String> = ["http://a/f", &doc, "ftp://b/f"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let summary = |specs: Vec<DownloadSpec>| -> Vec<String> {
+            specs
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{}>{}",
+                        s.uris.join("+"),
+                        s.options.out.as_deref().unwrap_or("-")
+                    )
+                })
+                .collect()
+        };
+        let mut o = Options {
+            out: Some("named.bin".into()),
+            ..Options::default()
+        };
+        let specs = arguments(&args, &o, &mut |w| panic!("{w}")).unwrap();
+        assert_eq!(
+            summary(specs),
+            [
+                "http://a/f+ftp://b/f>named.bin",
+                "http://m/one>one",
+                "http://m/two>two"
+            ]
+        );
+        o.force_sequential = true;
+        let specs = arguments(&args, &o, &mut |w| panic!("{w}")).unwrap();
+        assert_eq!(
+            summary(specs),
+            [
+                "http://a/f>named.bin",
+                "http://m/one>one",
+                "http://m/two>two",
+                "ftp://b/f>named.bin"
+            ]
+        );
+    }
+
+    #[test]
+    fn documents_that_cannot_be_read_or_parsed_stop_with_aria2s_codes() {
+        let dir = Scratch::new("errors");
+        let missing = dir.0.join("missing.meta4");
+        let args = vec![missing.to_str().unwrap().to_owned()];
+        let e = arguments(&args, &Options::default(), &mut |_| {}).unwrap_err();
+        assert_eq!(e.code, ErrorCode::Unknown);
+        assert!(e.message.starts_with("cannot read "), "{}", e.message);
+        let bad = dir.file("bad.meta4", "<metalink/>");
+        let e = arguments(&[bad], &Options::default(), &mut |_| {}).unwrap_err();
+        assert_eq!(e.code, ErrorCode::Metalink);
+    }
+}

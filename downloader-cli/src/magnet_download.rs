@@ -203,3 +203,140 @@ fn digests(topic: &ExactTopic) -> Topic {
         _ => Topic::Unused,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHA1: &str = "urn:sha1:TXGCZQTH26NL6OUQAJJPFALHG2LTGBC7";
+    const TTH: &str = "TXGCZQTH26NL6OUQAJJPFALHG2LTGBC7YRJ6V5I";
+    const BTIH: &str = "urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a";
+
+    fn build(link: &str) -> (Result<Vec<DownloadSpec>, Error>, Vec<String>) {
+        let mut warnings = Vec::new();
+        let result = specs(link, &Options::default(), &mut |w| warnings.push(w));
+        (result, warnings)
+    }
+
+    #[test]
+    fn web_sources_name_and_hashes_make_one_download() {
+        let link = format!(
+            "magnet:?xt={SHA1}&xl=1234&dn=disk%20image.iso\
+             &as=http%3A%2F%2Fa.example%2Fimage.iso\
+             &xs=ftp%3A%2F%2Fb.example%2Fimage.iso\
+             &xs=http%3A%2F%2Fa.example%2Fimage.iso\
+             &xs=dchub%3A%2F%2Fhub.example%3A411\
+             &xs=http%3A%2F%2Fc.example%2Fimage.iso.torrent\
+             &as=rsync%3A%2F%2Fd.example%2Fimage.iso"
+        );
+        let (result, warnings) = build(&link);
+        let specs = result.unwrap();
+        assert_eq!(specs.len(), 1);
+        let spec = &specs[0];
+        assert_eq!(
+            spec.uris,
+            ["http://a.example/image.iso", "ftp://b.example/image.iso"]
+        );
+        assert_eq!(spec.options.out.as_deref(), Some("disk image.iso"));
+        assert_eq!(spec.expect.length, Some(1234));
+        assert_eq!(spec.expect.hashes.len(), 1);
+        assert_eq!(spec.expect.hashes[0].kind, HashKind::Sha1);
+        assert_eq!(spec.expect.hashes[0].bytes.len(), 20);
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
+        assert!(warnings[0].starts_with("magnet as=rsync://d.example/image.iso ignored"));
+        assert!(warnings[1].starts_with("magnet xs=dchub://hub.example:411 ignored"));
+        assert!(warnings[2].contains("image.iso.torrent ignored: following a .torrent"));
+    }
+
+    #[test]
+    fn every_typed_hash_is_expected() {
+        let link = format!(
+            "magnet:?xt=urn:bitprint:TXGCZQTH26NL6OUQAJJPFALHG2LTGBC7.{TTH}\
+             &xt=urn:ed2k:31d6cfe0d16ae931b73c59d7e0c089c0\
+             &xt=urn:aich:3i42h3s6nnfq2msvx7xzkyayscx5qbyj\
+             &xt=urn:md5:d41d8cd98f00b204e9800998ecf8427e\
+             &xt=urn:crc32:12345678&xt=urn:tree:tiger:{TTH}\
+             &as=https%3A%2F%2Fa.example%2Ff"
+        );
+        let (result, warnings) = build(&link);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let hashes = &result.unwrap()[0].expect.hashes;
+        let kinds: Vec<HashKind> = hashes.iter().map(|d| d.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                HashKind::Sha1,
+                HashKind::Tth,
+                HashKind::Ed2k,
+                HashKind::Aich,
+                HashKind::Md5,
+                HashKind::Crc32,
+                HashKind::Tth
+            ]
+        );
+        assert_eq!(hashes[5].bytes, [0x12, 0x34, 0x56, 0x78]);
+        assert_eq!(hashes[1].bytes, hashes[6].bytes);
+    }
+
+    #[test]
+    fn bittorrent_only_links_are_not_supported_yet() {
+        for link in [
+            format!("magnet:?xt={BTIH}&dn=x"),
+            format!("magnet:?xt={BTIH}&as=http%3A%2F%2Fa.example%2Ff"),
+        ] {
+            let e = build(&link).0.unwrap_err();
+            assert_eq!(e.code, ErrorCode::Unknown, "{link}");
+            assert!(
+                e.message
+                    .starts_with("BitTorrent magnet downloads are not supported yet"),
+                "{}",
+                e.message
+            );
+        }
+        // With a typed hash too, the web sources are used and the info hash noted.
+        let (result, warnings) = build(&format!(
+            "magnet:?xt={BTIH}&xt={SHA1}&as=http%3A%2F%2Fa.example%2Ff"
+        ));
+        assert_eq!(result.unwrap()[0].expect.hashes[0].kind, HashKind::Sha1);
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("BitTorrent info hash is not used"));
+    }
+
+    #[test]
+    fn bad_links_are_refused() {
+        let e = build(&format!(
+            "magnet:?xt={SHA1}&dn=..%2Fx&as=http%3A%2F%2Fa%2Ff"
+        ))
+        .0
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::BadMagnet);
+        assert_eq!(
+            e.message,
+            "magnet dn \"../x\" is not a safe file name: `..` components are not allowed"
+        );
+        let e = build(&format!("magnet:?xt={SHA1}&xs=dchub%3A%2F%2Fh"))
+            .0
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::Unknown);
+        assert!(
+            e.message
+                .starts_with("magnet link gives no http, https or ftp source")
+        );
+        let e = build("magnet:?xt=urn:sha1:XYZ").0.unwrap_err();
+        assert_eq!(e.code, ErrorCode::BadMagnet);
+        assert!(
+            e.message.starts_with("invalid magnet link: "),
+            "{}",
+            e.message
+        );
+        assert_eq!(build("magnet:?").0.unwrap_err().code, ErrorCode::BadMagnet);
+    }
+
+    #[test]
+    fn magnet_scheme_is_recognised_in_any_case() {
+        assert!(is_magnet("magnet:?xt=x"));
+        assert!(is_magnet("MAGNET:?xt=x"));
+        assert!(!is_magnet("magnet"));
+        assert!(!is_magnet("http://magnet:x"));
+    }
+}

@@ -334,3 +334,336 @@ fn piece_hashes(pieces: &Pieces) -> PieceHashes {
         digests: pieces.iter().map(<[u8]>::to_vec).collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A Metalink 4 document with these `<file>` bodies, keyed by name.
+    fn doc(files: &[(&str, &str)]) -> String {
+        let mut s = String::from(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<metalink xmlns=\"urn:ietf:params:xml:ns:metalink\">\n",
+        );
+        for (name, body) in files {
+            s += &format!("<file name=\"{name}\">{body}</file>\n");
+        }
+        s + "</metalink>\n"
+    }
+
+    fn opts(settings: &[(&str, &str)]) -> Options {
+        let mut o = Options::default();
+        for (name, value) in settings {
+            o.set(name, value).unwrap();
+        }
+        o
+    }
+
+    /// Parses `text` and builds its downloads; returns them with the warnings given.
+    fn build(text: &str, o: &Options) -> (Result<Vec<DownloadSpec>, Error>, Vec<String>) {
+        let mut warnings = Vec::new();
+        let result = load(
+            "-",
+            o,
+            &mut text.as_bytes(),
+            ErrorCode::BadOption,
+            &mut |w| warnings.push(w),
+        )
+        .and_then(|parsed| specs(&parsed, "doc.meta4", o, &mut |w| warnings.push(w)));
+        (result, warnings)
+    }
+
+    fn uris(text: &str, o: &Options) -> Vec<Vec<String>> {
+        let (result, _) = build(text, o);
+        result.unwrap().into_iter().map(|s| s.uris).collect()
+    }
+
+    const MIRRORS: &str = r#"
+        <url priority="3" location="us">http://us.example/f</url>
+        <url priority="2" location="de">ftp://de.example/f</url>
+        <url priority="1" location="jp">https://jp.example/f</url>
+        <url location="jp">ftp://jp2.example/f</url>"#;
+
+    #[test]
+    fn preferences_order_the_mirrors() {
+        let text = doc(&[("f", MIRRORS)]);
+        assert_eq!(
+            uris(&text, &opts(&[])),
+            [[
+                "https://jp.example/f",
+                "ftp://de.example/f",
+                "http://us.example/f",
+                "ftp://jp2.example/f"
+            ]]
+        );
+        // A location first, then within it priority.
+        assert_eq!(
+            uris(&text, &opts(&[("metalink-location", "us,de")])),
+            [[
+                "ftp://de.example/f",
+                "http://us.example/f",
+                "https://jp.example/f",
+                "ftp://jp2.example/f"
+            ]]
+        );
+        // Location and protocol both matching beats either alone.
+        assert_eq!(
+            uris(
+                &text,
+                &opts(&[
+                    ("metalink-location", "jp"),
+                    ("metalink-preferred-protocol", "ftp")
+                ])
+            ),
+            [[
+                "ftp://jp2.example/f",
+                "https://jp.example/f",
+                "ftp://de.example/f",
+                "http://us.example/f"
+            ]]
+        );
+    }
+
+    #[test]
+    fn select_file_counts_the_files_the_preferences_keep() {
+        let file = |lang: &str, host: &str| {
+            format!("<language>{lang}</language><url>http://{host}/x</url>")
+        };
+        let (a, b, c, d) = (
+            file("en", "a"),
+            file("de", "b"),
+            file("en", "c"),
+            file("en", "d"),
+        );
+        let text = doc(&[("a", &a), ("b", &b), ("c", &c), ("d", &d)]);
+        let names = |o: &Options| -> Vec<String> {
+            let (result, _) = build(&text, o);
+            result
+                .unwrap()
+                .into_iter()
+                .map(|s| s.options.out.unwrap())
+                .collect()
+        };
+        assert_eq!(names(&opts(&[("select-file", "2,4")])), ["b", "d"]);
+        assert_eq!(names(&opts(&[("select-file", "3-9")])), ["c", "d"]);
+        // With the language filter, c is the second file left: index 2, as -S shows it.
+        assert_eq!(
+            names(&opts(&[("metalink-language", "en"), ("select-file", "2")])),
+            ["c"]
+        );
+        let (result, warnings) = build(&text, &opts(&[("select-file", "1,7")]));
+        assert_eq!(result.unwrap().len(), 1);
+        assert_eq!(
+            warnings,
+            [
+                "doc.meta4: --select-file index 7 is past the last of its 4 files; such indexes select nothing"
+            ]
+        );
+        let (result, _) = build(&text, &opts(&[("select-file", "5-6")]));
+        let e = result.unwrap_err();
+        assert_eq!(e.code, ErrorCode::Unknown);
+        assert_eq!(
+            e.message,
+            "doc.meta4: --select-file selects none of its 4 files (see --show-files)"
+        );
+        let (result, _) = build(&text, &opts(&[("metalink-language", "fr")]));
+        assert!(
+            result
+                .unwrap_err()
+                .message
+                .contains("none of its 4 files matches"),
+        );
+    }
+
+    #[test]
+    fn unique_protocol_keeps_one_protocol_per_host() {
+        let body = r#"
+            <url priority="1">http://a.example/f</url>
+            <url priority="2">ftp://a.example/pub/f</url>
+            <url priority="3">https://b.example/f</url>
+            <url priority="4">http://a.example/mirror/f</url>
+            <url priority="5">ftp://c.example/f</url>"#;
+        let text = doc(&[("f", body)]);
+        assert_eq!(
+            uris(&text, &opts(&[])),
+            [[
+                "http://a.example/f",
+                "https://b.example/f",
+                "http://a.example/mirror/f",
+                "ftp://c.example/f"
+            ]]
+        );
+        // The preferred protocol decides which one a host keeps.
+        assert_eq!(
+            uris(&text, &opts(&[("metalink-preferred-protocol", "ftp")])),
+            [[
+                "ftp://a.example/pub/f",
+                "ftp://c.example/f",
+                "https://b.example/f"
+            ]]
+        );
+        assert_eq!(
+            uris(
+                &text,
+                &opts(&[("metalink-enable-unique-protocol", "false")])
+            )[0]
+            .len(),
+            5
+        );
+    }
+
+    #[test]
+    fn base_uri_resolves_relative_urls() {
+        let text = doc(&[("f", "<url>mirror/f</url><url>ftp://a.example/f</url>")]);
+        assert_eq!(
+            uris(
+                &text,
+                &opts(&[("metalink-base-uri", "http://base.example/dir/")])
+            ),
+            [["http://base.example/dir/mirror/f", "ftp://a.example/f"]]
+        );
+        let (result, warnings) = build(&text, &opts(&[]));
+        assert_eq!(result.unwrap()[0].uris, ["ftp://a.example/f"]);
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0].contains("relative URL \"mirror/f\" dropped"),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn names_leaving_the_directory_refuse_the_document() {
+        for name in ["../escape", "/etc/passwd", "a/../../b", "C:x"] {
+            let text = doc(&[
+                ("ok", "<url>http://a/ok</url>"),
+                (name, "<url>http://a/x</url>"),
+            ]);
+            let (result, _) = build(&text, &opts(&[]));
+            let e = result.unwrap_err();
+            assert_eq!(e.code, ErrorCode::Metalink, "{name}");
+            assert!(
+                e.message.contains("unsafe file name"),
+                "{name}: {}",
+                e.message
+            );
+        }
+    }
+
+    #[test]
+    fn overlapping_files_refuse_the_document() {
+        let url = "<url>http://a/x</url>";
+        let (result, _) = build(&doc(&[("d/f", url), ("g", url), ("d/f", url)]), &opts(&[]));
+        let e = result.unwrap_err();
+        assert_eq!(e.code, ErrorCode::Duplicate);
+        assert_eq!(e.message, "doc.meta4: files 1 and 3 both write d/f");
+        let (result, _) = build(&doc(&[("d/f/g", url), ("d/f", url)]), &opts(&[]));
+        let e = result.unwrap_err();
+        assert_eq!(e.code, ErrorCode::Duplicate);
+        assert_eq!(
+            e.message,
+            "doc.meta4: file 1 (d/f/g) is in a directory named like file 2 (d/f)"
+        );
+        // Names that only share a prefix do not overlap.
+        let (result, _) = build(
+            &doc(&[("d/f", url), ("d/f-g", url), ("d/fg/h", url)]),
+            &opts(&[]),
+        );
+        assert_eq!(result.unwrap().len(), 3);
+        // Leaving one of the pair out with --select-file is fine.
+        let (result, _) = build(
+            &doc(&[("d/f", url), ("d/f", url)]),
+            &opts(&[("select-file", "2")]),
+        );
+        assert_eq!(result.unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_file_without_a_usable_mirror_refuses_the_document() {
+        let torrent = r#"<metaurl mediatype="torrent">http://a/f.torrent</metaurl>"#;
+        let (result, _) = build(
+            &doc(&[("ok", "<url>http://a/ok</url>"), ("t", torrent)]),
+            &opts(&[]),
+        );
+        let e = result.unwrap_err();
+        assert_eq!(e.code, ErrorCode::Unknown);
+        assert_eq!(
+            e.message,
+            "doc.meta4: file 2 (t) has no http, https or ftp URL; its only sources are metaurls \
+             (BitTorrent), which are not supported yet. Leave it out with --select-file"
+        );
+        let (result, _) = build(
+            &doc(&[("r", "<url>rsync://a/r</url><url>gopher://b/r</url>")]),
+            &opts(&[]),
+        );
+        assert!(
+            result
+                .unwrap_err()
+                .message
+                .contains("has no http, https or ftp URL; it lists only gopher, rsync URLs"),
+        );
+        let (result, _) = build(
+            &doc(&[("ok", "<url>http://a/ok</url>"), ("t", torrent)]),
+            &opts(&[("select-file", "1")]),
+        );
+        assert_eq!(result.unwrap()[0].uris, ["http://a/ok"]);
+    }
+
+    #[test]
+    fn unknown_hash_types_leave_the_file_unverified_unless_only_a_check_was_asked() {
+        let body = r#"<hash type="sha3-256">00</hash><url>http://a/f</url>"#;
+        let text = doc(&[("f", body)]);
+        let (result, warnings) = build(&text, &opts(&[]));
+        let specs = result.unwrap();
+        assert!(specs[0].expect.hashes.is_empty());
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].contains("hash type \"sha3-256\" is not supported"));
+        assert_eq!(
+            warnings[1],
+            "doc.meta4: file 1 (f) will not be verified: its only hashes are of types swarmget does not know (sha3-256)"
+        );
+        let (result, _) = build(&text, &opts(&[("check-integrity", "true")]));
+        assert!(result.is_ok());
+        let (result, _) = build(
+            &text,
+            &opts(&[("check-integrity", "true"), ("hash-check-only", "true")]),
+        );
+        let e = result.unwrap_err();
+        assert_eq!(e.code, ErrorCode::Unknown);
+        assert_eq!(
+            e.message,
+            "doc.meta4: file 1 (f) cannot be checked: the document gives no hash of a type swarmget knows (it names sha3-256)"
+        );
+    }
+
+    #[test]
+    fn each_file_gets_its_name_size_hashes_and_strongest_pieces() {
+        let sha1 = "a9993e364706816aba3e25717850c26c9cd0d89d";
+        let md5 = "900150983cd24fb0d6963f7d28e17f72";
+        let body = format!(
+            r#"<size>6</size>
+            <hash type="md5">{md5}</hash><hash type="sha-1">{sha1}</hash>
+            <pieces type="md5" length="4"><hash>{md5}</hash><hash>{md5}</hash></pieces>
+            <pieces type="sha-1" length="4"><hash>{sha1}</hash><hash>{sha1}</hash></pieces>
+            <url>http://a/f</url>"#
+        );
+        let text = doc(&[("dir/f.bin", &body), ("g", "<url>ftp://b/g</url>")]);
+        let (result, _) = build(&text, &opts(&[("split", "3"), ("dir", "/dl")]));
+        let specs = result.unwrap();
+        assert_eq!(specs.len(), 2);
+        let f = &specs[0];
+        assert_eq!(f.options.out.as_deref(), Some("dir/f.bin"));
+        assert_eq!((f.options.split, f.options.dir.to_str()), (3, Some("/dl")));
+        assert_eq!(f.expect.length, Some(6));
+        let kinds: Vec<HashKind> = f.expect.hashes.iter().map(|d| d.kind).collect();
+        assert_eq!(kinds, [HashKind::Md5, HashKind::Sha1]);
+        assert_eq!(f.expect.hashes[1].bytes[..2], [0xa9, 0x99]);
+        let pieces = f.expect.pieces.as_ref().unwrap();
+        assert_eq!(
+            (pieces.kind, pieces.length, pieces.digests.len()),
+            (HashKind::Sha1, 4, 2)
+        );
+        assert_eq!(pieces.digests[1][0], 0xa9);
+        let g = &specs[1];
+        assert_eq!(g.options.out.as_deref(), Some("g"));
+        assert_eq!(g.expect, Expect::default());
+    }
+}
