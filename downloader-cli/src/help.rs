@@ -48,3 +48,27 @@ pub fn render(which: &str) -> String {
     );
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_option_is_listed_under_each_of_its_tags() {
+        let metalink = render("#metalink");
+        for name in [
+            "--metalink-file",
+            "--show-files",
+            "--check-integrity",
+            "--select-file",
+        ] {
+            assert!(metalink.contains(name), "{name} missing from #metalink");
+        }
+        assert!(!metalink.contains("--split"));
+        assert!(metalink.contains(" -M, --metalink-file=VALUE\n"));
+        assert!(metalink.contains("        Tags: #basic, #metalink\n"));
+        assert!(render("#basic").contains(" -V, --check-integrity[=true|false]\n"));
+        assert!(render("#checksum").contains("--realtime-chunk-checksum"));
+        assert!(render("#all").ends_with("#file, #metalink, #checksum, #all\n"));
+    }
+}
