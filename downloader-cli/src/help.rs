@@ -10,7 +10,8 @@ const TAGS: &[&str] = &[
 /// `--help=WORD` (options whose name contains the word).
 pub fn render(which: &str) -> String {
     let mut out = String::from(
-        "Usage: swarmget [OPTIONS] [URI]...\n\
+        "Usage: swarmget [OPTIONS] [URI | MAGNET | FILE.meta4]...\n\
+         \x20      swarmget [OPTIONS] -M FILE.meta4\n\
          \x20      swarmget magnet FILE... | magnet --parse URI\n\
          \x20      swarmget metalink show FILE\n\n\
          URIs given together are mirrors of one file; use -Z to download each separately.\n\n\

@@ -9,6 +9,9 @@
 //! first; magnet links and documents follow in argument order, each giving its own
 //! downloads. With `-Z` every argument is taken alone, in order.
 //!
+//! `-o` and `--checksum` describe the URI download; the files of documents and magnet
+//! links are named and checked by what those say.
+//!
 //! `-M FILE` takes precedence over everything else, as in aria2: with it, the command
 //! line's URIs and `-i` are not read (a warning says so).
 
@@ -72,6 +75,12 @@ pub fn metalink_option(
     }
     if opts.out.is_some() {
         warn("-o is not used with -M: each file is named by the document".into());
+    }
+    if opts.checksum.is_some() {
+        warn(
+            "--checksum is not used with -M: each file is checked against the document's hashes"
+                .into(),
+        );
     }
     let parsed = metalink_download::load(
         source,

@@ -33,7 +33,8 @@ pub fn is_magnet(arg: &str) -> bool {
 }
 
 /// The downloads a magnet link describes, one per group. Options are copied per
-/// download with `out` set from `dn` (or cleared: `-o` names the command line's URIs).
+/// download with `out` set from `dn` (or cleared: `-o`, like `--checksum`, which is
+/// cleared too, describes the command line's URI download).
 pub fn specs(
     link: &str,
     opts: &Options,
@@ -107,6 +108,8 @@ fn spec(
     };
     let mut options = opts.clone();
     options.out = out;
+    // `--checksum` describes the command line's URI download; this one has its own.
+    options.checksum = None;
     Ok(DownloadSpec {
         uris,
         options,
@@ -214,7 +217,10 @@ mod tests {
 
     fn build(link: &str) -> (Result<Vec<DownloadSpec>, Error>, Vec<String>) {
         let mut warnings = Vec::new();
-        let result = specs(link, &Options::default(), &mut |w| warnings.push(w));
+        let mut opts = Options::default();
+        opts.set("checksum", "md5=d41d8cd98f00b204e9800998ecf8427e")
+            .unwrap();
+        let result = specs(link, &opts, &mut |w| warnings.push(w));
         (result, warnings)
     }
 
@@ -238,6 +244,7 @@ mod tests {
             ["http://a.example/image.iso", "ftp://b.example/image.iso"]
         );
         assert_eq!(spec.options.out.as_deref(), Some("disk image.iso"));
+        assert!(spec.options.checksum.is_none());
         assert_eq!(spec.expect.length, Some(1234));
         assert_eq!(spec.expect.hashes.len(), 1);
         assert_eq!(spec.expect.hashes[0].kind, HashKind::Sha1);

@@ -18,8 +18,9 @@
 //!   whose first protocol refuses connections falls back to its second; here the
 //!   choice is made up front, which makes the list the engine gets the list it uses.)
 //! - Each download gets a copy of the options with `out` set to the file's name (the
-//!   crate has checked it; the engine joins it under `-d`), and `expect` set from the
-//!   document: `<size>`, every `<hash>`, the strongest `<pieces>`.
+//!   crate has checked it; the engine joins it under `-d`) and no `--checksum` (that
+//!   names the command line's URI download), and `expect` set from the document:
+//!   `<size>`, every `<hash>`, the strongest `<pieces>`.
 //!
 //! Refused as a whole, before anything is started (swarmget's choice: aria2 starts the
 //! other files and fails the bad one, which leaves a half-done set behind):
@@ -203,6 +204,9 @@ pub fn specs(
         }
         let mut options = opts.clone();
         options.out = Some(file.name.as_str().to_owned());
+        // `--checksum` describes the command line's URI download; a file here is
+        // checked against the document's own hashes (aria2 does the same).
+        options.checksum = None;
         specs.push(DownloadSpec {
             uris,
             options,
@@ -646,12 +650,20 @@ mod tests {
             <url>http://a/f</url>"#
         );
         let text = doc(&[("dir/f.bin", &body), ("g", "<url>ftp://b/g</url>")]);
-        let (result, _) = build(&text, &opts(&[("split", "3"), ("dir", "/dl")]));
+        let (result, _) = build(
+            &text,
+            &opts(&[
+                ("split", "3"),
+                ("dir", "/dl"),
+                ("checksum", &format!("md5={md5}")),
+            ]),
+        );
         let specs = result.unwrap();
         assert_eq!(specs.len(), 2);
         let f = &specs[0];
         assert_eq!(f.options.out.as_deref(), Some("dir/f.bin"));
         assert_eq!((f.options.split, f.options.dir.to_str()), (3, Some("/dl")));
+        assert!(f.options.checksum.is_none());
         assert_eq!(f.expect.length, Some(6));
         let kinds: Vec<HashKind> = f.expect.hashes.iter().map(|d| d.kind).collect();
         assert_eq!(kinds, [HashKind::Md5, HashKind::Sha1]);

@@ -32,6 +32,12 @@ pub fn run(
         let _ = writeln!(err, "swarmget: warning: -i is not read with --show-files");
     }
     if let Some(source) = &opts.metalink_file {
+        if !args.is_empty() {
+            let _ = writeln!(
+                err,
+                "swarmget: warning: the arguments are not read with -M (as in aria2)"
+            );
+        }
         return show(source, opts, stdin, ErrorCode::BadOption, out, err);
     }
     if args.is_empty() {
