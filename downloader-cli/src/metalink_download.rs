@@ -43,22 +43,27 @@ use swarmget_engine::digest::{Digest, HashKind, PieceHashes};
 use swarmget_engine::options::MetalinkProtocol;
 use swarmget_engine::{DownloadSpec, Error, ErrorCode, Expect, Options};
 use swarmget_metalink::{
-    File, Hash, HashAlgorithm, Location, Metalink, ParseOptions, Parsed, Pieces, Preferences,
-    Protocol, WarningKind, parse,
+    File, Hash, HashAlgorithm, Limits, Location, Metalink, ParseOptions, Parsed, Pieces,
+    Preferences, Protocol, WarningKind, parse,
 };
 
 /// The URL schemes the engine downloads from.
 pub const WEB_SCHEMES: [&str; 3] = ["http", "https", "ftp"];
 
-/// Reads a document from `source`, a path or `-` for `stdin`.
+/// Reads a document from `source`, a path or `-` for `stdin`: at most one byte more
+/// than the parser accepts, so an endless stream costs no more memory than that and
+/// is then refused by the parser as too large.
 pub fn read_source(source: &str, stdin: &mut dyn Read) -> io::Result<Vec<u8>> {
+    let limit = Limits::DEFAULT.max_document_bytes as u64 + 1;
+    let mut bytes = Vec::new();
     if source == "-" {
-        let mut bytes = Vec::new();
-        stdin.read_to_end(&mut bytes)?;
-        Ok(bytes)
+        stdin.take(limit).read_to_end(&mut bytes)?;
     } else {
-        std::fs::read(source)
+        std::fs::File::open(source)?
+            .take(limit)
+            .read_to_end(&mut bytes)?;
     }
+    Ok(bytes)
 }
 
 /// Reads and parses the document at `source`, printing the crate's warnings through
@@ -636,6 +641,17 @@ mod tests {
             e.message,
             "doc.meta4: file 1 (f) cannot be checked: the document gives no hash of a type swarmget knows (it names sha3-256)"
         );
+    }
+
+    #[test]
+    fn an_endless_document_is_read_only_past_the_limit() {
+        let limit = Limits::DEFAULT.max_document_bytes;
+        let bytes = read_source("-", &mut io::repeat(b' ')).unwrap();
+        assert_eq!(bytes.len(), limit + 1);
+        let (result, _) = build(std::str::from_utf8(&bytes).unwrap(), &opts(&[]));
+        let e = result.unwrap_err();
+        assert_eq!(e.code, ErrorCode::Metalink);
+        assert!(e.message.contains("more than the limit"), "{}", e.message);
     }
 
     #[test]
