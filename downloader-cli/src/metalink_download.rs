@@ -144,6 +144,22 @@ pub fn specs(
 ) -> Result<Vec<DownloadSpec>, Error> {
     let preferences = preferences(opts);
     let listed = listed_files(&parsed.metalink, &preferences);
+    let chosen = select(&listed, parsed, source, opts, warn)?;
+    check_overlap(source, &chosen)?;
+    chosen
+        .into_iter()
+        .map(|listed| file_spec(listed, parsed, source, opts, &preferences, warn))
+        .collect()
+}
+
+/// The listed files `--select-file` keeps; an error when none is left.
+fn select<'l, 'a>(
+    listed: &'l [Listed<'a>],
+    parsed: &Parsed,
+    source: &str,
+    opts: &Options,
+    warn: &mut dyn FnMut(String),
+) -> Result<Vec<&'l Listed<'a>>, Error> {
     if listed.is_empty() {
         return Err(Error::new(
             ErrorCode::Unknown,
@@ -153,21 +169,19 @@ pub fn specs(
             ),
         ));
     }
-    let chosen: Vec<&Listed> = match &opts.select_file {
-        None => listed.iter().collect(),
-        Some(selection) => {
-            if let Some(max) = selection.max().filter(|&max| max > listed.len()) {
-                warn(format!(
-                    "{source}: --select-file index {max} is past the last of its {} files; such indexes select nothing",
-                    listed.len()
-                ));
-            }
-            listed
-                .iter()
-                .filter(|l| selection.contains(l.index))
-                .collect()
-        }
+    let Some(selection) = &opts.select_file else {
+        return Ok(listed.iter().collect());
     };
+    if let Some(max) = selection.max().filter(|&max| max > listed.len()) {
+        warn(format!(
+            "{source}: --select-file index {max} is past the last of its {} files; such indexes select nothing",
+            listed.len()
+        ));
+    }
+    let chosen: Vec<&Listed> = listed
+        .iter()
+        .filter(|l| selection.contains(l.index))
+        .collect();
     if chosen.is_empty() {
         return Err(Error::new(
             ErrorCode::Unknown,
@@ -177,52 +191,59 @@ pub fn specs(
             ),
         ));
     }
-    check_overlap(source, &chosen)?;
-    let mut specs = Vec::with_capacity(chosen.len());
-    for listed in chosen {
-        let file = listed.file;
-        let uris = mirrors(file, &preferences, opts.metalink_enable_unique_protocol);
-        if uris.is_empty() {
-            return Err(no_mirror(source, listed));
-        }
+    Ok(chosen)
+}
+
+/// One file's download: its mirrors, a copy of the options naming it, what to expect.
+fn file_spec(
+    listed: &Listed,
+    parsed: &Parsed,
+    source: &str,
+    opts: &Options,
+    preferences: &Preferences,
+    warn: &mut dyn FnMut(String),
+) -> Result<DownloadSpec, Error> {
+    let file = listed.file;
+    let uris = mirrors(file, preferences, opts.metalink_enable_unique_protocol);
+    if uris.is_empty() {
+        return Err(no_mirror(source, listed));
+    }
+    if file.hashes.is_empty() && file.pieces.is_empty() {
         let unknown = unknown_hash_types(parsed, listed.number);
-        if file.hashes.is_empty() && file.pieces.is_empty() {
-            if opts.check_integrity && opts.hash_check_only {
-                return Err(Error::new(
-                    ErrorCode::Unknown,
-                    format!(
-                        "{source}: file {} ({}) cannot be checked: the document gives no hash of a type swarmget knows{}",
-                        listed.index,
-                        file.name,
-                        named(&unknown)
-                    ),
-                ));
-            }
-            if !unknown.is_empty() {
-                warn(format!(
-                    "{source}: file {} ({}) will not be verified: its only hashes are of types swarmget does not know ({})",
+        if opts.check_integrity && opts.hash_check_only {
+            return Err(Error::new(
+                ErrorCode::Unknown,
+                format!(
+                    "{source}: file {} ({}) cannot be checked: the document gives no hash of a type swarmget knows{}",
                     listed.index,
                     file.name,
-                    unknown.join(", ")
-                ));
-            }
+                    named(&unknown)
+                ),
+            ));
         }
-        let mut options = opts.clone();
-        options.out = Some(file.name.as_str().to_owned());
-        // `--checksum` describes the command line's URI download; a file here is
-        // checked against the document's own hashes (aria2 does the same).
-        options.checksum = None;
-        specs.push(DownloadSpec {
-            uris,
-            options,
-            expect: Expect {
-                length: file.size,
-                hashes: file.hashes.iter().map(digest).collect(),
-                pieces: file.strongest_pieces().map(piece_hashes),
-            },
-        });
+        if !unknown.is_empty() {
+            warn(format!(
+                "{source}: file {} ({}) will not be verified: its only hashes are of types swarmget does not know ({})",
+                listed.index,
+                file.name,
+                unknown.join(", ")
+            ));
+        }
     }
-    Ok(specs)
+    let mut options = opts.clone();
+    options.out = Some(file.name.as_str().to_owned());
+    // `--checksum` describes the command line's URI download; a file here is checked
+    // against the document's own hashes (aria2 does the same).
+    options.checksum = None;
+    Ok(DownloadSpec {
+        uris,
+        options,
+        expect: Expect {
+            length: file.size,
+            hashes: file.hashes.iter().map(digest).collect(),
+            pieces: file.strongest_pieces().map(piece_hashes),
+        },
+    })
 }
 
 /// The file's URLs the engine can use, in the order to try them.
