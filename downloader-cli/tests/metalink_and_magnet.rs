@@ -321,3 +321,38 @@ fn a_magnet_hash_mismatch_exits_32() {
     );
     get(&dir, &["-q", &link]).expect_code(32);
 }
+
+/// An input-file line may be a local document or a magnet link too, with its options.
+#[test]
+fn input_file_lines_may_be_documents_and_magnet_links() {
+    let a = TestFile::random(70_000, 51);
+    let m = TestFile::random(30_000, 52);
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/a", a.clone())
+            .file("/m", m.clone()),
+    )
+    .unwrap();
+    let dir = TempDir::new("ml-input");
+    let doc = write(
+        &dir,
+        "one.meta4",
+        &document(&[
+            ("skipped.bin", &format!("<url>{}</url>", server.url("/a"))),
+            ("kept.bin", &format!("<url>{}</url>", server.url("/a"))),
+        ]),
+    );
+    let list = write(
+        &dir,
+        "list.txt",
+        &format!(
+            "{doc}\n  select-file=2\nmagnet:?dn=m.bin&as={}\n",
+            server.url("/m")
+        ),
+    );
+    let r = get(&dir, &["-q", "-i", &list]);
+    r.expect_code(0);
+    assert_download(&dir.join("out/kept.bin"), &a);
+    assert_download(&dir.join("out/m.bin"), &m);
+    assert_eq!(written(&dir), ["kept.bin", "m.bin"]);
+}
