@@ -8,6 +8,9 @@
 //! takes them. A size the document does not give is printed as `unknown` (aria2 prints
 //! `0B (0)`, which reads as an empty file).
 //!
+//! `-S` never downloads: with `-i` it warns that the input file is not read (aria2
+//! downloads the input file and ignores `-S`).
+//!
 //! Exit status: 0, or the code of the last document that could not be read (1, or 28
 //! for `-M`) or parsed (20) — aria2 prints the error and exits 0, hiding it.
 
