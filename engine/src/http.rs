@@ -660,6 +660,7 @@ impl Engine {
         )?;
         let (path, truncate) = match start {
             Start::FromControl(path) => {
+                d.control_exists = true;
                 match crate::control::ControlRecord::load(&crate::control::control_path(&path)) {
                     Ok(Some(rec)) => {
                         d.resume_total = Some(rec.total_len);
@@ -773,9 +774,16 @@ impl Engine {
         let file_len = total;
         d.layout = Layout::Planned(plan);
         d.control_dirty = true;
-        // The control file goes first: a file allocated to full length with no control
-        // file beside it would look complete to a later `-c`.
-        self.save_control(gid, true);
+        // The control file goes first: a file allocated to full length, or written at
+        // several places at once, with no control file beside it would look complete
+        // to a later `-c`. A file no larger than --min-split-size is one run (nothing
+        // is left to split or steal) written front to back by one connection, so a
+        // bare file is a true prefix: its control file waits for the periodic save,
+        // and a small file done within a second never has one.
+        let allocating = d.file.is_some() && file_len >= d.opts.no_file_allocation_limit;
+        if allocating || total > d.opts.min_split_size || d.control_exists {
+            self.save_control(gid, true);
+        }
         let d = &mut self.downloads[gid];
         if let Some(file) = d.file.clone() {
             let allocation = d.opts.file_allocation;

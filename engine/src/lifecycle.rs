@@ -305,7 +305,7 @@ impl Engine {
         d.file = None;
         self.downloads.set_state(gid, DownloadState::Complete);
         let d = &mut self.downloads[gid];
-        if let Some(path) = &d.path {
+        if let Some(path) = d.path.as_ref().filter(|_| d.control_exists) {
             // Queued behind any save still in flight, so nothing recreates it after.
             let job = DiskJob::RemoveControl {
                 gid: d.gid,
@@ -352,6 +352,7 @@ impl Engine {
             done: plan.done().clone(),
         };
         d.control_dirty = false;
+        d.control_exists = true;
         let job = DiskJob::SaveControl {
             gid: d.gid,
             path: control_path(path),
