@@ -420,12 +420,21 @@ impl Plan {
 
     /// Records that `range` is confirmed on disk; returns the pieces this completed
     /// (made done). Pieces of a plan that verifies pieces never complete here: they
-    /// become ready for [`Plan::take_ready_to_hash`].
+    /// become ready for [`Plan::take_ready_to_hash`]. Only bytes still in flight count:
+    /// a late confirmation of bytes whose piece was restored as done meanwhile (and
+    /// maybe reopened and handed out again since) changes nothing.
     pub fn wrote(&mut self, range: Range<u64>) -> Vec<usize> {
-        self.in_flight.remove(range.clone());
         let mut completed = Vec::new();
-        let range = range.start..range.end.min(self.total);
-        self.mark_written(range, &mut completed);
+        if self.in_flight.covers(range.clone()) {
+            self.in_flight.remove(range.clone());
+            self.mark_written(range, &mut completed);
+        } else {
+            let parts: Vec<Range<u64>> = self.in_flight.within(range.clone()).collect();
+            self.in_flight.remove(range);
+            for part in parts {
+                self.mark_written(part, &mut completed);
+            }
+        }
         completed
     }
 

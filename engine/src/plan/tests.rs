@@ -47,6 +47,13 @@ fn check(plan: &Plan) {
     for (slot, run) in plan.runs.iter().enumerate() {
         if let Some(r) = run.filter(|r| r.remaining() > 0) {
             assert!(r.end <= plan.total, "run past the end: {r:?}");
+            let (first, last) = plan.pieces_of(&(r.next..r.end));
+            for i in first..=last {
+                assert!(
+                    plan.has_piece(slot, i),
+                    "run {r:?} of {slot} in piece {i} it lacks"
+                );
+            }
             spans.push((r.next..r.end, format!("run of {slot}")));
         }
     }
@@ -715,6 +722,7 @@ enum Op {
     HashFailed(usize),
     Reject(usize),
     Priority(u64, u64, u8),
+    WithDone(Vec<bool>),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -739,6 +747,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<usize>().prop_map(Op::HashFailed),
         1 => (0..32usize).prop_map(Op::Reject),
         1 => (pos.clone(), 0..200 * KIB, 0..3u8).prop_map(|(p, l, v)| Op::Priority(p, l, v)),
+        1 => proptest::collection::vec(any::<bool>(), 32).prop_map(Op::WithDone),
     ]
 }
 
@@ -839,6 +848,12 @@ impl Driver {
                 let p = p % plan.total();
                 plan.set_priority(p..p + l, v);
             }
+            Op::WithDone(b) => {
+                // What the engine does when a server says the file is complete.
+                let set: Vec<usize> = (0..n).filter(|&i| b[i % b.len()]).collect();
+                *plan = plan.clone().with_done(bits(n, &set));
+                self.verified = set.into_iter().collect();
+            }
             _ => {}
         }
         check(&self.plan);
@@ -891,7 +906,7 @@ impl Driver {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(1000))]
 
     #[test]
     fn invariants_hold_after_every_step(
@@ -922,4 +937,23 @@ proptest! {
         }
         d.finish();
     }
+}
+
+#[test]
+fn late_write_confirmations_of_restored_pieces_change_nothing() {
+    let mut plan = Plan::new(2 * MIB, MIB).min_split(MIB).spread_over(1);
+    plan.claim(0).unwrap();
+    let late = plan.advance(0, MIB);
+    // The server says the file is complete; then piece 0 fails a whole-file check.
+    plan = plan.with_done(Bitfield::full(2));
+    assert_eq!(plan.run(0).map(|r| r.remaining()), Some(0), "run cut back");
+    plan.reject_piece(0);
+    plan.set_have(1, Bitfield::full(2));
+    let mut out = Vec::new();
+    plan.request_blocks(1, 64, &mut out);
+    // The write from before lands now: the requested bytes stay requested.
+    assert!(plan.wrote(late).is_empty());
+    check(&plan);
+    assert_eq!(plan.requests_of(1).count(), 64);
+    assert!(!plan.is_complete());
 }
