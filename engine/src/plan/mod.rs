@@ -50,6 +50,7 @@
 //! map's own nodes aside). Claims and block requests walk the pieces and are per run or
 //! per request batch.
 
+mod layout;
 mod pieces;
 mod requests;
 #[cfg(test)]
@@ -57,6 +58,7 @@ mod tests;
 
 use std::ops::Range;
 
+use layout::Layout;
 pub use pieces::PieceState;
 use pieces::{Pieces, Stage};
 use requests::Requests;
@@ -119,7 +121,7 @@ pub struct Block {
 #[derive(Debug, Clone)]
 pub struct Plan {
     total: u64,
-    piece_len: u64,
+    layout: Layout,
     // Boxed, with `requests`, to keep a plan small enough to sit inline in the engine's
     // per-download state.
     pieces: Box<Pieces>,
@@ -143,11 +145,24 @@ impl Plan {
     /// A plan for `total` bytes in pieces of `piece_len` (> 0), nothing done yet,
     /// every piece wanted, pieces done once written (no hashes).
     pub fn new(total: u64, piece_len: u64) -> Plan {
-        let piece_len = piece_len.max(1);
+        Plan::with_layout(Layout::uniform(total, piece_len.max(1)))
+    }
+
+    /// A plan whose pieces follow `regions`, each `(byte range, piece length)` with its
+    /// own grid from its first byte: a multi-file Metalink download whose files carry
+    /// chunk checksums of their own, so that plan pieces are exactly the hashed pieces.
+    /// `None` unless the ranges are contiguous and in order from 0 to `total` and every
+    /// piece length is > 0 (an empty range, for an empty file, holds no piece).
+    pub fn with_regions(total: u64, regions: &[(Range<u64>, u64)]) -> Option<Plan> {
+        Layout::regions(total, regions).map(Plan::with_layout)
+    }
+
+    fn with_layout(layout: Layout) -> Plan {
+        let total = layout.range(layout.count()).end;
         Plan {
             total,
-            piece_len,
-            pieces: Box::new(Pieces::new(total, piece_len)),
+            pieces: Box::new(Pieces::new(layout.count())),
+            layout,
             verify: false,
             written: RangeSet::new(),
             in_flight: RangeSet::new(),
@@ -180,7 +195,7 @@ impl Plan {
             if done.get(i) {
                 self.close_done(i);
             } else if self.pieces.stage(i) == Stage::Done {
-                self.pieces.set_stage(i, Stage::Open);
+                self.set_stage(i, Stage::Open);
             }
         }
         self.trim_runs();
@@ -230,7 +245,13 @@ impl Plan {
     /// Sizes claims for `sources` sources working at once (`--split`).
     pub fn spread_over(mut self, sources: usize) -> Plan {
         let share = self.total.div_ceil(sources.max(1) as u64);
-        self.chunk = self.align_up(share.max(self.min_split)).max(self.piece_len);
+        let piece_len = self.layout.nominal();
+        let aligned = share
+            .max(self.min_split)
+            .div_ceil(piece_len)
+            .saturating_mul(piece_len)
+            .min(self.total);
+        self.chunk = aligned.max(piece_len);
         self
     }
 
@@ -239,9 +260,10 @@ impl Plan {
         self.total
     }
 
-    /// Piece length in bytes.
+    /// Piece length in bytes (of the first region, for a plan made
+    /// [`with_regions`](Plan::with_regions); [`Plan::piece_range`] is exact).
     pub fn piece_len(&self) -> u64 {
-        self.piece_len
+        self.layout.nominal()
     }
 
     /// Number of pieces.
@@ -268,8 +290,7 @@ impl Plan {
 
     /// Byte range of piece `i`.
     pub fn piece_range(&self, i: usize) -> Range<u64> {
-        let start = i as u64 * self.piece_len;
-        start..(start + self.piece_len).min(self.total)
+        self.layout.range(i)
     }
 
     /// Where piece `i` stands (`Missing` for an index past the end).
@@ -447,7 +468,7 @@ impl Plan {
     /// fetch again.
     pub fn reject_piece(&mut self, i: usize) {
         if i < self.pieces.count() && self.pieces.stage(i) != Stage::Open {
-            self.pieces.set_stage(i, Stage::Open);
+            self.set_stage(i, Stage::Open);
         }
     }
 
@@ -466,7 +487,7 @@ impl Plan {
         {
             return false;
         }
-        self.pieces.set_stage(i, Stage::Done);
+        self.set_stage(i, Stage::Done);
         true
     }
 
@@ -479,7 +500,7 @@ impl Plan {
         {
             return Vec::new();
         }
-        self.pieces.set_stage(i, Stage::Open);
+        self.set_stage(i, Stage::Open);
         self.pieces.take_contributors(i)
     }
 
@@ -528,10 +549,10 @@ impl Plan {
             };
             self.pieces.set_priority(i, p);
             if p == 0 {
-                let piece_len = self.piece_len;
+                let layout = &self.layout;
                 self.requests
                     .drop_overlapping(piece.clone(), |slot, start, end| {
-                        cancelled.push((slot, block_at(piece_len, start, end)));
+                        cancelled.push((slot, block_at(layout, start, end)));
                     });
             }
         }
@@ -607,7 +628,7 @@ impl Plan {
         let mut candidates = self.block_candidates(slot);
         // Only the first few pieces are usually needed: order those, and the rest only
         // when the first ones turn out to be taken.
-        let need = (max as u64 * BLOCK_LEN).div_ceil(self.piece_len) as usize + 1;
+        let need = (max as u64 * BLOCK_LEN).div_ceil(self.layout.nominal()) as usize + 1;
         let mut sorted = 0;
         let mut regions = Vec::new();
         let mut k = 0;
@@ -632,7 +653,7 @@ impl Plan {
                         piece_start + ((start - piece_start) / BLOCK_LEN + 1) * BLOCK_LEN;
                     let end = cell_end.min(r.end);
                     self.requests.add(slot, start..end);
-                    out.push(block_at(self.piece_len, start, end));
+                    out.push(block_at(&self.layout, start, end));
                     start = end;
                 }
             }
@@ -682,7 +703,7 @@ impl Plan {
     pub fn requests_of(&self, slot: SourceSlot) -> impl Iterator<Item = Block> + '_ {
         self.requests.of_slot(slot).iter().map(move |&start| {
             let end = self.requests.get(start).map_or(start, |q| q.end);
-            block_at(self.piece_len, start, end)
+            block_at(&self.layout, start, end)
         })
     }
 
@@ -800,14 +821,14 @@ impl Plan {
             .requests
             .iter()
             .filter(|(start, q)| {
-                !q.slots.contains(&slot) && self.has_piece(slot, (start / self.piece_len) as usize)
+                !q.slots.contains(&slot) && self.has_piece(slot, self.layout.piece_at(*start))
             })
             .map(|(start, q)| (q.slots.len(), start, q.end))
             .collect();
         dups.sort_unstable();
         for (_, start, end) in dups.into_iter().take(max) {
             self.requests.add(slot, start..end);
-            out.push(block_at(self.piece_len, start, end));
+            out.push(block_at(&self.layout, start, end));
         }
     }
 
@@ -828,9 +849,9 @@ impl Plan {
             if self.written.covers(piece.clone()) {
                 self.written.remove(piece);
                 if self.verify {
-                    self.pieces.set_stage(i, Stage::Ready);
+                    self.set_stage(i, Stage::Ready);
                 } else {
-                    self.pieces.set_stage(i, Stage::Done);
+                    self.set_stage(i, Stage::Done);
                     completed.push(i);
                 }
             }
@@ -844,7 +865,7 @@ impl Plan {
         self.written.remove(piece.clone());
         self.in_flight.remove(piece.clone());
         self.requests.drop_overlapping(piece, |_, _, _| {});
-        self.pieces.set_stage(i, Stage::Done);
+        self.set_stage(i, Stage::Done);
     }
 
     /// Cuts every run short before its first byte in a piece that is no longer open.
@@ -875,7 +896,7 @@ impl Plan {
             Selector::InOrder => free[0].clone(),
             Selector::Random => {
                 let r = free[(self.next_random() % free.len() as u64) as usize].clone();
-                let pieces = (r.end - r.start).div_ceil(self.piece_len);
+                let pieces = (r.end - r.start).div_ceil(self.layout.nominal());
                 let ahead = self.next_random() % pieces.max(1);
                 self.piece_start_ahead(&r, ahead)..r.end
             }
@@ -914,7 +935,11 @@ impl Plan {
             return r.start;
         }
         let first_boundary = self.align_up(r.start);
-        let start = first_boundary.saturating_add((ahead - 1).saturating_mul(self.piece_len));
+        if first_boundary >= self.total {
+            return r.start;
+        }
+        let target = (self.layout.piece_at(first_boundary) as u64).saturating_add(ahead - 1);
+        let start = usize::try_from(target).map_or(self.total, |t| self.piece_range(t).start);
         if start < r.end { start } else { r.start }
     }
 
@@ -967,16 +992,20 @@ impl Plan {
 
     /// First and last piece holding bytes of the non-empty `range`.
     fn pieces_of(&self, range: &Range<u64>) -> (usize, usize) {
-        let first = (range.start / self.piece_len) as usize;
-        let last = ((range.end.max(range.start + 1) - 1) / self.piece_len) as usize;
-        let cap = self.pieces.count().saturating_sub(1);
-        (first.min(cap), last.min(cap))
+        let last = range.end.max(range.start + 1) - 1;
+        (
+            self.layout.piece_at(range.start),
+            self.layout.piece_at(last),
+        )
     }
 
     fn align_up(&self, pos: u64) -> u64 {
-        pos.div_ceil(self.piece_len)
-            .saturating_mul(self.piece_len)
-            .min(self.total)
+        self.layout.align_up(pos)
+    }
+
+    fn set_stage(&mut self, i: usize, stage: Stage) {
+        let len = self.layout.range(i);
+        self.pieces.set_stage(i, stage, len.end - len.start);
     }
 
     fn next_random(&mut self) -> u64 {
@@ -989,11 +1018,11 @@ impl Plan {
 }
 
 /// The block covering bytes `start..end` (inside one piece).
-fn block_at(piece_len: u64, start: u64, end: u64) -> Block {
-    let piece = start / piece_len;
+fn block_at(layout: &Layout, start: u64, end: u64) -> Block {
+    let piece = layout.piece_at(start);
     Block {
-        piece: piece as usize,
-        begin: (start - piece * piece_len) as u32,
+        piece,
+        begin: (start - layout.range(piece).start) as u32,
         len: (end - start) as u32,
     }
 }

@@ -37,8 +37,6 @@ pub(super) enum Stage {
 
 #[derive(Debug, Clone)]
 pub(super) struct Pieces {
-    total: u64,
-    piece_len: u64,
     stage: Vec<Stage>,
     done: Bitfield,
     priority: Vec<u8>,
@@ -55,11 +53,8 @@ pub(super) struct Pieces {
 }
 
 impl Pieces {
-    pub(super) fn new(total: u64, piece_len: u64) -> Pieces {
-        let n = total.div_ceil(piece_len) as usize;
+    pub(super) fn new(n: usize) -> Pieces {
         Pieces {
-            total,
-            piece_len,
             stage: vec![Stage::Open; n],
             done: Bitfield::new(n),
             priority: vec![1; n],
@@ -73,11 +68,6 @@ impl Pieces {
 
     pub(super) fn count(&self) -> usize {
         self.stage.len()
-    }
-
-    pub(super) fn bytes(&self, i: usize) -> u64 {
-        let start = i as u64 * self.piece_len;
-        (start + self.piece_len).min(self.total) - start
     }
 
     pub(super) fn stage(&self, i: usize) -> Stage {
@@ -101,7 +91,8 @@ impl Pieces {
         self.wanted_left
     }
 
-    pub(super) fn set_stage(&mut self, i: usize, stage: Stage) {
+    /// Moves piece `i`, of `len` bytes, to `stage`.
+    pub(super) fn set_stage(&mut self, i: usize, stage: Stage, len: u64) {
         let old = self.stage[i];
         if old == stage {
             return;
@@ -109,7 +100,7 @@ impl Pieces {
         self.stage[i] = stage;
         if old == Stage::Done {
             self.done.clear(i);
-            self.done_bytes -= self.bytes(i);
+            self.done_bytes -= len;
             if self.priority[i] > 0 {
                 self.wanted_left += 1;
             }
@@ -117,7 +108,7 @@ impl Pieces {
         match stage {
             Stage::Done => {
                 self.done.set(i);
-                self.done_bytes += self.bytes(i);
+                self.done_bytes += len;
                 if self.priority[i] > 0 {
                     self.wanted_left -= 1;
                 }

@@ -23,7 +23,8 @@ fn check(plan: &Plan) {
             "piece {i} is {stage:?}"
         );
         if stage == Stage::Done {
-            done_bytes += plan.pieces.bytes(i);
+            let r = plan.piece_range(i);
+            done_bytes += r.end - r.start;
         } else if plan.pieces.priority(i) > 0 {
             wanted_left += 1;
         }
@@ -100,7 +101,7 @@ fn check(plan: &Plan) {
     let mut listed = 0;
     let mut union = RangeSet::new();
     for (start, q) in plan.requests.iter() {
-        let piece = (start / plan.piece_len) as usize;
+        let piece = plan.layout.piece_at(start);
         let p = plan.piece_range(piece);
         assert!(
             q.end <= p.end && q.end > start,
@@ -905,20 +906,40 @@ impl Driver {
     }
 }
 
+/// Piece lengths the property test mixes: one a multiple of the block length, one not.
+fn piece_len() -> impl Strategy<Value = u64> {
+    prop_oneof![Just(16 * KIB), Just(40 * KIB + 3), Just(64 * KIB)]
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(1000))]
 
     #[test]
     fn invariants_hold_after_every_step(
-        piece_len in prop_oneof![Just(16 * KIB), Just(40 * KIB + 3), Just(64 * KIB)],
+        piece_len in piece_len(),
         total in 1..400 * KIB,
+        regions in proptest::collection::vec((0..150 * KIB, piece_len()), 0..4),
         min_split in 16 * KIB..64 * KIB,
         sources in 1..6usize,
         verify in any::<bool>(),
         done in proptest::collection::vec(any::<bool>(), 32),
         ops in proptest::collection::vec(op(), 1..120),
     ) {
-        let mut plan = Plan::new(total, piece_len).min_split(min_split).spread_over(sources);
+        // With regions, the space is their sum and each has its own grid (Metalink files).
+        let mut plan = if regions.iter().map(|r| r.0).sum::<u64>() > 0 {
+            let mut pos = 0;
+            let cut: Vec<(Range<u64>, u64)> = regions
+                .iter()
+                .map(|&(len, pl)| {
+                    pos += len;
+                    (pos - len..pos, pl)
+                })
+                .collect();
+            Plan::with_regions(pos, &cut).expect("regions tile the space")
+        } else {
+            Plan::new(total, piece_len)
+        };
+        plan = plan.min_split(min_split).spread_over(sources);
         if verify {
             plan = plan.verify_pieces();
         }
@@ -956,4 +977,51 @@ fn late_write_confirmations_of_restored_pieces_change_nothing() {
     check(&plan);
     assert_eq!(plan.requests_of(1).count(), 64);
     assert!(!plan.is_complete());
+}
+
+#[test]
+fn pieces_follow_each_regions_own_grid() {
+    // Two files, each with 1 MiB chunk checksums from its own first byte.
+    let regions = [(0..MIB + 100, MIB), (MIB + 100..3 * MIB + 100, MIB)];
+    let mut plan = Plan::with_regions(3 * MIB + 100, &regions)
+        .unwrap()
+        .min_split(MIB)
+        .spread_over(1)
+        .verify_pieces();
+    assert_eq!(plan.piece_count(), 4);
+    assert_eq!(plan.piece_range(1), MIB..MIB + 100);
+    assert_eq!(plan.piece_range(2), MIB + 100..2 * MIB + 100);
+    // One run crosses the file boundary; pieces become ready on their own grids.
+    assert_eq!(
+        plan.claim(0),
+        Some(Run {
+            next: 0,
+            end: 3 * MIB + 100
+        })
+    );
+    let r = plan.advance(0, 2 * MIB + 100);
+    plan.wrote(r);
+    check(&plan);
+    assert_eq!(plan.take_ready_to_hash(), vec![0, 1, 2]);
+    // Blocks start at each piece's first byte.
+    plan.set_have(1, Bitfield::full(4));
+    plan.release(0);
+    let mut out = Vec::new();
+    plan.request_blocks(1, 1, &mut out);
+    assert_eq!(
+        out,
+        vec![Block {
+            piece: 3,
+            begin: 0,
+            len: BLOCK_LEN as u32
+        }]
+    );
+    assert_eq!(
+        plan.block_range(out[0]),
+        Some(2 * MIB + 100..2 * MIB + 100 + BLOCK_LEN)
+    );
+    assert!(
+        Plan::with_regions(10, &[(0..4, 2), (5..10, 2)]).is_none(),
+        "a gap"
+    );
 }
