@@ -616,7 +616,8 @@ impl Plan {
 
     /// Asks for up to `max` blocks for `slot`, appending them to `out`; returns how many.
     /// Blocks come from wanted pieces the slot has: pieces already partly fetched first
-    /// (to finish them), then by priority, then rarest first. When no block is free the
+    /// (to finish them), then by priority, then rarest first. Costs a walk over the
+    /// pieces only when the started ones have no free block left. When no block is free the
     /// slot gets blocks other sources requested and have not delivered (endgame), those
     /// with the fewest requesters first.
     pub fn request_blocks(&mut self, slot: SourceSlot, max: usize, out: &mut Vec<Block>) -> usize {
@@ -625,37 +626,37 @@ impl Plan {
         }
         let before = out.len();
         let busy = self.run_set();
-        let mut candidates = self.block_candidates(slot);
-        // Only the first few pieces are usually needed: order those, and the rest only
-        // when the first ones turn out to be taken.
-        let need = (max as u64 * BLOCK_LEN).div_ceil(self.layout.nominal()) as usize + 1;
-        let mut sorted = 0;
         let mut regions = Vec::new();
-        let mut k = 0;
-        while k < candidates.len() && out.len() - before < max {
-            if k == sorted {
-                let upto = (sorted + need.max(sorted)).min(candidates.len());
-                if upto < candidates.len() {
-                    candidates[sorted..].select_nth_unstable(upto - sorted);
-                }
-                candidates[sorted..upto].sort_unstable();
-                sorted = upto;
+        // Pieces already started are few: try them before looking at every piece.
+        let started = self.started_candidates(slot);
+        for &(_, i) in &started {
+            let room = max - (out.len() - before);
+            if room == 0 {
+                break;
             }
-            let i = candidates[k].1;
-            k += 1;
-            regions.clear();
-            self.subtract_busy(self.piece_range(i), &busy, &mut regions);
-            for r in &regions {
-                let mut start = r.start;
-                while start < r.end && out.len() - before < max {
-                    let piece_start = self.piece_range(i).start;
-                    let cell_end =
-                        piece_start + ((start - piece_start) / BLOCK_LEN + 1) * BLOCK_LEN;
-                    let end = cell_end.min(r.end);
-                    self.requests.add(slot, start..end);
-                    out.push(block_at(&self.layout, start, end));
-                    start = end;
+            self.take_blocks(slot, i, &busy, room, out, &mut regions);
+        }
+        if out.len() - before < max {
+            let mut started: Vec<usize> = started.into_iter().map(|(_, i)| i).collect();
+            started.sort_unstable();
+            let mut fresh = self.fresh_candidates(slot, &started);
+            // Only the first few pieces are usually needed: order those, and the rest
+            // only when the first ones turn out to be taken.
+            let need = (max as u64 * BLOCK_LEN).div_ceil(self.layout.nominal()) as usize + 1;
+            let mut sorted = 0;
+            let mut k = 0;
+            while k < fresh.len() && out.len() - before < max {
+                if k == sorted {
+                    let upto = (sorted + need.max(sorted)).min(fresh.len());
+                    if upto < fresh.len() {
+                        fresh[sorted..].select_nth_unstable(upto - sorted);
+                    }
+                    fresh[sorted..upto].sort_unstable();
+                    sorted = upto;
                 }
+                let room = max - (out.len() - before);
+                self.take_blocks(slot, fresh[k].1, &busy, room, out, &mut regions);
+                k += 1;
             }
         }
         if out.len() == before {
@@ -790,9 +791,45 @@ impl Plan {
         }
     }
 
-    /// Open pieces `slot` has, keyed for [`Plan::request_blocks`]: partly fetched
-    /// first, then higher priority, then lower availability, then index.
-    fn block_candidates(&self, slot: SourceSlot) -> Vec<(u64, usize)> {
+    /// Requests up to `room` free blocks of piece `i` for `slot`, in byte order, on the
+    /// piece's [`BLOCK_LEN`] grid.
+    fn take_blocks(
+        &mut self,
+        slot: SourceSlot,
+        i: usize,
+        busy: &RangeSet,
+        room: usize,
+        out: &mut Vec<Block>,
+        regions: &mut Vec<Range<u64>>,
+    ) {
+        let piece = self.piece_range(i);
+        regions.clear();
+        self.subtract_busy(piece.clone(), busy, regions);
+        let mut taken = 0;
+        for r in regions.iter() {
+            let mut start = r.start;
+            while start < r.end && taken < room {
+                let cell_end = piece.start + ((start - piece.start) / BLOCK_LEN + 1) * BLOCK_LEN;
+                let end = cell_end.min(r.end);
+                self.requests.add(slot, start..end);
+                out.push(block_at(&self.layout, start, end));
+                taken += 1;
+                start = end;
+            }
+        }
+    }
+
+    /// The order key of open piece `i` among pieces alike: higher priority, then rarer,
+    /// first.
+    fn rank(&self, i: usize) -> u64 {
+        let rank = u64::from(u8::MAX - self.pieces.priority(i));
+        (rank << 32) | u64::from(self.pieces.availability(i))
+    }
+
+    /// Open pieces `slot` has that are partly requested, in flight or written, in the
+    /// order to finish them. Found from the byte sets, which hold few ranges, not by
+    /// walking every piece.
+    fn started_candidates(&self, slot: SourceSlot) -> Vec<(u64, usize)> {
         let mut started = Vec::new();
         let sets = [&self.written, &self.in_flight, self.requests.bytes()];
         for set in sets {
@@ -803,15 +840,22 @@ impl Plan {
         }
         started.sort_unstable();
         started.dedup();
+        let mut keyed: Vec<(u64, usize)> = started
+            .into_iter()
+            .filter(|&i| self.pieces.open(i) && self.has_piece(slot, i))
+            .map(|i| (self.rank(i), i))
+            .collect();
+        keyed.sort_unstable();
+        keyed
+    }
+
+    /// Every other open piece `slot` has, keyed by [`Plan::rank`] (unsorted).
+    fn fresh_candidates(&self, slot: SourceSlot, started: &[usize]) -> Vec<(u64, usize)> {
         let have = self.have_of(slot);
         (0..self.pieces.count())
             .filter(|&i| self.pieces.open(i) && have.is_none_or(|h| h.get(i)))
-            .map(|i| {
-                let fresh = u64::from(started.binary_search(&i).is_err());
-                let rank = u64::from(u8::MAX - self.pieces.priority(i));
-                let avail = u64::from(self.pieces.availability(i));
-                ((fresh << 63) | (rank << 32) | avail, i)
-            })
+            .filter(|i| started.binary_search(i).is_err())
+            .map(|i| (self.rank(i), i))
             .collect()
     }
 
