@@ -77,7 +77,7 @@ fn download_from_peers() -> usize {
             rng ^= rng << 13;
             rng ^= rng >> 7;
             rng ^= rng << 17;
-            if rng % 4 != 0 {
+            if !rng.is_multiple_of(4) {
                 have.set(i);
             }
         }
