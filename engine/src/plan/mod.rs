@@ -1,7 +1,9 @@
 //! The protocol-neutral piece model and the picker (sans-IO).
 //!
-//! A download is a byte space of known length cut into pieces, each piece into blocks of
-//! [`BLOCK_LEN`] (the BitTorrent request size). Sources get work in two shapes:
+//! A download is a byte space of known length cut into pieces — one grid from byte 0, or
+//! one grid per region ([`Plan::with_regions`], for Metalink files whose chunk checksums
+//! start in each file) — and each piece into blocks of [`BLOCK_LEN`] (the BitTorrent
+//! request size) from the piece's first byte. Sources get work in two shapes:
 //!
 //! - **Runs** (HTTP and FTP mirrors, which have every byte): a source claims a run
 //!   `[next, end)` ([`Plan::claim`]), fetches it front to back and reports bytes as they
@@ -23,6 +25,21 @@
 //! fails ([`Plan::hash_failed`]) is open again, and the slots that delivered its bytes are
 //! returned so the engine can charge them.
 //!
+//! # Driving it
+//!
+//! - *Hashes*: build with [`Plan::verify_pieces`]; after each [`Plan::wrote`] (or once per
+//!   loop turn) send [`Plan::take_ready_to_hash`] to the hashers; answer each with
+//!   [`Plan::verified`] or [`Plan::hash_failed`] (whose slots are the ones to charge);
+//!   save the control file from [`Plan::done`] and [`Plan::unverified_written`], and
+//!   restore with [`Plan::with_done`] and [`Plan::with_written`].
+//! - *Peers*: [`Plan::set_have`] when the bitfield arrives, [`Plan::add_have`] per
+//!   `have`; [`Plan::request_blocks`] to fill the request queue; [`Plan::block_received`]
+//!   per `piece` message (write the range it returns; cancel the slots it names);
+//!   [`Plan::cancel_block`] on choke, reject or timeout; [`Plan::release`] when the peer
+//!   goes.
+//! - *Selection*: [`Plan::set_priority`] per file range (0 = not wanted); cancel the
+//!   requests it returns.
+//!
 //! # Invariants
 //!
 //! Checked after every step of random operation sequences by the property tests:
@@ -31,12 +48,13 @@
 //!    **requested** as part of one block (by one or more sources); **in flight** to disk;
 //!    **written**; in a piece that is **ready** or **hashing**; in a **done** piece.
 //!    Written bytes always lie in open pieces: the moment a piece's bytes are all
-//!    written it leaves the written set for ready (or done).
+//!    written it leaves the written set for ready (or done). Only in-flight bytes can
+//!    become written, so a late confirmation never lands on bytes handed out since.
 //! 2. Runs never overlap one another; runs and requests never cover bytes of a piece
 //!    that is unwanted (priority 0), ready, hashing or done.
-//! 3. A source requests only blocks of pieces it has, never the same block twice; a
-//!    block is requested by more than one source only in endgame, when the later
-//!    sources found nothing free.
+//! 3. A source with a bitfield holds runs and requests only in pieces it has; it never
+//!    requests the same block twice; a block is requested by more than one source only
+//!    in endgame, when the later sources found nothing free.
 //! 4. `done()` holds exactly the done pieces; with piece hashes a piece is done only
 //!    after [`Plan::verified`] (or when restored as verified), never because its bytes
 //!    were written. [`Plan::is_complete`] is "every wanted piece is done".
@@ -46,9 +64,9 @@
 //! # Cost
 //!
 //! [`Plan::advance`] and [`Plan::wrote`] run per buffer on the hot path: a few ordered-map
-//! operations on sets that hold one range per source, no scan and no allocation (the
-//! map's own nodes aside). Claims and block requests walk the pieces and are per run or
-//! per request batch.
+//! operations on sets that hold about one range per source, no scan and no allocation
+//! (the maps' own nodes aside). Claims walk the pieces once per run; block requests look
+//! at the started pieces first and walk every piece only when those are taken.
 
 mod layout;
 mod pieces;
@@ -286,6 +304,12 @@ impl Plan {
     pub fn completed_bytes(&self) -> u64 {
         let written = if self.verify { 0 } else { self.written.len() };
         self.pieces.done_bytes() + written
+    }
+
+    /// Bytes confirmed on disk, verified or not: what a readout of a download with piece
+    /// hashes can show while [`Plan::completed_bytes`] waits for the hashers.
+    pub fn written_bytes(&self) -> u64 {
+        self.pieces.done_bytes() + self.pieces.staged_bytes() + self.written.len()
     }
 
     /// Byte range of piece `i`.

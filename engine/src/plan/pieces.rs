@@ -42,6 +42,8 @@ pub(super) struct Pieces {
     priority: Vec<u8>,
     avail: Vec<u32>,
     done_bytes: u64,
+    /// Bytes in ready and hashing pieces.
+    staged_bytes: u64,
     /// Pieces with priority > 0 that are not done.
     wanted_left: usize,
     /// Pieces that became ready, oldest first; entries whose piece has moved on since
@@ -60,6 +62,7 @@ impl Pieces {
             priority: vec![1; n],
             avail: vec![0; n],
             done_bytes: 0,
+            staged_bytes: 0,
             wanted_left: n,
             ready: Vec::new(),
             contributors: Vec::new(),
@@ -87,6 +90,10 @@ impl Pieces {
         self.done_bytes
     }
 
+    pub(super) fn staged_bytes(&self) -> u64 {
+        self.staged_bytes
+    }
+
     pub(super) fn wanted_left(&self) -> usize {
         self.wanted_left
     }
@@ -98,6 +105,12 @@ impl Pieces {
             return;
         }
         self.stage[i] = stage;
+        let staged = |s| matches!(s, Stage::Ready | Stage::Hashing);
+        if staged(old) && !staged(stage) {
+            self.staged_bytes -= len;
+        } else if !staged(old) && staged(stage) {
+            self.staged_bytes += len;
+        }
         if old == Stage::Done {
             self.done.clear(i);
             self.done_bytes -= len;

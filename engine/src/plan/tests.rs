@@ -36,6 +36,12 @@ fn check(plan: &Plan) {
         }
     }
     assert_eq!(plan.pieces.done_bytes(), done_bytes);
+    let staged: u64 = (0..n)
+        .filter(|&i| matches!(plan.pieces.stage(i), Stage::Ready | Stage::Hashing))
+        .map(|i| plan.piece_range(i).end - plan.piece_range(i).start)
+        .sum();
+    assert_eq!(plan.pieces.staged_bytes(), staged);
+    assert!(plan.written_bytes() >= plan.completed_bytes());
     assert_eq!(plan.pieces.wanted_left(), wanted_left);
     assert!(plan.completed_bytes() <= plan.total);
     // 5: availability counts the bitfields.
@@ -311,6 +317,7 @@ fn hashed_pieces_count_only_once_verified() {
     let mut plan = Plan::new(3 * MIB, MIB).min_split(MIB).verify_pieces();
     fetch_run(&mut plan, 0, 0..MIB + 10);
     assert!(plan.done().count() == 0 && plan.completed_bytes() == 0);
+    assert_eq!(plan.written_bytes(), MIB + 10);
     assert_eq!(plan.piece_state(0), PieceState::Ready);
     assert_eq!(plan.piece_state(1), PieceState::Partial);
     assert_eq!(plan.take_ready_to_hash(), vec![0]);
