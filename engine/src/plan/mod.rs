@@ -640,7 +640,8 @@ impl Plan {
 
     /// Asks for up to `max` blocks for `slot`, appending them to `out`; returns how many.
     /// Blocks come from wanted pieces the slot has: pieces already partly fetched first
-    /// (to finish them), then by priority, then rarest first. Costs a walk over the
+    /// (to finish them), then by priority, then rarest first (in file order with
+    /// [`Selector::InOrder`], for streaming). Costs a walk over the
     /// pieces only when the started ones have no free block left. When no block is free the
     /// slot gets blocks other sources requested and have not delivered (endgame), those
     /// with the fewest requesters first.
@@ -843,11 +844,15 @@ impl Plan {
         }
     }
 
-    /// The order key of open piece `i` among pieces alike: higher priority, then rarer,
-    /// first.
+    /// The order key of open piece `i` among pieces alike: higher priority first, then
+    /// rarer first — or, with the in-order selector (streaming), in file order.
     fn rank(&self, i: usize) -> u64 {
-        let rank = u64::from(u8::MAX - self.pieces.priority(i));
-        (rank << 32) | u64::from(self.pieces.availability(i))
+        let rank = u64::from(u8::MAX - self.pieces.priority(i)) << 32;
+        if self.selector == Selector::InOrder {
+            rank
+        } else {
+            rank | u64::from(self.pieces.availability(i))
+        }
     }
 
     /// Open pieces `slot` has that are partly requested, in flight or written, in the

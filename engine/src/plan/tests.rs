@@ -1032,3 +1032,19 @@ fn pieces_follow_each_regions_own_grid() {
         "a gap"
     );
 }
+
+#[test]
+fn in_order_selector_requests_blocks_front_first() {
+    let mut plan = Plan::new(4 * BLOCK_LEN, BLOCK_LEN).selector(Selector::InOrder);
+    plan.set_have(1, Bitfield::full(4));
+    plan.set_have(2, bits(4, &[0, 1]));
+    let mut out = Vec::new();
+    plan.request_blocks(1, 2, &mut out);
+    let pieces: Vec<usize> = out.iter().map(|b| b.piece).collect();
+    assert_eq!(
+        pieces,
+        vec![0, 1],
+        "file order, not the rarer pieces 2 and 3"
+    );
+    check(&plan);
+}
