@@ -812,12 +812,20 @@ impl Driver {
             }
             Op::AddHave(s, i) => plan.add_have(s, i % n),
             Op::Request(s, max) => {
+                let nothing_free = plan.free_regions_for(s).is_empty();
                 let mut out = Vec::new();
                 let got = plan.request_blocks(s, max, &mut out);
                 assert_eq!(got, out.len());
                 assert!(got <= max);
                 for b in out {
                     assert!(plan.has_piece(s, b.piece));
+                    let start = plan.block_range(b).expect("a valid block").start;
+                    let shared = plan.requests.get(start).expect("requested").slots.len() > 1;
+                    // 3: duplicates only in endgame.
+                    assert!(
+                        !shared || nothing_free,
+                        "{b:?} duplicated while bytes were free"
+                    );
                 }
             }
             Op::Receive(s, k) => {
