@@ -351,6 +351,7 @@ impl Engine {
                             if !plan.wrote(range).is_empty() {
                                 d.control_dirty = true;
                             }
+                            self.hash_ready_pieces(gid);
                         }
                         Layout::Stream { written, .. } => *written = (*written).max(range.end),
                         Layout::Unknown => {}

@@ -664,9 +664,8 @@ impl Engine {
                 match crate::control::ControlRecord::load(&crate::control::control_path(&path)) {
                     Ok(Some(rec)) => {
                         d.resume_total = Some(rec.total_len);
-                        if rec.piece_len == d.opts.piece_length {
-                            d.resume = Some(rec.done);
-                        }
+                        // Used only if the plan's piece length is the same.
+                        d.resume = Some((rec.done, rec.piece_len));
                     }
                     Ok(None) => {}
                     Err(e) => {
@@ -736,7 +735,10 @@ impl Engine {
                 ),
             ));
         }
-        let mut plan = Plan::new(total, d.opts.piece_length)
+        // Chunk checksums set the piece grid: a piece counts once it verifies.
+        let hashes = d.piece_hashes(total);
+        let piece_len = hashes.as_ref().map_or(d.opts.piece_length, |h| h.length);
+        let mut plan = Plan::new(total, piece_len)
             .min_split(d.opts.min_split_size)
             .selector(d.opts.stream_piece_selector)
             .spread_over(
@@ -744,8 +746,14 @@ impl Engine {
                     .split
                     .min(d.sources.len() * d.opts.max_connection_per_server),
             );
+        if hashes.is_some() {
+            plan = plan.verify_pieces();
+        }
+        d.hashes = hashes;
         match (d.resume.take(), d.resume_total) {
-            (Some(done), Some(t)) if t == total => plan = plan.with_done(done),
+            (Some((done, len)), Some(t)) if t == total && len == piece_len => {
+                plan = plan.with_done(done)
+            }
             (_, Some(t)) if t != total => {
                 return Err(Error::new(
                     ErrorCode::Unknown,
@@ -754,7 +762,11 @@ impl Engine {
             }
             _ => {}
         }
-        if d.sequential_len > 0 {
+        if d.sequential_len > 0 && d.hashes.is_some() {
+            // `-c` without a control file, with chunk checksums: the existing bytes
+            // are hashed, not trusted.
+            plan = plan.with_written(std::iter::once(0..d.sequential_len.min(total)));
+        } else if d.sequential_len > 0 {
             // `-c` without a control file: whole pieces below the file's length count.
             let done_pieces = (d.sequential_len.min(total) / plan.piece_len()) as usize;
             let mut bits = crate::bitfield::Bitfield::new(plan.done().len());
