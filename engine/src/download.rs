@@ -151,6 +151,8 @@ pub(crate) struct Download {
     pub tls: Arc<rustls::ClientConfig>,
     /// What the spec said about the content.
     pub expect: Expect,
+    /// Set when the download is a Metalink document to follow once complete.
+    pub document: Option<crate::metalink::Document>,
 }
 
 impl Download {
@@ -203,6 +205,7 @@ impl Download {
             followed_by: Vec::new(),
             tls,
             expect: spec.expect,
+            document: None,
         }
     }
 

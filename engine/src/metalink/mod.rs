@@ -7,8 +7,12 @@
 //! downloaded, so an RPC `addMetalink` can use the same path later.
 
 pub mod document;
+mod follow;
+mod http;
 
 pub use document::{
     Listed, WEB_SCHEMES, listed_files, load, mirrors, parse_document, preferences, read_source,
     specs,
 };
+pub(crate) use follow::Document;
+pub(crate) use http::WANT_DIGEST;
