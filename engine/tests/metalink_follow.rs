@@ -306,7 +306,11 @@ fn a_matching_digest_header_completes() {
     )
     .unwrap();
     let dir = Dir::new("digest-ok");
-    assert_ok(&run(vec![server.url("/f")], opts(&dir.0)), &data);
+    // Agreeing with --checksum, it is no reason to drop the server.
+    let mut o = opts(&dir.0);
+    o.set("checksum", &format!("sha-256={}", sha256_hex(&data)))
+        .unwrap();
+    assert_ok(&run(vec![server.url("/f")], o), &data);
 }
 
 #[test]
