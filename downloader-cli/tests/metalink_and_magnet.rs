@@ -286,7 +286,6 @@ fn a_magnet_link_with_a_web_source_is_downloaded() {
 
 /// A mirror serving other bytes than the document's SHA-256 names: exit 32, as aria2.
 #[test]
-#[ignore = "needs engine Expect verification (lead)"]
 fn a_whole_file_hash_mismatch_exits_32() {
     let served = TestFile::random(50_000, 31);
     let expected = TestFile::random(50_000, 32);
@@ -309,7 +308,6 @@ fn a_whole_file_hash_mismatch_exits_32() {
 
 /// A magnet link whose `xt` does not match what its web source serves: exit 32.
 #[test]
-#[ignore = "needs engine Expect verification (lead)"]
 fn a_magnet_hash_mismatch_exits_32() {
     let served = TestFile::random(40_000, 41);
     let server = HttpServer::start(ServerConfig::new().file("/m", served)).unwrap();

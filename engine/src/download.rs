@@ -134,6 +134,8 @@ pub(crate) struct Download {
     pub writes_in_flight: usize,
     pub jobs_in_flight: usize,
     pub control_dirty: bool,
+    /// A control file is on disk (found at start, or a save was queued).
+    pub control_exists: bool,
     pub last_save: Instant,
     pub verifying: bool,
     pub last_error: Option<Error>,
@@ -193,6 +195,7 @@ impl Download {
             writes_in_flight: 0,
             jobs_in_flight: 0,
             control_dirty: false,
+            control_exists: false,
             last_save: now,
             verifying: false,
             last_error: None,

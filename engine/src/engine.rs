@@ -22,11 +22,13 @@ use crate::download::{DownloadState, Layout};
 use crate::error::{Error, ErrorCode};
 use crate::gid::{Gid, GidSource};
 use crate::handle::{Command, Event, Handle};
+use crate::hasher::{HashDone, HashJob, HasherPool};
 use crate::options::Options;
 use crate::queue::Downloads;
 use crate::resolve::{Resolved, Resolver};
 use crate::status::DownloadStatus;
 use crate::throttle::Throttle;
+use crate::timers::Timers;
 
 pub(crate) const WAKER: Token = Token(usize::MAX);
 /// Size of one write buffer: large reads mean few system calls per megabyte.
@@ -52,11 +54,19 @@ pub struct Engine {
     disk_done: Receiver<DiskDone>,
     resolver: Resolver,
     resolved: Receiver<Resolved>,
+    /// Hashing threads (one per core): pieces and whole files are verified there.
+    hasher: HasherPool,
+    hashed: Receiver<HashDone>,
     pub(crate) dns: HashMap<(String, u16), Dns>,
     pub(crate) pool: Vec<Vec<u8>>,
     pub(crate) pool_limit: usize,
     pub(crate) pool_out: usize,
     pub(crate) overall: Throttle,
+    pub(crate) timers: Timers,
+    /// Readers stopped with bytes unread (no buffer, or a rate limit).
+    pub(crate) paused: Vec<usize>,
+    /// A buffer came back since paused readers last looked.
+    buffer_returned: bool,
     /// Events not yet sent to subscribers.
     pub(crate) events: Vec<Event>,
     pub(crate) subscribers: Vec<Sender<Event>>,
@@ -101,6 +111,11 @@ impl Engine {
         let resolver = Resolver::start(dns_tx, move || {
             let _ = w.wake();
         });
+        let (hash_tx, hashed) = channel();
+        let w = waker.clone();
+        let hasher = HasherPool::start(hash_tx, move || {
+            let _ = w.wake();
+        });
         let pool_limit = (global.disk_cache as usize / BUF_SIZE).max(4);
         Ok(Engine {
             poll,
@@ -113,11 +128,16 @@ impl Engine {
             disk_done,
             resolver,
             resolved,
+            hasher,
+            hashed,
             dns: HashMap::new(),
             pool: Vec::new(),
             pool_limit,
             pool_out: 0,
             overall: Throttle::new(global.max_overall_download_limit),
+            timers: Timers::default(),
+            paused: Vec::new(),
+            buffer_returned: false,
             events: Vec::new(),
             subscribers: Vec::new(),
             commands,
@@ -184,8 +204,10 @@ impl Engine {
                 );
             }
             self.take_completions(now);
-            self.resume_paused(now);
-            self.check_deadlines(now);
+            if std::mem::take(&mut self.buffer_returned) && !self.paused.is_empty() {
+                self.resume_paused(None, now);
+            }
+            self.fire_timers(now);
         }
         let now = Instant::now();
         let statuses: Vec<_> = self.downloads.all().map(|d| d.status(now)).collect();
@@ -240,6 +262,9 @@ impl Engine {
         while let Ok(done) = self.disk_done.try_recv() {
             self.on_disk(done, now);
         }
+        while let Ok(done) = self.hashed.try_recv() {
+            self.on_hashed(done, now);
+        }
     }
 
     fn on_resolved(&mut self, r: Resolved, now: Instant) {
@@ -280,6 +305,11 @@ impl Engine {
 
     /// Starts name resolution for connection `key` (or uses the cached answer).
     pub(crate) fn resolve(&mut self, key: usize, now: Instant) {
+        self.start_resolve(key, now);
+        self.arm(key, now);
+    }
+
+    fn start_resolve(&mut self, key: usize, now: Instant) {
         let Some(conn) = self.conns[key].as_ref() else {
             return;
         };
@@ -378,38 +408,6 @@ impl Engine {
                     d.jobs_in_flight -= 1;
                 }
             }
-            DiskDone::Verified { gid, result } => {
-                if !self.downloads.contains(gid) {
-                    return;
-                }
-                let d = &mut self.downloads[gid];
-                d.jobs_in_flight -= 1;
-                d.verifying = false;
-                match result {
-                    Ok(true) => self.complete(gid, now),
-                    Ok(false) => {
-                        let expect = d
-                            .opts
-                            .checksum
-                            .as_ref()
-                            .map(|c| c.to_string())
-                            .unwrap_or_default();
-                        self.fail_download(
-                            gid,
-                            Error::new(
-                                ErrorCode::Checksum,
-                                format!("checksum validation failed (expected {expect})"),
-                            ),
-                            now,
-                        );
-                    }
-                    Err(e) => self.fail_download(
-                        gid,
-                        Error::file(&e, "cannot read file to verify it"),
-                        now,
-                    ),
-                }
-            }
         }
     }
 
@@ -424,11 +422,18 @@ impl Engine {
 
     pub(crate) fn give_buffer(&mut self, buf: Vec<u8>) {
         self.pool_out = self.pool_out.saturating_sub(1);
+        self.buffer_returned = true;
         // Overflow buffers (odd sizes, or past the limit) are freed, so the pool
         // never holds more than `--disk-cache`.
         if buf.len() == BUF_SIZE && self.pool.len() + self.pool_out < self.pool_limit {
             self.pool.push(buf);
         }
+    }
+
+    /// Queues a hashing job counted against its download.
+    pub(crate) fn hash_job(&mut self, job: HashJob) {
+        self.downloads[job.gid()].jobs_in_flight += 1;
+        self.hasher.send(job);
     }
 
     /// Queues a disk job counted against download `gid`.

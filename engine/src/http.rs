@@ -26,6 +26,7 @@ use crate::gid::Gid;
 use crate::naming::{Start, decide, output_path};
 use crate::plan::Plan;
 use crate::resolve::interleave;
+use crate::timers::Timer;
 use crate::transport::Transport;
 
 /// RFC 8305's recommended delay before racing the next address.
@@ -76,6 +77,11 @@ impl Engine {
 
     /// Starts connecting to the next address in the queue.
     pub(crate) fn next_attempt(&mut self, key: usize, now: Instant) {
+        self.try_next_address(key, now);
+        self.arm(key, now);
+    }
+
+    fn try_next_address(&mut self, key: usize, now: Instant) {
         loop {
             let Some(conn) = self.conns[key].as_mut() else {
                 return;
@@ -128,6 +134,11 @@ impl Engine {
         readable: bool,
         now: Instant,
     ) {
+        self.socket_event(key, attempt, readable, now);
+        self.arm(key, now);
+    }
+
+    fn socket_event(&mut self, key: usize, attempt: usize, readable: bool, now: Instant) {
         let Some(conn) = self.conns.get_mut(key).and_then(Option::as_mut) else {
             return;
         };
@@ -304,6 +315,8 @@ impl Engine {
             }
             Err(e) => self.conn_failed(key, e, now),
         }
+        self.note_paused(key, now);
+        self.arm(key, now);
     }
 
     fn drive_conn(&mut self, conn: &mut Conn, now: Instant) -> Result<Next, Error> {
@@ -658,6 +671,7 @@ impl Engine {
         )?;
         let (path, truncate) = match start {
             Start::FromControl(path) => {
+                d.control_exists = true;
                 match crate::control::ControlRecord::load(&crate::control::control_path(&path)) {
                     Ok(Some(rec)) => {
                         d.resume_total = Some(rec.total_len);
@@ -773,9 +787,16 @@ impl Engine {
         let file_len = total;
         d.layout = Layout::Planned(plan);
         d.control_dirty = true;
-        // The control file goes first: a file allocated to full length with no control
-        // file beside it would look complete to a later `-c`.
-        self.save_control(gid, true);
+        // The control file goes first: a file allocated to full length, or written at
+        // several places at once, with no control file beside it would look complete
+        // to a later `-c`. A file no larger than --min-split-size is one run (nothing
+        // is left to split or steal) written front to back by one connection, so a
+        // bare file is a true prefix: its control file waits for the periodic save,
+        // and a small file done within a second never has one.
+        let allocating = d.file.is_some() && file_len >= d.opts.no_file_allocation_limit;
+        if allocating || total > d.opts.min_split_size || d.control_exists {
+            self.save_control(gid, true);
+        }
         let d = &mut self.downloads[gid];
         if let Some(file) = d.file.clone() {
             let allocation = d.opts.file_allocation;
@@ -1135,10 +1156,21 @@ impl Engine {
         self.resolve(key, now);
     }
 
-    /// Gives paused readers (no buffer, rate-limited) another go.
-    pub(crate) fn resume_paused(&mut self, now: Instant) {
-        for key in 0..self.conns.len() {
-            if self.conns[key].as_ref().is_some_and(is_paused) {
+    /// Gives paused readers another go: after a buffer came back from the disk
+    /// thread, or when a rate-limited reader's timer fired (`only`).
+    pub(crate) fn resume_paused(&mut self, only: Option<usize>, now: Instant) {
+        let keys = match only {
+            Some(key) => vec![key],
+            None => std::mem::take(&mut self.paused),
+        };
+        self.paused.retain(|k| !keys.contains(k));
+        for key in keys {
+            if self
+                .conns
+                .get(key)
+                .and_then(Option::as_ref)
+                .is_some_and(is_paused)
+            {
                 if let Some(c) = self.conns[key].as_mut() {
                     // Waiting on our own buffers or limits is not the server's fault.
                     c.deadline = now + self.downloads[c.dl].opts.timeout;
@@ -1148,9 +1180,27 @@ impl Engine {
         }
     }
 
-    /// Whether some reader is paused and needs the loop to come back soon.
-    pub(crate) fn has_paused(&self) -> bool {
-        self.conns.iter().flatten().any(is_paused)
+    /// After a drive: a reader that stopped with bytes unread waits for a buffer (it
+    /// is resumed when one comes back) or for its rate limit (a timer says when).
+    fn note_paused(&mut self, key: usize, now: Instant) {
+        let Some(conn) = self.conns.get(key).and_then(Option::as_ref) else {
+            return;
+        };
+        if !is_paused(conn) || self.paused.contains(&key) {
+            return;
+        }
+        let gid = conn.dl;
+        self.paused.push(key);
+        if self.allowance(gid, now) == 0 {
+            // Enough for a useful read, not one byte at a time.
+            let want = 16 << 10;
+            let wait = self.downloads[gid]
+                .throttle
+                .wait_for(want)
+                .max(self.overall.wait_for(want))
+                .max(std::time::Duration::from_millis(1));
+            self.timers.push(now + wait, Timer::Resume(key));
+        }
     }
 }
 
