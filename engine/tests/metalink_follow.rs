@@ -314,7 +314,6 @@ fn a_matching_digest_header_completes() {
 }
 
 #[test]
-#[ignore = "needs whole-file Expect check (lead)"]
 fn a_digest_header_the_file_does_not_match_fails_with_32() {
     let data = TestFile::random(200_000, 76);
     let server = HttpServer::start(
@@ -402,4 +401,25 @@ fn a_describedby_metalink_link_is_followed_instead_of_the_file() {
     let (doc, followers) = finish_with_followers(batch);
     assert_followers(&doc, &followers, &served, &dir);
     assert_eq!(plain.log().len(), 1, "only the first answer is read");
+}
+
+/// A `mem` document has no file for the end-of-download check; it is checked in
+/// memory, before it is followed.
+#[test]
+fn a_mem_document_that_fails_its_digest_fails_with_32_and_follows_nothing() {
+    let served = serve("/doc.meta4", Some(META4));
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/doc.meta4", served.doc.clone())
+            .content_type(META4)
+            .header("Digest", &digest_header(b"another document")),
+    )
+    .unwrap();
+    let dir = Dir::new("mem-digest");
+    let mut o = opts(&dir.0);
+    o.follow_metalink = FollowMetalink::Mem;
+    let st = run(vec![server.url("/doc.meta4")], o);
+    assert_err(&st, ErrorCode::Checksum);
+    assert!(st.followed_by.is_empty());
+    assert!(served.server.log().is_empty());
 }
