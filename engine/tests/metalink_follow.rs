@@ -423,3 +423,42 @@ fn a_mem_document_that_fails_its_digest_fails_with_32_and_follows_nothing() {
     assert!(st.followed_by.is_empty());
     assert!(served.server.log().is_empty());
 }
+
+/// `--dry-run` fetches no bytes: the document completes with nothing to follow.
+#[test]
+fn dry_run_does_not_follow() {
+    let served = serve("/doc.meta4", Some(META4));
+    let dir = Dir::new("follow-dry");
+    let mut o = opts(&dir.0);
+    o.dry_run = true;
+    let st = run(vec![served.server.url("/doc.meta4")], o);
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    assert!(st.followed_by.is_empty());
+    assert!(served.server.requests_for("/files/one.bin").is_empty());
+}
+
+/// `mem` holds at most what the parser accepts: a longer document is refused when its
+/// length is announced, or once its bytes pass the limit when it is not.
+#[test]
+fn a_mem_document_past_the_parsers_limit_is_refused() {
+    let limit = swarmget_metalink::Limits::DEFAULT.max_document_bytes;
+    let big = std::sync::Arc::<[u8]>::from(vec![b' '; limit + 1]);
+    for chunked in [false, true] {
+        let mut config = ServerConfig::new()
+            .file_shared("/big.meta4", big.clone())
+            .content_type(META4);
+        if chunked {
+            config = config.chunked();
+        }
+        let server = HttpServer::start(config).unwrap();
+        let dir = Dir::new("mem-big");
+        let mut o = opts(&dir.0);
+        o.follow_metalink = FollowMetalink::Mem;
+        let st = run(vec![server.url("/big.meta4")], o);
+        assert_err(&st, ErrorCode::Metalink);
+        let e = st.error().unwrap();
+        assert!(e.message.contains("the most kept in memory"), "{e}");
+        assert!(st.completed <= limit as u64, "{}", st.completed);
+        assert_eq!(server.log().len(), 1, "chunked: {chunked}");
+    }
+}

@@ -79,10 +79,11 @@ fn is_metalink_name(name: &str) -> bool {
 }
 
 impl Engine {
-    /// Whether download `gid` may be taken as a document at all.
-    fn may_follow(&self, gid: Gid) -> bool {
+    /// Whether download `gid` may be taken as a document at all (`--dry-run` fetches
+    /// no bytes, so there would be nothing to follow).
+    pub(super) fn may_follow(&self, gid: Gid) -> bool {
         let d = &self.downloads[gid];
-        d.opts.follow_metalink != FollowMetalink::False && d.following.is_none()
+        d.opts.follow_metalink != FollowMetalink::False && d.following.is_none() && !d.opts.dry_run
     }
 
     /// The first HTTP response of download `gid`, from `url`, has `content_type`:
@@ -118,7 +119,7 @@ impl Engine {
             self.documents.push(gid);
         }
         let d = &mut self.downloads[gid];
-        if d.opts.follow_metalink != FollowMetalink::Mem || d.opts.dry_run {
+        if d.opts.follow_metalink != FollowMetalink::Mem {
             return Ok(false);
         }
         let doc = d.document.as_mut().expect("set above");
@@ -141,10 +142,14 @@ impl Engine {
     }
 
     /// Refuses to hold more than the document limit in memory: `end` is how far
-    /// download `gid`'s bytes reach (a length, or a write's end).
-    pub(crate) fn check_document_len(&self, gid: Gid, end: u64) -> Result<(), Error> {
-        let d = &self.downloads[gid];
+    /// download `gid`'s bytes reach (a length, or a write's end). Every mirror has the
+    /// same document, so none is tried again.
+    pub(crate) fn check_document_len(&mut self, gid: Gid, end: u64) -> Result<(), Error> {
+        let d = &mut self.downloads[gid];
         if d.document.as_ref().is_some_and(|doc| doc.memory.is_some()) && end > limit() {
+            for s in &mut d.sources {
+                s.failed = true;
+            }
             return Err(Error::new(
                 ErrorCode::Metalink,
                 format!(

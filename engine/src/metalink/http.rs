@@ -30,7 +30,6 @@ use crate::download::{Layout, Source};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorCode};
 use crate::http::Next;
-use crate::options::FollowMetalink;
 
 /// `Want-Digest` as aria2 sends it: the algorithms it verifies, SHA-1 least wanted.
 pub(crate) const WANT_DIGEST: &str = "SHA-512;q=1, SHA-256;q=1, SHA;q=0.1";
@@ -119,13 +118,10 @@ impl Engine {
     /// Turns the download into the download of the Metalink document a
     /// `rel=describedby` link names, when `--follow-metalink` allows.
     fn follow_described_by(&mut self, conn: &mut Conn, links: &MetalinkLinks) -> Option<Next> {
-        let d = &mut self.downloads[conn.dl];
-        if d.opts.follow_metalink == FollowMetalink::False
-            || d.document.is_some()
-            || d.following.is_some()
-        {
+        if !self.may_follow(conn.dl) || self.downloads[conn.dl].document.is_some() {
             return None;
         }
+        let d = &mut self.downloads[conn.dl];
         let url = &links.metalink_document()?.url;
         if !WEB_SCHEMES.contains(&url.scheme()) || url.host_str().is_none() {
             return None;
