@@ -463,3 +463,29 @@ fn a_mem_document_past_the_parsers_limit_is_refused() {
         assert_eq!(server.log().len(), 1, "chunked: {chunked}");
     }
 }
+
+/// FTP has no content type: a `.meta4` name is what makes it a document; relative URLs
+/// resolve against the ftp:// URL it came from.
+#[test]
+fn a_meta4_fetched_over_ftp_is_followed() {
+    use swarmget_test_support::{FtpConfig, FtpServer};
+    let one = TestFile::random(100_000, 79);
+    let doc = document(&[("one.bin", "<url>one.bin</url>".into())]);
+    let server = FtpServer::start(
+        FtpConfig::new()
+            .file("/pub/list.meta4", doc)
+            .file("/pub/one.bin", one.clone()),
+    )
+    .unwrap();
+    let dir = Dir::new("follow-ftp");
+    let mut o = opts(&dir.0);
+    o.follow_metalink = FollowMetalink::Mem;
+    let mut batch = Batch::new(&o);
+    batch.add(DownloadSpec::new(vec![server.url("/pub/list.meta4")], o));
+    let (doc, followers) = finish_with_followers(batch);
+    assert_eq!(doc.state, DownloadState::Complete, "{doc:?}");
+    assert_eq!(doc.path, None);
+    assert_eq!(followers.len(), 1);
+    assert_ok(&followers[0], &one);
+    assert_eq!(followers[0].uri, server.url("/pub/one.bin"));
+}
