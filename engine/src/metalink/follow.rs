@@ -35,8 +35,8 @@ use std::time::Instant;
 
 use swarmget_metalink::{Limits, Url};
 
-use crate::digest::{Digest, Hasher, strongest};
-use crate::download::DownloadState;
+use crate::digest::{Digest, Hasher};
+use crate::download::{DownloadSpec, DownloadState};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorCode};
 use crate::gid::Gid;
@@ -182,39 +182,14 @@ impl Engine {
 
     /// Parses completed document `gid` and queues its files.
     fn follow(&mut self, gid: Gid, now: Instant) {
-        let d = &mut self.downloads[gid];
-        let Some(doc) = d.document.take() else {
+        let Some(doc) = self.downloads[gid].document.take() else {
             return;
         };
-        let source = match &d.path {
-            Some(path) => path.display().to_string(),
-            None => doc.base.to_string(),
-        };
-        let result = read(&doc, d.path.as_deref()).and_then(|bytes| {
-            if doc.memory.is_some() {
-                // A `mem` document has no file for the end-of-download checks to read:
-                // they are made here.
-                check_digests(&bytes, &d.opts.checksum, &d.expect.hashes)?;
-            }
-            let mut warnings = Vec::new();
-            let mut opts = d.opts.clone();
-            opts.out = None;
-            let specs = super::parse_document(&bytes, &source, Some(doc.base.clone()), &mut |w| {
-                warnings.push(w)
-            })
-            .and_then(|parsed| super::specs(&parsed, &source, &opts, &mut |w| warnings.push(w)));
-            Ok((specs, warnings))
-        });
-        let tls = d.tls.clone();
-        let specs = match result {
-            Ok((specs, warnings)) => {
-                for w in warnings {
-                    self.notice(gid, w);
-                }
-                specs
-            }
-            Err(e) => Err(e),
-        };
+        let mut warnings = Vec::new();
+        let specs = self.document_specs(gid, &doc, &mut |w| warnings.push(w));
+        for w in warnings {
+            self.notice(gid, w);
+        }
         let specs = match specs {
             Ok(specs) => specs,
             Err(e) => {
@@ -222,6 +197,7 @@ impl Engine {
                 return;
             }
         };
+        let tls = self.downloads[gid].tls.clone();
         for spec in specs {
             match self.add(spec, tls.clone(), None, now) {
                 Ok(follower) => {
@@ -230,13 +206,34 @@ impl Engine {
                 }
                 Err(e) => {
                     // The files queued so far run; the document reports what failed.
-                    self.downloads[gid].state = DownloadState::Error(Error::new(
-                        e.code,
-                        format!("{source}: {}", e.message),
-                    ));
+                    self.downloads[gid].state = DownloadState::Error(e);
                 }
             }
         }
+    }
+
+    /// The downloads completed document `gid` describes, with its options.
+    fn document_specs(
+        &self,
+        gid: Gid,
+        doc: &Document,
+        warn: &mut dyn FnMut(String),
+    ) -> Result<Vec<DownloadSpec>, Error> {
+        let d = &self.downloads[gid];
+        let source = match &d.path {
+            Some(path) => path.display().to_string(),
+            None => doc.base.to_string(),
+        };
+        let bytes = read(doc, d.path.as_deref())?;
+        if let (Some(_), Some(expect)) = (&doc.memory, d.whole_file_digest()) {
+            // A `mem` document has no file for the end-of-download check to read: it
+            // is made here, with the same digest.
+            check_digest(&bytes, &expect)?;
+        }
+        let parsed = super::parse_document(&bytes, &source, Some(doc.base.clone()), warn)?;
+        let mut opts = d.opts.clone();
+        opts.out = None;
+        super::specs(&parsed, &source, &opts, warn)
     }
 }
 
@@ -259,17 +256,15 @@ fn read(doc: &Document, path: Option<&std::path::Path>) -> Result<Vec<u8>, Error
     Ok(bytes)
 }
 
-/// `--checksum` and the strongest expected digest, checked against bytes in memory.
-fn check_digests(bytes: &[u8], checksum: &Option<Digest>, hashes: &[Digest]) -> Result<(), Error> {
-    for expect in checksum.iter().chain(strongest(hashes)) {
-        let mut h = Hasher::new(expect.kind);
-        h.update(bytes);
-        if h.finish() != *expect {
-            return Err(Error::new(
-                ErrorCode::Checksum,
-                format!("checksum validation failed (expected {expect})"),
-            ));
-        }
+/// Bytes in memory checked against the digest they must have.
+fn check_digest(bytes: &[u8], expect: &Digest) -> Result<(), Error> {
+    let mut h = Hasher::new(expect.kind);
+    h.update(bytes);
+    if h.finish() != *expect {
+        return Err(Error::new(
+            ErrorCode::Checksum,
+            format!("checksum validation failed (expected {expect})"),
+        ));
     }
     Ok(())
 }
@@ -319,14 +314,14 @@ mod tests {
     }
 
     #[test]
-    fn memory_documents_are_checked_against_checksum_and_the_strongest_hash() {
+    fn memory_documents_are_checked_against_their_digest() {
         let sha1 = |b: &[u8]| {
             let mut h = Hasher::new(crate::digest::HashKind::Sha1);
             h.update(b);
             h.finish()
         };
-        assert!(check_digests(b"doc", &Some(sha1(b"doc")), &[]).is_ok());
-        let e = check_digests(b"doc", &None, &[sha1(b"other")]).unwrap_err();
+        assert!(check_digest(b"doc", &sha1(b"doc")).is_ok());
+        let e = check_digest(b"doc", &sha1(b"other")).unwrap_err();
         assert_eq!(e.code, ErrorCode::Checksum);
     }
 }
