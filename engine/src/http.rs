@@ -265,8 +265,10 @@ impl Engine {
         if let Some(r) = range {
             req = req.range(r);
         }
-        if matches!(d.layout, Layout::Unknown) && !opts.no_want_digest_header {
-            req = req.header("Want-Digest", crate::metalink::WANT_DIGEST);
+        if matches!(d.layout, Layout::Unknown)
+            && let Some(value) = crate::metalink::want_digest(opts)
+        {
+            req = req.header("Want-Digest", value);
         }
         if conn.proxy.is_some() {
             req = req.via_proxy();

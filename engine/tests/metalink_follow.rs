@@ -365,6 +365,21 @@ fn want_digest_is_sent_on_the_first_request_unless_disabled() {
     assert!(log.len() > 1, "{log:?}");
     assert!(log[1..].iter().all(|r| r.header("want-digest").is_none()));
 
+    // A --header of the same name replaces it.
+    let server = HttpServer::start(ServerConfig::new().file("/f", data.clone())).unwrap();
+    std::fs::remove_file(dir.0.join("f")).unwrap();
+    let mut own = o.clone();
+    own.headers.push("want-digest: MD5".into());
+    assert_ok(&run(vec![server.url("/f")], own), &data);
+    let log = server.log();
+    let sent: Vec<&str> = log[0]
+        .headers
+        .iter()
+        .filter(|(name, _)| name.eq_ignore_ascii_case("want-digest"))
+        .map(|(_, value)| value.as_str())
+        .collect();
+    assert_eq!(sent, ["MD5"]);
+
     let server = HttpServer::start(ServerConfig::new().file("/f", data.clone())).unwrap();
     std::fs::remove_file(dir.0.join("f")).unwrap();
     o.no_want_digest_header = true;

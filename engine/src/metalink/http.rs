@@ -30,9 +30,21 @@ use crate::download::{Layout, Source};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorCode};
 use crate::http::Next;
+use crate::options::Options;
 
 /// `Want-Digest` as aria2 sends it: the algorithms it verifies, SHA-1 least wanted.
-pub(crate) const WANT_DIGEST: &str = "SHA-512;q=1, SHA-256;q=1, SHA;q=0.1";
+const WANT_DIGEST: &str = "SHA-512;q=1, SHA-256;q=1, SHA;q=0.1";
+
+/// The `Want-Digest` value for a download's first request: none under
+/// `--no-want-digest-header`, nor when `--header` already gives one (two would
+/// contradict each other).
+pub(crate) fn want_digest(opts: &Options) -> Option<&'static str> {
+    let given = opts.headers.iter().any(|h| {
+        h.split_once(':')
+            .is_some_and(|(name, _)| name.trim().eq_ignore_ascii_case("want-digest"))
+    });
+    (!opts.no_want_digest_header && !given).then_some(WANT_DIGEST)
+}
 
 impl Engine {
     /// Reads the Metalink/HTTP headers of a response for the file (2xx), before its

@@ -15,4 +15,4 @@ pub use document::{
     specs,
 };
 pub(crate) use follow::Document;
-pub(crate) use http::WANT_DIGEST;
+pub(crate) use http::want_digest;
