@@ -165,6 +165,24 @@ pub(crate) struct Download {
     pub storage: Option<Arc<Storage>>,
     /// The mirror each plan slot belongs to (to charge a bad piece).
     pub slot_sources: HashMap<SourceSlot, usize>,
+    /// Set when the download is a Metalink document to follow once complete.
+    pub document: Option<crate::metalink::Document>,
+}
+
+impl Source {
+    /// A mirror not tried yet.
+    pub fn new(url: Url) -> Source {
+        Source {
+            url,
+            tries: 0,
+            failed: false,
+            no_ranges: false,
+            conns: 0,
+            retry_at: None,
+            bad_pieces: 0,
+            free_slots: Vec::new(),
+        }
+    }
 }
 
 impl Download {
@@ -180,19 +198,7 @@ impl Download {
         Download {
             gid,
             opts,
-            sources: urls
-                .into_iter()
-                .map(|url| Source {
-                    url,
-                    tries: 0,
-                    failed: false,
-                    no_ranges: false,
-                    conns: 0,
-                    retry_at: None,
-                    bad_pieces: 0,
-                    free_slots: Vec::new(),
-                })
-                .collect(),
+            sources: urls.into_iter().map(Source::new).collect(),
             state: DownloadState::Waiting,
             layout: Layout::Unknown,
             path: None,
@@ -222,6 +228,7 @@ impl Download {
             hashes: None,
             storage: None,
             slot_sources: HashMap::new(),
+            document: None,
         }
     }
 

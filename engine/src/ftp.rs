@@ -470,6 +470,7 @@ impl Engine {
                     return Ok(None);
                 }
                 Ok(n) => {
+                    self.check_document_len(conn.dl, conn.pos + n as u64)?;
                     conn.buf_len += n;
                     self.account(conn, n, now);
                     if conn.buf_len == conn.buf.as_ref().map_or(0, Vec::len) {

@@ -265,6 +265,11 @@ impl Engine {
         if let Some(r) = range {
             req = req.range(r);
         }
+        if matches!(d.layout, Layout::Unknown)
+            && let Some(value) = crate::metalink::want_digest(opts)
+        {
+            req = req.header("Want-Digest", value);
+        }
         if conn.proxy.is_some() {
             req = req.via_proxy();
         }
@@ -480,6 +485,9 @@ impl Engine {
             }
             _ => {}
         }
+        if let Some(next) = self.metalink_headers(conn, &head)? {
+            return Ok(Some(next));
+        }
         let gid = conn.dl;
         let framing = head.framing(false);
         let encoding = head.content_encoding();
@@ -491,6 +499,7 @@ impl Engine {
         });
         let known_total = self.downloads[gid].total();
         if matches!(self.downloads[gid].layout, Layout::Unknown) {
+            self.note_document_type(gid, &conn.url, head.header("content-type"));
             let suggested = head.suggested_file_name(
                 &conn.url,
                 self.downloads[gid].opts.content_disposition_default_utf8,
@@ -648,6 +657,10 @@ impl Engine {
             Some(out) => out.clone(),
             None => suggested.unwrap_or_else(|| "index.html".into()),
         };
+        if self.document_output(gid, &name)? {
+            return Ok(());
+        }
+        let d = &mut self.downloads[gid];
         let path = output_path(&d.opts.dir, &name)?;
         if d.opts.remove_control_file {
             let _ = std::fs::remove_file(crate::control::control_path(&path));
@@ -722,6 +735,8 @@ impl Engine {
                 "range answer without a total length",
             ));
         };
+        self.check_document_len(gid, total)?;
+        let d = &mut self.downloads[gid];
         if let Some(expected) = d.expect.length
             && expected != total
         {
@@ -977,6 +992,7 @@ impl Engine {
 
     /// Copies decoded body bytes into write buffers (the slow path).
     fn deliver(&mut self, conn: &mut Conn, mut data: &[u8], now: Instant) -> Result<(), Error> {
+        self.check_document_len(conn.dl, conn.pos + data.len() as u64)?;
         if let Some(plan) = self.downloads[conn.dl].plan() {
             let run_left = plan.run(conn.slot).map(|r| r.remaining()).unwrap_or(0);
             if data.len() as u64 > run_left {

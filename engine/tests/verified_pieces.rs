@@ -191,7 +191,7 @@ fn a_file_whose_pieces_never_verify_fails_with_a_checksum_error() {
     let st = batch.finish().remove(0);
     assert_err(&st, ErrorCode::Checksum);
     assert!(
-        st.bitfield.map_or(true, |b| b.count() == 0),
+        st.bitfield.is_none_or(|b| b.count() == 0),
         "a bad piece counted"
     );
 }
