@@ -144,6 +144,13 @@ pub(crate) struct Download {
     pub control_exists: bool,
     pub last_save: Instant,
     pub verifying: bool,
+    /// `-V` applies: an existing file is kept and checked, not trusted or replaced.
+    pub integrity_check: bool,
+    /// `-V` found a file of full length with only a whole-file digest to check it:
+    /// a mismatch fetches it again instead of failing.
+    pub recheck_whole: bool,
+    /// Piece hashes sent to the hashers and not yet answered.
+    pub pieces_hashing: usize,
     pub last_error: Option<Error>,
     pub started: Option<Instant>,
     pub finished_at: Option<Instant>,
@@ -215,6 +222,9 @@ impl Download {
             control_exists: false,
             last_save: now,
             verifying: false,
+            integrity_check: false,
+            recheck_whole: false,
+            pieces_hashing: 0,
             last_error: None,
             started: None,
             finished_at: None,

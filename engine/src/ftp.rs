@@ -194,6 +194,9 @@ impl Engine {
                     let name = ftp(conn).path.file_name_lossy().into_owned();
                     self.setup_output(gid, swarmget_http_seg::sanitize_file_name(&name))?;
                     self.first_plan(gid, conn, Some(n), 0)?;
+                    if self.plan_only(gid, now) {
+                        return Ok(Some(Next::Close));
+                    }
                 } else if let Some(total) = self.downloads[gid].total()
                     && total != n
                 {

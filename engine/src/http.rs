@@ -530,8 +530,7 @@ impl Engine {
                     ));
                 }
                 self.first_plan(gid, conn, reported, start)?;
-                if self.downloads[gid].opts.dry_run {
-                    self.mark_all_done(gid, now);
+                if self.plan_only(gid, now) {
                     return Ok(Some(Next::Close));
                 }
                 let Some(plan) = self.downloads[gid].plan_mut() else {
@@ -597,8 +596,7 @@ impl Engine {
                         return Ok(Some(Next::Close));
                     }
                 }
-                if self.downloads[gid].opts.dry_run {
-                    self.mark_all_done(gid, now);
+                if self.plan_only(gid, now) {
                     return Ok(Some(Next::Close));
                 }
                 conn.pos = 0;
@@ -665,9 +663,13 @@ impl Engine {
         if d.opts.remove_control_file {
             let _ = std::fs::remove_file(crate::control::control_path(&path));
         }
+        // -V keeps an existing file to check it (aria2: only when there is something
+        // to check it with).
+        d.integrity_check = d.opts.check_integrity
+            && (d.expect.pieces.is_some() || d.whole_file_digest().is_some());
         let start = decide(
             path,
-            d.opts.continue_download,
+            d.opts.continue_download || d.integrity_check,
             d.opts.allow_overwrite,
             d.opts.auto_file_renaming,
         )?;
@@ -777,6 +779,20 @@ impl Engine {
             }
             _ => {}
         }
+        if d.integrity_check && d.hashes.is_none() && d.sequential_len != total {
+            // Only a whole-file digest: aria2 checks a file that looks finished (its
+            // length) and otherwise fetches it from scratch, unless -c keeps the prefix.
+            if !d.opts.continue_download || d.sequential_len > total {
+                d.sequential_len = 0;
+                if let Some(file) = &d.file {
+                    file.set_len(0)
+                        .map_err(|e| Error::file(&e, "cannot truncate"))?;
+                }
+            }
+        } else if d.integrity_check && d.hashes.is_none() {
+            // Looks finished: the whole-file check decides; a mismatch starts over.
+            d.recheck_whole = true;
+        }
         if d.sequential_len > 0 && d.hashes.is_some() {
             // `-c` without a control file, with chunk checksums: the existing bytes
             // are hashed, not trusted.
@@ -800,6 +816,9 @@ impl Engine {
         plan.claim_from(conn.slot, start);
         let file_len = total;
         d.layout = Layout::Planned(plan);
+        // Bytes restored as written (-c, -V) are hashed now, not when a write lands.
+        self.hash_ready_pieces(gid);
+        let d = &mut self.downloads[gid];
         d.control_dirty = true;
         // The control file goes first: a file allocated to full length, or written at
         // several places at once, with no control file beside it would look complete

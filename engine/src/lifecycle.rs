@@ -46,7 +46,7 @@ impl Engine {
     pub(crate) fn top_up(&mut self, gid: Gid, now: Instant) {
         loop {
             let d = &self.downloads[gid];
-            if d.verifying || d.is_finished() {
+            if d.verifying || d.is_finished() || d.check_only() {
                 return;
             }
             let wanted = match &d.layout {

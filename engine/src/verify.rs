@@ -19,6 +19,11 @@ use crate::storage::Storage;
 const BAD_PIECES_LIMIT: u32 = 2;
 
 impl Download {
+    /// `--hash-check-only` with `-V`: check what is on disk, fetch nothing.
+    pub(crate) fn check_only(&self) -> bool {
+        self.integrity_check && self.opts.hash_check_only
+    }
+
     /// The chunk checksums to verify pieces with, for a file of `total` bytes: none
     /// with `--realtime-chunk-checksum=false`, or when they do not cover the file
     /// exactly (then only the whole-file digest, if any, is checked).
@@ -64,6 +69,7 @@ impl Engine {
                 }
             },
         };
+        self.downloads[gid].pieces_hashing += ready.len();
         for piece in ready {
             self.hash_job(HashJob::Piece {
                 gid,
@@ -172,6 +178,54 @@ impl Engine {
         }
     }
 
+    /// After the first answer gave the length: whether the download fetches nothing
+    /// (`--dry-run`, or `-V --hash-check-only`), so the connection closes.
+    pub(crate) fn plan_only(&mut self, gid: Gid, now: Instant) -> bool {
+        let d = &self.downloads[gid];
+        if d.opts.dry_run {
+            self.mark_all_done(gid, now);
+            return true;
+        }
+        if d.check_only() {
+            for key in self.downloads[gid].conns.clone() {
+                self.drop_conn(key);
+            }
+            self.end_check_only(gid, now);
+            return true;
+        }
+        false
+    }
+
+    /// `--hash-check-only`: once every piece on disk has been hashed, the download
+    /// ends — complete if every piece verified (the whole-file digest still checked),
+    /// else with a checksum error naming how much was good.
+    fn end_check_only(&mut self, gid: Gid, now: Instant) {
+        let d = &self.downloads[gid];
+        if !d.check_only() || d.pieces_hashing > 0 || d.is_finished() {
+            return;
+        }
+        let Layout::Planned(plan) = &d.layout else {
+            return;
+        };
+        if plan.is_complete() {
+            return self.maybe_finish(gid, now);
+        }
+        if d.hashes.is_none() {
+            // Only a whole-file digest, and the file is not whole.
+            let err = Error::new(
+                ErrorCode::Checksum,
+                "hash check only: the file is incomplete",
+            );
+            return self.fail_download(gid, err, now);
+        }
+        let (good, all) = (plan.done().count(), plan.piece_count());
+        let err = Error::new(
+            ErrorCode::Checksum,
+            format!("hash check only: {good} of {all} pieces verified"),
+        );
+        self.fail_download(gid, err, now);
+    }
+
     /// Closes every connection of download `gid` to mirror `source`.
     fn drop_source_conns(&mut self, gid: Gid, source: usize) {
         let keys: Vec<usize> = self.downloads[gid]
@@ -243,6 +297,18 @@ impl Engine {
                 }
                 match result {
                     Ok(true) => self.complete(gid, now),
+                    Ok(false) if d.recheck_whole && !d.check_only() => {
+                        // -V over a file that only looked finished: fetch it again.
+                        d.recheck_whole = false;
+                        d.sequential_len = 0;
+                        d.layout = Layout::Unknown;
+                        self.notice(
+                            gid,
+                            "the existing file does not match its checksum; downloading it again"
+                                .into(),
+                        );
+                        self.top_up(gid, now);
+                    }
                     Ok(false) => {
                         let expect = d
                             .whole_file_digest()
@@ -262,8 +328,10 @@ impl Engine {
                 }
             }
             HashDone::Verified { piece, result, .. } => {
+                d.pieces_hashing -= 1;
                 if !d.is_finished() {
                     self.piece_checked(gid, piece as usize, result, now);
+                    self.end_check_only(gid, now);
                 }
             }
         }
