@@ -21,7 +21,9 @@ use std::path::Path;
 use swarmget_engine::{DownloadSpec, Error, ErrorCode, Options};
 use swarmget_metalink::Url;
 
-use crate::{magnet_download, metalink_download};
+use swarmget_engine::metalink;
+
+use crate::magnet_download;
 
 /// One argument, classified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,14 +84,14 @@ pub fn metalink_option(
                 .into(),
         );
     }
-    let parsed = metalink_download::load(
+    let parsed = metalink::load(
         source,
         opts,
         &mut std::io::stdin().lock(),
         ErrorCode::BadOption,
         warn,
     )?;
-    metalink_download::specs(&parsed, source, opts, warn)
+    metalink::specs(&parsed, source, opts, warn)
 }
 
 /// The downloads for a list of arguments (the command line's, or one input-file
@@ -139,14 +141,9 @@ fn documents(
     match input {
         Input::Magnet(link) => magnet_download::specs(link, opts, warn),
         Input::Metalink(path) => {
-            let parsed = metalink_download::load(
-                path,
-                opts,
-                &mut std::io::empty(),
-                ErrorCode::Unknown,
-                warn,
-            )?;
-            metalink_download::specs(&parsed, path, opts, warn)
+            let parsed =
+                metalink::load(path, opts, &mut std::io::empty(), ErrorCode::Unknown, warn)?;
+            metalink::specs(&parsed, path, opts, warn)
         }
         Input::Uri(uri) => Ok(vec![DownloadSpec::new(vec![uri.to_owned()], opts.clone())]),
     }

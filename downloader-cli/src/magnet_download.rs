@@ -19,12 +19,12 @@
 
 use std::collections::HashSet;
 
-use swarmget_engine::digest::{Digest, HashKind};
+use swarmget_engine::digest::Digest;
 use swarmget_engine::{DownloadSpec, Error, ErrorCode, Expect, Options};
 use swarmget_magnet_uri::{ExactTopic, Group, Magnet};
 use swarmget_metalink::{FileName, Url};
 
-use crate::metalink_download::WEB_SCHEMES;
+use swarmget_engine::metalink::WEB_SCHEMES;
 
 /// Whether `arg` is a magnet link (`magnet:`, any case).
 pub fn is_magnet(arg: &str) -> bool {
@@ -63,13 +63,17 @@ fn spec(
     let mut hashes = Vec::new();
     let mut bittorrent = false;
     for topic in &group.exact_topics {
-        match digests(topic) {
-            Topic::Digests(d) => hashes.extend(d),
-            Topic::BitTorrent => bittorrent = true,
-            Topic::Unused => warn(format!(
-                "magnet xt={topic} is not a hash swarmget verifies; ignored"
-            )),
+        if matches!(topic, ExactTopic::Btih(_) | ExactTopic::Btmh(_)) {
+            bittorrent = true;
+            continue;
         }
+        let digests = Digest::from_exact_topic(topic);
+        if digests.is_empty() {
+            warn(format!(
+                "magnet xt={topic} is not a hash swarmget verifies; ignored"
+            ));
+        }
+        hashes.extend(digests);
     }
     if hashes.is_empty() && bittorrent {
         return Err(Error::new(
@@ -169,47 +173,10 @@ fn names_metadata(uri: &str) -> bool {
     })
 }
 
-enum Topic {
-    Digests(Vec<Digest>),
-    BitTorrent,
-    Unused,
-}
-
-// The lead swaps this for the conversion engine/src/digest.rs is getting.
-fn digests(topic: &ExactTopic) -> Topic {
-    let one = |kind: HashKind, bytes: &[u8]| {
-        Topic::Digests(vec![Digest {
-            kind,
-            bytes: bytes.to_vec(),
-        }])
-    };
-    match topic {
-        ExactTopic::Sha1(h) => one(HashKind::Sha1, h),
-        ExactTopic::TigerTree(h) => one(HashKind::Tth, h),
-        ExactTopic::Bitprint { sha1, tth } => Topic::Digests(vec![
-            Digest {
-                kind: HashKind::Sha1,
-                bytes: sha1.to_vec(),
-            },
-            Digest {
-                kind: HashKind::Tth,
-                bytes: tth.to_vec(),
-            },
-        ]),
-        ExactTopic::Ed2k(h) => one(HashKind::Ed2k, h),
-        ExactTopic::Aich(h) => one(HashKind::Aich, h),
-        ExactTopic::Md5(h) => one(HashKind::Md5, h),
-        // The digest's bytes, most significant first, as the CRC is written in hex.
-        ExactTopic::Crc32(c) => one(HashKind::Crc32, &c.to_be_bytes()),
-        ExactTopic::Btih(_) | ExactTopic::Btmh(_) => Topic::BitTorrent,
-        // Kazaa hashes and URNs of other kinds: nothing verifies them.
-        _ => Topic::Unused,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use swarmget_engine::digest::HashKind;
 
     const SHA1: &str = "urn:sha1:TXGCZQTH26NL6OUQAJJPFALHG2LTGBC7";
     const TTH: &str = "TXGCZQTH26NL6OUQAJJPFALHG2LTGBC7YRJ6V5I";

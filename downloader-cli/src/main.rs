@@ -12,7 +12,6 @@ mod inputs;
 mod magnet;
 mod magnet_download;
 mod metalink;
-mod metalink_download;
 mod readout;
 mod show_files;
 

@@ -6,9 +6,9 @@
 //! option, 1 when the file cannot be read.
 
 use crate::flags::{Arg, Flags};
-use crate::metalink_download::{preferences, read_source};
 use std::io::{self, Read, Write};
 use std::process::ExitCode;
+use swarmget_engine::metalink::{preferences, read_source};
 
 use serde_json::{Value, json};
 use swarmget_engine::Options;

@@ -19,8 +19,8 @@ use std::io::{Read, Write};
 use swarmget_engine::{ErrorCode, Options};
 
 use crate::inputs::{Input, classify};
-use crate::metalink_download::{Listed, listed_files, load, preferences};
 use crate::readout;
+use swarmget_engine::metalink::{Listed, listed_files, load, preferences};
 
 /// Prints the files of `-M`'s document or of each argument; returns the exit status.
 pub fn run(

@@ -354,3 +354,89 @@ fn input_file_lines_may_be_documents_and_magnet_links() {
     assert_download(&dir.join("out/m.bin"), &m);
     assert_eq!(written(&dir), ["kept.bin", "m.bin"]);
 }
+
+/// A server with a document at `/doc.meta4` (served as Metalink) naming `/a` as
+/// `a.bin` and `/b` as `sub/b.bin` by URLs relative to the document, and `/gone` as
+/// `gone.bin` when `with_missing`.
+fn served_document(with_missing: bool) -> (HttpServer, Vec<u8>, Vec<u8>) {
+    let a = TestFile::random(150_000, 31);
+    let b = TestFile::random(40_000, 32);
+    let mut files = vec![
+        ("a.bin", format!("<size>{}</size><url>a</url>", a.len())),
+        ("sub/b.bin", "<url>b</url>".to_owned()),
+    ];
+    if with_missing {
+        files.push(("gone.bin", "<url>gone</url>".to_owned()));
+    }
+    let files: Vec<(&str, &str)> = files.iter().map(|(n, b)| (*n, b.as_str())).collect();
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/a", a.clone())
+            .file("/b", b.clone())
+            .file("/doc.meta4", document(&files).into_bytes())
+            .behaviour_for(
+                "/doc.meta4",
+                swarmget_test_support::Behaviour::ContentType("application/metalink4+xml".into()),
+            ),
+    )
+    .unwrap();
+    (server, a, b)
+}
+
+#[test]
+fn a_metalink_uri_is_followed_into_the_files_it_describes() {
+    let (server, a, b) = served_document(false);
+    let dir = TempDir::new("follow-uri");
+    let r = get(&dir, &["-q", &server.url("/doc.meta4")]);
+    r.expect_code(0);
+    assert_download(&dir.join("out/a.bin"), &a);
+    assert_download(&dir.join("out/sub/b.bin"), &b);
+    assert_eq!(written(&dir), ["a.bin", "doc.meta4", "sub/b.bin"]);
+
+    let dir = TempDir::new("follow-uri-mem");
+    let r = get(
+        &dir,
+        &["-q", "--follow-metalink=mem", &server.url("/doc.meta4")],
+    );
+    r.expect_code(0);
+    assert_eq!(written(&dir), ["a.bin", "sub/b.bin"]);
+
+    let dir = TempDir::new("follow-uri-false");
+    let r = get(
+        &dir,
+        &["-q", "--follow-metalink=false", &server.url("/doc.meta4")],
+    );
+    r.expect_code(0);
+    assert_eq!(written(&dir), ["doc.meta4"]);
+}
+
+/// aria2: the followed downloads' results count; the document's success does not
+/// hide a file that failed.
+#[test]
+fn a_failed_follower_sets_the_exit_code() {
+    let (server, a, _) = served_document(true);
+    let dir = TempDir::new("follow-fail");
+    let r = get(&dir, &["--max-tries=1", &server.url("/doc.meta4")]);
+    r.expect_code(3);
+    assert_download(&dir.join("out/a.bin"), &a);
+    let line = |stat: &str, end: &str| {
+        r.stdout
+            .lines()
+            .any(|l| l.contains(&format!("|{stat}|")) && l.ends_with(end))
+    };
+    assert!(line("OK  ", "doc.meta4"), "{}", r.stdout);
+    assert!(line("ERR ", "/gone"), "{}", r.stdout);
+}
+
+#[test]
+fn a_metalink_uri_that_does_not_parse_exits_20() {
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/bad.meta4", b"<metalink".to_vec())
+            .content_type("application/metalink4+xml"),
+    )
+    .unwrap();
+    let dir = TempDir::new("follow-bad");
+    let r = get(&dir, &["-q", &server.url("/bad.meta4")]);
+    r.expect_code(20);
+}

@@ -80,6 +80,8 @@ pub struct Engine {
     pub(crate) started_at: Instant,
     /// Tags name lookups, so an answer finds its waiters.
     lookups: usize,
+    /// Metalink documents to follow once complete (see `metalink::follow`).
+    pub(crate) documents: Vec<Gid>,
 }
 
 impl Engine {
@@ -145,6 +147,7 @@ impl Engine {
             shutdown: Vec::new(),
             started_at: Instant::now(),
             lookups: 0,
+            documents: Vec::new(),
         })
     }
 
@@ -164,6 +167,9 @@ impl Engine {
             if (self.interrupt.load(Ordering::Relaxed) || stop_time) && !self.halted {
                 self.halt(now);
             }
+            // Completions of the last turn are followed before a command or an
+            // event can see them, so a followed document is never seen done alone.
+            self.follow_documents(now);
             while let Ok(command) = self.commands.try_recv() {
                 command(&mut self, now);
             }
@@ -171,6 +177,7 @@ impl Engine {
                 self.schedule(now);
             }
             self.save_controls(now, false);
+            self.follow_documents(now);
             self.announce_finished();
             self.send_events();
             if !self.shutdown.is_empty() && self.jobs_in_flight() == 0 {
@@ -351,6 +358,7 @@ impl Engine {
                             if !plan.wrote(range).is_empty() {
                                 d.control_dirty = true;
                             }
+                            self.hash_ready_pieces(gid);
                         }
                         Layout::Stream { written, .. } => *written = (*written).max(range.end),
                         Layout::Unknown => {}

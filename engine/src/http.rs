@@ -265,6 +265,11 @@ impl Engine {
         if let Some(r) = range {
             req = req.range(r);
         }
+        if matches!(d.layout, Layout::Unknown)
+            && let Some(value) = crate::metalink::want_digest(opts)
+        {
+            req = req.header("Want-Digest", value);
+        }
         if conn.proxy.is_some() {
             req = req.via_proxy();
         }
@@ -480,6 +485,9 @@ impl Engine {
             }
             _ => {}
         }
+        if let Some(next) = self.metalink_headers(conn, &head)? {
+            return Ok(Some(next));
+        }
         let gid = conn.dl;
         let framing = head.framing(false);
         let encoding = head.content_encoding();
@@ -491,6 +499,7 @@ impl Engine {
         });
         let known_total = self.downloads[gid].total();
         if matches!(self.downloads[gid].layout, Layout::Unknown) {
+            self.note_document_type(gid, &conn.url, head.header("content-type"));
             let suggested = head.suggested_file_name(
                 &conn.url,
                 self.downloads[gid].opts.content_disposition_default_utf8,
@@ -521,8 +530,7 @@ impl Engine {
                     ));
                 }
                 self.first_plan(gid, conn, reported, start)?;
-                if self.downloads[gid].opts.dry_run {
-                    self.mark_all_done(gid, now);
+                if self.plan_only(gid, now) {
                     return Ok(Some(Next::Close));
                 }
                 let Some(plan) = self.downloads[gid].plan_mut() else {
@@ -588,8 +596,7 @@ impl Engine {
                         return Ok(Some(Next::Close));
                     }
                 }
-                if self.downloads[gid].opts.dry_run {
-                    self.mark_all_done(gid, now);
+                if self.plan_only(gid, now) {
                     return Ok(Some(Next::Close));
                 }
                 conn.pos = 0;
@@ -648,13 +655,21 @@ impl Engine {
             Some(out) => out.clone(),
             None => suggested.unwrap_or_else(|| "index.html".into()),
         };
+        if self.document_output(gid, &name)? {
+            return Ok(());
+        }
+        let d = &mut self.downloads[gid];
         let path = output_path(&d.opts.dir, &name)?;
         if d.opts.remove_control_file {
             let _ = std::fs::remove_file(crate::control::control_path(&path));
         }
+        // -V keeps an existing file to check it (aria2: only when there is something
+        // to check it with).
+        d.integrity_check = d.opts.check_integrity
+            && (d.expect.pieces.is_some() || d.whole_file_digest().is_some());
         let start = decide(
             path,
-            d.opts.continue_download,
+            d.opts.continue_download || d.integrity_check,
             d.opts.allow_overwrite,
             d.opts.auto_file_renaming,
         )?;
@@ -664,9 +679,8 @@ impl Engine {
                 match crate::control::ControlRecord::load(&crate::control::control_path(&path)) {
                     Ok(Some(rec)) => {
                         d.resume_total = Some(rec.total_len);
-                        if rec.piece_len == d.opts.piece_length {
-                            d.resume = Some(rec.done);
-                        }
+                        // Used only if the plan's piece length is the same.
+                        d.resume = Some((rec.done, rec.piece_len));
                     }
                     Ok(None) => {}
                     Err(e) => {
@@ -723,6 +737,8 @@ impl Engine {
                 "range answer without a total length",
             ));
         };
+        self.check_document_len(gid, total)?;
+        let d = &mut self.downloads[gid];
         if let Some(expected) = d.expect.length
             && expected != total
         {
@@ -736,7 +752,10 @@ impl Engine {
                 ),
             ));
         }
-        let mut plan = Plan::new(total, d.opts.piece_length)
+        // Chunk checksums set the piece grid: a piece counts once it verifies.
+        let hashes = d.piece_hashes(total);
+        let piece_len = hashes.as_ref().map_or(d.opts.piece_length, |h| h.length);
+        let mut plan = Plan::new(total, piece_len)
             .min_split(d.opts.min_split_size)
             .selector(d.opts.stream_piece_selector)
             .spread_over(
@@ -744,8 +763,14 @@ impl Engine {
                     .split
                     .min(d.sources.len() * d.opts.max_connection_per_server),
             );
+        if hashes.is_some() {
+            plan = plan.verify_pieces();
+        }
+        d.hashes = hashes;
         match (d.resume.take(), d.resume_total) {
-            (Some(done), Some(t)) if t == total => plan = plan.with_done(done),
+            (Some((done, len)), Some(t)) if t == total && len == piece_len => {
+                plan = plan.with_done(done)
+            }
             (_, Some(t)) if t != total => {
                 return Err(Error::new(
                     ErrorCode::Unknown,
@@ -754,7 +779,25 @@ impl Engine {
             }
             _ => {}
         }
-        if d.sequential_len > 0 {
+        if d.integrity_check && d.hashes.is_none() && d.sequential_len != total {
+            // Only a whole-file digest: aria2 checks a file that looks finished (its
+            // length) and otherwise fetches it from scratch, unless -c keeps the prefix.
+            if !d.opts.continue_download || d.sequential_len > total {
+                d.sequential_len = 0;
+                if let Some(file) = &d.file {
+                    file.set_len(0)
+                        .map_err(|e| Error::file(&e, "cannot truncate"))?;
+                }
+            }
+        } else if d.integrity_check && d.hashes.is_none() {
+            // Looks finished: the whole-file check decides; a mismatch starts over.
+            d.recheck_whole = true;
+        }
+        if d.sequential_len > 0 && d.hashes.is_some() {
+            // `-c` without a control file, with chunk checksums: the existing bytes
+            // are hashed, not trusted.
+            plan = plan.with_written(std::iter::once(0..d.sequential_len.min(total)));
+        } else if d.sequential_len > 0 {
             // `-c` without a control file: whole pieces below the file's length count.
             let done_pieces = (d.sequential_len.min(total) / plan.piece_len()) as usize;
             let mut bits = crate::bitfield::Bitfield::new(plan.done().len());
@@ -773,6 +816,9 @@ impl Engine {
         plan.claim_from(conn.slot, start);
         let file_len = total;
         d.layout = Layout::Planned(plan);
+        // Bytes restored as written (-c, -V) are hashed now, not when a write lands.
+        self.hash_ready_pieces(gid);
+        let d = &mut self.downloads[gid];
         d.control_dirty = true;
         // The control file goes first: a file allocated to full length, or written at
         // several places at once, with no control file beside it would look complete
@@ -965,6 +1011,7 @@ impl Engine {
 
     /// Copies decoded body bytes into write buffers (the slow path).
     fn deliver(&mut self, conn: &mut Conn, mut data: &[u8], now: Instant) -> Result<(), Error> {
+        self.check_document_len(conn.dl, conn.pos + data.len() as u64)?;
         if let Some(plan) = self.downloads[conn.dl].plan() {
             let run_left = plan.run(conn.slot).map(|r| r.remaining()).unwrap_or(0);
             if data.len() as u64 > run_left {

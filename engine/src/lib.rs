@@ -18,6 +18,7 @@ mod handle;
 pub mod hasher;
 mod http;
 mod lifecycle;
+pub mod metalink;
 pub mod naming;
 pub mod options;
 pub mod plan;

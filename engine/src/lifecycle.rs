@@ -46,7 +46,7 @@ impl Engine {
     pub(crate) fn top_up(&mut self, gid: Gid, now: Instant) {
         loop {
             let d = &self.downloads[gid];
-            if d.verifying || d.is_finished() {
+            if d.verifying || d.is_finished() || d.check_only() {
                 return;
             }
             let wanted = match &d.layout {
@@ -117,12 +117,27 @@ impl Engine {
     /// Opens a connection from download `gid` to mirror `source`. Returns false when
     /// there is no work to give it.
     pub(crate) fn open_conn(&mut self, gid: Gid, source: usize, now: Instant) -> bool {
+        self.open_conn_for(gid, source, None, now)
+    }
+
+    /// [`Engine::open_conn`] whose run is exactly `range` when given (a piece to fetch
+    /// again from another mirror than the one whose bytes failed).
+    pub(crate) fn open_conn_for(
+        &mut self,
+        gid: Gid,
+        source: usize,
+        range: Option<std::ops::Range<u64>>,
+        now: Instant,
+    ) -> bool {
         let d = &mut self.downloads[gid];
-        let slot = d.take_slot();
+        let slot = d.take_slot(source);
         if let Layout::Planned(plan) = &mut d.layout
-            && plan.claim(slot).is_none()
+            && match range {
+                Some(range) => plan.claim_exact(slot, range).is_none(),
+                None => plan.claim(slot).is_none(),
+            }
         {
-            d.free_slots.push(slot);
+            d.sources[source].free_slots.push(slot);
             return false;
         }
         let url = d.sources[source].url.clone();

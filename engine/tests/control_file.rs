@@ -84,12 +84,25 @@ fn a_file_split_over_connections_saves_its_control_file_before_the_first_byte() 
     assert!(data.len() as u64 > o.min_split_size);
     let mut batch = Batch::new(&o);
     let gid = batch.add(DownloadSpec::new(vec![server.url("/f")], o));
-    let path = wait_for_bytes(&batch, gid, 50_000);
-    assert!(
-        control_path(&path).exists(),
-        "runs at several offsets without a control file"
-    );
-    batch.handle.remove(gid).unwrap();
+    // The plan exists once the first answer gave the length; its control file is
+    // saved then, before the first byte is written.
+    let path = loop {
+        let st = batch.handle.tell_status(gid).unwrap();
+        if let (Some(path), Some(_)) = (st.path, st.total) {
+            break path;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let mut saved = false;
+    for _ in 0..200 {
+        saved = control_path(&path).exists();
+        if saved || batch.handle.tell_status(gid).unwrap().completed > 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(saved, "runs at several offsets without a control file");
+    let _ = batch.handle.remove(gid);
     batch.finish();
 }
 

@@ -39,13 +39,15 @@
 use std::collections::HashMap;
 use std::io::{self, Read};
 
-use swarmget_engine::digest::{Digest, HashKind, PieceHashes};
-use swarmget_engine::options::MetalinkProtocol;
-use swarmget_engine::{DownloadSpec, Error, ErrorCode, Expect, Options};
 use swarmget_metalink::{
-    File, Hash, HashAlgorithm, Limits, Location, Metalink, ParseOptions, Parsed, Pieces,
-    Preferences, Protocol, WarningKind, parse,
+    File, Limits, Location, Metalink, ParseOptions, Parsed, Preferences, Protocol, Url,
+    WarningKind, parse,
 };
+
+use crate::digest::{Digest, PieceHashes};
+use crate::download::{DownloadSpec, Expect};
+use crate::error::{Error, ErrorCode};
+use crate::options::{MetalinkProtocol, Options};
 
 /// The URL schemes the engine downloads from.
 pub const WEB_SCHEMES: [&str; 3] = ["http", "https", "ftp"];
@@ -79,11 +81,23 @@ pub fn load(
 ) -> Result<Parsed, Error> {
     let bytes = read_source(source, stdin)
         .map_err(|e| Error::new(unreadable, format!("cannot read {source}: {e}")))?;
+    parse_document(&bytes, source, opts.metalink_base_uri.clone(), warn)
+}
+
+/// Parses a document already in memory, resolving relative URLs against `base_uri`
+/// (`--metalink-base-uri` for a local file, the document's own URL for one that was
+/// downloaded, as aria2 does). A document that does not parse fails with exit 20.
+pub fn parse_document(
+    bytes: &[u8],
+    source: &str,
+    base_uri: Option<Url>,
+    warn: &mut dyn FnMut(String),
+) -> Result<Parsed, Error> {
     let options = ParseOptions {
-        base_uri: opts.metalink_base_uri.clone(),
+        base_uri,
         ..ParseOptions::default()
     };
-    let parsed = parse(&bytes, &options)
+    let parsed = parse(bytes, &options)
         .map_err(|e| Error::new(ErrorCode::Metalink, format!("{source}: {e}")))?;
     for warning in &parsed.warnings {
         warn(format!("{source}: {warning}"));
@@ -240,8 +254,8 @@ fn file_spec(
         options,
         expect: Expect {
             length: file.size,
-            hashes: file.hashes.iter().map(digest).collect(),
-            pieces: file.strongest_pieces().map(piece_hashes),
+            hashes: file.hashes.iter().map(Digest::from).collect(),
+            pieces: file.strongest_pieces().map(PieceHashes::from),
         },
     })
 }
@@ -337,37 +351,10 @@ fn named(types: &[String]) -> String {
     }
 }
 
-// The lead swaps these for the `From` conversions engine/src/digest.rs is getting.
-
-fn hash_kind(algorithm: HashAlgorithm) -> HashKind {
-    match algorithm {
-        HashAlgorithm::Md5 => HashKind::Md5,
-        HashAlgorithm::Sha1 => HashKind::Sha1,
-        HashAlgorithm::Sha224 => HashKind::Sha224,
-        HashAlgorithm::Sha256 => HashKind::Sha256,
-        HashAlgorithm::Sha384 => HashKind::Sha384,
-        HashAlgorithm::Sha512 => HashKind::Sha512,
-    }
-}
-
-fn digest(hash: &Hash) -> Digest {
-    Digest {
-        kind: hash_kind(hash.algorithm()),
-        bytes: hash.bytes().to_vec(),
-    }
-}
-
-fn piece_hashes(pieces: &Pieces) -> PieceHashes {
-    PieceHashes {
-        kind: hash_kind(pieces.algorithm()),
-        length: pieces.length().get(),
-        digests: pieces.iter().map(<[u8]>::to_vec).collect(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::digest::HashKind;
 
     /// A Metalink 4 document with these `<file>` bodies, keyed by name.
     fn doc(files: &[(&str, &str)]) -> String {
