@@ -19,10 +19,15 @@ use crate::vsftpd::{self, Vsftpd};
 /// The chunk length of the document's SHA-1 checksums.
 const PIECE_LEN: u64 = 1 << 20;
 
-/// Twelve connections over the three mirrors, each client spreading them its own way;
-/// `-x12` so that neither is held below twelve if it counts the three loopback mirrors
-/// (one address, three ports) as one server.
+/// Twelve connections over the three mirrors, each client spreading them its own way.
+/// `-x12` because aria2c counts its connections per host name, and all three mirrors
+/// are 127.0.0.1; swarmget counts per mirror.
 const SPLITS: [&[&str]; 1] = [&["-x12", "-s12", "-k1M"]];
+
+/// For both clients: all three mirrors are one host, and aria2's default
+/// `--metalink-enable-unique-protocol=true` keeps one scheme per host (swarmget before
+/// it starts, aria2c once its first connection succeeds), which would leave one mirror.
+const ALL_MIRRORS: &str = "--metalink-enable-unique-protocol=false";
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let options = Options::parse("metalink", args)?;
@@ -69,8 +74,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let ca = Some(pki.ca.clone());
     let mut cases = Vec::new();
     for split in SPLITS {
+        let split = [split, &[ALL_MIRRORS]].concat();
         for client in [Client::Swarmget, Client::Aria2c] {
-            cases.push(Case::new(client, "metalink", split, source.clone()).ca(ca.clone()));
+            cases.push(Case::new(client, "metalink", &split, source.clone()).ca(ca.clone()));
         }
     }
     let mut workload = Workload::file(payload);

@@ -20,7 +20,16 @@ const PIECE_LEN: u64 = 256 << 10;
 /// connections (an FTP login takes several round trips) start long before the first
 /// mirror could have sent everything.
 const RATE_LIMIT: &str = "--max-download-limit=4M";
-const SPLIT: &[&str] = &["-x2", "-s4", "-k1M"];
+/// Connection options for both clients. Every mirror here is on 127.0.0.1, so aria2's
+/// default `--metalink-enable-unique-protocol=true` would keep one scheme per host:
+/// swarmget drops the FTP URL before it starts, aria2c once its first connection to
+/// the host succeeds. Off, both use every mirror.
+const SPLIT: &[&str] = &[
+    "-x2",
+    "-s4",
+    "-k1M",
+    "--metalink-enable-unique-protocol=false",
+];
 
 /// One file with an nginx and a vsftpd mirror and SHA-1 chunk checksums: swarmget's
 /// copy must be exact, both servers must have sent part of it, and aria2c's copy from
@@ -77,6 +86,48 @@ pub fn multi_file(env: &Env, dir: &Path) -> Result<(), String> {
         payload.verify(&dir.join("out").join(name))?;
     }
     same_as_aria2c(dir, &doc)
+}
+
+/// A document whose SHA-1 for one chunk is wrong: every mirror sends the bytes the
+/// chunk really has, so it can never verify, although the whole-file SHA-256 is right.
+/// swarmget must not report success and must not leave a file that a later `-c` would
+/// take as complete (aria2c on the same document retries the chunk, then exits 1 and
+/// keeps its control file).
+pub fn wrong_chunk_hash(env: &Env, dir: &Path) -> Result<(), String> {
+    let payload = &env.meta;
+    let doc = dir.join("wrong-chunk.meta4");
+    let urls = vec![
+        env.server.url(false, &payload.name),
+        env.vsftpd.url(&payload.name),
+    ];
+    let mut file = env.meta_file(&payload.name, payload, urls)?;
+    // Chunk 3 gets the hash of other bytes.
+    file.pieces[3] = "5a".repeat(20);
+    meta4::write(&doc, &[file])?;
+    let doc_arg = doc.to_string_lossy().into_owned();
+    let mut args = SPLIT.to_vec();
+    args.extend(["-M", &doc_arg]);
+    let outcome = env.run(dir, &args)?;
+    match outcome.code {
+        Some(0) => {
+            return Err(format!(
+                "exit 0: a chunk whose SHA-1 cannot match was accepted\n{}",
+                outcome.tail()
+            ));
+        }
+        Some(_) => {}
+        None => return Err(format!("killed by a signal\n{}", outcome.tail())),
+    }
+    let out = dir.join("out").join(&payload.name);
+    let control = dir.join("out").join(format!("{}.swarmget", payload.name));
+    if out.exists() && !control.exists() {
+        return Err(format!(
+            "{} is left without its control file, as if complete\n{}",
+            out.display(),
+            outcome.tail()
+        ));
+    }
+    Ok(())
 }
 
 /// A document naming `../escape.bin` next to a harmless file is refused as a whole:
