@@ -78,6 +78,10 @@ const CASES: &[(&str, Check)] = &[
         metalink::multi_file,
     ),
     (
+        "metalink with a wrong chunk sha-1 -> no success",
+        metalink::wrong_chunk_hash,
+    ),
+    (
         "metalink naming ../escape.bin -> exit 20",
         metalink::escape_refused,
     ),

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use super::{Env, Origin, RUN_LIMIT};
+use super::{EXIT_CHECKSUM, Env, Origin, RUN_LIMIT};
 use crate::child::wait_or_kill;
 use crate::meta4::{self, MetaFile};
 use crate::payload::Payload;
@@ -90,9 +90,10 @@ pub fn multi_file(env: &Env, dir: &Path) -> Result<(), String> {
 
 /// A document whose SHA-1 for one chunk is wrong: every mirror sends the bytes the
 /// chunk really has, so it can never verify, although the whole-file SHA-256 is right.
-/// swarmget must not report success and must not leave a file that a later `-c` would
-/// take as complete (aria2c on the same document retries the chunk, then exits 1 and
-/// keeps its control file).
+/// swarmget must fetch the chunk again, give up with exit 32 (checksum) once every
+/// mirror has sent it wrong, and keep the control file so that a later `-c` does not
+/// take the file as complete. (aria2c on the same document retries the chunk until
+/// `--max-tries`, then exits 1 and keeps its control file.)
 pub fn wrong_chunk_hash(env: &Env, dir: &Path) -> Result<(), String> {
     let payload = &env.meta;
     let doc = dir.join("wrong-chunk.meta4");
@@ -108,16 +109,13 @@ pub fn wrong_chunk_hash(env: &Env, dir: &Path) -> Result<(), String> {
     let mut args = SPLIT.to_vec();
     args.extend(["-M", &doc_arg]);
     let outcome = env.run(dir, &args)?;
-    match outcome.code {
-        Some(0) => {
-            return Err(format!(
-                "exit 0: a chunk whose SHA-1 cannot match was accepted\n{}",
-                outcome.tail()
-            ));
-        }
-        Some(_) => {}
-        None => return Err(format!("killed by a signal\n{}", outcome.tail())),
+    if outcome.code == Some(0) {
+        return Err(format!(
+            "exit 0: a chunk whose SHA-1 cannot match was accepted\n{}",
+            outcome.tail()
+        ));
     }
+    outcome.expect(EXIT_CHECKSUM)?;
     let out = dir.join("out").join(&payload.name);
     let control = dir.join("out").join(format!("{}.swarmget", payload.name));
     if out.exists() && !control.exists() {
