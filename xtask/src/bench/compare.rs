@@ -132,6 +132,9 @@ impl Setup {
     }
 }
 
+/// Checks a run's output directory; the error says what is wrong with it.
+pub type OutputCheck = Box<dyn Fn(&Path) -> Result<(), String>>;
+
 /// What a run must leave in its output directory.
 pub struct Workload {
     /// For the report, e.g. `1024 MiB of random data`.
@@ -139,7 +142,7 @@ pub struct Workload {
     /// Bytes one run downloads, for the MiB/s column.
     pub bytes: u64,
     /// Checks the output directory of a run that exited 0.
-    pub check: Box<dyn Fn(&Path) -> Result<(), String>>,
+    pub check: OutputCheck,
     /// Paragraphs for the report after the description (settings worth knowing).
     pub notes: Vec<String>,
 }
