@@ -50,6 +50,7 @@ pub(crate) fn serve(stream: &mut impl Transport, shared: &Shared, id: usize, tls
             exchange,
             &shared.stopping,
             &mut finishing,
+            &shared.body_sent,
         ) {
             Ok(After::KeepAlive) => {}
             Ok(After::Close) => return stream.finish(),

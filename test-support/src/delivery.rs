@@ -2,7 +2,7 @@
 //! deliberate cuts.
 
 use std::io::{self, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -47,13 +47,15 @@ const TRICKLE_TICK: Duration = Duration::from_millis(50);
 ///
 /// `finishing` is called once, just before the write that completes the
 /// response, and not at all for a response cut short: whatever it records
-/// happens before the client can have read the whole response.
+/// happens before the client can have read the whole response. `body_sent`
+/// counts the body bytes written (framing not included).
 pub(crate) fn send(
     stream: &mut impl Write,
     response: &Response,
     exchange: Exchange,
     stopping: &AtomicBool,
     finishing: &mut dyn FnMut(),
+    body_sent: &AtomicU64,
 ) -> io::Result<After> {
     let body = response.body.get(response.span.clone()).unwrap_or_default();
     let close = response.close || exchange.client_closes || response.framing == Framing::UntilClose;
@@ -105,6 +107,7 @@ pub(crate) fn send(
             Framing::ContentLength | Framing::UntilClose => stream.write_all(piece)?,
         }
         sent += piece.len();
+        body_sent.fetch_add(piece.len() as u64, Ordering::SeqCst);
         if let Some(rate) = response.trickle {
             stream.flush()?;
             let due = started + Duration::from_secs_f64(sent as f64 / rate as f64);

@@ -40,6 +40,8 @@ pub(crate) struct Shared {
     log: Mutex<Vec<RequestRecord>>,
     /// The server's event counter (see [`RequestRecord::received_at`]).
     clock: AtomicU64,
+    /// Body bytes written on every connection so far.
+    pub(crate) body_sent: AtomicU64,
     accepted: AtomicUsize,
     /// A handle on each open connection's socket, to shut it down on drop.
     open: Mutex<HashMap<usize, TcpStream>>,
@@ -118,6 +120,7 @@ impl HttpServer {
             stopping: AtomicBool::new(false),
             log: Mutex::default(),
             clock: AtomicU64::new(0),
+            body_sent: AtomicU64::new(0),
             accepted: AtomicUsize::new(0),
             open: Mutex::default(),
             workers: Mutex::default(),
@@ -184,6 +187,15 @@ impl HttpServer {
     /// whose TLS handshake then failed.
     pub fn connections(&self) -> usize {
         self.shared.accepted.load(Ordering::SeqCst)
+    }
+
+    /// Body bytes written so far, over every connection (head and chunk
+    /// framing not counted).
+    ///
+    /// A client cannot have received more body bytes than this, so a test
+    /// can act at a point in a download measured in bytes rather than time.
+    pub fn body_bytes_sent(&self) -> u64 {
+        self.shared.body_sent.load(Ordering::SeqCst)
     }
 
     /// The CA that issued this server's certificate, or `None` for plain HTTP.

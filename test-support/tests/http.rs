@@ -547,6 +547,8 @@ fn the_log_orders_requests_and_completed_answers_across_connections() {
 
     let log = server.log();
     assert_eq!(log.len(), 4, "{log:?}");
+    // Body bytes only: 100 of the cut one, the whole file, none for HEAD, 10 of a range.
+    assert_eq!(server.body_bytes_sent(), 100 + LEN as u64 + 10);
     assert_eq!(log[0].answered_at, None, "a cut response is not answered");
     for record in &log[1..] {
         let answered = record.answered_at.expect("answered in full");
