@@ -14,10 +14,13 @@ mod readout;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
 
-use swarmget_engine::{DownloadSpec, DownloadState, Engine, ErrorCode, Options};
+use swarmget_engine::{
+    DownloadSpec, DownloadState, Engine, ErrorCode, Event, Handle, Interrupter, Options,
+};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -39,7 +42,13 @@ fn download(args: &[String]) -> u8 {
     if cl.version {
         println!("swarmget version {}", env!("CARGO_PKG_VERSION"));
         println!("Enabled Features: HTTP, HTTPS, Message Digest");
-        println!("Hash Algorithms: sha-1, sha-224, sha-256, sha-384, sha-512, md5");
+        // aria2 lists its digests here; these are the names `--checksum` accepts.
+        let kinds: Vec<&str> = swarmget_engine::digest::HashKind::ALL
+            .iter()
+            .rev()
+            .map(|k| k.name())
+            .collect();
+        println!("Hash Algorithms: {}", kinds.join(", "));
         return 0;
     }
     if let Some(tag) = &cl.help {
@@ -64,24 +73,40 @@ fn download(args: &[String]) -> u8 {
         eprintln!("swarmget: no URI to download. Usage: swarmget [OPTIONS] [URI]... (see --help)");
         return ErrorCode::Unknown.exit_code();
     }
-    let mut engine = match Engine::new(&opts) {
-        Ok(e) => e,
+    let handle = match Engine::start(&opts) {
+        Ok(h) => h,
         Err(e) => {
             eprintln!("swarmget: cannot start: {e}");
             return ErrorCode::Unknown.exit_code();
         }
     };
+    let Ok(events) = handle.subscribe() else {
+        return ErrorCode::Unknown.exit_code();
+    };
     let mut last_error = None;
+    let mut added = Vec::new();
     for spec in specs {
-        if let Err(e) = engine.add(spec) {
-            eprintln!("swarmget: {e}");
-            last_error = Some(e.code);
+        match handle.add(spec) {
+            Ok(gid) => added.push(gid),
+            Err(e) => {
+                eprintln!("swarmget: {e}");
+                last_error = Some(e.code);
+            }
         }
     }
-    install_signal_handlers(engine.interrupt_flag());
+    install_signal_handlers(handle.interrupter());
     let tty = std::io::stdout().is_terminal();
     let mut console = readout::Console::new(&opts, tty);
-    let results = engine.run(&mut console);
+    follow(&handle, &events, &mut console);
+    let Ok(mut results) = handle.shutdown() else {
+        return ErrorCode::Unknown.exit_code();
+    };
+    // The table lists downloads in the order they were given; downloads that others
+    // produced come after them.
+    results.sort_by_key(|r| added.iter().position(|&g| g == r.gid).unwrap_or(usize::MAX));
+    for r in results.iter().filter(|r| !r.state.is_stopped()) {
+        console.finished(r);
+    }
     if !opts.quiet {
         print!("{}", readout::results_table(&results, opts.download_result));
     }
@@ -91,16 +116,78 @@ fn download(args: &[String]) -> u8 {
     for r in &results {
         match &r.state {
             DownloadState::Error(e) => code = e.code.exit_code(),
-            DownloadState::Stopped | DownloadState::Active | DownloadState::Waiting => {
-                unfinished = true
-            }
             DownloadState::Complete => {}
+            DownloadState::Removed
+            | DownloadState::Active
+            | DownloadState::Waiting
+            | DownloadState::Paused => unfinished = true,
         }
     }
     if code == 0 && unfinished {
         code = ErrorCode::Unfinished.exit_code();
     }
     code
+}
+
+/// Shows progress and events until the queue is empty or the engine halts (an
+/// interrupt or `--stop`), as aria2 does when it runs without RPC.
+fn follow(handle: &Handle, events: &Receiver<Event>, console: &mut readout::Console) {
+    let idle = || {
+        handle
+            .global_stat()
+            // Paused downloads wait for an RPC client that the command line has not.
+            .is_ok_and(|s| s.num_active + s.num_waiting == s.num_paused)
+    };
+    // Nothing may be queued at all (every URI refused); then there is nothing to wait
+    // for but the events already sent.
+    let mut check_idle = true;
+    let mut next_tick = Instant::now();
+    loop {
+        let event = if check_idle && idle() {
+            // Everything has ended: show what is left to show, then stop.
+            match events.try_recv() {
+                Ok(event) => event,
+                Err(_) => return,
+            }
+        } else {
+            let wait = next_tick.saturating_duration_since(Instant::now());
+            match events.recv_timeout(wait) {
+                Ok(event) => event,
+                Err(RecvTimeoutError::Timeout) => {
+                    next_tick = Instant::now();
+                    redraw(handle, console, &mut next_tick);
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        };
+        check_idle = false;
+        match event {
+            Event::Notice(_, message) => console.notice(&message),
+            Event::Complete(gid) | Event::Error(gid) | Event::Stop(gid) => {
+                if let Ok(st) = handle.tell_status(gid) {
+                    console.finished(&st);
+                }
+                check_idle = true;
+            }
+            Event::Halted => return,
+            Event::Start(_) | Event::Pause(_) => {}
+        }
+        // A stream of events must not starve the readout.
+        redraw(handle, console, &mut next_tick);
+    }
+}
+
+/// Draws the readout when `next_tick` has come, and sets the next one.
+fn redraw(handle: &Handle, console: &mut readout::Console, next_tick: &mut Instant) {
+    const TICK: Duration = Duration::from_millis(500);
+    let now = Instant::now();
+    if now >= *next_tick {
+        if let Ok(active) = handle.tell_active() {
+            console.progress(now, &active);
+        }
+        *next_tick = now + TICK;
+    }
 }
 
 /// Turns command-line URIs and the input file into downloads.
@@ -124,19 +211,19 @@ fn specs(uris: &[String], opts: &Options) -> Result<Vec<DownloadSpec>, String> {
     Ok(specs)
 }
 
-static INTERRUPT: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+static INTERRUPT: OnceLock<Interrupter> = OnceLock::new();
 
 extern "C" fn on_signal(_: libc::c_int) {
-    // Only an atomic store: the event loop notices within one turn (its poll wakes
-    // with EINTR or within half a second).
-    if let Some(flag) = INTERRUPT.get() {
-        flag.store(true, Ordering::Relaxed);
+    // Interrupter::interrupt only stores an atomic flag and writes to an eventfd,
+    // both async-signal-safe; the engine halts on its next turn.
+    if let Some(interrupter) = INTERRUPT.get() {
+        interrupter.interrupt();
     }
 }
 
-fn install_signal_handlers(flag: Arc<AtomicBool>) {
-    let _ = INTERRUPT.set(flag);
-    // SAFETY: the handler only performs an atomic store.
+fn install_signal_handlers(interrupter: Interrupter) {
+    let _ = INTERRUPT.set(interrupter);
+    // SAFETY: the handler only performs an atomic store and an eventfd write.
     unsafe {
         libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
         libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use swarmget_engine::options::ResultFormat;
-use swarmget_engine::{DownloadState, DownloadStatus, Observer, Options};
+use swarmget_engine::{DownloadState, DownloadStatus, Gid, Options};
 
 /// aria2-style size: base-1024 units, one decimal below 10 (`8.1MiB`, `12MiB`).
 pub fn size(bytes: u64) -> String {
@@ -39,8 +39,8 @@ pub fn duration(secs: u64) -> String {
     out
 }
 
-fn gid6(gid: u64) -> String {
-    format!("{gid:016x}")[..6].to_string()
+fn gid6(gid: Gid) -> String {
+    gid.to_string()[..6].to_string()
 }
 
 /// One download's bracketed readout: `[#37dbac 8.1MiB/28MiB(28%) CN:4 DL:4.0MiB ETA:5s]`.
@@ -65,7 +65,7 @@ pub fn line(st: &DownloadStatus) -> String {
     s + "]"
 }
 
-/// The observer the CLI runs the engine with.
+/// What the CLI shows while the engine works.
 pub struct Console {
     quiet: bool,
     tty: bool,
@@ -102,10 +102,9 @@ impl Console {
         self.clear_line();
         println!("\n{} [{level}] {msg}", timestamp());
     }
-}
 
-impl Observer for Console {
-    fn progress(&mut self, now: Instant, downloads: &[DownloadStatus]) {
+    /// Redraws the live line (or prints a summary when due) from active downloads.
+    pub fn progress(&mut self, now: Instant, downloads: &[DownloadStatus]) {
         if self.quiet || !self.show_readout {
             return;
         }
@@ -159,7 +158,8 @@ impl Observer for Console {
         }
     }
 
-    fn finished(&mut self, d: &DownloadStatus) {
+    /// Logs how a download ended (or that it is left unfinished at exit).
+    pub fn finished(&mut self, d: &DownloadStatus) {
         let path = d
             .path
             .as_ref()
@@ -174,18 +174,21 @@ impl Observer for Console {
                 );
                 self.log(
                     "NOTICE",
-                    &format!("Download GID#{:016x} not complete: {path}", d.gid),
+                    &format!("Download GID#{} not complete: {path}", d.gid),
                 );
             }
-            DownloadState::Stopped => self.log(
+            DownloadState::Removed => {
+                self.log("NOTICE", &format!("Download GID#{} removed: {path}", d.gid))
+            }
+            DownloadState::Active | DownloadState::Waiting | DownloadState::Paused => self.log(
                 "NOTICE",
-                &format!("Download GID#{:016x} not complete: {path}", d.gid),
+                &format!("Download GID#{} not complete: {path}", d.gid),
             ),
-            _ => {}
         }
     }
 
-    fn notice(&mut self, _gid: u64, message: &str) {
+    /// Logs a notice from the engine.
+    pub fn notice(&mut self, message: &str) {
         self.log("WARN", message);
     }
 }
@@ -202,7 +205,8 @@ pub fn results_table(results: &[DownloadStatus], format: ResultFormat) -> String
         let (stat, k) = match r.state {
             DownloadState::Complete => ("OK  ", 0),
             DownloadState::Error(_) => ("ERR ", 1),
-            DownloadState::Active | DownloadState::Waiting | DownloadState::Stopped => ("INPR", 2),
+            DownloadState::Active | DownloadState::Waiting | DownloadState::Paused => ("INPR", 2),
+            DownloadState::Removed => ("RM  ", 3),
         };
         seen[k] = true;
         let speed = if r.average_speed > 0 {
@@ -222,6 +226,7 @@ pub fn results_table(results: &[DownloadStatus], format: ResultFormat) -> String
         "(OK):download completed.",
         "(ERR):error occurred.",
         "(INPR):download in-progress.",
+        "(RM):download removed.",
     ];
     for (i, text) in legend.iter().enumerate() {
         if seen[i] {

@@ -1,6 +1,7 @@
 //! One HTTP(S) connection serving one download: its socket, where it is in the
 //! request/response cycle, and the buffer its body bytes collect in.
 
+use crate::gid::Gid;
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -57,8 +58,8 @@ pub(crate) struct Body {
 pub(crate) struct Conn {
     /// This connection's slot in the engine (its token is `key << 3`).
     pub key: usize,
-    /// Index of the download in the engine.
-    pub dl: usize,
+    /// The download it works for.
+    pub dl: Gid,
     /// Index of the mirror within the download.
     pub source: usize,
     pub slot: SourceSlot,
@@ -91,7 +92,7 @@ pub(crate) struct Conn {
 impl Conn {
     pub fn new(
         key: usize,
-        dl: usize,
+        dl: Gid,
         source: usize,
         slot: SourceSlot,
         url: Url,

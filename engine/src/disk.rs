@@ -4,7 +4,15 @@
 //!
 //! Jobs run in the order they were sent. That order is what makes resume crash-safe: a
 //! control-file save queued after some writes runs after them, so it can only record
-//! pieces whose bytes the worker already handed to the kernel.
+//! pieces whose bytes the worker already handed to the kernel. It also makes
+//! [`DiskJob::CloseFiles`] safe without an answer: every job sent after it finds the
+//! files closed.
+//!
+//! Two ways to address bytes: the first jobs carry an open file and a file offset (one
+//! file per download, as the engine has today); the `Storage` jobs carry a byte-space
+//! offset in a [`Storage`], split across its files and opened lazily through the
+//! worker's bounded [`FileCache`]. The answers are the same [`DiskDone`] variants, so a
+//! `Wrote` always reports the offset the job was given.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -14,12 +22,14 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 
-use crate::checksum::{Checksum, Digester};
-use crate::control::ControlRecord;
+use crate::control::{ControlRecord, ControlState};
+use crate::digest::{Digest, Hasher};
+use crate::file_cache::{DEFAULT_MAX_OPEN_FILES, FileCache};
 use crate::options::FileAllocation;
+use crate::storage::Storage;
 
 /// Which download a job belongs to.
-pub type Gid = u64;
+pub use crate::gid::Gid;
 
 /// Work for the disk thread.
 pub enum DiskJob {
@@ -64,7 +74,7 @@ pub enum DiskJob {
         /// File to read.
         path: PathBuf,
         /// Expected digest.
-        expect: Checksum,
+        expect: Digest,
     },
     /// Delete a control file (the download finished).
     RemoveControl {
@@ -81,6 +91,47 @@ pub enum DiskJob {
         file: Arc<File>,
         /// Final length.
         len: u64,
+    },
+    /// Create every stored file of a storage (with parent directories) and reserve its
+    /// length (`--file-allocation`); answered by [`DiskDone::Allocated`]. Unwanted and
+    /// padding files are not created.
+    AllocateStorage {
+        /// Download.
+        gid: Gid,
+        /// The byte space.
+        storage: Arc<Storage>,
+        /// How to allocate.
+        allocation: FileAllocation,
+    },
+    /// Write `buf[..len]` at byte-space `offset` of a storage, split across its files;
+    /// answered by [`DiskDone::Wrote`] with the same `offset`.
+    WriteStorage {
+        /// Download.
+        gid: Gid,
+        /// The byte space.
+        storage: Arc<Storage>,
+        /// Offset in the byte space.
+        offset: u64,
+        /// The buffer; comes back in [`DiskDone::Wrote`] for reuse.
+        buf: Vec<u8>,
+        /// Bytes of `buf` to write.
+        len: usize,
+    },
+    /// Save a version-2 control record (several files, verified pieces, partial
+    /// ranges) crash-safely; answered by [`DiskDone::Saved`].
+    SaveState {
+        /// Download.
+        gid: Gid,
+        /// Control file path.
+        path: PathBuf,
+        /// What to record.
+        state: ControlState,
+    },
+    /// Close the cached handles of a storage's files, before they are deleted, renamed
+    /// or handed to another download. Not answered: later jobs run after it.
+    CloseFiles {
+        /// The byte space.
+        storage: Arc<Storage>,
     },
 }
 
@@ -142,12 +193,23 @@ pub struct DiskWorker {
 
 impl DiskWorker {
     /// Starts the thread; `notify` runs after each completion is queued on `done`
-    /// (the engine passes its `mio::Waker`).
+    /// (the engine passes its `mio::Waker`). Storage jobs keep up to
+    /// [`DEFAULT_MAX_OPEN_FILES`] files open.
     pub fn start(done: Sender<DiskDone>, notify: impl Fn() + Send + 'static) -> DiskWorker {
+        DiskWorker::start_with_max_open_files(done, DEFAULT_MAX_OPEN_FILES, notify)
+    }
+
+    /// [`DiskWorker::start`] with at most `max_open_files` files open at once for storage
+    /// jobs (`--bt-max-open-files`).
+    pub fn start_with_max_open_files(
+        done: Sender<DiskDone>,
+        max_open_files: usize,
+        notify: impl Fn() + Send + 'static,
+    ) -> DiskWorker {
         let (jobs, rx) = channel();
         let thread = std::thread::Builder::new()
             .name("swarmget-disk".into())
-            .spawn(move || work(rx, done, notify))
+            .spawn(move || work(rx, done, FileCache::new(max_open_files), notify))
             .expect("spawn disk thread");
         DiskWorker {
             jobs: Some(jobs),
@@ -174,7 +236,7 @@ impl Drop for DiskWorker {
     }
 }
 
-fn work(rx: Receiver<DiskJob>, done: Sender<DiskDone>, notify: impl Fn()) {
+fn work(rx: Receiver<DiskJob>, done: Sender<DiskDone>, mut files: FileCache, notify: impl Fn()) {
     for job in rx {
         let report = match job {
             DiskJob::Allocate {
@@ -218,12 +280,60 @@ fn work(rx: Receiver<DiskJob>, done: Sender<DiskDone>, notify: impl Fn()) {
                 gid,
                 result: file.set_len(len),
             },
+            DiskJob::AllocateStorage {
+                gid,
+                storage,
+                allocation,
+            } => DiskDone::Allocated {
+                gid,
+                result: allocate_storage(&mut files, &storage, allocation),
+            },
+            DiskJob::WriteStorage {
+                gid,
+                storage,
+                offset,
+                buf,
+                len,
+            } => {
+                let result = files.write(&storage, offset, &buf[..len]);
+                DiskDone::Wrote {
+                    gid,
+                    offset,
+                    buf,
+                    len,
+                    result,
+                }
+            }
+            DiskJob::SaveState { gid, path, state } => DiskDone::Saved {
+                gid,
+                result: state.save(&path),
+            },
+            DiskJob::CloseFiles { storage } => {
+                files.close_storage(&storage);
+                continue;
+            }
         };
         if done.send(report).is_err() {
             return;
         }
         notify();
     }
+}
+
+/// Creates and allocates every stored file of `storage`.
+fn allocate_storage(
+    files: &mut FileCache,
+    storage: &Storage,
+    how: FileAllocation,
+) -> io::Result<()> {
+    for f in storage.files().iter().filter(|f| f.stored()) {
+        let file = files.for_write(&f.path)?;
+        // Creating it is all an empty file needs (fallocate refuses a zero length).
+        if f.length > 0 {
+            allocate(&file, f.length, how)?;
+        }
+    }
+    Ok(())
 }
 
 /// Reserves `len` bytes for `file`.
@@ -274,16 +384,226 @@ fn zero_fill(file: &File, from: u64, to: u64) -> io::Result<()> {
     Ok(())
 }
 
-fn verify(path: &PathBuf, expect: &Checksum) -> io::Result<bool> {
+fn verify(path: &PathBuf, expect: &Digest) -> io::Result<bool> {
     let mut file = File::open(path)?;
-    let mut digester = Digester::new(expect.algorithm());
+    let mut hasher = Hasher::new(expect.kind);
     let mut buf = vec![0u8; 1 << 20];
     loop {
         let n = file.read(&mut buf)?;
         if n == 0 {
             break;
         }
-        digester.update(&buf[..n]);
+        hasher.update(&buf[..n]);
     }
-    Ok(digester.finish() == expect.digest())
+    Ok(hasher.finish() == *expect)
+}
+
+#[cfg(test)]
+mod tests {
+    const G1: crate::gid::Gid = crate::gid::Gid::new(1);
+    const G2: crate::gid::Gid = crate::gid::Gid::new(2);
+    const G3: crate::gid::Gid = crate::gid::Gid::new(3);
+    const G7: crate::gid::Gid = crate::gid::Gid::new(7);
+    use super::*;
+    use crate::storage::FileEntry;
+    use crate::test_dir::TestDir;
+    use std::path::Path;
+    use std::sync::mpsc::Receiver;
+    use std::time::Duration;
+
+    fn worker(max_open: usize) -> (DiskWorker, Receiver<DiskDone>) {
+        let (tx, rx) = channel();
+        (
+            DiskWorker::start_with_max_open_files(tx, max_open, || {}),
+            rx,
+        )
+    }
+
+    fn next(rx: &Receiver<DiskDone>) -> DiskDone {
+        rx.recv_timeout(Duration::from_secs(30))
+            .expect("the disk worker answers")
+    }
+
+    fn nested(dir: &Path) -> Arc<Storage> {
+        let entry = |name: &str, offset, length, wanted| FileEntry {
+            path: dir.join(name),
+            offset,
+            length,
+            wanted,
+            padding: false,
+        };
+        Arc::new(
+            Storage::new(
+                vec![
+                    entry("top", 0, 6, true),
+                    entry("a/b/nested", 6, 4, true),
+                    entry("a/skipped", 10, 5, false),
+                    entry("a/empty", 15, 0, true),
+                    entry("last", 15, 5, true),
+                ],
+                8,
+            )
+            .unwrap(),
+        )
+    }
+
+    #[test]
+    fn storage_jobs_allocate_and_write_across_nested_files_but_never_unwanted_ones() {
+        let dir = TestDir::new("disk-storage");
+        let storage = nested(dir.path());
+        let (disk, rx) = worker(2);
+        disk.send(DiskJob::AllocateStorage {
+            gid: G1,
+            storage: storage.clone(),
+            allocation: FileAllocation::Trunc,
+        });
+        match next(&rx) {
+            DiskDone::Allocated { gid: G1, result } => result.unwrap(),
+            _ => panic!("expected Allocated"),
+        }
+        let p = |n: &str| dir.path().join(n);
+        assert_eq!(std::fs::metadata(p("a/b/nested")).unwrap().len(), 4);
+        assert_eq!(std::fs::metadata(p("a/empty")).unwrap().len(), 0);
+        assert!(!p("a/skipped").exists());
+
+        let data: Vec<u8> = (0..20u8).map(|b| b + b'a').collect();
+        let mut buf = data.clone();
+        buf.extend_from_slice(b"spare capacity");
+        disk.send(DiskJob::WriteStorage {
+            gid: G1,
+            storage: storage.clone(),
+            offset: 0,
+            buf,
+            len: 20,
+        });
+        match next(&rx) {
+            DiskDone::Wrote {
+                gid: G1,
+                offset: 0,
+                len: 20,
+                buf,
+                result,
+            } => {
+                result.unwrap();
+                assert_eq!(&buf[20..], b"spare capacity", "buffer comes back whole");
+            }
+            _ => panic!("expected Wrote"),
+        }
+        assert_eq!(std::fs::read(p("top")).unwrap(), &data[0..6]);
+        assert_eq!(std::fs::read(p("a/b/nested")).unwrap(), &data[6..10]);
+        assert_eq!(std::fs::read(p("last")).unwrap(), &data[15..20]);
+        assert!(!p("a/skipped").exists());
+    }
+
+    #[test]
+    fn a_saved_state_is_written_behind_the_writes_queued_before_it() {
+        let dir = TestDir::new("disk-state");
+        let storage = nested(dir.path());
+        let (disk, rx) = worker(4);
+        let mut state = ControlState::new(&storage, dir.path(), "http://m/x".into()).unwrap();
+        state.verified.set(0);
+        state.partial = vec![8..10, 12..14];
+        disk.send(DiskJob::WriteStorage {
+            gid: G2,
+            storage: storage.clone(),
+            offset: 0,
+            buf: vec![1; 8],
+            len: 8,
+        });
+        let path = dir.path().join("x.swarmget");
+        disk.send(DiskJob::SaveState {
+            gid: G2,
+            path: path.clone(),
+            state: state.clone(),
+        });
+        assert!(matches!(next(&rx), DiskDone::Wrote { result: Ok(()), .. }));
+        match next(&rx) {
+            DiskDone::Saved { gid: G2, result } => result.unwrap(),
+            _ => panic!("expected Saved"),
+        }
+        assert_eq!(ControlState::load(&path).unwrap(), Some(state));
+    }
+
+    #[test]
+    fn a_write_past_the_end_reports_an_error_with_its_offset() {
+        let dir = TestDir::new("disk-past-end");
+        let storage = nested(dir.path());
+        let (disk, rx) = worker(4);
+        disk.send(DiskJob::WriteStorage {
+            gid: G7,
+            storage,
+            offset: 18,
+            buf: vec![0; 4],
+            len: 4,
+        });
+        match next(&rx) {
+            DiskDone::Wrote {
+                gid: G7,
+                offset: 18,
+                result,
+                ..
+            } => assert_eq!(result.unwrap_err().kind(), io::ErrorKind::InvalidInput),
+            _ => panic!("expected Wrote"),
+        }
+    }
+
+    #[test]
+    fn close_files_lets_a_replaced_file_be_written_fresh() {
+        let dir = TestDir::new("disk-close");
+        let storage = Arc::new(Storage::single(dir.path().join("f"), 3, 4).unwrap());
+        let (disk, rx) = worker(4);
+        let write = |b: &[u8]| DiskJob::WriteStorage {
+            gid: G1,
+            storage: storage.clone(),
+            offset: 0,
+            buf: b.to_vec(),
+            len: b.len(),
+        };
+        disk.send(write(b"abc"));
+        assert!(matches!(next(&rx), DiskDone::Wrote { result: Ok(()), .. }));
+        // The download is removed and its file deleted; a new one takes the name.
+        disk.send(DiskJob::CloseFiles {
+            storage: storage.clone(),
+        });
+        disk.send(DiskJob::SaveControl {
+            gid: G1,
+            path: dir.path().join("sync.swarmget"),
+            record: crate::control::ControlRecord {
+                total_len: 3,
+                piece_len: 4,
+                source: String::new(),
+                done: crate::bitfield::Bitfield::new(1),
+            },
+        });
+        assert!(matches!(next(&rx), DiskDone::Saved { result: Ok(()), .. }));
+        std::fs::remove_file(dir.path().join("f")).unwrap();
+        disk.send(write(b"xyz"));
+        assert!(matches!(next(&rx), DiskDone::Wrote { result: Ok(()), .. }));
+        assert_eq!(std::fs::read(dir.path().join("f")).unwrap(), b"xyz");
+    }
+
+    #[test]
+    fn whole_file_verify_uses_the_digest_kind() {
+        let dir = TestDir::new("disk-verify");
+        let path = dir.path().join("f");
+        std::fs::write(&path, b"abc").unwrap();
+        let (disk, rx) = worker(4);
+        for (hex, want) in [
+            ("sha-1=a9993e364706816aba3e25717850c26c9cd0d89d", true),
+            ("crc32=352441c2", true),
+            ("sha-1=a9993e364706816aba3e25717850c26c9cd0d89e", false),
+        ] {
+            disk.send(DiskJob::Verify {
+                gid: G3,
+                path: path.clone(),
+                expect: Digest::parse(hex).unwrap(),
+            });
+            match next(&rx) {
+                DiskDone::Verified { gid: G3, result } => {
+                    assert_eq!(result.unwrap(), want, "{hex}")
+                }
+                _ => panic!("expected Verified"),
+            }
+        }
+    }
 }

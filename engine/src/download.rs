@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use url::Url;
 
 use crate::error::Error;
+use crate::gid::Gid;
 use crate::options::Options;
 use crate::plan::{Plan, SourceSlot};
 
@@ -46,42 +47,43 @@ pub struct Expect {
     pub pieces: Option<crate::digest::PieceHashes>,
 }
 
-/// Where a download stands.
+/// Where a download stands: aria2's `status` values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DownloadState {
-    /// Queued behind `--max-concurrent-downloads`.
+    /// Queued behind `--max-concurrent-downloads` (`waiting`).
     Waiting,
-    /// Running.
+    /// Running (`active`).
     Active,
-    /// Finished and verified.
+    /// Paused by a command; keeps its place in the queue (`paused`).
+    Paused,
+    /// Finished and verified (`complete`).
     Complete,
-    /// Failed.
+    /// Failed (`error`).
     Error(Error),
-    /// Stopped before finishing (interrupted, or `--stop`); resumable.
-    Stopped,
+    /// Removed by a command; its files stay for a later resume (`removed`).
+    Removed,
 }
 
-/// A snapshot for progress readouts and the final table.
-#[derive(Debug, Clone)]
-pub struct DownloadStatus {
-    /// aria2-style GID.
-    pub gid: u64,
-    /// State.
-    pub state: DownloadState,
-    /// Bytes on disk.
-    pub completed: u64,
-    /// Total length, once known.
-    pub total: Option<u64>,
-    /// Current speed in bytes/s.
-    pub speed: u64,
-    /// Average speed over the session, bytes/s.
-    pub average_speed: u64,
-    /// Open connections.
-    pub connections: usize,
-    /// Output path, once decided.
-    pub path: Option<PathBuf>,
-    /// The first URI.
-    pub uri: String,
+impl DownloadState {
+    /// aria2's name for the state.
+    pub fn name(&self) -> &'static str {
+        match self {
+            DownloadState::Waiting => "waiting",
+            DownloadState::Active => "active",
+            DownloadState::Paused => "paused",
+            DownloadState::Complete => "complete",
+            DownloadState::Error(_) => "error",
+            DownloadState::Removed => "removed",
+        }
+    }
+
+    /// Complete, failed or removed: it will not run again.
+    pub fn is_stopped(&self) -> bool {
+        matches!(
+            self,
+            DownloadState::Complete | DownloadState::Error(_) | DownloadState::Removed
+        )
+    }
 }
 
 /// One mirror.
@@ -113,7 +115,7 @@ pub(crate) enum Layout {
 }
 
 pub(crate) struct Download {
-    pub gid: u64,
+    pub gid: Gid,
     pub opts: Options,
     pub sources: Vec<Source>,
     pub state: DownloadState,
@@ -139,11 +141,27 @@ pub(crate) struct Download {
     pub finished_at: Option<Instant>,
     pub session_bytes: u64,
     pub meter: SpeedMeter,
-    pub stopping: bool,
+    /// Subscribers have been told how it ended.
+    pub announced: bool,
+    /// The download this one came out of (a Metalink or torrent fetched first).
+    pub following: Option<Gid>,
+    /// Downloads this one produced.
+    pub followed_by: Vec<Gid>,
+    /// TLS settings for its connections, shared by every download with the same.
+    pub tls: Arc<rustls::ClientConfig>,
+    /// What the spec said about the content.
+    pub expect: Expect,
 }
 
 impl Download {
-    pub fn new(gid: u64, urls: Vec<Url>, opts: Options, now: Instant) -> Download {
+    pub fn new(
+        gid: Gid,
+        urls: Vec<Url>,
+        spec: DownloadSpec,
+        tls: Arc<rustls::ClientConfig>,
+        now: Instant,
+    ) -> Download {
+        let opts = spec.options;
         let throttle = crate::throttle::Throttle::new(opts.max_download_limit);
         Download {
             gid,
@@ -180,7 +198,11 @@ impl Download {
             finished_at: None,
             session_bytes: 0,
             meter: SpeedMeter::default(),
-            stopping: false,
+            announced: false,
+            following: None,
+            followed_by: Vec::new(),
+            tls,
+            expect: spec.expect,
         }
     }
 
@@ -213,10 +235,11 @@ impl Download {
     }
 
     pub fn is_finished(&self) -> bool {
-        matches!(
-            self.state,
-            DownloadState::Complete | DownloadState::Error(_) | DownloadState::Stopped
-        )
+        self.state.is_stopped()
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.state == DownloadState::Active
     }
 
     pub fn total(&self) -> Option<u64> {
@@ -236,38 +259,6 @@ impl Download {
             Layout::Planned(p) => p.completed_bytes(),
             Layout::Stream { written, .. } => *written,
             Layout::Unknown => 0,
-        }
-    }
-
-    pub fn status(&self, now: Instant) -> DownloadStatus {
-        let elapsed = match (self.started, self.finished_at) {
-            (Some(s), Some(f)) => f - s,
-            (Some(s), None) => now - s,
-            _ => Duration::ZERO,
-        };
-        let average_speed = if elapsed.as_secs_f64() > 0.0 {
-            (self.session_bytes as f64 / elapsed.as_secs_f64()) as u64
-        } else {
-            0
-        };
-        DownloadStatus {
-            gid: self.gid,
-            state: self.state.clone(),
-            completed: self.completed(),
-            total: self.total(),
-            speed: if self.is_finished() {
-                0
-            } else {
-                self.meter.rate(now)
-            },
-            average_speed,
-            connections: self.conns.len(),
-            path: self.path.clone(),
-            uri: self
-                .sources
-                .first()
-                .map(|s| s.url.to_string())
-                .unwrap_or_default(),
         }
     }
 }

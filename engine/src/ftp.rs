@@ -181,7 +181,7 @@ impl Engine {
         event: Event,
         now: Instant,
     ) -> Result<Option<Next>, Error> {
-        let i = conn.dl;
+        let gid = conn.dl;
         match event {
             Event::LoggedIn => {
                 let f = ftp(conn);
@@ -190,15 +190,15 @@ impl Engine {
             }
             Event::Size(n) => {
                 ftp(conn).sized = true;
-                if matches!(self.downloads[i].layout, Layout::Unknown) {
+                if matches!(self.downloads[gid].layout, Layout::Unknown) {
                     let name = ftp(conn).path.file_name_lossy().into_owned();
-                    self.setup_output(i, swarmget_http_seg::sanitize_file_name(&name))?;
-                    self.first_plan(i, conn, Some(n), 0)?;
-                } else if let Some(total) = self.downloads[i].total()
+                    self.setup_output(gid, swarmget_http_seg::sanitize_file_name(&name))?;
+                    self.first_plan(gid, conn, Some(n), 0)?;
+                } else if let Some(total) = self.downloads[gid].total()
                     && total != n
                 {
                     // A mirror with another file: never mix its bytes in.
-                    self.downloads[i].sources[conn.source].failed = true;
+                    self.downloads[gid].sources[conn.source].failed = true;
                     return Err(Error::new(
                         ErrorCode::Ftp,
                         format!("{}: SIZE says {n} bytes, other sources {total}", conn.url),
@@ -208,10 +208,10 @@ impl Engine {
             }
             Event::SizeUnavailable(_) => {
                 ftp(conn).sized = true;
-                if matches!(self.downloads[i].layout, Layout::Unknown) {
+                if matches!(self.downloads[gid].layout, Layout::Unknown) {
                     let name = ftp(conn).path.file_name_lossy().into_owned();
-                    self.setup_output(i, swarmget_http_seg::sanitize_file_name(&name))?;
-                    self.downloads[i].layout = Layout::Stream {
+                    self.setup_output(gid, swarmget_http_seg::sanitize_file_name(&name))?;
+                    self.downloads[gid].layout = Layout::Stream {
                         received: 0,
                         written: 0,
                         finished: false,
@@ -232,10 +232,10 @@ impl Engine {
                 f.busy = false;
                 f.aborting = false;
                 f.transferring = false;
-                if let Layout::Stream { finished, .. } = &mut self.downloads[i].layout {
+                if let Layout::Stream { finished, .. } = &mut self.downloads[gid].layout {
                     *finished = true;
                     self.flush_buffer(conn);
-                    self.maybe_finish(i, now);
+                    self.maybe_finish(gid, now);
                     return Ok(Some(Next::Close));
                 }
                 return self.ftp_next_run(conn, now);
@@ -251,15 +251,15 @@ impl Engine {
     /// the same session.
     fn ftp_next_run(&mut self, conn: &mut Conn, now: Instant) -> Result<Option<Next>, Error> {
         self.flush_buffer(conn);
-        let i = conn.dl;
-        let offset = match &mut self.downloads[i].layout {
+        let gid = conn.dl;
+        let offset = match &mut self.downloads[gid].layout {
             Layout::Planned(plan) => {
                 let run = match plan.run(conn.slot) {
                     Some(r) if r.remaining() > 0 => r,
                     _ => match plan.claim(conn.slot) {
                         Some(r) => r,
                         None => {
-                            self.maybe_finish(i, now);
+                            self.maybe_finish(gid, now);
                             return Ok(Some(Next::Close));
                         }
                     },
@@ -269,11 +269,11 @@ impl Engine {
             Layout::Stream { .. } => 0,
             Layout::Unknown => return Ok(None),
         };
-        if offset > 0 && self.downloads[i].sources[conn.source].no_ranges {
+        if offset > 0 && self.downloads[gid].sources[conn.source].no_ranges {
             return Ok(Some(Next::Close));
         }
         conn.pos = offset;
-        let pasv = self.downloads[i].opts.ftp_pasv;
+        let pasv = self.downloads[gid].opts.ftp_pasv;
         let f = ftp(conn);
         let path = f.path.clone();
         f.busy = true;
@@ -405,14 +405,14 @@ impl Engine {
                 // The run is done but the file goes on: carry on if the next bytes are
                 // free, else stop this transfer and start the next run.
                 self.flush_buffer(conn);
-                let i = conn.dl;
-                if let Some(plan) = self.downloads[i].plan_mut()
+                let gid = conn.dl;
+                if let Some(plan) = self.downloads[gid].plan_mut()
                     && plan.extend(conn.slot).is_some()
                 {
                     continue;
                 }
                 self.close_ftp_data(conn);
-                if !self.downloads[i].opts.ftp_reuse_connection {
+                if !self.downloads[gid].opts.ftp_reuse_connection {
                     return Ok(Some(Next::Reconnect));
                 }
                 let f = ftp(conn);
@@ -425,7 +425,7 @@ impl Engine {
                 }
                 // Some servers never answer ABOR the way RFC 959 says; a fresh
                 // connection is cheaper than waiting out the reply timeout.
-                conn.deadline = now + ABORT_GRACE.min(self.downloads[i].opts.timeout);
+                conn.deadline = now + ABORT_GRACE.min(self.downloads[gid].opts.timeout);
                 return Ok(None);
             }
             let allowance = self.allowance(conn.dl, now);

@@ -22,6 +22,7 @@ use crate::disk::DiskJob;
 use crate::download::Layout;
 use crate::engine::Engine;
 use crate::error::{Error, ErrorCode};
+use crate::gid::Gid;
 use crate::naming::{Start, decide, output_path};
 use crate::plan::Plan;
 use crate::resolve::interleave;
@@ -195,7 +196,7 @@ impl Engine {
             return;
         }
         let transport = if conn.is_tls() {
-            let config = self.tls[&conn.dl].clone();
+            let config = self.downloads[conn.dl].tls.clone();
             let host = conn.endpoint().0;
             match Transport::tls(sock, config, &host) {
                 Ok(t) => t,
@@ -466,23 +467,24 @@ impl Engine {
             }
             _ => {}
         }
-        let i = conn.dl;
+        let gid = conn.dl;
         let framing = head.framing(false);
         let encoding = head.content_encoding();
-        let keep_alive = head.can_reuse_connection(false) && self.downloads[i].opts.http_keep_alive;
+        let keep_alive =
+            head.can_reuse_connection(false) && self.downloads[gid].opts.http_keep_alive;
         let asked = conn.asked.unwrap_or(ByteRange {
             start: 0,
             end: None,
         });
-        let known_total = self.downloads[i].total();
-        if matches!(self.downloads[i].layout, Layout::Unknown) {
+        let known_total = self.downloads[gid].total();
+        if matches!(self.downloads[gid].layout, Layout::Unknown) {
             let suggested = head.suggested_file_name(
                 &conn.url,
-                self.downloads[i].opts.content_disposition_default_utf8,
+                self.downloads[gid].opts.content_disposition_default_utf8,
             );
-            self.setup_output(i, suggested)?;
+            self.setup_output(gid, suggested)?;
         }
-        let total = match &self.downloads[i].layout {
+        let total = match &self.downloads[gid].layout {
             Layout::Planned(p) => Some(p.total()),
             _ => known_total,
         };
@@ -491,7 +493,7 @@ impl Engine {
         let compressed = !matches!(encoding, ContentEncoding::Identity);
         match answer {
             RangeAnswer::AlreadyComplete => {
-                self.mark_all_done(i, now);
+                self.mark_all_done(gid, now);
                 return Ok(Some(Next::Close));
             }
             RangeAnswer::Partial {
@@ -505,12 +507,12 @@ impl Engine {
                         "server compressed a range response",
                     ));
                 }
-                self.first_plan(i, conn, reported, start)?;
-                if self.downloads[i].opts.dry_run {
-                    self.mark_all_done(i, now);
+                self.first_plan(gid, conn, reported, start)?;
+                if self.downloads[gid].opts.dry_run {
+                    self.mark_all_done(gid, now);
                     return Ok(Some(Next::Close));
                 }
-                let Some(plan) = self.downloads[i].plan_mut() else {
+                let Some(plan) = self.downloads[gid].plan_mut() else {
                     return Err(Error::new(
                         ErrorCode::HttpHeader,
                         "a range answer without a total length",
@@ -539,18 +541,18 @@ impl Engine {
                     || length.is_none()
                 {
                     // Length unknown until the end: stream it.
-                    if self.downloads[i].completed() > 0 && self.downloads[i].plan().is_some() {
-                        return Err(self.cannot_resume(i));
+                    if self.downloads[gid].completed() > 0 && self.downloads[gid].plan().is_some() {
+                        return Err(self.cannot_resume(gid));
                     }
-                    self.downloads[i].layout = Layout::Stream {
+                    self.downloads[gid].layout = Layout::Stream {
                         received: 0,
                         written: 0,
                         finished: false,
                     };
                 } else {
                     let length = length.unwrap_or(0);
-                    self.downloads[i].sources[conn.source].no_ranges = true;
-                    if let Some(plan) = self.downloads[i].plan() {
+                    self.downloads[gid].sources[conn.source].no_ranges = true;
+                    if let Some(plan) = self.downloads[gid].plan() {
                         if plan.total() != length {
                             return Err(Error::new(
                                 ErrorCode::HttpHeader,
@@ -562,19 +564,19 @@ impl Engine {
                             ));
                         }
                         if plan.completed_bytes() > 0 {
-                            return Err(self.cannot_resume(i));
+                            return Err(self.cannot_resume(gid));
                         }
                     } else {
-                        self.first_plan(i, conn, Some(length), 0)?;
+                        self.first_plan(gid, conn, Some(length), 0)?;
                     }
-                    let plan = self.downloads[i].plan_mut().expect("planned above");
+                    let plan = self.downloads[gid].plan_mut().expect("planned above");
                     if plan.claim_exact(conn.slot, 0..length).is_none() {
                         // Others hold parts of the file; this mirror cannot help.
                         return Ok(Some(Next::Close));
                     }
                 }
-                if self.downloads[i].opts.dry_run {
-                    self.mark_all_done(i, now);
+                if self.downloads[gid].opts.dry_run {
+                    self.mark_all_done(gid, now);
                     return Ok(Some(Next::Close));
                 }
                 conn.pos = 0;
@@ -603,8 +605,8 @@ impl Engine {
         Ok(None)
     }
 
-    fn cannot_resume(&mut self, i: usize) -> Error {
-        if self.downloads[i].opts.always_resume {
+    fn cannot_resume(&mut self, gid: Gid) -> Error {
+        if self.downloads[gid].opts.always_resume {
             Error::new(
                 ErrorCode::CannotResume,
                 "the server does not support resuming this download",
@@ -622,10 +624,10 @@ impl Engine {
     /// last segment, already reduced to one safe component); `-o` wins over it.
     pub(crate) fn setup_output(
         &mut self,
-        i: usize,
+        gid: Gid,
         suggested: Option<String>,
     ) -> Result<(), Error> {
-        let d = &mut self.downloads[i];
+        let d = &mut self.downloads[gid];
         if d.path.is_some() {
             return Ok(());
         }
@@ -654,9 +656,7 @@ impl Engine {
                     }
                     Ok(None) => {}
                     Err(e) => {
-                        let gid = d.gid;
-                        self.observer_notes
-                            .push((gid, format!("ignoring control file: {e}")));
+                        self.notice(gid, format!("ignoring control file: {e}"));
                     }
                 }
                 (path, false)
@@ -669,7 +669,7 @@ impl Engine {
             }
             Start::Fresh(path) => (path, true),
         };
-        let d = &mut self.downloads[i];
+        let d = &mut self.downloads[gid];
         if d.opts.dry_run {
             d.path = Some(path);
             return Ok(());
@@ -694,12 +694,12 @@ impl Engine {
     /// run this response serves for the probing connection.
     pub(crate) fn first_plan(
         &mut self,
-        i: usize,
+        gid: Gid,
         conn: &Conn,
         total: Option<u64>,
         start: u64,
     ) -> Result<(), Error> {
-        let d = &mut self.downloads[i];
+        let d = &mut self.downloads[gid];
         if d.plan().is_some() {
             return Ok(());
         }
@@ -709,6 +709,19 @@ impl Engine {
                 "range answer without a total length",
             ));
         };
+        if let Some(expected) = d.expect.length
+            && expected != total
+        {
+            // The Metalink or magnet link said otherwise: this mirror has another file.
+            d.sources[conn.source].failed = true;
+            return Err(Error::new(
+                ErrorCode::Unknown,
+                format!(
+                    "{}: the server's file is {total} bytes, expected {expected}",
+                    conn.url
+                ),
+            ));
+        }
         let mut plan = Plan::new(total, d.opts.piece_length)
             .min_split(d.opts.min_split_size)
             .selector(d.opts.stream_piece_selector)
@@ -749,8 +762,8 @@ impl Engine {
         d.control_dirty = true;
         // The control file goes first: a file allocated to full length with no control
         // file beside it would look complete to a later `-c`.
-        self.save_control(i, true);
-        let d = &mut self.downloads[i];
+        self.save_control(gid, true);
+        let d = &mut self.downloads[gid];
         if let Some(file) = d.file.clone() {
             let allocation = d.opts.file_allocation;
             if file_len >= d.opts.no_file_allocation_limit {
@@ -760,17 +773,17 @@ impl Engine {
                     len: file_len,
                     allocation,
                 };
-                self.disk_job(i, job);
+                self.disk_job(gid, job);
             }
         }
         // Start the other connections now, before this one reads on and extends its
         // run over bytes they should share.
-        self.top_up(i, Instant::now());
+        self.top_up(gid, Instant::now());
         Ok(())
     }
 
-    pub(crate) fn mark_all_done(&mut self, i: usize, now: Instant) {
-        let d = &mut self.downloads[i];
+    pub(crate) fn mark_all_done(&mut self, gid: Gid, now: Instant) {
+        let d = &mut self.downloads[gid];
         match &mut d.layout {
             Layout::Planned(p) => {
                 let bits = {
@@ -792,7 +805,7 @@ impl Engine {
             }
             Layout::Stream { finished, .. } => *finished = true,
         }
-        self.maybe_finish(i, now);
+        self.maybe_finish(gid, now);
     }
 
     /// Reads body bytes until the socket would block, the run or body ends, or the
@@ -985,8 +998,8 @@ impl Engine {
         self.overall.consume(n);
     }
 
-    pub(crate) fn allowance(&mut self, i: usize, now: Instant) -> usize {
-        let own = self.downloads[i].throttle.allowance(now);
+    pub(crate) fn allowance(&mut self, gid: Gid, now: Instant) -> usize {
+        let own = self.downloads[gid].throttle.allowance(now);
         own.min(self.overall.allowance(now))
     }
 
@@ -1004,8 +1017,8 @@ impl Engine {
         };
         let body_done = body.decoder.is_done();
         let keep_alive = body.keep_alive;
-        let i = conn.dl;
-        match &mut self.downloads[i].layout {
+        let gid = conn.dl;
+        match &mut self.downloads[gid].layout {
             Layout::Planned(plan) => {
                 let run_left = plan.run(conn.slot).map(|r| r.remaining()).unwrap_or(0);
                 if run_left > 0 && !body_done {
@@ -1015,7 +1028,7 @@ impl Engine {
                 if !body_done {
                     // The run ended inside the response: carry on if the bytes that
                     // follow are free, else this response has to go.
-                    let plan = self.downloads[i].plan_mut().expect("planned");
+                    let plan = self.downloads[gid].plan_mut().expect("planned");
                     if plan.extend(conn.slot).is_some() {
                         return Ok(None);
                     }
@@ -1034,12 +1047,12 @@ impl Engine {
                         Next::Reconnect
                     }));
                 }
-                let plan = self.downloads[i].plan_mut().expect("planned");
+                let plan = self.downloads[gid].plan_mut().expect("planned");
                 let more = plan.claim(conn.slot).is_some();
                 conn.phase = Phase::Idle;
                 conn.body_since = None;
                 if !more {
-                    self.maybe_finish(i, now);
+                    self.maybe_finish(gid, now);
                     return Ok(Some(Next::Close));
                 }
                 Ok(Some(if keep_alive {
@@ -1060,7 +1073,7 @@ impl Engine {
                 *finished = true;
                 self.flush_buffer(conn);
                 conn.phase = Phase::Idle;
-                self.maybe_finish(i, now);
+                self.maybe_finish(gid, now);
                 Ok(Some(Next::Close))
             }
             Layout::Unknown => Ok(Some(Next::Close)),

@@ -2,7 +2,8 @@
 #![warn(missing_docs)]
 
 pub mod bitfield;
-pub mod checksum;
+pub mod change;
+mod commands;
 mod conn;
 pub mod control;
 pub mod digest;
@@ -10,18 +11,32 @@ pub mod disk;
 mod download;
 mod engine;
 pub mod error;
+pub mod file_cache;
 mod ftp;
+pub mod gid;
+mod handle;
+pub mod hasher;
 mod http;
+mod lifecycle;
 pub mod naming;
 pub mod options;
 pub mod plan;
+pub mod queue;
 pub mod range_set;
 pub mod resolve;
+pub mod status;
+pub mod storage;
+#[cfg(test)]
+mod test_dir;
 pub mod throttle;
 pub mod tls;
 pub mod transport;
 
-pub use download::{DownloadSpec, DownloadState, DownloadStatus, Expect, SpeedMeter};
-pub use engine::{Engine, Observer, Silent};
+pub use download::{DownloadSpec, DownloadState, Expect, SpeedMeter};
+pub use engine::Engine;
 pub use error::{Error, ErrorCode};
+pub use gid::Gid;
+pub use handle::{Event, Handle, Interrupter};
 pub use options::Options;
+pub use queue::PositionFrom;
+pub use status::{DownloadStatus, FileStatus, GlobalStat, Server, ServerStatus, UriStatus};

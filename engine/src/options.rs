@@ -14,7 +14,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::checksum::Checksum;
+use crate::digest::Digest;
 use crate::plan::Selector;
 
 /// `--file-allocation`.
@@ -130,7 +130,7 @@ pub struct Options {
     /// `--disk-cache`.
     pub disk_cache: u64,
     /// `--checksum`.
-    pub checksum: Option<Checksum>,
+    pub checksum: Option<Digest>,
     /// `--disable-ipv6`.
     pub disable_ipv6: bool,
     /// `--quiet`.
@@ -155,6 +155,8 @@ pub struct Options {
     pub stop: Duration,
     /// `--dry-run`.
     pub dry_run: bool,
+    /// `--pause`: downloads are added paused.
+    pub pause: bool,
 }
 
 impl Default for Options {
@@ -215,6 +217,7 @@ impl Default for Options {
             force_sequential: false,
             stop: Duration::ZERO,
             dry_run: false,
+            pause: false,
         }
     }
 }
@@ -808,11 +811,11 @@ pub static OPTIONS: &[OptionDef] = &[
         "",
         "checksum",
         true,
-        "Whole-file digest TYPE=HEX (md5, sha-1, sha-224, sha-256, sha-384, sha-512).",
+        "Whole-file digest TYPE=HEX (md5, sha-1, sha-224, sha-256, sha-384, sha-512, tth, ed2k, aich, crc32).",
         |o, v| o.checksum = if v.is_empty() {
             None
         } else {
-            Some(Checksum::parse(v).map_err(|e| e.to_string())?)
+            Some(Digest::parse(v).map_err(|e| e.to_string())?)
         }
     ),
     opt!(
@@ -942,6 +945,16 @@ pub static OPTIONS: &[OptionDef] = &[
         true,
         "Only check that the files are available.",
         |o, v| o.dry_run = parse_bool(v)?
+    ),
+    opt!(
+        "pause",
+        None,
+        Bool,
+        "false",
+        "rpc",
+        true,
+        "Pause each download as it is added (it starts on unpause).",
+        |o, v| o.pause = parse_bool(v)?
     ),
 ];
 

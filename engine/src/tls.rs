@@ -1,8 +1,8 @@
 //! TLS client configuration from the options: which authorities to trust, whether to
 //! check at all, and the client certificate.
 
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, ring};
@@ -11,6 +11,28 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 use crate::options::Options;
+
+/// The client configuration for `opts`, built once per process for each distinct set
+/// of TLS options and shared after that: reading and decoding the system certificate
+/// store costs milliseconds, and a list of 10,000 downloads must not pay it 10,000
+/// times (nor keep 10,000 copies).
+pub fn shared_config(opts: &Options) -> Result<Arc<ClientConfig>, String> {
+    type Key = (bool, Option<PathBuf>, Option<PathBuf>, Option<PathBuf>);
+    static CACHE: Mutex<Vec<(Key, Arc<ClientConfig>)>> = Mutex::new(Vec::new());
+    let key: Key = (
+        opts.check_certificate,
+        opts.ca_certificate.clone(),
+        opts.certificate.clone(),
+        opts.private_key.clone(),
+    );
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, config)) = cache.iter().find(|(k, _)| *k == key) {
+        return Ok(config.clone());
+    }
+    let config = client_config(opts)?;
+    cache.push((key, config.clone()));
+    Ok(config)
+}
 
 /// Builds the client configuration for `opts`.
 ///

@@ -3,12 +3,12 @@
 
 use std::time::Duration;
 
-use swarmget_engine::{DownloadSpec, Engine, ErrorCode, Options, Silent};
+use swarmget_engine::{DownloadSpec, ErrorCode, Options};
 use swarmget_test_support::{HttpServer, ServerConfig, TestCa, TestFile, sha256_hex};
 
 mod common;
 
-use common::{Dir, assert_err, assert_message, assert_ok, opts, run};
+use common::{Batch, Dir, assert_err, assert_message, assert_ok, opts, run};
 
 #[test]
 fn segmented_download_spreads_over_connections() {
@@ -222,13 +222,12 @@ fn checksum_is_verified() {
     let dir = Dir::new("checksum");
     let mut o = opts(&dir.0);
     o.checksum = Some(
-        swarmget_engine::checksum::Checksum::parse(&format!("sha-256={}", sha256_hex(&data)))
-            .unwrap(),
+        swarmget_engine::digest::Digest::parse(&format!("sha-256={}", sha256_hex(&data))).unwrap(),
     );
     assert_ok(&run(vec![server.url("/f")], o.clone()), &data);
     o.allow_overwrite = true;
     o.checksum = Some(
-        swarmget_engine::checksum::Checksum::parse(&format!("sha-256={}", "0".repeat(64))).unwrap(),
+        swarmget_engine::digest::Digest::parse(&format!("sha-256={}", "0".repeat(64))).unwrap(),
     );
     let st = run(vec![server.url("/f")], o);
     assert_err(&st, ErrorCode::Checksum);
@@ -372,17 +371,18 @@ fn happy_eyeballs_races_past_an_address_that_never_answers() {
     o.connect_timeout = connect_timeout;
     o.max_tries = 1;
     let port = server.addr().port();
-    let mut engine = Engine::new(&o).unwrap();
+    let mut batch = Batch::new(&o);
     // The name's first address hangs, its second is the real server.
-    engine.pin_host("dual.test", port, vec![black_addr, server.addr()]);
-    engine
-        .add(DownloadSpec::new(
-            vec![format!("http://dual.test:{port}/f")],
-            o,
-        ))
+    batch
+        .handle
+        .pin_host("dual.test", port, vec![black_addr, server.addr()])
         .unwrap();
+    batch.add(DownloadSpec::new(
+        vec![format!("http://dual.test:{port}/f")],
+        o,
+    ));
     let t = std::time::Instant::now();
-    let st = engine.run(&mut Silent).remove(0);
+    let st = batch.finish().remove(0);
     assert_ok(&st, &data);
     assert!(
         t.elapsed() < connect_timeout,
@@ -411,13 +411,11 @@ fn queue_runs_one_download_at_a_time_with_j1() {
         max_concurrent_downloads: 1,
         ..opts(&dir.0)
     };
-    let mut engine = Engine::new(&o).unwrap();
+    let mut batch = Batch::new(&o);
     for p in ["/a", "/b", "/c"] {
-        engine
-            .add(DownloadSpec::new(vec![server.url(p)], o.clone()))
-            .unwrap();
+        batch.add(DownloadSpec::new(vec![server.url(p)], o.clone()));
     }
-    let results = engine.run(&mut Silent);
+    let results = batch.finish();
     for st in &results {
         assert_ok(st, &data);
     }

@@ -2,10 +2,11 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
 use swarmget_engine::{
-    DownloadSpec, DownloadState, DownloadStatus, Engine, ErrorCode, Options, Silent,
+    DownloadSpec, DownloadState, DownloadStatus, Engine, ErrorCode, Event, Gid, Handle, Options,
 };
 use swarmget_test_support::{RequestRecord, sha256_hex};
 
@@ -49,11 +50,71 @@ pub fn segmented(dir: &Path, n: usize) -> Options {
     }
 }
 
+/// An engine driven through its handle, and the downloads a test added to it.
+pub struct Batch {
+    pub handle: Handle,
+    events: Receiver<Event>,
+    /// Every event received so far, in order.
+    pub seen: Vec<Event>,
+    pub gids: Vec<Gid>,
+}
+
+impl Batch {
+    /// A started engine with global options `o`, subscribed before anything is added.
+    pub fn new(o: &Options) -> Batch {
+        let handle = Engine::start(o).unwrap();
+        let events = handle.subscribe().unwrap();
+        Batch {
+            handle,
+            events,
+            seen: Vec::new(),
+            gids: Vec::new(),
+        }
+    }
+
+    /// Queues a download.
+    pub fn add(&mut self, spec: DownloadSpec) -> Gid {
+        let gid = self.handle.add(spec).unwrap();
+        self.gids.push(gid);
+        gid
+    }
+
+    /// Waits until an event that `want` accepts has been received (now or before,
+    /// after the `from`th event), and returns its place in [`Batch::seen`].
+    pub fn wait_event(&mut self, from: usize, want: impl Fn(&Event) -> bool) -> usize {
+        loop {
+            if let Some(i) = self.seen.iter().skip(from).position(&want) {
+                return from + i;
+            }
+            match self.events.recv_timeout(Duration::from_secs(120)) {
+                Ok(e) => self.seen.push(e),
+                Err(e) => panic!("the event never came: {e}; seen {:?}", self.seen),
+            }
+        }
+    }
+
+    /// Waits until every added download has stopped, shuts the engine down and
+    /// returns their final statuses in the order they were added.
+    pub fn finish(mut self) -> Vec<DownloadStatus> {
+        for gid in self.gids.clone() {
+            self.wait_event(
+                0,
+                |e| matches!(e, Event::Complete(g) | Event::Error(g) | Event::Stop(g) if *g == gid),
+            );
+        }
+        let all = self.handle.shutdown().unwrap();
+        self.gids
+            .iter()
+            .map(|g| all.iter().find(|s| s.gid == *g).unwrap().clone())
+            .collect()
+    }
+}
+
 /// Runs one download of `uris` (mirrors) to its end.
 pub fn run(uris: Vec<String>, o: Options) -> DownloadStatus {
-    let mut engine = Engine::new(&o).unwrap();
-    engine.add(DownloadSpec::new(uris, o)).unwrap();
-    engine.run(&mut Silent).remove(0)
+    let mut batch = Batch::new(&o);
+    batch.add(DownloadSpec::new(uris, o));
+    batch.finish().remove(0)
 }
 
 /// The download completed with exactly `data`, and left no control file.

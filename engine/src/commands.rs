@@ -1,0 +1,205 @@
+//! What the loop does for each [`crate::Handle`] call: adding, pausing, removing and
+//! reconfiguring downloads, and the snapshots the handle reads.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use url::Url;
+
+use crate::download::{Download, DownloadSpec, DownloadState};
+use crate::engine::Engine;
+use crate::error::{Error, ErrorCode};
+use crate::gid::Gid;
+use crate::handle::Event;
+use crate::status::{DownloadStatus, GlobalStat, Server, ServerStatus};
+use crate::throttle::Throttle;
+
+fn not_found(gid: Gid) -> Error {
+    Error::new(ErrorCode::Unknown, format!("GID {gid} is not found"))
+}
+
+impl Engine {
+    /// Checks the spec's URIs and queues the download.
+    pub(crate) fn add(
+        &mut self,
+        spec: DownloadSpec,
+        tls: Arc<rustls::ClientConfig>,
+        position: Option<usize>,
+        now: Instant,
+    ) -> Result<Gid, Error> {
+        if spec.uris.is_empty() {
+            return Err(Error::new(ErrorCode::Unknown, "no URI to download"));
+        }
+        let mut urls = Vec::new();
+        for uri in &spec.uris {
+            let url = Url::parse(uri)
+                .map_err(|e| Error::new(ErrorCode::Unknown, format!("bad URI `{uri}`: {e}")))?;
+            match url.scheme() {
+                "http" | "https" | "ftp" => {}
+                other => {
+                    return Err(Error::new(
+                        ErrorCode::Unknown,
+                        format!("`{uri}`: the {other} scheme is not supported yet"),
+                    ));
+                }
+            }
+            if url.host_str().is_none() {
+                return Err(Error::new(
+                    ErrorCode::Unknown,
+                    format!("`{uri}` has no host"),
+                ));
+            }
+            urls.push(url);
+        }
+        let downloads = &self.downloads;
+        let gid = self.gids.next(|g| downloads.contains(g));
+        let mut download = Download::new(gid, urls, spec, tls, now);
+        if download.opts.pause {
+            download.state = DownloadState::Paused;
+        }
+        self.downloads.insert(download, position);
+        Ok(gid)
+    }
+
+    pub(crate) fn pause(&mut self, gid: Gid, _now: Instant) -> Result<(), Error> {
+        let d = self.downloads.get(gid).ok_or_else(|| not_found(gid))?;
+        match d.state {
+            DownloadState::Active => self.stop_transfers(gid),
+            DownloadState::Waiting => {}
+            _ => {
+                return Err(Error::new(
+                    ErrorCode::Unknown,
+                    format!("GID {gid} cannot be paused now"),
+                ));
+            }
+        }
+        self.downloads[gid].state = DownloadState::Paused;
+        self.emit(Event::Pause(gid));
+        Ok(())
+    }
+
+    pub(crate) fn unpause(&mut self, gid: Gid) -> Result<(), Error> {
+        let d = self.downloads.get_mut(gid).ok_or_else(|| not_found(gid))?;
+        if d.state != DownloadState::Paused {
+            return Err(Error::new(
+                ErrorCode::Unknown,
+                format!("GID {gid} cannot be unpaused now"),
+            ));
+        }
+        d.state = DownloadState::Waiting;
+        Ok(())
+    }
+
+    pub(crate) fn remove(&mut self, gid: Gid, now: Instant) -> Result<(), Error> {
+        let d = self.downloads.get(gid).ok_or_else(|| not_found(gid))?;
+        if d.is_finished() {
+            return Err(Error::new(
+                ErrorCode::Unknown,
+                format!("GID {gid} is already stopped"),
+            ));
+        }
+        if d.is_active() {
+            self.stop_transfers(gid);
+        }
+        let d = &mut self.downloads[gid];
+        d.state = DownloadState::Removed;
+        d.finished_at = Some(now);
+        self.downloads.finish(gid);
+        Ok(())
+    }
+
+    pub(crate) fn change_option(
+        &mut self,
+        gid: Gid,
+        changes: &[(String, String)],
+        _now: Instant,
+    ) -> Result<(), Error> {
+        let d = self.downloads.get(gid).ok_or_else(|| not_found(gid))?;
+        if d.is_finished() {
+            return Err(Error::new(
+                ErrorCode::Unknown,
+                format!("GID {gid} is stopped; its options cannot change"),
+            ));
+        }
+        let (opts, live) = crate::change::for_download(&d.opts, changes)?;
+        let restart = d.is_active() && !live;
+        let d = &mut self.downloads[gid];
+        d.throttle = Throttle::new(opts.max_download_limit);
+        d.opts = opts;
+        if restart {
+            // aria2 restarts an active download whose other options change: the
+            // connections close, the download queues again and resumes from disk.
+            self.stop_transfers(gid);
+            self.downloads[gid].state = DownloadState::Waiting;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn change_global_option(
+        &mut self,
+        changes: &[(String, String)],
+    ) -> Result<(), Error> {
+        let global = crate::change::for_global(&self.global, changes)?;
+        if global.max_overall_download_limit != self.global.max_overall_download_limit {
+            self.overall = Throttle::new(global.max_overall_download_limit);
+        }
+        self.global = global;
+        Ok(())
+    }
+
+    /// Statuses of queued downloads that pass `keep`, in queue order.
+    pub(crate) fn statuses(
+        &self,
+        now: Instant,
+        keep: impl Fn(&Download) -> bool,
+    ) -> Vec<DownloadStatus> {
+        self.downloads
+            .queued()
+            .iter()
+            .map(|&g| &self.downloads[g])
+            .filter(|d| keep(d))
+            .map(|d| d.status(now))
+            .collect()
+    }
+
+    pub(crate) fn servers(&self, gid: Gid, now: Instant) -> Result<Vec<ServerStatus>, Error> {
+        let d = self.downloads.get(gid).ok_or_else(|| not_found(gid))?;
+        let servers = d
+            .conns
+            .iter()
+            .filter_map(|&k| self.conns[k].as_ref())
+            .map(|c| Server {
+                uri: d.sources[c.source].url.to_string(),
+                current_uri: c.url.to_string(),
+                speed: c.meter.rate(now),
+            })
+            .collect();
+        Ok(vec![ServerStatus { index: 1, servers }])
+    }
+
+    pub(crate) fn global_stat(&self, now: Instant) -> GlobalStat {
+        let mut stat = GlobalStat {
+            speed: 0,
+            num_active: 0,
+            num_waiting: 0,
+            num_stopped: self.downloads.stopped().len(),
+            num_paused: 0,
+        };
+        for &g in self.downloads.queued() {
+            let d = &self.downloads[g];
+            if d.is_active() {
+                stat.num_active += 1;
+                stat.speed += d.meter.rate(now);
+            } else {
+                stat.num_waiting += 1;
+                stat.num_paused += usize::from(d.state == DownloadState::Paused);
+            }
+        }
+        stat
+    }
+
+    /// A log line about download `gid`, for subscribers.
+    pub(crate) fn notice(&mut self, gid: Gid, message: String) {
+        self.emit(Event::Notice(gid, message));
+    }
+}

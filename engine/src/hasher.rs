@@ -1,0 +1,550 @@
+//! Hasher threads: verify pieces and whole files off the event loop and off the disk
+//! thread, one thread per core, so hashing a 1 GiB download with SHA-1 chunk checksums
+//! uses both cores while the loop keeps reading sockets.
+//!
+//! The loop sends [`HashJob`]s; any idle thread takes the next one, reads the bytes back
+//! with positional reads through the [`Storage`] mapping, hashes them and answers on the
+//! `done` channel, then runs `notify` (the engine passes a closure that wakes its
+//! `mio::Waker`, as for the disk worker). Answers come in completion order, not send
+//! order: each carries what identifies it.
+//!
+//! Invariants:
+//! - a job's bytes are read in slices of at most [`READ_BUF`] bytes, so a 16 MiB piece
+//!   costs one small buffer per thread, not the piece in memory;
+//! - bytes that are not on disk (missing file, file shorter than its entry, unwanted file)
+//!   make a piece or range *not verify* (`Ok(false)`); only a real read failure is `Err`,
+//!   so a disk error is never charged to the source that sent the bytes;
+//! - the loop must only send a piece after the disk worker confirmed every write to it:
+//!   the hasher reads what is on disk, nothing else.
+//!
+//! A removed download's queued jobs are dropped unanswered once the loop calls
+//! [`HasherPool::forget`], so `-V` over a large file stops when the download goes.
+//!
+//! Handles are opened per job rather than cached across jobs: a file deleted and
+//! recreated under the same name between two jobs must not be read through the old inode.
+
+use std::collections::HashSet;
+use std::io;
+use std::ops::Range;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use crate::digest::{Digest, Hasher, PieceHashes};
+use crate::disk::Gid;
+use crate::file_cache::FileCache;
+use crate::storage::Storage;
+
+/// Bytes read per call while hashing.
+pub const READ_BUF: usize = 256 * 1024;
+
+/// Handles a job may keep open while it reads (a piece spans few files).
+const JOB_OPEN_FILES: usize = 8;
+
+/// Work for the hasher threads.
+#[derive(Debug, Clone)]
+pub enum HashJob {
+    /// Verify piece `piece` of `hashes`, whose pieces are laid over `region` of the byte
+    /// space: piece `i` is `region.start + i * hashes.length`, `hashes.length` bytes long,
+    /// the last one cut at `region.end`. For a torrent or a single file the region is the
+    /// whole byte space; for a Metalink file it is that file's range. Answered by
+    /// [`HashDone::Verified`].
+    Piece {
+        /// Download.
+        gid: Gid,
+        /// The byte space to read from.
+        storage: Arc<Storage>,
+        /// The expected piece digests.
+        hashes: Arc<PieceHashes>,
+        /// Where the hashed pieces lie in the byte space.
+        region: Range<u64>,
+        /// Which piece.
+        piece: u64,
+    },
+    /// Hash `range` of the byte space and compare with `expect` (a whole file at the end
+    /// of a download, `--checksum`, a Metalink `<hash>`); answered by
+    /// [`HashDone::Checked`].
+    Range {
+        /// Download.
+        gid: Gid,
+        /// The byte space to read from.
+        storage: Arc<Storage>,
+        /// The bytes to hash.
+        range: Range<u64>,
+        /// The expected digest.
+        expect: Digest,
+    },
+}
+
+impl HashJob {
+    /// The download the job belongs to.
+    pub fn gid(&self) -> Gid {
+        match self {
+            HashJob::Piece { gid, .. } | HashJob::Range { gid, .. } => *gid,
+        }
+    }
+}
+
+/// What the hasher threads report.
+#[derive(Debug)]
+pub enum HashDone {
+    /// [`HashJob::Piece`] finished: `Ok(true)` when the piece matched its digest.
+    Verified {
+        /// Download.
+        gid: Gid,
+        /// Piece index within its hash set.
+        piece: u64,
+        /// Outcome.
+        result: io::Result<bool>,
+    },
+    /// [`HashJob::Range`] finished: `Ok(true)` when the bytes matched the digest.
+    Checked {
+        /// Download.
+        gid: Gid,
+        /// The range that was hashed.
+        range: Range<u64>,
+        /// Outcome.
+        result: io::Result<bool>,
+    },
+}
+
+/// Handle on the hasher threads.
+pub struct HasherPool {
+    jobs: Option<Sender<HashJob>>,
+    threads: Vec<JoinHandle<()>>,
+    forgotten: Arc<Mutex<HashSet<Gid>>>,
+}
+
+impl HasherPool {
+    /// One thread per core (`std::thread::available_parallelism`); `notify` runs after
+    /// each answer is queued on `done`.
+    pub fn start(done: Sender<HashDone>, notify: impl Fn() + Send + Sync + 'static) -> HasherPool {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        HasherPool::with_threads(cores, done, notify)
+    }
+
+    /// `threads` hasher threads (at least one).
+    pub fn with_threads(
+        threads: usize,
+        done: Sender<HashDone>,
+        notify: impl Fn() + Send + Sync + 'static,
+    ) -> HasherPool {
+        let (jobs, rx) = channel();
+        let rx = Arc::new(Mutex::new(rx));
+        let notify = Arc::new(notify);
+        let forgotten = Arc::new(Mutex::new(HashSet::new()));
+        let threads = (0..threads.max(1))
+            .map(|i| {
+                let (rx, done, notify) = (rx.clone(), done.clone(), notify.clone());
+                let forgotten = forgotten.clone();
+                std::thread::Builder::new()
+                    .name(format!("swarmget-hash-{i}"))
+                    .spawn(move || work(&rx, &done, &forgotten, &*notify))
+                    .expect("spawn hasher thread")
+            })
+            .collect();
+        HasherPool {
+            jobs: Some(jobs),
+            threads,
+            forgotten,
+        }
+    }
+
+    /// Number of threads.
+    pub fn threads(&self) -> usize {
+        self.threads.len()
+    }
+
+    /// Queues a job.
+    pub fn send(&self, job: HashJob) {
+        if let Some(jobs) = &self.jobs {
+            // The threads only stop when this handle drops, so sending cannot fail.
+            let _ = jobs.send(job);
+        }
+    }
+
+    /// Drops every job of `gid` that no thread has started yet, without answering it (a
+    /// job already running still answers). Gids are never reused, so the set of
+    /// forgotten ones only grows, by eight bytes per removed download.
+    pub fn forget(&self, gid: Gid) {
+        if let Ok(mut set) = self.forgotten.lock() {
+            set.insert(gid);
+        }
+    }
+
+    /// Queues every piece of `hashes` over `region` (`-V/--check-integrity` on existing
+    /// data): one job per piece, so every thread takes part; one
+    /// [`HashDone::Verified`] comes back per piece.
+    pub fn check_all(
+        &self,
+        gid: Gid,
+        storage: &Arc<Storage>,
+        hashes: &Arc<PieceHashes>,
+        region: Range<u64>,
+    ) {
+        for piece in 0..hashes.digests.len() as u64 {
+            self.send(HashJob::Piece {
+                gid,
+                storage: storage.clone(),
+                hashes: hashes.clone(),
+                region: region.clone(),
+                piece,
+            });
+        }
+    }
+}
+
+impl Drop for HasherPool {
+    fn drop(&mut self) {
+        // Closing the channel lets the threads drain what is queued and stop.
+        self.jobs.take();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+fn work(
+    rx: &Mutex<Receiver<HashJob>>,
+    done: &Sender<HashDone>,
+    forgotten: &Mutex<HashSet<Gid>>,
+    notify: &dyn Fn(),
+) {
+    let mut buf = vec![0u8; READ_BUF];
+    loop {
+        // Holding the lock while waiting is what hands each job to exactly one thread.
+        let job = match rx.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return,
+        };
+        let Ok(job) = job else { return };
+        if forgotten.lock().is_ok_and(|set| set.contains(&job.gid())) {
+            continue;
+        }
+        let report = match job {
+            HashJob::Piece {
+                gid,
+                storage,
+                hashes,
+                region,
+                piece,
+            } => HashDone::Verified {
+                gid,
+                piece,
+                result: verify_piece(&storage, &hashes, region, piece, &mut buf),
+            },
+            HashJob::Range {
+                gid,
+                storage,
+                range,
+                expect,
+            } => HashDone::Checked {
+                gid,
+                result: hash_range(&storage, range.clone(), &expect, &mut buf),
+                range,
+            },
+        };
+        if done.send(report).is_err() {
+            return;
+        }
+        notify();
+    }
+}
+
+/// The byte-space range of piece `piece` of `hashes` laid over `region`.
+pub fn piece_range(hashes: &PieceHashes, region: &Range<u64>, piece: u64) -> Option<Range<u64>> {
+    if piece >= hashes.digests.len() as u64 || hashes.length == 0 {
+        return None;
+    }
+    let start = region
+        .start
+        .checked_add(piece.checked_mul(hashes.length)?)?;
+    (start < region.end).then(|| start..start.saturating_add(hashes.length).min(region.end))
+}
+
+fn verify_piece(
+    storage: &Storage,
+    hashes: &PieceHashes,
+    region: Range<u64>,
+    piece: u64,
+    buf: &mut [u8],
+) -> io::Result<bool> {
+    let range = piece_range(hashes, &region, piece).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "piece {piece} is not one of the {} pieces of {} bytes over bytes {region:?}",
+                hashes.digests.len(),
+                hashes.length
+            ),
+        )
+    })?;
+    let expect = &hashes.digests[piece as usize];
+    Ok(digest_of(storage, range, hashes.kind, buf)?.is_some_and(|d| d.bytes == *expect))
+}
+
+fn hash_range(
+    storage: &Storage,
+    range: Range<u64>,
+    expect: &Digest,
+    buf: &mut [u8],
+) -> io::Result<bool> {
+    Ok(digest_of(storage, range, expect.kind, buf)?.is_some_and(|d| d == *expect))
+}
+
+/// The digest of `range`, or `None` when some of its bytes are not on disk.
+fn digest_of(
+    storage: &Storage,
+    range: Range<u64>,
+    kind: crate::digest::HashKind,
+    buf: &mut [u8],
+) -> io::Result<Option<Digest>> {
+    let mut files = FileCache::new(JOB_OPEN_FILES);
+    let mut hasher = Hasher::new(kind);
+    let mut pos = range.start;
+    while pos < range.end {
+        let n = (range.end - pos).min(buf.len() as u64) as usize;
+        match files.read(storage, pos, &mut buf[..n]) {
+            Ok(()) => hasher.update(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::UnexpectedEof
+                ) =>
+            {
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        }
+        pos += n as u64;
+    }
+    Ok(Some(hasher.finish()))
+}
+
+#[cfg(test)]
+mod tests {
+    const G4: crate::gid::Gid = crate::gid::Gid::new(4);
+    const G5: crate::gid::Gid = crate::gid::Gid::new(5);
+    const G9: crate::gid::Gid = crate::gid::Gid::new(9);
+    use super::*;
+    use crate::digest::HashKind;
+    use crate::test_dir::TestDir;
+    use std::collections::BTreeMap;
+    use std::path::Path;
+    use std::time::Duration;
+
+    fn data(len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i * 7 % 253) as u8).collect()
+    }
+
+    fn sha1(bytes: &[u8]) -> Vec<u8> {
+        let mut h = Hasher::new(HashKind::Sha1);
+        h.update(bytes);
+        h.finish().bytes
+    }
+
+    fn piece_hashes(bytes: &[u8], length: usize) -> Arc<PieceHashes> {
+        Arc::new(PieceHashes {
+            kind: HashKind::Sha1,
+            length: length as u64,
+            digests: bytes.chunks(length).map(sha1).collect(),
+        })
+    }
+
+    fn pool() -> (HasherPool, Receiver<HashDone>) {
+        let (tx, rx) = channel();
+        (HasherPool::with_threads(2, tx, || {}), rx)
+    }
+
+    fn verified(rx: &Receiver<HashDone>, n: usize) -> BTreeMap<u64, bool> {
+        (0..n)
+            .map(
+                |_| match rx.recv_timeout(Duration::from_secs(60)).expect("an answer") {
+                    HashDone::Verified {
+                        gid: G9,
+                        piece,
+                        result,
+                    } => (piece, result.unwrap()),
+                    other => panic!("unexpected {other:?}"),
+                },
+            )
+            .collect()
+    }
+
+    fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    #[test]
+    fn check_all_finds_exactly_the_corrupted_piece_of_large_pieces() {
+        let dir = TestDir::new("hash-corrupt");
+        // Pieces several read buffers long, the last one short.
+        let piece = 3 * READ_BUF + 100;
+        let mut bytes = data(4 * piece + 1234);
+        let hashes = piece_hashes(&bytes, piece);
+        bytes[2 * piece + READ_BUF + 5] ^= 0x40;
+        let path = write(dir.path(), "f", &bytes);
+        let storage = Arc::new(Storage::single(path, bytes.len() as u64, piece as u64).unwrap());
+        let (pool, rx) = pool();
+        pool.check_all(G9, &storage, &hashes, 0..bytes.len() as u64);
+        let got = verified(&rx, 5);
+        assert_eq!(
+            got,
+            BTreeMap::from([(0, true), (1, true), (2, false), (3, true), (4, true)])
+        );
+    }
+
+    #[test]
+    fn a_piece_across_two_files_verifies_and_a_missing_file_does_not() {
+        let dir = TestDir::new("hash-multi");
+        let bytes = data(300);
+        write(dir.path(), "a", &bytes[..130]);
+        write(dir.path(), "b", &bytes[130..]);
+        let storage = Arc::new(
+            Storage::from_lengths(
+                [
+                    (dir.path().join("a"), 130, true),
+                    (dir.path().join("b"), 170, true),
+                ],
+                100,
+            )
+            .unwrap(),
+        );
+        let hashes = piece_hashes(&bytes, 100);
+        let (pool, rx) = pool();
+        pool.check_all(G9, &storage, &hashes, 0..300);
+        assert_eq!(
+            verified(&rx, 3),
+            BTreeMap::from([(0, true), (1, true), (2, true)])
+        );
+        std::fs::remove_file(dir.path().join("b")).unwrap();
+        pool.check_all(G9, &storage, &hashes, 0..300);
+        assert_eq!(
+            verified(&rx, 3),
+            BTreeMap::from([(0, true), (1, false), (2, false)])
+        );
+    }
+
+    #[test]
+    fn pieces_of_a_region_are_read_from_that_region() {
+        // A Metalink file at offset 50 of a two-file byte space, with its own pieces.
+        let dir = TestDir::new("hash-region");
+        let bytes = data(120);
+        write(dir.path(), "first", &bytes[..50]);
+        write(dir.path(), "second", &bytes[50..]);
+        let storage = Arc::new(
+            Storage::from_lengths(
+                [
+                    (dir.path().join("first"), 50, true),
+                    (dir.path().join("second"), 70, true),
+                ],
+                32,
+            )
+            .unwrap(),
+        );
+        let hashes = piece_hashes(&bytes[50..], 32);
+        let (pool, rx) = pool();
+        pool.check_all(G9, &storage, &hashes, 50..120);
+        assert_eq!(
+            verified(&rx, 3),
+            BTreeMap::from([(0, true), (1, true), (2, true)])
+        );
+        pool.send(HashJob::Piece {
+            gid: G9,
+            storage,
+            hashes,
+            region: 50..120,
+            piece: 3,
+        });
+        match rx.recv_timeout(Duration::from_secs(60)).unwrap() {
+            HashDone::Verified {
+                piece: 3, result, ..
+            } => {
+                assert_eq!(result.unwrap_err().kind(), io::ErrorKind::InvalidInput)
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_whole_range_is_checked_against_its_digest() {
+        let dir = TestDir::new("hash-range");
+        let bytes = data(2 * READ_BUF + 3);
+        let path = write(dir.path(), "f", &bytes);
+        let storage = Arc::new(Storage::single(path, bytes.len() as u64, 1 << 20).unwrap());
+        let (pool, rx) = pool();
+        let mut h = Hasher::new(HashKind::Sha256);
+        h.update(&bytes);
+        let expect = h.finish();
+        let job = |expect: Digest| HashJob::Range {
+            gid: G4,
+            storage: storage.clone(),
+            range: 0..bytes.len() as u64,
+            expect,
+        };
+        pool.send(job(expect.clone()));
+        let mut wrong = expect.clone();
+        wrong.bytes[0] ^= 1;
+        pool.send(job(wrong));
+        let mut results: Vec<bool> = (0..2)
+            .map(
+                |_| match rx.recv_timeout(Duration::from_secs(60)).unwrap() {
+                    HashDone::Checked {
+                        gid: G4,
+                        range,
+                        result,
+                    } => {
+                        assert_eq!(range, 0..bytes.len() as u64);
+                        result.unwrap()
+                    }
+                    other => panic!("unexpected {other:?}"),
+                },
+            )
+            .collect();
+        results.sort();
+        assert_eq!(results, [false, true]);
+    }
+
+    #[test]
+    fn jobs_of_a_forgotten_download_are_dropped_unanswered() {
+        let dir = TestDir::new("hash-forget");
+        let bytes = data(4096);
+        let path = write(dir.path(), "f", &bytes);
+        let storage = Arc::new(Storage::single(path, bytes.len() as u64, 1024).unwrap());
+        let hashes = piece_hashes(&bytes, 1024);
+        let (tx, rx) = channel();
+        // One thread: answers come in send order, so the last answer proves the earlier
+        // jobs were skipped rather than still queued.
+        let pool = HasherPool::with_threads(1, tx, || {});
+        pool.forget(G5);
+        pool.check_all(G5, &storage, &hashes, 0..4096);
+        pool.check_all(G9, &storage, &hashes, 0..4096);
+        assert_eq!(verified(&rx, 4).len(), 4);
+        drop(pool);
+        assert!(rx.try_recv().is_err(), "a forgotten job answered");
+    }
+
+    #[test]
+    fn notify_runs_once_per_answer_with_several_threads() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let dir = TestDir::new("hash-notify");
+        let bytes = data(64 * 1024);
+        let path = write(dir.path(), "f", &bytes);
+        let storage = Arc::new(Storage::single(path, bytes.len() as u64, 1024).unwrap());
+        let hashes = piece_hashes(&bytes, 1024);
+        let (tx, rx) = channel();
+        let woken = Arc::new(AtomicUsize::new(0));
+        let w = woken.clone();
+        let pool = HasherPool::with_threads(3, tx, move || {
+            w.fetch_add(1, Ordering::SeqCst);
+        });
+        assert_eq!(pool.threads(), 3);
+        pool.check_all(G9, &storage, &hashes, 0..bytes.len() as u64);
+        let got = verified(&rx, 64);
+        assert!(got.values().all(|&ok| ok) && got.len() == 64);
+        drop(pool);
+        assert_eq!(woken.load(Ordering::SeqCst), 64);
+    }
+}

@@ -1,0 +1,490 @@
+//! A download's life on the loop: starting queued downloads, opening and dropping
+//! connections, retries, failure, completion and the control file saves between.
+
+use std::time::{Duration, Instant};
+
+use crate::conn::{Conn, Phase};
+use crate::control::{ControlRecord, control_path};
+use crate::disk::DiskJob;
+use crate::download::{DownloadState, Layout};
+use crate::engine::{Dns, Engine};
+use crate::error::{Error, ErrorCode};
+use crate::gid::Gid;
+use crate::handle::Event;
+
+impl Engine {
+    /// Starts queued downloads and tops up connections of active ones.
+    pub(crate) fn schedule(&mut self, now: Instant) {
+        let active = self
+            .downloads
+            .queued()
+            .iter()
+            .filter(|&&g| self.downloads[g].state == DownloadState::Active)
+            .count();
+        let mut slots = self.global.max_concurrent_downloads.saturating_sub(active);
+        for gid in self.downloads.queued().to_vec() {
+            if slots > 0 && self.downloads[gid].state == DownloadState::Waiting {
+                let d = &mut self.downloads[gid];
+                d.state = DownloadState::Active;
+                d.started.get_or_insert(now);
+                slots -= 1;
+                self.emit(Event::Start(gid));
+            }
+            if self.downloads[gid].state == DownloadState::Active {
+                // Resumed pieces can leave nothing to fetch.
+                self.maybe_finish(gid, now);
+                self.top_up(gid, now);
+            }
+        }
+    }
+
+    /// Opens connections for download `gid` up to what its options and plan allow.
+    pub(crate) fn top_up(&mut self, gid: Gid, now: Instant) {
+        loop {
+            let d = &self.downloads[gid];
+            if d.verifying || d.is_finished() {
+                return;
+            }
+            let wanted = match &d.layout {
+                Layout::Unknown | Layout::Stream { .. } => 1,
+                Layout::Planned(plan) => {
+                    if plan.is_complete() {
+                        return;
+                    }
+                    let per_source: usize = d
+                        .sources
+                        .iter()
+                        .filter(|s| !s.failed)
+                        .map(|s| {
+                            if s.no_ranges {
+                                0
+                            } else {
+                                d.opts.max_connection_per_server
+                            }
+                        })
+                        .sum();
+                    d.opts.split.min(per_source).max(1)
+                }
+            };
+            if d.conns.len() >= wanted {
+                return;
+            }
+            if matches!(d.layout, Layout::Stream { finished: true, .. }) {
+                return;
+            }
+            // The usable mirror with the fewest connections.
+            let limit = match d.layout {
+                Layout::Planned(_) => d.opts.max_connection_per_server,
+                _ => 1,
+            };
+            let pick = d
+                .sources
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| {
+                    !s.failed
+                        && s.conns < if s.no_ranges { 0 } else { limit }
+                        && s.retry_at.is_none_or(|t| t <= now)
+                })
+                .min_by_key(|(_, s)| s.conns)
+                .map(|(j, _)| j);
+            let Some(source) = pick else {
+                self.check_exhausted(gid, now);
+                return;
+            };
+            if !self.open_conn(gid, source, now) {
+                return;
+            }
+        }
+    }
+
+    /// Fails download `gid` when every mirror has failed and nothing is running.
+    pub(crate) fn check_exhausted(&mut self, gid: Gid, now: Instant) {
+        let d = &self.downloads[gid];
+        if d.conns.is_empty() && d.sources.iter().all(|s| s.failed) && d.writes_in_flight == 0 {
+            let err = d
+                .last_error
+                .clone()
+                .unwrap_or_else(|| Error::new(ErrorCode::Unknown, "no usable source"));
+            self.fail_download(gid, err, now);
+        }
+    }
+
+    /// Opens a connection from download `gid` to mirror `source`. Returns false when
+    /// there is no work to give it.
+    pub(crate) fn open_conn(&mut self, gid: Gid, source: usize, now: Instant) -> bool {
+        let d = &mut self.downloads[gid];
+        let slot = d.take_slot();
+        if let Layout::Planned(plan) = &mut d.layout
+            && plan.claim(slot).is_none()
+        {
+            d.free_slots.push(slot);
+            return false;
+        }
+        let url = d.sources[source].url.clone();
+        d.sources[source].conns += 1;
+        let max_redirect = d.opts.max_redirect;
+        let connect_timeout = d.opts.connect_timeout;
+        let key = self.free_keys.pop().unwrap_or_else(|| {
+            self.conns.push(None);
+            self.conns.len() - 1
+        });
+        let proxy = match url.scheme() {
+            "ftp" => self.downloads[gid].opts.ftp_proxy.clone(),
+            _ => None,
+        };
+        let mut conn = Conn::new(key, gid, source, slot, url, max_redirect, now);
+        conn.proxy = proxy;
+        conn.deadline = now + connect_timeout;
+        self.conns[key] = Some(conn);
+        self.downloads[gid].conns.push(key);
+        self.resolve(key, now);
+        true
+    }
+
+    /// Removes connection `key` from the engine, flushing its buffered bytes.
+    pub(crate) fn drop_conn(&mut self, key: usize) -> Option<Conn> {
+        let mut conn = self.conns.get_mut(key)?.take()?;
+        self.flush_buffer(&mut conn);
+        if let Some(t) = conn.transport.as_mut() {
+            let _ = self.poll.registry().deregister(t.socket());
+        }
+        self.close_ftp_data(&mut conn);
+        if let Phase::Connecting(c) = &mut conn.phase {
+            for (sock, _) in c.attempts.iter_mut().flatten() {
+                let _ = self.poll.registry().deregister(sock);
+            }
+        }
+        let d = &mut self.downloads[conn.dl];
+        d.conns.retain(|&k| k != key);
+        if let Some(s) = d.sources.get_mut(conn.source) {
+            s.conns = s.conns.saturating_sub(1);
+        }
+        d.give_slot(conn.slot);
+        self.free_keys.push(key);
+        // A lookup this connection waits for must not wake the next user of its key.
+        for v in self.dns.values_mut() {
+            if let Dns::Pending(_, waiting) = v {
+                waiting.retain(|&k| k != key);
+            }
+        }
+        Some(conn)
+    }
+
+    /// A connection failed: count a try against its mirror and decide whether the
+    /// mirror is finished.
+    pub(crate) fn conn_failed(&mut self, key: usize, err: Error, now: Instant) {
+        let Some(conn) = self.drop_conn(key) else {
+            return;
+        };
+        let d = &mut self.downloads[conn.dl];
+        let retry_wait = d.opts.retry_wait;
+        let max_tries = d.opts.max_tries;
+        let s = &mut d.sources[conn.source];
+        s.tries += 1;
+        let fatal = matches!(
+            err.code,
+            ErrorCode::NotFound
+                | ErrorCode::HttpAuth
+                | ErrorCode::TooManyRedirects
+                | ErrorCode::CannotResume
+                | ErrorCode::BadOption
+                | ErrorCode::FileExists
+                | ErrorCode::Checksum
+                | ErrorCode::CreateFile
+                | ErrorCode::CreateDir
+                | ErrorCode::FileIo
+                | ErrorCode::DiskFull
+                | ErrorCode::RenameFailed
+        );
+        let url = s.url.to_string();
+        if fatal || (max_tries != 0 && s.tries >= max_tries) {
+            s.failed = true;
+        } else {
+            let wait = conn
+                .retry_after
+                .map(Duration::from_secs)
+                .unwrap_or(retry_wait);
+            s.retry_at = Some(now + wait.min(Duration::from_secs(600)));
+        }
+        let failed = s.failed;
+        d.last_error = Some(err.clone());
+        self.notice(
+            conn.dl,
+            format!(
+                "{url}: {}{}",
+                err,
+                if failed {
+                    "; giving up on this URI"
+                } else {
+                    "; will retry"
+                }
+            ),
+        );
+        if matches!(self.downloads[conn.dl].layout, Layout::Stream { .. }) && !failed {
+            // A streamed body cannot be resumed mid-way: start it over.
+            self.restart_stream(conn.dl);
+        }
+        self.check_exhausted(conn.dl, now);
+    }
+
+    pub(crate) fn restart_stream(&mut self, gid: Gid) {
+        let d = &mut self.downloads[gid];
+        d.layout = Layout::Unknown;
+    }
+
+    /// Ends download `gid` with `err`, closing its connections.
+    pub(crate) fn fail_download(&mut self, gid: Gid, err: Error, now: Instant) {
+        if self.downloads[gid].is_finished() {
+            return;
+        }
+        for key in self.downloads[gid].conns.clone() {
+            self.drop_conn(key);
+        }
+        let d = &mut self.downloads[gid];
+        d.state = DownloadState::Error(err);
+        d.finished_at = Some(now);
+        // Keep what is on disk resumable.
+        self.save_control(gid, true);
+        self.downloads.finish(gid);
+    }
+
+    pub(crate) fn fail_everything(&mut self, err: Error) {
+        let now = Instant::now();
+        for gid in self.downloads.queued().to_vec() {
+            self.fail_download(gid, err.clone(), now);
+        }
+    }
+
+    /// Completes download `gid` once its bytes are all on disk (verifying if asked).
+    pub(crate) fn maybe_finish(&mut self, gid: Gid, now: Instant) {
+        let d = &mut self.downloads[gid];
+        if d.is_finished() || d.verifying || d.writes_in_flight > 0 {
+            return;
+        }
+        let done = match &d.layout {
+            Layout::Planned(p) => p.is_complete(),
+            Layout::Stream {
+                finished,
+                received,
+                written,
+            } => *finished && written == received,
+            Layout::Unknown => false,
+        };
+        if !done {
+            return;
+        }
+        for key in d.conns.clone() {
+            self.drop_conn(key);
+        }
+        let d = &mut self.downloads[gid];
+        if let (Layout::Stream { written, .. }, Some(file)) = (&d.layout, &d.file) {
+            // Anything past the end (an earlier, longer attempt) goes; the
+            // Truncated report carries on to verification.
+            let job = DiskJob::Truncate {
+                gid: d.gid,
+                file: file.clone(),
+                len: *written,
+            };
+            d.verifying = true;
+            self.disk_job(gid, job);
+            return;
+        }
+        self.verify_or_complete(gid, now);
+    }
+
+    pub(crate) fn verify_or_complete(&mut self, gid: Gid, now: Instant) {
+        let d = &mut self.downloads[gid];
+        if let (Some(expected), Some(total)) = (d.expect.length, d.total())
+            && expected != total
+        {
+            // Only a body of unknown length gets here unchecked (its length is known
+            // at its end): a different length is a different file.
+            let err = Error::new(
+                ErrorCode::Unknown,
+                format!("the file is {total} bytes, expected {expected}"),
+            );
+            self.fail_download(gid, err, now);
+            return;
+        }
+        let d = &mut self.downloads[gid];
+        match (&d.opts.checksum, &d.path) {
+            (Some(expect), Some(path)) if !d.opts.dry_run => {
+                let job = DiskJob::Verify {
+                    gid: d.gid,
+                    path: path.clone(),
+                    expect: expect.clone(),
+                };
+                d.verifying = true;
+                self.disk_job(gid, job);
+            }
+            _ => self.complete(gid, now),
+        }
+    }
+
+    pub(crate) fn complete(&mut self, gid: Gid, now: Instant) {
+        let d = &mut self.downloads[gid];
+        d.state = DownloadState::Complete;
+        d.finished_at = Some(now);
+        d.file = None;
+        self.downloads.finish(gid);
+        let d = &mut self.downloads[gid];
+        if let Some(path) = &d.path {
+            // Queued behind any save still in flight, so nothing recreates it after.
+            let job = DiskJob::RemoveControl {
+                gid: d.gid,
+                path: control_path(path),
+            };
+            self.disk_job(gid, job);
+        }
+    }
+
+    /// Saves control files that changed, every `--auto-save-interval`.
+    pub(crate) fn save_controls(&mut self, now: Instant, force: bool) {
+        for gid in self.downloads.queued().to_vec() {
+            let d = &self.downloads[gid];
+            let due = d.opts.auto_save_interval > Duration::ZERO
+                && now - d.last_save >= d.opts.auto_save_interval;
+            if d.control_dirty && (due || force) && d.state == DownloadState::Active {
+                self.save_control(gid, false);
+                self.downloads[gid].last_save = now;
+            }
+        }
+    }
+
+    /// Queues a save of download `gid`'s control file (if it has a plan and a path).
+    pub(crate) fn save_control(&mut self, gid: Gid, force: bool) {
+        let d = &mut self.downloads[gid];
+        if !d.control_dirty && !force {
+            return;
+        }
+        let (Layout::Planned(plan), Some(path)) = (&d.layout, &d.path) else {
+            return;
+        };
+        if plan.is_complete() || d.opts.dry_run {
+            return;
+        }
+        let record = ControlRecord {
+            total_len: plan.total(),
+            piece_len: plan.piece_len(),
+            source: d
+                .sources
+                .first()
+                .map(|s| s.url.to_string())
+                .unwrap_or_default(),
+            done: plan.done().clone(),
+        };
+        d.control_dirty = false;
+        let job = DiskJob::SaveControl {
+            gid: d.gid,
+            path: control_path(path),
+            record,
+        };
+        self.disk_job(gid, job);
+    }
+
+    /// Stops download `gid`'s connections and saves its control file, leaving its
+    /// state to the caller (pause, remove, halt, a restart after an option change).
+    pub(crate) fn stop_transfers(&mut self, gid: Gid) {
+        for key in self.downloads[gid].conns.clone() {
+            self.drop_conn(key);
+        }
+        self.save_control(gid, true);
+    }
+
+    /// Stops everything resumably (interrupt or `--stop`): downloads keep their state
+    /// (a later `-c` resumes them), nothing new starts, and subscribers hear `Halted`.
+    pub(crate) fn halt(&mut self, _now: Instant) {
+        self.halted = true;
+        for gid in self.downloads.queued().to_vec() {
+            self.stop_transfers(gid);
+        }
+        self.emit(Event::Halted);
+    }
+
+    /// The nearest time anything is due.
+    pub(crate) fn next_deadline(&self, now: Instant) -> Instant {
+        let mut next = now + Duration::from_secs(1);
+        for conn in self.conns.iter().flatten() {
+            next = next.min(conn.deadline);
+            if let Phase::Connecting(c) = &conn.phase
+                && !c.queue.is_empty()
+            {
+                next = next.min(c.next_at);
+            }
+        }
+        for d in self.downloads.all() {
+            for s in &d.sources {
+                if let Some(t) = s.retry_at
+                    && t > now
+                {
+                    next = next.min(t);
+                }
+            }
+        }
+        if self.has_paused() {
+            next = next.min(now + Duration::from_millis(10));
+        }
+        next
+    }
+
+    pub(crate) fn check_deadlines(&mut self, now: Instant) {
+        for key in 0..self.conns.len() {
+            let Some(conn) = self.conns[key].as_ref() else {
+                continue;
+            };
+            if let Phase::Connecting(c) = &conn.phase
+                && !c.queue.is_empty()
+                && now >= c.next_at
+            {
+                self.next_attempt(key, now);
+                continue;
+            }
+            self.ftp_timeout(key, now);
+            let Some(conn) = self.conns[key].as_ref() else {
+                continue;
+            };
+            if now >= conn.deadline && self.ftp_aborting(key) {
+                self.reconnect(key, now);
+                continue;
+            }
+            if now >= conn.deadline {
+                let what = match conn.phase {
+                    Phase::Resolving => "name resolution timed out",
+                    Phase::Connecting(_) => "connect timed out",
+                    Phase::Idle => {
+                        self.drop_conn(key);
+                        continue;
+                    }
+                    _ => "timed out waiting for data",
+                };
+                self.conn_failed(key, Error::new(ErrorCode::Timeout, what), now);
+                continue;
+            }
+            self.check_speed(key, now);
+        }
+    }
+
+    /// `--lowest-speed-limit`: drop a connection that stays below it.
+    pub(crate) fn check_speed(&mut self, key: usize, now: Instant) {
+        let Some(conn) = self.conns[key].as_ref() else {
+            return;
+        };
+        let limit = self.downloads[conn.dl].opts.lowest_speed_limit;
+        if limit == 0 {
+            return;
+        }
+        let Some(since) = conn.body_since else { return };
+        if now - since >= Duration::from_secs(3) && conn.meter.rate(now) <= limit {
+            let rate = conn.meter.rate(now);
+            self.conn_failed(
+                key,
+                Error::new(
+                    ErrorCode::TooSlow,
+                    format!("speed {rate} B/s is at or below --lowest-speed-limit"),
+                ),
+                now,
+            );
+        }
+    }
+}

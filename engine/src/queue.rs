@@ -1,0 +1,132 @@
+//! Every download the engine knows, keyed by GID, with aria2's queue order.
+//!
+//! Invariants (kept by the methods here; the engine changes a download's state only
+//! through `Downloads::finish` when it stops for good):
+//! - every GID in the map is in exactly one of `queue` and `stopped`;
+//! - `queue` holds the waiting, active and paused downloads in queue order — the
+//!   order in which waiting ones start and that `changePosition` moves;
+//! - `stopped` holds the complete, failed and removed ones, oldest first, until
+//!   their results are purged.
+
+use std::collections::HashMap;
+use std::ops::{Index, IndexMut};
+
+use crate::download::Download;
+use crate::gid::Gid;
+
+/// Where `changePosition` counts from (aria2's `POS_SET`, `POS_CUR`, `POS_END`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PositionFrom {
+    /// From the front of the queue.
+    Set,
+    /// From the download's current place.
+    Current,
+    /// From the end of the queue.
+    End,
+}
+
+#[derive(Default)]
+pub(crate) struct Downloads {
+    map: HashMap<Gid, Download>,
+    queue: Vec<Gid>,
+    stopped: Vec<Gid>,
+}
+
+impl Downloads {
+    pub fn contains(&self, gid: Gid) -> bool {
+        self.map.contains_key(&gid)
+    }
+
+    pub fn get(&self, gid: Gid) -> Option<&Download> {
+        self.map.get(&gid)
+    }
+
+    pub fn get_mut(&mut self, gid: Gid) -> Option<&mut Download> {
+        self.map.get_mut(&gid)
+    }
+
+    /// Adds a queued download at `position` (the end when `None` or past it).
+    pub fn insert(&mut self, download: Download, position: Option<usize>) {
+        let gid = download.gid;
+        let at = position.unwrap_or(usize::MAX).min(self.queue.len());
+        self.queue.insert(at, gid);
+        self.map.insert(gid, download);
+    }
+
+    /// Queued downloads (waiting, active, paused) in queue order.
+    pub fn queued(&self) -> &[Gid] {
+        &self.queue
+    }
+
+    /// Stopped downloads (complete, failed, removed), oldest first.
+    pub fn stopped(&self) -> &[Gid] {
+        &self.stopped
+    }
+
+    /// Every download, queued ones first.
+    pub fn all(&self) -> impl Iterator<Item = &Download> {
+        self.queue.iter().chain(&self.stopped).map(|g| &self.map[g])
+    }
+
+    /// Every download, mutably (any order).
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Download> {
+        self.map.values_mut()
+    }
+
+    /// Moves `gid` from the queue to the stopped list (its state is already final).
+    pub fn finish(&mut self, gid: Gid) {
+        if let Some(at) = self.queue.iter().position(|&g| g == gid) {
+            self.queue.remove(at);
+            self.stopped.push(gid);
+        }
+    }
+
+    /// aria2's `changePosition`: moves a queued download; returns its new place.
+    pub fn move_to(&mut self, gid: Gid, pos: i64, from: PositionFrom) -> Option<usize> {
+        let at = self.queue.iter().position(|&g| g == gid)?;
+        let base = match from {
+            PositionFrom::Set => 0,
+            PositionFrom::Current => at as i64,
+            PositionFrom::End => self.queue.len() as i64 - 1,
+        };
+        let last = self.queue.len() as i64 - 1;
+        let to = base.saturating_add(pos).clamp(0, last) as usize;
+        self.queue.remove(at);
+        self.queue.insert(to, gid);
+        Some(to)
+    }
+
+    /// Forgets a stopped download whose disk work has settled; false if it is not
+    /// stopped (or still has work in flight).
+    pub fn remove_result(&mut self, gid: Gid) -> bool {
+        let Some(at) = self.stopped.iter().position(|&g| g == gid) else {
+            return false;
+        };
+        if self.map[&gid].jobs_in_flight > 0 {
+            return false;
+        }
+        self.stopped.remove(at);
+        self.map.remove(&gid);
+        true
+    }
+
+    /// Forgets every stopped download whose disk work has settled.
+    pub fn purge(&mut self) {
+        for gid in self.stopped.clone() {
+            self.remove_result(gid);
+        }
+    }
+}
+
+impl Index<Gid> for Downloads {
+    type Output = Download;
+    fn index(&self, gid: Gid) -> &Download {
+        &self.map[&gid]
+    }
+}
+
+impl IndexMut<Gid> for Downloads {
+    fn index_mut(&mut self, gid: Gid) -> &mut Download {
+        self.map.get_mut(&gid).expect("a download the engine holds")
+    }
+}

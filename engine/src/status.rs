@@ -1,0 +1,181 @@
+//! What the outside sees of downloads: snapshots shaped after aria2's `tellStatus`,
+//! `getFiles`, `getServers` and `getGlobalStat`, so an RPC layer maps them field by
+//! field (each field names its aria2 key).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::bitfield::Bitfield;
+use crate::download::{Download, DownloadState, Layout};
+use crate::error::Error;
+use crate::gid::Gid;
+
+/// One download's state (aria2's `tellStatus`).
+#[derive(Debug, Clone)]
+pub struct DownloadStatus {
+    /// `gid`.
+    pub gid: Gid,
+    /// `status`, with `errorCode`/`errorMessage` inside [`DownloadState::Error`].
+    pub state: DownloadState,
+    /// `completedLength`: bytes done (verified, where the download has hashes).
+    pub completed: u64,
+    /// `totalLength`, once known (aria2 says 0 before).
+    pub total: Option<u64>,
+    /// `downloadSpeed` in bytes/s.
+    pub speed: u64,
+    /// Average speed over the time the download was active, bytes/s.
+    pub average_speed: u64,
+    /// `connections`.
+    pub connections: usize,
+    /// The output path, once decided (`files[0].path`).
+    pub path: Option<PathBuf>,
+    /// The first URI (`files[0].uris[0].uri`).
+    pub uri: String,
+    /// `dir`.
+    pub dir: PathBuf,
+    /// `pieceLength`, once the length is known.
+    pub piece_length: u64,
+    /// `numPieces`.
+    pub num_pieces: usize,
+    /// `bitfield`: pieces done, high bit first (None before the length is known).
+    pub bitfield: Option<Bitfield>,
+    /// `files`.
+    pub files: Vec<FileStatus>,
+    /// `following`: the download this one came out of.
+    pub following: Option<Gid>,
+    /// `followedBy`: the downloads this one produced.
+    pub followed_by: Vec<Gid>,
+}
+
+impl DownloadStatus {
+    /// The error, for a failed download (`errorCode`, `errorMessage`).
+    pub fn error(&self) -> Option<&Error> {
+        match &self.state {
+            DownloadState::Error(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// One file of a download (aria2's `getFiles` entry).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileStatus {
+    /// `index`, from 1.
+    pub index: usize,
+    /// `path`, once decided.
+    pub path: Option<PathBuf>,
+    /// `length`.
+    pub length: u64,
+    /// `completedLength`.
+    pub completed: u64,
+    /// `selected`.
+    pub selected: bool,
+    /// `uris`.
+    pub uris: Vec<UriStatus>,
+}
+
+/// One URI of a file (aria2's `getUris` entry).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UriStatus {
+    /// `uri`.
+    pub uri: String,
+    /// `status`: `used` once a connection was made from it, else `waiting`.
+    pub used: bool,
+}
+
+/// The connections of one file (aria2's `getServers` entry).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerStatus {
+    /// `index` of the file, from 1.
+    pub index: usize,
+    /// `servers`.
+    pub servers: Vec<Server>,
+}
+
+/// One open connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Server {
+    /// `uri`: the mirror it was opened for.
+    pub uri: String,
+    /// `currentUri`: where it is now, after redirects.
+    pub current_uri: String,
+    /// `downloadSpeed` in bytes/s.
+    pub speed: u64,
+}
+
+/// Totals over every download (aria2's `getGlobalStat`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GlobalStat {
+    /// `downloadSpeed` in bytes/s.
+    pub speed: u64,
+    /// `numActive`.
+    pub num_active: usize,
+    /// `numWaiting` (waiting and paused).
+    pub num_waiting: usize,
+    /// `numStopped`.
+    pub num_stopped: usize,
+    /// Of `num_waiting`, how many are paused (aria2 does not say).
+    pub num_paused: usize,
+}
+
+impl Download {
+    /// The download's [`DownloadStatus`] at `now`.
+    pub fn status(&self, now: Instant) -> DownloadStatus {
+        let elapsed = match (self.started, self.finished_at) {
+            (Some(s), Some(f)) => f - s,
+            (Some(s), None) => now - s,
+            _ => Duration::ZERO,
+        };
+        let average_speed = if elapsed.as_secs_f64() > 0.0 {
+            (self.session_bytes as f64 / elapsed.as_secs_f64()) as u64
+        } else {
+            0
+        };
+        let (piece_length, num_pieces, bitfield) = match &self.layout {
+            Layout::Planned(p) => (p.piece_len(), p.done().len(), Some(p.done().clone())),
+            _ => (0, 0, None),
+        };
+        let completed = self.completed();
+        let total = self.total();
+        DownloadStatus {
+            gid: self.gid,
+            state: self.state.clone(),
+            completed,
+            total,
+            speed: if self.is_active() {
+                self.meter.rate(now)
+            } else {
+                0
+            },
+            average_speed,
+            connections: self.conns.len(),
+            path: self.path.clone(),
+            uri: self
+                .sources
+                .first()
+                .map(|s| s.url.to_string())
+                .unwrap_or_default(),
+            dir: self.opts.dir.clone(),
+            piece_length,
+            num_pieces,
+            bitfield,
+            files: vec![FileStatus {
+                index: 1,
+                path: self.path.clone(),
+                length: total.unwrap_or(0),
+                completed,
+                selected: true,
+                uris: self
+                    .sources
+                    .iter()
+                    .map(|s| UriStatus {
+                        uri: s.url.to_string(),
+                        used: s.tries > 0 || s.conns > 0,
+                    })
+                    .collect(),
+            }],
+            following: self.following,
+            followed_by: self.followed_by.clone(),
+        }
+    }
+}
