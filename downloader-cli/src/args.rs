@@ -294,10 +294,10 @@ mod tests {
             "-c",
             "-Vfalse",
             "http://h/a",
-            "--quiet",
+            "-W",
         ]));
-        // -V is not in the table yet: an unknown short flag is an error.
-        assert_eq!(cl.err().as_deref(), Some("invalid option -- 'V'"));
+        // -W is not in the table: an unknown short flag is an error.
+        assert_eq!(cl.err().as_deref(), Some("invalid option -- 'W'"));
         let cl = parse_command_line(&argv(&[
             "-x16",
             "-s",
@@ -306,6 +306,9 @@ mod tests {
             "--out",
             "f",
             "-cq",
+            "-Vfalse",
+            "-SM",
+            "-",
             "http://h/a",
         ]))
         .unwrap();
@@ -322,7 +325,10 @@ mod tests {
                 "dir=/tmp",
                 "out=f",
                 "continue=true",
-                "quiet=true"
+                "quiet=true",
+                "check-integrity=false",
+                "show-files=true",
+                "metalink-file=-",
             ]
         );
         assert_eq!(cl.uris, ["http://h/a"]);

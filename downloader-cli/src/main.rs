@@ -8,9 +8,12 @@
 mod args;
 mod flags;
 mod help;
+mod inputs;
 mod magnet;
+mod magnet_download;
 mod metalink;
 mod readout;
+mod show_files;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -19,7 +22,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use swarmget_engine::{
-    DownloadSpec, DownloadState, Engine, ErrorCode, Event, Handle, Interrupter, Options,
+    DownloadSpec, DownloadState, Engine, Error, ErrorCode, Event, Handle, Interrupter, Options,
 };
 
 fn main() -> ExitCode {
@@ -62,11 +65,21 @@ fn download(args: &[String]) -> u8 {
             return code;
         }
     };
+    if opts.show_files {
+        let (stdin, stdout, stderr) = (std::io::stdin(), std::io::stdout(), std::io::stderr());
+        return show_files::run(
+            &cl.uris,
+            &opts,
+            &mut stdin.lock(),
+            &mut stdout.lock(),
+            &mut stderr.lock(),
+        );
+    }
     let specs = match specs(&cl.uris, &opts) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("swarmget: {e}");
-            return ErrorCode::Unknown.exit_code();
+            return e.code.exit_code();
         }
     };
     if specs.is_empty() {
@@ -190,22 +203,19 @@ fn redraw(handle: &Handle, console: &mut readout::Console, next_tick: &mut Insta
     }
 }
 
-/// Turns command-line URIs and the input file into downloads.
-fn specs(uris: &[String], opts: &Options) -> Result<Vec<DownloadSpec>, String> {
-    let mut specs = Vec::new();
-    if !uris.is_empty() {
-        if opts.force_sequential {
-            for u in uris {
-                specs.push(DownloadSpec::new(vec![u.clone()], opts.clone()));
-            }
-        } else {
-            specs.push(DownloadSpec::new(uris.to_vec(), opts.clone()));
-        }
+/// Turns `-M`, command-line arguments (URIs, magnet links, local Metalink documents)
+/// and the input file into downloads.
+fn specs(uris: &[String], opts: &Options) -> Result<Vec<DownloadSpec>, Error> {
+    let mut warn = |w: String| eprintln!("swarmget: warning: {w}");
+    if let Some(source) = &opts.metalink_file {
+        return inputs::metalink_option(source, uris, opts, &mut warn);
     }
+    let mut specs = inputs::arguments(uris, opts, &mut warn)?;
     if let Some(input) = &opts.input_file {
-        for entry in args::read_input(input)? {
-            let options = args::entry_options(opts, &entry)?;
-            specs.push(DownloadSpec::new(entry.uris, options));
+        let unknown = |e: String| Error::new(ErrorCode::Unknown, e);
+        for entry in args::read_input(input).map_err(unknown)? {
+            let options = args::entry_options(opts, &entry).map_err(unknown)?;
+            specs.extend(inputs::arguments(&entry.uris, &options, &mut warn)?);
         }
     }
     Ok(specs)

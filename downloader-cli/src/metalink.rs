@@ -8,8 +8,10 @@
 use crate::flags::{Arg, Flags};
 use std::io::{self, Read, Write};
 use std::process::ExitCode;
+use swarmget_engine::metalink::{preferences, read_source};
 
 use serde_json::{Value, json};
+use swarmget_engine::Options;
 use swarmget_metalink::{
     File, Format, Hash, Location, Metalink, ParseOptions, Parsed, Preferences, Url, parse,
 };
@@ -91,8 +93,9 @@ fn parse_args(args: &[String]) -> Result<Command, Usage> {
         other => return Err(bad_option(format!("unknown subcommand {other:?}"))),
     }
     let mut json = false;
-    let mut preferences = Preferences::default();
-    let mut base_uri = None;
+    // The --metalink-* flags go through the option table, so they are checked and
+    // read exactly as for a download.
+    let mut options = Options::default();
     let mut files = Vec::new();
     let mut flags = Flags::new(rest);
     while let Some(arg) = flags.next() {
@@ -103,34 +106,21 @@ fn parse_args(args: &[String]) -> Result<Command, Usage> {
             }
             Arg::Flag { name, inline } => (name, inline),
         };
-        let mut value = || {
-            flags
-                .value(inline.clone())
-                .ok_or_else(|| bad_option(format!("{name} needs a value")))
-        };
         match name.as_str() {
             "-h" | "--help" => return Ok(Command::Help),
             "--json" => json = true,
-            "--metalink-location" => {
-                preferences.locations = Preferences::parse_locations(&value()?).map_err(|bad| {
-                    bad_option(format!(
-                        "--metalink-location: {bad:?} is not a two-letter country code"
-                    ))
-                })?;
-            }
-            "--metalink-language" => preferences.language = non_empty(value()?),
-            "--metalink-os" => preferences.os = non_empty(value()?),
-            "--metalink-version" => preferences.version = non_empty(value()?),
-            "--metalink-preferred-protocol" => {
-                preferences.protocol = Preferences::parse_protocol(&value()?)
-                    .map_err(|e| bad_option(format!("--metalink-preferred-protocol: {e}")))?;
-            }
-            "--metalink-base-uri" => {
-                let raw = value()?;
-                let uri = Url::parse(&raw).map_err(|e| {
-                    bad_option(format!("--metalink-base-uri: {raw:?} is not a URI: {e}"))
-                })?;
-                base_uri = Some(uri);
+            "--metalink-location"
+            | "--metalink-language"
+            | "--metalink-os"
+            | "--metalink-version"
+            | "--metalink-preferred-protocol"
+            | "--metalink-base-uri" => {
+                let value = flags
+                    .value(inline)
+                    .ok_or_else(|| bad_option(format!("{name} needs a value")))?;
+                options
+                    .set(&name[2..], &value)
+                    .map_err(|e| bad_option(format!("{name}: {e}")))?;
             }
             _ => return Err(bad_option(format!("unknown option {name:?}"))),
         }
@@ -148,14 +138,9 @@ fn parse_args(args: &[String]) -> Result<Command, Usage> {
     Ok(Command::Show(Box::new(Show {
         file,
         json,
-        preferences,
-        base_uri,
+        preferences: preferences(&options),
+        base_uri: options.metalink_base_uri,
     })))
-}
-
-/// aria2 treats an empty option value as unset.
-fn non_empty(value: String) -> Option<String> {
-    (!value.is_empty()).then_some(value)
 }
 
 /// The whole command over the given streams; returns the exit status.
@@ -174,16 +159,13 @@ fn run_with(args: &[String], stdin: &mut dyn Read, out: &mut dyn Write, err: &mu
             return usage.status;
         }
     };
-    let mut document = Vec::new();
-    let read = if show.file == "-" {
-        stdin.read_to_end(&mut document).map(drop)
-    } else {
-        std::fs::read(&show.file).map(|bytes| document = bytes)
+    let document = match read_source(&show.file, stdin) {
+        Ok(document) => document,
+        Err(e) => {
+            let _ = writeln!(err, "swarmget metalink: cannot read {}: {e}", show.file);
+            return EXIT_UNKNOWN;
+        }
     };
-    if let Err(e) = read {
-        let _ = writeln!(err, "swarmget metalink: cannot read {}: {e}", show.file);
-        return EXIT_UNKNOWN;
-    }
     let options = ParseOptions {
         base_uri: show.base_uri.clone(),
         ..ParseOptions::default()

@@ -69,6 +69,29 @@ impl Bitfield {
         i < self.len && self.bytes[i / 8] & (0x80 >> (i % 8)) != 0
     }
 
+    /// `len` bits, all set.
+    pub fn full(len: usize) -> Self {
+        let mut b = Bitfield::new(len);
+        for byte in &mut b.bytes {
+            *byte = 0xff;
+        }
+        if !len.is_multiple_of(8)
+            && let Some(last) = b.bytes.last_mut()
+        {
+            *last &= !(0xffu8 >> (len % 8));
+        }
+        b.ones = len;
+        b
+    }
+
+    /// Clears bit `i` (ignored when out of range).
+    pub fn clear(&mut self, i: usize) {
+        if self.get(i) {
+            self.bytes[i / 8] &= !(0x80 >> (i % 8));
+            self.ones -= 1;
+        }
+    }
+
     /// Sets bit `i` (ignored when out of range).
     pub fn set(&mut self, i: usize) {
         if i < self.len && !self.get(i) {
@@ -91,12 +114,26 @@ mod tests {
         assert!(b.get(0) && b.get(9) && !b.get(5) && !b.get(10));
         assert_eq!(b.count(), 2);
         assert_eq!(b.as_bytes(), &[0x80, 0x40]);
-        assert_eq!(Bitfield::from_bytes(&[0x80, 0x40], 10), Some(b));
+        assert_eq!(Bitfield::from_bytes(&[0x80, 0x40], 10).as_ref(), Some(&b));
         assert_eq!(
             Bitfield::from_bytes(&[0x80, 0x60], 10),
             None,
             "spare bit set"
         );
         assert_eq!(Bitfield::from_bytes(&[0x80], 10), None, "short");
+        b.clear(0);
+        b.clear(0);
+        b.clear(10);
+        assert_eq!(b.count(), 1);
+        assert_eq!(b.as_bytes(), &[0x00, 0x40]);
+    }
+
+    #[test]
+    fn full_leaves_spare_bits_clear() {
+        let b = Bitfield::full(10);
+        assert!(b.all());
+        assert_eq!(b.as_bytes(), &[0xff, 0xc0]);
+        assert_eq!(Bitfield::from_bytes(b.as_bytes(), 10), Some(b));
+        assert!(Bitfield::full(0).all());
     }
 }

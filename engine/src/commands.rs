@@ -73,7 +73,7 @@ impl Engine {
                 ));
             }
         }
-        self.downloads[gid].state = DownloadState::Paused;
+        self.downloads.set_state(gid, DownloadState::Paused);
         self.emit(Event::Pause(gid));
         Ok(())
     }
@@ -86,7 +86,7 @@ impl Engine {
                 format!("GID {gid} cannot be unpaused now"),
             ));
         }
-        d.state = DownloadState::Waiting;
+        self.downloads.set_state(gid, DownloadState::Waiting);
         Ok(())
     }
 
@@ -101,10 +101,8 @@ impl Engine {
         if d.is_active() {
             self.stop_transfers(gid);
         }
-        let d = &mut self.downloads[gid];
-        d.state = DownloadState::Removed;
-        d.finished_at = Some(now);
-        self.downloads.finish(gid);
+        self.downloads[gid].finished_at = Some(now);
+        self.downloads.set_state(gid, DownloadState::Removed);
         Ok(())
     }
 
@@ -130,7 +128,7 @@ impl Engine {
             // aria2 restarts an active download whose other options change: the
             // connections close, the download queues again and resumes from disk.
             self.stop_transfers(gid);
-            self.downloads[gid].state = DownloadState::Waiting;
+            self.downloads.set_state(gid, DownloadState::Waiting);
         }
         Ok(())
     }

@@ -81,6 +81,8 @@ pub(crate) struct Conn {
     /// (mio is edge-triggered: a paused reader must remember this itself).
     pub readable: bool,
     pub deadline: Instant,
+    /// The earliest entry this connection has in the timer heap.
+    pub armed: Option<Instant>,
     pub meter: SpeedMeter,
     pub body_since: Option<Instant>,
     /// Retry-After from a 503, to respect before the next try.
@@ -116,6 +118,7 @@ impl Conn {
             buf_off: 0,
             readable: false,
             deadline: now,
+            armed: None,
             meter: SpeedMeter::default(),
             body_since: None,
             retry_after: None,

@@ -15,15 +15,14 @@
 //! `Wrote` always reports the offset the job was given.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 
-use crate::control::{ControlRecord, ControlState};
-use crate::digest::{Digest, Hasher};
+use crate::control::ControlState;
 use crate::file_cache::{DEFAULT_MAX_OPEN_FILES, FileCache};
 use crate::options::FileAllocation;
 use crate::storage::Storage;
@@ -57,24 +56,6 @@ pub enum DiskJob {
         buf: Vec<u8>,
         /// Bytes of `buf` to write.
         len: usize,
-    },
-    /// Save a control file (crash-safely).
-    SaveControl {
-        /// Download.
-        gid: Gid,
-        /// Control file path.
-        path: PathBuf,
-        /// What to record.
-        record: ControlRecord,
-    },
-    /// Hash a whole file and compare with `expect`.
-    Verify {
-        /// Download.
-        gid: Gid,
-        /// File to read.
-        path: PathBuf,
-        /// Expected digest.
-        expect: Digest,
     },
     /// Delete a control file (the download finished).
     RemoveControl {
@@ -157,19 +138,12 @@ pub enum DiskDone {
         /// Outcome.
         result: io::Result<()>,
     },
-    /// [`DiskJob::SaveControl`] finished.
+    /// [`DiskJob::SaveState`] finished.
     Saved {
         /// Download.
         gid: Gid,
         /// Outcome.
         result: io::Result<()>,
-    },
-    /// [`DiskJob::Verify`] finished: `Ok(true)` when the digest matched.
-    Verified {
-        /// Download.
-        gid: Gid,
-        /// Outcome.
-        result: io::Result<bool>,
     },
     /// [`DiskJob::RemoveControl`] finished.
     Removed {
@@ -264,14 +238,6 @@ fn work(rx: Receiver<DiskJob>, done: Sender<DiskDone>, mut files: FileCache, not
                     result,
                 }
             }
-            DiskJob::SaveControl { gid, path, record } => DiskDone::Saved {
-                gid,
-                result: record.save(&path),
-            },
-            DiskJob::Verify { gid, path, expect } => DiskDone::Verified {
-                gid,
-                result: verify(&path, &expect),
-            },
             DiskJob::RemoveControl { gid, path } => {
                 let _ = std::fs::remove_file(&path);
                 DiskDone::Removed { gid }
@@ -384,25 +350,10 @@ fn zero_fill(file: &File, from: u64, to: u64) -> io::Result<()> {
     Ok(())
 }
 
-fn verify(path: &PathBuf, expect: &Digest) -> io::Result<bool> {
-    let mut file = File::open(path)?;
-    let mut hasher = Hasher::new(expect.kind);
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hasher.finish() == *expect)
-}
-
 #[cfg(test)]
 mod tests {
     const G1: crate::gid::Gid = crate::gid::Gid::new(1);
     const G2: crate::gid::Gid = crate::gid::Gid::new(2);
-    const G3: crate::gid::Gid = crate::gid::Gid::new(3);
     const G7: crate::gid::Gid = crate::gid::Gid::new(7);
     use super::*;
     use crate::storage::FileEntry;
@@ -565,45 +516,16 @@ mod tests {
         disk.send(DiskJob::CloseFiles {
             storage: storage.clone(),
         });
-        disk.send(DiskJob::SaveControl {
+        let state = ControlState::new(&storage, dir.path(), String::new()).unwrap();
+        disk.send(DiskJob::SaveState {
             gid: G1,
             path: dir.path().join("sync.swarmget"),
-            record: crate::control::ControlRecord {
-                total_len: 3,
-                piece_len: 4,
-                source: String::new(),
-                done: crate::bitfield::Bitfield::new(1),
-            },
+            state,
         });
         assert!(matches!(next(&rx), DiskDone::Saved { result: Ok(()), .. }));
         std::fs::remove_file(dir.path().join("f")).unwrap();
         disk.send(write(b"xyz"));
         assert!(matches!(next(&rx), DiskDone::Wrote { result: Ok(()), .. }));
         assert_eq!(std::fs::read(dir.path().join("f")).unwrap(), b"xyz");
-    }
-
-    #[test]
-    fn whole_file_verify_uses_the_digest_kind() {
-        let dir = TestDir::new("disk-verify");
-        let path = dir.path().join("f");
-        std::fs::write(&path, b"abc").unwrap();
-        let (disk, rx) = worker(4);
-        for (hex, want) in [
-            ("sha-1=a9993e364706816aba3e25717850c26c9cd0d89d", true),
-            ("crc32=352441c2", true),
-            ("sha-1=a9993e364706816aba3e25717850c26c9cd0d89e", false),
-        ] {
-            disk.send(DiskJob::Verify {
-                gid: G3,
-                path: path.clone(),
-                expect: Digest::parse(hex).unwrap(),
-            });
-            match next(&rx) {
-                DiskDone::Verified { gid: G3, result } => {
-                    assert_eq!(result.unwrap(), want, "{hex}")
-                }
-                _ => panic!("expected Verified"),
-            }
-        }
     }
 }

@@ -1,6 +1,7 @@
 //! One download: its sources (mirror URIs), its piece plan, its file, and what the
 //! outside world sees of it.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -8,10 +9,12 @@ use std::time::{Duration, Instant};
 
 use url::Url;
 
+use crate::digest::PieceHashes;
 use crate::error::Error;
 use crate::gid::Gid;
 use crate::options::Options;
 use crate::plan::{Plan, SourceSlot};
+use crate::storage::Storage;
 
 /// What to download: one file from one or more mirror URIs.
 #[derive(Debug, Clone)]
@@ -96,6 +99,10 @@ pub(crate) struct Source {
     pub no_ranges: bool,
     pub conns: usize,
     pub retry_at: Option<Instant>,
+    /// Pieces from this mirror that failed their checksum.
+    pub bad_pieces: u32,
+    /// Plan slots of this mirror's closed connections, for its next ones.
+    pub free_slots: Vec<SourceSlot>,
 }
 
 /// How the bytes arriving are placed.
@@ -123,19 +130,27 @@ pub(crate) struct Download {
     pub path: Option<PathBuf>,
     pub file: Option<Arc<File>>,
     /// Pieces known done before the first response (control file or `-c`).
-    pub resume: Option<crate::bitfield::Bitfield>,
+    pub resume: Option<crate::control::ControlState>,
     pub resume_total: Option<u64>,
     /// `-c` without a control file: bytes of the existing file taken as done.
     pub sequential_len: u64,
     pub throttle: crate::throttle::Throttle,
     pub conns: Vec<usize>,
-    pub free_slots: Vec<SourceSlot>,
     pub next_slot: SourceSlot,
     pub writes_in_flight: usize,
     pub jobs_in_flight: usize,
     pub control_dirty: bool,
+    /// A control file is on disk (found at start, or a save was queued).
+    pub control_exists: bool,
     pub last_save: Instant,
     pub verifying: bool,
+    /// `-V` applies: an existing file is kept and checked, not trusted or replaced.
+    pub integrity_check: bool,
+    /// `-V` found a file of full length with only a whole-file digest to check it:
+    /// a mismatch fetches it again instead of failing.
+    pub recheck_whole: bool,
+    /// Piece hashes sent to the hashers and not yet answered.
+    pub pieces_hashing: usize,
     pub last_error: Option<Error>,
     pub started: Option<Instant>,
     pub finished_at: Option<Instant>,
@@ -151,6 +166,30 @@ pub(crate) struct Download {
     pub tls: Arc<rustls::ClientConfig>,
     /// What the spec said about the content.
     pub expect: Expect,
+    /// The chunk checksums pieces are verified with, once the plan uses them.
+    pub hashes: Option<Arc<PieceHashes>>,
+    /// The byte space as the hashers read it (made when the first piece is hashed).
+    pub storage: Option<Arc<Storage>>,
+    /// The mirror each plan slot belongs to (to charge a bad piece).
+    pub slot_sources: HashMap<SourceSlot, usize>,
+    /// Set when the download is a Metalink document to follow once complete.
+    pub document: Option<crate::metalink::Document>,
+}
+
+impl Source {
+    /// A mirror not tried yet.
+    pub fn new(url: Url) -> Source {
+        Source {
+            url,
+            tries: 0,
+            failed: false,
+            no_ranges: false,
+            conns: 0,
+            retry_at: None,
+            bad_pieces: 0,
+            free_slots: Vec::new(),
+        }
+    }
 }
 
 impl Download {
@@ -166,17 +205,7 @@ impl Download {
         Download {
             gid,
             opts,
-            sources: urls
-                .into_iter()
-                .map(|url| Source {
-                    url,
-                    tries: 0,
-                    failed: false,
-                    no_ranges: false,
-                    conns: 0,
-                    retry_at: None,
-                })
-                .collect(),
+            sources: urls.into_iter().map(Source::new).collect(),
             state: DownloadState::Waiting,
             layout: Layout::Unknown,
             path: None,
@@ -186,13 +215,16 @@ impl Download {
             sequential_len: 0,
             throttle,
             conns: Vec::new(),
-            free_slots: Vec::new(),
             next_slot: 0,
             writes_in_flight: 0,
             jobs_in_flight: 0,
             control_dirty: false,
+            control_exists: false,
             last_save: now,
             verifying: false,
+            integrity_check: false,
+            recheck_whole: false,
+            pieces_hashing: 0,
             last_error: None,
             started: None,
             finished_at: None,
@@ -203,6 +235,10 @@ impl Download {
             followed_by: Vec::new(),
             tls,
             expect: spec.expect,
+            hashes: None,
+            storage: None,
+            slot_sources: HashMap::new(),
+            document: None,
         }
     }
 
@@ -220,18 +256,26 @@ impl Download {
         }
     }
 
-    pub fn take_slot(&mut self) -> SourceSlot {
-        self.free_slots.pop().unwrap_or_else(|| {
+    /// A plan slot for a new connection to mirror `source`. Slots are reused only
+    /// by the same mirror, so the slots a failed piece names always lead back to the
+    /// mirror that sent its bytes.
+    pub fn take_slot(&mut self, source: usize) -> SourceSlot {
+        let slot = self.sources[source].free_slots.pop().unwrap_or_else(|| {
             self.next_slot += 1;
             self.next_slot - 1
-        })
+        });
+        self.slot_sources.insert(slot, source);
+        slot
     }
 
+    /// Gives back a connection's slot (its run, if any, is released).
     pub fn give_slot(&mut self, slot: SourceSlot) {
         if let Some(p) = self.plan_mut() {
             p.release(slot);
         }
-        self.free_slots.push(slot);
+        if let Some(&source) = self.slot_sources.get(&slot) {
+            self.sources[source].free_slots.push(slot);
+        }
     }
 
     pub fn is_finished(&self) -> bool {

@@ -22,11 +22,13 @@ use crate::download::{DownloadState, Layout};
 use crate::error::{Error, ErrorCode};
 use crate::gid::{Gid, GidSource};
 use crate::handle::{Command, Event, Handle};
+use crate::hasher::{HashDone, HashJob, HasherPool};
 use crate::options::Options;
 use crate::queue::Downloads;
 use crate::resolve::{Resolved, Resolver};
 use crate::status::DownloadStatus;
 use crate::throttle::Throttle;
+use crate::timers::Timers;
 
 pub(crate) const WAKER: Token = Token(usize::MAX);
 /// Size of one write buffer: large reads mean few system calls per megabyte.
@@ -52,11 +54,19 @@ pub struct Engine {
     disk_done: Receiver<DiskDone>,
     resolver: Resolver,
     resolved: Receiver<Resolved>,
+    /// Hashing threads (one per core): pieces and whole files are verified there.
+    hasher: HasherPool,
+    hashed: Receiver<HashDone>,
     pub(crate) dns: HashMap<(String, u16), Dns>,
     pub(crate) pool: Vec<Vec<u8>>,
     pub(crate) pool_limit: usize,
     pub(crate) pool_out: usize,
     pub(crate) overall: Throttle,
+    pub(crate) timers: Timers,
+    /// Readers stopped with bytes unread (no buffer, or a rate limit).
+    pub(crate) paused: Vec<usize>,
+    /// A buffer came back since paused readers last looked.
+    buffer_returned: bool,
     /// Events not yet sent to subscribers.
     pub(crate) events: Vec<Event>,
     pub(crate) subscribers: Vec<Sender<Event>>,
@@ -70,6 +80,8 @@ pub struct Engine {
     pub(crate) started_at: Instant,
     /// Tags name lookups, so an answer finds its waiters.
     lookups: usize,
+    /// Metalink documents to follow once complete (see `metalink::follow`).
+    pub(crate) documents: Vec<Gid>,
 }
 
 impl Engine {
@@ -99,6 +111,11 @@ impl Engine {
         let resolver = Resolver::start(dns_tx, move || {
             let _ = w.wake();
         });
+        let (hash_tx, hashed) = channel();
+        let w = waker.clone();
+        let hasher = HasherPool::start(hash_tx, move || {
+            let _ = w.wake();
+        });
         let pool_limit = (global.disk_cache as usize / BUF_SIZE).max(4);
         Ok(Engine {
             poll,
@@ -111,11 +128,16 @@ impl Engine {
             disk_done,
             resolver,
             resolved,
+            hasher,
+            hashed,
             dns: HashMap::new(),
             pool: Vec::new(),
             pool_limit,
             pool_out: 0,
             overall: Throttle::new(global.max_overall_download_limit),
+            timers: Timers::default(),
+            paused: Vec::new(),
+            buffer_returned: false,
             events: Vec::new(),
             subscribers: Vec::new(),
             commands,
@@ -125,6 +147,7 @@ impl Engine {
             shutdown: Vec::new(),
             started_at: Instant::now(),
             lookups: 0,
+            documents: Vec::new(),
         })
     }
 
@@ -144,6 +167,9 @@ impl Engine {
             if (self.interrupt.load(Ordering::Relaxed) || stop_time) && !self.halted {
                 self.halt(now);
             }
+            // Completions of the last turn are followed before a command or an
+            // event can see them, so a followed document is never seen done alone.
+            self.follow_documents(now);
             while let Ok(command) = self.commands.try_recv() {
                 command(&mut self, now);
             }
@@ -151,6 +177,7 @@ impl Engine {
                 self.schedule(now);
             }
             self.save_controls(now, false);
+            self.follow_documents(now);
             self.announce_finished();
             self.send_events();
             if !self.shutdown.is_empty() && self.jobs_in_flight() == 0 {
@@ -177,8 +204,10 @@ impl Engine {
                 );
             }
             self.take_completions(now);
-            self.resume_paused(now);
-            self.check_deadlines(now);
+            if std::mem::take(&mut self.buffer_returned) && !self.paused.is_empty() {
+                self.resume_paused(None, now);
+            }
+            self.fire_timers(now);
         }
         let now = Instant::now();
         let statuses: Vec<_> = self.downloads.all().map(|d| d.status(now)).collect();
@@ -233,6 +262,9 @@ impl Engine {
         while let Ok(done) = self.disk_done.try_recv() {
             self.on_disk(done, now);
         }
+        while let Ok(done) = self.hashed.try_recv() {
+            self.on_hashed(done, now);
+        }
     }
 
     fn on_resolved(&mut self, r: Resolved, now: Instant) {
@@ -273,6 +305,11 @@ impl Engine {
 
     /// Starts name resolution for connection `key` (or uses the cached answer).
     pub(crate) fn resolve(&mut self, key: usize, now: Instant) {
+        self.start_resolve(key, now);
+        self.arm(key, now);
+    }
+
+    fn start_resolve(&mut self, key: usize, now: Instant) {
         let Some(conn) = self.conns[key].as_ref() else {
             return;
         };
@@ -321,6 +358,7 @@ impl Engine {
                             if !plan.wrote(range).is_empty() {
                                 d.control_dirty = true;
                             }
+                            self.hash_ready_pieces(gid);
                         }
                         Layout::Stream { written, .. } => *written = (*written).max(range.end),
                         Layout::Unknown => {}
@@ -371,38 +409,6 @@ impl Engine {
                     d.jobs_in_flight -= 1;
                 }
             }
-            DiskDone::Verified { gid, result } => {
-                if !self.downloads.contains(gid) {
-                    return;
-                }
-                let d = &mut self.downloads[gid];
-                d.jobs_in_flight -= 1;
-                d.verifying = false;
-                match result {
-                    Ok(true) => self.complete(gid, now),
-                    Ok(false) => {
-                        let expect = d
-                            .opts
-                            .checksum
-                            .as_ref()
-                            .map(|c| c.to_string())
-                            .unwrap_or_default();
-                        self.fail_download(
-                            gid,
-                            Error::new(
-                                ErrorCode::Checksum,
-                                format!("checksum validation failed (expected {expect})"),
-                            ),
-                            now,
-                        );
-                    }
-                    Err(e) => self.fail_download(
-                        gid,
-                        Error::file(&e, "cannot read file to verify it"),
-                        now,
-                    ),
-                }
-            }
         }
     }
 
@@ -417,11 +423,18 @@ impl Engine {
 
     pub(crate) fn give_buffer(&mut self, buf: Vec<u8>) {
         self.pool_out = self.pool_out.saturating_sub(1);
+        self.buffer_returned = true;
         // Overflow buffers (odd sizes, or past the limit) are freed, so the pool
         // never holds more than `--disk-cache`.
         if buf.len() == BUF_SIZE && self.pool.len() + self.pool_out < self.pool_limit {
             self.pool.push(buf);
         }
+    }
+
+    /// Queues a hashing job counted against its download.
+    pub(crate) fn hash_job(&mut self, job: HashJob) {
+        self.downloads[job.gid()].jobs_in_flight += 1;
+        self.hasher.send(job);
     }
 
     /// Queues a disk job counted against download `gid`.

@@ -194,6 +194,9 @@ impl Engine {
                     let name = ftp(conn).path.file_name_lossy().into_owned();
                     self.setup_output(gid, swarmget_http_seg::sanitize_file_name(&name))?;
                     self.first_plan(gid, conn, Some(n), 0)?;
+                    if self.plan_only(gid, now) {
+                        return Ok(Some(Next::Close));
+                    }
                 } else if let Some(total) = self.downloads[gid].total()
                     && total != n
                 {
@@ -470,6 +473,7 @@ impl Engine {
                     return Ok(None);
                 }
                 Ok(n) => {
+                    self.check_document_len(conn.dl, conn.pos + n as u64)?;
                     conn.buf_len += n;
                     self.account(conn, n, now);
                     if conn.buf_len == conn.buf.as_ref().map_or(0, Vec::len) {

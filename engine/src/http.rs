@@ -26,6 +26,8 @@ use crate::gid::Gid;
 use crate::naming::{Start, decide, output_path};
 use crate::plan::Plan;
 use crate::resolve::interleave;
+use crate::storage::Storage;
+use crate::timers::Timer;
 use crate::transport::Transport;
 
 /// RFC 8305's recommended delay before racing the next address.
@@ -76,6 +78,11 @@ impl Engine {
 
     /// Starts connecting to the next address in the queue.
     pub(crate) fn next_attempt(&mut self, key: usize, now: Instant) {
+        self.try_next_address(key, now);
+        self.arm(key, now);
+    }
+
+    fn try_next_address(&mut self, key: usize, now: Instant) {
         loop {
             let Some(conn) = self.conns[key].as_mut() else {
                 return;
@@ -128,6 +135,11 @@ impl Engine {
         readable: bool,
         now: Instant,
     ) {
+        self.socket_event(key, attempt, readable, now);
+        self.arm(key, now);
+    }
+
+    fn socket_event(&mut self, key: usize, attempt: usize, readable: bool, now: Instant) {
         let Some(conn) = self.conns.get_mut(key).and_then(Option::as_mut) else {
             return;
         };
@@ -254,6 +266,11 @@ impl Engine {
         if let Some(r) = range {
             req = req.range(r);
         }
+        if matches!(d.layout, Layout::Unknown)
+            && let Some(value) = crate::metalink::want_digest(opts)
+        {
+            req = req.header("Want-Digest", value);
+        }
         if conn.proxy.is_some() {
             req = req.via_proxy();
         }
@@ -301,6 +318,8 @@ impl Engine {
             }
             Err(e) => self.conn_failed(key, e, now),
         }
+        self.note_paused(key, now);
+        self.arm(key, now);
     }
 
     fn drive_conn(&mut self, conn: &mut Conn, now: Instant) -> Result<Next, Error> {
@@ -467,6 +486,9 @@ impl Engine {
             }
             _ => {}
         }
+        if let Some(next) = self.metalink_headers(conn, &head)? {
+            return Ok(Some(next));
+        }
         let gid = conn.dl;
         let framing = head.framing(false);
         let encoding = head.content_encoding();
@@ -478,6 +500,7 @@ impl Engine {
         });
         let known_total = self.downloads[gid].total();
         if matches!(self.downloads[gid].layout, Layout::Unknown) {
+            self.note_document_type(gid, &conn.url, head.header("content-type"));
             let suggested = head.suggested_file_name(
                 &conn.url,
                 self.downloads[gid].opts.content_disposition_default_utf8,
@@ -508,8 +531,7 @@ impl Engine {
                     ));
                 }
                 self.first_plan(gid, conn, reported, start)?;
-                if self.downloads[gid].opts.dry_run {
-                    self.mark_all_done(gid, now);
+                if self.plan_only(gid, now) {
                     return Ok(Some(Next::Close));
                 }
                 let Some(plan) = self.downloads[gid].plan_mut() else {
@@ -541,7 +563,9 @@ impl Engine {
                     || length.is_none()
                 {
                     // Length unknown until the end: stream it.
-                    if self.downloads[gid].completed() > 0 && self.downloads[gid].plan().is_some() {
+                    // Anything on disk, verified or not, is lost to a restart.
+                    let on_disk = self.downloads[gid].plan().map_or(0, |p| p.written_bytes());
+                    if on_disk > 0 {
                         return Err(self.cannot_resume(gid));
                     }
                     self.downloads[gid].layout = Layout::Stream {
@@ -575,8 +599,7 @@ impl Engine {
                         return Ok(Some(Next::Close));
                     }
                 }
-                if self.downloads[gid].opts.dry_run {
-                    self.mark_all_done(gid, now);
+                if self.plan_only(gid, now) {
                     return Ok(Some(Next::Close));
                 }
                 conn.pos = 0;
@@ -635,24 +658,32 @@ impl Engine {
             Some(out) => out.clone(),
             None => suggested.unwrap_or_else(|| "index.html".into()),
         };
+        if self.document_output(gid, &name)? {
+            return Ok(());
+        }
+        let d = &mut self.downloads[gid];
         let path = output_path(&d.opts.dir, &name)?;
         if d.opts.remove_control_file {
             let _ = std::fs::remove_file(crate::control::control_path(&path));
         }
+        // -V keeps an existing file to check it (aria2: only when there is something
+        // to check it with).
+        d.integrity_check = d.opts.check_integrity
+            && (d.expect.pieces.is_some() || d.whole_file_digest().is_some());
         let start = decide(
             path,
-            d.opts.continue_download,
+            d.opts.continue_download || d.integrity_check,
             d.opts.allow_overwrite,
             d.opts.auto_file_renaming,
         )?;
         let (path, truncate) = match start {
             Start::FromControl(path) => {
-                match crate::control::ControlRecord::load(&crate::control::control_path(&path)) {
-                    Ok(Some(rec)) => {
-                        d.resume_total = Some(rec.total_len);
-                        if rec.piece_len == d.opts.piece_length {
-                            d.resume = Some(rec.done);
-                        }
+                d.control_exists = true;
+                match crate::control::ControlState::load(&crate::control::control_path(&path)) {
+                    Ok(Some(state)) => {
+                        d.resume_total = Some(state.total_len);
+                        // Used only if it describes the plan the first answer makes.
+                        d.resume = Some(state);
                     }
                     Ok(None) => {}
                     Err(e) => {
@@ -709,6 +740,8 @@ impl Engine {
                 "range answer without a total length",
             ));
         };
+        self.check_document_len(gid, total)?;
+        let d = &mut self.downloads[gid];
         if let Some(expected) = d.expect.length
             && expected != total
         {
@@ -722,7 +755,10 @@ impl Engine {
                 ),
             ));
         }
-        let mut plan = Plan::new(total, d.opts.piece_length)
+        // Chunk checksums set the piece grid: a piece counts once it verifies.
+        let hashes = d.piece_hashes(total);
+        let piece_len = hashes.as_ref().map_or(d.opts.piece_length, |h| h.length);
+        let mut plan = Plan::new(total, piece_len)
             .min_split(d.opts.min_split_size)
             .selector(d.opts.stream_piece_selector)
             .spread_over(
@@ -730,8 +766,20 @@ impl Engine {
                     .split
                     .min(d.sources.len() * d.opts.max_connection_per_server),
             );
+        if hashes.is_some() {
+            plan = plan.verify_pieces();
+        }
+        d.hashes = hashes;
         match (d.resume.take(), d.resume_total) {
-            (Some(done), Some(t)) if t == total => plan = plan.with_done(done),
+            (Some(state), Some(t)) if t == total => {
+                let same = d.path.clone().is_some_and(|path| {
+                    Storage::single(path, total, piece_len)
+                        .is_ok_and(|storage| state.describes(&storage, &d.opts.dir))
+                });
+                if same {
+                    plan = plan.with_done(state.verified).with_written(state.partial);
+                }
+            }
             (_, Some(t)) if t != total => {
                 return Err(Error::new(
                     ErrorCode::Unknown,
@@ -740,7 +788,25 @@ impl Engine {
             }
             _ => {}
         }
-        if d.sequential_len > 0 {
+        if d.integrity_check && d.hashes.is_none() && d.sequential_len != total {
+            // Only a whole-file digest: aria2 checks a file that looks finished (its
+            // length) and otherwise fetches it from scratch, unless -c keeps the prefix.
+            if !d.opts.continue_download || d.sequential_len > total {
+                d.sequential_len = 0;
+                if let Some(file) = &d.file {
+                    file.set_len(0)
+                        .map_err(|e| Error::file(&e, "cannot truncate"))?;
+                }
+            }
+        } else if d.integrity_check && d.hashes.is_none() {
+            // Looks finished: the whole-file check decides; a mismatch starts over.
+            d.recheck_whole = true;
+        }
+        if d.sequential_len > 0 && d.hashes.is_some() {
+            // `-c` without a control file, with chunk checksums: the existing bytes
+            // are hashed, not trusted.
+            plan = plan.with_written(std::iter::once(0..d.sequential_len.min(total)));
+        } else if d.sequential_len > 0 {
             // `-c` without a control file: whole pieces below the file's length count.
             let done_pieces = (d.sequential_len.min(total) / plan.piece_len()) as usize;
             let mut bits = crate::bitfield::Bitfield::new(plan.done().len());
@@ -759,10 +825,20 @@ impl Engine {
         plan.claim_from(conn.slot, start);
         let file_len = total;
         d.layout = Layout::Planned(plan);
+        // Bytes restored as written (-c, -V) are hashed now, not when a write lands.
+        self.hash_ready_pieces(gid);
+        let d = &mut self.downloads[gid];
         d.control_dirty = true;
-        // The control file goes first: a file allocated to full length with no control
-        // file beside it would look complete to a later `-c`.
-        self.save_control(gid, true);
+        // The control file goes first: a file allocated to full length, or written at
+        // several places at once, with no control file beside it would look complete
+        // to a later `-c`. A file no larger than --min-split-size is one run (nothing
+        // is left to split or steal) written front to back by one connection, so a
+        // bare file is a true prefix: its control file waits for the periodic save,
+        // and a small file done within a second never has one.
+        let allocating = d.file.is_some() && file_len >= d.opts.no_file_allocation_limit;
+        if allocating || total > d.opts.min_split_size || d.control_exists {
+            self.save_control(gid, true);
+        }
         let d = &mut self.downloads[gid];
         if let Some(file) = d.file.clone() {
             let allocation = d.opts.file_allocation;
@@ -944,6 +1020,7 @@ impl Engine {
 
     /// Copies decoded body bytes into write buffers (the slow path).
     fn deliver(&mut self, conn: &mut Conn, mut data: &[u8], now: Instant) -> Result<(), Error> {
+        self.check_document_len(conn.dl, conn.pos + data.len() as u64)?;
         if let Some(plan) = self.downloads[conn.dl].plan() {
             let run_left = plan.run(conn.slot).map(|r| r.remaining()).unwrap_or(0);
             if data.len() as u64 > run_left {
@@ -1121,10 +1198,21 @@ impl Engine {
         self.resolve(key, now);
     }
 
-    /// Gives paused readers (no buffer, rate-limited) another go.
-    pub(crate) fn resume_paused(&mut self, now: Instant) {
-        for key in 0..self.conns.len() {
-            if self.conns[key].as_ref().is_some_and(is_paused) {
+    /// Gives paused readers another go: after a buffer came back from the disk
+    /// thread, or when a rate-limited reader's timer fired (`only`).
+    pub(crate) fn resume_paused(&mut self, only: Option<usize>, now: Instant) {
+        let keys = match only {
+            Some(key) => vec![key],
+            None => std::mem::take(&mut self.paused),
+        };
+        self.paused.retain(|k| !keys.contains(k));
+        for key in keys {
+            if self
+                .conns
+                .get(key)
+                .and_then(Option::as_ref)
+                .is_some_and(is_paused)
+            {
                 if let Some(c) = self.conns[key].as_mut() {
                     // Waiting on our own buffers or limits is not the server's fault.
                     c.deadline = now + self.downloads[c.dl].opts.timeout;
@@ -1134,9 +1222,27 @@ impl Engine {
         }
     }
 
-    /// Whether some reader is paused and needs the loop to come back soon.
-    pub(crate) fn has_paused(&self) -> bool {
-        self.conns.iter().flatten().any(is_paused)
+    /// After a drive: a reader that stopped with bytes unread waits for a buffer (it
+    /// is resumed when one comes back) or for its rate limit (a timer says when).
+    fn note_paused(&mut self, key: usize, now: Instant) {
+        let Some(conn) = self.conns.get(key).and_then(Option::as_ref) else {
+            return;
+        };
+        if !is_paused(conn) || self.paused.contains(&key) {
+            return;
+        }
+        let gid = conn.dl;
+        self.paused.push(key);
+        if self.allowance(gid, now) == 0 {
+            // Enough for a useful read, not one byte at a time.
+            let want = 16 << 10;
+            let wait = self.downloads[gid]
+                .throttle
+                .wait_for(want)
+                .max(self.overall.wait_for(want))
+                .max(std::time::Duration::from_millis(1));
+            self.timers.push(now + wait, Timer::Resume(key));
+        }
     }
 }
 

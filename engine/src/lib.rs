@@ -18,6 +18,7 @@ mod handle;
 pub mod hasher;
 mod http;
 mod lifecycle;
+pub mod metalink;
 pub mod naming;
 pub mod options;
 pub mod plan;
@@ -29,8 +30,10 @@ pub mod storage;
 #[cfg(test)]
 mod test_dir;
 pub mod throttle;
+mod timers;
 pub mod tls;
 pub mod transport;
+mod verify;
 
 pub use download::{DownloadSpec, DownloadState, Expect, SpeedMeter};
 pub use engine::Engine;

@@ -4,35 +4,40 @@
 use std::time::{Duration, Instant};
 
 use crate::conn::{Conn, Phase};
-use crate::control::{ControlRecord, control_path};
+use crate::control::{ControlState, control_path};
 use crate::disk::DiskJob;
 use crate::download::{DownloadState, Layout};
 use crate::engine::{Dns, Engine};
 use crate::error::{Error, ErrorCode};
 use crate::gid::Gid;
 use crate::handle::Event;
+use crate::storage::Storage;
+use crate::timers::Timer;
 
 impl Engine {
     /// Starts queued downloads and tops up connections of active ones.
     pub(crate) fn schedule(&mut self, now: Instant) {
-        let active = self
-            .downloads
-            .queued()
-            .iter()
-            .filter(|&&g| self.downloads[g].state == DownloadState::Active)
-            .count();
-        let mut slots = self.global.max_concurrent_downloads.saturating_sub(active);
-        for gid in self.downloads.queued().to_vec() {
-            if slots > 0 && self.downloads[gid].state == DownloadState::Waiting {
-                let d = &mut self.downloads[gid];
-                d.state = DownloadState::Active;
-                d.started.get_or_insert(now);
+        let mut slots = self
+            .global
+            .max_concurrent_downloads
+            .saturating_sub(self.downloads.active().len());
+        // Waiting downloads start in queue order; the walk ends once the slots are
+        // filled, so a long queue costs nothing while every slot is busy.
+        let mut at = 0;
+        while slots > 0 && at < self.downloads.queued().len() {
+            let gid = self.downloads.queued()[at];
+            at += 1;
+            if self.downloads[gid].state == DownloadState::Waiting {
+                self.downloads[gid].started.get_or_insert(now);
+                self.downloads.set_state(gid, DownloadState::Active);
                 slots -= 1;
                 self.emit(Event::Start(gid));
             }
-            if self.downloads[gid].state == DownloadState::Active {
-                // Resumed pieces can leave nothing to fetch.
-                self.maybe_finish(gid, now);
+        }
+        for gid in self.downloads.active().to_vec() {
+            // Resumed pieces can leave nothing to fetch.
+            self.maybe_finish(gid, now);
+            if self.downloads[gid].is_active() {
                 self.top_up(gid, now);
             }
         }
@@ -42,7 +47,7 @@ impl Engine {
     pub(crate) fn top_up(&mut self, gid: Gid, now: Instant) {
         loop {
             let d = &self.downloads[gid];
-            if d.verifying || d.is_finished() {
+            if d.verifying || d.is_finished() || d.check_only() {
                 return;
             }
             let wanted = match &d.layout {
@@ -113,12 +118,27 @@ impl Engine {
     /// Opens a connection from download `gid` to mirror `source`. Returns false when
     /// there is no work to give it.
     pub(crate) fn open_conn(&mut self, gid: Gid, source: usize, now: Instant) -> bool {
+        self.open_conn_for(gid, source, None, now)
+    }
+
+    /// [`Engine::open_conn`] whose run is exactly `range` when given (a piece to fetch
+    /// again from another mirror than the one whose bytes failed).
+    pub(crate) fn open_conn_for(
+        &mut self,
+        gid: Gid,
+        source: usize,
+        range: Option<std::ops::Range<u64>>,
+        now: Instant,
+    ) -> bool {
         let d = &mut self.downloads[gid];
-        let slot = d.take_slot();
+        let slot = d.take_slot(source);
         if let Layout::Planned(plan) = &mut d.layout
-            && plan.claim(slot).is_none()
+            && match range {
+                Some(range) => plan.claim_exact(slot, range).is_none(),
+                None => plan.claim(slot).is_none(),
+            }
         {
-            d.free_slots.push(slot);
+            d.sources[source].free_slots.push(slot);
             return false;
         }
         let url = d.sources[source].url.clone();
@@ -162,6 +182,7 @@ impl Engine {
         }
         d.give_slot(conn.slot);
         self.free_keys.push(key);
+        self.paused.retain(|&k| k != key);
         // A lookup this connection waits for must not wake the next user of its key.
         for v in self.dns.values_mut() {
             if let Dns::Pending(_, waiting) = v {
@@ -205,7 +226,10 @@ impl Engine {
                 .retry_after
                 .map(Duration::from_secs)
                 .unwrap_or(retry_wait);
-            s.retry_at = Some(now + wait.min(Duration::from_secs(600)));
+            let at = now + wait.min(Duration::from_secs(600));
+            s.retry_at = Some(at);
+            // The loop must come back then to reopen a connection to this mirror.
+            self.timers.push(at, Timer::Wake);
         }
         let failed = s.failed;
         d.last_error = Some(err.clone());
@@ -241,12 +265,10 @@ impl Engine {
         for key in self.downloads[gid].conns.clone() {
             self.drop_conn(key);
         }
-        let d = &mut self.downloads[gid];
-        d.state = DownloadState::Error(err);
-        d.finished_at = Some(now);
+        self.downloads[gid].finished_at = Some(now);
         // Keep what is on disk resumable.
         self.save_control(gid, true);
-        self.downloads.finish(gid);
+        self.downloads.set_state(gid, DownloadState::Error(err));
     }
 
     pub(crate) fn fail_everything(&mut self, err: Error) {
@@ -293,43 +315,13 @@ impl Engine {
         self.verify_or_complete(gid, now);
     }
 
-    pub(crate) fn verify_or_complete(&mut self, gid: Gid, now: Instant) {
-        let d = &mut self.downloads[gid];
-        if let (Some(expected), Some(total)) = (d.expect.length, d.total())
-            && expected != total
-        {
-            // Only a body of unknown length gets here unchecked (its length is known
-            // at its end): a different length is a different file.
-            let err = Error::new(
-                ErrorCode::Unknown,
-                format!("the file is {total} bytes, expected {expected}"),
-            );
-            self.fail_download(gid, err, now);
-            return;
-        }
-        let d = &mut self.downloads[gid];
-        match (&d.opts.checksum, &d.path) {
-            (Some(expect), Some(path)) if !d.opts.dry_run => {
-                let job = DiskJob::Verify {
-                    gid: d.gid,
-                    path: path.clone(),
-                    expect: expect.clone(),
-                };
-                d.verifying = true;
-                self.disk_job(gid, job);
-            }
-            _ => self.complete(gid, now),
-        }
-    }
-
     pub(crate) fn complete(&mut self, gid: Gid, now: Instant) {
         let d = &mut self.downloads[gid];
-        d.state = DownloadState::Complete;
         d.finished_at = Some(now);
         d.file = None;
-        self.downloads.finish(gid);
+        self.downloads.set_state(gid, DownloadState::Complete);
         let d = &mut self.downloads[gid];
-        if let Some(path) = &d.path {
+        if let Some(path) = d.path.as_ref().filter(|_| d.control_exists) {
             // Queued behind any save still in flight, so nothing recreates it after.
             let job = DiskJob::RemoveControl {
                 gid: d.gid,
@@ -341,7 +333,8 @@ impl Engine {
 
     /// Saves control files that changed, every `--auto-save-interval`.
     pub(crate) fn save_controls(&mut self, now: Instant, force: bool) {
-        for gid in self.downloads.queued().to_vec() {
+        // Only active downloads gain progress to save.
+        for gid in self.downloads.active().to_vec() {
             let d = &self.downloads[gid];
             let due = d.opts.auto_save_interval > Duration::ZERO
                 && now - d.last_save >= d.opts.auto_save_interval;
@@ -364,21 +357,28 @@ impl Engine {
         if plan.is_complete() || d.opts.dry_run {
             return;
         }
-        let record = ControlRecord {
-            total_len: plan.total(),
-            piece_len: plan.piece_len(),
-            source: d
-                .sources
-                .first()
-                .map(|s| s.url.to_string())
-                .unwrap_or_default(),
-            done: plan.done().clone(),
+        let source = d
+            .sources
+            .first()
+            .map(|s| s.url.to_string())
+            .unwrap_or_default();
+        let state = Storage::single(path.clone(), plan.total(), plan.piece_len())
+            .ok()
+            .and_then(|storage| ControlState::new(&storage, &d.opts.dir, source));
+        let Some(mut state) = state else {
+            // The path cannot be recorded relative to --dir (not UTF-8): no resume.
+            return;
         };
+        state.verified = plan.done().clone();
+        // Bytes written but not (yet) part of a counted piece: a resume hashes them
+        // when the download has chunk checksums, and keeps them otherwise.
+        state.partial = plan.unverified_written().iter().collect();
         d.control_dirty = false;
-        let job = DiskJob::SaveControl {
+        d.control_exists = true;
+        let job = DiskJob::SaveState {
             gid: d.gid,
             path: control_path(path),
-            record,
+            state,
         };
         self.disk_job(gid, job);
     }
@@ -402,67 +402,99 @@ impl Engine {
         self.emit(Event::Halted);
     }
 
-    /// The nearest time anything is due.
+    /// When the loop must wake next: the earliest timer, and at least once a second
+    /// for the housekeeping every turn does (control-file saves, `--stop`).
     pub(crate) fn next_deadline(&self, now: Instant) -> Instant {
-        let mut next = now + Duration::from_secs(1);
-        for conn in self.conns.iter().flatten() {
-            next = next.min(conn.deadline);
-            if let Phase::Connecting(c) = &conn.phase
-                && !c.queue.is_empty()
-            {
-                next = next.min(c.next_at);
-            }
-        }
-        for d in self.downloads.all() {
-            for s in &d.sources {
-                if let Some(t) = s.retry_at
-                    && t > now
-                {
-                    next = next.min(t);
-                }
-            }
-        }
-        if self.has_paused() {
-            next = next.min(now + Duration::from_millis(10));
-        }
-        next
+        let housekeeping = now + Duration::from_secs(1);
+        self.timers
+            .next()
+            .map_or(housekeeping, |t| t.min(housekeeping))
     }
 
-    pub(crate) fn check_deadlines(&mut self, now: Instant) {
-        for key in 0..self.conns.len() {
-            let Some(conn) = self.conns[key].as_ref() else {
-                continue;
-            };
-            if let Phase::Connecting(c) = &conn.phase
-                && !c.queue.is_empty()
-                && now >= c.next_at
-            {
-                self.next_attempt(key, now);
-                continue;
-            }
-            self.ftp_timeout(key, now);
-            let Some(conn) = self.conns[key].as_ref() else {
-                continue;
-            };
-            if now >= conn.deadline && self.ftp_aborting(key) {
-                self.reconnect(key, now);
-                continue;
-            }
-            if now >= conn.deadline {
-                let what = match conn.phase {
-                    Phase::Resolving => "name resolution timed out",
-                    Phase::Connecting(_) => "connect timed out",
-                    Phase::Idle => {
-                        self.drop_conn(key);
+    /// Fires every timer that is due.
+    pub(crate) fn fire_timers(&mut self, now: Instant) {
+        while let Some(timer) = self.timers.pop_due(now) {
+            match timer {
+                Timer::Conn(key) => {
+                    let Some(conn) = self.conns.get_mut(key).and_then(Option::as_mut) else {
                         continue;
-                    }
-                    _ => "timed out waiting for data",
-                };
-                self.conn_failed(key, Error::new(ErrorCode::Timeout, what), now);
-                continue;
+                    };
+                    conn.armed = None;
+                    self.conn_timers(key, now);
+                    self.arm(key, now);
+                }
+                Timer::Resume(key) => self.resume_paused(Some(key), now),
+                Timer::Wake => {}
             }
-            self.check_speed(key, now);
         }
+    }
+
+    /// Puts connection `key`'s next wake-up in the timer heap, unless an entry at or
+    /// before it is there already.
+    pub(crate) fn arm(&mut self, key: usize, now: Instant) {
+        let Some(conn) = self.conns.get(key).and_then(Option::as_ref) else {
+            return;
+        };
+        let mut wake = conn.deadline;
+        if let Phase::Connecting(c) = &conn.phase
+            && !c.queue.is_empty()
+        {
+            wake = wake.min(c.next_at);
+        }
+        if let Phase::Ftp(f) = &conn.phase
+            && let Some(t) = f.session.poll_timeout()
+        {
+            wake = wake.min(t);
+        }
+        if self.downloads[conn.dl].opts.lowest_speed_limit > 0
+            && let Some(since) = conn.body_since
+        {
+            // First after three seconds of body, then once a second.
+            wake = wake.min((since + Duration::from_secs(3)).max(now + Duration::from_secs(1)));
+        }
+        if conn.armed.is_some_and(|a| a <= wake) {
+            return;
+        }
+        if let Some(conn) = self.conns[key].as_mut() {
+            conn.armed = Some(wake);
+        }
+        self.timers.push(wake, Timer::Conn(key));
+    }
+
+    /// Connection `key`'s deadlines at `now`.
+    fn conn_timers(&mut self, key: usize, now: Instant) {
+        let Some(conn) = self.conns[key].as_ref() else {
+            return;
+        };
+        if let Phase::Connecting(c) = &conn.phase
+            && !c.queue.is_empty()
+            && now >= c.next_at
+        {
+            self.next_attempt(key, now);
+            return;
+        }
+        self.ftp_timeout(key, now);
+        let Some(conn) = self.conns[key].as_ref() else {
+            return;
+        };
+        if now >= conn.deadline && self.ftp_aborting(key) {
+            self.reconnect(key, now);
+            return;
+        }
+        if now >= conn.deadline {
+            let what = match conn.phase {
+                Phase::Resolving => "name resolution timed out",
+                Phase::Connecting(_) => "connect timed out",
+                Phase::Idle => {
+                    self.drop_conn(key);
+                    return;
+                }
+                _ => "timed out waiting for data",
+            };
+            self.conn_failed(key, Error::new(ErrorCode::Timeout, what), now);
+            return;
+        }
+        self.check_speed(key, now);
     }
 
     /// `--lowest-speed-limit`: drop a connection that stays below it.

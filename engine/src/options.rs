@@ -41,6 +41,102 @@ pub enum ResultFormat {
     Hide,
 }
 
+/// `--follow-metalink`: what to do with a Metalink document a server sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FollowMetalink {
+    /// Save it and download the files it describes.
+    True,
+    /// Download the files it describes without saving the document.
+    Mem,
+    /// Save it as a plain file.
+    False,
+}
+
+/// `--metalink-preferred-protocol` (`none` is `Option::None`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetalinkProtocol {
+    /// `http`.
+    Http,
+    /// `https`.
+    Https,
+    /// `ftp`.
+    Ftp,
+}
+
+/// `--select-file`: 1-based file indexes, written as aria2 writes them (`1,3-5,8`).
+///
+/// The value is kept as sorted, merged ranges, so `contains` is a binary search and
+/// the list stays small however the user wrote it. A range whose start is past its end
+/// (`5-3`) selects nothing, as in aria2.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSelection {
+    /// Disjoint, non-adjacent inclusive ranges in ascending order.
+    ranges: Vec<(usize, usize)>,
+}
+
+impl FileSelection {
+    /// The largest index aria2 accepts.
+    pub const MAX_INDEX: usize = 1 << 20;
+
+    /// Parses aria2's list syntax: comma-separated `N` or `A-B`, empty entries skipped,
+    /// every index in 1..=1048576.
+    pub fn parse(value: &str) -> Result<FileSelection, String> {
+        let number = |text: &str, entry: &str| -> Result<usize, String> {
+            let n: usize = text
+                .trim()
+                .parse()
+                .map_err(|_| format!("select-file: bad range '{entry}'"))?;
+            if !(1..=Self::MAX_INDEX).contains(&n) {
+                return Err(format!(
+                    "select-file must be between 1 and {}",
+                    Self::MAX_INDEX
+                ));
+            }
+            Ok(n)
+        };
+        let mut ranges = Vec::new();
+        for entry in value.split(',').filter(|e| !e.trim().is_empty()) {
+            let range = match entry.split_once('-') {
+                None => {
+                    let n = number(entry, entry)?;
+                    (n, n)
+                }
+                Some((a, b)) => {
+                    if a.trim().is_empty() || b.trim().is_empty() {
+                        return Err(format!("select-file: incomplete range '{entry}'"));
+                    }
+                    (number(a, entry)?, number(b, entry)?)
+                }
+            };
+            if range.0 <= range.1 {
+                ranges.push(range);
+            }
+        }
+        ranges.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
+        for (a, b) in ranges {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 + 1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        Ok(FileSelection { ranges: merged })
+    }
+
+    /// Whether file `index` (from 1) is selected.
+    pub fn contains(&self, index: usize) -> bool {
+        let at = self.ranges.partition_point(|&(_, end)| end < index);
+        self.ranges
+            .get(at)
+            .is_some_and(|&(start, _)| start <= index)
+    }
+
+    /// The highest index selected, if any.
+    pub fn max(&self) -> Option<usize> {
+        self.ranges.last().map(|&(_, end)| end)
+    }
+}
+
 /// All option values (global and per-download alike; an `-i` entry gets a copy of the
 /// global values with its own lines applied on top).
 #[derive(Debug, Clone)]
@@ -157,6 +253,36 @@ pub struct Options {
     pub dry_run: bool,
     /// `--pause`: downloads are added paused.
     pub pause: bool,
+    /// `--metalink-file` (`-` = standard input).
+    pub metalink_file: Option<String>,
+    /// `--follow-metalink`.
+    pub follow_metalink: FollowMetalink,
+    /// `--metalink-preferred-protocol` (`None` = no preference).
+    pub metalink_preferred_protocol: Option<MetalinkProtocol>,
+    /// `--metalink-language`.
+    pub metalink_language: Option<String>,
+    /// `--metalink-location`: two-letter country codes, lowercase.
+    pub metalink_location: Vec<String>,
+    /// `--metalink-os`.
+    pub metalink_os: Option<String>,
+    /// `--metalink-version`.
+    pub metalink_version: Option<String>,
+    /// `--metalink-base-uri`.
+    pub metalink_base_uri: Option<url::Url>,
+    /// `--metalink-enable-unique-protocol`.
+    pub metalink_enable_unique_protocol: bool,
+    /// `--select-file` (`None` = every file).
+    pub select_file: Option<FileSelection>,
+    /// `--show-files`.
+    pub show_files: bool,
+    /// `--realtime-chunk-checksum`.
+    pub realtime_chunk_checksum: bool,
+    /// `--check-integrity`.
+    pub check_integrity: bool,
+    /// `--hash-check-only`.
+    pub hash_check_only: bool,
+    /// `--no-want-digest-header`.
+    pub no_want_digest_header: bool,
 }
 
 impl Default for Options {
@@ -218,6 +344,21 @@ impl Default for Options {
             stop: Duration::ZERO,
             dry_run: false,
             pause: false,
+            metalink_file: None,
+            follow_metalink: FollowMetalink::True,
+            metalink_preferred_protocol: None,
+            metalink_language: None,
+            metalink_location: Vec::new(),
+            metalink_os: None,
+            metalink_version: None,
+            metalink_base_uri: None,
+            metalink_enable_unique_protocol: true,
+            select_file: None,
+            show_files: false,
+            realtime_chunk_checksum: true,
+            check_integrity: false,
+            hash_check_only: false,
+            no_want_digest_header: false,
         }
     }
 }
@@ -241,7 +382,8 @@ pub struct OptionDef {
     pub arg: Arg,
     /// Default as shown in help.
     pub default: &'static str,
-    /// aria2's help tag (`basic`, `http`, …).
+    /// aria2's help tags, comma-separated (`basic,metalink`): `--help=#TAG` lists
+    /// every option carrying TAG.
     pub tag: &'static str,
     /// Allowed in `-i` entries and per-download RPC options.
     pub per_download: bool,
@@ -328,6 +470,21 @@ fn parse_proxy(value: &str) -> Result<Option<url::Url>, String> {
         return Err(format!("proxy '{value}' must be http://HOST[:PORT]"));
     }
     Ok(Some(url))
+}
+
+/// `--metalink-location`: comma-separated two-letter country codes, any case, blanks
+/// ignored.
+fn parse_locations(value: &str) -> Result<Vec<String>, String> {
+    let mut codes = Vec::new();
+    for code in value.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+        if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return Err(format!(
+                "metalink-location: '{code}' is not a two-letter country code"
+            ));
+        }
+        codes.push(code.to_ascii_lowercase());
+    }
+    Ok(codes)
 }
 
 fn nonempty(value: &str) -> Option<String> {
@@ -956,6 +1113,184 @@ pub static OPTIONS: &[OptionDef] = &[
         "Pause each download as it is added (it starts on unpause).",
         |o, v| o.pause = parse_bool(v)?
     ),
+    opt!(
+        "metalink-file",
+        Some('M'),
+        Value,
+        "",
+        "basic,metalink",
+        false,
+        "Download the files a local .meta4/.metalink document describes ('-' = stdin).",
+        |o, v| o.metalink_file = nonempty(v)
+    ),
+    opt!(
+        "follow-metalink",
+        None,
+        Value,
+        "true",
+        "metalink",
+        true,
+        "A Metalink document a server sends: true downloads its files, mem without saving it, false saves it as a file.",
+        |o, v| o.follow_metalink = match v {
+            "true" => FollowMetalink::True,
+            "mem" => FollowMetalink::Mem,
+            "false" => FollowMetalink::False,
+            _ =>
+                return Err(format!(
+                    "follow-metalink must be one of true, mem, false; got '{v}'"
+                )),
+        }
+    ),
+    opt!(
+        "metalink-preferred-protocol",
+        None,
+        Value,
+        "none",
+        "metalink",
+        true,
+        "Try Metalink mirrors of this protocol first: http, https, ftp, none.",
+        |o, v| o.metalink_preferred_protocol = match v {
+            "http" => Some(MetalinkProtocol::Http),
+            "https" => Some(MetalinkProtocol::Https),
+            "ftp" => Some(MetalinkProtocol::Ftp),
+            "none" => None,
+            _ =>
+                return Err(format!(
+                    "metalink-preferred-protocol must be one of http, https, ftp, none; got '{v}'"
+                )),
+        }
+    ),
+    opt!(
+        "metalink-language",
+        None,
+        Value,
+        "",
+        "metalink",
+        true,
+        "Download only the Metalink files in this language.",
+        |o, v| o.metalink_language = nonempty(v)
+    ),
+    opt!(
+        "metalink-location",
+        None,
+        Value,
+        "",
+        "metalink",
+        true,
+        "Try Metalink mirrors in these countries first (comma-separated codes: jp,us).",
+        |o, v| o.metalink_location = parse_locations(v)?
+    ),
+    opt!(
+        "metalink-os",
+        None,
+        Value,
+        "",
+        "metalink",
+        true,
+        "Download only the Metalink files for this operating system.",
+        |o, v| o.metalink_os = nonempty(v)
+    ),
+    opt!(
+        "metalink-version",
+        None,
+        Value,
+        "",
+        "metalink",
+        true,
+        "Download only the Metalink files of this version.",
+        |o, v| o.metalink_version = nonempty(v)
+    ),
+    opt!(
+        "metalink-base-uri",
+        None,
+        Value,
+        "",
+        "metalink",
+        true,
+        "Resolve relative URLs of a local Metalink document against this URI (end a directory with '/').",
+        |o, v| o.metalink_base_uri = if v.is_empty() {
+            None
+        } else {
+            Some(
+                url::Url::parse(v)
+                    .map_err(|e| format!("metalink-base-uri: '{v}' is not a URI: {e}"))?,
+            )
+        }
+    ),
+    opt!(
+        "metalink-enable-unique-protocol",
+        None,
+        Bool,
+        "true",
+        "metalink",
+        true,
+        "Use one protocol per Metalink mirror host when it offers several.",
+        |o, v| o.metalink_enable_unique_protocol = parse_bool(v)?
+    ),
+    opt!(
+        "select-file",
+        None,
+        Value,
+        "",
+        "bittorrent,metalink",
+        true,
+        "Download only these files, by index from 1 as --show-files lists them (1,3-5).",
+        |o, v| o.select_file = if v.is_empty() {
+            None
+        } else {
+            Some(FileSelection::parse(v)?)
+        }
+    ),
+    opt!(
+        "show-files",
+        Some('S'),
+        Bool,
+        "false",
+        "basic,bittorrent,metalink",
+        false,
+        "List the files of a Metalink document with their indexes and sizes, then exit.",
+        |o, v| o.show_files = parse_bool(v)?
+    ),
+    opt!(
+        "realtime-chunk-checksum",
+        None,
+        Bool,
+        "true",
+        "metalink,checksum",
+        true,
+        "Verify Metalink piece hashes as the pieces arrive.",
+        |o, v| o.realtime_chunk_checksum = parse_bool(v)?
+    ),
+    opt!(
+        "check-integrity",
+        Some('V'),
+        Bool,
+        "false",
+        "basic,bittorrent,metalink,file,checksum",
+        true,
+        "Check an existing file against its piece hashes or whole-file hash; fetch only what fails.",
+        |o, v| o.check_integrity = parse_bool(v)?
+    ),
+    opt!(
+        "hash-check-only",
+        None,
+        Bool,
+        "false",
+        "advanced,bittorrent,metalink,file,checksum",
+        true,
+        "With -V, stop after the check whatever its result.",
+        |o, v| o.hash_check_only = parse_bool(v)?
+    ),
+    opt!(
+        "no-want-digest-header",
+        None,
+        Bool,
+        "false",
+        "http",
+        true,
+        "Do not send a Want-Digest header.",
+        |o, v| o.no_want_digest_header = parse_bool(v)?
+    ),
 ];
 
 #[cfg(test)]
@@ -984,6 +1319,75 @@ mod tests {
     }
 
     #[test]
+    fn metalink_options_check_their_values() {
+        let mut o = Options::default();
+        assert_eq!(o.follow_metalink, FollowMetalink::True);
+        assert!(o.metalink_enable_unique_protocol && o.realtime_chunk_checksum);
+        assert!(!o.check_integrity && !o.hash_check_only && !o.no_want_digest_header);
+        o.set("follow-metalink", "mem").unwrap();
+        assert_eq!(o.follow_metalink, FollowMetalink::Mem);
+        assert_eq!(
+            o.set("follow-metalink", "yes"),
+            Err("follow-metalink must be one of true, mem, false; got 'yes'".into())
+        );
+        o.set("metalink-preferred-protocol", "https").unwrap();
+        assert_eq!(o.metalink_preferred_protocol, Some(MetalinkProtocol::Https));
+        o.set("metalink-preferred-protocol", "none").unwrap();
+        assert_eq!(o.metalink_preferred_protocol, None);
+        assert!(o.set("metalink-preferred-protocol", "gopher").is_err());
+        o.set("metalink-location", "JP, us,,").unwrap();
+        assert_eq!(o.metalink_location, ["jp", "us"]);
+        assert_eq!(
+            o.set("metalink-location", "jp,usa"),
+            Err("metalink-location: 'usa' is not a two-letter country code".into())
+        );
+        o.set("metalink-base-uri", "http://h/dir/").unwrap();
+        assert_eq!(
+            o.metalink_base_uri.as_ref().unwrap().as_str(),
+            "http://h/dir/"
+        );
+        assert!(o.set("metalink-base-uri", "relative/dir/").is_err());
+        o.set("metalink-file", "-").unwrap();
+        assert_eq!(o.metalink_file.as_deref(), Some("-"));
+        assert_eq!(find_short('M').unwrap().name, "metalink-file");
+        assert_eq!(find_short('S').unwrap().name, "show-files");
+        assert_eq!(find_short('V').unwrap().name, "check-integrity");
+    }
+
+    #[test]
+    fn select_file_reads_aria2s_ranges() {
+        let s = FileSelection::parse("5-6,1,,3-3,7").unwrap();
+        let picked: Vec<usize> = (0..10).filter(|&i| s.contains(i)).collect();
+        assert_eq!(picked, [1, 3, 5, 6, 7]);
+        assert_eq!(s.max(), Some(7));
+        // A backwards range selects nothing, as in aria2.
+        let empty = FileSelection::parse("5-3").unwrap();
+        assert_eq!((empty.contains(4), empty.max()), (false, None));
+        assert_eq!(
+            FileSelection::parse("0"),
+            Err("select-file must be between 1 and 1048576".into())
+        );
+        assert!(FileSelection::parse("1048577").is_err());
+        assert_eq!(
+            FileSelection::parse("2-"),
+            Err("select-file: incomplete range '2-'".into())
+        );
+        assert_eq!(
+            FileSelection::parse("x"),
+            Err("select-file: bad range 'x'".into())
+        );
+        let mut o = Options::default();
+        o.set("select-file", "2,4").unwrap();
+        assert!(
+            o.select_file
+                .as_ref()
+                .is_some_and(|s| s.contains(4) && !s.contains(3))
+        );
+        o.set("select-file", "").unwrap();
+        assert_eq!(o.select_file, None);
+    }
+
+    #[test]
     fn table_is_consistent() {
         let mut names = std::collections::HashSet::new();
         let mut shorts = std::collections::HashSet::new();
@@ -991,6 +1395,29 @@ mod tests {
             assert!(names.insert(def.name), "{} twice", def.name);
             if let Some(c) = def.short {
                 assert!(shorts.insert(c), "-{c} twice");
+            }
+            for tag in def.tag.split(',') {
+                assert!(
+                    [
+                        "basic",
+                        "advanced",
+                        "http",
+                        "https",
+                        "ftp",
+                        "metalink",
+                        "bittorrent",
+                        "cookie",
+                        "hook",
+                        "file",
+                        "rpc",
+                        "checksum",
+                        "experimental",
+                        "deprecated"
+                    ]
+                    .contains(&tag),
+                    "{}: unknown tag {tag:?}",
+                    def.name
+                );
             }
             // Every documented default parses (except descriptive ones).
             if !def.default.is_empty()

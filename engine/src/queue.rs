@@ -1,17 +1,19 @@
 //! Every download the engine knows, keyed by GID, with aria2's queue order.
 //!
 //! Invariants (kept by the methods here; the engine changes a download's state only
-//! through `Downloads::finish` when it stops for good):
+//! through `Downloads::set_state`):
 //! - every GID in the map is in exactly one of `queue` and `stopped`;
 //! - `queue` holds the waiting, active and paused downloads in queue order — the
 //!   order in which waiting ones start and that `changePosition` moves;
+//! - `active` holds exactly the active ones (so a turn of the loop touches the few
+//!   running downloads, not a queue of ten thousand);
 //! - `stopped` holds the complete, failed and removed ones, oldest first, until
 //!   their results are purged.
 
 use std::collections::HashMap;
 use std::ops::{Index, IndexMut};
 
-use crate::download::Download;
+use crate::download::{Download, DownloadState};
 use crate::gid::Gid;
 
 /// Where `changePosition` counts from (aria2's `POS_SET`, `POS_CUR`, `POS_END`).
@@ -29,6 +31,7 @@ pub enum PositionFrom {
 pub(crate) struct Downloads {
     map: HashMap<Gid, Download>,
     queue: Vec<Gid>,
+    active: Vec<Gid>,
     stopped: Vec<Gid>,
 }
 
@@ -45,8 +48,10 @@ impl Downloads {
         self.map.get_mut(&gid)
     }
 
-    /// Adds a queued download at `position` (the end when `None` or past it).
+    /// Adds a queued download (waiting or paused) at `position` (the end when `None`
+    /// or past it).
     pub fn insert(&mut self, download: Download, position: Option<usize>) {
+        debug_assert!(!download.is_active() && !download.is_finished());
         let gid = download.gid;
         let at = position.unwrap_or(usize::MAX).min(self.queue.len());
         self.queue.insert(at, gid);
@@ -73,9 +78,29 @@ impl Downloads {
         self.map.values_mut()
     }
 
-    /// Moves `gid` from the queue to the stopped list (its state is already final).
-    pub fn finish(&mut self, gid: Gid) {
-        if let Some(at) = self.queue.iter().position(|&g| g == gid) {
+    /// Active downloads, in the order they started.
+    pub fn active(&self) -> &[Gid] {
+        &self.active
+    }
+
+    /// Sets `gid`'s state, keeping the lists in step: a final state moves it from the
+    /// queue to the stopped list (a stopped download never changes state again).
+    pub fn set_state(&mut self, gid: Gid, state: DownloadState) {
+        let Some(d) = self.map.get_mut(&gid) else {
+            return;
+        };
+        if d.state.is_stopped() {
+            return;
+        }
+        let was_active = d.is_active();
+        d.state = state;
+        let (active, stopped) = (d.is_active(), d.is_finished());
+        if was_active && !active {
+            self.active.retain(|&g| g != gid);
+        } else if active && !was_active {
+            self.active.push(gid);
+        }
+        if stopped && let Some(at) = self.queue.iter().position(|&g| g == gid) {
             self.queue.remove(at);
             self.stopped.push(gid);
         }

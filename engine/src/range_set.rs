@@ -50,29 +50,62 @@ impl RangeSet {
         }
     }
 
-    /// Removes every byte of `r` from the set.
+    /// Removes every byte of `r` from the set. Allocates nothing beyond what the map
+    /// needs for the pieces left on either side (this runs per buffer on the hot path).
     pub fn remove(&mut self, r: Range<u64>) {
         if r.is_empty() {
             return;
         }
-        let mut cut = Vec::new();
+        // A range starting before `r` may reach into it: keep its head (and its tail,
+        // when it reaches past `r`).
         if let Some((&s, &e)) = self.ranges.range(..r.start).next_back()
             && e > r.start
         {
-            cut.push((s, e));
-        }
-        for (&s, &e) in self.ranges.range(r.start..r.end) {
-            cut.push((s, e));
-        }
-        for (s, e) in cut {
-            self.ranges.remove(&s);
-            if s < r.start {
-                self.ranges.insert(s, r.start);
-            }
+            self.ranges.insert(s, r.start);
             if e > r.end {
                 self.ranges.insert(r.end, e);
+                return;
             }
         }
+        // Ranges starting inside `r`: drop them, keeping the tail of the last one.
+        while let Some((&s, &e)) = self.ranges.range(r.start..r.end).next() {
+            self.ranges.remove(&s);
+            if e > r.end {
+                self.ranges.insert(r.end, e);
+                break;
+            }
+        }
+    }
+
+    /// Whether any byte of `r` is in the set.
+    pub fn overlaps(&self, r: Range<u64>) -> bool {
+        if r.is_empty() {
+            return false;
+        }
+        match self.ranges.range(..r.end).next_back() {
+            Some((_, &e)) => e > r.start,
+            None => false,
+        }
+    }
+
+    /// The ranges in order.
+    pub fn iter(&self) -> impl Iterator<Item = Range<u64>> + '_ {
+        self.ranges.iter().map(|(&s, &e)| s..e)
+    }
+
+    /// The parts of the set inside `r`, in order.
+    pub fn within(&self, r: Range<u64>) -> impl Iterator<Item = Range<u64>> + '_ {
+        let head = self
+            .ranges
+            .range(..r.start)
+            .next_back()
+            .filter(|&(_, &e)| e > r.start)
+            .map(|(&s, &e)| s..e);
+        let rest = self.ranges.range(r.start..r.end).map(|(&s, &e)| s..e);
+        head.into_iter()
+            .chain(rest)
+            .map(move |x| x.start.max(r.start)..x.end.min(r.end))
+            .filter(|x| !x.is_empty())
     }
 
     /// Total bytes in the set.
@@ -143,5 +176,32 @@ mod tests {
         assert_eq!(s.len(), 80);
         s.remove(0..100);
         assert!(s.is_empty());
+    }
+
+    #[test]
+    fn remove_across_several_ranges_keeps_both_ends() {
+        let mut s = RangeSet::new();
+        s.insert(0..10);
+        s.insert(20..30);
+        s.insert(40..50);
+        s.remove(5..45);
+        assert_eq!(s.iter().collect::<Vec<_>>(), vec![0..5, 45..50]);
+        s.remove(46..47);
+        assert_eq!(s.iter().collect::<Vec<_>>(), vec![0..5, 45..46, 47..50]);
+    }
+
+    #[test]
+    fn overlaps_and_within() {
+        let mut s = RangeSet::new();
+        s.insert(10..20);
+        s.insert(30..40);
+        assert!(!s.overlaps(0..10));
+        assert!(s.overlaps(0..11));
+        assert!(s.overlaps(19..30));
+        assert!(!s.overlaps(20..30));
+        assert!(!s.overlaps(40..50));
+        assert!(!s.overlaps(15..15));
+        assert_eq!(s.within(15..35).collect::<Vec<_>>(), vec![15..20, 30..35]);
+        assert_eq!(s.within(20..30).count(), 0);
     }
 }

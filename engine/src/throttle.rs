@@ -1,8 +1,8 @@
 //! Token buckets for `--max-download-limit` and `--max-overall-download-limit`.
 //!
 //! A reader asks how many bytes it may take now; when the bucket is empty it pauses
-//! (the engine keeps it on its paused list and looks again shortly) instead of
-//! spinning.
+//! (the engine keeps it on its paused list and sets a timer for when the bucket will
+//! hold enough again) instead of spinning.
 
 use std::time::Instant;
 
@@ -37,6 +37,16 @@ impl Throttle {
             .min(burst);
         self.last = Some(now);
         self.tokens.max(0.0) as usize
+    }
+
+    /// How long until `bytes` may be read, from the state the last
+    /// [`Throttle::allowance`] left (zero when unlimited or already allowed).
+    pub fn wait_for(&self, bytes: usize) -> std::time::Duration {
+        if self.rate == 0 {
+            return std::time::Duration::ZERO;
+        }
+        let missing = (bytes as f64 - self.tokens).max(0.0);
+        std::time::Duration::from_secs_f64(missing / self.rate as f64)
     }
 
     /// Records `n` bytes read.

@@ -59,12 +59,12 @@ fn one_session_aborts_and_retrieves_the_next_run() {
     for p in 4..8 {
         done.set(p);
     }
-    let record = swarmget_engine::control::ControlRecord {
-        total_len: data.len() as u64,
-        piece_len: piece as u64,
-        source: server.url("/f"),
-        done,
-    };
+    let storage =
+        swarmget_engine::storage::Storage::single(path.clone(), data.len() as u64, piece as u64)
+            .unwrap();
+    let mut record =
+        swarmget_engine::control::ControlState::new(&storage, &dir.0, server.url("/f")).unwrap();
+    record.verified = done;
     record
         .save(&swarmget_engine::control::control_path(&path))
         .unwrap();

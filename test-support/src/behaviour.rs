@@ -16,7 +16,8 @@
 ///    behaviours.
 /// 4. Header behaviours ([`HugeHeaders`](Self::HugeHeaders),
 ///    [`CloseAfterEachResponse`](Self::CloseAfterEachResponse),
-///    [`ContentDisposition`](Self::ContentDisposition), [`Header`](Self::Header))
+///    [`ContentDisposition`](Self::ContentDisposition), [`Header`](Self::Header),
+///    [`ContentType`](Self::ContentType))
 ///    apply to every response, whatever it is.
 ///
 /// Behaviours that act only "the first N times" count the requests that
@@ -93,6 +94,9 @@ pub enum Behaviour {
     ContentDisposition(String),
     /// Add an arbitrary header line, e.g. `Last-Modified` or `ETag`.
     Header(String, String),
+    /// Send this `Content-Type` instead of the default (`application/octet-stream`
+    /// for files, `text/plain` for generated answers).
+    ContentType(String),
     /// Send bodies without `Content-Length` (or chunking): the body ends when
     /// the server closes the connection.
     NoContentLength,

@@ -180,6 +180,11 @@ impl ServerConfig {
         self.behaviour(Behaviour::Header(name.to_owned(), value.to_owned()))
     }
 
+    /// Send `Content-Type: value` instead of the default on every response.
+    pub fn content_type(self, value: &str) -> Self {
+        self.behaviour(Behaviour::ContentType(value.to_owned()))
+    }
+
     /// Bodies end at connection close: [`Behaviour::NoContentLength`].
     pub fn no_content_length(self) -> Self {
         self.behaviour(Behaviour::NoContentLength)

@@ -332,6 +332,13 @@ fn add_header_behaviours(rules: &[&Rule], response: &mut Response) {
                 .headers
                 .push(("Content-Disposition".into(), value.clone())),
             Behaviour::Header(name, value) => response.headers.push((name.clone(), value.clone())),
+            Behaviour::ContentType(value) => {
+                for (name, v) in &mut response.headers {
+                    if name.eq_ignore_ascii_case("content-type") {
+                        *v = value.clone();
+                    }
+                }
+            }
             Behaviour::CloseAfterEachResponse => response.close = true,
             Behaviour::HugeHeaders(bytes) => response.headers.extend(filler_headers(*bytes)),
             _ => {}

@@ -13,7 +13,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use swarmget_engine::bitfield::Bitfield;
-use swarmget_engine::control::{ControlRecord, control_path};
+use swarmget_engine::control::{ControlState, control_path};
 use swarmget_test_support::sha256_hex;
 
 /// A fresh directory under the system temp dir, removed on drop.
@@ -189,7 +189,7 @@ pub fn assert_download(path: &Path, expected: &[u8]) {
 }
 
 /// Reads the control file beside `path` (if any) and checks that every piece it
-/// claims is on disk with the right bytes. Returns the pieces it claims, or `None`
+/// claims, and every written range it records, is on disk with the right bytes. Returns the pieces it claims, or `None`
 /// when there is no control file.
 #[track_caller]
 pub fn check_control(path: &Path, source: &[u8], piece_len: u64) -> Option<Bitfield> {
@@ -198,13 +198,13 @@ pub fn check_control(path: &Path, source: &[u8], piece_len: u64) -> Option<Bitfi
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
         Err(e) => panic!("reading control file: {e}"),
     };
-    let record = ControlRecord::decode(&bytes)
+    let record = ControlState::decode(&bytes)
         .unwrap_or_else(|e| panic!("control file of {} is unreadable: {e}", path.display()));
     assert_eq!(record.total_len, source.len() as u64, "control file total");
     assert_eq!(record.piece_len, piece_len, "control file piece length");
     let on_disk = std::fs::read(path).unwrap_or_default();
-    for piece in 0..record.done.len() {
-        if !record.done.get(piece) {
+    for piece in 0..record.verified.len() {
+        if !record.verified.get(piece) {
             continue;
         }
         let start = piece * piece_len as usize;
@@ -219,7 +219,16 @@ pub fn check_control(path: &Path, source: &[u8], piece_len: u64) -> Option<Bitfi
             }
         );
     }
-    Some(record.done)
+    // Bytes recorded as written outside counted pieces are kept on resume: they
+    // must be the source's bytes too.
+    for range in &record.partial {
+        let (start, end) = (range.start as usize, range.end as usize);
+        assert!(
+            end <= source.len() && on_disk.get(start..end) == Some(&source[start..end]),
+            "control file claims bytes {start}..{end} written, but the file differs"
+        );
+    }
+    Some(record.verified)
 }
 
 /// A loopback port that refuses every connection for as long as this is held.

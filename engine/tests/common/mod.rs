@@ -110,6 +110,13 @@ impl Batch {
     }
 }
 
+/// Runs one download to its end; the spec's options are also the global ones.
+pub fn run_spec(spec: DownloadSpec) -> DownloadStatus {
+    let mut batch = Batch::new(&spec.options);
+    batch.add(spec);
+    batch.finish().remove(0)
+}
+
 /// Runs one download of `uris` (mirrors) to its end.
 pub fn run(uris: Vec<String>, o: Options) -> DownloadStatus {
     let mut batch = Batch::new(&o);

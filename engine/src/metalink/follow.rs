@@ -1,0 +1,327 @@
+//! `--follow-metalink`: a download whose answer is a Metalink document is followed by
+//! the downloads of the files the document describes, as aria2 does.
+//!
+//! A download is a document when its first response says so by content type
+//! (`application/metalink4+xml`, `application/metalink+xml`) or when its output name
+//! ends in `.meta4` or `.metalink` (aria2 looks at the file's name too, which covers
+//! FTP and servers that send `application/octet-stream`). With `true` it is written
+//! to its file as any download; with `mem` it goes to an anonymous in-memory file
+//! (no path, no control file, nothing on disk), which is why a `mem` document is
+//! refused once it grows past the metalink crate's document limit; with `false` it is
+//! just a file.
+//!
+//! When a document download completes, [`Engine::follow_documents`] (run by the loop
+//! before anything can observe the completion: before commands are answered and before
+//! events are sent) parses it and queues one download per selected file, each with the
+//! document's options (its own name from the document, `--checksum` cleared), and links
+//! them both ways (`following`/`followedBy`). A document that does not parse, or whose
+//! files cannot all be queued, turns the download into an error (exit 20 for a parse
+//! failure, as aria2), so nothing reports a document as done that was not followed.
+//!
+//! Invariants:
+//! - `Engine::documents` holds the GID of every download with a [`Document`] that has
+//!   not been followed or dropped yet, once;
+//! - a `mem` document's bytes live only in `Document::memory` (the download's `file`
+//!   is the same handle until completion drops it).
+//!
+//! A followed download is not itself followed as a document (its file may well be a
+//! `.meta4` that a user wants as a file), which also keeps a document that lists
+//! itself from queueing downloads forever.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::sync::Arc;
+use std::time::Instant;
+
+use swarmget_metalink::{Limits, Url};
+
+use crate::digest::{Digest, Hasher};
+use crate::download::{DownloadSpec, DownloadState};
+use crate::engine::Engine;
+use crate::error::{Error, ErrorCode};
+use crate::gid::Gid;
+use crate::options::FollowMetalink;
+
+/// The content types that name a Metalink document (version 4, then 3).
+const CONTENT_TYPES: [&str; 2] = ["application/metalink4+xml", "application/metalink+xml"];
+
+/// A download that is a Metalink document to follow once complete.
+#[derive(Debug)]
+pub(crate) struct Document {
+    /// The document's URL: the base of relative URLs in it.
+    base: Url,
+    /// Under `--follow-metalink=mem`, the in-memory file holding the bytes.
+    memory: Option<Arc<File>>,
+}
+
+impl Document {
+    /// A document fetched from `base`.
+    pub(crate) fn new(base: Url) -> Document {
+        Document { base, memory: None }
+    }
+}
+
+/// The most bytes a document may have: what the parser accepts.
+fn limit() -> u64 {
+    Limits::DEFAULT.max_document_bytes as u64
+}
+
+/// Whether a `Content-Type` value names a Metalink document (parameters ignored).
+pub(crate) fn is_metalink_type(content_type: &str) -> bool {
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    CONTENT_TYPES.iter().any(|t| media.eq_ignore_ascii_case(t))
+}
+
+/// Whether a file name is a Metalink document's (`.meta4`, `.metalink`, any case).
+fn is_metalink_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".meta4") || lower.ends_with(".metalink")
+}
+
+impl Engine {
+    /// Whether download `gid` may be taken as a document at all (`--dry-run` fetches
+    /// no bytes, so there would be nothing to follow).
+    pub(super) fn may_follow(&self, gid: Gid) -> bool {
+        let d = &self.downloads[gid];
+        d.opts.follow_metalink != FollowMetalink::False && d.following.is_none() && !d.opts.dry_run
+    }
+
+    /// The first HTTP response of download `gid`, from `url`, has `content_type`:
+    /// marks the download as a document when that is a Metalink type.
+    pub(crate) fn note_document_type(&mut self, gid: Gid, url: &Url, content_type: Option<&str>) {
+        if self.downloads[gid].document.is_none()
+            && content_type.is_some_and(is_metalink_type)
+            && self.may_follow(gid)
+        {
+            self.downloads[gid].document = Some(Document {
+                base: url.clone(),
+                memory: None,
+            });
+        }
+    }
+
+    /// Called when download `gid`'s output is chosen, named `name`: marks it as a
+    /// document by its name, registers it to be followed, and, under `mem`, gives it an
+    /// in-memory file instead of a path. Returns true when it did the latter (the
+    /// output is then set up).
+    pub(crate) fn document_output(&mut self, gid: Gid, name: &str) -> Result<bool, Error> {
+        if self.downloads[gid].document.is_none() && is_metalink_name(name) && self.may_follow(gid)
+        {
+            let base = self.downloads[gid].sources.first().map(|s| s.url.clone());
+            if let Some(base) = base {
+                self.downloads[gid].document = Some(Document { base, memory: None });
+            }
+        }
+        if self.downloads[gid].document.is_none() {
+            return Ok(false);
+        }
+        if !self.documents.contains(&gid) {
+            self.documents.push(gid);
+        }
+        let d = &mut self.downloads[gid];
+        if d.opts.follow_metalink != FollowMetalink::Mem {
+            return Ok(false);
+        }
+        let doc = d.document.as_mut().expect("set above");
+        // A restart (a stream started over) keeps writing into the same memory.
+        let file = match &doc.memory {
+            Some(file) => file.clone(),
+            None => {
+                let file = Arc::new(memory_file().map_err(|e| {
+                    Error::new(
+                        ErrorCode::CreateFile,
+                        format!("cannot keep the Metalink document in memory: {e}"),
+                    )
+                })?);
+                doc.memory = Some(file.clone());
+                file
+            }
+        };
+        d.file = Some(file);
+        Ok(true)
+    }
+
+    /// Refuses to hold more than the document limit in memory: `end` is how far
+    /// download `gid`'s bytes reach (a length, or a write's end). Every mirror has the
+    /// same document, so none is tried again.
+    pub(crate) fn check_document_len(&mut self, gid: Gid, end: u64) -> Result<(), Error> {
+        let d = &mut self.downloads[gid];
+        if d.document.as_ref().is_some_and(|doc| doc.memory.is_some()) && end > limit() {
+            for s in &mut d.sources {
+                s.failed = true;
+            }
+            return Err(Error::new(
+                ErrorCode::Metalink,
+                format!(
+                    "the Metalink document is larger than {} bytes, the most kept in memory",
+                    limit()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Follows the documents that completed; drops those that failed or were removed.
+    pub(crate) fn follow_documents(&mut self, now: Instant) {
+        if self.documents.is_empty() {
+            return;
+        }
+        for gid in std::mem::take(&mut self.documents) {
+            let Some(d) = self.downloads.get_mut(gid) else {
+                continue;
+            };
+            match d.state {
+                DownloadState::Complete => self.follow(gid, now),
+                DownloadState::Error(_) | DownloadState::Removed => d.document = None,
+                DownloadState::Active | DownloadState::Waiting | DownloadState::Paused => {
+                    self.documents.push(gid)
+                }
+            }
+        }
+    }
+
+    /// Parses completed document `gid` and queues its files.
+    fn follow(&mut self, gid: Gid, now: Instant) {
+        let Some(doc) = self.downloads[gid].document.take() else {
+            return;
+        };
+        let mut warnings = Vec::new();
+        let specs = self.document_specs(gid, &doc, &mut |w| warnings.push(w));
+        for w in warnings {
+            self.notice(gid, w);
+        }
+        let specs = match specs {
+            Ok(specs) => specs,
+            Err(e) => {
+                self.downloads[gid].state = DownloadState::Error(e);
+                return;
+            }
+        };
+        let tls = self.downloads[gid].tls.clone();
+        for spec in specs {
+            match self.add(spec, tls.clone(), None, now) {
+                Ok(follower) => {
+                    self.downloads[follower].following = Some(gid);
+                    self.downloads[gid].followed_by.push(follower);
+                }
+                Err(e) => {
+                    // The files queued so far run; the document reports what failed.
+                    self.downloads[gid].state = DownloadState::Error(e);
+                }
+            }
+        }
+    }
+
+    /// The downloads completed document `gid` describes, with its options.
+    fn document_specs(
+        &self,
+        gid: Gid,
+        doc: &Document,
+        warn: &mut dyn FnMut(String),
+    ) -> Result<Vec<DownloadSpec>, Error> {
+        let d = &self.downloads[gid];
+        let source = match &d.path {
+            Some(path) => path.display().to_string(),
+            None => doc.base.to_string(),
+        };
+        let bytes = read(doc, d.path.as_deref())?;
+        if let (Some(_), Some(expect)) = (&doc.memory, d.whole_file_digest()) {
+            // A `mem` document has no file for the end-of-download check to read: it
+            // is made here, with the same digest.
+            check_digest(&bytes, &expect)?;
+        }
+        let parsed = super::parse_document(&bytes, &source, Some(doc.base.clone()), warn)?;
+        let mut opts = d.opts.clone();
+        opts.out = None;
+        super::specs(&parsed, &source, &opts, warn)
+    }
+}
+
+/// The document's bytes, at most one past the limit (the parser then refuses them).
+fn read(doc: &Document, path: Option<&std::path::Path>) -> Result<Vec<u8>, Error> {
+    let mut bytes = Vec::new();
+    let result = match (&doc.memory, path) {
+        (Some(file), _) => {
+            let mut f: &File = file;
+            f.seek(SeekFrom::Start(0))
+                .and_then(|_| f.take(limit() + 1).read_to_end(&mut bytes))
+        }
+        // The file was just written: this read comes from the page cache.
+        (None, Some(path)) => {
+            File::open(path).and_then(|f| f.take(limit() + 1).read_to_end(&mut bytes))
+        }
+        (None, None) => return Err(Error::new(ErrorCode::Metalink, "no document to read")),
+    };
+    result.map_err(|e| Error::file(&e, "cannot read the Metalink document"))?;
+    Ok(bytes)
+}
+
+/// Bytes in memory checked against the digest they must have.
+fn check_digest(bytes: &[u8], expect: &Digest) -> Result<(), Error> {
+    let mut h = Hasher::new(expect.kind);
+    h.update(bytes);
+    if h.finish() != *expect {
+        return Err(Error::new(
+            ErrorCode::Checksum,
+            format!("checksum validation failed (expected {expect})"),
+        ));
+    }
+    Ok(())
+}
+
+/// An anonymous file in memory (Linux `memfd_create`): nothing reaches a disk.
+#[cfg(target_os = "linux")]
+fn memory_file() -> std::io::Result<File> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: the name is a NUL-terminated string; the returned descriptor is new and
+    // owned by nothing else, so the File may own it.
+    let fd = unsafe { libc::memfd_create(c"swarmget-metalink".as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(unsafe { File::from_raw_fd(fd) })
+}
+
+/// Elsewhere, a temporary file unlinked at once: no name is left behind, though the
+/// system may page it to disk.
+#[cfg(not(target_os = "linux"))]
+fn memory_file() -> std::io::Result<File> {
+    let path = std::env::temp_dir().join(format!(
+        "swarmget-metalink-{}-{:?}",
+        std::process::id(),
+        Instant::now()
+    ));
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
+    std::fs::remove_file(&path)?;
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metalink_types_and_names_are_recognised() {
+        assert!(is_metalink_type("application/metalink4+xml"));
+        assert!(is_metalink_type("Application/Metalink+XML; charset=utf-8"));
+        assert!(!is_metalink_type("application/xml"));
+        assert!(is_metalink_name("a.META4") && is_metalink_name("b.metalink"));
+        assert!(!is_metalink_name("meta4") && !is_metalink_name("a.meta4.txt"));
+    }
+
+    #[test]
+    fn memory_documents_are_checked_against_their_digest() {
+        let sha1 = |b: &[u8]| {
+            let mut h = Hasher::new(crate::digest::HashKind::Sha1);
+            h.update(b);
+            h.finish()
+        };
+        assert!(check_digest(b"doc", &sha1(b"doc")).is_ok());
+        let e = check_digest(b"doc", &sha1(b"other")).unwrap_err();
+        assert_eq!(e.code, ErrorCode::Checksum);
+    }
+}

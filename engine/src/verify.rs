@@ -1,0 +1,339 @@
+//! Checking downloaded bytes against what they must be, on the hasher threads:
+//! chunk checksums (Metalink `<pieces>`) as each piece is written — a piece counts only
+//! once it verifies, a failed one is fetched again and the mirror that sent it is
+//! charged (two bad pieces and it is dropped) — and whole-file digests (`--checksum`,
+//! Metalink `<hash>`, magnet hash URNs, `Digest:` headers) when the file is complete.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::digest::{Digest, PieceHashes, strongest};
+use crate::download::{Download, Layout};
+use crate::engine::Engine;
+use crate::error::{Error, ErrorCode};
+use crate::gid::Gid;
+use crate::hasher::{HashDone, HashJob};
+use crate::storage::Storage;
+
+/// Bad pieces after which a mirror is dropped for the download.
+const BAD_PIECES_LIMIT: u32 = 2;
+
+impl Download {
+    /// `--hash-check-only` with `-V`: check what is on disk, fetch nothing.
+    pub(crate) fn check_only(&self) -> bool {
+        self.integrity_check && self.opts.hash_check_only
+    }
+
+    /// The chunk checksums to verify pieces with, for a file of `total` bytes: none
+    /// with `--realtime-chunk-checksum=false`, or when they do not cover the file
+    /// exactly (then only the whole-file digest, if any, is checked).
+    pub(crate) fn piece_hashes(&self, total: u64) -> Option<Arc<PieceHashes>> {
+        let hashes = self.expect.pieces.as_ref()?;
+        let usable = self.opts.realtime_chunk_checksum
+            && hashes.fits(total)
+            && hashes.digests.iter().all(|d| d.len() == hashes.kind.len());
+        usable.then(|| Arc::new(hashes.clone()))
+    }
+
+    /// The digest the finished file must match: `--checksum` when given, else the
+    /// strongest digest the spec or the servers named.
+    pub(crate) fn whole_file_digest(&self) -> Option<Digest> {
+        self.opts
+            .checksum
+            .clone()
+            .or_else(|| strongest(&self.expect.hashes).cloned())
+    }
+}
+
+impl Engine {
+    /// Sends the pieces whose bytes are all written to the hashers.
+    pub(crate) fn hash_ready_pieces(&mut self, gid: Gid) {
+        let d = &mut self.downloads[gid];
+        let (Some(hashes), Some(path), Layout::Planned(plan)) =
+            (d.hashes.clone(), d.path.clone(), &mut d.layout)
+        else {
+            return;
+        };
+        let ready = plan.take_ready_to_hash();
+        if ready.is_empty() {
+            return;
+        }
+        let total = plan.total();
+        let storage = match &d.storage {
+            Some(s) => s.clone(),
+            None => match Storage::single(path, total, hashes.length) {
+                Ok(s) => d.storage.insert(Arc::new(s)).clone(),
+                Err(e) => {
+                    let err = Error::new(ErrorCode::FileIo, format!("cannot verify: {e}"));
+                    return self.fail_download(gid, err, Instant::now());
+                }
+            },
+        };
+        self.downloads[gid].pieces_hashing += ready.len();
+        for piece in ready {
+            self.hash_job(HashJob::Piece {
+                gid,
+                storage: storage.clone(),
+                hashes: hashes.clone(),
+                region: 0..total,
+                piece: piece as u64,
+            });
+        }
+    }
+
+    /// A piece's checksum answer.
+    fn piece_checked(
+        &mut self,
+        gid: Gid,
+        piece: usize,
+        result: std::io::Result<bool>,
+        now: Instant,
+    ) {
+        let d = &mut self.downloads[gid];
+        let Layout::Planned(plan) = &mut d.layout else {
+            return;
+        };
+        match result {
+            Ok(true) => {
+                if plan.verified(piece) {
+                    d.control_dirty = true;
+                }
+                self.maybe_finish(gid, now);
+            }
+            Ok(false) => {
+                let slots = plan.hash_failed(piece);
+                let mut charged: Vec<usize> = slots
+                    .iter()
+                    .filter_map(|s| d.slot_sources.get(s).copied())
+                    .collect();
+                charged.sort_unstable();
+                charged.dedup();
+                d.control_dirty = true;
+                let charged_sources = charged.clone();
+                for source in charged {
+                    let d = &mut self.downloads[gid];
+                    let s = &mut d.sources[source];
+                    s.bad_pieces += 1;
+                    let url = s.url.to_string();
+                    let dropped = s.bad_pieces >= BAD_PIECES_LIMIT;
+                    if dropped {
+                        s.failed = true;
+                        d.last_error = Some(Error::new(
+                            ErrorCode::Checksum,
+                            format!("{url}: {BAD_PIECES_LIMIT} pieces failed their checksum"),
+                        ));
+                    }
+                    self.notice(
+                        gid,
+                        format!(
+                            "{url}: piece {piece} failed its checksum; fetching it again{}",
+                            if dropped {
+                                "; giving up on this URI"
+                            } else {
+                                ""
+                            }
+                        ),
+                    );
+                    if dropped {
+                        self.drop_source_conns(gid, source);
+                    }
+                }
+                self.refetch_elsewhere(gid, piece, &charged_sources, now);
+                self.top_up(gid, now);
+                self.check_exhausted(gid, now);
+            }
+            Err(e) => self.fail_download(
+                gid,
+                Error::file(&e, "cannot read a piece to verify it"),
+                now,
+            ),
+        }
+    }
+
+    /// Starts a connection for failed piece `piece` to the least busy mirror that did
+    /// not send its bytes, if one has room under `-x`; otherwise the piece waits for
+    /// the next free connection like any other.
+    fn refetch_elsewhere(&mut self, gid: Gid, piece: usize, avoid: &[usize], now: Instant) {
+        let d = &self.downloads[gid];
+        let Layout::Planned(plan) = &d.layout else {
+            return;
+        };
+        let range = plan.piece_range(piece);
+        let limit = d.opts.max_connection_per_server;
+        let other = d
+            .sources
+            .iter()
+            .enumerate()
+            .filter(|(i, s)| {
+                !avoid.contains(i)
+                    && !s.failed
+                    && !s.no_ranges
+                    && s.conns < limit
+                    && s.retry_at.is_none_or(|t| t <= now)
+            })
+            .min_by_key(|(_, s)| s.conns)
+            .map(|(i, _)| i);
+        if let Some(source) = other {
+            self.open_conn_for(gid, source, Some(range), now);
+        }
+    }
+
+    /// After the first answer gave the length: whether the download fetches nothing
+    /// (`--dry-run`, or `-V --hash-check-only`), so the connection closes.
+    pub(crate) fn plan_only(&mut self, gid: Gid, now: Instant) -> bool {
+        let d = &self.downloads[gid];
+        if d.opts.dry_run {
+            self.mark_all_done(gid, now);
+            return true;
+        }
+        if d.check_only() {
+            for key in self.downloads[gid].conns.clone() {
+                self.drop_conn(key);
+            }
+            self.end_check_only(gid, now);
+            return true;
+        }
+        false
+    }
+
+    /// `--hash-check-only`: once every piece on disk has been hashed, the download
+    /// ends — complete if every piece verified (the whole-file digest still checked),
+    /// else with a checksum error naming how much was good.
+    fn end_check_only(&mut self, gid: Gid, now: Instant) {
+        let d = &self.downloads[gid];
+        if !d.check_only() || d.pieces_hashing > 0 || d.is_finished() {
+            return;
+        }
+        let Layout::Planned(plan) = &d.layout else {
+            return;
+        };
+        if plan.is_complete() {
+            return self.maybe_finish(gid, now);
+        }
+        if d.hashes.is_none() {
+            // Only a whole-file digest, and the file is not whole.
+            let err = Error::new(
+                ErrorCode::Checksum,
+                "hash check only: the file is incomplete",
+            );
+            return self.fail_download(gid, err, now);
+        }
+        let (good, all) = (plan.done().count(), plan.piece_count());
+        let err = Error::new(
+            ErrorCode::Checksum,
+            format!("hash check only: {good} of {all} pieces verified"),
+        );
+        self.fail_download(gid, err, now);
+    }
+
+    /// Closes every connection of download `gid` to mirror `source`.
+    fn drop_source_conns(&mut self, gid: Gid, source: usize) {
+        let keys: Vec<usize> = self.downloads[gid]
+            .conns
+            .iter()
+            .copied()
+            .filter(|&k| self.conns[k].as_ref().is_some_and(|c| c.source == source))
+            .collect();
+        for key in keys {
+            self.drop_conn(key);
+        }
+    }
+
+    /// All bytes are on disk: check the length the spec promised and the digest,
+    /// then complete.
+    pub(crate) fn verify_or_complete(&mut self, gid: Gid, now: Instant) {
+        let d = &mut self.downloads[gid];
+        let total = d.total();
+        if let (Some(expected), Some(total)) = (d.expect.length, total)
+            && expected != total
+        {
+            // Only a body of unknown length gets here unchecked (its length is known
+            // at its end): a different length is a different file.
+            let err = Error::new(
+                ErrorCode::Unknown,
+                format!("the file is {total} bytes, expected {expected}"),
+            );
+            self.fail_download(gid, err, now);
+            return;
+        }
+        let (Some(expect), Some(path), Some(total)) =
+            (d.whole_file_digest(), d.path.clone(), total)
+        else {
+            return self.complete(gid, now);
+        };
+        if d.opts.dry_run {
+            return self.complete(gid, now);
+        }
+        let storage = match Storage::single(path, total, d.opts.piece_length) {
+            Ok(s) => Arc::new(s),
+            Err(e) => {
+                let err = Error::new(ErrorCode::FileIo, format!("cannot verify: {e}"));
+                return self.fail_download(gid, err, now);
+            }
+        };
+        d.verifying = true;
+        self.hash_job(HashJob::Range {
+            gid,
+            storage,
+            range: 0..total,
+            expect,
+        });
+    }
+
+    /// A hasher thread's answer.
+    pub(crate) fn on_hashed(&mut self, done: HashDone, now: Instant) {
+        let gid = match &done {
+            HashDone::Verified { gid, .. } | HashDone::Checked { gid, .. } => *gid,
+        };
+        let Some(d) = self.downloads.get_mut(gid) else {
+            return;
+        };
+        d.jobs_in_flight -= 1;
+        match done {
+            HashDone::Checked { result, .. } => {
+                d.verifying = false;
+                if d.is_finished() {
+                    return;
+                }
+                match result {
+                    Ok(true) => self.complete(gid, now),
+                    Ok(false) if d.recheck_whole && !d.check_only() => {
+                        // -V over a file that only looked finished: fetch it again.
+                        d.recheck_whole = false;
+                        d.sequential_len = 0;
+                        d.layout = Layout::Unknown;
+                        self.notice(
+                            gid,
+                            "the existing file does not match its checksum; downloading it again"
+                                .into(),
+                        );
+                        self.top_up(gid, now);
+                    }
+                    Ok(false) => {
+                        let expect = d
+                            .whole_file_digest()
+                            .map(|c| c.to_string())
+                            .unwrap_or_default();
+                        let err = Error::new(
+                            ErrorCode::Checksum,
+                            format!("checksum validation failed (expected {expect})"),
+                        );
+                        self.fail_download(gid, err, now);
+                    }
+                    Err(e) => self.fail_download(
+                        gid,
+                        Error::file(&e, "cannot read file to verify it"),
+                        now,
+                    ),
+                }
+            }
+            HashDone::Verified { piece, result, .. } => {
+                d.pieces_hashing -= 1;
+                if !d.is_finished() {
+                    self.piece_checked(gid, piece as usize, result, now);
+                    self.end_check_only(gid, now);
+                }
+            }
+        }
+    }
+}
