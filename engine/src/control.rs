@@ -101,21 +101,6 @@ pub struct ControlState {
     pub info_hash: Option<[u8; 20]>,
 }
 
-/// The single-file record the engine saves and loads today (the fields of a version-1
-/// control file); it is written as version 2. The engine moves to [`ControlState`] as it
-/// gains several files and verified pieces.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ControlRecord {
-    /// Length of the whole download.
-    pub total_len: u64,
-    /// Piece length.
-    pub piece_len: u64,
-    /// The URI the download started from.
-    pub source: String,
-    /// Done pieces.
-    pub done: Bitfield,
-}
-
 /// Why a control file could not be used.
 #[derive(Debug)]
 pub enum ControlError {
@@ -501,62 +486,6 @@ fn utf8(bytes: &[u8], why: &'static str) -> Result<String, ControlError> {
     String::from_utf8(bytes.to_vec()).map_err(|_| ControlError::Corrupt(why))
 }
 
-impl From<ControlRecord> for ControlState {
-    fn from(r: ControlRecord) -> ControlState {
-        ControlState {
-            total_len: r.total_len,
-            piece_len: r.piece_len,
-            files: vec![ControlFile {
-                path: String::new(),
-                length: r.total_len,
-                wanted: true,
-                padding: false,
-            }],
-            verified: r.done,
-            partial: Vec::new(),
-            source: r.source,
-            info_hash: None,
-        }
-    }
-}
-
-impl ControlRecord {
-    /// The record as (version-2) bytes.
-    pub fn encode(&self) -> Vec<u8> {
-        ControlState::from(self.clone()).encode()
-    }
-
-    /// Reads a version-1 or a single-file version-2 record, checking every field.
-    pub fn decode(bytes: &[u8]) -> Result<ControlRecord, ControlError> {
-        let state = ControlState::decode(bytes)?;
-        if state.files.len() != 1 {
-            return Err(ControlError::Corrupt(
-                "a multi-file record for a single-file download",
-            ));
-        }
-        Ok(ControlRecord {
-            total_len: state.total_len,
-            piece_len: state.piece_len,
-            source: state.source,
-            done: state.verified,
-        })
-    }
-
-    /// Loads the control file at `path`; `Ok(None)` if there is none.
-    pub fn load(path: &Path) -> Result<Option<ControlRecord>, ControlError> {
-        match fs::read(path) {
-            Ok(bytes) => ControlRecord::decode(&bytes).map(Some),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// Saves crash-safely: temporary file, fsync, rename, fsync of the directory.
-    pub fn save(&self, path: &Path) -> io::Result<()> {
-        save_bytes(path, &self.encode())
-    }
-}
-
 fn save_bytes(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
@@ -610,15 +539,43 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
 
-    fn sample() -> ControlRecord {
+    /// The fields a version-1 file held.
+    #[derive(Clone)]
+    struct V1Record {
+        total_len: u64,
+        piece_len: u64,
+        source: String,
+        done: Bitfield,
+    }
+
+    fn sample() -> V1Record {
         let mut done = Bitfield::new(11);
         done.set(0);
         done.set(10);
-        ControlRecord {
+        V1Record {
             total_len: 10 * 1024 * 1024 + 5,
             piece_len: 1024 * 1024,
             source: "http://127.0.0.1/f".into(),
             done,
+        }
+    }
+
+    /// `sample()` as the version-2 record of a single file `f.bin`.
+    fn single() -> ControlState {
+        let r = sample();
+        ControlState {
+            total_len: r.total_len,
+            piece_len: r.piece_len,
+            files: vec![ControlFile {
+                path: "f.bin".into(),
+                length: r.total_len,
+                wanted: true,
+                padding: false,
+            }],
+            verified: r.done,
+            partial: std::iter::once(1 << 20..(1 << 20) + 777).collect(),
+            source: r.source,
+            info_hash: None,
         }
     }
 
@@ -649,7 +606,7 @@ mod tests {
     }
 
     /// Version 1's encoder, kept to produce the files older builds left behind.
-    fn encode_v1(r: &ControlRecord) -> Vec<u8> {
+    fn encode_v1(r: &V1Record) -> Vec<u8> {
         let mut out = Vec::new();
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&V1.to_be_bytes());
@@ -684,8 +641,7 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let rec = sample();
-        assert_eq!(ControlRecord::decode(&rec.encode()).unwrap(), rec);
+        assert_eq!(ControlState::decode(&single().encode()).unwrap(), single());
         let state = multi();
         assert_eq!(ControlState::decode(&state.encode()).unwrap(), state);
         let mut bare = multi();
@@ -696,7 +652,7 @@ mod tests {
 
     #[test]
     fn every_single_byte_flip_and_truncation_is_caught() {
-        for bytes in [sample().encode(), multi().encode(), encode_v1(&sample())] {
+        for bytes in [single().encode(), multi().encode(), encode_v1(&sample())] {
             for i in 0..bytes.len() {
                 let mut b = bytes.clone();
                 b[i] ^= 0x01;
@@ -725,9 +681,8 @@ mod tests {
         assert_eq!(state.verified, sample().done);
         assert!(state.partial.is_empty() && state.info_hash.is_none());
         assert_eq!(state.source, sample().source);
-        assert_eq!(ControlRecord::decode(&v1).unwrap(), sample());
         // What the engine saves now is version 2.
-        assert_eq!(&sample().encode()[8..10], &V2.to_be_bytes());
+        assert_eq!(&single().encode()[8..10], &V2.to_be_bytes());
     }
 
     #[test]
@@ -835,21 +790,15 @@ mod tests {
     fn save_replaces_atomically_and_load_reads_back() {
         let dir = crate::test_dir::TestDir::new("control-save");
         let path = control_path(&dir.path().join("f.bin"));
-        assert!(ControlRecord::load(&path).unwrap().is_none());
-        let mut rec = sample();
+        assert!(ControlState::load(&path).unwrap().is_none());
+        let mut rec = single();
         rec.save(&path).unwrap();
-        rec.done.set(5);
+        rec.verified.set(5);
         rec.save(&path).unwrap();
-        assert_eq!(ControlRecord::load(&path).unwrap(), Some(rec));
+        assert_eq!(ControlState::load(&path).unwrap(), Some(rec));
         assert!(!dir.path().join("f.bin.swarmget.tmp").exists());
         let state = multi();
         state.save(&path).unwrap();
         assert_eq!(ControlState::load(&path).unwrap(), Some(state));
-        assert!(matches!(
-            ControlRecord::load(&path),
-            Err(ControlError::Corrupt(
-                "a multi-file record for a single-file download"
-            ))
-        ));
     }
 }

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 
-use crate::control::{ControlRecord, ControlState};
+use crate::control::ControlState;
 use crate::file_cache::{DEFAULT_MAX_OPEN_FILES, FileCache};
 use crate::options::FileAllocation;
 use crate::storage::Storage;
@@ -56,15 +56,6 @@ pub enum DiskJob {
         buf: Vec<u8>,
         /// Bytes of `buf` to write.
         len: usize,
-    },
-    /// Save a control file (crash-safely).
-    SaveControl {
-        /// Download.
-        gid: Gid,
-        /// Control file path.
-        path: PathBuf,
-        /// What to record.
-        record: ControlRecord,
     },
     /// Delete a control file (the download finished).
     RemoveControl {
@@ -147,7 +138,7 @@ pub enum DiskDone {
         /// Outcome.
         result: io::Result<()>,
     },
-    /// [`DiskJob::SaveControl`] finished.
+    /// [`DiskJob::SaveState`] finished.
     Saved {
         /// Download.
         gid: Gid,
@@ -247,10 +238,6 @@ fn work(rx: Receiver<DiskJob>, done: Sender<DiskDone>, mut files: FileCache, not
                     result,
                 }
             }
-            DiskJob::SaveControl { gid, path, record } => DiskDone::Saved {
-                gid,
-                result: record.save(&path),
-            },
             DiskJob::RemoveControl { gid, path } => {
                 let _ = std::fs::remove_file(&path);
                 DiskDone::Removed { gid }
@@ -529,15 +516,11 @@ mod tests {
         disk.send(DiskJob::CloseFiles {
             storage: storage.clone(),
         });
-        disk.send(DiskJob::SaveControl {
+        let state = ControlState::new(&storage, dir.path(), String::new()).unwrap();
+        disk.send(DiskJob::SaveState {
             gid: G1,
             path: dir.path().join("sync.swarmget"),
-            record: crate::control::ControlRecord {
-                total_len: 3,
-                piece_len: 4,
-                source: String::new(),
-                done: crate::bitfield::Bitfield::new(1),
-            },
+            state,
         });
         assert!(matches!(next(&rx), DiskDone::Saved { result: Ok(()), .. }));
         std::fs::remove_file(dir.path().join("f")).unwrap();

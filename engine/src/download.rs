@@ -130,7 +130,7 @@ pub(crate) struct Download {
     pub path: Option<PathBuf>,
     pub file: Option<Arc<File>>,
     /// Pieces known done before the first response (control file or `-c`).
-    pub resume: Option<(crate::bitfield::Bitfield, u64)>,
+    pub resume: Option<crate::control::ControlState>,
     pub resume_total: Option<u64>,
     /// `-c` without a control file: bytes of the existing file taken as done.
     pub sequential_len: u64,

@@ -19,7 +19,7 @@ use crate::error::{Error, ErrorCode};
 use crate::gid::Gid;
 use crate::options::Options;
 use crate::queue::PositionFrom;
-use crate::status::{DownloadStatus, GlobalStat, ServerStatus};
+use crate::status::{DownloadStatus, FileStatus, GlobalStat, ServerStatus, UriStatus};
 
 /// Work for the loop thread.
 pub(crate) type Command = Box<dyn FnOnce(&mut Engine, Instant) + Send>;
@@ -214,6 +214,22 @@ impl Handle {
                 .map(|d| d.status(now))
                 .ok_or_else(|| not_found(gid))
         })?
+    }
+
+    /// A download's files (aria2's `getFiles`).
+    pub fn get_files(&self, gid: Gid) -> Result<Vec<FileStatus>, Error> {
+        self.tell_status(gid).map(|s| s.files)
+    }
+
+    /// A download's URIs (aria2's `getUris`: those of its first file).
+    pub fn get_uris(&self, gid: Gid) -> Result<Vec<UriStatus>, Error> {
+        self.tell_status(gid).map(|s| {
+            s.files
+                .into_iter()
+                .next()
+                .map(|f| f.uris)
+                .unwrap_or_default()
+        })
     }
 
     /// Active downloads in queue order (aria2's `tellActive`).

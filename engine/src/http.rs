@@ -26,6 +26,7 @@ use crate::gid::Gid;
 use crate::naming::{Start, decide, output_path};
 use crate::plan::Plan;
 use crate::resolve::interleave;
+use crate::storage::Storage;
 use crate::timers::Timer;
 use crate::transport::Transport;
 
@@ -562,7 +563,9 @@ impl Engine {
                     || length.is_none()
                 {
                     // Length unknown until the end: stream it.
-                    if self.downloads[gid].completed() > 0 && self.downloads[gid].plan().is_some() {
+                    // Anything on disk, verified or not, is lost to a restart.
+                    let on_disk = self.downloads[gid].plan().map_or(0, |p| p.written_bytes());
+                    if on_disk > 0 {
                         return Err(self.cannot_resume(gid));
                     }
                     self.downloads[gid].layout = Layout::Stream {
@@ -676,11 +679,11 @@ impl Engine {
         let (path, truncate) = match start {
             Start::FromControl(path) => {
                 d.control_exists = true;
-                match crate::control::ControlRecord::load(&crate::control::control_path(&path)) {
-                    Ok(Some(rec)) => {
-                        d.resume_total = Some(rec.total_len);
-                        // Used only if the plan's piece length is the same.
-                        d.resume = Some((rec.done, rec.piece_len));
+                match crate::control::ControlState::load(&crate::control::control_path(&path)) {
+                    Ok(Some(state)) => {
+                        d.resume_total = Some(state.total_len);
+                        // Used only if it describes the plan the first answer makes.
+                        d.resume = Some(state);
                     }
                     Ok(None) => {}
                     Err(e) => {
@@ -768,8 +771,14 @@ impl Engine {
         }
         d.hashes = hashes;
         match (d.resume.take(), d.resume_total) {
-            (Some((done, len)), Some(t)) if t == total && len == piece_len => {
-                plan = plan.with_done(done)
+            (Some(state), Some(t)) if t == total => {
+                let same = d.path.clone().is_some_and(|path| {
+                    Storage::single(path, total, piece_len)
+                        .is_ok_and(|storage| state.describes(&storage, &d.opts.dir))
+                });
+                if same {
+                    plan = plan.with_done(state.verified).with_written(state.partial);
+                }
             }
             (_, Some(t)) if t != total => {
                 return Err(Error::new(

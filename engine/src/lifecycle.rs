@@ -4,13 +4,14 @@
 use std::time::{Duration, Instant};
 
 use crate::conn::{Conn, Phase};
-use crate::control::{ControlRecord, control_path};
+use crate::control::{ControlState, control_path};
 use crate::disk::DiskJob;
 use crate::download::{DownloadState, Layout};
 use crate::engine::{Dns, Engine};
 use crate::error::{Error, ErrorCode};
 use crate::gid::Gid;
 use crate::handle::Event;
+use crate::storage::Storage;
 use crate::timers::Timer;
 
 impl Engine {
@@ -356,22 +357,28 @@ impl Engine {
         if plan.is_complete() || d.opts.dry_run {
             return;
         }
-        let record = ControlRecord {
-            total_len: plan.total(),
-            piece_len: plan.piece_len(),
-            source: d
-                .sources
-                .first()
-                .map(|s| s.url.to_string())
-                .unwrap_or_default(),
-            done: plan.done().clone(),
+        let source = d
+            .sources
+            .first()
+            .map(|s| s.url.to_string())
+            .unwrap_or_default();
+        let state = Storage::single(path.clone(), plan.total(), plan.piece_len())
+            .ok()
+            .and_then(|storage| ControlState::new(&storage, &d.opts.dir, source));
+        let Some(mut state) = state else {
+            // The path cannot be recorded relative to --dir (not UTF-8): no resume.
+            return;
         };
+        state.verified = plan.done().clone();
+        // Bytes written but not (yet) part of a counted piece: a resume hashes them
+        // when the download has chunk checksums, and keeps them otherwise.
+        state.partial = plan.unverified_written().iter().collect();
         d.control_dirty = false;
         d.control_exists = true;
-        let job = DiskJob::SaveControl {
+        let job = DiskJob::SaveState {
             gid: d.gid,
             path: control_path(path),
-            record,
+            state,
         };
         self.disk_job(gid, job);
     }

@@ -195,3 +195,32 @@ fn a_file_whose_pieces_never_verify_fails_with_a_checksum_error() {
         "a bad piece counted"
     );
 }
+
+#[test]
+fn a_mirror_whose_file_has_another_length_is_dropped_for_the_download() {
+    let data = TestFile::random(300_000, 36);
+    let mut longer = data.clone();
+    longer.extend_from_slice(b"trailing bytes of another version");
+    let liar = HttpServer::start(ServerConfig::new().file("/f", longer)).unwrap();
+    let good = HttpServer::start(ServerConfig::new().file("/f", data.clone())).unwrap();
+    let dir = Dir::new("vp-length");
+    let o = segmented(&dir.0, 1);
+    let mut batch = Batch::new(&o);
+    let gid = batch.add(spec(vec![liar.url("/f"), good.url("/f")], o, &data));
+    batch.wait_event(
+        0,
+        |e| matches!(e, Event::Complete(g) | Event::Error(g) if *g == gid),
+    );
+    let said = notices(&batch, gid);
+    assert!(
+        said.iter()
+            .any(|m| m.contains("is 300033 bytes, expected 300000")
+                && m.ends_with("giving up on this URI")),
+        "{said:?}"
+    );
+    let uris = batch.handle.get_uris(gid).unwrap();
+    assert_eq!(uris.len(), 2);
+    assert_eq!(liar.log().len(), 1, "the liar was asked again");
+    let st = batch.finish().remove(0);
+    assert_ok(&st, &data);
+}

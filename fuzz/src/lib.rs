@@ -10,7 +10,6 @@ pub mod bencode_roundtrip;
 pub mod ftp_reply;
 pub mod http_response;
 pub mod magnet_parse;
-pub mod magnet_roundtrip;
 pub mod metalink_http_headers;
 pub mod metalink_parse;
 
@@ -24,7 +23,6 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("ftp_reply", ftp_reply::run),
     ("http_response", http_response::run),
     ("magnet_parse", magnet_parse::run),
-    ("magnet_roundtrip", magnet_roundtrip::run),
     ("metalink_http_headers", metalink_http_headers::run),
     ("metalink_parse", metalink_parse::run),
 ];

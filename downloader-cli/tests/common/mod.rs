@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 use std::io::Read;
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,7 +13,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use swarmget_engine::bitfield::Bitfield;
-use swarmget_engine::control::{ControlRecord, control_path};
+use swarmget_engine::control::{ControlState, control_path};
 use swarmget_test_support::sha256_hex;
 
 /// A fresh directory under the system temp dir, removed on drop.
@@ -188,7 +189,7 @@ pub fn assert_download(path: &Path, expected: &[u8]) {
 }
 
 /// Reads the control file beside `path` (if any) and checks that every piece it
-/// claims is on disk with the right bytes. Returns the pieces it claims, or `None`
+/// claims, and every written range it records, is on disk with the right bytes. Returns the pieces it claims, or `None`
 /// when there is no control file.
 #[track_caller]
 pub fn check_control(path: &Path, source: &[u8], piece_len: u64) -> Option<Bitfield> {
@@ -197,13 +198,13 @@ pub fn check_control(path: &Path, source: &[u8], piece_len: u64) -> Option<Bitfi
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
         Err(e) => panic!("reading control file: {e}"),
     };
-    let record = ControlRecord::decode(&bytes)
+    let record = ControlState::decode(&bytes)
         .unwrap_or_else(|e| panic!("control file of {} is unreadable: {e}", path.display()));
     assert_eq!(record.total_len, source.len() as u64, "control file total");
     assert_eq!(record.piece_len, piece_len, "control file piece length");
     let on_disk = std::fs::read(path).unwrap_or_default();
-    for piece in 0..record.done.len() {
-        if !record.done.get(piece) {
+    for piece in 0..record.verified.len() {
+        if !record.verified.get(piece) {
             continue;
         }
         let start = piece * piece_len as usize;
@@ -218,5 +219,43 @@ pub fn check_control(path: &Path, source: &[u8], piece_len: u64) -> Option<Bitfi
             }
         );
     }
-    Some(record.done)
+    // Bytes recorded as written outside counted pieces are kept on resume: they
+    // must be the source's bytes too.
+    for range in &record.partial {
+        let (start, end) = (range.start as usize, range.end as usize);
+        assert!(
+            end <= source.len() && on_disk.get(start..end) == Some(&source[start..end]),
+            "control file claims bytes {start}..{end} written, but the file differs"
+        );
+    }
+    Some(record.verified)
+}
+
+/// A loopback port that refuses every connection for as long as this is held.
+///
+/// The port is the local end of a connection the test keeps open: nothing listens on it,
+/// so a connect gets a reset (connection refused), and while the connection holds the
+/// port no other test can bind it and start listening there, as could happen to a
+/// port that was bound and released, or to a well-known one like 9.
+pub struct RefusingPort {
+    port: u16,
+    _ends: (TcpStream, TcpStream),
+}
+
+impl RefusingPort {
+    pub fn new() -> RefusingPort {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind loopback");
+        let client = TcpStream::connect(listener.local_addr().unwrap()).expect("connect");
+        let (server, _) = listener.accept().expect("accept");
+        // The listener goes; its port is not the one handed out.
+        RefusingPort {
+            port: client.local_addr().unwrap().port(),
+            _ends: (client, server),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT/path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
 }
