@@ -3,7 +3,8 @@
 //! - `ci`: everything CI checks, in the order that fails fastest.
 //! - `fuzz <target> [--seconds N]`: libFuzzer through cargo-fuzz on the stable toolchain.
 //! - `fuzz-all [--seconds N]`: every fuzz target in turn, N seconds each; fails on a crash.
-//! - `bench [criterion|hash|http|ftp] [...]`: criterion benches and whole-process comparisons.
+//! - `bench [criterion|http|ftp|metalink|scale] [...]`: criterion benches and whole-process
+//!   comparisons.
 //! - `interop`: swarmget against real servers (nginx, vsftpd, pyftpdlib) on loopback.
 
 mod bench;
@@ -13,6 +14,7 @@ mod cmd;
 mod fuzz;
 mod interop;
 mod loopback;
+mod meta4;
 mod nginx;
 mod payload;
 mod pyftpd;
@@ -36,6 +38,10 @@ commands:
                               swarmget vs aria2c vs curl on 1 GiB from nginx
   bench ftp [--runs N] [--size-mib N] [--only TEXT]
                               the same from vsftpd
+  bench metalink [--runs N] [--size-mib N] [--only TEXT]
+                              the same from three mirrors (HTTP, HTTPS, FTP) by .meta4
+  bench scale [--runs N] [--files N] [-j N] [--only TEXT]
+                              10,000 small files by -i with -j 50, swarmget vs aria2c
   interop [--release] [--keep]
                               downloads from real nginx, vsftpd, pyftpdlib on loopback
 ";
