@@ -28,7 +28,12 @@ impl Engine {
             let gid = self.downloads.queued()[at];
             at += 1;
             if self.downloads[gid].state == DownloadState::Waiting {
-                self.downloads[gid].started.get_or_insert(now);
+                let d = &mut self.downloads[gid];
+                d.started.get_or_insert(now);
+                // The periodic save counts from the start, not from when the download
+                // was queued: a list's later entries would otherwise save (and remove)
+                // a control file for every small file.
+                d.last_save = now;
                 self.downloads.set_state(gid, DownloadState::Active);
                 slots -= 1;
                 self.emit(Event::Start(gid));

@@ -119,3 +119,35 @@ fn a_completed_small_file_leaves_nothing_behind() {
         .collect();
     assert_eq!(names, ["f"]);
 }
+
+#[test]
+fn the_periodic_save_counts_from_the_start_not_from_the_queue() {
+    // A download queued long before it starts (paused here; behind -j in a list) must
+    // not save a control file the moment it starts.
+    let data = TestFile::random(800_000, 24);
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/f", data.clone())
+            .stall_after(300_000),
+    )
+    .unwrap();
+    let dir = Dir::new("cf-queued");
+    let o = Options {
+        auto_save_interval: Duration::from_secs(2),
+        min_split_size: 1 << 20,
+        pause: true,
+        ..opts(&dir.0)
+    };
+    let mut batch = Batch::new(&o);
+    let gid = batch.add(DownloadSpec::new(vec![server.url("/f")], o));
+    std::thread::sleep(Duration::from_millis(2200));
+    batch.handle.unpause(gid).unwrap();
+    let path = wait_for_bytes(&batch, gid, 256 << 10);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        !control_path(&path).exists(),
+        "saved at once: the interval was counted from when it was queued"
+    );
+    batch.handle.remove(gid).unwrap();
+    batch.finish();
+}
