@@ -1,0 +1,200 @@
+//! A resumed download is the bytes of one version of the remote file, never a splice
+//! of two: the control file records the version's validators (strong ETag,
+//! Last-Modified, length), every continuing request carries `If-Range`, and every
+//! answer is compared with the recorded version. A changed file is fetched again from
+//! scratch; a mirror with another version is dropped.
+//!
+//! The in-process server ignores `If-Range` (it always answers 206), so these tests
+//! also show that the comparison on the response head catches a changed file when the
+//! server does not.
+
+use std::time::Duration;
+
+use swarmget_engine::control::{ControlState, control_path};
+use swarmget_engine::{DownloadSpec, Event, Options};
+use swarmget_test_support::{HttpServer, ServerConfig, TestFile};
+
+mod common;
+
+use common::{Batch, Dir, assert_ok, run, segmented};
+
+const LM1: &str = "Sun, 06 Dec 2026 05:00:00 GMT";
+const LM2: &str = "Sun, 06 Dec 2026 06:00:00 GMT";
+
+/// A server for `/f` sending `data` with these validators.
+fn serve(
+    data: &[u8],
+    etag: Option<&str>,
+    lm: Option<&str>,
+    stall_after: Option<u64>,
+) -> HttpServer {
+    let mut c = ServerConfig::new().file("/f", data.to_vec());
+    if let Some(e) = etag {
+        c = c.header("ETag", e);
+    }
+    if let Some(l) = lm {
+        c = c.header("Last-Modified", l);
+    }
+    if let Some(n) = stall_after {
+        c = c.stall_after(n);
+    }
+    HttpServer::start(c).unwrap()
+}
+
+fn options(dir: &Dir) -> Options {
+    Options {
+        continue_download: true,
+        ..segmented(&dir.0, 4)
+    }
+}
+
+/// Run 1: fetches part of `old` from a server that stalls, then stops resumably. The
+/// control file left records what came.
+fn first_run(dir: &Dir, old: &[u8], etag: Option<&str>, lm: Option<&str>) -> ControlState {
+    let server = serve(old, etag, lm, Some(100_000));
+    let o = options(dir);
+    let mut batch = Batch::new(&o);
+    let gid = batch.add(DownloadSpec::new(vec![server.url("/f")], o));
+    for _ in 0..3000 {
+        if batch.handle.tell_status(gid).unwrap().completed >= 128 << 10 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    batch.handle.shutdown().unwrap();
+    let state = ControlState::load(&control_path(&dir.0.join("f")))
+        .unwrap()
+        .expect("a control file after the first run");
+    assert!(state.verified.count() > 0, "nothing was recorded as done");
+    state
+}
+
+/// Run 2 with `-c` against `server`; returns the final status and the notices.
+fn second_run(dir: &Dir, urls: Vec<String>) -> (swarmget_engine::DownloadStatus, Vec<String>) {
+    let o = options(dir);
+    let mut batch = Batch::new(&o);
+    batch.add(DownloadSpec::new(urls, o));
+    let gid = batch.gids[0];
+    batch.wait_event(
+        0,
+        |e| matches!(e, Event::Complete(g) | Event::Error(g) if *g == gid),
+    );
+    let notices = batch
+        .seen
+        .iter()
+        .filter_map(|e| match e {
+            Event::Notice(_, m) => Some(m.clone()),
+            _ => None,
+        })
+        .collect();
+    (batch.finish().remove(0), notices)
+}
+
+fn assert_restarted(notices: &[String], why: &str) {
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.starts_with("the remote file changed") && n.contains(why)),
+        "no restart notice naming {why:?}: {notices:?}"
+    );
+}
+
+#[test]
+fn the_validators_are_recorded_in_the_control_file() {
+    let dir = Dir::new("rv-record");
+    let old = TestFile::random(1 << 20, 140);
+    let state = first_run(&dir, &old, Some("\"v1\""), Some(LM1));
+    assert_eq!(state.validators.etag.as_deref(), Some("\"v1\""));
+    assert_eq!(state.validators.last_modified.as_deref(), Some(LM1));
+    assert_eq!(state.total_len, old.len() as u64);
+}
+
+#[test]
+fn a_file_replaced_by_one_of_the_same_length_is_fetched_again_whole() {
+    let dir = Dir::new("rv-same-len");
+    let old = TestFile::random(1 << 20, 141);
+    let new = TestFile::random(1 << 20, 142);
+    first_run(&dir, &old, Some("\"v1\""), Some(LM1));
+    let server = serve(&new, Some("\"v2\""), Some(LM2), None);
+    let (st, notices) = second_run(&dir, vec![server.url("/f")]);
+    assert_ok(&st, &new);
+    assert_restarted(&notices, "ETag \"v2\" now, \"v1\" before");
+}
+
+#[test]
+fn a_file_replaced_by_one_of_another_length_is_fetched_again_whole() {
+    let dir = Dir::new("rv-other-len");
+    let old = TestFile::random(1 << 20, 143);
+    let new = TestFile::random((1 << 20) + 4321, 144);
+    // No validators at all: the length is all that tells the versions apart.
+    first_run(&dir, &old, None, None);
+    let server = serve(&new, None, None, None);
+    let (st, notices) = second_run(&dir, vec![server.url("/f")]);
+    assert_ok(&st, &new);
+    assert_restarted(&notices, "length 1052897 now, 1048576 before");
+}
+
+#[test]
+fn a_new_etag_alone_restarts() {
+    let dir = Dir::new("rv-etag");
+    let old = TestFile::random(1 << 20, 145);
+    let new = TestFile::random(1 << 20, 146);
+    first_run(&dir, &old, Some("\"v1\""), Some(LM1));
+    // Same date, new tag (a server that keeps mtimes, or a clock that did not move).
+    let server = serve(&new, Some("\"v2\""), Some(LM1), None);
+    let (st, notices) = second_run(&dir, vec![server.url("/f")]);
+    assert_ok(&st, &new);
+    assert_restarted(&notices, "ETag");
+}
+
+#[test]
+fn a_new_last_modified_alone_restarts() {
+    let dir = Dir::new("rv-lm");
+    let old = TestFile::random(1 << 20, 147);
+    let new = TestFile::random(1 << 20, 148);
+    first_run(&dir, &old, None, Some(LM1));
+    let server = serve(&new, None, Some(LM2), None);
+    let (st, notices) = second_run(&dir, vec![server.url("/f")]);
+    assert_ok(&st, &new);
+    assert_restarted(&notices, &format!("Last-Modified {LM2} now, {LM1} before"));
+}
+
+#[test]
+fn an_unchanged_file_resumes_and_continuing_requests_carry_if_range() {
+    let dir = Dir::new("rv-same");
+    let data = TestFile::random(1 << 20, 149);
+    first_run(&dir, &data, Some("\"v1\""), Some(LM1));
+    let server = serve(&data, Some("\"v1\""), Some(LM1), None);
+    let (st, notices) = second_run(&dir, vec![server.url("/f")]);
+    assert_ok(&st, &data);
+    assert!(
+        !notices.iter().any(|n| n.contains("remote file changed")),
+        "{notices:?}"
+    );
+    let log = server.requests_for("/f");
+    let continuing: Vec<_> = log
+        .iter()
+        .filter(|r| r.header("range").is_some_and(|v| v != "bytes=0-"))
+        .collect();
+    assert!(!continuing.is_empty(), "{log:?}");
+    for r in continuing {
+        assert_eq!(r.header("if-range"), Some("\"v1\""), "{r:?}");
+    }
+}
+
+#[test]
+fn a_mirror_with_another_version_is_dropped_and_never_mixed_in() {
+    let dir = Dir::new("rv-mirrors");
+    let good = TestFile::random(2 << 20, 150);
+    let other = TestFile::random(2 << 20, 151);
+    let a = serve(&good, Some("\"v1\""), None, None);
+    let b = serve(&other, Some("\"v2\""), None, None);
+    let o = Options {
+        // Both mirrors get connections at once.
+        split: 8,
+        max_connection_per_server: 4,
+        ..segmented(&dir.0, 8)
+    };
+    let st = run(vec![a.url("/f"), b.url("/f")], o);
+    assert_ok(&st, &good);
+}
