@@ -22,7 +22,7 @@ pub struct Validators {
     pub etag: Option<String>,
     /// The `Last-Modified` date, as the server sent it.
     pub last_modified: Option<String>,
-    /// The FTP `MDTM` time, `YYYYMMDDHHMMSS[.sss]`.
+    /// The FTP `MDTM` time, as seconds since 1970 with nine decimals.
     pub mdtm: Option<String>,
 }
 

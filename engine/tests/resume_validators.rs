@@ -198,3 +198,81 @@ fn a_mirror_with_another_version_is_dropped_and_never_mixed_in() {
     let st = run(vec![a.url("/f"), b.url("/f")], o);
     assert_ok(&st, &good);
 }
+
+/// A control file claiming pieces 4..8 of `old` beside a file holding them, with the
+/// version's MDTM (seconds since 1970) when given, as an earlier FTP run leaves it.
+fn ftp_leftover(dir: &Dir, url: String, old: &[u8], mdtm: Option<u64>) {
+    let piece = 64 << 10;
+    let path = dir.0.join("f");
+    let mut partial = vec![0u8; old.len()];
+    partial[4 * piece..8 * piece].copy_from_slice(&old[4 * piece..8 * piece]);
+    std::fs::write(&path, &partial).unwrap();
+    let storage =
+        swarmget_engine::storage::Storage::single(path.clone(), old.len() as u64, piece as u64)
+            .unwrap();
+    let mut record = ControlState::new(&storage, &dir.0, url).unwrap();
+    for p in 4..8 {
+        record.verified.set(p);
+    }
+    record.validators.mdtm = mdtm.map(|s| format!("{s}.000000000"));
+    record.save(&control_path(&path)).unwrap();
+}
+
+#[test]
+fn ftp_a_new_mdtm_restarts_and_the_same_one_resumes() {
+    use swarmget_test_support::{FtpConfig, FtpServer};
+    let old = TestFile::random(16 << 16, 152);
+    let new = TestFile::random(16 << 16, 153);
+    let dir = Dir::new("rv-ftp-mdtm");
+    let server = FtpServer::start(
+        FtpConfig::new()
+            .file("/f", new.clone())
+            .modified(1_800_000_000),
+    )
+    .unwrap();
+    ftp_leftover(&dir, server.url("/f"), &old, Some(1_700_000_000));
+    let (st, notices) = second_run(&dir, vec![server.url("/f")]);
+    assert_ok(&st, &new);
+    assert_restarted(
+        &notices,
+        "MDTM 1800000000.000000000 now, 1700000000.000000000 before",
+    );
+
+    // The same MDTM: the recorded pieces are kept (never asked for again).
+    let dir = Dir::new("rv-ftp-same");
+    let server = FtpServer::start(
+        FtpConfig::new()
+            .file("/f", old.clone())
+            .modified(1_700_000_000),
+    )
+    .unwrap();
+    ftp_leftover(&dir, server.url("/f"), &old, Some(1_700_000_000));
+    let (st, notices) = second_run(&dir, vec![server.url("/f")]);
+    assert_ok(&st, &old);
+    assert!(
+        !notices.iter().any(|n| n.contains("remote file changed")),
+        "{notices:?}"
+    );
+    assert!(
+        !server
+            .command_lines()
+            .iter()
+            .any(|l| l == &format!("REST {}", 4 << 16)),
+        "recorded pieces fetched again: {:?}",
+        server.command_lines()
+    );
+}
+
+#[test]
+fn ftp_a_new_size_restarts() {
+    use swarmget_test_support::{FtpConfig, FtpServer};
+    let old = TestFile::random(16 << 16, 154);
+    let new = TestFile::random((16 << 16) + 99, 155);
+    let dir = Dir::new("rv-ftp-size");
+    let server = FtpServer::start(FtpConfig::new().file("/f", new.clone())).unwrap();
+    // A control file from before the validators: only the length tells.
+    ftp_leftover(&dir, server.url("/f"), &old, None);
+    let (st, notices) = second_run(&dir, vec![server.url("/f")]);
+    assert_ok(&st, &new);
+    assert_restarted(&notices, "length 1048675 now, 1048576 before");
+}
