@@ -276,3 +276,41 @@ fn ftp_a_new_size_restarts() {
     assert_ok(&st, &new);
     assert_restarted(&notices, "length 1048675 now, 1048576 before");
 }
+
+/// The file changes after the first answer, while four connections fetch it.
+fn changed_mid_download(honour_if_range: bool, name: &str) -> (Vec<u8>, Vec<String>) {
+    let old = TestFile::random(2 << 20, 156);
+    let new = swarmget_test_support::new_version(&old);
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/f", old)
+            .new_version_after(1, honour_if_range),
+    )
+    .unwrap();
+    let dir = Dir::new(name);
+    let (st, notices) = second_run(&dir, vec![server.url("/f")]);
+    assert_ok(&st, &new);
+    let log = server.requests_for("/f");
+    assert!(
+        log.iter()
+            .skip(1)
+            .any(|r| r.header("if-range") == Some("\"v1\"")),
+        "{log:?}"
+    );
+    (new, notices)
+}
+
+#[test]
+fn a_change_mid_download_under_if_range_restarts_from_the_whole_new_file() {
+    let (_, notices) = changed_mid_download(true, "rv-mid-ifrange");
+    assert_restarted(
+        &notices,
+        "the server sent the whole file in answer to If-Range",
+    );
+}
+
+#[test]
+fn a_change_mid_download_behind_a_server_ignoring_if_range_is_caught_on_the_head() {
+    let (_, notices) = changed_mid_download(false, "rv-mid-206");
+    assert_restarted(&notices, "ETag \"v2\" now, \"v1\" before");
+}
