@@ -122,7 +122,10 @@ impl Engine {
                 // The hashes decide what counts; the answer is used as it is.
                 return Ok(None);
             }
-            d.sources[conn.source].failed = true;
+            if std::mem::replace(&mut d.sources[conn.source].failed, true) {
+                // Its other connections were answered too; one notice says it.
+                return Ok(Some(Next::Close));
+            }
             let url = conn.url.to_string();
             self.notice(
                 gid,

@@ -16,7 +16,7 @@ use swarmget_test_support::{HttpServer, ServerConfig, TestFile};
 
 mod common;
 
-use common::{Batch, Dir, assert_ok, run, segmented};
+use common::{Batch, Dir, assert_ok, segmented};
 
 const LM1: &str = "Sun, 06 Dec 2026 05:00:00 GMT";
 const LM2: &str = "Sun, 06 Dec 2026 06:00:00 GMT";
@@ -71,7 +71,11 @@ fn first_run(dir: &Dir, old: &[u8], etag: Option<&str>, lm: Option<&str>) -> Con
 
 /// Run 2 with `-c` against `server`; returns the final status and the notices.
 fn second_run(dir: &Dir, urls: Vec<String>) -> (swarmget_engine::DownloadStatus, Vec<String>) {
-    let o = options(dir);
+    run_with(options(dir), urls)
+}
+
+/// Runs one download of `urls` with `o`; returns the final status and the notices.
+fn run_with(o: Options, urls: Vec<String>) -> (swarmget_engine::DownloadStatus, Vec<String>) {
     let mut batch = Batch::new(&o);
     batch.add(DownloadSpec::new(urls, o));
     let gid = batch.gids[0];
@@ -182,21 +186,62 @@ fn an_unchanged_file_resumes_and_continuing_requests_carry_if_range() {
     }
 }
 
-#[test]
-fn a_mirror_with_another_version_is_dropped_and_never_mixed_in() {
-    let dir = Dir::new("rv-mirrors");
-    let good = TestFile::random(2 << 20, 150);
-    let other = TestFile::random(2 << 20, 151);
-    let a = serve(&good, Some("\"v1\""), None, None);
-    let b = serve(&other, Some("\"v2\""), None, None);
+/// Two mirrors of `data` under different tags (`b`'s bytes are `b_data`), eight
+/// connections over both; returns the final status, the notices and `b`'s requests.
+fn two_mirrors(
+    dir: &Dir,
+    data: &[u8],
+    b_data: &[u8],
+    checksum: Option<swarmget_engine::digest::Digest>,
+) -> (swarmget_engine::DownloadStatus, Vec<String>, usize) {
+    let a = serve(data, Some("\"v1\""), None, None);
+    let b = serve(b_data, Some("\"v2\""), None, None);
     let o = Options {
-        // Both mirrors get connections at once.
+        checksum,
         split: 8,
         max_connection_per_server: 4,
         ..segmented(&dir.0, 8)
     };
-    let st = run(vec![a.url("/f"), b.url("/f")], o);
+    let (st, notices) = run_with(o, vec![a.url("/f"), b.url("/f")]);
+    (st, notices, b.requests_for("/f").len())
+}
+
+#[test]
+fn a_mirror_with_another_version_is_dropped_and_never_mixed_in() {
+    let good = TestFile::random(2 << 20, 150);
+    let other = TestFile::random(2 << 20, 151);
+    let dir = Dir::new("rv-mirrors");
+    let (st, notices, _) = two_mirrors(&dir, &good, &other, None);
     assert_ok(&st, &good);
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.contains("has another version of the file (ETag \"v2\"")),
+        "{notices:?}"
+    );
+}
+
+#[test]
+fn a_mirror_with_another_tag_is_kept_when_a_checksum_checks_the_bytes() {
+    use swarmget_engine::digest::{Digest, HashKind, Hasher};
+    // The same bytes under another tag (another server's ETag scheme).
+    let data = TestFile::random(2 << 20, 157);
+    let sum = Digest {
+        kind: HashKind::Sha256,
+        bytes: {
+            let mut h = Hasher::new(HashKind::Sha256);
+            h.update(&data);
+            h.finish().bytes
+        },
+    };
+    let dir = Dir::new("rv-mirrors-sum");
+    let (st, notices, b_requests) = two_mirrors(&dir, &data, &data, Some(sum));
+    assert_ok(&st, &data);
+    assert!(
+        !notices.iter().any(|n| n.contains("another version")),
+        "{notices:?}"
+    );
+    assert!(b_requests > 1, "the second mirror was not used");
 }
 
 /// A control file claiming pieces 4..8 of `old` beside a file holding them, with the
