@@ -297,7 +297,7 @@ mod tests {
             "-W",
         ]));
         // -W is not in the table: an unknown short flag is an error.
-        assert!(cl.is_err());
+        assert_eq!(cl.err().as_deref(), Some("invalid option -- 'W'"));
         let cl = parse_command_line(&argv(&[
             "-x16",
             "-s",
@@ -332,8 +332,19 @@ mod tests {
             ]
         );
         assert_eq!(cl.uris, ["http://h/a"]);
-        assert!(parse_command_line(&argv(&["--nope"])).is_err());
-        assert!(parse_command_line(&argv(&["--split"])).is_err());
+        let error = |args: &[&str]| parse_command_line(&argv(args)).err();
+        assert_eq!(
+            error(&["--nope"]).as_deref(),
+            Some("unrecognized option '--nope'")
+        );
+        assert_eq!(
+            error(&["--split"]).as_deref(),
+            Some("option '--split' requires an argument")
+        );
+        assert_eq!(
+            error(&["-s"]).as_deref(),
+            Some("option requires an argument -- 's'")
+        );
     }
 
     #[test]
@@ -361,11 +372,23 @@ mod tests {
         assert_eq!(entries[0].uris, ["http://a/f", "http://b/f"]);
         let o = entry_options(&Options::default(), &entries[0]).unwrap();
         assert_eq!((o.out.as_deref(), o.split), (Some("f.bin"), 2));
-        assert!(parse_input("  out=x\n").is_err());
+        assert_eq!(
+            parse_input("  out=x\n").err().as_deref(),
+            Some("input line 1: option before any URI")
+        );
+        assert_eq!(
+            parse_input("http://a/f\n  out\n").err().as_deref(),
+            Some("input line 2: expected name=value")
+        );
         let global_only = InputEntry {
             uris: vec![],
             options: vec![("max-concurrent-downloads".into(), "2".into())],
         };
-        assert!(entry_options(&Options::default(), &global_only).is_err());
+        assert_eq!(
+            entry_options(&Options::default(), &global_only)
+                .err()
+                .as_deref(),
+            Some("option 'max-concurrent-downloads' cannot be set per download")
+        );
     }
 }

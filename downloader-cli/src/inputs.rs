@@ -152,31 +152,8 @@ fn documents(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
-    /// A scratch directory removed on drop.
-    struct Scratch(PathBuf);
-
-    impl Scratch {
-        fn new(tag: &str) -> Scratch {
-            let dir = std::env::temp_dir()
-                .join(format!("swarmget-cli-inputs-{tag}-{}", std::process::id()));
-            std::fs::create_dir_all(&dir).unwrap();
-            Scratch(dir)
-        }
-
-        fn file(&self, name: &str, data: &str) -> String {
-            let path = self.0.join(name);
-            std::fs::write(&path, data).unwrap();
-            path.to_str().unwrap().to_owned()
-        }
-    }
-
-    impl Drop for Scratch {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+    use crate::scratch::Scratch;
 
     const TWO_FILES: &str = r#"<metalink xmlns="urn:ietf:params:xml:ns:metalink">
         <file name="one"><url>http://m/one</url></file>
@@ -185,8 +162,8 @@ mod tests {
 
     #[test]
     fn arguments_are_classified_like_aria2() {
-        let dir = Scratch::new("classify");
-        let xml = dir.file("list.xml", &format!("<?xml version=\"1.0\"?>{TWO_FILES}"));
+        let dir = Scratch::new("inputs-classify");
+        let xml = dir.file("list.xml", format!("<?xml version=\"1.0\"?>{TWO_FILES}"));
         let text = dir.file("notes.txt", "not a document");
         let named = dir.file("doc.META4", TWO_FILES);
         assert_eq!(classify("magnet:?xt=x"), Input::Magnet("magnet:?xt=x"));
@@ -200,7 +177,7 @@ mod tests {
 
     #[test]
     fn uris_come_first_then_documents_in_order_and_z_keeps_argument_order() {
-        let dir = Scratch::new("order");
+        let dir = Scratch::new("inputs-order");
         let doc = dir.file("d.meta4", TWO_FILES);
         let args: Vec<String> = ["http://a/f", &doc, "ftp://b/f"]
             .iter()
@@ -246,8 +223,8 @@ mod tests {
 
     #[test]
     fn documents_that_cannot_be_read_or_parsed_stop_with_aria2s_codes() {
-        let dir = Scratch::new("errors");
-        let missing = dir.0.join("missing.meta4");
+        let dir = Scratch::new("inputs-errors");
+        let missing = dir.join("missing.meta4");
         let args = vec![missing.to_str().unwrap().to_owned()];
         let e = arguments(&args, &Options::default(), &mut |_| {}).unwrap_err();
         assert_eq!(e.code, ErrorCode::Unknown);

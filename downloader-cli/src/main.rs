@@ -13,6 +13,8 @@ mod magnet;
 mod magnet_download;
 mod metalink;
 mod readout;
+#[cfg(test)]
+mod scratch;
 mod show_files;
 
 use std::io::IsTerminal;

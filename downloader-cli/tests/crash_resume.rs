@@ -23,11 +23,16 @@ const TRICKLE: u64 = 2 << 20;
 /// No single run may take longer than this (a hang is a failure, not a wait).
 const RUN_LIMIT: Duration = Duration::from_secs(30);
 
-/// When to SIGKILL one run.
+/// When to SIGKILL one run. Each point comes before the run could finish, so every
+/// run planned to be killed is killed: the number of kills is fixed by the plan.
 #[derive(Debug, Clone, Copy)]
 enum Kill {
-    /// This long after spawning it.
+    /// This long after spawning it; only for the first few milliseconds, long before
+    /// a throttled download of many megabytes could end.
     After(Duration),
+    /// Once the server has sent this fraction (below 1) of the bytes the run still
+    /// needs. The run cannot finish before: it needs all of them.
+    Served(f64),
     /// As soon as the output file exists (created, not yet written).
     FileAppears,
     /// As soon as the output file has its full length (allocated, maybe not saved).
@@ -49,7 +54,7 @@ enum Outcome {
 
 struct Target<'a> {
     dir: &'a TempDir,
-    url: String,
+    server: &'a HttpServer,
     data: &'a [u8],
 }
 
@@ -76,12 +81,29 @@ impl Target<'_> {
         if resume {
             cmd.arg("-c");
         }
-        cmd.arg(&self.url).spawn().expect("spawn swarmget")
+        cmd.arg(self.server.url("/f.bin"))
+            .spawn()
+            .expect("spawn swarmget")
+    }
+
+    /// The bytes a run started now must still fetch: what the control file does not
+    /// claim, or, without one, what lies past the file's end (`-c` keeps that prefix).
+    fn still_needed(&self, resume: bool) -> u64 {
+        let len = self.data.len() as u64;
+        if !resume {
+            return len;
+        }
+        match check_control(&self.file(), self.data, PIECE) {
+            Some(claimed) => len - claimed.count() as u64 * PIECE,
+            None => len - std::fs::metadata(self.file()).map_or(0, |m| m.len().min(len)),
+        }
     }
 
     /// Runs once (resuming if asked), SIGKILLs at `kill`, and checks the control file
     /// left behind.
     fn run_and_kill(&self, resume: bool, kill: Kill) -> Outcome {
+        let needed = self.still_needed(resume);
+        let served_before = self.server.body_bytes_sent();
         let mut child = self.spawn(resume);
         let started = Instant::now();
         let file = self.file();
@@ -92,6 +114,10 @@ impl Target<'_> {
             }
             let due = match kill {
                 Kill::After(d) => started.elapsed() >= d,
+                Kill::Served(fraction) => {
+                    let served = self.server.body_bytes_sent() - served_before;
+                    served as f64 >= fraction * needed as f64
+                }
                 Kill::FileAppears => file.exists(),
                 Kill::FileAllocated => {
                     std::fs::metadata(&file).is_ok_and(|m| m.len() == self.data.len() as u64)
@@ -112,6 +138,7 @@ impl Target<'_> {
                 // Polling as tightly as the trigger needs: timed kills sleep until due.
                 Kill::After(d) => thread::sleep(d.saturating_sub(started.elapsed()).min(ms(2))),
                 Kill::ControlClaims(_) => thread::sleep(ms(5)),
+                Kill::Served(_) => thread::sleep(ms(1)),
                 _ => thread::sleep(Duration::from_micros(100)),
             }
         }
@@ -167,7 +194,6 @@ fn ms(n: u64) -> Duration {
 
 #[test]
 fn sigkill_at_any_point_then_resume_gives_the_right_bytes() {
-    let started = Instant::now();
     let data = TestFile::random(LEN, 0xC4A5);
     let server = HttpServer::start(
         ServerConfig::new()
@@ -178,19 +204,12 @@ fn sigkill_at_any_point_then_resume_gives_the_right_bytes() {
     let dir = TempDir::new("crash");
     let target = Target {
         dir: &dir,
-        url: server.url("/f.bin"),
+        server: &server,
         data: &data,
     };
 
-    // An uninterrupted run sets the time scale for the timed kills.
-    let t0 = Instant::now();
-    target.chain(&[]);
-    let full = t0.elapsed();
-    assert!(
-        full > ms(1500),
-        "the throttled download took only {full:?}: kills would not land mid-download"
-    );
-    let at = |fraction: f64| Kill::After(full.mul_f64(fraction));
+    // An uninterrupted run first.
+    assert!(target.chain(&[]).is_empty());
 
     // The control file is saved once a second, so a run killed sooner than that
     // leaves only what the run before it saved; the chains mix both.
@@ -214,55 +233,46 @@ fn sigkill_at_any_point_then_resume_gives_the_right_bytes() {
         // the file.
         (
             "spread",
-            vec![at(0.4), at(0.15), at(0.4), at(0.25), at(0.05), at(0.4)],
+            [0.4, 0.15, 0.4, 0.25, 0.05, 0.4].map(Kill::Served).to_vec(),
         ),
-        // Late: the second periodic save of a fresh run (two thirds of the file),
-        // then a resume killed just after it starts and one killed at once.
+        // Late: most of a fresh run served, then a resume killed just after it
+        // starts and one killed at once.
         (
             "late",
-            vec![
-                Kill::ControlClaims(LEN / PIECE as usize * 2 / 3),
-                Kill::After(ms(50)),
-                Kill::FileAppears,
-            ],
+            vec![Kill::Served(0.8), Kill::Served(0.02), Kill::FileAppears],
         ),
         // A fresh run killed just before it would have finished.
-        ("very late", vec![at(0.97)]),
-        // Irregular delays from a fixed seed, to land where the others do not.
-        ("irregular", irregular(full, 5, 0x5EED)),
+        ("very late", vec![Kill::Served(0.9)]),
+        // Irregular points from a fixed seed, to land where the others do not.
+        ("irregular", irregular(5, 0x5EED)),
     ];
+    let planned: usize = chains.iter().map(|(_, plan)| plan.len()).sum();
 
-    let mut kills = 0;
     let mut claimed = Vec::new();
     for (name, plan) in &chains {
         let outcomes = target.chain(plan);
         eprintln!("{name}: {outcomes:?}");
-        for o in outcomes {
-            if let Outcome::Killed(c) = o {
-                kills += 1;
-                claimed.push(c);
+        for (kill, outcome) in plan.iter().zip(&outcomes) {
+            match outcome {
+                Outcome::Killed(c) => claimed.push(*c),
+                Outcome::Exited(code) => {
+                    panic!("{name}: {kill:?} came after the run ended ({code:?})")
+                }
             }
         }
     }
-    eprintln!(
-        "{kills} kills in {:?} (uninterrupted download: {full:?})",
-        started.elapsed()
-    );
-    assert!(kills >= 20, "only {kills} runs were killed mid-download");
-    // The kills covered "nothing saved yet", "some saved" and "most saved".
+    assert_eq!(claimed.len(), planned, "every planned kill landed");
+    // The kills covered "nothing saved yet" and "some saved".
     assert!(claimed.contains(&None), "no kill before the first save");
     assert!(
-        claimed.iter().any(|c| c.is_some_and(|n| n > 0 && n < 12)),
+        claimed.iter().any(|c| c.is_some_and(|n| n > 0)),
         "no kill with part of the file saved: {claimed:?}"
-    );
-    assert!(
-        claimed.iter().any(|c| c.is_some_and(|n| n >= 16)),
-        "no kill with most of the file saved: {claimed:?}"
     );
 }
 
-/// `n` kill delays between 1 % and 60 % of `full`, from a fixed seed.
-fn irregular(full: Duration, n: usize, seed: u64) -> Vec<Kill> {
+/// `n` kill points between 1 % and 60 % of what each run still needs, from a fixed
+/// seed.
+fn irregular(n: usize, seed: u64) -> Vec<Kill> {
     let mut state = seed;
     (0..n)
         .map(|_| {
@@ -270,8 +280,7 @@ fn irregular(full: Duration, n: usize, seed: u64) -> Vec<Kill> {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            let fraction = 0.01 + (state % 1000) as f64 / 1000.0 * 0.59;
-            Kill::After(full.mul_f64(fraction))
+            Kill::Served(0.01 + (state % 1000) as f64 / 1000.0 * 0.59)
         })
         .collect()
 }
@@ -292,7 +301,7 @@ fn sigkill_right_after_allocation_is_resumed_correctly() {
     let dir = TempDir::new("alloc");
     let target = Target {
         dir: &dir,
-        url: server.url("/f.bin"),
+        server: &server,
         data: &data,
     };
     // `chain` checks the control file after the kill and the bytes after `-c`.

@@ -3,10 +3,9 @@
 
 mod common;
 
-use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use common::{Run, TempDir, check_control, run, swarmget};
+use common::{RefusingPort, Run, TempDir, check_control, run, swarmget};
 use swarmget_test_support::{HttpServer, ServerConfig, TestFile, sha256_hex};
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -43,14 +42,26 @@ fn redirect_loop_is_23() {
 #[test]
 fn unknown_option_is_28() {
     let dir = TempDir::new("nope");
-    let r = get(&dir, &["--nope", "http://127.0.0.1:9/x"]);
+    let server = HttpServer::start(ServerConfig::new()).unwrap();
+    let r = get(&dir, &["--nope", &server.url("/x")]);
     r.expect_code(28);
-    assert!(r.stderr.contains("--nope"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("unrecognized option '--nope'"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        server.connections(),
+        0,
+        "a bad command line still connected"
+    );
 }
 
 #[test]
 fn out_of_range_value_is_28() {
     let dir = TempDir::new("x65");
+    let server = HttpServer::start(ServerConfig::new()).unwrap();
+    let url = server.url("/x");
     for args in [
         &["-x", "65"][..],
         &["-x65"],
@@ -60,13 +71,14 @@ fn out_of_range_value_is_28() {
         &["--download-result=sideways"],
     ] {
         let mut argv = args.to_vec();
-        argv.push("http://127.0.0.1:9/x");
+        argv.push(&url);
         let r = get(&dir, &argv);
         assert_eq!(r.code, Some(28), "{args:?}: {r:?}");
     }
     // A missing argument is a bad option too.
     get(&dir, &["--split"]).expect_code(28);
-    // Nothing was downloaded or created.
+    // Nothing was contacted, downloaded or created.
+    assert_eq!(server.connections(), 0);
     assert!(dir.names().is_empty(), "{:?}", dir.names());
 }
 
@@ -131,21 +143,14 @@ fn existing_file_without_renaming_is_13() {
 }
 
 /// aria2c 1.36 exits 1 for a refused connection (its socket error carries no code);
-/// swarmget exits 6, "network problem". Either tells a script it failed.
+/// swarmget exits 6, "network problem", as the README says.
 #[test]
 fn connection_refused_is_a_network_error() {
-    let port = {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
+    let refusing = RefusingPort::new();
     let dir = TempDir::new("refused");
-    let started = Instant::now();
-    let r = get(
-        &dir,
-        &["--max-tries=2", &format!("http://127.0.0.1:{port}/f.bin")],
-    );
-    assert!(matches!(r.code, Some(1 | 6)), "{r:?}");
-    assert!(started.elapsed() < Duration::from_secs(10));
+    let r = get(&dir, &["--max-tries=2", &refusing.url("/f.bin")]);
+    r.expect_code(6);
+    assert!(r.stdout.contains("Connection refused"), "{}", r.stdout);
     assert!(dir.names().is_empty(), "{:?}", dir.names());
 }
 
@@ -164,11 +169,14 @@ fn stalled_server_times_out_with_2() {
         &["--timeout=1", "--max-tries=1", &server.url("/s.bin")],
     )
     .expect_code(2);
+    // The timeout fired once, on the one request --max-tries=1 allows, and not before
+    // its second was up. How soon after is the machine's load, not the behaviour.
     let took = started.elapsed();
     assert!(
-        took >= Duration::from_millis(900) && took < Duration::from_secs(5),
+        took >= Duration::from_millis(900),
         "gave up after {took:?} with --timeout=1"
     );
+    assert_eq!(server.log().len(), 1, "{:?}", server.log());
 }
 
 #[test]
@@ -183,10 +191,11 @@ fn stop_on_a_slow_download_is_7_and_resumable() {
     let dir = TempDir::new("stop");
     let started = Instant::now();
     let r = get(&dir, &["--stop=1", &server.url("/slow.bin")]);
+    // 7, not 0: --stop ended it before the 8 s the paced body takes.
     r.expect_code(7);
     let took = started.elapsed();
     assert!(
-        took >= Duration::from_millis(900) && took < Duration::from_secs(4),
+        took >= Duration::from_millis(900),
         "--stop=1 stopped after {took:?}"
     );
     assert!(r.stdout.contains("INPR"), "{}", r.stdout);

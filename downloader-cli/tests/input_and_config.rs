@@ -97,10 +97,16 @@ fn global_only_option_in_an_input_file_is_refused() {
 fn input_file_option_before_any_uri_is_refused() {
     let dir = TempDir::new("input-orphan");
     let list = dir.join("list.txt");
-    std::fs::write(&list, " out=x.bin\nhttp://127.0.0.1:9/x\n").unwrap();
+    let server = HttpServer::start(ServerConfig::new()).unwrap();
+    std::fs::write(&list, format!(" out=x.bin\n{}\n", server.url("/x"))).unwrap();
     let r = get(&dir, &["-i", list.to_str().unwrap()]);
     r.expect_code(1);
-    assert!(r.stderr.contains("line 1"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("input line 1: option before any URI"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(server.connections(), 0);
 }
 
 #[test]
@@ -177,30 +183,34 @@ fn bad_config_value_is_28() {
     let dir = TempDir::new("conf-bad");
     let conf = dir.join("a.conf");
     std::fs::write(&conf, "split=2\nmax-connection-per-server=zero\n").unwrap();
+    let server = HttpServer::start(ServerConfig::new()).unwrap();
     let r = get(
         &dir,
         &[
             &format!("--conf-path={}", conf.display()),
-            "http://127.0.0.1:9/x",
+            &server.url("/x"),
         ],
     );
     r.expect_code(28);
     // The error says where: file and line.
     assert!(r.stderr.contains("a.conf:2"), "{}", r.stderr);
+    assert_eq!(server.connections(), 0);
 }
 
 #[test]
 fn missing_explicit_config_file_is_1() {
     let dir = TempDir::new("conf-missing");
+    let server = HttpServer::start(ServerConfig::new()).unwrap();
     let r = get(
         &dir,
         &[
             &format!("--conf-path={}", dir.join("nope.conf").display()),
-            "http://127.0.0.1:9/x",
+            &server.url("/x"),
         ],
     );
     r.expect_code(1);
     assert!(r.stderr.contains("nope.conf"), "{}", r.stderr);
+    assert_eq!(server.connections(), 0);
 }
 
 #[test]

@@ -176,24 +176,17 @@ impl Engine {
     }
 
     pub(crate) fn global_stat(&self, now: Instant) -> GlobalStat {
-        let mut stat = GlobalStat {
-            speed: 0,
-            num_active: 0,
-            num_waiting: 0,
+        let active = self.downloads.active();
+        GlobalStat {
+            speed: active
+                .iter()
+                .map(|&g| self.downloads[g].meter.rate(now))
+                .sum(),
+            num_active: active.len(),
+            num_waiting: self.downloads.queued().len() - active.len(),
             num_stopped: self.downloads.stopped().len(),
-            num_paused: 0,
-        };
-        for &g in self.downloads.queued() {
-            let d = &self.downloads[g];
-            if d.is_active() {
-                stat.num_active += 1;
-                stat.speed += d.meter.rate(now);
-            } else {
-                stat.num_waiting += 1;
-                stat.num_paused += usize::from(d.state == DownloadState::Paused);
-            }
+            num_paused: self.downloads.paused_count(),
         }
-        stat
     }
 
     /// A log line about download `gid`, for subscribers.

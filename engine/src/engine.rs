@@ -239,19 +239,17 @@ impl Engine {
     /// Tells subscribers about downloads that finished once their disk work settled
     /// (so a "complete" download's file is whole and its control file gone).
     fn announce_finished(&mut self) {
-        let mut done = Vec::new();
-        for d in self.downloads.values_mut() {
-            if d.is_finished() && !d.announced && d.jobs_in_flight == 0 {
-                d.announced = true;
-                done.push((d.gid, d.state.clone()));
-            }
-        }
-        for (gid, state) in done {
-            self.emit(match state {
+        for gid in self.downloads.take_settled() {
+            let Some(d) = self.downloads.get_mut(gid) else {
+                continue;
+            };
+            d.announced = true;
+            let event = match d.state {
                 DownloadState::Complete => Event::Complete(gid),
                 DownloadState::Error(_) => Event::Error(gid),
                 _ => Event::Stop(gid),
-            });
+            };
+            self.emit(event);
         }
     }
 

@@ -8,7 +8,9 @@
 //! - `active` holds exactly the active ones (so a turn of the loop touches the few
 //!   running downloads, not a queue of ten thousand);
 //! - `stopped` holds the complete, failed and removed ones, oldest first, until
-//!   their results are purged.
+//!   their results are purged; `unannounced` those of them whose end subscribers have
+//!   not heard yet, and `paused` counts the paused ones in the queue — so the loop and
+//!   `getGlobalStat` never walk every download.
 
 use std::collections::HashMap;
 use std::ops::{Index, IndexMut};
@@ -33,6 +35,8 @@ pub(crate) struct Downloads {
     queue: Vec<Gid>,
     active: Vec<Gid>,
     stopped: Vec<Gid>,
+    unannounced: Vec<Gid>,
+    paused: usize,
 }
 
 impl Downloads {
@@ -52,6 +56,7 @@ impl Downloads {
     /// or past it).
     pub fn insert(&mut self, download: Download, position: Option<usize>) {
         debug_assert!(!download.is_active() && !download.is_finished());
+        self.paused += usize::from(download.state == DownloadState::Paused);
         let gid = download.gid;
         let at = position.unwrap_or(usize::MAX).min(self.queue.len());
         self.queue.insert(at, gid);
@@ -73,9 +78,21 @@ impl Downloads {
         self.queue.iter().chain(&self.stopped).map(|g| &self.map[g])
     }
 
-    /// Every download, mutably (any order).
-    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Download> {
-        self.map.values_mut()
+    /// Paused downloads in the queue.
+    pub fn paused_count(&self) -> usize {
+        self.paused
+    }
+
+    /// Takes the stopped downloads whose disk and hash work has settled and whose end
+    /// has not been announced yet.
+    pub fn take_settled(&mut self) -> Vec<Gid> {
+        let map = &self.map;
+        let (settled, waiting): (Vec<Gid>, Vec<Gid>) = self
+            .unannounced
+            .iter()
+            .partition(|g| map.get(g).is_none_or(|d| d.jobs_in_flight == 0));
+        self.unannounced = waiting;
+        settled
     }
 
     /// Active downloads, in the order they started.
@@ -93,8 +110,11 @@ impl Downloads {
             return;
         }
         let was_active = d.is_active();
+        let was_paused = d.state == DownloadState::Paused;
         d.state = state;
         let (active, stopped) = (d.is_active(), d.is_finished());
+        let paused = d.state == DownloadState::Paused;
+        self.paused = self.paused + usize::from(paused) - usize::from(was_paused);
         if was_active && !active {
             self.active.retain(|&g| g != gid);
         } else if active && !was_active {
@@ -103,6 +123,7 @@ impl Downloads {
         if stopped && let Some(at) = self.queue.iter().position(|&g| g == gid) {
             self.queue.remove(at);
             self.stopped.push(gid);
+            self.unannounced.push(gid);
         }
     }
 

@@ -9,7 +9,7 @@ use swarmget_test_support::{FtpConfig, FtpServer, HttpServer, ServerConfig, Test
 
 mod common;
 
-use common::{Dir, assert_err, assert_ok, opts, run, segmented};
+use common::{Dir, assert_err, assert_message, assert_ok, opts, run, segmented};
 
 #[test]
 fn whole_file_over_one_connection() {
@@ -165,11 +165,19 @@ fn refused_rest_allows_one_connection_from_the_start_only() {
 #[test]
 fn foreign_pasv_addresses_are_refused() {
     let data = TestFile::random(10_000, 7);
+    // The PASV reply names 127.0.0.2, another host than the control connection's
+    // 127.0.0.1, where the test listens: a client without bounce protection would
+    // connect there, and the connection would wait in this listener's backlog.
+    let decoy = std::net::TcpListener::bind("127.0.0.2:0").unwrap();
+    decoy.set_nonblocking(true).unwrap();
+    let std::net::SocketAddr::V4(decoy_addr) = decoy.local_addr().unwrap() else {
+        unreachable!("bound to an IPv4 address")
+    };
     let server = FtpServer::start(
         FtpConfig::new()
             .file("/f", data)
             .refuse_epsv()
-            .pasv_address(std::net::Ipv4Addr::new(10, 0, 0, 1)),
+            .pasv_target(decoy_addr),
     )
     .unwrap();
     let dir = Dir::new("bounce");
@@ -178,8 +186,16 @@ fn foreign_pasv_addresses_are_refused() {
         ..opts(&dir.0)
     };
     let st = run(vec![server.url("/f")], o);
-    assert!(matches!(st.state, DownloadState::Error(_)), "{st:?}");
+    match decoy.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("the client connected to the foreign address: {other:?}"),
+    }
     assert_eq!(server.data_connections(), 0);
+    assert_err(&st, ErrorCode::Ftp);
+    assert_message(
+        &st,
+        &format!("offered {decoy_addr}, which is not the control connection's peer"),
+    );
 }
 
 #[test]

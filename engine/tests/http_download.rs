@@ -3,12 +3,12 @@
 
 use std::time::Duration;
 
-use swarmget_engine::{DownloadSpec, DownloadState, ErrorCode, Options};
+use swarmget_engine::{DownloadSpec, ErrorCode, Options};
 use swarmget_test_support::{HttpServer, ServerConfig, TestCa, TestFile, sha256_hex};
 
 mod common;
 
-use common::{Batch, Dir, assert_err, assert_ok, opts, run};
+use common::{Batch, Dir, assert_err, assert_message, assert_ok, opts, run};
 
 #[test]
 fn segmented_download_spreads_over_connections() {
@@ -39,6 +39,10 @@ fn server_ignoring_ranges_falls_back_to_one_connection() {
     o.split = 4;
     o.max_connection_per_server = 4;
     assert_ok(&run(vec![server.url("/f")], o), &data);
+    // The first answer (200, whole file) ends the plan: no second connection, no
+    // second request that would fetch the file again.
+    assert_eq!(server.connections(), 1);
+    assert_eq!(server.log().len(), 1, "{:?}", server.log());
 }
 
 #[test]
@@ -49,6 +53,17 @@ fn wrong_content_range_is_never_written() {
     let dir = Dir::new("wrongcr");
     let st = run(vec![server.url("/f")], opts(&dir.0));
     assert_err(&st, ErrorCode::HttpHeader);
+    assert_message(&st, "asked for bytes from 0, server sent from 1");
+    // Every answer was one byte off; none of those bytes may reach the disk.
+    for entry in std::fs::read_dir(&dir.0).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(
+            bytes.iter().all(|&b| b == 0),
+            "{} holds downloaded bytes",
+            path.display()
+        );
+    }
 }
 
 #[test]
@@ -257,14 +272,15 @@ fn https_with_a_test_ca_and_client_certificates() {
     o.ca_certificate = Some(ca_path.clone());
     assert_ok(&run(vec![server.url("/f")], o.clone()), &data);
 
-    // Without the CA the handshake must fail.
+    // Without the CA the handshake must fail, and say why. aria2 exits 1 here (its
+    // TLS errors carry no code); swarmget gives its network-problem code, 6, as it
+    // does for a refused connection.
     let mut untrusted = opts(&dir.0);
     untrusted.max_tries = 1;
     untrusted.allow_overwrite = true;
-    assert!(matches!(
-        run(vec![server.url("/f")], untrusted.clone()).state,
-        DownloadState::Error(_)
-    ));
+    let st = run(vec![server.url("/f")], untrusted.clone());
+    assert_err(&st, ErrorCode::Network);
+    assert_message(&st, "invalid peer certificate: UnknownIssuer");
     // Unless checking is off.
     untrusted.check_certificate = false;
     assert_ok(&run(vec![server.url("/f")], untrusted), &data);
@@ -282,10 +298,9 @@ fn https_with_a_test_ca_and_client_certificates() {
         .write_files(&dir.0, "client")
         .unwrap();
     o.max_tries = 1;
-    assert!(matches!(
-        run(vec![strict.url("/g")], o.clone()).state,
-        DownloadState::Error(_)
-    ));
+    let st = run(vec![strict.url("/g")], o.clone());
+    assert_err(&st, ErrorCode::Network);
+    assert_message(&st, "CertificateRequired");
     o.certificate = Some(cert);
     o.private_key = Some(key);
     assert_ok(&run(vec![strict.url("/g")], o), &data);
@@ -294,9 +309,14 @@ fn https_with_a_test_ca_and_client_certificates() {
 #[test]
 fn ipv6_loopback() {
     let data = TestFile::random(100_000, 13);
-    let Ok(server) = HttpServer::start_v6(ServerConfig::new().file("/f", data.clone())) else {
-        eprintln!("no IPv6 loopback here; skipping");
-        return;
+    let server = match HttpServer::start_v6(ServerConfig::new().file("/f", data.clone())) {
+        Ok(server) => server,
+        // Only a machine without ::1 may skip; any other failure is the test's.
+        Err(e) if e.kind() == std::io::ErrorKind::AddrNotAvailable => {
+            eprintln!("note: no IPv6 loopback here ({e}); skipping ipv6_loopback");
+            return;
+        }
+        Err(e) => panic!("cannot start the IPv6 server: {e}"),
     };
     let dir = Dir::new("v6");
     assert_ok(&run(vec![server.url("/f")], opts(&dir.0)), &data);
@@ -323,10 +343,12 @@ fn existing_files_follow_aria2_rules() {
     o.continue_download = true;
     let st = run(vec![server.url("/f")], o.clone());
     assert_ok(&st, &data);
-    // A complete file with -c is done without downloading again.
-    let before = server.log().len();
-    assert_ok(&run(vec![server.url("/f")], o), &data);
-    assert!(server.log().len() - before <= 1);
+    // A complete file with -c is done without downloading again. The server now has
+    // other bytes of the same length, so any byte fetched again would show in the file.
+    let other = TestFile::random(data.len(), 140);
+    let changed = HttpServer::start(ServerConfig::new().file("/f", other)).unwrap();
+    assert_ok(&run(vec![changed.url("/f")], o), &data);
+    assert!(changed.log().len() <= 1, "{:?}", changed.log());
 }
 
 #[test]
@@ -351,7 +373,10 @@ fn happy_eyeballs_races_past_an_address_that_never_answers() {
     std::thread::sleep(Duration::from_millis(100));
     let dir = Dir::new("eyeballs");
     let mut o = opts(&dir.0);
-    o.connect_timeout = Duration::from_secs(30);
+    // Waiting for the hanging address would take this long; racing past it does not.
+    let connect_timeout = Duration::from_secs(30);
+    o.connect_timeout = connect_timeout;
+    o.max_tries = 1;
     let port = server.addr().port();
     let mut batch = Batch::new(&o);
     // The name's first address hangs, its second is the real server.
@@ -367,21 +392,25 @@ fn happy_eyeballs_races_past_an_address_that_never_answers() {
     let st = batch.finish().remove(0);
     assert_ok(&st, &data);
     assert!(
-        t.elapsed() < Duration::from_secs(5),
-        "waited for the hanging address: {:?}",
+        t.elapsed() < connect_timeout,
+        "waited for the hanging address to time out: {:?}",
         t.elapsed()
     );
+    assert_eq!(server.connections(), 1);
     drop(fillers);
 }
 
 #[test]
 fn queue_runs_one_download_at_a_time_with_j1() {
     let data = TestFile::random(200_000, 16);
+    // Paced so that each response is still being written when a concurrent download's
+    // request would arrive: overlap is then visible to the server, not only possible.
     let server = HttpServer::start(
         ServerConfig::new()
             .file("/a", data.clone())
             .file("/b", data.clone())
-            .file("/c", data.clone()),
+            .file("/c", data.clone())
+            .trickle(1_000_000),
     )
     .unwrap();
     let dir = Dir::new("queue");
@@ -397,11 +426,17 @@ fn queue_runs_one_download_at_a_time_with_j1() {
     for st in &results {
         assert_ok(st, &data);
     }
-    // With -j1 the connections never overlap: each request's connection index grows.
-    let conns: Vec<usize> = server.log().iter().map(|r| r.connection).collect();
-    let mut sorted = conns.clone();
-    sorted.sort();
-    assert_eq!(conns, sorted, "downloads overlapped: {conns:?}");
+    // With -j1 no download sends a request before the one before it has been answered
+    // in full; with -j2 or more their exchanges overlap.
+    let spans = common::exchange_spans(&server.log());
+    assert_eq!(spans.len(), 3, "{spans:?}");
+    for pair in spans.windows(2) {
+        let ((first, _, first_end), (second, second_start, _)) = (&pair[0], &pair[1]);
+        assert!(
+            first_end < second_start,
+            "{second} was requested before {first} was answered: {spans:?}"
+        );
+    }
 }
 
 #[test]
@@ -415,12 +450,13 @@ fn download_limit_throttles() {
     };
     let t = std::time::Instant::now();
     assert_ok(&run(vec![server.url("/f")], o), &data);
+    // The limit is a floor on the time; how close to it the engine gets is for the
+    // benchmarks, not for a test on a shared machine.
     let took = t.elapsed();
     assert!(
         took >= Duration::from_millis(1200),
         "300 kB at 200 kB/s took {took:?}"
     );
-    assert!(took < Duration::from_secs(4), "{took:?}");
 }
 
 #[test]

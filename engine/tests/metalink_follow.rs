@@ -198,13 +198,15 @@ fn a_broken_document_fails_with_exit_20_and_follows_nothing() {
 
 #[test]
 fn a_document_naming_a_file_outside_the_directory_is_refused_whole() {
+    // Neither file may be fetched, not even the harmless one.
+    let untouched = HttpServer::start(ServerConfig::new()).unwrap();
     let server = HttpServer::start(
         ServerConfig::new()
             .file(
                 "/evil.meta4",
                 document(&[
-                    ("ok", "<url>http://127.0.0.1:9/ok</url>".into()),
-                    ("../escape", "<url>http://127.0.0.1:9/x</url>".into()),
+                    ("ok", format!("<url>{}</url>", untouched.url("/ok"))),
+                    ("../escape", format!("<url>{}</url>", untouched.url("/x"))),
                 ]),
             )
             .content_type(META4),
@@ -214,6 +216,7 @@ fn a_document_naming_a_file_outside_the_directory_is_refused_whole() {
     let st = run(vec![server.url("/evil.meta4")], opts(&dir.0));
     assert_err(&st, ErrorCode::Metalink);
     assert!(st.followed_by.is_empty());
+    assert_eq!(untouched.connections(), 0);
 }
 
 #[test]

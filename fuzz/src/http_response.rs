@@ -170,23 +170,81 @@ fn decode_content(encoding: &ContentEncoding, body: &[u8]) {
     let _ = decoder.finish();
 }
 
+/// The typed accessors agree with the raw header fields and with each other.
 fn exercise_fields(head: &ResponseHead) {
-    let _ = head.content_length();
-    let _ = head.is_chunked();
-    let _ = head.keep_alive();
-    let _ = head.can_reuse_connection(false);
-    let _ = head.retry_after(0);
-    let _ = head.retry_after(u64::MAX);
-    let _ = head.last_modified_unix();
-    let _ = head.accepts_ranges();
-    let _ = (head.etag(), head.content_type(), head.location());
-    if let Ok(Some(range)) = head.content_range() {
-        let _ = range.length();
+    // The parser refuses a bad Content-Length, so the accessor cannot fail on a parsed
+    // head, except beside Transfer-Encoding, which overrides the length (RFC 9112 §6.3)
+    // and so lets the parser leave it unchecked.
+    let length = head.content_length();
+    if !head.has_transfer_encoding() {
+        assert!(length.is_ok(), "parsed head with {length:?}");
+    }
+    let framing = head.framing(false);
+    assert_eq!(
+        head.framing(true),
+        Framing::Empty,
+        "a HEAD response has no body"
+    );
+    match framing {
+        Framing::Length(n) => {
+            assert_eq!(length, Ok(Some(n)));
+            assert!(
+                !head.has_transfer_encoding(),
+                "Transfer-Encoding overrides the length"
+            );
+        }
+        Framing::Chunked => assert!(head.is_chunked()),
+        Framing::Empty => assert!(head.is_informational() || matches!(head.status, 204 | 304)),
+        Framing::UntilClose => assert!(
+            !head.is_chunked() && (head.has_transfer_encoding() || length == Ok(None)),
+            "a body without a known end needs a reason"
+        ),
+    }
+    // A body that ends with the connection leaves nothing to reuse; a HEAD response has
+    // no body, so only the server's intent counts.
+    if head.can_reuse_connection(false) {
+        assert!(head.keep_alive() && framing != Framing::UntilClose);
+    }
+    assert_eq!(head.can_reuse_connection(true), head.keep_alive());
+
+    // Retry-After counts down as time passes: never longer later, absent either way alike.
+    match (head.retry_after(0), head.retry_after(u64::MAX)) {
+        (None, None) => {}
+        (Some(early), Some(late)) => assert!(late <= early, "{early} then {late}"),
+        other => panic!("Retry-After readable at one time only: {other:?}"),
+    }
+    if head.retry_after(0).is_some() {
+        assert!(head.header("retry-after").is_some());
+    }
+    if head.last_modified_unix().is_some() {
+        assert_eq!(head.last_modified(), head.header("last-modified"));
+        assert!(head.last_modified().is_some());
+    }
+    if head.accepts_ranges() {
+        assert!(head.header("accept-ranges").is_some());
+    }
+    assert_eq!(head.etag(), head.header("etag"));
+    assert_eq!(head.content_type(), head.header("content-type"));
+    assert_eq!(head.location(), head.header("location").map(str::trim));
+    match head.content_range() {
+        Ok(Some(range)) => {
+            if let Some(n) = range.length() {
+                assert!(n >= 1, "a byte range holds at least one byte");
+                if let Some(total) = range.complete_length() {
+                    assert!(n <= total, "{range:?}");
+                }
+            }
+        }
+        Ok(None) => assert!(head.header("content-range").is_none()),
+        Err(_) => assert!(head.header("content-range").is_some()),
     }
 
     let base = Url::parse("http://example.com/dir/file.bin?q").expect("static URL");
     for default_utf8 in [false, true] {
-        let _ = head.content_disposition_filename(default_utf8);
+        let from_header = head.content_disposition_filename(default_utf8);
+        if from_header.is_some() {
+            assert!(head.header("content-disposition").is_some());
+        }
         if let Some(name) = head.suggested_file_name(&base, default_utf8) {
             assert!(!name.is_empty() && name.len() <= 255);
             assert!(!name.contains(['/', '\\', '\0']));

@@ -7,10 +7,10 @@
 
 pub mod bencode_decode;
 pub mod bencode_roundtrip;
+pub mod control_decode;
 pub mod ftp_reply;
 pub mod http_response;
 pub mod magnet_parse;
-pub mod magnet_roundtrip;
 pub mod metalink_http_headers;
 pub mod metalink_parse;
 
@@ -21,10 +21,10 @@ pub type Target = fn(&[u8]);
 pub const TARGETS: &[(&str, Target)] = &[
     ("bencode_decode", bencode_decode::run),
     ("bencode_roundtrip", bencode_roundtrip::run),
+    ("control_decode", control_decode::run),
     ("ftp_reply", ftp_reply::run),
     ("http_response", http_response::run),
     ("magnet_parse", magnet_parse::run),
-    ("magnet_roundtrip", magnet_roundtrip::run),
     ("metalink_http_headers", metalink_http_headers::run),
     ("metalink_parse", metalink_parse::run),
 ];

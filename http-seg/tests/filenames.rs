@@ -251,7 +251,35 @@ proptest! {
     }
 
     #[test]
-    fn content_disposition_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200), utf8 in any::<bool>()) {
-        let _ = content_disposition_filename(&bytes, utf8);
+    fn any_name_survives_the_extended_form(name in "\\PC{1,60}", utf8 in any::<bool>()) {
+        let encoded: String = name.bytes().map(|b| format!("%{b:02X}")).collect();
+        let value = format!("attachment; filename=\"fallback.bin\"; filename*=UTF-8''{encoded}");
+        prop_assert_eq!(content_disposition_filename(&value, utf8), Some(name));
+    }
+
+    #[test]
+    fn a_quoted_name_reads_back_with_its_escapes_undone(name in "[ -~]{1,60}") {
+        let quoted: String = name
+            .chars()
+            .flat_map(|c| matches!(c, '"' | '\\').then_some('\\').into_iter().chain([c]))
+            .collect();
+        let value = format!("attachment; filename=\"{quoted}\"");
+        prop_assert_eq!(cd(&value), Some(name));
+    }
+
+    /// Any octets after any start: no panic, and where the flag cannot matter (ASCII with
+    /// no `%` escapes) both readings agree.
+    #[test]
+    fn content_disposition_never_panics_and_reads_plain_ascii_alike(
+        start in prop::sample::select(vec!["", "attachment; filename=", "inline; filename=\"", "attachment; filename*=UTF-8''"]),
+        rest in proptest::collection::vec(any::<u8>(), 0..200),
+        utf8 in any::<bool>(),
+    ) {
+        let mut value = start.as_bytes().to_vec();
+        value.extend_from_slice(&rest);
+        let read = content_disposition_filename(&value, utf8);
+        if value.is_ascii() && !value.contains(&b'%') {
+            prop_assert_eq!(read, content_disposition_filename(&value, !utf8));
+        }
     }
 }

@@ -1,9 +1,12 @@
-//! Hostile and broken input: each gets a clear error or a bounded result, quickly.
+//! Hostile and broken input: each gets a clear error or a bounded result.
+//!
+//! No test here times the parser: each asserts the error that shows where the work was
+//! cut off (the size check before parsing, the node limit, the DTD ban, the length check
+//! before decoding), which holds however loaded the machine is. Speed is for benchmarks.
 
 use std::fmt::Write as _;
-use std::time::{Duration, Instant};
 
-use swarmget_metalink::{ErrorKind, Limits, ParseOptions, parse};
+use swarmget_metalink::{ErrorKind, HashAlgorithm, HashValueError, Limits, ParseOptions, parse};
 
 const V4: &str = "urn:ietf:params:xml:ns:metalink";
 
@@ -16,15 +19,6 @@ fn with_limits(limits: Limits) -> ParseOptions {
         limits,
         ..ParseOptions::default()
     }
-}
-
-/// Fails the test if `f` takes longer than `limit` (generous: debug build, shared CPU).
-fn within<T>(limit: Duration, f: impl FnOnce() -> T) -> T {
-    let start = Instant::now();
-    let out = f();
-    let took = start.elapsed();
-    assert!(took < limit, "took {took:?}, limit {limit:?}");
-    out
 }
 
 #[test]
@@ -60,8 +54,16 @@ fn input_that_is_not_utf8_is_refused_at_its_offset() {
 
 #[test]
 fn a_utf8_byte_order_mark_is_accepted() {
-    let doc = format!("\u{feff}<metalink xmlns=\"{V4}\"><file name=\"a\"/></metalink>");
-    assert!(parse_default(doc.as_bytes()).is_ok());
+    let doc = format!("<metalink xmlns=\"{V4}\"><file name=\"a\"><size>7</size></file></metalink>");
+    let with_bom = format!("\u{feff}{doc}");
+    let plain = parse_default(doc.as_bytes()).unwrap();
+    let marked = parse_default(with_bom.as_bytes()).unwrap();
+    assert_eq!(
+        marked.metalink, plain.metalink,
+        "the mark changed what was read"
+    );
+    assert_eq!(marked.metalink.files[0].name.as_ref(), "a");
+    assert_eq!(marked.metalink.files[0].size, Some(7));
 }
 
 const BILLION_LAUGHS: &str = r#"<?xml version="1.0"?>
@@ -81,9 +83,7 @@ const BILLION_LAUGHS: &str = r#"<?xml version="1.0"?>
 
 #[test]
 fn billion_laughs_is_refused_because_dtds_are() {
-    let e = within(Duration::from_secs(1), || {
-        parse_default(BILLION_LAUGHS.as_bytes()).unwrap_err()
-    });
+    let e = parse_default(BILLION_LAUGHS.as_bytes()).unwrap_err();
     assert_eq!(e.kind(), &ErrorKind::DtdNotAllowed);
     assert!(e.to_string().contains("DTD"), "{e}");
 }
@@ -108,9 +108,7 @@ fn roxmltree_bounds_entity_expansion_even_with_dtds_on() {
         allow_dtd: true,
         ..roxmltree::ParsingOptions::default()
     };
-    let result = within(Duration::from_secs(2), || {
-        roxmltree::Document::parse_with_options(BILLION_LAUGHS, options).map(|_| ())
-    });
+    let result = roxmltree::Document::parse_with_options(BILLION_LAUGHS, options).map(|_| ());
     assert!(
         matches!(result, Err(roxmltree::Error::EntityReferenceLoop(_))),
         "{result:?}"
@@ -121,9 +119,7 @@ fn roxmltree_bounds_entity_expansion_even_with_dtds_on() {
 fn a_100_mb_document_is_refused_before_parsing() {
     let mut doc = format!("<metalink xmlns=\"{V4}\"><file name=\"a\"><description>").into_bytes();
     doc.resize(100 * 1024 * 1024, b'x');
-    let e = within(Duration::from_millis(500), || {
-        parse_default(&doc).unwrap_err()
-    });
+    let e = parse_default(&doc).unwrap_err();
     assert_eq!(
         e.kind(),
         &ErrorKind::DocumentTooLarge {
@@ -147,9 +143,7 @@ fn many_urls(count: usize) -> String {
 fn a_million_urls_are_refused_within_the_node_limit() {
     let doc = many_urls(1_000_000);
     assert!(doc.len() < Limits::DEFAULT.max_document_bytes);
-    let e = within(Duration::from_secs(5), || {
-        parse_default(doc.as_bytes()).unwrap_err()
-    });
+    let e = parse_default(doc.as_bytes()).unwrap_err();
     assert_eq!(
         e.kind(),
         &ErrorKind::TooManyNodes {
@@ -214,9 +208,7 @@ fn deeply_nested_extensions_do_not_exhaust_the_stack() {
     doc.push_str(&"<x>".repeat(depth));
     doc.push_str(&"</x>".repeat(depth));
     doc.push_str("<size>3</size></file></metalink>");
-    let p = within(Duration::from_secs(5), || {
-        parse_default(doc.as_bytes()).unwrap()
-    });
+    let p = parse_default(doc.as_bytes()).unwrap();
     assert_eq!(p.metalink.files[0].size, Some(3));
 }
 
@@ -237,8 +229,18 @@ fn a_huge_hash_value_is_refused_without_decoding_it() {
         "<metalink xmlns=\"{V4}\"><file name=\"a\"><hash type=\"md5\">{}</hash></file></metalink>",
         "ab".repeat(5_000_000)
     );
-    let e = within(Duration::from_secs(3), || {
-        parse_default(doc.as_bytes()).unwrap_err()
-    });
-    assert!(matches!(e.kind(), ErrorKind::InvalidHash { .. }), "{e:?}");
+    let e = parse_default(doc.as_bytes()).unwrap_err();
+    // The length check comes before any decoding, so the error counts the value's bytes
+    // without a decoded buffer ever holding them.
+    assert_eq!(
+        e.kind(),
+        &ErrorKind::InvalidHash {
+            algorithm: HashAlgorithm::Md5,
+            reason: HashValueError::WrongLength {
+                expected: 16,
+                found: 5_000_000
+            }
+        },
+        "{e:?}"
+    );
 }

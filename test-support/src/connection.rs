@@ -17,7 +17,7 @@ pub(crate) fn serve(stream: &mut impl Transport, shared: &Shared, id: usize, tls
             Err(HeadError::TooLarge) => return refuse(stream, 431, "request head too large"),
             Err(HeadError::Malformed(why)) => return refuse(stream, 400, why),
         };
-        shared.record(RequestRecord::new(&head, id, index, tls));
+        shared.record(RequestRecord::new(&head, id, index, tls, shared.tick()));
 
         if head.header("transfer-encoding").is_some() {
             return refuse(stream, 501, "request bodies must have a Content-Length");
@@ -43,7 +43,15 @@ pub(crate) fn serve(stream: &mut impl Transport, shared: &Shared, id: usize, tls
             client_closes: head.wants_close(),
             http10: head.version == "HTTP/1.0",
         };
-        match delivery::send(stream, &response, exchange, &shared.stopping) {
+        let mut finishing = || shared.answered(id, index);
+        match delivery::send(
+            stream,
+            &response,
+            exchange,
+            &shared.stopping,
+            &mut finishing,
+            &shared.body_sent,
+        ) {
             Ok(After::KeepAlive) => {}
             Ok(After::Close) => return stream.finish(),
             Ok(After::Drop) => return stream.cut(),

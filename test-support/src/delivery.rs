@@ -2,7 +2,7 @@
 //! deliberate cuts.
 
 use std::io::{self, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -44,30 +44,43 @@ const TRICKLE_TICK: Duration = Duration::from_millis(50);
 
 /// Writes `response` to `stream`; `stopping` cuts pacing sleeps short when
 /// the server shuts down.
+///
+/// `finishing` is called once, just before the write that completes the
+/// response, and not at all for a response cut short: whatever it records
+/// happens before the client can have read the whole response. `body_sent`
+/// counts the body bytes written (framing not included).
 pub(crate) fn send(
     stream: &mut impl Write,
     response: &Response,
     exchange: Exchange,
     stopping: &AtomicBool,
+    finishing: &mut dyn FnMut(),
+    body_sent: &AtomicU64,
 ) -> io::Result<After> {
     let body = response.body.get(response.span.clone()).unwrap_or_default();
     let close = response.close || exchange.client_closes || response.framing == Framing::UntilClose;
-    stream.write_all(&head(response, body.len(), close, exchange.http10))?;
-    stream.flush()?;
     let done = if close {
         After::Close
     } else {
         After::KeepAlive
     };
-    if exchange.head_only {
-        return Ok(done);
-    }
-
     let (limit, cut_after) = match response.cut {
+        _ if exchange.head_only => (0, done),
         Some(Cut::Drop(n)) if n < body.len() as u64 => (n as usize, After::Drop),
         Some(Cut::Stall(n)) if n < body.len() as u64 => (n as usize, After::Stall),
         _ => (body.len(), done),
     };
+    let complete = cut_after == done;
+    let chunked = response.framing == Framing::Chunked;
+    if complete && (exchange.head_only || (limit == 0 && !chunked)) {
+        finishing();
+    }
+    stream.write_all(&head(response, body.len(), close, exchange.http10))?;
+    stream.flush()?;
+    if exchange.head_only {
+        return Ok(done);
+    }
+
     let mut chunk_sizes = SplitMix64::new(response.chunk_seed);
     let started = Instant::now();
     let mut sent = 0;
@@ -81,6 +94,9 @@ pub(crate) fn send(
             piece = piece.min(per_tick.max(1) as usize);
         }
         let piece = &body[sent..limit.min(sent + piece)];
+        if complete && !chunked && sent + piece.len() == limit {
+            finishing();
+        }
         match response.framing {
             Framing::Chunked => {
                 let mut chunk = format!("{:x}\r\n", piece.len()).into_bytes();
@@ -91,6 +107,7 @@ pub(crate) fn send(
             Framing::ContentLength | Framing::UntilClose => stream.write_all(piece)?,
         }
         sent += piece.len();
+        body_sent.fetch_add(piece.len() as u64, Ordering::SeqCst);
         if let Some(rate) = response.trickle {
             stream.flush()?;
             let due = started + Duration::from_secs_f64(sent as f64 / rate as f64);
@@ -103,7 +120,8 @@ pub(crate) fn send(
         stream.flush()?;
         return Ok(cut_after);
     }
-    if response.framing == Framing::Chunked {
+    if chunked {
+        finishing();
         stream.write_all(b"0\r\n\r\n")?;
     }
     stream.flush()?;

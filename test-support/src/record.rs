@@ -22,6 +22,17 @@ pub struct RequestRecord {
     pub headers: Vec<(String, String)>,
     /// Whether the request came over TLS.
     pub tls: bool,
+    /// The server's event counter when the request's head had been read. The
+    /// counter is shared by all of one server's connections, so it orders
+    /// requests and answers across connections without a clock.
+    pub received_at: u64,
+    /// The event counter just before the write that completed the response;
+    /// `None` while it is being sent, or if it was cut short or never sent.
+    ///
+    /// The client cannot have read the whole response before this, so a
+    /// request with a `received_at` below another's `answered_at` was sent
+    /// while that response was still in flight: the two overlapped.
+    pub answered_at: Option<u64>,
 }
 
 impl RequestRecord {
@@ -30,6 +41,7 @@ impl RequestRecord {
         connection: usize,
         index_on_connection: usize,
         tls: bool,
+        received_at: u64,
     ) -> Self {
         Self {
             connection,
@@ -40,6 +52,8 @@ impl RequestRecord {
             version: head.version.clone(),
             headers: head.headers.clone(),
             tls,
+            received_at,
+            answered_at: None,
         }
     }
 

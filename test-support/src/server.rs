@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
@@ -38,6 +38,10 @@ pub(crate) struct Shared {
     /// Set when the server is dropped.
     pub(crate) stopping: AtomicBool,
     log: Mutex<Vec<RequestRecord>>,
+    /// The server's event counter (see [`RequestRecord::received_at`]).
+    clock: AtomicU64,
+    /// Body bytes written on every connection so far.
+    pub(crate) body_sent: AtomicU64,
     accepted: AtomicUsize,
     /// A handle on each open connection's socket, to shut it down on drop.
     open: Mutex<HashMap<usize, TcpStream>>,
@@ -47,6 +51,25 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn record(&self, record: RequestRecord) {
         lock(&self.log).push(record);
+    }
+
+    /// The next value of the event counter.
+    pub(crate) fn tick(&self) -> u64 {
+        self.clock.fetch_add(1, Ordering::SeqCst)
+    }
+
+    /// Notes that the response to request `index` on `connection` is about to
+    /// be completed.
+    pub(crate) fn answered(&self, connection: usize, index: usize) {
+        let at = self.tick();
+        let mut log = lock(&self.log);
+        if let Some(record) = log
+            .iter_mut()
+            .rev()
+            .find(|r| r.connection == connection && r.index_on_connection == index)
+        {
+            record.answered_at = Some(at);
+        }
     }
 }
 
@@ -96,6 +119,8 @@ impl HttpServer {
             planner: Planner::new(config),
             stopping: AtomicBool::new(false),
             log: Mutex::default(),
+            clock: AtomicU64::new(0),
+            body_sent: AtomicU64::new(0),
             accepted: AtomicUsize::new(0),
             open: Mutex::default(),
             workers: Mutex::default(),
@@ -162,6 +187,15 @@ impl HttpServer {
     /// whose TLS handshake then failed.
     pub fn connections(&self) -> usize {
         self.shared.accepted.load(Ordering::SeqCst)
+    }
+
+    /// Body bytes written so far, over every connection (head and chunk
+    /// framing not counted).
+    ///
+    /// A client cannot have received more body bytes than this, so a test
+    /// can act at a point in a download measured in bytes rather than time.
+    pub fn body_bytes_sent(&self) -> u64 {
+        self.shared.body_sent.load(Ordering::SeqCst)
     }
 
     /// The CA that issued this server's certificate, or `None` for plain HTTP.

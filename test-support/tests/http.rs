@@ -211,9 +211,9 @@ fn trickle_paces_the_body() {
     let reply = get(server.addr(), "/f", &[("Range", "bytes=0-3999")]);
     let elapsed = started.elapsed();
     assert_eq!(reply.body, &data()[..4000]);
-    // 4000 bytes at 20 kB/s is 200 ms.
+    // 4000 bytes at 20 kB/s is 200 ms: pacing is a floor. How close to it the server
+    // stays depends on the machine's load, so no ceiling is asserted.
     assert!(elapsed >= Duration::from_millis(150), "{elapsed:?}");
-    assert!(elapsed < Duration::from_secs(2), "{elapsed:?}");
 }
 
 #[test]
@@ -371,12 +371,12 @@ fn stall_never_answers_and_drop_is_prompt() {
         "{error}"
     );
     assert_eq!(server.log().len(), 1);
-    let started = Instant::now();
-    drop(server);
-    assert!(started.elapsed() < Duration::from_secs(1));
-    // The server closed the stalled connection as it went.
-    client.set_read_timeout(Duration::from_secs(2));
-    assert!(client.at_eof());
+    // Dropping must close the stalled connection rather than wait for the client to: the
+    // client, still open, sees the end while the drop runs on another thread.
+    let dropping = std::thread::spawn(move || drop(server));
+    client.set_read_timeout(Duration::from_secs(30));
+    assert!(client.at_eof(), "the stalled connection was left open");
+    dropping.join().unwrap();
 }
 
 #[test]
@@ -471,8 +471,11 @@ fn http10_closes_unless_asked() {
 fn ipv6_loopback() {
     let server = match HttpServer::start_v6(ServerConfig::new().file("/f", data())) {
         Ok(server) => server,
-        // Some containers have no ::1; nothing to test there.
-        Err(e) if e.kind() == ErrorKind::AddrNotAvailable => return,
+        // Some containers have no ::1; nothing to test there, and say so.
+        Err(e) if e.kind() == ErrorKind::AddrNotAvailable => {
+            eprintln!("note: no IPv6 loopback here ({e}); skipping ipv6_loopback");
+            return;
+        }
         Err(e) => panic!("{e}"),
     };
     assert!(server.url("/f").starts_with("http://[::1]:"));
@@ -487,16 +490,15 @@ fn dropping_with_open_connections_is_prompt() {
     slow.send(b"GET /f HTTP/1.1\r\n\r\n").unwrap();
     // Let both connections be accepted and the slow one start its reply.
     thread_sleep_until(|| server.log().len() == 1);
-    let started = Instant::now();
-    drop(server);
-    assert!(
-        started.elapsed() < Duration::from_secs(1),
-        "{:?}",
-        started.elapsed()
-    );
-    assert!(idle.at_eof());
+    // The drop ends both connections while their clients still hold them open; were it
+    // to wait for the clients instead, neither would see the end.
+    let dropping = std::thread::spawn(move || drop(server));
+    idle.set_read_timeout(Duration::from_secs(30));
+    slow.set_read_timeout(Duration::from_secs(30));
+    assert!(idle.at_eof(), "the idle connection was left open");
     let reply = slow.read_reply(false).unwrap();
     assert!(reply.truncated);
+    dropping.join().unwrap();
 }
 
 fn thread_sleep_until(condition: impl Fn() -> bool) {
@@ -529,4 +531,35 @@ fn debug_output_shows_sizes_not_contents() {
     assert!(text.len() < 500, "{} bytes of Debug output", text.len());
     let server = HttpServer::start(config).unwrap();
     assert!(format!("{server:?}").len() < 2000);
+}
+
+#[test]
+fn the_log_orders_requests_and_completed_answers_across_connections() {
+    let server = serve(ServerConfig::new().chunked().drop_after_times(100, 1));
+    // First request: cut after 100 bytes, so never answered in full.
+    let cut = get(server.addr(), "/f", &[]);
+    assert!(cut.truncated);
+    let mut client = Client::connect(server.addr());
+    client.get("/f", &[]).unwrap();
+    client.request("HEAD", "/f", &[]).unwrap();
+    let mut other = Client::connect(server.addr());
+    other.get("/f", &[("Range", "bytes=0-9")]).unwrap();
+
+    let log = server.log();
+    assert_eq!(log.len(), 4, "{log:?}");
+    // Body bytes only: 100 of the cut one, the whole file, none for HEAD, 10 of a range.
+    assert_eq!(server.body_bytes_sent(), 100 + LEN as u64 + 10);
+    assert_eq!(log[0].answered_at, None, "a cut response is not answered");
+    for record in &log[1..] {
+        let answered = record.answered_at.expect("answered in full");
+        assert!(record.received_at < answered, "{record:?}");
+    }
+    // Each request here was sent after the one before it was read in full, on the same
+    // connection or not, and the counters say so.
+    for pair in log[1..].windows(2) {
+        assert!(
+            pair[0].answered_at.unwrap() < pair[1].received_at,
+            "{pair:?}"
+        );
+    }
 }

@@ -4,6 +4,8 @@ mod compare;
 mod cpu;
 mod ftp;
 mod http;
+mod metalink;
+mod scale;
 
 use crate::cmd::cargo;
 
@@ -12,6 +14,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
         None | Some("criterion") => cargo(&["bench", "--workspace"]).run(),
         Some("http") => http::run(&args[1..]),
         Some("ftp") => ftp::run(&args[1..]),
+        Some("metalink") => metalink::run(&args[1..]),
+        Some("scale") => scale::run(&args[1..]),
         Some(other) => Err(format!("bench: unknown benchmark `{other}`")),
     }
 }

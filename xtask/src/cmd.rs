@@ -120,6 +120,9 @@ fn find_program(program: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// Marks the `policy-rc.d` that [`apt_install`] writes, so a leftover one is recognised.
+const POLICY_MARKER: &str = "written by cargo xtask for one apt-get install";
+
 /// Installs Debian packages that are missing, without letting them start services.
 pub fn apt_install(packages: &[&str]) -> Result<(), String> {
     let missing: Vec<&str> = packages
@@ -135,20 +138,39 @@ pub fn apt_install(packages: &[&str]) -> Result<(), String> {
     if missing.is_empty() {
         return Ok(());
     }
-    // policy-rc.d exit 101 keeps nginx/vsftpd from starting on their default ports.
-    let script = format!(
-        "set -e; p=/usr/sbin/policy-rc.d; made=0; \
-         if [ ! -e $p ]; then printf '#!/bin/sh\\nexit 101\\n' > $p; chmod +x $p; made=1; fi; \
-         (apt-get update -qq || true); \
-         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends {} ; rc=$?; \
-         [ $made = 1 ] && rm -f $p; exit $rc",
+    let install = format!(
+        "(apt-get update -qq || true); \
+         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends {}",
         missing.join(" ")
     );
+    let script = without_services(POLICY_RC_D, &install);
     if is_root() {
         Cmd::new("sh", &["-c", &script]).run()
     } else {
         Cmd::new("sudo", &["sh", "-c", &script]).run()
     }
+}
+
+/// Where Debian's invoke-rc.d looks for a policy; exit 101 there means "start nothing".
+const POLICY_RC_D: &str = "/usr/sbin/policy-rc.d";
+
+/// A shell script that runs `install` with a policy at `policy` that keeps packages from
+/// starting their services (nginx and vsftpd would take their default ports).
+///
+/// Left behind, the policy would keep every service on the machine from starting, so an
+/// EXIT trap removes it however the script ends (`set -e` on a failed install, a signal).
+/// A policy carrying our marker is a leftover of a run killed outright (SIGKILL runs no
+/// trap), and is replaced; one without it belongs to the machine and is left alone.
+fn without_services(policy: &str, install: &str) -> String {
+    format!(
+        "set -e; p='{policy}'; \
+         if [ -e \"$p\" ] && grep -q '{POLICY_MARKER}' \"$p\"; then rm -f \"$p\"; fi; \
+         if [ ! -e \"$p\" ]; then \
+           trap 'rm -f \"$p\"' EXIT; trap 'exit 130' INT TERM HUP; \
+           printf '#!/bin/sh\\n# {POLICY_MARKER}\\nexit 101\\n' > \"$p\"; chmod +x \"$p\"; \
+         fi; \
+         {install}"
+    )
 }
 
 /// Whether this process runs as root.
@@ -157,4 +179,55 @@ pub fn is_root() -> bool {
         .arg("-u")
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs the install script with `install` in place of apt-get, against a policy file
+    /// in a scratch folder; returns whether it succeeded and whether the policy remains.
+    fn try_install(name: &str, existing: Option<&str>, install: &str) -> (bool, Option<String>) {
+        let dir = std::env::temp_dir().join(format!("xtask-policy-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let policy = dir.join("policy-rc.d");
+        if let Some(text) = existing {
+            std::fs::write(&policy, text).unwrap();
+        }
+        let script = without_services(policy.to_str().unwrap(), install);
+        let ok = Command::new("sh")
+            .args(["-c", &script])
+            .status()
+            .unwrap()
+            .success();
+        let left = std::fs::read_to_string(&policy).ok();
+        let _ = std::fs::remove_dir_all(&dir);
+        (ok, left)
+    }
+
+    #[test]
+    fn the_policy_is_in_force_during_the_install_and_gone_after_it() {
+        let (ok, left) = try_install("ok", None, "rc=0; \"$p\" || rc=$?; test $rc = 101");
+        assert!(ok, "the policy did not answer 101 during the install");
+        assert_eq!(left, None);
+    }
+
+    #[test]
+    fn a_failed_install_removes_the_policy_too() {
+        let (ok, left) = try_install("fail", None, "false");
+        assert!(!ok);
+        assert_eq!(left, None, "a failed install left the policy behind");
+    }
+
+    #[test]
+    fn a_leftover_of_ours_is_replaced_and_the_machines_own_is_kept() {
+        let ours = format!("#!/bin/sh\n# {POLICY_MARKER}\nexit 101\n");
+        assert_eq!(try_install("leftover", Some(&ours), "true"), (true, None));
+        let theirs = "#!/bin/sh\nexit 0\n";
+        assert_eq!(
+            try_install("theirs", Some(theirs), "true"),
+            (true, Some(theirs.to_string()))
+        );
+    }
 }

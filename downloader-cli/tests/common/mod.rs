@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 use std::io::Read;
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -228,4 +229,33 @@ pub fn check_control(path: &Path, source: &[u8], piece_len: u64) -> Option<Bitfi
         );
     }
     Some(record.verified)
+}
+
+/// A loopback port that refuses every connection for as long as this is held.
+///
+/// The port is the local end of a connection the test keeps open: nothing listens on it,
+/// so a connect gets a reset (connection refused), and while the connection holds the
+/// port no other test can bind it and start listening there, as could happen to a
+/// port that was bound and released, or to a well-known one like 9.
+pub struct RefusingPort {
+    port: u16,
+    _ends: (TcpStream, TcpStream),
+}
+
+impl RefusingPort {
+    pub fn new() -> RefusingPort {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind loopback");
+        let client = TcpStream::connect(listener.local_addr().unwrap()).expect("connect");
+        let (server, _) = listener.accept().expect("accept");
+        // The listener goes; its port is not the one handed out.
+        RefusingPort {
+            port: client.local_addr().unwrap().port(),
+            _ends: (client, server),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT/path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
 }

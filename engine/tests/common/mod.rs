@@ -8,7 +8,7 @@ use std::time::Duration;
 use swarmget_engine::{
     DownloadSpec, DownloadState, DownloadStatus, Engine, ErrorCode, Event, Gid, Handle, Options,
 };
-use swarmget_test_support::sha256_hex;
+use swarmget_test_support::{RequestRecord, sha256_hex};
 
 /// A scratch directory removed on drop.
 pub struct Dir(pub PathBuf);
@@ -142,5 +142,34 @@ pub fn assert_err(st: &DownloadStatus, code: ErrorCode) {
     match &st.state {
         DownloadState::Error(e) => assert_eq!(e.code, code, "{e}"),
         other => panic!("expected error {code:?}, got {other:?}"),
+    }
+}
+
+/// Per path, in order of first request: `(path, first request received, last response
+/// completed)` on the server's event counter. Two spans that overlap were in flight at
+/// once. Panics if a response was cut short or never sent.
+pub fn exchange_spans(log: &[RequestRecord]) -> Vec<(String, u64, u64)> {
+    let mut spans: Vec<(String, u64, u64)> = Vec::new();
+    for record in log {
+        let answered = record
+            .answered_at
+            .unwrap_or_else(|| panic!("no complete answer to {record:?}"));
+        match spans.iter_mut().find(|(path, ..)| *path == record.path) {
+            Some((_, start, end)) => {
+                *start = (*start).min(record.received_at);
+                *end = (*end).max(answered);
+            }
+            None => spans.push((record.path.clone(), record.received_at, answered)),
+        }
+    }
+    spans.sort_by_key(|&(_, start, _)| start);
+    spans
+}
+
+/// The download failed with a message containing `text`.
+pub fn assert_message(st: &DownloadStatus, text: &str) {
+    match &st.state {
+        DownloadState::Error(e) => assert!(e.message.contains(text), "{e:?} lacks {text:?}"),
+        other => panic!("expected an error saying {text:?}, got {other:?}"),
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,6 +35,7 @@ pub struct FtpConfig {
     pub(crate) reported_size: Option<u64>,
     pub(crate) refuse_epsv: bool,
     pub(crate) pasv_address: Option<Ipv4Addr>,
+    pub(crate) pasv_target: Option<SocketAddrV4>,
     pub(crate) multiline: bool,
     pub(crate) split: Option<(usize, Duration)>,
     pub(crate) drop_data: Option<DropData>,
@@ -70,6 +71,7 @@ impl Default for FtpConfig {
             reported_size: None,
             refuse_epsv: false,
             pasv_address: None,
+            pasv_target: None,
             multiline: false,
             split: None,
             drop_data: None,
@@ -93,6 +95,7 @@ impl fmt::Debug for FtpConfig {
             .field("reported_size", &self.reported_size)
             .field("refuse_epsv", &self.refuse_epsv)
             .field("pasv_address", &self.pasv_address)
+            .field("pasv_target", &self.pasv_target)
             .field("multiline", &self.multiline)
             .field("split", &self.split)
             .field("drop_data", &self.drop_data)
@@ -156,6 +159,16 @@ impl FtpConfig {
     /// [`refuse_epsv`](Self::refuse_epsv) this tests bounce protection.
     pub fn pasv_address(mut self, ip: Ipv4Addr) -> FtpConfig {
         self.pasv_address = Some(ip);
+        self
+    }
+
+    /// Name `addr`, address and port, in `227` replies to `PASV`, in place of
+    /// the server's own data listener. A test that holds a listener at `addr`
+    /// (say on 127.0.0.2, another loopback address than the control
+    /// connection's) sees whether a client follows a foreign reply, without
+    /// any traffic leaving the machine.
+    pub fn pasv_target(mut self, addr: SocketAddrV4) -> FtpConfig {
+        self.pasv_target = Some(addr);
         self
     }
 

@@ -192,8 +192,11 @@ impl Control<'_> {
                 self.reply(229, &format!("Entering Extended Passive Mode (|||{port}|)"))?;
             }
             "PASV" => {
-                let port = self.listen()?;
-                let ip = self.shared.config.pasv_address.unwrap_or(Ipv4Addr::LOCALHOST);
+                let mut port = self.listen()?;
+                let mut ip = self.shared.config.pasv_address.unwrap_or(Ipv4Addr::LOCALHOST);
+                if let Some(target) = self.shared.config.pasv_target {
+                    (ip, port) = (*target.ip(), target.port());
+                }
                 let [h1, h2, h3, h4] = ip.octets();
                 let [p1, p2] = port.to_be_bytes();
                 let text = format!("Entering Passive Mode ({h1},{h2},{h3},{h4},{p1},{p2}).");

@@ -1,11 +1,12 @@
-//! Whole-process comparisons on loopback, shared by `bench http` and `bench ftp`: a random
-//! file (1 GiB by default, generated once into `target/bench-data/`) fetched from a local
-//! server by a private copy of the release `swarmget`, by `aria2c` with the same options,
-//! and by `curl` on one connection as the floor. The cases take turns, run after run, so a
-//! noisy neighbour on a shared machine spreads over all of them instead of spoiling one.
-//! Each run is timed by `/usr/bin/time` (wall, user + system CPU, peak RSS), its output
-//! is checked against the original's SHA-256 and then deleted. The medians go to stdout
-//! and `target/bench-<name>.md`.
+//! Whole-process comparisons on loopback, shared by `bench http`, `ftp`, `metalink` and
+//! `scale`: a workload (a random file, 1 GiB by default, generated once into
+//! `target/bench-data/`; or many small files) fetched from local servers by a private copy
+//! of the release `swarmget`, by `aria2c` with the same options, and (for one URL) by
+//! `curl` on one connection as the floor. The cases take turns, run after run, so a noisy
+//! neighbour on a shared machine spreads over all of them instead of spoiling one. Each
+//! run is timed by `/usr/bin/time` (wall, user + system CPU, peak RSS), its output is
+//! checked byte for byte and then deleted; a run whose output is wrong does not count.
+//! The medians go to stdout and `target/bench-<name>.md`.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -25,13 +26,20 @@ const MIB: f64 = 1024.0 * 1024.0;
 
 /// The command line: `--runs N`, `--size-mib N`, `--only TEXT`...
 pub struct Options {
-    /// The benchmark's name (`http`, `ftp`), for messages and the report's file name.
+    /// The benchmark's name (`http`, `ftp`, ...), for messages and the report's file name.
     name: &'static str,
     runs: usize,
     size_mib: u64,
+    /// `bench scale` only: how many small files, and how many at once (`-j`).
+    pub files: usize,
+    pub jobs: usize,
     /// Keep only the cases whose label contains one of these.
     only: Vec<String>,
 }
+
+/// `bench scale`'s defaults: aria2's own `-j` is 5; fifty is what the issue asks about.
+const SCALE_FILES: usize = 10_000;
+const SCALE_JOBS: usize = 50;
 
 impl Options {
     /// Reads the arguments after `cargo xtask bench <name>`.
@@ -40,8 +48,12 @@ impl Options {
             name,
             runs: 3,
             size_mib: 1024,
+            files: SCALE_FILES,
+            jobs: SCALE_JOBS,
             only: Vec::new(),
         };
+        // Many small files have no size in MiB; one big file has no file count.
+        let scale = name == "scale";
         let mut it = args.iter();
         while let Some(a) = it.next() {
             let mut value = || {
@@ -50,7 +62,9 @@ impl Options {
             };
             match a.as_str() {
                 "--runs" => options.runs = positive(name, value()?, a)? as usize,
-                "--size-mib" => options.size_mib = positive(name, value()?, a)?,
+                "--size-mib" if !scale => options.size_mib = positive(name, value()?, a)?,
+                "--files" if scale => options.files = positive(name, value()?, a)? as usize,
+                "-j" if scale => options.jobs = positive(name, value()?, a)? as usize,
                 "--only" => options.only.push(value()?.clone()),
                 other => return Err(format!("bench {name}: unexpected argument `{other}`")),
             }
@@ -62,6 +76,12 @@ impl Options {
         let mut line = format!("cargo xtask bench {} --runs {}", self.name, self.runs);
         if self.size_mib != 1024 {
             let _ = write!(line, " --size-mib {}", self.size_mib);
+        }
+        if self.files != SCALE_FILES {
+            let _ = write!(line, " --files {}", self.files);
+        }
+        if self.jobs != SCALE_JOBS {
+            let _ = write!(line, " -j {}", self.jobs);
         }
         for o in &self.only {
             let _ = write!(line, " --only '{o}'");
@@ -77,26 +97,20 @@ fn positive(name: &str, text: &str, flag: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("bench {name}: {flag} takes a whole number above 0, not `{text}`"))
 }
 
-/// What every comparison needs before its server starts: the clients installed, the
-/// payload, a scratch directory and a private copy of the release binary in it.
+/// What every comparison needs before its servers start: the clients installed, a
+/// scratch directory and a private copy of the release binary in it.
 pub struct Setup {
     pub options: Options,
-    /// The directory the payload is in, for the server to serve.
-    pub data_dir: PathBuf,
-    pub payload: Payload,
     pub scratch: ScratchDir,
     swarmget: PathBuf,
 }
 
 impl Setup {
-    /// Installs the clients, builds the release binary and copies it, and makes (or
-    /// finds) the payload.
+    /// Installs the clients, builds the release binary and copies it.
     pub fn prepare(options: Options) -> Result<Setup, String> {
         // aria2c and curl are the comparison; time measures; openssl makes CAs and hashes.
         apt_install(&["aria2", "curl", "time", "openssl"])?;
         let built = build_swarmget(true)?;
-        let data_dir = target_dir().join("bench-data");
-        let payload = cached_payload(&data_dir, options.size_mib)?;
         let scratch = ScratchDir::new(&format!("bench-{}", options.name))?;
         // A private copy: a rebuild in the shared target dir must not swap the binary
         // mid-bench.
@@ -104,11 +118,44 @@ impl Setup {
         std::fs::copy(&built, &swarmget).map_err(|e| format!("{}: {e}", built.display()))?;
         Ok(Setup {
             options,
-            data_dir,
-            payload,
             scratch,
             swarmget,
         })
+    }
+
+    /// The `--size-mib` random file, made once into `target/bench-data/` (returned, for
+    /// the servers to serve) and reused.
+    pub fn big_payload(&self) -> Result<(PathBuf, Payload), String> {
+        let data_dir = target_dir().join("bench-data");
+        let payload = cached_payload(&data_dir, self.options.size_mib)?;
+        Ok((data_dir, payload))
+    }
+}
+
+/// Checks a run's output directory; the error says what is wrong with it.
+pub type OutputCheck = Box<dyn Fn(&Path) -> Result<(), String>>;
+
+/// What a run must leave in its output directory.
+pub struct Workload {
+    /// For the report, e.g. `1024 MiB of random data`.
+    pub what: String,
+    /// Bytes one run downloads, for the MiB/s column.
+    pub bytes: u64,
+    /// Checks the output directory of a run that exited 0.
+    pub check: OutputCheck,
+    /// Paragraphs for the report after the description (settings worth knowing).
+    pub notes: Vec<String>,
+}
+
+impl Workload {
+    /// One file that must come out as `payload` under its own name.
+    pub fn file(payload: Payload) -> Workload {
+        Workload {
+            what: format!("{} MiB of random data", payload.len >> 20),
+            bytes: payload.len,
+            check: Box::new(move |out_dir| payload.verify(&out_dir.join(&payload.name))),
+            notes: Vec::new(),
+        }
     }
 }
 
@@ -125,12 +172,12 @@ fn cached_payload(dir: &Path, size_mib: u64) -> Result<Payload, String> {
     Payload::existing(&path)
 }
 
-/// The server under the clients, as the report names it.
+/// The servers under the clients, as the report names them.
 pub struct Server {
     /// Short name for the CPU column, e.g. `nginx`.
     pub name: &'static str,
-    /// Its process id; its CPU is its own and its descendants'.
-    pub pid: u32,
+    /// Their main process ids; their CPU is their own and their descendants'.
+    pub pids: Vec<u32>,
     /// What it serves and how, for the report, e.g. `nginx/1.22.1 on 127.0.0.1 (HTTP)`.
     pub description: String,
 }
@@ -143,20 +190,56 @@ pub enum Client {
     Curl,
 }
 
-/// One row of the table: a client fetching one URL with its connection options.
+/// What a client is given to fetch.
+#[derive(Clone)]
+pub enum Source {
+    /// One URL.
+    Url(String),
+    /// A Metalink document, given with `-M`.
+    Metalink(PathBuf),
+    /// A list of URLs, one per line, given with `-i`.
+    InputFile(PathBuf),
+}
+
+/// One row of the table: a client fetching a source with its connection options.
 pub struct Case {
     pub client: Client,
     /// The protocol column, e.g. `https`.
     pub scheme: &'static str,
     /// swarmget's and aria2c's connection options, e.g. `-x16 -s16 -k1M`; curl uses one
     /// connection whatever this says.
-    pub split: &'static [&'static str],
-    pub url: String,
+    pub split: Vec<String>,
+    pub source: Source,
     /// A CA certificate to trust (HTTPS).
     pub ca: Option<PathBuf>,
+    /// `--file-allocation` for swarmget and aria2c.
+    pub allocation: &'static str,
 }
 
 impl Case {
+    /// `client` fetching `source` with `split`, aria2's default file allocation
+    /// (`prealloc`) and no CA of its own.
+    pub fn new(client: Client, scheme: &'static str, split: &[&str], source: Source) -> Case {
+        Case {
+            client,
+            scheme,
+            split: split.iter().map(|s| s.to_string()).collect(),
+            source,
+            ca: None,
+            allocation: "prealloc",
+        }
+    }
+
+    /// Trusts `ca` (HTTPS).
+    pub fn ca(self, ca: Option<PathBuf>) -> Case {
+        Case { ca, ..self }
+    }
+
+    /// Uses `--file-allocation=MODE`.
+    pub fn allocation(self, allocation: &'static str) -> Case {
+        Case { allocation, ..self }
+    }
+
     /// The client and its connection options, e.g. `aria2c -x16 -s16 -k1M`.
     fn client_label(&self) -> String {
         match self.client {
@@ -170,8 +253,8 @@ impl Case {
         format!("{} {}", self.scheme, self.client_label())
     }
 
-    /// The command line that fetches the URL into `out_dir` as `file_name`.
-    fn command(&self, swarmget: &Path, out_dir: &Path, file_name: &str) -> Command {
+    /// The command line that fetches the source into `out_dir`.
+    fn command(&self, swarmget: &Path, out_dir: &Path) -> Result<Command, String> {
         let mut cmd;
         match self.client {
             Client::Swarmget | Client::Aria2c => {
@@ -180,33 +263,47 @@ impl Case {
                 } else {
                     Command::new("aria2c")
                 };
-                // Identical options: no config file, no console, aria2's default allocation.
-                cmd.args(["--no-conf", "-q", "--file-allocation=prealloc"])
-                    .args(self.split)
+                // Identical options: no config file, no console, the same allocation.
+                cmd.args(["--no-conf", "-q"])
+                    .arg(format!("--file-allocation={}", self.allocation))
+                    .args(&self.split)
                     .arg("-d")
                     .arg(out_dir);
                 if let Some(ca) = &self.ca {
                     cmd.arg(format!("--ca-certificate={}", ca.display()));
                 }
+                match &self.source {
+                    Source::Url(url) => cmd.arg(url),
+                    Source::Metalink(doc) => cmd.arg("-M").arg(doc),
+                    Source::InputFile(list) => cmd.arg("-i").arg(list),
+                };
             }
             Client::Curl => {
+                let Source::Url(url) = &self.source else {
+                    return Err("curl fetches one URL only".into());
+                };
+                let name = url.rsplit('/').next().unwrap_or_default();
                 cmd = Command::new("curl");
-                cmd.args(["-sS", "--fail", "-o"])
-                    .arg(out_dir.join(file_name));
+                cmd.args(["-sS", "--fail", "-o"]).arg(out_dir.join(name));
                 if let Some(ca) = &self.ca {
                     cmd.arg("--cacert").arg(ca);
                 }
+                cmd.arg(url);
             }
         }
-        cmd.arg(&self.url);
-        cmd
+        Ok(cmd)
     }
 }
 
 /// Runs every case of `cases` that `--only` keeps, `--runs` times in turns against
-/// `server`, prints the results and writes them to `target/bench-<name>.md`. An `Err`
-/// lists the failed runs.
-pub fn compare(setup: &Setup, server: &Server, cases: Vec<Case>) -> Result<(), String> {
+/// `server`, each run checked against `workload`, prints the results and writes them to
+/// `target/bench-<name>.md`. An `Err` lists the failed runs.
+pub fn compare(
+    setup: &Setup,
+    server: &Server,
+    workload: &Workload,
+    cases: Vec<Case>,
+) -> Result<(), String> {
     let options = &setup.options;
     let name = options.name;
     let cases: Vec<Case> = cases
@@ -222,7 +319,7 @@ pub fn compare(setup: &Setup, server: &Server, cases: Vec<Case>) -> Result<(), S
     for run in 1..=options.runs {
         for (case, samples) in cases.iter().zip(&mut samples) {
             let label = case.label();
-            match measure(setup, server, case) {
+            match measure(setup, server, workload, case) {
                 Ok(s) => {
                     println!(
                         "bench: run {run}/{}  {label:<30} {:5.2} s  {:5.2} s CPU  {:5.1} MiB RSS  \
@@ -231,7 +328,7 @@ pub fn compare(setup: &Setup, server: &Server, cases: Vec<Case>) -> Result<(), S
                         s.wall,
                         s.cpu,
                         s.rss_mib(),
-                        setup.payload.len as f64 / MIB / s.wall,
+                        workload.bytes as f64 / MIB / s.wall,
                         server.name,
                         s.server_cpu,
                         s.other_cpu
@@ -251,17 +348,17 @@ pub fn compare(setup: &Setup, server: &Server, cases: Vec<Case>) -> Result<(), S
         cases: &cases,
         samples: &samples,
         runs: options.runs,
-        payload: &setup.payload,
+        bytes: workload.bytes,
         server: server.name,
     };
     let mut text = String::new();
     let _ = writeln!(text, "`{}`, {}.\n", options.command_line(), today());
     let _ = writeln!(
         text,
-        "{} MiB of random data from {}, {} run(s) per case in turns, median (min-max). \
-         Output verified by SHA-256 and deleted after each run. Machine: {}; load average {} \
-         before, {} after.\n",
-        options.size_mib,
+        "{} from {}, {} run(s) per case in turns, median (min-max). \
+         Output verified byte for byte and deleted after each run. Machine: {}; load average \
+         {} before, {} after.\n",
+        workload.what,
         server.description,
         options.runs,
         machine(),
@@ -275,6 +372,9 @@ pub fn compare(setup: &Setup, server: &Server, cases: Vec<Case>) -> Result<(), S
         version("aria2c", &["--version"]),
         version("curl", &["--version"])
     );
+    for note in &workload.notes {
+        let _ = writeln!(text, "{note}\n");
+    }
     text.push_str(&report.table());
     text.push('\n');
     text.push_str(&report.ratios());
@@ -293,15 +393,20 @@ pub fn compare(setup: &Setup, server: &Server, cases: Vec<Case>) -> Result<(), S
     }
 }
 
-/// Runs `case` once into a fresh directory, verifies the file, deletes it.
-fn measure(setup: &Setup, server: &Server, case: &Case) -> Result<Sample, String> {
+/// Runs `case` once into a fresh directory, checks the output, deletes it.
+fn measure(
+    setup: &Setup,
+    server: &Server,
+    workload: &Workload,
+    case: &Case,
+) -> Result<Sample, String> {
     let scratch = setup.scratch.path();
     let out_dir = scratch.join("out");
     let _ = std::fs::remove_dir_all(&out_dir);
     std::fs::create_dir(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
     let times = scratch.join("time.txt");
     let log = scratch.join("client.log");
-    let client = case.command(&setup.swarmget, &out_dir, &setup.payload.name);
+    let client = case.command(&setup.swarmget, &out_dir)?;
 
     let log_file = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
     let log_err = log_file.try_clone().map_err(|e| e.to_string())?;
@@ -314,7 +419,7 @@ fn measure(setup: &Setup, server: &Server, case: &Case) -> Result<Sample, String
         .stdin(Stdio::null())
         .stdout(log_file)
         .stderr(log_err);
-    let meter = Meter::start(server.pid);
+    let meter = Meter::start(&server.pids);
     let mut child = timed
         .spawn()
         .map_err(|e| format!("cannot start /usr/bin/time: {e}"))?;
@@ -331,18 +436,15 @@ fn measure(setup: &Setup, server: &Server, case: &Case) -> Result<Sample, String
             output()
         )),
         Some(s) if !s.success() => Err(format!("{s}\n{}", output().trim_end())),
-        Some(_) => setup
-            .payload
-            .verify(&out_dir.join(&setup.payload.name))
-            .and_then(|()| {
-                let sample = parsed
-                    .ok_or_else(|| format!("unreadable /usr/bin/time output `{time_text}`"))?;
-                Ok(Sample {
-                    server_cpu,
-                    other_cpu,
-                    ..sample
-                })
-            }),
+        Some(_) => (workload.check)(&out_dir).and_then(|()| {
+            let sample =
+                parsed.ok_or_else(|| format!("unreadable /usr/bin/time output `{time_text}`"))?;
+            Ok(Sample {
+                server_cpu,
+                other_cpu,
+                ..sample
+            })
+        }),
     };
     // Free the page cache the copy took and let writeback settle before the next run.
     let _ = std::fs::remove_dir_all(&out_dir);
@@ -434,7 +536,8 @@ struct Report<'a> {
     cases: &'a [Case],
     samples: &'a [Vec<Sample>],
     runs: usize,
-    payload: &'a Payload,
+    /// Bytes one run downloads.
+    bytes: u64,
     /// The server's name, for its CPU column.
     server: &'a str,
 }
@@ -471,7 +574,7 @@ impl Report<'_> {
                 wall.show(2),
                 spread(|s| s.cpu, 2),
                 spread(Sample::rss_mib, 1),
-                self.payload.len as f64 / MIB / wall.median,
+                self.bytes as f64 / MIB / wall.median,
                 median(|s| s.server_cpu),
                 median(|s| s.other_cpu),
             );
@@ -617,5 +720,19 @@ mod tests {
         );
         let zero = ["--runs".to_string(), "0".to_string()];
         assert!(Options::parse("ftp", &zero).is_err());
+    }
+
+    #[test]
+    fn file_counts_belong_to_scale_and_sizes_to_the_others() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let scale = Options::parse("scale", &args(&["--files", "200", "-j", "8"])).unwrap();
+        assert_eq!((scale.files, scale.jobs), (200, 8));
+        assert_eq!(
+            scale.command_line(),
+            "cargo xtask bench scale --runs 3 --files 200 -j 8"
+        );
+        assert!(Options::parse("scale", &args(&["--size-mib", "4"])).is_err());
+        assert!(Options::parse("metalink", &args(&["--files", "4"])).is_err());
+        assert!(Options::parse("metalink", &args(&["-j", "4"])).is_err());
     }
 }

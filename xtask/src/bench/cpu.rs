@@ -20,14 +20,15 @@ const SETTLE_LIMIT: Duration = Duration::from_secs(5);
 /// Ticks of each process, by pid.
 type Ticks = HashMap<u32, u64>;
 
-/// Measures one run: started before the client, finished after it.
+/// Measures one run: started before the client, finished after it. Several servers
+/// (`bench metalink`'s nginx and vsftpd) count as one.
 ///
 /// The server's processes are read every 10 ms from a thread of their own, and each
 /// one's ticks as last seen are kept after it ends. A parent's counters for children it
 /// waited for would not do: vsftpd's session processes often exit before anyone waits
 /// for them, and their time is then nobody's.
 pub struct Meter {
-    server: u32,
+    servers: Vec<u32>,
     /// Non-idle ticks of the whole machine, all CPUs, at the start.
     machine: u64,
     /// The server's processes and their ticks at the start.
@@ -37,23 +38,25 @@ pub struct Meter {
 }
 
 impl Meter {
-    /// Starts measuring; `server` is the server's main process id.
-    pub fn start(server: u32) -> Meter {
-        let base = server_ticks(server);
+    /// Starts measuring; `servers` are the servers' main process ids.
+    pub fn start(servers: &[u32]) -> Meter {
+        let servers = servers.to_vec();
+        let base = server_ticks(&servers);
         let stop = Arc::new(AtomicBool::new(false));
         let sampler = {
             let stop = Arc::clone(&stop);
             let mut seen = base.clone();
+            let servers = servers.clone();
             std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
-                    seen.extend(server_ticks(server));
+                    seen.extend(server_ticks(&servers));
                     std::thread::sleep(SAMPLE_EVERY);
                 }
                 seen
             })
         };
         Meter {
-            server,
+            servers,
             machine: machine_busy_ticks(),
             base,
             stop,
@@ -67,16 +70,18 @@ impl Meter {
     pub fn finish(self, client_cpu: f64) -> (f64, f64) {
         let end = Instant::now() + SETTLE_LIMIT;
         while Instant::now() < end
-            && descendants(self.server)
+            && self
+                .servers
                 .iter()
-                .any(|pid| !self.base.contains_key(pid))
+                .flat_map(|&s| descendants(s))
+                .any(|pid| !self.base.contains_key(&pid))
         {
             std::thread::sleep(SAMPLE_EVERY);
         }
         let machine = machine_busy_ticks();
         self.stop.store(true, Ordering::Relaxed);
         let mut seen = self.sampler.join().unwrap_or_default();
-        seen.extend(server_ticks(self.server));
+        seen.extend(server_ticks(&self.servers));
         let server: u64 = seen
             .iter()
             .map(|(pid, &ticks)| ticks.saturating_sub(self.base.get(pid).copied().unwrap_or(0)))
@@ -88,10 +93,11 @@ impl Meter {
     }
 }
 
-/// The ticks of the server process and of each of its descendants now.
-fn server_ticks(server: u32) -> Ticks {
-    std::iter::once(server)
-        .chain(descendants(server))
+/// The ticks of each server process and of each of their descendants now.
+fn server_ticks(servers: &[u32]) -> Ticks {
+    servers
+        .iter()
+        .flat_map(|&s| std::iter::once(s).chain(descendants(s)))
         .filter_map(|pid| Some((pid, process_ticks(pid)?)))
         .collect()
 }

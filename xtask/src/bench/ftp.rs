@@ -4,7 +4,9 @@
 //! connection (`-x1 -s1`) and on eight (`-x8 -s8 -k1M`, each segment its own REST +
 //! RETR), curl on one. The machinery is [`super::compare`]'s.
 
-use super::compare::{Case, Client, Options, Server, Setup, compare, package_version};
+use super::compare::{
+    Case, Client, Options, Server, Setup, Source, Workload, compare, package_version,
+};
 use crate::vsftpd::{self, Vsftpd};
 
 const SPLITS: [&[&str]; 2] = [&["-x1", "-s1"], &["-x8", "-s8", "-k1M"]];
@@ -13,38 +15,23 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let options = Options::parse("ftp", args)?;
     let vsftpd_bin = vsftpd::binary()?;
     let setup = Setup::prepare(options)?;
-    let vsftpd = Vsftpd::start(
-        &vsftpd_bin,
-        &setup.scratch.path().join("vsftpd"),
-        &setup.data_dir,
-    )?;
+    let (data_dir, payload) = setup.big_payload()?;
+    let vsftpd = Vsftpd::start(&vsftpd_bin, &setup.scratch.path().join("vsftpd"), &data_dir)?;
     let server = Server {
         name: "vsftpd",
-        pid: vsftpd.pid(),
+        pids: vec![vsftpd.pid()],
         description: format!(
             "{} on 127.0.0.1 (anonymous FTP, passive mode, sendfile)",
             package_version("vsftpd")
         ),
     };
-    let url = vsftpd.url(&setup.payload.name);
+    let url = Source::Url(vsftpd.url(&payload.name));
     let mut cases = Vec::new();
     for split in SPLITS {
         for client in [Client::Swarmget, Client::Aria2c] {
-            cases.push(Case {
-                client,
-                scheme: "ftp",
-                split,
-                url: url.clone(),
-                ca: None,
-            });
+            cases.push(Case::new(client, "ftp", split, url.clone()));
         }
     }
-    cases.push(Case {
-        client: Client::Curl,
-        scheme: "ftp",
-        split: SPLITS[0],
-        url,
-        ca: None,
-    });
-    compare(&setup, &server, cases)
+    cases.push(Case::new(Client::Curl, "ftp", SPLITS[0], url));
+    compare(&setup, &server, &Workload::file(payload), cases)
 }

@@ -7,7 +7,7 @@
 //! `--only TEXT` keeps the cases whose label (e.g. `https swarmget -x16 -s16 -k1M`)
 //! contains TEXT; give it more than once to keep several.
 
-use super::compare::{Case, Client, Options, Server, Setup, compare, version};
+use super::compare::{Case, Client, Options, Server, Setup, Source, Workload, compare, version};
 use crate::nginx::{self, Nginx};
 use crate::tls::TestPki;
 
@@ -17,16 +17,17 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let options = Options::parse("http", args)?;
     let nginx_bin = nginx::binary()?;
     let setup = Setup::prepare(options)?;
+    let (data_dir, payload) = setup.big_payload()?;
     let pki = TestPki::generate(&setup.scratch.subdir("tls")?)?;
     let nginx = Nginx::start(
         &nginx_bin,
         &setup.scratch.path().join("nginx"),
-        &setup.data_dir,
+        &data_dir,
         &pki,
     )?;
     let server = Server {
         name: "nginx",
-        pid: nginx.pid(),
+        pids: vec![nginx.pid()],
         description: format!(
             "{} on 127.0.0.1 (HTTP, and HTTPS with a P-256 certificate)",
             version("nginx", &["-v"])
@@ -34,27 +35,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
     };
     let mut cases = Vec::new();
     for tls in [false, true] {
-        let url = nginx.url(tls, &setup.payload.name);
+        let url = Source::Url(nginx.url(tls, &payload.name));
         let ca = tls.then(|| pki.ca.clone());
         let scheme = if tls { "https" } else { "http" };
         for split in SPLITS {
             for client in [Client::Swarmget, Client::Aria2c] {
-                cases.push(Case {
-                    client,
-                    scheme,
-                    split,
-                    url: url.clone(),
-                    ca: ca.clone(),
-                });
+                cases.push(Case::new(client, scheme, split, url.clone()).ca(ca.clone()));
             }
         }
-        cases.push(Case {
-            client: Client::Curl,
-            scheme,
-            split: SPLITS[0],
-            url,
-            ca,
-        });
+        cases.push(Case::new(Client::Curl, scheme, SPLITS[0], url).ca(ca));
     }
-    compare(&setup, &server, cases)
+    compare(&setup, &server, &Workload::file(payload), cases)
 }

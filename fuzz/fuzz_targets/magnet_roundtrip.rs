@@ -1,2 +1,0 @@
-#![no_main]
-libfuzzer_sys::fuzz_target!(|data: &[u8]| swarmget_fuzz::magnet_roundtrip::run(data));
