@@ -26,10 +26,14 @@ use crate::control::control_path;
 use crate::disk::DiskJob;
 use crate::download::{Download, Layout};
 use crate::engine::Engine;
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::gid::Gid;
 use crate::http::Next;
 use crate::validators::Validators;
+
+/// A file that changes this often during one download (a resource whose tag changes
+/// on every answer) is never going to be one version: the download fails instead.
+pub(crate) const MAX_VERSION_RESTARTS: u32 = 5;
 
 /// What a response head says about the version it serves.
 pub(crate) struct Seen {
@@ -137,6 +141,19 @@ impl Engine {
             return Ok(Some(Next::Close));
         }
         self.flush_buffer(conn);
+        let d = &mut self.downloads[gid];
+        d.version_restarts += 1;
+        if d.version_restarts > MAX_VERSION_RESTARTS {
+            let err = Error::new(
+                ErrorCode::CannotResume,
+                format!(
+                    "the remote file changed {} times during the download ({why})",
+                    d.version_restarts
+                ),
+            );
+            self.fail_download(gid, err, Instant::now());
+            return Ok(Some(Next::Close));
+        }
         self.restart_changed(gid, conn.source, seen.validators, &why);
         Ok(Some(Next::Close))
     }

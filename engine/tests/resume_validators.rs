@@ -359,3 +359,27 @@ fn a_change_mid_download_behind_a_server_ignoring_if_range_is_caught_on_the_head
     let (_, notices) = changed_mid_download(false, "rv-mid-206");
     assert_restarted(&notices, "ETag \"v2\" now, \"v1\" before");
 }
+
+#[test]
+fn a_file_that_changes_on_every_answer_fails_after_a_bounded_number_of_restarts() {
+    let data = TestFile::random(2 << 20, 158);
+    let server =
+        HttpServer::start(ServerConfig::new().file("/f", data).etag_per_request()).unwrap();
+    let dir = Dir::new("rv-every-answer");
+    let (st, notices) = run_with(segmented(&dir.0, 4), vec![server.url("/f")]);
+    common::assert_err(&st, swarmget_engine::ErrorCode::CannotResume);
+    let restarts = notices
+        .iter()
+        .filter(|n| n.starts_with("the remote file changed"))
+        .count();
+    assert_eq!(restarts, 5, "{notices:?}");
+    match &st.state {
+        swarmget_engine::DownloadState::Error(e) => {
+            assert!(
+                e.message.starts_with("the remote file changed 6 times"),
+                "{e}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}

@@ -113,6 +113,9 @@ pub enum Behaviour {
         /// Whether `If-Range` is obeyed.
         honour_if_range: bool,
     },
+    /// Send `ETag: "rN"` with a new `N` for every request (the same bytes): a resource
+    /// whose tag changes with every answer. `If-Range` is ignored.
+    EtagPerRequest,
 }
 
 /// The second version of `original` that [`Behaviour::NewVersion`] serves: every byte

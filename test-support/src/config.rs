@@ -199,6 +199,11 @@ impl ServerConfig {
         })
     }
 
+    /// A new `ETag` on every answer: [`Behaviour::EtagPerRequest`].
+    pub fn etag_per_request(self) -> Self {
+        self.behaviour(Behaviour::EtagPerRequest)
+    }
+
     /// Never answer: [`Behaviour::Stall`].
     pub fn stall(self) -> Self {
         self.behaviour(Behaviour::Stall)

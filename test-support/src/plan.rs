@@ -211,7 +211,10 @@ impl Planner {
                 if honour_if_range && head.header("if-range").is_some_and(|v| v != tag) {
                     range_header = None;
                 }
-                etag = Some(tag);
+                etag = Some(tag.to_string());
+            }
+            if rule.behaviour == Behaviour::EtagPerRequest {
+                etag = Some(format!("\"r{}\"", rule.hit()));
             }
         }
         let has = |wanted: &Behaviour| rules.iter().any(|r| r.behaviour == *wanted);
@@ -249,7 +252,7 @@ impl Planner {
             response
         };
         if let Some(tag) = etag {
-            response.headers.push(("ETag".into(), tag.into()));
+            response.headers.push(("ETag".into(), tag));
         }
         if response.status == 416 {
             return response;
