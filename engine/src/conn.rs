@@ -71,6 +71,8 @@ pub(crate) struct Conn {
     pub transport: Option<Transport>,
     /// The range the current request asked for.
     pub asked: Option<ByteRange>,
+    /// The `If-Range` value the current request carried.
+    pub if_range: Option<String>,
     /// File offset of the next body byte.
     pub pos: u64,
     /// Body bytes collected for the disk: `buf[..buf_len]` belongs at `buf_off`.
@@ -112,6 +114,7 @@ impl Conn {
             phase: Phase::Resolving,
             transport: None,
             asked: None,
+            if_range: None,
             pos: 0,
             buf: None,
             buf_len: 0,

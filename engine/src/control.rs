@@ -18,9 +18,13 @@
 //! | `0x8004` | partial   | count (4), then per range: start (8), end (8); written but not yet verified bytes, sorted and disjoint |
 //! | `0x0005` | source    | the URI the download started from (UTF-8, ≤ 64 KiB)               |
 //! | `0x0006` | info-hash | the torrent's 20-byte info-hash                                   |
+//! | `0x0007` | etag      | the strong `ETag` of the version on disk (≤ 1 KiB)                |
+//! | `0x0008` | last-modified | its `Last-Modified` date, as sent (≤ 1 KiB)                   |
+//! | `0x0009` | mdtm      | its FTP `MDTM` time (≤ 1 KiB)                                     |
 //!
-//! New fields (issue 14's ETag / Last-Modified / MDTM validators, for one) are new tags,
-//! not a new version. A tag with its top bit set is *required*: a reader that does not
+//! The validators (see [`crate::validators`]) are optional: a file without them loads,
+//! and the first answer of the resumed run supplies them. The total length they go with
+//! is the layout's. New fields are new tags, not a new version. A tag with its top bit set is *required*: a reader that does not
 //! know it refuses the file, because ignoring it would misread the rest (the four above
 //! describe the bytes on disk). A tag without the top bit is *optional*: an unknown one is
 //! skipped. Each tag appears at most once; layout, files and verified must be present.
@@ -50,6 +54,7 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::bitfield::Bitfield;
 use crate::storage::Storage;
+use crate::validators::{MAX_VALIDATOR, Validators};
 
 const MAGIC: &[u8; 8] = b"SWARMGET";
 const V1: u16 = 1;
@@ -63,6 +68,9 @@ const TAG_VERIFIED: u16 = 0x8003;
 const TAG_PARTIAL: u16 = 0x8004;
 const TAG_SOURCE: u16 = 0x0005;
 const TAG_INFO_HASH: u16 = 0x0006;
+const TAG_ETAG: u16 = 0x0007;
+const TAG_LAST_MODIFIED: u16 = 0x0008;
+const TAG_MDTM: u16 = 0x0009;
 
 const FLAG_WANTED: u8 = 1;
 const FLAG_PADDING: u8 = 2;
@@ -99,6 +107,8 @@ pub struct ControlState {
     pub source: String,
     /// The torrent's info-hash, for a BitTorrent download.
     pub info_hash: Option<[u8; 20]>,
+    /// What identifies the remote version the bytes on disk came from.
+    pub validators: Validators,
 }
 
 /// Why a control file could not be used.
@@ -173,6 +183,15 @@ impl ControlState {
         section(&mut out, TAG_SOURCE, source);
         if let Some(h) = &self.info_hash {
             section(&mut out, TAG_INFO_HASH, h);
+        }
+        for (tag, value) in [
+            (TAG_ETAG, &self.validators.etag),
+            (TAG_LAST_MODIFIED, &self.validators.last_modified),
+            (TAG_MDTM, &self.validators.mdtm),
+        ] {
+            if let Some(v) = value.as_deref().filter(|v| v.len() <= MAX_VALIDATOR) {
+                section(&mut out, tag, v.as_bytes());
+            }
         }
         let crc = crc32fast::hash(&out);
         out.extend_from_slice(&crc.to_be_bytes());
@@ -255,6 +274,7 @@ impl ControlState {
             partial: Vec::new(),
             source,
             info_hash: None,
+            validators: Validators::default(),
         })
     }
 
@@ -311,6 +331,7 @@ fn decode_v1(mut r: Reader<'_>) -> Result<ControlState, ControlError> {
         partial: Vec::new(),
         source,
         info_hash: None,
+        validators: Validators::default(),
     })
 }
 
@@ -321,6 +342,7 @@ fn decode_v2(mut r: Reader<'_>) -> Result<ControlState, ControlError> {
     let mut partial = None;
     let mut source = None;
     let mut info_hash = None;
+    let mut validators = Validators::default();
     while !r.0.is_empty() {
         let tag = r.u16()?;
         let len = r.u32()? as usize;
@@ -361,6 +383,20 @@ fn decode_v2(mut r: Reader<'_>) -> Result<ControlState, ControlError> {
             TAG_INFO_HASH => {
                 let value: [u8; 20] = body.take(20)?.try_into().expect("20 bytes");
                 if info_hash.replace(value).is_some() {
+                    return Err(twice);
+                }
+            }
+            TAG_ETAG | TAG_LAST_MODIFIED | TAG_MDTM => {
+                if len > MAX_VALIDATOR {
+                    return Err(ControlError::Corrupt("validator too long"));
+                }
+                let value = utf8(body.take(len)?, "validator is not UTF-8")?;
+                let slot = match tag {
+                    TAG_ETAG => &mut validators.etag,
+                    TAG_LAST_MODIFIED => &mut validators.last_modified,
+                    _ => &mut validators.mdtm,
+                };
+                if slot.replace(value).is_some() {
                     return Err(twice);
                 }
             }
@@ -407,6 +443,7 @@ fn decode_v2(mut r: Reader<'_>) -> Result<ControlState, ControlError> {
         partial,
         source: source.unwrap_or_default(),
         info_hash,
+        validators,
     })
 }
 
@@ -576,6 +613,10 @@ mod tests {
             partial: std::iter::once(1 << 20..(1 << 20) + 777).collect(),
             source: r.source,
             info_hash: None,
+            validators: Validators::from_http(
+                Some("\"5f3a-1c\""),
+                Some("Sun, 06 Dec 2026 05:00:00 GMT"),
+            ),
         }
     }
 
@@ -602,6 +643,10 @@ mod tests {
             partial: vec![0..5, 33..40, 98..100],
             source: "https://example.test/x.meta4".into(),
             info_hash: Some([0xab; 20]),
+            validators: Validators {
+                mdtm: Some("20261206050000".into()),
+                ..Validators::default()
+            },
         }
     }
 
@@ -647,6 +692,7 @@ mod tests {
         let mut bare = multi();
         bare.info_hash = None;
         bare.partial.clear();
+        bare.validators = Validators::default();
         assert_eq!(ControlState::decode(&bare.encode()).unwrap(), bare);
     }
 
@@ -680,6 +726,7 @@ mod tests {
         );
         assert_eq!(state.verified, sample().done);
         assert!(state.partial.is_empty() && state.info_hash.is_none());
+        assert!(state.validators.is_empty());
         assert_eq!(state.source, sample().source);
         // What the engine saves now is version 2.
         assert_eq!(&single().encode()[8..10], &V2.to_be_bytes());
@@ -694,6 +741,22 @@ mod tests {
         assert_eq!(corrupt(&required), "unknown required section");
         let twice = with_section(&bytes, TAG_SOURCE, b"http://other/");
         assert_eq!(corrupt(&twice), "a section appears twice");
+        let twice = with_section(&bytes, TAG_MDTM, b"20270101000000");
+        assert_eq!(corrupt(&twice), "a section appears twice");
+        let long = with_section(&bytes, TAG_ETAG, &[b'a'; MAX_VALIDATOR + 1]);
+        assert_eq!(corrupt(&long), "validator too long");
+    }
+
+    #[test]
+    fn a_record_without_validators_loads_as_one_that_knows_none() {
+        // What the builds before the validator sections wrote: the same sections, less
+        // the three optional ones.
+        let mut old = single();
+        old.validators = Validators::default();
+        let bytes = old.encode();
+        let state = ControlState::decode(&bytes).unwrap();
+        assert!(state.validators.is_empty());
+        assert_eq!(state, old);
     }
 
     #[test]

@@ -15,6 +15,7 @@ use crate::gid::Gid;
 use crate::options::Options;
 use crate::plan::{Plan, SourceSlot};
 use crate::storage::Storage;
+use crate::validators::Validators;
 
 /// What to download: one file from one or more mirror URIs.
 #[derive(Debug, Clone)]
@@ -103,6 +104,8 @@ pub(crate) struct Source {
     pub bad_pieces: u32,
     /// Plan slots of this mirror's closed connections, for its next ones.
     pub free_slots: Vec<SourceSlot>,
+    /// The validators this mirror's answers gave in this run.
+    pub validators: Validators,
 }
 
 /// How the bytes arriving are placed.
@@ -174,6 +177,20 @@ pub(crate) struct Download {
     pub slot_sources: HashMap<SourceSlot, usize>,
     /// Set when the download is a Metalink document to follow once complete.
     pub document: Option<crate::metalink::Document>,
+    /// The version of the remote file the bytes on disk belong to: from the control
+    /// file on resume, else from the first answer of this run.
+    pub validators: Validators,
+    /// The mirror that version is defined by (`None`: the first, when resumed); a
+    /// change there restarts the download, a disagreeing other mirror is dropped.
+    pub validator_source: Option<usize>,
+    /// The remote file changed: connections stay closed until the writes of the old
+    /// version queued before the change have landed ([`Download::stale_writes`]).
+    pub restart_pending: bool,
+    /// Writes of a discarded version still queued on the disk worker; their answers
+    /// come first (the worker is FIFO) and mark nothing.
+    pub stale_writes: usize,
+    /// How many times the remote file changed during this download.
+    pub version_restarts: u32,
 }
 
 impl Source {
@@ -188,6 +205,7 @@ impl Source {
             retry_at: None,
             bad_pieces: 0,
             free_slots: Vec::new(),
+            validators: Validators::default(),
         }
     }
 }
@@ -239,6 +257,11 @@ impl Download {
             storage: None,
             slot_sources: HashMap::new(),
             document: None,
+            validators: Validators::default(),
+            validator_source: None,
+            restart_pending: false,
+            stale_writes: 0,
+            version_restarts: 0,
         }
     }
 

@@ -349,6 +349,14 @@ impl Engine {
                 let d = &mut self.downloads[gid];
                 d.writes_in_flight -= 1;
                 d.jobs_in_flight -= 1;
+                if d.stale_writes > 0 {
+                    // A byte of a version the download discarded: counts for nothing.
+                    d.stale_writes -= 1;
+                    if d.stale_writes == 0 && d.restart_pending {
+                        self.finish_restart(gid, now);
+                    }
+                    return;
+                }
                 let range = offset..offset + len as u64;
                 match result {
                     Ok(()) => match &mut d.layout {

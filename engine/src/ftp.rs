@@ -1,8 +1,9 @@
 //! Driving FTP sources: a control connection running a `swarmget_ftp_client::Session`
 //! and, per segment, a data connection whose bytes fill the same pieces HTTP fills.
 //!
-//! A source logs in, checks `SIZE` against the plan (a mirror that reports another
-//! size is dropped), then retrieves its run with `REST` + `RETR`. When the run ends
+//! A source logs in, asks `SIZE` and `MDTM` (the version of the file: a changed one on
+//! a resume restarts the download, a mirror that reports another size is dropped, see
+//! `version.rs`), then retrieves its run with `REST` + `RETR`. When the run ends
 //! before the file does, the data connection is closed and the transfer aborted, and the
 //! same logged-in session starts the next run (`--ftp-reuse-connection`). Passive mode
 //! (EPSV, then PASV) is the default; `--ftp-pasv=false` listens for the server instead.
@@ -23,6 +24,8 @@ use crate::download::Layout;
 use crate::engine::Engine;
 use crate::error::{Error, ErrorCode};
 use crate::http::Next;
+use crate::validators::Validators;
+use crate::version::Seen;
 
 /// Token slot of the active-mode listener.
 pub(crate) const LISTENER_TOKEN: usize = 6;
@@ -47,6 +50,8 @@ pub(crate) struct FtpConn {
     pub busy: bool,
     /// The size check is done for this source.
     pub sized: bool,
+    /// What `SIZE` said (`None`: nothing), kept until `MDTM` answers.
+    pub size: Option<u64>,
     /// The data connection reached end of stream.
     pub data_eof: bool,
     /// The passive data connect completed (reported to the session).
@@ -107,6 +112,7 @@ impl Engine {
             data_readable: false,
             busy: false,
             sized: false,
+            size: None,
             data_eof: false,
             data_open: false,
             aborting: false,
@@ -188,40 +194,27 @@ impl Engine {
                 let path = f.path.clone();
                 f.session.size(&path, now).map_err(usage)?;
             }
+            // SIZE, then MDTM: together they name the version of the file.
             Event::Size(n) => {
-                ftp(conn).sized = true;
-                if matches!(self.downloads[gid].layout, Layout::Unknown) {
-                    let name = ftp(conn).path.file_name_lossy().into_owned();
-                    self.setup_output(gid, swarmget_http_seg::sanitize_file_name(&name))?;
-                    self.first_plan(gid, conn, Some(n), 0)?;
-                    if self.plan_only(gid, now) {
-                        return Ok(Some(Next::Close));
-                    }
-                } else if let Some(total) = self.downloads[gid].total()
-                    && total != n
-                {
-                    // A mirror with another file: never mix its bytes in.
-                    self.downloads[gid].sources[conn.source].failed = true;
-                    return Err(Error::new(
-                        ErrorCode::Ftp,
-                        format!("{}: SIZE says {n} bytes, other sources {total}", conn.url),
-                    ));
-                }
-                return self.ftp_next_run(conn, now);
+                ftp(conn).size = Some(n);
+                let f = ftp(conn);
+                let path = f.path.clone();
+                f.session.modification_time(&path, now).map_err(usage)?;
             }
             Event::SizeUnavailable(_) => {
-                ftp(conn).sized = true;
-                if matches!(self.downloads[gid].layout, Layout::Unknown) {
-                    let name = ftp(conn).path.file_name_lossy().into_owned();
-                    self.setup_output(gid, swarmget_http_seg::sanitize_file_name(&name))?;
-                    self.downloads[gid].layout = Layout::Stream {
-                        received: 0,
-                        written: 0,
-                        finished: false,
-                    };
-                }
-                return self.ftp_next_run(conn, now);
+                ftp(conn).size = None;
+                let f = ftp(conn);
+                let path = f.path.clone();
+                f.session.modification_time(&path, now).map_err(usage)?;
             }
+            Event::ModificationTime(t) => {
+                let mdtm = t
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .ok()
+                    .map(|d| format!("{}.{:09}", d.as_secs(), d.subsec_nanos()));
+                return self.ftp_sized(conn, mdtm, now);
+            }
+            Event::ModificationTimeUnavailable(_) => return self.ftp_sized(conn, None, now),
             Event::ConnectData(addr) => self.open_ftp_data(conn, addr)?,
             Event::AcceptData => {}
             Event::TransferStarted { .. } => {
@@ -248,6 +241,65 @@ impl Engine {
             _ => {}
         }
         Ok(None)
+    }
+
+    /// `SIZE` and `MDTM` answered: checks the version, makes the plan (first answer)
+    /// or checks the size against it, and starts the first run.
+    fn ftp_sized(
+        &mut self,
+        conn: &mut Conn,
+        mdtm: Option<String>,
+        now: Instant,
+    ) -> Result<Option<Next>, Error> {
+        let gid = conn.dl;
+        let f = ftp(conn);
+        f.sized = true;
+        let size = f.size;
+        if matches!(self.downloads[gid].layout, Layout::Unknown) {
+            let name = ftp(conn).path.file_name_lossy().into_owned();
+            self.setup_output(gid, swarmget_http_seg::sanitize_file_name(&name))?;
+        }
+        let seen = Seen {
+            validators: Validators {
+                mdtm,
+                ..Validators::default()
+            },
+            length: size,
+            whole_for_if_range: false,
+        };
+        if let Some(next) = self.check_version(conn, seen)? {
+            return Ok(Some(next));
+        }
+        match size {
+            Some(n) if matches!(self.downloads[gid].layout, Layout::Unknown) => {
+                self.first_plan(gid, conn, Some(n), 0)?;
+                if self.plan_only(gid, now) {
+                    return Ok(Some(Next::Close));
+                }
+            }
+            Some(n) => {
+                if let Some(total) = self.downloads[gid].total()
+                    && total != n
+                {
+                    // A mirror with another file: never mix its bytes in.
+                    self.downloads[gid].sources[conn.source].failed = true;
+                    return Err(Error::new(
+                        ErrorCode::Ftp,
+                        format!("{}: SIZE says {n} bytes, other sources {total}", conn.url),
+                    ));
+                }
+            }
+            None => {
+                if matches!(self.downloads[gid].layout, Layout::Unknown) {
+                    self.downloads[gid].layout = Layout::Stream {
+                        received: 0,
+                        written: 0,
+                        finished: false,
+                    };
+                }
+            }
+        }
+        self.ftp_next_run(conn, now)
     }
 
     /// Starts the retrieve for this source's run (claiming one if it has none), on

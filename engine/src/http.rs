@@ -29,6 +29,8 @@ use crate::resolve::interleave;
 use crate::storage::Storage;
 use crate::timers::Timer;
 use crate::transport::Transport;
+use crate::validators::Validators;
+use crate::version::Seen;
 
 /// RFC 8305's recommended delay before racing the next address.
 const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
@@ -263,8 +265,15 @@ impl Engine {
         let mut req = Request::get(&conn.url)
             .user_agent(&opts.user_agent)
             .keep_alive(opts.http_keep_alive);
+        let mut if_range = None;
         if let Some(r) = range {
             req = req.range(r);
+            // RFC 9110 §13.1.5: the bytes asked for must be of the version on disk,
+            // else the server sends the whole new file.
+            if let Some(v) = d.if_range_for(conn.source) {
+                req = req.header("If-Range", v);
+                if_range = Some(v.to_string());
+            }
         }
         if matches!(d.layout, Layout::Unknown)
             && let Some(value) = crate::metalink::want_digest(opts)
@@ -296,6 +305,7 @@ impl Engine {
             return;
         }
         conn.asked = range;
+        conn.if_range = if_range;
         conn.phase = Phase::Sending { buf, pos: 0 };
         conn.deadline = now + opts.timeout;
         self.drive(key, now);
@@ -507,6 +517,26 @@ impl Engine {
             );
             self.setup_output(gid, suggested)?;
         }
+        let seen = Seen {
+            validators: Validators::from_http(head.header("etag"), head.header("last-modified")),
+            length: match status {
+                206 => head
+                    .content_range()
+                    .ok()
+                    .flatten()
+                    .and_then(|c| c.complete_length()),
+                200 if matches!(encoding, ContentEncoding::Identity) => {
+                    head.content_length().ok().flatten()
+                }
+                _ => None,
+            },
+            whole_for_if_range: status == 200 && conn.if_range.is_some(),
+        };
+        if (200..300).contains(&status)
+            && let Some(next) = self.check_version(conn, seen)?
+        {
+            return Ok(Some(next));
+        }
         let total = match &self.downloads[gid].layout {
             Layout::Planned(p) => Some(p.total()),
             _ => known_total,
@@ -682,6 +712,7 @@ impl Engine {
                 match crate::control::ControlState::load(&crate::control::control_path(&path)) {
                     Ok(Some(state)) => {
                         d.resume_total = Some(state.total_len);
+                        d.validators = state.validators.clone();
                         // Used only if it describes the plan the first answer makes.
                         d.resume = Some(state);
                     }

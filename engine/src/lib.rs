@@ -33,7 +33,9 @@ pub mod throttle;
 mod timers;
 pub mod tls;
 pub mod transport;
+pub mod validators;
 mod verify;
+mod version;
 
 pub use download::{DownloadSpec, DownloadState, Expect, SpeedMeter};
 pub use engine::Engine;

@@ -52,7 +52,7 @@ impl Engine {
     pub(crate) fn top_up(&mut self, gid: Gid, now: Instant) {
         loop {
             let d = &self.downloads[gid];
-            if d.verifying || d.is_finished() || d.check_only() {
+            if d.verifying || d.restart_pending || d.is_finished() || d.check_only() {
                 return;
             }
             let wanted = match &d.layout {
@@ -375,6 +375,7 @@ impl Engine {
             return;
         };
         state.verified = plan.done().clone();
+        state.validators = d.validators.clone();
         // Bytes written but not (yet) part of a counted piece: a resume hashes them
         // when the download has chunk checksums, and keeps them otherwise.
         state.partial = plan.unverified_written().iter().collect();

@@ -102,6 +102,26 @@ pub enum Behaviour {
     NoContentLength,
     /// Read the request, then never answer.
     Stall,
+    /// Serve files as versions: the first `after_requests` requests see the file with
+    /// `ETag: "v1"`, later ones [`new_version`] of it (same length, other bytes) with
+    /// `ETag: "v2"`. With `honour_if_range`, a request whose `If-Range` is not the
+    /// current tag gets the whole file (200), as RFC 9110 §13.1.5 asks; without it the
+    /// range is served from whatever version is current.
+    NewVersion {
+        /// How many requests see the first version.
+        after_requests: usize,
+        /// Whether `If-Range` is obeyed.
+        honour_if_range: bool,
+    },
+    /// Send `ETag: "rN"` with a new `N` for every request (the same bytes): a resource
+    /// whose tag changes with every answer. `If-Range` is ignored.
+    EtagPerRequest,
+}
+
+/// The second version of `original` that [`Behaviour::NewVersion`] serves: every byte
+/// changed, the length kept.
+pub fn new_version(original: &[u8]) -> Vec<u8> {
+    original.iter().map(|b| b ^ 0x5a).collect()
 }
 
 /// The length a file takes after [`Behaviour::ChangeLength`] triggers.

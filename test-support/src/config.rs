@@ -190,6 +190,20 @@ impl ServerConfig {
         self.behaviour(Behaviour::NoContentLength)
     }
 
+    /// After `n_requests` requests, serve [`new_version`](crate::new_version) of every
+    /// file under another ETag: [`Behaviour::NewVersion`].
+    pub fn new_version_after(self, n_requests: usize, honour_if_range: bool) -> Self {
+        self.behaviour(Behaviour::NewVersion {
+            after_requests: n_requests,
+            honour_if_range,
+        })
+    }
+
+    /// A new `ETag` on every answer: [`Behaviour::EtagPerRequest`].
+    pub fn etag_per_request(self) -> Self {
+        self.behaviour(Behaviour::EtagPerRequest)
+    }
+
     /// Never answer: [`Behaviour::Stall`].
     pub fn stall(self) -> Self {
         self.behaviour(Behaviour::Stall)

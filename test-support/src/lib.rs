@@ -15,7 +15,7 @@ mod test_file;
 mod tls;
 mod transport;
 
-pub use behaviour::{Behaviour, NewLength};
+pub use behaviour::{Behaviour, NewLength, new_version};
 pub use config::ServerConfig;
 pub use ftp::{FtpCommandRecord, FtpConfig, FtpServer};
 pub use record::RequestRecord;

@@ -191,7 +191,32 @@ impl Planner {
             response.headers.push(("Allow".into(), "GET, HEAD".into()));
             return response;
         }
-        let content = content_for(rules, path, original);
+        let mut content = content_for(rules, path, original);
+        // Behaviour::NewVersion: which version this request sees, and its range
+        // header once If-Range is applied.
+        let mut range_header = head.header("range");
+        let mut etag = None;
+        for rule in rules {
+            if let Behaviour::NewVersion {
+                after_requests,
+                honour_if_range,
+            } = rule.behaviour
+            {
+                let tag = if rule.hit() >= after_requests {
+                    content = crate::behaviour::new_version(&content).into();
+                    "\"v2\""
+                } else {
+                    "\"v1\""
+                };
+                if honour_if_range && head.header("if-range").is_some_and(|v| v != tag) {
+                    range_header = None;
+                }
+                etag = Some(tag.to_string());
+            }
+            if rule.behaviour == Behaviour::EtagPerRequest {
+                etag = Some(format!("\"r{}\"", rule.hit()));
+            }
+        }
         let has = |wanted: &Behaviour| rules.iter().any(|r| r.behaviour == *wanted);
 
         let mut response = if has(&Behaviour::Gzip) {
@@ -203,7 +228,7 @@ impl Planner {
         } else if has(&Behaviour::IgnoreRanges) {
             whole(200, content)
         } else {
-            let mut response = match range::resolve(head.header("range"), content.len()) {
+            let mut response = match range::resolve(range_header, content.len()) {
                 RangeOutcome::Full => whole(200, content),
                 RangeOutcome::Partial(span) => {
                     let span = if has(&Behaviour::WrongContentRange) {
@@ -226,6 +251,9 @@ impl Planner {
                 .push(("Accept-Ranges".into(), "bytes".into()));
             response
         };
+        if let Some(tag) = etag {
+            response.headers.push(("ETag".into(), tag));
+        }
         if response.status == 416 {
             return response;
         }

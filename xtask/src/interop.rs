@@ -19,7 +19,7 @@ use crate::binary::build_swarmget;
 use crate::child::wait_or_kill;
 use crate::cmd::apt_install;
 use crate::nginx::{self, Nginx};
-use crate::payload::Payload;
+use crate::payload::{Payload, write_random};
 use crate::pyftpd::{self, PyFtpd};
 use crate::scratch::ScratchDir;
 use crate::tls::TestPki;
@@ -70,6 +70,14 @@ const CASES: &[(&str, Check)] = &[
         pyftpd_split,
     ),
     ("ftp resume with -c after SIGKILL (vsftpd)", ftp_resume),
+    (
+        "http: SIGKILL, file replaced (same length, new ETag), -c -> the new file",
+        http_changed_resume,
+    ),
+    (
+        "ftp vsftpd: SIGKILL, file replaced (same length, new MDTM), -c -> the new file",
+        ftp_changed_resume,
+    ),
     ("http + ftp mirrors of one file -x4 -s8 -k1M", mixed_mirrors),
     ("ftp missing file -> exit 3", ftp_not_found),
     (
@@ -479,23 +487,42 @@ fn mixed_mirrors(env: &Env, dir: &Path) -> Result<(), String> {
 }
 
 fn http_resume(env: &Env, dir: &Path) -> Result<(), String> {
-    resume_after_kill(env, dir, &env.server)
+    resume_after_kill(env, dir, &env.server, &env.big, false)
 }
 
 fn ftp_resume(env: &Env, dir: &Path) -> Result<(), String> {
-    resume_after_kill(env, dir, &env.vsftpd)
+    resume_after_kill(env, dir, &env.vsftpd, &env.big, false)
 }
 
-/// A rate-limited download from `origin` killed with SIGKILL once its control file is on
-/// disk, then `-c`: the result must be exact, the control file gone, and the second run
-/// must not have fetched every byte again (seen in the server's log).
-fn resume_after_kill(env: &Env, dir: &Path, origin: &dyn Origin) -> Result<(), String> {
+fn http_changed_resume(env: &Env, dir: &Path) -> Result<(), String> {
+    let file = Payload::random(&env.www, "changed-http.bin", BIG_LEN)?;
+    resume_after_kill(env, dir, &env.server, &file, true)
+}
+
+fn ftp_changed_resume(env: &Env, dir: &Path) -> Result<(), String> {
+    let file = Payload::random(&env.www, "changed-ftp.bin", BIG_LEN)?;
+    resume_after_kill(env, dir, &env.vsftpd, &file, true)
+}
+
+/// A rate-limited download of `file` from `origin` killed with SIGKILL once its control
+/// file is on disk, then `-c`: the result must be exact and the control file gone. When
+/// `replace`, the file is replaced by another of the same length (a later mtime, so
+/// nginx's ETag and Last-Modified and vsftpd's MDTM change) between the runs: the second
+/// run must say so and end with the new bytes. Otherwise it must not have fetched every
+/// byte again (seen in the server's log).
+fn resume_after_kill(
+    env: &Env,
+    dir: &Path,
+    origin: &dyn Origin,
+    file: &Payload,
+    replace: bool,
+) -> Result<(), String> {
     const FIRST: &str = "swarmget-interop/first";
     const SECOND: &str = "swarmget-interop/resume";
     const KILL_AFTER: Duration = Duration::from_millis(2500);
-    let url = origin.url(&env.big.name);
-    let out = dir.join("out").join(&env.big.name);
-    let control = dir.join("out").join(format!("{}.swarmget", env.big.name));
+    let url = origin.url(&file.name);
+    let out = dir.join("out").join(&file.name);
+    let control = dir.join("out").join(format!("{}.swarmget", file.name));
     let options = ["-x4", "-s4", "-k1M"];
 
     let mut first_args = options.to_vec();
@@ -544,22 +571,47 @@ fn resume_after_kill(env: &Env, dir: &Path, origin: &dyn Origin) -> Result<(), S
         return Err(format!("no partial {} after the kill", out.display()));
     }
 
+    let file = if replace {
+        let path = env.www.join(&file.name);
+        write_random(&path, file.len)?;
+        let later = std::time::SystemTime::now() + Duration::from_secs(3600);
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|f| f.set_modified(later))
+            .map_err(|e| format!("{}: cannot set its mtime: {e}", path.display()))?;
+        &Payload::existing(&path)?
+    } else {
+        file
+    };
+
     let mark = origin.log_mark()?;
     let mut second_args = options.to_vec();
     second_args.extend(["-c", "-U", SECOND, &url]);
-    env.run(dir, &second_args)?.expect(0)?;
-    env.big.verify(&out)?;
+    let second = env.run(dir, &second_args)?;
+    second.expect(0)?;
+    file.verify(&out)?;
     if control.exists() {
         return Err(format!(
             "{} is still there after the download finished",
             control.display()
         ));
     }
-    let refetched = origin.covered_since(mark, &env.big.name, SECOND)?;
-    if refetched >= env.big.len {
+    if replace {
+        let log = std::fs::read_to_string(&second.log).unwrap_or_default();
+        if !log.contains("the remote file changed") {
+            return Err(format!(
+                "the -c run over a replaced file did not say it changed\n{}",
+                second.tail()
+            ));
+        }
+        return Ok(());
+    }
+    let refetched = origin.covered_since(mark, &file.name, SECOND)?;
+    if refetched >= file.len {
         return Err(format!(
             "the -c run fetched every byte of the file ({} bytes): nothing was resumed",
-            env.big.len
+            file.len
         ));
     }
     Ok(())
