@@ -189,6 +189,8 @@ pub(crate) struct Download {
     /// Writes of a discarded version still queued on the disk worker; their answers
     /// come first (the worker is FIFO) and mark nothing.
     pub stale_writes: usize,
+    /// Piece-hash answers still to come for a discarded version: ignored when they come.
+    pub stale_hashes: usize,
     /// How many times the remote file changed during this download.
     pub version_restarts: u32,
 }
@@ -261,6 +263,7 @@ impl Download {
             validator_source: None,
             restart_pending: false,
             stale_writes: 0,
+            stale_hashes: 0,
             version_restarts: 0,
         }
     }

@@ -352,7 +352,7 @@ impl Engine {
                 if d.stale_writes > 0 {
                     // A byte of a version the download discarded: counts for nothing.
                     d.stale_writes -= 1;
-                    if d.stale_writes == 0 && d.restart_pending {
+                    if d.stale_writes == 0 && d.stale_hashes == 0 && d.restart_pending {
                         self.finish_restart(gid, now);
                     }
                     return;

@@ -155,6 +155,11 @@ impl Engine {
     /// the next free connection like any other.
     fn refetch_elsewhere(&mut self, gid: Gid, piece: usize, avoid: &[usize], now: Instant) {
         let d = &self.downloads[gid];
+        // Only a running download fetches (not -V --hash-check-only, not while paused,
+        // restarting or halted).
+        if !d.is_active() || d.check_only() || d.restart_pending || self.halted {
+            return;
+        }
         let Layout::Planned(plan) = &d.layout else {
             return;
         };
@@ -329,6 +334,14 @@ impl Engine {
             }
             HashDone::Verified { piece, result, .. } => {
                 d.pieces_hashing -= 1;
+                if d.stale_hashes > 0 {
+                    // A piece of a version the download discarded.
+                    d.stale_hashes -= 1;
+                    if d.stale_hashes == 0 && d.stale_writes == 0 && d.restart_pending {
+                        self.finish_restart(gid, now);
+                    }
+                    return;
+                }
                 if !d.is_finished() {
                     self.piece_checked(gid, piece as usize, result, now);
                     self.end_check_only(gid, now);

@@ -16,7 +16,8 @@
 //!
 //! A restart closes every connection first; their buffered bytes go to the disk worker
 //! behind the writes already queued, and the answers to all of those are counted off
-//! ([`Download::stale_writes`]) before the file is truncated and a new probe starts, so
+//! ([`Download::stale_writes`]), like the answers of piece hashes still running
+//! (`Download::stale_hashes`), before the file is truncated and a new probe starts, so
 //! no byte of the old version is ever counted in the new plan.
 
 use std::time::Instant;
@@ -177,6 +178,9 @@ impl Engine {
             || d.sequential_len > 0
             || d.writes_in_flight > 0;
         d.stale_writes = d.writes_in_flight;
+        // Piece hashes of the old version still on the hasher threads: their answers
+        // must not reach the new plan, so the restart waits for them too.
+        d.stale_hashes = d.pieces_hashing;
         d.restart_pending = true;
         d.layout = Layout::Unknown;
         d.resume = None;
@@ -208,7 +212,8 @@ impl Engine {
             "downloading the new version"
         };
         self.notice(gid, format!("the remote file changed ({why}); {discarded}"));
-        if self.downloads[gid].stale_writes == 0 {
+        let d = &self.downloads[gid];
+        if d.stale_writes == 0 && d.stale_hashes == 0 {
             self.finish_restart(gid, Instant::now());
         }
     }
