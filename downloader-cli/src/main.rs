@@ -77,13 +77,21 @@ fn download(args: &[String]) -> u8 {
             &mut stderr.lock(),
         );
     }
-    let specs = match specs(&cl.uris, &opts) {
+    let mut specs = match specs(&cl.uris, &opts) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("swarmget: {e}");
             return e.code.exit_code();
         }
     };
+    // A paused download waits for an RPC client to unpause it, and the command line
+    // has none: aria2 ignores --pause without --enable-rpc; this says so.
+    if specs.iter().any(|s| s.options.pause) {
+        eprintln!("swarmget: warning: --pause has effect only with RPC; downloading now");
+        for spec in &mut specs {
+            spec.options.pause = false;
+        }
+    }
     if specs.is_empty() {
         eprintln!("swarmget: no URI to download. Usage: swarmget [OPTIONS] [URI]... (see --help)");
         return ErrorCode::Unknown.exit_code();

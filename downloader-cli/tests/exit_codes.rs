@@ -290,3 +290,23 @@ fn refused_output_name_is_not_retried() {
     .expect_code(16);
     assert_eq!(server.log().len(), 1, "{:?}", server.log());
 }
+
+/// `--pause` waits for an RPC client to unpause; the command line has none, so (as
+/// aria2 without --enable-rpc) the download runs, and a warning says why.
+#[test]
+fn pause_without_rpc_downloads_anyway_and_says_so() {
+    let data = TestFile::random(5000, 9);
+    let server = HttpServer::start(ServerConfig::new().file("/p.bin", data.clone())).unwrap();
+    let dir = TempDir::new("pause");
+    let r = get(&dir, &["--pause", &server.url("/p.bin")]);
+    r.expect_code(0);
+    assert!(
+        r.stderr.contains("--pause has effect only with RPC"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        sha256_hex(&std::fs::read(dir.join("p.bin")).unwrap()),
+        sha256_hex(&data)
+    );
+}
