@@ -6,15 +6,14 @@ mod common;
 
 use std::process::{Child, Stdio};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{TempDir, assert_download, check_control, wait_for};
+use common::{TempDir, assert_download, check_control};
 use swarmget_engine::digest::{HashKind, Hasher};
 use swarmget_test_support::{HttpServer, ServerConfig, TestFile};
 
 const LEN: usize = 4 << 20;
 const CHUNK: usize = 256 << 10;
-const LIMIT: Duration = Duration::from_secs(60);
 
 fn hex(kind: HashKind, data: &[u8]) -> String {
     let mut h = Hasher::new(kind);
@@ -55,7 +54,7 @@ fn document(files: &[String]) -> String {
 
 fn spawn(dir: &TempDir, doc: &std::path::Path) -> Child {
     common::swarmget(dir.path())
-        .args(["-q", "-x4", "-s4", "-k1M", "-M"])
+        .args(["-q", "-x4", "-s4", "-k1M", "--timeout=10", "-M"])
         .arg(doc)
         .arg("-d")
         .arg(dir.join("out"))
@@ -87,7 +86,8 @@ fn claimed(files: &[(std::path::PathBuf, Vec<u8>); 2]) -> usize {
 fn kill_after(dir: &TempDir, doc: &std::path::Path, data: &[Vec<u8>; 2], pieces: usize) -> usize {
     let files = files(dir, data);
     let mut child = spawn(dir, doc);
-    let started = Instant::now();
+    // The run either gets there or ends first (a stalled server makes it exit on its
+    // own --timeout), which fails below.
     loop {
         assert!(
             child.try_wait().unwrap().is_none(),
@@ -96,7 +96,6 @@ fn kill_after(dir: &TempDir, doc: &std::path::Path, data: &[Vec<u8>; 2], pieces:
         if claimed(&files) >= pieces {
             break;
         }
-        assert!(started.elapsed() < LIMIT, "never reached {pieces} pieces");
         thread::sleep(Duration::from_millis(5));
     }
     let _ = child.kill();
@@ -154,7 +153,7 @@ fn sigkill_during_a_verified_download_then_rerun_gives_the_right_bytes() {
     );
     // A third run finishes both (existing control files mean resume, as in aria2).
     let mut child = spawn(&dir, &doc);
-    let status = wait_for(&mut child, LIMIT).expect("the last run hung");
+    let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
     for (path, d) in files(&dir, &data) {
         assert_download(&path, &d);

@@ -13,16 +13,11 @@ mod common;
 
 use common::{Batch, Dir, opts, segmented};
 
-/// Polls the status until bytes arrived and the server stalled.
+/// Waits until at least `at_least` bytes are on disk; returns the output path.
 fn wait_for_bytes(batch: &Batch, gid: swarmget_engine::Gid, at_least: u64) -> std::path::PathBuf {
-    for _ in 0..3000 {
-        let st = batch.handle.tell_status(gid).unwrap();
-        if st.completed >= at_least {
-            return st.path.unwrap();
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("no progress");
+    common::wait_status(&batch.handle, gid, |st| st.completed >= at_least)
+        .path
+        .unwrap()
 }
 
 #[test]
@@ -93,14 +88,15 @@ fn a_file_split_over_connections_saves_its_control_file_before_the_first_byte() 
         }
         std::thread::sleep(Duration::from_millis(5));
     };
-    let mut saved = false;
-    for _ in 0..200 {
-        saved = control_path(&path).exists();
-        if saved || batch.handle.tell_status(gid).unwrap().completed > 0 {
-            break;
+    // Until the first byte is on disk (or the file saved).
+    let saved = loop {
+        let saved = control_path(&path).exists();
+        let st = batch.handle.tell_status(gid).unwrap();
+        if saved || st.completed > 0 || st.state.is_stopped() {
+            break saved;
         }
         std::thread::sleep(Duration::from_millis(5));
-    }
+    };
     assert!(saved, "runs at several offsets without a control file");
     let _ = batch.handle.remove(gid);
     batch.finish();

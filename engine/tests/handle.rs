@@ -10,17 +10,8 @@ mod common;
 
 use common::{Batch, Dir, assert_ok, opts};
 
-/// Polls the status until `done` holds (the engine reports progress, not events,
-/// for bytes arriving).
 fn wait_until(batch: &Batch, gid: Gid, done: impl Fn(&swarmget_engine::DownloadStatus) -> bool) {
-    for _ in 0..6000 {
-        let st = batch.handle.tell_status(gid).unwrap();
-        if done(&st) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("condition never held for {gid}");
+    common::wait_status(&batch.handle, gid, done);
 }
 
 fn slow_server(data: &[u8]) -> HttpServer {

@@ -8,7 +8,6 @@
 //! also show that the comparison on the response head catches a changed file when the
 //! server does not.
 
-use std::time::Duration;
 
 use swarmget_engine::control::{ControlState, control_path};
 use swarmget_engine::{DownloadSpec, Event, Options};
@@ -55,12 +54,7 @@ fn first_run(dir: &Dir, old: &[u8], etag: Option<&str>, lm: Option<&str>) -> Con
     let o = options(dir);
     let mut batch = Batch::new(&o);
     let gid = batch.add(DownloadSpec::new(vec![server.url("/f")], o));
-    for _ in 0..3000 {
-        if batch.handle.tell_status(gid).unwrap().completed >= 128 << 10 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    common::wait_status(&batch.handle, gid, |st| st.completed >= 128 << 10);
     batch.handle.shutdown().unwrap();
     let state = ControlState::load(&control_path(&dir.0.join("f")))
         .unwrap()

@@ -110,6 +110,27 @@ impl Batch {
     }
 }
 
+/// Polls `gid`'s status until `done` holds (bytes arriving are reported in the status,
+/// not by events) and returns that status; a download that stops first fails the test
+/// with its state — what a wait would stand for, without a clock.
+pub fn wait_status(
+    handle: &Handle,
+    gid: Gid,
+    done: impl Fn(&DownloadStatus) -> bool,
+) -> DownloadStatus {
+    loop {
+        let st = handle.tell_status(gid).unwrap();
+        if done(&st) {
+            return st;
+        }
+        assert!(
+            !st.state.is_stopped(),
+            "stopped before the condition held: {st:?}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 /// Runs one download to its end; the spec's options are also the global ones.
 pub fn run_spec(spec: DownloadSpec) -> DownloadStatus {
     let mut batch = Batch::new(&spec.options);
