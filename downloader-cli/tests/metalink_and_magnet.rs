@@ -440,3 +440,81 @@ fn a_metalink_uri_that_does_not_parse_exits_20() {
     let r = get(&dir, &["-q", &server.url("/bad.meta4")]);
     r.expect_code(20);
 }
+
+/// `--metalink-os` and `--metalink-version` keep only the files for that OS and version
+/// (numbered afterwards, as `-S` shows); `--metalink-file` is `-M`'s long form.
+#[test]
+fn metalink_os_and_version_filter_the_files() {
+    let dir = TempDir::new("ml-os-version");
+    let doc = write(
+        &dir,
+        "builds.meta4",
+        &document(&[
+            (
+                "linux-1.bin",
+                "<os>Linux-x64</os><version>1.0</version><url>http://h/l1</url>",
+            ),
+            (
+                "linux-2.bin",
+                "<os>Linux-x64</os><version>2.0</version><url>http://h/l2</url>",
+            ),
+            (
+                "win-2.bin",
+                "<os>Windows-x64</os><version>2.0</version><url>http://h/w2</url>",
+            ),
+        ]),
+    );
+    let listed = |args: &[&str]| {
+        let mut all = vec!["-S"];
+        all.extend_from_slice(args);
+        let r = get(&dir, &all);
+        r.expect_code(0);
+        r.stdout
+            .lines()
+            .filter_map(|l| l.split_once('|').map(|(_, p)| p.to_string()))
+            .filter(|p| p.ends_with(".bin"))
+            .collect::<Vec<_>>()
+    };
+    let file_opt = format!("--metalink-file={doc}");
+    assert_eq!(
+        listed(&[&file_opt]),
+        ["linux-1.bin", "linux-2.bin", "win-2.bin"]
+    );
+    assert_eq!(
+        listed(&["--metalink-os=Linux-x64", &file_opt]),
+        ["linux-1.bin", "linux-2.bin"]
+    );
+    assert_eq!(
+        listed(&[
+            "--metalink-os=Linux-x64",
+            "--metalink-version=2.0",
+            &file_opt
+        ]),
+        ["linux-2.bin"]
+    );
+    assert!(written(&dir).is_empty());
+}
+
+/// `--metalink-base-uri` resolves a document's relative URLs: the file comes from the
+/// server the base names.
+#[test]
+fn metalink_base_uri_resolves_relative_urls() {
+    let data = TestFile::random(20_000, 77);
+    let server = HttpServer::start(ServerConfig::new().file("/pub/rel.bin", data.clone())).unwrap();
+    let dir = TempDir::new("ml-base-uri");
+    let doc = write(
+        &dir,
+        "relative.meta4",
+        &document(&[("rel.bin", "<url>rel.bin</url>")]),
+    );
+    let base = format!("--metalink-base-uri={}", server.url("/pub/"));
+    let r = get(&dir, &[&base, "-M", &doc]);
+    r.expect_code(0);
+    assert_eq!(
+        std::fs::read(dir.join("out/rel.bin")).unwrap(),
+        data,
+        "{}",
+        r.stdout
+    );
+    assert_eq!(server.requests_for("/pub/rel.bin").len(), 1);
+}

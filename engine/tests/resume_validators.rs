@@ -8,7 +8,6 @@
 //! also show that the comparison on the response head catches a changed file when the
 //! server does not.
 
-
 use swarmget_engine::control::{ControlState, control_path};
 use swarmget_engine::{DownloadSpec, Event, Options};
 use swarmget_test_support::{HttpServer, ServerConfig, TestFile};
