@@ -24,11 +24,7 @@ use crate::cmd::{cargo, have, workspace_root};
 /// `cargo xtask fuzz …`.
 pub fn run(args: &[String]) -> Result<(), String> {
     let mut target = None;
-    let mut run = Run {
-        seconds: 60,
-        jobs: 1,
-        asan: false,
-    };
+    let mut run = Run::default();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -57,11 +53,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
 
 /// `cargo xtask fuzz-all [--seconds N]`: every target for N seconds (default 60).
 pub fn run_all(args: &[String]) -> Result<(), String> {
-    let mut run = Run {
-        seconds: 60,
-        jobs: 1,
-        asan: false,
-    };
+    let mut run = Run::default();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -106,6 +98,17 @@ struct Run {
     seconds: u64,
     jobs: u32,
     asan: bool,
+}
+
+impl Default for Run {
+    /// A minute on one job, without AddressSanitizer.
+    fn default() -> Run {
+        Run {
+            seconds: 60,
+            jobs: 1,
+            asan: false,
+        }
+    }
 }
 
 /// What one target's run found.
