@@ -43,6 +43,21 @@ impl Download {
             .clone()
             .or_else(|| strongest(&self.expect.hashes).cloned())
     }
+
+    /// The digest to check the finished file against, if a whole-file pass is worth
+    /// its read of every byte: not when chunk checksums verified every piece, unless
+    /// the user gave `--checksum`. A mirror that wants a wrong piece accepted needs a
+    /// second preimage of the chunk's hash, which no hash a Metalink names (MD5 and
+    /// SHA-1 included) has; a document that names both comes from one author, so its
+    /// whole-file hash adds no authority its chunks lack. aria2 skips the pass too
+    /// (`DownloadContext::isChecksumVerificationNeeded` is false once piece hashes are
+    /// in use); the pass would be a second full read and hash of the file.
+    pub(crate) fn final_check(&self) -> Option<Digest> {
+        if self.hashes.is_some() && self.opts.checksum.is_none() {
+            return None;
+        }
+        self.whole_file_digest()
+    }
 }
 
 impl Engine {
@@ -261,8 +276,7 @@ impl Engine {
             self.fail_download(gid, err, now);
             return;
         }
-        let (Some(expect), Some(path), Some(total)) =
-            (d.whole_file_digest(), d.path.clone(), total)
+        let (Some(expect), Some(path), Some(total)) = (d.final_check(), d.path.clone(), total)
         else {
             return self.complete(gid, now);
         };

@@ -178,6 +178,42 @@ fn without_realtime_checks_only_the_whole_file_is_verified() {
     assert_err(&st, ErrorCode::Checksum);
 }
 
+/// The spec of `spec` with a whole-file digest that matches nothing.
+fn with_wrong_whole_digest(mut spec: DownloadSpec) -> DownloadSpec {
+    spec.expect.hashes = vec![whole(b"another file")];
+    spec
+}
+
+#[test]
+fn verified_chunks_stand_for_the_document_s_whole_file_hash() {
+    // Every chunk verifies, so the document's whole-file hash is not read back and
+    // checked (as aria2): a wrong one there does not fail the download.
+    let data = TestFile::random(300_000, 36);
+    let server = HttpServer::start(ServerConfig::new().file("/f", data.clone())).unwrap();
+    let dir = Dir::new("vp-skip-whole");
+    let o = segmented(&dir.0, 2);
+    let mut batch = Batch::new(&o);
+    batch.add(with_wrong_whole_digest(spec(vec![server.url("/f")], o, &data)));
+    let st = batch.finish().remove(0);
+    assert_ok(&st, &data);
+}
+
+#[test]
+fn a_checksum_option_is_checked_even_when_every_chunk_verified() {
+    // --checksum is the user's own demand: the file is read back and checked.
+    let data = TestFile::random(300_000, 37);
+    let server = HttpServer::start(ServerConfig::new().file("/f", data.clone())).unwrap();
+    let dir = Dir::new("vp-checksum-option");
+    let o = Options {
+        checksum: Some(whole(b"another file")),
+        ..segmented(&dir.0, 2)
+    };
+    let mut batch = Batch::new(&o);
+    batch.add(spec(vec![server.url("/f")], o, &data));
+    let st = batch.finish().remove(0);
+    assert_err(&st, ErrorCode::Checksum);
+}
+
 #[test]
 fn a_file_whose_pieces_never_verify_fails_with_a_checksum_error() {
     let data = TestFile::random(300_000, 34);
