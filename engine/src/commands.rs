@@ -53,7 +53,11 @@ impl Engine {
         }
         let downloads = &self.downloads;
         let gid = self.gids.next(|g| downloads.contains(g));
-        let mut download = Download::new(gid, urls, spec, tls, now);
+        let opts = match &self.last_options {
+            Some(last) if **last == spec.options => last.clone(),
+            _ => self.last_options.insert(Arc::new(spec.options)).clone(),
+        };
+        let mut download = Download::new(gid, urls, opts, spec.expect, tls, now);
         if download.opts.pause {
             download.state = DownloadState::Paused;
         }
@@ -123,7 +127,7 @@ impl Engine {
         let restart = d.is_active() && !live;
         let d = &mut self.downloads[gid];
         d.throttle = Throttle::new(opts.max_download_limit);
-        d.opts = opts;
+        d.opts = Arc::new(opts);
         if restart {
             // aria2 restarts an active download whose other options change: the
             // connections close, the download queues again and resumes from disk.

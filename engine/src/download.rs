@@ -126,7 +126,8 @@ pub(crate) enum Layout {
 
 pub(crate) struct Download {
     pub gid: Gid,
-    pub opts: Options,
+    /// Shared with every download added with equal options (see `Engine::add`).
+    pub opts: Arc<Options>,
     pub sources: Vec<Source>,
     pub state: DownloadState,
     pub layout: Layout,
@@ -216,11 +217,11 @@ impl Download {
     pub fn new(
         gid: Gid,
         urls: Vec<Url>,
-        spec: DownloadSpec,
+        opts: Arc<Options>,
+        expect: Expect,
         tls: Arc<rustls::ClientConfig>,
         now: Instant,
     ) -> Download {
-        let opts = spec.options;
         let throttle = crate::throttle::Throttle::new(opts.max_download_limit);
         Download {
             gid,
@@ -254,7 +255,7 @@ impl Download {
             following: None,
             followed_by: Vec::new(),
             tls,
-            expect: spec.expect,
+            expect,
             hashes: None,
             storage: None,
             slot_sources: HashMap::new(),

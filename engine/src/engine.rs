@@ -47,6 +47,9 @@ pub struct Engine {
     pub(crate) poll: Poll,
     pub(crate) waker: Arc<Waker>,
     pub(crate) global: Options,
+    /// The options of the last download added, shared with the next one when equal:
+    /// ten thousand lines of one input file hold one copy, not ten thousand.
+    pub(crate) last_options: Option<Arc<Options>>,
     pub(crate) downloads: Downloads,
     pub(crate) conns: Vec<Option<Conn>>,
     pub(crate) free_keys: Vec<usize>,
@@ -121,6 +124,7 @@ impl Engine {
             poll,
             waker,
             global: global.clone(),
+            last_options: None,
             downloads: Downloads::default(),
             conns: Vec::new(),
             free_keys: Vec::new(),

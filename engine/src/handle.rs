@@ -179,7 +179,7 @@ impl Handle {
             engine
                 .downloads
                 .get(gid)
-                .map(|d| d.opts.clone())
+                .map(|d| Options::clone(&d.opts))
                 .ok_or_else(|| not_found(gid))
         })?
     }

@@ -139,7 +139,7 @@ impl FileSelection {
 
 /// All option values (global and per-download alike; an `-i` entry gets a copy of the
 /// global values with its own lines applied on top).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Options {
     /// `--dir`.
     pub dir: PathBuf,

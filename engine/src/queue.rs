@@ -31,7 +31,9 @@ pub enum PositionFrom {
 
 #[derive(Default)]
 pub(crate) struct Downloads {
-    map: HashMap<Gid, Download>,
+    /// Boxed: a `Download` is about 2 KiB, and a table of ten thousand inline ones
+    /// would hold twice that while it grows (old and new table side by side).
+    map: HashMap<Gid, Box<Download>>,
     queue: Vec<Gid>,
     active: Vec<Gid>,
     stopped: Vec<Gid>,
@@ -45,11 +47,11 @@ impl Downloads {
     }
 
     pub fn get(&self, gid: Gid) -> Option<&Download> {
-        self.map.get(&gid)
+        self.map.get(&gid).map(|d| &**d)
     }
 
     pub fn get_mut(&mut self, gid: Gid) -> Option<&mut Download> {
-        self.map.get_mut(&gid)
+        self.map.get_mut(&gid).map(|d| &mut **d)
     }
 
     /// Adds a queued download (waiting or paused) at `position` (the end when `None`
@@ -60,7 +62,7 @@ impl Downloads {
         let gid = download.gid;
         let at = position.unwrap_or(usize::MAX).min(self.queue.len());
         self.queue.insert(at, gid);
-        self.map.insert(gid, download);
+        self.map.insert(gid, Box::new(download));
     }
 
     /// Queued downloads (waiting, active, paused) in queue order.
@@ -75,7 +77,10 @@ impl Downloads {
 
     /// Every download, queued ones first.
     pub fn all(&self) -> impl Iterator<Item = &Download> {
-        self.queue.iter().chain(&self.stopped).map(|g| &self.map[g])
+        self.queue
+            .iter()
+            .chain(&self.stopped)
+            .map(|g| &*self.map[g])
     }
 
     /// Paused downloads in the queue.

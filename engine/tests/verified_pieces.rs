@@ -193,7 +193,11 @@ fn verified_chunks_stand_for_the_document_s_whole_file_hash() {
     let dir = Dir::new("vp-skip-whole");
     let o = segmented(&dir.0, 2);
     let mut batch = Batch::new(&o);
-    batch.add(with_wrong_whole_digest(spec(vec![server.url("/f")], o, &data)));
+    batch.add(with_wrong_whole_digest(spec(
+        vec![server.url("/f")],
+        o,
+        &data,
+    )));
     let st = batch.finish().remove(0);
     assert_ok(&st, &data);
 }

@@ -231,7 +231,7 @@ impl Engine {
             check_digest(&bytes, &expect)?;
         }
         let parsed = super::parse_document(&bytes, &source, Some(doc.base.clone()), warn)?;
-        let mut opts = d.opts.clone();
+        let mut opts = crate::options::Options::clone(&d.opts);
         opts.out = None;
         super::specs(&parsed, &source, &opts, warn)
     }
