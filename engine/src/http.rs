@@ -275,6 +275,9 @@ impl Engine {
                 if_range = Some(v.to_string());
             }
         }
+        if opts.http_accept_gzip {
+            req = req.accept_encoding("deflate, gzip");
+        }
         if matches!(d.layout, Layout::Unknown)
             && let Some(value) = crate::metalink::want_digest(opts)
         {
@@ -501,7 +504,12 @@ impl Engine {
         }
         let gid = conn.dl;
         let framing = head.framing(false);
-        let encoding = head.content_encoding();
+        // Without --http-accept-gzip a coded body is the file as the server has it.
+        let encoding = if self.downloads[conn.dl].opts.http_accept_gzip {
+            head.content_encoding()
+        } else {
+            ContentEncoding::Identity
+        };
         let keep_alive =
             head.can_reuse_connection(false) && self.downloads[gid].opts.http_keep_alive;
         let asked = conn.asked.unwrap_or(ByteRange {
