@@ -219,6 +219,12 @@ pub struct Options {
     /// it a body sent with a `Content-Encoding` is stored as sent (a `.tar.gz` served
     /// with `Content-Encoding: gzip` stays a `.tar.gz`), as aria2 does.
     pub http_accept_gzip: bool,
+    /// `--deferred-input`: read `-i` entries only as downloads are started, without
+    /// checking the whole file first.
+    pub deferred_input: bool,
+    /// `--max-download-result`: stopped downloads whose results are kept (the oldest
+    /// are dropped past it; 0 keeps none).
+    pub max_download_result: usize,
     /// `--remote-time`: the finished file gets the server's modification time, and
     /// `-c` over a bare file takes its time as the version's `Last-Modified`/`MDTM`.
     pub remote_time: bool,
@@ -336,6 +342,8 @@ impl Default for Options {
             always_resume: true,
             max_resume_failure_tries: 0,
             remote_time: false,
+            max_download_result: 1000,
+            deferred_input: false,
             http_accept_gzip: false,
             allow_overwrite: false,
             auto_file_renaming: true,
@@ -916,6 +924,27 @@ pub static OPTIONS: &[OptionDef] = &[
         true,
         "Send Accept-Encoding: deflate, gzip and decode such answers (otherwise they are stored as sent).",
         |o, v| o.http_accept_gzip = parse_bool(v)?
+    ),
+    opt!(
+        "deferred-input",
+        None,
+        Bool,
+        "false",
+        "advanced",
+        false,
+        "Read -i entries as they are needed, without checking the whole file first.",
+        |o, v| o.deferred_input = parse_bool(v)?
+    ),
+    opt!(
+        "max-download-result",
+        None,
+        Value,
+        "1000",
+        "advanced",
+        false,
+        "Results of stopped downloads kept in memory; the oldest are dropped past it.",
+        |o, v| o.max_download_result =
+            ranged("max-download-result", v, 0, u32::MAX as u64)? as usize
     ),
     opt!(
         "remote-time",
