@@ -1,0 +1,8 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod metainfo;
+// pub mod wire;
+
+pub use metainfo::{Metainfo, MetainfoError};
