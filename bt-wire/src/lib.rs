@@ -3,6 +3,6 @@
 #![forbid(unsafe_code)]
 
 pub mod metainfo;
-// pub mod wire;
+pub mod wire;
 
 pub use metainfo::{Metainfo, MetainfoError};
