@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod metainfo;
+pub mod peer;
 pub mod tracker;
 pub mod wire;
 
