@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod choke;
 pub mod metainfo;
 pub mod peer;
 pub mod tracker;
