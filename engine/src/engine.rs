@@ -417,6 +417,15 @@ impl Engine {
                 }
                 self.verify_or_complete(gid, now);
             }
+            DiskDone::Modified { gid, result } => {
+                if !self.downloads.contains(gid) {
+                    return;
+                }
+                self.downloads[gid].jobs_in_flight -= 1;
+                if let Err(e) = result {
+                    self.notice(gid, format!("cannot set the file's time: {e}"));
+                }
+            }
             DiskDone::Removed { gid } => {
                 if let Some(d) = self.downloads.get_mut(gid) {
                     d.jobs_in_flight -= 1;

@@ -30,7 +30,7 @@ use crate::storage::Storage;
 use crate::timers::Timer;
 use crate::transport::Transport;
 use crate::validators::Validators;
-use crate::version::Seen;
+use crate::version::{Restart, Seen};
 
 /// RFC 8305's recommended delay before racing the next address.
 const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
@@ -308,6 +308,9 @@ impl Engine {
                 if_range = Some(v.to_string());
             }
         }
+        if opts.http_accept_gzip {
+            req = req.accept_encoding("deflate, gzip");
+        }
         if matches!(d.layout, Layout::Unknown)
             && let Some(value) = crate::metalink::want_digest(opts)
         {
@@ -573,7 +576,12 @@ impl Engine {
         }
         let gid = conn.dl;
         let framing = head.framing(false);
-        let encoding = head.content_encoding();
+        // Without --http-accept-gzip a coded body is the file as the server has it.
+        let encoding = if self.downloads[conn.dl].opts.http_accept_gzip {
+            head.content_encoding()
+        } else {
+            ContentEncoding::Identity
+        };
         let keep_alive =
             head.can_reuse_connection(false) && self.downloads[gid].opts.http_keep_alive;
         let asked = conn.asked.unwrap_or(ByteRange {
@@ -668,7 +676,7 @@ impl Engine {
                     // Anything on disk, verified or not, is lost to a restart.
                     let on_disk = self.downloads[gid].plan().map_or(0, |p| p.written_bytes());
                     if on_disk > 0 {
-                        return Err(self.cannot_resume(gid));
+                        return self.cannot_resume(conn, &head);
                     }
                     self.downloads[gid].layout = Layout::Stream {
                         received: 0,
@@ -689,13 +697,15 @@ impl Engine {
                                 ),
                             ));
                         }
-                        if plan.completed_bytes() > 0 {
-                            return Err(self.cannot_resume(gid));
-                        }
                     } else {
                         self.first_plan(gid, conn, Some(length), 0)?;
                     }
                     let plan = self.downloads[gid].plan_mut().expect("planned above");
+                    // A resume (from a control file too: the plan just made holds its
+                    // pieces) answered with the whole file.
+                    if plan.completed_bytes() > 0 {
+                        return self.cannot_resume(conn, &head);
+                    }
                     if plan.claim_exact(conn.slot, 0..length).is_none() {
                         // Others hold parts of the file; this mirror cannot help.
                         return Ok(Some(Next::Close));
@@ -730,18 +740,47 @@ impl Engine {
         Ok(None)
     }
 
-    fn cannot_resume(&mut self, gid: Gid) -> Error {
-        if self.downloads[gid].opts.always_resume {
-            Error::new(
+    /// Mirror `conn.source` answered a continuing request with the whole file: it
+    /// cannot resume. aria2's rules: with `--always-resume` (the default) the download
+    /// fails with exit 8; without it the mirror is left out, and once
+    /// `--max-resume-failure-tries` mirrors (0: every mirror) could not resume, the
+    /// download starts again from byte 0.
+    fn cannot_resume(
+        &mut self,
+        conn: &mut Conn,
+        head: &ResponseHead,
+    ) -> Result<Option<Next>, Error> {
+        let gid = conn.dl;
+        let d = &mut self.downloads[gid];
+        if d.opts.always_resume {
+            return Err(Error::new(
                 ErrorCode::CannotResume,
-                "the server does not support resuming this download",
-            )
-        } else {
-            Error::new(
-                ErrorCode::CannotResume,
-                "the server does not support resuming; restart without -c",
-            )
+                format!(
+                    "{}: the server does not support resuming this download (--always-resume)",
+                    conn.url
+                ),
+            ));
         }
+        d.sources[conn.source].no_ranges = true;
+        let refused = d.sources.iter().filter(|s| s.no_ranges).count();
+        let usable = d
+            .sources
+            .iter()
+            .filter(|s| !s.failed && !s.no_ranges)
+            .count();
+        let limit = d.opts.max_resume_failure_tries as usize;
+        let url = conn.url.to_string();
+        if usable > 0 && (limit == 0 || refused < limit) {
+            self.notice(
+                gid,
+                format!("{url} cannot resume this download; using the other mirrors"),
+            );
+            return Ok(Some(Next::Close));
+        }
+        self.flush_buffer(conn);
+        let validators = Validators::from_http(head.header("etag"), head.header("last-modified"));
+        self.restart_changed(gid, conn.source, validators, Restart::CannotResume(&url));
+        Ok(Some(Next::Close))
     }
 
     /// Picks the output path from the first response and decides how to start.
@@ -799,6 +838,14 @@ impl Engine {
                 d.resume_total = None;
                 d.resume = None;
                 d.sequential_len = len;
+                if d.opts.remote_time && len > 0 {
+                    // Nothing recorded the bytes' version; with --remote-time the file's
+                    // time is the server's time of the version it was made from, so
+                    // If-Range and the head comparison can tell a replaced file.
+                    if let Ok(mtime) = std::fs::metadata(&path).and_then(|m| m.modified()) {
+                        d.validators = Validators::from_file_time(mtime);
+                    }
+                }
                 (path, false)
             }
             Start::Fresh(path) => (path, true),

@@ -330,6 +330,18 @@ impl Engine {
             };
             self.disk_job(gid, job);
         }
+        let d = &self.downloads[gid];
+        if d.opts.remote_time
+            && !d.opts.dry_run
+            && let (Some(path), Some(time)) = (&d.path, d.validators.modified())
+        {
+            let job = DiskJob::SetModified {
+                gid,
+                path: path.clone(),
+                time,
+            };
+            self.disk_job(gid, job);
+        }
     }
 
     /// Saves control files that changed, every `--auto-save-interval`.

@@ -249,6 +249,17 @@ pub struct Options {
     pub continue_download: bool,
     /// `--always-resume`.
     pub always_resume: bool,
+    /// `--max-resume-failure-tries`: with `--always-resume=false`, the number of
+    /// mirrors that cannot resume after which the download starts again from byte 0
+    /// (0 = only when none of them can).
+    pub max_resume_failure_tries: u32,
+    /// `--http-accept-gzip`: ask for `deflate, gzip` and decode such answers. Without
+    /// it a body sent with a `Content-Encoding` is stored as sent (a `.tar.gz` served
+    /// with `Content-Encoding: gzip` stays a `.tar.gz`), as aria2 does.
+    pub http_accept_gzip: bool,
+    /// `--remote-time`: the finished file gets the server's modification time, and
+    /// `-c` over a bare file takes its time as the version's `Last-Modified`/`MDTM`.
+    pub remote_time: bool,
     /// `--allow-overwrite`.
     pub allow_overwrite: bool,
     /// `--auto-file-renaming`.
@@ -374,6 +385,9 @@ impl Default for Options {
             private_key: None,
             continue_download: false,
             always_resume: true,
+            max_resume_failure_tries: 0,
+            remote_time: false,
+            http_accept_gzip: false,
             allow_overwrite: false,
             auto_file_renaming: true,
             remove_control_file: false,
@@ -1058,6 +1072,37 @@ pub static OPTIONS: &[OptionDef] = &[
         true,
         "Stop with exit code 8 instead of restarting when a server cannot resume.",
         |o, v| o.always_resume = parse_bool(v)?
+    ),
+    opt!(
+        "max-resume-failure-tries",
+        None,
+        Value,
+        "0",
+        "ftp",
+        true,
+        "With --always-resume=false: restart from scratch after N mirrors that cannot resume (0 = all of them).",
+        |o, v| o.max_resume_failure_tries =
+            ranged("max-resume-failure-tries", v, 0, u32::MAX as u64)? as u32
+    ),
+    opt!(
+        "http-accept-gzip",
+        None,
+        Bool,
+        "false",
+        "http",
+        true,
+        "Send Accept-Encoding: deflate, gzip and decode such answers (otherwise they are stored as sent).",
+        |o, v| o.http_accept_gzip = parse_bool(v)?
+    ),
+    opt!(
+        "remote-time",
+        Some('R'),
+        Bool,
+        "false",
+        "ftp",
+        true,
+        "Give the finished file the server's modification time (Last-Modified or MDTM).",
+        |o, v| o.remote_time = parse_bool(v)?
     ),
     opt!(
         "allow-overwrite",
