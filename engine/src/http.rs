@@ -334,12 +334,23 @@ impl Engine {
             };
             req = req.referer(&value);
         }
-        if let Some(user) = &opts.http_user {
+        // Credentials and cookies are for the origin the user named: after a
+        // redirect to another scheme, host or port they stay behind (curl's rule;
+        // aria2 sends them wherever a redirect points).
+        let same_origin = conn.url.origin() == d.sources[conn.source].url.origin();
+        if let Some(user) = opts.http_user.as_ref().filter(|_| same_origin) {
             req = req.basic_auth(user, opts.http_passwd.as_deref().unwrap_or(""));
         }
         for h in &opts.headers {
             if let Some((name, value)) = h.split_once(':') {
-                req = req.header(name.trim(), value.trim());
+                let name = name.trim();
+                let private = name.eq_ignore_ascii_case("authorization")
+                    || name.eq_ignore_ascii_case("cookie")
+                    || (name.eq_ignore_ascii_case("proxy-authorization") && !conn.via_get());
+                if private && !same_origin {
+                    continue;
+                }
+                req = req.header(name, value.trim());
             }
         }
         let mut buf = Vec::with_capacity(512);
