@@ -1,5 +1,6 @@
 //! Command line, config file and input file, all read through the engine's one option
-//! table, with aria2's precedence: defaults < config file < command line.
+//! table, with aria2's precedence: defaults < config file < proxy environment variables
+//! < command line.
 
 use std::path::{Path, PathBuf};
 
@@ -111,7 +112,8 @@ pub fn parse_command_line(args: &[String]) -> Result<CommandLine, String> {
     Ok(cl)
 }
 
-/// Builds the global options: defaults, then the config file, then the command line.
+/// Builds the global options: defaults, then the config file, then the proxy
+/// environment variables, then the command line.
 pub fn global_options(
     cl: &CommandLine,
     warn: &mut dyn FnMut(String),
@@ -141,10 +143,43 @@ pub fn global_options(
             }
         }
     }
+    apply_env(&mut opts, &|name| std::env::var(name).ok(), warn);
     for (def, v) in &cl.pairs {
         (def.apply)(&mut opts, v).map_err(|e| (28, format!("--{}: {e}", def.name)))?;
     }
     Ok(opts)
+}
+
+/// The environment variables aria2 reads, and the option each sets.
+const PROXY_ENV: &[(&str, &str)] = &[
+    ("http_proxy", "http-proxy"),
+    ("https_proxy", "https-proxy"),
+    ("ftp_proxy", "ftp-proxy"),
+    ("all_proxy", "all-proxy"),
+    ("no_proxy", "no-proxy"),
+];
+
+/// Applies `http_proxy`, `https_proxy`, `ftp_proxy`, `all_proxy` and `no_proxy` (each
+/// in lower case, else upper case, as aria2 reads them) over the config file. A value
+/// that does not parse is reported through `warn` and not applied: aria2 prints the
+/// error and goes on, and a shell's stray variable should not stop every download.
+pub fn apply_env(
+    opts: &mut Options,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    warn: &mut dyn FnMut(String),
+) {
+    for (var, option) in PROXY_ENV {
+        let upper = var.to_ascii_uppercase();
+        let Some((name, value)) = lookup(var)
+            .map(|v| (*var, v))
+            .or_else(|| lookup(&upper).map(|v| (upper.as_str(), v)))
+        else {
+            continue;
+        };
+        if let Err(e) = opts.set(option, &value) {
+            warn(format!("environment variable {name} ignored: {e}"));
+        }
+    }
 }
 
 /// aria2's default locations: `~/.aria2/aria2.conf` if present, else
@@ -286,6 +321,27 @@ mod tests {
             error(&["-s"]).as_deref(),
             Some("option requires an argument -- 's'")
         );
+    }
+
+    #[test]
+    fn proxy_environment_lower_case_first() {
+        let env = |name: &str| match name {
+            "http_proxy" => Some("lower:1".to_string()),
+            "HTTP_PROXY" => Some("upper:2".to_string()),
+            "HTTPS_PROXY" => Some("socks5h://s:3".to_string()),
+            "NO_PROXY" => Some("localhost,.corp".to_string()),
+            "ftp_proxy" => Some("ftp://bad".to_string()),
+            _ => None,
+        };
+        let mut opts = Options::default();
+        let mut warnings = Vec::new();
+        apply_env(&mut opts, &env, &mut |w| warnings.push(w));
+        assert_eq!(opts.http_proxy.as_ref().unwrap().host, "lower");
+        assert_eq!(opts.https_proxy.as_ref().unwrap().port, 3);
+        assert!(opts.no_proxy.matches("a.corp") && opts.no_proxy.matches("localhost"));
+        assert_eq!(opts.ftp_proxy, None);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("ftp_proxy"), "{warnings:?}");
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod metalink;
 pub mod naming;
 pub mod options;
 pub mod plan;
+mod proxy;
 pub mod queue;
 pub mod range_set;
 pub mod resolve;

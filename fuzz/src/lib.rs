@@ -13,6 +13,8 @@ pub mod http_response;
 pub mod magnet_parse;
 pub mod metalink_http_headers;
 pub mod metalink_parse;
+pub mod no_proxy_parse;
+pub mod proxy_reply;
 
 /// A target's body.
 pub type Target = fn(&[u8]);
@@ -27,4 +29,6 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("magnet_parse", magnet_parse::run),
     ("metalink_http_headers", metalink_http_headers::run),
     ("metalink_parse", metalink_parse::run),
+    ("no_proxy_parse", no_proxy_parse::run),
+    ("proxy_reply", proxy_reply::run),
 ];
