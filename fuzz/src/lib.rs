@@ -10,9 +10,12 @@ pub mod bencode_roundtrip;
 pub mod control_decode;
 pub mod ftp_reply;
 pub mod http_response;
+pub mod jsonrpc_request;
 pub mod magnet_parse;
 pub mod metalink_http_headers;
 pub mod metalink_parse;
+pub mod websocket_frame;
+pub mod xmlrpc_request;
 
 /// A target's body.
 pub type Target = fn(&[u8]);
@@ -24,7 +27,10 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("control_decode", control_decode::run),
     ("ftp_reply", ftp_reply::run),
     ("http_response", http_response::run),
+    ("jsonrpc_request", jsonrpc_request::run),
     ("magnet_parse", magnet_parse::run),
     ("metalink_http_headers", metalink_http_headers::run),
     ("metalink_parse", metalink_parse::run),
+    ("websocket_frame", websocket_frame::run),
+    ("xmlrpc_request", xmlrpc_request::run),
 ];
