@@ -13,6 +13,7 @@ mod magnet;
 mod magnet_download;
 mod metalink;
 mod readout;
+mod rpc;
 #[cfg(test)]
 mod scratch;
 mod show_files;
@@ -84,6 +85,9 @@ fn download(args: &[String]) -> u8 {
             return e.code.exit_code();
         }
     };
+    if opts.enable_rpc {
+        return rpc::run(&opts, specs);
+    }
     // A paused download waits for an RPC client to unpause it, and the command line
     // has none: aria2 ignores --pause without --enable-rpc; this says so.
     if specs.iter().any(|s| s.options.pause) {
@@ -241,7 +245,7 @@ extern "C" fn on_signal(_: libc::c_int) {
     }
 }
 
-fn install_signal_handlers(interrupter: Interrupter) {
+pub(crate) fn install_signal_handlers(interrupter: Interrupter) {
     let _ = INTERRUPT.set(interrupter);
     // SAFETY: the handler only performs an atomic store and an eventfd write.
     unsafe {
