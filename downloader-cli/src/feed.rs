@@ -65,6 +65,16 @@ impl Feed {
         self.pending.is_empty() && self.entries.is_none()
     }
 
+    /// Every download at once, as they are (`--pause` kept), for the RPC daemon,
+    /// whose clients see the whole queue (as aria2's do).
+    pub fn into_specs(mut self) -> Vec<DownloadSpec> {
+        let mut specs = Vec::new();
+        while let Some(spec) = self.next_spec() {
+            specs.push(spec);
+        }
+        specs
+    }
+
     /// Adds downloads until the engine holds `window` queued ones or the feed is
     /// empty.
     pub fn top_up(&mut self, handle: &Handle) {

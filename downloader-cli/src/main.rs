@@ -15,6 +15,7 @@ mod magnet;
 mod magnet_download;
 mod metalink;
 mod readout;
+mod rpc;
 #[cfg(test)]
 mod scratch;
 mod show_files;
@@ -93,6 +94,9 @@ fn download(args: &[String]) -> u8 {
             return e.code.exit_code();
         }
     };
+    if opts.enable_rpc {
+        return rpc::run(&opts, feed.into_specs());
+    }
     if feed.is_empty() {
         eprintln!("swarmget: no URI to download. Usage: swarmget [OPTIONS] [URI]... (see --help)");
         return ErrorCode::Unknown.exit_code();
@@ -238,7 +242,7 @@ extern "C" fn on_signal(_: libc::c_int) {
     }
 }
 
-fn install_signal_handlers(interrupter: Interrupter) {
+pub(crate) fn install_signal_handlers(interrupter: Interrupter) {
     let _ = INTERRUPT.set(interrupter);
     // SAFETY: the handler only performs an atomic store and an eventfd write.
     unsafe {
