@@ -21,6 +21,7 @@ mod lifecycle;
 pub mod metalink;
 pub mod naming;
 pub mod options;
+pub mod param_uri;
 pub mod plan;
 mod proxy;
 pub mod queue;

@@ -257,6 +257,9 @@ pub struct Options {
     /// it a body sent with a `Content-Encoding` is stored as sent (a `.tar.gz` served
     /// with `Content-Encoding: gzip` stays a `.tar.gz`), as aria2 does.
     pub http_accept_gzip: bool,
+    /// `-P/--parameterized-uri`: expand `{a,b}` and `[1-9:2]` in URIs (see
+    /// [`crate::param_uri`]).
+    pub parameterized_uri: bool,
     /// `--deferred-input`: read `-i` entries only as downloads are started, without
     /// checking the whole file first.
     pub deferred_input: bool,
@@ -407,6 +410,7 @@ impl Default for Options {
             remote_time: false,
             max_download_result: 1000,
             deferred_input: false,
+            parameterized_uri: false,
             http_accept_gzip: false,
             allow_overwrite: false,
             auto_file_renaming: true,
@@ -1119,6 +1123,16 @@ pub static OPTIONS: &[OptionDef] = &[
         true,
         "Send Accept-Encoding: deflate, gzip and decode such answers (otherwise they are stored as sent).",
         |o, v| o.http_accept_gzip = parse_bool(v)?
+    ),
+    opt!(
+        "parameterized-uri",
+        Some('P'),
+        Bool,
+        "false",
+        "advanced",
+        true,
+        "Expand {a,b} and [1-9:2] parts of URIs (with -Z each URI is its own download).",
+        |o, v| o.parameterized_uri = parse_bool(v)?
     ),
     opt!(
         "deferred-input",

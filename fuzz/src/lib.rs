@@ -15,6 +15,7 @@ pub mod magnet_parse;
 pub mod metalink_http_headers;
 pub mod metalink_parse;
 pub mod no_proxy_parse;
+pub mod param_uri_expand;
 pub mod proxy_reply;
 pub mod websocket_frame;
 pub mod xmlrpc_request;
@@ -34,6 +35,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("metalink_http_headers", metalink_http_headers::run),
     ("metalink_parse", metalink_parse::run),
     ("no_proxy_parse", no_proxy_parse::run),
+    ("param_uri_expand", param_uri_expand::run),
     ("proxy_reply", proxy_reply::run),
     ("websocket_frame", websocket_frame::run),
     ("xmlrpc_request", xmlrpc_request::run),
