@@ -11,8 +11,12 @@ pub mod control_decode;
 pub mod ftp_reply;
 pub mod http_response;
 pub mod magnet_parse;
+pub mod metainfo_parse;
 pub mod metalink_http_headers;
 pub mod metalink_parse;
+pub mod peer_wire_decode;
+pub mod tracker_response;
+pub mod udp_tracker_packet;
 
 /// A target's body.
 pub type Target = fn(&[u8]);
@@ -25,6 +29,10 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("ftp_reply", ftp_reply::run),
     ("http_response", http_response::run),
     ("magnet_parse", magnet_parse::run),
+    ("metainfo_parse", metainfo_parse::run),
     ("metalink_http_headers", metalink_http_headers::run),
     ("metalink_parse", metalink_parse::run),
+    ("peer_wire_decode", peer_wire_decode::run),
+    ("tracker_response", tracker_response::run),
+    ("udp_tracker_packet", udp_tracker_packet::run),
 ];
