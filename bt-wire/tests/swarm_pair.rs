@@ -89,7 +89,7 @@ fn download(fast: bool, chunk: usize, choke_at: Option<u64>) -> Outcome {
     }
     let all = vec![0xFFu8; count.div_ceil(8) as usize];
     let mut bits = all.clone();
-    if count % 8 != 0 {
+    if !count.is_multiple_of(8) {
         *bits.last_mut().unwrap() &= 0xFF << (8 - count % 8);
     }
     seeder.peer.send_bitfield(&bits, count, count);
