@@ -2,11 +2,12 @@
 //! table, with aria2's precedence: defaults < config file < proxy environment variables
 //! < command line.
 
-use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
 use swarmget_engine::Options;
 use swarmget_engine::options::{Arg, OptionDef, find, find_short};
+
+use crate::input_file::InputEntry;
 
 /// What the command line asks for.
 pub struct CommandLine {
@@ -230,67 +231,6 @@ pub fn apply_conf(
     Ok(())
 }
 
-/// One download from an input file: mirrors and per-download option lines.
-pub struct InputEntry {
-    /// Mirrors of one file.
-    pub uris: Vec<String>,
-    /// `name=value` lines that followed, indented.
-    pub options: Vec<(String, String)>,
-}
-
-/// Reads aria2's input file format: a line of TAB-separated URIs is one download,
-/// indented `name=value` lines after it are its options, `#` starts a comment.
-pub fn read_input(source: &str) -> Result<Vec<InputEntry>, String> {
-    let mut text = String::new();
-    if source == "-" {
-        std::io::stdin()
-            .lock()
-            .read_to_string(&mut text)
-            .map_err(|e| format!("reading stdin: {e}"))?;
-    } else {
-        let f = std::fs::File::open(source).map_err(|e| format!("{source}: {e}"))?;
-        for line in std::io::BufReader::new(f).lines() {
-            text.push_str(&line.map_err(|e| format!("{source}: {e}"))?);
-            text.push('\n');
-        }
-    }
-    parse_input(&text)
-}
-
-/// Parses input-file text (see [`read_input`]).
-pub fn parse_input(text: &str) -> Result<Vec<InputEntry>, String> {
-    let mut entries: Vec<InputEntry> = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        if line.trim().is_empty() || line.trim_start().starts_with('#') {
-            continue;
-        }
-        if line.starts_with(' ') || line.starts_with('\t') {
-            let Some(entry) = entries.last_mut() else {
-                return Err(format!("input line {}: option before any URI", n + 1));
-            };
-            let (name, value) = line
-                .trim()
-                .split_once('=')
-                .ok_or_else(|| format!("input line {}: expected name=value", n + 1))?;
-            entry
-                .options
-                .push((name.trim().to_string(), value.to_string()));
-        } else {
-            let uris = line
-                .split('\t')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect();
-            entries.push(InputEntry {
-                uris,
-                options: Vec::new(),
-            });
-        }
-    }
-    Ok(entries)
-}
-
 /// Applies an input entry's option lines on top of the global options. Only
 /// per-download options are allowed there, as in aria2.
 pub fn entry_options(global: &Options, entry: &InputEntry) -> Result<Options, String> {
@@ -312,6 +252,7 @@ pub fn entry_options(global: &Options, entry: &InputEntry) -> Result<Options, St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input_file::parse_input;
 
     fn argv(s: &[&str]) -> Vec<String> {
         s.iter().map(|a| a.to_string()).collect()

@@ -255,6 +255,7 @@ impl Engine {
             };
             self.emit(event);
         }
+        self.downloads.trim_results(self.global.max_download_result);
     }
 
     fn take_completions(&mut self, now: Instant) {

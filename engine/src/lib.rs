@@ -44,5 +44,5 @@ pub use error::{Error, ErrorCode};
 pub use gid::Gid;
 pub use handle::{Event, Handle, Interrupter};
 pub use options::Options;
-pub use queue::PositionFrom;
+pub use queue::{Forgotten, PositionFrom};
 pub use status::{DownloadStatus, FileStatus, GlobalStat, Server, ServerStatus, UriStatus};

@@ -257,6 +257,12 @@ pub struct Options {
     /// it a body sent with a `Content-Encoding` is stored as sent (a `.tar.gz` served
     /// with `Content-Encoding: gzip` stays a `.tar.gz`), as aria2 does.
     pub http_accept_gzip: bool,
+    /// `--deferred-input`: read `-i` entries only as downloads are started, without
+    /// checking the whole file first.
+    pub deferred_input: bool,
+    /// `--max-download-result`: stopped downloads whose results are kept (the oldest
+    /// are dropped past it; 0 keeps none).
+    pub max_download_result: usize,
     /// `--remote-time`: the finished file gets the server's modification time, and
     /// `-c` over a bare file takes its time as the version's `Last-Modified`/`MDTM`.
     pub remote_time: bool,
@@ -332,6 +338,18 @@ pub struct Options {
     pub hash_check_only: bool,
     /// `--no-want-digest-header`.
     pub no_want_digest_header: bool,
+    /// `--enable-rpc`: run as a daemon answering aria2's RPC.
+    pub enable_rpc: bool,
+    /// `--rpc-listen-port` (0 = any free port, printed at start).
+    pub rpc_listen_port: u16,
+    /// `--rpc-listen-all` (false: loopback only).
+    pub rpc_listen_all: bool,
+    /// `--rpc-secret`.
+    pub rpc_secret: Option<String>,
+    /// `--rpc-max-request-size` in bytes.
+    pub rpc_max_request_size: u64,
+    /// `--rpc-allow-origin-all`.
+    pub rpc_allow_origin_all: bool,
 }
 
 impl Default for Options {
@@ -387,6 +405,8 @@ impl Default for Options {
             always_resume: true,
             max_resume_failure_tries: 0,
             remote_time: false,
+            max_download_result: 1000,
+            deferred_input: false,
             http_accept_gzip: false,
             allow_overwrite: false,
             auto_file_renaming: true,
@@ -424,6 +444,12 @@ impl Default for Options {
             check_integrity: false,
             hash_check_only: false,
             no_want_digest_header: false,
+            enable_rpc: false,
+            rpc_listen_port: 6800,
+            rpc_listen_all: false,
+            rpc_secret: None,
+            rpc_max_request_size: 2 << 20,
+            rpc_allow_origin_all: false,
         }
     }
 }
@@ -1095,6 +1121,27 @@ pub static OPTIONS: &[OptionDef] = &[
         |o, v| o.http_accept_gzip = parse_bool(v)?
     ),
     opt!(
+        "deferred-input",
+        None,
+        Bool,
+        "false",
+        "advanced",
+        false,
+        "Read -i entries as they are needed, without checking the whole file first.",
+        |o, v| o.deferred_input = parse_bool(v)?
+    ),
+    opt!(
+        "max-download-result",
+        None,
+        Value,
+        "1000",
+        "advanced",
+        false,
+        "Results of stopped downloads kept in memory; the oldest are dropped past it.",
+        |o, v| o.max_download_result =
+            ranged("max-download-result", v, 0, u32::MAX as u64)? as usize
+    ),
+    opt!(
         "remote-time",
         Some('R'),
         Bool,
@@ -1324,6 +1371,66 @@ pub static OPTIONS: &[OptionDef] = &[
         true,
         "Only check that the files are available.",
         |o, v| o.dry_run = parse_bool(v)?
+    ),
+    opt!(
+        "enable-rpc",
+        None,
+        Bool,
+        "false",
+        "rpc",
+        false,
+        "Run as a daemon answering aria2's JSON-RPC/XML-RPC (the queue may run empty).",
+        |o, v| o.enable_rpc = parse_bool(v)?
+    ),
+    opt!(
+        "rpc-listen-port",
+        None,
+        Value,
+        "6800",
+        "rpc",
+        false,
+        "RPC port (0: any free port, printed at start; aria2 takes 1024-65535).",
+        |o, v| o.rpc_listen_port = ranged("rpc-listen-port", v, 0, 65535)? as u16
+    ),
+    opt!(
+        "rpc-listen-all",
+        None,
+        Bool,
+        "false",
+        "rpc",
+        false,
+        "Listen for RPC on every interface (default: loopback only).",
+        |o, v| o.rpc_listen_all = parse_bool(v)?
+    ),
+    opt!(
+        "rpc-secret",
+        None,
+        Value,
+        "",
+        "rpc",
+        false,
+        "RPC secret: every call passes token:SECRET as its first parameter.",
+        |o, v| o.rpc_secret = nonempty(v)
+    ),
+    opt!(
+        "rpc-max-request-size",
+        None,
+        Value,
+        "2M",
+        "rpc",
+        false,
+        "Largest RPC request body (and WebSocket message).",
+        |o, v| o.rpc_max_request_size = ranged("rpc-max-request-size", v, 0, 1 << 30)?
+    ),
+    opt!(
+        "rpc-allow-origin-all",
+        None,
+        Bool,
+        "false",
+        "rpc",
+        false,
+        "Add Access-Control-Allow-Origin: * to RPC responses.",
+        |o, v| o.rpc_allow_origin_all = parse_bool(v)?
     ),
     opt!(
         "pause",

@@ -10,11 +10,14 @@ pub mod bencode_roundtrip;
 pub mod control_decode;
 pub mod ftp_reply;
 pub mod http_response;
+pub mod jsonrpc_request;
 pub mod magnet_parse;
 pub mod metalink_http_headers;
 pub mod metalink_parse;
 pub mod no_proxy_parse;
 pub mod proxy_reply;
+pub mod websocket_frame;
+pub mod xmlrpc_request;
 
 /// A target's body.
 pub type Target = fn(&[u8]);
@@ -26,9 +29,12 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("control_decode", control_decode::run),
     ("ftp_reply", ftp_reply::run),
     ("http_response", http_response::run),
+    ("jsonrpc_request", jsonrpc_request::run),
     ("magnet_parse", magnet_parse::run),
     ("metalink_http_headers", metalink_http_headers::run),
     ("metalink_parse", metalink_parse::run),
     ("no_proxy_parse", no_proxy_parse::run),
     ("proxy_reply", proxy_reply::run),
+    ("websocket_frame", websocket_frame::run),
+    ("xmlrpc_request", xmlrpc_request::run),
 ];

@@ -1,0 +1,311 @@
+//! aria2's methods answered through the engine's [`Handle`].
+//!
+//! Every call is authorized before it is parsed ([`swarmget_rpc::auth::authorize`]),
+//! and parsed before anything is asked of the engine, so a refused call changes
+//! nothing. Option changes pass through [`Confinement`] before the engine sees them.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+use swarmget_engine::{DownloadSpec, Error, Gid, Handle, Options, PositionFrom};
+use swarmget_rpc::Fault;
+use swarmget_rpc::auth::{Secret, authorize};
+use swarmget_rpc::method::{How, METHODS, Method, NOTIFICATIONS, OptionPairs, filter_keys};
+
+use super::paths::Confinement;
+use super::render;
+
+/// What a call asked of the daemon itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// Keep serving.
+    Stay,
+    /// `aria2.shutdown`/`forceShutdown`: stop once the answer is sent.
+    Shutdown,
+}
+
+/// The methods' state.
+pub struct Methods {
+    handle: Handle,
+    secret: Option<Secret>,
+    confinement: Confinement,
+    session_id: String,
+    exit: Exit,
+}
+
+fn fault(e: Error) -> Fault {
+    Fault::failed(e.message)
+}
+
+impl Methods {
+    /// Methods over `handle`; RPC paths confined to `confinement`.
+    pub fn new(handle: Handle, secret: Option<Secret>, confinement: Confinement) -> Methods {
+        // aria2's session id is 40 hex digits of randomness; the start time and pid
+        // tell one daemon run from another, which is what clients use it for.
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let session_id = format!("{seed:032x}{:08x}", std::process::id());
+        Methods {
+            handle,
+            secret,
+            confinement,
+            session_id,
+            exit: Exit::Stay,
+        }
+    }
+
+    /// Whether a call asked the daemon to stop.
+    pub fn exit(&self) -> Exit {
+        self.exit
+    }
+
+    /// Answers one call. `xml` shapes `system.multicall`'s faults for XML-RPC.
+    pub fn call(&mut self, name: &str, mut params: Vec<Value>, xml: bool) -> Result<Value, Fault> {
+        authorize(name, &mut params, self.secret.as_ref())?;
+        let method = Method::parse(name, params)?;
+        self.run(method, xml)
+    }
+
+    fn run(&mut self, method: Method, xml: bool) -> Result<Value, Fault> {
+        let h = &self.handle;
+        Ok(match method {
+            Method::AddUri {
+                uris,
+                options,
+                position,
+            } => {
+                let opts = self.download_options(&options)?;
+                let gid = h
+                    .add_at(DownloadSpec::new(uris, opts), position)
+                    .map_err(fault)?;
+                gid.to_string().into()
+            }
+            Method::AddTorrent { .. } => {
+                return Err(Fault::failed(
+                    "BitTorrent is not supported yet: swarmget cannot add a torrent",
+                ));
+            }
+            Method::AddMetalink {
+                metalink,
+                options,
+                position,
+            } => {
+                let opts = self.download_options(&options)?;
+                let mut warn = |w: String| eprintln!("swarmget: warning: {w}");
+                let parsed = swarmget_engine::metalink::parse_document(
+                    &metalink,
+                    "the Metalink document",
+                    opts.metalink_base_uri.clone(),
+                    &mut warn,
+                )
+                .map_err(fault)?;
+                let specs = swarmget_engine::metalink::specs(
+                    &parsed,
+                    "the Metalink document",
+                    &opts,
+                    &mut warn,
+                )
+                .map_err(fault)?;
+                let mut gids = Vec::new();
+                for (i, spec) in specs.into_iter().enumerate() {
+                    let gid = h.add_at(spec, position.map(|p| p + i)).map_err(fault)?;
+                    gids.push(Value::String(gid.to_string()));
+                }
+                gids.into()
+            }
+            Method::Remove { gid, force: _ } => {
+                let g = self.gid(&gid)?;
+                h.remove(g).map_err(fault)?;
+                g.to_string().into()
+            }
+            Method::Pause { gid, force: _ } => {
+                let g = self.gid(&gid)?;
+                h.pause(g).map_err(fault)?;
+                g.to_string().into()
+            }
+            Method::PauseAll { force: _ } => {
+                h.pause_all().map_err(fault)?;
+                "OK".into()
+            }
+            Method::Unpause { gid } => {
+                let g = self.gid(&gid)?;
+                h.unpause(g).map_err(fault)?;
+                g.to_string().into()
+            }
+            Method::UnpauseAll => {
+                h.unpause_all().map_err(fault)?;
+                "OK".into()
+            }
+            Method::ChangePosition { gid, pos, how } => {
+                let g = self.gid(&gid)?;
+                let from = match how {
+                    How::Set => PositionFrom::Set,
+                    How::Cur => PositionFrom::Current,
+                    How::End => PositionFrom::End,
+                };
+                let at = h.change_position(g, pos, from).map_err(fault)?;
+                at.into()
+            }
+            Method::TellStatus { gid, keys } => {
+                let g = self.gid(&gid)?;
+                let s = h.tell_status(g).map_err(fault)?;
+                Value::Object(filter_keys(render::status(&s), &keys))
+            }
+            Method::GetUris { gid } => render::uris(&h.get_uris(self.gid(&gid)?).map_err(fault)?),
+            Method::GetFiles { gid } => {
+                let files = h.get_files(self.gid(&gid)?).map_err(fault)?;
+                files.iter().map(render::file).collect::<Vec<_>>().into()
+            }
+            Method::GetPeers { gid } => {
+                // Checked, so an unknown GID fails as in aria2; no download has peers
+                // until BitTorrent lands.
+                h.tell_status(self.gid(&gid)?).map_err(fault)?;
+                json!([])
+            }
+            Method::GetServers { gid } => {
+                render::servers(&h.get_servers(self.gid(&gid)?).map_err(fault)?)
+            }
+            Method::TellActive { keys } => list(h.tell_active().map_err(fault)?, &keys),
+            Method::TellWaiting { offset, num, keys } => {
+                list(h.tell_waiting(offset, num).map_err(fault)?, &keys)
+            }
+            Method::TellStopped { offset, num, keys } => {
+                list(h.tell_stopped(offset, num).map_err(fault)?, &keys)
+            }
+            Method::GetOption { gid } => Value::Object(render::options(
+                &h.get_option(self.gid(&gid)?).map_err(fault)?,
+            )),
+            Method::ChangeUri { .. } => {
+                return Err(Fault::failed(
+                    "aria2.changeUri is not supported yet: the engine cannot change a download's URIs",
+                ));
+            }
+            Method::ChangeOption { gid, options } => {
+                let g = self.gid(&gid)?;
+                self.confine(&options)?;
+                h.change_option(g, options).map_err(fault)?;
+                "OK".into()
+            }
+            Method::GetGlobalOption => {
+                Value::Object(render::options(&h.get_global_option().map_err(fault)?))
+            }
+            Method::ChangeGlobalOption { options } => {
+                self.confine(&options)?;
+                h.change_global_option(options).map_err(fault)?;
+                "OK".into()
+            }
+            Method::PurgeDownloadResult => {
+                h.purge().map_err(fault)?;
+                "OK".into()
+            }
+            Method::RemoveDownloadResult { gid } => {
+                h.remove_result(self.gid(&gid)?).map_err(fault)?;
+                "OK".into()
+            }
+            Method::GetVersion => json!({
+                "version": env!("CARGO_PKG_VERSION"),
+                "enabledFeatures": ["HTTPS", "Message Digest", "Metalink"],
+            }),
+            Method::GetSessionInfo => json!({ "sessionId": self.session_id }),
+            Method::Shutdown { force: _ } => {
+                self.exit = Exit::Shutdown;
+                "OK".into()
+            }
+            Method::GetGlobalStat => {
+                let s = h.global_stat().map_err(fault)?;
+                json!({
+                    "downloadSpeed": s.speed.to_string(),
+                    "uploadSpeed": "0",
+                    "numActive": s.num_active.to_string(),
+                    "numWaiting": s.num_waiting.to_string(),
+                    "numStopped": s.num_stopped.to_string(),
+                    "numStoppedTotal": s.num_stopped.to_string(),
+                })
+            }
+            Method::SaveSession => {
+                return Err(Fault::failed(
+                    "aria2.saveSession is not supported yet: swarmget has no session file",
+                ));
+            }
+            Method::Multicall(calls) => {
+                let mut out = Vec::with_capacity(calls.len());
+                for call in calls {
+                    let r = call.and_then(|(name, params)| self.call(&name, params, xml));
+                    out.push(match r {
+                        Ok(v) => Value::Array(vec![v]),
+                        Err(f) if xml => json!({"faultCode": f.code, "faultString": f.message}),
+                        Err(f) => json!({"code": f.code, "message": f.message}),
+                    });
+                }
+                out.into()
+            }
+            Method::ListMethods => METHODS.to_vec().into(),
+            Method::ListNotifications => NOTIFICATIONS.to_vec().into(),
+        })
+    }
+
+    /// Global options with `pairs` applied as a new download's, each checked as an
+    /// input-file option and against the confinement.
+    fn download_options(&self, pairs: &OptionPairs) -> Result<Options, Fault> {
+        self.confine(pairs)?;
+        let mut opts = self.handle.get_global_option().map_err(fault)?;
+        for (name, value) in pairs {
+            let def = swarmget_engine::options::find(name)
+                .ok_or_else(|| Fault::failed(format!("option '{name}' is not known")))?;
+            if !def.per_download {
+                return Err(Fault::failed(format!(
+                    "option '{name}' cannot be set for one download"
+                )));
+            }
+            (def.apply)(&mut opts, value).map_err(|e| Fault::failed(format!("--{name}: {e}")))?;
+        }
+        Ok(opts)
+    }
+
+    fn confine(&self, pairs: &OptionPairs) -> Result<(), Fault> {
+        for (name, value) in pairs {
+            self.confinement.check(name, value).map_err(Fault::failed)?;
+        }
+        Ok(())
+    }
+
+    /// A GID argument: 16 hex digits, or a unique prefix of a known download's.
+    fn gid(&self, text: &str) -> Result<Gid, Fault> {
+        let invalid = || Fault::failed(format!("Invalid GID {text}"));
+        if text.is_empty() || text.len() > 16 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(invalid());
+        }
+        if let Some(g) = Gid::parse(text) {
+            return Ok(g);
+        }
+        let prefix = text.to_ascii_lowercase();
+        let h = &self.handle;
+        let mut all = h.tell_active().map_err(fault)?;
+        all.extend(h.tell_waiting(0, usize::MAX).map_err(fault)?);
+        all.extend(h.tell_stopped(0, usize::MAX).map_err(fault)?);
+        let mut found = all
+            .iter()
+            .map(|s| s.gid)
+            .filter(|g| g.to_string().starts_with(&prefix));
+        match (found.next(), found.next()) {
+            (Some(g), None) => Ok(g),
+            (None, _) => Err(Fault::failed(format!("GID {text} is not found"))),
+            (Some(_), Some(_)) => Err(Fault::failed(format!("GID {text} is ambiguous"))),
+        }
+    }
+}
+
+fn list(statuses: Vec<swarmget_engine::DownloadStatus>, keys: &[String]) -> Value {
+    statuses
+        .iter()
+        .map(|s| Value::Object(filter_keys(render::status(s), keys)))
+        .collect::<Vec<_>>()
+        .into()
+}
+
+/// The confinement root for a daemon started in `cwd` with `opts`.
+pub fn confinement(cwd: &Path, opts: &Options) -> Confinement {
+    Confinement::new(cwd, &opts.dir)
+}

@@ -1,0 +1,136 @@
+//! `--enable-rpc`: swarmget as an aria2-compatible daemon.
+//!
+//! The process starts the engine, queues the command line's downloads (paused with
+//! `--pause`), and serves aria2's JSON-RPC, XML-RPC and WebSocket interface on its own
+//! thread ([`server`]) until `aria2.shutdown`/`forceShutdown` or SIGINT/SIGTERM. An
+//! empty queue does not end it.
+
+mod methods;
+mod paths;
+mod render;
+mod server;
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
+
+use swarmget_engine::{DownloadSpec, DownloadState, Engine, ErrorCode, Event, Options};
+use swarmget_rpc::auth::Secret;
+
+/// Runs the daemon; returns the exit code.
+pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
+    let listeners = match listen(opts) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!(
+                "swarmget: RPC: cannot listen on port {}: {e}",
+                opts.rpc_listen_port
+            );
+            return ErrorCode::Unknown.exit_code();
+        }
+    };
+    let cwd = match std::env::current_dir() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("swarmget: cannot read the working directory: {e}");
+            return ErrorCode::Unknown.exit_code();
+        }
+    };
+    let handle = match Engine::start(opts) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("swarmget: cannot start: {e}");
+            return ErrorCode::Unknown.exit_code();
+        }
+    };
+    let (Ok(events), Ok(rpc_events)) = (handle.subscribe(), handle.subscribe()) else {
+        return ErrorCode::Unknown.exit_code();
+    };
+    for spec in specs {
+        if let Err(e) = handle.add(spec) {
+            eprintln!("swarmget: {e}");
+        }
+    }
+    let methods = methods::Methods::new(
+        handle.clone(),
+        opts.rpc_secret.as_deref().map(Secret::new),
+        methods::confinement(&cwd, opts),
+    );
+    let config = server::Config {
+        max_request: opts.rpc_max_request_size as usize,
+        allow_origin_all: opts.rpc_allow_origin_all,
+    };
+    for l in &listeners {
+        if let Ok(addr) = l.local_addr() {
+            eprintln!("swarmget: RPC: listening on {addr}");
+        }
+    }
+    let server =
+        match server::Server::new(listeners, methods, config, rpc_events, handle.interrupter()) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("swarmget: RPC: {e}");
+                return ErrorCode::Unknown.exit_code();
+            }
+        };
+    let thread = std::thread::Builder::new()
+        .name("rpc".into())
+        .spawn(move || server.run());
+    if let Err(e) = thread {
+        eprintln!("swarmget: RPC: {e}");
+        return ErrorCode::Unknown.exit_code();
+    }
+    crate::install_signal_handlers(handle.interrupter());
+    // The engine halts on SIGINT/SIGTERM or when the server asks it to (shutdown).
+    for event in events {
+        match event {
+            Event::Halted => break,
+            Event::Notice(_, message) if !opts.quiet => eprintln!("swarmget: {message}"),
+            _ => {}
+        }
+    }
+    let Ok(results) = handle.shutdown() else {
+        return ErrorCode::Unknown.exit_code();
+    };
+    if !opts.quiet {
+        print!(
+            "{}",
+            crate::readout::results_table(&results, opts.download_result)
+        );
+    }
+    // As aria2's daemon: the last error, else success (unfinished downloads were the
+    // client's to manage).
+    results
+        .iter()
+        .rev()
+        .find_map(|r| match &r.state {
+            DownloadState::Error(e) => Some(e.code.exit_code()),
+            _ => None,
+        })
+        .unwrap_or(0)
+}
+
+/// The listening sockets: loopback (IPv4 and, where available, IPv6) unless
+/// `--rpc-listen-all`. With port 0 the IPv6 socket takes the port IPv4 got.
+fn listen(opts: &Options) -> std::io::Result<Vec<TcpListener>> {
+    let (v4, v6): (IpAddr, IpAddr) = if opts.rpc_listen_all {
+        (Ipv4Addr::UNSPECIFIED.into(), Ipv6Addr::UNSPECIFIED.into())
+    } else {
+        (Ipv4Addr::LOCALHOST.into(), Ipv6Addr::LOCALHOST.into())
+    };
+    let first = TcpListener::bind(SocketAddr::new(v4, opts.rpc_listen_port))?;
+    let port = first.local_addr()?.port();
+    let mut all = vec![first];
+    // IPv6 is optional: a host without it still serves IPv4.
+    if let Ok(l) = bind_v6_only(SocketAddr::new(v6, port)) {
+        all.push(l);
+    }
+    Ok(all)
+}
+
+fn bind_v6_only(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let s = socket2::Socket::new(socket2::Domain::IPV6, socket2::Type::STREAM, None)?;
+    s.set_only_v6(true)?;
+    s.set_reuse_address(true)?;
+    s.bind(&addr.into())?;
+    s.listen(128)?;
+    Ok(s.into())
+}

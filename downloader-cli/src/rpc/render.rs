@@ -1,0 +1,349 @@
+//! Engine snapshots in aria2's result shapes: numbers as decimal strings, GIDs as 16
+//! hex digits, keys omitted where they do not apply.
+
+use serde_json::{Map, Value, json};
+use swarmget_engine::options::{FileAllocation, FollowMetalink, MetalinkProtocol, ResultFormat};
+use swarmget_engine::plan::Selector;
+use swarmget_engine::{
+    DownloadState, DownloadStatus, FileStatus, Options, ServerStatus, UriStatus,
+};
+
+fn n(v: impl ToString) -> Value {
+    Value::String(v.to_string())
+}
+
+/// aria2's `errorCode` for a download that was removed.
+const REMOVED_CODE: &str = "31";
+
+/// `tellStatus`, every key (filter with [`swarmget_rpc::method::filter_keys`]).
+pub fn status(s: &DownloadStatus) -> Map<String, Value> {
+    let mut o = Map::new();
+    o.insert("gid".into(), n(s.gid));
+    o.insert("status".into(), s.state.name().into());
+    o.insert("totalLength".into(), n(s.total.unwrap_or(0)));
+    o.insert("completedLength".into(), n(s.completed));
+    o.insert("uploadLength".into(), n(0));
+    if let Some(b) = &s.bitfield {
+        let hex: String = b.as_bytes().iter().map(|x| format!("{x:02x}")).collect();
+        o.insert("bitfield".into(), hex.into());
+    }
+    o.insert("downloadSpeed".into(), n(s.speed));
+    o.insert("uploadSpeed".into(), n(0));
+    o.insert("pieceLength".into(), n(s.piece_length));
+    o.insert("numPieces".into(), n(s.num_pieces));
+    o.insert("connections".into(), n(s.connections));
+    o.insert("dir".into(), s.dir.display().to_string().into());
+    match &s.state {
+        DownloadState::Error(e) => {
+            o.insert("errorCode".into(), n(e.code.exit_code()));
+            o.insert("errorMessage".into(), e.message.clone().into());
+        }
+        DownloadState::Removed => {
+            o.insert("errorCode".into(), REMOVED_CODE.into());
+            o.insert("errorMessage".into(), "Removed".into());
+        }
+        DownloadState::Complete => {
+            o.insert("errorCode".into(), "0".into());
+            o.insert("errorMessage".into(), "".into());
+        }
+        _ => {}
+    }
+    if !s.followed_by.is_empty() {
+        let gids: Vec<Value> = s.followed_by.iter().map(n).collect();
+        o.insert("followedBy".into(), gids.into());
+    }
+    if let Some(g) = s.following {
+        o.insert("following".into(), n(g));
+        o.insert("belongsTo".into(), n(g));
+    }
+    o.insert(
+        "files".into(),
+        s.files.iter().map(file).collect::<Vec<_>>().into(),
+    );
+    o
+}
+
+/// A `getFiles` entry.
+pub fn file(f: &FileStatus) -> Value {
+    json!({
+        "index": n(f.index),
+        "path": f.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+        "length": n(f.length),
+        "completedLength": n(f.completed),
+        "selected": n(f.selected),
+        "uris": uris(&f.uris),
+    })
+}
+
+/// `getUris`.
+pub fn uris(u: &[UriStatus]) -> Value {
+    u.iter()
+        .map(|u| json!({"uri": u.uri, "status": if u.used { "used" } else { "waiting" }}))
+        .collect::<Vec<_>>()
+        .into()
+}
+
+/// `getServers`.
+pub fn servers(s: &[ServerStatus]) -> Value {
+    s.iter()
+        .map(|f| {
+            json!({
+                "index": n(f.index),
+                "servers": f.servers.iter().map(|c| json!({
+                    "uri": c.uri,
+                    "currentUri": c.current_uri,
+                    "downloadSpeed": n(c.speed),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect::<Vec<_>>()
+        .into()
+}
+
+/// `getOption`/`getGlobalOption`: every option with a value, by aria2's name.
+pub fn options(o: &Options) -> Map<String, Value> {
+    let mut m = Map::new();
+    let mut put = |k: &str, v: String| {
+        m.insert(k.into(), Value::String(v));
+    };
+    let b = |v: bool| if v { "true" } else { "false" }.to_string();
+    let secs = |d: std::time::Duration| d.as_secs().to_string();
+    put("dir", o.dir.display().to_string());
+    if let Some(v) = &o.out {
+        put("out", v.clone());
+    }
+    put("split", o.split.to_string());
+    put(
+        "max-connection-per-server",
+        o.max_connection_per_server.to_string(),
+    );
+    put("min-split-size", o.min_split_size.to_string());
+    put("piece-length", o.piece_length.to_string());
+    put(
+        "stream-piece-selector",
+        match o.stream_piece_selector {
+            Selector::Default => "default",
+            Selector::InOrder => "inorder",
+            Selector::Random => "random",
+            Selector::Geom => "geom",
+        }
+        .into(),
+    );
+    put("max-tries", o.max_tries.to_string());
+    put("retry-wait", secs(o.retry_wait));
+    put("timeout", secs(o.timeout));
+    put("connect-timeout", secs(o.connect_timeout));
+    put("lowest-speed-limit", o.lowest_speed_limit.to_string());
+    put("max-download-limit", o.max_download_limit.to_string());
+    put(
+        "max-overall-download-limit",
+        o.max_overall_download_limit.to_string(),
+    );
+    put(
+        "max-concurrent-downloads",
+        o.max_concurrent_downloads.to_string(),
+    );
+    if !o.headers.is_empty() {
+        put("header", o.headers.join("\n"));
+    }
+    put("user-agent", o.user_agent.clone());
+    let opt = |m: &mut Map<String, Value>, k: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            m.insert(k.into(), Value::String(v.clone()));
+        }
+    };
+    opt(&mut m, "referer", &o.referer);
+    opt(&mut m, "http-user", &o.http_user);
+    opt(&mut m, "http-passwd", &o.http_passwd);
+    opt(&mut m, "ftp-user", &o.ftp_user);
+    opt(&mut m, "ftp-passwd", &o.ftp_passwd);
+    opt(&mut m, "metalink-language", &o.metalink_language);
+    opt(&mut m, "metalink-os", &o.metalink_os);
+    opt(&mut m, "metalink-version", &o.metalink_version);
+    opt(&mut m, "input-file", &o.input_file);
+    opt(&mut m, "metalink-file", &o.metalink_file);
+    let mut put = |k: &str, v: String| {
+        m.insert(k.into(), Value::String(v));
+    };
+    put("enable-http-keep-alive", b(o.http_keep_alive));
+    put(
+        "content-disposition-default-utf8",
+        b(o.content_disposition_default_utf8),
+    );
+    put("max-redirect", o.max_redirect.to_string());
+    put(
+        "ftp-type",
+        if o.ftp_type_ascii { "ascii" } else { "binary" }.into(),
+    );
+    put("ftp-pasv", b(o.ftp_pasv));
+    put("ftp-reuse-connection", b(o.ftp_reuse_connection));
+    if let Some(u) = &o.ftp_proxy {
+        put("ftp-proxy", u.to_string());
+    }
+    for (k, p) in [
+        ("ca-certificate", &o.ca_certificate),
+        ("certificate", &o.certificate),
+        ("private-key", &o.private_key),
+        ("conf-path", &o.conf_path),
+    ] {
+        if let Some(p) = p {
+            put(k, p.display().to_string());
+        }
+    }
+    put("check-certificate", b(o.check_certificate));
+    put("continue", b(o.continue_download));
+    put("always-resume", b(o.always_resume));
+    put("allow-overwrite", b(o.allow_overwrite));
+    put("auto-file-renaming", b(o.auto_file_renaming));
+    put("remove-control-file", b(o.remove_control_file));
+    put("auto-save-interval", secs(o.auto_save_interval));
+    put(
+        "file-allocation",
+        match o.file_allocation {
+            FileAllocation::None => "none",
+            FileAllocation::Prealloc => "prealloc",
+            FileAllocation::Trunc => "trunc",
+            FileAllocation::Falloc => "falloc",
+        }
+        .into(),
+    );
+    put(
+        "no-file-allocation-limit",
+        o.no_file_allocation_limit.to_string(),
+    );
+    put("disk-cache", o.disk_cache.to_string());
+    if let Some(d) = &o.checksum {
+        put("checksum", d.to_string());
+    }
+    put("disable-ipv6", b(o.disable_ipv6));
+    put("quiet", b(o.quiet));
+    put("summary-interval", secs(o.summary_interval));
+    put("show-console-readout", b(o.show_console_readout));
+    put("human-readable", b(o.human_readable));
+    put(
+        "download-result",
+        match o.download_result {
+            ResultFormat::Default => "default",
+            ResultFormat::Full => "full",
+            ResultFormat::Hide => "hide",
+        }
+        .into(),
+    );
+    put("no-conf", b(o.no_conf));
+    put("force-sequential", b(o.force_sequential));
+    put("stop", secs(o.stop));
+    put("dry-run", b(o.dry_run));
+    put("pause", b(o.pause));
+    put(
+        "follow-metalink",
+        match o.follow_metalink {
+            FollowMetalink::True => "true",
+            FollowMetalink::Mem => "mem",
+            FollowMetalink::False => "false",
+        }
+        .into(),
+    );
+    put(
+        "metalink-preferred-protocol",
+        match o.metalink_preferred_protocol {
+            None => "none",
+            Some(MetalinkProtocol::Http) => "http",
+            Some(MetalinkProtocol::Https) => "https",
+            Some(MetalinkProtocol::Ftp) => "ftp",
+        }
+        .into(),
+    );
+    if !o.metalink_location.is_empty() {
+        put("metalink-location", o.metalink_location.join(","));
+    }
+    if let Some(u) = &o.metalink_base_uri {
+        put("metalink-base-uri", u.to_string());
+    }
+    put(
+        "metalink-enable-unique-protocol",
+        b(o.metalink_enable_unique_protocol),
+    );
+    if let Some(sel) = &o.select_file {
+        put("select-file", selection(sel));
+    }
+    put("show-files", b(o.show_files));
+    put("realtime-chunk-checksum", b(o.realtime_chunk_checksum));
+    put("check-integrity", b(o.check_integrity));
+    put("hash-check-only", b(o.hash_check_only));
+    put("no-want-digest-header", b(o.no_want_digest_header));
+    put("enable-rpc", b(o.enable_rpc));
+    put("rpc-listen-port", o.rpc_listen_port.to_string());
+    put("rpc-listen-all", b(o.rpc_listen_all));
+    put("rpc-max-request-size", o.rpc_max_request_size.to_string());
+    put("rpc-allow-origin-all", b(o.rpc_allow_origin_all));
+    // rpc-secret is never shown (aria2 leaves it out too).
+    m
+}
+
+/// `--select-file` written back as ranges (`1,3-5`).
+fn selection(sel: &swarmget_engine::options::FileSelection) -> String {
+    let mut parts = Vec::new();
+    let mut start = None;
+    let max = sel.max().unwrap_or(0);
+    for i in 1..=max + 1 {
+        match (sel.contains(i), start) {
+            (true, None) => start = Some(i),
+            (false, Some(a)) => {
+                parts.push(if a == i - 1 {
+                    a.to_string()
+                } else {
+                    format!("{a}-{}", i - 1)
+                });
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    parts.join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_option_in_the_table_is_rendered_or_unset() {
+        let o = Options::default();
+        let m = options(&o);
+        for def in swarmget_engine::options::OPTIONS {
+            // A name missing from the map must be an option with no value by default
+            // (or a descriptive default, such as the system certificate store).
+            if !m.contains_key(def.name) {
+                assert!(
+                    def.default.is_empty() || def.default.contains([' ', '/']),
+                    "{} has default {:?} but is not rendered",
+                    def.name,
+                    def.default
+                );
+            }
+        }
+        assert_eq!(m["split"], "5");
+        assert_eq!(m["min-split-size"], (20u64 << 20).to_string());
+        assert!(!m.contains_key("rpc-secret"));
+        let mut o = Options::default();
+        o.set("select-file", "1,3-5,9").unwrap();
+        assert_eq!(options(&o)["select-file"], "1,3-5,9");
+    }
+
+    #[test]
+    fn rendered_values_read_back_the_same() {
+        let mut o = Options::default();
+        o.set("stream-piece-selector", "inorder").unwrap();
+        o.set("follow-metalink", "mem").unwrap();
+        let m = options(&o);
+        let mut back = Options::default();
+        for (k, v) in &m {
+            if k == "header" || k == "rpc-listen-port" {
+                continue;
+            }
+            back.set(k, v.as_str().unwrap())
+                .unwrap_or_else(|e| panic!("{k}={v}: {e}"));
+        }
+        assert_eq!(back, o);
+    }
+}
