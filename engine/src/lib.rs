@@ -6,6 +6,7 @@ pub mod change;
 mod commands;
 mod conn;
 pub mod control;
+mod cookies;
 pub mod digest;
 pub mod disk;
 mod download;

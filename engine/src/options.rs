@@ -237,6 +237,10 @@ pub struct Options {
     pub no_proxy: NoProxy,
     /// `--proxy-method`.
     pub proxy_method: ProxyMethod,
+    /// `--load-cookies`: a Netscape-format cookie file read when the engine starts.
+    pub load_cookies: Option<PathBuf>,
+    /// `--save-cookies`: where the jar is written when the engine stops.
+    pub save_cookies: Option<PathBuf>,
     /// `--ca-certificate`.
     pub ca_certificate: Option<PathBuf>,
     /// `--check-certificate`.
@@ -408,6 +412,8 @@ impl Default for Options {
             all_proxy_passwd: None,
             no_proxy: NoProxy::default(),
             proxy_method: ProxyMethod::Get,
+            load_cookies: None,
+            save_cookies: None,
             ca_certificate: None,
             check_certificate: true,
             certificate: None,
@@ -1039,6 +1045,26 @@ pub static OPTIONS: &[OptionDef] = &[
         true,
         "Hosts that bypass proxies: HOST, .DOMAIN (its subdomains), ADDRESS, NETWORK/BITS, comma-separated.",
         |o, v| o.no_proxy = NoProxy::parse(v).map_err(|e| e.to_string())?
+    ),
+    opt!(
+        "load-cookies",
+        None,
+        Value,
+        "",
+        "basic,http,cookie",
+        false,
+        "Cookies to start with, from a Netscape/Mozilla cookies.txt file.",
+        |o, v| o.load_cookies = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
+        "save-cookies",
+        None,
+        Value,
+        "",
+        "http,cookie",
+        false,
+        "Write every cookie (session ones with expiry 0) to FILE in Netscape format at exit.",
+        |o, v| o.save_cookies = nonempty(v).map(PathBuf::from)
     ),
     opt!(
         "proxy-method",
