@@ -1,0 +1,454 @@
+//! The `--enable-rpc` daemon driven over loopback as aria2's clients drive it: raw
+//! JSON-RPC over HTTP (single, batch, GET/JSONP), XML-RPC, and a WebSocket receiving
+//! notifications, against downloads from the test-support HTTP server.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+use swarmget_rpc::websocket::{Opcode, encode_frame};
+use swarmget_test_support::{Behaviour, HttpServer, ServerConfig, TestFile};
+
+use common::{TempDir, assert_download, swarmget, wait_for};
+
+/// A running daemon, killed if the test ends without shutting it down.
+struct Daemon {
+    child: Child,
+    port: u16,
+    /// Keeps the stderr reader's channel open, so the daemon never blocks on it.
+    _stderr: std::sync::mpsc::Receiver<String>,
+}
+
+impl Daemon {
+    /// Starts `swarmget --enable-rpc --rpc-listen-port=0 ARGS` in `dir` and reads the
+    /// port it printed.
+    fn start(dir: &TempDir, args: &[&str]) -> Daemon {
+        let mut child = swarmget(dir.path())
+            .current_dir(dir.path())
+            .args(["--enable-rpc", "--rpc-listen-port=0", "--quiet"])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn swarmget");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut seen = Vec::new();
+        let port = loop {
+            let line = rx
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("no listening line; stderr so far: {seen:?}"));
+            if let Some(addr) = line.strip_prefix("swarmget: RPC: listening on 127.0.0.1:") {
+                break addr.parse().expect("a port");
+            }
+            seen.push(line);
+        };
+        Daemon {
+            child,
+            port,
+            _stderr: rx,
+        }
+    }
+
+    /// One HTTP request on a fresh connection; the status and body.
+    fn http(&self, request: &str, body: &[u8]) -> (u16, String, String) {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        s.write_all(request.as_bytes()).unwrap();
+        s.write_all(body).unwrap();
+        let mut answer = Vec::new();
+        s.read_to_end(&mut answer).unwrap();
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").expect("a whole response");
+        let status = head[9..12].parse().expect("a status");
+        (status, head.to_string(), body.to_string())
+    }
+
+    fn post(&self, path: &str, body: &str) -> (u16, String) {
+        let req = format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        let (status, _, body) = self.http(&req, body.as_bytes());
+        (status, body)
+    }
+
+    /// A JSON-RPC call with the token `s`; the whole response object.
+    fn call(&self, method: &str, params: Value) -> Value {
+        let mut p = vec![json!("token:s")];
+        p.extend(params.as_array().cloned().unwrap_or_default());
+        let body = json!({"jsonrpc": "2.0", "id": "t", "method": method, "params": p});
+        let (_, text) = self.post("/jsonrpc", &body.to_string());
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    }
+
+    /// The result of a call that must succeed.
+    #[track_caller]
+    fn ok(&self, method: &str, params: Value) -> Value {
+        let r = self.call(method, params);
+        r.get("result")
+            .cloned()
+            .unwrap_or_else(|| panic!("{method} failed: {r}"))
+    }
+
+    /// The error message of a call that must fail.
+    #[track_caller]
+    fn fails(&self, method: &str, params: Value) -> String {
+        let r = self.call(method, params);
+        assert_eq!(r["error"]["code"], 1, "{method}: {r}");
+        r["error"]["message"].as_str().unwrap().to_string()
+    }
+
+    /// Polls `tellStatus` until `status` is `want`, failing if it settles on another
+    /// final state first.
+    #[track_caller]
+    fn wait_status(&self, gid: &str, want: &str) -> Value {
+        loop {
+            let st = self.ok("aria2.tellStatus", json!([gid]));
+            let now = st["status"].as_str().unwrap().to_string();
+            if now == want {
+                return st;
+            }
+            let terminal = ["complete", "error", "removed"].contains(&now.as_str());
+            assert!(!terminal, "waiting for {want}, got {st}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Shuts the daemon down over RPC and returns its exit code.
+    fn shutdown(mut self) -> Option<i32> {
+        assert_eq!(self.ok("aria2.shutdown", json!([])), "OK");
+        let status = wait_for(&mut self.child, Duration::from_secs(30)).expect("daemon exits");
+        status.code()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn add_pause_unpause_remove_and_complete_over_json_rpc() {
+    let dir = TempDir::new("rpc-flow");
+    let slow = TestFile::random(200_000, 1);
+    let quick = TestFile::random(50_000, 2);
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/slow", slow.clone())
+            .file("/quick", quick.clone())
+            .behaviour_for("/slow", Behaviour::StallAfter { bytes: 1000 }),
+    )
+    .unwrap();
+    let d = Daemon::start(&dir, &["--rpc-secret=s"]);
+
+    let gid = d.ok("aria2.addUri", json!([[server.url("/slow")]]));
+    let gid = gid.as_str().unwrap().to_string();
+    assert_eq!(gid.len(), 16, "{gid}");
+    d.wait_status(&gid, "active");
+    assert_eq!(d.ok("aria2.pause", json!([gid])), gid);
+    d.wait_status(&gid, "paused");
+    // A unique prefix names the download too.
+    assert_eq!(d.ok("aria2.unpause", json!([&gid[..6]])), gid);
+    d.wait_status(&gid, "active");
+    let listed = d.ok("aria2.tellActive", json!([["gid", "status"]]));
+    assert_eq!(listed, json!([{"gid": gid, "status": "active"}]));
+    assert_eq!(d.ok("aria2.remove", json!([gid])), gid);
+    let st = d.wait_status(&gid, "removed");
+    assert_eq!(st["errorCode"], "31");
+    let stopped = d.ok("aria2.tellStopped", json!([0, 10, ["gid"]]));
+    assert_eq!(stopped, json!([{"gid": gid}]));
+    assert_eq!(d.ok("aria2.purgeDownloadResult", json!([])), "OK");
+    assert_eq!(d.ok("aria2.tellStopped", json!([0, 10])), json!([]));
+
+    let quick_gid = d.ok(
+        "aria2.addUri",
+        json!([[server.url("/quick")], {"out": "q.bin"}]),
+    );
+    let st = d.wait_status(quick_gid.as_str().unwrap(), "complete");
+    assert_eq!(st["totalLength"], "50000");
+    assert_eq!(st["completedLength"], "50000");
+    assert_eq!(st["files"][0]["uris"][0]["uri"], server.url("/quick"));
+    assert_download(&dir.join("q.bin"), &quick);
+    let stat = d.ok("aria2.getGlobalStat", json!([]));
+    assert_eq!(stat["numStopped"], "1");
+    assert_eq!(
+        d.fails("aria2.tellStatus", json!(["zzzz"])),
+        "Invalid GID zzzz"
+    );
+    assert_eq!(d.shutdown(), Some(0));
+}
+
+#[test]
+fn a_wrong_or_missing_secret_is_refused_and_changes_nothing() {
+    let dir = TempDir::new("rpc-secret");
+    let d = Daemon::start(&dir, &["--rpc-secret=s"]);
+    for token in [json!("token:wrong"), json!(["http://127.0.0.1:9/f"])] {
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": "aria2.addUri",
+                          "params": [token, ["http://127.0.0.1:9/f"]]});
+        let (status, text) = d.post("/jsonrpc", &body.to_string());
+        assert_eq!(status, 400, "{text}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&text).unwrap()["error"],
+            json!({"code": 1, "message": "Unauthorized"})
+        );
+    }
+    let stat = d.ok("aria2.getGlobalStat", json!([]));
+    assert_eq!(
+        (&stat["numWaiting"], &stat["numActive"]),
+        (&json!("0"), &json!("0"))
+    );
+    // listMethods needs no token, as in aria2.
+    let (_, text) = d.post(
+        "/jsonrpc",
+        r#"{"jsonrpc":"2.0","id":1,"method":"system.listMethods"}"#,
+    );
+    let methods: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(methods["result"].as_array().unwrap().len(), 36);
+    assert_eq!(d.shutdown(), Some(0));
+}
+
+#[test]
+fn paths_from_rpc_stay_under_the_start_directory() {
+    let dir = TempDir::new("rpc-paths");
+    std::fs::create_dir(dir.join("dl")).unwrap();
+    let d = Daemon::start(&dir, &["--rpc-secret=s", "-d", "dl"]);
+    let uri = json!(["http://127.0.0.1:9/f"]);
+    let m = d.fails("aria2.addUri", json!([uri, {"dir": "dl/../.."}]));
+    assert!(m.starts_with("dir 'dl/../..' is outside"), "{m}");
+    let m = d.fails("aria2.addUri", json!([uri, {"out": "../escape"}]));
+    assert_eq!(m, "out '../escape' must be a relative path without '..'");
+    let m = d.fails("aria2.changeGlobalOption", json!([{"dir": "/"}]));
+    assert!(m.starts_with("dir '/' is outside"), "{m}");
+    let stat = d.ok("aria2.getGlobalStat", json!([]));
+    assert_eq!(stat["numWaiting"], "0");
+    // Inside is fine.
+    let gid = d.ok(
+        "aria2.addUri",
+        json!([uri, {"dir": "dl/sub", "pause": "true"}]),
+    );
+    let st = d.ok("aria2.tellStatus", json!([gid, ["dir", "status"]]));
+    assert_eq!(st, json!({"dir": "dl/sub", "status": "paused"}));
+    assert_eq!(d.shutdown(), Some(0));
+}
+
+#[test]
+fn oversize_and_malformed_requests_get_aria2s_errors_and_the_daemon_keeps_serving() {
+    let dir = TempDir::new("rpc-limits");
+    let d = Daemon::start(
+        &dir,
+        &["--rpc-max-request-size=1K", "--rpc-allow-origin-all"],
+    );
+    let big = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"aria2.getVersion","params":["{}"]}}"#,
+        "x".repeat(2000)
+    );
+    let (status, _) = d.post("/jsonrpc", &big);
+    assert_eq!(status, 413);
+    let (status, text) = d.post("/jsonrpc", "{not json");
+    assert_eq!(
+        (status, text.as_str()),
+        (
+            500,
+            r#"{"error":{"code":-32700,"message":"Parse error."},"id":null,"jsonrpc":"2.0"}"#
+        )
+    );
+    let (status, text) = d.post("/jsonrpc", r#"{"jsonrpc":"2.0","id":1,"method":"nope"}"#);
+    assert_eq!(status, 400);
+    assert!(
+        text.contains(r#""message":"No such method: nope""#),
+        "{text}"
+    );
+    // A batch answers each entry in order; the GET form carries base64 params.
+    let (status, text) = d.post(
+        "/jsonrpc",
+        r#"[{"jsonrpc":"2.0","id":1,"method":"aria2.getVersion"},{"jsonrpc":"2.0","id":2,"method":"x"}]"#,
+    );
+    assert_eq!(status, 200);
+    let batch: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(batch[0]["id"], 1);
+    assert_eq!(batch[1]["error"]["message"], "No such method: x");
+    let params = base64::engine::general_purpose::STANDARD.encode("[]");
+    let (status, head, body) = d.http(
+        &format!(
+            "GET /jsonrpc?method=system.listNotifications&id=3&params={params}&jsoncallback=cb HTTP/1.1\r\nConnection: close\r\n\r\n"
+        ),
+        b"",
+    );
+    assert_eq!(status, 200);
+    assert!(head.contains("Content-Type: text/javascript"), "{head}");
+    assert!(head.contains("Access-Control-Allow-Origin: *"), "{head}");
+    assert!(
+        body.starts_with(r#"cb({"id":"3","jsonrpc":"2.0","result":["aria2.onDownloadStart""#),
+        "{body}"
+    );
+    let (status, head, _) = d.http(
+        "OPTIONS /jsonrpc HTTP/1.1\r\nAccess-Control-Request-Headers: content-type\r\nConnection: close\r\n\r\n",
+        b"",
+    );
+    assert_eq!(status, 200);
+    assert!(
+        head.contains("Access-Control-Allow-Headers: content-type"),
+        "{head}"
+    );
+    // A head that never ends is refused at its limit.
+    let (status, _, _) = d.http(
+        &format!("GET /jsonrpc HTTP/1.1\r\nX: {}", "a".repeat(20_000)),
+        b"",
+    );
+    assert_eq!(status, 431);
+    assert_eq!(d.shutdown(), Some(0));
+}
+
+#[test]
+fn xml_rpc_calls_and_faults() {
+    let dir = TempDir::new("rpc-xml");
+    let d = Daemon::start(&dir, &["--rpc-secret=s"]);
+    let call = |method: &str, params: &str| {
+        d.post(
+            "/rpc",
+            &format!("<?xml version=\"1.0\"?><methodCall><methodName>{method}</methodName><params>{params}</params></methodCall>"),
+        )
+    };
+    let (status, text) = call(
+        "aria2.getVersion",
+        "<param><value><string>token:s</string></value></param>",
+    );
+    assert_eq!(status, 200);
+    assert!(text.contains("<name>version</name>"), "{text}");
+    let (_, text) = call(
+        "aria2.getVersion",
+        "<param><value><string>token:bad</string></value></param>",
+    );
+    assert!(text.contains("<fault>"), "{text}");
+    assert!(text.contains("<string>Unauthorized</string>"), "{text}");
+    let (_, text) = call(
+        "aria2.addUri",
+        "<param><value>token:s</value></param><param><value><array><data><value>http://127.0.0.1:9/f</value></data></array></value></param><param><value><struct><member><name>pause</name><value>true</value></member></struct></value></param>",
+    );
+    assert!(text.contains("<params><param><value><string>"), "{text}");
+    let stat = d.ok("aria2.getGlobalStat", json!([]));
+    assert_eq!(stat["numWaiting"], "1");
+    assert_eq!(d.shutdown(), Some(0));
+}
+
+/// A minimal WebSocket client: the handshake, masked text frames out, server frames in.
+struct Ws(TcpStream);
+
+impl Ws {
+    fn connect(port: u16) -> Ws {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.write_all(
+            b"GET /jsonrpc HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+        )
+        .unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8];
+        while !head.ends_with(b"\r\n\r\n") {
+            s.read_exact(&mut byte).unwrap();
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8(head).unwrap();
+        assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+        assert!(
+            head.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
+            "{head}"
+        );
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        Ws(s)
+    }
+
+    fn send(&mut self, text: &str) {
+        // Two fragments, to go through the daemon's reassembly.
+        let (a, b) = text.split_at(text.len() / 2);
+        let mut wire = encode_frame(Opcode::Text, a.as_bytes(), false, Some([7, 7, 7, 7]));
+        wire.extend(encode_frame(
+            Opcode::Continuation,
+            b.as_bytes(),
+            true,
+            Some([1, 2, 3, 4]),
+        ));
+        self.0.write_all(&wire).unwrap();
+    }
+
+    fn recv(&mut self) -> Value {
+        let mut h = [0u8; 2];
+        self.0.read_exact(&mut h).unwrap();
+        assert_eq!(h[0], 0x81, "a whole text frame");
+        let len = match h[1] {
+            126 => {
+                let mut l = [0u8; 2];
+                self.0.read_exact(&mut l).unwrap();
+                u16::from_be_bytes(l) as usize
+            }
+            127 => panic!("no frame here is that large"),
+            n => n as usize,
+        };
+        let mut payload = vec![0u8; len];
+        self.0.read_exact(&mut payload).unwrap();
+        serde_json::from_slice(&payload).unwrap()
+    }
+}
+
+#[test]
+fn websocket_calls_and_notifications() {
+    let dir = TempDir::new("rpc-ws");
+    let file = TestFile::random(30_000, 3);
+    let server = HttpServer::start(ServerConfig::new().file("/f", file.clone())).unwrap();
+    let d = Daemon::start(&dir, &[]);
+    let mut ws = Ws::connect(d.port);
+    ws.send(
+        &json!({"jsonrpc": "2.0", "id": "a", "method": "aria2.addUri",
+                "params": [[server.url("/f")], {"out": "f.bin"}]})
+        .to_string(),
+    );
+    let mut answer = None;
+    let mut notes = Vec::new();
+    while notes.len() < 2 {
+        let m = ws.recv();
+        if m.get("id").is_some() {
+            answer = Some(m["result"].as_str().unwrap().to_string());
+        } else {
+            notes.push((
+                m["method"].as_str().unwrap().to_string(),
+                m["params"][0]["gid"].clone(),
+            ));
+        }
+    }
+    let gid = match answer {
+        Some(g) => g,
+        None => ws.recv()["result"].as_str().unwrap().to_string(),
+    };
+    assert_eq!(
+        notes,
+        [
+            ("aria2.onDownloadStart".to_string(), json!(gid)),
+            ("aria2.onDownloadComplete".to_string(), json!(gid))
+        ]
+    );
+    assert_download(&dir.join("f.bin"), &file);
+    assert_eq!(d.shutdown(), Some(0));
+}
+
+#[test]
+fn an_empty_queue_keeps_the_daemon_up_until_sigint() {
+    let dir = TempDir::new("rpc-sigint");
+    let mut d = Daemon::start(&dir, &["--rpc-secret=s"]);
+    // Nothing is queued, and the daemon still answers.
+    assert_eq!(d.ok("aria2.tellActive", json!([])), json!([]));
+    assert!(d.child.try_wait().unwrap().is_none());
+    common::signal(&d.child, libc::SIGINT);
+    let status = wait_for(&mut d.child, Duration::from_secs(30)).expect("exits on SIGINT");
+    assert_eq!(status.code(), Some(0));
+}
