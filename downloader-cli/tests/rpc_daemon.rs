@@ -169,8 +169,17 @@ fn add_pause_unpause_remove_and_complete_over_json_rpc() {
     assert_eq!(st["errorCode"], "31");
     let stopped = d.ok("aria2.tellStopped", json!([0, 10, ["gid"]]));
     assert_eq!(stopped, json!([{"gid": gid}]));
-    assert_eq!(d.ok("aria2.purgeDownloadResult", json!([])), "OK");
-    assert_eq!(d.ok("aria2.tellStopped", json!([0, 10])), json!([]));
+    // The engine keeps a stopped download until its last disk write settles, so a
+    // purge right after the removal may leave it for the next one.
+    loop {
+        assert_eq!(d.ok("aria2.purgeDownloadResult", json!([])), "OK");
+        let left = d.ok("aria2.tellStopped", json!([0, 10, ["gid"]]));
+        if left == json!([]) {
+            break;
+        }
+        assert_eq!(left, json!([{"gid": gid}]));
+        std::thread::sleep(Duration::from_millis(20));
+    }
 
     let quick_gid = d.ok(
         "aria2.addUri",
@@ -451,4 +460,147 @@ fn an_empty_queue_keeps_the_daemon_up_until_sigint() {
     common::signal(&d.child, libc::SIGINT);
     let status = wait_for(&mut d.child, Duration::from_secs(30)).expect("exits on SIGINT");
     assert_eq!(status.code(), Some(0));
+}
+
+/// Runs a Python script with `python` and `args`; panics with its output unless it
+/// exits 0 and prints `OK` last.
+#[track_caller]
+fn python(python: &str, script: &str, args: &[String]) {
+    let out = std::process::Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{python} is needed for this test: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.trim_end().ends_with("OK"),
+        "{python} failed ({:?})\n--- stdout ---\n{stdout}\n--- stderr ---\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Python's standard `xmlrpc.client` (a client nobody here wrote) against `/rpc`.
+const XMLRPC_CLIENT: &str = r#"
+import sys, time, xmlrpc.client
+port, url = sys.argv[1], sys.argv[2]
+s = xmlrpc.client.ServerProxy(f"http://127.0.0.1:{port}/rpc")
+assert "version" in s.aria2.getVersion("token:s")
+try:
+    s.aria2.getVersion("token:wrong")
+    raise SystemExit("a wrong token was accepted")
+except xmlrpc.client.Fault as f:
+    assert (f.faultCode, f.faultString) == (1, "Unauthorized"), f
+gid = s.aria2.addUri("token:s", [url], {"out": "x.bin"})
+while True:
+    st = s.aria2.tellStatus("token:s", gid, ["status", "totalLength"])
+    if st["status"] == "complete":
+        break
+    assert st["status"] in ("active", "waiting"), st
+    time.sleep(0.02)
+assert st["totalLength"] == "40000", st
+paused = s.aria2.addUri("token:s", [url], {"pause": "true", "out": "y.bin"})
+assert s.aria2.changeOption("token:s", paused, {"max-download-limit": "1K"}) == "OK"
+assert s.aria2.getOption("token:s", paused)["max-download-limit"] == "1024"
+calls = [{"methodName": "aria2.tellStatus", "params": ["token:s", paused, ["status"]]},
+         {"methodName": "aria2.getVersion", "params": ["token:bad"]}]
+r = s.system.multicall(calls)
+assert r[0] == [{"status": "paused"}], r
+assert r[1]["faultCode"] == 1, r
+assert s.aria2.remove("token:s", paused) == paused
+assert s.aria2.purgeDownloadResult("token:s") == "OK"
+assert s.aria2.tellStopped("token:s", 0, 10) == []
+print("OK")
+"#;
+
+#[test]
+fn pythons_xmlrpc_client_drives_the_daemon() {
+    let dir = TempDir::new("rpc-pyxml");
+    let file = TestFile::random(40_000, 4);
+    let server = HttpServer::start(ServerConfig::new().file("/f", file.clone())).unwrap();
+    let d = Daemon::start(&dir, &["--rpc-secret=s"]);
+    python(
+        "python3",
+        XMLRPC_CLIENT,
+        &[d.port.to_string(), server.url("/f")],
+    );
+    assert_download(&dir.join("x.bin"), &file);
+    assert_eq!(d.shutdown(), Some(0));
+}
+
+/// aria2p (the Python client library for aria2 on PyPI), its JSON-RPC and its
+/// WebSocket notifications.
+const ARIA2P_CLIENT: &str = r#"
+import sys, threading, time, aria2p
+port, url = int(sys.argv[1]), sys.argv[2]
+api = aria2p.API(aria2p.Client(host="http://127.0.0.1", port=port, secret="s"))
+done = threading.Event()
+api.listen_to_notifications(threaded=True, on_download_complete=lambda api, gid: done.set())
+time.sleep(0.5)
+d = api.add_uris([url], options={"out": "p.bin"})
+assert done.wait(30), "no onDownloadComplete"
+d.update()
+assert (d.status, d.total_length, d.completed_length) == ("complete", 40000, 40000), d.status
+assert d.gid in [x.gid for x in api.get_downloads()]
+assert api.get_stats().num_stopped == 1
+assert api.get_global_options().max_concurrent_downloads == 5
+p = api.add_uris([url], options={"pause": "true", "out": "q.bin"})
+p.update()
+assert p.status == "paused", p.status
+assert api.remove([p], force=True) == [True]
+assert api.purge()
+api.stop_listening()
+print("OK")
+"#;
+
+#[test]
+#[ignore = "needs PyPI: installs aria2p into target/aria2p-venv (run with --ignored)"]
+fn aria2p_drives_the_daemon() {
+    let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/aria2p-venv");
+    let py = target.join("bin/python");
+    if !py.exists() {
+        let ok = std::process::Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&target)
+            .status()
+            .is_ok_and(|s| s.success())
+            && std::process::Command::new(&py)
+                .args(["-m", "pip", "install", "--quiet", "aria2p==0.12.3"])
+                .status()
+                .is_ok_and(|s| s.success());
+        assert!(ok, "could not install aria2p into {}", target.display());
+    }
+    let dir = TempDir::new("rpc-aria2p");
+    let file = TestFile::random(40_000, 5);
+    let server = HttpServer::start(ServerConfig::new().file("/f", file.clone())).unwrap();
+    let d = Daemon::start(&dir, &["--rpc-secret=s"]);
+    python(
+        py.to_str().unwrap(),
+        ARIA2P_CLIENT,
+        &[d.port.to_string(), server.url("/f")],
+    );
+    assert_download(&dir.join("p.bin"), &file);
+    assert_eq!(d.shutdown(), Some(0));
+}
+
+#[test]
+fn pause_holds_command_line_downloads_until_unpaused() {
+    let dir = TempDir::new("rpc-pause");
+    let file = TestFile::random(20_000, 6);
+    let server = HttpServer::start(ServerConfig::new().file("/f", file.clone())).unwrap();
+    let url = server.url("/f");
+    let d = Daemon::start(&dir, &["--rpc-secret=s", "--pause", "-o", "f.bin", &url]);
+    let waiting = d.ok("aria2.tellWaiting", json!([0, 10, ["gid", "status"]]));
+    assert_eq!(waiting[0]["status"], "paused", "{waiting}");
+    assert!(
+        server.requests_for("/f").is_empty(),
+        "a paused download fetched"
+    );
+    let gid = waiting[0]["gid"].as_str().unwrap().to_string();
+    assert_eq!(d.ok("aria2.unpauseAll", json!([])), "OK");
+    d.wait_status(&gid, "complete");
+    assert_download(&dir.join("f.bin"), &file);
+    assert_eq!(d.shutdown(), Some(0));
 }
