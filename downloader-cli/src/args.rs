@@ -1,11 +1,13 @@
 //! Command line, config file and input file, all read through the engine's one option
-//! table, with aria2's precedence: defaults < config file < command line.
+//! table, with aria2's precedence: defaults < config file < proxy environment variables
+//! < command line.
 
-use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
 use swarmget_engine::Options;
 use swarmget_engine::options::{Arg, OptionDef, find, find_short};
+
+use crate::input_file::InputEntry;
 
 /// What the command line asks for.
 pub struct CommandLine {
@@ -110,7 +112,8 @@ pub fn parse_command_line(args: &[String]) -> Result<CommandLine, String> {
     Ok(cl)
 }
 
-/// Builds the global options: defaults, then the config file, then the command line.
+/// Builds the global options: defaults, then the config file, then the proxy
+/// environment variables, then the command line.
 pub fn global_options(
     cl: &CommandLine,
     warn: &mut dyn FnMut(String),
@@ -140,10 +143,43 @@ pub fn global_options(
             }
         }
     }
+    apply_env(&mut opts, &|name| std::env::var(name).ok(), warn);
     for (def, v) in &cl.pairs {
         (def.apply)(&mut opts, v).map_err(|e| (28, format!("--{}: {e}", def.name)))?;
     }
     Ok(opts)
+}
+
+/// The environment variables aria2 reads, and the option each sets.
+const PROXY_ENV: &[(&str, &str)] = &[
+    ("http_proxy", "http-proxy"),
+    ("https_proxy", "https-proxy"),
+    ("ftp_proxy", "ftp-proxy"),
+    ("all_proxy", "all-proxy"),
+    ("no_proxy", "no-proxy"),
+];
+
+/// Applies `http_proxy`, `https_proxy`, `ftp_proxy`, `all_proxy` and `no_proxy` (each
+/// in lower case, else upper case, as aria2 reads them) over the config file. A value
+/// that does not parse is reported through `warn` and not applied: aria2 prints the
+/// error and goes on, and a shell's stray variable should not stop every download.
+pub fn apply_env(
+    opts: &mut Options,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    warn: &mut dyn FnMut(String),
+) {
+    for (var, option) in PROXY_ENV {
+        let upper = var.to_ascii_uppercase();
+        let Some((name, value)) = lookup(var)
+            .map(|v| (*var, v))
+            .or_else(|| lookup(&upper).map(|v| (upper.as_str(), v)))
+        else {
+            continue;
+        };
+        if let Err(e) = opts.set(option, &value) {
+            warn(format!("environment variable {name} ignored: {e}"));
+        }
+    }
 }
 
 /// aria2's default locations: `~/.aria2/aria2.conf` if present, else
@@ -195,67 +231,6 @@ pub fn apply_conf(
     Ok(())
 }
 
-/// One download from an input file: mirrors and per-download option lines.
-pub struct InputEntry {
-    /// Mirrors of one file.
-    pub uris: Vec<String>,
-    /// `name=value` lines that followed, indented.
-    pub options: Vec<(String, String)>,
-}
-
-/// Reads aria2's input file format: a line of TAB-separated URIs is one download,
-/// indented `name=value` lines after it are its options, `#` starts a comment.
-pub fn read_input(source: &str) -> Result<Vec<InputEntry>, String> {
-    let mut text = String::new();
-    if source == "-" {
-        std::io::stdin()
-            .lock()
-            .read_to_string(&mut text)
-            .map_err(|e| format!("reading stdin: {e}"))?;
-    } else {
-        let f = std::fs::File::open(source).map_err(|e| format!("{source}: {e}"))?;
-        for line in std::io::BufReader::new(f).lines() {
-            text.push_str(&line.map_err(|e| format!("{source}: {e}"))?);
-            text.push('\n');
-        }
-    }
-    parse_input(&text)
-}
-
-/// Parses input-file text (see [`read_input`]).
-pub fn parse_input(text: &str) -> Result<Vec<InputEntry>, String> {
-    let mut entries: Vec<InputEntry> = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        if line.trim().is_empty() || line.trim_start().starts_with('#') {
-            continue;
-        }
-        if line.starts_with(' ') || line.starts_with('\t') {
-            let Some(entry) = entries.last_mut() else {
-                return Err(format!("input line {}: option before any URI", n + 1));
-            };
-            let (name, value) = line
-                .trim()
-                .split_once('=')
-                .ok_or_else(|| format!("input line {}: expected name=value", n + 1))?;
-            entry
-                .options
-                .push((name.trim().to_string(), value.to_string()));
-        } else {
-            let uris = line
-                .split('\t')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(String::from)
-                .collect();
-            entries.push(InputEntry {
-                uris,
-                options: Vec::new(),
-            });
-        }
-    }
-    Ok(entries)
-}
-
 /// Applies an input entry's option lines on top of the global options. Only
 /// per-download options are allowed there, as in aria2.
 pub fn entry_options(global: &Options, entry: &InputEntry) -> Result<Options, String> {
@@ -277,6 +252,7 @@ pub fn entry_options(global: &Options, entry: &InputEntry) -> Result<Options, St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input_file::parse_input;
 
     fn argv(s: &[&str]) -> Vec<String> {
         s.iter().map(|a| a.to_string()).collect()
@@ -345,6 +321,27 @@ mod tests {
             error(&["-s"]).as_deref(),
             Some("option requires an argument -- 's'")
         );
+    }
+
+    #[test]
+    fn proxy_environment_lower_case_first() {
+        let env = |name: &str| match name {
+            "http_proxy" => Some("lower:1".to_string()),
+            "HTTP_PROXY" => Some("upper:2".to_string()),
+            "HTTPS_PROXY" => Some("socks5h://s:3".to_string()),
+            "NO_PROXY" => Some("localhost,.corp".to_string()),
+            "ftp_proxy" => Some("ftp://bad".to_string()),
+            _ => None,
+        };
+        let mut opts = Options::default();
+        let mut warnings = Vec::new();
+        apply_env(&mut opts, &env, &mut |w| warnings.push(w));
+        assert_eq!(opts.http_proxy.as_ref().unwrap().host, "lower");
+        assert_eq!(opts.https_proxy.as_ref().unwrap().port, 3);
+        assert!(opts.no_proxy.matches("a.corp") && opts.no_proxy.matches("localhost"));
+        assert_eq!(opts.ftp_proxy, None);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("ftp_proxy"), "{warnings:?}");
     }
 
     #[test]

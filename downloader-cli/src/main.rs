@@ -6,8 +6,10 @@
 //! Exit codes are aria2c's.
 
 mod args;
+mod feed;
 mod flags;
 mod help;
+mod input_file;
 mod inputs;
 mod magnet;
 mod magnet_download;
@@ -78,25 +80,24 @@ fn download(args: &[String]) -> u8 {
             &mut stderr.lock(),
         );
     }
-    let mut specs = match specs(&cl.uris, &opts) {
+    let specs = match specs(&cl.uris, &opts) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("swarmget: {e}");
             return e.code.exit_code();
         }
     };
-    if opts.enable_rpc {
-        return rpc::run(&opts, specs);
-    }
-    // A paused download waits for an RPC client to unpause it, and the command line
-    // has none: aria2 ignores --pause without --enable-rpc; this says so.
-    if specs.iter().any(|s| s.options.pause) {
-        eprintln!("swarmget: warning: --pause has effect only with RPC; downloading now");
-        for spec in &mut specs {
-            spec.options.pause = false;
+    let mut feed = match feed::Feed::new(specs, &opts) {
+        Ok(feed) => feed,
+        Err(e) => {
+            eprintln!("swarmget: {e}");
+            return e.code.exit_code();
         }
+    };
+    if opts.enable_rpc {
+        return rpc::run(&opts, feed.into_specs());
     }
-    if specs.is_empty() {
+    if feed.is_empty() {
         eprintln!("swarmget: no URI to download. Usage: swarmget [OPTIONS] [URI]... (see --help)");
         return ErrorCode::Unknown.exit_code();
     }
@@ -110,36 +111,32 @@ fn download(args: &[String]) -> u8 {
     let Ok(events) = handle.subscribe() else {
         return ErrorCode::Unknown.exit_code();
     };
-    let mut last_error = None;
-    let mut added = Vec::new();
-    for spec in specs {
-        match handle.add(spec) {
-            Ok(gid) => added.push(gid),
-            Err(e) => {
-                eprintln!("swarmget: {e}");
-                last_error = Some(e.code);
-            }
-        }
-    }
+    feed.top_up(&handle);
     install_signal_handlers(handle.interrupter());
     let tty = std::io::stdout().is_terminal();
     let mut console = readout::Console::new(&opts, tty);
-    follow(&handle, &events, &mut console);
+    follow(&handle, &events, &mut console, &mut feed);
+    let forgotten = handle.forgotten().unwrap_or_default();
     let Ok(mut results) = handle.shutdown() else {
         return ErrorCode::Unknown.exit_code();
     };
     // The table lists downloads in the order they were given; downloads that others
     // produced come after them.
-    results.sort_by_key(|r| added.iter().position(|&g| g == r.gid).unwrap_or(usize::MAX));
+    results.sort_by_key(|r| feed.order.position(r.gid));
     for r in results.iter().filter(|r| !r.state.is_stopped()) {
         console.finished(r);
     }
     if !opts.quiet {
         print!("{}", readout::results_table(&results, opts.download_result));
     }
-    // aria2: the last error wins; "unfinished" only when nothing failed.
-    let mut code = last_error.map(ErrorCode::exit_code).unwrap_or(0);
-    let mut unfinished = false;
+    // aria2: the last error wins; "unfinished" only when nothing failed. Results
+    // dropped under --max-download-result count too.
+    let mut code = feed
+        .last_error
+        .or(forgotten.last_error)
+        .map(ErrorCode::exit_code)
+        .unwrap_or(0);
+    let mut unfinished = forgotten.removed > 0;
     for r in &results {
         match &r.state {
             DownloadState::Error(e) => code = e.code.exit_code(),
@@ -158,19 +155,25 @@ fn download(args: &[String]) -> u8 {
 
 /// Shows progress and events until the queue is empty or the engine halts (an
 /// interrupt or `--stop`), as aria2 does when it runs without RPC.
-fn follow(handle: &Handle, events: &Receiver<Event>, console: &mut readout::Console) {
-    let idle = || {
-        handle
-            .global_stat()
-            // Paused downloads wait for an RPC client that the command line has not.
-            .is_ok_and(|s| s.num_active + s.num_waiting == s.num_paused)
+fn follow(
+    handle: &Handle,
+    events: &Receiver<Event>,
+    console: &mut readout::Console,
+    feed: &mut feed::Feed,
+) {
+    let idle = |feed: &feed::Feed| {
+        feed.is_empty()
+            && handle
+                .global_stat()
+                // Paused downloads wait for an RPC client that the command line has not.
+                .is_ok_and(|s| s.num_active + s.num_waiting == s.num_paused)
     };
     // Nothing may be queued at all (every URI refused); then there is nothing to wait
     // for but the events already sent.
     let mut check_idle = true;
     let mut next_tick = Instant::now();
     loop {
-        let event = if check_idle && idle() {
+        let event = if check_idle && idle(feed) {
             // Everything has ended: show what is left to show, then stop.
             match events.try_recv() {
                 Ok(event) => event,
@@ -195,6 +198,8 @@ fn follow(handle: &Handle, events: &Receiver<Event>, console: &mut readout::Cons
                 if let Ok(st) = handle.tell_status(gid) {
                     console.finished(&st);
                 }
+                feed.order.stopped(gid);
+                feed.top_up(handle);
                 check_idle = true;
             }
             Event::Halted => return,
@@ -217,22 +222,14 @@ fn redraw(handle: &Handle, console: &mut readout::Console, next_tick: &mut Insta
     }
 }
 
-/// Turns `-M`, command-line arguments (URIs, magnet links, local Metalink documents)
-/// and the input file into downloads.
+/// Turns `-M` and the command-line arguments (URIs, magnet links, local Metalink
+/// documents) into downloads; the input file's follow through the feed.
 fn specs(uris: &[String], opts: &Options) -> Result<Vec<DownloadSpec>, Error> {
     let mut warn = |w: String| eprintln!("swarmget: warning: {w}");
     if let Some(source) = &opts.metalink_file {
         return inputs::metalink_option(source, uris, opts, &mut warn);
     }
-    let mut specs = inputs::arguments(uris, opts, &mut warn)?;
-    if let Some(input) = &opts.input_file {
-        let unknown = |e: String| Error::new(ErrorCode::Unknown, e);
-        for entry in args::read_input(input).map_err(unknown)? {
-            let options = args::entry_options(opts, &entry).map_err(unknown)?;
-            specs.extend(inputs::arguments(&entry.uris, &options, &mut warn)?);
-        }
-    }
-    Ok(specs)
+    inputs::arguments(uris, opts, &mut warn)
 }
 
 static INTERRUPT: OnceLock<Interrupter> = OnceLock::new();

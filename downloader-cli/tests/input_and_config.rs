@@ -226,3 +226,138 @@ fn default_config_file_is_read_from_home_unless_no_conf() {
     get(&dir, &["--no-conf", &server.url("/h.bin")]).expect_code(0);
     assert_download(&dir.join("h.bin"), &data);
 }
+
+/// A server of `n` one-kilobyte files `/0` … `/n-1`, each its own bytes.
+fn many_files(n: usize) -> (HttpServer, Vec<Vec<u8>>) {
+    let files: Vec<Vec<u8>> = (0..n)
+        .map(|i| TestFile::random(1024, 1000 + i as u64))
+        .collect();
+    let mut config = ServerConfig::new();
+    for (i, f) in files.iter().enumerate() {
+        config = config.file(&format!("/{i}"), f.clone());
+    }
+    (HttpServer::start(config).unwrap(), files)
+}
+
+#[test]
+fn with_deferred_input_downloads_start_before_the_input_ends() {
+    use std::io::Write;
+    let (server, files) = many_files(2);
+    let dir = TempDir::new("input-deferred");
+    let mut child = swarmget(dir.path())
+        .args(["-d", &dir.arg(), "--deferred-input", "-i", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // The second line ends the first entry (option lines may follow a URI line).
+    writeln!(stdin, "{}\n{}", server.url("/0"), server.url("/1")).unwrap();
+    stdin.flush().unwrap();
+    // The first download must be under way while the input is still open: a reader
+    // that waits for the end of the input would never ask for /0 here.
+    let asked = (0..200).any(|_| {
+        std::thread::sleep(Duration::from_millis(50));
+        !server.requests_for("/0").is_empty()
+    });
+    if !asked {
+        let _ = child.kill();
+        panic!("/0 was not requested before the input ended");
+    }
+    drop(stdin);
+    let status = common::wait_for(&mut child, LIMIT).expect("swarmget did not end");
+    assert_eq!(status.code(), Some(0));
+    assert_download(&dir.join("0"), &files[0]);
+    assert_download(&dir.join("1"), &files[1]);
+}
+
+#[test]
+fn with_deferred_input_a_bad_entry_is_skipped_and_counts_in_the_exit_code() {
+    let (server, files) = many_files(2);
+    let dir = TempDir::new("input-deferred-bad");
+    let list = dir.join("list.txt");
+    std::fs::write(
+        &list,
+        format!(
+            "{}\nhttp://127.0.0.1:1/never\n max-concurrent-downloads=2\n{}\n",
+            server.url("/0"),
+            server.url("/1")
+        ),
+    )
+    .unwrap();
+    let r = get(&dir, &["--deferred-input", "-i", list.to_str().unwrap()]);
+    r.expect_code(1);
+    assert!(
+        r.stderr
+            .contains("option 'max-concurrent-downloads' cannot be set per download"),
+        "{}",
+        r.stderr
+    );
+    assert_download(&dir.join("0"), &files[0]);
+    assert_download(&dir.join("1"), &files[1]);
+
+    // Without it the whole file is checked first: nothing is downloaded.
+    let dir = TempDir::new("input-checked-bad");
+    let r = get(&dir, &["-i", list.to_str().unwrap()]);
+    r.expect_code(1);
+    assert!(
+        !dir.join("0").exists(),
+        "downloaded before the file was checked"
+    );
+}
+
+#[test]
+fn a_long_input_file_streams_through_the_engine_and_every_file_arrives() {
+    let (server, files) = many_files(600);
+    let dir = TempDir::new("input-long");
+    let list = dir.join("list.txt");
+    let text: String = (0..files.len())
+        .map(|i| format!("{}\n", server.url(&format!("/{i}"))))
+        .collect();
+    std::fs::write(&list, text).unwrap();
+    let r = get(
+        &dir,
+        &[
+            "-j4",
+            "--max-download-result=20",
+            "-i",
+            list.to_str().unwrap(),
+        ],
+    );
+    r.expect_code(0);
+    for (i, f) in files.iter().enumerate() {
+        assert_download(&dir.join(&i.to_string()), f);
+    }
+    // Only the results kept are listed.
+    assert_eq!(r.stdout.matches("|OK  |").count(), 20, "{}", r.stdout);
+}
+
+#[test]
+fn a_failure_whose_result_was_dropped_still_sets_the_exit_code() {
+    let (server, _) = many_files(10);
+    let dir = TempDir::new("input-dropped-failure");
+    let list = dir.join("list.txt");
+    let mut text = format!("{}\n", server.url("/missing"));
+    for i in 0..10 {
+        text.push_str(&format!("{}\n", server.url(&format!("/{i}"))));
+    }
+    std::fs::write(&list, text).unwrap();
+    // One at a time: the 404 ends first, and ten later results push it out.
+    let r = get(
+        &dir,
+        &[
+            "-j1",
+            "--max-download-result=3",
+            "-i",
+            list.to_str().unwrap(),
+        ],
+    );
+    r.expect_code(3);
+    assert!(
+        !r.stdout.contains("|ERR |"),
+        "the failure was kept: {}",
+        r.stdout
+    );
+    assert_eq!(r.stdout.matches("|OK  |").count(), 3, "{}", r.stdout);
+}

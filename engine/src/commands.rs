@@ -189,6 +189,8 @@ impl Engine {
             num_active: active.len(),
             num_waiting: self.downloads.queued().len() - active.len(),
             num_stopped: self.downloads.stopped().len(),
+            num_stopped_total: self.downloads.stopped().len() as u64
+                + self.downloads.forgotten().results,
             num_paused: self.downloads.paused_count(),
         }
     }

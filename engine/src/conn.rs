@@ -11,6 +11,7 @@ use url::Url;
 
 use crate::download::SpeedMeter;
 use crate::plan::SourceSlot;
+use crate::proxy::Route;
 use crate::transport::Transport;
 
 /// Connection attempts racing per Happy Eyeballs (RFC 8305).
@@ -33,6 +34,8 @@ pub(crate) enum Phase {
     Connecting(Connecting),
     /// Writing the request (and, for TLS, completing the handshake).
     Sending { buf: Vec<u8>, pos: usize },
+    /// Opening a tunnel through a proxy (CONNECT or SOCKS5).
+    Handshake(Box<swarmget_proxy::Handshake>),
     /// Reading the response head.
     Head { buf: Vec<u8> },
     /// Reading the body.
@@ -64,8 +67,12 @@ pub(crate) struct Conn {
     pub source: usize,
     pub slot: SourceSlot,
     pub url: Url,
-    /// An HTTP proxy this connection goes through (`--ftp-proxy`).
-    pub proxy: Option<Url>,
+    /// The proxy this connection goes through, decided from `url` at each (re)connect.
+    pub route: Option<Route>,
+    /// `socks5://`: the origin's address, resolved here before the handshake.
+    pub target: Option<SocketAddr>,
+    /// Asking this source again cannot go better (a proxy refused our credentials).
+    pub give_up: bool,
     pub redirects: Redirects,
     pub phase: Phase,
     pub transport: Option<Transport>,
@@ -109,7 +116,9 @@ impl Conn {
             source,
             slot,
             url,
-            proxy: None,
+            route: None,
+            target: None,
+            give_up: false,
             redirects: Redirects::new(max_redirect),
             phase: Phase::Resolving,
             transport: None,
@@ -131,17 +140,54 @@ impl Conn {
 
     /// Host and port to connect to: the proxy's, if there is one.
     pub fn endpoint(&self) -> (String, u16) {
-        let target = self.proxy.as_ref().unwrap_or(&self.url);
-        let host = target.host_str().unwrap_or_default().to_string();
-        (host, target.port_or_known_default().unwrap_or(80))
+        match &self.route {
+            Some(r) => (r.proxy.host.clone(), r.proxy.port),
+            None => (
+                self.url.host_str().unwrap_or_default().to_string(),
+                self.url.port_or_known_default().unwrap_or(80),
+            ),
+        }
     }
 
+    /// The name to resolve next: the origin's, while a `socks5://` route still needs
+    /// its address; else the endpoint's.
+    pub fn lookup(&self) -> (String, u16) {
+        if self.wants_target() {
+            (
+                self.url.host_str().unwrap_or_default().to_string(),
+                self.url.port_or_known_default().unwrap_or(80),
+            )
+        } else {
+            self.endpoint()
+        }
+    }
+
+    /// Whether the origin's name must still be resolved here (`socks5://`, a name
+    /// rather than an address literal, not resolved yet).
+    pub fn wants_target(&self) -> bool {
+        let host = self.url.host_str().unwrap_or_default();
+        let literal = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok();
+        self.target.is_none()
+            && !literal
+            && self.route.as_ref().is_some_and(Route::needs_target_address)
+    }
+
+    /// Whether requests go to an HTTP proxy in absolute form.
+    pub fn via_get(&self) -> bool {
+        self.route.as_ref().is_some_and(|r| !r.tunnels())
+    }
+
+    /// Whether TLS runs to the origin (directly or inside a tunnel).
     pub fn is_tls(&self) -> bool {
-        self.proxy.is_none() && self.url.scheme() == "https"
+        !self.via_get() && self.url.scheme() == "https"
     }
 
     /// Whether this connection speaks FTP itself (not through an HTTP proxy).
     pub fn is_ftp(&self) -> bool {
-        self.proxy.is_none() && self.url.scheme() == "ftp"
+        !self.via_get() && self.url.scheme() == "ftp"
     }
 }

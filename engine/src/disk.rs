@@ -64,6 +64,15 @@ pub enum DiskJob {
         /// Control file path.
         path: PathBuf,
     },
+    /// Give a finished file the server's modification time (`--remote-time`).
+    SetModified {
+        /// Download.
+        gid: Gid,
+        /// The file.
+        path: PathBuf,
+        /// Its new modification time.
+        time: std::time::SystemTime,
+    },
     /// Set the file's final length (streamed downloads of unknown length).
     Truncate {
         /// Download.
@@ -149,6 +158,13 @@ pub enum DiskDone {
     Removed {
         /// Download.
         gid: Gid,
+    },
+    /// [`DiskJob::SetModified`] finished.
+    Modified {
+        /// Download.
+        gid: Gid,
+        /// Outcome.
+        result: io::Result<()>,
     },
     /// [`DiskJob::Truncate`] finished.
     Truncated {
@@ -242,6 +258,13 @@ fn work(rx: Receiver<DiskJob>, done: Sender<DiskDone>, mut files: FileCache, not
                 let _ = std::fs::remove_file(&path);
                 DiskDone::Removed { gid }
             }
+            DiskJob::SetModified { gid, path, time } => DiskDone::Modified {
+                gid,
+                result: std::fs::File::options()
+                    .write(true)
+                    .open(&path)
+                    .and_then(|f| f.set_modified(time)),
+            },
             DiskJob::Truncate { gid, file, len } => DiskDone::Truncated {
                 gid,
                 result: file.set_len(len),

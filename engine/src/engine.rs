@@ -255,6 +255,7 @@ impl Engine {
             };
             self.emit(event);
         }
+        self.downloads.trim_results(self.global.max_download_result);
     }
 
     fn take_completions(&mut self, now: Instant) {
@@ -283,7 +284,7 @@ impl Engine {
             Ok(addrs) if !addrs.is_empty() => {
                 self.dns.insert(key, Dns::Ready(addrs.clone()));
                 for conn in waiting {
-                    self.start_connect(conn, addrs.clone(), now);
+                    self.resolved(conn, addrs.clone(), now);
                 }
             }
             other => {
@@ -306,25 +307,28 @@ impl Engine {
     }
 
     /// Starts name resolution for connection `key` (or uses the cached answer).
+    /// The proxy route is decided first, from the connection's current URL.
     pub(crate) fn resolve(&mut self, key: usize, now: Instant) {
-        self.start_resolve(key, now);
+        if self.choose_route(key, now) {
+            self.start_resolve(key, now);
+        }
         self.arm(key, now);
     }
 
-    fn start_resolve(&mut self, key: usize, now: Instant) {
+    pub(crate) fn start_resolve(&mut self, key: usize, now: Instant) {
         let Some(conn) = self.conns[key].as_ref() else {
             return;
         };
-        let (host, port) = conn.endpoint();
+        let (host, port) = conn.lookup();
         let bare = host.trim_start_matches('[').trim_end_matches(']');
         if let Ok(ip) = bare.parse::<std::net::IpAddr>() {
-            self.start_connect(key, vec![SocketAddr::new(ip, port)], now);
+            self.resolved(key, vec![SocketAddr::new(ip, port)], now);
             return;
         }
         match self.dns.get_mut(&(host.clone(), port)) {
             Some(Dns::Ready(addrs)) => {
                 let addrs = addrs.clone();
-                self.start_connect(key, addrs, now);
+                self.resolved(key, addrs, now);
             }
             Some(Dns::Pending(_, waiting)) => waiting.push(key),
             None => {
@@ -413,6 +417,15 @@ impl Engine {
                     return;
                 }
                 self.verify_or_complete(gid, now);
+            }
+            DiskDone::Modified { gid, result } => {
+                if !self.downloads.contains(gid) {
+                    return;
+                }
+                self.downloads[gid].jobs_in_flight -= 1;
+                if let Err(e) = result {
+                    self.notice(gid, format!("cannot set the file's time: {e}"));
+                }
             }
             DiskDone::Removed { gid } => {
                 if let Some(d) = self.downloads.get_mut(gid) {

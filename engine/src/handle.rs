@@ -18,7 +18,7 @@ use crate::engine::Engine;
 use crate::error::{Error, ErrorCode};
 use crate::gid::Gid;
 use crate::options::Options;
-use crate::queue::PositionFrom;
+use crate::queue::{Forgotten, PositionFrom};
 use crate::status::{DownloadStatus, FileStatus, GlobalStat, ServerStatus, UriStatus};
 
 /// Work for the loop thread.
@@ -267,6 +267,12 @@ impl Handle {
     /// Speeds and queue sizes over every download (aria2's `getGlobalStat`).
     pub fn global_stat(&self) -> Result<GlobalStat, Error> {
         self.call(|engine, now| engine.global_stat(now))
+    }
+
+    /// What the results dropped under `--max-download-result` said (for an exit code
+    /// that sees every failure).
+    pub fn forgotten(&self) -> Result<Forgotten, Error> {
+        self.call(|engine, _| engine.downloads.forgotten())
     }
 
     /// Forgets every stopped download (aria2's `purgeDownloadResult`).

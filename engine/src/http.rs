@@ -30,7 +30,7 @@ use crate::storage::Storage;
 use crate::timers::Timer;
 use crate::transport::Transport;
 use crate::validators::Validators;
-use crate::version::Seen;
+use crate::version::{Restart, Seen};
 
 /// RFC 8305's recommended delay before racing the next address.
 const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
@@ -50,6 +50,8 @@ pub(crate) enum Next {
     Reconnect,
     /// Nothing left for it: close.
     Close,
+    /// A proxy tunnel opened: start the origin's protocol.
+    Tunnelled,
 }
 
 impl Engine {
@@ -99,7 +101,13 @@ impl Engine {
                         .take()
                         .map(|e| e.to_string())
                         .unwrap_or_else(|| "no address".into());
-                    let err = Error::new(ErrorCode::Network, format!("cannot connect: {why}"));
+                    let err = match &conn.route {
+                        Some(r) => Error::new(
+                            ErrorCode::Network,
+                            format!("cannot connect to proxy {}: {why}", r.proxy),
+                        ),
+                        None => Error::new(ErrorCode::Network, format!("cannot connect: {why}")),
+                    };
                     self.conn_failed(key, err, now);
                 }
                 return;
@@ -209,20 +217,45 @@ impl Engine {
             self.conn_failed(key, Error::network(&e), now);
             return;
         }
-        let transport = if conn.is_tls() {
+        conn.transport = Some(Transport::Plain(sock));
+        if conn.route.as_ref().is_some_and(|r| r.tunnels()) {
+            let agent = &self.downloads[conn.dl].opts.user_agent;
+            match crate::proxy::handshake(conn, agent) {
+                Ok(hs) => {
+                    conn.phase = Phase::Handshake(Box::new(hs));
+                    self.drive(key, now);
+                }
+                Err(e) => {
+                    conn.give_up = true;
+                    self.conn_failed(key, e, now);
+                }
+            }
+            return;
+        }
+        self.start_session(key, now);
+    }
+
+    /// The byte stream reaches the origin (directly or through a tunnel): start TLS
+    /// if the origin wants it, then its protocol.
+    pub(crate) fn start_session(&mut self, key: usize, now: Instant) {
+        let Some(conn) = self.conns[key].as_mut() else {
+            return;
+        };
+        if conn.is_tls()
+            && let Some(Transport::Plain(sock)) = conn.transport.take()
+        {
             let config = self.downloads[conn.dl].tls.clone();
-            let host = conn.endpoint().0;
+            // The origin's name, also inside a tunnel: the certificate is checked
+            // against the host the user asked for, never the proxy.
+            let host = conn.url.host_str().unwrap_or_default().to_string();
             match Transport::tls(sock, config, &host) {
-                Ok(t) => t,
+                Ok(t) => conn.transport = Some(t),
                 Err(e) => {
                     self.conn_failed(key, Error::network(&e), now);
                     return;
                 }
             }
-        } else {
-            Transport::Plain(sock)
-        };
-        conn.transport = Some(transport);
+        }
         if conn.is_ftp() {
             self.start_ftp(key, now);
         } else {
@@ -275,13 +308,23 @@ impl Engine {
                 if_range = Some(v.to_string());
             }
         }
+        if opts.http_accept_gzip {
+            req = req.accept_encoding("deflate, gzip");
+        }
         if matches!(d.layout, Layout::Unknown)
             && let Some(value) = crate::metalink::want_digest(opts)
         {
             req = req.header("Want-Digest", value);
         }
-        if conn.proxy.is_some() {
+        if conn.via_get() {
             req = req.via_proxy();
+            if let Some(c) = conn
+                .route
+                .as_ref()
+                .and_then(|r| r.proxy.credentials.as_ref())
+            {
+                req = req.header("Proxy-Authorization", c.basic());
+            }
         }
         if let Some(referer) = &opts.referer {
             let value = if referer == "*" {
@@ -291,12 +334,23 @@ impl Engine {
             };
             req = req.referer(&value);
         }
-        if let Some(user) = &opts.http_user {
+        // Credentials and cookies are for the origin the user named: after a
+        // redirect to another scheme, host or port they stay behind (curl's rule;
+        // aria2 sends them wherever a redirect points).
+        let same_origin = conn.url.origin() == d.sources[conn.source].url.origin();
+        if let Some(user) = opts.http_user.as_ref().filter(|_| same_origin) {
             req = req.basic_auth(user, opts.http_passwd.as_deref().unwrap_or(""));
         }
         for h in &opts.headers {
             if let Some((name, value)) = h.split_once(':') {
-                req = req.header(name.trim(), value.trim());
+                let name = name.trim();
+                let private = name.eq_ignore_ascii_case("authorization")
+                    || name.eq_ignore_ascii_case("cookie")
+                    || (name.eq_ignore_ascii_case("proxy-authorization") && !conn.via_get());
+                if private && !same_origin {
+                    continue;
+                }
+                req = req.header(name, value.trim());
             }
         }
         let mut buf = Vec::with_capacity(512);
@@ -322,6 +376,7 @@ impl Engine {
         match result {
             Ok(Next::Continue) => {}
             Ok(Next::Request) => self.send_request(key, now),
+            Ok(Next::Tunnelled) => self.start_session(key, now),
             Ok(Next::Reconnect) => self.reconnect(key, now),
             Ok(Next::Close) => {
                 self.drop_conn(key);
@@ -337,6 +392,21 @@ impl Engine {
             match &mut conn.phase {
                 Phase::Ftp(_) => return self.drive_ftp(conn, now),
                 Phase::Resolving | Phase::Connecting(_) => return Ok(Next::Continue),
+                Phase::Handshake(hs) => {
+                    let route = conn.route.as_ref().expect("a tunnel has a route");
+                    let t = conn.transport.as_mut().expect("a handshake needs a socket");
+                    return match crate::proxy::drive(hs, t.socket(), &route.proxy) {
+                        Ok(false) => Ok(Next::Continue),
+                        Ok(true) => {
+                            conn.readable = false;
+                            Ok(Next::Tunnelled)
+                        }
+                        Err(f) => {
+                            conn.give_up |= f.give_up;
+                            Err(f.error)
+                        }
+                    };
+                }
                 Phase::Sending { buf, pos } => {
                     let t = conn.transport.as_mut().expect("sending needs a socket");
                     while *pos < buf.len() {
@@ -459,10 +529,26 @@ impl Engine {
             return Ok(Some(Next::Reconnect));
         }
         match status {
-            401 | 407 => {
+            401 => {
                 return Err(Error::new(
                     ErrorCode::HttpAuth,
                     format!("HTTP {status}: authorization failed"),
+                ));
+            }
+            407 => {
+                // aria2 ends the download with "bad HTTP response" (22) here; asking
+                // again with the same credentials cannot go better.
+                conn.give_up = true;
+                let what = match conn.route.as_ref() {
+                    Some(r) if r.proxy.credentials.is_some() => {
+                        format!("proxy {} refused the credentials", r.proxy)
+                    }
+                    Some(r) => format!("proxy {} wants a user name and password", r.proxy),
+                    None => "a server that is not our proxy asked for proxy credentials".into(),
+                };
+                return Err(Error::new(
+                    ErrorCode::HttpHeader,
+                    format!("HTTP 407 Proxy Authentication Required: {what}"),
                 ));
             }
             404 | 410 => {
@@ -501,7 +587,12 @@ impl Engine {
         }
         let gid = conn.dl;
         let framing = head.framing(false);
-        let encoding = head.content_encoding();
+        // Without --http-accept-gzip a coded body is the file as the server has it.
+        let encoding = if self.downloads[conn.dl].opts.http_accept_gzip {
+            head.content_encoding()
+        } else {
+            ContentEncoding::Identity
+        };
         let keep_alive =
             head.can_reuse_connection(false) && self.downloads[gid].opts.http_keep_alive;
         let asked = conn.asked.unwrap_or(ByteRange {
@@ -596,7 +687,7 @@ impl Engine {
                     // Anything on disk, verified or not, is lost to a restart.
                     let on_disk = self.downloads[gid].plan().map_or(0, |p| p.written_bytes());
                     if on_disk > 0 {
-                        return Err(self.cannot_resume(gid));
+                        return self.cannot_resume(conn, &head);
                     }
                     self.downloads[gid].layout = Layout::Stream {
                         received: 0,
@@ -617,13 +708,15 @@ impl Engine {
                                 ),
                             ));
                         }
-                        if plan.completed_bytes() > 0 {
-                            return Err(self.cannot_resume(gid));
-                        }
                     } else {
                         self.first_plan(gid, conn, Some(length), 0)?;
                     }
                     let plan = self.downloads[gid].plan_mut().expect("planned above");
+                    // A resume (from a control file too: the plan just made holds its
+                    // pieces) answered with the whole file.
+                    if plan.completed_bytes() > 0 {
+                        return self.cannot_resume(conn, &head);
+                    }
                     if plan.claim_exact(conn.slot, 0..length).is_none() {
                         // Others hold parts of the file; this mirror cannot help.
                         return Ok(Some(Next::Close));
@@ -658,18 +751,47 @@ impl Engine {
         Ok(None)
     }
 
-    fn cannot_resume(&mut self, gid: Gid) -> Error {
-        if self.downloads[gid].opts.always_resume {
-            Error::new(
+    /// Mirror `conn.source` answered a continuing request with the whole file: it
+    /// cannot resume. aria2's rules: with `--always-resume` (the default) the download
+    /// fails with exit 8; without it the mirror is left out, and once
+    /// `--max-resume-failure-tries` mirrors (0: every mirror) could not resume, the
+    /// download starts again from byte 0.
+    fn cannot_resume(
+        &mut self,
+        conn: &mut Conn,
+        head: &ResponseHead,
+    ) -> Result<Option<Next>, Error> {
+        let gid = conn.dl;
+        let d = &mut self.downloads[gid];
+        if d.opts.always_resume {
+            return Err(Error::new(
                 ErrorCode::CannotResume,
-                "the server does not support resuming this download",
-            )
-        } else {
-            Error::new(
-                ErrorCode::CannotResume,
-                "the server does not support resuming; restart without -c",
-            )
+                format!(
+                    "{}: the server does not support resuming this download (--always-resume)",
+                    conn.url
+                ),
+            ));
         }
+        d.sources[conn.source].no_ranges = true;
+        let refused = d.sources.iter().filter(|s| s.no_ranges).count();
+        let usable = d
+            .sources
+            .iter()
+            .filter(|s| !s.failed && !s.no_ranges)
+            .count();
+        let limit = d.opts.max_resume_failure_tries as usize;
+        let url = conn.url.to_string();
+        if usable > 0 && (limit == 0 || refused < limit) {
+            self.notice(
+                gid,
+                format!("{url} cannot resume this download; using the other mirrors"),
+            );
+            return Ok(Some(Next::Close));
+        }
+        self.flush_buffer(conn);
+        let validators = Validators::from_http(head.header("etag"), head.header("last-modified"));
+        self.restart_changed(gid, conn.source, validators, Restart::CannotResume(&url));
+        Ok(Some(Next::Close))
     }
 
     /// Picks the output path from the first response and decides how to start.
@@ -727,6 +849,14 @@ impl Engine {
                 d.resume_total = None;
                 d.resume = None;
                 d.sequential_len = len;
+                if d.opts.remote_time && len > 0 {
+                    // Nothing recorded the bytes' version; with --remote-time the file's
+                    // time is the server's time of the version it was made from, so
+                    // If-Range and the head comparison can tell a replaced file.
+                    if let Ok(mtime) = std::fs::metadata(&path).and_then(|m| m.modified()) {
+                        d.validators = Validators::from_file_time(mtime);
+                    }
+                }
                 (path, false)
             }
             Start::Fresh(path) => (path, true),

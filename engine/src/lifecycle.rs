@@ -154,12 +154,7 @@ impl Engine {
             self.conns.push(None);
             self.conns.len() - 1
         });
-        let proxy = match url.scheme() {
-            "ftp" => self.downloads[gid].opts.ftp_proxy.clone(),
-            _ => None,
-        };
         let mut conn = Conn::new(key, gid, source, slot, url, max_redirect, now);
-        conn.proxy = proxy;
         conn.deadline = now + connect_timeout;
         self.conns[key] = Some(conn);
         self.downloads[gid].conns.push(key);
@@ -208,21 +203,22 @@ impl Engine {
         let max_tries = d.opts.max_tries;
         let s = &mut d.sources[conn.source];
         s.tries += 1;
-        let fatal = matches!(
-            err.code,
-            ErrorCode::NotFound
-                | ErrorCode::HttpAuth
-                | ErrorCode::TooManyRedirects
-                | ErrorCode::CannotResume
-                | ErrorCode::BadOption
-                | ErrorCode::FileExists
-                | ErrorCode::Checksum
-                | ErrorCode::CreateFile
-                | ErrorCode::CreateDir
-                | ErrorCode::FileIo
-                | ErrorCode::DiskFull
-                | ErrorCode::RenameFailed
-        );
+        let fatal = conn.give_up
+            || matches!(
+                err.code,
+                ErrorCode::NotFound
+                    | ErrorCode::HttpAuth
+                    | ErrorCode::TooManyRedirects
+                    | ErrorCode::CannotResume
+                    | ErrorCode::BadOption
+                    | ErrorCode::FileExists
+                    | ErrorCode::Checksum
+                    | ErrorCode::CreateFile
+                    | ErrorCode::CreateDir
+                    | ErrorCode::FileIo
+                    | ErrorCode::DiskFull
+                    | ErrorCode::RenameFailed
+            );
         let url = s.url.to_string();
         if fatal || (max_tries != 0 && s.tries >= max_tries) {
             s.failed = true;
@@ -331,6 +327,18 @@ impl Engine {
             let job = DiskJob::RemoveControl {
                 gid: d.gid,
                 path: control_path(path),
+            };
+            self.disk_job(gid, job);
+        }
+        let d = &self.downloads[gid];
+        if d.opts.remote_time
+            && !d.opts.dry_run
+            && let (Some(path), Some(time)) = (&d.path, d.validators.modified())
+        {
+            let job = DiskJob::SetModified {
+                gid,
+                path: path.clone(),
+                time,
             };
             self.disk_job(gid, job);
         }

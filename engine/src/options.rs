@@ -14,6 +14,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use swarmget_proxy::{NoProxy, ProxyUri};
+
 use crate::digest::Digest;
 use crate::plan::Selector;
 
@@ -28,6 +30,16 @@ pub enum FileAllocation {
     Trunc,
     /// `fallocate(2)`, failing where unsupported.
     Falloc,
+}
+
+/// `--proxy-method`: how requests go through an HTTP proxy. `https://` always goes
+/// through a tunnel, whatever this says (as in aria2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyMethod {
+    /// Absolute-form requests to the proxy (`GET http://host/path`).
+    Get,
+    /// A `CONNECT` tunnel, then the request as to the origin.
+    Tunnel,
 }
 
 /// `--download-result`.
@@ -197,8 +209,34 @@ pub struct Options {
     pub ftp_pasv: bool,
     /// `--ftp-reuse-connection`.
     pub ftp_reuse_connection: bool,
-    /// `--ftp-proxy`: an HTTP proxy that fetches `ftp://` URIs (`GET ftp://…`).
-    pub ftp_proxy: Option<url::Url>,
+    /// `--http-proxy`: the proxy for `http://` URIs.
+    pub http_proxy: Option<ProxyUri>,
+    /// `--https-proxy`: the proxy for `https://` URIs.
+    pub https_proxy: Option<ProxyUri>,
+    /// `--ftp-proxy`: the proxy for `ftp://` URIs.
+    pub ftp_proxy: Option<ProxyUri>,
+    /// `--all-proxy`: the proxy for any scheme without its own.
+    pub all_proxy: Option<ProxyUri>,
+    /// `--http-proxy-user` and `--http-proxy-passwd`.
+    pub http_proxy_user: Option<String>,
+    /// `--http-proxy-passwd`.
+    pub http_proxy_passwd: Option<String>,
+    /// `--https-proxy-user`.
+    pub https_proxy_user: Option<String>,
+    /// `--https-proxy-passwd`.
+    pub https_proxy_passwd: Option<String>,
+    /// `--ftp-proxy-user`.
+    pub ftp_proxy_user: Option<String>,
+    /// `--ftp-proxy-passwd`.
+    pub ftp_proxy_passwd: Option<String>,
+    /// `--all-proxy-user`.
+    pub all_proxy_user: Option<String>,
+    /// `--all-proxy-passwd`.
+    pub all_proxy_passwd: Option<String>,
+    /// `--no-proxy`: hosts, domains and networks that bypass every proxy.
+    pub no_proxy: NoProxy,
+    /// `--proxy-method`.
+    pub proxy_method: ProxyMethod,
     /// `--ca-certificate`.
     pub ca_certificate: Option<PathBuf>,
     /// `--check-certificate`.
@@ -211,6 +249,23 @@ pub struct Options {
     pub continue_download: bool,
     /// `--always-resume`.
     pub always_resume: bool,
+    /// `--max-resume-failure-tries`: with `--always-resume=false`, the number of
+    /// mirrors that cannot resume after which the download starts again from byte 0
+    /// (0 = only when none of them can).
+    pub max_resume_failure_tries: u32,
+    /// `--http-accept-gzip`: ask for `deflate, gzip` and decode such answers. Without
+    /// it a body sent with a `Content-Encoding` is stored as sent (a `.tar.gz` served
+    /// with `Content-Encoding: gzip` stays a `.tar.gz`), as aria2 does.
+    pub http_accept_gzip: bool,
+    /// `--deferred-input`: read `-i` entries only as downloads are started, without
+    /// checking the whole file first.
+    pub deferred_input: bool,
+    /// `--max-download-result`: stopped downloads whose results are kept (the oldest
+    /// are dropped past it; 0 keeps none).
+    pub max_download_result: usize,
+    /// `--remote-time`: the finished file gets the server's modification time, and
+    /// `-c` over a bare file takes its time as the version's `Last-Modified`/`MDTM`.
+    pub remote_time: bool,
     /// `--allow-overwrite`.
     pub allow_overwrite: bool,
     /// `--auto-file-renaming`.
@@ -328,13 +383,31 @@ impl Default for Options {
             ftp_type_ascii: false,
             ftp_pasv: true,
             ftp_reuse_connection: true,
+            http_proxy: None,
+            https_proxy: None,
             ftp_proxy: None,
+            all_proxy: None,
+            http_proxy_user: None,
+            http_proxy_passwd: None,
+            https_proxy_user: None,
+            https_proxy_passwd: None,
+            ftp_proxy_user: None,
+            ftp_proxy_passwd: None,
+            all_proxy_user: None,
+            all_proxy_passwd: None,
+            no_proxy: NoProxy::default(),
+            proxy_method: ProxyMethod::Get,
             ca_certificate: None,
             check_certificate: true,
             certificate: None,
             private_key: None,
             continue_download: false,
             always_resume: true,
+            max_resume_failure_tries: 0,
+            remote_time: false,
+            max_download_result: 1000,
+            deferred_input: false,
+            http_accept_gzip: false,
             allow_overwrite: false,
             auto_file_renaming: true,
             remove_control_file: false,
@@ -473,21 +546,13 @@ fn secs(name: &str, value: &str, min: u64, max: u64) -> Result<Duration, String>
     Ok(Duration::from_secs(n))
 }
 
-/// Parses `[http://][USER:PASSWORD@]HOST[:PORT]` (port 80 by default); empty clears.
-fn parse_proxy(value: &str) -> Result<Option<url::Url>, String> {
+/// Parses `[SCHEME://][USER:PASSWORD@]HOST[:PORT]` (SCHEME `http`, the default, or
+/// `socks5`/`socks5h`); empty clears.
+fn parse_proxy(value: &str) -> Result<Option<ProxyUri>, String> {
     if value.is_empty() {
         return Ok(None);
     }
-    let with_scheme = if value.contains("://") {
-        value.to_string()
-    } else {
-        format!("http://{value}")
-    };
-    let url = url::Url::parse(&with_scheme).map_err(|e| format!("bad proxy '{value}': {e}"))?;
-    if url.scheme() != "http" || url.host_str().is_none() {
-        return Err(format!("proxy '{value}' must be http://HOST[:PORT]"));
-    }
-    Ok(Some(url))
+    ProxyUri::parse(value).map(Some).map_err(|e| e.to_string())
 }
 
 /// `--metalink-location`: comma-separated two-letter country codes, any case, blanks
@@ -837,8 +902,142 @@ pub static OPTIONS: &[OptionDef] = &[
         "",
         "ftp",
         true,
-        "HTTP proxy for FTP: [http://]HOST[:PORT]; '' clears it. Requests go as GET ftp://...",
+        "Proxy for ftp:// URIs: [http://|socks5://|socks5h://][USER:PASSWORD@]HOST[:PORT]; '' clears it.",
         |o, v| o.ftp_proxy = parse_proxy(v)?
+    ),
+    opt!(
+        "ftp-proxy-user",
+        None,
+        Value,
+        "",
+        "ftp",
+        true,
+        "User for --ftp-proxy (replaces one in its URI).",
+        |o, v| o.ftp_proxy_user = nonempty(v)
+    ),
+    opt!(
+        "ftp-proxy-passwd",
+        None,
+        Value,
+        "",
+        "ftp",
+        true,
+        "Password for --ftp-proxy.",
+        |o, v| o.ftp_proxy_passwd = nonempty(v)
+    ),
+    opt!(
+        "http-proxy",
+        None,
+        Value,
+        "",
+        "http",
+        true,
+        "Proxy for http:// URIs: [http://|socks5://|socks5h://][USER:PASSWORD@]HOST[:PORT]; '' clears it.",
+        |o, v| o.http_proxy = parse_proxy(v)?
+    ),
+    opt!(
+        "http-proxy-user",
+        None,
+        Value,
+        "",
+        "http",
+        true,
+        "User for --http-proxy (replaces one in its URI).",
+        |o, v| o.http_proxy_user = nonempty(v)
+    ),
+    opt!(
+        "http-proxy-passwd",
+        None,
+        Value,
+        "",
+        "http",
+        true,
+        "Password for --http-proxy.",
+        |o, v| o.http_proxy_passwd = nonempty(v)
+    ),
+    opt!(
+        "https-proxy",
+        None,
+        Value,
+        "",
+        "http,https",
+        true,
+        "Proxy for https:// URIs (always a CONNECT tunnel or SOCKS5; TLS is checked against the origin).",
+        |o, v| o.https_proxy = parse_proxy(v)?
+    ),
+    opt!(
+        "https-proxy-user",
+        None,
+        Value,
+        "",
+        "http,https",
+        true,
+        "User for --https-proxy (replaces one in its URI).",
+        |o, v| o.https_proxy_user = nonempty(v)
+    ),
+    opt!(
+        "https-proxy-passwd",
+        None,
+        Value,
+        "",
+        "http,https",
+        true,
+        "Password for --https-proxy.",
+        |o, v| o.https_proxy_passwd = nonempty(v)
+    ),
+    opt!(
+        "all-proxy",
+        None,
+        Value,
+        "",
+        "http,https,ftp",
+        true,
+        "Proxy for every scheme that has no proxy of its own; '' clears it.",
+        |o, v| o.all_proxy = parse_proxy(v)?
+    ),
+    opt!(
+        "all-proxy-user",
+        None,
+        Value,
+        "",
+        "http,https,ftp",
+        true,
+        "User for --all-proxy (replaces one in its URI).",
+        |o, v| o.all_proxy_user = nonempty(v)
+    ),
+    opt!(
+        "all-proxy-passwd",
+        None,
+        Value,
+        "",
+        "http,https,ftp",
+        true,
+        "Password for --all-proxy.",
+        |o, v| o.all_proxy_passwd = nonempty(v)
+    ),
+    opt!(
+        "no-proxy",
+        None,
+        Value,
+        "",
+        "http,https,ftp",
+        true,
+        "Hosts that bypass proxies: HOST, .DOMAIN (its subdomains), ADDRESS, NETWORK/BITS, comma-separated.",
+        |o, v| o.no_proxy = NoProxy::parse(v).map_err(|e| e.to_string())?
+    ),
+    opt!(
+        "proxy-method",
+        None,
+        Value,
+        "get",
+        "http,ftp",
+        true,
+        "get: absolute-form requests to an HTTP proxy; tunnel: CONNECT first. https:// always tunnels.",
+        |o, v| o.proxy_method = match v {
+            "get" => ProxyMethod::Get,
+            "tunnel" => ProxyMethod::Tunnel,
+            _ => return Err(format!("proxy-method must be get or tunnel, got '{v}'")),
+        }
     ),
     opt!(
         "ca-certificate",
@@ -899,6 +1098,58 @@ pub static OPTIONS: &[OptionDef] = &[
         true,
         "Stop with exit code 8 instead of restarting when a server cannot resume.",
         |o, v| o.always_resume = parse_bool(v)?
+    ),
+    opt!(
+        "max-resume-failure-tries",
+        None,
+        Value,
+        "0",
+        "ftp",
+        true,
+        "With --always-resume=false: restart from scratch after N mirrors that cannot resume (0 = all of them).",
+        |o, v| o.max_resume_failure_tries =
+            ranged("max-resume-failure-tries", v, 0, u32::MAX as u64)? as u32
+    ),
+    opt!(
+        "http-accept-gzip",
+        None,
+        Bool,
+        "false",
+        "http",
+        true,
+        "Send Accept-Encoding: deflate, gzip and decode such answers (otherwise they are stored as sent).",
+        |o, v| o.http_accept_gzip = parse_bool(v)?
+    ),
+    opt!(
+        "deferred-input",
+        None,
+        Bool,
+        "false",
+        "advanced",
+        false,
+        "Read -i entries as they are needed, without checking the whole file first.",
+        |o, v| o.deferred_input = parse_bool(v)?
+    ),
+    opt!(
+        "max-download-result",
+        None,
+        Value,
+        "1000",
+        "advanced",
+        false,
+        "Results of stopped downloads kept in memory; the oldest are dropped past it.",
+        |o, v| o.max_download_result =
+            ranged("max-download-result", v, 0, u32::MAX as u64)? as usize
+    ),
+    opt!(
+        "remote-time",
+        Some('R'),
+        Bool,
+        "false",
+        "ftp",
+        true,
+        "Give the finished file the server's modification time (Last-Modified or MDTM).",
+        |o, v| o.remote_time = parse_bool(v)?
     ),
     opt!(
         "allow-overwrite",

@@ -10,13 +10,30 @@
 //! - `stopped` holds the complete, failed and removed ones, oldest first, until
 //!   their results are purged; `unannounced` those of them whose end subscribers have
 //!   not heard yet, and `paused` counts the paused ones in the queue — so the loop and
-//!   `getGlobalStat` never walk every download.
+//!   `getGlobalStat` never walk every download;
+//! - `forgotten` sums up the results dropped to keep `stopped` within
+//!   `--max-download-result`, so an exit code still sees every failure.
 
 use std::collections::HashMap;
 use std::ops::{Index, IndexMut};
 
 use crate::download::{Download, DownloadState};
+use crate::error::ErrorCode;
 use crate::gid::Gid;
+
+/// What the results dropped under `--max-download-result` said (aria2 keeps the same
+/// for its exit code: `removedErrorResult_`, `removedLastErrorResult_`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Forgotten {
+    /// Results dropped.
+    pub results: u64,
+    /// Of them, downloads that failed.
+    pub errors: u64,
+    /// The error of the last one dropped that failed.
+    pub last_error: Option<ErrorCode>,
+    /// Of them, downloads removed before they finished.
+    pub removed: u64,
+}
 
 /// Where `changePosition` counts from (aria2's `POS_SET`, `POS_CUR`, `POS_END`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +56,7 @@ pub(crate) struct Downloads {
     stopped: Vec<Gid>,
     unannounced: Vec<Gid>,
     paused: usize,
+    forgotten: Forgotten,
 }
 
 impl Downloads {
@@ -159,6 +177,39 @@ impl Downloads {
         self.stopped.remove(at);
         self.map.remove(&gid);
         true
+    }
+
+    /// Drops the oldest stopped results, announced and settled, until at most `max`
+    /// are kept (`--max-download-result`), noting what they said in
+    /// [`Downloads::forgotten`].
+    pub fn trim_results(&mut self, max: usize) {
+        while self.stopped.len() > max {
+            let map = &self.map;
+            let Some(at) = self
+                .stopped
+                .iter()
+                .position(|g| map[g].announced && map[g].jobs_in_flight == 0)
+            else {
+                return;
+            };
+            let gid = self.stopped.remove(at);
+            let d = self.map.remove(&gid).expect("a stopped GID is in the map");
+            let f = &mut self.forgotten;
+            f.results += 1;
+            match &d.state {
+                DownloadState::Error(e) => {
+                    f.errors += 1;
+                    f.last_error = Some(e.code);
+                }
+                DownloadState::Removed => f.removed += 1,
+                _ => {}
+            }
+        }
+    }
+
+    /// What the results dropped by [`Downloads::trim_results`] said.
+    pub fn forgotten(&self) -> Forgotten {
+        self.forgotten
     }
 
     /// Forgets every stopped download whose disk work has settled.

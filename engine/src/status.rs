@@ -112,8 +112,11 @@ pub struct GlobalStat {
     pub num_active: usize,
     /// `numWaiting` (waiting and paused).
     pub num_waiting: usize,
-    /// `numStopped`.
+    /// `numStopped`: the stopped downloads whose results are kept (at most
+    /// `--max-download-result`).
     pub num_stopped: usize,
+    /// `numStoppedTotal`: every download stopped in this session.
+    pub num_stopped_total: u64,
     /// Of `num_waiting`, how many are paused (aria2 does not say).
     pub num_paused: usize,
 }

@@ -36,6 +36,14 @@ use crate::validators::Validators;
 /// on every answer) is never going to be one version: the download fails instead.
 pub(crate) const MAX_VERSION_RESTARTS: u32 = 5;
 
+/// Why a download starts again from byte 0.
+pub(crate) enum Restart<'a> {
+    /// The remote file changed; what differs.
+    Changed(&'a str),
+    /// `--always-resume=false` and mirrors that cannot resume; the last one's URL.
+    CannotResume(&'a str),
+}
+
 /// What a response head says about the version it serves.
 pub(crate) struct Seen {
     /// Its validators.
@@ -84,10 +92,7 @@ impl Engine {
         let known_len = d.plan().map(|p| p.total()).or(d.resume_total);
         let own = &d.sources[conn.source].validators;
         let sent = conn.if_range.as_deref();
-        let still_carries = sent.is_some_and(|v| {
-            seen.validators.etag.as_deref() == Some(v)
-                || seen.validators.last_modified.as_deref() == Some(v)
-        });
+        let still_carries = sent.is_some_and(|v| seen.validators.carries(v));
         let length_differs = match (known_len, seen.length) {
             (Some(before), Some(now)) if before != now => {
                 Some(format!("length {now} now, {before} before"))
@@ -155,19 +160,20 @@ impl Engine {
             self.fail_download(gid, err, Instant::now());
             return Ok(Some(Next::Close));
         }
-        self.restart_changed(gid, conn.source, seen.validators, &why);
+        self.restart_changed(gid, conn.source, seen.validators, Restart::Changed(&why));
         Ok(Some(Next::Close))
     }
 
-    /// The remote file changed under download `gid` (`why`): closes its connections,
-    /// forgets every piece and the control file, and starts again from the version
-    /// `validators` (given by mirror `source`) once the old version's writes landed.
+    /// Download `gid` starts again from byte 0 (`why`: the remote file changed, or
+    /// mirrors cannot resume): closes its connections, forgets every piece and the
+    /// control file, and starts again from the version `validators` (given by mirror
+    /// `source`) once the old version's writes landed.
     pub(crate) fn restart_changed(
         &mut self,
         gid: Gid,
         source: usize,
         validators: Validators,
-        why: &str,
+        why: Restart<'_>,
     ) {
         for key in self.downloads[gid].conns.clone() {
             self.drop_conn(key);
@@ -206,12 +212,23 @@ impl Engine {
             d.control_exists = false;
             self.disk_job(gid, job);
         }
-        let discarded = if had_bytes {
-            "discarding what is on disk and downloading the new version"
-        } else {
-            "downloading the new version"
+        let discarded = match (had_bytes, &why) {
+            (true, Restart::Changed(_)) => {
+                "discarding what is on disk and downloading the new version"
+            }
+            (false, Restart::Changed(_)) => "downloading the new version",
+            (true, Restart::CannotResume(_)) => {
+                "discarding what is on disk and downloading from the start"
+            }
+            (false, Restart::CannotResume(_)) => "downloading from the start",
         };
-        self.notice(gid, format!("the remote file changed ({why}); {discarded}"));
+        let notice = match why {
+            Restart::Changed(why) => format!("the remote file changed ({why}); {discarded}"),
+            Restart::CannotResume(url) => {
+                format!("{url} cannot resume this download (--always-resume=false); {discarded}")
+            }
+        };
+        self.notice(gid, notice);
         let d = &self.downloads[gid];
         if d.stale_writes == 0 && d.stale_hashes == 0 {
             self.finish_restart(gid, Instant::now());

@@ -279,7 +279,7 @@ fn ftp_through_an_http_proxy() {
     let proxy = HttpServer::start(ServerConfig::new().file("/pub/f.iso", data.clone())).unwrap();
     let dir = Dir::new("proxy");
     let o = Options {
-        ftp_proxy: Some(url::Url::parse(&proxy.url("/")).unwrap()),
+        ftp_proxy: Some(swarmget_engine::options::ProxyUri::parse(&proxy.url("/")).unwrap()),
         ..segmented(&dir.0, 2)
     };
     let st = run(vec!["ftp://files.invalid/pub/f.iso".into()], o);

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use swarmget_engine::{DownloadSpec, ErrorCode, Options};
+use swarmget_engine::{DownloadSpec, DownloadState, ErrorCode, Options};
 use swarmget_test_support::{HttpServer, ServerConfig, TestCa, TestFile, sha256_hex};
 
 mod common;
@@ -107,15 +107,50 @@ fn dropped_connections_are_retried_to_the_right_bytes() {
 #[test]
 fn chunked_gzip_and_unframed_bodies_stream_to_disk() {
     let data = TestFile::random(700_000, 6);
-    for (name, cfg) in [
-        ("chunked", ServerConfig::new().chunked()),
-        ("gzip", ServerConfig::new().gzip()),
-        ("noframe", ServerConfig::new().no_content_length()),
+    for (name, cfg, accept_gzip) in [
+        ("chunked", ServerConfig::new().chunked(), false),
+        ("gzip", ServerConfig::new().gzip(), true),
+        ("noframe", ServerConfig::new().no_content_length(), false),
     ] {
         let server = HttpServer::start(cfg.file("/f", data.clone())).unwrap();
         let dir = Dir::new(name);
-        assert_ok(&run(vec![server.url("/f")], opts(&dir.0)), &data);
+        let o = Options {
+            http_accept_gzip: accept_gzip,
+            ..opts(&dir.0)
+        };
+        assert_ok(&run(vec![server.url("/f")], o), &data);
+        if accept_gzip {
+            let request = &server.requests_for("/f")[0];
+            assert_eq!(request.header("accept-encoding"), Some("deflate, gzip"));
+        }
     }
+}
+
+#[test]
+fn without_http_accept_gzip_a_gzip_coded_body_is_stored_as_sent() {
+    use std::io::Read;
+    // A .tar.gz served with Content-Encoding: gzip must stay a .tar.gz (as aria2).
+    let data = TestFile::random(300_000, 60);
+    let server = HttpServer::start(ServerConfig::new().gzip().file("/f", data.clone())).unwrap();
+    let dir = Dir::new("gzip-as-sent");
+    let st = run(vec![server.url("/f")], opts(&dir.0));
+    assert_eq!(st.state, DownloadState::Complete, "{:?}", st.state);
+    let stored = std::fs::read(dir.0.join("f")).unwrap();
+    assert_eq!(
+        &stored[..2],
+        &[0x1f, 0x8b],
+        "not the gzip stream the server sent"
+    );
+    let mut decoded = Vec::new();
+    flate2::read::GzDecoder::new(&stored[..])
+        .read_to_end(&mut decoded)
+        .unwrap();
+    assert!(
+        decoded == data,
+        "the stored stream does not decode to the file"
+    );
+    let request = &server.requests_for("/f")[0];
+    assert_ne!(request.header("accept-encoding"), Some("deflate, gzip"));
 }
 
 #[test]

@@ -376,3 +376,209 @@ fn a_file_that_changes_on_every_answer_fails_after_a_bounded_number_of_restarts(
         other => panic!("{other:?}"),
     }
 }
+
+/// The notice of a restart because mirrors cannot resume (`--always-resume=false`).
+const NO_RESUME_RESTART: &str = "cannot resume this download (--always-resume=false)";
+
+#[test]
+fn with_always_resume_a_server_that_cannot_resume_fails_the_download_with_8() {
+    let dir = Dir::new("rv-always");
+    let data = TestFile::random(1 << 20, 160);
+    first_run(&dir, &data, Some("\"v1\""), None);
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/f", data.to_vec())
+            .header("ETag", "\"v1\"")
+            .ignore_ranges(),
+    )
+    .unwrap();
+    let (st, _) = second_run(&dir, vec![server.url("/f")]);
+    common::assert_err(&st, swarmget_engine::ErrorCode::CannotResume);
+}
+
+#[test]
+fn without_always_resume_a_server_that_cannot_resume_restarts_from_byte_0() {
+    let dir = Dir::new("rv-no-always");
+    let data = TestFile::random(1 << 20, 161);
+    first_run(&dir, &data, Some("\"v1\""), None);
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/f", data.to_vec())
+            .header("ETag", "\"v1\"")
+            .ignore_ranges(),
+    )
+    .unwrap();
+    let o = Options {
+        always_resume: false,
+        ..options(&dir)
+    };
+    let (st, notices) = run_with(o, vec![server.url("/f")]);
+    assert_ok(&st, &data);
+    assert!(
+        notices.iter().any(|n| n.contains(NO_RESUME_RESTART)
+            && n.ends_with("discarding what is on disk and downloading from the start")),
+        "{notices:?}"
+    );
+}
+
+/// A resume over two mirrors, `a` resuming and `b` answering every range with the
+/// whole file, with `--always-resume=false` and `--max-resume-failure-tries=tries`.
+fn one_mirror_cannot_resume(name: &str, tries: u32) -> Vec<String> {
+    let dir = Dir::new(name);
+    let data = TestFile::random(2 << 20, 162);
+    first_run(&dir, &data, Some("\"v1\""), None);
+    let a = serve(&data, Some("\"v1\""), None, None);
+    let b = HttpServer::start(
+        ServerConfig::new()
+            .file("/f", data.to_vec())
+            .header("ETag", "\"v1\"")
+            .ignore_ranges(),
+    )
+    .unwrap();
+    let o = Options {
+        always_resume: false,
+        max_resume_failure_tries: tries,
+        split: 8,
+        max_connection_per_server: 4,
+        ..options(&dir)
+    };
+    let (st, notices) = run_with(o, vec![a.url("/f"), b.url("/f")]);
+    assert_ok(&st, &data);
+    assert!(
+        !b.requests_for("/f").is_empty(),
+        "the mirror that cannot resume was never asked"
+    );
+    notices
+}
+
+#[test]
+fn max_resume_failure_tries_0_restarts_only_when_no_mirror_can_resume() {
+    let notices = one_mirror_cannot_resume("rv-tries-0", 0);
+    assert!(
+        !notices.iter().any(|n| n.contains(NO_RESUME_RESTART)),
+        "{notices:?}"
+    );
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.ends_with("cannot resume this download; using the other mirrors")),
+        "{notices:?}"
+    );
+}
+
+#[test]
+fn max_resume_failure_tries_1_restarts_at_the_first_mirror_that_cannot_resume() {
+    let notices = one_mirror_cannot_resume("rv-tries-1", 1);
+    assert!(
+        notices.iter().any(|n| n.contains(NO_RESUME_RESTART)),
+        "{notices:?}"
+    );
+}
+
+/// The modification time of `dir`/f.
+fn mtime(dir: &Dir) -> std::time::SystemTime {
+    std::fs::metadata(dir.0.join("f"))
+        .unwrap()
+        .modified()
+        .unwrap()
+}
+
+fn at(secs: u64) -> std::time::SystemTime {
+    std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs)
+}
+
+/// Seconds of [`LM1`] and [`LM2`].
+const LM1_SECS: u64 = 1_796_533_200;
+const LM2_SECS: u64 = 1_796_536_800;
+
+#[test]
+fn remote_time_gives_the_finished_file_the_servers_last_modified_or_mdtm() {
+    use swarmget_test_support::{FtpConfig, FtpServer};
+    let data = TestFile::random(300_000, 163);
+    let server = serve(&data, Some("\"v1\""), Some(LM1), None);
+    let dir = Dir::new("rv-remote-time");
+    let o = Options {
+        remote_time: true,
+        ..segmented(&dir.0, 2)
+    };
+    let (st, _) = run_with(o.clone(), vec![server.url("/f")]);
+    assert_ok(&st, &data);
+    assert_eq!(mtime(&dir), at(LM1_SECS));
+
+    let dir = Dir::new("rv-remote-time-off");
+    let (st, _) = run_with(segmented(&dir.0, 2), vec![server.url("/f")]);
+    assert_ok(&st, &data);
+    assert_ne!(mtime(&dir), at(LM1_SECS), "the time was set without -R");
+
+    let ftp = FtpServer::start(
+        FtpConfig::new()
+            .file("/f", data.clone())
+            .modified(1_700_000_000),
+    )
+    .unwrap();
+    let dir = Dir::new("rv-remote-time-ftp");
+    let o = Options {
+        remote_time: true,
+        ..segmented(&dir.0, 2)
+    };
+    let (st, _) = run_with(o, vec![ftp.url("/f")]);
+    assert_ok(&st, &data);
+    assert_eq!(mtime(&dir), at(1_700_000_000));
+}
+
+/// A bare file (no control file) holding the first half of `old`, with modification
+/// time `secs`, as an earlier run or another tool leaves it.
+fn bare_half(dir: &Dir, old: &[u8], secs: u64) {
+    let path = dir.0.join("f");
+    std::fs::write(&path, &old[..old.len() / 2]).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(at(secs))
+        .unwrap();
+}
+
+#[test]
+fn with_remote_time_a_bare_file_of_the_servers_time_resumes_under_if_range() {
+    let dir = Dir::new("rv-bare-same");
+    let data = TestFile::random(1 << 20, 164);
+    bare_half(&dir, &data, LM1_SECS);
+    let server = serve(&data, None, Some(LM1), None);
+    let o = Options {
+        remote_time: true,
+        ..options(&dir)
+    };
+    let (st, notices) = run_with(o, vec![server.url("/f")]);
+    assert_ok(&st, &data);
+    assert!(
+        !notices.iter().any(|n| n.contains("remote file changed")),
+        "{notices:?}"
+    );
+    let log = server.requests_for("/f");
+    let continuing: Vec<_> = log
+        .iter()
+        .filter(|r| r.header("range").is_some_and(|v| v != "bytes=0-"))
+        .collect();
+    assert!(!continuing.is_empty(), "{log:?}");
+    for r in continuing {
+        assert_eq!(r.header("if-range"), Some(LM1), "{r:?}");
+    }
+}
+
+#[test]
+fn with_remote_time_a_bare_file_of_an_older_version_is_fetched_again_whole() {
+    let dir = Dir::new("rv-bare-older");
+    let old = TestFile::random(1 << 20, 165);
+    let new = TestFile::random(1 << 20, 166);
+    bare_half(&dir, &old, LM1_SECS);
+    let server = serve(&new, None, Some(LM2), None);
+    let o = Options {
+        remote_time: true,
+        ..options(&dir)
+    };
+    let (st, notices) = run_with(o, vec![server.url("/f")]);
+    assert_ok(&st, &new);
+    assert_restarted(&notices, &format!("Last-Modified {LM2} now, {LM1} before"));
+    assert_eq!(mtime(&dir), at(LM2_SECS));
+}

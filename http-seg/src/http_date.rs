@@ -1,4 +1,4 @@
-//! HTTP-date (RFC 9110 §5.6.7) to Unix seconds.
+//! HTTP-date (RFC 9110 §5.6.7) to Unix seconds and back.
 
 /// Parses an HTTP-date in any of its three forms and returns seconds since the
 /// Unix epoch, or `None` when it is not a valid date from 1970 on.
@@ -52,6 +52,41 @@ pub fn parse_http_date(text: &str) -> Option<u64> {
         return None;
     }
     to_unix(year, month, day, time)
+}
+
+/// Formats Unix seconds as an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the
+/// form RFC 9110 asks senders to use. Years past 9999 are clamped to its last
+/// second, which no server sends and every parser still reads.
+pub fn format_http_date(secs: u64) -> String {
+    const LAST: u64 = 253_402_300_799; // Fri, 31 Dec 9999 23:59:59 GMT
+    let secs = secs.min(LAST);
+    let days = secs / 86_400;
+    let (year, month, day) = civil_from_days(days);
+    // 1970-01-01 was a Thursday.
+    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    let weekday = WEEKDAYS[(days % 7) as usize];
+    let rest = secs % 86_400;
+    format!(
+        "{weekday}, {day:02} {} {year:04} {:02}:{:02}:{:02} GMT",
+        MONTHS[(month - 1) as usize],
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
+/// The date `days` after 1970-01-01 (the inverse of [`days_from_civil`]).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = era * 400 + yoe + u64::from(month <= 2);
+    (year, month, day)
 }
 
 fn to_unix(year: u64, month: u64, day: u64, time: &str) -> Option<u64> {
@@ -162,6 +197,27 @@ mod tests {
             parse_http_date("Thursday, 01-Jan-37 00:00:00 GMT"),
             Some(2_114_380_800)
         );
+    }
+
+    #[test]
+    fn formatting_gives_imf_fixdate() {
+        assert_eq!(
+            format_http_date(NOV_6_1994),
+            "Sun, 06 Nov 1994 08:49:37 GMT"
+        );
+        assert_eq!(format_http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(
+            format_http_date(951_782_400),
+            "Tue, 29 Feb 2000 00:00:00 GMT"
+        );
+        assert_eq!(format_http_date(u64::MAX), "Fri, 31 Dec 9999 23:59:59 GMT");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn formatting_round_trips(secs in 0u64..=253_402_300_799) {
+            proptest::prop_assert_eq!(parse_http_date(&format_http_date(secs)), Some(secs));
+        }
     }
 
     #[test]

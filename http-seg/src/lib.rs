@@ -23,7 +23,7 @@ pub use head::{
     HeadError, HeadLimits, ResponseHead, Version, parse_final_response_head, parse_response_head,
 };
 pub use headers::{Header, Headers};
-pub use http_date::parse_http_date;
+pub use http_date::{format_http_date, parse_http_date};
 pub use range::ByteRange;
 pub use range_check::{RangeAnswer, RangeError, check_range_response};
 pub use redirect::{RedirectError, Redirects};

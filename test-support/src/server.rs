@@ -85,6 +85,12 @@ impl HttpServer {
         Self::launch(Ipv4Addr::LOCALHOST.into(), config, false)
     }
 
+    /// Starts a plain-HTTP server on another loopback address, e.g. `127.0.0.2`
+    /// (another origin than `127.0.0.1` on the same port numbers, for redirect tests).
+    pub fn start_on(ip: std::net::IpAddr, config: ServerConfig) -> io::Result<HttpServer> {
+        Self::launch(ip, config, false)
+    }
+
     /// Starts a plain-HTTP server on `[::1]`; fails if the machine has no
     /// IPv6 loopback.
     pub fn start_v6(config: ServerConfig) -> io::Result<HttpServer> {

@@ -4,6 +4,7 @@ mod compare;
 mod cpu;
 mod ftp;
 mod http;
+mod input;
 mod metalink;
 mod scale;
 
@@ -16,6 +17,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         Some("ftp") => ftp::run(&args[1..]),
         Some("metalink") => metalink::run(&args[1..]),
         Some("scale") => scale::run(&args[1..]),
+        Some("input") => input::run(&args[1..]),
         Some(other) => Err(format!("bench: unknown benchmark `{other}`")),
     }
 }

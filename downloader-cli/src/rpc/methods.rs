@@ -215,13 +215,15 @@ impl Methods {
             }
             Method::GetGlobalStat => {
                 let s = h.global_stat().map_err(fault)?;
+                // Results dropped under --max-download-result still count in the total.
+                let dropped = h.forgotten().map_err(fault)?.results;
                 json!({
                     "downloadSpeed": s.speed.to_string(),
                     "uploadSpeed": "0",
                     "numActive": s.num_active.to_string(),
                     "numWaiting": s.num_waiting.to_string(),
                     "numStopped": s.num_stopped.to_string(),
-                    "numStoppedTotal": s.num_stopped.to_string(),
+                    "numStoppedTotal": (s.num_stopped as u64 + dropped).to_string(),
                 })
             }
             Method::SaveSession => {

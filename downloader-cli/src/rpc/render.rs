@@ -2,7 +2,9 @@
 //! hex digits, keys omitted where they do not apply.
 
 use serde_json::{Map, Value, json};
-use swarmget_engine::options::{FileAllocation, FollowMetalink, MetalinkProtocol, ResultFormat};
+use swarmget_engine::options::{
+    FileAllocation, FollowMetalink, MetalinkProtocol, ProxyMethod, ResultFormat,
+};
 use swarmget_engine::plan::Selector;
 use swarmget_engine::{
     DownloadState, DownloadStatus, FileStatus, Options, ServerStatus, UriStatus,
@@ -177,9 +179,34 @@ pub fn options(o: &Options) -> Map<String, Value> {
     );
     put("ftp-pasv", b(o.ftp_pasv));
     put("ftp-reuse-connection", b(o.ftp_reuse_connection));
-    if let Some(u) = &o.ftp_proxy {
-        put("ftp-proxy", u.to_string());
+    // Proxies as URIs without their credentials (the *-proxy-user/passwd options
+    // and any user:password in the URI stay out of answers).
+    for (k, p) in [
+        ("http-proxy", &o.http_proxy),
+        ("https-proxy", &o.https_proxy),
+        ("ftp-proxy", &o.ftp_proxy),
+        ("all-proxy", &o.all_proxy),
+    ] {
+        if let Some(u) = p {
+            put(k, u.to_string());
+        }
     }
+    put(
+        "proxy-method",
+        match o.proxy_method {
+            ProxyMethod::Get => "get",
+            ProxyMethod::Tunnel => "tunnel",
+        }
+        .into(),
+    );
+    put(
+        "max-resume-failure-tries",
+        o.max_resume_failure_tries.to_string(),
+    );
+    put("http-accept-gzip", b(o.http_accept_gzip));
+    put("deferred-input", b(o.deferred_input));
+    put("max-download-result", o.max_download_result.to_string());
+    put("remote-time", b(o.remote_time));
     for (k, p) in [
         ("ca-certificate", &o.ca_certificate),
         ("certificate", &o.certificate),
@@ -312,8 +339,10 @@ mod tests {
         let m = options(&o);
         for def in swarmget_engine::options::OPTIONS {
             // A name missing from the map must be an option with no value by default
-            // (or a descriptive default, such as the system certificate store).
-            if !m.contains_key(def.name) {
+            // (or a descriptive default, such as the system certificate store). Proxy
+            // credentials are never shown; --no-proxy has no written-back form yet.
+            let secret = def.name.ends_with("-proxy-user") || def.name.ends_with("-proxy-passwd");
+            if !m.contains_key(def.name) && !secret && def.name != "no-proxy" {
                 assert!(
                     def.default.is_empty() || def.default.contains([' ', '/']),
                     "{} has default {:?} but is not rendered",

@@ -75,6 +75,16 @@ pub fn swarmget(home: &Path) -> Command {
     cmd.env("HOME", home)
         .env_remove("XDG_CONFIG_HOME")
         .stdin(Stdio::null());
+    // The machine's proxy settings must not change what a test sees.
+    for var in [
+        "http_proxy",
+        "https_proxy",
+        "ftp_proxy",
+        "all_proxy",
+        "no_proxy",
+    ] {
+        cmd.env_remove(var).env_remove(var.to_ascii_uppercase());
+    }
     cmd
 }
 

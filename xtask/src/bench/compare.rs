@@ -21,7 +21,7 @@ use crate::payload::{Payload, write_random};
 use crate::scratch::ScratchDir;
 
 /// A GiB takes seconds on loopback; ten minutes means something hangs.
-const RUN_LIMIT: Duration = Duration::from_secs(600);
+pub const RUN_LIMIT: Duration = Duration::from_secs(600);
 const MIB: f64 = 1024.0 * 1024.0;
 
 /// The command line: `--runs N`, `--size-mib N`, `--only TEXT`...
@@ -30,9 +30,11 @@ pub struct Options {
     name: &'static str,
     runs: usize,
     size_mib: u64,
-    /// `bench scale` only: how many small files, and how many at once (`-j`).
+    /// `bench scale` and `bench input` only: how many small files (or list lines), and
+    /// how many at once (`-j`), with the bench's defaults.
     pub files: usize,
     pub jobs: usize,
+    defaults: (usize, usize),
     /// Keep only the cases whose label contains one of these.
     only: Vec<String>,
 }
@@ -40,20 +42,29 @@ pub struct Options {
 /// `bench scale`'s defaults: aria2's own `-j` is 5; fifty is what the issue asks about.
 const SCALE_FILES: usize = 10_000;
 const SCALE_JOBS: usize = 50;
+/// `bench input`'s: the million-line list and `-j 16` of the issue (aria2's #902).
+const INPUT_LINES: usize = 1_000_000;
+const INPUT_JOBS: usize = 16;
 
 impl Options {
     /// Reads the arguments after `cargo xtask bench <name>`.
     pub fn parse(name: &'static str, args: &[String]) -> Result<Options, String> {
+        let defaults = match name {
+            "input" => (INPUT_LINES, INPUT_JOBS),
+            _ => (SCALE_FILES, SCALE_JOBS),
+        };
         let mut options = Options {
             name,
-            runs: 3,
+            // A run of a million lines takes minutes: one alternated pair by default.
+            runs: if name == "input" { 1 } else { 3 },
             size_mib: 1024,
-            files: SCALE_FILES,
-            jobs: SCALE_JOBS,
+            files: defaults.0,
+            jobs: defaults.1,
+            defaults,
             only: Vec::new(),
         };
         // Many small files have no size in MiB; one big file has no file count.
-        let scale = name == "scale";
+        let scale = name == "scale" || name == "input";
         let mut it = args.iter();
         while let Some(a) = it.next() {
             let mut value = || {
@@ -77,10 +88,10 @@ impl Options {
         if self.size_mib != 1024 {
             let _ = write!(line, " --size-mib {}", self.size_mib);
         }
-        if self.files != SCALE_FILES {
+        if self.files != self.defaults.0 {
             let _ = write!(line, " --files {}", self.files);
         }
-        if self.jobs != SCALE_JOBS {
+        if self.jobs != self.defaults.1 {
             let _ = write!(line, " -j {}", self.jobs);
         }
         for o in &self.only {
@@ -141,8 +152,12 @@ pub struct Workload {
     pub what: String,
     /// Bytes one run downloads, for the MiB/s column.
     pub bytes: u64,
-    /// Checks the output directory of a run that exited 0.
+    /// Checks the output directory of a run that exited with `exit_code`.
     pub check: OutputCheck,
+    /// The exit code every client must end with (0, or 3 for a list of missing files).
+    pub exit_code: i32,
+    /// How long a run may take before it counts as hung.
+    pub limit: Duration,
     /// Paragraphs for the report after the description (settings worth knowing).
     pub notes: Vec<String>,
 }
@@ -154,6 +169,8 @@ impl Workload {
             what: format!("{} MiB of random data", payload.len >> 20),
             bytes: payload.len,
             check: Box::new(move |out_dir| payload.verify(&out_dir.join(&payload.name))),
+            exit_code: 0,
+            limit: RUN_LIMIT,
             notes: Vec::new(),
         }
     }
@@ -423,7 +440,7 @@ fn measure(
     let mut child = timed
         .spawn()
         .map_err(|e| format!("cannot start /usr/bin/time: {e}"))?;
-    let status = wait_or_kill(&mut child, RUN_LIMIT).map_err(|e| e.to_string())?;
+    let status = wait_or_kill(&mut child, workload.limit).map_err(|e| e.to_string())?;
     // Now, before the SHA-256 check adds its own CPU to the machine's.
     let time_text = std::fs::read_to_string(&times).unwrap_or_default();
     let parsed = Sample::parse(&time_text);
@@ -432,10 +449,14 @@ fn measure(
     let result = match status {
         None => Err(format!(
             "still running after {} s: killed\n{}",
-            RUN_LIMIT.as_secs(),
+            workload.limit.as_secs(),
             output()
         )),
-        Some(s) if !s.success() => Err(format!("{s}\n{}", output().trim_end())),
+        Some(s) if s.code() != Some(workload.exit_code) => Err(format!(
+            "{s}, expected exit code {}\n{}",
+            workload.exit_code,
+            output().trim_end()
+        )),
         Some(_) => (workload.check)(&out_dir).and_then(|()| {
             let sample =
                 parsed.ok_or_else(|| format!("unreadable /usr/bin/time output `{time_text}`"))?;

@@ -61,6 +61,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
         ),
         bytes,
         check: Box::new(move |out| same_files(&src, &names, out)),
+        exit_code: 0,
+        limit: super::compare::RUN_LIMIT,
         notes: vec![format!(
             "Both clients get `--file-allocation=none` (nothing to reserve in a 4 KiB file) \
              and `-j{jobs}` ({jobs} downloads at once, aria2c's \

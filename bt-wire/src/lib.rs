@@ -1,0 +1,11 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod choke;
+pub mod metainfo;
+pub mod peer;
+pub mod tracker;
+pub mod wire;
+
+pub use metainfo::{Metainfo, MetainfoError};

@@ -1,0 +1,265 @@
+use super::*;
+use crate::wire::{FrameDecoder, Limits};
+
+const PIECES: u32 = 16;
+
+fn block(index: u32, n: u32) -> BlockRequest {
+    BlockRequest {
+        index,
+        begin: n * 16384,
+        length: 16384,
+    }
+}
+
+/// The messages `peer` sends at `now`, each re-encoded for comparison.
+fn sent(peer: &mut Peer, now: Instant) -> Vec<Vec<u8>> {
+    let mut bytes = Vec::new();
+    peer.poll_transmit(now, &mut bytes);
+    let mut d = FrameDecoder::new(Limits::default().with_piece_count(PIECES));
+    d.extend(&bytes);
+    let mut out = Vec::new();
+    while let Some(m) = d.next().unwrap() {
+        let mut e = Vec::new();
+        m.encode(&mut e);
+        out.push(e);
+    }
+    out
+}
+
+fn enc(m: Message<'_>) -> Vec<u8> {
+    let mut e = Vec::new();
+    m.encode(&mut e);
+    e
+}
+
+fn events(peer: &mut Peer) -> Vec<PeerEvent> {
+    std::iter::from_fn(|| peer.poll_event()).collect()
+}
+
+#[test]
+fn requests_wait_for_unchoke_and_follow_the_queue_depth() {
+    let t0 = Instant::now();
+    let mut p = Peer::new(PeerConfig::default(), PIECES, false, t0);
+    p.set_interested(true);
+    assert_eq!(p.wants_blocks(t0), 2, "min_queue at zero rate");
+    for n in 0..3 {
+        p.request(block(0, n));
+    }
+    assert_eq!(
+        sent(&mut p, t0),
+        vec![enc(Message::Interested)],
+        "choked: no requests"
+    );
+    p.handle_message(t0, Message::Unchoke).unwrap();
+    assert_eq!(events(&mut p), vec![PeerEvent::Unchoked]);
+    assert_eq!(
+        sent(&mut p, t0),
+        vec![
+            enc(Message::Request(block(0, 0))),
+            enc(Message::Request(block(0, 1)))
+        ],
+        "two outstanding at the minimum depth"
+    );
+    // Blocks at 1 MiB/s for ten seconds: depth ≈ rate × 3 s / 16 KiB ≈ 192.
+    let data = vec![0u8; 16384];
+    let mut now = t0;
+    let mut next = 2;
+    for tick in 0..640u64 {
+        now = t0 + Duration::from_millis(tick * 1000 / 64);
+        let b = p.outstanding().next().copied().unwrap();
+        let got = p
+            .handle_message(
+                now,
+                Message::Piece {
+                    index: b.index,
+                    begin: b.begin,
+                    data: &data,
+                },
+            )
+            .unwrap();
+        assert_eq!(got.map(|(r, d)| (r, d.len())), Some((b, 16384)));
+        for _ in 0..p.wants_blocks(now) {
+            p.request(block(1 + next / 16 % (PIECES - 1), next % 16));
+            next += 1;
+        }
+        sent(&mut p, now);
+    }
+    let depth = p.queue_depth(now);
+    assert!((180..=192).contains(&depth), "depth {depth}");
+    assert_eq!(p.outstanding().count() as u32, depth);
+}
+
+#[test]
+fn choke_drops_requests_unless_fast_and_reject_drops_one() {
+    let t0 = Instant::now();
+    for fast in [false, true] {
+        let mut p = Peer::new(PeerConfig::default(), PIECES, fast, t0);
+        p.handle_message(t0, Message::Unchoke).unwrap();
+        p.request(block(2, 0));
+        p.request(block(2, 1));
+        sent(&mut p, t0);
+        events(&mut p);
+        p.handle_message(t0, Message::Choke).unwrap();
+        if fast {
+            assert_eq!(events(&mut p), vec![PeerEvent::Choked]);
+            p.handle_message(t0, Message::Reject(block(2, 1))).unwrap();
+            assert_eq!(events(&mut p), vec![PeerEvent::Dropped(vec![block(2, 1)])]);
+            assert_eq!(p.outstanding().collect::<Vec<_>>(), vec![&block(2, 0)]);
+        } else {
+            assert_eq!(
+                events(&mut p),
+                vec![
+                    PeerEvent::Dropped(vec![block(2, 0), block(2, 1)]),
+                    PeerEvent::Choked
+                ]
+            );
+            assert_eq!(
+                p.handle_message(t0, Message::Reject(block(2, 0))),
+                Err(PeerError::FastWithoutExtension(16))
+            );
+        }
+    }
+}
+
+#[test]
+fn allowed_fast_pieces_are_requested_while_choked() {
+    let t0 = Instant::now();
+    let mut p = Peer::new(PeerConfig::default(), PIECES, true, t0);
+    p.request(block(3, 0));
+    p.request(block(5, 0));
+    p.handle_message(t0, Message::AllowedFast(5)).unwrap();
+    assert_eq!(sent(&mut p, t0), vec![enc(Message::Request(block(5, 0)))]);
+}
+
+#[test]
+fn timeouts_snub_and_drop_requests_then_silence_ends_the_peer() {
+    let t0 = Instant::now();
+    let cfg = PeerConfig::default();
+    let mut p = Peer::new(cfg, PIECES, false, t0);
+    p.handle_message(t0, Message::Unchoke).unwrap();
+    p.request(block(1, 0));
+    sent(&mut p, t0);
+    events(&mut p);
+    assert_eq!(p.poll_timeout(), t0 + cfg.request_timeout);
+    let t59 = t0 + Duration::from_secs(59);
+    p.handle_message(t59, Message::KeepAlive).unwrap();
+    p.handle_timeout(t59).unwrap();
+    assert_eq!(events(&mut p), vec![]);
+    let t60 = t0 + Duration::from_secs(60);
+    p.handle_timeout(t60).unwrap();
+    assert_eq!(
+        events(&mut p),
+        vec![PeerEvent::Snubbed, PeerEvent::Dropped(vec![block(1, 0)])]
+    );
+    assert!(p.is_snubbed());
+    assert_eq!(p.queue_depth(t60), 1);
+    // A block unsnubs.
+    p.request(block(1, 1));
+    sent(&mut p, t60);
+    p.handle_message(
+        t60,
+        Message::Piece {
+            index: 1,
+            begin: 16384,
+            data: &[0; 16384],
+        },
+    )
+    .unwrap()
+    .unwrap();
+    assert!(!p.is_snubbed());
+    // Keep-alive after two minutes without sending.
+    assert_eq!(
+        sent(&mut p, t60 + Duration::from_secs(119)),
+        Vec::<Vec<u8>>::new()
+    );
+    assert_eq!(
+        sent(&mut p, t60 + Duration::from_secs(120)),
+        vec![enc(Message::KeepAlive)]
+    );
+    // Dropped after three minutes without hearing anything.
+    p.handle_timeout(t60 + Duration::from_secs(179)).unwrap();
+    assert_eq!(
+        p.handle_timeout(t60 + Duration::from_secs(180)),
+        Err(PeerError::Idle(Duration::from_secs(180)))
+    );
+}
+
+#[test]
+fn serving_requests_choking_and_cancels() {
+    let t0 = Instant::now();
+    for fast in [false, true] {
+        let mut p = Peer::new(PeerConfig::default(), PIECES, fast, t0);
+        p.handle_message(t0, Message::Request(block(0, 0))).unwrap();
+        let expect = if fast {
+            vec![enc(Message::Reject(block(0, 0)))]
+        } else {
+            vec![]
+        };
+        assert_eq!(
+            sent(&mut p, t0),
+            expect,
+            "choked peer's request, fast={fast}"
+        );
+        p.set_choking(false);
+        p.handle_message(t0, Message::Request(block(0, 0))).unwrap();
+        p.handle_message(t0, Message::Request(block(0, 1))).unwrap();
+        p.handle_message(t0, Message::Request(block(0, 2))).unwrap();
+        p.handle_message(t0, Message::Cancel(block(0, 1))).unwrap();
+        assert!(p.send_block(t0, block(0, 0), &[7; 16384]));
+        assert!(!p.send_block(t0, block(0, 1), &[7; 16384]), "cancelled");
+        p.set_choking(true);
+        let mut want = vec![
+            enc(Message::Unchoke),
+            enc(Message::Piece {
+                index: 0,
+                begin: 0,
+                data: &[7; 16384],
+            }),
+            enc(Message::Choke),
+        ];
+        if fast {
+            want.push(enc(Message::Reject(block(0, 2))));
+        }
+        assert_eq!(sent(&mut p, t0), want);
+        assert!(
+            !p.send_block(t0, block(0, 2), &[7; 16384]),
+            "choking discarded it"
+        );
+    }
+}
+
+#[test]
+fn incoming_requests_are_bounded_and_pieces_tracked() {
+    let t0 = Instant::now();
+    let cfg = PeerConfig {
+        max_incoming_requests: 2,
+        ..PeerConfig::default()
+    };
+    let mut p = Peer::new(cfg, PIECES, true, t0);
+    p.set_choking(false);
+    p.handle_message(t0, Message::Request(block(0, 0))).unwrap();
+    p.handle_message(t0, Message::Request(block(0, 1))).unwrap();
+    assert_eq!(
+        p.handle_message(t0, Message::Request(block(0, 2))),
+        Err(PeerError::TooManyRequests(2))
+    );
+    p.handle_message(t0, Message::Bitfield(&[0b1010_0000, 0]))
+        .unwrap();
+    p.handle_message(t0, Message::Have(15)).unwrap();
+    assert!(p.pieces().has(0) && p.pieces().has(2) && p.pieces().has(15) && !p.pieces().has(1));
+    assert_eq!(p.pieces().have_count(), 3);
+    p.handle_message(t0, Message::HaveAll).unwrap();
+    assert!(p.pieces().is_seed());
+    // An unrequested block is not handed out.
+    assert_eq!(
+        p.handle_message(
+            t0,
+            Message::Piece {
+                index: 9,
+                begin: 0,
+                data: &[1; 10]
+            }
+        ),
+        Ok(None)
+    );
+}
