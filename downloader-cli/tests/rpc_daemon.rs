@@ -604,3 +604,47 @@ fn pause_holds_command_line_downloads_until_unpaused() {
     assert_download(&dir.join("f.bin"), &file);
     assert_eq!(d.shutdown(), Some(0));
 }
+
+#[test]
+fn a_half_open_request_and_a_hundred_websockets_do_not_stop_the_others() {
+    let dir = TempDir::new("rpc-load");
+    let d = Daemon::start(&dir, &["--rpc-secret=s"]);
+    // A request that promises a body and never sends it.
+    let mut stuck = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
+    stuck
+        .write_all(b"POST /jsonrpc HTTP/1.1\r\nContent-Length: 100\r\n\r\n{")
+        .unwrap();
+    let mut sockets: Vec<Ws> = (0..100).map(|_| Ws::connect(d.port)).collect();
+    // Every WebSocket is served, and plain HTTP beside them.
+    for (i, ws) in sockets.iter_mut().enumerate() {
+        ws.send(
+            &json!({"jsonrpc": "2.0", "id": i, "method": "aria2.getGlobalStat",
+                    "params": ["token:s"]})
+            .to_string(),
+        );
+    }
+    for (i, ws) in sockets.iter_mut().enumerate() {
+        let answer = ws.recv();
+        assert_eq!(answer["id"], i, "{answer}");
+        assert_eq!(answer["result"]["numActive"], "0", "{answer}");
+    }
+    for _ in 0..200 {
+        assert_eq!(d.ok("aria2.tellActive", json!([])), json!([]));
+    }
+    // A notification reaches all of them.
+    let gid = d.ok(
+        "aria2.addUri",
+        json!([["http://127.0.0.1:9/f"], {"pause": "true"}]),
+    );
+    d.ok("aria2.remove", json!([gid]));
+    for ws in &mut sockets {
+        let note = ws.recv();
+        assert_eq!(
+            (&note["method"], &note["params"][0]["gid"]),
+            (&json!("aria2.onDownloadStop"), &gid),
+            "{note}"
+        );
+    }
+    drop(stuck);
+    assert_eq!(d.shutdown(), Some(0));
+}

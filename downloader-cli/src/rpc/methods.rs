@@ -206,7 +206,8 @@ impl Methods {
             }
             Method::GetVersion => json!({
                 "version": env!("CARGO_PKG_VERSION"),
-                "enabledFeatures": ["HTTPS", "Message Digest", "Metalink"],
+                // aria2's names for what this build does.
+                "enabledFeatures": ["GZip", "HTTPS", "Message Digest", "Metalink", "XML-RPC"],
             }),
             Method::GetSessionInfo => json!({ "sessionId": self.session_id }),
             Method::Shutdown { force: _ } => {

@@ -55,8 +55,8 @@ pub fn status(s: &DownloadStatus) -> Map<String, Value> {
         o.insert("followedBy".into(), gids.into());
     }
     if let Some(g) = s.following {
+        // Not `belongsTo`: aria2 reserves that for a BitTorrent download's parent.
         o.insert("following".into(), n(g));
-        o.insert("belongsTo".into(), n(g));
     }
     o.insert(
         "files".into(),
