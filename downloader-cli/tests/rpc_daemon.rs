@@ -648,3 +648,27 @@ fn a_half_open_request_and_a_hundred_websockets_do_not_stop_the_others() {
     drop(stuck);
     assert_eq!(d.shutdown(), Some(0));
 }
+
+#[test]
+fn add_uri_takes_a_magnet_link_with_a_web_source() {
+    let dir = TempDir::new("rpc-magnet");
+    let data = TestFile::random(60_000, 7);
+    let server = HttpServer::start(ServerConfig::new().file("/m", data.clone())).unwrap();
+    let d = Daemon::start(&dir, &["--rpc-secret=s"]);
+    let link = format!(
+        "magnet:?xl={}&dn=from-magnet.bin&as={}",
+        data.len(),
+        server.url("/m")
+    );
+    let gid = d.ok("aria2.addUri", json!([[link]]));
+    d.wait_status(gid.as_str().unwrap(), "complete");
+    assert_download(&dir.join("from-magnet.bin"), &data);
+    let m = d.fails("aria2.addUri", json!([[link, server.url("/m")]]));
+    assert_eq!(m, "a magnet link must be the only URI of an addUri call");
+    let m = d.fails(
+        "aria2.addUri",
+        json!([["magnet:?dn=..%2Fx&as=http://127.0.0.1:9/x"]]),
+    );
+    assert!(m.contains("is not a safe file name"), "{m}");
+    assert_eq!(d.shutdown(), Some(0));
+}

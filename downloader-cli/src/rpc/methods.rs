@@ -14,6 +14,7 @@ use swarmget_rpc::method::{How, METHODS, Method, NOTIFICATIONS, OptionPairs, fil
 
 use super::paths::Confinement;
 use super::render;
+use crate::magnet_download;
 
 /// What a call asked of the daemon itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,9 +78,27 @@ impl Methods {
                 position,
             } => {
                 let opts = self.download_options(&options)?;
-                let gid = h
-                    .add_at(DownloadSpec::new(uris, opts), position)
-                    .map_err(fault)?;
+                let spec = match uris.iter().find(|u| magnet_download::is_magnet(u)) {
+                    None => DownloadSpec::new(uris, opts),
+                    Some(link) => {
+                        // As in aria2, a magnet link is a download of its own.
+                        if uris.len() > 1 {
+                            return Err(Fault::failed(
+                                "a magnet link must be the only URI of an addUri call",
+                            ));
+                        }
+                        let mut warn = |w: String| eprintln!("swarmget: warning: {w}");
+                        let mut specs =
+                            magnet_download::specs(link, &opts, &mut warn).map_err(fault)?;
+                        if specs.len() != 1 {
+                            return Err(Fault::failed(
+                                "the magnet link does not name exactly one download",
+                            ));
+                        }
+                        specs.remove(0)
+                    }
+                };
+                let gid = h.add_at(spec, position).map_err(fault)?;
                 gid.to_string().into()
             }
             Method::AddTorrent { .. } => {
