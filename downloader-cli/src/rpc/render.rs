@@ -179,34 +179,6 @@ pub fn options(o: &Options) -> Map<String, Value> {
     );
     put("ftp-pasv", b(o.ftp_pasv));
     put("ftp-reuse-connection", b(o.ftp_reuse_connection));
-    // Proxies as URIs without their credentials (the *-proxy-user/passwd options
-    // and any user:password in the URI stay out of answers).
-    for (k, p) in [
-        ("http-proxy", &o.http_proxy),
-        ("https-proxy", &o.https_proxy),
-        ("ftp-proxy", &o.ftp_proxy),
-        ("all-proxy", &o.all_proxy),
-    ] {
-        if let Some(u) = p {
-            put(k, u.to_string());
-        }
-    }
-    put(
-        "proxy-method",
-        match o.proxy_method {
-            ProxyMethod::Get => "get",
-            ProxyMethod::Tunnel => "tunnel",
-        }
-        .into(),
-    );
-    put(
-        "max-resume-failure-tries",
-        o.max_resume_failure_tries.to_string(),
-    );
-    put("http-accept-gzip", b(o.http_accept_gzip));
-    put("deferred-input", b(o.deferred_input));
-    put("max-download-result", o.max_download_result.to_string());
-    put("remote-time", b(o.remote_time));
     for (k, p) in [
         ("ca-certificate", &o.ca_certificate),
         ("certificate", &o.certificate),
@@ -217,9 +189,49 @@ pub fn options(o: &Options) -> Map<String, Value> {
             put(k, p.display().to_string());
         }
     }
+    for (k, p) in [
+        ("http-proxy", &o.http_proxy),
+        ("https-proxy", &o.https_proxy),
+        ("ftp-proxy", &o.ftp_proxy),
+        ("all-proxy", &o.all_proxy),
+    ] {
+        if let Some(p) = p {
+            put(k, p.to_string());
+        }
+    }
+    for (k, v) in [
+        ("http-proxy-user", &o.http_proxy_user),
+        ("http-proxy-passwd", &o.http_proxy_passwd),
+        ("https-proxy-user", &o.https_proxy_user),
+        ("https-proxy-passwd", &o.https_proxy_passwd),
+        ("ftp-proxy-user", &o.ftp_proxy_user),
+        ("ftp-proxy-passwd", &o.ftp_proxy_passwd),
+        ("all-proxy-user", &o.all_proxy_user),
+        ("all-proxy-passwd", &o.all_proxy_passwd),
+    ] {
+        if let Some(v) = v {
+            put(k, v.clone());
+        }
+    }
+    put(
+        "proxy-method",
+        match o.proxy_method {
+            ProxyMethod::Get => "get",
+            ProxyMethod::Tunnel => "tunnel",
+        }
+        .into(),
+    );
     put("check-certificate", b(o.check_certificate));
     put("continue", b(o.continue_download));
     put("always-resume", b(o.always_resume));
+    put(
+        "max-resume-failure-tries",
+        o.max_resume_failure_tries.to_string(),
+    );
+    put("remote-time", b(o.remote_time));
+    put("http-accept-gzip", b(o.http_accept_gzip));
+    put("deferred-input", b(o.deferred_input));
+    put("max-download-result", o.max_download_result.to_string());
     put("allow-overwrite", b(o.allow_overwrite));
     put("auto-file-renaming", b(o.auto_file_renaming));
     put("remove-control-file", b(o.remove_control_file));
@@ -339,10 +351,9 @@ mod tests {
         let m = options(&o);
         for def in swarmget_engine::options::OPTIONS {
             // A name missing from the map must be an option with no value by default
-            // (or a descriptive default, such as the system certificate store). Proxy
-            // credentials are never shown; --no-proxy has no written-back form yet.
-            let secret = def.name.ends_with("-proxy-user") || def.name.ends_with("-proxy-passwd");
-            if !m.contains_key(def.name) && !secret && def.name != "no-proxy" {
+            // (or a descriptive default, such as the system certificate store).
+            // --no-proxy has no written-back form yet.
+            if !m.contains_key(def.name) && def.name != "no-proxy" {
                 assert!(
                     def.default.is_empty() || def.default.contains([' ', '/']),
                     "{} has default {:?} but is not rendered",
