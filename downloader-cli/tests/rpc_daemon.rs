@@ -672,3 +672,123 @@ fn add_uri_takes_a_magnet_link_with_a_web_source() {
     assert!(m.contains("is not a safe file name"), "{m}");
     assert_eq!(d.shutdown(), Some(0));
 }
+
+#[test]
+fn a_saved_session_brings_the_queue_back_after_a_restart() {
+    let dir = TempDir::new("rpc-session");
+    let paused_file = TestFile::random(30_000, 8);
+    let slow_file = TestFile::random(400_000, 9);
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/p", paused_file.clone())
+            .file("/slow", slow_file.clone())
+            .behaviour_for(
+                "/slow",
+                Behaviour::Trickle {
+                    bytes_per_sec: 100_000,
+                },
+            ),
+    )
+    .unwrap();
+    let d = Daemon::start(&dir, &["--rpc-secret=s", "--save-session=session.txt"]);
+    d.ok(
+        "aria2.addUri",
+        json!([[server.url("/p")], {"pause": "true", "out": "p.bin", "header": ["X-A: 1", "X-B: 2"]}]),
+    );
+    let slow = d.ok(
+        "aria2.addUri",
+        json!([[server.url("/slow")], {"out": "slow.bin"}]),
+    );
+    let slow = slow.as_str().unwrap().to_string();
+    // Half-finished (or so) before the daemon goes.
+    loop {
+        let st = d.wait_status(&slow, "active");
+        if st["completedLength"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            > 0
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // saveSession writes now; the exit writes again.
+    assert_eq!(d.ok("aria2.saveSession", json!([])), "OK");
+    let saved = std::fs::read_to_string(dir.join("session.txt")).unwrap();
+    assert!(
+        saved.contains(&format!("{}\n", server.url("/p"))),
+        "{saved}"
+    );
+    assert!(
+        saved.contains(" header=X-A: 1\n header=X-B: 2\n"),
+        "{saved}"
+    );
+    assert!(saved.contains(" out=p.bin\n"), "{saved}");
+    assert!(saved.contains(" pause=true\n"), "{saved}");
+    assert_eq!(
+        d.fails("aria2.changeGlobalOption", json!([{"save-session": "x"}])),
+        "save-session can only be set on the command line"
+    );
+    assert_eq!(d.shutdown(), Some(0));
+
+    // The restarted daemon has both back: the paused one paused with its options, the
+    // other one finishing byte-exact from where it was.
+    let d = Daemon::start(&dir, &["--rpc-secret=s", "-i", "session.txt"]);
+    let waiting = d.ok(
+        "aria2.tellWaiting",
+        json!([0, 10, ["gid", "status", "files"]]),
+    );
+    let paused = waiting
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["status"] == "paused")
+        .unwrap_or_else(|| panic!("no paused download: {waiting}"));
+    assert_eq!(paused["files"][0]["uris"][0]["uri"], server.url("/p"));
+    let paused = paused["gid"].as_str().unwrap().to_string();
+    let active = d.ok("aria2.tellActive", json!([["gid", "files"]]));
+    let running = waiting
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(active.as_array().unwrap())
+        .find(|s| s["files"][0]["uris"][0]["uri"] == server.url("/slow"))
+        .unwrap_or_else(|| panic!("the running download is gone: {waiting} {active}"))["gid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    d.wait_status(&running, "complete");
+    assert_download(&dir.join("slow.bin"), &slow_file);
+    // The restart asked for the rest from where the control file left it (its first
+    // connection may probe from 0 before it reads the control file).
+    let ranges: Vec<String> = server
+        .requests_for("/slow")
+        .iter()
+        .filter_map(|r| r.range().map(str::to_string))
+        .collect();
+    assert!(
+        ranges.iter().any(|r| !r.starts_with("bytes=0-")),
+        "the download started over: {ranges:?}"
+    );
+    d.ok("aria2.unpause", json!([paused]));
+    d.wait_status(&paused, "complete");
+    assert_download(&dir.join("p.bin"), &paused_file);
+    let sent = server.requests_for("/p");
+    assert_eq!(sent[0].header("x-b"), Some("2"), "{sent:?}");
+    assert_eq!(d.shutdown(), Some(0));
+    // Without the daemon there is no session to save: refused, not ignored.
+    let r = common::run(
+        swarmget(dir.path())
+            .current_dir(dir.path())
+            .args(["--save-session=s2.txt", "http://127.0.0.1:9/f"]),
+        Duration::from_secs(30),
+    );
+    r.expect_code(28);
+    assert!(
+        r.stderr.contains("--save-session needs --enable-rpc"),
+        "{}",
+        r.stderr
+    );
+}

@@ -247,9 +247,12 @@ impl Methods {
                 })
             }
             Method::SaveSession => {
-                return Err(Fault::failed(
-                    "aria2.saveSession is not supported yet: swarmget has no session file",
-                ));
+                let global = h.get_global_option().map_err(fault)?;
+                let path = global
+                    .save_session
+                    .ok_or_else(|| Fault::failed("Filename is not given."))?;
+                super::session::save(h, &path).map_err(Fault::failed)?;
+                "OK".into()
             }
             Method::Multicall(calls) => {
                 let mut out = Vec::with_capacity(calls.len());
