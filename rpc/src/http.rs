@@ -200,11 +200,12 @@ impl RequestReader {
         Ok(Some(request))
     }
 
-    /// Ends HTTP on this stream (a WebSocket upgrade) and returns the bytes after the
-    /// last request.
-    pub fn into_remaining(mut self) -> Vec<u8> {
+    /// Takes the bytes after the last request, for whatever the stream carries next
+    /// (WebSocket frames after an upgrade); the reader is left empty.
+    pub fn take_remaining(&mut self) -> Vec<u8> {
         self.buf.drain(..self.pos);
-        self.buf
+        self.pos = 0;
+        std::mem::take(&mut self.buf)
     }
 }
 
@@ -439,6 +440,15 @@ mod tests {
         for piece in 1..POST.len() {
             assert_eq!(all(POST, piece, Limits::default()), (whole.clone(), None));
         }
+    }
+
+    #[test]
+    fn bytes_after_a_request_are_handed_over() {
+        let mut r = RequestReader::new(Limits::default());
+        r.feed(b"GET /jsonrpc HTTP/1.1\r\nUpgrade: websocket\r\n\r\n\x81\x80");
+        assert_eq!(r.poll().unwrap().unwrap().path, "/jsonrpc");
+        assert_eq!(r.take_remaining(), b"\x81\x80");
+        assert_eq!((r.buffered(), r.poll()), (0, Ok(None)));
     }
 
     #[test]

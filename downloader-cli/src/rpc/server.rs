@@ -256,15 +256,10 @@ impl Server {
                             match websocket::handshake(&request) {
                                 Ok(resp) => {
                                     conn.out.extend(resp.encode(true));
-                                    let Proto::Http(reader) = std::mem::replace(
-                                        &mut conn.proto,
-                                        Proto::Ws(Decoder::new(self.config.max_request)),
-                                    ) else {
-                                        unreachable!("matched above")
-                                    };
-                                    if let Proto::Ws(d) = &mut conn.proto {
-                                        d.feed(&reader.into_remaining());
-                                    }
+                                    // Bytes after the handshake are the first frames.
+                                    let mut decoder = Decoder::new(self.config.max_request);
+                                    decoder.feed(&reader.take_remaining());
+                                    conn.proto = Proto::Ws(decoder);
                                 }
                                 Err(resp) => {
                                     conn.out.extend(resp.encode(false));
