@@ -98,6 +98,11 @@ fn download(args: &[String]) -> u8 {
     if opts.enable_rpc {
         return rpc::run(&opts, feed.into_specs());
     }
+    // Only the daemon keeps a queue worth saving (nothing accepted and then ignored).
+    if opts.save_session.is_some() {
+        eprintln!("swarmget: --save-session needs --enable-rpc");
+        return ErrorCode::BadOption.exit_code();
+    }
     if feed.is_empty() {
         eprintln!("swarmget: no URI to download. Usage: swarmget [OPTIONS] [URI]... (see --help)");
         return ErrorCode::Unknown.exit_code();

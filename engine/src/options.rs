@@ -365,6 +365,9 @@ pub struct Options {
     pub rpc_max_request_size: u64,
     /// `--rpc-allow-origin-all`.
     pub rpc_allow_origin_all: bool,
+    /// `--save-session`: where the daemon writes its unfinished downloads (at exit and
+    /// on `aria2.saveSession`), as an input file `-i` reads back.
+    pub save_session: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -471,6 +474,7 @@ impl Default for Options {
             rpc_secret: None,
             rpc_max_request_size: 2 << 20,
             rpc_allow_origin_all: false,
+            save_session: None,
         }
     }
 }
@@ -1516,6 +1520,16 @@ pub static OPTIONS: &[OptionDef] = &[
         false,
         "Add Access-Control-Allow-Origin: * to RPC responses.",
         |o, v| o.rpc_allow_origin_all = parse_bool(v)?
+    ),
+    opt!(
+        "save-session",
+        None,
+        Value,
+        "",
+        "advanced,rpc",
+        false,
+        "With --enable-rpc: write unfinished downloads to FILE at exit and on aria2.saveSession (read back with -i).",
+        |o, v| o.save_session = nonempty(v).map(PathBuf::from)
     ),
     opt!(
         "pause",
