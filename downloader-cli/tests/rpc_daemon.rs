@@ -700,16 +700,12 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
         json!([[server.url("/slow")], {"out": "slow.bin"}]),
     );
     let slow = slow.as_str().unwrap().to_string();
-    // Half-finished (or so) before the daemon goes.
+    // A quarter or more done before the daemon goes, well past the first write, so
+    // the control file has something to resume from.
     loop {
         let st = d.wait_status(&slow, "active");
-        if st["completedLength"]
-            .as_str()
-            .unwrap()
-            .parse::<u64>()
-            .unwrap()
-            > 0
-        {
+        let done: u64 = st["completedLength"].as_str().unwrap().parse().unwrap();
+        if done >= 100_000 {
             break;
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -791,4 +787,76 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
         "{}",
         r.stderr
     );
+}
+
+#[test]
+fn hooks_run_with_aria2s_arguments() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("rpc-hooks");
+    let file = TestFile::random(20_000, 10);
+    let server = HttpServer::start(ServerConfig::new().file("/f", file.clone())).unwrap();
+    let log = dir.join("hooks.log");
+    let script = dir.join("hook.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"$0 $1 $2 $3\" >> '{}'\n", log.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let start = dir.join("start.sh");
+    std::fs::copy(&script, &start).unwrap();
+    let stop = dir.join("stop.sh");
+    std::fs::copy(&script, &stop).unwrap();
+    let d = Daemon::start(
+        &dir,
+        &[
+            "--rpc-secret=s",
+            &format!("--on-download-start={}", start.display()),
+            &format!("--on-download-complete={}", script.display()),
+            &format!("--on-download-stop={}", stop.display()),
+        ],
+    );
+    let gid = d.ok(
+        "aria2.addUri",
+        json!([[server.url("/f")], {"out": "f.bin"}]),
+    );
+    let gid = gid.as_str().unwrap().to_string();
+    d.wait_status(&gid, "complete");
+    let removed = d.ok(
+        "aria2.addUri",
+        json!([["http://127.0.0.1:9/x"], {"pause": "true"}]),
+    );
+    d.ok("aria2.remove", json!([removed]));
+    // The hooks run on their own: wait for the three lines.
+    let lines = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.lines().count() >= 3 {
+            let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+            lines.sort();
+            break lines;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // At the start the path may not be decided yet (aria2 passes what it knows too).
+    let start_line = format!("{} {gid} 1 ", start.display());
+    assert!(
+        lines[1] == start_line || lines[1] == format!("{start_line}./f.bin"),
+        "{lines:?}"
+    );
+    assert_eq!(
+        [&lines[0], &lines[2]],
+        [
+            &format!("{} {gid} 1 ./f.bin", script.display()),
+            &format!("{} {} 1 ", stop.display(), removed.as_str().unwrap()),
+        ],
+        "the complete hook runs instead of the stop hook, the stop hook for the removal"
+    );
+    assert_eq!(d.shutdown(), Some(0));
+    let r = common::run(
+        swarmget(dir.path())
+            .current_dir(dir.path())
+            .args(["--on-download-complete=/bin/true", "http://127.0.0.1:9/f"]),
+        Duration::from_secs(30),
+    );
+    r.expect_code(28);
 }

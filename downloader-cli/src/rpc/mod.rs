@@ -5,6 +5,7 @@
 //! thread ([`server`]) until `aria2.shutdown`/`forceShutdown` or SIGINT/SIGTERM. An
 //! empty queue does not end it.
 
+mod hooks;
 mod methods;
 mod paths;
 mod render;
@@ -15,6 +16,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 
 use swarmget_engine::{DownloadSpec, DownloadState, Engine, ErrorCode, Event, Options};
 use swarmget_rpc::auth::Secret;
+
+pub use hooks::Hooks;
 
 /// Runs the daemon; returns the exit code.
 pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
@@ -81,7 +84,9 @@ pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
     }
     crate::install_signal_handlers(handle.interrupter());
     // The engine halts on SIGINT/SIGTERM or when the server asks it to (shutdown).
+    let hooks = hooks::Hooks::new(opts);
     for event in events {
+        hooks.fire(&handle, &event);
         match event {
             Event::Halted => break,
             Event::Notice(_, message) if !opts.quiet => eprintln!("swarmget: {message}"),
