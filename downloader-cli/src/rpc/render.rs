@@ -229,6 +229,13 @@ pub fn options(o: &Options) -> Map<String, Value> {
         o.max_resume_failure_tries.to_string(),
     );
     put("remote-time", b(o.remote_time));
+    put(
+        "min-tls-version",
+        if o.tls13_only { "TLSv1.3" } else { "TLSv1.2" }.into(),
+    );
+    put("http-no-cache", b(o.http_no_cache));
+    put("rlimit-nofile", o.rlimit_nofile.to_string());
+    put("parameterized-uri", b(o.parameterized_uri));
     put("http-accept-gzip", b(o.http_accept_gzip));
     put("deferred-input", b(o.deferred_input));
     put("max-download-result", o.max_download_result.to_string());
