@@ -100,7 +100,7 @@ fn download(args: &[String]) -> u8 {
     }
     // Only the daemon saves sessions and runs hooks so far (nothing accepted and then
     // ignored).
-    if opts.save_session.is_some() {
+    if opts.save_session.is_some() || !opts.save_session_interval.is_zero() {
         eprintln!("swarmget: --save-session needs --enable-rpc");
         return ErrorCode::BadOption.exit_code();
     }

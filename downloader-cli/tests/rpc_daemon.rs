@@ -827,8 +827,15 @@ fn hooks_run_with_aria2s_arguments() {
         json!([["http://127.0.0.1:9/x"], {"pause": "true"}]),
     );
     d.ok("aria2.remove", json!([removed]));
-    // The hooks run on their own: wait for the three lines.
+    // The hooks run on their own: wait for the three lines (the guard only turns a
+    // hang into a failure).
+    let guard = std::time::Instant::now() + Duration::from_secs(60);
     let lines = loop {
+        assert!(
+            std::time::Instant::now() < guard,
+            "hooks never ran: {:?}",
+            std::fs::read_to_string(&log)
+        );
         let text = std::fs::read_to_string(&log).unwrap_or_default();
         if text.lines().count() >= 3 {
             let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
@@ -859,4 +866,52 @@ fn hooks_run_with_aria2s_arguments() {
         Duration::from_secs(30),
     );
     r.expect_code(28);
+}
+
+#[test]
+fn save_session_interval_writes_the_session_while_running() {
+    let dir = TempDir::new("rpc-session-interval");
+    let d = Daemon::start(
+        &dir,
+        &[
+            "--rpc-secret=s",
+            "--save-session=s.txt",
+            "--save-session-interval=1",
+        ],
+    );
+    d.ok(
+        "aria2.addUri",
+        json!([["http://127.0.0.1:9/later"], {"pause": "true"}]),
+    );
+    // No saveSession call and no exit: only the interval writes it. (The guard only
+    // turns a hang into a failure; nothing here measures time.)
+    let guard = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        assert!(
+            std::time::Instant::now() < guard,
+            "the session was never written"
+        );
+        let text = std::fs::read_to_string(dir.join("s.txt")).unwrap_or_default();
+        if text.contains("http://127.0.0.1:9/later\n") {
+            assert!(text.contains(" pause=true\n"), "{text}");
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(d.shutdown(), Some(0));
+    let r = common::run(
+        swarmget(dir.path()).current_dir(dir.path()).args([
+            "--enable-rpc",
+            "--rpc-listen-port=0",
+            "--save-session-interval=5",
+        ]),
+        Duration::from_secs(30),
+    );
+    r.expect_code(28);
+    assert!(
+        r.stderr
+            .contains("--save-session-interval needs --save-session"),
+        "{}",
+        r.stderr
+    );
 }

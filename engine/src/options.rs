@@ -368,6 +368,8 @@ pub struct Options {
     /// `--save-session`: where the daemon writes its unfinished downloads (at exit and
     /// on `aria2.saveSession`), as an input file `-i` reads back.
     pub save_session: Option<PathBuf>,
+    /// `--save-session-interval` (0: only at exit and on `aria2.saveSession`).
+    pub save_session_interval: Duration,
     /// `--on-download-start`: a command run with (GID, number of files, first file path).
     pub on_download_start: Option<PathBuf>,
     /// `--on-download-pause`.
@@ -485,6 +487,7 @@ impl Default for Options {
             rpc_max_request_size: 2 << 20,
             rpc_allow_origin_all: false,
             save_session: None,
+            save_session_interval: Duration::ZERO,
             on_download_start: None,
             on_download_pause: None,
             on_download_stop: None,
@@ -1595,6 +1598,16 @@ pub static OPTIONS: &[OptionDef] = &[
         false,
         "With --enable-rpc: write unfinished downloads to FILE at exit and on aria2.saveSession (read back with -i).",
         |o, v| o.save_session = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
+        "save-session-interval",
+        None,
+        Value,
+        "0",
+        "advanced,rpc",
+        false,
+        "Also write --save-session every SEC seconds (0: only at exit and on aria2.saveSession).",
+        |o, v| o.save_session_interval = secs("save-session-interval", v, 0, i32::MAX as u64)?
     ),
     opt!(
         "pause",
