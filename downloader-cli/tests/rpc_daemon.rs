@@ -915,3 +915,148 @@ fn save_session_interval_writes_the_session_while_running() {
         r.stderr
     );
 }
+
+#[test]
+fn every_method_answers_in_aria2s_shapes() {
+    let dir = TempDir::new("rpc-methods");
+    let file = TestFile::random(10_000, 11);
+    let server = HttpServer::start(ServerConfig::new().file("/f", file.clone())).unwrap();
+    let d = Daemon::start(&dir, &["--rpc-secret=s"]);
+    let uri = json!(["http://127.0.0.1:9/a"]);
+    let a = d.ok("aria2.addUri", json!([uri, {"pause": "true"}]));
+    let b = d.ok(
+        "aria2.addUri",
+        json!([["http://127.0.0.1:9/b"], {"pause": "true"}]),
+    );
+    // position 0 puts c first.
+    let c = d.ok(
+        "aria2.addUri",
+        json!([["http://127.0.0.1:9/c"], {"pause": "true"}, 0]),
+    );
+    let order = |d: &Daemon| {
+        d.ok("aria2.tellWaiting", json!([0, 10, ["gid"]]))
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["gid"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(order(&d), [c.clone(), a.clone(), b.clone()]);
+    assert_eq!(d.ok("aria2.changePosition", json!([c, 0, "POS_END"])), 2);
+    assert_eq!(d.ok("aria2.changePosition", json!([c, -1, "POS_CUR"])), 1);
+    assert_eq!(order(&d), [a.clone(), c.clone(), b.clone()]);
+    // Negative offsets count from the end and list backwards, as in aria2.
+    let back = d.ok("aria2.tellWaiting", json!([-1, 2, ["gid"]]));
+    assert_eq!(back, json!([{"gid": b}, {"gid": c}]));
+    assert_eq!(
+        d.ok("aria2.getUris", json!([a])),
+        json!([{"uri": "http://127.0.0.1:9/a", "status": "waiting"}])
+    );
+    let files = d.ok("aria2.getFiles", json!([a]));
+    assert_eq!(files[0]["index"], "1");
+    assert_eq!(files[0]["selected"], "true");
+    assert_eq!(
+        d.ok("aria2.getServers", json!([a])),
+        json!([{"index": "1", "servers": []}])
+    );
+    assert_eq!(d.ok("aria2.getPeers", json!([a])), json!([]));
+    let opt = d.ok("aria2.getOption", json!([a]));
+    assert_eq!(opt["pause"], "true");
+    assert_eq!(
+        d.ok(
+            "aria2.changeOption",
+            json!([a, {"max-download-limit": "2K"}])
+        ),
+        "OK"
+    );
+    assert_eq!(
+        d.ok("aria2.getOption", json!([a]))["max-download-limit"],
+        "2048"
+    );
+    assert!(
+        d.fails("aria2.changeOption", json!([a, {"nope": "1"}]))
+            .contains("nope")
+    );
+    assert_eq!(
+        d.ok(
+            "aria2.changeGlobalOption",
+            json!([{"max-concurrent-downloads": "2"}])
+        ),
+        "OK"
+    );
+    assert_eq!(
+        d.ok("aria2.getGlobalOption", json!([]))["max-concurrent-downloads"],
+        "2"
+    );
+    assert_eq!(d.ok("aria2.forcePauseAll", json!([])), "OK");
+    assert_eq!(d.ok("aria2.pauseAll", json!([])), "OK");
+    let st = d.ok(
+        "aria2.tellStatus",
+        json!([a, ["status", "totalLength", "connections"]]),
+    );
+    assert_eq!(
+        st,
+        json!({"status": "paused", "totalLength": "0", "connections": "0"})
+    );
+    // Already paused: forcePause says so, as pause does.
+    assert!(
+        d.fails("aria2.forcePause", json!([a]))
+            .contains("cannot be paused now")
+    );
+    assert_eq!(d.ok("aria2.forceRemove", json!([b])), b);
+    assert_eq!(d.ok("aria2.remove", json!([c])), c);
+    loop {
+        // A removed download's result goes once its last write settled.
+        let r = d.call("aria2.removeDownloadResult", json!([b]));
+        if r["result"] == "OK" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let m = d.fails("aria2.removeDownloadResult", json!([b]));
+    assert!(m.contains("is not found"), "{m}");
+    let session = d.ok("aria2.getSessionInfo", json!([]));
+    assert_eq!(session["sessionId"].as_str().unwrap().len(), 40);
+    let version = d.ok("aria2.getVersion", json!([]));
+    assert!(
+        version["enabledFeatures"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("XML-RPC"))
+    );
+    assert_eq!(
+        d.ok("system.listNotifications", json!([]))
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
+    let m = d.fails("aria2.addTorrent", json!(["ZDQ6aW5mb2Vl"]));
+    assert!(m.contains("BitTorrent is not supported yet"), "{m}");
+    let m = d.fails("aria2.changeUri", json!([a, 1, [], ["http://x/"]]));
+    assert!(m.contains("changeUri is not supported yet"), "{m}");
+    let m = d.fails("aria2.saveSession", json!([]));
+    assert_eq!(m, "Filename is not given.");
+    // addMetalink: a base64 document of one file from the test server.
+    let doc = format!(
+        r#"<metalink xmlns="urn:ietf:params:xml:ns:metalink"><file name="ml.bin"><size>10000</size><url>{}</url></file></metalink>"#,
+        server.url("/f")
+    );
+    let gids = d.ok(
+        "aria2.addMetalink",
+        json!([base64::engine::general_purpose::STANDARD.encode(doc)]),
+    );
+    assert_eq!(gids.as_array().unwrap().len(), 1, "{gids}");
+    d.wait_status(gids[0].as_str().unwrap(), "complete");
+    assert_download(&dir.join("ml.bin"), &file);
+    // Unpaused, a download from a closed port fails with aria2's network error.
+    assert_eq!(d.ok("aria2.unpauseAll", json!([])), "OK");
+    let st = d.wait_status(a.as_str().unwrap(), "error");
+    assert_eq!(st["errorCode"], "6", "{st}");
+    assert!(!st["errorMessage"].as_str().unwrap().is_empty(), "{st}");
+    assert_eq!(d.ok("aria2.forceShutdown", json!([])), "OK");
+    let mut d = d;
+    let status = wait_for(&mut d.child, Duration::from_secs(30)).expect("exits");
+    // As aria2: the last error is the exit code.
+    assert_eq!(status.code(), Some(6));
+}
