@@ -99,9 +99,14 @@ fn download(args: &[String]) -> u8 {
     if opts.enable_rpc {
         return rpc::run(&opts, feed.into_specs());
     }
-    // Only the daemon keeps a queue worth saving (nothing accepted and then ignored).
-    if opts.save_session.is_some() {
+    // Only the daemon saves sessions and runs hooks so far (nothing accepted and then
+    // ignored).
+    if opts.save_session.is_some() || !opts.save_session_interval.is_zero() {
         eprintln!("swarmget: --save-session needs --enable-rpc");
+        return ErrorCode::BadOption.exit_code();
+    }
+    if rpc::Hooks::any(&opts) {
+        eprintln!("swarmget: the --on-download-* hooks need --enable-rpc for now");
         return ErrorCode::BadOption.exit_code();
     }
     if feed.is_empty() {
