@@ -1,7 +1,7 @@
 //! Which peers to unchoke: tit-for-tat with an optimistic slot while downloading (BEP 3,
 //! as libtorrent and aria2's `BtLeecherStateChoke`), and aria2's seeding choker
-//! (`BtSeederStateChoke`: peers unchoked in the last 20 s keep their slot, the rest go by
-//! upload speed, and one slot rotates) while seeding.
+//! (`BtSeederStateChoke`: peers with requests pending first, then those unchoked in the
+//! last 20 s, the rest by upload speed, and one slot rotates) while seeding.
 //!
 //! Call [`Choker::run`] every [`ROUND`] (10 s). The decision is a function of the peer
 //! statistics, `now`, and the caller's random `pick`; the choker keeps only the round
@@ -35,6 +35,9 @@ pub struct PeerStats {
     pub upload_rate: u64,
     /// When we unchoked it, if it is unchoked now.
     pub unchoked_at: Option<Instant>,
+    /// It has requests we have not served yet (seeding: such peers come first, as in
+    /// aria2, so a transfer under way is not cut off).
+    pub upload_pending: bool,
 }
 
 /// The choker's memory between rounds.
@@ -110,12 +113,17 @@ impl Choker {
                 .filter(|at| now.saturating_duration_since(*at) < RECENT_UNCHOKE)
         };
         let mut order: Vec<&PeerStats> = peers.iter().filter(|p| p.interested).collect();
-        // Recently unchoked first, most recent first; then the fastest to upload to.
-        order.sort_by(|a, b| match (recent(a), recent(b)) {
-            (Some(x), Some(y)) => y.cmp(&x).then(a.key.cmp(&b.key)),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => b.upload_rate.cmp(&a.upload_rate).then(a.key.cmp(&b.key)),
+        // Peers with requests pending first; then recently unchoked, most recent first;
+        // then the fastest to upload to.
+        order.sort_by(|a, b| {
+            b.upload_pending
+                .cmp(&a.upload_pending)
+                .then_with(|| match (recent(a), recent(b)) {
+                    (Some(x), Some(y)) => y.cmp(&x).then(a.key.cmp(&b.key)),
+                    (Some(_), None) => std::cmp::Ordering::Less,
+                    (None, Some(_)) => std::cmp::Ordering::Greater,
+                    (None, None) => b.upload_rate.cmp(&a.upload_rate).then(a.key.cmp(&b.key)),
+                })
         });
         // Two rounds in three keep a slot for a random peer; the third fills it by order.
         let regular = if self.round == 2 {
@@ -144,6 +152,7 @@ mod tests {
             download_rate: down,
             upload_rate: up,
             unchoked_at: None,
+            upload_pending: false,
         }
     }
 
@@ -181,5 +190,8 @@ mod tests {
         assert_eq!(c.run(t0, &peers, true, 0), vec![0, 4, 5, 6]);
         // Round 2: four by order, no random slot.
         assert_eq!(c.run(t0, &peers, true, 1), vec![0, 4, 5, 6]);
+        // A slow peer with requests pending comes before the others (aria2).
+        peers[3].upload_pending = true;
+        assert_eq!(c.run(t0, &peers, true, 0), vec![0, 3, 5, 6]);
     }
 }
