@@ -53,6 +53,8 @@ pub struct Engine {
     pub(crate) downloads: Downloads,
     pub(crate) conns: Vec<Option<Conn>>,
     pub(crate) free_keys: Vec<usize>,
+    /// Every download's cookies (`--load-cookies`, `Set-Cookie`, `--save-cookies`).
+    pub(crate) cookies: swarmget_cookies::CookieJar,
     pub(crate) disk: DiskWorker,
     disk_done: Receiver<DiskDone>,
     resolver: Resolver,
@@ -119,6 +121,7 @@ impl Engine {
         let hasher = HasherPool::start(hash_tx, move || {
             let _ = w.wake();
         });
+        let cookies = crate::cookies::load(global)?;
         let pool_limit = (global.disk_cache as usize / BUF_SIZE).max(4);
         Ok(Engine {
             poll,
@@ -128,6 +131,7 @@ impl Engine {
             downloads: Downloads::default(),
             conns: Vec::new(),
             free_keys: Vec::new(),
+            cookies,
             disk,
             disk_done,
             resolver,
@@ -212,6 +216,11 @@ impl Engine {
                 self.resume_paused(None, now);
             }
             self.fire_timers(now);
+        }
+        if let Some(path) = &self.global.save_cookies
+            && let Err(e) = crate::cookies::save(&self.cookies, path)
+        {
+            eprintln!("swarmget: cannot save cookies to {}: {e}", path.display());
         }
         let now = Instant::now();
         let statuses: Vec<_> = self.downloads.all().map(|d| d.status(now)).collect();

@@ -311,6 +311,11 @@ impl Engine {
         if opts.http_accept_gzip {
             req = req.accept_encoding("deflate, gzip");
         }
+        if opts.http_no_cache {
+            req = req
+                .header("Cache-Control", "no-cache")
+                .header("Pragma", "no-cache");
+        }
         if matches!(d.layout, Layout::Unknown)
             && let Some(value) = crate::metalink::want_digest(opts)
         {
@@ -341,6 +346,11 @@ impl Engine {
         if let Some(user) = opts.http_user.as_ref().filter(|_| same_origin) {
             req = req.basic_auth(user, opts.http_passwd.as_deref().unwrap_or(""));
         }
+        // One Cookie field (RFC 6265 §5.4): the jar's cookies for this URL, then any
+        // the user gave with --header.
+        let mut cookie = self
+            .cookies
+            .header_for(&conn.url, crate::cookies::unix_now());
         for h in &opts.headers {
             if let Some((name, value)) = h.split_once(':') {
                 let name = name.trim();
@@ -350,8 +360,18 @@ impl Engine {
                 if private && !same_origin {
                     continue;
                 }
+                if name.eq_ignore_ascii_case("cookie") {
+                    cookie = Some(match cookie {
+                        Some(jar) => format!("{jar}; {}", value.trim()),
+                        None => value.trim().to_string(),
+                    });
+                    continue;
+                }
                 req = req.header(name, value.trim());
             }
+        }
+        if let Some(value) = cookie {
+            req = req.header("Cookie", value);
         }
         let mut buf = Vec::with_capacity(512);
         if let Err(e) = req.write_to(&mut buf) {
@@ -514,6 +534,12 @@ impl Engine {
         now: Instant,
     ) -> Result<Option<Next>, Error> {
         let status = head.status;
+        // Cookies count from every answer, redirects included; a cookie the jar
+        // refuses (another site's domain, say) is ignored, as RFC 6265 asks.
+        let unix = crate::cookies::unix_now();
+        for value in head.headers_all("set-cookie") {
+            let _ = self.cookies.store(value, &conn.url, unix);
+        }
         if (300..400).contains(&status) && head.location().is_some() {
             let (url, _) = conn
                 .redirects

@@ -8,6 +8,7 @@
 pub mod bencode_decode;
 pub mod bencode_roundtrip;
 pub mod control_decode;
+pub mod cookie_jar;
 pub mod ftp_reply;
 pub mod http_response;
 pub mod jsonrpc_request;
@@ -16,6 +17,7 @@ pub mod metainfo_parse;
 pub mod metalink_http_headers;
 pub mod metalink_parse;
 pub mod no_proxy_parse;
+pub mod param_uri_expand;
 pub mod peer_wire_decode;
 pub mod proxy_reply;
 pub mod tracker_response;
@@ -31,6 +33,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("bencode_decode", bencode_decode::run),
     ("bencode_roundtrip", bencode_roundtrip::run),
     ("control_decode", control_decode::run),
+    ("cookie_jar", cookie_jar::run),
     ("ftp_reply", ftp_reply::run),
     ("http_response", http_response::run),
     ("jsonrpc_request", jsonrpc_request::run),
@@ -39,6 +42,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("metalink_http_headers", metalink_http_headers::run),
     ("metalink_parse", metalink_parse::run),
     ("no_proxy_parse", no_proxy_parse::run),
+    ("param_uri_expand", param_uri_expand::run),
     ("peer_wire_decode", peer_wire_decode::run),
     ("proxy_reply", proxy_reply::run),
     ("tracker_response", tracker_response::run),
