@@ -585,3 +585,46 @@ fn hybrid_files_must_start_on_piece_boundaries() {
         Err(MetainfoError::HybridMismatch("h/b".into()))
     );
 }
+
+#[test]
+fn piece_spans_cross_v1_files_and_stop_at_v2_files() {
+    let files: &[(&[&str], i64, &str)] =
+        &[(&["a"], 20_000, ""), (&["b"], 5, ""), (&["c"], 30_000, "")];
+    let m = Metainfo::parse(&v1_multi(files, &hashes(50_005, PL))).unwrap();
+    let span = |file, offset, length| FileSpan {
+        file,
+        offset,
+        length,
+    };
+    assert_eq!(m.info.piece_spans(0), [span(0, 0, PL)]);
+    assert_eq!(
+        m.info.piece_spans(1),
+        [
+            span(0, PL, 20_000 - PL),
+            span(1, 0, 5),
+            span(2, 0, 2 * PL - 20_005)
+        ]
+    );
+    assert_eq!(
+        m.info.piece_spans(3),
+        [span(2, 3 * PL - 20_005, 50_005 - 3 * PL)]
+    );
+    assert_eq!(m.info.piece_size(3), Some(50_005 - 3 * PL));
+    assert!(m.info.piece_spans(4).is_empty());
+    assert_eq!(m.info.piece_size(4), None);
+
+    let pl = 4 * PL;
+    let (layer, root) = layer_of(3, pl);
+    let v2 = Metainfo::parse(&v2_torrent(
+        (2 * pl + 5) as i64,
+        pl as i64,
+        root,
+        Some(layer.concat()),
+    ))
+    .unwrap();
+    // f.bin: pieces 0..=2, the last 5 bytes long; small: piece 3, 10 bytes.
+    assert_eq!(v2.info.piece_spans(2), [span(0, 2 * pl, 5)]);
+    assert_eq!(v2.info.piece_spans(3), [span(1, 0, 10)]);
+    assert_eq!(v2.info.piece_size(3), Some(10));
+    assert!(v2.info.piece_spans(4).is_empty());
+}
