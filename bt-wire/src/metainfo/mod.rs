@@ -189,6 +189,9 @@ impl Metainfo {
     pub fn parse(torrent: &[u8]) -> Result<Self, MetainfoError> {
         let root = Decoder::new().lenient(true).decode(torrent)?.value;
         let top = root.as_dict().ok_or(MetainfoError::NotADictionary)?;
+        if top.get_all(b"info").nth(1).is_some() {
+            return Err(MetainfoError::DuplicateKey("info"));
+        }
         let info_value = top.get("info").ok_or(MetainfoError::Missing("info"))?;
         let layers = match top.get("piece layers") {
             None => None,
@@ -348,6 +351,20 @@ fn parse_info_with(
     require_layers: bool,
 ) -> Result<Info, MetainfoError> {
     let dict = info.as_dict().ok_or(wrong("info", "a dictionary"))?;
+    // Only lenient decoding lets keys repeat; those that shape the files must not.
+    for (key, name) in [
+        (&b"name"[..], "info.name"),
+        (b"piece length", "info.piece length"),
+        (b"pieces", "info.pieces"),
+        (b"length", "info.length"),
+        (b"files", "info.files"),
+        (b"file tree", "info.file tree"),
+        (b"meta version", "info.meta version"),
+    ] {
+        if dict.get_all(key).nth(1).is_some() {
+            return Err(MetainfoError::DuplicateKey(name));
+        }
+    }
     let name_plain = dict
         .get("name")
         .ok_or(MetainfoError::Missing("info.name"))?

@@ -628,3 +628,21 @@ fn piece_spans_cross_v1_files_and_stop_at_v2_files() {
     assert_eq!(v2.info.piece_size(3), Some(10));
     assert!(v2.info.piece_spans(4).is_empty());
 }
+
+#[test]
+fn repeated_keys_that_shape_the_torrent_are_refused() {
+    let info = "d6:lengthi5e4:name1:a12:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaae";
+    let twice = format!("d4:info{info}4:info{info}e");
+    assert_eq!(
+        Metainfo::parse(twice.as_bytes()),
+        Err(MetainfoError::DuplicateKey("info"))
+    );
+    let two_names = "d4:infod6:lengthi5e4:name1:a4:name2:..12:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaaee";
+    assert_eq!(
+        Metainfo::parse(two_names.as_bytes()),
+        Err(MetainfoError::DuplicateKey("info.name"))
+    );
+    // A repeated key of no consequence is tolerated, as lenient decoding intends.
+    let two_comments = format!("d7:comment1:x7:comment1:y4:info{info}e");
+    assert!(Metainfo::parse(two_comments.as_bytes()).is_ok());
+}
