@@ -5,7 +5,6 @@
 //! thread ([`server`]) until `aria2.shutdown`/`forceShutdown` or SIGINT/SIGTERM. An
 //! empty queue does not end it.
 
-mod hooks;
 mod methods;
 mod paths;
 mod render;
@@ -18,8 +17,6 @@ use std::time::Instant;
 
 use swarmget_engine::{DownloadSpec, DownloadState, Engine, ErrorCode, Event, Options};
 use swarmget_rpc::auth::Secret;
-
-pub use hooks::Hooks;
 
 /// Runs the daemon; returns the exit code.
 pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
@@ -90,7 +87,7 @@ pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
     }
     crate::install_signal_handlers(handle.interrupter());
     // The engine halts on SIGINT/SIGTERM or when the server asks it to (shutdown).
-    let hooks = hooks::Hooks::new(opts);
+    let hooks = crate::hooks::Hooks::new(opts);
     // --save-session-interval: the session is written again whenever it comes round.
     let interval = opts
         .save_session

@@ -2,8 +2,9 @@
 //! fail, with aria2's arguments: the GID, the number of files, and the first file's
 //! path (empty before it is known).
 //!
-//! A hook is spawned and left to run: a thread waits for it so it is reaped, and the
-//! daemon's event loop never waits on a script. As in aria2, `--on-download-stop` runs
+//! They run from the command line's event loop and from the RPC daemon's alike. A hook
+//! is spawned and left to run: a thread waits for it so it is reaped, and no event loop
+//! ever waits on a script. As in aria2, `--on-download-stop` runs
 //! for a completed or failed download only when `--on-download-complete` or
 //! `--on-download-error` is not given.
 
@@ -32,14 +33,6 @@ impl Hooks {
             complete: opts.on_download_complete.clone(),
             error: opts.on_download_error.clone(),
         }
-    }
-
-    /// Whether any hook is set.
-    pub fn any(opts: &Options) -> bool {
-        let h = Hooks::new(opts);
-        [h.start, h.pause, h.stop, h.complete, h.error]
-            .iter()
-            .any(Option::is_some)
     }
 
     /// Runs the hook for `event`, if one is set.
@@ -74,7 +67,7 @@ impl Hooks {
             .spawn();
         match spawned {
             Ok(mut child) => {
-                // Reaped off the loop: a slow script never holds the daemon.
+                // Reaped off the loop: a slow script never holds the downloads.
                 let _ = std::thread::Builder::new()
                     .name("hook".into())
                     .spawn(move || child.wait());
