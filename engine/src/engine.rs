@@ -85,6 +85,12 @@ pub struct Engine {
     lookups: usize,
     /// Metalink documents to follow once complete (see `metalink::follow`).
     pub(crate) documents: Vec<Gid>,
+    /// BitTorrent peer connections, by key (tokens carry [`crate::bt::PEER_TAG`]).
+    pub(crate) peers: Vec<Option<crate::bt::PeerConn>>,
+    pub(crate) free_peer_keys: Vec<usize>,
+    /// Tracker announces answer here (from their worker threads).
+    pub(crate) announced_tx: Sender<crate::bt::AnnounceDone>,
+    announced: Receiver<crate::bt::AnnounceDone>,
 }
 
 impl Engine {
@@ -120,6 +126,7 @@ impl Engine {
             let _ = w.wake();
         });
         let pool_limit = (global.disk_cache as usize / BUF_SIZE).max(4);
+        let (announced_tx, announced) = channel();
         Ok(Engine {
             poll,
             waker,
@@ -152,6 +159,10 @@ impl Engine {
             started_at: Instant::now(),
             lookups: 0,
             documents: Vec::new(),
+            peers: Vec::new(),
+            free_peer_keys: Vec::new(),
+            announced_tx,
+            announced,
         })
     }
 
@@ -198,6 +209,10 @@ impl Engine {
                 if ev.token() == WAKER {
                     continue;
                 }
+                if ev.token().0 & crate::bt::PEER_TAG != 0 {
+                    self.peer_event(ev.token().0 & !crate::bt::PEER_TAG, now);
+                    continue;
+                }
                 let key = ev.token().0 >> 3;
                 let attempt = ev.token().0 & 7;
                 self.on_socket_event(
@@ -212,6 +227,7 @@ impl Engine {
                 self.resume_paused(None, now);
             }
             self.fire_timers(now);
+            self.bt_tick(now);
         }
         let now = Instant::now();
         let statuses: Vec<_> = self.downloads.all().map(|d| d.status(now)).collect();
@@ -267,6 +283,9 @@ impl Engine {
         }
         while let Ok(done) = self.hashed.try_recv() {
             self.on_hashed(done, now);
+        }
+        while let Ok(done) = self.announced.try_recv() {
+            self.on_announced(done, now);
         }
     }
 
@@ -464,7 +483,7 @@ impl Engine {
     pub(crate) fn disk_job(&mut self, gid: Gid, job: DiskJob) {
         let d = &mut self.downloads[gid];
         d.jobs_in_flight += 1;
-        if matches!(job, DiskJob::Write { .. }) {
+        if matches!(job, DiskJob::Write { .. } | DiskJob::WriteStorage { .. }) {
             d.writes_in_flight += 1;
         }
         self.disk.send(job);
