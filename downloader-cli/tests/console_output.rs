@@ -184,6 +184,20 @@ fn progress_summaries_under_a_speed_limit() {
     );
     // Each summary shows the readout line: `[#gid done/total(p%) CN:n DL:speed…]`.
     assert!(r.stdout.contains("/2.5MiB("), "{}", r.stdout);
+
+    // Without --human-readable the sizes are bytes, in thousands as aria2 writes them.
+    let dir = TempDir::new("summary-bytes");
+    let r = get(
+        &dir,
+        &[
+            "--max-download-limit=1M",
+            "--summary-interval=1",
+            "--human-readable=false",
+            &server.url("/p.bin"),
+        ],
+    );
+    r.expect_code(0);
+    assert!(r.stdout.contains("/2,621,440B("), "{}", r.stdout);
 }
 
 #[test]

@@ -53,6 +53,8 @@ pub struct Engine {
     pub(crate) downloads: Downloads,
     pub(crate) conns: Vec<Option<Conn>>,
     pub(crate) free_keys: Vec<usize>,
+    /// Every download's cookies (`--load-cookies`, `Set-Cookie`, `--save-cookies`).
+    pub(crate) cookies: swarmget_cookies::CookieJar,
     pub(crate) disk: DiskWorker,
     disk_done: Receiver<DiskDone>,
     resolver: Resolver,
@@ -125,6 +127,7 @@ impl Engine {
         let hasher = HasherPool::start(hash_tx, move || {
             let _ = w.wake();
         });
+        let cookies = crate::cookies::load(global)?;
         let pool_limit = (global.disk_cache as usize / BUF_SIZE).max(4);
         let (announced_tx, announced) = channel();
         Ok(Engine {
@@ -135,6 +138,7 @@ impl Engine {
             downloads: Downloads::default(),
             conns: Vec::new(),
             free_keys: Vec::new(),
+            cookies,
             disk,
             disk_done,
             resolver,
@@ -228,6 +232,11 @@ impl Engine {
             }
             self.fire_timers(now);
             self.bt_tick(now);
+        }
+        if let Some(path) = &self.global.save_cookies
+            && let Err(e) = crate::cookies::save(&self.cookies, path)
+        {
+            eprintln!("swarmget: cannot save cookies to {}: {e}", path.display());
         }
         let now = Instant::now();
         let statuses: Vec<_> = self.downloads.all().map(|d| d.status(now)).collect();

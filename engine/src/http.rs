@@ -311,6 +311,19 @@ impl Engine {
         if opts.http_accept_gzip {
             req = req.accept_encoding("deflate, gzip");
         }
+        let mut if_modified_since = None;
+        if matches!(d.layout, Layout::Unknown)
+            && opts.conditional_get
+            && let Some((path, mtime)) = conditional_file(opts, &conn.url)
+        {
+            req = req.header("If-Modified-Since", &mtime);
+            if_modified_since = Some(path);
+        }
+        if opts.http_no_cache {
+            req = req
+                .header("Cache-Control", "no-cache")
+                .header("Pragma", "no-cache");
+        }
         if matches!(d.layout, Layout::Unknown)
             && let Some(value) = crate::metalink::want_digest(opts)
         {
@@ -341,6 +354,11 @@ impl Engine {
         if let Some(user) = opts.http_user.as_ref().filter(|_| same_origin) {
             req = req.basic_auth(user, opts.http_passwd.as_deref().unwrap_or(""));
         }
+        // One Cookie field (RFC 6265 §5.4): the jar's cookies for this URL, then any
+        // the user gave with --header.
+        let mut cookie = self
+            .cookies
+            .header_for(&conn.url, crate::cookies::unix_now());
         for h in &opts.headers {
             if let Some((name, value)) = h.split_once(':') {
                 let name = name.trim();
@@ -350,8 +368,18 @@ impl Engine {
                 if private && !same_origin {
                     continue;
                 }
+                if name.eq_ignore_ascii_case("cookie") {
+                    cookie = Some(match cookie {
+                        Some(jar) => format!("{jar}; {}", value.trim()),
+                        None => value.trim().to_string(),
+                    });
+                    continue;
+                }
                 req = req.header(name, value.trim());
             }
+        }
+        if let Some(value) = cookie {
+            req = req.header("Cookie", value);
         }
         let mut buf = Vec::with_capacity(512);
         if let Err(e) = req.write_to(&mut buf) {
@@ -360,6 +388,7 @@ impl Engine {
         }
         conn.asked = range;
         conn.if_range = if_range;
+        conn.if_modified_since = if_modified_since;
         conn.phase = Phase::Sending { buf, pos: 0 };
         conn.deadline = now + opts.timeout;
         self.drive(key, now);
@@ -514,6 +543,12 @@ impl Engine {
         now: Instant,
     ) -> Result<Option<Next>, Error> {
         let status = head.status;
+        // Cookies count from every answer, redirects included; a cookie the jar
+        // refuses (another site's domain, say) is ignored, as RFC 6265 asks.
+        let unix = crate::cookies::unix_now();
+        for value in head.headers_all("set-cookie") {
+            let _ = self.cookies.store(value, &conn.url, unix);
+        }
         if (300..400).contains(&status) && head.location().is_some() {
             let (url, _) = conn
                 .redirects
@@ -527,6 +562,22 @@ impl Engine {
                 })?;
             conn.url = url;
             return Ok(Some(Next::Reconnect));
+        }
+        if status == 304
+            && let Some(path) = conn.if_modified_since.take()
+        {
+            // --conditional-get: the file on disk is the server's latest.
+            let gid = conn.dl;
+            self.notice(
+                gid,
+                format!(
+                    "{} is up to date (304 Not Modified); not downloaded",
+                    path.display()
+                ),
+            );
+            self.downloads[gid].path = Some(path);
+            self.complete(gid, now);
+            return Ok(Some(Next::Close));
         }
         match status {
             401 => {
@@ -1420,4 +1471,26 @@ fn is_paused(c: &Conn) -> bool {
 /// Size of the connection's write buffer (0 when it holds none).
 fn buf_capacity(conn: &Conn) -> usize {
     conn.buf.as_ref().map_or(0, Vec::len)
+}
+
+/// `--conditional-get`: the file a download of `url` would write (named by `-o` or the
+/// URI's last segment, never by Content-Disposition, as aria2) and its time as an
+/// HTTP-date, when it exists without a control file beside it.
+fn conditional_file(
+    opts: &crate::options::Options,
+    url: &url::Url,
+) -> Option<(std::path::PathBuf, String)> {
+    let name = match &opts.out {
+        Some(out) => out.clone(),
+        None => {
+            swarmget_http_seg::sanitize_file_name(&swarmget_http_seg::file_name_from_url(url)?)?
+        }
+    };
+    let path = output_path(&opts.dir, &name).ok()?;
+    if crate::control::control_path(&path).exists() {
+        return None;
+    }
+    let mtime = std::fs::metadata(&path).ok()?.modified().ok()?;
+    let secs = mtime.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    Some((path, swarmget_http_seg::format_http_date(secs)))
 }

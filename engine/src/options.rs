@@ -237,6 +237,10 @@ pub struct Options {
     pub no_proxy: NoProxy,
     /// `--proxy-method`.
     pub proxy_method: ProxyMethod,
+    /// `--load-cookies`: a Netscape-format cookie file read when the engine starts.
+    pub load_cookies: Option<PathBuf>,
+    /// `--save-cookies`: where the jar is written when the engine stops.
+    pub save_cookies: Option<PathBuf>,
     /// `--ca-certificate`.
     pub ca_certificate: Option<PathBuf>,
     /// `--check-certificate`.
@@ -257,6 +261,20 @@ pub struct Options {
     /// it a body sent with a `Content-Encoding` is stored as sent (a `.tar.gz` served
     /// with `Content-Encoding: gzip` stays a `.tar.gz`), as aria2 does.
     pub http_accept_gzip: bool,
+    /// `--min-tls-version`: TLS 1.3 only when true; otherwise 1.2 and 1.3 (rustls
+    /// speaks nothing older, so aria2's `TLSv1.1` means 1.2 here).
+    pub tls13_only: bool,
+    /// `--rlimit-nofile`: the soft open-file limit is raised to this (never lowered,
+    /// never past the hard limit).
+    pub rlimit_nofile: u64,
+    /// `--conditional-get`: ask with `If-Modified-Since` from an existing file (named by
+    /// `-o` or the URI) without a control file, and leave it as it is on 304.
+    pub conditional_get: bool,
+    /// `--http-no-cache`: send `Cache-Control: no-cache` and `Pragma: no-cache`.
+    pub http_no_cache: bool,
+    /// `-P/--parameterized-uri`: expand `{a,b}` and `[1-9:2]` in URIs (see
+    /// [`crate::param_uri`]).
+    pub parameterized_uri: bool,
     /// `--deferred-input`: read `-i` entries only as downloads are started, without
     /// checking the whole file first.
     pub deferred_input: bool,
@@ -352,6 +370,9 @@ pub struct Options {
     pub rpc_max_request_size: u64,
     /// `--rpc-allow-origin-all`.
     pub rpc_allow_origin_all: bool,
+    /// `--save-session`: where the daemon writes its unfinished downloads (at exit and
+    /// on `aria2.saveSession`), as an input file `-i` reads back.
+    pub save_session: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -399,6 +420,8 @@ impl Default for Options {
             all_proxy_passwd: None,
             no_proxy: NoProxy::default(),
             proxy_method: ProxyMethod::Get,
+            load_cookies: None,
+            save_cookies: None,
             ca_certificate: None,
             check_certificate: true,
             certificate: None,
@@ -409,6 +432,11 @@ impl Default for Options {
             remote_time: false,
             max_download_result: 1000,
             deferred_input: false,
+            parameterized_uri: false,
+            tls13_only: false,
+            http_no_cache: false,
+            conditional_get: false,
+            rlimit_nofile: 1024,
             http_accept_gzip: false,
             allow_overwrite: false,
             auto_file_renaming: true,
@@ -453,6 +481,7 @@ impl Default for Options {
             rpc_secret: None,
             rpc_max_request_size: 2 << 20,
             rpc_allow_origin_all: false,
+            save_session: None,
         }
     }
 }
@@ -1029,6 +1058,26 @@ pub static OPTIONS: &[OptionDef] = &[
         |o, v| o.no_proxy = NoProxy::parse(v).map_err(|e| e.to_string())?
     ),
     opt!(
+        "load-cookies",
+        None,
+        Value,
+        "",
+        "basic,http,cookie",
+        false,
+        "Cookies to start with, from a Netscape/Mozilla cookies.txt file.",
+        |o, v| o.load_cookies = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
+        "save-cookies",
+        None,
+        Value,
+        "",
+        "http,cookie",
+        false,
+        "Write every cookie (session ones with expiry 0) to FILE in Netscape format at exit.",
+        |o, v| o.save_cookies = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
         "proxy-method",
         None,
         Value,
@@ -1122,6 +1171,60 @@ pub static OPTIONS: &[OptionDef] = &[
         true,
         "Send Accept-Encoding: deflate, gzip and decode such answers (otherwise they are stored as sent).",
         |o, v| o.http_accept_gzip = parse_bool(v)?
+    ),
+    opt!(
+        "min-tls-version",
+        None,
+        Value,
+        "TLSv1.2",
+        "https",
+        false,
+        "Oldest TLS version to speak: TLSv1.1, TLSv1.2 or TLSv1.3 (rustls speaks 1.2 and 1.3, so TLSv1.1 is 1.2).",
+        |o, v| o.tls13_only = match v {
+            "TLSv1.1" | "TLSv1.2" => false,
+            "TLSv1.3" => true,
+            _ => return Err(format!("must be TLSv1.1, TLSv1.2 or TLSv1.3, not {v:?}")),
+        }
+    ),
+    opt!(
+        "rlimit-nofile",
+        None,
+        Value,
+        "1024",
+        "advanced",
+        false,
+        "Raise the soft limit of open files to NUM (never lowered, never past the hard limit).",
+        |o, v| o.rlimit_nofile = ranged("rlimit-nofile", v, 1, u64::MAX)?
+    ),
+    opt!(
+        "conditional-get",
+        None,
+        Bool,
+        "false",
+        "advanced",
+        true,
+        "Download only when the remote file is newer than the local one (If-Modified-Since; HTTP only).",
+        |o, v| o.conditional_get = parse_bool(v)?
+    ),
+    opt!(
+        "http-no-cache",
+        None,
+        Bool,
+        "false",
+        "http",
+        true,
+        "Send Cache-Control: no-cache and Pragma: no-cache, so caches fetch the file anew.",
+        |o, v| o.http_no_cache = parse_bool(v)?
+    ),
+    opt!(
+        "parameterized-uri",
+        Some('P'),
+        Bool,
+        "false",
+        "advanced",
+        true,
+        "Expand {a,b} and [1-9:2] parts of URIs (with -Z each URI is its own download).",
+        |o, v| o.parameterized_uri = parse_bool(v)?
     ),
     opt!(
         "deferred-input",
@@ -1434,6 +1537,16 @@ pub static OPTIONS: &[OptionDef] = &[
         false,
         "Add Access-Control-Allow-Origin: * to RPC responses.",
         |o, v| o.rpc_allow_origin_all = parse_bool(v)?
+    ),
+    opt!(
+        "save-session",
+        None,
+        Value,
+        "",
+        "advanced,rpc",
+        false,
+        "With --enable-rpc: write unfinished downloads to FILE at exit and on aria2.saveSession (read back with -i).",
+        |o, v| o.save_session = nonempty(v).map(PathBuf::from)
     ),
     opt!(
         "pause",

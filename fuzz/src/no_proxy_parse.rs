@@ -2,7 +2,8 @@
 //!
 //! Invariants checked besides "never panics":
 //! - a list that parses matches every address literal it names on its own;
-//! - a list that parses matches each `.domain` entry's subdomain `x.domain`;
+//! - a list that parses matches each `.domain` entry's subdomain `x.domain` (final
+//!   dots aside);
 //! - adding an empty entry or blanks changes nothing.
 
 use swarmget_proxy::NoProxy;
@@ -19,8 +20,11 @@ pub fn run(data: &[u8]) {
         let bare = entry.trim_start_matches('[').trim_end_matches(']');
         if bare.parse::<std::net::IpAddr>().is_ok() {
             assert!(list.matches(entry), "{entry} not matched by its own list");
-        } else if entry.starts_with('.') && entry.len() > 1 && !entry.contains('/') {
-            let sub = format!("x{entry}");
+        } else if entry.starts_with('.')
+            && entry.trim_end_matches('.').len() > 1
+            && !entry.contains('/')
+        {
+            let sub = format!("x{}", entry.trim_end_matches('.'));
             if sub.parse::<std::net::IpAddr>().is_err() {
                 assert!(list.matches(&sub), "{sub} not matched by {entry}");
             }

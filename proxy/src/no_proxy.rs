@@ -60,10 +60,15 @@ impl NoProxy {
                         Entry::Addr(addr)
                     } else if bare.bytes().any(|b| b.is_ascii_control() || b == b' ') {
                         return Err(NoProxyError::Entry(raw.to_string()));
-                    } else if bare.starts_with('.') {
-                        Entry::Suffix(bare.to_ascii_lowercase())
                     } else {
-                        Entry::Host(bare.to_ascii_lowercase())
+                        // A fully qualified name's final dot means nothing here: hosts
+                        // are compared without it too.
+                        let name = bare.trim_end_matches('.').to_ascii_lowercase();
+                        match name.len() {
+                            0 => continue,
+                            _ if name.starts_with('.') => Entry::Suffix(name),
+                            _ => Entry::Host(name),
+                        }
                     }
                 }
             };
@@ -145,6 +150,11 @@ mod tests {
         }
         assert!(NoProxy::parse("0.0.0.0/0").unwrap().matches("8.8.8.8"));
         assert!(NoProxy::parse("").unwrap().is_empty());
+        // Trailing dots on either side (found by the no_proxy_parse fuzz target).
+        let dotted = NoProxy::parse(".exampl.,host.").unwrap();
+        assert!(dotted.matches("x.exampl.") && dotted.matches("x.exampl"));
+        assert!(dotted.matches("host") && dotted.matches("HOST."));
+        assert!(NoProxy::parse("..,.").unwrap().is_empty());
     }
 
     #[test]

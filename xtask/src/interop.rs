@@ -1,8 +1,10 @@
-//! `cargo xtask interop [--release] [--keep]`: swarmget against real servers on loopback:
-//! nginx (HTTP, HTTPS), vsftpd and pyftpdlib (FTP); and against aria2c on the same
-//! Metalink documents.
+//! `cargo xtask interop [--release] [--keep] [FILTER]`: swarmget against real servers on
+//! loopback: nginx (HTTP, HTTPS), vsftpd and pyftpdlib (FTP), tinyproxy (HTTP proxy) and
+//! microsocks (SOCKS5); and against aria2c on the same Metalink documents. With FILTER,
+//! only the cases whose name contains it run.
 //!
-//! Installs Debian's nginx, vsftpd, python3-pyftpdlib, aria2 and openssl when missing, builds
+//! Installs Debian's nginx, vsftpd, python3-pyftpdlib, tinyproxy, microsocks, aria2 and
+//! openssl when missing, builds
 //! swarmget, generates a test CA and random files in a scratch directory, starts the
 //! servers on free 127.0.0.1 ports and runs one swarmget process per case. Every download
 //! is checked byte for byte (SHA-256) and every failure by its aria2 exit code. Nothing
@@ -20,12 +22,14 @@ use crate::child::wait_or_kill;
 use crate::cmd::apt_install;
 use crate::nginx::{self, Nginx};
 use crate::payload::{Payload, write_random};
+use crate::proxies::{self, Proxy};
 use crate::pyftpd::{self, PyFtpd};
 use crate::scratch::ScratchDir;
 use crate::tls::TestPki;
 use crate::vsftpd::{self, Vsftpd};
 
 mod metalink;
+mod proxy;
 
 /// Big enough that 16 connections each get several 1 MiB pieces.
 const BIG_LEN: u64 = 64 << 20;
@@ -96,14 +100,36 @@ const CASES: &[(&str, Check)] = &[
         "metalink naming ../escape.bin -> exit 20",
         metalink::escape_refused,
     ),
+    (
+        "proxy: http through tinyproxy with Basic auth -x4 -s4 -k1M",
+        proxy::http_get,
+    ),
+    (
+        "proxy: https through tinyproxy CONNECT, origin certificate checked",
+        proxy::https_connect,
+    ),
+    (
+        "proxy: tinyproxy without credentials -> exit 22",
+        proxy::http_407,
+    ),
+    (
+        "proxy: http through microsocks socks5h with user/password -x4 -s4 -k1M",
+        proxy::socks_http,
+    ),
+    ("proxy: https through microsocks socks5", proxy::socks_https),
+    (
+        "proxy: microsocks with a wrong password -> exit 24",
+        proxy::socks_wrong_password,
+    ),
 ];
 
 pub fn run(args: &[String]) -> Result<(), String> {
-    let (mut release, mut keep) = (false, false);
+    let (mut release, mut keep, mut filter) = (false, false, None);
     for a in args {
         match a.as_str() {
             "--release" => release = true,
             "--keep" => keep = true,
+            other if !other.starts_with('-') && filter.is_none() => filter = Some(other),
             other => return Err(format!("interop: unexpected argument `{other}`")),
         }
     }
@@ -129,6 +155,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let server = Nginx::start(&nginx_bin, &scratch.path().join("nginx"), &www, &pki)?;
     let vsftpd = Vsftpd::start(&vsftpd_bin, &scratch.path().join("vsftpd"), &www)?;
     let pyftpd = PyFtpd::start(&scratch.path().join("pyftpdlib"), &www)?;
+    let tinyproxy = proxies::tinyproxy(&scratch.path().join("tinyproxy"))?;
+    let socks = proxies::microsocks(&scratch.path().join("microsocks"))?;
     println!(
         "interop: nginx {} serving {} and {}, vsftpd {} serving {}, pyftpdlib serving {} \
          (swarmget: {})",
@@ -145,6 +173,8 @@ pub fn run(args: &[String]) -> Result<(), String> {
         server,
         vsftpd,
         pyftpd,
+        tinyproxy,
+        socks,
         pki,
         www,
         big,
@@ -154,6 +184,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
 
     let (mut passed, mut failed) = (0, Vec::new());
     for (i, (name, check)) in CASES.iter().enumerate() {
+        if filter.is_some_and(|f| !name.contains(f)) {
+            continue;
+        }
         print!("interop: {name} ... ");
         let _ = std::io::stdout().flush();
         let started = Instant::now();
@@ -187,6 +220,8 @@ struct Env {
     server: Nginx,
     vsftpd: Vsftpd,
     pyftpd: PyFtpd,
+    tinyproxy: Proxy,
+    socks: Proxy,
     pki: TestPki,
     /// The directory every server serves.
     www: PathBuf,

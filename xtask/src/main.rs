@@ -17,6 +17,7 @@ mod loopback;
 mod meta4;
 mod nginx;
 mod payload;
+mod proxies;
 mod pyftpd;
 mod scratch;
 mod tls;
