@@ -129,13 +129,16 @@ fn serve(
 ) -> std::io::Result<()> {
     let pieces = meta.info.piece_count() as u32;
     let piece_len = meta.info.piece_length;
+    let Some(info_hash) = meta.info_hash else {
+        return Ok(());
+    };
     let mut hs = [0u8; Handshake::LEN];
     sock.read_exact(&mut hs)?;
     let theirs = Handshake::parse(&hs).ok().flatten();
-    if theirs.is_none_or(|h| h.info_hash != meta.wire_info_hash()) {
+    if theirs.is_none_or(|h| h.info_hash != info_hash) {
         return Ok(());
     }
-    let mut out = Handshake::new(meta.wire_info_hash(), *b"-TS0001-seederseeder", false)
+    let mut out = Handshake::new(info_hash, *b"-TS0001-seederseeder", false)
         .encode()
         .to_vec();
     let mut bits = vec![0u8; pieces.div_ceil(8) as usize];

@@ -51,6 +51,7 @@ const RETRY_PEER: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Torrent {
     meta: Arc<Metainfo>,
+    info_hash: [u8; 20],
 }
 
 impl Torrent {
@@ -59,14 +60,15 @@ impl Torrent {
     pub fn parse(bytes: &[u8]) -> Result<Torrent, Error> {
         let meta = Metainfo::parse(bytes)
             .map_err(|e| Error::new(ErrorCode::BtMetainfo, format!("bad torrent: {e}")))?;
-        if meta.info_hash.is_none() || meta.info.piece_hashes.is_empty() {
+        let (Some(info_hash), false) = (meta.info_hash, meta.info.piece_hashes.is_empty()) else {
             return Err(Error::new(
                 ErrorCode::BtMetainfo,
                 "v2-only torrents are not supported yet",
             ));
-        }
+        };
         Ok(Torrent {
             meta: Arc::new(meta),
+            info_hash,
         })
     }
 
@@ -77,7 +79,7 @@ impl Torrent {
 
     /// The v1 info-hash.
     pub fn info_hash(&self) -> [u8; 20] {
-        self.meta.wire_info_hash()
+        self.info_hash
     }
 
     /// The files as they will lie under `dir`: a single-file torrent is `dir/name`, a
@@ -219,8 +221,9 @@ impl Swarm {
     pub fn status(&self) -> BtStatus {
         let meta = self.torrent.metainfo();
         BtStatus {
-            info_hash: meta
-                .wire_info_hash()
+            info_hash: self
+                .torrent
+                .info_hash()
                 .iter()
                 .map(|b| format!("{b:02x}"))
                 .collect(),
