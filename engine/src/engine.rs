@@ -90,6 +90,8 @@ pub struct Engine {
     /// BitTorrent peer connections, by key (tokens carry [`crate::bt::PEER_TAG`]).
     pub(crate) peers: Vec<Option<crate::bt::PeerConn>>,
     pub(crate) free_peer_keys: Vec<usize>,
+    /// The torrent downloads, visited once per turn by `bt_tick`.
+    pub(crate) torrents: Vec<Gid>,
     /// Tracker announces answer here (from their worker threads).
     pub(crate) announced_tx: Sender<crate::bt::AnnounceDone>,
     announced: Receiver<crate::bt::AnnounceDone>,
@@ -165,6 +167,7 @@ impl Engine {
             documents: Vec::new(),
             peers: Vec::new(),
             free_peer_keys: Vec::new(),
+            torrents: Vec::new(),
             announced_tx,
             announced,
         })

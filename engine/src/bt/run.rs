@@ -38,6 +38,7 @@ impl Engine {
             download.state = DownloadState::Paused;
         }
         self.downloads.insert(download, position);
+        self.torrents.push(gid);
         Ok(gid)
     }
 
@@ -60,13 +61,11 @@ impl Engine {
                 Err(why) => self.close_peer(key, pc, &why, now),
             }
         }
-        let torrents: Vec<Gid> = self
-            .downloads
-            .all()
-            .filter(|d| d.bt.is_some())
-            .map(|d| d.gid)
-            .collect();
-        for gid in torrents {
+        // Only torrents are visited (an input file of HTTP downloads costs nothing here);
+        // purged ones are forgotten.
+        let downloads = &self.downloads;
+        self.torrents.retain(|&g| downloads.contains(g));
+        for gid in self.torrents.clone() {
             self.tick_torrent(gid, now);
         }
     }
