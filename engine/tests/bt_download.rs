@@ -84,7 +84,7 @@ fn multi_file_torrent_lands_under_its_name() {
 }
 
 #[test]
-fn two_seeders_share_the_work() {
+fn two_seeders_share_the_work_through_a_tiny_disk_cache() {
     let dir = Dir::new("bt-two");
     let body = data(600_000, 3);
     let placeholder = make_torrent("two.bin", &[], &body, PIECE, None);
@@ -92,7 +92,13 @@ fn two_seeders_share_the_work() {
     let b = Seeder::start(&placeholder, body.clone());
     let tracker = Tracker::start(vec![a.addr(), b.addr()]);
     let torrent = make_torrent("two.bin", &[], &body, PIECE, Some(&tracker.url()));
-    let (st, _) = download(&torrent, opts(&dir.0));
+    // The smallest disk cache (four buffers): reading pauses while blocks wait for the
+    // disk and resumes as writes land.
+    let o = Options {
+        disk_cache: 0,
+        ..opts(&dir.0)
+    };
+    let (st, _) = download(&torrent, o);
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
     assert_eq!(std::fs::read(dir.0.join("two.bin")).unwrap(), body);
     assert_eq!((a.connections(), b.connections()), (1, 1));

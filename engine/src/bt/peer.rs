@@ -3,7 +3,9 @@
 //! state machine deciding what is sent.
 //!
 //! Invariants: the decoder buffers at most one message beyond the last read (bt-wire
-//! bounds every length prefix by the torrent's piece count and the 16 KiB block size);
+//! bounds every length prefix by the torrent's piece count and the 16 KiB block size),
+//! and every complete message is taken after each read; nothing is read while the
+//! blocks on their way to disk fill `--disk-cache` (the engine's buffer pool);
 //! `out` holds bytes the socket did not take yet, and nothing more is produced while it
 //! is over [`OUT_HIGH`]; a block is written only when the plan says this peer's slot
 //! asked for it.
@@ -97,7 +99,7 @@ impl Engine {
         });
     }
 
-    /// Readiness (or a periodic turn, `readable == false`) for peer connection `key`.
+    /// Readiness for peer connection `key` (or its turn in `bt_tick`).
     pub(crate) fn peer_event(&mut self, key: usize, now: Instant) {
         let Some(mut pc) = self.peers.get_mut(key).and_then(Option::take) else {
             return;
@@ -124,7 +126,7 @@ impl Engine {
         let _ = why;
     }
 
-    fn drive_peer(&mut self, pc: &mut PeerConn, now: Instant) -> Result<(), String> {
+    pub(crate) fn drive_peer(&mut self, pc: &mut PeerConn, now: Instant) -> Result<(), String> {
         if !pc.connected {
             match pc.sock.peer_addr() {
                 Ok(_) => {
@@ -144,8 +146,9 @@ impl Engine {
         }
         let mut buf = [0u8; READ_LEN];
         loop {
-            if pc.decoder.buffered() > 2 * READ_LEN {
-                // Take what is decoded before reading more; the socket stays readable.
+            if self.pool_out >= self.pool_limit {
+                // Blocks waiting for the disk fill --disk-cache: read on once writes
+                // land (every loop turn drives every peer, so no readiness is lost).
                 break;
             }
             match pc.sock.read(&mut buf) {

@@ -42,7 +42,8 @@ impl Engine {
         Ok(gid)
     }
 
-    /// Once per loop turn: trackers, new peers, and every peer's requests and timers.
+    /// Once per loop turn: trackers, new peers, and every peer driven (reads paused for
+    /// a full disk cache resume here; requests, timers and writes are applied).
     pub(crate) fn bt_tick(&mut self, now: Instant) {
         for key in 0..self.peers.len() {
             let Some(gid) = self.peers[key].as_ref().map(|p| p.gid) else {
@@ -52,11 +53,11 @@ impl Engine {
                 continue;
             };
             let active = self.downloads.get(gid).is_some_and(|d| d.is_active());
-            if !active {
+            if !active || self.halted {
                 self.close_peer(key, pc, "download stopped", now);
                 continue;
             }
-            match self.pump_peer(&mut pc, now) {
+            match self.drive_peer(&mut pc, now) {
                 Ok(()) => self.peers[key] = Some(pc),
                 Err(why) => self.close_peer(key, pc, &why, now),
             }
