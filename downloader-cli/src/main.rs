@@ -237,6 +237,13 @@ fn redraw(handle: &Handle, console: &mut readout::Console, next_tick: &mut Insta
 /// documents) into downloads; the input file's follow through the feed.
 fn specs(uris: &[String], opts: &Options) -> Result<Vec<DownloadSpec>, Error> {
     let mut warn = |w: String| eprintln!("swarmget: warning: {w}");
+    if let Some(path) = &opts.torrent_file {
+        let mut specs = inputs::torrent_option(path, uris, opts)?;
+        if let Some(source) = &opts.metalink_file {
+            specs.extend(inputs::metalink_option(source, &[], opts, &mut warn)?);
+        }
+        return Ok(specs);
+    }
     if let Some(source) = &opts.metalink_file {
         return inputs::metalink_option(source, uris, opts, &mut warn);
     }

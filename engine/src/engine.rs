@@ -87,6 +87,14 @@ pub struct Engine {
     lookups: usize,
     /// Metalink documents to follow once complete (see `metalink::follow`).
     pub(crate) documents: Vec<Gid>,
+    /// BitTorrent peer connections, by key (tokens carry [`crate::bt::PEER_TAG`]).
+    pub(crate) peers: Vec<Option<crate::bt::PeerConn>>,
+    pub(crate) free_peer_keys: Vec<usize>,
+    /// The torrent downloads, visited once per turn by `bt_tick`.
+    pub(crate) torrents: Vec<Gid>,
+    /// Tracker announces answer here (from their worker threads).
+    pub(crate) announced_tx: Sender<crate::bt::AnnounceDone>,
+    announced: Receiver<crate::bt::AnnounceDone>,
 }
 
 impl Engine {
@@ -123,6 +131,7 @@ impl Engine {
         });
         let cookies = crate::cookies::load(global)?;
         let pool_limit = (global.disk_cache as usize / BUF_SIZE).max(4);
+        let (announced_tx, announced) = channel();
         Ok(Engine {
             poll,
             waker,
@@ -156,6 +165,11 @@ impl Engine {
             started_at: Instant::now(),
             lookups: 0,
             documents: Vec::new(),
+            peers: Vec::new(),
+            free_peer_keys: Vec::new(),
+            torrents: Vec::new(),
+            announced_tx,
+            announced,
         })
     }
 
@@ -202,6 +216,10 @@ impl Engine {
                 if ev.token() == WAKER {
                     continue;
                 }
+                if ev.token().0 & crate::bt::PEER_TAG != 0 {
+                    self.peer_event(ev.token().0 & !crate::bt::PEER_TAG, now);
+                    continue;
+                }
                 let key = ev.token().0 >> 3;
                 let attempt = ev.token().0 & 7;
                 self.on_socket_event(
@@ -216,6 +234,7 @@ impl Engine {
                 self.resume_paused(None, now);
             }
             self.fire_timers(now);
+            self.bt_tick(now);
         }
         if let Some(path) = &self.global.save_cookies
             && let Err(e) = crate::cookies::save(&self.cookies, path)
@@ -276,6 +295,9 @@ impl Engine {
         }
         while let Ok(done) = self.hashed.try_recv() {
             self.on_hashed(done, now);
+        }
+        while let Ok(done) = self.announced.try_recv() {
+            self.on_announced(done, now);
         }
     }
 
@@ -487,7 +509,7 @@ impl Engine {
     pub(crate) fn disk_job(&mut self, gid: Gid, job: DiskJob) {
         let d = &mut self.downloads[gid];
         d.jobs_in_flight += 1;
-        if matches!(job, DiskJob::Write { .. }) {
+        if matches!(job, DiskJob::Write { .. } | DiskJob::WriteStorage { .. }) {
             d.writes_in_flight += 1;
         }
         self.disk.send(job);

@@ -328,6 +328,8 @@ pub struct Options {
     pub pause: bool,
     /// `--metalink-file` (`-` = standard input).
     pub metalink_file: Option<String>,
+    /// `--torrent-file` (`-T`): a local .torrent file to download.
+    pub torrent_file: Option<String>,
     /// `--follow-metalink`.
     pub follow_metalink: FollowMetalink,
     /// `--metalink-preferred-protocol` (`None` = no preference).
@@ -470,6 +472,7 @@ impl Default for Options {
             dry_run: false,
             pause: false,
             metalink_file: None,
+            torrent_file: None,
             follow_metalink: FollowMetalink::True,
             metalink_preferred_protocol: None,
             metalink_language: None,
@@ -1632,6 +1635,16 @@ pub static OPTIONS: &[OptionDef] = &[
         true,
         "Pause each download as it is added (it starts on unpause).",
         |o, v| o.pause = parse_bool(v)?
+    ),
+    opt!(
+        "torrent-file",
+        Some('T'),
+        Value,
+        "",
+        "basic,bittorrent",
+        false,
+        "Download what a local .torrent file describes (peers from its trackers).",
+        |o, v| o.torrent_file = nonempty(v)
     ),
     opt!(
         "metalink-file",

@@ -117,6 +117,10 @@ impl Engine {
             }
             Ok(false) => {
                 let slots = plan.hash_failed(piece);
+                if d.bt.is_some() {
+                    d.control_dirty = true;
+                    return self.charge_peers(gid, piece, &slots, now);
+                }
                 let mut charged: Vec<usize> = slots
                     .iter()
                     .filter_map(|s| d.slot_sources.get(s).copied())
