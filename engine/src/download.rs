@@ -207,6 +207,9 @@ pub(crate) struct Download {
     pub stale_hashes: usize,
     /// How many times the remote file changed during this download.
     pub version_restarts: u32,
+    /// The plan started with bytes on disk (a control file, or `-c` over a file):
+    /// a mirror that cannot resume then meets `--always-resume`.
+    pub resumed: bool,
     /// The swarm of a torrent download.
     pub bt: Option<Box<crate::bt::Swarm>>,
 }
@@ -281,6 +284,7 @@ impl Download {
             stale_writes: 0,
             stale_hashes: 0,
             version_restarts: 0,
+            resumed: false,
             bt: None,
         }
     }

@@ -236,6 +236,16 @@ impl Engine {
                 }
                 return self.ftp_next_run(conn, now);
             }
+            Event::Error(FtpError::RestartUnsupported(reply))
+                if !self.downloads[gid].opts.always_resume =>
+            {
+                // What this mirror said of the version (its SIZE and MDTM answers).
+                let seen = self.downloads[gid].sources[conn.source].validators.clone();
+                return match self.cannot_resume(conn, seen) {
+                    Err(_) => Err(self.ftp_error(conn, FtpError::RestartUnsupported(reply))),
+                    next => next,
+                };
+            }
             Event::Error(e) => return Err(self.ftp_error(conn, e)),
             Event::Closed => return Ok(Some(Next::Close)),
             _ => {}

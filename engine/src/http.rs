@@ -30,7 +30,7 @@ use crate::storage::Storage;
 use crate::timers::Timer;
 use crate::transport::Transport;
 use crate::validators::Validators;
-use crate::version::{Restart, Seen};
+use crate::version::Seen;
 
 /// RFC 8305's recommended delay before racing the next address.
 const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
@@ -738,7 +738,13 @@ impl Engine {
                     // Anything on disk, verified or not, is lost to a restart.
                     let on_disk = self.downloads[gid].plan().map_or(0, |p| p.written_bytes());
                     if on_disk > 0 {
-                        return self.cannot_resume(conn, &head);
+                        return self.cannot_resume(
+                            conn,
+                            Validators::from_http(
+                                head.header("etag"),
+                                head.header("last-modified"),
+                            ),
+                        );
                     }
                     self.downloads[gid].layout = Layout::Stream {
                         received: 0,
@@ -766,7 +772,13 @@ impl Engine {
                     // A resume (from a control file too: the plan just made holds its
                     // pieces) answered with the whole file.
                     if plan.completed_bytes() > 0 {
-                        return self.cannot_resume(conn, &head);
+                        return self.cannot_resume(
+                            conn,
+                            Validators::from_http(
+                                head.header("etag"),
+                                head.header("last-modified"),
+                            ),
+                        );
                     }
                     if plan.claim_exact(conn.slot, 0..length).is_none() {
                         // Others hold parts of the file; this mirror cannot help.
@@ -800,49 +812,6 @@ impl Engine {
         });
         conn.body_since = Some(now);
         Ok(None)
-    }
-
-    /// Mirror `conn.source` answered a continuing request with the whole file: it
-    /// cannot resume. aria2's rules: with `--always-resume` (the default) the download
-    /// fails with exit 8; without it the mirror is left out, and once
-    /// `--max-resume-failure-tries` mirrors (0: every mirror) could not resume, the
-    /// download starts again from byte 0.
-    fn cannot_resume(
-        &mut self,
-        conn: &mut Conn,
-        head: &ResponseHead,
-    ) -> Result<Option<Next>, Error> {
-        let gid = conn.dl;
-        let d = &mut self.downloads[gid];
-        if d.opts.always_resume {
-            return Err(Error::new(
-                ErrorCode::CannotResume,
-                format!(
-                    "{}: the server does not support resuming this download (--always-resume)",
-                    conn.url
-                ),
-            ));
-        }
-        d.sources[conn.source].no_ranges = true;
-        let refused = d.sources.iter().filter(|s| s.no_ranges).count();
-        let usable = d
-            .sources
-            .iter()
-            .filter(|s| !s.failed && !s.no_ranges)
-            .count();
-        let limit = d.opts.max_resume_failure_tries as usize;
-        let url = conn.url.to_string();
-        if usable > 0 && (limit == 0 || refused < limit) {
-            self.notice(
-                gid,
-                format!("{url} cannot resume this download; using the other mirrors"),
-            );
-            return Ok(Some(Next::Close));
-        }
-        self.flush_buffer(conn);
-        let validators = Validators::from_http(head.header("etag"), head.header("last-modified"));
-        self.restart_changed(gid, conn.source, validators, Restart::CannotResume(&url));
-        Ok(Some(Next::Close))
     }
 
     /// Picks the output path from the first response and decides how to start.
@@ -1036,6 +1005,7 @@ impl Engine {
         // the connection is sent elsewhere by the caller.
         plan.claim_from(conn.slot, start);
         let file_len = total;
+        d.resumed = plan.written_bytes() > 0;
         d.layout = Layout::Planned(plan);
         // Bytes restored as written (-c, -V) are hashed now, not when a write lands.
         self.hash_ready_pieces(gid);

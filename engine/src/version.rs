@@ -164,6 +164,56 @@ impl Engine {
         Ok(Some(Next::Close))
     }
 
+    /// Mirror `conn.source` cannot continue the download (HTTP: the whole file for a
+    /// range; FTP: `REST` refused); `validators` are what its answer said. aria2's rules
+    /// for a download resumed from disk: with `--always-resume` (the default) that is
+    /// exit 8; without it the mirror is left out, and once `--max-resume-failure-tries`
+    /// mirrors (0: every mirror) could not resume, the download starts again from byte
+    /// 0 — at most [`MAX_VERSION_RESTARTS`] times, like a changing file. A download
+    /// that did not start from disk keeps the error: its other connections carry on.
+    pub(crate) fn cannot_resume(
+        &mut self,
+        conn: &mut Conn,
+        validators: Validators,
+    ) -> Result<Option<Next>, Error> {
+        let gid = conn.dl;
+        let d = &mut self.downloads[gid];
+        if d.opts.always_resume || !d.resumed || d.version_restarts >= MAX_VERSION_RESTARTS {
+            let why = if d.opts.always_resume {
+                " (--always-resume)"
+            } else {
+                ""
+            };
+            return Err(Error::new(
+                ErrorCode::CannotResume,
+                format!(
+                    "{}: the server does not support resuming this download{why}",
+                    conn.url
+                ),
+            ));
+        }
+        d.sources[conn.source].no_ranges = true;
+        let refused = d.sources.iter().filter(|s| s.no_ranges).count();
+        let usable = d
+            .sources
+            .iter()
+            .filter(|s| !s.failed && !s.no_ranges)
+            .count();
+        let limit = d.opts.max_resume_failure_tries as usize;
+        let url = conn.url.to_string();
+        if usable > 0 && (limit == 0 || refused < limit) {
+            self.notice(
+                gid,
+                format!("{url} cannot resume this download; using the other mirrors"),
+            );
+            return Ok(Some(Next::Close));
+        }
+        self.flush_buffer(conn);
+        self.downloads[gid].version_restarts += 1;
+        self.restart_changed(gid, conn.source, validators, Restart::CannotResume(&url));
+        Ok(Some(Next::Close))
+    }
+
     /// Download `gid` starts again from byte 0 (`why`: the remote file changed, or
     /// mirrors cannot resume): closes its connections, forgets every piece and the
     /// control file, and starts again from the version `validators` (given by mirror
@@ -203,6 +253,7 @@ impl Engine {
         d.sources[source].validators = validators.clone();
         d.validators = validators;
         d.validator_source = Some(source);
+        d.resumed = false;
         if d.control_exists
             && let Some(path) = &d.path
         {

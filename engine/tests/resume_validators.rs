@@ -622,3 +622,37 @@ fn conditional_get_leaves_a_file_as_new_as_the_servers_untouched() {
     let (st, _) = run_with(o, vec![newer.url("/f")]);
     assert_ok(&st, &data);
 }
+
+#[test]
+fn ftp_a_server_refusing_rest_on_resume_meets_always_resume() {
+    use swarmget_test_support::{FtpConfig, FtpServer};
+    let data = TestFile::random(16 << 16, 172);
+    let server = FtpServer::start(
+        FtpConfig::new()
+            .file("/f", data.clone())
+            .modified(1_700_000_000)
+            .refuse_rest(),
+    )
+    .unwrap();
+    // The default: exit 8.
+    let dir = Dir::new("rv-ftp-norest");
+    ftp_leftover(&dir, server.url("/f"), &data, Some(1_700_000_000));
+    let (st, _) = second_run(&dir, vec![server.url("/f")]);
+    common::assert_err(&st, swarmget_engine::ErrorCode::CannotResume);
+    // --always-resume=false: from byte 0. One connection, so the fresh run after the
+    // restart reads front to back (its other connections would need REST too).
+    let dir = Dir::new("rv-ftp-norest-restart");
+    ftp_leftover(&dir, server.url("/f"), &data, Some(1_700_000_000));
+    let o = Options {
+        always_resume: false,
+        split: 1,
+        max_connection_per_server: 1,
+        ..options(&dir)
+    };
+    let (st, notices) = run_with(o, vec![server.url("/f")]);
+    assert_ok(&st, &data);
+    assert!(
+        notices.iter().any(|n| n.contains(NO_RESUME_RESTART)),
+        "{notices:?}"
+    );
+}
