@@ -121,14 +121,37 @@ impl Engine {
                     d.control_dirty = true;
                     return self.charge_peers(gid, piece, &slots, now);
                 }
-                let mut charged: Vec<usize> = slots
+                let mut senders: Vec<usize> = slots
                     .iter()
                     .filter_map(|s| d.slot_sources.get(s).copied())
                     .collect();
-                charged.sort_unstable();
-                charged.dedup();
+                senders.sort_unstable();
+                senders.dedup();
                 d.control_dirty = true;
-                let charged_sources = charged.clone();
+                // Only a mirror that sent the whole piece is known to have sent a wrong
+                // byte: a piece split between two mirrors (a stolen run) does not say
+                // which, and charging both would drop an honest mirror beside a bad
+                // one. The piece is fetched again from a mirror that sent none of it
+                // when there is one, whole, so a bad mirror ends up alone with a piece.
+                let charged = if senders.len() == 1 {
+                    senders.clone()
+                } else {
+                    if senders.len() > 1 {
+                        let urls: Vec<String> = senders
+                            .iter()
+                            .map(|&i| d.sources[i].url.to_string())
+                            .collect();
+                        self.notice(
+                            gid,
+                            format!(
+                                "piece {piece} failed its checksum; its bytes came from {}; fetching it again",
+                                urls.join(" and ")
+                            ),
+                        );
+                    }
+                    Vec::new()
+                };
+                let charged_sources = senders;
                 for source in charged {
                     let d = &mut self.downloads[gid];
                     let s = &mut d.sources[source];
