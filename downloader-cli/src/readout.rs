@@ -220,8 +220,18 @@ pub fn results_table(results: &[DownloadStatus], format: ResultFormat) -> String
     if format == ResultFormat::Hide || results.is_empty() {
         return String::new();
     }
-    let mut out = String::from("\nDownload Results:\ngid   |stat|avg speed  |path/URI\n");
-    out += "======+====+===========+=======================================================\n";
+    let full = format == ResultFormat::Full;
+    let mut out = if full {
+        String::from(
+            "\nDownload Results:\ngid   |stat|avg speed  |  %|path/URI\n\
+             ======+====+===========+===+===================================================\n",
+        )
+    } else {
+        String::from(
+            "\nDownload Results:\ngid   |stat|avg speed  |path/URI\n\
+             ======+====+===========+=======================================================\n",
+        )
+    };
     let mut seen = [false; 4];
     for r in results {
         let (stat, k) = match r.state {
@@ -236,12 +246,17 @@ pub fn results_table(results: &[DownloadStatus], format: ResultFormat) -> String
         } else {
             format!("{:>10}", "n/a")
         };
+        let head = format!("{}|{stat}|{speed:>11}|", gid6(r.gid));
+        if full {
+            out += &full_rows(r, &head);
+            continue;
+        }
         let path = r
             .path
             .as_ref()
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| r.uri.clone());
-        out += &format!("{}|{stat}|{speed:>11}|{path}\n", gid6(r.gid));
+        out += &format!("{head}{path}\n");
     }
     out += "\nStatus Legend:\n";
     let legend = [
@@ -258,6 +273,35 @@ pub fn results_table(results: &[DownloadStatus], format: ResultFormat) -> String
     }
     if seen[1] || seen[2] {
         out += "\nswarmget will resume download if the transfer is restarted.\n";
+    }
+    out
+}
+
+/// `--download-result=full`: a row per selected file with its completion in percent,
+/// the download's columns on the first (aria2's `formatDownloadResultFull`).
+fn full_rows(r: &DownloadStatus, head: &str) -> String {
+    let mut out = String::new();
+    for f in r.files.iter().filter(|f| f.selected) {
+        out += if out.is_empty() {
+            head
+        } else {
+            "      |    |           |"
+        };
+        match (f.completed * 100).checked_div(f.length) {
+            Some(pct) => out += &format!("{pct:>3}|"),
+            None => out += "  -|",
+        }
+        let path = f.path.as_ref().map(|p| p.display().to_string());
+        let uri = || {
+            f.uris
+                .first()
+                .map_or_else(|| r.uri.clone(), |u| u.uri.clone())
+        };
+        out += &path.unwrap_or_else(uri);
+        out += "\n";
+    }
+    if out.is_empty() {
+        out = format!("{head}  -|n/a\n");
     }
     out
 }

@@ -60,7 +60,7 @@ pub struct Engine {
     resolver: Resolver,
     resolved: Receiver<Resolved>,
     /// Hashing threads (one per core): pieces and whole files are verified there.
-    hasher: HasherPool,
+    pub(crate) hasher: HasherPool,
     hashed: Receiver<HashDone>,
     pub(crate) dns: HashMap<(String, u16), Dns>,
     pub(crate) pool: Vec<Vec<u8>>,
@@ -381,7 +381,21 @@ impl Engine {
                 len,
                 result,
             } => {
-                self.give_buffer(buf);
+                // Bytes of a download with piece hashes go on to its hasher thread,
+                // which hashes them from the buffer and hands it back; the rest of the
+                // buffers return to the pool now.
+                let feed = match self.downloads.get(gid) {
+                    Some(d) if d.stale_writes == 0 && result.is_ok() => {
+                        d.hashes.clone().zip(d.plan().map(|p| p.total()))
+                    }
+                    _ => None,
+                };
+                match feed {
+                    Some((hashes, total)) => {
+                        self.hasher.feed(gid, hashes, 0..total, offset, buf, len);
+                    }
+                    None => self.give_buffer(buf),
+                }
                 if !self.downloads.contains(gid) {
                     return;
                 }
