@@ -200,3 +200,30 @@ fn removing_a_torrent_download_tells_the_tracker_it_stopped() {
         .collect();
     assert_eq!(events, ["started", "stopped"]);
 }
+
+#[test]
+fn a_peer_announcing_a_4_gib_message_is_dropped() {
+    let dir = Dir::new("bt-huge");
+    let body = data(200_000, 6);
+    let placeholder = make_torrent("h.bin", &[], &body, PIECE, None);
+    let liar = Seeder::with(
+        &placeholder,
+        body.clone(),
+        SeederConfig {
+            huge_frame: true,
+            ..SeederConfig::default()
+        },
+    );
+    // The liar is the only peer, so the download stays active: the connection can only
+    // end because the engine refused the length prefix.
+    let tracker = Tracker::start(vec![liar.addr()]);
+    let torrent = make_torrent("h.bin", &[], &body, PIECE, Some(&tracker.url()));
+    let o = opts(&dir.0);
+    let mut batch = Batch::new(&o);
+    let gid = batch.add(DownloadSpec::torrent(Torrent::parse(&torrent).unwrap(), o));
+    eventually("the liar's connection closed", || liar.closed() == 1);
+    let st = batch.handle.tell_status(gid).unwrap();
+    assert_eq!(st.state, DownloadState::Active);
+    assert_eq!(st.connections, 0, "{st:?}");
+    assert!(liar.requests().is_empty());
+}
