@@ -97,7 +97,6 @@ impl Announcer {
     }
 
     /// Starts an announce on a worker thread; `done` receives its answer, then `wake` runs.
-    #[allow(clippy::too_many_arguments)]
     pub fn send(
         &mut self,
         gid: Gid,
