@@ -149,3 +149,81 @@ fn a_peer_sending_bad_pieces_is_charged_banned_and_its_pieces_fetched_again() {
     // Banned for good: never connected again.
     assert_eq!(bad.connections(), 1);
 }
+
+/// Polls `cond` (a hang guard, not a timing assertion: it only bounds a broken run).
+fn eventually(what: &str, cond: impl Fn() -> bool) {
+    for _ in 0..6000 {
+        if cond() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    panic!("{what} never happened");
+}
+
+#[test]
+fn removing_a_torrent_download_tells_the_tracker_it_stopped() {
+    let dir = Dir::new("bt-stopped");
+    let body = data(100_000, 5);
+    let placeholder = make_torrent("s.bin", &[], &body, PIECE, None);
+    // `stingy` never unchokes (it waits for `idle`, whom nobody asks for anything), so
+    // the download stays active with one peer until it is removed.
+    let idle = Seeder::start(&placeholder, body.clone());
+    let stingy = Seeder::with(
+        &placeholder,
+        body.clone(),
+        SeederConfig {
+            unchoke_after: idle.after(1),
+            ..SeederConfig::default()
+        },
+    );
+    let tracker = Tracker::start(vec![stingy.addr()]);
+    let torrent = make_torrent("s.bin", &[], &body, PIECE, Some(&tracker.url()));
+    let o = opts(&dir.0);
+    let mut batch = Batch::new(&o);
+    let gid = batch.add(DownloadSpec::torrent(Torrent::parse(&torrent).unwrap(), o));
+    eventually("the connection to the seeder", || stingy.connections() == 1);
+    let st = batch.handle.tell_status(gid).unwrap();
+    assert_eq!(st.connections, 1, "{st:?}");
+    assert_eq!(st.bittorrent.as_ref().unwrap().info_hash.len(), 40);
+    batch.handle.remove(gid).unwrap();
+    eventually("the stopped announce", || {
+        tracker
+            .announces()
+            .iter()
+            .any(|a| a.get("event").map(String::as_str) == Some("stopped"))
+    });
+    let events: Vec<_> = tracker
+        .announces()
+        .iter()
+        .map(|a| a.get("event").cloned().unwrap_or_default())
+        .collect();
+    assert_eq!(events, ["started", "stopped"]);
+}
+
+#[test]
+fn a_peer_announcing_a_4_gib_message_is_dropped() {
+    let dir = Dir::new("bt-huge");
+    let body = data(200_000, 6);
+    let placeholder = make_torrent("h.bin", &[], &body, PIECE, None);
+    let liar = Seeder::with(
+        &placeholder,
+        body.clone(),
+        SeederConfig {
+            huge_frame: true,
+            ..SeederConfig::default()
+        },
+    );
+    // The liar is the only peer, so the download stays active: the connection can only
+    // end because the engine refused the length prefix.
+    let tracker = Tracker::start(vec![liar.addr()]);
+    let torrent = make_torrent("h.bin", &[], &body, PIECE, Some(&tracker.url()));
+    let o = opts(&dir.0);
+    let mut batch = Batch::new(&o);
+    let gid = batch.add(DownloadSpec::torrent(Torrent::parse(&torrent).unwrap(), o));
+    eventually("the liar's connection closed", || liar.closed() == 1);
+    let st = batch.handle.tell_status(gid).unwrap();
+    assert_eq!(st.state, DownloadState::Active);
+    assert_eq!(st.connections, 0, "{st:?}");
+    assert!(liar.requests().is_empty());
+}

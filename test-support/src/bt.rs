@@ -54,6 +54,8 @@ pub fn make_torrent(
 pub struct SeederLog {
     requests: Vec<BlockRequest>,
     connections: usize,
+    /// Connections that ended (the downloader closed them, or they failed).
+    closed: usize,
 }
 
 /// How a seeder behaves.
@@ -65,6 +67,8 @@ pub struct SeederConfig {
     /// Stay choking until this other seeder has been asked for this many blocks (so a
     /// test decides who serves first without a clock).
     pub unchoke_after: Option<(Arc<Mutex<SeederLog>>, usize)>,
+    /// After its handshake, announce a `piece` message 4 GiB long and send nothing else.
+    pub huge_frame: bool,
 }
 
 /// A seeder of one torrent on a loopback port.
@@ -98,6 +102,7 @@ impl Seeder {
                 let (l, shared) = (l.clone(), shared.clone());
                 thread::spawn(move || {
                     let _ = serve(sock, &shared.0, &shared.1, &shared.2, &l);
+                    l.lock().unwrap().closed += 1;
                 });
             }
         });
@@ -117,6 +122,11 @@ impl Seeder {
     /// Connections accepted.
     pub fn connections(&self) -> usize {
         self.log.lock().unwrap().connections
+    }
+
+    /// Connections that have ended.
+    pub fn closed(&self) -> usize {
+        self.log.lock().unwrap().closed
     }
 }
 
@@ -144,6 +154,14 @@ fn serve(
     let mut bits = vec![0u8; pieces.div_ceil(8) as usize];
     for i in 0..pieces {
         bits[(i / 8) as usize] |= 0x80 >> (i % 8);
+    }
+    if config.huge_frame {
+        out.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 7]);
+        sock.write_all(&out)?;
+        // Hold the connection until the downloader drops it.
+        let mut sink = [0u8; 1024];
+        while sock.read(&mut sink)? > 0 {}
+        return Ok(());
     }
     Message::Bitfield(&bits).encode(&mut out);
     sock.write_all(&out)?;

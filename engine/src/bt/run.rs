@@ -85,8 +85,13 @@ impl Engine {
             return;
         }
         if !active {
+            if !complete && swarm.announcer.take_stop() {
+                // Paused, removed, failed or halted: the tracker stops naming us.
+                self.announce(gid, TrackerEvent::Stopped);
+            }
             return;
         }
+        swarm.announcer.rejoin();
         if !swarm.allocated {
             swarm.allocated = true;
             let storage = d.storage.clone();

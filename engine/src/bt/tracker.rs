@@ -45,6 +45,8 @@ pub(crate) struct Announcer {
     /// `started` has been acknowledged by some tracker.
     started: bool,
     pub completed_sent: bool,
+    /// `stopped` was sent after the download stopped running.
+    stopped_sent: bool,
     tracker_id: Option<String>,
     key: u32,
 }
@@ -57,6 +59,7 @@ impl Announcer {
             in_flight: false,
             started: false,
             completed_sent: false,
+            stopped_sent: false,
             tracker_id: None,
             key: std::process::id().rotate_left(13) ^ 0x5eed_cafe,
         }
@@ -76,8 +79,24 @@ impl Announcer {
         self.next_at.is_none_or(|t| t <= now).then_some(Event::None)
     }
 
+    /// Whether a `stopped` is owed: a tracker heard `started` and nothing since said we
+    /// left. Marks it sent.
+    pub fn take_stop(&mut self) -> bool {
+        let due = self.started && !self.stopped_sent && !self.in_flight;
+        self.stopped_sent |= due;
+        due
+    }
+
+    /// The download runs again after a `stopped`: the next announce is a `started`.
+    pub fn rejoin(&mut self) {
+        if self.stopped_sent {
+            self.stopped_sent = false;
+            self.started = false;
+            self.next_at = None;
+        }
+    }
+
     /// Starts an announce on a worker thread; `done` receives its answer, then `wake` runs.
-    #[allow(clippy::too_many_arguments)]
     pub fn send(
         &mut self,
         gid: Gid,
