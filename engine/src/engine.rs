@@ -391,9 +391,14 @@ impl Engine {
                     _ => None,
                 };
                 match feed {
-                    Some((hashes, total)) => {
-                        self.hasher.feed(gid, hashes, 0..total, offset, buf, len);
-                    }
+                    Some((hashes, total)) => self.hasher.send(HashJob::Feed {
+                        gid,
+                        hashes,
+                        region: 0..total,
+                        offset,
+                        buf,
+                        len,
+                    }),
                     None => self.give_buffer(buf),
                 }
                 if !self.downloads.contains(gid) {

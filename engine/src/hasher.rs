@@ -22,7 +22,7 @@
 //!
 //! Pieces are hashed from the written buffers when they can be: after the disk worker
 //! wrote a buffer of a download with piece hashes, the loop hands the buffer to
-//! [`HasherPool::feed`] instead of back to its pool. The thread that owns the download
+//! a [`HashJob::Feed`] instead of back to its pool. The thread that owns the download
 //! (every feed and piece job of a fed download goes to the same thread, in send order)
 //! keeps a running digest per piece while its bytes arrive in order from the piece's
 //! start; the piece job then compares that digest without reading the file back. A piece
@@ -241,27 +241,6 @@ impl HasherPool {
         };
         // The threads only stop when this handle drops, so sending cannot fail.
         let _ = self.jobs[to].send(job);
-    }
-
-    /// Hands written bytes of a download with piece hashes to its thread (see the
-    /// module's notes); the buffer comes back in [`HashDone::Fed`].
-    pub fn feed(
-        &self,
-        gid: Gid,
-        hashes: Arc<PieceHashes>,
-        region: Range<u64>,
-        offset: u64,
-        buf: Vec<u8>,
-        len: usize,
-    ) {
-        self.send(HashJob::Feed {
-            gid,
-            hashes,
-            region,
-            offset,
-            buf,
-            len,
-        });
     }
 
     /// Drops the running digests of `gid`, whose bytes on disk were discarded.

@@ -380,18 +380,23 @@ fn a_file_that_changes_on_every_answer_fails_after_a_bounded_number_of_restarts(
 /// The notice of a restart because mirrors cannot resume (`--always-resume=false`).
 const NO_RESUME_RESTART: &str = "cannot resume this download (--always-resume=false)";
 
-#[test]
-fn with_always_resume_a_server_that_cannot_resume_fails_the_download_with_8() {
-    let dir = Dir::new("rv-always");
-    let data = TestFile::random(1 << 20, 160);
-    first_run(&dir, &data, Some("\"v1\""), None);
-    let server = HttpServer::start(
+/// A server of `data` under ETag "v1" that answers every range with the whole file.
+fn serve_whole(data: &[u8]) -> HttpServer {
+    HttpServer::start(
         ServerConfig::new()
             .file("/f", data.to_vec())
             .header("ETag", "\"v1\"")
             .ignore_ranges(),
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn with_always_resume_a_server_that_cannot_resume_fails_the_download_with_8() {
+    let dir = Dir::new("rv-always");
+    let data = TestFile::random(1 << 20, 160);
+    first_run(&dir, &data, Some("\"v1\""), None);
+    let server = serve_whole(&data);
     let (st, _) = second_run(&dir, vec![server.url("/f")]);
     common::assert_err(&st, swarmget_engine::ErrorCode::CannotResume);
 }
@@ -401,13 +406,7 @@ fn without_always_resume_a_server_that_cannot_resume_restarts_from_byte_0() {
     let dir = Dir::new("rv-no-always");
     let data = TestFile::random(1 << 20, 161);
     first_run(&dir, &data, Some("\"v1\""), None);
-    let server = HttpServer::start(
-        ServerConfig::new()
-            .file("/f", data.to_vec())
-            .header("ETag", "\"v1\"")
-            .ignore_ranges(),
-    )
-    .unwrap();
+    let server = serve_whole(&data);
     let o = Options {
         always_resume: false,
         ..options(&dir)
@@ -428,13 +427,7 @@ fn one_mirror_cannot_resume(name: &str, tries: u32) -> Vec<String> {
     let data = TestFile::random(2 << 20, 162);
     first_run(&dir, &data, Some("\"v1\""), None);
     let a = serve(&data, Some("\"v1\""), None, None);
-    let b = HttpServer::start(
-        ServerConfig::new()
-            .file("/f", data.to_vec())
-            .header("ETag", "\"v1\"")
-            .ignore_ranges(),
-    )
-    .unwrap();
+    let b = serve_whole(&data);
     let o = Options {
         always_resume: false,
         max_resume_failure_tries: tries,
