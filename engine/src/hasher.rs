@@ -689,14 +689,14 @@ mod tests {
     ) {
         let buf = bytes[range.clone()].to_vec();
         let len = buf.len();
-        pool.feed(
-            G9,
-            hashes.clone(),
-            0..bytes.len() as u64,
-            range.start as u64,
+        pool.send(HashJob::Feed {
+            gid: G9,
+            hashes: hashes.clone(),
+            region: 0..bytes.len() as u64,
+            offset: range.start as u64,
             buf,
             len,
-        );
+        });
         match rx
             .recv_timeout(Duration::from_secs(60))
             .expect("the buffer back")
