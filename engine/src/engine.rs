@@ -55,6 +55,8 @@ pub struct Engine {
     pub(crate) free_keys: Vec<usize>,
     /// Every download's cookies (`--load-cookies`, `Set-Cookie`, `--save-cookies`).
     pub(crate) cookies: swarmget_cookies::CookieJar,
+    /// Logins from `--netrc-path`, unless `--no-netrc`.
+    pub(crate) netrc: Option<crate::netrc::Netrc>,
     pub(crate) disk: DiskWorker,
     disk_done: Receiver<DiskDone>,
     resolver: Resolver,
@@ -122,6 +124,12 @@ impl Engine {
             let _ = w.wake();
         });
         let cookies = crate::cookies::load(global)?;
+        let netrc = match &global.netrc_path {
+            Some(path) if !global.no_netrc => {
+                crate::netrc::load(path, &mut |w| eprintln!("swarmget: warning: {w}"))?
+            }
+            _ => None,
+        };
         let pool_limit = (global.disk_cache as usize / BUF_SIZE).max(4);
         Ok(Engine {
             poll,
@@ -132,6 +140,7 @@ impl Engine {
             conns: Vec::new(),
             free_keys: Vec::new(),
             cookies,
+            netrc,
             disk,
             disk_done,
             resolver,

@@ -75,11 +75,19 @@ impl Engine {
                 return;
             }
         };
+        // The URI's user, else --ftp-user, else the .netrc entry, else anonymous.
+        let netrc = self
+            .netrc
+            .as_ref()
+            .and_then(|n| n.find(conn.url.host_str().unwrap_or_default()))
+            .filter(|m| opts.ftp_user.is_none() && !m.login.is_empty());
         let credentials = match Credentials::resolve(
             parts.user.as_deref(),
             parts.password.as_deref(),
-            opts.ftp_user.as_deref(),
-            opts.ftp_passwd.as_deref(),
+            opts.ftp_user.as_deref().or(netrc.map(|m| m.login.as_str())),
+            opts.ftp_passwd
+                .as_deref()
+                .or(netrc.map(|m| m.password.as_str())),
         ) {
             Ok(c) => c,
             Err(e) => {

@@ -340,6 +340,15 @@ impl Engine {
         let same_origin = conn.url.origin() == d.sources[conn.source].url.origin();
         if let Some(user) = opts.http_user.as_ref().filter(|_| same_origin) {
             req = req.basic_auth(user, opts.http_passwd.as_deref().unwrap_or(""));
+        } else if conn.url.username().is_empty()
+            && let Some(m) = self
+                .netrc
+                .as_ref()
+                .and_then(|n| n.find(conn.url.host_str().unwrap_or_default()))
+                .filter(|m| !m.login.is_empty())
+        {
+            // .netrc logins are per host, so they hold after a redirect too.
+            req = req.basic_auth(&m.login, &m.password);
         }
         // One Cookie field (RFC 6265 §5.4): the jar's cookies for this URL, then any
         // the user gave with --header.

@@ -21,6 +21,7 @@ mod http;
 mod lifecycle;
 pub mod metalink;
 pub mod naming;
+pub mod netrc;
 pub mod options;
 pub mod plan;
 mod proxy;

@@ -241,6 +241,10 @@ pub struct Options {
     pub load_cookies: Option<PathBuf>,
     /// `--save-cookies`: where the jar is written when the engine stops.
     pub save_cookies: Option<PathBuf>,
+    /// `--netrc-path` (the CLI fills in `~/.netrc`; `None` reads no file).
+    pub netrc_path: Option<PathBuf>,
+    /// `--no-netrc`.
+    pub no_netrc: bool,
     /// `--ca-certificate`.
     pub ca_certificate: Option<PathBuf>,
     /// `--check-certificate`.
@@ -403,6 +407,8 @@ impl Default for Options {
             proxy_method: ProxyMethod::Get,
             load_cookies: None,
             save_cookies: None,
+            netrc_path: None,
+            no_netrc: false,
             ca_certificate: None,
             check_certificate: true,
             certificate: None,
@@ -1050,6 +1056,26 @@ pub static OPTIONS: &[OptionDef] = &[
         false,
         "Write every cookie (session ones with expiry 0) to FILE in Netscape format at exit.",
         |o, v| o.save_cookies = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
+        "netrc-path",
+        None,
+        Value,
+        "$HOME/.netrc",
+        "http,ftp",
+        false,
+        "The .netrc file (mode 600; one others may read is not used) for HTTP and FTP logins.",
+        |o, v| o.netrc_path = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
+        "no-netrc",
+        Some('n'),
+        Bool,
+        "false",
+        "http,ftp",
+        false,
+        "Do not read the .netrc file.",
+        |o, v| o.no_netrc = parse_bool(v)?
     ),
     opt!(
         "proxy-method",

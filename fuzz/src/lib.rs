@@ -15,6 +15,7 @@ pub mod jsonrpc_request;
 pub mod magnet_parse;
 pub mod metalink_http_headers;
 pub mod metalink_parse;
+pub mod netrc_parse;
 pub mod no_proxy_parse;
 pub mod proxy_reply;
 pub mod websocket_frame;
@@ -35,6 +36,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("magnet_parse", magnet_parse::run),
     ("metalink_http_headers", metalink_http_headers::run),
     ("metalink_parse", metalink_parse::run),
+    ("netrc_parse", netrc_parse::run),
     ("no_proxy_parse", no_proxy_parse::run),
     ("proxy_reply", proxy_reply::run),
     ("websocket_frame", websocket_frame::run),

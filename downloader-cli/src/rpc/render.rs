@@ -177,8 +177,48 @@ pub fn options(o: &Options) -> Map<String, Value> {
     );
     put("ftp-pasv", b(o.ftp_pasv));
     put("ftp-reuse-connection", b(o.ftp_reuse_connection));
-    if let Some(u) = &o.ftp_proxy {
-        put("ftp-proxy", u.to_string());
+    for (k, p) in [
+        ("http-proxy", &o.http_proxy),
+        ("https-proxy", &o.https_proxy),
+        ("ftp-proxy", &o.ftp_proxy),
+        ("all-proxy", &o.all_proxy),
+    ] {
+        // Without credentials: they show under the -user option when set that way.
+        if let Some(u) = p {
+            put(k, u.to_string());
+        }
+    }
+    for (k, v) in [
+        ("http-proxy-user", &o.http_proxy_user),
+        ("https-proxy-user", &o.https_proxy_user),
+        ("ftp-proxy-user", &o.ftp_proxy_user),
+        ("all-proxy-user", &o.all_proxy_user),
+        ("http-proxy-passwd", &o.http_proxy_passwd),
+        ("https-proxy-passwd", &o.https_proxy_passwd),
+        ("ftp-proxy-passwd", &o.ftp_proxy_passwd),
+        ("all-proxy-passwd", &o.all_proxy_passwd),
+    ] {
+        if let Some(v) = v {
+            put(k, v.clone());
+        }
+    }
+    put(
+        "proxy-method",
+        match o.proxy_method {
+            swarmget_engine::options::ProxyMethod::Get => "get",
+            swarmget_engine::options::ProxyMethod::Tunnel => "tunnel",
+        }
+        .into(),
+    );
+    put("no-netrc", b(o.no_netrc));
+    for (k, p) in [
+        ("netrc-path", &o.netrc_path),
+        ("load-cookies", &o.load_cookies),
+        ("save-cookies", &o.save_cookies),
+    ] {
+        if let Some(p) = p {
+            put(k, p.display().to_string());
+        }
     }
     for (k, p) in [
         ("ca-certificate", &o.ca_certificate),
