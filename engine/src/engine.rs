@@ -327,9 +327,8 @@ impl Engine {
     /// Starts name resolution for connection `key` (or uses the cached answer).
     /// The proxy route is decided first, from the connection's current URL.
     pub(crate) fn resolve(&mut self, key: usize, now: Instant) {
-        if self.choose_route(key, now) {
-            self.start_resolve(key, now);
-        }
+        self.choose_route(key);
+        self.start_resolve(key, now);
         self.arm(key, now);
     }
 
