@@ -101,6 +101,13 @@ pub fn arguments(
     opts: &Options,
     warn: &mut dyn FnMut(String),
 ) -> Result<Vec<DownloadSpec>, Error> {
+    let expanded;
+    let args = if opts.parameterized_uri {
+        expanded = parameterized(args)?;
+        &expanded
+    } else {
+        args
+    };
     let inputs: Vec<Input> = args.iter().map(|a| classify(a)).collect();
     let mut specs = Vec::new();
     if opts.force_sequential {
@@ -130,6 +137,29 @@ pub fn arguments(
         }
     }
     Ok(specs)
+}
+
+/// `-P`: every URI argument replaced by the URIs its pattern gives (magnet links and
+/// local documents are taken as they are).
+fn parameterized(args: &[String]) -> Result<Vec<String>, Error> {
+    let mut out = Vec::new();
+    for arg in args {
+        if !matches!(classify(arg), Input::Uri(_)) {
+            out.push(arg.clone());
+            continue;
+        }
+        let pattern = swarmget_engine::param_uri::Pattern::parse(arg)
+            .map_err(|e| Error::new(ErrorCode::BadOption, format!("{arg}: {e}")))?;
+        let total = out.len() as u64 + pattern.count();
+        if total > swarmget_engine::param_uri::MAX_EXPANSIONS {
+            return Err(Error::new(
+                ErrorCode::BadOption,
+                swarmget_engine::param_uri::PatternError::TooMany.to_string(),
+            ));
+        }
+        out.extend(pattern.iter());
+    }
+    Ok(out)
 }
 
 /// The downloads a magnet link or a local Metalink document describes.

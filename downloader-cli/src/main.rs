@@ -94,8 +94,14 @@ fn download(args: &[String]) -> u8 {
             return e.code.exit_code();
         }
     };
+    raise_open_file_limit(opts.rlimit_nofile);
     if opts.enable_rpc {
         return rpc::run(&opts, feed.into_specs());
+    }
+    // Only the daemon keeps a queue worth saving (nothing accepted and then ignored).
+    if opts.save_session.is_some() {
+        eprintln!("swarmget: --save-session needs --enable-rpc");
+        return ErrorCode::BadOption.exit_code();
     }
     if feed.is_empty() {
         eprintln!("swarmget: no URI to download. Usage: swarmget [OPTIONS] [URI]... (see --help)");
@@ -230,6 +236,27 @@ fn specs(uris: &[String], opts: &Options) -> Result<Vec<DownloadSpec>, Error> {
         return inputs::metalink_option(source, uris, opts, &mut warn);
     }
     inputs::arguments(uris, opts, &mut warn)
+}
+
+/// `--rlimit-nofile`: raises the soft limit of open files to `wanted`, as aria2 does:
+/// never lowering it and never past the hard limit. A refusal is not worth stopping
+/// for (the downloads run with the limit there is).
+fn raise_open_file_limit(wanted: u64) {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit and setrlimit only read and write the struct given.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return;
+        }
+        let target = wanted.min(limit.rlim_max);
+        if target > limit.rlim_cur {
+            limit.rlim_cur = target;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
 }
 
 static INTERRUPT: OnceLock<Interrupter> = OnceLock::new();

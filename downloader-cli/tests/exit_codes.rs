@@ -310,3 +310,79 @@ fn pause_without_rpc_downloads_anyway_and_says_so() {
         sha256_hex(&data)
     );
 }
+
+/// The hard open-file limit the test gives `swarmget`: 4096, or less where the test
+/// itself may not go that high.
+fn hard_nofile_limit() -> u64 {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes only the struct given.
+    assert_eq!(
+        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) },
+        0
+    );
+    limit.rlim_max.min(4096)
+}
+
+/// The soft open-file limit of a running `swarmget`, started with a soft limit of 256.
+fn soft_nofile_limit(dir: &TempDir, args: &[&str]) -> u64 {
+    let hard = hard_nofile_limit();
+    use std::os::unix::process::CommandExt;
+    let server = HttpServer::start(ServerConfig::new().file("/f", vec![7; 100]).stall()).unwrap();
+    let mut cmd = swarmget(dir.path());
+    cmd.args(args)
+        .arg("-d")
+        .arg(dir.path())
+        .arg(server.url("/f"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    // SAFETY: setrlimit is async-signal-safe; only the child's limit changes.
+    unsafe {
+        cmd.pre_exec(move || {
+            let limit = libc::rlimit {
+                rlim_cur: 256,
+                rlim_max: hard,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    // The limit is raised before the first request: wait for it to arrive.
+    let asked = (0..400).any(|_| {
+        std::thread::sleep(Duration::from_millis(25));
+        !server.log().is_empty()
+    });
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id())).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(asked, "no request came");
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .expect("a Max open files line");
+    line.split_whitespace().nth(3).unwrap().parse().unwrap()
+}
+
+#[test]
+fn rlimit_nofile_raises_the_soft_limit_and_never_past_the_hard_one() {
+    let dir = TempDir::new("rlimit");
+    let hard = hard_nofile_limit();
+    assert!(
+        hard >= 1024,
+        "the test needs a hard limit of at least 1024, not {hard}"
+    );
+    assert_eq!(
+        soft_nofile_limit(&dir, &[]),
+        1024,
+        "the default is aria2's 1024"
+    );
+    assert_eq!(soft_nofile_limit(&dir, &["--rlimit-nofile=1000"]), 1000);
+    assert_eq!(soft_nofile_limit(&dir, &["--rlimit-nofile=100000"]), hard);
+    // Never lowered.
+    assert_eq!(soft_nofile_limit(&dir, &["--rlimit-nofile=100"]), 256);
+}

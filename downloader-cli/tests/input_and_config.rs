@@ -361,3 +361,56 @@ fn a_failure_whose_result_was_dropped_still_sets_the_exit_code() {
     );
     assert_eq!(r.stdout.matches("|OK  |").count(), 3, "{}", r.stdout);
 }
+
+#[test]
+fn parameterized_uris_expand_to_mirrors_or_with_z_to_downloads() {
+    let (server, files) = many_files(3);
+    let dir = TempDir::new("param-z");
+    let pattern = server.url("/[0-2]");
+    let r = get(&dir, &["-P", "-Z", &pattern]);
+    r.expect_code(0);
+    for (i, f) in files.iter().enumerate() {
+        assert_download(&dir.join(&i.to_string()), f);
+    }
+
+    // Without -Z the URIs are mirrors of one file: two servers by a {…} of ports.
+    let data = TestFile::random(2 << 20, 77);
+    let a = HttpServer::start(ServerConfig::new().file("/f", data.clone())).unwrap();
+    let b = HttpServer::start(ServerConfig::new().file("/f", data.clone())).unwrap();
+    let port = |s: &HttpServer| {
+        s.url("/")
+            .split(':')
+            .nth(2)
+            .unwrap()
+            .trim_end_matches('/')
+            .to_owned()
+    };
+    let dir = TempDir::new("param-mirrors");
+    let pattern = format!("http://127.0.0.1:{{{},{}}}/f", port(&a), port(&b));
+    let r = get(&dir, &["-P", "-s4", "-k1M", &pattern]);
+    r.expect_code(0);
+    assert_download(&dir.join("f"), &data);
+    assert!(
+        !a.log().is_empty() && !b.log().is_empty(),
+        "both mirrors were not used"
+    );
+
+    // Without -P the braces are the URI's own (not a valid port): nothing is asked.
+    let before = a.log().len() + b.log().len();
+    let dir = TempDir::new("param-off");
+    let r = get(&dir, &[&pattern]);
+    assert_ne!(r.code, Some(0));
+    assert_eq!(
+        a.log().len() + b.log().len(),
+        before,
+        "a brace URI reached a server"
+    );
+}
+
+#[test]
+fn a_bad_parameterized_uri_is_refused_with_exit_28() {
+    let dir = TempDir::new("param-bad");
+    let r = get(&dir, &["-P", "http://127.0.0.1:1/f[9-1]"]);
+    r.expect_code(28);
+    assert!(r.stderr.contains("counts backwards"), "{}", r.stderr);
+}

@@ -311,6 +311,11 @@ impl Engine {
         if opts.http_accept_gzip {
             req = req.accept_encoding("deflate, gzip");
         }
+        if opts.http_no_cache {
+            req = req
+                .header("Cache-Control", "no-cache")
+                .header("Pragma", "no-cache");
+        }
         if matches!(d.layout, Layout::Unknown)
             && let Some(value) = crate::metalink::want_digest(opts)
         {

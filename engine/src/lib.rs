@@ -23,6 +23,7 @@ pub mod metalink;
 pub mod naming;
 pub mod netrc;
 pub mod options;
+pub mod param_uri;
 pub mod plan;
 mod proxy;
 pub mod queue;

@@ -265,6 +265,17 @@ pub struct Options {
     /// it a body sent with a `Content-Encoding` is stored as sent (a `.tar.gz` served
     /// with `Content-Encoding: gzip` stays a `.tar.gz`), as aria2 does.
     pub http_accept_gzip: bool,
+    /// `--min-tls-version`: TLS 1.3 only when true; otherwise 1.2 and 1.3 (rustls
+    /// speaks nothing older, so aria2's `TLSv1.1` means 1.2 here).
+    pub tls13_only: bool,
+    /// `--rlimit-nofile`: the soft open-file limit is raised to this (never lowered,
+    /// never past the hard limit).
+    pub rlimit_nofile: u64,
+    /// `--http-no-cache`: send `Cache-Control: no-cache` and `Pragma: no-cache`.
+    pub http_no_cache: bool,
+    /// `-P/--parameterized-uri`: expand `{a,b}` and `[1-9:2]` in URIs (see
+    /// [`crate::param_uri`]).
+    pub parameterized_uri: bool,
     /// `--deferred-input`: read `-i` entries only as downloads are started, without
     /// checking the whole file first.
     pub deferred_input: bool,
@@ -358,6 +369,9 @@ pub struct Options {
     pub rpc_max_request_size: u64,
     /// `--rpc-allow-origin-all`.
     pub rpc_allow_origin_all: bool,
+    /// `--save-session`: where the daemon writes its unfinished downloads (at exit and
+    /// on `aria2.saveSession`), as an input file `-i` reads back.
+    pub save_session: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -419,6 +433,10 @@ impl Default for Options {
             remote_time: false,
             max_download_result: 1000,
             deferred_input: false,
+            parameterized_uri: false,
+            tls13_only: false,
+            http_no_cache: false,
+            rlimit_nofile: 1024,
             http_accept_gzip: false,
             allow_overwrite: false,
             auto_file_renaming: true,
@@ -462,6 +480,7 @@ impl Default for Options {
             rpc_secret: None,
             rpc_max_request_size: 2 << 20,
             rpc_allow_origin_all: false,
+            save_session: None,
         }
     }
 }
@@ -1173,6 +1192,50 @@ pub static OPTIONS: &[OptionDef] = &[
         |o, v| o.http_accept_gzip = parse_bool(v)?
     ),
     opt!(
+        "min-tls-version",
+        None,
+        Value,
+        "TLSv1.2",
+        "https",
+        false,
+        "Oldest TLS version to speak: TLSv1.1, TLSv1.2 or TLSv1.3 (rustls speaks 1.2 and 1.3, so TLSv1.1 is 1.2).",
+        |o, v| o.tls13_only = match v {
+            "TLSv1.1" | "TLSv1.2" => false,
+            "TLSv1.3" => true,
+            _ => return Err(format!("must be TLSv1.1, TLSv1.2 or TLSv1.3, not {v:?}")),
+        }
+    ),
+    opt!(
+        "rlimit-nofile",
+        None,
+        Value,
+        "1024",
+        "advanced",
+        false,
+        "Raise the soft limit of open files to NUM (never lowered, never past the hard limit).",
+        |o, v| o.rlimit_nofile = ranged("rlimit-nofile", v, 1, u64::MAX)?
+    ),
+    opt!(
+        "http-no-cache",
+        None,
+        Bool,
+        "false",
+        "http",
+        true,
+        "Send Cache-Control: no-cache and Pragma: no-cache, so caches fetch the file anew.",
+        |o, v| o.http_no_cache = parse_bool(v)?
+    ),
+    opt!(
+        "parameterized-uri",
+        Some('P'),
+        Bool,
+        "false",
+        "advanced",
+        true,
+        "Expand {a,b} and [1-9:2] parts of URIs (with -Z each URI is its own download).",
+        |o, v| o.parameterized_uri = parse_bool(v)?
+    ),
+    opt!(
         "deferred-input",
         None,
         Bool,
@@ -1483,6 +1546,16 @@ pub static OPTIONS: &[OptionDef] = &[
         false,
         "Add Access-Control-Allow-Origin: * to RPC responses.",
         |o, v| o.rpc_allow_origin_all = parse_bool(v)?
+    ),
+    opt!(
+        "save-session",
+        None,
+        Value,
+        "",
+        "advanced,rpc",
+        false,
+        "With --enable-rpc: write unfinished downloads to FILE at exit and on aria2.saveSession (read back with -i).",
+        |o, v| o.save_session = nonempty(v).map(PathBuf::from)
     ),
     opt!(
         "pause",

@@ -17,10 +17,17 @@ use crate::options::Options;
 /// store costs milliseconds, and a list of 10,000 downloads must not pay it 10,000
 /// times (nor keep 10,000 copies).
 pub fn shared_config(opts: &Options) -> Result<Arc<ClientConfig>, String> {
-    type Key = (bool, Option<PathBuf>, Option<PathBuf>, Option<PathBuf>);
+    type Key = (
+        bool,
+        bool,
+        Option<PathBuf>,
+        Option<PathBuf>,
+        Option<PathBuf>,
+    );
     static CACHE: Mutex<Vec<(Key, Arc<ClientConfig>)>> = Mutex::new(Vec::new());
     let key: Key = (
         opts.check_certificate,
+        opts.tls13_only,
         opts.ca_certificate.clone(),
         opts.certificate.clone(),
         opts.private_key.clone(),
@@ -41,8 +48,13 @@ pub fn shared_config(opts: &Options) -> Result<Arc<ClientConfig>, String> {
 /// accepts any certificate. `--certificate`/`--private-key` add a client certificate.
 pub fn client_config(opts: &Options) -> Result<Arc<ClientConfig>, String> {
     let provider = Arc::new(ring::default_provider());
+    let versions: &[&rustls::SupportedProtocolVersion] = if opts.tls13_only {
+        &[&rustls::version::TLS13]
+    } else {
+        rustls::DEFAULT_VERSIONS
+    };
     let builder = ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(versions)
         .map_err(|e| format!("TLS: {e}"))?;
     let builder = if opts.check_certificate {
         builder.with_root_certificates(roots(opts.ca_certificate.as_deref())?)

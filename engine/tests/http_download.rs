@@ -342,6 +342,49 @@ fn https_with_a_test_ca_and_client_certificates() {
 }
 
 #[test]
+fn min_tls_version_refuses_an_older_server() {
+    let data = TestFile::random(100_000, 13);
+    let ca = TestCa::new();
+    let dir = Dir::new("min-tls");
+    let ca_path = dir.0.join("ca.pem");
+    std::fs::write(&ca_path, ca.cert_pem()).unwrap();
+    let old = HttpServer::start_tls(
+        ServerConfig::new()
+            .file("/f", data.clone())
+            .tls_ca(&ca)
+            .tls12_only(),
+    )
+    .unwrap();
+    let mut o = opts(&dir.0);
+    o.ca_certificate = Some(ca_path);
+    o.max_tries = 1;
+    o.set("min-tls-version", "TLSv1.3").unwrap();
+    let st = run(vec![old.url("/f")], o.clone());
+    assert_err(&st, ErrorCode::Network);
+    assert_message(&st, "ProtocolVersion");
+    // The default (TLSv1.2) speaks to it.
+    o.set("min-tls-version", "TLSv1.2").unwrap();
+    assert_ok(&run(vec![old.url("/f")], o), &data);
+}
+
+#[test]
+fn http_no_cache_asks_caches_for_a_fresh_copy() {
+    let data = TestFile::random(10_000, 14);
+    let server = HttpServer::start(ServerConfig::new().file("/f", data.clone())).unwrap();
+    let dir = Dir::new("no-cache");
+    let mut o = opts(&dir.0);
+    assert_ok(&run(vec![server.url("/f")], o.clone()), &data);
+    assert_eq!(server.requests_for("/f")[0].header("cache-control"), None);
+    let dir = Dir::new("no-cache-on");
+    o.dir = dir.0.clone();
+    o.http_no_cache = true;
+    assert_ok(&run(vec![server.url("/f")], o), &data);
+    let request = server.requests_for("/f").pop().unwrap();
+    assert_eq!(request.header("cache-control"), Some("no-cache"));
+    assert_eq!(request.header("pragma"), Some("no-cache"));
+}
+
+#[test]
 fn ipv6_loopback() {
     let data = TestFile::random(100_000, 13);
     let server = match HttpServer::start_v6(ServerConfig::new().file("/f", data.clone())) {

@@ -13,11 +13,16 @@ pub mod ftp_reply;
 pub mod http_response;
 pub mod jsonrpc_request;
 pub mod magnet_parse;
+pub mod metainfo_parse;
 pub mod metalink_http_headers;
 pub mod metalink_parse;
 pub mod netrc_parse;
 pub mod no_proxy_parse;
+pub mod param_uri_expand;
+pub mod peer_wire_decode;
 pub mod proxy_reply;
+pub mod tracker_response;
+pub mod udp_tracker_packet;
 pub mod websocket_frame;
 pub mod xmlrpc_request;
 
@@ -34,11 +39,16 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("http_response", http_response::run),
     ("jsonrpc_request", jsonrpc_request::run),
     ("magnet_parse", magnet_parse::run),
+    ("metainfo_parse", metainfo_parse::run),
     ("metalink_http_headers", metalink_http_headers::run),
     ("metalink_parse", metalink_parse::run),
     ("netrc_parse", netrc_parse::run),
     ("no_proxy_parse", no_proxy_parse::run),
+    ("param_uri_expand", param_uri_expand::run),
+    ("peer_wire_decode", peer_wire_decode::run),
     ("proxy_reply", proxy_reply::run),
+    ("tracker_response", tracker_response::run),
+    ("udp_tracker_packet", udp_tracker_packet::run),
     ("websocket_frame", websocket_frame::run),
     ("xmlrpc_request", xmlrpc_request::run),
 ];

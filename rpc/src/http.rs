@@ -6,6 +6,8 @@
 //!   before any body byte is buffered (aria2's `--rpc-max-request-size`).
 //! - A request is handed out only whole (head and the full body); bytes after it stay
 //!   buffered for the next one (pipelining), or for the WebSocket codec after an upgrade.
+//!   Returned requests are dropped from the buffer at the next feed, so pipelined
+//!   requests cost one move of the buffer per read, not one per request.
 //! - Request bodies come with `Content-Length` only; `Transfer-Encoding` is refused
 //!   (aria2 does not read chunked request bodies either).
 
@@ -117,7 +119,9 @@ impl Request {
 #[derive(Debug)]
 pub struct RequestReader {
     limits: Limits,
+    /// Bytes fed; those before `pos` belong to requests already returned.
     buf: Vec<u8>,
+    pos: usize,
     /// Where the head of the request being read ends, and its parsed parts, once seen.
     head: Option<(usize, Request, usize)>,
     failed: Option<HttpError>,
@@ -129,6 +133,7 @@ impl RequestReader {
         RequestReader {
             limits,
             buf: Vec::new(),
+            pos: 0,
             head: None,
             failed: None,
         }
@@ -137,13 +142,16 @@ impl RequestReader {
     /// Adds bytes from the stream.
     pub fn feed(&mut self, data: &[u8]) {
         if self.failed.is_none() {
+            // Returned requests leave once per feed, not once per request.
+            self.buf.drain(..self.pos);
+            self.pos = 0;
             self.buf.extend_from_slice(data);
         }
     }
 
     /// Bytes buffered and not yet part of a returned request.
     pub fn buffered(&self) -> usize {
-        self.buf.len()
+        self.buf.len() - self.pos
     }
 
     /// The next whole request, `Ok(None)` while more bytes are needed. After an error
@@ -156,6 +164,7 @@ impl RequestReader {
             Ok(r) => Ok(r),
             Err(e) => {
                 self.buf = Vec::new();
+                self.pos = 0;
                 self.failed = Some(e.clone());
                 Err(e)
             }
@@ -164,36 +173,39 @@ impl RequestReader {
 
     fn step(&mut self) -> Result<Option<Request>, HttpError> {
         if self.head.is_none() {
-            let window = &self.buf[..self.buf.len().min(self.limits.max_head)];
+            let rest = &self.buf[self.pos..];
+            let window = &rest[..rest.len().min(self.limits.max_head)];
             let Some(end) = find(window, b"\r\n\r\n") else {
-                if self.buf.len() >= self.limits.max_head {
+                if rest.len() >= self.limits.max_head {
                     return Err(HttpError::HeadTooLarge);
                 }
                 return Ok(None);
             };
             let head_len = end + 4;
-            let (request, body_len) = parse_head(&self.buf[..end], self.limits.max_body)?;
+            let (request, body_len) = parse_head(&rest[..end], self.limits.max_body)?;
             self.head = Some((head_len, request, body_len));
         }
         let Some((head_len, _, body_len)) = &self.head else {
             return Ok(None);
         };
         let total = head_len + body_len;
-        if self.buf.len() < total {
+        if self.buf.len() - self.pos < total {
             return Ok(None);
         }
         let Some((head_len, mut request, _)) = self.head.take() else {
             return Ok(None);
         };
-        request.body = self.buf[head_len..total].to_vec();
-        self.buf.drain(..total);
+        request.body = self.buf[self.pos + head_len..self.pos + total].to_vec();
+        self.pos += total;
         Ok(Some(request))
     }
 
-    /// Ends HTTP on this stream (a WebSocket upgrade) and returns the bytes after the
-    /// last request.
-    pub fn into_remaining(self) -> Vec<u8> {
-        self.buf
+    /// Takes the bytes after the last request, for whatever the stream carries next
+    /// (WebSocket frames after an upgrade); the reader is left empty.
+    pub fn take_remaining(&mut self) -> Vec<u8> {
+        self.buf.drain(..self.pos);
+        self.pos = 0;
+        std::mem::take(&mut self.buf)
     }
 }
 
@@ -428,6 +440,15 @@ mod tests {
         for piece in 1..POST.len() {
             assert_eq!(all(POST, piece, Limits::default()), (whole.clone(), None));
         }
+    }
+
+    #[test]
+    fn bytes_after_a_request_are_handed_over() {
+        let mut r = RequestReader::new(Limits::default());
+        r.feed(b"GET /jsonrpc HTTP/1.1\r\nUpgrade: websocket\r\n\r\n\x81\x80");
+        assert_eq!(r.poll().unwrap().unwrap().path, "/jsonrpc");
+        assert_eq!(r.take_remaining(), b"\x81\x80");
+        assert_eq!((r.buffered(), r.poll()), (0, Ok(None)));
     }
 
     #[test]

@@ -157,7 +157,9 @@ pub fn handshake(request: &Request) -> Result<Response, Response> {
 #[derive(Debug)]
 pub struct Decoder {
     max_message: usize,
+    /// Bytes fed; those before `pos` are consumed.
     buf: Vec<u8>,
+    pos: usize,
     /// The message being assembled from fragments: its opcode and bytes so far.
     partial: Option<(Opcode, Vec<u8>)>,
     failed: Option<WsError>,
@@ -169,6 +171,7 @@ impl Decoder {
         Decoder {
             max_message,
             buf: Vec::new(),
+            pos: 0,
             partial: None,
             failed: None,
         }
@@ -177,6 +180,10 @@ impl Decoder {
     /// Adds bytes from the stream.
     pub fn feed(&mut self, data: &[u8]) {
         if self.failed.is_none() {
+            // Consumed frames leave once per feed, not once per frame: a read full of
+            // tiny frames costs one move of the rest, not one per frame.
+            self.buf.drain(..self.pos);
+            self.pos = 0;
             self.buf.extend_from_slice(data);
         }
     }
@@ -195,6 +202,7 @@ impl Decoder {
                 Ok(None) => return Ok(None),
                 Err(e) => {
                     self.buf = Vec::new();
+                    self.pos = 0;
                     self.partial = None;
                     self.failed = Some(e.clone());
                     return Err(e);
@@ -205,7 +213,7 @@ impl Decoder {
 
     /// One frame: `None` if incomplete, `Some(None)` for a non-final fragment.
     fn step(&mut self) -> Result<Option<Option<Message>>, WsError> {
-        let b = &self.buf;
+        let b = &self.buf[self.pos..];
         if b.len() < 2 {
             return Ok(None);
         }
@@ -275,7 +283,7 @@ impl Decoder {
         for (i, byte) in payload.iter_mut().enumerate() {
             *byte ^= mask[i % 4];
         }
-        self.buf.drain(..end);
+        self.pos += end;
         let message = match opcode {
             Opcode::Ping => Message::Ping(payload),
             Opcode::Pong => Message::Pong(payload),

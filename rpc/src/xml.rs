@@ -1,5 +1,5 @@
 //! XML-RPC as aria2 speaks it at `/rpc`: a `<methodCall>` becomes the same
-//! [`Call`](crate::json::Call) a JSON-RPC request does, and results and faults are
+//! [`Call`] a JSON-RPC request does, and results and faults are
 //! written back as `<methodResponse>`.
 //!
 //! Values map onto JSON values: `int`/`i4` → number, `boolean` → bool, `string` (or

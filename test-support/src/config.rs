@@ -30,6 +30,7 @@ pub struct ServerConfig {
     pub(crate) rules: Vec<(Option<String>, Behaviour)>,
     pub(crate) tls_ca: Option<TestCa>,
     pub(crate) client_ca: Option<TestCa>,
+    pub(crate) tls12_only: bool,
 }
 
 impl fmt::Debug for ServerConfig {
@@ -39,6 +40,7 @@ impl fmt::Debug for ServerConfig {
             .field("rules", &self.rules)
             .field("tls_ca", &self.tls_ca)
             .field("client_ca", &self.client_ca)
+            .field("tls12_only", &self.tls12_only)
             .finish()
     }
 }
@@ -222,6 +224,13 @@ impl ServerConfig {
     /// [`TestCa::client_identity`]).
     pub fn require_client_cert(mut self, ca: &TestCa) -> Self {
         self.client_ca = Some(ca.clone());
+        self
+    }
+
+    /// For [`HttpServer::start_tls`](crate::HttpServer::start_tls): speak TLS 1.2
+    /// only (an older server, for `--min-tls-version`).
+    pub fn tls12_only(mut self) -> Self {
+        self.tls12_only = true;
         self
     }
 }

@@ -114,7 +114,7 @@ impl HttpServer {
     fn launch(ip: std::net::IpAddr, mut config: ServerConfig, tls: bool) -> io::Result<Self> {
         let (ca, tls_config) = if tls {
             let ca = config.tls_ca.take().unwrap_or_default();
-            let tls_config = tls::server_config(&ca, config.client_ca.as_ref())?;
+            let tls_config = tls::server_config(&ca, config.client_ca.as_ref(), config.tls12_only)?;
             (Some(ca), Some(tls_config))
         } else {
             (None, None)

@@ -179,10 +179,16 @@ const SERVER_NAMES: &[&str] = &["localhost", "127.0.0.1", "::1"];
 pub(crate) fn server_config(
     ca: &TestCa,
     client_ca: Option<&TestCa>,
+    tls12_only: bool,
 ) -> io::Result<Arc<rustls::ServerConfig>> {
     let (chain, key) = ca.server_identity(SERVER_NAMES).map_err(io::Error::other)?;
+    let versions: &[&rustls::SupportedProtocolVersion] = if tls12_only {
+        &[&rustls::version::TLS12]
+    } else {
+        rustls::DEFAULT_VERSIONS
+    };
     let builder = rustls::ServerConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(versions)
         .map_err(io::Error::other)?;
     let builder = match client_ca {
         None => builder.with_no_client_auth(),

@@ -201,16 +201,12 @@ impl Metainfo {
     }
 
     /// The 20 bytes that name the swarm on the wire and to trackers: the v1 info-hash, or
-    /// the v2 one truncated (BEP 52).
-    pub fn wire_info_hash(&self) -> [u8; 20] {
+    /// the v2 one truncated (BEP 52). Every parsed torrent has one.
+    pub fn wire_info_hash(&self) -> Option<[u8; 20]> {
         match (self.info_hash, self.info_hash_v2) {
-            (Some(h), _) => h,
-            (None, Some(h2)) => {
-                let mut h = [0u8; 20];
-                h.copy_from_slice(&h2[..20]);
-                h
-            }
-            (None, None) => unreachable!("parse_info gives every torrent a version"),
+            (Some(h), _) => Some(h),
+            (None, Some(h2)) => h2[..20].try_into().ok(),
+            (None, None) => None,
         }
     }
 }
@@ -371,7 +367,7 @@ fn parse_info_with(
         (Some((files, multi, hashes)), None) => (files, multi, hashes),
         (None, Some((files, multi))) => (files, multi, Vec::new()),
         (Some((mut files, multi, hashes)), Some((v2_files, _))) => {
-            v2::merge_hybrid(&mut files, v2_files)?;
+            v2::merge_hybrid(&mut files, v2_files, piece_length)?;
             (files, multi, hashes)
         }
         (None, None) => return Err(MetainfoError::NoPieces),

@@ -79,7 +79,7 @@ fn single_file_fields_and_info_hash_over_the_raw_bytes() {
     assert_eq!(m.info_bytes, raw);
     assert_eq!(m.info_hash, Some(Sha1::digest(raw).into()));
     assert_eq!(m.info_hash_v2, None);
-    assert_eq!(m.wire_info_hash(), m.info_hash.unwrap());
+    assert_eq!(m.wire_info_hash(), m.info_hash);
 }
 
 #[test]
@@ -334,7 +334,10 @@ fn v2_layers_are_checked_against_the_pieces_root() {
     assert_eq!(m.info_hash, None);
     let raw = &m.info_bytes;
     assert_eq!(m.info_hash_v2, Some(Sha256::digest(raw).into()));
-    assert_eq!(m.wire_info_hash()[..], m.info_hash_v2.unwrap()[..20]);
+    assert_eq!(
+        m.wire_info_hash().unwrap()[..],
+        m.info_hash_v2.unwrap()[..20]
+    );
     assert_eq!(m.info.files[0].path, vec!["v2", "d", "f.bin"]);
     assert_eq!(m.info.files[0].piece_layer, layer);
     assert_eq!(
@@ -531,4 +534,54 @@ fn the_writer_round_trips() {
     assert!(matches!(escape, Err(MetainfoError::UnsafePath { .. })));
     let huge = TorrentBuilder::single("f", u64::MAX, PL, vec![]).build();
     assert_eq!(huge, Err(MetainfoError::TotalTooLarge));
+}
+
+#[test]
+fn hybrid_files_must_start_on_piece_boundaries() {
+    let build = |pad: bool| {
+        torrent(
+            |i| {
+                i.entry(b"file tree").dict(|t| {
+                    for (name, len, root) in [(b"a", 100, [1u8; 32]), (b"b", 3, [2; 32])] {
+                        t.entry(name).dict(|f| {
+                            f.entry(b"").dict(|leaf| {
+                                leaf.entry(b"length").int(len);
+                                leaf.entry(b"pieces root").bytes(&root);
+                            })
+                        });
+                    }
+                });
+                let mut files = vec![("a", 100, "")];
+                if pad {
+                    files.push((".pad", PL as i64 - 100, "p"));
+                }
+                files.push(("b", 3, ""));
+                let total: i64 = files.iter().map(|f| f.1).sum();
+                i.entry(b"files").list(|l| {
+                    for (p, len, attr) in &files {
+                        l.item().dict(|f| {
+                            if !attr.is_empty() {
+                                f.entry(b"attr").str(attr);
+                            }
+                            f.entry(b"length").int(*len);
+                            f.entry(b"path").list(|x| x.item().str(p));
+                        });
+                    }
+                });
+                i.entry(b"meta version").int(2);
+                i.entry(b"name").str("h");
+                i.entry(b"piece length").int(PL as i64);
+                i.entry(b"pieces").bytes(&hashes(total as u64, PL).concat());
+            },
+            |_| {},
+        )
+    };
+    assert_eq!(
+        Metainfo::parse(&build(true)).unwrap().info.files[2].offset,
+        PL
+    );
+    assert_eq!(
+        Metainfo::parse(&build(false)),
+        Err(MetainfoError::HybridMismatch("h/b".into()))
+    );
 }

@@ -171,14 +171,20 @@ fn check_layer(
 
 /// Hybrid torrents: the v1 files (padding left out) must be the v2 files, in order; the
 /// v2 roots and layers are attached to the v1 list, which keeps the padding and offsets.
-pub fn merge_hybrid(v1: &mut [File], v2: Vec<File>) -> Result<(), MetainfoError> {
+pub fn merge_hybrid(
+    v1: &mut [File],
+    v2: Vec<File>,
+    piece_length: u64,
+) -> Result<(), MetainfoError> {
     let mut v2 = v2.into_iter();
     for file in v1.iter_mut().filter(|f| !f.padding) {
         let Some(other) = v2.next() else {
             return Err(MetainfoError::HybridMismatch(file.path.join("/")));
         };
         // A single-file tree names its file by its key, and v1 by `name`: they must agree.
-        if file.path != other.path || file.length != other.length {
+        // BEP 47/52: padding aligns every file to a piece, as v2 pieces never span files.
+        let aligned = file.length == 0 || file.offset % piece_length == 0;
+        if file.path != other.path || file.length != other.length || !aligned {
             return Err(MetainfoError::HybridMismatch(file.path.join("/")));
         }
         file.pieces_root = other.pieces_root;

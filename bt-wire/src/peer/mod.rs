@@ -171,6 +171,8 @@ pub struct Peer {
     peer_choking: bool,
     peer_interested: bool,
     snubbed: bool,
+    /// The peer's own queue limit (`reqq` of its extension handshake), if it gave one.
+    peer_reqq: Option<u32>,
     pieces: PeerPieces,
     allowed_fast: BTreeSet<u32>,
     queued: VecDeque<BlockRequest>,
@@ -197,6 +199,7 @@ impl Peer {
             peer_choking: true,
             peer_interested: false,
             snubbed: false,
+            peer_reqq: None,
             pieces: PeerPieces::new(piece_count),
             allowed_fast: BTreeSet::new(),
             queued: VecDeque::new(),
@@ -259,7 +262,24 @@ impl Peer {
         }
         let rate = self.download.get(now) as f64;
         let depth = rate * self.config.queue_time.as_secs_f64() / f64::from(self.config.block_size);
-        (depth as u32).clamp(self.config.min_queue, self.config.max_queue)
+        // Requests beyond the peer's own queue would be dropped by it.
+        let max = self
+            .peer_reqq
+            .map_or(self.config.max_queue, |r| r.min(self.config.max_queue));
+        (depth as u32).clamp(self.config.min_queue.min(max), max)
+    }
+
+    /// Caps the queue at the peer's `reqq` (from its extension handshake, BEP 10).
+    pub fn set_peer_reqq(&mut self, reqq: u32) {
+        self.peer_reqq = Some(reqq.max(1));
+    }
+
+    /// Takes back every block assigned to this peer, queued or outstanding, for the picker
+    /// when the connection ends.
+    pub fn take_requests(&mut self) -> Vec<BlockRequest> {
+        let mut blocks: Vec<BlockRequest> = self.outstanding.drain(..).map(|o| o.block).collect();
+        blocks.extend(self.queued.drain(..));
+        blocks
     }
 
     /// How many more blocks the picker should assign with [`request`](Self::request).

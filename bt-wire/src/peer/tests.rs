@@ -263,3 +263,42 @@ fn incoming_requests_are_bounded_and_pieces_tracked() {
         Ok(None)
     );
 }
+
+#[test]
+fn the_peers_reqq_caps_the_queue_and_requests_come_back_on_disconnect() {
+    let t0 = Instant::now();
+    let mut p = Peer::new(PeerConfig::default(), PIECES, false, t0);
+    p.handle_message(t0, Message::Unchoke).unwrap();
+    // A fast peer: 4 MiB/s for five seconds would ask for a depth of ~768.
+    let data = vec![0u8; 16384];
+    for s in 0..5u64 {
+        for k in 0..256u32 {
+            let b = block(s as u32, k);
+            p.request(b);
+            sent(&mut p, t0 + Duration::from_secs(s));
+            let now = t0 + Duration::from_secs(s) + Duration::from_millis(u64::from(k) * 3);
+            p.handle_message(
+                now,
+                Message::Piece {
+                    index: b.index,
+                    begin: b.begin,
+                    data: &data,
+                },
+            )
+            .unwrap();
+        }
+    }
+    let now = t0 + Duration::from_secs(5);
+    assert_eq!(p.queue_depth(now), 500, "config max_queue");
+    p.set_peer_reqq(5);
+    assert_eq!(p.queue_depth(now), 5);
+    for k in 0..8 {
+        p.request(block(9, k));
+    }
+    sent(&mut p, now);
+    assert_eq!(p.outstanding().count(), 5);
+    let mut back = p.take_requests();
+    back.sort();
+    assert_eq!(back, (0..8).map(|k| block(9, k)).collect::<Vec<_>>());
+    assert_eq!((p.outstanding().count(), p.wants_blocks(now)), (0, 5));
+}

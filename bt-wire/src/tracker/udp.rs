@@ -355,25 +355,10 @@ impl UdpTracker {
         self.events.push_back(UdpEvent::Failed(error));
     }
 
-    /// Whether `datagram` answers the request in flight (for routing one socket's
-    /// datagrams among trackers).
-    pub fn accepts(&self, datagram: &[u8]) -> bool {
-        match (self.in_flight, UdpPacket::parse(datagram)) {
-            (Some(f), Ok(p)) => p.tid() == f.tid && f.deadline.is_some(),
-            _ => false,
-        }
-    }
-
-    /// Takes a datagram from the tracker; those not answering the request in flight
-    /// (stale, forged, malformed) are ignored and `false` returned.
-    pub fn handle_datagram(&mut self, now: Instant, datagram: &[u8]) -> bool {
-        if !self.accepts(datagram) {
-            return false;
-        }
-        let Ok(packet) = UdpPacket::parse(datagram) else {
-            return false;
-        };
-        let Some(f) = self.in_flight else {
+    /// Whether `packet` answers the request in flight: sent, same transaction id, and the
+    /// action asked for (or an error).
+    fn answers(&self, packet: &UdpPacket<'_>) -> bool {
+        let Some(f) = self.in_flight.filter(|f| f.deadline.is_some()) else {
             return false;
         };
         let expected = match (f.connecting, &self.want) {
@@ -381,7 +366,22 @@ impl UdpTracker {
             (false, Some(Want::Announce(_))) => ANNOUNCE,
             (false, _) => SCRAPE,
         };
-        if packet.action() != expected && packet.action() != ERROR {
+        packet.tid() == f.tid && (packet.action() == expected || packet.action() == ERROR)
+    }
+
+    /// Whether `datagram` answers the request in flight (for routing one socket's
+    /// datagrams among trackers).
+    pub fn accepts(&self, datagram: &[u8]) -> bool {
+        UdpPacket::parse(datagram).is_ok_and(|p| self.answers(&p))
+    }
+
+    /// Takes a datagram from the tracker; those not answering the request in flight
+    /// (stale, forged, malformed, of another action) are ignored and `false` returned.
+    pub fn handle_datagram(&mut self, now: Instant, datagram: &[u8]) -> bool {
+        let Ok(packet) = UdpPacket::parse(datagram) else {
+            return false;
+        };
+        if !self.answers(&packet) {
             return false;
         }
         match packet {

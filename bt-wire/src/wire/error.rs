@@ -21,6 +21,14 @@ pub enum WireError {
         /// Most accepted.
         max: u32,
     },
+    /// A length prefix beyond the longest message accepted, whatever its id.
+    #[error("message length {length} beyond the longest accepted, {max}")]
+    TooLong {
+        /// Declared length.
+        length: u32,
+        /// Longest accepted.
+        max: u32,
+    },
     /// The bitfield has bits set beyond the last piece.
     #[error("bitfield has bits set beyond the last piece")]
     SpareBitsSet,

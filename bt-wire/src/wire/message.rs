@@ -124,6 +124,15 @@ impl Limits {
         }
     }
 
+    /// The longest message of any id (length prefix excluded).
+    pub fn max_frame(&self) -> u32 {
+        [0u8, 5, 7, 20, 255]
+            .iter()
+            .map(|&id| self.bounds(id).1)
+            .max()
+            .unwrap_or(0)
+    }
+
     fn check_index(&self, index: u32) -> Result<u32, WireError> {
         match self.piece_count {
             Some(count) if index >= count => Err(WireError::PieceIndex { index, count }),
@@ -143,21 +152,13 @@ pub fn frame_length(buf: &[u8], limits: &Limits) -> Result<Option<usize>, WireEr
     if length == 0 {
         return Ok(Some(4));
     }
+    // Checked before the id, whether or not it has arrived: the error must not depend on
+    // how the input was split.
+    let most = limits.max_frame();
+    if length > most {
+        return Err(WireError::TooLong { length, max: most });
+    }
     let Some(&id) = buf.get(4) else {
-        // Nothing is known about the id yet; no message is longer than this bound.
-        let most = [0u8, 5, 7, 20, 255]
-            .iter()
-            .map(|&id| limits.bounds(id).1)
-            .max()
-            .unwrap_or(0);
-        if length > most {
-            return Err(WireError::BadLength {
-                id: 255,
-                length,
-                min: 1,
-                max: most,
-            });
-        }
         return Ok(None);
     };
     let (min, max) = limits.bounds(id);

@@ -14,6 +14,7 @@ use swarmget_rpc::method::{How, METHODS, Method, NOTIFICATIONS, OptionPairs, fil
 
 use super::paths::Confinement;
 use super::render;
+use crate::magnet_download;
 
 /// What a call asked of the daemon itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,9 +78,27 @@ impl Methods {
                 position,
             } => {
                 let opts = self.download_options(&options)?;
-                let gid = h
-                    .add_at(DownloadSpec::new(uris, opts), position)
-                    .map_err(fault)?;
+                let spec = match uris.iter().find(|u| magnet_download::is_magnet(u)) {
+                    None => DownloadSpec::new(uris, opts),
+                    Some(link) => {
+                        // As in aria2, a magnet link is a download of its own.
+                        if uris.len() > 1 {
+                            return Err(Fault::failed(
+                                "a magnet link must be the only URI of an addUri call",
+                            ));
+                        }
+                        let mut warn = |w: String| eprintln!("swarmget: warning: {w}");
+                        let mut specs =
+                            magnet_download::specs(link, &opts, &mut warn).map_err(fault)?;
+                        if specs.len() != 1 {
+                            return Err(Fault::failed(
+                                "the magnet link does not name exactly one download",
+                            ));
+                        }
+                        specs.remove(0)
+                    }
+                };
+                let gid = h.add_at(spec, position).map_err(fault)?;
                 gid.to_string().into()
             }
             Method::AddTorrent { .. } => {
@@ -206,7 +225,8 @@ impl Methods {
             }
             Method::GetVersion => json!({
                 "version": env!("CARGO_PKG_VERSION"),
-                "enabledFeatures": ["HTTPS", "Message Digest", "Metalink"],
+                // aria2's names for what this build does.
+                "enabledFeatures": ["GZip", "HTTPS", "Message Digest", "Metalink", "XML-RPC"],
             }),
             Method::GetSessionInfo => json!({ "sessionId": self.session_id }),
             Method::Shutdown { force: _ } => {
@@ -215,19 +235,24 @@ impl Methods {
             }
             Method::GetGlobalStat => {
                 let s = h.global_stat().map_err(fault)?;
+                // Results dropped under --max-download-result still count in the total.
+                let dropped = h.forgotten().map_err(fault)?.results;
                 json!({
                     "downloadSpeed": s.speed.to_string(),
                     "uploadSpeed": "0",
                     "numActive": s.num_active.to_string(),
                     "numWaiting": s.num_waiting.to_string(),
                     "numStopped": s.num_stopped.to_string(),
-                    "numStoppedTotal": s.num_stopped.to_string(),
+                    "numStoppedTotal": (s.num_stopped as u64 + dropped).to_string(),
                 })
             }
             Method::SaveSession => {
-                return Err(Fault::failed(
-                    "aria2.saveSession is not supported yet: swarmget has no session file",
-                ));
+                let global = h.get_global_option().map_err(fault)?;
+                let path = global
+                    .save_session
+                    .ok_or_else(|| Fault::failed("Filename is not given."))?;
+                super::session::save(h, &path).map_err(Fault::failed)?;
+                "OK".into()
             }
             Method::Multicall(calls) => {
                 let mut out = Vec::with_capacity(calls.len());

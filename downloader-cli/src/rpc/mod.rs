@@ -9,6 +9,7 @@ mod methods;
 mod paths;
 mod render;
 mod server;
+mod session;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 
@@ -86,6 +87,12 @@ pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
             Event::Notice(_, message) if !opts.quiet => eprintln!("swarmget: {message}"),
             _ => {}
         }
+    }
+    // The halted engine still answers: its downloads stopped resumably, as waiting.
+    if let Some(path) = &opts.save_session
+        && let Err(e) = session::save(&handle, path)
+    {
+        eprintln!("swarmget: {e}");
     }
     let Ok(results) = handle.shutdown() else {
         return ErrorCode::Unknown.exit_code();

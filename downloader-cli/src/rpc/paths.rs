@@ -49,6 +49,8 @@ impl Confinement {
                     ))
                 }
             }
+            // A file the daemon writes: only the command line names it.
+            "save-session" => Err("save-session can only be set on the command line".into()),
             _ => Ok(()),
         }
     }
@@ -87,5 +89,6 @@ mod tests {
         assert!(c.check("out", "/etc/passwd").is_err());
         assert!(c.check("index-out", "1=../../x").is_err());
         assert!(c.check("split", "../..").is_ok());
+        assert!(c.check("save-session", "s.txt").is_err());
     }
 }

@@ -6,7 +6,8 @@
 //! - Every buffer is bounded: requests by the codecs' limits, pending output per
 //!   connection by [`MAX_PENDING`] (a client that does not read its notifications is
 //!   dropped), connections by [`MAX_CONNECTIONS`]; an HTTP connection idle for
-//!   [`IDLE`] (a half-open one that never sends its body included) is closed.
+//!   [`IDLE`] (a half-open one that never sends its body included) is closed, and so
+//!   is a connection that was answered and told to close but keeps sending.
 //! - The engine is reached only through the [`Handle`](swarmget_engine::Handle) inside
 //!   [`Methods`]; its events arrive on [`WAKE`] through a forwarding thread.
 //! - After `aria2.shutdown` the answer is written before the engine is told to halt.
@@ -183,10 +184,25 @@ impl Server {
         let Some(mut conn) = self.conns.remove(&token) else {
             return;
         };
-        conn.last = Instant::now();
-        let mut open = self.read(&mut conn);
-        open &= flush(&mut conn);
-        if open && !(conn.close_after_flush && conn.out.is_empty()) {
+        if !conn.close_after_flush {
+            // A closing connection keeps its deadline: a client cannot hold it open
+            // by sending more.
+            conn.last = Instant::now();
+        }
+        let open = self.read(&mut conn) && flush(&mut conn);
+        if open && conn.close_after_flush && conn.out.is_empty() {
+            // Lingering close: a client still sending (an oversized body) would get
+            // a reset instead of the answer if unread bytes were left at close. The
+            // write side ends here; reads are discarded until the client closes or
+            // the idle deadline passes.
+            let _ = conn.stream.shutdown(std::net::Shutdown::Write);
+        }
+        self.keep(token, conn, open);
+    }
+
+    /// Registers `conn` again for what it waits for, or drops it.
+    fn keep(&mut self, token: usize, mut conn: Conn, open: bool) {
+        if open {
             let interest = if conn.out.is_empty() {
                 Interest::READABLE
             } else {
@@ -209,11 +225,10 @@ impl Server {
     fn read(&mut self, conn: &mut Conn) -> bool {
         let mut buf = [0u8; 16 << 10];
         loop {
-            if conn.close_after_flush {
-                return true;
-            }
             match conn.stream.read(&mut buf) {
                 Ok(0) => return false,
+                // Whatever follows an answer that closes the connection is dropped.
+                Ok(_) if conn.close_after_flush => {}
                 Ok(n) => {
                     match &mut conn.proto {
                         Proto::Http(r) => r.feed(&buf[..n]),
@@ -241,15 +256,10 @@ impl Server {
                             match websocket::handshake(&request) {
                                 Ok(resp) => {
                                     conn.out.extend(resp.encode(true));
-                                    let Proto::Http(reader) = std::mem::replace(
-                                        &mut conn.proto,
-                                        Proto::Ws(Decoder::new(self.config.max_request)),
-                                    ) else {
-                                        unreachable!("matched above")
-                                    };
-                                    if let Proto::Ws(d) = &mut conn.proto {
-                                        d.feed(&reader.into_remaining());
-                                    }
+                                    // Bytes after the handshake are the first frames.
+                                    let mut decoder = Decoder::new(self.config.max_request);
+                                    decoder.feed(&reader.take_remaining());
+                                    conn.proto = Proto::Ws(decoder);
                                 }
                                 Err(resp) => {
                                     conn.out.extend(resp.encode(false));
@@ -437,23 +447,7 @@ impl Server {
             return;
         };
         let open = conn.out.len() <= MAX_PENDING && flush(&mut conn);
-        if open {
-            let interest = if conn.out.is_empty() {
-                Interest::READABLE
-            } else {
-                Interest::READABLE | Interest::WRITABLE
-            };
-            if self
-                .poll
-                .registry()
-                .reregister(&mut conn.stream, Token(token), interest)
-                .is_ok()
-            {
-                self.conns.insert(token, conn);
-                return;
-            }
-        }
-        let _ = self.poll.registry().deregister(&mut conn.stream);
+        self.keep(token, conn, open);
     }
 
     /// Closes HTTP connections idle for longer than [`IDLE`].
@@ -462,7 +456,9 @@ impl Server {
         let stale: Vec<usize> = self
             .conns
             .iter()
-            .filter(|(_, c)| matches!(c.proto, Proto::Http(_)) && now - c.last > IDLE)
+            .filter(|(_, c)| {
+                (matches!(c.proto, Proto::Http(_)) || c.close_after_flush) && now - c.last > IDLE
+            })
             .map(|(&t, _)| t)
             .collect();
         for t in stale {

@@ -203,6 +203,28 @@ pub fn assert_download(path: &Path, expected: &[u8]) {
 /// when there is no control file.
 #[track_caller]
 pub fn check_control(path: &Path, source: &[u8], piece_len: u64) -> Option<Bitfield> {
+    check_control_with(path, source, piece_len, Partial::Trusted)
+}
+
+/// What a resume does with bytes the control file records as written outside counted
+/// pieces.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Partial {
+    /// Keeps them (no piece hashes): they must be the source's bytes.
+    Trusted,
+    /// Hashes them again (chunk checksums): they may be a bad mirror's bytes still
+    /// waiting for their piece's verdict, and need only lie inside the file.
+    Rehashed,
+}
+
+/// [`check_control`] for a download whose partial bytes are handled as `partial` says.
+#[track_caller]
+pub fn check_control_with(
+    path: &Path,
+    source: &[u8],
+    piece_len: u64,
+    partial: Partial,
+) -> Option<Bitfield> {
     let bytes = match std::fs::read(control_path(path)) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
@@ -234,7 +256,11 @@ pub fn check_control(path: &Path, source: &[u8], piece_len: u64) -> Option<Bitfi
     for range in &record.partial {
         let (start, end) = (range.start as usize, range.end as usize);
         assert!(
-            end <= source.len() && on_disk.get(start..end) == Some(&source[start..end]),
+            end <= source.len(),
+            "control file records bytes {start}..{end} past the end"
+        );
+        assert!(
+            partial == Partial::Rehashed || on_disk.get(start..end) == Some(&source[start..end]),
             "control file claims bytes {start}..{end} written, but the file differs"
         );
     }

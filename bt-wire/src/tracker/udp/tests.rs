@@ -154,8 +154,10 @@ fn error_action_and_scrape() {
     for n in [tid, 1, 2, 3, 4, 5, 6] {
         reply.extend_from_slice(&n.to_be_bytes());
     }
-    // An announce answer to a scrape is not accepted.
+    // An announce answer to a scrape is not accepted, nor routed to this tracker.
+    assert!(!c.accepts(&announce_reply(tid, &[])));
     assert!(!c.handle_datagram(t0, &announce_reply(tid, &[])));
+    assert!(c.accepts(&reply));
     assert!(c.handle_datagram(t0, &reply));
     assert_eq!(
         c.poll_event(),

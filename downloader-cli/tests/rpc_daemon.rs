@@ -1,0 +1,794 @@
+//! The `--enable-rpc` daemon driven over loopback as aria2's clients drive it: raw
+//! JSON-RPC over HTTP (single, batch, GET/JSONP), XML-RPC, and a WebSocket receiving
+//! notifications, against downloads from the test-support HTTP server.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+use swarmget_rpc::websocket::{Opcode, encode_frame};
+use swarmget_test_support::{Behaviour, HttpServer, ServerConfig, TestFile};
+
+use common::{TempDir, assert_download, swarmget, wait_for};
+
+/// A running daemon, killed if the test ends without shutting it down.
+struct Daemon {
+    child: Child,
+    port: u16,
+    /// Keeps the stderr reader's channel open, so the daemon never blocks on it.
+    _stderr: std::sync::mpsc::Receiver<String>,
+}
+
+impl Daemon {
+    /// Starts `swarmget --enable-rpc --rpc-listen-port=0 ARGS` in `dir` and reads the
+    /// port it printed.
+    fn start(dir: &TempDir, args: &[&str]) -> Daemon {
+        let mut child = swarmget(dir.path())
+            .current_dir(dir.path())
+            .args(["--enable-rpc", "--rpc-listen-port=0", "--quiet"])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn swarmget");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut seen = Vec::new();
+        let port = loop {
+            let line = rx
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("no listening line; stderr so far: {seen:?}"));
+            if let Some(addr) = line.strip_prefix("swarmget: RPC: listening on 127.0.0.1:") {
+                break addr.parse().expect("a port");
+            }
+            seen.push(line);
+        };
+        Daemon {
+            child,
+            port,
+            _stderr: rx,
+        }
+    }
+
+    /// One HTTP request on a fresh connection; the status and body.
+    fn http(&self, request: &str, body: &[u8]) -> (u16, String, String) {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        s.write_all(request.as_bytes()).unwrap();
+        s.write_all(body).unwrap();
+        let mut answer = Vec::new();
+        s.read_to_end(&mut answer).unwrap();
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").expect("a whole response");
+        let status = head[9..12].parse().expect("a status");
+        (status, head.to_string(), body.to_string())
+    }
+
+    fn post(&self, path: &str, body: &str) -> (u16, String) {
+        let req = format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        let (status, _, body) = self.http(&req, body.as_bytes());
+        (status, body)
+    }
+
+    /// A JSON-RPC call with the token `s`; the whole response object.
+    fn call(&self, method: &str, params: Value) -> Value {
+        let mut p = vec![json!("token:s")];
+        p.extend(params.as_array().cloned().unwrap_or_default());
+        let body = json!({"jsonrpc": "2.0", "id": "t", "method": method, "params": p});
+        let (_, text) = self.post("/jsonrpc", &body.to_string());
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    }
+
+    /// The result of a call that must succeed.
+    #[track_caller]
+    fn ok(&self, method: &str, params: Value) -> Value {
+        let r = self.call(method, params);
+        r.get("result")
+            .cloned()
+            .unwrap_or_else(|| panic!("{method} failed: {r}"))
+    }
+
+    /// The error message of a call that must fail.
+    #[track_caller]
+    fn fails(&self, method: &str, params: Value) -> String {
+        let r = self.call(method, params);
+        assert_eq!(r["error"]["code"], 1, "{method}: {r}");
+        r["error"]["message"].as_str().unwrap().to_string()
+    }
+
+    /// Polls `tellStatus` until `status` is `want`, failing if it settles on another
+    /// final state first.
+    #[track_caller]
+    fn wait_status(&self, gid: &str, want: &str) -> Value {
+        loop {
+            let st = self.ok("aria2.tellStatus", json!([gid]));
+            let now = st["status"].as_str().unwrap().to_string();
+            if now == want {
+                return st;
+            }
+            let terminal = ["complete", "error", "removed"].contains(&now.as_str());
+            assert!(!terminal, "waiting for {want}, got {st}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Shuts the daemon down over RPC and returns its exit code.
+    fn shutdown(mut self) -> Option<i32> {
+        assert_eq!(self.ok("aria2.shutdown", json!([])), "OK");
+        let status = wait_for(&mut self.child, Duration::from_secs(30)).expect("daemon exits");
+        status.code()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn add_pause_unpause_remove_and_complete_over_json_rpc() {
+    let dir = TempDir::new("rpc-flow");
+    let slow = TestFile::random(200_000, 1);
+    let quick = TestFile::random(50_000, 2);
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/slow", slow.clone())
+            .file("/quick", quick.clone())
+            .behaviour_for("/slow", Behaviour::StallAfter { bytes: 1000 }),
+    )
+    .unwrap();
+    let d = Daemon::start(&dir, &["--rpc-secret=s"]);
+
+    let gid = d.ok("aria2.addUri", json!([[server.url("/slow")]]));
+    let gid = gid.as_str().unwrap().to_string();
+    assert_eq!(gid.len(), 16, "{gid}");
+    d.wait_status(&gid, "active");
+    assert_eq!(d.ok("aria2.pause", json!([gid])), gid);
+    d.wait_status(&gid, "paused");
+    // A unique prefix names the download too.
+    assert_eq!(d.ok("aria2.unpause", json!([&gid[..6]])), gid);
+    d.wait_status(&gid, "active");
+    let listed = d.ok("aria2.tellActive", json!([["gid", "status"]]));
+    assert_eq!(listed, json!([{"gid": gid, "status": "active"}]));
+    assert_eq!(d.ok("aria2.remove", json!([gid])), gid);
+    let st = d.wait_status(&gid, "removed");
+    assert_eq!(st["errorCode"], "31");
+    let stopped = d.ok("aria2.tellStopped", json!([0, 10, ["gid"]]));
+    assert_eq!(stopped, json!([{"gid": gid}]));
+    // The engine keeps a stopped download until its last disk write settles, so a
+    // purge right after the removal may leave it for the next one.
+    loop {
+        assert_eq!(d.ok("aria2.purgeDownloadResult", json!([])), "OK");
+        let left = d.ok("aria2.tellStopped", json!([0, 10, ["gid"]]));
+        if left == json!([]) {
+            break;
+        }
+        assert_eq!(left, json!([{"gid": gid}]));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    let quick_gid = d.ok(
+        "aria2.addUri",
+        json!([[server.url("/quick")], {"out": "q.bin"}]),
+    );
+    let st = d.wait_status(quick_gid.as_str().unwrap(), "complete");
+    assert_eq!(st["totalLength"], "50000");
+    assert_eq!(st["completedLength"], "50000");
+    assert_eq!(st["files"][0]["uris"][0]["uri"], server.url("/quick"));
+    assert_download(&dir.join("q.bin"), &quick);
+    let stat = d.ok("aria2.getGlobalStat", json!([]));
+    assert_eq!(stat["numStopped"], "1");
+    assert_eq!(
+        d.fails("aria2.tellStatus", json!(["zzzz"])),
+        "Invalid GID zzzz"
+    );
+    assert_eq!(d.shutdown(), Some(0));
+}
+
+#[test]
+fn a_wrong_or_missing_secret_is_refused_and_changes_nothing() {
+    let dir = TempDir::new("rpc-secret");
+    let d = Daemon::start(&dir, &["--rpc-secret=s"]);
+    for token in [json!("token:wrong"), json!(["http://127.0.0.1:9/f"])] {
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": "aria2.addUri",
+                          "params": [token, ["http://127.0.0.1:9/f"]]});
+        let (status, text) = d.post("/jsonrpc", &body.to_string());
+        assert_eq!(status, 400, "{text}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&text).unwrap()["error"],
+            json!({"code": 1, "message": "Unauthorized"})
+        );
+    }
+    let stat = d.ok("aria2.getGlobalStat", json!([]));
+    assert_eq!(
+        (&stat["numWaiting"], &stat["numActive"]),
+        (&json!("0"), &json!("0"))
+    );
+    // listMethods needs no token, as in aria2.
+    let (_, text) = d.post(
+        "/jsonrpc",
+        r#"{"jsonrpc":"2.0","id":1,"method":"system.listMethods"}"#,
+    );
+    let methods: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(methods["result"].as_array().unwrap().len(), 36);
+    assert_eq!(d.shutdown(), Some(0));
+}
+
+#[test]
+fn paths_from_rpc_stay_under_the_start_directory() {
+    let dir = TempDir::new("rpc-paths");
+    std::fs::create_dir(dir.join("dl")).unwrap();
+    let d = Daemon::start(&dir, &["--rpc-secret=s", "-d", "dl"]);
+    let uri = json!(["http://127.0.0.1:9/f"]);
+    let m = d.fails("aria2.addUri", json!([uri, {"dir": "dl/../.."}]));
+    assert!(m.starts_with("dir 'dl/../..' is outside"), "{m}");
+    let m = d.fails("aria2.addUri", json!([uri, {"out": "../escape"}]));
+    assert_eq!(m, "out '../escape' must be a relative path without '..'");
+    let m = d.fails("aria2.changeGlobalOption", json!([{"dir": "/"}]));
+    assert!(m.starts_with("dir '/' is outside"), "{m}");
+    let stat = d.ok("aria2.getGlobalStat", json!([]));
+    assert_eq!(stat["numWaiting"], "0");
+    // Inside is fine.
+    let gid = d.ok(
+        "aria2.addUri",
+        json!([uri, {"dir": "dl/sub", "pause": "true"}]),
+    );
+    let st = d.ok("aria2.tellStatus", json!([gid, ["dir", "status"]]));
+    assert_eq!(st, json!({"dir": "dl/sub", "status": "paused"}));
+    assert_eq!(d.shutdown(), Some(0));
+}
+
+#[test]
+fn oversize_and_malformed_requests_get_aria2s_errors_and_the_daemon_keeps_serving() {
+    let dir = TempDir::new("rpc-limits");
+    let d = Daemon::start(
+        &dir,
+        &["--rpc-max-request-size=1K", "--rpc-allow-origin-all"],
+    );
+    let big = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"aria2.getVersion","params":["{}"]}}"#,
+        "x".repeat(2000)
+    );
+    let (status, _) = d.post("/jsonrpc", &big);
+    assert_eq!(status, 413);
+    let (status, text) = d.post("/jsonrpc", "{not json");
+    assert_eq!(
+        (status, text.as_str()),
+        (
+            500,
+            r#"{"error":{"code":-32700,"message":"Parse error."},"id":null,"jsonrpc":"2.0"}"#
+        )
+    );
+    let (status, text) = d.post("/jsonrpc", r#"{"jsonrpc":"2.0","id":1,"method":"nope"}"#);
+    assert_eq!(status, 400);
+    assert!(
+        text.contains(r#""message":"No such method: nope""#),
+        "{text}"
+    );
+    // A batch answers each entry in order; the GET form carries base64 params.
+    let (status, text) = d.post(
+        "/jsonrpc",
+        r#"[{"jsonrpc":"2.0","id":1,"method":"aria2.getVersion"},{"jsonrpc":"2.0","id":2,"method":"x"}]"#,
+    );
+    assert_eq!(status, 200);
+    let batch: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(batch[0]["id"], 1);
+    assert_eq!(batch[1]["error"]["message"], "No such method: x");
+    let params = base64::engine::general_purpose::STANDARD.encode("[]");
+    let (status, head, body) = d.http(
+        &format!(
+            "GET /jsonrpc?method=system.listNotifications&id=3&params={params}&jsoncallback=cb HTTP/1.1\r\nConnection: close\r\n\r\n"
+        ),
+        b"",
+    );
+    assert_eq!(status, 200);
+    assert!(head.contains("Content-Type: text/javascript"), "{head}");
+    assert!(head.contains("Access-Control-Allow-Origin: *"), "{head}");
+    assert!(
+        body.starts_with(r#"cb({"id":"3","jsonrpc":"2.0","result":["aria2.onDownloadStart""#),
+        "{body}"
+    );
+    let (status, head, _) = d.http(
+        "OPTIONS /jsonrpc HTTP/1.1\r\nAccess-Control-Request-Headers: content-type\r\nConnection: close\r\n\r\n",
+        b"",
+    );
+    assert_eq!(status, 200);
+    assert!(
+        head.contains("Access-Control-Allow-Headers: content-type"),
+        "{head}"
+    );
+    // A head that never ends is refused at its limit.
+    let (status, _, _) = d.http(
+        &format!("GET /jsonrpc HTTP/1.1\r\nX: {}", "a".repeat(20_000)),
+        b"",
+    );
+    assert_eq!(status, 431);
+    assert_eq!(d.shutdown(), Some(0));
+}
+
+#[test]
+fn xml_rpc_calls_and_faults() {
+    let dir = TempDir::new("rpc-xml");
+    let d = Daemon::start(&dir, &["--rpc-secret=s"]);
+    let call = |method: &str, params: &str| {
+        d.post(
+            "/rpc",
+            &format!("<?xml version=\"1.0\"?><methodCall><methodName>{method}</methodName><params>{params}</params></methodCall>"),
+        )
+    };
+    let (status, text) = call(
+        "aria2.getVersion",
+        "<param><value><string>token:s</string></value></param>",
+    );
+    assert_eq!(status, 200);
+    assert!(text.contains("<name>version</name>"), "{text}");
+    let (_, text) = call(
+        "aria2.getVersion",
+        "<param><value><string>token:bad</string></value></param>",
+    );
+    assert!(text.contains("<fault>"), "{text}");
+    assert!(text.contains("<string>Unauthorized</string>"), "{text}");
+    let (_, text) = call(
+        "aria2.addUri",
+        "<param><value>token:s</value></param><param><value><array><data><value>http://127.0.0.1:9/f</value></data></array></value></param><param><value><struct><member><name>pause</name><value>true</value></member></struct></value></param>",
+    );
+    assert!(text.contains("<params><param><value><string>"), "{text}");
+    let stat = d.ok("aria2.getGlobalStat", json!([]));
+    assert_eq!(stat["numWaiting"], "1");
+    assert_eq!(d.shutdown(), Some(0));
+}
+
+/// A minimal WebSocket client: the handshake, masked text frames out, server frames in.
+struct Ws(TcpStream);
+
+impl Ws {
+    fn connect(port: u16) -> Ws {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.write_all(
+            b"GET /jsonrpc HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+        )
+        .unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8];
+        while !head.ends_with(b"\r\n\r\n") {
+            s.read_exact(&mut byte).unwrap();
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8(head).unwrap();
+        assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+        assert!(
+            head.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
+            "{head}"
+        );
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        Ws(s)
+    }
+
+    fn send(&mut self, text: &str) {
+        // Two fragments, to go through the daemon's reassembly.
+        let (a, b) = text.split_at(text.len() / 2);
+        let mut wire = encode_frame(Opcode::Text, a.as_bytes(), false, Some([7, 7, 7, 7]));
+        wire.extend(encode_frame(
+            Opcode::Continuation,
+            b.as_bytes(),
+            true,
+            Some([1, 2, 3, 4]),
+        ));
+        self.0.write_all(&wire).unwrap();
+    }
+
+    fn recv(&mut self) -> Value {
+        let mut h = [0u8; 2];
+        self.0.read_exact(&mut h).unwrap();
+        assert_eq!(h[0], 0x81, "a whole text frame");
+        let len = match h[1] {
+            126 => {
+                let mut l = [0u8; 2];
+                self.0.read_exact(&mut l).unwrap();
+                u16::from_be_bytes(l) as usize
+            }
+            127 => panic!("no frame here is that large"),
+            n => n as usize,
+        };
+        let mut payload = vec![0u8; len];
+        self.0.read_exact(&mut payload).unwrap();
+        serde_json::from_slice(&payload).unwrap()
+    }
+}
+
+#[test]
+fn websocket_calls_and_notifications() {
+    let dir = TempDir::new("rpc-ws");
+    let file = TestFile::random(30_000, 3);
+    let server = HttpServer::start(ServerConfig::new().file("/f", file.clone())).unwrap();
+    let d = Daemon::start(&dir, &[]);
+    let mut ws = Ws::connect(d.port);
+    ws.send(
+        &json!({"jsonrpc": "2.0", "id": "a", "method": "aria2.addUri",
+                "params": [[server.url("/f")], {"out": "f.bin"}]})
+        .to_string(),
+    );
+    let mut answer = None;
+    let mut notes = Vec::new();
+    while notes.len() < 2 {
+        let m = ws.recv();
+        if m.get("id").is_some() {
+            answer = Some(m["result"].as_str().unwrap().to_string());
+        } else {
+            notes.push((
+                m["method"].as_str().unwrap().to_string(),
+                m["params"][0]["gid"].clone(),
+            ));
+        }
+    }
+    let gid = match answer {
+        Some(g) => g,
+        None => ws.recv()["result"].as_str().unwrap().to_string(),
+    };
+    assert_eq!(
+        notes,
+        [
+            ("aria2.onDownloadStart".to_string(), json!(gid)),
+            ("aria2.onDownloadComplete".to_string(), json!(gid))
+        ]
+    );
+    assert_download(&dir.join("f.bin"), &file);
+    assert_eq!(d.shutdown(), Some(0));
+}
+
+#[test]
+fn an_empty_queue_keeps_the_daemon_up_until_sigint() {
+    let dir = TempDir::new("rpc-sigint");
+    let mut d = Daemon::start(&dir, &["--rpc-secret=s"]);
+    // Nothing is queued, and the daemon still answers.
+    assert_eq!(d.ok("aria2.tellActive", json!([])), json!([]));
+    assert!(d.child.try_wait().unwrap().is_none());
+    common::signal(&d.child, libc::SIGINT);
+    let status = wait_for(&mut d.child, Duration::from_secs(30)).expect("exits on SIGINT");
+    assert_eq!(status.code(), Some(0));
+}
+
+/// Runs a Python script with `python` and `args`; panics with its output unless it
+/// exits 0 and prints `OK` last.
+#[track_caller]
+fn python(python: &str, script: &str, args: &[String]) {
+    let out = std::process::Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{python} is needed for this test: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.trim_end().ends_with("OK"),
+        "{python} failed ({:?})\n--- stdout ---\n{stdout}\n--- stderr ---\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Python's standard `xmlrpc.client` (a client nobody here wrote) against `/rpc`.
+const XMLRPC_CLIENT: &str = r#"
+import sys, time, xmlrpc.client
+port, url = sys.argv[1], sys.argv[2]
+s = xmlrpc.client.ServerProxy(f"http://127.0.0.1:{port}/rpc")
+assert "version" in s.aria2.getVersion("token:s")
+try:
+    s.aria2.getVersion("token:wrong")
+    raise SystemExit("a wrong token was accepted")
+except xmlrpc.client.Fault as f:
+    assert (f.faultCode, f.faultString) == (1, "Unauthorized"), f
+gid = s.aria2.addUri("token:s", [url], {"out": "x.bin"})
+while True:
+    st = s.aria2.tellStatus("token:s", gid, ["status", "totalLength"])
+    if st["status"] == "complete":
+        break
+    assert st["status"] in ("active", "waiting"), st
+    time.sleep(0.02)
+assert st["totalLength"] == "40000", st
+paused = s.aria2.addUri("token:s", [url], {"pause": "true", "out": "y.bin"})
+assert s.aria2.changeOption("token:s", paused, {"max-download-limit": "1K"}) == "OK"
+assert s.aria2.getOption("token:s", paused)["max-download-limit"] == "1024"
+calls = [{"methodName": "aria2.tellStatus", "params": ["token:s", paused, ["status"]]},
+         {"methodName": "aria2.getVersion", "params": ["token:bad"]}]
+r = s.system.multicall(calls)
+assert r[0] == [{"status": "paused"}], r
+assert r[1]["faultCode"] == 1, r
+assert s.aria2.remove("token:s", paused) == paused
+assert s.aria2.purgeDownloadResult("token:s") == "OK"
+assert s.aria2.tellStopped("token:s", 0, 10) == []
+print("OK")
+"#;
+
+#[test]
+fn pythons_xmlrpc_client_drives_the_daemon() {
+    let dir = TempDir::new("rpc-pyxml");
+    let file = TestFile::random(40_000, 4);
+    let server = HttpServer::start(ServerConfig::new().file("/f", file.clone())).unwrap();
+    let d = Daemon::start(&dir, &["--rpc-secret=s"]);
+    python(
+        "python3",
+        XMLRPC_CLIENT,
+        &[d.port.to_string(), server.url("/f")],
+    );
+    assert_download(&dir.join("x.bin"), &file);
+    assert_eq!(d.shutdown(), Some(0));
+}
+
+/// aria2p (the Python client library for aria2 on PyPI), its JSON-RPC and its
+/// WebSocket notifications.
+const ARIA2P_CLIENT: &str = r#"
+import sys, threading, time, aria2p
+port, url = int(sys.argv[1]), sys.argv[2]
+api = aria2p.API(aria2p.Client(host="http://127.0.0.1", port=port, secret="s"))
+done = threading.Event()
+api.listen_to_notifications(threaded=True, on_download_complete=lambda api, gid: done.set())
+time.sleep(0.5)
+d = api.add_uris([url], options={"out": "p.bin"})
+assert done.wait(30), "no onDownloadComplete"
+d.update()
+assert (d.status, d.total_length, d.completed_length) == ("complete", 40000, 40000), d.status
+assert d.gid in [x.gid for x in api.get_downloads()]
+assert api.get_stats().num_stopped == 1
+assert api.get_global_options().max_concurrent_downloads == 5
+p = api.add_uris([url], options={"pause": "true", "out": "q.bin"})
+p.update()
+assert p.status == "paused", p.status
+assert api.remove([p], force=True) == [True]
+assert api.purge()
+api.stop_listening()
+print("OK")
+"#;
+
+#[test]
+#[ignore = "needs PyPI: installs aria2p into target/aria2p-venv (run with --ignored)"]
+fn aria2p_drives_the_daemon() {
+    let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/aria2p-venv");
+    let py = target.join("bin/python");
+    if !py.exists() {
+        let ok = std::process::Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&target)
+            .status()
+            .is_ok_and(|s| s.success())
+            && std::process::Command::new(&py)
+                .args(["-m", "pip", "install", "--quiet", "aria2p==0.12.3"])
+                .status()
+                .is_ok_and(|s| s.success());
+        assert!(ok, "could not install aria2p into {}", target.display());
+    }
+    let dir = TempDir::new("rpc-aria2p");
+    let file = TestFile::random(40_000, 5);
+    let server = HttpServer::start(ServerConfig::new().file("/f", file.clone())).unwrap();
+    let d = Daemon::start(&dir, &["--rpc-secret=s"]);
+    python(
+        py.to_str().unwrap(),
+        ARIA2P_CLIENT,
+        &[d.port.to_string(), server.url("/f")],
+    );
+    assert_download(&dir.join("p.bin"), &file);
+    assert_eq!(d.shutdown(), Some(0));
+}
+
+#[test]
+fn pause_holds_command_line_downloads_until_unpaused() {
+    let dir = TempDir::new("rpc-pause");
+    let file = TestFile::random(20_000, 6);
+    let server = HttpServer::start(ServerConfig::new().file("/f", file.clone())).unwrap();
+    let url = server.url("/f");
+    let d = Daemon::start(&dir, &["--rpc-secret=s", "--pause", "-o", "f.bin", &url]);
+    let waiting = d.ok("aria2.tellWaiting", json!([0, 10, ["gid", "status"]]));
+    assert_eq!(waiting[0]["status"], "paused", "{waiting}");
+    assert!(
+        server.requests_for("/f").is_empty(),
+        "a paused download fetched"
+    );
+    let gid = waiting[0]["gid"].as_str().unwrap().to_string();
+    assert_eq!(d.ok("aria2.unpauseAll", json!([])), "OK");
+    d.wait_status(&gid, "complete");
+    assert_download(&dir.join("f.bin"), &file);
+    assert_eq!(d.shutdown(), Some(0));
+}
+
+#[test]
+fn a_half_open_request_and_a_hundred_websockets_do_not_stop_the_others() {
+    let dir = TempDir::new("rpc-load");
+    let d = Daemon::start(&dir, &["--rpc-secret=s"]);
+    // A request that promises a body and never sends it.
+    let mut stuck = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
+    stuck
+        .write_all(b"POST /jsonrpc HTTP/1.1\r\nContent-Length: 100\r\n\r\n{")
+        .unwrap();
+    let mut sockets: Vec<Ws> = (0..100).map(|_| Ws::connect(d.port)).collect();
+    // Every WebSocket is served, and plain HTTP beside them.
+    for (i, ws) in sockets.iter_mut().enumerate() {
+        ws.send(
+            &json!({"jsonrpc": "2.0", "id": i, "method": "aria2.getGlobalStat",
+                    "params": ["token:s"]})
+            .to_string(),
+        );
+    }
+    for (i, ws) in sockets.iter_mut().enumerate() {
+        let answer = ws.recv();
+        assert_eq!(answer["id"], i, "{answer}");
+        assert_eq!(answer["result"]["numActive"], "0", "{answer}");
+    }
+    for _ in 0..200 {
+        assert_eq!(d.ok("aria2.tellActive", json!([])), json!([]));
+    }
+    // A notification reaches all of them.
+    let gid = d.ok(
+        "aria2.addUri",
+        json!([["http://127.0.0.1:9/f"], {"pause": "true"}]),
+    );
+    d.ok("aria2.remove", json!([gid]));
+    for ws in &mut sockets {
+        let note = ws.recv();
+        assert_eq!(
+            (&note["method"], &note["params"][0]["gid"]),
+            (&json!("aria2.onDownloadStop"), &gid),
+            "{note}"
+        );
+    }
+    drop(stuck);
+    assert_eq!(d.shutdown(), Some(0));
+}
+
+#[test]
+fn add_uri_takes_a_magnet_link_with_a_web_source() {
+    let dir = TempDir::new("rpc-magnet");
+    let data = TestFile::random(60_000, 7);
+    let server = HttpServer::start(ServerConfig::new().file("/m", data.clone())).unwrap();
+    let d = Daemon::start(&dir, &["--rpc-secret=s"]);
+    let link = format!(
+        "magnet:?xl={}&dn=from-magnet.bin&as={}",
+        data.len(),
+        server.url("/m")
+    );
+    let gid = d.ok("aria2.addUri", json!([[link]]));
+    d.wait_status(gid.as_str().unwrap(), "complete");
+    assert_download(&dir.join("from-magnet.bin"), &data);
+    let m = d.fails("aria2.addUri", json!([[link, server.url("/m")]]));
+    assert_eq!(m, "a magnet link must be the only URI of an addUri call");
+    let m = d.fails(
+        "aria2.addUri",
+        json!([["magnet:?dn=..%2Fx&as=http://127.0.0.1:9/x"]]),
+    );
+    assert!(m.contains("is not a safe file name"), "{m}");
+    assert_eq!(d.shutdown(), Some(0));
+}
+
+#[test]
+fn a_saved_session_brings_the_queue_back_after_a_restart() {
+    let dir = TempDir::new("rpc-session");
+    let paused_file = TestFile::random(30_000, 8);
+    let slow_file = TestFile::random(400_000, 9);
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/p", paused_file.clone())
+            .file("/slow", slow_file.clone())
+            .behaviour_for(
+                "/slow",
+                Behaviour::Trickle {
+                    bytes_per_sec: 100_000,
+                },
+            ),
+    )
+    .unwrap();
+    let d = Daemon::start(&dir, &["--rpc-secret=s", "--save-session=session.txt"]);
+    d.ok(
+        "aria2.addUri",
+        json!([[server.url("/p")], {"pause": "true", "out": "p.bin", "header": ["X-A: 1", "X-B: 2"]}]),
+    );
+    let slow = d.ok(
+        "aria2.addUri",
+        json!([[server.url("/slow")], {"out": "slow.bin"}]),
+    );
+    let slow = slow.as_str().unwrap().to_string();
+    // Half-finished (or so) before the daemon goes.
+    loop {
+        let st = d.wait_status(&slow, "active");
+        if st["completedLength"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            > 0
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // saveSession writes now; the exit writes again.
+    assert_eq!(d.ok("aria2.saveSession", json!([])), "OK");
+    let saved = std::fs::read_to_string(dir.join("session.txt")).unwrap();
+    assert!(
+        saved.contains(&format!("{}\n", server.url("/p"))),
+        "{saved}"
+    );
+    assert!(
+        saved.contains(" header=X-A: 1\n header=X-B: 2\n"),
+        "{saved}"
+    );
+    assert!(saved.contains(" out=p.bin\n"), "{saved}");
+    assert!(saved.contains(" pause=true\n"), "{saved}");
+    assert_eq!(
+        d.fails("aria2.changeGlobalOption", json!([{"save-session": "x"}])),
+        "save-session can only be set on the command line"
+    );
+    assert_eq!(d.shutdown(), Some(0));
+
+    // The restarted daemon has both back: the paused one paused with its options, the
+    // other one finishing byte-exact from where it was.
+    let d = Daemon::start(&dir, &["--rpc-secret=s", "-i", "session.txt"]);
+    let waiting = d.ok(
+        "aria2.tellWaiting",
+        json!([0, 10, ["gid", "status", "files"]]),
+    );
+    let paused = waiting
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["status"] == "paused")
+        .unwrap_or_else(|| panic!("no paused download: {waiting}"));
+    assert_eq!(paused["files"][0]["uris"][0]["uri"], server.url("/p"));
+    let paused = paused["gid"].as_str().unwrap().to_string();
+    let active = d.ok("aria2.tellActive", json!([["gid", "files"]]));
+    let running = waiting
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(active.as_array().unwrap())
+        .find(|s| s["files"][0]["uris"][0]["uri"] == server.url("/slow"))
+        .unwrap_or_else(|| panic!("the running download is gone: {waiting} {active}"))["gid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    d.wait_status(&running, "complete");
+    assert_download(&dir.join("slow.bin"), &slow_file);
+    // The restart asked for the rest from where the control file left it (its first
+    // connection may probe from 0 before it reads the control file).
+    let ranges: Vec<String> = server
+        .requests_for("/slow")
+        .iter()
+        .filter_map(|r| r.range().map(str::to_string))
+        .collect();
+    assert!(
+        ranges.iter().any(|r| !r.starts_with("bytes=0-")),
+        "the download started over: {ranges:?}"
+    );
+    d.ok("aria2.unpause", json!([paused]));
+    d.wait_status(&paused, "complete");
+    assert_download(&dir.join("p.bin"), &paused_file);
+    let sent = server.requests_for("/p");
+    assert_eq!(sent[0].header("x-b"), Some("2"), "{sent:?}");
+    assert_eq!(d.shutdown(), Some(0));
+    // Without the daemon there is no session to save: refused, not ignored.
+    let r = common::run(
+        swarmget(dir.path())
+            .current_dir(dir.path())
+            .args(["--save-session=s2.txt", "http://127.0.0.1:9/f"]),
+        Duration::from_secs(30),
+    );
+    r.expect_code(28);
+    assert!(
+        r.stderr.contains("--save-session needs --enable-rpc"),
+        "{}",
+        r.stderr
+    );
+}
