@@ -57,6 +57,9 @@ pub struct Engine {
     pub(crate) cookies: swarmget_cookies::CookieJar,
     /// Logins from `--netrc-path`, unless `--no-netrc`.
     pub(crate) netrc: Option<crate::netrc::Netrc>,
+    /// Origins that answered 401: with `--http-auth-challenge`, credentials go only
+    /// to these (aria2 remembers them per host the same way).
+    pub(crate) challenged: std::collections::HashSet<String>,
     pub(crate) disk: DiskWorker,
     disk_done: Receiver<DiskDone>,
     resolver: Resolver,
@@ -141,6 +144,7 @@ impl Engine {
             free_keys: Vec::new(),
             cookies,
             netrc,
+            challenged: std::collections::HashSet::new(),
             disk,
             disk_done,
             resolver,

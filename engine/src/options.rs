@@ -241,6 +241,8 @@ pub struct Options {
     pub load_cookies: Option<PathBuf>,
     /// `--save-cookies`: where the jar is written when the engine stops.
     pub save_cookies: Option<PathBuf>,
+    /// `--http-auth-challenge`: credentials only after a server asks (401).
+    pub http_auth_challenge: bool,
     /// `--netrc-path` (the CLI fills in `~/.netrc`; `None` reads no file).
     pub netrc_path: Option<PathBuf>,
     /// `--no-netrc`.
@@ -421,6 +423,7 @@ impl Default for Options {
             proxy_method: ProxyMethod::Get,
             load_cookies: None,
             save_cookies: None,
+            http_auth_challenge: false,
             netrc_path: None,
             no_netrc: false,
             ca_certificate: None,
@@ -1075,6 +1078,16 @@ pub static OPTIONS: &[OptionDef] = &[
         false,
         "Write every cookie (session ones with expiry 0) to FILE in Netscape format at exit.",
         |o, v| o.save_cookies = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
+        "http-auth-challenge",
+        None,
+        Bool,
+        "false",
+        "http",
+        true,
+        "Send --http-user or .netrc credentials only after the server answers 401 (URI credentials always go).",
+        |o, v| o.http_auth_challenge = parse_bool(v)?
     ),
     opt!(
         "netrc-path",

@@ -222,6 +222,7 @@ pub fn options(o: &Options) -> Map<String, Value> {
         .into(),
     );
     put("no-netrc", b(o.no_netrc));
+    put("http-auth-challenge", b(o.http_auth_challenge));
     for (k, p) in [
         ("netrc-path", &o.netrc_path),
         ("load-cookies", &o.load_cookies),
