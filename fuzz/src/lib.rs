@@ -21,6 +21,7 @@ pub mod no_proxy_parse;
 pub mod param_uri_expand;
 pub mod peer_wire_decode;
 pub mod proxy_reply;
+pub mod proxy_uri_parse;
 pub mod tracker_response;
 pub mod udp_tracker_packet;
 pub mod websocket_frame;
@@ -47,6 +48,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("param_uri_expand", param_uri_expand::run),
     ("peer_wire_decode", peer_wire_decode::run),
     ("proxy_reply", proxy_reply::run),
+    ("proxy_uri_parse", proxy_uri_parse::run),
     ("tracker_response", tracker_response::run),
     ("udp_tracker_packet", udp_tracker_packet::run),
     ("websocket_frame", websocket_frame::run),

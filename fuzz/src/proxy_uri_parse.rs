@@ -1,0 +1,30 @@
+//! Arbitrary text as a proxy URI (`--http-proxy` and the other proxy options, and the
+//! `http_proxy` family of environment variables).
+//!
+//! Invariants checked besides "never panics":
+//! - what parses prints (credentials left out) as a URI that parses to the same
+//!   kind, host and port, without credentials;
+//! - the printed form never carries the password.
+
+use swarmget_proxy::ProxyUri;
+
+/// The target body.
+pub fn run(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let Ok(uri) = ProxyUri::parse(&text) else {
+        return;
+    };
+    let shown = uri.to_string();
+    let again = ProxyUri::parse(&shown).unwrap_or_else(|e| panic!("{shown:?}: {e}"));
+    assert_eq!(
+        (again.kind, &again.host, again.port, &again.credentials),
+        (uri.kind, &uri.host, uri.port, &None),
+        "{text:?} printed as {shown:?}"
+    );
+    if let Some(c) = &uri.credentials
+        && !c.password.is_empty()
+        && !uri.host.contains(&c.password)
+    {
+        assert!(!shown.contains(&c.password), "{shown:?} shows the password");
+    }
+}
