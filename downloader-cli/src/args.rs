@@ -226,6 +226,18 @@ pub fn apply_conf(
         match find(name) {
             Some(def) => (def.apply)(opts, value.trim())
                 .map_err(|e| (28, format!("{}:{}: {name}: {e}", path.display(), n + 1)))?,
+            // An option aria2 has and swarmget lacks would be silently not done.
+            None if crate::aria2_options::knows(name) => {
+                return Err((
+                    28,
+                    format!(
+                        "{}:{}: option '{name}' is aria2's but not supported by swarmget yet; \
+                         remove the line to go on without it",
+                        path.display(),
+                        n + 1
+                    ),
+                ));
+            }
             None => warn(format!(
                 "{}:{}: unknown option '{name}' ignored",
                 path.display(),
@@ -355,15 +367,38 @@ mod tests {
         let mut opts = Options::default();
         apply_conf(
             &mut opts,
-            "# c\nsplit=3\nbt-max-peers=5\n\nmax-tries = 2\n",
+            "# c\nsplit=3\nnot-an-aria2-option=5\n\nmax-tries = 2\n",
             Path::new("a.conf"),
             &mut |w| warnings.push(w),
         )
         .unwrap();
         assert_eq!((opts.split, opts.max_tries), (3, 2));
-        assert_eq!(warnings.len(), 1, "unknown key only warns");
+        assert_eq!(
+            warnings,
+            ["a.conf:3: unknown option 'not-an-aria2-option' ignored"],
+            "a key aria2 does not know either only warns"
+        );
         let bad = apply_conf(&mut opts, "split=zero\n", Path::new("a.conf"), &mut |_| {});
         assert_eq!(bad.unwrap_err().0, 28);
+    }
+
+    #[test]
+    fn an_aria2_option_swarmget_cannot_honour_is_an_error_naming_its_line() {
+        let mut opts = Options::default();
+        let err = apply_conf(
+            &mut opts,
+            "split=3\n\nevent-poll=epoll\n",
+            Path::new("aria2.conf"),
+            &mut |w| panic!("warned instead: {w}"),
+        )
+        .unwrap_err();
+        assert_eq!(err.0, 28);
+        assert!(
+            err.1
+                .starts_with("aria2.conf:3: option 'event-poll' is aria2's"),
+            "{}",
+            err.1
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! Exit codes are aria2c's.
 
 mod args;
+mod aria2_options;
 mod feed;
 mod flags;
 mod help;

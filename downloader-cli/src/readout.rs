@@ -23,6 +23,23 @@ pub fn size(bytes: u64) -> String {
     }
 }
 
+/// A size as `--human-readable` asks: [`size`], or every digit in thousands as aria2
+/// writes them without it (`2,621,440B`).
+pub fn size_as(bytes: u64, human: bool) -> String {
+    if human {
+        return size(bytes);
+    }
+    let digits = bytes.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out + "B"
+}
+
 /// aria2-style duration: `1h2m3s`, zero parts dropped.
 pub fn duration(secs: u64) -> String {
     let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
@@ -43,8 +60,10 @@ fn gid6(gid: Gid) -> String {
     gid.to_string()[..6].to_string()
 }
 
-/// One download's bracketed readout: `[#37dbac 8.1MiB/28MiB(28%) CN:4 DL:4.0MiB ETA:5s]`.
-pub fn line(st: &DownloadStatus) -> String {
+/// One download's bracketed readout: `[#37dbac 8.1MiB/28MiB(28%) CN:4 DL:4.0MiB ETA:5s]`
+/// (sizes in bytes without `human`).
+pub fn line(st: &DownloadStatus, human: bool) -> String {
+    let size = |b| size_as(b, human);
     let mut s = format!("[#{} {}", gid6(st.gid), size(st.completed));
     if let Some(total) = st.total {
         s += &format!("/{}", size(total));
@@ -73,6 +92,8 @@ pub struct Console {
     summary_interval: Duration,
     last_summary: Option<Instant>,
     drawn: bool,
+    /// `--human-readable`.
+    human: bool,
 }
 
 impl Console {
@@ -85,6 +106,7 @@ impl Console {
             summary_interval: opts.summary_interval,
             last_summary: None,
             drawn: false,
+            human: opts.human_readable,
         }
     }
 
@@ -117,12 +139,12 @@ impl Console {
         }
         if self.tty {
             let text = if active.len() == 1 {
-                line(active[0])
+                line(active[0], self.human)
             } else {
                 let speed: u64 = active.iter().map(|d| d.speed).sum();
-                let mut t = format!("[DL:{}]", size(speed));
+                let mut t = format!("[DL:{}]", size_as(speed, self.human));
                 for d in active.iter().take(5) {
-                    t += &line(d);
+                    t += &line(d, self.human);
                 }
                 if active.len() > 5 {
                     t += &format!("(+{})", active.len() - 5);
@@ -145,7 +167,7 @@ impl Console {
                 );
                 println!("{}", "=".repeat(79));
                 for d in &active {
-                    println!("{}", line(d));
+                    println!("{}", line(d, self.human));
                     if let Some(p) = &d.path {
                         println!("FILE: {}", p.display());
                     }
@@ -198,8 +220,18 @@ pub fn results_table(results: &[DownloadStatus], format: ResultFormat) -> String
     if format == ResultFormat::Hide || results.is_empty() {
         return String::new();
     }
-    let mut out = String::from("\nDownload Results:\ngid   |stat|avg speed  |path/URI\n");
-    out += "======+====+===========+=======================================================\n";
+    let full = format == ResultFormat::Full;
+    let mut out = if full {
+        String::from(
+            "\nDownload Results:\ngid   |stat|avg speed  |  %|path/URI\n\
+             ======+====+===========+===+===================================================\n",
+        )
+    } else {
+        String::from(
+            "\nDownload Results:\ngid   |stat|avg speed  |path/URI\n\
+             ======+====+===========+=======================================================\n",
+        )
+    };
     let mut seen = [false; 4];
     for r in results {
         let (stat, k) = match r.state {
@@ -214,12 +246,17 @@ pub fn results_table(results: &[DownloadStatus], format: ResultFormat) -> String
         } else {
             format!("{:>10}", "n/a")
         };
+        let head = format!("{}|{stat}|{speed:>11}|", gid6(r.gid));
+        if full {
+            out += &full_rows(r, &head);
+            continue;
+        }
         let path = r
             .path
             .as_ref()
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| r.uri.clone());
-        out += &format!("{}|{stat}|{speed:>11}|{path}\n", gid6(r.gid));
+        out += &format!("{head}{path}\n");
     }
     out += "\nStatus Legend:\n";
     let legend = [
@@ -236,6 +273,35 @@ pub fn results_table(results: &[DownloadStatus], format: ResultFormat) -> String
     }
     if seen[1] || seen[2] {
         out += "\nswarmget will resume download if the transfer is restarted.\n";
+    }
+    out
+}
+
+/// `--download-result=full`: a row per selected file with its completion in percent,
+/// the download's columns on the first (aria2's `formatDownloadResultFull`).
+fn full_rows(r: &DownloadStatus, head: &str) -> String {
+    let mut out = String::new();
+    for f in r.files.iter().filter(|f| f.selected) {
+        out += if out.is_empty() {
+            head
+        } else {
+            "      |    |           |"
+        };
+        match (f.completed * 100).checked_div(f.length) {
+            Some(pct) => out += &format!("{pct:>3}|"),
+            None => out += "  -|",
+        }
+        let path = f.path.as_ref().map(|p| p.display().to_string());
+        let uri = || {
+            f.uris
+                .first()
+                .map_or_else(|| r.uri.clone(), |u| u.uri.clone())
+        };
+        out += &path.unwrap_or_else(uri);
+        out += "\n";
+    }
+    if out.is_empty() {
+        out = format!("{head}  -|n/a\n");
     }
     out
 }
@@ -292,6 +358,10 @@ mod tests {
         assert_eq!(size(8_493_466), "8.1MiB");
         assert_eq!(size(12 << 20), "12MiB");
         assert_eq!(size(1 << 30), "1.0GiB");
+        assert_eq!(size_as(2_621_440, false), "2,621,440B");
+        assert_eq!(size_as(999, false), "999B");
+        assert_eq!(size_as(1000, false), "1,000B");
+        assert_eq!(size_as(12 << 20, true), "12MiB");
         assert_eq!(duration(374), "6m14s");
         assert_eq!(duration(3600), "1h");
         assert_eq!(duration(0), "0s");

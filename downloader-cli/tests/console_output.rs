@@ -86,6 +86,27 @@ fn results_table_ends_the_output() {
 }
 
 #[test]
+fn download_result_full_adds_the_percent_column() {
+    let (server, data) = one_file_server(3);
+    let dir = TempDir::new("table-full");
+    let r = get(&dir, &["--download-result=full", &server.url("/o.bin")]);
+    r.expect_code(0);
+    assert_download(&dir.join("o.bin"), &data);
+    let path = dir.join("o.bin").display().to_string();
+    let table = &r.stdout[r.stdout.find("\nDownload Results:\n").expect("a table")..];
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines[2], "gid   |stat|avg speed  |  %|path/URI");
+    assert!(
+        lines[3].starts_with("======+====+===========+===+==="),
+        "{}",
+        lines[3]
+    );
+    let row: Vec<&str> = lines[4].split('|').collect();
+    assert_eq!(row.len(), 5, "{}", lines[4]);
+    assert_eq!((row[1], row[3], row[4]), ("OK  ", "100", path.as_str()));
+}
+
+#[test]
 fn results_table_marks_errors() {
     let server = HttpServer::start(ServerConfig::new()).unwrap();
     let dir = TempDir::new("table-err");
@@ -184,6 +205,20 @@ fn progress_summaries_under_a_speed_limit() {
     );
     // Each summary shows the readout line: `[#gid done/total(p%) CN:n DL:speed…]`.
     assert!(r.stdout.contains("/2.5MiB("), "{}", r.stdout);
+
+    // Without --human-readable the sizes are bytes, in thousands as aria2 writes them.
+    let dir = TempDir::new("summary-bytes");
+    let r = get(
+        &dir,
+        &[
+            "--max-download-limit=1M",
+            "--summary-interval=1",
+            "--human-readable=false",
+            &server.url("/p.bin"),
+        ],
+    );
+    r.expect_code(0);
+    assert!(r.stdout.contains("/2,621,440B("), "{}", r.stdout);
 }
 
 #[test]

@@ -156,12 +156,12 @@ fn config_file_sets_split_and_the_command_line_wins() {
 }
 
 #[test]
-fn unknown_config_key_only_warns() {
+fn a_config_key_aria2_does_not_know_only_warns() {
     let data = TestFile::random(50_000, 6);
     let server = HttpServer::start(ServerConfig::new().file("/u.bin", data.clone())).unwrap();
     let dir = TempDir::new("conf-unknown");
     let conf = dir.join("a.conf");
-    std::fs::write(&conf, "bt-max-peers=5\nsplit=2\n").unwrap();
+    std::fs::write(&conf, "no-such-aria2-option=5\nsplit=2\n").unwrap();
     let r = get(
         &dir,
         &[
@@ -171,11 +171,36 @@ fn unknown_config_key_only_warns() {
     );
     r.expect_code(0);
     assert!(
-        r.stderr.contains("bt-max-peers") && r.stderr.contains("warning"),
+        r.stderr.contains("no-such-aria2-option") && r.stderr.contains("warning"),
         "{}",
         r.stderr
     );
     assert_download(&dir.join("u.bin"), &data);
+}
+
+/// An `aria2.conf` asking for something swarmget cannot do yet stops the run before
+/// anything is fetched, naming the line: going on would silently not do it.
+#[test]
+fn an_aria2_config_key_swarmget_lacks_is_an_error_naming_the_line() {
+    let server = HttpServer::start(ServerConfig::new()).unwrap();
+    let dir = TempDir::new("conf-aria2-only");
+    let conf = dir.join("aria2.conf");
+    std::fs::write(&conf, "split=2\n# comment\nevent-poll=epoll\n").unwrap();
+    let r = get(
+        &dir,
+        &[
+            &format!("--conf-path={}", conf.display()),
+            &server.url("/x"),
+        ],
+    );
+    r.expect_code(28);
+    assert!(
+        r.stderr
+            .contains("aria2.conf:3: option 'event-poll' is aria2's"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(server.connections(), 0);
 }
 
 #[test]

@@ -80,6 +80,9 @@ pub(crate) struct Conn {
     pub asked: Option<ByteRange>,
     /// The `If-Range` value the current request carried.
     pub if_range: Option<String>,
+    /// `--conditional-get`: the existing file whose time the request's
+    /// `If-Modified-Since` carried.
+    pub if_modified_since: Option<std::path::PathBuf>,
     /// File offset of the next body byte.
     pub pos: u64,
     /// Body bytes collected for the disk: `buf[..buf_len]` belongs at `buf_off`.
@@ -124,6 +127,7 @@ impl Conn {
             transport: None,
             asked: None,
             if_range: None,
+            if_modified_since: None,
             pos: 0,
             buf: None,
             buf_len: 0,

@@ -311,6 +311,14 @@ impl Engine {
         if opts.http_accept_gzip {
             req = req.accept_encoding("deflate, gzip");
         }
+        let mut if_modified_since = None;
+        if matches!(d.layout, Layout::Unknown)
+            && opts.conditional_get
+            && let Some((path, mtime)) = conditional_file(opts, &conn.url)
+        {
+            req = req.header("If-Modified-Since", &mtime);
+            if_modified_since = Some(path);
+        }
         if opts.http_no_cache {
             req = req
                 .header("Cache-Control", "no-cache")
@@ -388,6 +396,7 @@ impl Engine {
         }
         conn.asked = range;
         conn.if_range = if_range;
+        conn.if_modified_since = if_modified_since;
         conn.phase = Phase::Sending { buf, pos: 0 };
         conn.deadline = now + opts.timeout;
         self.drive(key, now);
@@ -561,6 +570,22 @@ impl Engine {
                 })?;
             conn.url = url;
             return Ok(Some(Next::Reconnect));
+        }
+        if status == 304
+            && let Some(path) = conn.if_modified_since.take()
+        {
+            // --conditional-get: the file on disk is the server's latest.
+            let gid = conn.dl;
+            self.notice(
+                gid,
+                format!(
+                    "{} is up to date (304 Not Modified); not downloaded",
+                    path.display()
+                ),
+            );
+            self.downloads[gid].path = Some(path);
+            self.complete(gid, now);
+            return Ok(Some(Next::Close));
         }
         match status {
             401 => {
@@ -1500,4 +1525,26 @@ fn http_credentials(
 /// Size of the connection's write buffer (0 when it holds none).
 fn buf_capacity(conn: &Conn) -> usize {
     conn.buf.as_ref().map_or(0, Vec::len)
+}
+
+/// `--conditional-get`: the file a download of `url` would write (named by `-o` or the
+/// URI's last segment, never by Content-Disposition, as aria2) and its time as an
+/// HTTP-date, when it exists without a control file beside it.
+fn conditional_file(
+    opts: &crate::options::Options,
+    url: &url::Url,
+) -> Option<(std::path::PathBuf, String)> {
+    let name = match &opts.out {
+        Some(out) => out.clone(),
+        None => {
+            swarmget_http_seg::sanitize_file_name(&swarmget_http_seg::file_name_from_url(url)?)?
+        }
+    };
+    let path = output_path(&opts.dir, &name).ok()?;
+    if crate::control::control_path(&path).exists() {
+        return None;
+    }
+    let mtime = std::fs::metadata(&path).ok()?.modified().ok()?;
+    let secs = mtime.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    Some((path, swarmget_http_seg::format_http_date(secs)))
 }

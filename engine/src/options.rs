@@ -273,6 +273,9 @@ pub struct Options {
     /// `--rlimit-nofile`: the soft open-file limit is raised to this (never lowered,
     /// never past the hard limit).
     pub rlimit_nofile: u64,
+    /// `--conditional-get`: ask with `If-Modified-Since` from an existing file (named by
+    /// `-o` or the URI) without a control file, and leave it as it is on 304.
+    pub conditional_get: bool,
     /// `--http-no-cache`: send `Cache-Control: no-cache` and `Pragma: no-cache`.
     pub http_no_cache: bool,
     /// `-P/--parameterized-uri`: expand `{a,b}` and `[1-9:2]` in URIs (see
@@ -439,6 +442,7 @@ impl Default for Options {
             parameterized_uri: false,
             tls13_only: false,
             http_no_cache: false,
+            conditional_get: false,
             rlimit_nofile: 1024,
             http_accept_gzip: false,
             allow_overwrite: false,
@@ -1227,6 +1231,16 @@ pub static OPTIONS: &[OptionDef] = &[
         false,
         "Raise the soft limit of open files to NUM (never lowered, never past the hard limit).",
         |o, v| o.rlimit_nofile = ranged("rlimit-nofile", v, 1, u64::MAX)?
+    ),
+    opt!(
+        "conditional-get",
+        None,
+        Bool,
+        "false",
+        "advanced",
+        true,
+        "Download only when the remote file is newer than the local one (If-Modified-Since; HTTP only).",
+        |o, v| o.conditional_get = parse_bool(v)?
     ),
     opt!(
         "http-no-cache",

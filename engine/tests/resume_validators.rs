@@ -582,3 +582,43 @@ fn with_remote_time_a_bare_file_of_an_older_version_is_fetched_again_whole() {
     assert_restarted(&notices, &format!("Last-Modified {LM2} now, {LM1} before"));
     assert_eq!(mtime(&dir), at(LM2_SECS));
 }
+
+#[test]
+fn conditional_get_leaves_a_file_as_new_as_the_servers_untouched() {
+    let dir = Dir::new("rv-conditional");
+    let data = TestFile::random(200_000, 170);
+    let local = TestFile::random(1000, 171);
+    let path = dir.0.join("f");
+    std::fs::write(&path, &local).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(at(LM1_SECS))
+        .unwrap();
+    let server = serve(&data, None, Some(LM1), None);
+    let o = Options {
+        conditional_get: true,
+        ..segmented(&dir.0, 2)
+    };
+    let (st, notices) = run_with(o.clone(), vec![server.url("/f")]);
+    assert_eq!(st.state, swarmget_engine::DownloadState::Complete);
+    assert_eq!(std::fs::read(&path).unwrap(), local, "the file was touched");
+    assert!(
+        notices
+            .iter()
+            .any(|n| n.ends_with("is up to date (304 Not Modified); not downloaded")),
+        "{notices:?}"
+    );
+    let request = &server.requests_for("/f")[0];
+    assert_eq!(request.header("if-modified-since"), Some(LM1));
+
+    // An older local file: the server's is fetched (over it, with --allow-overwrite).
+    let newer = serve(&data, None, Some(LM2), None);
+    let o = Options {
+        allow_overwrite: true,
+        ..o
+    };
+    let (st, _) = run_with(o, vec![newer.url("/f")]);
+    assert_ok(&st, &data);
+}

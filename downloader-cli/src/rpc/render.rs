@@ -245,6 +245,7 @@ pub fn options(o: &Options) -> Map<String, Value> {
         if o.tls13_only { "TLSv1.3" } else { "TLSv1.2" }.into(),
     );
     put("http-no-cache", b(o.http_no_cache));
+    put("conditional-get", b(o.conditional_get));
     put("rlimit-nofile", o.rlimit_nofile.to_string());
     put("parameterized-uri", b(o.parameterized_uri));
     put("http-accept-gzip", b(o.http_accept_gzip));
