@@ -118,6 +118,14 @@ const CASES: &[(&str, Check)] = &[
     ),
     ("proxy: https through microsocks socks5", proxy::socks_https),
     (
+        "proxy: ftp vsftpd through tinyproxy CONNECT tunnels (control and data) -x4 -s4 -k1M",
+        proxy::ftp_tunnel,
+    ),
+    (
+        "proxy: ftp pyftpdlib through microsocks socks5 (control and data) -x4 -s4 -k1M",
+        proxy::ftp_socks,
+    ),
+    (
         "proxy: microsocks with a wrong password -> exit 24",
         proxy::socks_wrong_password,
     ),
