@@ -26,7 +26,10 @@ pub fn run(data: &[u8]) {
         if matches!(token, "machine" | "login" | "password" | "account") {
             let Some(value) = tokens.next() else { break };
             if token == "machine" {
-                assert!(netrc.find(&value.to_ascii_uppercase()).is_some(), "{value} lost");
+                assert!(
+                    netrc.find(&value.to_ascii_uppercase()).is_some(),
+                    "{value} lost"
+                );
             }
         }
     }
