@@ -91,7 +91,12 @@ impl Netrc {
             };
             match token {
                 "machine" => {
-                    let name = value("machine")?.to_ascii_lowercase();
+                    // Stored as lookups see hosts: IPv6 brackets off, ASCII lowercase.
+                    let name = value("machine")?;
+                    let name = name
+                        .trim_start_matches('[')
+                        .trim_end_matches(']')
+                        .to_ascii_lowercase();
                     finish(&mut netrc, current.take());
                     current = Some(Machine {
                         name,
@@ -196,6 +201,11 @@ mod tests {
         assert_eq!(n.find("other").unwrap().password, "");
         assert_eq!(n.find("unknown").unwrap().login, "anonymous");
         assert!(!format!("{m:?}").contains("s3cret"));
+        // Brackets on either side (found by the netrc_parse fuzz target).
+        let v6 = Netrc::parse("machine [::1] login a\nmachine odd] login b").unwrap();
+        assert_eq!(v6.find("::1").unwrap().login, "a");
+        assert_eq!(v6.find("[::1]").unwrap().login, "a");
+        assert_eq!(v6.find("odd]").unwrap().login, "b");
     }
 
     #[test]
