@@ -1,15 +1,16 @@
 //! Which peers to unchoke: tit-for-tat with an optimistic slot while downloading (BEP 3,
 //! as libtorrent and aria2's `BtLeecherStateChoke`), and aria2's seeding choker
-//! (`BtSeederStateChoke`: peers unchoked in the last 20 s keep their slot, the rest go by
-//! upload speed, and one slot rotates) while seeding.
+//! (`BtSeederStateChoke`: peers with requests pending first, then those unchoked in the
+//! last 20 s, the rest by upload speed, and one slot rotates) while seeding.
 //!
 //! Call [`Choker::run`] every [`ROUND`] (10 s). The decision is a function of the peer
 //! statistics, `now`, and the caller's random `pick`; the choker keeps only the round
 //! number and the current optimistic peer between calls.
 //!
 //! Invariants: only interested peers are unchoked; at most `slots` are; while downloading,
-//! the optimistic peer changes at most once per [`OPTIMISTIC_INTERVAL`] unless it stops
-//! being eligible.
+//! no snubbing peer is, regular slots go only to peers that sent a block within
+//! [`RECIPROCATION_WINDOW`], and the optimistic peer changes at most once per
+//! [`OPTIMISTIC_INTERVAL`] unless it stops being eligible.
 
 use std::time::{Duration, Instant};
 
@@ -17,6 +18,8 @@ use std::time::{Duration, Instant};
 pub const ROUND: Duration = Duration::from_secs(10);
 /// How long an optimistic unchoke lasts while downloading.
 pub const OPTIMISTIC_INTERVAL: Duration = Duration::from_secs(30);
+/// While downloading, only peers that sent a block this recently earn a regular slot.
+pub const RECIPROCATION_WINDOW: Duration = Duration::from_secs(30);
 /// While seeding, a peer unchoked this recently keeps its slot (aria2's TIME_FRAME).
 pub const RECENT_UNCHOKE: Duration = Duration::from_secs(20);
 
@@ -33,8 +36,13 @@ pub struct PeerStats {
     pub download_rate: u64,
     /// Bytes per second we send it.
     pub upload_rate: u64,
+    /// When it last sent us a block.
+    pub last_block: Option<Instant>,
     /// When we unchoked it, if it is unchoked now.
     pub unchoked_at: Option<Instant>,
+    /// It has requests we have not served yet (seeding: such peers come first, as in
+    /// aria2, so a transfer under way is not cut off).
+    pub upload_pending: bool,
 }
 
 /// The choker's memory between rounds.
@@ -75,10 +83,15 @@ impl Choker {
     }
 
     fn downloading(&mut self, now: Instant, peers: &[PeerStats], pick: u64) -> Vec<usize> {
-        let mut fastest: Vec<&PeerStats> = peers
-            .iter()
-            .filter(|p| p.interested && !p.snubbed)
-            .collect();
+        // As aria2: snubbing peers get no slot at all; a regular slot goes to the fastest
+        // of those interested that sent us a block in the last 30 s.
+        let reciprocating = |p: &&PeerStats| {
+            p.interested
+                && !p.snubbed
+                && p.last_block
+                    .is_some_and(|at| now.saturating_duration_since(at) < RECIPROCATION_WINDOW)
+        };
+        let mut fastest: Vec<&PeerStats> = peers.iter().filter(reciprocating).collect();
         fastest.sort_by(|a, b| {
             b.download_rate
                 .cmp(&a.download_rate)
@@ -88,7 +101,7 @@ impl Choker {
 
         let eligible: Vec<usize> = peers
             .iter()
-            .filter(|p| p.interested && !unchoke.contains(&p.key))
+            .filter(|p| p.interested && !p.snubbed && !unchoke.contains(&p.key))
             .map(|p| p.key)
             .collect();
         let keep = self.optimistic.filter(|(key, since)| {
@@ -110,12 +123,17 @@ impl Choker {
                 .filter(|at| now.saturating_duration_since(*at) < RECENT_UNCHOKE)
         };
         let mut order: Vec<&PeerStats> = peers.iter().filter(|p| p.interested).collect();
-        // Recently unchoked first, most recent first; then the fastest to upload to.
-        order.sort_by(|a, b| match (recent(a), recent(b)) {
-            (Some(x), Some(y)) => y.cmp(&x).then(a.key.cmp(&b.key)),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => b.upload_rate.cmp(&a.upload_rate).then(a.key.cmp(&b.key)),
+        // Peers with requests pending first; then recently unchoked, most recent first;
+        // then the fastest to upload to.
+        order.sort_by(|a, b| {
+            b.upload_pending
+                .cmp(&a.upload_pending)
+                .then_with(|| match (recent(a), recent(b)) {
+                    (Some(x), Some(y)) => y.cmp(&x).then(a.key.cmp(&b.key)),
+                    (Some(_), None) => std::cmp::Ordering::Less,
+                    (None, Some(_)) => std::cmp::Ordering::Greater,
+                    (None, None) => b.upload_rate.cmp(&a.upload_rate).then(a.key.cmp(&b.key)),
+                })
         });
         // Two rounds in three keep a slot for a random peer; the third fills it by order.
         let regular = if self.round == 2 {
@@ -136,41 +154,66 @@ impl Choker {
 mod tests {
     use super::*;
 
-    fn peer(key: usize, down: u64, up: u64) -> PeerStats {
+    fn peer(key: usize, down: u64, up: u64, last_block: Option<Instant>) -> PeerStats {
         PeerStats {
             key,
             interested: true,
             snubbed: false,
             download_rate: down,
             upload_rate: up,
+            last_block,
             unchoked_at: None,
+            upload_pending: false,
         }
     }
 
     #[test]
     fn downloading_unchokes_the_three_fastest_and_one_optimistic() {
-        let t0 = Instant::now();
-        let mut peers: Vec<PeerStats> = (0..8).map(|k| peer(k, 100 * k as u64, 0)).collect();
+        let t0 = Instant::now() + Duration::from_secs(100);
+        let mut peers: Vec<PeerStats> = (0..9)
+            .map(|k| peer(k, 100 * k as u64, 0, Some(t0)))
+            .collect();
         peers[7].snubbed = true;
         peers[6].interested = false;
         let mut c = Choker::new(4);
-        // Fastest interested, unsnubbed: 5, 4, 3. Eligible for optimistic: 0, 1, 2, 7.
-        assert_eq!(c.run(t0, &peers, false, 1), vec![1, 3, 4, 5]);
+        // Every peer but 8 keeps sending blocks; 8 went quiet 30 s before each round.
+        let round = |c: &mut Choker, peers: &mut Vec<PeerStats>, now: Instant, pick| {
+            for p in peers.iter_mut() {
+                p.last_block = Some(if p.key == 8 {
+                    now - RECIPROCATION_WINDOW
+                } else {
+                    now
+                });
+            }
+            c.run(now, peers, false, pick)
+        };
+        // Regular: the fastest interested, unsnubbed peers that sent a block in the last
+        // 30 s: 5, 4, 3 (8 is faster but quiet). Optimistic: one of 0, 1, 2, 8.
+        assert_eq!(round(&mut c, &mut peers, t0, 1), vec![1, 3, 4, 5]);
         // The optimistic peer holds for 30 s whatever the pick...
-        assert_eq!(c.run(t0 + ROUND, &peers, false, 3), vec![1, 3, 4, 5]);
-        assert_eq!(c.run(t0 + 2 * ROUND, &peers, false, 3), vec![1, 3, 4, 5]);
-        // ...then rotates.
-        assert_eq!(c.run(t0 + 3 * ROUND, &peers, false, 3), vec![3, 4, 5, 7]);
+        assert_eq!(round(&mut c, &mut peers, t0 + ROUND, 3), vec![1, 3, 4, 5]);
+        assert_eq!(
+            round(&mut c, &mut peers, t0 + 2 * ROUND, 3),
+            vec![1, 3, 4, 5]
+        );
+        // ...then rotates (the snubbing 7 is never picked).
+        assert_eq!(
+            round(&mut c, &mut peers, t0 + 3 * ROUND, 3),
+            vec![3, 4, 5, 8]
+        );
         // An optimistic peer that loses interest is replaced at once.
-        peers[7].interested = false;
-        assert_eq!(c.run(t0 + 4 * ROUND, &peers, false, 0), vec![0, 3, 4, 5]);
+        peers[8].interested = false;
+        assert_eq!(
+            round(&mut c, &mut peers, t0 + 4 * ROUND, 0),
+            vec![0, 3, 4, 5]
+        );
         assert_eq!(c.run(t0, &[], false, 0), Vec::<usize>::new());
     }
 
     #[test]
     fn seeding_keeps_recent_unchokes_then_goes_by_upload_speed() {
         let t0 = Instant::now() + Duration::from_secs(100);
-        let mut peers: Vec<PeerStats> = (0..7).map(|k| peer(k, 0, 10 * k as u64)).collect();
+        let mut peers: Vec<PeerStats> = (0..7).map(|k| peer(k, 0, 10 * k as u64, None)).collect();
         peers[0].unchoked_at = Some(t0 - Duration::from_secs(5));
         peers[1].unchoked_at = Some(t0 - Duration::from_secs(25)); // no longer recent
         peers[2].interested = false;
@@ -181,5 +224,8 @@ mod tests {
         assert_eq!(c.run(t0, &peers, true, 0), vec![0, 4, 5, 6]);
         // Round 2: four by order, no random slot.
         assert_eq!(c.run(t0, &peers, true, 1), vec![0, 4, 5, 6]);
+        // A slow peer with requests pending comes before the others (aria2).
+        peers[3].upload_pending = true;
+        assert_eq!(c.run(t0, &peers, true, 0), vec![0, 3, 5, 6]);
     }
 }

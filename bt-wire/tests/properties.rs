@@ -2,7 +2,7 @@
 //! refused, and announce URLs carry the info-hash and peer id bytes exactly.
 
 use proptest::prelude::*;
-use swarmget_bt_wire::metainfo::{MetainfoError, PathProblem, TorrentBuilder};
+use swarmget_bt_wire::metainfo::{Metainfo, MetainfoError, PathProblem, TorrentBuilder};
 use swarmget_bt_wire::tracker::{Announce, Event, announce_url};
 
 /// Components mixing ordinary text with every unsafe shape, each with the problem it has
@@ -107,5 +107,43 @@ proptest! {
         prop_assert_eq!(percent_decode(&field("info_hash")), info_hash.to_vec());
         prop_assert_eq!(percent_decode(&field("peer_id")), peer_id.to_vec());
         prop_assert!(url.is_ascii() && !url.contains(' ') && !url.contains('#'));
+    }
+
+    /// Walking every piece's spans in order visits every byte of every file once, in
+    /// order: the map from pieces to files loses and repeats nothing.
+    #[test]
+    fn piece_spans_tile_the_files(
+        lengths in prop::collection::vec(0u64..100_000, 1..8),
+        shift in 14u32..17,
+    ) {
+        let mut lengths = lengths;
+        if lengths.iter().all(|&l| l == 0) {
+            lengths[0] = 1;
+        }
+        let files: Vec<(Vec<String>, u64)> =
+            lengths.iter().enumerate().map(|(i, &l)| (vec![format!("f{i}")], l)).collect();
+        let piece_length = 1u64 << shift;
+        let total = lengths.iter().try_fold(0u64, |t, &l| t.checked_add(l)).unwrap();
+        let count = usize::try_from(total.div_ceil(piece_length)).unwrap();
+        let bytes = TorrentBuilder::multi("t", files, piece_length, vec![[0; 20]; count])
+            .build()
+            .unwrap();
+        let info = Metainfo::parse(&bytes).unwrap().info;
+        // (file, next offset expected) as the walk goes.
+        let mut walked: Vec<u64> = vec![0; lengths.len()];
+        let mut last_file = 0;
+        for piece in 0..info.piece_count() {
+            let spans = info.piece_spans(piece);
+            let size: u64 = spans.iter().map(|s| s.length).sum();
+            prop_assert_eq!(Some(size), info.piece_size(piece));
+            prop_assert!(size == piece_length || piece + 1 == info.piece_count());
+            for s in spans {
+                prop_assert!(s.file >= last_file, "files out of order");
+                prop_assert_eq!(s.offset, walked[s.file], "gap or overlap in file {}", s.file);
+                walked[s.file] += s.length;
+                last_file = s.file;
+            }
+        }
+        prop_assert_eq!(walked, lengths);
     }
 }

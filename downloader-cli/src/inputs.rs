@@ -1,7 +1,9 @@
 //! What the command line (and each input-file line) asks to download, as aria2 reads
 //! it.
 //!
-//! An argument is a magnet link (`magnet:`), a local Metalink document, or a URI. A
+//! An argument is a magnet link (`magnet:`), a local Metalink document, a local
+//! `.torrent` file (by its extension, or a file starting `d8:announce`/`d4:info`), or a
+//! URI. A
 //! local Metalink document is an argument that is not a URI and either ends in
 //! `.meta4`/`.metalink` or names a file starting with `<?xml` (aria2 looks only at that
 //! first line; the extension also catches documents written without an XML
@@ -18,7 +20,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use swarmget_engine::{DownloadSpec, Error, ErrorCode, Options};
+use swarmget_engine::{DownloadSpec, Error, ErrorCode, Options, Torrent};
 use swarmget_metalink::Url;
 
 use swarmget_engine::metalink;
@@ -34,6 +36,8 @@ pub enum Input<'a> {
     Magnet(&'a str),
     /// A local Metalink document.
     Metalink(&'a str),
+    /// A local `.torrent` file.
+    Torrent(&'a str),
 }
 
 /// Classifies one argument.
@@ -44,6 +48,9 @@ pub fn classify(arg: &str) -> Input<'_> {
     if Url::parse(arg).is_err() && is_metalink_file(Path::new(arg)) {
         return Input::Metalink(arg);
     }
+    if Url::parse(arg).is_err() && is_torrent_file(Path::new(arg)) {
+        return Input::Torrent(arg);
+    }
     Input::Uri(arg)
 }
 
@@ -52,6 +59,59 @@ fn is_metalink_file(path: &Path) -> bool {
         ext.eq_ignore_ascii_case("meta4") || ext.eq_ignore_ascii_case("metalink")
     });
     by_name || starts_with_xml_declaration(path)
+}
+
+/// A `.torrent` name, or a file that starts as a torrent's dictionary does (aria2 reads
+/// the content too).
+fn is_torrent_file(path: &Path) -> bool {
+    let by_name = path
+        .extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("torrent"));
+    let mut head = [0u8; 11];
+    by_name
+        || std::fs::File::open(path)
+            .and_then(|mut f| f.read_exact(&mut head))
+            .is_ok_and(|()| head.starts_with(b"d8:announce") || head.starts_with(b"d4:info"))
+}
+
+/// The largest .torrent file read (aria2 has no limit; a torrent's piece hashes of a
+/// terabyte at 256 KiB pieces are 80 MiB).
+const MAX_TORRENT_FILE: u64 = 128 << 20;
+
+/// The download a local .torrent file describes.
+pub fn torrent(path: &str, opts: &Options) -> Result<DownloadSpec, Error> {
+    let cannot =
+        |e: std::io::Error| Error::new(ErrorCode::Unknown, format!("cannot read {path}: {e}"));
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_TORRENT_FILE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_TORRENT_FILE {
+        return Err(Error::new(
+            ErrorCode::BtMetainfo,
+            format!("{path}: larger than {MAX_TORRENT_FILE} bytes"),
+        ));
+    }
+    let torrent =
+        Torrent::parse(&bytes).map_err(|e| Error::new(e.code, format!("{path}: {}", e.message)))?;
+    Ok(DownloadSpec::torrent(torrent, opts.clone()))
+}
+
+/// The downloads for `-T FILE`; URIs beside it would be web seeds in aria2, which are
+/// not there yet, so they are refused rather than ignored.
+pub fn torrent_option(
+    path: &str,
+    uris: &[String],
+    opts: &Options,
+) -> Result<Vec<DownloadSpec>, Error> {
+    if !uris.is_empty() {
+        return Err(Error::new(
+            ErrorCode::BadOption,
+            "URIs beside -T are web seeds in aria2, which swarmget does not support yet",
+        ));
+    }
+    Ok(vec![torrent(path, opts)?])
 }
 
 fn starts_with_xml_declaration(path: &Path) -> bool {
@@ -175,6 +235,7 @@ fn documents(
                 metalink::load(path, opts, &mut std::io::empty(), ErrorCode::Unknown, warn)?;
             metalink::specs(&parsed, path, opts, warn)
         }
+        Input::Torrent(path) => Ok(vec![torrent(path, opts)?]),
         Input::Uri(uri) => Ok(vec![DownloadSpec::new(vec![uri.to_owned()], opts.clone())]),
     }
 }

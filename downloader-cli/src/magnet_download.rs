@@ -122,6 +122,7 @@ fn spec(
             hashes,
             pieces: None,
         },
+        torrent: None,
     })
 }
 

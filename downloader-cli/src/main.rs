@@ -10,6 +10,7 @@ mod aria2_options;
 mod feed;
 mod flags;
 mod help;
+mod hooks;
 mod input_file;
 mod inputs;
 mod magnet;
@@ -99,8 +100,8 @@ fn download(args: &[String]) -> u8 {
     if opts.enable_rpc {
         return rpc::run(&opts, feed.into_specs());
     }
-    // Only the daemon keeps a queue worth saving (nothing accepted and then ignored).
-    if opts.save_session.is_some() {
+    // Only the daemon saves sessions so far (nothing accepted and then ignored).
+    if opts.save_session.is_some() || !opts.save_session_interval.is_zero() {
         eprintln!("swarmget: --save-session needs --enable-rpc");
         return ErrorCode::BadOption.exit_code();
     }
@@ -122,7 +123,8 @@ fn download(args: &[String]) -> u8 {
     install_signal_handlers(handle.interrupter());
     let tty = std::io::stdout().is_terminal();
     let mut console = readout::Console::new(&opts, tty);
-    follow(&handle, &events, &mut console, &mut feed);
+    let hooks = hooks::Hooks::new(&opts);
+    follow(&handle, &events, &mut console, &mut feed, &hooks);
     let forgotten = handle.forgotten().unwrap_or_default();
     let Ok(mut results) = handle.shutdown() else {
         return ErrorCode::Unknown.exit_code();
@@ -167,6 +169,7 @@ fn follow(
     events: &Receiver<Event>,
     console: &mut readout::Console,
     feed: &mut feed::Feed,
+    hooks: &hooks::Hooks,
 ) {
     let idle = |feed: &feed::Feed| {
         feed.is_empty()
@@ -199,6 +202,7 @@ fn follow(
             }
         };
         check_idle = false;
+        hooks.fire(handle, &event);
         match event {
             Event::Notice(_, message) => console.notice(&message),
             Event::Complete(gid) | Event::Error(gid) | Event::Stop(gid) => {
@@ -233,6 +237,13 @@ fn redraw(handle: &Handle, console: &mut readout::Console, next_tick: &mut Insta
 /// documents) into downloads; the input file's follow through the feed.
 fn specs(uris: &[String], opts: &Options) -> Result<Vec<DownloadSpec>, Error> {
     let mut warn = |w: String| eprintln!("swarmget: warning: {w}");
+    if let Some(path) = &opts.torrent_file {
+        let mut specs = inputs::torrent_option(path, uris, opts)?;
+        if let Some(source) = &opts.metalink_file {
+            specs.extend(inputs::metalink_option(source, &[], opts, &mut warn)?);
+        }
+        return Ok(specs);
+    }
     if let Some(source) = &opts.metalink_file {
         return inputs::metalink_option(source, uris, opts, &mut warn);
     }

@@ -1,5 +1,5 @@
-//! `--show-files` (`-S`): the files of Metalink documents, printed as `aria2c -S` prints
-//! them, and nothing downloaded.
+//! `--show-files` (`-S`): the files of Metalink documents and torrents, printed as
+//! `aria2c -S` prints them, and nothing downloaded.
 //!
 //! With `-M FILE` the table of that document is printed; otherwise every argument gets
 //! a `>>> Printing the contents of file 'ARG'...` line, then its table or aria2's
@@ -34,6 +34,15 @@ pub fn run(
     if opts.input_file.is_some() {
         let _ = writeln!(err, "swarmget: warning: -i is not read with --show-files");
     }
+    if let Some(path) = &opts.torrent_file {
+        if !args.is_empty() {
+            let _ = writeln!(
+                err,
+                "swarmget: warning: the arguments are not read with -T --show-files"
+            );
+        }
+        return show_torrent(path, opts, out, err);
+    }
     if let Some(source) = &opts.metalink_file {
         if !args.is_empty() {
             let _ = writeln!(
@@ -46,13 +55,20 @@ pub fn run(
     if args.is_empty() {
         let _ = writeln!(
             err,
-            "swarmget: --show-files needs -M FILE or a .meta4/.metalink file argument"
+            "swarmget: --show-files needs -M FILE, -T FILE, or a .meta4/.metalink/.torrent file argument"
         );
         return ErrorCode::Unknown.exit_code();
     }
     let mut status = 0;
     for arg in args {
         let _ = writeln!(out, ">>> Printing the contents of file '{arg}'...");
+        if let Input::Torrent(path) = classify(arg) {
+            let code = show_torrent(path, opts, out, err);
+            if code != 0 {
+                status = code;
+            }
+            continue;
+        }
         if !matches!(classify(arg), Input::Metalink(_)) {
             let _ = writeln!(
                 out,
@@ -105,19 +121,84 @@ fn show(
 
 /// aria2's file table, followed by a blank line.
 pub fn table(files: &[Listed]) -> String {
+    let rows: Vec<_> = files
+        .iter()
+        .map(|l| (l.index, l.file.name.to_string(), l.file.size))
+        .collect();
+    rows_table(&rows)
+}
+
+/// The table of `(index, path, size)` rows.
+fn rows_table(rows: &[(usize, String, Option<u64>)]) -> String {
     let rule = |c: char| format!("{c}{c}{c}+{}\n", c.to_string().repeat(75));
     let mut s = String::from("Files:\nidx|path/length\n");
     s += &rule('=');
-    for listed in files {
-        let size = match listed.file.size {
-            Some(n) => format!("{} ({})", readout::size(n), thousands(n)),
+    for (index, name, size) in rows {
+        let size = match size {
+            Some(n) => format!("{} ({})", readout::size(*n), thousands(*n)),
             None => "unknown".to_owned(),
         };
-        s += &format!("{:>3}|{}\n   |{size}\n", listed.index, listed.file.name);
+        s += &format!("{index:>3}|{name}\n   |{size}\n");
         s += &rule('-');
     }
     s.push('\n');
     s
+}
+
+/// A torrent's information and files, as `aria2c -S` prints them (without its
+/// `Creation Date` and `Magnet URI` lines); returns 0 or the exit status of the failure.
+fn show_torrent(path: &str, opts: &Options, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let spec = match crate::inputs::torrent(path, opts) {
+        Ok(spec) => spec,
+        Err(e) => {
+            let _ = writeln!(err, "swarmget: {e}");
+            return e.code.exit_code();
+        }
+    };
+    let Some(torrent) = spec.torrent else {
+        return ErrorCode::Unknown.exit_code();
+    };
+    let _ = out.write_all(torrent_info(&torrent).as_bytes());
+    0
+}
+
+/// The text of [`show_torrent`].
+fn torrent_info(torrent: &swarmget_engine::Torrent) -> String {
+    let meta = torrent.metainfo();
+    let info = &meta.info;
+    let mut s = String::from("*** BitTorrent File Information ***\n");
+    if let Some(c) = &meta.comment {
+        s += &format!("Comment: {c}\n");
+    }
+    s += &format!(
+        "Mode: {}\nAnnounce:\n",
+        if info.multi_file { "multi" } else { "single" }
+    );
+    for url in meta.tracker_tiers().iter().flatten() {
+        s += &format!(" {url}\n");
+    }
+    let hash: String = torrent
+        .info_hash()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    s += &format!("Info Hash: {hash}\n");
+    s += &format!("Piece Length: {}\n", readout::size(info.piece_length));
+    s += &format!("The Number of Pieces: {}\n", info.piece_count());
+    s += &format!(
+        "Total Length: {} ({})\n",
+        readout::size(info.total_length),
+        thousands(info.total_length)
+    );
+    s += &format!("Name: {}\n", info.name);
+    let rows: Vec<_> = info
+        .files
+        .iter()
+        .filter(|f| !f.padding)
+        .enumerate()
+        .map(|(i, f)| (i + 1, format!("./{}", f.path.join("/")), Some(f.length)))
+        .collect();
+    s + &rows_table(&rows)
 }
 
 /// `13631488` → `13,631,488`.
@@ -136,6 +217,30 @@ fn thousands(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn torrent_information_as_aria2_prints_it() {
+        let t = swarmget_bt_wire::metainfo::TorrentBuilder::multi(
+            "set",
+            vec![
+                (vec!["a".into()], 3),
+                (vec!["d".into(), "b".into()], 40_000),
+            ],
+            32 << 10,
+            vec![[0; 20], [1; 20]],
+        )
+        .trackers(vec![vec!["http://t/announce".into()]])
+        .build()
+        .unwrap();
+        let text = torrent_info(&swarmget_engine::Torrent::parse(&t).unwrap());
+        assert!(text.starts_with("*** BitTorrent File Information ***\nMode: multi\nAnnounce:\n http://t/announce\nInfo Hash: "), "{text}");
+        assert!(text.contains("\nPiece Length: 32KiB\nThe Number of Pieces: 2\nTotal Length: 39KiB (40,003)\nName: set\nFiles:\n"), "{text}");
+        assert!(text.contains("  1|./set/a\n   |3B (3)\n"), "{text}");
+        assert!(
+            text.contains("  2|./set/d/b\n   |39KiB (40,000)\n"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn thousands_are_separated() {

@@ -386,3 +386,68 @@ fn rlimit_nofile_raises_the_soft_limit_and_never_past_the_hard_one() {
     // Never lowered.
     assert_eq!(soft_nofile_limit(&dir, &["--rlimit-nofile=100"]), 256);
 }
+
+/// Hooks run from the command line too (not only under `--enable-rpc`), with aria2's
+/// arguments, and a failure runs the error hook.
+#[test]
+fn download_hooks_run_without_rpc() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("cli-hooks");
+    let data = TestFile::random(10_000, 44);
+    let server = HttpServer::start(ServerConfig::new().file("/f", data.clone())).unwrap();
+    let log = dir.join("hooks.log");
+    let script = |name: &str| {
+        let path = dir.join(name);
+        std::fs::write(
+            &path,
+            format!(
+                "#!/bin/sh\necho \"{name} $1 $2 $3\" >> '{}'\n",
+                log.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path.display().to_string()
+    };
+    let (start, complete, error) = (script("start"), script("complete"), script("error"));
+    let out = dir.join("out");
+    let r = run(
+        swarmget(dir.path())
+            .arg("-d")
+            .arg(&out)
+            .arg(format!("--on-download-start={start}"))
+            .arg(format!("--on-download-complete={complete}"))
+            .arg(format!("--on-download-error={error}"))
+            .args(["-Z", &server.url("/f"), &server.url("/missing")]),
+        Duration::from_secs(30),
+    );
+    r.expect_code(3);
+    // The hooks run on their own; wait for the four lines (the bound only turns a hang
+    // into a failure).
+    let lines = (0..400)
+        .find_map(|_| {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if text.lines().count() >= 4 {
+                return Some(text);
+            }
+            std::thread::sleep(Duration::from_millis(25));
+            None
+        })
+        .unwrap_or_else(|| panic!("hooks did not all run: {:?}", std::fs::read_to_string(&log)));
+    let path = out.join("f").display().to_string();
+    let mut lines: Vec<&str> = lines.lines().collect();
+    lines.sort();
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert!(
+        lines[0].starts_with("complete ") && lines[0].ends_with(&format!(" 1 {path}")),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].starts_with("error ") && lines[1].contains(" 1 "),
+        "{lines:?}"
+    );
+    assert!(
+        lines[2].starts_with("start ") && lines[3].starts_with("start "),
+        "{lines:?}"
+    );
+}

@@ -700,16 +700,12 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
         json!([[server.url("/slow")], {"out": "slow.bin"}]),
     );
     let slow = slow.as_str().unwrap().to_string();
-    // Half-finished (or so) before the daemon goes.
+    // A quarter or more done before the daemon goes, well past the first write, so
+    // the control file has something to resume from.
     loop {
         let st = d.wait_status(&slow, "active");
-        if st["completedLength"]
-            .as_str()
-            .unwrap()
-            .parse::<u64>()
-            .unwrap()
-            > 0
-        {
+        let done: u64 = st["completedLength"].as_str().unwrap().parse().unwrap();
+        if done >= 100_000 {
             break;
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -791,4 +787,269 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
         "{}",
         r.stderr
     );
+}
+
+#[test]
+fn hooks_run_with_aria2s_arguments() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("rpc-hooks");
+    let file = TestFile::random(20_000, 10);
+    let server = HttpServer::start(ServerConfig::new().file("/f", file.clone())).unwrap();
+    let log = dir.join("hooks.log");
+    let script = dir.join("hook.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"$0 $1 $2 $3\" >> '{}'\n", log.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let start = dir.join("start.sh");
+    std::fs::copy(&script, &start).unwrap();
+    let stop = dir.join("stop.sh");
+    std::fs::copy(&script, &stop).unwrap();
+    let d = Daemon::start(
+        &dir,
+        &[
+            "--rpc-secret=s",
+            &format!("--on-download-start={}", start.display()),
+            &format!("--on-download-complete={}", script.display()),
+            &format!("--on-download-stop={}", stop.display()),
+        ],
+    );
+    let gid = d.ok(
+        "aria2.addUri",
+        json!([[server.url("/f")], {"out": "f.bin"}]),
+    );
+    let gid = gid.as_str().unwrap().to_string();
+    d.wait_status(&gid, "complete");
+    let removed = d.ok(
+        "aria2.addUri",
+        json!([["http://127.0.0.1:9/x"], {"pause": "true"}]),
+    );
+    d.ok("aria2.remove", json!([removed]));
+    // The hooks run on their own: wait for the three lines (the guard only turns a
+    // hang into a failure).
+    let guard = std::time::Instant::now() + Duration::from_secs(60);
+    let lines = loop {
+        assert!(
+            std::time::Instant::now() < guard,
+            "hooks never ran: {:?}",
+            std::fs::read_to_string(&log)
+        );
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.lines().count() >= 3 {
+            let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+            lines.sort();
+            break lines;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // At the start the path may not be decided yet (aria2 passes what it knows too).
+    let start_line = format!("{} {gid} 1 ", start.display());
+    assert!(
+        lines[1] == start_line || lines[1] == format!("{start_line}./f.bin"),
+        "{lines:?}"
+    );
+    assert_eq!(
+        [&lines[0], &lines[2]],
+        [
+            &format!("{} {gid} 1 ./f.bin", script.display()),
+            &format!("{} {} 1 ", stop.display(), removed.as_str().unwrap()),
+        ],
+        "the complete hook runs instead of the stop hook, the stop hook for the removal"
+    );
+    assert_eq!(d.shutdown(), Some(0));
+}
+
+#[test]
+fn save_session_interval_writes_the_session_while_running() {
+    let dir = TempDir::new("rpc-session-interval");
+    let d = Daemon::start(
+        &dir,
+        &[
+            "--rpc-secret=s",
+            "--save-session=s.txt",
+            "--save-session-interval=1",
+        ],
+    );
+    d.ok(
+        "aria2.addUri",
+        json!([["http://127.0.0.1:9/later"], {"pause": "true"}]),
+    );
+    // No saveSession call and no exit: only the interval writes it. (The guard only
+    // turns a hang into a failure; nothing here measures time.)
+    let guard = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        assert!(
+            std::time::Instant::now() < guard,
+            "the session was never written"
+        );
+        let text = std::fs::read_to_string(dir.join("s.txt")).unwrap_or_default();
+        if text.contains("http://127.0.0.1:9/later\n") {
+            assert!(text.contains(" pause=true\n"), "{text}");
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(d.shutdown(), Some(0));
+    let r = common::run(
+        swarmget(dir.path()).current_dir(dir.path()).args([
+            "--enable-rpc",
+            "--rpc-listen-port=0",
+            "--save-session-interval=5",
+        ]),
+        Duration::from_secs(30),
+    );
+    r.expect_code(28);
+    assert!(
+        r.stderr
+            .contains("--save-session-interval needs --save-session"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn every_method_answers_in_aria2s_shapes() {
+    let dir = TempDir::new("rpc-methods");
+    let file = TestFile::random(10_000, 11);
+    let server = HttpServer::start(ServerConfig::new().file("/f", file.clone())).unwrap();
+    let d = Daemon::start(&dir, &["--rpc-secret=s"]);
+    let uri = json!(["http://127.0.0.1:9/a"]);
+    let a = d.ok("aria2.addUri", json!([uri, {"pause": "true"}]));
+    let b = d.ok(
+        "aria2.addUri",
+        json!([["http://127.0.0.1:9/b"], {"pause": "true"}]),
+    );
+    // position 0 puts c first.
+    let c = d.ok(
+        "aria2.addUri",
+        json!([["http://127.0.0.1:9/c"], {"pause": "true"}, 0]),
+    );
+    let order = |d: &Daemon| {
+        d.ok("aria2.tellWaiting", json!([0, 10, ["gid"]]))
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["gid"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(order(&d), [c.clone(), a.clone(), b.clone()]);
+    assert_eq!(d.ok("aria2.changePosition", json!([c, 0, "POS_END"])), 2);
+    assert_eq!(d.ok("aria2.changePosition", json!([c, -1, "POS_CUR"])), 1);
+    assert_eq!(order(&d), [a.clone(), c.clone(), b.clone()]);
+    // Negative offsets count from the end and list backwards, as in aria2.
+    let back = d.ok("aria2.tellWaiting", json!([-1, 2, ["gid"]]));
+    assert_eq!(back, json!([{"gid": b}, {"gid": c}]));
+    assert_eq!(
+        d.ok("aria2.getUris", json!([a])),
+        json!([{"uri": "http://127.0.0.1:9/a", "status": "waiting"}])
+    );
+    let files = d.ok("aria2.getFiles", json!([a]));
+    assert_eq!(files[0]["index"], "1");
+    assert_eq!(files[0]["selected"], "true");
+    assert_eq!(
+        d.ok("aria2.getServers", json!([a])),
+        json!([{"index": "1", "servers": []}])
+    );
+    assert_eq!(d.ok("aria2.getPeers", json!([a])), json!([]));
+    let opt = d.ok("aria2.getOption", json!([a]));
+    assert_eq!(opt["pause"], "true");
+    assert_eq!(
+        d.ok(
+            "aria2.changeOption",
+            json!([a, {"max-download-limit": "2K"}])
+        ),
+        "OK"
+    );
+    assert_eq!(
+        d.ok("aria2.getOption", json!([a]))["max-download-limit"],
+        "2048"
+    );
+    assert!(
+        d.fails("aria2.changeOption", json!([a, {"nope": "1"}]))
+            .contains("nope")
+    );
+    assert_eq!(
+        d.ok(
+            "aria2.changeGlobalOption",
+            json!([{"max-concurrent-downloads": "2"}])
+        ),
+        "OK"
+    );
+    assert_eq!(
+        d.ok("aria2.getGlobalOption", json!([]))["max-concurrent-downloads"],
+        "2"
+    );
+    assert_eq!(d.ok("aria2.forcePauseAll", json!([])), "OK");
+    assert_eq!(d.ok("aria2.pauseAll", json!([])), "OK");
+    let st = d.ok(
+        "aria2.tellStatus",
+        json!([a, ["status", "totalLength", "connections"]]),
+    );
+    assert_eq!(
+        st,
+        json!({"status": "paused", "totalLength": "0", "connections": "0"})
+    );
+    // Already paused: forcePause says so, as pause does.
+    assert!(
+        d.fails("aria2.forcePause", json!([a]))
+            .contains("cannot be paused now")
+    );
+    assert_eq!(d.ok("aria2.forceRemove", json!([b])), b);
+    assert_eq!(d.ok("aria2.remove", json!([c])), c);
+    loop {
+        // A removed download's result goes once its last write settled.
+        let r = d.call("aria2.removeDownloadResult", json!([b]));
+        if r["result"] == "OK" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let m = d.fails("aria2.removeDownloadResult", json!([b]));
+    assert!(m.contains("is not found"), "{m}");
+    let session = d.ok("aria2.getSessionInfo", json!([]));
+    assert_eq!(session["sessionId"].as_str().unwrap().len(), 40);
+    let version = d.ok("aria2.getVersion", json!([]));
+    assert!(
+        version["enabledFeatures"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("XML-RPC"))
+    );
+    assert_eq!(
+        d.ok("system.listNotifications", json!([]))
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
+    let m = d.fails("aria2.addTorrent", json!(["ZDQ6aW5mb2Vl"]));
+    assert!(m.contains("BitTorrent is not supported yet"), "{m}");
+    let m = d.fails("aria2.changeUri", json!([a, 1, [], ["http://x/"]]));
+    assert!(m.contains("changeUri is not supported yet"), "{m}");
+    let m = d.fails("aria2.saveSession", json!([]));
+    assert_eq!(m, "Filename is not given.");
+    // addMetalink: a base64 document of one file from the test server.
+    let doc = format!(
+        r#"<metalink xmlns="urn:ietf:params:xml:ns:metalink"><file name="ml.bin"><size>10000</size><url>{}</url></file></metalink>"#,
+        server.url("/f")
+    );
+    let gids = d.ok(
+        "aria2.addMetalink",
+        json!([base64::engine::general_purpose::STANDARD.encode(doc)]),
+    );
+    assert_eq!(gids.as_array().unwrap().len(), 1, "{gids}");
+    d.wait_status(gids[0].as_str().unwrap(), "complete");
+    assert_download(&dir.join("ml.bin"), &file);
+    // Unpaused, a download from a closed port fails with aria2's network error.
+    assert_eq!(d.ok("aria2.unpauseAll", json!([])), "OK");
+    let st = d.wait_status(a.as_str().unwrap(), "error");
+    assert_eq!(st["errorCode"], "6", "{st}");
+    assert!(!st["errorMessage"].as_str().unwrap().is_empty(), "{st}");
+    assert_eq!(d.ok("aria2.forceShutdown", json!([])), "OK");
+    let mut d = d;
+    let status = wait_for(&mut d.child, Duration::from_secs(30)).expect("exits");
+    // As aria2: the last error is the exit code.
+    assert_eq!(status.code(), Some(6));
 }

@@ -27,6 +27,13 @@ impl Engine {
         position: Option<usize>,
         now: Instant,
     ) -> Result<Gid, Error> {
+        if let Some(torrent) = spec.torrent {
+            let opts = match &self.last_options {
+                Some(last) if **last == spec.options => last.clone(),
+                _ => self.last_options.insert(Arc::new(spec.options)).clone(),
+            };
+            return self.add_torrent(torrent, opts, tls, position, now);
+        }
         if spec.uris.is_empty() {
             return Err(Error::new(ErrorCode::Unknown, "no URI to download"));
         }

@@ -26,6 +26,8 @@ pub struct DownloadSpec {
     pub options: Options,
     /// What is known about the content before any server answers.
     pub expect: Expect,
+    /// A torrent to download (then `uris` may be empty: peers are the sources).
+    pub torrent: Option<crate::bt::Torrent>,
 }
 
 impl DownloadSpec {
@@ -35,6 +37,17 @@ impl DownloadSpec {
             uris,
             options,
             expect: Expect::default(),
+            torrent: None,
+        }
+    }
+
+    /// A download of `torrent` with `options`.
+    pub fn torrent(torrent: crate::bt::Torrent, options: Options) -> DownloadSpec {
+        DownloadSpec {
+            uris: Vec::new(),
+            options,
+            expect: Expect::default(),
+            torrent: Some(torrent),
         }
     }
 }
@@ -194,6 +207,8 @@ pub(crate) struct Download {
     pub stale_hashes: usize,
     /// How many times the remote file changed during this download.
     pub version_restarts: u32,
+    /// The swarm of a torrent download.
+    pub bt: Option<Box<crate::bt::Swarm>>,
 }
 
 impl Source {
@@ -266,6 +281,7 @@ impl Download {
             stale_writes: 0,
             stale_hashes: 0,
             version_restarts: 0,
+            bt: None,
         }
     }
 

@@ -65,7 +65,7 @@ pub struct Engine {
     resolver: Resolver,
     resolved: Receiver<Resolved>,
     /// Hashing threads (one per core): pieces and whole files are verified there.
-    hasher: HasherPool,
+    pub(crate) hasher: HasherPool,
     hashed: Receiver<HashDone>,
     pub(crate) dns: HashMap<(String, u16), Dns>,
     pub(crate) pool: Vec<Vec<u8>>,
@@ -92,6 +92,14 @@ pub struct Engine {
     lookups: usize,
     /// Metalink documents to follow once complete (see `metalink::follow`).
     pub(crate) documents: Vec<Gid>,
+    /// BitTorrent peer connections, by key (tokens carry [`crate::bt::PEER_TAG`]).
+    pub(crate) peers: Vec<Option<crate::bt::PeerConn>>,
+    pub(crate) free_peer_keys: Vec<usize>,
+    /// The torrent downloads, visited once per turn by `bt_tick`.
+    pub(crate) torrents: Vec<Gid>,
+    /// Tracker announces answer here (from their worker threads).
+    pub(crate) announced_tx: Sender<crate::bt::AnnounceDone>,
+    announced: Receiver<crate::bt::AnnounceDone>,
 }
 
 impl Engine {
@@ -134,6 +142,7 @@ impl Engine {
             _ => None,
         };
         let pool_limit = (global.disk_cache as usize / BUF_SIZE).max(4);
+        let (announced_tx, announced) = channel();
         Ok(Engine {
             poll,
             waker,
@@ -169,6 +178,11 @@ impl Engine {
             started_at: Instant::now(),
             lookups: 0,
             documents: Vec::new(),
+            peers: Vec::new(),
+            free_peer_keys: Vec::new(),
+            torrents: Vec::new(),
+            announced_tx,
+            announced,
         })
     }
 
@@ -215,6 +229,10 @@ impl Engine {
                 if ev.token() == WAKER {
                     continue;
                 }
+                if ev.token().0 & crate::bt::PEER_TAG != 0 {
+                    self.peer_event(ev.token().0 & !crate::bt::PEER_TAG, now);
+                    continue;
+                }
                 let key = ev.token().0 >> 3;
                 let attempt = ev.token().0 & 7;
                 self.on_socket_event(
@@ -229,6 +247,7 @@ impl Engine {
                 self.resume_paused(None, now);
             }
             self.fire_timers(now);
+            self.bt_tick(now);
         }
         if let Some(path) = &self.global.save_cookies
             && let Err(e) = crate::cookies::save(&self.cookies, path)
@@ -289,6 +308,9 @@ impl Engine {
         }
         while let Ok(done) = self.hashed.try_recv() {
             self.on_hashed(done, now);
+        }
+        while let Ok(done) = self.announced.try_recv() {
+            self.on_announced(done, now);
         }
     }
 
@@ -371,7 +393,21 @@ impl Engine {
                 len,
                 result,
             } => {
-                self.give_buffer(buf);
+                // Bytes of a download with piece hashes go on to its hasher thread,
+                // which hashes them from the buffer and hands it back; the rest of the
+                // buffers return to the pool now.
+                let feed = match self.downloads.get(gid) {
+                    Some(d) if d.stale_writes == 0 && result.is_ok() => {
+                        d.hashes.clone().zip(d.plan().map(|p| p.total()))
+                    }
+                    _ => None,
+                };
+                match feed {
+                    Some((hashes, total)) => {
+                        self.hasher.feed(gid, hashes, 0..total, offset, buf, len);
+                    }
+                    None => self.give_buffer(buf),
+                }
                 if !self.downloads.contains(gid) {
                     return;
                 }
@@ -485,7 +521,7 @@ impl Engine {
     pub(crate) fn disk_job(&mut self, gid: Gid, job: DiskJob) {
         let d = &mut self.downloads[gid];
         d.jobs_in_flight += 1;
-        if matches!(job, DiskJob::Write { .. }) {
+        if matches!(job, DiskJob::Write { .. } | DiskJob::WriteStorage { .. }) {
             d.writes_in_flight += 1;
         }
         self.disk.send(job);

@@ -55,6 +55,8 @@ pub enum ErrorCode {
     TooManyRedirects = 23,
     /// HTTP authorization failed.
     HttpAuth = 24,
+    /// A torrent file that is corrupt or lacks what a download needs.
+    BtMetainfo = 26,
     /// Bad magnet URI.
     BadMagnet = 27,
     /// Bad option or option argument.

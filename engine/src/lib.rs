@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod bitfield;
+mod bt;
 pub mod change;
 mod commands;
 mod conn;
@@ -41,6 +42,7 @@ pub mod validators;
 mod verify;
 mod version;
 
+pub use bt::{BtStatus, Torrent};
 pub use download::{DownloadSpec, DownloadState, Expect, SpeedMeter};
 pub use engine::Engine;
 pub use error::{Error, ErrorCode};

@@ -50,6 +50,10 @@ impl Engine {
 
     /// Opens connections for download `gid` up to what its options and plan allow.
     pub(crate) fn top_up(&mut self, gid: Gid, now: Instant) {
+        if self.downloads[gid].bt.is_some() {
+            // Peers are connected by `bt_tick`.
+            return;
+        }
         loop {
             let d = &self.downloads[gid];
             if d.verifying || d.restart_pending || d.is_finished() || d.check_only() {
@@ -111,6 +115,10 @@ impl Engine {
     /// Fails download `gid` when every mirror has failed and nothing is running.
     pub(crate) fn check_exhausted(&mut self, gid: Gid, now: Instant) {
         let d = &self.downloads[gid];
+        if d.bt.is_some() {
+            // A swarm is never exhausted: trackers may name new peers (aria2 waits too).
+            return;
+        }
         if d.conns.is_empty() && d.sources.iter().all(|s| s.failed) && d.writes_in_flight == 0 {
             let err = d
                 .last_error
@@ -361,7 +369,8 @@ impl Engine {
     /// Queues a save of download `gid`'s control file (if it has a plan and a path).
     pub(crate) fn save_control(&mut self, gid: Gid, force: bool) {
         let d = &mut self.downloads[gid];
-        if !d.control_dirty && !force {
+        if (!d.control_dirty && !force) || d.bt.is_some() {
+            // Torrents keep no control file yet: a restart hashes nothing and starts over.
             return;
         }
         let (Layout::Planned(plan), Some(path)) = (&d.layout, &d.path) else {

@@ -334,6 +334,8 @@ pub struct Options {
     pub pause: bool,
     /// `--metalink-file` (`-` = standard input).
     pub metalink_file: Option<String>,
+    /// `--torrent-file` (`-T`): a local .torrent file to download.
+    pub torrent_file: Option<String>,
     /// `--follow-metalink`.
     pub follow_metalink: FollowMetalink,
     /// `--metalink-preferred-protocol` (`None` = no preference).
@@ -377,6 +379,18 @@ pub struct Options {
     /// `--save-session`: where the daemon writes its unfinished downloads (at exit and
     /// on `aria2.saveSession`), as an input file `-i` reads back.
     pub save_session: Option<PathBuf>,
+    /// `--save-session-interval` (0: only at exit and on `aria2.saveSession`).
+    pub save_session_interval: Duration,
+    /// `--on-download-start`: a command run with (GID, number of files, first file path).
+    pub on_download_start: Option<PathBuf>,
+    /// `--on-download-pause`.
+    pub on_download_pause: Option<PathBuf>,
+    /// `--on-download-stop`: for every stop that has no more specific hook.
+    pub on_download_stop: Option<PathBuf>,
+    /// `--on-download-complete`.
+    pub on_download_complete: Option<PathBuf>,
+    /// `--on-download-error`.
+    pub on_download_error: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -467,6 +481,7 @@ impl Default for Options {
             dry_run: false,
             pause: false,
             metalink_file: None,
+            torrent_file: None,
             follow_metalink: FollowMetalink::True,
             metalink_preferred_protocol: None,
             metalink_language: None,
@@ -488,6 +503,12 @@ impl Default for Options {
             rpc_max_request_size: 2 << 20,
             rpc_allow_origin_all: false,
             save_session: None,
+            save_session_interval: Duration::ZERO,
+            on_download_start: None,
+            on_download_pause: None,
+            on_download_stop: None,
+            on_download_complete: None,
+            on_download_error: None,
         }
     }
 }
@@ -1575,6 +1596,56 @@ pub static OPTIONS: &[OptionDef] = &[
         |o, v| o.rpc_allow_origin_all = parse_bool(v)?
     ),
     opt!(
+        "on-download-start",
+        None,
+        Value,
+        "",
+        "advanced,hook",
+        false,
+        "With --enable-rpc: run COMMAND GID NUM_FILES PATH when a download starts.",
+        |o, v| o.on_download_start = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
+        "on-download-pause",
+        None,
+        Value,
+        "",
+        "advanced,hook",
+        false,
+        "With --enable-rpc: run COMMAND GID NUM_FILES PATH when a download is paused.",
+        |o, v| o.on_download_pause = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
+        "on-download-stop",
+        None,
+        Value,
+        "",
+        "advanced,hook",
+        false,
+        "With --enable-rpc: run COMMAND GID NUM_FILES PATH when a download stops (unless a complete/error hook applies).",
+        |o, v| o.on_download_stop = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
+        "on-download-complete",
+        None,
+        Value,
+        "",
+        "advanced,hook",
+        false,
+        "With --enable-rpc: run COMMAND GID NUM_FILES PATH when a download completes.",
+        |o, v| o.on_download_complete = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
+        "on-download-error",
+        None,
+        Value,
+        "",
+        "advanced,hook",
+        false,
+        "With --enable-rpc: run COMMAND GID NUM_FILES PATH when a download fails.",
+        |o, v| o.on_download_error = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
         "save-session",
         None,
         Value,
@@ -1585,6 +1656,16 @@ pub static OPTIONS: &[OptionDef] = &[
         |o, v| o.save_session = nonempty(v).map(PathBuf::from)
     ),
     opt!(
+        "save-session-interval",
+        None,
+        Value,
+        "0",
+        "advanced,rpc",
+        false,
+        "Also write --save-session every SEC seconds (0: only at exit and on aria2.saveSession).",
+        |o, v| o.save_session_interval = secs("save-session-interval", v, 0, i32::MAX as u64)?
+    ),
+    opt!(
         "pause",
         None,
         Bool,
@@ -1593,6 +1674,16 @@ pub static OPTIONS: &[OptionDef] = &[
         true,
         "Pause each download as it is added (it starts on unpause).",
         |o, v| o.pause = parse_bool(v)?
+    ),
+    opt!(
+        "torrent-file",
+        Some('T'),
+        Value,
+        "",
+        "basic,bittorrent",
+        false,
+        "Download what a local .torrent file describes (peers from its trackers).",
+        |o, v| o.torrent_file = nonempty(v)
     ),
     opt!(
         "metalink-file",

@@ -45,6 +45,8 @@ pub struct DownloadStatus {
     pub following: Option<Gid>,
     /// `followedBy`: the downloads this one produced.
     pub followed_by: Vec<Gid>,
+    /// `bittorrent`, `infoHash` and `numSeeders`, for a torrent download.
+    pub bittorrent: Option<crate::bt::BtStatus>,
 }
 
 impl DownloadStatus {
@@ -151,7 +153,7 @@ impl Download {
                 0
             },
             average_speed,
-            connections: self.conns.len(),
+            connections: self.conns.len() + self.bt.as_ref().map_or(0, |s| s.peer_keys.len()),
             path: self.path.clone(),
             uri: self
                 .sources
@@ -162,23 +164,62 @@ impl Download {
             piece_length,
             num_pieces,
             bitfield,
-            files: vec![FileStatus {
-                index: 1,
-                path: self.path.clone(),
-                length: total.unwrap_or(0),
-                completed,
-                selected: true,
-                uris: self
-                    .sources
-                    .iter()
-                    .map(|s| UriStatus {
-                        uri: s.url.to_string(),
-                        used: s.tries > 0 || s.conns > 0,
-                    })
-                    .collect(),
-            }],
+            files: if let (Some(_), Some(storage), Layout::Planned(plan)) =
+                (&self.bt, &self.storage, &self.layout)
+            {
+                torrent_files(storage, plan)
+            } else {
+                vec![FileStatus {
+                    index: 1,
+                    path: self.path.clone(),
+                    length: total.unwrap_or(0),
+                    completed,
+                    selected: true,
+                    uris: self
+                        .sources
+                        .iter()
+                        .map(|s| UriStatus {
+                            uri: s.url.to_string(),
+                            used: s.tries > 0 || s.conns > 0,
+                        })
+                        .collect(),
+                }]
+            },
             following: self.following,
             followed_by: self.followed_by.clone(),
+            bittorrent: self.bt.as_ref().map(|s| s.status()),
         }
     }
+}
+
+/// A torrent's files, each with its verified bytes (padding files are not listed).
+fn torrent_files(storage: &crate::storage::Storage, plan: &crate::plan::Plan) -> Vec<FileStatus> {
+    storage
+        .files()
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !f.padding)
+        .map(|(i, f)| {
+            let range = f.range();
+            let mut completed = 0;
+            if f.length > 0 {
+                let first = (range.start / plan.piece_len()) as usize;
+                let last = ((range.end - 1) / plan.piece_len()) as usize;
+                for p in first..=last {
+                    if plan.done().get(p) {
+                        let r = plan.piece_range(p);
+                        completed += r.end.min(range.end) - r.start.max(range.start);
+                    }
+                }
+            }
+            FileStatus {
+                index: i + 1,
+                path: Some(f.path.clone()),
+                length: f.length,
+                completed,
+                selected: f.wanted,
+                uris: Vec::new(),
+            }
+        })
+        .collect()
 }

@@ -117,6 +117,10 @@ impl Engine {
             }
             Ok(false) => {
                 let slots = plan.hash_failed(piece);
+                if d.bt.is_some() {
+                    d.control_dirty = true;
+                    return self.charge_peers(gid, piece, &slots, now);
+                }
                 let mut charged: Vec<usize> = slots
                     .iter()
                     .filter_map(|s| d.slot_sources.get(s).copied())
@@ -301,8 +305,10 @@ impl Engine {
 
     /// A hasher thread's answer.
     pub(crate) fn on_hashed(&mut self, done: HashDone, now: Instant) {
-        let gid = match &done {
-            HashDone::Verified { gid, .. } | HashDone::Checked { gid, .. } => *gid,
+        let gid = match done {
+            // A buffer whose bytes extended running piece digests, back for the pool.
+            HashDone::Fed { buf } => return self.give_buffer(buf),
+            HashDone::Verified { gid, .. } | HashDone::Checked { gid, .. } => gid,
         };
         let Some(d) = self.downloads.get_mut(gid) else {
             return;
@@ -361,6 +367,8 @@ impl Engine {
                     self.end_check_only(gid, now);
                 }
             }
+            // Answered before the download was looked up.
+            HashDone::Fed { .. } => {}
         }
     }
 }

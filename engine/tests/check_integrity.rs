@@ -34,6 +34,7 @@ fn with_pieces(url: String, o: Options, data: &[u8]) -> DownloadSpec {
                     .collect(),
             }),
         },
+        torrent: None,
     }
 }
 

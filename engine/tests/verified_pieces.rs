@@ -45,6 +45,7 @@ fn spec(uris: Vec<String>, o: Options, data: &[u8]) -> DownloadSpec {
             hashes: vec![whole(data)],
             pieces: Some(sha1_pieces(data)),
         },
+        torrent: None,
     }
 }
 

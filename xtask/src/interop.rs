@@ -1,6 +1,7 @@
 //! `cargo xtask interop [--release] [--keep] [FILTER]`: swarmget against real servers on
 //! loopback: nginx (HTTP, HTTPS), vsftpd and pyftpdlib (FTP), tinyproxy (HTTP proxy) and
-//! microsocks (SOCKS5); and against aria2c on the same Metalink documents. With FILTER,
+//! microsocks (SOCKS5); against aria2c on the same Metalink documents; and BitTorrent
+//! from aria2c seeding. With FILTER,
 //! only the cases whose name contains it run.
 //!
 //! Installs Debian's nginx, vsftpd, python3-pyftpdlib, tinyproxy, microsocks, aria2 and
@@ -28,6 +29,7 @@ use crate::scratch::ScratchDir;
 use crate::tls::TestPki;
 use crate::vsftpd::{self, Vsftpd};
 
+mod bt;
 mod metalink;
 mod proxy;
 
@@ -124,6 +126,10 @@ const CASES: &[(&str, Check)] = &[
     (
         "proxy: ftp pyftpdlib through microsocks socks5 (control and data) -x4 -s4 -k1M",
         proxy::ftp_socks,
+    ),
+    (
+        "bittorrent: a torrent from aria2c seeding it (-V, http tracker)",
+        bt::from_aria2c,
     ),
     (
         "proxy: microsocks with a wrong password -> exit 24",

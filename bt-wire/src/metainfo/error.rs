@@ -48,6 +48,10 @@ pub enum MetainfoError {
     /// A required key is missing.
     #[error("missing `{0}`")]
     Missing(&'static str),
+    /// A key that decides what the torrent is appears twice: readers that take the first
+    /// and readers that take the last would see different torrents.
+    #[error("`{0}` appears more than once")]
+    DuplicateKey(&'static str),
     /// A key holds the wrong type of value.
     #[error("`{key}` should be {expected}")]
     WrongType {

@@ -104,15 +104,56 @@ impl Info {
         }
     }
 
-    /// The length of piece `index` (the last may be short), or `None` beyond the end.
-    /// Meaningful for v1 and hybrid piece spaces.
+    /// The length of piece `index` (a file's or the torrent's last piece may be short),
+    /// or `None` beyond the last piece.
     pub fn piece_size(&self, index: u64) -> Option<u64> {
-        let start = index.checked_mul(self.piece_length)?;
-        if start >= self.total_length {
+        if index >= self.piece_count() {
             return None;
         }
-        Some((self.total_length - start).min(self.piece_length))
+        Some(self.piece_spans(index).iter().map(|s| s.length).sum())
     }
+
+    /// Where piece `index`'s bytes live: the parts of each file it covers, in order
+    /// (padding files included; they are zeros never written). Empty beyond the last piece.
+    /// v1 pieces run across file boundaries; v2 pieces never do.
+    pub fn piece_spans(&self, index: u64) -> Vec<FileSpan> {
+        let Some(start) = index
+            .checked_mul(self.piece_length)
+            .filter(|_| index < self.piece_count())
+        else {
+            return Vec::new();
+        };
+        let end = start.saturating_add(self.piece_length);
+        // Files are in offset order: skip those that end before the piece starts.
+        let first = self.files.partition_point(|f| f.offset + f.length <= start);
+        let mut spans = Vec::new();
+        for (i, f) in self.files.iter().enumerate().skip(first) {
+            if f.offset >= end {
+                break;
+            }
+            let from = start.max(f.offset);
+            let to = end.min(f.offset + f.length);
+            if to > from {
+                spans.push(FileSpan {
+                    file: i,
+                    offset: from - f.offset,
+                    length: to - from,
+                });
+            }
+        }
+        spans
+    }
+}
+
+/// A run of bytes of one file inside a piece.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileSpan {
+    /// Index into [`Info::files`].
+    pub file: usize,
+    /// Offset in that file.
+    pub offset: u64,
+    /// Bytes.
+    pub length: u64,
 }
 
 /// A parsed `.torrent` file.
@@ -148,6 +189,9 @@ impl Metainfo {
     pub fn parse(torrent: &[u8]) -> Result<Self, MetainfoError> {
         let root = Decoder::new().lenient(true).decode(torrent)?.value;
         let top = root.as_dict().ok_or(MetainfoError::NotADictionary)?;
+        if top.get_all(b"info").nth(1).is_some() {
+            return Err(MetainfoError::DuplicateKey("info"));
+        }
         let info_value = top.get("info").ok_or(MetainfoError::Missing("info"))?;
         let layers = match top.get("piece layers") {
             None => None,
@@ -307,6 +351,20 @@ fn parse_info_with(
     require_layers: bool,
 ) -> Result<Info, MetainfoError> {
     let dict = info.as_dict().ok_or(wrong("info", "a dictionary"))?;
+    // Only lenient decoding lets keys repeat; those that shape the files must not.
+    for (key, name) in [
+        (&b"name"[..], "info.name"),
+        (b"piece length", "info.piece length"),
+        (b"pieces", "info.pieces"),
+        (b"length", "info.length"),
+        (b"files", "info.files"),
+        (b"file tree", "info.file tree"),
+        (b"meta version", "info.meta version"),
+    ] {
+        if dict.get_all(key).nth(1).is_some() {
+            return Err(MetainfoError::DuplicateKey(name));
+        }
+    }
     let name_plain = dict
         .get("name")
         .ok_or(MetainfoError::Missing("info.name"))?

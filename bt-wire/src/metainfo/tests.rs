@@ -585,3 +585,64 @@ fn hybrid_files_must_start_on_piece_boundaries() {
         Err(MetainfoError::HybridMismatch("h/b".into()))
     );
 }
+
+#[test]
+fn piece_spans_cross_v1_files_and_stop_at_v2_files() {
+    let files: &[(&[&str], i64, &str)] =
+        &[(&["a"], 20_000, ""), (&["b"], 5, ""), (&["c"], 30_000, "")];
+    let m = Metainfo::parse(&v1_multi(files, &hashes(50_005, PL))).unwrap();
+    let span = |file, offset, length| FileSpan {
+        file,
+        offset,
+        length,
+    };
+    assert_eq!(m.info.piece_spans(0), [span(0, 0, PL)]);
+    assert_eq!(
+        m.info.piece_spans(1),
+        [
+            span(0, PL, 20_000 - PL),
+            span(1, 0, 5),
+            span(2, 0, 2 * PL - 20_005)
+        ]
+    );
+    assert_eq!(
+        m.info.piece_spans(3),
+        [span(2, 3 * PL - 20_005, 50_005 - 3 * PL)]
+    );
+    assert_eq!(m.info.piece_size(3), Some(50_005 - 3 * PL));
+    assert!(m.info.piece_spans(4).is_empty());
+    assert_eq!(m.info.piece_size(4), None);
+
+    let pl = 4 * PL;
+    let (layer, root) = layer_of(3, pl);
+    let v2 = Metainfo::parse(&v2_torrent(
+        (2 * pl + 5) as i64,
+        pl as i64,
+        root,
+        Some(layer.concat()),
+    ))
+    .unwrap();
+    // f.bin: pieces 0..=2, the last 5 bytes long; small: piece 3, 10 bytes.
+    assert_eq!(v2.info.piece_spans(2), [span(0, 2 * pl, 5)]);
+    assert_eq!(v2.info.piece_spans(3), [span(1, 0, 10)]);
+    assert_eq!(v2.info.piece_size(3), Some(10));
+    assert!(v2.info.piece_spans(4).is_empty());
+}
+
+#[test]
+fn repeated_keys_that_shape_the_torrent_are_refused() {
+    let info = "d6:lengthi5e4:name1:a12:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaae";
+    let twice = format!("d4:info{info}4:info{info}e");
+    assert_eq!(
+        Metainfo::parse(twice.as_bytes()),
+        Err(MetainfoError::DuplicateKey("info"))
+    );
+    let two_names = "d4:infod6:lengthi5e4:name1:a4:name2:..12:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaaee";
+    assert_eq!(
+        Metainfo::parse(two_names.as_bytes()),
+        Err(MetainfoError::DuplicateKey("info.name"))
+    );
+    // A repeated key of no consequence is tolerated, as lenient decoding intends.
+    let two_comments = format!("d7:comment1:x7:comment1:y4:info{info}e");
+    assert!(Metainfo::parse(two_comments.as_bytes()).is_ok());
+}

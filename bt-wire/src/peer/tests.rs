@@ -1,3 +1,5 @@
+use std::collections::BTreeSet;
+
 use super::*;
 use crate::wire::{FrameDecoder, Limits};
 
@@ -301,4 +303,110 @@ fn the_peers_reqq_caps_the_queue_and_requests_come_back_on_disconnect() {
     back.sort();
     assert_eq!(back, (0..8).map(|k| block(9, k)).collect::<Vec<_>>());
     assert_eq!((p.outstanding().count(), p.wants_blocks(now)), (0, 5));
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Assign(u32, u32),
+    Withdraw(u32, u32),
+    Choke,
+    Unchoke,
+    RejectOne(usize),
+    DeliverOne(usize),
+    Unrequested(u32, u32),
+    AllowedFast(u32),
+    Wait(u64),
+}
+
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    prop_oneof![
+        4 => (0..4u32, 0..4u32).prop_map(|(i, n)| Op::Assign(i, n)),
+        1 => (0..4u32, 0..4u32).prop_map(|(i, n)| Op::Withdraw(i, n)),
+        1 => Just(Op::Choke),
+        2 => Just(Op::Unchoke),
+        1 => any::<usize>().prop_map(Op::RejectOne),
+        3 => any::<usize>().prop_map(Op::DeliverOne),
+        1 => (0..4u32, 0..4u32).prop_map(|(i, n)| Op::Unrequested(i, n)),
+        1 => (0..4u32).prop_map(Op::AllowedFast),
+        2 => (0..90u64).prop_map(Op::Wait),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 512, failure_persistence: None, ..Default::default() })]
+
+    /// No block is lost: every block assigned is, at every step, still held by the peer
+    /// (queued or outstanding) until it is delivered, withdrawn or reported dropped — and
+    /// nothing is reported that was not assigned.
+    #[test]
+    fn every_assigned_block_is_held_delivered_or_reported(
+        fast in proptest::prelude::any::<bool>(),
+        ops in proptest::collection::vec(op(), 0..80),
+    ) {
+        let t0 = Instant::now();
+        let mut now = t0;
+        let mut p = Peer::new(PeerConfig::default(), PIECES, fast, t0);
+        let mut assigned: BTreeSet<BlockRequest> = BTreeSet::new();
+        let data = vec![0u8; 16384];
+        for op in ops {
+            let outstanding: Vec<BlockRequest> = p.outstanding().copied().collect();
+            let pick = |i: usize| outstanding.get(i % outstanding.len().max(1)).copied();
+            let result = match op {
+                Op::Assign(i, n) => {
+                    if assigned.insert(block(i, n)) {
+                        p.request(block(i, n));
+                    }
+                    Ok(None)
+                }
+                Op::Withdraw(i, n) => {
+                    if assigned.remove(&block(i, n)) {
+                        p.cancel(block(i, n));
+                    }
+                    Ok(None)
+                }
+                Op::Choke => p.handle_message(now, Message::Choke),
+                Op::Unchoke => p.handle_message(now, Message::Unchoke),
+                Op::RejectOne(i) => match pick(i) {
+                    Some(b) if fast => p.handle_message(now, Message::Reject(b)),
+                    _ => Ok(None),
+                },
+                Op::DeliverOne(i) => match pick(i) {
+                    Some(b) => p.handle_message(now, Message::Piece { index: b.index, begin: b.begin, data: &data }),
+                    None => Ok(None),
+                },
+                Op::Unrequested(i, n) if !assigned.contains(&block(i, n)) => p.handle_message(
+                    now,
+                    Message::Piece { index: i, begin: n * 16384, data: &data },
+                ),
+                Op::Unrequested(..) => Ok(None),
+                Op::AllowedFast(i) if fast => p.handle_message(now, Message::AllowedFast(i)),
+                Op::AllowedFast(_) => Ok(None),
+                Op::Wait(s) => {
+                    now += Duration::from_secs(s);
+                    // Keep the connection alive: the test is about blocks, not idling.
+                    p.handle_message(now, Message::KeepAlive).unwrap();
+                    p.handle_timeout(now).map(|()| None)
+                }
+            };
+            if let Some((b, _)) = result.unwrap() {
+                proptest::prop_assert!(assigned.remove(&b), "delivered {:?} unassigned", b);
+            }
+            let mut out = Vec::new();
+            p.poll_transmit(now, &mut out);
+            while let Some(e) = p.poll_event() {
+                if let PeerEvent::Dropped(blocks) = e {
+                    for b in blocks {
+                        proptest::prop_assert!(assigned.remove(&b), "dropped {:?} unassigned", b);
+                    }
+                }
+            }
+            for b in p.outstanding() {
+                proptest::prop_assert!(assigned.contains(b), "outstanding {:?} unassigned", b);
+                proptest::prop_assert!(!p.peer_choking() || fast || p.allowed_fast.contains(&b.index));
+            }
+        }
+        let held: BTreeSet<BlockRequest> = p.take_requests().into_iter().collect();
+        proptest::prop_assert_eq!(held, assigned);
+    }
 }

@@ -12,12 +12,18 @@ mod server;
 mod session;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
+use std::sync::mpsc::RecvTimeoutError;
+use std::time::Instant;
 
 use swarmget_engine::{DownloadSpec, DownloadState, Engine, ErrorCode, Event, Options};
 use swarmget_rpc::auth::Secret;
 
 /// Runs the daemon; returns the exit code.
 pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
+    if opts.save_session.is_none() && !opts.save_session_interval.is_zero() {
+        eprintln!("swarmget: --save-session-interval needs --save-session");
+        return ErrorCode::BadOption.exit_code();
+    }
     let listeners = match listen(opts) {
         Ok(l) => l,
         Err(e) => {
@@ -81,7 +87,35 @@ pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
     }
     crate::install_signal_handlers(handle.interrupter());
     // The engine halts on SIGINT/SIGTERM or when the server asks it to (shutdown).
-    for event in events {
+    let hooks = crate::hooks::Hooks::new(opts);
+    // --save-session-interval: the session is written again whenever it comes round.
+    let interval = opts
+        .save_session
+        .as_ref()
+        .filter(|_| !opts.save_session_interval.is_zero())
+        .map(|path| (path, opts.save_session_interval));
+    let mut next_save = interval.map(|(_, every)| Instant::now() + every);
+    loop {
+        let event = match next_save {
+            None => match events.recv() {
+                Ok(e) => e,
+                Err(_) => break,
+            },
+            Some(at) => match events.recv_timeout(at.saturating_duration_since(Instant::now())) {
+                Ok(e) => e,
+                Err(RecvTimeoutError::Timeout) => {
+                    if let Some((path, every)) = interval {
+                        if let Err(e) = session::save(&handle, path) {
+                            eprintln!("swarmget: {e}");
+                        }
+                        next_save = Some(Instant::now() + every);
+                    }
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            },
+        };
+        hooks.fire(&handle, &event);
         match event {
             Event::Halted => break,
             Event::Notice(_, message) if !opts.quiet => eprintln!("swarmget: {message}"),

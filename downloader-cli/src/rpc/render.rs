@@ -334,6 +334,19 @@ pub fn options(o: &Options) -> Map<String, Value> {
     put("rpc-listen-all", b(o.rpc_listen_all));
     put("rpc-max-request-size", o.rpc_max_request_size.to_string());
     put("rpc-allow-origin-all", b(o.rpc_allow_origin_all));
+    for (k, p) in [
+        ("save-session", &o.save_session),
+        ("on-download-start", &o.on_download_start),
+        ("on-download-pause", &o.on_download_pause),
+        ("on-download-stop", &o.on_download_stop),
+        ("on-download-complete", &o.on_download_complete),
+        ("on-download-error", &o.on_download_error),
+    ] {
+        if let Some(p) = p {
+            put(k, p.display().to_string());
+        }
+    }
+    put("save-session-interval", secs(o.save_session_interval));
     // rpc-secret is never shown (aria2 leaves it out too).
     m
 }

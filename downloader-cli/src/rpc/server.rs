@@ -10,7 +10,8 @@
 //!   is a connection that was answered and told to close but keeps sending.
 //! - The engine is reached only through the [`Handle`](swarmget_engine::Handle) inside
 //!   [`Methods`]; its events arrive on [`WAKE`] through a forwarding thread.
-//! - After `aria2.shutdown` the answer is written before the engine is told to halt.
+//! - After `aria2.shutdown` the answer is written before the engine is told to halt;
+//!   a client that does not read holds the halt back for at most [`SHUTDOWN_GRACE`].
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
@@ -37,6 +38,8 @@ const FIRST_CONN: usize = 16;
 pub const MAX_CONNECTIONS: usize = 1024;
 /// Most bytes waiting to be written to one connection.
 pub const MAX_PENDING: usize = 16 << 20;
+/// After `aria2.shutdown`, the longest wait for pending answers to be written.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// An HTTP connection with nothing happening for this long is closed.
 pub const IDLE: Duration = Duration::from_secs(30);
 
@@ -71,7 +74,8 @@ pub struct Server {
     config: Config,
     events: Receiver<Event>,
     interrupter: Interrupter,
-    shutdown: bool,
+    /// When `aria2.shutdown` was answered.
+    shutdown: Option<Instant>,
 }
 
 impl Server {
@@ -104,7 +108,7 @@ impl Server {
             config,
             events: rx,
             interrupter,
-            shutdown: false,
+            shutdown: None,
         })
     }
 
@@ -131,7 +135,11 @@ impl Server {
                 }
             }
             self.expire();
-            if self.shutdown && self.conns.values().all(|c| c.out.is_empty()) {
+            let written = self.conns.values().all(|c| c.out.is_empty());
+            if self
+                .shutdown
+                .is_some_and(|at| written || at.elapsed() >= SHUTDOWN_GRACE)
+            {
                 self.interrupter.interrupt();
                 return;
             }
@@ -377,7 +385,7 @@ impl Server {
     fn call(&mut self, name: &str, params: Vec<Value>, xml: bool) -> Result<Value, Fault> {
         let r = self.methods.call(name, params, xml);
         if self.methods.exit() == Exit::Shutdown {
-            self.shutdown = true;
+            self.shutdown.get_or_insert_with(Instant::now);
         }
         r
     }

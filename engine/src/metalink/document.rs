@@ -257,6 +257,7 @@ fn file_spec(
             hashes: file.hashes.iter().map(Digest::from).collect(),
             pieces: file.strongest_pieces().map(PieceHashes::from),
         },
+        torrent: None,
     })
 }
 

@@ -1,0 +1,94 @@
+//! `swarmget FILE.torrent`, `-T FILE`, and `-S` of a torrent, against an in-process
+//! seeder and tracker on loopback.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{TempDir, assert_download, run, swarmget};
+use swarmget_test_support::{Seeder, Tracker, make_torrent};
+
+const LIMIT: Duration = Duration::from_secs(60);
+const PIECE: u64 = 32 << 10;
+
+fn body() -> Vec<u8> {
+    (0..200_000u32)
+        .map(|i| (i.wrapping_mul(31) >> 3) as u8)
+        .collect()
+}
+
+/// A seeder of `x.bin`, a tracker naming it, and `x.torrent` in `dir`.
+fn swarm(dir: &TempDir) -> (Seeder, Tracker, String) {
+    let body = body();
+    let seeder = Seeder::start(
+        &make_torrent("x.bin", &[], &body, PIECE, None),
+        body.clone(),
+    );
+    let tracker = Tracker::start(vec![seeder.addr()]);
+    let torrent = make_torrent("x.bin", &[], &body, PIECE, Some(&tracker.url()));
+    let path = dir.join("x.torrent");
+    std::fs::write(&path, torrent).unwrap();
+    (seeder, tracker, path.display().to_string())
+}
+
+#[test]
+fn a_torrent_argument_is_downloaded_from_its_swarm() {
+    let dir = TempDir::new("torrent-arg");
+    let (_seeder, tracker, path) = swarm(&dir);
+    let out = dir.join("out");
+    run(swarmget(dir.path()).arg("-d").arg(&out).arg(&path), LIMIT).expect_code(0);
+    assert_download(&out.join("x.bin"), &body());
+    assert_eq!(tracker.announces()[0]["event"], "started");
+}
+
+#[test]
+fn dash_t_downloads_the_torrent_and_refuses_uris_beside_it() {
+    let dir = TempDir::new("torrent-t");
+    let (_seeder, _tracker, path) = swarm(&dir);
+    let out = dir.join("out");
+    run(
+        swarmget(dir.path())
+            .arg("-d")
+            .arg(&out)
+            .arg("-T")
+            .arg(&path),
+        LIMIT,
+    )
+    .expect_code(0);
+    assert_download(&out.join("x.bin"), &body());
+    let refused = run(
+        swarmget(dir.path()).args(["-T", &path, "http://127.0.0.1:9/x.bin"]),
+        LIMIT,
+    );
+    refused.expect_code(28);
+    assert!(refused.stderr.contains("web seeds"), "{}", refused.stderr);
+}
+
+#[test]
+fn a_corrupt_torrent_file_is_refused_with_code_26() {
+    let dir = TempDir::new("torrent-bad");
+    let path = dir.join("bad.torrent");
+    std::fs::write(&path, b"d4:infod4:name1:xee").unwrap();
+    let r = run(swarmget(dir.path()).arg(&path), LIMIT);
+    r.expect_code(26);
+    assert!(r.stderr.contains("bad torrent"), "{}", r.stderr);
+}
+
+#[test]
+fn show_files_prints_the_torrent() {
+    let dir = TempDir::new("torrent-show");
+    let (_seeder, _tracker, path) = swarm(&dir);
+    let r = run(swarmget(dir.path()).args(["-S", &path]), LIMIT);
+    r.expect_code(0);
+    assert!(
+        r.stdout
+            .contains("*** BitTorrent File Information ***\nMode: single\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("  1|./x.bin\n   |195KiB (200,000)\n"),
+        "{}",
+        r.stdout
+    );
+}

@@ -1,0 +1,334 @@
+//! BitTorrent downloads from `.torrent` files: the metainfo lays out the byte space over
+//! the torrent's files, peers are sources that fill the plan block by block, and pieces
+//! count only once their SHA-1 verifies on the hasher threads.
+//!
+//! A torrent download is an ordinary [`Download`] (same queue, states, status, events)
+//! with no mirror URIs and a [`Swarm`] beside it: the trackers to announce to, the peers
+//! known and connected, and what each peer has been charged with. The protocol work is
+//! bt-wire's (metainfo, handshake, frame decoding, the per-peer state machine, announce
+//! URLs and responses); this module only moves bytes between it, the sockets and the plan.
+//!
+//! Invariants:
+//! - every connected peer owns one plan slot (never a mirror's: it gets an empty
+//!   bitfield the moment its handshake arrives, so it is asked only for pieces it has),
+//!   and the slot is released when the connection goes;
+//! - a peer whose pieces failed their hash [`BAN_AFTER`] times is banned for the rest of
+//!   the download and never reconnected;
+//! - peers are only connected while the download is active; they are dropped on the
+//!   next turn after it stops.
+
+mod peer;
+mod run;
+mod tracker;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use swarmget_bt_wire::Metainfo;
+
+pub(crate) use peer::{PEER_TAG, PeerConn};
+pub(crate) use tracker::{AnnounceDone, Announcer};
+
+use crate::digest::{HashKind, PieceHashes};
+use crate::download::{Download, Layout};
+use crate::error::{Error, ErrorCode};
+use crate::options::Options;
+use crate::plan::{Plan, SourceSlot};
+use crate::storage::{FileEntry, Storage};
+
+/// Bad pieces after which a peer is banned (aria2 bans at once; one retry forgives a
+/// piece spoilt by another peer's block in endgame).
+pub(crate) const BAN_AFTER: u32 = 2;
+/// Peers connected at once per torrent (aria2's `--bt-max-peers` default).
+const MAX_PEERS: usize = 55;
+/// How long a peer whose connection failed waits before it is tried again.
+const RETRY_PEER: Duration = Duration::from_secs(30);
+
+/// A parsed `.torrent` file, ready to be downloaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Torrent {
+    meta: Arc<Metainfo>,
+    info_hash: [u8; 20],
+}
+
+impl Torrent {
+    /// Parses a `.torrent` file's bytes. Torrents without v1 piece hashes (v2-only) are
+    /// refused: their merkle verification is not there yet.
+    pub fn parse(bytes: &[u8]) -> Result<Torrent, Error> {
+        let meta = Metainfo::parse(bytes)
+            .map_err(|e| Error::new(ErrorCode::BtMetainfo, format!("bad torrent: {e}")))?;
+        let (Some(info_hash), false) = (meta.info_hash, meta.info.piece_hashes.is_empty()) else {
+            return Err(Error::new(
+                ErrorCode::BtMetainfo,
+                "v2-only torrents are not supported yet",
+            ));
+        };
+        Ok(Torrent {
+            meta: Arc::new(meta),
+            info_hash,
+        })
+    }
+
+    /// The parsed metainfo.
+    pub fn metainfo(&self) -> &Metainfo {
+        &self.meta
+    }
+
+    /// The v1 info-hash.
+    pub fn info_hash(&self) -> [u8; 20] {
+        self.info_hash
+    }
+
+    /// The files as they will lie under `dir`: a single-file torrent is `dir/name`, a
+    /// multi-file one `dir/name/path…` (as aria2). Padding files keep their place in
+    /// the byte space and are never written.
+    pub fn storage(&self, dir: &std::path::Path) -> Result<Storage, Error> {
+        let info = &self.meta.info;
+        let files = info
+            .files
+            .iter()
+            .map(|f| {
+                // bt-wire's paths start with the torrent's name for multi-file
+                // torrents (and are the name alone for a single file).
+                let mut path = dir.to_path_buf();
+                path.extend(&f.path);
+                FileEntry {
+                    path,
+                    offset: f.offset,
+                    length: f.length,
+                    wanted: true,
+                    padding: f.padding,
+                }
+            })
+            .collect();
+        Storage::new(files, info.piece_length)
+            .map_err(|e| Error::new(ErrorCode::BtMetainfo, format!("bad torrent: {e}")))
+    }
+
+    /// The download's path: the file of a single-file torrent, the directory of a
+    /// multi-file one.
+    pub fn top_path(&self, dir: &std::path::Path) -> PathBuf {
+        dir.join(&self.meta.info.name)
+    }
+
+    fn piece_hashes(&self) -> PieceHashes {
+        PieceHashes {
+            kind: HashKind::Sha1,
+            length: self.meta.info.piece_length,
+            digests: self
+                .meta
+                .info
+                .piece_hashes
+                .iter()
+                .map(|h| h.to_vec())
+                .collect(),
+        }
+    }
+}
+
+/// aria2's `bittorrent` status field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BtStatus {
+    /// `infoHash`, lowercase hex.
+    pub info_hash: String,
+    /// `bittorrent.info.name`.
+    pub name: String,
+    /// `bittorrent.announceList`: the tracker tiers.
+    pub announce_list: Vec<Vec<String>>,
+    /// `bittorrent.mode`: `single` or `multi`.
+    pub mode: &'static str,
+    /// `bittorrent.comment`.
+    pub comment: Option<String>,
+    /// `bittorrent.creationDate`, seconds since the epoch.
+    pub creation_date: Option<i64>,
+    /// `numSeeders`: connected peers that have every piece.
+    pub num_seeders: usize,
+}
+
+/// What a peer has done to the download.
+#[derive(Debug, Default)]
+struct PeerRecord {
+    /// Pieces it sent that failed their hash.
+    bad_pieces: u32,
+    banned: bool,
+    connected: bool,
+    /// Not before this instant when it is to be connected again.
+    retry_at: Option<Instant>,
+}
+
+/// The swarm side of a torrent download.
+#[derive(Debug)]
+pub(crate) struct Swarm {
+    pub torrent: Torrent,
+    pub peer_id: [u8; 20],
+    /// Peers from trackers, in the order they came.
+    known: Vec<SocketAddr>,
+    records: HashMap<SocketAddr, PeerRecord>,
+    /// Connection keys of the connected peers.
+    pub peer_keys: Vec<usize>,
+    /// The peer behind each plan slot ever handed out (to charge a bad piece).
+    pub slot_peers: HashMap<SourceSlot, SocketAddr>,
+    pub seeders: usize,
+    pub announcer: Announcer,
+    /// The files have been created (once, when the download first runs).
+    pub allocated: bool,
+}
+
+impl Swarm {
+    /// A peer to connect next, if any, marking it connected.
+    pub fn next_peer(&mut self, now: Instant) -> Option<SocketAddr> {
+        if self.peer_keys.len() >= MAX_PEERS {
+            return None;
+        }
+        let addr = *self.known.iter().find(|a| {
+            self.records
+                .get(a)
+                .is_none_or(|r| !r.banned && !r.connected && r.retry_at.is_none_or(|t| t <= now))
+        })?;
+        self.records.entry(addr).or_default().connected = true;
+        Some(addr)
+    }
+
+    /// Adds peers a tracker named.
+    pub fn add_peers(&mut self, peers: &[SocketAddr]) {
+        for p in peers {
+            if !self.known.contains(p) {
+                self.known.push(*p);
+            }
+        }
+    }
+
+    /// A connection to `addr` ended.
+    pub fn disconnected(&mut self, addr: SocketAddr, now: Instant) {
+        let r = self.records.entry(addr).or_default();
+        r.connected = false;
+        r.retry_at = Some(now + RETRY_PEER);
+    }
+
+    /// Charges the peer behind `slot` with a bad piece; returns the peer and whether
+    /// it is now banned.
+    pub fn charge(&mut self, slot: SourceSlot) -> Option<(SocketAddr, bool)> {
+        let addr = *self.slot_peers.get(&slot)?;
+        let r = self.records.entry(addr).or_default();
+        r.bad_pieces += 1;
+        r.banned |= r.bad_pieces >= BAN_AFTER;
+        Some((addr, r.banned))
+    }
+
+    pub fn status(&self) -> BtStatus {
+        let meta = self.torrent.metainfo();
+        BtStatus {
+            info_hash: self
+                .torrent
+                .info_hash()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+            name: meta.info.name.clone(),
+            announce_list: meta.tracker_tiers(),
+            mode: if meta.info.multi_file {
+                "multi"
+            } else {
+                "single"
+            },
+            comment: meta.comment.clone(),
+            creation_date: meta.creation_date,
+            num_seeders: self.seeders,
+        }
+    }
+}
+
+/// A fresh peer id: `-SG0001-` and twelve random characters.
+fn peer_id() -> [u8; 20] {
+    use std::hash::{BuildHasher, Hasher};
+    let mut id = *b"-SG0001-000000000000";
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    let mut r = h.finish();
+    const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    for b in &mut id[8..] {
+        *b = ALPHABET[(r % ALPHABET.len() as u64) as usize];
+        r /= ALPHABET.len() as u64;
+        if r == 0 {
+            r = h.finish().rotate_left(17) ^ 0x9e37_79b9_7f4a_7c15;
+        }
+    }
+    id
+}
+
+impl Download {
+    /// Lays a torrent download out: storage under `--dir`, a plan verifying every piece
+    /// with the torrent's SHA-1 hashes, and the swarm.
+    pub(crate) fn set_torrent(&mut self, torrent: Torrent, opts: &Options) -> Result<(), Error> {
+        if opts.select_file.is_some() {
+            return Err(Error::new(
+                ErrorCode::BadOption,
+                "--select-file is not supported for torrents yet",
+            ));
+        }
+        let storage = torrent.storage(&opts.dir)?;
+        let info = &torrent.metainfo().info;
+        let plan = Plan::new(info.total_length, info.piece_length).verify_pieces();
+        self.layout = Layout::Planned(plan);
+        self.hashes = Some(Arc::new(torrent.piece_hashes()));
+        self.storage = Some(Arc::new(storage));
+        self.path = Some(torrent.top_path(&opts.dir));
+        let announcer = Announcer::new(torrent.metainfo().tracker_tiers());
+        self.bt = Some(Box::new(Swarm {
+            torrent,
+            peer_id: peer_id(),
+            known: Vec::new(),
+            records: HashMap::new(),
+            peer_keys: Vec::new(),
+            slot_peers: HashMap::new(),
+            seeders: 0,
+            announcer,
+            allocated: false,
+        }));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn peer_ids_carry_the_prefix_and_differ() {
+        let (a, b) = (peer_id(), peer_id());
+        assert_eq!(&a[..8], b"-SG0001-");
+        assert!(a[8..].iter().all(u8::is_ascii_alphanumeric));
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn a_peer_is_banned_after_repeat_bad_pieces() {
+        let t = swarmget_bt_wire::metainfo::TorrentBuilder::single("f", 1, 16384, vec![[0; 20]])
+            .build()
+            .unwrap();
+        let mut d = Download::new(
+            crate::gid::Gid::new(1),
+            Vec::new(),
+            Arc::new(Options::default()),
+            Default::default(),
+            crate::tls::shared_config(&Options::default()).unwrap(),
+            Instant::now(),
+        );
+        d.set_torrent(Torrent::parse(&t).unwrap(), &Options::default())
+            .unwrap();
+        let swarm = d.bt.as_mut().unwrap();
+        let addr: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        swarm.slot_peers.insert(7, addr);
+        assert_eq!(swarm.charge(7), Some((addr, false)));
+        assert_eq!(swarm.charge(7), Some((addr, true)));
+        swarm.add_peers(&[addr]);
+        assert_eq!(swarm.next_peer(Instant::now()), None);
+    }
+}

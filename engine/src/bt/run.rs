@@ -1,0 +1,230 @@
+//! The loop's side of torrent downloads: adding them, and once per turn announcing to
+//! trackers, connecting peers, pumping every peer's requests and timers, and charging
+//! peers whose pieces fail their hash.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use swarmget_bt_wire::tracker::{Announce, Event as TrackerEvent};
+
+use super::{AnnounceDone, Torrent};
+use crate::disk::DiskJob;
+use crate::download::{Download, DownloadState};
+use crate::engine::Engine;
+use crate::error::Error;
+use crate::gid::Gid;
+use crate::plan::SourceSlot;
+
+/// The port told to trackers. Nothing listens yet (no seeding): peers we connect to
+/// are the only ones we talk to.
+const ANNOUNCED_PORT: u16 = 6881;
+
+impl Engine {
+    /// Queues a torrent download.
+    pub(crate) fn add_torrent(
+        &mut self,
+        torrent: Torrent,
+        opts: Arc<crate::Options>,
+        tls: Arc<rustls::ClientConfig>,
+        position: Option<usize>,
+        now: Instant,
+    ) -> Result<Gid, Error> {
+        let downloads = &self.downloads;
+        let gid = self.gids.next(|g| downloads.contains(g));
+        let mut download =
+            Download::new(gid, Vec::new(), opts.clone(), Default::default(), tls, now);
+        download.set_torrent(torrent, &opts)?;
+        if download.opts.pause {
+            download.state = DownloadState::Paused;
+        }
+        self.downloads.insert(download, position);
+        self.torrents.push(gid);
+        Ok(gid)
+    }
+
+    /// Once per loop turn: trackers, new peers, and every peer driven (reads paused for
+    /// a full disk cache resume here; requests, timers and writes are applied).
+    pub(crate) fn bt_tick(&mut self, now: Instant) {
+        for key in 0..self.peers.len() {
+            let Some(gid) = self.peers[key].as_ref().map(|p| p.gid) else {
+                continue;
+            };
+            let Some(mut pc) = self.peers[key].take() else {
+                continue;
+            };
+            let active = self.downloads.get(gid).is_some_and(|d| d.is_active());
+            if !active || self.halted {
+                self.close_peer(key, pc, "download stopped", now);
+                continue;
+            }
+            match self.drive_peer(&mut pc, now) {
+                Ok(()) => self.peers[key] = Some(pc),
+                Err(why) => self.close_peer(key, pc, &why, now),
+            }
+        }
+        // Only torrents are visited (an input file of HTTP downloads costs nothing here);
+        // purged ones are forgotten.
+        let downloads = &self.downloads;
+        self.torrents.retain(|&g| downloads.contains(g));
+        for gid in self.torrents.clone() {
+            self.tick_torrent(gid, now);
+        }
+    }
+
+    fn tick_torrent(&mut self, gid: Gid, now: Instant) {
+        let d = &mut self.downloads[gid];
+        let complete = d.state == DownloadState::Complete;
+        let active = d.is_active() && !self.halted;
+        let Some(swarm) = d.bt.as_mut() else {
+            return;
+        };
+        if complete && !swarm.announcer.completed_sent && !swarm.announcer.in_flight {
+            // Sent once; nothing waits for its answer.
+            swarm.announcer.completed_sent = true;
+            self.announce(gid, TrackerEvent::Completed);
+            return;
+        }
+        if !active {
+            return;
+        }
+        if !swarm.allocated {
+            swarm.allocated = true;
+            let storage = d.storage.clone();
+            let allocation = d.opts.file_allocation;
+            if let Some(storage) = storage {
+                self.disk_job(
+                    gid,
+                    DiskJob::AllocateStorage {
+                        gid,
+                        storage,
+                        allocation,
+                    },
+                );
+            }
+        }
+        let d = &mut self.downloads[gid];
+        let Some(swarm) = d.bt.as_mut() else {
+            return;
+        };
+        if let Some(event) = swarm.announcer.due(now) {
+            self.announce(gid, event);
+        }
+        while let Some(addr) = self.downloads[gid]
+            .bt
+            .as_mut()
+            .and_then(|s| s.next_peer(now))
+        {
+            self.connect_peer(gid, addr, now);
+        }
+        let d = &mut self.downloads[gid];
+        let keys =
+            d.bt.as_ref()
+                .map(|s| s.peer_keys.clone())
+                .unwrap_or_default();
+        let seeders = keys
+            .iter()
+            .filter(|&&k| self.peers[k].as_ref().is_some_and(|p| p.is_seed()))
+            .count();
+        if let Some(s) = self.downloads[gid].bt.as_mut() {
+            s.seeders = seeders;
+        }
+    }
+
+    fn announce(&mut self, gid: Gid, event: TrackerEvent) {
+        let d = &mut self.downloads[gid];
+        let total = d.total().unwrap_or(0);
+        let left = total.saturating_sub(d.completed());
+        let downloaded = d.session_bytes;
+        let Some(swarm) = d.bt.as_mut() else {
+            return;
+        };
+        let announce = Announce {
+            info_hash: swarm.torrent.info_hash(),
+            peer_id: swarm.peer_id,
+            port: ANNOUNCED_PORT,
+            uploaded: 0,
+            downloaded,
+            left,
+            event,
+            numwant: Some(50),
+            key: 0,
+            tracker_id: None,
+        };
+        let waker = self.waker.clone();
+        swarm
+            .announcer
+            .send(gid, announce, self.announced_tx.clone(), move || {
+                let _ = waker.wake();
+            });
+    }
+
+    /// A tracker's answer.
+    pub(crate) fn on_announced(&mut self, done: AnnounceDone, now: Instant) {
+        let Some(swarm) = self.downloads.get_mut(done.gid).and_then(|d| d.bt.as_mut()) else {
+            return;
+        };
+        match swarm.announcer.answered(done.event, done.result, now) {
+            Ok(r) => {
+                swarm.add_peers(&r.peers);
+                if let Some(w) = r.warning {
+                    self.notice(done.gid, format!("tracker warning: {w}"));
+                }
+            }
+            Err(e) => self.notice(done.gid, format!("tracker announce failed: {e}")),
+        }
+    }
+
+    /// Piece `piece` of torrent `gid` failed its hash. A peer that sent every block of it
+    /// is charged, and dropped and banned after repeat offences. When several peers
+    /// sent its blocks nobody is charged: which block was bad is unknown, and charging
+    /// them all would ban an honest peer that shared pieces with a liar (the piece is
+    /// simply fetched again).
+    pub(crate) fn charge_peers(
+        &mut self,
+        gid: Gid,
+        piece: usize,
+        slots: &[SourceSlot],
+        now: Instant,
+    ) {
+        if slots.len() > 1 {
+            let swarm = self.downloads[gid].bt.as_ref();
+            let peers: Vec<String> = slots
+                .iter()
+                .filter_map(|s| swarm.and_then(|sw| sw.slot_peers.get(s)))
+                .map(|a| a.to_string())
+                .collect();
+            let message = format!(
+                "piece {piece} failed its checksum (blocks from peers {}); fetching it again",
+                peers.join(", ")
+            );
+            return self.notice(gid, message);
+        }
+        for &slot in slots {
+            let Some((addr, banned)) = self.downloads[gid].bt.as_mut().and_then(|s| s.charge(slot))
+            else {
+                continue;
+            };
+            self.notice(
+                gid,
+                format!(
+                    "peer {addr}: piece {piece} failed its checksum; fetching it again{}",
+                    if banned { "; banning this peer" } else { "" }
+                ),
+            );
+            if banned {
+                let keys = self.downloads[gid]
+                    .bt
+                    .as_ref()
+                    .map(|s| s.peer_keys.clone())
+                    .unwrap_or_default();
+                for k in keys {
+                    if self.peers[k].as_ref().is_some_and(|p| p.addr == addr)
+                        && let Some(pc) = self.peers[k].take()
+                    {
+                        self.close_peer(k, pc, "banned", now);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! Torrent downloads from in-process seeders over loopback TCP, peers found through an
+//! in-process HTTP tracker.
+
+mod common;
+
+use common::{Batch, Dir, opts};
+use swarmget_engine::{DownloadSpec, DownloadState, Event, Options, Torrent};
+use swarmget_test_support::{Seeder, SeederConfig, Tracker, make_torrent, sha256_hex};
+
+const PIECE: u64 = 32 << 10;
+
+fn data(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[1] ^ seed)
+        .collect()
+}
+
+/// Runs one torrent download with `seeders` behind a tracker; returns the batch's
+/// final status and the events seen.
+fn download(torrent: &[u8], o: Options) -> (swarmget_engine::DownloadStatus, Vec<Event>) {
+    let mut batch = Batch::new(&o);
+    batch.add(DownloadSpec::torrent(Torrent::parse(torrent).unwrap(), o));
+    let gid = batch.gids[0];
+    batch.wait_event(
+        0,
+        |e| matches!(e, Event::Complete(g) | Event::Error(g) if *g == gid),
+    );
+    let seen = batch.seen.clone();
+    (batch.finish().remove(0), seen)
+}
+
+#[test]
+fn single_file_torrent_from_one_seeder() {
+    let dir = Dir::new("bt-single");
+    let body = data(300_000, 1);
+    let placeholder = make_torrent("one.bin", &[], &body, PIECE, None);
+    let seeder = Seeder::start(&placeholder, body.clone());
+    let tracker = Tracker::start(vec![seeder.addr()]);
+    let torrent = make_torrent("one.bin", &[], &body, PIECE, Some(&tracker.url()));
+    let (st, _) = download(&torrent, opts(&dir.0));
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    let got = std::fs::read(dir.0.join("one.bin")).unwrap();
+    assert_eq!(sha256_hex(&got), sha256_hex(&body));
+    let bt = st.bittorrent.as_ref().expect("bittorrent status");
+    assert_eq!(bt.name, "one.bin");
+    assert_eq!(bt.mode, "single");
+    assert_eq!(st.num_pieces, body.len().div_ceil(PIECE as usize));
+    assert!(st.bitfield.as_ref().unwrap().all());
+    // Every block came from the seeder exactly once, and the tracker heard `started`.
+    assert_eq!(seeder.requests().len(), body.len().div_ceil(16 << 10));
+    let announces = tracker.announces();
+    assert_eq!(
+        announces[0].get("event").map(String::as_str),
+        Some("started")
+    );
+    assert!(announces[0]["peer_id"].starts_with("-SG0001-"));
+}
+
+#[test]
+fn multi_file_torrent_lands_under_its_name() {
+    let dir = Dir::new("bt-multi");
+    let files = [
+        ("a.txt", 50_000u64),
+        ("sub/b.bin", 0),
+        ("sub/c.bin", 120_001),
+    ];
+    let body = data(170_001, 2);
+    let placeholder = make_torrent("set", &files, &body, PIECE, None);
+    let seeder = Seeder::start(&placeholder, body.clone());
+    let tracker = Tracker::start(vec![seeder.addr()]);
+    let torrent = make_torrent("set", &files, &body, PIECE, Some(&tracker.url()));
+    let (st, _) = download(&torrent, opts(&dir.0));
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    let root = dir.0.join("set");
+    assert_eq!(std::fs::read(root.join("a.txt")).unwrap(), body[..50_000]);
+    assert_eq!(std::fs::read(root.join("sub/b.bin")).unwrap(), b"");
+    assert_eq!(
+        std::fs::read(root.join("sub/c.bin")).unwrap(),
+        body[50_000..]
+    );
+    assert_eq!(st.files.len(), 3);
+    assert_eq!(st.files[2].completed, 120_001);
+    assert_eq!(st.bittorrent.unwrap().mode, "multi");
+}
+
+#[test]
+fn two_seeders_share_the_work_through_a_tiny_disk_cache() {
+    let dir = Dir::new("bt-two");
+    let body = data(600_000, 3);
+    let placeholder = make_torrent("two.bin", &[], &body, PIECE, None);
+    let a = Seeder::start(&placeholder, body.clone());
+    let b = Seeder::start(&placeholder, body.clone());
+    let tracker = Tracker::start(vec![a.addr(), b.addr()]);
+    let torrent = make_torrent("two.bin", &[], &body, PIECE, Some(&tracker.url()));
+    // The smallest disk cache (four buffers): reading pauses while blocks wait for the
+    // disk and resumes as writes land.
+    let o = Options {
+        disk_cache: 0,
+        ..opts(&dir.0)
+    };
+    let (st, _) = download(&torrent, o);
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    assert_eq!(std::fs::read(dir.0.join("two.bin")).unwrap(), body);
+    assert_eq!((a.connections(), b.connections()), (1, 1));
+}
+
+#[test]
+fn a_peer_sending_bad_pieces_is_charged_banned_and_its_pieces_fetched_again() {
+    let dir = Dir::new("bt-corrupt");
+    let body = data(400_000, 4);
+    let placeholder = make_torrent("c.bin", &[], &body, PIECE, None);
+    // The liar spoils every piece; the honest seeder unchokes only once the liar was
+    // asked for four blocks. Requests start two deep and pieces are two blocks, so the
+    // liar alone was asked for two whole pieces: two failures, each its own, and the
+    // second bans it (which cannot come before the honest seeder unchokes).
+    let bad = Seeder::with(
+        &placeholder,
+        body.clone(),
+        SeederConfig {
+            corrupt: Some(None),
+            ..SeederConfig::default()
+        },
+    );
+    let good = Seeder::with(
+        &placeholder,
+        body.clone(),
+        SeederConfig {
+            unchoke_after: bad.after(4),
+            ..SeederConfig::default()
+        },
+    );
+    let tracker = Tracker::start(vec![bad.addr(), good.addr()]);
+    let torrent = make_torrent("c.bin", &[], &body, PIECE, Some(&tracker.url()));
+    let (st, seen) = download(&torrent, opts(&dir.0));
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    assert_eq!(std::fs::read(dir.0.join("c.bin")).unwrap(), body);
+    let bad_addr = bad.addr().to_string();
+    let notices: Vec<&String> = seen
+        .iter()
+        .filter_map(|e| match e {
+            Event::Notice(_, m) if m.contains(&format!("peer {bad_addr}:")) => Some(m),
+            _ => None,
+        })
+        .collect();
+    assert!(notices.len() >= 2, "{seen:?}");
+    assert!(notices[0].contains("failed its checksum; fetching it again"));
+    assert!(!notices[0].contains("banning"));
+    assert!(notices[1].ends_with("; banning this peer"), "{notices:?}");
+    // Banned for good: never connected again.
+    assert_eq!(bad.connections(), 1);
+}

@@ -1,0 +1,264 @@
+//! An in-process BitTorrent swarm for tests: a seeder serving a torrent's pieces over
+//! real loopback TCP (built from bt-wire's codec), and an HTTP tracker answering compact
+//! peer lists.
+//!
+//! The seeder has every piece: it answers the handshake with its own, sends a full
+//! bitfield and an unchoke, then serves every request. It records the requests it got,
+//! can corrupt one chosen piece or all of them (blocks sent with their bytes flipped),
+//! can hold its unchoke until another seeder was asked for some blocks, and counts its
+//! connections. The tracker records each announce's query string.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+use sha1::{Digest, Sha1};
+use swarmget_bt_wire::Metainfo;
+use swarmget_bt_wire::metainfo::TorrentBuilder;
+use swarmget_bt_wire::wire::{BlockRequest, FrameDecoder, Handshake, Limits, Message};
+
+/// A v1 torrent of `files` (paths below `name`, with their bytes laid end to end in
+/// `data`) or, with `files` empty, of the single file `name` holding `data`; announcing
+/// to `tracker` if given.
+pub fn make_torrent(
+    name: &str,
+    files: &[(&str, u64)],
+    data: &[u8],
+    piece_len: u64,
+    tracker: Option<&str>,
+) -> Vec<u8> {
+    let hashes = data
+        .chunks(piece_len as usize)
+        .map(|c| Sha1::digest(c).into())
+        .collect();
+    let builder = if files.is_empty() {
+        TorrentBuilder::single(name, data.len() as u64, piece_len, hashes)
+    } else {
+        let files = files
+            .iter()
+            .map(|(p, l)| (p.split('/').map(str::to_string).collect(), *l))
+            .collect();
+        TorrentBuilder::multi(name, files, piece_len, hashes)
+    };
+    let builder = match tracker {
+        Some(t) => builder.trackers(vec![vec![t.to_string()]]),
+        None => builder,
+    };
+    builder.build().expect("a valid torrent")
+}
+
+/// What a seeder saw.
+#[derive(Debug, Default)]
+pub struct SeederLog {
+    requests: Vec<BlockRequest>,
+    connections: usize,
+}
+
+/// How a seeder behaves.
+#[derive(Clone, Default)]
+pub struct SeederConfig {
+    /// Pieces whose blocks go out with every byte flipped: `Some(None)` spoils every
+    /// piece, `Some(Some(i))` piece `i` only.
+    pub corrupt: Option<Option<u32>>,
+    /// Stay choking until this other seeder has been asked for this many blocks (so a
+    /// test decides who serves first without a clock).
+    pub unchoke_after: Option<(Arc<Mutex<SeederLog>>, usize)>,
+}
+
+/// A seeder of one torrent on a loopback port.
+pub struct Seeder {
+    addr: SocketAddr,
+    log: Arc<Mutex<SeederLog>>,
+}
+
+impl Seeder {
+    /// Serves `data` (the torrent's whole byte space) for `torrent`, honestly.
+    pub fn start(torrent: &[u8], data: Vec<u8>) -> Seeder {
+        Seeder::with(torrent, data, SeederConfig::default())
+    }
+
+    /// A [`SeederConfig::unchoke_after`] waiting for `self` to get `blocks` requests.
+    pub fn after(&self, blocks: usize) -> Option<(Arc<Mutex<SeederLog>>, usize)> {
+        Some((self.log.clone(), blocks))
+    }
+
+    /// Serves `data` for `torrent` as `config` says.
+    pub fn with(torrent: &[u8], data: Vec<u8>, config: SeederConfig) -> Seeder {
+        let meta = Metainfo::parse(torrent).expect("a valid torrent");
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let log = Arc::new(Mutex::new(SeederLog::default()));
+        let shared = Arc::new((meta, data, config));
+        let l = log.clone();
+        thread::spawn(move || {
+            for sock in listener.incoming().flatten() {
+                l.lock().unwrap().connections += 1;
+                let (l, shared) = (l.clone(), shared.clone());
+                thread::spawn(move || {
+                    let _ = serve(sock, &shared.0, &shared.1, &shared.2, &l);
+                });
+            }
+        });
+        Seeder { addr, log }
+    }
+
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Every block request received, in order.
+    pub fn requests(&self) -> Vec<BlockRequest> {
+        self.log.lock().unwrap().requests.clone()
+    }
+
+    /// Connections accepted.
+    pub fn connections(&self) -> usize {
+        self.log.lock().unwrap().connections
+    }
+}
+
+fn serve(
+    mut sock: TcpStream,
+    meta: &Metainfo,
+    data: &[u8],
+    config: &SeederConfig,
+    log: &Mutex<SeederLog>,
+) -> std::io::Result<()> {
+    let pieces = meta.info.piece_count() as u32;
+    let piece_len = meta.info.piece_length;
+    let Some(info_hash) = meta.info_hash else {
+        return Ok(());
+    };
+    let mut hs = [0u8; Handshake::LEN];
+    sock.read_exact(&mut hs)?;
+    let theirs = Handshake::parse(&hs).ok().flatten();
+    if theirs.is_none_or(|h| h.info_hash != info_hash) {
+        return Ok(());
+    }
+    let mut out = Handshake::new(info_hash, *b"-TS0001-seederseeder", false)
+        .encode()
+        .to_vec();
+    let mut bits = vec![0u8; pieces.div_ceil(8) as usize];
+    for i in 0..pieces {
+        bits[(i / 8) as usize] |= 0x80 >> (i % 8);
+    }
+    Message::Bitfield(&bits).encode(&mut out);
+    sock.write_all(&out)?;
+    if let Some((other, blocks)) = &config.unchoke_after {
+        while other.lock().unwrap().requests.len() < *blocks {
+            thread::sleep(std::time::Duration::from_millis(2));
+        }
+    }
+    out.clear();
+    Message::Unchoke.encode(&mut out);
+    sock.write_all(&out)?;
+    let mut decoder = FrameDecoder::new(Limits::default().with_piece_count(pieces));
+    let mut buf = vec![0u8; 64 << 10];
+    loop {
+        let n = sock.read(&mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
+        decoder.extend(&buf[..n]);
+        let mut out = Vec::new();
+        while let Some(msg) = decoder.next().map_err(std::io::Error::other)? {
+            let Message::Request(r) = msg else { continue };
+            log.lock().unwrap().requests.push(r);
+            let start = r.index as u64 * piece_len + u64::from(r.begin);
+            let end = start + u64::from(r.length);
+            let Some(block) = data.get(start as usize..end as usize) else {
+                return Ok(());
+            };
+            let mut block = block.to_vec();
+            if config
+                .corrupt
+                .is_some_and(|c| c.is_none_or(|i| i == r.index))
+            {
+                block.iter_mut().for_each(|b| *b ^= 0xff);
+            }
+            Message::Piece {
+                index: r.index,
+                begin: r.begin,
+                data: &block,
+            }
+            .encode(&mut out);
+        }
+        sock.write_all(&out)?;
+    }
+}
+
+/// An HTTP tracker answering every announce with the same peers.
+pub struct Tracker {
+    addr: SocketAddr,
+    announces: Arc<Mutex<Vec<HashMap<String, String>>>>,
+}
+
+impl Tracker {
+    /// A tracker naming `peers` (IPv4) with an interval of 1800 s.
+    pub fn start(peers: Vec<SocketAddr>) -> Tracker {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let announces = Arc::new(Mutex::new(Vec::new()));
+        let log = announces.clone();
+        let mut compact = Vec::new();
+        for p in &peers {
+            if let SocketAddr::V4(v4) = p {
+                compact.extend_from_slice(&v4.ip().octets());
+                compact.extend_from_slice(&v4.port().to_be_bytes());
+            }
+        }
+        let mut body = format!("d8:intervali1800e5:peers{}:", compact.len()).into_bytes();
+        body.extend_from_slice(&compact);
+        body.push(b'e');
+        thread::spawn(move || {
+            for mut sock in listener.incoming().flatten() {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && head.len() < 16 << 10 {
+                    if sock.read(&mut byte).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    head.push(byte[0]);
+                }
+                let line = String::from_utf8_lossy(&head)
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_string();
+                let query = line
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|t| t.split_once('?'))
+                    .map(|(_, q)| q.to_string())
+                    .unwrap_or_default();
+                let fields = query
+                    .split('&')
+                    .filter_map(|kv| kv.split_once('='))
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect();
+                log.lock().unwrap().push(fields);
+                let mut resp = format!(
+                    "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                )
+                .into_bytes();
+                resp.extend_from_slice(&body);
+                let _ = sock.write_all(&resp);
+            }
+        });
+        Tracker { addr, announces }
+    }
+
+    /// The announce URL.
+    pub fn url(&self) -> String {
+        format!("http://{}/announce", self.addr)
+    }
+
+    /// Each announce's query fields, in order.
+    pub fn announces(&self) -> Vec<HashMap<String, String>> {
+        self.announces.lock().unwrap().clone()
+    }
+}
