@@ -147,6 +147,11 @@ pub fn global_options(
     for (def, v) in &cl.pairs {
         (def.apply)(&mut opts, v).map_err(|e| (28, format!("--{}: {e}", def.name)))?;
     }
+    if opts.netrc_path.is_none()
+        && let Some(home) = std::env::var_os("HOME")
+    {
+        opts.netrc_path = Some(PathBuf::from(home).join(".netrc"));
+    }
     Ok(opts)
 }
 

@@ -54,3 +54,38 @@ fn http_proxy_from_the_environment_no_proxy_and_the_command_line_over_both() {
     assert_eq!(proxy.log().len(), 2);
     assert_eq!(origin.log().len(), 4);
 }
+
+#[test]
+fn proxy_failures_exit_with_aria2s_codes_and_say_which_proxy() {
+    let origin = HttpServer::start(ServerConfig::new().file("/f", vec![1; 100])).unwrap();
+    let dir = TempDir::new("proxy-codes");
+    let get = |proxy: &str| {
+        let mut cmd = swarmget(dir.path());
+        cmd.arg("-d")
+            .arg(dir.path())
+            .arg("--max-tries=1")
+            .arg(format!("--http-proxy={proxy}"))
+            .arg(origin.url("/f"));
+        run(&mut cmd, LIMIT)
+    };
+    let refusing = common::RefusingPort::new();
+    let dead = refusing.url("/").trim_end_matches('/').to_string();
+    let r = get(&dead);
+    r.expect_code(6);
+    assert!(
+        r.stdout
+            .contains(&format!("cannot connect to proxy {dead}"))
+            || r.stderr
+                .contains(&format!("cannot connect to proxy {dead}")),
+        "{r:?}"
+    );
+    let wants_login = HttpProxy::start(ProxyConfig {
+        credentials: Some(("u".into(), "p".into())),
+        ..ProxyConfig::default()
+    })
+    .unwrap();
+    get(&wants_login.url()).expect_code(22);
+    // A bad proxy URI is a bad option.
+    get("https://proxy:1").expect_code(28);
+    assert!(origin.log().is_empty(), "nothing went around the proxy");
+}

@@ -55,6 +55,11 @@ pub struct Engine {
     pub(crate) free_keys: Vec<usize>,
     /// Every download's cookies (`--load-cookies`, `Set-Cookie`, `--save-cookies`).
     pub(crate) cookies: swarmget_cookies::CookieJar,
+    /// Logins from `--netrc-path`, unless `--no-netrc`.
+    pub(crate) netrc: Option<crate::netrc::Netrc>,
+    /// Origins that answered 401: with `--http-auth-challenge`, credentials go only
+    /// to these (aria2 remembers them per host the same way).
+    pub(crate) challenged: std::collections::HashSet<String>,
     pub(crate) disk: DiskWorker,
     disk_done: Receiver<DiskDone>,
     resolver: Resolver,
@@ -130,6 +135,12 @@ impl Engine {
             let _ = w.wake();
         });
         let cookies = crate::cookies::load(global)?;
+        let netrc = match &global.netrc_path {
+            Some(path) if !global.no_netrc => {
+                crate::netrc::load(path, &mut |w| eprintln!("swarmget: warning: {w}"))?
+            }
+            _ => None,
+        };
         let pool_limit = (global.disk_cache as usize / BUF_SIZE).max(4);
         let (announced_tx, announced) = channel();
         Ok(Engine {
@@ -141,6 +152,8 @@ impl Engine {
             conns: Vec::new(),
             free_keys: Vec::new(),
             cookies,
+            netrc,
+            challenged: std::collections::HashSet::new(),
             disk,
             disk_done,
             resolver,
@@ -340,9 +353,8 @@ impl Engine {
     /// Starts name resolution for connection `key` (or uses the cached answer).
     /// The proxy route is decided first, from the connection's current URL.
     pub(crate) fn resolve(&mut self, key: usize, now: Instant) {
-        if self.choose_route(key, now) {
-            self.start_resolve(key, now);
-        }
+        self.choose_route(key);
+        self.start_resolve(key, now);
         self.arm(key, now);
     }
 

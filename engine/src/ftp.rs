@@ -58,6 +58,9 @@ pub(crate) struct FtpConn {
     pub data_open: bool,
     /// An ABOR is in flight (a run ended before the file did).
     pub aborting: bool,
+    /// Through a tunnel: the data connection's own CONNECT or SOCKS5 handshake, run
+    /// once its connect to the proxy completes.
+    pub data_handshake: Option<Box<swarmget_proxy::Handshake>>,
 }
 
 impl Engine {
@@ -75,11 +78,19 @@ impl Engine {
                 return;
             }
         };
+        // The URI's user, else --ftp-user, else the .netrc entry, else anonymous.
+        let netrc = self
+            .netrc
+            .as_ref()
+            .and_then(|n| n.find(conn.url.host_str().unwrap_or_default()))
+            .filter(|m| opts.ftp_user.is_none() && !m.login.is_empty());
         let credentials = match Credentials::resolve(
             parts.user.as_deref(),
             parts.password.as_deref(),
-            opts.ftp_user.as_deref(),
-            opts.ftp_passwd.as_deref(),
+            opts.ftp_user.as_deref().or(netrc.map(|m| m.login.as_str())),
+            opts.ftp_passwd
+                .as_deref()
+                .or(netrc.map(|m| m.password.as_str())),
         ) {
             Ok(c) => c,
             Err(e) => {
@@ -96,6 +107,20 @@ impl Engine {
         });
         config.reply_timeout = opts.timeout;
         config.pasv_address = PasvAddressPolicy::RejectForeign;
+        if conn.route.is_some() {
+            // Through a tunnel the control peer is the proxy: the data connection
+            // goes to the URI's host (through the proxy too) at the offered port.
+            config.pasv_address = PasvAddressPolicy::UsePeerAddress;
+            if !opts.ftp_pasv {
+                let err = Error::new(
+                    ErrorCode::BadOption,
+                    "active FTP (--ftp-pasv=false) cannot go through a proxy",
+                );
+                conn.give_up = true;
+                self.conn_failed(key, err, now);
+                return;
+            }
+        }
         let peer = conn
             .transport
             .as_mut()
@@ -116,6 +141,7 @@ impl Engine {
             data_eof: false,
             data_open: false,
             aborting: false,
+            data_handshake: None,
         }));
         conn.readable = true;
         conn.deadline = now + opts.timeout;
@@ -370,7 +396,23 @@ impl Engine {
     }
 
     fn open_ftp_data(&mut self, conn: &mut Conn, addr: SocketAddr) -> Result<(), Error> {
+        let (addr, handshake) = match &conn.route {
+            Some(_) => {
+                // The control connection's peer is the proxy: connect there and ask
+                // for the server's data port.
+                let proxy = conn
+                    .transport
+                    .as_mut()
+                    .and_then(|t| t.socket().peer_addr().ok())
+                    .ok_or_else(|| Error::new(ErrorCode::Network, "proxy address unknown"))?;
+                let agent = &self.downloads[conn.dl].opts.user_agent;
+                let hs = crate::proxy::handshake_to(conn, addr.port(), agent)?;
+                (proxy, Some(Box::new(hs)))
+            }
+            None => (addr, None),
+        };
         let mut sock = TcpStream::connect(addr).map_err(|e| Error::network(&e))?;
+        ftp(conn).data_handshake = handshake;
         self.register_ftp_socket(
             &mut sock,
             conn.key,
@@ -448,6 +490,21 @@ impl Engine {
             }
             if sock.peer_addr().is_err() {
                 return Ok(());
+            }
+            if let Some(hs) = f.data_handshake.as_mut() {
+                let route = conn.route.as_ref().expect("a data tunnel has a route");
+                match crate::proxy::drive(hs, sock, &route.proxy) {
+                    Ok(false) => return Ok(()),
+                    Ok(true) => {
+                        f.data_handshake = None;
+                        // Data may have followed the reply at once.
+                        f.data_readable = true;
+                    }
+                    Err(failed) => {
+                        conn.give_up |= failed.give_up;
+                        return Err(failed.error);
+                    }
+                }
             }
             f.data_open = true;
             f.session.data_connected(now).map_err(usage)?;

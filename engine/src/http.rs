@@ -351,8 +351,16 @@ impl Engine {
         // redirect to another scheme, host or port they stay behind (curl's rule;
         // aria2 sends them wherever a redirect points).
         let same_origin = conn.url.origin() == d.sources[conn.source].url.origin();
-        if let Some(user) = opts.http_user.as_ref().filter(|_| same_origin) {
-            req = req.basic_auth(user, opts.http_passwd.as_deref().unwrap_or(""));
+        let wait_for_challenge = opts.http_auth_challenge
+            && !self
+                .challenged
+                .contains(&conn.url.origin().ascii_serialization());
+        let source_url = &d.sources[conn.source].url;
+        if !wait_for_challenge
+            && let Some((user, password)) =
+                http_credentials(opts, source_url, self.netrc.as_ref(), &conn.url)
+        {
+            req = req.basic_auth(&user, &password);
         }
         // One Cookie field (RFC 6265 §5.4): the jar's cookies for this URL, then any
         // the user gave with --header.
@@ -581,6 +589,25 @@ impl Engine {
         }
         match status {
             401 => {
+                let origin = conn.url.origin().ascii_serialization();
+                let basic = head
+                    .headers_all("www-authenticate")
+                    .any(|v| v.to_ascii_lowercase().contains("basic"));
+                if self.downloads[conn.dl].opts.http_auth_challenge
+                    && basic
+                    && !self.challenged.contains(&origin)
+                    && http_credentials(
+                        &self.downloads[conn.dl].opts,
+                        &self.downloads[conn.dl].sources[conn.source].url,
+                        self.netrc.as_ref(),
+                        &conn.url,
+                    )
+                    .is_some()
+                {
+                    // --http-auth-challenge: asked for, so ask again with them.
+                    self.challenged.insert(origin);
+                    return Ok(Some(Next::Reconnect));
+                }
                 return Err(Error::new(
                     ErrorCode::HttpAuth,
                     format!("HTTP {status}: authorization failed"),
@@ -1436,6 +1463,33 @@ fn is_paused(c: &Conn) -> bool {
         Phase::Ftp(f) => f.data_readable && f.data.is_some() && !f.data_eof,
         _ => false,
     }
+}
+
+/// The Basic credentials configured for a request to `url`, if any and if the URI has
+/// none of its own: `--http-user` for the origin the user named (`source`, not another
+/// one a redirect led to), else the host's `.netrc` entry (per host, so it holds after
+/// a redirect too).
+fn http_credentials(
+    opts: &crate::options::Options,
+    source: &url::Url,
+    netrc: Option<&crate::netrc::Netrc>,
+    url: &url::Url,
+) -> Option<(String, String)> {
+    if !url.username().is_empty() {
+        return None;
+    }
+    if let Some(user) = opts
+        .http_user
+        .as_ref()
+        .filter(|_| url.origin() == source.origin())
+    {
+        let password = opts.http_passwd.clone().unwrap_or_default();
+        return Some((user.clone(), password));
+    }
+    netrc
+        .and_then(|n| n.find(url.host_str().unwrap_or_default()))
+        .filter(|m| !m.login.is_empty())
+        .map(|m| (m.login.clone(), m.password.clone()))
 }
 
 /// Size of the connection's write buffer (0 when it holds none).

@@ -22,6 +22,7 @@ mod http;
 mod lifecycle;
 pub mod metalink;
 pub mod naming;
+pub mod netrc;
 pub mod options;
 pub mod param_uri;
 pub mod plan;

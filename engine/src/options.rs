@@ -241,6 +241,12 @@ pub struct Options {
     pub load_cookies: Option<PathBuf>,
     /// `--save-cookies`: where the jar is written when the engine stops.
     pub save_cookies: Option<PathBuf>,
+    /// `--http-auth-challenge`: credentials only after a server asks (401).
+    pub http_auth_challenge: bool,
+    /// `--netrc-path` (the CLI fills in `~/.netrc`; `None` reads no file).
+    pub netrc_path: Option<PathBuf>,
+    /// `--no-netrc`.
+    pub no_netrc: bool,
     /// `--ca-certificate`.
     pub ca_certificate: Option<PathBuf>,
     /// `--check-certificate`.
@@ -434,6 +440,9 @@ impl Default for Options {
             proxy_method: ProxyMethod::Get,
             load_cookies: None,
             save_cookies: None,
+            http_auth_challenge: false,
+            netrc_path: None,
+            no_netrc: false,
             ca_certificate: None,
             check_certificate: true,
             certificate: None,
@@ -1094,6 +1103,36 @@ pub static OPTIONS: &[OptionDef] = &[
         false,
         "Write every cookie (session ones with expiry 0) to FILE in Netscape format at exit.",
         |o, v| o.save_cookies = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
+        "http-auth-challenge",
+        None,
+        Bool,
+        "false",
+        "http",
+        true,
+        "Send --http-user or .netrc credentials only after the server answers 401 (URI credentials always go).",
+        |o, v| o.http_auth_challenge = parse_bool(v)?
+    ),
+    opt!(
+        "netrc-path",
+        None,
+        Value,
+        "$HOME/.netrc",
+        "http,ftp",
+        false,
+        "The .netrc file (mode 600; one others may read is not used) for HTTP and FTP logins.",
+        |o, v| o.netrc_path = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
+        "no-netrc",
+        Some('n'),
+        Bool,
+        "false",
+        "http,ftp",
+        false,
+        "Do not read the .netrc file.",
+        |o, v| o.no_netrc = parse_bool(v)?
     ),
     opt!(
         "proxy-method",

@@ -49,23 +49,11 @@ impl Route {
 }
 
 impl crate::engine::Engine {
-    /// Decides connection `key`'s route from its current URL. False: the connection
-    /// failed (a route that cannot work).
-    pub(crate) fn choose_route(&mut self, key: usize, now: std::time::Instant) -> bool {
-        let Some(conn) = self.conns[key].as_mut() else {
-            return false;
-        };
-        conn.target = None;
-        match route(&self.downloads[conn.dl].opts, &conn.url) {
-            Ok(r) => {
-                conn.route = r;
-                true
-            }
-            Err(e) => {
-                conn.give_up = true;
-                self.conn_failed(key, e, now);
-                false
-            }
+    /// Decides connection `key`'s route from its current URL.
+    pub(crate) fn choose_route(&mut self, key: usize) {
+        if let Some(conn) = self.conns[key].as_mut() {
+            conn.target = None;
+            conn.route = route(&self.downloads[conn.dl].opts, &conn.url);
         }
     }
 
@@ -97,7 +85,7 @@ impl crate::engine::Engine {
 }
 
 /// The route for a request to `url` under `opts`: `None` goes direct.
-pub(crate) fn route(opts: &Options, url: &Url) -> Result<Option<Route>, Error> {
+pub(crate) fn route(opts: &Options, url: &Url) -> Option<Route> {
     let (proxy, user, passwd) = match url.scheme() {
         "http" => (
             &opts.http_proxy,
@@ -114,14 +102,12 @@ pub(crate) fn route(opts: &Options, url: &Url) -> Result<Option<Route>, Error> {
             &opts.ftp_proxy_user,
             &opts.ftp_proxy_passwd,
         ),
-        _ => return Ok(None),
+        _ => return None,
     };
-    let Some(uri) = proxy.as_ref().or(opts.all_proxy.as_ref()) else {
-        return Ok(None);
-    };
+    let uri = proxy.as_ref().or(opts.all_proxy.as_ref())?;
     let host = url.host_str().unwrap_or_default();
     if opts.no_proxy.matches(host) {
-        return Ok(None);
+        return None;
     }
     let user = user.as_ref().or(opts.all_proxy_user.as_ref());
     let passwd = passwd.as_ref().or(opts.all_proxy_passwd.as_ref());
@@ -147,28 +133,20 @@ pub(crate) fn route(opts: &Options, url: &Url) -> Result<Option<Route>, Error> {
             ProxyMethod::Tunnel => Via::Connect,
         },
     };
-    if url.scheme() == "ftp" && via != Via::Get {
-        // The data connections would need tunnels of their own, which the FTP
-        // driver does not open yet: refuse rather than leak them past the proxy.
-        return Err(Error::new(
-            ErrorCode::BadOption,
-            format!(
-                "ftp:// through {} is not supported; use an HTTP proxy with --proxy-method=get",
-                match via {
-                    Via::Connect => "a CONNECT tunnel",
-                    _ => "a SOCKS5 proxy",
-                }
-            ),
-        ));
-    }
-    Ok(Some(Route { proxy, via }))
+    Some(Route { proxy, via })
 }
 
 /// The handshake that opens `conn`'s tunnel.
 pub(crate) fn handshake(conn: &Conn, user_agent: &str) -> Result<Handshake, Error> {
+    let port = conn.url.port_or_known_default().unwrap_or(80);
+    handshake_to(conn, port, user_agent)
+}
+
+/// A handshake for a tunnel to `port` on `conn`'s origin host (an FTP data
+/// connection's port, or the URI's own).
+pub(crate) fn handshake_to(conn: &Conn, port: u16, user_agent: &str) -> Result<Handshake, Error> {
     let route = conn.route.as_ref().expect("a tunnel has a route");
     let host = conn.url.host_str().unwrap_or_default();
-    let port = conn.url.port_or_known_default().unwrap_or(80);
     let creds = route.proxy.credentials.as_ref();
     let made = match route.via {
         Via::Connect => Handshake::connect(host, port, creds, Some(user_agent)),
@@ -176,7 +154,9 @@ pub(crate) fn handshake(conn: &Conn, user_agent: &str) -> Result<Handshake, Erro
             let bare = host.trim_start_matches('[').trim_end_matches(']');
             let target = match (bare.parse(), conn.target) {
                 (Ok(ip), _) => Socks5Target::Addr(SocketAddr::new(ip, port)),
-                (Err(_), Some(addr)) if !remote_dns => Socks5Target::Addr(addr),
+                (Err(_), Some(addr)) if !remote_dns => {
+                    Socks5Target::Addr(SocketAddr::new(addr.ip(), port))
+                }
                 _ => Socks5Target::Name(bare.to_string(), port),
             };
             Handshake::socks5(target, creds)
@@ -311,32 +291,25 @@ mod tests {
             o.set("http-proxy", "h:1").unwrap();
             o.set("all-proxy", "socks5h://a:2").unwrap();
         });
-        let r = route(&o, &url("http://x/")).unwrap().unwrap();
+        let r = route(&o, &url("http://x/")).unwrap();
         assert_eq!((r.proxy.host.as_str(), r.via), ("h", Via::Get));
-        let r = route(&o, &url("https://x/")).unwrap().unwrap();
+        let r = route(&o, &url("https://x/")).unwrap();
         assert_eq!(
             (r.proxy.host.as_str(), r.via),
             ("a", Via::Socks5 { remote_dns: true })
         );
-        assert_eq!(route(&Options::default(), &url("http://x/")).unwrap(), None);
+        assert_eq!(route(&Options::default(), &url("http://x/")), None);
     }
 
     #[test]
     fn https_always_tunnels_and_tunnel_method_applies_to_http() {
         let mut o = with(|o| o.set("all-proxy", "p:3128").unwrap());
-        assert_eq!(
-            route(&o, &url("https://x/")).unwrap().unwrap().via,
-            Via::Connect
-        );
-        assert_eq!(route(&o, &url("http://x/")).unwrap().unwrap().via, Via::Get);
-        assert_eq!(route(&o, &url("ftp://x/")).unwrap().unwrap().via, Via::Get);
+        assert_eq!(route(&o, &url("https://x/")).unwrap().via, Via::Connect);
+        assert_eq!(route(&o, &url("http://x/")).unwrap().via, Via::Get);
+        assert_eq!(route(&o, &url("ftp://x/")).unwrap().via, Via::Get);
         o.set("proxy-method", "tunnel").unwrap();
-        assert_eq!(
-            route(&o, &url("http://x/")).unwrap().unwrap().via,
-            Via::Connect
-        );
-        let e = route(&o, &url("ftp://x/")).unwrap_err();
-        assert_eq!(e.code, ErrorCode::BadOption);
+        assert_eq!(route(&o, &url("http://x/")).unwrap().via, Via::Connect);
+        assert_eq!(route(&o, &url("ftp://x/")).unwrap().via, Via::Connect);
     }
 
     #[test]
@@ -346,13 +319,9 @@ mod tests {
             o.set("no-proxy", ".local,10.0.0.0/8").unwrap();
             o.set("http-proxy-passwd", "q").unwrap();
         });
-        assert_eq!(route(&o, &url("http://a.local/")).unwrap(), None);
-        assert_eq!(route(&o, &url("http://10.1.1.1/")).unwrap(), None);
-        let c = route(&o, &url("http://b/"))
-            .unwrap()
-            .unwrap()
-            .proxy
-            .credentials;
+        assert_eq!(route(&o, &url("http://a.local/")), None);
+        assert_eq!(route(&o, &url("http://10.1.1.1/")), None);
+        let c = route(&o, &url("http://b/")).unwrap().proxy.credentials;
         let c = c.unwrap();
         assert_eq!((c.user.as_str(), c.password.as_str()), ("u", "q"));
     }

@@ -5,7 +5,8 @@
 use swarmget_engine::options::{NoProxy, ProxyMethod, ProxyUri};
 use swarmget_engine::{ErrorCode, Options};
 use swarmget_test_support::{
-    HttpProxy, HttpServer, ProxyConfig, ServerConfig, Socks5Proxy, TestCa, TestFile,
+    FtpConfig, FtpServer, HttpProxy, HttpServer, ProxyConfig, ServerConfig, Socks5Proxy, TestCa,
+    TestFile,
 };
 
 mod common;
@@ -309,16 +310,50 @@ fn socks5_with_a_password_and_https_inside() {
 }
 
 #[test]
-fn ftp_through_a_tunnel_is_refused_not_leaked() {
-    let p = HttpProxy::start(ProxyConfig::default()).unwrap();
+fn ftp_control_and_data_connections_go_through_connect_and_socks5() {
+    let data = TestFile::random(700_000, 10);
+    let ftp = FtpServer::start(FtpConfig::new().file("/pub/f", data.clone())).unwrap();
+    let port = ftp
+        .url("/")
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    let http = HttpProxy::start(ProxyConfig::default()).unwrap();
     let dir = Dir::new("proxy-ftp-tunnel");
     let o = Options {
-        ftp_proxy: proxy(&p.url()),
+        ftp_proxy: proxy(&http.url()),
         proxy_method: ProxyMethod::Tunnel,
-        ..opts(&dir.0)
+        allow_overwrite: true,
+        ..segmented(&dir.0, 2)
     };
-    let st = run(vec!["ftp://127.0.0.1:1/f".into()], o);
+    assert_ok(&run(vec![ftp.url("/pub/f")], o.clone()), &data);
+    let log = http.log();
+    assert!(log.iter().all(|r| r.method == "CONNECT"));
+    let control = format!("127.0.0.1:{port}");
+    assert!(log.iter().any(|r| r.target == control), "{log:?}");
+    assert!(
+        log.iter().any(|r| r.target != control),
+        "the data connections went around the proxy: {log:?}"
+    );
+
+    let socks = Socks5Proxy::start(Some(("u", "p"))).unwrap();
+    let o = Options {
+        ftp_proxy: proxy(&socks.url(false).replace("://", "://u:p@")),
+        ..o
+    };
+    assert_ok(&run(vec![ftp.url("/pub/f")], o.clone()), &data);
+    let log = socks.log();
+    assert!(log.iter().any(|r| r.target == control), "{log:?}");
+    assert!(log.iter().any(|r| r.target != control), "{log:?}");
+
+    // Active mode cannot work through a proxy: said, not attempted.
+    let active = Options {
+        ftp_pasv: false,
+        ..o
+    };
+    let st = run(vec![ftp.url("/pub/f")], active);
     assert_err(&st, ErrorCode::BadOption);
-    assert_message(&st, "use an HTTP proxy with --proxy-method=get");
-    assert!(p.log().is_empty());
+    assert_message(&st, "cannot go through a proxy");
 }

@@ -16,10 +16,12 @@ pub mod magnet_parse;
 pub mod metainfo_parse;
 pub mod metalink_http_headers;
 pub mod metalink_parse;
+pub mod netrc_parse;
 pub mod no_proxy_parse;
 pub mod param_uri_expand;
 pub mod peer_wire_decode;
 pub mod proxy_reply;
+pub mod proxy_uri_parse;
 pub mod tracker_response;
 pub mod udp_tracker_packet;
 pub mod websocket_frame;
@@ -41,10 +43,12 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("metainfo_parse", metainfo_parse::run),
     ("metalink_http_headers", metalink_http_headers::run),
     ("metalink_parse", metalink_parse::run),
+    ("netrc_parse", netrc_parse::run),
     ("no_proxy_parse", no_proxy_parse::run),
     ("param_uri_expand", param_uri_expand::run),
     ("peer_wire_decode", peer_wire_decode::run),
     ("proxy_reply", proxy_reply::run),
+    ("proxy_uri_parse", proxy_uri_parse::run),
     ("tracker_response", tracker_response::run),
     ("udp_tracker_packet", udp_tracker_packet::run),
     ("websocket_frame", websocket_frame::run),

@@ -79,6 +79,14 @@ pub enum Behaviour {
     RedirectLoop,
     /// Answer with this status and a short text body.
     Status(u16),
+    /// Answer 401 with `WWW-Authenticate: Basic` unless the request carries these
+    /// credentials in `Authorization: Basic`.
+    BasicAuth {
+        /// The user name.
+        user: String,
+        /// The password.
+        password: String,
+    },
     /// Answer the first `times` requests with 503 and `Retry-After`.
     ServiceUnavailable {
         /// The `Retry-After` value, in seconds.

@@ -149,6 +149,14 @@ impl ServerConfig {
         self.behaviour_for(path, Behaviour::RedirectLoop)
     }
 
+    /// Demand Basic credentials: [`Behaviour::BasicAuth`].
+    pub fn basic_auth(self, user: &str, password: &str) -> Self {
+        self.behaviour(Behaviour::BasicAuth {
+            user: user.to_owned(),
+            password: password.to_owned(),
+        })
+    }
+
     /// Answer every request with `code`: [`Behaviour::Status`].
     pub fn status(self, code: u16) -> Self {
         self.behaviour(Behaviour::Status(code))

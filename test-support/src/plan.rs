@@ -161,6 +161,21 @@ impl Planner {
             }
         }
         for rule in rules {
+            if let Behaviour::BasicAuth { user, password } = &rule.behaviour {
+                let want = format!(
+                    "Basic {}",
+                    crate::proxy::base64(format!("{user}:{password}").as_bytes())
+                );
+                if head.header("authorization") != Some(want.as_str()) {
+                    let mut response = text(401, "authorization required\n".into());
+                    response
+                        .headers
+                        .push(("WWW-Authenticate".into(), "Basic realm=\"test\"".into()));
+                    return Some(response);
+                }
+            }
+        }
+        for rule in rules {
             if let Behaviour::Status(code) = rule.behaviour {
                 return Some(text(code, format!("status {code}\n")));
             }

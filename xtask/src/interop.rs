@@ -120,6 +120,14 @@ const CASES: &[(&str, Check)] = &[
     ),
     ("proxy: https through microsocks socks5", proxy::socks_https),
     (
+        "proxy: ftp vsftpd through tinyproxy CONNECT tunnels (control and data) -x4 -s4 -k1M",
+        proxy::ftp_tunnel,
+    ),
+    (
+        "proxy: ftp pyftpdlib through microsocks socks5 (control and data) -x4 -s4 -k1M",
+        proxy::ftp_socks,
+    ),
+    (
         "bittorrent: a torrent from aria2c seeding it (-V, http tracker)",
         bt::from_aria2c,
     ),

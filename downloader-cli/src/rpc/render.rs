@@ -221,6 +221,17 @@ pub fn options(o: &Options) -> Map<String, Value> {
         }
         .into(),
     );
+    put("no-netrc", b(o.no_netrc));
+    put("http-auth-challenge", b(o.http_auth_challenge));
+    for (k, p) in [
+        ("netrc-path", &o.netrc_path),
+        ("load-cookies", &o.load_cookies),
+        ("save-cookies", &o.save_cookies),
+    ] {
+        if let Some(p) = p {
+            put(k, p.display().to_string());
+        }
+    }
     put("check-certificate", b(o.check_certificate));
     put("continue", b(o.continue_download));
     put("always-resume", b(o.always_resume));
