@@ -65,7 +65,7 @@ pub struct Engine {
     resolver: Resolver,
     resolved: Receiver<Resolved>,
     /// Hashing threads (one per core): pieces and whole files are verified there.
-    pub(crate) hasher: HasherPool,
+    hasher: HasherPool,
     hashed: Receiver<HashDone>,
     pub(crate) dns: HashMap<(String, u16), Dns>,
     pub(crate) pool: Vec<Vec<u8>>,
@@ -393,26 +393,7 @@ impl Engine {
                 len,
                 result,
             } => {
-                // Bytes of a download with piece hashes go on to its hasher thread,
-                // which hashes them from the buffer and hands it back; the rest of the
-                // buffers return to the pool now.
-                let feed = match self.downloads.get(gid) {
-                    Some(d) if d.stale_writes == 0 && result.is_ok() => {
-                        d.hashes.clone().zip(d.plan().map(|p| p.total()))
-                    }
-                    _ => None,
-                };
-                match feed {
-                    Some((hashes, total)) => self.hasher.send(HashJob::Feed {
-                        gid,
-                        hashes,
-                        region: 0..total,
-                        offset,
-                        buf,
-                        len,
-                    }),
-                    None => self.give_buffer(buf),
-                }
+                self.give_buffer(buf);
                 if !self.downloads.contains(gid) {
                     return;
                 }

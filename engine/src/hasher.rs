@@ -20,31 +20,12 @@
 //! A removed download's queued jobs are dropped unanswered once the loop calls
 //! [`HasherPool::forget`], so `-V` over a large file stops when the download goes.
 //!
-//! Pieces are hashed from the written buffers when they can be: after the disk worker
-//! wrote a buffer of a download with piece hashes, the loop hands the buffer to
-//! a [`HashJob::Feed`] instead of back to its pool. The thread that owns the download
-//! (every feed and piece job of a fed download goes to the same thread, in send order)
-//! keeps a running digest per piece while its bytes arrive in order from the piece's
-//! start; the piece job then compares that digest without reading the file back. A piece
-//! whose bytes came out of order (two connections, a resumed part) is read back as
-//! before. Each fed buffer comes back in [`HashDone::Fed`], also for a forgotten
-//! download, so the loop's buffer pool never shrinks.
-//!
-//! Invariants of the running digests:
-//! - a digest covers exactly `piece start .. next` of bytes the disk worker wrote (the
-//!   loop feeds only buffers whose write succeeded), with no gap;
-//! - a feed that does not continue a digest at `next` drops it, unless it starts the
-//!   piece, which begins a new one;
-//! - [`HasherPool::reset`] drops every digest of a download whose bytes were discarded
-//!   (a restart on a new version), so no digest mixes two versions.
-//!
 //! Handles are opened per job rather than cached across jobs: a file deleted and
 //! recreated under the same name between two jobs must not be read through the old inode.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io;
 use std::ops::Range;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -80,28 +61,6 @@ pub enum HashJob {
         /// Which piece.
         piece: u64,
     },
-    /// Bytes `buf[..len]`, just written at `offset` of the byte space, of a download
-    /// whose pieces `hashes` lie over `region`: they extend the running digests of the
-    /// pieces they fall in. Answered by [`HashDone::Fed`] with the buffer.
-    Feed {
-        /// Download.
-        gid: Gid,
-        /// The piece digests (their kind and length).
-        hashes: Arc<PieceHashes>,
-        /// Where the hashed pieces lie in the byte space.
-        region: Range<u64>,
-        /// Byte-space offset of `buf[0]`.
-        offset: u64,
-        /// The written buffer.
-        buf: Vec<u8>,
-        /// Bytes of `buf` written.
-        len: usize,
-    },
-    /// Drop the running digests of `gid` (its bytes were discarded). Not answered.
-    Reset {
-        /// Download.
-        gid: Gid,
-    },
     /// Hash `range` of the byte space and compare with `expect` (a whole file at the end
     /// of a download, `--checksum`, a Metalink `<hash>`); answered by
     /// [`HashDone::Checked`].
@@ -121,10 +80,7 @@ impl HashJob {
     /// The download the job belongs to.
     pub fn gid(&self) -> Gid {
         match self {
-            HashJob::Piece { gid, .. }
-            | HashJob::Range { gid, .. }
-            | HashJob::Feed { gid, .. }
-            | HashJob::Reset { gid } => *gid,
+            HashJob::Piece { gid, .. } | HashJob::Range { gid, .. } => *gid,
         }
     }
 }
@@ -141,11 +97,6 @@ pub enum HashDone {
         /// Outcome.
         result: io::Result<bool>,
     },
-    /// [`HashJob::Feed`] finished: the buffer, for the loop's pool.
-    Fed {
-        /// The buffer that was fed.
-        buf: Vec<u8>,
-    },
     /// [`HashJob::Range`] finished: `Ok(true)` when the bytes matched the digest.
     Checked {
         /// Download.
@@ -159,15 +110,9 @@ pub enum HashDone {
 
 /// Handle on the hasher threads.
 pub struct HasherPool {
-    /// One queue per thread: a fed download's jobs must reach the thread that holds its
-    /// running digests, in order.
-    jobs: Vec<Sender<HashJob>>,
+    jobs: Option<Sender<HashJob>>,
     threads: Vec<JoinHandle<()>>,
     forgotten: Arc<Mutex<HashSet<Gid>>>,
-    /// Downloads that have been fed (their piece jobs go to their own thread).
-    fed: Mutex<HashSet<Gid>>,
-    /// Where the next job without a home goes.
-    next: AtomicUsize,
 }
 
 impl HasherPool {
@@ -184,14 +129,13 @@ impl HasherPool {
         done: Sender<HashDone>,
         notify: impl Fn() + Send + Sync + 'static,
     ) -> HasherPool {
+        let (jobs, rx) = channel();
+        let rx = Arc::new(Mutex::new(rx));
         let notify = Arc::new(notify);
         let forgotten = Arc::new(Mutex::new(HashSet::new()));
-        let mut jobs = Vec::new();
         let threads = (0..threads.max(1))
             .map(|i| {
-                let (tx, rx) = channel();
-                jobs.push(tx);
-                let (done, notify) = (done.clone(), notify.clone());
+                let (rx, done, notify) = (rx.clone(), done.clone(), notify.clone());
                 let forgotten = forgotten.clone();
                 std::thread::Builder::new()
                     .name(format!("swarmget-hash-{i}"))
@@ -200,11 +144,9 @@ impl HasherPool {
             })
             .collect();
         HasherPool {
-            jobs,
+            jobs: Some(jobs),
             threads,
             forgotten,
-            fed: Mutex::new(HashSet::new()),
-            next: AtomicUsize::new(0),
         }
     }
 
@@ -215,37 +157,10 @@ impl HasherPool {
 
     /// Queues a job.
     pub fn send(&self, job: HashJob) {
-        let n = self.jobs.len();
-        let owner = |gid: Gid| (gid.get() % n as u64) as usize;
-        let to = match &job {
-            HashJob::Feed { gid, .. } => {
-                if let Ok(mut fed) = self.fed.lock() {
-                    fed.insert(*gid);
-                }
-                owner(*gid)
-            }
-            HashJob::Reset { gid } => {
-                for jobs in &self.jobs {
-                    let _ = jobs.send(HashJob::Reset { gid: *gid });
-                }
-                return;
-            }
-            HashJob::Piece { gid, piece, .. } => {
-                if self.fed.lock().is_ok_and(|fed| fed.contains(gid)) {
-                    owner(*gid)
-                } else {
-                    (*piece % n as u64) as usize
-                }
-            }
-            HashJob::Range { .. } => self.next.fetch_add(1, Ordering::Relaxed) % n,
-        };
-        // The threads only stop when this handle drops, so sending cannot fail.
-        let _ = self.jobs[to].send(job);
-    }
-
-    /// Drops the running digests of `gid`, whose bytes on disk were discarded.
-    pub fn reset(&self, gid: Gid) {
-        self.send(HashJob::Reset { gid });
+        if let Some(jobs) = &self.jobs {
+            // The threads only stop when this handle drops, so sending cannot fail.
+            let _ = jobs.send(job);
+        }
     }
 
     /// Drops every job of `gid` that no thread has started yet, without answering it (a
@@ -281,70 +196,43 @@ impl HasherPool {
 
 impl Drop for HasherPool {
     fn drop(&mut self) {
-        // Closing the channels lets the threads drain what is queued and stop.
-        self.jobs.clear();
+        // Closing the channel lets the threads drain what is queued and stop.
+        self.jobs.take();
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
     }
 }
 
-/// A piece's digest so far, over `piece start .. next`.
-struct Running {
-    hasher: Hasher,
-    next: u64,
-}
-
 fn work(
-    rx: &Receiver<HashJob>,
+    rx: &Mutex<Receiver<HashJob>>,
     done: &Sender<HashDone>,
     forgotten: &Mutex<HashSet<Gid>>,
     notify: &dyn Fn(),
 ) {
     let mut buf = vec![0u8; READ_BUF];
-    let mut running: HashMap<(Gid, u64), Running> = HashMap::new();
-    while let Ok(job) = rx.recv() {
+    loop {
+        // Holding the lock while waiting is what hands each job to exactly one thread.
+        let job = match rx.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return,
+        };
+        let Ok(job) = job else { return };
+        if forgotten.lock().is_ok_and(|set| set.contains(&job.gid())) {
+            continue;
+        }
         let report = match job {
-            HashJob::Reset { gid } => {
-                running.retain(|(g, _), _| *g != gid);
-                continue;
-            }
-            HashJob::Feed {
-                gid,
-                hashes,
-                region,
-                offset,
-                buf: fed,
-                len,
-            } => {
-                // The buffer goes back even for a forgotten download.
-                if !forgotten.lock().is_ok_and(|set| set.contains(&gid)) {
-                    extend(&mut running, gid, &hashes, &region, offset, &fed[..len]);
-                }
-                HashDone::Fed { buf: fed }
-            }
-            job if forgotten.lock().is_ok_and(|set| set.contains(&job.gid())) => {
-                running.retain(|(g, _), _| *g != job.gid());
-                continue;
-            }
             HashJob::Piece {
                 gid,
                 storage,
                 hashes,
                 region,
                 piece,
-            } => {
-                let streamed = running
-                    .remove(&(gid, piece))
-                    .zip(piece_range(&hashes, &region, piece))
-                    .filter(|(r, range)| r.next == range.end)
-                    .map(|(r, _)| r.hasher.finish());
-                let result = match streamed {
-                    Some(digest) => Ok(digest.bytes == hashes.digests[piece as usize]),
-                    None => verify_piece(&storage, &hashes, region, piece, &mut buf),
-                };
-                HashDone::Verified { gid, piece, result }
-            }
+            } => HashDone::Verified {
+                gid,
+                piece,
+                result: verify_piece(&storage, &hashes, region, piece, &mut buf),
+            },
             HashJob::Range {
                 gid,
                 storage,
@@ -360,47 +248,6 @@ fn work(
             return;
         }
         notify();
-    }
-}
-
-/// Extends the running digests of the pieces `bytes` (written at `offset`) falls in.
-fn extend(
-    running: &mut HashMap<(Gid, u64), Running>,
-    gid: Gid,
-    hashes: &PieceHashes,
-    region: &Range<u64>,
-    offset: u64,
-    bytes: &[u8],
-) {
-    let end = offset.saturating_add(bytes.len() as u64);
-    let mut pos = offset.max(region.start);
-    while pos < end.min(region.end) && hashes.length > 0 {
-        let piece = (pos - region.start) / hashes.length;
-        let Some(range) = piece_range(hashes, region, piece) else {
-            return;
-        };
-        let chunk_end = end.min(range.end);
-        let slice = &bytes[(pos - offset) as usize..(chunk_end - offset) as usize];
-        let key = (gid, piece);
-        if pos == range.start {
-            running.insert(
-                key,
-                Running {
-                    hasher: Hasher::new(hashes.kind),
-                    next: pos,
-                },
-            );
-        }
-        match running.get_mut(&key) {
-            Some(r) if r.next == pos => {
-                r.hasher.update(slice);
-                r.next = chunk_end;
-            }
-            _ => {
-                running.remove(&key);
-            }
-        }
-        pos = chunk_end;
     }
 }
 
@@ -677,104 +524,6 @@ mod tests {
         assert_eq!(verified(&rx, 4).len(), 4);
         drop(pool);
         assert!(rx.try_recv().is_err(), "a forgotten job answered");
-    }
-
-    /// Feeds `bytes[range]` as written at `range.start`, and waits for the buffer.
-    fn feed(
-        pool: &HasherPool,
-        rx: &Receiver<HashDone>,
-        hashes: &Arc<PieceHashes>,
-        bytes: &[u8],
-        range: Range<usize>,
-    ) {
-        let buf = bytes[range.clone()].to_vec();
-        let len = buf.len();
-        pool.send(HashJob::Feed {
-            gid: G9,
-            hashes: hashes.clone(),
-            region: 0..bytes.len() as u64,
-            offset: range.start as u64,
-            buf,
-            len,
-        });
-        match rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the buffer back")
-        {
-            HashDone::Fed { buf } => assert_eq!(buf.len(), len),
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-
-    fn piece_job(pool: &HasherPool, storage: &Arc<Storage>, hashes: &Arc<PieceHashes>, n: u64) {
-        pool.send(HashJob::Piece {
-            gid: G9,
-            storage: storage.clone(),
-            hashes: hashes.clone(),
-            region: 0..storage.total_len(),
-            piece: n,
-        });
-    }
-
-    #[test]
-    fn pieces_fed_in_order_verify_without_reading_the_file_back() {
-        let dir = TestDir::new("hash-fed");
-        let bytes = data(1000);
-        let hashes = piece_hashes(&bytes, 400);
-        // No file at all: only the fed bytes can make a piece verify.
-        let storage = Arc::new(Storage::single(dir.path().join("none"), 1000, 400).unwrap());
-        let (pool, rx) = pool();
-        // Buffers that cross piece boundaries, as a connection's run does.
-        for range in [0..150, 150..550, 550..1000] {
-            feed(&pool, &rx, &hashes, &bytes, range);
-        }
-        for n in 0..3 {
-            piece_job(&pool, &storage, &hashes, n);
-        }
-        assert_eq!(
-            verified(&rx, 3),
-            BTreeMap::from([(0, true), (1, true), (2, true)])
-        );
-    }
-
-    #[test]
-    fn a_piece_fed_out_of_order_or_reset_is_read_back_from_disk() {
-        let dir = TestDir::new("hash-fed-gap");
-        let bytes = data(800);
-        let hashes = piece_hashes(&bytes, 400);
-        let path = dir.path().join("f");
-        let storage = Arc::new(Storage::single(path.clone(), 800, 400).unwrap());
-        let (pool, rx) = pool();
-        // Piece 0's halves in the wrong order; piece 1 whole, then reset.
-        feed(&pool, &rx, &hashes, &bytes, 200..400);
-        feed(&pool, &rx, &hashes, &bytes, 0..200);
-        feed(&pool, &rx, &hashes, &bytes, 400..800);
-        pool.reset(G9);
-        piece_job(&pool, &storage, &hashes, 0);
-        piece_job(&pool, &storage, &hashes, 1);
-        // Nothing on disk: neither verifies, so neither used a running digest.
-        assert_eq!(verified(&rx, 2), BTreeMap::from([(0, false), (1, false)]));
-        // The same jobs read the file once it is there.
-        std::fs::write(&path, &bytes).unwrap();
-        piece_job(&pool, &storage, &hashes, 0);
-        piece_job(&pool, &storage, &hashes, 1);
-        assert_eq!(verified(&rx, 2), BTreeMap::from([(0, true), (1, true)]));
-    }
-
-    #[test]
-    fn wrong_bytes_fed_do_not_verify() {
-        let dir = TestDir::new("hash-fed-wrong");
-        let bytes = data(400);
-        let hashes = piece_hashes(&bytes, 400);
-        let mut wrong = bytes.clone();
-        wrong[399] ^= 1;
-        // The file holds the right bytes: a wrong running digest must not fall back.
-        let path = write(dir.path(), "f", &bytes);
-        let storage = Arc::new(Storage::single(path, 400, 400).unwrap());
-        let (pool, rx) = pool();
-        feed(&pool, &rx, &hashes, &wrong, 0..400);
-        piece_job(&pool, &storage, &hashes, 0);
-        assert_eq!(verified(&rx, 1), BTreeMap::from([(0, false)]));
     }
 
     #[test]

@@ -328,10 +328,8 @@ impl Engine {
 
     /// A hasher thread's answer.
     pub(crate) fn on_hashed(&mut self, done: HashDone, now: Instant) {
-        let gid = match done {
-            // A buffer whose bytes extended running piece digests, back for the pool.
-            HashDone::Fed { buf } => return self.give_buffer(buf),
-            HashDone::Verified { gid, .. } | HashDone::Checked { gid, .. } => gid,
+        let gid = match &done {
+            HashDone::Verified { gid, .. } | HashDone::Checked { gid, .. } => *gid,
         };
         let Some(d) = self.downloads.get_mut(gid) else {
             return;
@@ -390,8 +388,6 @@ impl Engine {
                     self.end_check_only(gid, now);
                 }
             }
-            // Answered before the download was looked up.
-            HashDone::Fed { .. } => {}
         }
     }
 }
