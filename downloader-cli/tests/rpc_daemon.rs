@@ -12,7 +12,9 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde_json::{Value, json};
 use swarmget_rpc::websocket::{Opcode, encode_frame};
-use swarmget_test_support::{Behaviour, HttpServer, ServerConfig, TestFile};
+use swarmget_test_support::{
+    Behaviour, HttpServer, Seeder, ServerConfig, TestFile, Tracker, make_torrent,
+};
 
 use common::{TempDir, assert_download, swarmget, wait_for};
 
@@ -1024,8 +1026,9 @@ fn every_method_answers_in_aria2s_shapes() {
             .len(),
         6
     );
+    // `d4:infoe`: a torrent without a name or pieces.
     let m = d.fails("aria2.addTorrent", json!(["ZDQ6aW5mb2Vl"]));
-    assert!(m.contains("BitTorrent is not supported yet"), "{m}");
+    assert!(m.starts_with("the torrent: "), "{m}");
     let m = d.fails("aria2.changeUri", json!([a, 1, [], ["http://x/"]]));
     assert!(m.contains("changeUri is not supported yet"), "{m}");
     let m = d.fails("aria2.saveSession", json!([]));
@@ -1052,4 +1055,55 @@ fn every_method_answers_in_aria2s_shapes() {
     let status = wait_for(&mut d.child, Duration::from_secs(30)).expect("exits");
     // As aria2: the last error is the exit code.
     assert_eq!(status.code(), Some(6));
+}
+
+/// 200,000 bytes of `x.bin` in a swarm of one seeder behind one tracker; the torrent
+/// naming the tracker, base64 as `aria2.addTorrent` takes it.
+fn torrent_swarm() -> (Seeder, Tracker, Vec<u8>, String) {
+    const PIECE: u64 = 32 << 10;
+    let body: Vec<u8> = (0..200_000u32)
+        .map(|i| (i.wrapping_mul(31) >> 3) as u8)
+        .collect();
+    let seeder = Seeder::start(
+        &make_torrent("x.bin", &[], &body, PIECE, None),
+        body.clone(),
+    );
+    let tracker = Tracker::start(vec![seeder.addr()]);
+    let torrent = make_torrent("x.bin", &[], &body, PIECE, Some(&tracker.url()));
+    let b64 = base64::engine::general_purpose::STANDARD.encode(torrent);
+    (seeder, tracker, body, b64)
+}
+
+#[test]
+fn add_torrent_queues_at_its_position_and_downloads_from_the_swarm() {
+    let dir = TempDir::new("rpc-add-torrent");
+    let (_seeder, _tracker, body, b64) = torrent_swarm();
+    let d = Daemon::start(&dir, &["--rpc-secret=s"]);
+    let paused = json!({"pause": "true"});
+    let a = d.ok(
+        "aria2.addUri",
+        json!([["http://127.0.0.1:9/a"], paused.clone()]),
+    );
+    let t = d.ok("aria2.addTorrent", json!([b64.clone(), [], paused, 0]));
+    assert_eq!(t.as_str().unwrap().len(), 16, "{t}");
+    let waiting = d.ok("aria2.tellWaiting", json!([0, 10, ["gid"]]));
+    assert_eq!(waiting, json!([{"gid": t}, {"gid": a}]));
+    assert_eq!(d.ok("aria2.unpause", json!([t])), t);
+    d.wait_status(t.as_str().unwrap(), "complete");
+    assert_download(&dir.join("x.bin"), &body);
+    // Web seeds are refused, not dropped; so are paths that leave the directory, and a
+    // torrent whose name climbs out of it.
+    let m = d.fails(
+        "aria2.addTorrent",
+        json!([b64, ["http://127.0.0.1:9/x.bin"]]),
+    );
+    assert!(m.contains("web seeds"), "{m}");
+    let m = d.fails("aria2.addTorrent", json!([b64, [], {"dir": "../.."}]));
+    assert!(m.contains("outside"), "{m}");
+    let climbing = base64::engine::general_purpose::STANDARD.encode(
+        b"d4:infod6:lengthi1e4:name2:..12:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaaee",
+    );
+    let m = d.fails("aria2.addTorrent", json!([climbing]));
+    assert!(m.starts_with("the torrent: "), "{m}");
+    assert_eq!(d.shutdown(), Some(0));
 }
