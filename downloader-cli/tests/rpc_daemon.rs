@@ -1107,3 +1107,58 @@ fn add_torrent_queues_at_its_position_and_downloads_from_the_swarm() {
     assert!(m.starts_with("the torrent: "), "{m}");
     assert_eq!(d.shutdown(), Some(0));
 }
+
+#[test]
+fn tell_status_of_a_torrent_has_aria2s_bittorrent_keys() {
+    use swarmget_bt_wire::Metainfo;
+    use swarmget_bt_wire::metainfo::TorrentBuilder;
+    let dir = TempDir::new("rpc-bt-status");
+    let torrent = TorrentBuilder::single("c.bin", 100, 16 << 10, vec![[0; 20]])
+        .trackers(vec![
+            vec!["http://127.0.0.1:9/a".into()],
+            vec!["http://127.0.0.1:9/b".into()],
+        ])
+        .comment("a comment")
+        .creation_date(1_700_000_000)
+        .build()
+        .unwrap();
+    let hash: String = Metainfo::parse(&torrent)
+        .unwrap()
+        .info_hash
+        .unwrap()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let d = Daemon::start(&dir, &["--rpc-secret=s"]);
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&torrent);
+    let gid = d.ok("aria2.addTorrent", json!([b64, [], {"pause": "true"}]));
+    let st = d.ok(
+        "aria2.tellStatus",
+        json!([gid, ["bittorrent", "infoHash", "numSeeders"]]),
+    );
+    assert_eq!(
+        st,
+        json!({
+            "infoHash": hash,
+            "numSeeders": "0",
+            "bittorrent": {
+                "announceList": [["http://127.0.0.1:9/a"], ["http://127.0.0.1:9/b"]],
+                "comment": "a comment",
+                "creationDate": 1_700_000_000,
+                "info": {"name": "c.bin"},
+                "mode": "single",
+            },
+        })
+    );
+    // An HTTP download has none of them.
+    let a = d.ok(
+        "aria2.addUri",
+        json!([["http://127.0.0.1:9/a"], {"pause": "true"}]),
+    );
+    let st = d.ok(
+        "aria2.tellStatus",
+        json!([a, ["gid", "bittorrent", "infoHash", "numSeeders"]]),
+    );
+    assert_eq!(st, json!({"gid": a}));
+    assert_eq!(d.shutdown(), Some(0));
+}

@@ -58,11 +58,34 @@ pub fn status(s: &DownloadStatus) -> Map<String, Value> {
         // Not `belongsTo`: aria2 reserves that for a BitTorrent download's parent.
         o.insert("following".into(), n(g));
     }
+    if let Some(bt) = &s.bittorrent {
+        o.insert("infoHash".into(), bt.info_hash.clone().into());
+        o.insert("numSeeders".into(), n(bt.num_seeders));
+        o.insert("bittorrent".into(), bittorrent(bt));
+    }
     o.insert(
         "files".into(),
         s.files.iter().map(file).collect::<Vec<_>>().into(),
     );
     o
+}
+
+/// `tellStatus`'s `bittorrent`, as aria2's `gatherBitTorrentMetadata` builds it:
+/// `comment` and `creationDate` only when the torrent has them, `creationDate` a JSON
+/// number (the one number aria2 does not send as a string), `info.name` always (a
+/// torrent from a file has its info dictionary).
+fn bittorrent(bt: &swarmget_engine::BtStatus) -> Value {
+    let mut o = Map::new();
+    if let Some(c) = bt.comment.as_ref().filter(|c| !c.is_empty()) {
+        o.insert("comment".into(), c.clone().into());
+    }
+    if let Some(d) = bt.creation_date.filter(|d| *d != 0) {
+        o.insert("creationDate".into(), d.into());
+    }
+    o.insert("mode".into(), bt.mode.into());
+    o.insert("announceList".into(), json!(bt.announce_list));
+    o.insert("info".into(), json!({ "name": bt.name }));
+    Value::Object(o)
 }
 
 /// A `getFiles` entry.
