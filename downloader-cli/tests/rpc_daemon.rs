@@ -13,7 +13,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 use swarmget_rpc::websocket::{Opcode, encode_frame};
 use swarmget_test_support::{
-    Behaviour, HttpServer, Seeder, ServerConfig, TestFile, Tracker, make_torrent,
+    Behaviour, HttpServer, Seeder, SeederConfig, ServerConfig, TestFile, Tracker, make_torrent,
 };
 
 use common::{TempDir, assert_download, swarmget, wait_for};
@@ -1160,5 +1160,57 @@ fn tell_status_of_a_torrent_has_aria2s_bittorrent_keys() {
         json!([a, ["gid", "bittorrent", "infoHash", "numSeeders"]]),
     );
     assert_eq!(st, json!({"gid": a}));
+    assert_eq!(d.shutdown(), Some(0));
+}
+
+#[test]
+fn get_peers_lists_the_connected_seeder() {
+    let dir = TempDir::new("rpc-get-peers");
+    let body: Vec<u8> = (0..200_000u32).map(|i| (i >> 2) as u8).collect();
+    let bare = make_torrent("p.bin", &[], &body, 32 << 10, None);
+    // A seeder that never unchokes: it waits for another seeder nobody asks.
+    let never = Seeder::start(&bare, body.clone());
+    let config = SeederConfig {
+        unchoke_after: never.after(1),
+        ..SeederConfig::default()
+    };
+    let seeder = Seeder::with(&bare, body.clone(), config);
+    let tracker = Tracker::start(vec![seeder.addr()]);
+    let torrent = make_torrent("p.bin", &[], &body, 32 << 10, Some(&tracker.url()));
+    let d = Daemon::start(&dir, &["--rpc-secret=s"]);
+    let b64 = base64::engine::general_purpose::STANDARD.encode(torrent);
+    let gid = d.ok("aria2.addTorrent", json!([b64]));
+    // The peer shows once its handshake and bitfield have come.
+    let mut peers = json!([]);
+    for _ in 0..1000 {
+        peers = d.ok("aria2.getPeers", json!([gid]));
+        if peers[0]["seeder"] == "true" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        peers,
+        json!([{
+            "peerId": "%2DTS0001%2Dseederseeder",
+            "ip": "127.0.0.1",
+            "port": seeder.addr().port().to_string(),
+            // 7 pieces of 32 KiB, all there.
+            "bitfield": "fe",
+            "amChoking": "true",
+            "peerChoking": "true",
+            "downloadSpeed": "0",
+            "uploadSpeed": "0",
+            "seeder": "true",
+        }])
+    );
+    // An HTTP download has no peers; an unknown GID is an error.
+    let a = d.ok(
+        "aria2.addUri",
+        json!([["http://127.0.0.1:9/a"], {"pause": "true"}]),
+    );
+    assert_eq!(d.ok("aria2.getPeers", json!([a])), json!([]));
+    let m = d.fails("aria2.getPeers", json!(["0123456789abcdef"]));
+    assert!(m.contains("not found"), "{m}");
     assert_eq!(d.shutdown(), Some(0));
 }

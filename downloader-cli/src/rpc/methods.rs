@@ -194,10 +194,8 @@ impl Methods {
                 files.iter().map(render::file).collect::<Vec<_>>().into()
             }
             Method::GetPeers { gid } => {
-                // Checked, so an unknown GID fails as in aria2; no download has peers
-                // until BitTorrent lands.
-                h.tell_status(self.gid(&gid)?).map_err(fault)?;
-                json!([])
+                let peers = h.get_peers(self.gid(&gid)?).map_err(fault)?;
+                peers.iter().map(render::peer).collect::<Vec<_>>().into()
             }
             Method::GetServers { gid } => {
                 render::servers(&h.get_servers(self.gid(&gid)?).map_err(fault)?)

@@ -7,7 +7,7 @@ use swarmget_engine::options::{
 };
 use swarmget_engine::plan::Selector;
 use swarmget_engine::{
-    DownloadState, DownloadStatus, FileStatus, Options, ServerStatus, UriStatus,
+    DownloadState, DownloadStatus, FileStatus, Options, PeerStatus, ServerStatus, UriStatus,
 };
 
 fn n(v: impl ToString) -> Value {
@@ -86,6 +86,32 @@ fn bittorrent(bt: &swarmget_engine::BtStatus) -> Value {
     o.insert("announceList".into(), json!(bt.announce_list));
     o.insert("info".into(), json!({ "name": bt.name }));
     Value::Object(o)
+}
+
+/// A `getPeers` entry: the peer id percent-encoded as aria2's `torrentPercentEncode`
+/// does (all but ASCII letters and digits), the
+/// bitfield in hex, flags as "true"/"false", speeds as decimal strings.
+pub fn peer(p: &PeerStatus) -> Value {
+    let peer_id: String = p
+        .peer_id
+        .iter()
+        .map(|&b| match b {
+            b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z' => char::from(b).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let bitfield: String = p.bitfield.iter().map(|b| format!("{b:02x}")).collect();
+    json!({
+        "peerId": peer_id,
+        "ip": p.addr.ip().to_string(),
+        "port": n(p.addr.port()),
+        "bitfield": bitfield,
+        "amChoking": n(p.am_choking),
+        "peerChoking": n(p.peer_choking),
+        "downloadSpeed": n(p.download_speed),
+        "uploadSpeed": n(p.upload_speed),
+        "seeder": n(p.seeder),
+    })
 }
 
 /// A `getFiles` entry.
