@@ -1057,6 +1057,17 @@ fn every_method_answers_in_aria2s_shapes() {
     assert_eq!(status.code(), Some(6));
 }
 
+/// A torrent's v1 info hash in lowercase hex.
+fn info_hash(torrent: &[u8]) -> String {
+    swarmget_bt_wire::Metainfo::parse(torrent)
+        .unwrap()
+        .info_hash
+        .unwrap()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// 200,000 bytes of `x.bin` in a swarm of one seeder behind one tracker; the torrent
 /// naming the tracker, base64 as `aria2.addTorrent` takes it.
 fn torrent_swarm() -> (Seeder, Tracker, Vec<u8>, String) {
@@ -1091,6 +1102,12 @@ fn add_torrent_queues_at_its_position_and_downloads_from_the_swarm() {
     assert_eq!(d.ok("aria2.unpause", json!([t])), t);
     d.wait_status(t.as_str().unwrap(), "complete");
     assert_download(&dir.join("x.bin"), &body);
+    // --rpc-save-upload-metadata (default true): the upload kept as <info-hash>.torrent.
+    let uploaded = base64::engine::general_purpose::STANDARD
+        .decode(&b64)
+        .unwrap();
+    let saved = dir.join(&format!("{}.torrent", info_hash(&uploaded)));
+    assert_eq!(std::fs::read(&saved).expect("the upload saved"), uploaded);
     // Web seeds are refused, not dropped; so are paths that leave the directory, and a
     // torrent whose name climbs out of it.
     let m = d.fails(
@@ -1110,7 +1127,6 @@ fn add_torrent_queues_at_its_position_and_downloads_from_the_swarm() {
 
 #[test]
 fn tell_status_of_a_torrent_has_aria2s_bittorrent_keys() {
-    use swarmget_bt_wire::Metainfo;
     use swarmget_bt_wire::metainfo::TorrentBuilder;
     let dir = TempDir::new("rpc-bt-status");
     let torrent = TorrentBuilder::single("c.bin", 100, 16 << 10, vec![[0; 20]])
@@ -1122,14 +1138,11 @@ fn tell_status_of_a_torrent_has_aria2s_bittorrent_keys() {
         .creation_date(1_700_000_000)
         .build()
         .unwrap();
-    let hash: String = Metainfo::parse(&torrent)
-        .unwrap()
-        .info_hash
-        .unwrap()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let d = Daemon::start(&dir, &["--rpc-secret=s"]);
+    let hash = info_hash(&torrent);
+    let d = Daemon::start(
+        &dir,
+        &["--rpc-secret=s", "--rpc-save-upload-metadata=false"],
+    );
     let b64 = base64::engine::general_purpose::STANDARD.encode(&torrent);
     let gid = d.ok("aria2.addTorrent", json!([b64, [], {"pause": "true"}]));
     let st = d.ok(
@@ -1160,6 +1173,7 @@ fn tell_status_of_a_torrent_has_aria2s_bittorrent_keys() {
         json!([a, ["gid", "bittorrent", "infoHash", "numSeeders"]]),
     );
     assert_eq!(st, json!({"gid": a}));
+    assert!(!dir.join(&format!("{hash}.torrent")).exists());
     assert_eq!(d.shutdown(), Some(0));
 }
 

@@ -119,6 +119,11 @@ impl Methods {
                 let opts = self.download_options(&options)?;
                 let spec =
                     crate::inputs::torrent_bytes(&torrent, "the torrent", &opts).map_err(fault)?;
+                if opts.rpc_save_upload_metadata
+                    && let Some(t) = &spec.torrent
+                {
+                    save_upload(&opts.dir, t.info_hash(), &torrent);
+                }
                 let gid = h.add_at(spec, position).map_err(fault)?;
                 gid.to_string().into()
             }
@@ -333,6 +338,21 @@ impl Methods {
             (None, _) => Err(Fault::failed(format!("GID {text} is not found"))),
             (Some(_), Some(_)) => Err(Fault::failed(format!("GID {text} is ambiguous"))),
         }
+    }
+}
+
+/// `--rpc-save-upload-metadata`: the uploaded torrent as `<hex info-hash>.torrent` in
+/// `dir` (already confined), so a saved session's download can be found again. As in
+/// aria2, a failed write is a notice, not a failed call.
+fn save_upload(dir: &Path, info_hash: [u8; 20], torrent: &[u8]) {
+    let name: String = info_hash.iter().map(|b| format!("{b:02x}")).collect();
+    let path = dir.join(format!("{name}.torrent"));
+    let written = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, torrent));
+    if let Err(e) = written {
+        eprintln!(
+            "swarmget: uploaded torrent data was not saved: cannot write {}: {e}",
+            path.display()
+        );
     }
 }
 

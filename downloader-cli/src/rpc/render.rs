@@ -383,6 +383,7 @@ pub fn options(o: &Options) -> Map<String, Value> {
     put("rpc-listen-all", b(o.rpc_listen_all));
     put("rpc-max-request-size", o.rpc_max_request_size.to_string());
     put("rpc-allow-origin-all", b(o.rpc_allow_origin_all));
+    put("rpc-save-upload-metadata", b(o.rpc_save_upload_metadata));
     for (k, p) in [
         ("save-session", &o.save_session),
         ("on-download-start", &o.on_download_start),
