@@ -89,8 +89,9 @@ enum Digits {
 }
 
 impl Counter {
+    /// Values counted; saturates (a range of all of `u64` is refused as too many).
     fn len(&self) -> u64 {
-        (self.end - self.start) / self.step + 1
+        ((self.end - self.start) / self.step).saturating_add(1)
     }
 
     fn nth(&self, i: u64) -> String {
@@ -319,6 +320,11 @@ mod tests {
             Err(PatternError::BadRange("1-99999999999999999999999".into()))
         );
         assert_eq!(expand("[1-1000][1-1001]"), Err(PatternError::TooMany));
+        // Found by the fuzzer: the whole of u64 in one counter.
+        assert_eq!(
+            expand("x/[0-18446744073709551615]"),
+            Err(PatternError::TooMany)
+        );
     }
 
     proptest::proptest! {
