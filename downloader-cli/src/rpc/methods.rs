@@ -245,7 +245,7 @@ impl Methods {
             Method::GetVersion => json!({
                 "version": env!("CARGO_PKG_VERSION"),
                 // aria2's names for what this build does.
-                "enabledFeatures": ["GZip", "HTTPS", "Message Digest", "Metalink", "XML-RPC"],
+                "enabledFeatures": ["BitTorrent", "GZip", "HTTPS", "Message Digest", "Metalink", "XML-RPC"],
             }),
             Method::GetSessionInfo => json!({ "sessionId": self.session_id }),
             Method::Shutdown { force: _ } => {
