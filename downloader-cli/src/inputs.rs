@@ -93,8 +93,14 @@ pub fn torrent(path: &str, opts: &Options) -> Result<DownloadSpec, Error> {
             format!("{path}: larger than {MAX_TORRENT_FILE} bytes"),
         ));
     }
+    torrent_bytes(&bytes, path, opts)
+}
+
+/// The download a torrent's bytes describe (a file's, or `aria2.addTorrent`'s upload);
+/// `what` names them in errors.
+pub fn torrent_bytes(bytes: &[u8], what: &str, opts: &Options) -> Result<DownloadSpec, Error> {
     let torrent =
-        Torrent::parse(&bytes).map_err(|e| Error::new(e.code, format!("{path}: {}", e.message)))?;
+        Torrent::parse(bytes).map_err(|e| Error::new(e.code, format!("{what}: {}", e.message)))?;
     Ok(DownloadSpec::torrent(torrent, opts.clone()))
 }
 

@@ -12,7 +12,9 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde_json::{Value, json};
 use swarmget_rpc::websocket::{Opcode, encode_frame};
-use swarmget_test_support::{Behaviour, HttpServer, ServerConfig, TestFile};
+use swarmget_test_support::{
+    Behaviour, HttpServer, Seeder, SeederConfig, ServerConfig, TestFile, Tracker, make_torrent,
+};
 
 use common::{TempDir, assert_download, swarmget, wait_for};
 
@@ -1011,12 +1013,10 @@ fn every_method_answers_in_aria2s_shapes() {
     let session = d.ok("aria2.getSessionInfo", json!([]));
     assert_eq!(session["sessionId"].as_str().unwrap().len(), 40);
     let version = d.ok("aria2.getVersion", json!([]));
-    assert!(
-        version["enabledFeatures"]
-            .as_array()
-            .unwrap()
-            .contains(&json!("XML-RPC"))
-    );
+    let features = version["enabledFeatures"].as_array().unwrap();
+    // AriaNg and other front-ends show their torrent controls only for "BitTorrent".
+    assert!(features.contains(&json!("XML-RPC")), "{version}");
+    assert!(features.contains(&json!("BitTorrent")), "{version}");
     assert_eq!(
         d.ok("system.listNotifications", json!([]))
             .as_array()
@@ -1024,8 +1024,9 @@ fn every_method_answers_in_aria2s_shapes() {
             .len(),
         6
     );
+    // `d4:infoe`: a torrent without a name or pieces.
     let m = d.fails("aria2.addTorrent", json!(["ZDQ6aW5mb2Vl"]));
-    assert!(m.contains("BitTorrent is not supported yet"), "{m}");
+    assert!(m.starts_with("the torrent: "), "{m}");
     let m = d.fails("aria2.changeUri", json!([a, 1, [], ["http://x/"]]));
     assert!(m.contains("changeUri is not supported yet"), "{m}");
     let m = d.fails("aria2.saveSession", json!([]));
@@ -1052,4 +1053,176 @@ fn every_method_answers_in_aria2s_shapes() {
     let status = wait_for(&mut d.child, Duration::from_secs(30)).expect("exits");
     // As aria2: the last error is the exit code.
     assert_eq!(status.code(), Some(6));
+}
+
+/// A torrent's v1 info hash in lowercase hex.
+fn info_hash(torrent: &[u8]) -> String {
+    swarmget_bt_wire::Metainfo::parse(torrent)
+        .unwrap()
+        .info_hash
+        .unwrap()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// 200,000 bytes of `x.bin` in a swarm of one seeder behind one tracker; the torrent
+/// naming the tracker, base64 as `aria2.addTorrent` takes it.
+fn torrent_swarm() -> (Seeder, Tracker, Vec<u8>, String) {
+    const PIECE: u64 = 32 << 10;
+    let body: Vec<u8> = (0..200_000u32)
+        .map(|i| (i.wrapping_mul(31) >> 3) as u8)
+        .collect();
+    let seeder = Seeder::start(
+        &make_torrent("x.bin", &[], &body, PIECE, None),
+        body.clone(),
+    );
+    let tracker = Tracker::start(vec![seeder.addr()]);
+    let torrent = make_torrent("x.bin", &[], &body, PIECE, Some(&tracker.url()));
+    let b64 = base64::engine::general_purpose::STANDARD.encode(torrent);
+    (seeder, tracker, body, b64)
+}
+
+#[test]
+fn add_torrent_queues_at_its_position_and_downloads_from_the_swarm() {
+    let dir = TempDir::new("rpc-add-torrent");
+    let (_seeder, _tracker, body, b64) = torrent_swarm();
+    let d = Daemon::start(&dir, &["--rpc-secret=s"]);
+    let paused = json!({"pause": "true"});
+    let a = d.ok(
+        "aria2.addUri",
+        json!([["http://127.0.0.1:9/a"], paused.clone()]),
+    );
+    let t = d.ok("aria2.addTorrent", json!([b64.clone(), [], paused, 0]));
+    assert_eq!(t.as_str().unwrap().len(), 16, "{t}");
+    let waiting = d.ok("aria2.tellWaiting", json!([0, 10, ["gid"]]));
+    assert_eq!(waiting, json!([{"gid": t}, {"gid": a}]));
+    assert_eq!(d.ok("aria2.unpause", json!([t])), t);
+    d.wait_status(t.as_str().unwrap(), "complete");
+    assert_download(&dir.join("x.bin"), &body);
+    // --rpc-save-upload-metadata (default true): the upload kept as <info-hash>.torrent.
+    let uploaded = base64::engine::general_purpose::STANDARD
+        .decode(&b64)
+        .unwrap();
+    let saved = dir.join(&format!("{}.torrent", info_hash(&uploaded)));
+    assert_eq!(std::fs::read(&saved).expect("the upload saved"), uploaded);
+    // Web seeds are refused, not dropped; so are paths that leave the directory, and a
+    // torrent whose name climbs out of it.
+    let m = d.fails(
+        "aria2.addTorrent",
+        json!([b64, ["http://127.0.0.1:9/x.bin"]]),
+    );
+    assert!(m.contains("web seeds"), "{m}");
+    let m = d.fails("aria2.addTorrent", json!([b64, [], {"dir": "../.."}]));
+    assert!(m.contains("outside"), "{m}");
+    let climbing = base64::engine::general_purpose::STANDARD.encode(
+        b"d4:infod6:lengthi1e4:name2:..12:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaaee",
+    );
+    let m = d.fails("aria2.addTorrent", json!([climbing]));
+    assert!(m.starts_with("the torrent: "), "{m}");
+    assert_eq!(d.shutdown(), Some(0));
+}
+
+#[test]
+fn tell_status_of_a_torrent_has_aria2s_bittorrent_keys() {
+    use swarmget_bt_wire::metainfo::TorrentBuilder;
+    let dir = TempDir::new("rpc-bt-status");
+    let torrent = TorrentBuilder::single("c.bin", 100, 16 << 10, vec![[0; 20]])
+        .trackers(vec![
+            vec!["http://127.0.0.1:9/a".into()],
+            vec!["http://127.0.0.1:9/b".into()],
+        ])
+        .comment("a comment")
+        .creation_date(1_700_000_000)
+        .build()
+        .unwrap();
+    let hash = info_hash(&torrent);
+    let d = Daemon::start(
+        &dir,
+        &["--rpc-secret=s", "--rpc-save-upload-metadata=false"],
+    );
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&torrent);
+    let gid = d.ok("aria2.addTorrent", json!([b64, [], {"pause": "true"}]));
+    let st = d.ok(
+        "aria2.tellStatus",
+        json!([gid, ["bittorrent", "infoHash", "numSeeders"]]),
+    );
+    assert_eq!(
+        st,
+        json!({
+            "infoHash": hash,
+            "numSeeders": "0",
+            "bittorrent": {
+                "announceList": [["http://127.0.0.1:9/a"], ["http://127.0.0.1:9/b"]],
+                "comment": "a comment",
+                "creationDate": 1_700_000_000,
+                "info": {"name": "c.bin"},
+                "mode": "single",
+            },
+        })
+    );
+    // An HTTP download has none of them.
+    let a = d.ok(
+        "aria2.addUri",
+        json!([["http://127.0.0.1:9/a"], {"pause": "true"}]),
+    );
+    let st = d.ok(
+        "aria2.tellStatus",
+        json!([a, ["gid", "bittorrent", "infoHash", "numSeeders"]]),
+    );
+    assert_eq!(st, json!({"gid": a}));
+    assert!(!dir.join(&format!("{hash}.torrent")).exists());
+    assert_eq!(d.shutdown(), Some(0));
+}
+
+#[test]
+fn get_peers_lists_the_connected_seeder() {
+    let dir = TempDir::new("rpc-get-peers");
+    let body: Vec<u8> = (0..200_000u32).map(|i| (i >> 2) as u8).collect();
+    let bare = make_torrent("p.bin", &[], &body, 32 << 10, None);
+    // A seeder that never unchokes: it waits for another seeder nobody asks.
+    let never = Seeder::start(&bare, body.clone());
+    let config = SeederConfig {
+        unchoke_after: never.after(1),
+        ..SeederConfig::default()
+    };
+    let seeder = Seeder::with(&bare, body.clone(), config);
+    let tracker = Tracker::start(vec![seeder.addr()]);
+    let torrent = make_torrent("p.bin", &[], &body, 32 << 10, Some(&tracker.url()));
+    let d = Daemon::start(&dir, &["--rpc-secret=s"]);
+    let b64 = base64::engine::general_purpose::STANDARD.encode(torrent);
+    let gid = d.ok("aria2.addTorrent", json!([b64]));
+    // The peer shows once its handshake and bitfield have come.
+    let mut peers = json!([]);
+    for _ in 0..1000 {
+        peers = d.ok("aria2.getPeers", json!([gid]));
+        if peers[0]["seeder"] == "true" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        peers,
+        json!([{
+            "peerId": "%2DTS0001%2Dseederseeder",
+            "ip": "127.0.0.1",
+            "port": seeder.addr().port().to_string(),
+            // 7 pieces of 32 KiB, all there.
+            "bitfield": "fe",
+            "amChoking": "true",
+            "peerChoking": "true",
+            "downloadSpeed": "0",
+            "uploadSpeed": "0",
+            "seeder": "true",
+        }])
+    );
+    // An HTTP download has no peers; an unknown GID is an error.
+    let a = d.ok(
+        "aria2.addUri",
+        json!([["http://127.0.0.1:9/a"], {"pause": "true"}]),
+    );
+    assert_eq!(d.ok("aria2.getPeers", json!([a])), json!([]));
+    let m = d.fails("aria2.getPeers", json!(["0123456789abcdef"]));
+    assert!(m.contains("not found"), "{m}");
+    assert_eq!(d.shutdown(), Some(0));
 }

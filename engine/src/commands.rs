@@ -11,7 +11,7 @@ use crate::engine::Engine;
 use crate::error::{Error, ErrorCode};
 use crate::gid::Gid;
 use crate::handle::Event;
-use crate::status::{DownloadStatus, GlobalStat, Server, ServerStatus};
+use crate::status::{DownloadStatus, GlobalStat, PeerStatus, Server, ServerStatus};
 use crate::throttle::Throttle;
 
 fn not_found(gid: Gid) -> Error {
@@ -184,6 +184,17 @@ impl Engine {
             })
             .collect();
         Ok(vec![ServerStatus { index: 1, servers }])
+    }
+
+    pub(crate) fn peers_of(&mut self, gid: Gid, now: Instant) -> Result<Vec<PeerStatus>, Error> {
+        self.downloads.get(gid).ok_or_else(|| not_found(gid))?;
+        Ok(self
+            .peers
+            .iter_mut()
+            .flatten()
+            .filter(|pc| pc.gid == gid)
+            .filter_map(|pc| pc.status(now))
+            .collect())
     }
 
     pub(crate) fn global_stat(&self, now: Instant) -> GlobalStat {

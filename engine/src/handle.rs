@@ -19,7 +19,7 @@ use crate::error::{Error, ErrorCode};
 use crate::gid::Gid;
 use crate::options::Options;
 use crate::queue::{Forgotten, PositionFrom};
-use crate::status::{DownloadStatus, FileStatus, GlobalStat, ServerStatus, UriStatus};
+use crate::status::{DownloadStatus, FileStatus, GlobalStat, PeerStatus, ServerStatus, UriStatus};
 
 /// Work for the loop thread.
 pub(crate) type Command = Box<dyn FnOnce(&mut Engine, Instant) + Send>;
@@ -262,6 +262,12 @@ impl Handle {
     /// The connections a download has open, by file (aria2's `getServers`).
     pub fn get_servers(&self, gid: Gid) -> Result<Vec<ServerStatus>, Error> {
         self.call(move |engine, now| engine.servers(gid, now))?
+    }
+
+    /// The connected peers of a torrent download (aria2's `getPeers`; empty for
+    /// any other download).
+    pub fn get_peers(&self, gid: Gid) -> Result<Vec<PeerStatus>, Error> {
+        self.call(move |engine, now| engine.peers_of(gid, now))?
     }
 
     /// Speeds and queue sizes over every download (aria2's `getGlobalStat`).

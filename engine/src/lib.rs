@@ -50,4 +50,6 @@ pub use gid::Gid;
 pub use handle::{Event, Handle, Interrupter};
 pub use options::Options;
 pub use queue::{Forgotten, PositionFrom};
-pub use status::{DownloadStatus, FileStatus, GlobalStat, Server, ServerStatus, UriStatus};
+pub use status::{
+    DownloadStatus, FileStatus, GlobalStat, PeerStatus, Server, ServerStatus, UriStatus,
+};

@@ -376,6 +376,9 @@ pub struct Options {
     pub rpc_max_request_size: u64,
     /// `--rpc-allow-origin-all`.
     pub rpc_allow_origin_all: bool,
+    /// `--rpc-save-upload-metadata`: `aria2.addTorrent` writes the uploaded torrent to
+    /// `dir` as `<hex info-hash>.torrent`.
+    pub rpc_save_upload_metadata: bool,
     /// `--save-session`: where the daemon writes its unfinished downloads (at exit and
     /// on `aria2.saveSession`), as an input file `-i` reads back.
     pub save_session: Option<PathBuf>,
@@ -502,6 +505,7 @@ impl Default for Options {
             rpc_secret: None,
             rpc_max_request_size: 2 << 20,
             rpc_allow_origin_all: false,
+            rpc_save_upload_metadata: true,
             save_session: None,
             save_session_interval: Duration::ZERO,
             on_download_start: None,
@@ -1594,6 +1598,16 @@ pub static OPTIONS: &[OptionDef] = &[
         false,
         "Add Access-Control-Allow-Origin: * to RPC responses.",
         |o, v| o.rpc_allow_origin_all = parse_bool(v)?
+    ),
+    opt!(
+        "rpc-save-upload-metadata",
+        None,
+        Bool,
+        "true",
+        "rpc",
+        false,
+        "Save a torrent uploaded by aria2.addTorrent in the dir as <hex info-hash>.torrent.",
+        |o, v| o.rpc_save_upload_metadata = parse_bool(v)?
     ),
     opt!(
         "on-download-start",

@@ -59,6 +59,27 @@ impl DownloadStatus {
     }
 }
 
+/// One connected peer of a torrent download (aria2's `getPeers` entry).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerStatus {
+    /// `peerId`: the id from the peer's handshake.
+    pub peer_id: [u8; 20],
+    /// `ip` and `port`.
+    pub addr: std::net::SocketAddr,
+    /// `bitfield`: the pieces the peer has, high bit first.
+    pub bitfield: Vec<u8>,
+    /// `amChoking`.
+    pub am_choking: bool,
+    /// `peerChoking`.
+    pub peer_choking: bool,
+    /// `downloadSpeed`, bytes/s from the peer.
+    pub download_speed: u64,
+    /// `uploadSpeed`, bytes/s to the peer.
+    pub upload_speed: u64,
+    /// `seeder`: the peer has every piece.
+    pub seeder: bool,
+}
+
 /// One file of a download (aria2's `getFiles` entry).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileStatus {

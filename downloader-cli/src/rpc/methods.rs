@@ -101,10 +101,31 @@ impl Methods {
                 let gid = h.add_at(spec, position).map_err(fault)?;
                 gid.to_string().into()
             }
-            Method::AddTorrent { .. } => {
-                return Err(Fault::failed(
-                    "BitTorrent is not supported yet: swarmget cannot add a torrent",
-                ));
+            Method::AddTorrent {
+                torrent,
+                uris,
+                options,
+                position,
+            } => {
+                // aria2 takes these as web seeds; the engine has none yet, so they are
+                // refused rather than dropped.
+                if !uris.is_empty() {
+                    return Err(Fault::failed(
+                        "aria2.addTorrent: uris are web seeds, which swarmget does not support yet",
+                    ));
+                }
+                // Options (dir, out, index-out) are confined before the torrent is
+                // parsed; the torrent's own file names are kept inside dir by the engine.
+                let opts = self.download_options(&options)?;
+                let spec =
+                    crate::inputs::torrent_bytes(&torrent, "the torrent", &opts).map_err(fault)?;
+                if opts.rpc_save_upload_metadata
+                    && let Some(t) = &spec.torrent
+                {
+                    save_upload(&opts.dir, t.info_hash(), &torrent);
+                }
+                let gid = h.add_at(spec, position).map_err(fault)?;
+                gid.to_string().into()
             }
             Method::AddMetalink {
                 metalink,
@@ -178,10 +199,8 @@ impl Methods {
                 files.iter().map(render::file).collect::<Vec<_>>().into()
             }
             Method::GetPeers { gid } => {
-                // Checked, so an unknown GID fails as in aria2; no download has peers
-                // until BitTorrent lands.
-                h.tell_status(self.gid(&gid)?).map_err(fault)?;
-                json!([])
+                let peers = h.get_peers(self.gid(&gid)?).map_err(fault)?;
+                peers.iter().map(render::peer).collect::<Vec<_>>().into()
             }
             Method::GetServers { gid } => {
                 render::servers(&h.get_servers(self.gid(&gid)?).map_err(fault)?)
@@ -226,7 +245,7 @@ impl Methods {
             Method::GetVersion => json!({
                 "version": env!("CARGO_PKG_VERSION"),
                 // aria2's names for what this build does.
-                "enabledFeatures": ["GZip", "HTTPS", "Message Digest", "Metalink", "XML-RPC"],
+                "enabledFeatures": ["BitTorrent", "GZip", "HTTPS", "Message Digest", "Metalink", "XML-RPC"],
             }),
             Method::GetSessionInfo => json!({ "sessionId": self.session_id }),
             Method::Shutdown { force: _ } => {
@@ -319,6 +338,21 @@ impl Methods {
             (None, _) => Err(Fault::failed(format!("GID {text} is not found"))),
             (Some(_), Some(_)) => Err(Fault::failed(format!("GID {text} is ambiguous"))),
         }
+    }
+}
+
+/// `--rpc-save-upload-metadata`: the uploaded torrent as `<hex info-hash>.torrent` in
+/// `dir` (already confined), so a saved session's download can be found again. As in
+/// aria2, a failed write is a notice, not a failed call.
+fn save_upload(dir: &Path, info_hash: [u8; 20], torrent: &[u8]) {
+    let name: String = info_hash.iter().map(|b| format!("{b:02x}")).collect();
+    let path = dir.join(format!("{name}.torrent"));
+    let written = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, torrent));
+    if let Err(e) = written {
+        eprintln!(
+            "swarmget: uploaded torrent data was not saved: cannot write {}: {e}",
+            path.display()
+        );
     }
 }
 

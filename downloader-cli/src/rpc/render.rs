@@ -7,7 +7,7 @@ use swarmget_engine::options::{
 };
 use swarmget_engine::plan::Selector;
 use swarmget_engine::{
-    DownloadState, DownloadStatus, FileStatus, Options, ServerStatus, UriStatus,
+    DownloadState, DownloadStatus, FileStatus, Options, PeerStatus, ServerStatus, UriStatus,
 };
 
 fn n(v: impl ToString) -> Value {
@@ -58,11 +58,60 @@ pub fn status(s: &DownloadStatus) -> Map<String, Value> {
         // Not `belongsTo`: aria2 reserves that for a BitTorrent download's parent.
         o.insert("following".into(), n(g));
     }
+    if let Some(bt) = &s.bittorrent {
+        o.insert("infoHash".into(), bt.info_hash.clone().into());
+        o.insert("numSeeders".into(), n(bt.num_seeders));
+        o.insert("bittorrent".into(), bittorrent(bt));
+    }
     o.insert(
         "files".into(),
         s.files.iter().map(file).collect::<Vec<_>>().into(),
     );
     o
+}
+
+/// `tellStatus`'s `bittorrent`, as aria2's `gatherBitTorrentMetadata` builds it:
+/// `comment` and `creationDate` only when the torrent has them, `creationDate` a JSON
+/// number (the one number aria2 does not send as a string), `info.name` always (a
+/// torrent from a file has its info dictionary).
+fn bittorrent(bt: &swarmget_engine::BtStatus) -> Value {
+    let mut o = Map::new();
+    if let Some(c) = bt.comment.as_ref().filter(|c| !c.is_empty()) {
+        o.insert("comment".into(), c.clone().into());
+    }
+    if let Some(d) = bt.creation_date.filter(|d| *d != 0) {
+        o.insert("creationDate".into(), d.into());
+    }
+    o.insert("mode".into(), bt.mode.into());
+    o.insert("announceList".into(), json!(bt.announce_list));
+    o.insert("info".into(), json!({ "name": bt.name }));
+    Value::Object(o)
+}
+
+/// A `getPeers` entry: the peer id percent-encoded as aria2's `torrentPercentEncode`
+/// does (all but ASCII letters and digits), the
+/// bitfield in hex, flags as "true"/"false", speeds as decimal strings.
+pub fn peer(p: &PeerStatus) -> Value {
+    let peer_id: String = p
+        .peer_id
+        .iter()
+        .map(|&b| match b {
+            b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z' => char::from(b).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let bitfield: String = p.bitfield.iter().map(|b| format!("{b:02x}")).collect();
+    json!({
+        "peerId": peer_id,
+        "ip": p.addr.ip().to_string(),
+        "port": n(p.addr.port()),
+        "bitfield": bitfield,
+        "amChoking": n(p.am_choking),
+        "peerChoking": n(p.peer_choking),
+        "downloadSpeed": n(p.download_speed),
+        "uploadSpeed": n(p.upload_speed),
+        "seeder": n(p.seeder),
+    })
 }
 
 /// A `getFiles` entry.
@@ -334,6 +383,7 @@ pub fn options(o: &Options) -> Map<String, Value> {
     put("rpc-listen-all", b(o.rpc_listen_all));
     put("rpc-max-request-size", o.rpc_max_request_size.to_string());
     put("rpc-allow-origin-all", b(o.rpc_allow_origin_all));
+    put("rpc-save-upload-metadata", b(o.rpc_save_upload_metadata));
     for (k, p) in [
         ("save-session", &o.save_session),
         ("on-download-start", &o.on_download_start),

@@ -25,6 +25,7 @@ use crate::download::Layout;
 use crate::engine::Engine;
 use crate::gid::Gid;
 use crate::plan::{Block, SourceSlot};
+use crate::status::PeerStatus;
 
 /// Token bit marking a peer connection (HTTP and FTP tokens never reach it).
 pub(crate) const PEER_TAG: usize = 1 << (usize::BITS - 2);
@@ -42,6 +43,8 @@ pub(crate) struct PeerConn {
     decoder: FrameDecoder,
     /// `None` until the peer's handshake arrived.
     peer: Option<Peer>,
+    /// The id the peer's handshake gave (zeros before it).
+    peer_id: [u8; 20],
     out: Vec<u8>,
     pieces: u32,
 }
@@ -49,6 +52,26 @@ pub(crate) struct PeerConn {
 impl PeerConn {
     pub fn is_seed(&self) -> bool {
         self.peer.as_ref().is_some_and(|p| p.pieces().is_seed())
+    }
+
+    /// What `aria2.getPeers` shows of this peer; `None` before its handshake.
+    pub fn status(&mut self, now: Instant) -> Option<PeerStatus> {
+        let peer = self.peer.as_mut()?;
+        let pieces = peer.pieces();
+        let mut bitfield = vec![0u8; (self.pieces as usize).div_ceil(8)];
+        for i in (0..self.pieces).filter(|&i| pieces.has(i)) {
+            bitfield[i as usize / 8] |= 0x80 >> (i % 8);
+        }
+        Some(PeerStatus {
+            peer_id: self.peer_id,
+            addr: self.addr,
+            bitfield,
+            seeder: pieces.is_seed(),
+            am_choking: peer.am_choking(),
+            peer_choking: peer.peer_choking(),
+            download_speed: peer.download_rate(now),
+            upload_speed: peer.upload_rate(now),
+        })
     }
 }
 
@@ -94,6 +117,7 @@ impl Engine {
             connected: false,
             decoder: FrameDecoder::new(limits),
             peer: None,
+            peer_id: [0; 20],
             out: Vec::new(),
             pieces,
         });
@@ -190,6 +214,7 @@ impl Engine {
             }
             peer.set_interested(true);
             pc.peer = Some(peer);
+            pc.peer_id = hs.peer_id;
         }
         let gid = pc.gid;
         let slot = pc.slot;
