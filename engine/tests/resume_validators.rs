@@ -87,6 +87,24 @@ fn run_with(o: Options, urls: Vec<String>) -> (swarmget_engine::DownloadStatus, 
     (batch.finish().remove(0), notices)
 }
 
+/// The download resumed without a restart, and every request that continued it (any
+/// range but the opening probe) carried `If-Range: if_range`.
+fn assert_resumed_under_if_range(notices: &[String], server: &HttpServer, if_range: &str) {
+    assert!(
+        !notices.iter().any(|n| n.contains("remote file changed")),
+        "{notices:?}"
+    );
+    let log = server.requests_for("/f");
+    let continuing: Vec<_> = log
+        .iter()
+        .filter(|r| r.header("range").is_some_and(|v| v != "bytes=0-"))
+        .collect();
+    assert!(!continuing.is_empty(), "{log:?}");
+    for r in continuing {
+        assert_eq!(r.header("if-range"), Some(if_range), "{r:?}");
+    }
+}
+
 fn assert_restarted(notices: &[String], why: &str) {
     assert!(
         notices
@@ -164,19 +182,7 @@ fn an_unchanged_file_resumes_and_continuing_requests_carry_if_range() {
     let server = serve(&data, Some("\"v1\""), Some(LM1), None);
     let (st, notices) = second_run(&dir, vec![server.url("/f")]);
     assert_ok(&st, &data);
-    assert!(
-        !notices.iter().any(|n| n.contains("remote file changed")),
-        "{notices:?}"
-    );
-    let log = server.requests_for("/f");
-    let continuing: Vec<_> = log
-        .iter()
-        .filter(|r| r.header("range").is_some_and(|v| v != "bytes=0-"))
-        .collect();
-    assert!(!continuing.is_empty(), "{log:?}");
-    for r in continuing {
-        assert_eq!(r.header("if-range"), Some("\"v1\""), "{r:?}");
-    }
+    assert_resumed_under_if_range(&notices, &server, "\"v1\"");
 }
 
 /// Two mirrors of `data` under different tags (`b`'s bytes are `b_data`), eight
@@ -544,19 +550,7 @@ fn with_remote_time_a_bare_file_of_the_servers_time_resumes_under_if_range() {
     };
     let (st, notices) = run_with(o, vec![server.url("/f")]);
     assert_ok(&st, &data);
-    assert!(
-        !notices.iter().any(|n| n.contains("remote file changed")),
-        "{notices:?}"
-    );
-    let log = server.requests_for("/f");
-    let continuing: Vec<_> = log
-        .iter()
-        .filter(|r| r.header("range").is_some_and(|v| v != "bytes=0-"))
-        .collect();
-    assert!(!continuing.is_empty(), "{log:?}");
-    for r in continuing {
-        assert_eq!(r.header("if-range"), Some(LM1), "{r:?}");
-    }
+    assert_resumed_under_if_range(&notices, &server, LM1);
 }
 
 #[test]
