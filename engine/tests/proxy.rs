@@ -357,3 +357,51 @@ fn ftp_control_and_data_connections_go_through_connect_and_socks5() {
     assert_err(&st, ErrorCode::BadOption);
     assert_message(&st, "cannot go through a proxy");
 }
+
+/// `--http-proxy-user/-passwd` go to the HTTP proxy and `--ftp-proxy-user/-passwd` to
+/// the FTP proxy (here a CONNECT tunnel for FTP), each instead of the other's.
+#[test]
+fn per_scheme_proxy_user_options_reach_their_own_proxy() {
+    let data = TestFile::random(20_000, 11);
+    let origin = HttpServer::start(ServerConfig::new().file("/f", data.clone())).unwrap();
+    let http = HttpProxy::start(with_credentials("huser", "hpw")).unwrap();
+    let dir = Dir::new("proxy-per-scheme-user");
+    let o = Options {
+        http_proxy: proxy(&http.url()),
+        http_proxy_user: Some("huser".into()),
+        http_proxy_passwd: Some("hpw".into()),
+        ftp_proxy_user: Some("fuser".into()),
+        ftp_proxy_passwd: Some("fpw".into()),
+        ..opts(&dir.0)
+    };
+    assert_ok(&run(vec![origin.url("/f")], o), &data);
+    // base64("huser:hpw")
+    assert_eq!(
+        http.log()[0].credentials.as_deref(),
+        Some("Basic aHVzZXI6aHB3")
+    );
+
+    let ftp = FtpServer::start(FtpConfig::new().file("/pub/f", data.clone())).unwrap();
+    let ftp_proxy = HttpProxy::start(with_credentials("fuser", "fpw")).unwrap();
+    let dir = Dir::new("proxy-per-scheme-user-ftp");
+    let o = Options {
+        ftp_proxy: proxy(&ftp_proxy.url()),
+        ftp_proxy_user: Some("fuser".into()),
+        ftp_proxy_passwd: Some("fpw".into()),
+        http_proxy_user: Some("huser".into()),
+        http_proxy_passwd: Some("hpw".into()),
+        proxy_method: ProxyMethod::Tunnel,
+        ..opts(&dir.0)
+    };
+    assert_ok(&run(vec![ftp.url("/pub/f")], o), &data);
+    let log = ftp_proxy.log();
+    assert!(!log.is_empty());
+    // base64("fuser:fpw")
+    for r in &log {
+        assert_eq!(
+            r.credentials.as_deref(),
+            Some("Basic ZnVzZXI6ZnB3"),
+            "{r:?}"
+        );
+    }
+}
