@@ -21,6 +21,8 @@ use common::{TempDir, assert_download, swarmget, wait_for};
 /// A running daemon, killed if the test ends without shutting it down.
 struct Daemon {
     child: Child,
+    /// The address it said it listens on, e.g. `127.0.0.1` (or `0.0.0.0`).
+    host: String,
     port: u16,
     /// Keeps the stderr reader's channel open, so the daemon never blocks on it.
     _stderr: std::sync::mpsc::Receiver<String>,
@@ -46,17 +48,19 @@ impl Daemon {
             }
         });
         let mut seen = Vec::new();
-        let port = loop {
+        let (host, port) = loop {
             let line = rx
                 .recv_timeout(Duration::from_secs(30))
                 .unwrap_or_else(|_| panic!("no listening line; stderr so far: {seen:?}"));
-            if let Some(addr) = line.strip_prefix("swarmget: RPC: listening on 127.0.0.1:") {
-                break addr.parse().expect("a port");
+            if let Some(addr) = line.strip_prefix("swarmget: RPC: listening on ") {
+                let (host, port) = addr.rsplit_once(':').expect("HOST:PORT");
+                break (host.to_string(), port.parse().expect("a port"));
             }
             seen.push(line);
         };
         Daemon {
             child,
+            host,
             port,
             _stderr: rx,
         }
@@ -1225,4 +1229,60 @@ fn get_peers_lists_the_connected_seeder() {
     let m = d.fails("aria2.getPeers", json!(["0123456789abcdef"]));
     assert!(m.contains("not found"), "{m}");
     assert_eq!(d.shutdown(), Some(0));
+}
+
+#[test]
+fn rpc_listen_all_listens_beyond_127_0_0_1() {
+    let dir = TempDir::new("rpc-listen-all");
+    // Loopback only by default: 127.0.0.2 is another address of lo, not this socket's.
+    let d = Daemon::start(&dir, &[]);
+    assert_eq!(d.host, "127.0.0.1");
+    assert!(
+        TcpStream::connect(("127.0.0.2", d.port)).is_err(),
+        "reachable beyond 127.0.0.1"
+    );
+    drop(d);
+    let d = Daemon::start(&dir, &["--rpc-listen-all"]);
+    assert_eq!(d.host, "0.0.0.0");
+    assert!(
+        TcpStream::connect(("127.0.0.2", d.port)).is_ok(),
+        "not listening on all addresses"
+    );
+}
+
+#[test]
+fn the_pause_hook_runs_when_a_download_is_paused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("rpc-pause-hook");
+    let server =
+        HttpServer::start(ServerConfig::new().file("/f", vec![1; 100_000]).stall()).unwrap();
+    let log = dir.join("pause.log");
+    let script = dir.join("pause.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"$1\" >> '{}'\n", log.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let d = Daemon::start(
+        &dir,
+        &[&format!("--on-download-pause={}", script.display())],
+    );
+    let gid = d.ok("aria2.addUri", json!([[server.url("/f")]]));
+    let gid = gid.as_str().unwrap().to_string();
+    d.wait_status(&gid, "active");
+    d.ok("aria2.forcePause", json!([gid]));
+    // The hook runs on its own: wait for its line (the bound only turns a hang into a
+    // failure).
+    let line = (0..400)
+        .find_map(|_| {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if !text.is_empty() {
+                return Some(text);
+            }
+            std::thread::sleep(Duration::from_millis(25));
+            None
+        })
+        .expect("the pause hook did not run");
+    assert_eq!(line.trim(), gid);
 }
