@@ -117,6 +117,26 @@ pub struct Setup {
 }
 
 impl Setup {
+    /// nginx serving `www` on loopback for the benches of many small downloads, and its
+    /// row in the report (`what` says how it answers). nginx wants a certificate for
+    /// its HTTPS listener, which these benches do not use.
+    pub fn small_files_nginx(
+        &self,
+        www: &Path,
+        what: &str,
+    ) -> Result<(crate::nginx::Nginx, Server), String> {
+        let nginx_bin = crate::nginx::binary()?;
+        let pki = crate::tls::TestPki::generate(&self.scratch.subdir("tls")?)?;
+        let nginx =
+            crate::nginx::Nginx::start(&nginx_bin, &self.scratch.path().join("nginx"), www, &pki)?;
+        let server = Server {
+            name: "nginx",
+            pids: vec![nginx.pid()],
+            description: format!("{} on 127.0.0.1 ({what})", version("nginx", &["-v"])),
+        };
+        Ok((nginx, server))
+    }
+
     /// Installs the clients, builds the release binary and copies it.
     pub fn prepare(options: Options) -> Result<Setup, String> {
         // aria2c and curl are the comparison; time measures; openssl makes CAs and hashes.

@@ -11,26 +11,14 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::time::Duration;
 
-use super::compare::{Case, Client, Options, Server, Setup, Source, Workload, compare, version};
-use crate::nginx::{self, Nginx};
-use crate::tls::TestPki;
+use super::compare::{Case, Client, Options, Setup, Source, Workload, compare};
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let options = Options::parse("input", args)?;
-    let nginx_bin = nginx::binary()?;
     let setup = Setup::prepare(options)?;
     let (lines, jobs) = (setup.options.files, setup.options.jobs);
     let www = setup.scratch.subdir("www")?;
-    let pki = TestPki::generate(&setup.scratch.subdir("tls")?)?;
-    let nginx = Nginx::start(&nginx_bin, &setup.scratch.path().join("nginx"), &www, &pki)?;
-    let server = Server {
-        name: "nginx",
-        pids: vec![nginx.pid()],
-        description: format!(
-            "{} on 127.0.0.1 (HTTP, 404 for every line)",
-            version("nginx", &["-v"])
-        ),
-    };
+    let (nginx, server) = setup.small_files_nginx(&www, "HTTP, 404 for every line")?;
 
     let list = setup.scratch.path().join("missing.txt");
     eprintln!("bench: writing {lines} URLs to {}", list.display());

@@ -10,9 +10,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::compare::{Case, Client, Options, Server, Setup, Source, Workload, compare, version};
-use crate::nginx::{self, Nginx};
-use crate::tls::TestPki;
+use super::compare::{Case, Client, Options, Setup, Source, Workload, compare};
 
 /// The sizes vary around 4 KiB so no two neighbours are alike and a truncated file shows.
 const BASE_LEN: usize = 3584;
@@ -20,21 +18,13 @@ const LEN_SPREAD: usize = 1025;
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let options = Options::parse("scale", args)?;
-    let nginx_bin = nginx::binary()?;
     let setup = Setup::prepare(options)?;
     let (files, jobs) = (setup.options.files, setup.options.jobs);
     let www = setup.scratch.subdir("www")?;
     eprintln!("bench: writing {files} small files to {}", www.display());
     let names = write_files(&www, files)?;
     let bytes = names.iter().map(|(_, len)| *len as u64).sum();
-    // nginx wants a certificate for its HTTPS listener, which this bench does not use.
-    let pki = TestPki::generate(&setup.scratch.subdir("tls")?)?;
-    let nginx = Nginx::start(&nginx_bin, &setup.scratch.path().join("nginx"), &www, &pki)?;
-    let server = Server {
-        name: "nginx",
-        pids: vec![nginx.pid()],
-        description: format!("{} on 127.0.0.1 (HTTP)", version("nginx", &["-v"])),
-    };
+    let (nginx, server) = setup.small_files_nginx(&www, "HTTP")?;
 
     let list = setup.scratch.path().join("urls.txt");
     let mut text = String::new();
