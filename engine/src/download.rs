@@ -172,6 +172,8 @@ pub(crate) struct Download {
     pub started: Option<Instant>,
     pub finished_at: Option<Instant>,
     pub session_bytes: u64,
+    /// "Not found" answers from any mirror (`--max-file-not-found`).
+    pub not_found: u32,
     pub meter: SpeedMeter,
     /// Subscribers have been told how it ended.
     pub announced: bool,
@@ -268,6 +270,7 @@ impl Download {
             started: None,
             finished_at: None,
             session_bytes: 0,
+            not_found: 0,
             meter: SpeedMeter::default(),
             announced: false,
             following: None,

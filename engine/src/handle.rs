@@ -37,8 +37,12 @@ pub enum Event {
     Complete(Gid),
     /// A download failed.
     Error(Gid),
-    /// Something worth a log line happened to a download (a retry, a mirror dropped).
+    /// Something worth a log line happened to a download (a retry, a mirror dropped):
+    /// a warning, always sent.
     Notice(Gid, String),
+    /// Detail for a log (`-l`) or a verbose console: sent only at levels some threshold
+    /// of the global options asks for (see [`crate::log`]).
+    Log(crate::log::LogLevel, Option<Gid>, String),
     /// The engine stopped every download resumably (an interrupt or `--stop`) and
     /// starts nothing new; the owner should shut it down.
     Halted,

@@ -23,6 +23,7 @@ use crate::download::Layout;
 use crate::engine::Engine;
 use crate::error::{Error, ErrorCode};
 use crate::gid::Gid;
+use crate::log::{LogLevel, masked_head};
 use crate::naming::{Start, decide, output_path};
 use crate::plan::Plan;
 use crate::resolve::interleave;
@@ -116,6 +117,7 @@ impl Engine {
                 c.queue.clear();
                 return;
             }
+            let gid = conn.dl;
             match TcpStream::connect(addr) {
                 Ok(mut sock) => {
                     let token = Token((key << 3) | (c.attempts.len() + 1));
@@ -129,6 +131,7 @@ impl Engine {
                     }
                     c.attempts.push(Some((sock, addr)));
                     c.next_at = now + ATTEMPT_DELAY;
+                    self.log_conn(LogLevel::Info, gid, key, || format!("Connecting to {addr}"));
                     return;
                 }
                 Err(e) => c.last_error = Some(e),
@@ -394,11 +397,20 @@ impl Engine {
             self.conn_failed(key, Error::new(ErrorCode::Unknown, e.to_string()), now);
             return;
         }
+        let logged = self
+            .global
+            .log_threshold()
+            .is_some_and(|t| t <= LogLevel::Info)
+            .then(|| masked_head(&buf));
+        let gid = conn.dl;
         conn.asked = range;
         conn.if_range = if_range;
         conn.if_modified_since = if_modified_since;
         conn.phase = Phase::Sending { buf, pos: 0 };
         conn.deadline = now + opts.timeout;
+        if let Some(head) = logged {
+            self.log_conn(LogLevel::Info, gid, key, || format!("Requesting:\n{head}"));
+        }
         self.drive(key, now);
     }
 
@@ -533,6 +545,9 @@ impl Engine {
         let Some((head, used)) = parsed else {
             return Ok(None);
         };
+        self.log_conn(LogLevel::Info, conn.dl, conn.key, || {
+            format!("Response received:\n{}", masked_head(&buf[..used]))
+        });
         let rest = buf.split_off(used);
         let next = self.on_head(conn, head, now)?;
         if let Some(next) = next {

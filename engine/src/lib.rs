@@ -20,6 +20,7 @@ mod handle;
 pub mod hasher;
 mod http;
 mod lifecycle;
+pub mod log;
 pub mod metalink;
 pub mod naming;
 pub mod netrc;

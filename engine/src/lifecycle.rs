@@ -72,8 +72,10 @@ impl Engine {
                         .map(|s| {
                             if s.no_ranges {
                                 0
-                            } else {
+                            } else if d.opts.reuse_uri {
                                 d.opts.max_connection_per_server
+                            } else {
+                                1
                             }
                         })
                         .sum();
@@ -86,9 +88,10 @@ impl Engine {
             if matches!(d.layout, Layout::Stream { finished: true, .. }) {
                 return;
             }
-            // The usable mirror with the fewest connections.
+            // The usable mirror with the fewest connections. Without --reuse-uri a
+            // mirror serves one connection (aria2 hands each URI out once).
             let limit = match d.layout {
-                Layout::Planned(_) => d.opts.max_connection_per_server,
+                Layout::Planned(_) if d.opts.reuse_uri => d.opts.max_connection_per_server,
                 _ => 1,
             };
             let pick = d
@@ -209,13 +212,24 @@ impl Engine {
         let d = &mut self.downloads[conn.dl];
         let retry_wait = d.opts.retry_wait;
         let max_tries = d.opts.max_tries;
+        // --max-file-not-found: with a count, "not found" is retried like any other
+        // failure (a mirror that is still being filled), and the download fails once
+        // that many answers said so before a single byte came.
+        let max_not_found = d.opts.max_file_not_found;
+        let not_found = err.code == ErrorCode::NotFound;
+        if not_found {
+            d.not_found += 1;
+        }
+        let not_found_limit =
+            (max_not_found > 0 && d.not_found >= max_not_found && d.session_bytes == 0)
+                .then_some(max_not_found);
         let s = &mut d.sources[conn.source];
         s.tries += 1;
         let fatal = conn.give_up
+            || (not_found && max_not_found == 0)
             || matches!(
                 err.code,
-                ErrorCode::NotFound
-                    | ErrorCode::HttpAuth
+                ErrorCode::HttpAuth
                     | ErrorCode::TooManyRedirects
                     | ErrorCode::CannotResume
                     | ErrorCode::BadOption
@@ -257,6 +271,14 @@ impl Engine {
         if matches!(self.downloads[conn.dl].layout, Layout::Stream { .. }) && !failed {
             // A streamed body cannot be resumed mid-way: start it over.
             self.restart_stream(conn.dl);
+        }
+        if let Some(count) = not_found_limit {
+            let err = Error::new(
+                ErrorCode::MaxFileNotFound,
+                format!("reached max-file-not-found count={count}"),
+            );
+            self.fail_download(conn.dl, err, now);
+            return;
         }
         self.check_exhausted(conn.dl, now);
     }

@@ -17,6 +17,7 @@ use std::time::Duration;
 pub use swarmget_proxy::{NoProxy, ProxyUri};
 
 use crate::digest::Digest;
+use crate::log::LogLevel;
 use crate::plan::Selector;
 
 /// `--file-allocation`.
@@ -167,6 +168,10 @@ pub struct Options {
     pub piece_length: u64,
     /// `--stream-piece-selector`.
     pub stream_piece_selector: Selector,
+    /// `--max-file-not-found` (0: a "not found" ends that URI at once).
+    pub max_file_not_found: u32,
+    /// `--reuse-uri`: a URI may serve several connections.
+    pub reuse_uri: bool,
     /// `--max-tries` (0 = unlimited).
     pub max_tries: u32,
     /// `--retry-wait`.
@@ -310,6 +315,18 @@ pub struct Options {
     pub disable_ipv6: bool,
     /// `--quiet`.
     pub quiet: bool,
+    /// `-l/--log`: a log file (`-`: standard output).
+    pub log: Option<PathBuf>,
+    /// `--log-level`: the least severe record the log file gets.
+    pub log_level: LogLevel,
+    /// `--console-log-level`: the least severe record the console shows.
+    pub console_log_level: LogLevel,
+    /// `--stderr`: console output goes to standard error.
+    pub stderr: bool,
+    /// `--enable-color`: colours on a terminal.
+    pub enable_color: bool,
+    /// `--truncate-console-readout`: the live line fits the terminal's width.
+    pub truncate_console_readout: bool,
     /// `--summary-interval` (0 = off).
     pub summary_interval: Duration,
     /// `--show-console-readout`.
@@ -407,6 +424,8 @@ impl Default for Options {
             piece_length: 1 << 20,
             stream_piece_selector: Selector::Default,
             max_tries: 5,
+            max_file_not_found: 0,
+            reuse_uri: true,
             retry_wait: Duration::ZERO,
             timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(60),
@@ -472,6 +491,12 @@ impl Default for Options {
             checksum: None,
             disable_ipv6: false,
             quiet: false,
+            log: None,
+            log_level: LogLevel::Debug,
+            console_log_level: LogLevel::Notice,
+            stderr: false,
+            enable_color: true,
+            truncate_console_readout: true,
             summary_interval: Duration::from_secs(60),
             show_console_readout: true,
             human_readable: true,
@@ -562,6 +587,17 @@ impl Options {
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
         let def = find(name).ok_or_else(|| format!("unrecognized option '--{name}'"))?;
         (def.apply)(self, value)
+    }
+
+    /// The least severe log record anyone reads: the console's level (unless `-q`)
+    /// and the log file's (with `-l`). `None`: nobody reads records at all.
+    pub fn log_threshold(&self) -> Option<LogLevel> {
+        let console = (!self.quiet).then_some(self.console_log_level);
+        let file = self.log.as_ref().map(|_| self.log_level);
+        match (console, file) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 }
 
@@ -747,6 +783,26 @@ pub static OPTIONS: &[OptionDef] = &[
         true,
         "Number of tries per URI (0 = unlimited).",
         |o, v| o.max_tries = ranged("max-tries", v, 0, u32::MAX as u64)? as u32
+    ),
+    opt!(
+        "max-file-not-found",
+        None,
+        Value,
+        "0",
+        "http,ftp",
+        true,
+        "Retry \"not found\" answers, and fail once NUM came before any byte (0: not found ends the URI).",
+        |o, v| o.max_file_not_found = ranged("max-file-not-found", v, 0, u32::MAX as u64)? as u32
+    ),
+    opt!(
+        "reuse-uri",
+        None,
+        Bool,
+        "true",
+        "http,ftp",
+        true,
+        "Let a URI serve several connections; false: one connection per URI.",
+        |o, v| o.reuse_uri = parse_bool(v)?
     ),
     opt!(
         "retry-wait",
@@ -1432,13 +1488,73 @@ pub static OPTIONS: &[OptionDef] = &[
         |o, v| o.quiet = parse_bool(v)?
     ),
     opt!(
+        "log",
+        Some('l'),
+        Value,
+        "",
+        "basic",
+        false,
+        "Write a log to FILE ('-': standard output); an existing file is truncated.",
+        |o, v| o.log = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
+        "log-level",
+        None,
+        Value,
+        "debug",
+        "advanced",
+        false,
+        "Least severe level written to the log: debug, info, notice, warn or error.",
+        |o, v| o.log_level = LogLevel::parse("log-level", v)?
+    ),
+    opt!(
+        "console-log-level",
+        None,
+        Value,
+        "notice",
+        "advanced",
+        false,
+        "Least severe level shown on the console: debug, info, notice, warn or error.",
+        |o, v| o.console_log_level = LogLevel::parse("console-log-level", v)?
+    ),
+    opt!(
+        "stderr",
+        None,
+        Bool,
+        "false",
+        "advanced",
+        false,
+        "Console output goes to standard error instead of standard output.",
+        |o, v| o.stderr = parse_bool(v)?
+    ),
+    opt!(
+        "enable-color",
+        None,
+        Bool,
+        "true",
+        "advanced",
+        false,
+        "Colours in the console output on a terminal.",
+        |o, v| o.enable_color = parse_bool(v)?
+    ),
+    opt!(
+        "truncate-console-readout",
+        None,
+        Bool,
+        "true",
+        "advanced",
+        false,
+        "Cut the live progress line to the terminal's width.",
+        |o, v| o.truncate_console_readout = parse_bool(v)?
+    ),
+    opt!(
         "summary-interval",
         None,
         Value,
         "60",
         "advanced",
         false,
-        "Seconds between progress summaries when output is not a terminal (0 = off).",
+        "Seconds between progress summaries (0 = off).",
         |o, v| o.summary_interval = secs("summary-interval", v, 0, i32::MAX as u64)?
     ),
     opt!(

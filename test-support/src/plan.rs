@@ -181,6 +181,13 @@ impl Planner {
             }
         }
         for rule in rules {
+            if let Behaviour::NotFoundFirst { times } = rule.behaviour
+                && rule.hit() < times
+            {
+                return Some(text(404, "not there yet\n".into()));
+            }
+        }
+        for rule in rules {
             if let Behaviour::ServiceUnavailable {
                 retry_after_secs,
                 times,

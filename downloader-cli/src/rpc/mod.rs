@@ -11,10 +11,12 @@ mod render;
 mod server;
 mod session;
 
+use std::io::IsTerminal;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::Instant;
 
+use swarmget_engine::log::LogLevel;
 use swarmget_engine::{DownloadSpec, DownloadState, Engine, ErrorCode, Event, Options};
 use swarmget_rpc::auth::Secret;
 
@@ -39,6 +41,13 @@ pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
         Err(e) => {
             eprintln!("swarmget: cannot read the working directory: {e}");
             return ErrorCode::Unknown.exit_code();
+        }
+    };
+    let log = match crate::log::LogFile::open(opts) {
+        Ok(log) => log,
+        Err(e) => {
+            eprintln!("swarmget: {e}");
+            return e.code.exit_code();
         }
     };
     let handle = match Engine::start(opts) {
@@ -88,6 +97,14 @@ pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
     crate::install_signal_handlers(handle.interrupter());
     // The engine halts on SIGINT/SIGTERM or when the server asks it to (shutdown).
     let hooks = crate::hooks::Hooks::new(opts);
+    // Notices and log records as the command line shows them; no live line (the
+    // daemon's downloads are the clients' to show).
+    let tty = if opts.stderr {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    };
+    let mut console = crate::readout::Console::new(opts, tty, log);
     // --save-session-interval: the session is written again whenever it comes round.
     let interval = opts
         .save_session
@@ -118,8 +135,14 @@ pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
         hooks.fire(&handle, &event);
         match event {
             Event::Halted => break,
-            Event::Notice(_, message) if !opts.quiet => eprintln!("swarmget: {message}"),
-            _ => {}
+            Event::Notice(gid, message) => console.record(LogLevel::Warn, Some(gid), &message),
+            Event::Log(level, gid, message) => console.record(level, gid, &message),
+            Event::Complete(gid) | Event::Error(gid) | Event::Stop(gid) => {
+                if let Ok(st) = handle.tell_status(gid) {
+                    console.finished(&st);
+                }
+            }
+            Event::Start(_) | Event::Pause(_) => {}
         }
     }
     // The halted engine still answers: its downloads stopped resumably, as waiting.
@@ -131,12 +154,10 @@ pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
     let Ok(results) = handle.shutdown() else {
         return ErrorCode::Unknown.exit_code();
     };
-    if !opts.quiet {
-        print!(
-            "{}",
-            crate::readout::results_table(&results, opts.download_result)
-        );
-    }
+    console.print(&crate::readout::results_table(
+        &results,
+        opts.download_result,
+    ));
     // As aria2's daemon: the last error, else success (unfinished downloads were the
     // client's to manage).
     results

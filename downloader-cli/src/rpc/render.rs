@@ -181,6 +181,8 @@ pub fn options(o: &Options) -> Map<String, Value> {
         .into(),
     );
     put("max-tries", o.max_tries.to_string());
+    put("max-file-not-found", o.max_file_not_found.to_string());
+    put("reuse-uri", b(o.reuse_uri));
     put("retry-wait", secs(o.retry_wait));
     put("timeout", secs(o.timeout));
     put("connect-timeout", secs(o.connect_timeout));
@@ -324,6 +326,14 @@ pub fn options(o: &Options) -> Map<String, Value> {
     }
     put("disable-ipv6", b(o.disable_ipv6));
     put("quiet", b(o.quiet));
+    if let Some(p) = &o.log {
+        put("log", p.display().to_string());
+    }
+    put("log-level", o.log_level.name().into());
+    put("console-log-level", o.console_log_level.name().into());
+    put("stderr", b(o.stderr));
+    put("enable-color", b(o.enable_color));
+    put("truncate-console-readout", b(o.truncate_console_readout));
     put("summary-interval", secs(o.summary_interval));
     put("show-console-readout", b(o.show_console_readout));
     put("human-readable", b(o.human_readable));

@@ -428,7 +428,7 @@ impl Server {
                 Event::Stop(g) => ("aria2.onDownloadStop", g),
                 Event::Complete(g) => ("aria2.onDownloadComplete", g),
                 Event::Error(g) => ("aria2.onDownloadError", g),
-                Event::Notice(..) | Event::Halted => continue,
+                Event::Notice(..) | Event::Log(..) | Event::Halted => continue,
             };
             let frame = websocket::encode(
                 Opcode::Text,

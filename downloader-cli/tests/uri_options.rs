@@ -1,0 +1,108 @@
+//! How URIs are used and given up on: `--max-file-not-found` and `--reuse-uri`. Each
+//! test runs with and without the option and sees the difference.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Run, TempDir, assert_download, run, swarmget};
+use swarmget_test_support::{HttpServer, ServerConfig, TestFile};
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+fn get(dir: &TempDir, args: &[&str]) -> Run {
+    run(
+        swarmget(dir.path()).arg("-d").arg(dir.path()).args(args),
+        LIMIT,
+    )
+}
+
+#[test]
+fn max_file_not_found_retries_a_mirror_still_being_filled() {
+    let data = TestFile::random(50_000, 1);
+    let config = || {
+        ServerConfig::new()
+            .file("/f.bin", data.clone())
+            .not_found_first(2)
+    };
+
+    // Without it a 404 ends the URI at once (aria2's default).
+    let server = HttpServer::start(config()).unwrap();
+    let dir = TempDir::new("mfnf-off");
+    get(&dir, &[&server.url("/f.bin")]).expect_code(3);
+    assert_eq!(server.requests_for("/f.bin").len(), 1);
+
+    let server = HttpServer::start(config()).unwrap();
+    let dir = TempDir::new("mfnf-on");
+    get(&dir, &["--max-file-not-found=5", &server.url("/f.bin")]).expect_code(0);
+    assert_download(&dir.join("f.bin"), &data);
+    assert_eq!(server.requests_for("/f.bin").len(), 3);
+}
+
+#[test]
+fn max_file_not_found_fails_with_4_after_that_many() {
+    let server = HttpServer::start(ServerConfig::new()).unwrap();
+    let dir = TempDir::new("mfnf-limit");
+    let r = get(
+        &dir,
+        &[
+            "--max-file-not-found=3",
+            "--max-tries=10",
+            &server.url("/gone.bin"),
+        ],
+    );
+    r.expect_code(4);
+    assert!(
+        r.stdout.contains("max-file-not-found count=3"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(server.requests_for("/gone.bin").len(), 3);
+
+    // The tries of the URI end it first when they are fewer: "not found", 3.
+    let r = get(
+        &dir,
+        &[
+            "--max-file-not-found=3",
+            "--max-tries=2",
+            &server.url("/gone.bin"),
+        ],
+    );
+    r.expect_code(3);
+}
+
+#[test]
+fn reuse_uri_false_gives_each_uri_one_connection() {
+    let data = TestFile::random(4 << 20, 2);
+    let config = || {
+        ServerConfig::new()
+            .file("/f.bin", data.clone())
+            .trickle(4 << 20)
+    };
+    let args = ["-x4", "-s4", "-k1M"];
+
+    let server = HttpServer::start(config()).unwrap();
+    let dir = TempDir::new("reuse-on");
+    get(
+        &dir,
+        &[&args[..], &[server.url("/f.bin").as_str()]].concat(),
+    )
+    .expect_code(0);
+    assert_download(&dir.join("f.bin"), &data);
+    assert!(
+        server.connections() >= 2,
+        "{} connections",
+        server.connections()
+    );
+
+    let server = HttpServer::start(config()).unwrap();
+    let dir = TempDir::new("reuse-off");
+    let url = server.url("/f.bin");
+    get(
+        &dir,
+        &[&args[..], &["--reuse-uri=false", url.as_str()]].concat(),
+    )
+    .expect_code(0);
+    assert_download(&dir.join("f.bin"), &data);
+    assert_eq!(server.connections(), 1);
+}
