@@ -53,6 +53,8 @@ pub struct Engine {
     pub(crate) downloads: Downloads,
     pub(crate) conns: Vec<Option<Conn>>,
     pub(crate) free_keys: Vec<usize>,
+    /// Connections made under `--multiple-interface`, to take its interfaces in turn.
+    pub(crate) interface_turn: usize,
     /// Every download's cookies (`--load-cookies`, `Set-Cookie`, `--save-cookies`).
     pub(crate) cookies: swarmget_cookies::CookieJar,
     /// Logins from `--netrc-path`, unless `--no-netrc`.
@@ -151,6 +153,7 @@ impl Engine {
             downloads: Downloads::default(),
             conns: Vec::new(),
             free_keys: Vec::new(),
+            interface_turn: 0,
             cookies,
             netrc,
             challenged: std::collections::HashSet::new(),

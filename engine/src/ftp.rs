@@ -424,7 +424,19 @@ impl Engine {
             }
             None => (addr, None),
         };
-        let mut sock = TcpStream::connect(addr).map_err(|e| Error::network(&e))?;
+        // A data connection leaves from where its control connection did: the same
+        // interface (servers may refuse data from another address).
+        let opts = &self.downloads[conn.dl].opts;
+        let local = match (&opts.interface, opts.multiple_interface.is_empty()) {
+            (None, true) => None,
+            _ => conn
+                .transport
+                .as_mut()
+                .and_then(|t| t.socket().local_addr().ok())
+                .map(|a| a.ip()),
+        };
+        let mut sock = crate::socket::connect(addr, local, opts.socket_recv_buffer_size)
+            .map_err(|e| Error::network(&e))?;
         ftp(conn).data_handshake = handshake;
         self.register_ftp_socket(
             &mut sock,

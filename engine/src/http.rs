@@ -118,7 +118,12 @@ impl Engine {
                 return;
             }
             let gid = conn.dl;
-            match TcpStream::connect(addr) {
+            let opts = &self.downloads[gid].opts;
+            let made = crate::socket::local_address(opts, &mut self.interface_turn, &addr)
+                .and_then(|local| {
+                    crate::socket::connect(addr, local, opts.socket_recv_buffer_size)
+                });
+            match made {
                 Ok(mut sock) => {
                     let token = Token((key << 3) | (c.attempts.len() + 1));
                     if let Err(e) =

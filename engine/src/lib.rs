@@ -31,6 +31,7 @@ mod proxy;
 pub mod queue;
 pub mod range_set;
 pub mod resolve;
+mod socket;
 pub mod status;
 pub mod storage;
 #[cfg(test)]

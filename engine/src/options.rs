@@ -313,6 +313,20 @@ pub struct Options {
     pub checksum: Option<Digest>,
     /// `--disable-ipv6`.
     pub disable_ipv6: bool,
+    /// `--interface`: an interface's name or an address to connect from.
+    pub interface: Option<String>,
+    /// `--multiple-interface`: interfaces taken in turn, one per connection.
+    pub multiple_interface: Vec<String>,
+    /// `--socket-recv-buffer-size` (0: the kernel's default).
+    pub socket_recv_buffer_size: u64,
+    /// `--enable-mmap`, kept for aria2's configuration files: writes always go through
+    /// the disk thread's buffered writes, never a mapping (see the option's help).
+    pub enable_mmap: bool,
+    /// `--max-mmap-limit`, kept with `--enable-mmap`.
+    pub max_mmap_limit: u64,
+    /// `--async-dns`, kept for aria2's configuration files: names are always resolved
+    /// on the resolver threads, off the loop, whichever value is given.
+    pub async_dns: bool,
     /// `--quiet`.
     pub quiet: bool,
     /// `-l/--log`: a log file (`-`: standard output).
@@ -491,6 +505,12 @@ impl Default for Options {
             checksum: None,
             disable_ipv6: false,
             quiet: false,
+            interface: None,
+            multiple_interface: Vec::new(),
+            socket_recv_buffer_size: 0,
+            enable_mmap: false,
+            max_mmap_limit: 9_223_372_036_854_775_807,
+            async_dns: true,
             log: None,
             log_level: LogLevel::Debug,
             console_log_level: LogLevel::Notice,
@@ -1476,6 +1496,71 @@ pub static OPTIONS: &[OptionDef] = &[
         false,
         "Do not use IPv6.",
         |o, v| o.disable_ipv6 = parse_bool(v)?
+    ),
+    opt!(
+        "interface",
+        None,
+        Value,
+        "",
+        "advanced",
+        true,
+        "Connect from this interface (a name such as eth0, or one of its addresses).",
+        |o, v| o.interface = nonempty(v)
+    ),
+    opt!(
+        "multiple-interface",
+        None,
+        Value,
+        "",
+        "advanced",
+        true,
+        "Comma-separated interfaces (names or addresses), one per connection in turn.",
+        |o, v| o.multiple_interface = v
+            .split(',')
+            .map(str::trim)
+            .filter(|i| !i.is_empty())
+            .map(String::from)
+            .collect()
+    ),
+    opt!(
+        "socket-recv-buffer-size",
+        None,
+        Value,
+        "0",
+        "advanced",
+        false,
+        "SO_RCVBUF of each connection, set before it connects (0: the kernel's; up to 16M).",
+        |o, v| o.socket_recv_buffer_size = ranged("socket-recv-buffer-size", v, 0, 16 << 20)?
+    ),
+    opt!(
+        "enable-mmap",
+        None,
+        Bool,
+        "false",
+        "advanced",
+        true,
+        "Accepted for aria2's configuration files; swarmget writes through its disk thread, never a memory map.",
+        |o, v| o.enable_mmap = parse_bool(v)?
+    ),
+    opt!(
+        "max-mmap-limit",
+        None,
+        Value,
+        "9223372036854775807",
+        "advanced",
+        true,
+        "Accepted with --enable-mmap for aria2's configuration files (no memory maps are made).",
+        |o, v| o.max_mmap_limit = parse_size(v)?
+    ),
+    opt!(
+        "async-dns",
+        None,
+        Bool,
+        "true",
+        "advanced",
+        false,
+        "Accepted for aria2's configuration files; names are always resolved off the download loop.",
+        |o, v| o.async_dns = parse_bool(v)?
     ),
     opt!(
         "quiet",

@@ -325,6 +325,19 @@ pub fn options(o: &Options) -> Map<String, Value> {
         put("checksum", d.to_string());
     }
     put("disable-ipv6", b(o.disable_ipv6));
+    if let Some(i) = &o.interface {
+        put("interface", i.clone());
+    }
+    if !o.multiple_interface.is_empty() {
+        put("multiple-interface", o.multiple_interface.join(","));
+    }
+    put("enable-mmap", b(o.enable_mmap));
+    put("max-mmap-limit", o.max_mmap_limit.to_string());
+    put("async-dns", b(o.async_dns));
+    put(
+        "socket-recv-buffer-size",
+        o.socket_recv_buffer_size.to_string(),
+    );
     put("quiet", b(o.quiet));
     if let Some(p) = &o.log {
         put("log", p.display().to_string());
