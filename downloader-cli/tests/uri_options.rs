@@ -1,12 +1,13 @@
-//! How URIs are used and given up on: `--max-file-not-found` and `--reuse-uri`. Each
-//! test runs with and without the option and sees the difference.
+//! How URIs and downloads are scheduled and given up on: `--max-file-not-found`,
+//! `--reuse-uri` and `--optimize-concurrent-downloads`. Each test runs with and without
+//! the option and sees the difference.
 
 mod common;
 
 use std::time::Duration;
 
 use common::{Run, TempDir, assert_download, run, swarmget};
-use swarmget_test_support::{HttpServer, ServerConfig, TestFile};
+use swarmget_test_support::{HttpServer, RequestRecord, ServerConfig, TestFile};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -105,4 +106,51 @@ fn reuse_uri_false_gives_each_uri_one_connection() {
     .expect_code(0);
     assert_download(&dir.join("f.bin"), &data);
     assert_eq!(server.connections(), 1);
+}
+
+/// Whether any two requests' exchanges overlapped (by the server's event counter).
+fn overlapped(log: &[RequestRecord]) -> bool {
+    log.iter().any(|a| {
+        log.iter().any(|b| {
+            a.received_at < b.received_at && a.answered_at.is_none_or(|end| b.received_at < end)
+        })
+    })
+}
+
+#[test]
+fn optimize_concurrent_downloads_runs_as_many_as_its_rule_says() {
+    let config = || {
+        (0..3).fold(ServerConfig::new().trickle(400_000), |c, i| {
+            c.file(&format!("/{i}.bin"), TestFile::random(200_000, i))
+        })
+    };
+    let list = |dir: &TempDir, server: &HttpServer| {
+        let path = dir.join("list.txt");
+        let text: String = (0..3)
+            .map(|i| server.url(&format!("/{i}.bin")) + "\n")
+            .collect();
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+
+    let server = HttpServer::start(config()).unwrap();
+    let dir = TempDir::new("optimize-off");
+    get(&dir, &["-j3", "-i", &list(&dir, &server)]).expect_code(0);
+    assert!(overlapped(&server.log()), "{:#?}", server.log());
+
+    // A=1, B=0: one download at a time, whatever the speed.
+    let server = HttpServer::start(config()).unwrap();
+    let dir = TempDir::new("optimize-on");
+    let r = get(
+        &dir,
+        &[
+            "-j3",
+            "--optimize-concurrent-downloads=1:0",
+            "-i",
+            &list(&dir, &server),
+        ],
+    );
+    r.expect_code(0);
+    assert_eq!(server.log().len(), 3);
+    assert!(!overlapped(&server.log()), "{:#?}", server.log());
 }

@@ -90,6 +90,8 @@ pub struct Engine {
     /// Shutdown requests waiting for the last disk job to settle.
     pub(crate) shutdown: Vec<Sender<Vec<DownloadStatus>>>,
     pub(crate) started_at: Instant,
+    /// The fastest overall download speed seen (`--optimize-concurrent-downloads`).
+    pub(crate) peak_speed: u64,
     /// Tags name lookups, so an answer finds its waiters.
     lookups: usize,
     /// Metalink documents to follow once complete (see `metalink::follow`).
@@ -179,6 +181,7 @@ impl Engine {
             halted: false,
             shutdown: Vec::new(),
             started_at: Instant::now(),
+            peak_speed: 0,
             lookups: 0,
             documents: Vec::new(),
             peers: Vec::new(),

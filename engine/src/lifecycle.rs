@@ -18,8 +18,7 @@ impl Engine {
     /// Starts queued downloads and tops up connections of active ones.
     pub(crate) fn schedule(&mut self, now: Instant) {
         let mut slots = self
-            .global
-            .max_concurrent_downloads
+            .concurrent_limit(now)
             .saturating_sub(self.downloads.active().len());
         // Waiting downloads start in queue order; the walk ends once the slots are
         // filled, so a long queue costs nothing while every slot is busy.
@@ -46,6 +45,23 @@ impl Engine {
                 self.top_up(gid, now);
             }
         }
+    }
+
+    /// How many downloads may run: `--max-concurrent-downloads`, or under
+    /// `--optimize-concurrent-downloads` aria2's rule on the fastest overall speed seen.
+    fn concurrent_limit(&mut self, now: Instant) -> usize {
+        let max = self.global.max_concurrent_downloads;
+        let Some((a, b)) = self.global.optimize_concurrent_downloads else {
+            return max;
+        };
+        let speed: u64 = self
+            .downloads
+            .active()
+            .iter()
+            .map(|&g| self.downloads[g].meter.rate(now))
+            .sum();
+        self.peak_speed = self.peak_speed.max(speed);
+        optimized_concurrency(a, b, self.peak_speed, max)
     }
 
     /// Opens connections for download `gid` up to what its options and plan allow.
@@ -563,5 +579,40 @@ impl Engine {
                 now,
             );
         }
+    }
+}
+
+/// aria2's `--optimize-concurrent-downloads` rule: `A + B·log10(speed in Mbit/s)`
+/// downloads, at least one and at most `max`. Before any speed is seen it is `A`
+/// (aria2 starts with `max` and corrects later, which starts a burst of downloads the
+/// rule then wants fewer of).
+pub(crate) fn optimized_concurrency(a: f64, b: f64, peak_bytes_per_sec: u64, max: usize) -> usize {
+    let n = if peak_bytes_per_sec == 0 {
+        a
+    } else {
+        let mbps = peak_bytes_per_sec as f64 * 8.0 / 1_000_000.0;
+        a + b * mbps.log10()
+    };
+    if n.is_nan() || n < 1.0 {
+        1
+    } else {
+        (n as usize).min(max).max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::optimized_concurrency;
+
+    #[test]
+    fn the_rule_follows_aria2s_figures() {
+        // aria2's manual: A=5, B=25 gives about 5 at 1 Mbit/s and over 50 at 100.
+        assert_eq!(optimized_concurrency(5.0, 25.0, 125_000, 100), 5);
+        assert_eq!(optimized_concurrency(5.0, 25.0, 12_500_000, 100), 55);
+        assert_eq!(optimized_concurrency(5.0, 25.0, 12_500_000, 16), 16);
+        // Slower than 1 Mbit/s: fewer than A, never none.
+        assert_eq!(optimized_concurrency(5.0, 25.0, 1_250, 100), 1);
+        assert_eq!(optimized_concurrency(2.0, 0.0, 0, 100), 2);
+        assert_eq!(optimized_concurrency(0.0, 0.0, 0, 100), 1);
     }
 }

@@ -188,6 +188,8 @@ pub struct Options {
     pub max_overall_download_limit: u64,
     /// `--max-concurrent-downloads`.
     pub max_concurrent_downloads: usize,
+    /// `--optimize-concurrent-downloads`: aria2's coefficients A and B.
+    pub optimize_concurrent_downloads: Option<(f64, f64)>,
     /// `--header` lines.
     pub headers: Vec<String>,
     /// `--user-agent`.
@@ -447,6 +449,7 @@ impl Default for Options {
             max_download_limit: 0,
             max_overall_download_limit: 0,
             max_concurrent_downloads: 5,
+            optimize_concurrent_downloads: None,
             headers: Vec::new(),
             user_agent: concat!("swarmget/", env!("CARGO_PKG_VERSION")).into(),
             referer: None,
@@ -619,6 +622,28 @@ impl Options {
             (a, b) => a.or(b),
         }
     }
+}
+
+/// `--optimize-concurrent-downloads`: `true` (aria2's A=5, B=25), `false`, or `A:B`.
+fn parse_optimize(value: &str) -> Result<Option<(f64, f64)>, String> {
+    match value {
+        "true" => return Ok(Some((5.0, 25.0))),
+        "false" => return Ok(None),
+        _ => {}
+    }
+    let number = |t: &str| {
+        t.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite() && *n >= 0.0)
+    };
+    value
+        .split_once(':')
+        .and_then(|(a, b)| Some((number(a)?, number(b)?)))
+        .map(Some)
+        .ok_or_else(|| {
+            format!("optimize-concurrent-downloads must be true, false or A:B; got '{value}'")
+        })
 }
 
 /// Parses a size with aria2's suffixes: `K`=1024, `M`=1024², `G`=1024³.
@@ -894,6 +919,16 @@ pub static OPTIONS: &[OptionDef] = &[
         "Downloads running at once.",
         |o, v| o.max_concurrent_downloads =
             ranged("max-concurrent-downloads", v, 1, 1 << 16)? as usize
+    ),
+    opt!(
+        "optimize-concurrent-downloads",
+        None,
+        Value,
+        "false",
+        "advanced",
+        false,
+        "Run A + B*log10(Mbit/s) downloads at once, up to -j: true (A=5, B=25), false, or A:B.",
+        |o, v| o.optimize_concurrent_downloads = parse_optimize(v)?
     ),
     opt!(
         "header",

@@ -196,6 +196,13 @@ pub fn options(o: &Options) -> Map<String, Value> {
         "max-concurrent-downloads",
         o.max_concurrent_downloads.to_string(),
     );
+    put(
+        "optimize-concurrent-downloads",
+        match o.optimize_concurrent_downloads {
+            None => "false".into(),
+            Some((a, b)) => format!("{a}:{b}"),
+        },
+    );
     if !o.headers.is_empty() {
         put("header", o.headers.join("\n"));
     }
