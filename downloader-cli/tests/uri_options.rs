@@ -1,5 +1,5 @@
-//! How URIs and downloads are scheduled and given up on: `--max-file-not-found`,
-//! `--reuse-uri` and `--optimize-concurrent-downloads`. Each test runs with and without
+//! How URIs are asked and downloads scheduled and given up on: `--use-head`,
+//! `--max-file-not-found`, `--reuse-uri` and `--optimize-concurrent-downloads`. Each test runs with and without
 //! the option and sees the difference.
 
 mod common;
@@ -153,4 +153,74 @@ fn optimize_concurrent_downloads_runs_as_many_as_its_rule_says() {
     r.expect_code(0);
     assert_eq!(server.log().len(), 3);
     assert!(!overlapped(&server.log()), "{:#?}", server.log());
+}
+
+fn methods(server: &HttpServer) -> Vec<String> {
+    server.log().iter().map(|r| r.method.clone()).collect()
+}
+
+#[test]
+fn use_head_asks_with_head_first_then_gets_ranges() {
+    let data = TestFile::random(4 << 20, 3);
+    let config = || ServerConfig::new().file("/f.bin", data.clone());
+
+    let server = HttpServer::start(config()).unwrap();
+    let dir = TempDir::new("use-head-off");
+    get(&dir, &["-x4", "-s4", "-k1M", &server.url("/f.bin")]).expect_code(0);
+    assert!(
+        methods(&server).iter().all(|m| m == "GET"),
+        "{:?}",
+        methods(&server)
+    );
+
+    let server = HttpServer::start(config()).unwrap();
+    let dir = TempDir::new("use-head-on");
+    get(
+        &dir,
+        &["--use-head", "-x4", "-s4", "-k1M", &server.url("/f.bin")],
+    )
+    .expect_code(0);
+    assert_download(&dir.join("f.bin"), &data);
+    let log = server.log();
+    assert_eq!(log[0].method, "HEAD");
+    assert!(log[0].header("range").is_none());
+    // Every GET after it asks for a range: the HEAD already said what the file is.
+    assert!(
+        log[1..]
+            .iter()
+            .all(|r| r.method == "GET" && r.header("range").is_some()),
+        "{log:#?}"
+    );
+    assert!(log.len() >= 3, "{log:#?}");
+    // The HEAD's connection stays open for the first GET.
+    assert!(
+        log.iter()
+            .any(|r| r.connection == 0 && r.index_on_connection == 1 && r.method == "GET"),
+        "{log:#?}"
+    );
+}
+
+#[test]
+fn use_head_falls_back_to_get_when_the_server_refuses_head_or_ranges() {
+    let data = TestFile::random(300_000, 4);
+    for (name, config) in [
+        (
+            "refuse-head",
+            ServerConfig::new()
+                .file("/f.bin", data.clone())
+                .refuse_head(),
+        ),
+        (
+            "no-ranges",
+            ServerConfig::new()
+                .file("/f.bin", data.clone())
+                .ignore_ranges(),
+        ),
+    ] {
+        let server = HttpServer::start(config).unwrap();
+        let dir = TempDir::new(name);
+        get(&dir, &["--use-head", &server.url("/f.bin")]).expect_code(0);
+        assert_download(&dir.join("f.bin"), &data);
+        assert_eq!(methods(&server)[..2], ["HEAD", "GET"], "{name}");
+    }
 }

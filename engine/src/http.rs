@@ -303,9 +303,17 @@ impl Engine {
             }),
         };
         let opts = &d.opts;
-        let mut req = Request::get(&conn.url)
-            .user_agent(&opts.user_agent)
-            .keep_alive(opts.http_keep_alive);
+        // --use-head: the first request learns length, ranges and name without a body.
+        let head_first =
+            opts.use_head && matches!(d.layout, Layout::Unknown) && !conn.head_answered;
+        let range = range.filter(|_| !head_first);
+        let mut req = if head_first {
+            Request::head(&conn.url)
+        } else {
+            Request::get(&conn.url)
+        }
+        .user_agent(&opts.user_agent)
+        .keep_alive(opts.http_keep_alive);
         let mut if_range = None;
         if let Some(r) = range {
             req = req.range(r);
@@ -409,6 +417,7 @@ impl Engine {
             .then(|| masked_head(&buf));
         let gid = conn.dl;
         conn.asked = range;
+        conn.asked_head = head_first;
         conn.if_range = if_range;
         conn.if_modified_since = if_modified_since;
         conn.phase = Phase::Sending { buf, pos: 0 };
@@ -666,6 +675,16 @@ impl Engine {
                     "HTTP 503: service unavailable",
                 ));
             }
+            405 | 501 if conn.asked_head => {
+                // A server without HEAD: ask with GET, as without --use-head.
+                conn.head_answered = true;
+                let next = if head.can_reuse_connection(false) {
+                    Next::Request
+                } else {
+                    Next::Reconnect
+                };
+                return Ok(Some(next));
+            }
             s if s >= 400 && s != 416 => {
                 return Err(Error::new(
                     ErrorCode::HttpHeader,
@@ -682,6 +701,9 @@ impl Engine {
         }
         if let Some(next) = self.metalink_headers(conn, &head)? {
             return Ok(Some(next));
+        }
+        if conn.asked_head {
+            return self.on_head_answer(conn, &head, now).map(Some);
         }
         let gid = conn.dl;
         let framing = head.framing(false);
@@ -859,6 +881,62 @@ impl Engine {
         });
         conn.body_since = Some(now);
         Ok(None)
+    }
+
+    /// `--use-head`: the answer to the first request, a HEAD. Its length, ranges,
+    /// validators and name set the download up as a probing GET's would; the GETs
+    /// that follow fetch the bytes (the first on this connection when it stays open).
+    /// A server that does not say it takes ranges, or gives no length, is probed with
+    /// a GET as without the option.
+    fn on_head_answer(
+        &mut self,
+        conn: &mut Conn,
+        head: &ResponseHead,
+        now: Instant,
+    ) -> Result<Next, Error> {
+        conn.asked_head = false;
+        conn.head_answered = true;
+        let gid = conn.dl;
+        if matches!(self.downloads[gid].layout, Layout::Unknown) {
+            self.note_document_type(gid, &conn.url, head.header("content-type"));
+            let suggested = head.suggested_file_name(
+                &conn.url,
+                self.downloads[gid].opts.content_disposition_default_utf8,
+            );
+            self.setup_output(gid, suggested)?;
+        }
+        let coded = self.downloads[gid].opts.http_accept_gzip
+            && !matches!(head.content_encoding(), ContentEncoding::Identity);
+        let length = head
+            .content_length()
+            .ok()
+            .flatten()
+            .filter(|&n| n > 0 && !coded);
+        let seen = Seen {
+            validators: Validators::from_http(head.header("etag"), head.header("last-modified")),
+            length,
+            whole_for_if_range: false,
+        };
+        if let Some(next) = self.check_version(conn, seen)? {
+            return Ok(next);
+        }
+        let ranges = head
+            .header("accept-ranges")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("bytes"));
+        if let (Some(length), true, Layout::Unknown) = (length, ranges, &self.downloads[gid].layout)
+        {
+            self.first_plan(gid, conn, Some(length), 0)?;
+            if self.plan_only(gid, now) {
+                return Ok(Next::Close);
+            }
+        }
+        let keep_alive =
+            head.can_reuse_connection(false) && self.downloads[gid].opts.http_keep_alive;
+        Ok(if keep_alive {
+            Next::Request
+        } else {
+            Next::Reconnect
+        })
     }
 
     /// Picks the output path from the first response and decides how to start.

@@ -168,6 +168,8 @@ pub struct Options {
     pub piece_length: u64,
     /// `--stream-piece-selector`.
     pub stream_piece_selector: Selector,
+    /// `--use-head`: a HEAD request first.
+    pub use_head: bool,
     /// `--max-file-not-found` (0: a "not found" ends that URI at once).
     pub max_file_not_found: u32,
     /// `--reuse-uri`: a URI may serve several connections.
@@ -441,6 +443,7 @@ impl Default for Options {
             stream_piece_selector: Selector::Default,
             max_tries: 5,
             max_file_not_found: 0,
+            use_head: false,
             reuse_uri: true,
             retry_wait: Duration::ZERO,
             timeout: Duration::from_secs(60),
@@ -828,6 +831,16 @@ pub static OPTIONS: &[OptionDef] = &[
         true,
         "Number of tries per URI (0 = unlimited).",
         |o, v| o.max_tries = ranged("max-tries", v, 0, u32::MAX as u64)? as u32
+    ),
+    opt!(
+        "use-head",
+        None,
+        Bool,
+        "false",
+        "http",
+        true,
+        "Ask with HEAD first (length, ranges, name), then GET the bytes.",
+        |o, v| o.use_head = parse_bool(v)?
     ),
     opt!(
         "max-file-not-found",

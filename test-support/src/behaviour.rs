@@ -94,6 +94,8 @@ pub enum Behaviour {
         /// How many requests get 503 before normal service resumes.
         times: usize,
     },
+    /// Answer HEAD requests with 405 Method Not Allowed (GET works).
+    RefuseHead,
     /// Answer the first `times` requests with 404, then serve the file: a mirror
     /// still being filled.
     NotFoundFirst {

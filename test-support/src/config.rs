@@ -162,6 +162,11 @@ impl ServerConfig {
         self.behaviour(Behaviour::Status(code))
     }
 
+    /// 405 to every HEAD: [`Behaviour::RefuseHead`].
+    pub fn refuse_head(self) -> Self {
+        self.behaviour(Behaviour::RefuseHead)
+    }
+
     /// 404 for the first `times` requests: [`Behaviour::NotFoundFirst`].
     pub fn not_found_first(self, times: usize) -> Self {
         self.behaviour(Behaviour::NotFoundFirst { times })

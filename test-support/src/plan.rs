@@ -181,6 +181,13 @@ impl Planner {
             }
         }
         for rule in rules {
+            if matches!(rule.behaviour, Behaviour::RefuseHead) && head.method == "HEAD" {
+                let mut response = text(405, "no HEAD here\n".into());
+                response.headers.push(("Allow".into(), "GET".into()));
+                return Some(response);
+            }
+        }
+        for rule in rules {
             if let Behaviour::NotFoundFirst { times } = rule.behaviour
                 && rule.hit() < times
             {

@@ -182,6 +182,7 @@ pub fn options(o: &Options) -> Map<String, Value> {
     );
     put("max-tries", o.max_tries.to_string());
     put("max-file-not-found", o.max_file_not_found.to_string());
+    put("use-head", b(o.use_head));
     put("reuse-uri", b(o.reuse_uri));
     put("retry-wait", secs(o.retry_wait));
     put("timeout", secs(o.timeout));
