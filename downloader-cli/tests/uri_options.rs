@@ -1,4 +1,5 @@
-//! How URIs are asked and downloads scheduled and given up on: `--use-head`,
+//! How URIs are chosen, asked and given up on and downloads scheduled:
+//! `--uri-selector` with `--server-stat-if/-of/-timeout`, `--use-head`,
 //! `--max-file-not-found`, `--reuse-uri` and `--optimize-concurrent-downloads`. Each test runs with and without
 //! the option and sees the difference.
 
@@ -223,4 +224,110 @@ fn use_head_falls_back_to_get_when_the_server_refuses_head_or_ranges() {
         assert_download(&dir.join("f.bin"), &data);
         assert_eq!(methods(&server)[..2], ["HEAD", "GET"], "{name}");
     }
+}
+
+/// Three mirrors of one file on 127.0.0.1, .2 and .3 (server records are per host).
+fn three_mirrors(data: &[u8]) -> Vec<HttpServer> {
+    (1..=3)
+        .map(|i| {
+            let config = ServerConfig::new().file("/f.bin", data.to_vec());
+            HttpServer::start_on([127, 0, 0, i].into(), config).unwrap()
+        })
+        .collect()
+}
+
+/// Which of the mirrors served requests.
+fn served(mirrors: &[HttpServer]) -> Vec<usize> {
+    (0..mirrors.len())
+        .filter(|&i| !mirrors[i].log().is_empty())
+        .collect()
+}
+
+fn stat_line(host: &str, speed: u64, updated: u64) -> String {
+    format!(
+        "host={host}, protocol=http, dl_speed={speed}, sc_avg_speed={speed}, mc_avg_speed=0, \
+         last_updated={updated}, counter=1, status=OK\n"
+    )
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[test]
+fn uri_selector_picks_by_order_by_speed_or_to_measure() {
+    let data = TestFile::random(100_000, 5);
+    let dir = TempDir::new("uri-selector");
+    // 127.0.0.1 measured slow, 127.0.0.2 fast, 127.0.0.3 never measured.
+    let stats = dir.join("stats.txt");
+    let now = unix_now();
+    std::fs::write(
+        &stats,
+        stat_line("127.0.0.1", 10_000, now) + &stat_line("127.0.0.2", 900_000, now),
+    )
+    .unwrap();
+    let stat_if = format!("--server-stat-if={}", stats.display());
+    for (selector, expect) in [("inorder", 0), ("feedback", 1), ("adaptive", 2)] {
+        let mirrors = three_mirrors(&data);
+        let urls: Vec<String> = mirrors.iter().map(|m| m.url("/f.bin")).collect();
+        let selector_arg = format!("--uri-selector={selector}");
+        let mut args = vec!["-s1", "--allow-overwrite", &stat_if, &selector_arg];
+        args.extend(urls.iter().map(String::as_str));
+        get(&dir, &args).expect_code(0);
+        assert_download(&dir.join("f.bin"), &data);
+        assert_eq!(served(&mirrors), [expect], "{selector}");
+    }
+
+    // Records older than --server-stat-timeout are not loaded: feedback knows nothing
+    // and takes the first mirror.
+    let mirrors = three_mirrors(&data);
+    let urls: Vec<String> = mirrors.iter().map(|m| m.url("/f.bin")).collect();
+    let mut args = vec![
+        "-s1",
+        "--allow-overwrite",
+        &stat_if,
+        "--server-stat-timeout=0",
+    ];
+    std::thread::sleep(Duration::from_millis(1100));
+    args.extend(urls.iter().map(String::as_str));
+    get(&dir, &args).expect_code(0);
+    assert_eq!(served(&mirrors), [0]);
+}
+
+#[test]
+fn server_stat_of_writes_what_connections_measured() {
+    let data = TestFile::random(2 << 20, 6);
+    let server = HttpServer::start_on(
+        [127, 0, 0, 2].into(),
+        ServerConfig::new()
+            .file("/f.bin", data.clone())
+            .trickle(4 << 20),
+    )
+    .unwrap();
+    let dir = TempDir::new("server-stat-of");
+    let out = dir.join("stats.txt");
+    let r = get(
+        &dir,
+        &[
+            &format!("--server-stat-of={}", out.display()),
+            &server.url("/f.bin"),
+        ],
+    );
+    r.expect_code(0);
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.starts_with("host=127.0.0.2, protocol=http, dl_speed="),
+        "{text}"
+    );
+    assert!(text.contains("counter=1, status=OK"), "{text}");
+    let speed: u64 = text
+        .split("dl_speed=")
+        .nth(1)
+        .and_then(|t| t.split(',').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap();
+    assert!(speed > 0, "{text}");
 }

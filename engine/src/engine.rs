@@ -55,6 +55,8 @@ pub struct Engine {
     pub(crate) free_keys: Vec<usize>,
     /// Connections made under `--multiple-interface`, to take its interfaces in turn.
     pub(crate) interface_turn: usize,
+    /// Servers' measured speeds, for the URI selectors and `--server-stat-of`.
+    pub(crate) server_stats: crate::server_stat::ServerStats,
     /// Every download's cookies (`--load-cookies`, `Set-Cookie`, `--save-cookies`).
     pub(crate) cookies: swarmget_cookies::CookieJar,
     /// Logins from `--netrc-path`, unless `--no-netrc`.
@@ -156,6 +158,7 @@ impl Engine {
             conns: Vec::new(),
             free_keys: Vec::new(),
             interface_turn: 0,
+            server_stats: load_server_stats(global),
             cookies,
             netrc,
             challenged: std::collections::HashSet::new(),
@@ -259,6 +262,14 @@ impl Engine {
             && let Err(e) = crate::cookies::save(&self.cookies, path)
         {
             eprintln!("swarmget: cannot save cookies to {}: {e}", path.display());
+        }
+        if let Some(path) = &self.global.server_stat_of
+            && let Err(e) = std::fs::write(path, self.server_stats.format())
+        {
+            eprintln!(
+                "swarmget: cannot save server stats to {}: {e}",
+                path.display()
+            );
         }
         let now = Instant::now();
         let statuses: Vec<_> = self.downloads.all().map(|d| d.status(now)).collect();
@@ -517,5 +528,30 @@ impl Engine {
             d.writes_in_flight += 1;
         }
         self.disk.send(job);
+    }
+}
+
+/// `--server-stat-if`: the records to start from. A file that is not there yet is the
+/// common first run of `--server-stat-if=F --server-stat-of=F`, so it starts empty, as
+/// aria2 does; lines that do not parse are skipped.
+fn load_server_stats(global: &Options) -> crate::server_stat::ServerStats {
+    let Some(path) = &global.server_stat_if else {
+        return Default::default();
+    };
+    match std::fs::read_to_string(path) {
+        Ok(text) => crate::server_stat::ServerStats::parse(
+            &text,
+            crate::cookies::unix_now(),
+            global.server_stat_timeout.as_secs(),
+        ),
+        Err(e) => {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                eprintln!(
+                    "swarmget: cannot read server stats from {}: {e}",
+                    path.display()
+                );
+            }
+            Default::default()
+        }
     }
 }

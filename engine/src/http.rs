@@ -1375,6 +1375,7 @@ impl Engine {
         }
         conn.pos += n as u64;
         conn.meter.add(now, n as u64);
+        conn.transfer.get_or_insert((now, 0)).1 += n as u64;
         conn.deadline = now + d.opts.timeout;
         d.meter.add(now, n as u64);
         d.session_bytes += n as u64;

@@ -13,6 +13,7 @@ use crate::gid::Gid;
 use crate::handle::Event;
 use crate::storage::Storage;
 use crate::timers::Timer;
+use crate::uri_selector::{self, Candidate};
 
 impl Engine {
     /// Starts queued downloads and tops up connections of active ones.
@@ -110,7 +111,14 @@ impl Engine {
                 Layout::Planned(_) if d.opts.reuse_uri => d.opts.max_connection_per_server,
                 _ => 1,
             };
-            let pick = d
+            let host_conns = |host: &str| {
+                d.sources
+                    .iter()
+                    .filter(|s| s.url.host_str() == Some(host))
+                    .map(|s| s.conns)
+                    .sum()
+            };
+            let candidates: Vec<Candidate<'_>> = d
                 .sources
                 .iter()
                 .enumerate()
@@ -119,8 +127,23 @@ impl Engine {
                         && s.conns < if s.no_ranges { 0 } else { limit }
                         && s.retry_at.is_none_or(|t| t <= now)
                 })
-                .min_by_key(|(_, s)| s.conns)
-                .map(|(j, _)| j);
+                .map(|(index, s)| {
+                    let host = s.url.host_str().unwrap_or_default();
+                    Candidate {
+                        index,
+                        host,
+                        protocol: s.url.scheme(),
+                        host_conns: host_conns(host),
+                    }
+                })
+                .collect();
+            let pick = uri_selector::pick(
+                d.opts.uri_selector,
+                &candidates,
+                &self.server_stats,
+                d.conns.is_empty(),
+                crate::cookies::unix_now(),
+            );
             let Some(source) = pick else {
                 self.check_exhausted(gid, now);
                 return;
@@ -202,6 +225,23 @@ impl Engine {
                 let _ = self.poll.registry().deregister(sock);
             }
         }
+        if let Some((since, bytes)) = conn.transfer
+            && let Some(host) = conn.url.host_str()
+        {
+            // Shorter than this says more about slow start than about the server.
+            let elapsed = since.elapsed();
+            if elapsed >= Duration::from_millis(100) {
+                let speed = (bytes as f64 / elapsed.as_secs_f64()) as u64;
+                let single = self.downloads[conn.dl].conns.len() == 1;
+                self.server_stats.record_speed(
+                    host,
+                    conn.url.scheme(),
+                    speed,
+                    single,
+                    crate::cookies::unix_now(),
+                );
+            }
+        }
         let d = &mut self.downloads[conn.dl];
         d.conns.retain(|&k| k != key);
         if let Some(s) = d.sources.get_mut(conn.source) {
@@ -225,6 +265,15 @@ impl Engine {
         let Some(conn) = self.drop_conn(key) else {
             return;
         };
+        if matches!(err.code, ErrorCode::Network | ErrorCode::Resolve)
+            && conn.transfer.is_none()
+            && let Some(host) = conn.url.host_str()
+        {
+            // Never reached, or dropped before a byte: the feedback selector
+            // passes over it while another mirror can serve.
+            self.server_stats
+                .record_error(host, conn.url.scheme(), crate::cookies::unix_now());
+        }
         let d = &mut self.downloads[conn.dl];
         let retry_wait = d.opts.retry_wait;
         let max_tries = d.opts.max_tries;

@@ -168,6 +168,14 @@ pub struct Options {
     pub piece_length: u64,
     /// `--stream-piece-selector`.
     pub stream_piece_selector: Selector,
+    /// `--uri-selector`.
+    pub uri_selector: crate::uri_selector::UriSelector,
+    /// `--server-stat-of`: where the server records go at exit.
+    pub server_stat_of: Option<PathBuf>,
+    /// `--server-stat-if`: server records to start from.
+    pub server_stat_if: Option<PathBuf>,
+    /// `--server-stat-timeout`: records older than this are not loaded.
+    pub server_stat_timeout: Duration,
     /// `--use-head`: a HEAD request first.
     pub use_head: bool,
     /// `--max-file-not-found` (0: a "not found" ends that URI at once).
@@ -444,6 +452,10 @@ impl Default for Options {
             max_tries: 5,
             max_file_not_found: 0,
             use_head: false,
+            uri_selector: crate::uri_selector::UriSelector::Feedback,
+            server_stat_of: None,
+            server_stat_if: None,
+            server_stat_timeout: Duration::from_secs(86400),
             reuse_uri: true,
             retry_wait: Duration::ZERO,
             timeout: Duration::from_secs(60),
@@ -831,6 +843,54 @@ pub static OPTIONS: &[OptionDef] = &[
         true,
         "Number of tries per URI (0 = unlimited).",
         |o, v| o.max_tries = ranged("max-tries", v, 0, u32::MAX as u64)? as u32
+    ),
+    opt!(
+        "uri-selector",
+        None,
+        Value,
+        "feedback",
+        "http,ftp",
+        true,
+        "How mirrors are chosen: inorder, feedback (by measured speed) or adaptive.",
+        |o, v| o.uri_selector = match v {
+            "inorder" => crate::uri_selector::UriSelector::InOrder,
+            "feedback" => crate::uri_selector::UriSelector::Feedback,
+            "adaptive" => crate::uri_selector::UriSelector::Adaptive,
+            _ =>
+                return Err(format!(
+                    "uri-selector must be one of inorder, feedback, adaptive; got '{v}'"
+                )),
+        }
+    ),
+    opt!(
+        "server-stat-of",
+        None,
+        Value,
+        "",
+        "http,ftp",
+        false,
+        "Write the servers' measured speeds to FILE at exit (aria2's format).",
+        |o, v| o.server_stat_of = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
+        "server-stat-if",
+        None,
+        Value,
+        "",
+        "http,ftp",
+        false,
+        "Start from the servers' speeds in FILE (written by --server-stat-of).",
+        |o, v| o.server_stat_if = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
+        "server-stat-timeout",
+        None,
+        Value,
+        "86400",
+        "http,ftp",
+        false,
+        "Seconds a server's record stays valid.",
+        |o, v| o.server_stat_timeout = secs("server-stat-timeout", v, 0, i32::MAX as u64)?
     ),
     opt!(
         "use-head",

@@ -6,6 +6,7 @@ use swarmget_engine::options::{
     FileAllocation, FollowMetalink, MetalinkProtocol, ProxyMethod, ResultFormat,
 };
 use swarmget_engine::plan::Selector;
+use swarmget_engine::uri_selector::UriSelector;
 use swarmget_engine::{
     DownloadState, DownloadStatus, FileStatus, Options, PeerStatus, ServerStatus, UriStatus,
 };
@@ -183,6 +184,22 @@ pub fn options(o: &Options) -> Map<String, Value> {
     put("max-tries", o.max_tries.to_string());
     put("max-file-not-found", o.max_file_not_found.to_string());
     put("use-head", b(o.use_head));
+    put(
+        "uri-selector",
+        match o.uri_selector {
+            UriSelector::InOrder => "inorder",
+            UriSelector::Feedback => "feedback",
+            UriSelector::Adaptive => "adaptive",
+        }
+        .into(),
+    );
+    if let Some(p) = &o.server_stat_of {
+        put("server-stat-of", p.display().to_string());
+    }
+    if let Some(p) = &o.server_stat_if {
+        put("server-stat-if", p.display().to_string());
+    }
+    put("server-stat-timeout", secs(o.server_stat_timeout));
     put("reuse-uri", b(o.reuse_uri));
     put("retry-wait", secs(o.retry_wait));
     put("timeout", secs(o.timeout));
