@@ -7,6 +7,7 @@ pub mod change;
 mod commands;
 mod conn;
 pub mod control;
+mod cookie_db;
 mod cookies;
 pub mod digest;
 pub mod disk;
