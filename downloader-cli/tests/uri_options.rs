@@ -1,6 +1,7 @@
 //! How URIs are chosen, asked and given up on and downloads scheduled:
 //! `--uri-selector` with `--server-stat-if/-of/-timeout`, `--use-head`,
-//! `--max-file-not-found`, `--reuse-uri` and `--optimize-concurrent-downloads`. Each test runs with and without
+//! `--max-file-not-found`, `--reuse-uri`, `--optimize-concurrent-downloads` and
+//! `--allow-piece-length-change` (a resume whose control file has another grid). Each test runs with and without
 //! the option and sees the difference.
 
 mod common;
@@ -330,4 +331,58 @@ fn server_stat_of_writes_what_connections_measured() {
         .and_then(|n| n.parse().ok())
         .unwrap();
     assert!(speed > 0, "{text}");
+}
+
+#[test]
+fn allow_piece_length_change_resumes_another_grid_and_without_it_stops() {
+    let data = TestFile::random(4 << 20, 7);
+    // The first answer is cut after 1.5 MiB; later ones are whole.
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/f.bin", data.clone())
+            .drop_after_times(3 << 19, 1),
+    )
+    .unwrap();
+    let dir = TempDir::new("piece-length-change");
+    let url = server.url("/f.bin");
+    let r = get(&dir, &["-s1", "--max-tries=1", "--piece-length=1M", &url]);
+    assert_ne!(r.code, Some(0), "{}", r.stdout);
+    let control = dir.join("f.bin.swarmget");
+    let recorded = std::fs::read(&control).expect("a control file after the cut");
+
+    let r = get(&dir, &["-c", "-s1", "--piece-length=2M", &url]);
+    r.expect_code(1);
+    assert!(
+        r.stdout
+            .contains("piece length mismatch: the control file has 1048576"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        std::fs::read(&control).unwrap(),
+        recorded,
+        "the record is kept"
+    );
+
+    let r = get(
+        &dir,
+        &[
+            "-c",
+            "-s1",
+            "--piece-length=2M",
+            "--allow-piece-length-change=true",
+            &url,
+        ],
+    );
+    r.expect_code(0);
+    assert_download(&dir.join("f.bin"), &data);
+    // The bytes on disk were kept: the resumed request starts past the first MiB.
+    let last = server.log().last().unwrap().clone();
+    let from: u64 = last
+        .header("range")
+        .and_then(|v| v.strip_prefix("bytes="))
+        .and_then(|v| v.split('-').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(from >= 1 << 20, "resumed from {from}: {last:?}");
 }

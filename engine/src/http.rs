@@ -1078,12 +1078,39 @@ impl Engine {
         d.hashes = hashes;
         match (d.resume.take(), d.resume_total) {
             (Some(state), Some(t)) if t == total => {
-                let same = d.path.clone().is_some_and(|path| {
-                    Storage::single(path, total, piece_len)
-                        .is_ok_and(|storage| state.describes(&storage, &d.opts.dir))
-                });
-                if same {
-                    plan = plan.with_done(state.verified).with_written(state.partial);
+                let storage = d
+                    .path
+                    .clone()
+                    .and_then(|path| Storage::single(path, total, piece_len).ok());
+                match storage {
+                    Some(s) if state.describes(&s, &d.opts.dir) => {
+                        plan = plan.with_done(state.verified).with_written(state.partial);
+                    }
+                    Some(s) if state.same_files(&s, &d.opts.dir) => {
+                        // The same file on another piece grid (--piece-length changed,
+                        // or chunk checksums of another length).
+                        if !d.opts.allow_piece_length_change {
+                            let recorded = state.piece_len;
+                            // Kept, so nothing replaces the record; no mirror can help.
+                            d.resume = Some(state);
+                            for source in &mut d.sources {
+                                source.failed = true;
+                            }
+                            return Err(Error::new(
+                                ErrorCode::Unknown,
+                                format!(
+                                    "piece length mismatch: the control file has {recorded}, \
+                                     this download uses {piece_len}; \
+                                     --allow-piece-length-change=true keeps the bytes on disk"
+                                ),
+                            ));
+                        }
+                        // aria2 keeps only whole pieces of the new grid; every byte on
+                        // disk is kept here: whole new pieces count, the rest is
+                        // written (and hashed, with checksums) like any partial piece.
+                        plan = plan.with_written(state.written_ranges());
+                    }
+                    _ => {}
                 }
             }
             (_, Some(t)) if t != total => {

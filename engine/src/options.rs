@@ -176,6 +176,8 @@ pub struct Options {
     pub server_stat_if: Option<PathBuf>,
     /// `--server-stat-timeout`: records older than this are not loaded.
     pub server_stat_timeout: Duration,
+    /// `--allow-piece-length-change`: resume a control file of another piece length.
+    pub allow_piece_length_change: bool,
     /// `--use-head`: a HEAD request first.
     pub use_head: bool,
     /// `--max-file-not-found` (0: a "not found" ends that URI at once).
@@ -452,6 +454,7 @@ impl Default for Options {
             max_tries: 5,
             max_file_not_found: 0,
             use_head: false,
+            allow_piece_length_change: false,
             uri_selector: crate::uri_selector::UriSelector::Feedback,
             server_stat_of: None,
             server_stat_if: None,
@@ -891,6 +894,16 @@ pub static OPTIONS: &[OptionDef] = &[
         false,
         "Seconds a server's record stays valid.",
         |o, v| o.server_stat_timeout = secs("server-stat-timeout", v, 0, i32::MAX as u64)?
+    ),
+    opt!(
+        "allow-piece-length-change",
+        None,
+        Bool,
+        "false",
+        "advanced",
+        true,
+        "Resume from a control file of another piece length (false: stop with an error).",
+        |o, v| o.allow_piece_length_change = parse_bool(v)?
     ),
     opt!(
         "use-head",
