@@ -1,5 +1,6 @@
-//! Where connections come from: `--interface` and `--multiple-interface`, checked by
-//! the client address the server saw (loopback has 127.0.0.0/8 to choose from).
+//! Where connections come from and go to: `--interface` and `--multiple-interface`,
+//! checked by the client address the server saw (loopback has 127.0.0.0/8 to choose
+//! from), and names resolved by `--async-dns-server`.
 
 mod common;
 
@@ -7,7 +8,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use common::{Run, TempDir, assert_download, run, swarmget};
-use swarmget_test_support::{FtpConfig, FtpServer, HttpServer, ServerConfig, TestFile};
+use swarmget_test_support::{DnsServer, FtpConfig, FtpServer, HttpServer, ServerConfig, TestFile};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
@@ -101,4 +102,44 @@ fn ftp_downloads_work_from_an_interface() {
     let dir = TempDir::new("ftp-interface");
     get(&dir, &["--interface=127.0.0.2", &server.url("/pub/f.bin")]).expect_code(0);
     assert_download(&dir.join("f.bin"), &data);
+}
+
+#[test]
+fn async_dns_server_resolves_names_the_system_does_not_know() {
+    let data = TestFile::random(50_000, 4);
+    let server = HttpServer::start_on(
+        [127, 0, 0, 5].into(),
+        ServerConfig::new().file("/f.bin", data.clone()),
+    )
+    .unwrap();
+    let dns = DnsServer::start(&[("mirror.swarmget.test", IpAddr::from([127, 0, 0, 5]))]).unwrap();
+    let url = format!("http://mirror.swarmget.test:{}/f.bin", server.addr().port());
+    let dir = TempDir::new("async-dns-server");
+
+    // The system's resolver has never heard of it: aria2's "name resolution failed".
+    let r = get(&dir, &["--max-tries=1", &url]);
+    r.expect_code(19);
+    assert!(dns.asked().is_empty());
+
+    let option = format!("--async-dns-server={}", dns.addr());
+    get(&dir, &[&option, &url]).expect_code(0);
+    assert_download(&dir.join("f.bin"), &data);
+    assert!(
+        dns.asked().iter().all(|n| n == "mirror.swarmget.test"),
+        "{:?}",
+        dns.asked()
+    );
+    assert!(!dns.asked().is_empty());
+
+    // A name the server does not have fails the same way, at once.
+    let r = get(
+        &dir,
+        &["--max-tries=1", &option, &url.replace("mirror.", "other.")],
+    );
+    r.expect_code(19);
+    assert!(
+        r.stdout.contains("no such name other.swarmget.test"),
+        "{}",
+        r.stdout
+    );
 }

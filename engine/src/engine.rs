@@ -132,9 +132,14 @@ impl Engine {
         });
         let (dns_tx, resolved) = channel();
         let w = waker.clone();
-        let resolver = Resolver::start(dns_tx, move || {
-            let _ = w.wake();
-        });
+        let resolver = Resolver::start(
+            dns_tx,
+            move || {
+                let _ = w.wake();
+            },
+            global.async_dns_server.clone(),
+            !global.disable_ipv6,
+        );
         let (hash_tx, hashed) = channel();
         let w = waker.clone();
         let hasher = HasherPool::start(hash_tx, move || {

@@ -11,6 +11,8 @@ mod cookie_db;
 mod cookies;
 pub mod digest;
 pub mod disk;
+pub mod dns_message;
+mod dns_stub;
 mod download;
 mod engine;
 pub mod error;

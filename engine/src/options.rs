@@ -341,6 +341,8 @@ pub struct Options {
     /// `--async-dns`, kept for aria2's configuration files: names are always resolved
     /// on the resolver threads, off the loop, whichever value is given.
     pub async_dns: bool,
+    /// `--async-dns-server`: DNS servers asked instead of the system's resolver.
+    pub async_dns_server: Vec<std::net::SocketAddr>,
     /// `--quiet`.
     pub quiet: bool,
     /// `-l/--log`: a log file (`-`: standard output).
@@ -532,6 +534,7 @@ impl Default for Options {
             enable_mmap: false,
             max_mmap_limit: 9_223_372_036_854_775_807,
             async_dns: true,
+            async_dns_server: Vec::new(),
             log: None,
             log_level: LogLevel::Debug,
             console_log_level: LogLevel::Notice,
@@ -640,6 +643,21 @@ impl Options {
             (a, b) => a.or(b),
         }
     }
+}
+
+/// `--async-dns-server`: `IP`, `IP:PORT` or `[IPv6]:PORT`, comma-separated (port 53 by
+/// default; aria2 takes addresses only).
+fn parse_dns_servers(value: &str) -> Result<Vec<std::net::SocketAddr>, String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<std::net::SocketAddr>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(|ip| (ip, 53).into()))
+                .map_err(|_| format!("async-dns-server: '{s}' is not an IP address"))
+        })
+        .collect()
 }
 
 /// `--optimize-concurrent-downloads`: `true` (aria2's A=5, B=25), `false`, or `A:B`.
@@ -1682,6 +1700,16 @@ pub static OPTIONS: &[OptionDef] = &[
         false,
         "Accepted for aria2's configuration files; names are always resolved off the download loop.",
         |o, v| o.async_dns = parse_bool(v)?
+    ),
+    opt!(
+        "async-dns-server",
+        None,
+        Value,
+        "",
+        "advanced",
+        false,
+        "Comma-separated DNS servers (IP or IP:PORT) asked instead of the system's resolver.",
+        |o, v| o.async_dns_server = parse_dns_servers(v)?
     ),
     opt!(
         "quiet",

@@ -360,6 +360,10 @@ pub fn options(o: &Options) -> Map<String, Value> {
     put("enable-mmap", b(o.enable_mmap));
     put("max-mmap-limit", o.max_mmap_limit.to_string());
     put("async-dns", b(o.async_dns));
+    if !o.async_dns_server.is_empty() {
+        let servers: Vec<String> = o.async_dns_server.iter().map(|s| s.to_string()).collect();
+        put("async-dns-server", servers.join(","));
+    }
     put(
         "socket-recv-buffer-size",
         o.socket_recv_buffer_size.to_string(),
