@@ -130,6 +130,12 @@ impl Daemon {
         }
     }
 
+    /// Ends the daemon with SIGKILL: nothing it would do at exit happens.
+    fn kill(mut self) {
+        self.child.kill().expect("kill the daemon");
+        self.child.wait().expect("reap the daemon");
+    }
+
     /// Shuts the daemon down over RPC and returns its exit code.
     fn shutdown(mut self) -> Option<i32> {
         assert_eq!(self.ok("aria2.shutdown", json!([])), "OK");
@@ -683,7 +689,7 @@ fn add_uri_takes_a_magnet_link_with_a_web_source() {
 fn a_saved_session_brings_the_queue_back_after_a_restart() {
     let dir = TempDir::new("rpc-session");
     let paused_file = TestFile::random(30_000, 8);
-    let slow_file = TestFile::random(400_000, 9);
+    let slow_file = TestFile::random(600_000, 9);
     let server = HttpServer::start(
         ServerConfig::new()
             .file("/p", paused_file.clone())
@@ -697,7 +703,7 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
     )
     .unwrap();
     let d = Daemon::start(&dir, &["--rpc-secret=s", "--save-session=session.txt"]);
-    d.ok(
+    let paused_gid = d.ok(
         "aria2.addUri",
         json!([[server.url("/p")], {"pause": "true", "out": "p.bin", "header": ["X-A: 1", "X-B: 2"]}]),
     );
@@ -716,7 +722,20 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    // saveSession writes now; the exit writes again.
+    // The periodic save has recorded progress for the restart to resume from (a kill
+    // loses what came after it).
+    let control = swarmget_engine::control::control_path(&dir.join("slow.bin"));
+    loop {
+        let recorded = std::fs::read(&control)
+            .ok()
+            .and_then(|b| swarmget_engine::control::ControlState::decode(&b).ok())
+            .is_some_and(|c| !c.partial.is_empty() || c.verified.count() > 0);
+        if recorded {
+            break;
+        }
+        d.wait_status(&slow, "active");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert_eq!(d.ok("aria2.saveSession", json!([])), "OK");
     let saved = std::fs::read_to_string(dir.join("session.txt")).unwrap();
     assert!(
@@ -729,14 +748,19 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
     );
     assert!(saved.contains(" out=p.bin\n"), "{saved}");
     assert!(saved.contains(" pause=true\n"), "{saved}");
+    assert!(
+        saved.contains(&format!(" gid={}\n", paused_gid.as_str().unwrap())),
+        "{saved}"
+    );
     assert_eq!(
         d.fails("aria2.changeGlobalOption", json!([{"save-session": "x"}])),
         "save-session can only be set on the command line"
     );
-    assert_eq!(d.shutdown(), Some(0));
+    // Killed, not shut down: what comes back is what saveSession wrote.
+    d.kill();
 
-    // The restarted daemon has both back: the paused one paused with its options, the
-    // other one finishing byte-exact from where it was.
+    // The restarted daemon has both back under their GIDs: the paused one paused with
+    // its options, the other one finishing byte-exact from where it was.
     let d = Daemon::start(&dir, &["--rpc-secret=s", "-i", "session.txt"]);
     let waiting = d.ok(
         "aria2.tellWaiting",
@@ -750,6 +774,7 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
         .unwrap_or_else(|| panic!("no paused download: {waiting}"));
     assert_eq!(paused["files"][0]["uris"][0]["uri"], server.url("/p"));
     let paused = paused["gid"].as_str().unwrap().to_string();
+    assert_eq!(paused, paused_gid.as_str().unwrap());
     let active = d.ok("aria2.tellActive", json!([["gid", "files"]]));
     let running = waiting
         .as_array()
@@ -761,6 +786,7 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
         .as_str()
         .unwrap()
         .to_string();
+    assert_eq!(running, slow);
     d.wait_status(&running, "complete");
     assert_download(&dir.join("slow.bin"), &slow_file);
     // The restart asked for the rest from where the control file left it (its first
@@ -1285,4 +1311,56 @@ fn the_pause_hook_runs_when_a_download_is_paused() {
         })
         .expect("the pause hook did not run");
     assert_eq!(line.trim(), gid);
+}
+
+#[test]
+fn gid_force_save_and_save_not_found_decide_what_the_session_holds() {
+    let dir = TempDir::new("rpc-gid");
+    let file = TestFile::random(20_000, 3);
+    let server = HttpServer::start(ServerConfig::new().file("/f", file.clone())).unwrap();
+    let d = Daemon::start(&dir, &["--rpc-secret=s", "--save-session=session.txt"]);
+    // --gid is taken as given; a GID in use or a malformed one is refused.
+    let kept = "00000000000000a1";
+    let added = d.ok(
+        "aria2.addUri",
+        json!([[server.url("/f")], {"gid": kept, "out": "kept.bin", "force-save": "true"}]),
+    );
+    assert_eq!(added, kept);
+    d.wait_status(kept, "complete");
+    let taken = d.fails("aria2.addUri", json!([[server.url("/f")], {"gid": kept}]));
+    assert_eq!(taken, format!("GID {kept} is not unique"));
+    let bad = d.fails("aria2.addUri", json!([[server.url("/f")], {"gid": "12g"}]));
+    assert!(bad.contains("'12g' is not a GID"), "{bad}");
+    assert_eq!(d.ok("aria2.getOption", json!([kept]))["gid"], kept);
+    let plain = d.ok(
+        "aria2.addUri",
+        json!([[server.url("/f")], {"out": "plain.bin"}]),
+    );
+    let plain = plain.as_str().unwrap();
+    d.wait_status(plain, "complete");
+    let missing = d.ok(
+        "aria2.addUri",
+        json!([[server.url("/missing")], {"out": "m1"}]),
+    );
+    let missing = missing.as_str().unwrap();
+    let dropped = d.ok(
+        "aria2.addUri",
+        json!([[server.url("/missing")], {"out": "m2", "save-not-found": "false"}]),
+    );
+    let dropped = dropped.as_str().unwrap();
+    assert_eq!(d.wait_status(missing, "error")["errorCode"], "3");
+    d.wait_status(dropped, "error");
+    assert_eq!(d.ok("aria2.saveSession", json!([])), "OK");
+    let saved = std::fs::read_to_string(dir.join("session.txt")).unwrap();
+    // Complete: only with --force-save. Not found: unless --save-not-found=false.
+    assert!(saved.contains(&format!(" gid={kept}\n")), "{saved}");
+    assert!(saved.contains(" force-save=true\n"), "{saved}");
+    assert!(!saved.contains(plain), "{saved}");
+    assert!(saved.contains(&format!(" gid={missing}\n")), "{saved}");
+    assert!(!saved.contains(dropped), "{saved}");
+    // --force-save keeps a complete download's control file; others lose theirs.
+    assert!(dir.join("kept.bin.swarmget").exists());
+    assert_download(&dir.join("plain.bin"), &file);
+    assert_eq!(std::fs::read(dir.join("kept.bin")).unwrap(), file);
+    assert_eq!(d.shutdown(), Some(3));
 }

@@ -28,6 +28,13 @@ impl Engine {
         now: Instant,
     ) -> Result<Gid, Error> {
         if let Some(torrent) = spec.torrent {
+            if spec.options.gid.is_some() {
+                // The torrent runner draws its own GID; refused rather than ignored.
+                return Err(Error::new(
+                    ErrorCode::BadOption,
+                    "--gid is not supported for torrent downloads yet",
+                ));
+            }
             let opts = match &self.last_options {
                 Some(last) if **last == spec.options => last.clone(),
                 _ => self.last_options.insert(Arc::new(spec.options)).clone(),
@@ -58,8 +65,19 @@ impl Engine {
             }
             urls.push(url);
         }
-        let downloads = &self.downloads;
-        let gid = self.gids.next(|g| downloads.contains(g));
+        let gid = match spec.options.gid {
+            Some(g) if self.downloads.contains(g) => {
+                return Err(Error::new(
+                    ErrorCode::BadOption,
+                    format!("GID {g} is not unique"),
+                ));
+            }
+            Some(g) => g,
+            None => {
+                let downloads = &self.downloads;
+                self.gids.next(|g| downloads.contains(g))
+            }
+        };
         let opts = match &self.last_options {
             Some(last) if **last == spec.options => last.clone(),
             _ => self.last_options.insert(Arc::new(spec.options)).clone(),

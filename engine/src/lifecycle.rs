@@ -330,7 +330,10 @@ impl Engine {
         d.file = None;
         self.downloads.set_state(gid, DownloadState::Complete);
         let d = &mut self.downloads[gid];
-        if let Some(path) = d.path.as_ref().filter(|_| d.control_exists) {
+        if d.opts.force_save {
+            // --force-save keeps the control file, written once more as complete.
+            self.save_control(gid, true);
+        } else if let Some(path) = d.path.as_ref().filter(|_| d.control_exists) {
             // Queued behind any save still in flight, so nothing recreates it after.
             let job = DiskJob::RemoveControl {
                 gid: d.gid,
@@ -376,7 +379,8 @@ impl Engine {
         let (Layout::Planned(plan), Some(path)) = (&d.layout, &d.path) else {
             return;
         };
-        if plan.is_complete() || d.opts.dry_run {
+        // A complete plan is written only when --force-save keeps its control file.
+        if (plan.is_complete() && !(force && d.opts.force_save)) || d.opts.dry_run {
             return;
         }
         let source = d

@@ -17,6 +17,7 @@ use std::time::Duration;
 pub use swarmget_proxy::{NoProxy, ProxyUri};
 
 use crate::digest::Digest;
+use crate::gid::Gid;
 use crate::plan::Selector;
 
 /// `--file-allocation`.
@@ -384,6 +385,14 @@ pub struct Options {
     pub save_session: Option<PathBuf>,
     /// `--save-session-interval` (0: only at exit and on `aria2.saveSession`).
     pub save_session_interval: Duration,
+    /// `--gid`: the GID this download takes instead of a new one (refused if taken).
+    pub gid: Option<Gid>,
+    /// `--force-save`: a complete or removed download is still written to the session,
+    /// and a complete one keeps its control file.
+    pub force_save: bool,
+    /// `--save-not-found`: a download that failed with "resource not found" (3) is
+    /// still written to the session.
+    pub save_not_found: bool,
     /// `--on-download-start`: a command run with (GID, number of files, first file path).
     pub on_download_start: Option<PathBuf>,
     /// `--on-download-pause`.
@@ -508,6 +517,9 @@ impl Default for Options {
             rpc_save_upload_metadata: true,
             save_session: None,
             save_session_interval: Duration::ZERO,
+            gid: None,
+            force_save: false,
+            save_not_found: true,
             on_download_start: None,
             on_download_pause: None,
             on_download_stop: None,
@@ -1678,6 +1690,42 @@ pub static OPTIONS: &[OptionDef] = &[
         false,
         "Also write --save-session every SEC seconds (0: only at exit and on aria2.saveSession).",
         |o, v| o.save_session_interval = secs("save-session-interval", v, 0, i32::MAX as u64)?
+    ),
+    opt!(
+        "gid",
+        None,
+        Value,
+        "",
+        "advanced,rpc",
+        true,
+        "Give the download this GID (16 hex digits) instead of a new one; refused if another download has it.",
+        |o, v| o.gid = match v {
+            "" => None,
+            _ => Some(
+                Gid::parse(v)
+                    .ok_or_else(|| format!("'{v}' is not a GID: 16 hex digits are needed"))?
+            ),
+        }
+    ),
+    opt!(
+        "force-save",
+        None,
+        Bool,
+        "false",
+        "advanced,rpc",
+        true,
+        "Write the download to --save-session even when it is complete or removed, and keep a complete download's control file.",
+        |o, v| o.force_save = parse_bool(v)?
+    ),
+    opt!(
+        "save-not-found",
+        None,
+        Bool,
+        "true",
+        "advanced,rpc",
+        true,
+        "Write a download that failed with 'resource not found' to --save-session too.",
+        |o, v| o.save_not_found = parse_bool(v)?
     ),
     opt!(
         "pause",

@@ -397,6 +397,11 @@ pub fn options(o: &Options) -> Map<String, Value> {
         }
     }
     put("save-session-interval", secs(o.save_session_interval));
+    if let Some(g) = o.gid {
+        put("gid", g.to_string());
+    }
+    put("force-save", b(o.force_save));
+    put("save-not-found", b(o.save_not_found));
     // rpc-secret is never shown (aria2 leaves it out too).
     m
 }
