@@ -1057,8 +1057,12 @@ fn every_method_answers_in_aria2s_shapes() {
     // `d4:infoe`: a torrent without a name or pieces.
     let m = d.fails("aria2.addTorrent", json!(["ZDQ6aW5mb2Vl"]));
     assert!(m.starts_with("the torrent: "), "{m}");
-    let m = d.fails("aria2.changeUri", json!([a, 1, [], ["http://x/"]]));
-    assert!(m.contains("changeUri is not supported yet"), "{m}");
+    // changeUri answers two integers (deleted, added), not decimal strings.
+    let r = d.ok(
+        "aria2.changeUri",
+        json!([a, 1, [], ["http://127.0.0.1:9/a2"]]),
+    );
+    assert_eq!(r, json!([0, 1]));
     let m = d.fails("aria2.saveSession", json!([]));
     assert_eq!(m, "Filename is not given.");
     // addMetalink: a base64 document of one file from the test server.
@@ -1363,4 +1367,125 @@ fn gid_force_save_and_save_not_found_decide_what_the_session_holds() {
     assert_download(&dir.join("plain.bin"), &file);
     assert_eq!(std::fs::read(dir.join("kept.bin")).unwrap(), file);
     assert_eq!(d.shutdown(), Some(3));
+}
+
+#[test]
+fn change_uri_deletes_then_inserts_at_the_position_as_aria2_does() {
+    let dir = TempDir::new("rpc-change-uri");
+    let file = TestFile::random(300_000, 12);
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/slow", file.clone())
+            .file("/fast", file.clone())
+            .behaviour_for(
+                "/slow",
+                Behaviour::Trickle {
+                    bytes_per_sec: 20_000,
+                },
+            ),
+    )
+    .unwrap();
+    let d = Daemon::start(&dir, &["--rpc-secret=s"]);
+    let uris = |gid: &str| -> Vec<String> {
+        d.ok("aria2.getUris", json!([gid]))
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["uri"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // A paused download: deletions first (a URI it does not have is not counted), then
+    // insertions at the position among the waiting URIs (a bad URI is not counted).
+    let paused = d.ok(
+        "aria2.addUri",
+        json!([["http://127.0.0.1:9/a", "http://127.0.0.1:9/b"], {"pause": "true", "out": "p"}]),
+    );
+    let paused = paused.as_str().unwrap();
+    let r = d.ok(
+        "aria2.changeUri",
+        json!([
+            paused,
+            1,
+            ["http://127.0.0.1:9/b", "http://127.0.0.1:9/zz"],
+            ["http://127.0.0.1:9/c", "not a uri", "http://127.0.0.1:9/d"],
+            1
+        ]),
+    );
+    assert_eq!(r, json!([1, 2]));
+    assert_eq!(
+        uris(paused),
+        [
+            "http://127.0.0.1:9/a",
+            "http://127.0.0.1:9/c",
+            "http://127.0.0.1:9/d"
+        ]
+    );
+    // Without a position the new URIs go last; a position past the end is the end.
+    let r = d.ok(
+        "aria2.changeUri",
+        json!([paused, 1, [], ["http://127.0.0.1:9/e"]]),
+    );
+    assert_eq!(r, json!([0, 1]));
+    let r = d.ok(
+        "aria2.changeUri",
+        json!([
+            paused,
+            1,
+            ["http://127.0.0.1:9/a"],
+            ["http://127.0.0.1:9/f"],
+            0
+        ]),
+    );
+    assert_eq!(r, json!([1, 1]));
+    assert_eq!(
+        uris(paused),
+        [
+            "http://127.0.0.1:9/f",
+            "http://127.0.0.1:9/c",
+            "http://127.0.0.1:9/d",
+            "http://127.0.0.1:9/e"
+        ]
+    );
+    assert_eq!(
+        d.fails("aria2.changeUri", json!([paused, 2, [], []])),
+        "fileIndex is out of range"
+    );
+    // A running download: its URI in use goes (the connection closes) and the one put
+    // in finishes it byte-exact.
+    let gid = d.ok(
+        "aria2.addUri",
+        json!([[server.url("/slow")], {"out": "moved.bin"}]),
+    );
+    let gid = gid.as_str().unwrap();
+    loop {
+        let st = d.wait_status(gid, "active");
+        if st["completedLength"] != "0" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let r = d.ok(
+        "aria2.changeUri",
+        json!([gid, 1, [server.url("/slow")], [server.url("/fast")]]),
+    );
+    assert_eq!(r, json!([1, 1]));
+    let servers = d.ok("aria2.getServers", json!([gid]));
+    assert!(
+        !servers.to_string().contains("/slow"),
+        "the deleted URI's connection is still open: {servers}"
+    );
+    d.wait_status(gid, "complete");
+    assert_download(&dir.join("moved.bin"), &file);
+    assert_eq!(uris(gid), [server.url("/fast")]);
+    assert!(!server.requests_for("/fast").is_empty());
+    // Stopped downloads' URIs do not change, as in aria2.
+    assert_eq!(
+        d.fails(
+            "aria2.changeUri",
+            json!([gid, 1, [], [server.url("/fast")]])
+        ),
+        format!("Cannot remove URIs from GID#{gid}")
+    );
+    d.ok("aria2.remove", json!([paused]));
+    assert_eq!(d.shutdown(), Some(0));
 }

@@ -18,6 +18,28 @@ fn not_found(gid: Gid) -> Error {
     Error::new(ErrorCode::Unknown, format!("GID {gid} is not found"))
 }
 
+/// A URI the engine can download from: http, https or ftp, with a host.
+pub(crate) fn source_url(uri: &str) -> Result<Url, Error> {
+    let url = Url::parse(uri)
+        .map_err(|e| Error::new(ErrorCode::Unknown, format!("bad URI `{uri}`: {e}")))?;
+    match url.scheme() {
+        "http" | "https" | "ftp" => {}
+        other => {
+            return Err(Error::new(
+                ErrorCode::Unknown,
+                format!("`{uri}`: the {other} scheme is not supported yet"),
+            ));
+        }
+    }
+    if url.host_str().is_none() {
+        return Err(Error::new(
+            ErrorCode::Unknown,
+            format!("`{uri}` has no host"),
+        ));
+    }
+    Ok(url)
+}
+
 impl Engine {
     /// Checks the spec's URIs and queues the download.
     pub(crate) fn add(
@@ -44,27 +66,11 @@ impl Engine {
         if spec.uris.is_empty() {
             return Err(Error::new(ErrorCode::Unknown, "no URI to download"));
         }
-        let mut urls = Vec::new();
-        for uri in &spec.uris {
-            let url = Url::parse(uri)
-                .map_err(|e| Error::new(ErrorCode::Unknown, format!("bad URI `{uri}`: {e}")))?;
-            match url.scheme() {
-                "http" | "https" | "ftp" => {}
-                other => {
-                    return Err(Error::new(
-                        ErrorCode::Unknown,
-                        format!("`{uri}`: the {other} scheme is not supported yet"),
-                    ));
-                }
-            }
-            if url.host_str().is_none() {
-                return Err(Error::new(
-                    ErrorCode::Unknown,
-                    format!("`{uri}` has no host"),
-                ));
-            }
-            urls.push(url);
-        }
+        let urls = spec
+            .uris
+            .iter()
+            .map(|uri| source_url(uri))
+            .collect::<Result<Vec<_>, _>>()?;
         let gid = match spec.options.gid {
             Some(g) if self.downloads.contains(g) => {
                 return Err(Error::new(

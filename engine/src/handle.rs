@@ -173,6 +173,12 @@ impl Handle {
         self.call(move |engine, now| engine.change_option(gid, &options, now))?
     }
 
+    /// Takes mirrors of a download out and puts others in (aria2's `changeUri`);
+    /// returns how many were deleted and added. See [`crate::UriChange`].
+    pub fn change_uri(&self, gid: Gid, change: crate::UriChange) -> Result<(usize, usize), Error> {
+        self.call(move |engine, _| engine.change_uri(gid, &change))?
+    }
+
     /// A download's current options (aria2's `getOption`).
     pub fn get_option(&self, gid: Gid) -> Result<Options, Error> {
         self.call(move |engine, _| {

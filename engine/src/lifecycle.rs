@@ -100,7 +100,7 @@ impl Engine {
                         && s.conns < if s.no_ranges { 0 } else { limit }
                         && s.retry_at.is_none_or(|t| t <= now)
                 })
-                .min_by_key(|(_, s)| s.conns)
+                .min_by_key(|&(j, s)| (s.conns, s.rank, j))
                 .map(|(j, _)| j);
             let Some(source) = pick else {
                 self.check_exhausted(gid, now);
