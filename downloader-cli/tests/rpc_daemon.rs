@@ -13,7 +13,8 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 use swarmget_rpc::websocket::{Opcode, encode_frame};
 use swarmget_test_support::{
-    Behaviour, HttpServer, Seeder, SeederConfig, ServerConfig, TestFile, Tracker, make_torrent,
+    Behaviour, HttpServer, Seeder, SeederConfig, ServerConfig, TestCa, TestFile, Tracker,
+    make_torrent,
 };
 
 use common::{TempDir, assert_download, swarmget, wait_for};
@@ -137,8 +138,13 @@ impl Daemon {
     }
 
     /// Shuts the daemon down over RPC and returns its exit code.
-    fn shutdown(mut self) -> Option<i32> {
+    fn shutdown(self) -> Option<i32> {
         assert_eq!(self.ok("aria2.shutdown", json!([])), "OK");
+        self.exit_code()
+    }
+
+    /// Waits for the daemon to exit (told to by other means) and returns its code.
+    fn exit_code(mut self) -> Option<i32> {
         let status = wait_for(&mut self.child, Duration::from_secs(30)).expect("daemon exits");
         status.code()
     }
@@ -365,11 +371,19 @@ fn xml_rpc_calls_and_faults() {
 }
 
 /// A minimal WebSocket client: the handshake, masked text frames out, server frames in.
-struct Ws(TcpStream);
+struct Ws<S: Read + Write = TcpStream>(S);
 
 impl Ws {
     fn connect(port: u16) -> Ws {
-        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        Ws::over(s)
+    }
+}
+
+impl<S: Read + Write> Ws<S> {
+    /// The opening handshake on `s` (plain TCP or TLS).
+    fn over(mut s: S) -> Ws<S> {
         s.write_all(
             b"GET /jsonrpc HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
         )
@@ -386,7 +400,6 @@ impl Ws {
             head.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
             "{head}"
         );
-        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
         Ws(s)
     }
 
@@ -1488,4 +1501,98 @@ fn change_uri_deletes_then_inserts_at_the_position_as_aria2_does() {
     );
     d.ok("aria2.remove", json!([paused]));
     assert_eq!(d.shutdown(), Some(0));
+}
+
+#[test]
+fn rpc_secure_serves_https_and_wss_to_a_client_that_verifies_the_ca() {
+    let dir = TempDir::new("rpc-secure");
+    let ca = TestCa::new();
+    let (cert, key) = ca.server_identity().write_files(dir.path(), "rpc").unwrap();
+    let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    let d = Daemon::start(
+        &dir,
+        &[
+            "--rpc-secret=s",
+            "--rpc-secure",
+            "--rpc-certificate",
+            cert,
+            "--rpc-private-key",
+            key,
+        ],
+    );
+    let config = ca.client_config(None).unwrap();
+    let connect = || {
+        let tcp = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        let tls = rustls::ClientConnection::new(config.clone(), name).unwrap();
+        rustls::StreamOwned::new(tls, tcp)
+    };
+    // HTTPS: the client checks the daemon's certificate against the test CA.
+    let body = json!({"jsonrpc": "2.0", "id": "v", "method": "aria2.getVersion",
+                      "params": ["token:s"]})
+    .to_string();
+    let mut https = connect();
+    write!(
+        https,
+        "POST /jsonrpc HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    https.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains(r#""enabledFeatures""#), "{answer}");
+    // WSS: a call and the notifications of the download it adds.
+    let file = TestFile::random(20_000, 4);
+    let server = HttpServer::start(ServerConfig::new().file("/f", file.clone())).unwrap();
+    let mut ws = Ws::over(connect());
+    ws.send(
+        &json!({"jsonrpc": "2.0", "id": "a", "method": "aria2.addUri",
+                "params": ["token:s", [server.url("/f")], {"out": "f.bin"}]})
+        .to_string(),
+    );
+    let mut methods = Vec::new();
+    while !methods.iter().any(|m| m == "aria2.onDownloadComplete") {
+        let m = ws.recv();
+        methods.push(m["method"].as_str().unwrap_or("answer").to_string());
+    }
+    assert!(methods.contains(&"answer".to_string()), "{methods:?}");
+    assert_download(&dir.join("f.bin"), &file);
+    // Plain HTTP to the secure port gets no JSON-RPC answer.
+    let mut plain = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
+    plain
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    plain
+        .write_all(b"GET /jsonrpc?method=aria2.getVersion HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut got = Vec::new();
+    let _ = plain.read_to_end(&mut got);
+    assert!(
+        !String::from_utf8_lossy(&got).contains("HTTP/1.1"),
+        "{got:?}"
+    );
+    ws.send(
+        &json!({"jsonrpc": "2.0", "id": "x", "method": "aria2.shutdown", "params": ["token:s"]})
+            .to_string(),
+    );
+    assert_eq!(ws.recv()["result"], "OK");
+    assert_eq!(d.exit_code(), Some(0));
+    // Without a certificate --rpc-secure is refused with aria2's words.
+    let r = common::run(
+        swarmget(dir.path()).current_dir(dir.path()).args([
+            "--enable-rpc",
+            "--rpc-listen-port=0",
+            "--rpc-secure",
+        ]),
+        Duration::from_secs(30),
+    );
+    r.expect_code(1);
+    assert!(
+        r.stderr
+            .contains("Specify --rpc-certificate and --rpc-private-key options"),
+        "{}",
+        r.stderr
+    );
 }

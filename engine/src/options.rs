@@ -377,6 +377,12 @@ pub struct Options {
     pub rpc_max_request_size: u64,
     /// `--rpc-allow-origin-all`.
     pub rpc_allow_origin_all: bool,
+    /// `--rpc-secure`: the RPC server speaks HTTPS and WSS only.
+    pub rpc_secure: bool,
+    /// `--rpc-certificate`: the RPC server's certificate chain (PEM).
+    pub rpc_certificate: Option<PathBuf>,
+    /// `--rpc-private-key`: the key of `--rpc-certificate` (PEM).
+    pub rpc_private_key: Option<PathBuf>,
     /// `--rpc-save-upload-metadata`: `aria2.addTorrent` writes the uploaded torrent to
     /// `dir` as `<hex info-hash>.torrent`.
     pub rpc_save_upload_metadata: bool,
@@ -514,6 +520,9 @@ impl Default for Options {
             rpc_secret: None,
             rpc_max_request_size: 2 << 20,
             rpc_allow_origin_all: false,
+            rpc_secure: false,
+            rpc_certificate: None,
+            rpc_private_key: None,
             rpc_save_upload_metadata: true,
             save_session: None,
             save_session_interval: Duration::ZERO,
@@ -1610,6 +1619,36 @@ pub static OPTIONS: &[OptionDef] = &[
         false,
         "Add Access-Control-Allow-Origin: * to RPC responses.",
         |o, v| o.rpc_allow_origin_all = parse_bool(v)?
+    ),
+    opt!(
+        "rpc-secure",
+        None,
+        Bool,
+        "false",
+        "rpc",
+        false,
+        "Serve RPC over TLS only (https:// and wss://), with --rpc-certificate and --rpc-private-key.",
+        |o, v| o.rpc_secure = parse_bool(v)?
+    ),
+    opt!(
+        "rpc-certificate",
+        None,
+        Value,
+        "",
+        "rpc",
+        false,
+        "The RPC server's certificate chain, PEM (for --rpc-secure).",
+        |o, v| o.rpc_certificate = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
+        "rpc-private-key",
+        None,
+        Value,
+        "",
+        "rpc",
+        false,
+        "The private key of --rpc-certificate, PEM (for --rpc-secure).",
+        |o, v| o.rpc_private_key = nonempty(v).map(PathBuf::from)
     ),
     opt!(
         "rpc-save-upload-metadata",

@@ -10,6 +10,7 @@ mod paths;
 mod render;
 mod server;
 mod session;
+mod tls;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::sync::mpsc::RecvTimeoutError;
@@ -24,6 +25,13 @@ pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
         eprintln!("swarmget: --save-session-interval needs --save-session");
         return ErrorCode::BadOption.exit_code();
     }
+    let tls = match tls::server_config(opts) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("swarmget: RPC: {e}");
+            return ErrorCode::Unknown.exit_code();
+        }
+    };
     let listeners = match listen(opts) {
         Ok(l) => l,
         Err(e) => {
@@ -64,6 +72,7 @@ pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
     let config = server::Config {
         max_request: opts.rpc_max_request_size as usize,
         allow_origin_all: opts.rpc_allow_origin_all,
+        tls,
     };
     for l in &listeners {
         if let Ok(addr) = l.local_addr() {

@@ -384,8 +384,11 @@ pub fn options(o: &Options) -> Map<String, Value> {
     put("rpc-max-request-size", o.rpc_max_request_size.to_string());
     put("rpc-allow-origin-all", b(o.rpc_allow_origin_all));
     put("rpc-save-upload-metadata", b(o.rpc_save_upload_metadata));
+    put("rpc-secure", b(o.rpc_secure));
     for (k, p) in [
         ("save-session", &o.save_session),
+        ("rpc-certificate", &o.rpc_certificate),
+        ("rpc-private-key", &o.rpc_private_key),
         ("on-download-start", &o.on_download_start),
         ("on-download-pause", &o.on_download_pause),
         ("on-download-stop", &o.on_download_stop),

@@ -12,6 +12,9 @@
 //!   [`Methods`]; its events arrive on [`WAKE`] through a forwarding thread.
 //! - After `aria2.shutdown` the answer is written before the engine is told to halt;
 //!   a client that does not read holds the halt back for at most [`SHUTDOWN_GRACE`].
+//! - With `--rpc-secure` every connection is TLS from its first byte: what it reads
+//!   and writes passes through its `rustls::ServerConnection`, and output is pending
+//!   while either `out` or the TLS records are unwritten ([`pending`]).
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
@@ -49,6 +52,8 @@ pub struct Config {
     pub max_request: usize,
     /// `--rpc-allow-origin-all`.
     pub allow_origin_all: bool,
+    /// `--rpc-secure`: the TLS configuration every connection starts with.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 enum Proto {
@@ -58,6 +63,10 @@ enum Proto {
 
 struct Conn {
     stream: TcpStream,
+    /// `--rpc-secure`: the TLS session the bytes pass through.
+    tls: Option<Box<rustls::ServerConnection>>,
+    /// The TLS close_notify was queued (once, before the write side closes).
+    close_notified: bool,
     proto: Proto,
     out: Vec<u8>,
     close_after_flush: bool,
@@ -135,7 +144,7 @@ impl Server {
                 }
             }
             self.expire();
-            let written = self.conns.values().all(|c| c.out.is_empty());
+            let written = self.conns.values().all(|c| !pending(c));
             if self
                 .shutdown
                 .is_some_and(|at| written || at.elapsed() >= SHUTDOWN_GRACE)
@@ -156,6 +165,13 @@ impl Server {
                     if self.conns.len() >= MAX_CONNECTIONS {
                         continue; // dropped: closes the socket
                     }
+                    let tls = match &self.config.tls {
+                        None => None,
+                        Some(config) => match rustls::ServerConnection::new(config.clone()) {
+                            Ok(c) => Some(Box::new(c)),
+                            Err(_) => continue,
+                        },
+                    };
                     let token = self.next_token;
                     self.next_token += 1;
                     if self
@@ -174,6 +190,8 @@ impl Server {
                         token,
                         Conn {
                             stream,
+                            tls,
+                            close_notified: false,
                             proto: Proto::Http(RequestReader::new(limits)),
                             out: Vec::new(),
                             close_after_flush: false,
@@ -197,8 +215,16 @@ impl Server {
             // by sending more.
             conn.last = Instant::now();
         }
-        let open = self.read(&mut conn) && flush(&mut conn);
-        if open && conn.close_after_flush && conn.out.is_empty() {
+        let mut open = self.read(&mut conn) && flush(&mut conn);
+        if open && conn.close_after_flush && conn.out.is_empty() && !conn.close_notified {
+            // A TLS client reading to the end expects close_notify before the FIN.
+            if let Some(tls) = &mut conn.tls {
+                tls.send_close_notify();
+                open = flush(&mut conn);
+            }
+            conn.close_notified = true;
+        }
+        if open && conn.close_after_flush && !pending(&conn) {
             // Lingering close: a client still sending (an oversized body) would get
             // a reset instead of the answer if unread bytes were left at close. The
             // write side ends here; reads are discarded until the client closes or
@@ -211,7 +237,7 @@ impl Server {
     /// Registers `conn` again for what it waits for, or drops it.
     fn keep(&mut self, token: usize, mut conn: Conn, open: bool) {
         if open {
-            let interest = if conn.out.is_empty() {
+            let interest = if !pending(&conn) {
                 Interest::READABLE
             } else {
                 Interest::READABLE | Interest::WRITABLE
@@ -233,7 +259,11 @@ impl Server {
     fn read(&mut self, conn: &mut Conn) -> bool {
         let mut buf = [0u8; 16 << 10];
         loop {
-            match conn.stream.read(&mut buf) {
+            let got = match &mut conn.tls {
+                None => conn.stream.read(&mut buf),
+                Some(tls) => read_plain(tls, &mut conn.stream, &mut buf),
+            };
+            match got {
                 Ok(0) => return false,
                 // Whatever follows an answer that closes the connection is dropped.
                 Ok(_) if conn.close_after_flush => {}
@@ -477,8 +507,37 @@ impl Server {
     }
 }
 
+/// Whether a connection has output not yet on the socket.
+fn pending(conn: &Conn) -> bool {
+    !conn.out.is_empty() || conn.tls.as_ref().is_some_and(|t| t.wants_write())
+}
+
+/// Plaintext from a TLS connection: what is decrypted already, else what one read
+/// from the socket brings. `Ok(0)` at the end (close_notify or FIN); `WouldBlock` when
+/// the socket has nothing more now.
+fn read_plain(
+    tls: &mut rustls::ServerConnection,
+    stream: &mut TcpStream,
+    buf: &mut [u8],
+) -> io::Result<usize> {
+    loop {
+        match tls.reader().read(buf) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+        if tls.read_tls(stream)? == 0 {
+            return Ok(0);
+        }
+        tls.process_new_packets().map_err(io::Error::other)?;
+    }
+}
+
 /// Writes until the socket would block; false when the connection failed.
 fn flush(conn: &mut Conn) -> bool {
+    if let Some(tls) = &mut conn.tls {
+        return flush_tls(tls, &mut conn.stream, &mut conn.out);
+    }
     while !conn.out.is_empty() {
         match conn.stream.write(&conn.out) {
             Ok(0) => return false,
@@ -491,6 +550,40 @@ fn flush(conn: &mut Conn) -> bool {
         }
     }
     true
+}
+
+/// [`flush`] through TLS: plaintext goes into the session as far as its buffer takes
+/// it (the handshake may hold it back), records go out to the socket.
+fn flush_tls(
+    tls: &mut rustls::ServerConnection,
+    stream: &mut TcpStream,
+    out: &mut Vec<u8>,
+) -> bool {
+    loop {
+        let mut moved = 0;
+        if !out.is_empty() {
+            match tls.writer().write(out) {
+                Ok(n) => {
+                    out.drain(..n);
+                    moved = n;
+                }
+                Err(_) => return false,
+            }
+        }
+        if !tls.wants_write() {
+            if out.is_empty() || moved == 0 {
+                return true;
+            }
+            continue;
+        }
+        match tls.write_tls(stream) {
+            Ok(0) => return false,
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
 }
 
 /// Moves engine events to the server's channel and wakes its poll.
