@@ -7,6 +7,7 @@
 
 mod args;
 mod aria2_options;
+mod daemon;
 mod feed;
 mod flags;
 mod help;
@@ -109,6 +110,12 @@ fn download(args: &[String]) -> u8 {
         eprintln!("swarmget: no URI to download. Usage: swarmget [OPTIONS] [URI]... (see --help)");
         return ErrorCode::Unknown.exit_code();
     }
+    if opts.daemon
+        && let Err(e) = daemon::detach()
+    {
+        eprintln!("swarmget: {e}");
+        return ErrorCode::Unknown.exit_code();
+    }
     let handle = match Engine::start(&opts) {
         Ok(h) => h,
         Err(e) => {
@@ -116,6 +123,9 @@ fn download(args: &[String]) -> u8 {
             return ErrorCode::Unknown.exit_code();
         }
     };
+    if let Some(pid) = opts.stop_with_process {
+        daemon::stop_with_process(pid, handle.interrupter());
+    }
     let Ok(events) = handle.subscribe() else {
         return ErrorCode::Unknown.exit_code();
     };

@@ -1596,3 +1596,114 @@ fn rpc_secure_serves_https_and_wss_to_a_client_that_verifies_the_ca() {
         r.stderr
     );
 }
+
+/// Kills and reaps a helper process when the test ends, however it ends.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn daemon_detaches_once_listening_and_stops_with_the_watched_process() {
+    let dir = TempDir::new("rpc-detach");
+    // The process the daemon watches; killed at the end, whatever happens, so a
+    // failing test leaves no daemon behind.
+    let mut watched = Reaped(
+        std::process::Command::new("sleep")
+            .arg("600")
+            .spawn()
+            .expect("spawn sleep"),
+    );
+    let mut parent = swarmget(dir.path())
+        .current_dir(dir.path())
+        .args([
+            "-D",
+            "--enable-rpc",
+            "--rpc-listen-port=0",
+            "--rpc-secret=s",
+        ])
+        .arg(format!("--stop-with-process={}", watched.0.id()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn swarmget");
+    // The parent announces the port and exits 0; the daemon's stderr is /dev/null,
+    // so the pipe ends with the parent.
+    let mut said = String::new();
+    parent
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut said)
+        .unwrap();
+    let status = wait_for(&mut parent, Duration::from_secs(30)).expect("the parent exits");
+    assert_eq!(status.code(), Some(0), "{said}");
+    let port: u16 = said
+        .lines()
+        .find_map(|l| l.strip_prefix("swarmget: RPC: listening on 127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no port announced: {said}"))
+        .parse()
+        .unwrap();
+    let call = |method: &str| -> Option<Value> {
+        let body = json!({"jsonrpc": "2.0", "id": "d", "method": method, "params": ["token:s"]})
+            .to_string();
+        let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+        write!(
+            s,
+            "POST /jsonrpc HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .ok()?;
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).ok()?;
+        let (_, json) = answer.split_once("\r\n\r\n")?;
+        serde_json::from_str(json).ok()
+    };
+    // The detached daemon answers.
+    let version = call("aria2.getVersion").expect("the daemon answers");
+    assert!(version["result"]["version"].is_string(), "{version}");
+    // The watched process goes: the daemon stops and its port closes.
+    let _ = watched.0.kill();
+    let _ = watched.0.wait();
+    let mut polls = 0;
+    while call("aria2.getVersion").is_some() {
+        polls += 1;
+        assert!(polls < 3000, "the daemon outlived the watched process");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn rpc_user_and_passwd_demand_basic_authentication() {
+    let dir = TempDir::new("rpc-basic");
+    let d = Daemon::start(&dir, &["--rpc-user=alice", "--rpc-passwd=pw"]);
+    let body = r#"{"jsonrpc":"2.0","id":"1","method":"aria2.getVersion","params":[]}"#;
+    let post = |authorization: &str| {
+        let req = format!(
+            "POST /jsonrpc HTTP/1.1\r\nHost: x\r\n{authorization}Connection: close\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        d.http(&req, body.as_bytes())
+    };
+    let (status, head, _) = post("");
+    assert_eq!(status, 401, "{head}");
+    assert!(
+        head.contains("WWW-Authenticate: Basic realm=\"aria2\""),
+        "{head}"
+    );
+    // base64("alice:px"), then base64("alice:pw").
+    assert_eq!(post("Authorization: Basic YWxpY2U6cHg=\r\n").0, 401);
+    let (status, _, answer) = post("Authorization: Basic YWxpY2U6cHc=\r\n");
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.contains("enabledFeatures"), "{answer}");
+    // A CORS preflight needs no credentials, as in aria2.
+    let (status, _, _) = d.http(
+        "OPTIONS /jsonrpc HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"",
+    );
+    assert_eq!(status, 200);
+}

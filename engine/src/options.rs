@@ -377,6 +377,14 @@ pub struct Options {
     pub rpc_max_request_size: u64,
     /// `--rpc-allow-origin-all`.
     pub rpc_allow_origin_all: bool,
+    /// `-D/--daemon`: detach from the terminal and the parent process.
+    pub daemon: bool,
+    /// `--stop-with-process`: stop (as on SIGTERM) once this process is gone.
+    pub stop_with_process: Option<u32>,
+    /// `--rpc-user` (deprecated in aria2): HTTP Basic authentication's user name.
+    pub rpc_user: Option<String>,
+    /// `--rpc-passwd`: its password.
+    pub rpc_passwd: Option<String>,
     /// `--rpc-secure`: the RPC server speaks HTTPS and WSS only.
     pub rpc_secure: bool,
     /// `--rpc-certificate`: the RPC server's certificate chain (PEM).
@@ -520,6 +528,10 @@ impl Default for Options {
             rpc_secret: None,
             rpc_max_request_size: 2 << 20,
             rpc_allow_origin_all: false,
+            daemon: false,
+            stop_with_process: None,
+            rpc_user: None,
+            rpc_passwd: None,
             rpc_secure: false,
             rpc_certificate: None,
             rpc_private_key: None,
@@ -1619,6 +1631,54 @@ pub static OPTIONS: &[OptionDef] = &[
         false,
         "Add Access-Control-Allow-Origin: * to RPC responses.",
         |o, v| o.rpc_allow_origin_all = parse_bool(v)?
+    ),
+    opt!(
+        "daemon",
+        Some('D'),
+        Bool,
+        "false",
+        "advanced,rpc",
+        false,
+        "Run in the background: the command returns 0 once the RPC port is listening (the working directory stays; stdio goes to /dev/null).",
+        |o, v| o.daemon = parse_bool(v)?
+    ),
+    opt!(
+        "stop-with-process",
+        None,
+        Value,
+        "",
+        "advanced",
+        false,
+        "Stop (as on SIGTERM) once process PID is no longer running.",
+        |o, v| o.stop_with_process = match v {
+            "" => None,
+            _ => Some(
+                v.parse::<u32>()
+                    .ok()
+                    .filter(|&p| p > 0 && p <= i32::MAX as u32)
+                    .ok_or_else(|| format!("'{v}' is not a process id"))?,
+            ),
+        }
+    ),
+    opt!(
+        "rpc-user",
+        None,
+        Value,
+        "",
+        "rpc,deprecated",
+        false,
+        "Demand HTTP Basic authentication with this user name from RPC clients (deprecated: use --rpc-secret).",
+        |o, v| o.rpc_user = nonempty(v)
+    ),
+    opt!(
+        "rpc-passwd",
+        None,
+        Value,
+        "",
+        "rpc,deprecated",
+        false,
+        "The password of --rpc-user (deprecated: use --rpc-secret).",
+        |o, v| o.rpc_passwd = nonempty(v)
     ),
     opt!(
         "rpc-secure",

@@ -17,7 +17,7 @@ use std::sync::mpsc::RecvTimeoutError;
 use std::time::Instant;
 
 use swarmget_engine::{DownloadSpec, DownloadState, Engine, ErrorCode, Event, Options};
-use swarmget_rpc::auth::Secret;
+use swarmget_rpc::auth::{BasicAuth, Secret};
 
 /// Runs the daemon; returns the exit code.
 pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
@@ -42,6 +42,18 @@ pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
             return ErrorCode::Unknown.exit_code();
         }
     };
+    for l in &listeners {
+        if let Ok(addr) = l.local_addr() {
+            eprintln!("swarmget: RPC: listening on {addr}");
+        }
+    }
+    // Listening, and no thread started yet: the moment to detach.
+    if opts.daemon
+        && let Err(e) = crate::daemon::detach()
+    {
+        eprintln!("swarmget: {e}");
+        return ErrorCode::Unknown.exit_code();
+    }
     let cwd = match std::env::current_dir() {
         Ok(d) => d,
         Err(e) => {
@@ -56,6 +68,9 @@ pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
             return ErrorCode::Unknown.exit_code();
         }
     };
+    if let Some(pid) = opts.stop_with_process {
+        crate::daemon::stop_with_process(pid, handle.interrupter());
+    }
     let (Ok(events), Ok(rpc_events)) = (handle.subscribe(), handle.subscribe()) else {
         return ErrorCode::Unknown.exit_code();
     };
@@ -73,12 +88,11 @@ pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
         max_request: opts.rpc_max_request_size as usize,
         allow_origin_all: opts.rpc_allow_origin_all,
         tls,
+        basic_auth: opts.rpc_user.as_deref().map(|user| {
+            eprintln!("swarmget: warning: --rpc-user and --rpc-passwd are deprecated (as in aria2); use --rpc-secret");
+            BasicAuth::new(user, opts.rpc_passwd.as_deref().unwrap_or(""))
+        }),
     };
-    for l in &listeners {
-        if let Ok(addr) = l.local_addr() {
-            eprintln!("swarmget: RPC: listening on {addr}");
-        }
-    }
     let server =
         match server::Server::new(listeners, methods, config, rpc_events, handle.interrupter()) {
             Ok(s) => s,

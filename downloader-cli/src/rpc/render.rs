@@ -385,6 +385,14 @@ pub fn options(o: &Options) -> Map<String, Value> {
     put("rpc-allow-origin-all", b(o.rpc_allow_origin_all));
     put("rpc-save-upload-metadata", b(o.rpc_save_upload_metadata));
     put("rpc-secure", b(o.rpc_secure));
+    // rpc-passwd, like rpc-secret, is never shown.
+    if let Some(u) = &o.rpc_user {
+        put("rpc-user", u.clone());
+    }
+    put("daemon", b(o.daemon));
+    if let Some(pid) = o.stop_with_process {
+        put("stop-with-process", pid.to_string());
+    }
     for (k, p) in [
         ("save-session", &o.save_session),
         ("rpc-certificate", &o.rpc_certificate),

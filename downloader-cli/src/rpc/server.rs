@@ -26,6 +26,7 @@ use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 use serde_json::Value;
 use swarmget_engine::{Event, Interrupter};
+use swarmget_rpc::auth::BasicAuth;
 use swarmget_rpc::http::{HttpError, Limits, Request, RequestReader, Response};
 use swarmget_rpc::websocket::{self, Decoder, Message, Opcode};
 use swarmget_rpc::{Fault, json, xml};
@@ -54,6 +55,8 @@ pub struct Config {
     pub allow_origin_all: bool,
     /// `--rpc-secure`: the TLS configuration every connection starts with.
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// `--rpc-user`/`--rpc-passwd`.
+    pub basic_auth: Option<BasicAuth>,
 }
 
 enum Proto {
@@ -290,6 +293,18 @@ impl Server {
             match &mut conn.proto {
                 Proto::Http(reader) => match reader.poll() {
                     Ok(Some(request)) => {
+                        // As aria2: a CORS preflight needs no credentials; any other
+                        // request without them gets 401 and the connection closes.
+                        if let Some(auth) = &self.config.basic_auth
+                            && request.method != "OPTIONS"
+                            && !auth.allows(request.header("authorization"))
+                        {
+                            let resp = Response::empty(401)
+                                .with("WWW-Authenticate", "Basic realm=\"aria2\"");
+                            conn.out.extend(self.cors(resp).encode(false));
+                            conn.close_after_flush = true;
+                            return;
+                        }
                         if websocket::is_upgrade(&request) && request.path == "/jsonrpc" {
                             match websocket::handshake(&request) {
                                 Ok(resp) => {
