@@ -1707,3 +1707,110 @@ fn rpc_user_and_passwd_demand_basic_authentication() {
     );
     assert_eq!(status, 200);
 }
+
+/// The npm `aria2` package (4.1.2), aria2's JavaScript client: calls over HTTP before
+/// its WebSocket opens, then over the WebSocket with `multicall` and `batch`, and the
+/// `onDownloadComplete` notification.
+const NPM_ARIA2_CLIENT: &str = r#"
+const assert = require("assert");
+const Aria2 = require("aria2");
+const [port, url] = process.argv.slice(2);
+// A lost notification fails the run instead of hanging it.
+setTimeout(() => {
+  console.error("no answer or notification within 30 s");
+  process.exit(2);
+}, 30000).unref();
+(async () => {
+  const aria2 = new Aria2({ host: "127.0.0.1", port: Number(port), secret: "s" });
+  const version = await aria2.call("getVersion");
+  assert(version.enabledFeatures.includes("BitTorrent"), JSON.stringify(version));
+  await aria2.open();
+  const completed = new Promise((resolve) =>
+    aria2.on("onDownloadComplete", ([{ gid }]) => resolve(gid)));
+  const gid = await aria2.call("addUri", [url], { pause: "true", out: "n.bin" });
+  assert.strictEqual((await aria2.call("tellStatus", gid, ["status"])).status, "paused");
+  assert.strictEqual(
+    await aria2.call("changeOption", gid, { "max-download-limit": "1M" }), "OK");
+  assert.strictEqual((await aria2.call("getOption", gid))["max-download-limit"], "1048576");
+  assert.strictEqual(await aria2.call("unpause", gid), gid);
+  assert.strictEqual(await completed, gid);
+  const status = await aria2.call("tellStatus", gid);
+  assert.strictEqual(status.status, "complete");
+  assert.strictEqual(status.completedLength, "50000");
+  const [[active], [stopped]] =
+    await aria2.multicall([["tellActive"], ["tellStopped", 0, 10, ["gid"]]]);
+  assert.deepStrictEqual(active, []);
+  assert.deepStrictEqual(stopped, [{ gid }]);
+  const second = await aria2.call("addUri", [url], { pause: "true", out: "m.bin" });
+  const [removed, stat] =
+    await Promise.all(await aria2.batch([["remove", second], ["getGlobalStat"]]));
+  assert.strictEqual(removed, second);
+  assert.strictEqual(stat.numWaiting, "0");
+  assert.strictEqual(await aria2.call("purgeDownloadResult"), "OK");
+  assert.deepStrictEqual(await aria2.call("tellStopped", 0, 10), []);
+  const notifications = await aria2.listNotifications();
+  assert(notifications.includes("onBtDownloadComplete"), notifications.join());
+  await aria2.close();
+  console.log("OK");
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
+"#;
+
+/// `target/npm-aria2/node_modules`, holding the npm `aria2` package, installed on first
+/// use. `None` (with a note) where npm is missing or the install fails, except under
+/// `CI=true`: `cargo xtask ci` installs npm, so there the test must run.
+fn npm_aria2() -> Option<std::path::PathBuf> {
+    let prefix = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/npm-aria2");
+    let modules = prefix.join("node_modules");
+    if modules.join("aria2/package.json").exists() {
+        return Some(modules);
+    }
+    let installed = std::process::Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--prefix"])
+        .arg(&prefix)
+        .arg("aria2@4.1.2")
+        .status()
+        .is_ok_and(|s| s.success());
+    if installed && modules.join("aria2/package.json").exists() {
+        return Some(modules);
+    }
+    assert_ne!(
+        std::env::var("CI").as_deref(),
+        Ok("true"),
+        "could not install the npm aria2 package into {}; under CI=true the test must run \
+         (cargo xtask ci installs npm)",
+        prefix.display()
+    );
+    None
+}
+
+#[test]
+fn the_npm_aria2_client_drives_the_daemon() {
+    let Some(modules) = npm_aria2() else {
+        eprintln!("note: npm or the npm aria2 package is not available; not run");
+        return;
+    };
+    let dir = TempDir::new("rpc-npm");
+    let file = TestFile::random(50_000, 13);
+    let server = HttpServer::start(ServerConfig::new().file("/f", file.clone())).unwrap();
+    let d = Daemon::start(&dir, &["--rpc-secret=s"]);
+    let script = dir.join("client.js");
+    std::fs::write(&script, NPM_ARIA2_CLIENT).unwrap();
+    let out = std::process::Command::new("node")
+        .arg(&script)
+        .arg(d.port.to_string())
+        .arg(server.url("/f"))
+        .env("NODE_PATH", &modules)
+        .output()
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.trim() == "OK",
+        "the npm aria2 client failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_download(&dir.join("n.bin"), &file);
+    assert_eq!(d.shutdown(), Some(0));
+}

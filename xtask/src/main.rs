@@ -106,6 +106,13 @@ fn ci() -> Result<(), String> {
     // The magnet tests compare hashes and links with RHash's; with CI=true they fail
     // rather than skip when it is missing.
     cmd::program_or_install("rhash", "rhash", "the magnet tests compare against it")?;
+    // The RPC tests install the npm `aria2` client with it (and fail under CI=true
+    // when they cannot).
+    cmd::program_or_install(
+        "npm",
+        "npm",
+        "the RPC tests drive the daemon with the npm aria2 client",
+    )?;
     // Tests include the fuzz corpus replay (fuzz/tests/corpus.rs).
     cargo(&["test", "--workspace", "--locked"]).run()?;
     cargo(&["doc", "--workspace", "--no-deps", "--locked"])
