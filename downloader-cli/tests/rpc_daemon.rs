@@ -1814,3 +1814,60 @@ fn the_npm_aria2_client_drives_the_daemon() {
     assert_download(&dir.join("n.bin"), &file);
     assert_eq!(d.shutdown(), Some(0));
 }
+
+#[test]
+fn a_torrent_announces_bt_download_complete_before_download_complete() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("rpc-bt-complete");
+    let (_seeder, _tracker, body, b64) = torrent_swarm();
+    let log = dir.join("bt.log");
+    let script = dir.join("bt.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"$1 $2 $3\" >> '{}'\n", log.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let d = Daemon::start(
+        &dir,
+        &[&format!("--on-bt-download-complete={}", script.display())],
+    );
+    let mut ws = Ws::connect(d.port);
+    ws.send(
+        &json!({"jsonrpc": "2.0", "id": "t", "method": "aria2.addTorrent", "params": [b64]})
+            .to_string(),
+    );
+    let mut gid = None;
+    let mut notes = Vec::new();
+    while !notes.iter().any(|(m, _)| m == "aria2.onDownloadComplete") {
+        let m = ws.recv();
+        match m["method"].as_str() {
+            Some(method) => notes.push((method.to_string(), m["params"][0]["gid"].clone())),
+            None => gid = Some(m["result"].clone()),
+        }
+    }
+    let gid = gid.unwrap_or_else(|| ws.recv()["result"].clone());
+    assert_eq!(
+        notes,
+        [
+            ("aria2.onDownloadStart".to_string(), gid.clone()),
+            ("aria2.onBtDownloadComplete".to_string(), gid.clone()),
+            ("aria2.onDownloadComplete".to_string(), gid.clone()),
+        ]
+    );
+    assert_download(&dir.join("x.bin"), &body);
+    // The hook runs on its own with aria2's arguments: wait for its line (the bound
+    // only turns a hang into a failure).
+    let line = (0..400)
+        .find_map(|_| {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if !text.is_empty() {
+                return Some(text);
+            }
+            std::thread::sleep(Duration::from_millis(25));
+            None
+        })
+        .expect("the bt-download-complete hook did not run");
+    assert_eq!(line.trim(), format!("{} 1 ./x.bin", gid.as_str().unwrap()));
+    assert_eq!(d.shutdown(), Some(0));
+}

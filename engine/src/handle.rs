@@ -35,6 +35,9 @@ pub enum Event {
     Stop(Gid),
     /// A download completed; its file is whole and verified.
     Complete(Gid),
+    /// A torrent's data is whole and verified (aria2's `onBtDownloadComplete`): sent
+    /// before seeding, so before the torrent's [`Event::Complete`].
+    BtComplete(Gid),
     /// A download failed.
     Error(Gid),
     /// Something worth a log line happened to a download (a retry, a mirror dropped).

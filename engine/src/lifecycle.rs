@@ -325,6 +325,10 @@ impl Engine {
     }
 
     pub(crate) fn complete(&mut self, gid: Gid, now: Instant) {
+        if self.downloads[gid].bt.is_some() {
+            // The data is whole: aria2 says so before seeding and the completion.
+            self.emit(Event::BtComplete(gid));
+        }
         let d = &mut self.downloads[gid];
         d.finished_at = Some(now);
         d.file = None;

@@ -417,6 +417,8 @@ pub struct Options {
     pub on_download_complete: Option<PathBuf>,
     /// `--on-download-error`.
     pub on_download_error: Option<PathBuf>,
+    /// `--on-bt-download-complete`: for a torrent whose data is whole, before seeding.
+    pub on_bt_download_complete: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -546,6 +548,7 @@ impl Default for Options {
             on_download_stop: None,
             on_download_complete: None,
             on_download_error: None,
+            on_bt_download_complete: None,
         }
     }
 }
@@ -1769,6 +1772,16 @@ pub static OPTIONS: &[OptionDef] = &[
         false,
         "With --enable-rpc: run COMMAND GID NUM_FILES PATH when a download fails.",
         |o, v| o.on_download_error = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
+        "on-bt-download-complete",
+        None,
+        Value,
+        "",
+        "advanced,hook",
+        false,
+        "Run COMMAND GID NUM_FILES PATH when a torrent's data is complete, before seeding (--on-download-complete runs when seeding ends).",
+        |o, v| o.on_bt_download_complete = nonempty(v).map(PathBuf::from)
     ),
     opt!(
         "save-session",

@@ -402,6 +402,7 @@ pub fn options(o: &Options) -> Map<String, Value> {
         ("on-download-stop", &o.on_download_stop),
         ("on-download-complete", &o.on_download_complete),
         ("on-download-error", &o.on_download_error),
+        ("on-bt-download-complete", &o.on_bt_download_complete),
     ] {
         if let Some(p) = p {
             put(k, p.display().to_string());

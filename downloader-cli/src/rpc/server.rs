@@ -472,6 +472,7 @@ impl Server {
                 Event::Pause(g) => ("aria2.onDownloadPause", g),
                 Event::Stop(g) => ("aria2.onDownloadStop", g),
                 Event::Complete(g) => ("aria2.onDownloadComplete", g),
+                Event::BtComplete(g) => ("aria2.onBtDownloadComplete", g),
                 Event::Error(g) => ("aria2.onDownloadError", g),
                 Event::Notice(..) | Event::Halted => continue,
             };
