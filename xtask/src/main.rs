@@ -43,6 +43,9 @@ commands:
                               the same from three mirrors (HTTP, HTTPS, FTP) by .meta4
   bench scale [--runs N] [--files N] [-j N] [--only TEXT]
                               10,000 small files by -i with -j 50, swarmget vs aria2c
+  bench rpc [--runs N] [--files N]
+                              RPC daemons holding 1,000 queued downloads: latency of
+                              tellActive + tellWaiting(0,1000) and RSS, vs aria2c
   interop [--release] [--keep]
                               downloads from real nginx, vsftpd, pyftpdlib on loopback
 ";
