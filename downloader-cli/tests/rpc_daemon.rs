@@ -19,6 +19,49 @@ use swarmget_test_support::{
 
 use common::{TempDir, assert_download, swarmget, wait_for};
 
+/// Runs swarmget in `dir` with `args` and checks that it exits with `code`, saying
+/// `message`: an option refused, not ignored.
+#[track_caller]
+fn refused(dir: &TempDir, args: &[&str], code: i32, message: &str) {
+    let r = common::run(
+        swarmget(dir.path()).current_dir(dir.path()).args(args),
+        Duration::from_secs(30),
+    );
+    r.expect_code(code);
+    assert!(r.stderr.contains(message), "{}", r.stderr);
+}
+
+/// A hook script `NAME.sh` in `dir` that appends its three arguments (GID, number of
+/// files, path) as a line to `NAME.log`; returns both paths.
+fn logging_hook(dir: &TempDir, name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let log = dir.join(&format!("{name}.log"));
+    let script = dir.join(&format!("{name}.sh"));
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"$1 $2 $3\" >> '{}'\n", log.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (script, log)
+}
+
+/// What a hook wrote to `log`, once it wrote something: hooks run on their own, so
+/// this waits (the bound only turns a hang into a failure naming `hook`).
+#[track_caller]
+fn hook_output(log: &std::path::Path, hook: &str) -> String {
+    (0..400)
+        .find_map(|_| {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            if !text.is_empty() {
+                return Some(text);
+            }
+            std::thread::sleep(Duration::from_millis(25));
+            None
+        })
+        .unwrap_or_else(|| panic!("{hook} did not run"))
+}
+
 /// A running daemon, killed if the test ends without shutting it down.
 struct Daemon {
     child: Child,
@@ -801,6 +844,14 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
         .to_string();
     assert_eq!(running, slow);
     d.wait_status(&running, "complete");
+    // The control file goes by a disk job queued at completion, which may still be
+    // in flight when the status first reads complete (bounded: a hang fails).
+    for _ in 0..500 {
+        if !control.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert_download(&dir.join("slow.bin"), &slow_file);
     // The restart asked for the rest from where the control file left it (its first
     // connection may probe from 0 before it reads the control file).
@@ -820,17 +871,11 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
     assert_eq!(sent[0].header("x-b"), Some("2"), "{sent:?}");
     assert_eq!(d.shutdown(), Some(0));
     // Without the daemon there is no session to save: refused, not ignored.
-    let r = common::run(
-        swarmget(dir.path())
-            .current_dir(dir.path())
-            .args(["--save-session=s2.txt", "http://127.0.0.1:9/f"]),
-        Duration::from_secs(30),
-    );
-    r.expect_code(28);
-    assert!(
-        r.stderr.contains("--save-session needs --enable-rpc"),
-        "{}",
-        r.stderr
+    refused(
+        &dir,
+        &["--save-session=s2.txt", "http://127.0.0.1:9/f"],
+        28,
+        "--save-session needs --enable-rpc",
     );
 }
 
@@ -937,20 +982,15 @@ fn save_session_interval_writes_the_session_while_running() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(d.shutdown(), Some(0));
-    let r = common::run(
-        swarmget(dir.path()).current_dir(dir.path()).args([
+    refused(
+        &dir,
+        &[
             "--enable-rpc",
             "--rpc-listen-port=0",
             "--save-session-interval=5",
-        ]),
-        Duration::from_secs(30),
-    );
-    r.expect_code(28);
-    assert!(
-        r.stderr
-            .contains("--save-session-interval needs --save-session"),
-        "{}",
-        r.stderr
+        ],
+        28,
+        "--save-session-interval needs --save-session",
     );
 }
 
@@ -1295,18 +1335,10 @@ fn rpc_listen_all_listens_beyond_127_0_0_1() {
 
 #[test]
 fn the_pause_hook_runs_when_a_download_is_paused() {
-    use std::os::unix::fs::PermissionsExt;
     let dir = TempDir::new("rpc-pause-hook");
     let server =
         HttpServer::start(ServerConfig::new().file("/f", vec![1; 100_000]).stall()).unwrap();
-    let log = dir.join("pause.log");
-    let script = dir.join("pause.sh");
-    std::fs::write(
-        &script,
-        format!("#!/bin/sh\necho \"$1\" >> '{}'\n", log.display()),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (script, log) = logging_hook(&dir, "pause");
     let d = Daemon::start(
         &dir,
         &[&format!("--on-download-pause={}", script.display())],
@@ -1315,19 +1347,8 @@ fn the_pause_hook_runs_when_a_download_is_paused() {
     let gid = gid.as_str().unwrap().to_string();
     d.wait_status(&gid, "active");
     d.ok("aria2.forcePause", json!([gid]));
-    // The hook runs on its own: wait for its line (the bound only turns a hang into a
-    // failure).
-    let line = (0..400)
-        .find_map(|_| {
-            let text = std::fs::read_to_string(&log).unwrap_or_default();
-            if !text.is_empty() {
-                return Some(text);
-            }
-            std::thread::sleep(Duration::from_millis(25));
-            None
-        })
-        .expect("the pause hook did not run");
-    assert_eq!(line.trim(), gid);
+    let line = hook_output(&log, "the pause hook");
+    assert_eq!(line.split_whitespace().next(), Some(gid.as_str()), "{line}");
 }
 
 #[test]
@@ -1580,20 +1601,11 @@ fn rpc_secure_serves_https_and_wss_to_a_client_that_verifies_the_ca() {
     assert_eq!(ws.recv()["result"], "OK");
     assert_eq!(d.exit_code(), Some(0));
     // Without a certificate --rpc-secure is refused with aria2's words.
-    let r = common::run(
-        swarmget(dir.path()).current_dir(dir.path()).args([
-            "--enable-rpc",
-            "--rpc-listen-port=0",
-            "--rpc-secure",
-        ]),
-        Duration::from_secs(30),
-    );
-    r.expect_code(1);
-    assert!(
-        r.stderr
-            .contains("Specify --rpc-certificate and --rpc-private-key options"),
-        "{}",
-        r.stderr
+    refused(
+        &dir,
+        &["--enable-rpc", "--rpc-listen-port=0", "--rpc-secure"],
+        1,
+        "Specify --rpc-certificate and --rpc-private-key options",
     );
 }
 
@@ -1817,17 +1829,9 @@ fn the_npm_aria2_client_drives_the_daemon() {
 
 #[test]
 fn a_torrent_announces_bt_download_complete_before_download_complete() {
-    use std::os::unix::fs::PermissionsExt;
     let dir = TempDir::new("rpc-bt-complete");
     let (_seeder, _tracker, body, b64) = torrent_swarm();
-    let log = dir.join("bt.log");
-    let script = dir.join("bt.sh");
-    std::fs::write(
-        &script,
-        format!("#!/bin/sh\necho \"$1 $2 $3\" >> '{}'\n", log.display()),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (script, log) = logging_hook(&dir, "bt");
     let d = Daemon::start(
         &dir,
         &[&format!("--on-bt-download-complete={}", script.display())],
@@ -1856,18 +1860,8 @@ fn a_torrent_announces_bt_download_complete_before_download_complete() {
         ]
     );
     assert_download(&dir.join("x.bin"), &body);
-    // The hook runs on its own with aria2's arguments: wait for its line (the bound
-    // only turns a hang into a failure).
-    let line = (0..400)
-        .find_map(|_| {
-            let text = std::fs::read_to_string(&log).unwrap_or_default();
-            if !text.is_empty() {
-                return Some(text);
-            }
-            std::thread::sleep(Duration::from_millis(25));
-            None
-        })
-        .expect("the bt-download-complete hook did not run");
+    // The hook runs with aria2's arguments.
+    let line = hook_output(&log, "the bt-download-complete hook");
     assert_eq!(line.trim(), format!("{} 1 ./x.bin", gid.as_str().unwrap()));
     assert_eq!(d.shutdown(), Some(0));
 }
