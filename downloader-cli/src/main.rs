@@ -7,6 +7,7 @@
 
 mod args;
 mod aria2_options;
+mod daemon;
 mod feed;
 mod flags;
 mod help;
@@ -118,6 +119,12 @@ fn download(args: &[String]) -> u8 {
             return e.code.exit_code();
         }
     };
+    if opts.daemon
+        && let Err(e) = daemon::detach()
+    {
+        eprintln!("swarmget: {e}");
+        return ErrorCode::Unknown.exit_code();
+    }
     let handle = match Engine::start(&opts) {
         Ok(h) => h,
         Err(e) => {
@@ -125,6 +132,9 @@ fn download(args: &[String]) -> u8 {
             return ErrorCode::Unknown.exit_code();
         }
     };
+    if let Some(pid) = opts.stop_with_process {
+        daemon::stop_with_process(pid, handle.interrupter());
+    }
     let Ok(events) = handle.subscribe() else {
         return ErrorCode::Unknown.exit_code();
     };
@@ -226,7 +236,7 @@ fn follow(
                 check_idle = true;
             }
             Event::Halted => return,
-            Event::Start(_) | Event::Pause(_) => {}
+            Event::Start(_) | Event::Pause(_) | Event::BtComplete(_) => {}
         }
         // A stream of events must not starve the readout.
         redraw(handle, console, &mut next_tick);

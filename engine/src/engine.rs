@@ -434,9 +434,11 @@ impl Engine {
                 match result {
                     Ok(()) => match &mut d.layout {
                         Layout::Planned(plan) => {
-                            if !plan.wrote(range).is_empty() {
-                                d.control_dirty = true;
-                            }
+                            // Written bytes inside a piece not yet complete are
+                            // progress too (the control file's partial ranges): a
+                            // crash must lose no more than one auto-save interval.
+                            plan.wrote(range);
+                            d.control_dirty = true;
                             self.hash_ready_pieces(gid);
                         }
                         Layout::Stream { written, .. } => *written = (*written).max(range.end),

@@ -35,6 +35,9 @@ pub enum Event {
     Stop(Gid),
     /// A download completed; its file is whole and verified.
     Complete(Gid),
+    /// A torrent's data is whole and verified (aria2's `onBtDownloadComplete`): sent
+    /// before seeding, so before the torrent's [`Event::Complete`].
+    BtComplete(Gid),
     /// A download failed.
     Error(Gid),
     /// Something worth a log line happened to a download (a retry, a mirror dropped):
@@ -175,6 +178,12 @@ impl Handle {
     /// Changes a download's options with aria2's rules: see [`crate::change`].
     pub fn change_option(&self, gid: Gid, options: Vec<(String, String)>) -> Result<(), Error> {
         self.call(move |engine, now| engine.change_option(gid, &options, now))?
+    }
+
+    /// Takes mirrors of a download out and puts others in (aria2's `changeUri`);
+    /// returns how many were deleted and added. See [`crate::UriChange`].
+    pub fn change_uri(&self, gid: Gid, change: crate::UriChange) -> Result<(usize, usize), Error> {
+        self.call(move |engine, _| engine.change_uri(gid, &change))?
     }
 
     /// A download's current options (aria2's `getOption`).

@@ -4,6 +4,7 @@
 pub mod bitfield;
 mod bt;
 pub mod change;
+mod change_uri;
 mod commands;
 mod conn;
 pub mod control;
@@ -50,6 +51,7 @@ mod verify;
 mod version;
 
 pub use bt::{BtStatus, Torrent};
+pub use change_uri::UriChange;
 pub use download::{DownloadSpec, DownloadState, Expect, SpeedMeter};
 pub use engine::Engine;
 pub use error::{Error, ErrorCode};

@@ -118,7 +118,7 @@ impl Engine {
                     .map(|s| s.conns)
                     .sum()
             };
-            let candidates: Vec<Candidate<'_>> = d
+            let mut candidates: Vec<Candidate<'_>> = d
                 .sources
                 .iter()
                 .enumerate()
@@ -137,6 +137,8 @@ impl Engine {
                     }
                 })
                 .collect();
+            // The order given: changeUri's positions first, then the order added.
+            candidates.sort_by_key(|c| (d.sources[c.index].rank, c.index));
             let pick = uri_selector::pick(
                 d.opts.uri_selector,
                 &candidates,
@@ -412,12 +414,19 @@ impl Engine {
     }
 
     pub(crate) fn complete(&mut self, gid: Gid, now: Instant) {
+        if self.downloads[gid].bt.is_some() {
+            // The data is whole: aria2 says so before seeding and the completion.
+            self.emit(Event::BtComplete(gid));
+        }
         let d = &mut self.downloads[gid];
         d.finished_at = Some(now);
         d.file = None;
         self.downloads.set_state(gid, DownloadState::Complete);
         let d = &mut self.downloads[gid];
-        if let Some(path) = d.path.as_ref().filter(|_| d.control_exists) {
+        if d.opts.force_save {
+            // --force-save keeps the control file, written once more as complete.
+            self.save_control(gid, true);
+        } else if let Some(path) = d.path.as_ref().filter(|_| d.control_exists) {
             // Queued behind any save still in flight, so nothing recreates it after.
             let job = DiskJob::RemoveControl {
                 gid: d.gid,
@@ -463,7 +472,8 @@ impl Engine {
         let (Layout::Planned(plan), Some(path)) = (&d.layout, &d.path) else {
             return;
         };
-        if plan.is_complete() || d.opts.dry_run {
+        // A complete plan is written only when --force-save keeps its control file.
+        if (plan.is_complete() && !(force && d.opts.force_save)) || d.opts.dry_run {
             return;
         }
         let source = d

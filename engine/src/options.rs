@@ -17,6 +17,7 @@ use std::time::Duration;
 pub use swarmget_proxy::{NoProxy, ProxyUri};
 
 use crate::digest::Digest;
+use crate::gid::Gid;
 use crate::log::LogLevel;
 use crate::plan::Selector;
 
@@ -423,6 +424,20 @@ pub struct Options {
     pub rpc_max_request_size: u64,
     /// `--rpc-allow-origin-all`.
     pub rpc_allow_origin_all: bool,
+    /// `-D/--daemon`: detach from the terminal and the parent process.
+    pub daemon: bool,
+    /// `--stop-with-process`: stop (as on SIGTERM) once this process is gone.
+    pub stop_with_process: Option<u32>,
+    /// `--rpc-user` (deprecated in aria2): HTTP Basic authentication's user name.
+    pub rpc_user: Option<String>,
+    /// `--rpc-passwd`: its password.
+    pub rpc_passwd: Option<String>,
+    /// `--rpc-secure`: the RPC server speaks HTTPS and WSS only.
+    pub rpc_secure: bool,
+    /// `--rpc-certificate`: the RPC server's certificate chain (PEM).
+    pub rpc_certificate: Option<PathBuf>,
+    /// `--rpc-private-key`: the key of `--rpc-certificate` (PEM).
+    pub rpc_private_key: Option<PathBuf>,
     /// `--rpc-save-upload-metadata`: `aria2.addTorrent` writes the uploaded torrent to
     /// `dir` as `<hex info-hash>.torrent`.
     pub rpc_save_upload_metadata: bool,
@@ -431,6 +446,14 @@ pub struct Options {
     pub save_session: Option<PathBuf>,
     /// `--save-session-interval` (0: only at exit and on `aria2.saveSession`).
     pub save_session_interval: Duration,
+    /// `--gid`: the GID this download takes instead of a new one (refused if taken).
+    pub gid: Option<Gid>,
+    /// `--force-save`: a complete or removed download is still written to the session,
+    /// and a complete one keeps its control file.
+    pub force_save: bool,
+    /// `--save-not-found`: a download that failed with "resource not found" (3) is
+    /// still written to the session.
+    pub save_not_found: bool,
     /// `--on-download-start`: a command run with (GID, number of files, first file path).
     pub on_download_start: Option<PathBuf>,
     /// `--on-download-pause`.
@@ -441,6 +464,8 @@ pub struct Options {
     pub on_download_complete: Option<PathBuf>,
     /// `--on-download-error`.
     pub on_download_error: Option<PathBuf>,
+    /// `--on-bt-download-complete`: for a torrent whose data is whole, before seeding.
+    pub on_bt_download_complete: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -574,14 +599,25 @@ impl Default for Options {
             rpc_secret: None,
             rpc_max_request_size: 2 << 20,
             rpc_allow_origin_all: false,
+            daemon: false,
+            stop_with_process: None,
+            rpc_user: None,
+            rpc_passwd: None,
+            rpc_secure: false,
+            rpc_certificate: None,
+            rpc_private_key: None,
             rpc_save_upload_metadata: true,
             save_session: None,
             save_session_interval: Duration::ZERO,
+            gid: None,
+            force_save: false,
+            save_not_found: true,
             on_download_start: None,
             on_download_pause: None,
             on_download_stop: None,
             on_download_complete: None,
             on_download_error: None,
+            on_bt_download_complete: None,
         }
     }
 }
@@ -1950,6 +1986,84 @@ pub static OPTIONS: &[OptionDef] = &[
         |o, v| o.rpc_allow_origin_all = parse_bool(v)?
     ),
     opt!(
+        "daemon",
+        Some('D'),
+        Bool,
+        "false",
+        "advanced,rpc",
+        false,
+        "Run in the background: the command returns 0 once the RPC port is listening (the working directory stays; stdio goes to /dev/null).",
+        |o, v| o.daemon = parse_bool(v)?
+    ),
+    opt!(
+        "stop-with-process",
+        None,
+        Value,
+        "",
+        "advanced",
+        false,
+        "Stop (as on SIGTERM) once process PID is no longer running.",
+        |o, v| o.stop_with_process = match v {
+            "" => None,
+            _ => Some(
+                v.parse::<u32>()
+                    .ok()
+                    .filter(|&p| p > 0 && p <= i32::MAX as u32)
+                    .ok_or_else(|| format!("'{v}' is not a process id"))?,
+            ),
+        }
+    ),
+    opt!(
+        "rpc-user",
+        None,
+        Value,
+        "",
+        "rpc,deprecated",
+        false,
+        "Demand HTTP Basic authentication with this user name from RPC clients (deprecated: use --rpc-secret).",
+        |o, v| o.rpc_user = nonempty(v)
+    ),
+    opt!(
+        "rpc-passwd",
+        None,
+        Value,
+        "",
+        "rpc,deprecated",
+        false,
+        "The password of --rpc-user (deprecated: use --rpc-secret).",
+        |o, v| o.rpc_passwd = nonempty(v)
+    ),
+    opt!(
+        "rpc-secure",
+        None,
+        Bool,
+        "false",
+        "rpc",
+        false,
+        "Serve RPC over TLS only (https:// and wss://), with --rpc-certificate and --rpc-private-key.",
+        |o, v| o.rpc_secure = parse_bool(v)?
+    ),
+    opt!(
+        "rpc-certificate",
+        None,
+        Value,
+        "",
+        "rpc",
+        false,
+        "The RPC server's certificate chain, PEM (for --rpc-secure).",
+        |o, v| o.rpc_certificate = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
+        "rpc-private-key",
+        None,
+        Value,
+        "",
+        "rpc",
+        false,
+        "The private key of --rpc-certificate, PEM (for --rpc-secure).",
+        |o, v| o.rpc_private_key = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
         "rpc-save-upload-metadata",
         None,
         Bool,
@@ -2010,6 +2124,16 @@ pub static OPTIONS: &[OptionDef] = &[
         |o, v| o.on_download_error = nonempty(v).map(PathBuf::from)
     ),
     opt!(
+        "on-bt-download-complete",
+        None,
+        Value,
+        "",
+        "advanced,hook",
+        false,
+        "Run COMMAND GID NUM_FILES PATH when a torrent's data is complete, before seeding (--on-download-complete runs when seeding ends).",
+        |o, v| o.on_bt_download_complete = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
         "save-session",
         None,
         Value,
@@ -2028,6 +2152,42 @@ pub static OPTIONS: &[OptionDef] = &[
         false,
         "Also write --save-session every SEC seconds (0: only at exit and on aria2.saveSession).",
         |o, v| o.save_session_interval = secs("save-session-interval", v, 0, i32::MAX as u64)?
+    ),
+    opt!(
+        "gid",
+        None,
+        Value,
+        "",
+        "advanced,rpc",
+        true,
+        "Give the download this GID (16 hex digits) instead of a new one; refused if another download has it.",
+        |o, v| o.gid = match v {
+            "" => None,
+            _ => Some(
+                Gid::parse(v)
+                    .ok_or_else(|| format!("'{v}' is not a GID: 16 hex digits are needed"))?
+            ),
+        }
+    ),
+    opt!(
+        "force-save",
+        None,
+        Bool,
+        "false",
+        "advanced,rpc",
+        true,
+        "Write the download to --save-session even when it is complete or removed, and keep a complete download's control file.",
+        |o, v| o.force_save = parse_bool(v)?
+    ),
+    opt!(
+        "save-not-found",
+        None,
+        Bool,
+        "true",
+        "advanced,rpc",
+        true,
+        "Write a download that failed with 'resource not found' to --save-session too.",
+        |o, v| o.save_not_found = parse_bool(v)?
     ),
     opt!(
         "pause",

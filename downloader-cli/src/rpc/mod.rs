@@ -10,6 +10,7 @@ mod paths;
 mod render;
 mod server;
 mod session;
+mod tls;
 
 use std::io::IsTerminal;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
@@ -18,7 +19,7 @@ use std::time::Instant;
 
 use swarmget_engine::log::LogLevel;
 use swarmget_engine::{DownloadSpec, DownloadState, Engine, ErrorCode, Event, Options};
-use swarmget_rpc::auth::Secret;
+use swarmget_rpc::auth::{BasicAuth, Secret};
 
 /// Runs the daemon; returns the exit code.
 pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
@@ -26,6 +27,13 @@ pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
         eprintln!("swarmget: --save-session-interval needs --save-session");
         return ErrorCode::BadOption.exit_code();
     }
+    let tls = match tls::server_config(opts) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("swarmget: RPC: {e}");
+            return ErrorCode::Unknown.exit_code();
+        }
+    };
     let listeners = match listen(opts) {
         Ok(l) => l,
         Err(e) => {
@@ -36,6 +44,18 @@ pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
             return ErrorCode::Unknown.exit_code();
         }
     };
+    for l in &listeners {
+        if let Ok(addr) = l.local_addr() {
+            eprintln!("swarmget: RPC: listening on {addr}");
+        }
+    }
+    // Listening, and no thread started yet: the moment to detach.
+    if opts.daemon
+        && let Err(e) = crate::daemon::detach()
+    {
+        eprintln!("swarmget: {e}");
+        return ErrorCode::Unknown.exit_code();
+    }
     let cwd = match std::env::current_dir() {
         Ok(d) => d,
         Err(e) => {
@@ -57,6 +77,9 @@ pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
             return ErrorCode::Unknown.exit_code();
         }
     };
+    if let Some(pid) = opts.stop_with_process {
+        crate::daemon::stop_with_process(pid, handle.interrupter());
+    }
     let (Ok(events), Ok(rpc_events)) = (handle.subscribe(), handle.subscribe()) else {
         return ErrorCode::Unknown.exit_code();
     };
@@ -73,12 +96,12 @@ pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
     let config = server::Config {
         max_request: opts.rpc_max_request_size as usize,
         allow_origin_all: opts.rpc_allow_origin_all,
+        tls,
+        basic_auth: opts.rpc_user.as_deref().map(|user| {
+            eprintln!("swarmget: warning: --rpc-user and --rpc-passwd are deprecated (as in aria2); use --rpc-secret");
+            BasicAuth::new(user, opts.rpc_passwd.as_deref().unwrap_or(""))
+        }),
     };
-    for l in &listeners {
-        if let Ok(addr) = l.local_addr() {
-            eprintln!("swarmget: RPC: listening on {addr}");
-        }
-    }
     let server =
         match server::Server::new(listeners, methods, config, rpc_events, handle.interrupter()) {
             Ok(s) => s,
@@ -142,7 +165,7 @@ pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
                     console.finished(&st);
                 }
             }
-            Event::Start(_) | Event::Pause(_) => {}
+            Event::Start(_) | Event::Pause(_) | Event::BtComplete(_) => {}
         }
     }
     // The halted engine still answers: its downloads stopped resumably, as waiting.

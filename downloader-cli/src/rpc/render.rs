@@ -437,19 +437,36 @@ pub fn options(o: &Options) -> Map<String, Value> {
     put("rpc-max-request-size", o.rpc_max_request_size.to_string());
     put("rpc-allow-origin-all", b(o.rpc_allow_origin_all));
     put("rpc-save-upload-metadata", b(o.rpc_save_upload_metadata));
+    put("rpc-secure", b(o.rpc_secure));
+    // rpc-passwd, like rpc-secret, is never shown.
+    if let Some(u) = &o.rpc_user {
+        put("rpc-user", u.clone());
+    }
+    put("daemon", b(o.daemon));
+    if let Some(pid) = o.stop_with_process {
+        put("stop-with-process", pid.to_string());
+    }
     for (k, p) in [
         ("save-session", &o.save_session),
+        ("rpc-certificate", &o.rpc_certificate),
+        ("rpc-private-key", &o.rpc_private_key),
         ("on-download-start", &o.on_download_start),
         ("on-download-pause", &o.on_download_pause),
         ("on-download-stop", &o.on_download_stop),
         ("on-download-complete", &o.on_download_complete),
         ("on-download-error", &o.on_download_error),
+        ("on-bt-download-complete", &o.on_bt_download_complete),
     ] {
         if let Some(p) = p {
             put(k, p.display().to_string());
         }
     }
     put("save-session-interval", secs(o.save_session_interval));
+    if let Some(g) = o.gid {
+        put("gid", g.to_string());
+    }
+    put("force-save", b(o.force_save));
+    put("save-not-found", b(o.save_not_found));
     // rpc-secret is never shown (aria2 leaves it out too).
     m
 }
