@@ -43,7 +43,8 @@ impl Hooks {
             Event::Stop(g) => (self.stop.as_ref(), g),
             Event::Complete(g) => (self.complete.as_ref().or(self.stop.as_ref()), g),
             Event::Error(g) => (self.error.as_ref().or(self.stop.as_ref()), g),
-            Event::Notice(..) | Event::Halted => return,
+            // `--on-bt-download-complete` is not there yet.
+            Event::BtComplete(_) | Event::Notice(..) | Event::Halted => return,
         };
         let Some(command) = command else {
             return;

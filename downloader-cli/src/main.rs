@@ -214,7 +214,7 @@ fn follow(
                 check_idle = true;
             }
             Event::Halted => return,
-            Event::Start(_) | Event::Pause(_) => {}
+            Event::Start(_) | Event::Pause(_) | Event::BtComplete(_) => {}
         }
         // A stream of events must not starve the readout.
         redraw(handle, console, &mut next_tick);

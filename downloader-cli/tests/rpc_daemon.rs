@@ -34,7 +34,12 @@ impl Daemon {
     fn start(dir: &TempDir, args: &[&str]) -> Daemon {
         let mut child = swarmget(dir.path())
             .current_dir(dir.path())
-            .args(["--enable-rpc", "--rpc-listen-port=0", "--quiet"])
+            .args([
+                "--enable-rpc",
+                "--rpc-listen-port=0",
+                "--listen-port=0",
+                "--quiet",
+            ])
             .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -1091,7 +1096,7 @@ fn torrent_swarm() -> (Seeder, Tracker, Vec<u8>, String) {
 fn add_torrent_queues_at_its_position_and_downloads_from_the_swarm() {
     let dir = TempDir::new("rpc-add-torrent");
     let (_seeder, _tracker, body, b64) = torrent_swarm();
-    let d = Daemon::start(&dir, &["--rpc-secret=s"]);
+    let d = Daemon::start(&dir, &["--rpc-secret=s", "--seed-time=0"]);
     let paused = json!({"pause": "true"});
     let a = d.ok(
         "aria2.addUri",

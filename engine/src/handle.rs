@@ -37,6 +37,9 @@ pub enum Event {
     Complete(Gid),
     /// A download failed.
     Error(Gid),
+    /// A torrent download has every piece (aria2's `onBtDownloadComplete`); it may go
+    /// on seeding, and `Complete` follows when that ends.
+    BtComplete(Gid),
     /// Something worth a log line happened to a download (a retry, a mirror dropped).
     Notice(Gid, String),
     /// The engine stopped every download resumably (an interrupt or `--stop`) and

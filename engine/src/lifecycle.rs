@@ -293,6 +293,13 @@ impl Engine {
         if d.is_finished() || d.verifying || d.writes_in_flight > 0 {
             return;
         }
+        if d.bt
+            .as_ref()
+            .is_some_and(|s| s.seeding != crate::bt::SeedPhase::Leeching)
+        {
+            // Seeding (ended by `check_seeding`), or already completing.
+            return;
+        }
         let done = match &d.layout {
             Layout::Planned(p) => p.is_complete(),
             Layout::Stream {
@@ -325,6 +332,9 @@ impl Engine {
     }
 
     pub(crate) fn complete(&mut self, gid: Gid, now: Instant) {
+        if self.keep_seeding(gid, now) {
+            return;
+        }
         let d = &mut self.downloads[gid];
         d.finished_at = Some(now);
         d.file = None;

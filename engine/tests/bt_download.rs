@@ -15,6 +15,16 @@ fn data(len: usize, seed: u8) -> Vec<u8> {
         .collect()
 }
 
+/// Test options: any free listen port, and the download ends when complete (no
+/// seeding: these tests are about fetching).
+fn bt_opts(dir: &std::path::Path) -> Options {
+    Options {
+        listen_port: vec![0],
+        seed_time: Some(std::time::Duration::ZERO),
+        ..opts(dir)
+    }
+}
+
 /// Runs one torrent download with `seeders` behind a tracker; returns the batch's
 /// final status and the events seen.
 fn download(torrent: &[u8], o: Options) -> (swarmget_engine::DownloadStatus, Vec<Event>) {
@@ -37,7 +47,7 @@ fn single_file_torrent_from_one_seeder() {
     let seeder = Seeder::start(&placeholder, body.clone());
     let tracker = Tracker::start(vec![seeder.addr()]);
     let torrent = make_torrent("one.bin", &[], &body, PIECE, Some(&tracker.url()));
-    let (st, _) = download(&torrent, opts(&dir.0));
+    let (st, _) = download(&torrent, bt_opts(&dir.0));
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
     let got = std::fs::read(dir.0.join("one.bin")).unwrap();
     assert_eq!(sha256_hex(&got), sha256_hex(&body));
@@ -69,7 +79,7 @@ fn multi_file_torrent_lands_under_its_name() {
     let seeder = Seeder::start(&placeholder, body.clone());
     let tracker = Tracker::start(vec![seeder.addr()]);
     let torrent = make_torrent("set", &files, &body, PIECE, Some(&tracker.url()));
-    let (st, _) = download(&torrent, opts(&dir.0));
+    let (st, _) = download(&torrent, bt_opts(&dir.0));
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
     let root = dir.0.join("set");
     assert_eq!(std::fs::read(root.join("a.txt")).unwrap(), body[..50_000]);
@@ -96,7 +106,7 @@ fn two_seeders_share_the_work_through_a_tiny_disk_cache() {
     // disk and resumes as writes land.
     let o = Options {
         disk_cache: 0,
-        ..opts(&dir.0)
+        ..bt_opts(&dir.0)
     };
     let (st, _) = download(&torrent, o);
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
@@ -131,7 +141,7 @@ fn a_peer_sending_bad_pieces_is_charged_banned_and_its_pieces_fetched_again() {
     );
     let tracker = Tracker::start(vec![bad.addr(), good.addr()]);
     let torrent = make_torrent("c.bin", &[], &body, PIECE, Some(&tracker.url()));
-    let (st, seen) = download(&torrent, opts(&dir.0));
+    let (st, seen) = download(&torrent, bt_opts(&dir.0));
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
     assert_eq!(std::fs::read(dir.0.join("c.bin")).unwrap(), body);
     let bad_addr = bad.addr().to_string();
@@ -179,7 +189,7 @@ fn removing_a_torrent_download_tells_the_tracker_it_stopped() {
     );
     let tracker = Tracker::start(vec![stingy.addr()]);
     let torrent = make_torrent("s.bin", &[], &body, PIECE, Some(&tracker.url()));
-    let o = opts(&dir.0);
+    let o = bt_opts(&dir.0);
     let mut batch = Batch::new(&o);
     let gid = batch.add(DownloadSpec::torrent(Torrent::parse(&torrent).unwrap(), o));
     eventually("the connection to the seeder", || stingy.connections() == 1);
@@ -218,7 +228,7 @@ fn a_peer_announcing_a_4_gib_message_is_dropped() {
     // end because the engine refused the length prefix.
     let tracker = Tracker::start(vec![liar.addr()]);
     let torrent = make_torrent("h.bin", &[], &body, PIECE, Some(&tracker.url()));
-    let o = opts(&dir.0);
+    let o = bt_opts(&dir.0);
     let mut batch = Batch::new(&o);
     let gid = batch.add(DownloadSpec::torrent(Torrent::parse(&torrent).unwrap(), o));
     eventually("the liar's connection closed", || liar.closed() == 1);

@@ -208,29 +208,40 @@ fn serve(
     }
 }
 
-/// An HTTP tracker answering every announce with the same peers.
+/// An HTTP tracker: it answers with a fixed list of peers, or (in swarm mode) with
+/// every peer that announced itself and has not said `stopped`, as a real tracker does.
 pub struct Tracker {
     addr: SocketAddr,
     announces: Arc<Mutex<Vec<HashMap<String, String>>>>,
+    /// `Some`: the fixed answer; `None`: swarm mode.
+    peers: Arc<Mutex<Option<Vec<SocketAddr>>>>,
 }
 
 impl Tracker {
     /// A tracker naming `peers` (IPv4) with an interval of 1800 s.
     pub fn start(peers: Vec<SocketAddr>) -> Tracker {
+        Tracker::with(Some(peers))
+    }
+
+    /// A tracker in swarm mode: each announce is answered with the other peers that
+    /// announced (the address the request came from, with its `port`).
+    pub fn swarm() -> Tracker {
+        Tracker::with(None)
+    }
+
+    /// Switches to swarm mode (`None`) or to a fixed answer.
+    pub fn set_peers(&self, peers: Option<Vec<SocketAddr>>) {
+        *self.peers.lock().unwrap() = peers;
+    }
+
+    fn with(peers: Option<Vec<SocketAddr>>) -> Tracker {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let announces = Arc::new(Mutex::new(Vec::new()));
-        let log = announces.clone();
-        let mut compact = Vec::new();
-        for p in &peers {
-            if let SocketAddr::V4(v4) = p {
-                compact.extend_from_slice(&v4.ip().octets());
-                compact.extend_from_slice(&v4.port().to_be_bytes());
-            }
-        }
-        let mut body = format!("d8:intervali1800e5:peers{}:", compact.len()).into_bytes();
-        body.extend_from_slice(&compact);
-        body.push(b'e');
+        let peers = Arc::new(Mutex::new(peers));
+        let (log, fixed) = (announces.clone(), peers.clone());
+        // The swarm: peer id → address, for peers that have not stopped.
+        let mut swarm: Vec<(String, SocketAddr)> = Vec::new();
         thread::spawn(move || {
             for mut sock in listener.incoming().flatten() {
                 let mut head = Vec::new();
@@ -252,12 +263,37 @@ impl Tracker {
                     .and_then(|t| t.split_once('?'))
                     .map(|(_, q)| q.to_string())
                     .unwrap_or_default();
-                let fields = query
+                let fields: HashMap<String, String> = query
                     .split('&')
                     .filter_map(|kv| kv.split_once('='))
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect();
+                let id = fields.get("peer_id").cloned().unwrap_or_default();
+                swarm.retain(|(p, _)| *p != id);
+                let port = fields.get("port").and_then(|p| p.parse::<u16>().ok());
+                if let (Some(port), Ok(from)) = (port, sock.peer_addr())
+                    && fields.get("event").map(String::as_str) != Some("stopped")
+                {
+                    swarm.push((id.clone(), SocketAddr::new(from.ip(), port)));
+                }
                 log.lock().unwrap().push(fields);
+                let answer = fixed.lock().unwrap().clone().unwrap_or_else(|| {
+                    swarm
+                        .iter()
+                        .filter(|(p, _)| *p != id)
+                        .map(|(_, a)| *a)
+                        .collect()
+                });
+                let mut compact = Vec::new();
+                for p in &answer {
+                    if let SocketAddr::V4(v4) = p {
+                        compact.extend_from_slice(&v4.ip().octets());
+                        compact.extend_from_slice(&v4.port().to_be_bytes());
+                    }
+                }
+                let mut body = format!("d8:intervali1800e5:peers{}:", compact.len()).into_bytes();
+                body.extend_from_slice(&compact);
+                body.push(b'e');
                 let mut resp = format!(
                     "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
                     body.len()
@@ -267,7 +303,11 @@ impl Tracker {
                 let _ = sock.write_all(&resp);
             }
         });
-        Tracker { addr, announces }
+        Tracker {
+            addr,
+            announces,
+            peers,
+        }
     }
 
     /// The announce URL.

@@ -428,6 +428,7 @@ impl Server {
                 Event::Stop(g) => ("aria2.onDownloadStop", g),
                 Event::Complete(g) => ("aria2.onDownloadComplete", g),
                 Event::Error(g) => ("aria2.onDownloadError", g),
+                Event::BtComplete(g) => ("aria2.onBtDownloadComplete", g),
                 Event::Notice(..) | Event::Halted => continue,
             };
             let frame = websocket::encode(

@@ -17,8 +17,11 @@
 //! - peers are only connected while the download is active; they are dropped on the
 //!   next turn after it stops.
 
+mod listen;
 mod peer;
 mod run;
+mod seed;
+mod serve;
 mod tracker;
 
 use std::collections::HashMap;
@@ -29,7 +32,9 @@ use std::time::{Duration, Instant};
 
 use swarmget_bt_wire::Metainfo;
 
+pub(crate) use listen::{LISTENER, Listener, PENDING_TAG};
 pub(crate) use peer::{PEER_TAG, PeerConn};
+pub(crate) use seed::SeedPhase;
 pub(crate) use tracker::{AnnounceDone, Announcer};
 
 use crate::digest::{HashKind, PieceHashes};
@@ -44,6 +49,8 @@ use crate::storage::{FileEntry, Storage};
 pub(crate) const BAN_AFTER: u32 = 2;
 /// Peers connected at once per torrent (aria2's `--bt-max-peers` default).
 const MAX_PEERS: usize = 55;
+/// Peers unchoked at once (aria2 and BEP 3: three by rate and one optimistic).
+const UPLOAD_SLOTS: usize = 4;
 /// How long a peer whose connection failed waits before it is tried again.
 const RETRY_PEER: Duration = Duration::from_secs(30);
 
@@ -146,6 +153,12 @@ pub struct BtStatus {
     pub creation_date: Option<i64>,
     /// `numSeeders`: connected peers that have every piece.
     pub num_seeders: usize,
+    /// `seeder`: we have every piece.
+    pub seeder: bool,
+    /// `uploadLength`: bytes sent to peers in this session.
+    pub upload_length: u64,
+    /// `uploadSpeed`, bytes/s to peers.
+    pub upload_speed: u64,
 }
 
 /// What a peer has done to the download.
@@ -175,6 +188,17 @@ pub(crate) struct Swarm {
     pub announcer: Announcer,
     /// The files have been created (once, when the download first runs).
     pub allocated: bool,
+    /// Bytes of blocks sent to peers.
+    pub uploaded: u64,
+    pub up_meter: crate::download::SpeedMeter,
+    /// `--max-upload-limit`.
+    pub upload_limit: crate::throttle::Throttle,
+    pub choker: swarmget_bt_wire::choke::Choker,
+    /// When the choker runs next (`None`: at once).
+    pub next_choke: Option<Instant>,
+    /// A peer's interest changed: the choker runs on this turn.
+    pub choke_due: bool,
+    pub seeding: SeedPhase,
 }
 
 impl Swarm {
@@ -190,6 +214,11 @@ impl Swarm {
         })?;
         self.records.entry(addr).or_default().connected = true;
         Some(addr)
+    }
+
+    /// Whether one more peer may connect.
+    pub fn has_room(&self) -> bool {
+        self.peer_keys.len() < MAX_PEERS
     }
 
     /// Adds peers a tracker named.
@@ -218,7 +247,7 @@ impl Swarm {
         Some((addr, r.banned))
     }
 
-    pub fn status(&self) -> BtStatus {
+    pub fn status(&self, complete: bool, now: Instant) -> BtStatus {
         let meta = self.torrent.metainfo();
         BtStatus {
             info_hash: self
@@ -237,6 +266,9 @@ impl Swarm {
             comment: meta.comment.clone(),
             creation_date: meta.creation_date,
             num_seeders: self.seeders,
+            seeder: complete,
+            upload_length: self.uploaded,
+            upload_speed: self.up_meter.rate(now),
         }
     }
 }
@@ -291,6 +323,13 @@ impl Download {
             seeders: 0,
             announcer,
             allocated: false,
+            uploaded: 0,
+            up_meter: Default::default(),
+            upload_limit: crate::throttle::Throttle::new(opts.max_upload_limit),
+            choker: swarmget_bt_wire::choke::Choker::new(UPLOAD_SLOTS),
+            next_choke: None,
+            choke_due: false,
+            seeding: SeedPhase::Leeching,
         }));
         Ok(())
     }

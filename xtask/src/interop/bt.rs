@@ -62,7 +62,16 @@ pub fn from_aria2c(env: &Env, dir: &Path) -> Result<(), String> {
     });
     let outcome = ready
         .map_err(|e| format!("aria2c seeding: {e}"))
-        .and_then(|()| env.run(dir, &[&torrent_path.to_string_lossy()]));
+        .and_then(|()| {
+            env.run(
+                dir,
+                &[
+                    "--listen-port=0",
+                    "--seed-time=0",
+                    &torrent_path.to_string_lossy(),
+                ],
+            )
+        });
     stop(&mut seeder);
     outcome?.expect(0)?;
     payload.verify(&dir.join("out").join(&payload.name))
