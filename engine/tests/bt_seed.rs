@@ -294,7 +294,52 @@ fn requests_outside_the_piece_are_rejected_too_long_ones_dropped_and_good_ones_s
 }
 
 #[test]
-fn max_upload_limit_paces_what_a_seeder_sends() {
+fn listen_port_binds_the_first_free_port_of_its_list() {
+    let dir = Dir::new("seed-port");
+    let body = data(50_000, 11);
+    let placeholder = make_torrent("p.bin", &[], &body, PIECE, None);
+    let origin = Seeder::start(&placeholder, body.clone());
+    let tracker = Tracker::start(vec![origin.addr()]);
+    let torrent = make_torrent("p.bin", &[], &body, PIECE, Some(&tracker.url()));
+    // The first port of the list is held by another listener; the second is free (a
+    // port the system just handed out and that was closed again).
+    let taken = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let busy = taken.local_addr().unwrap().port();
+    let free = std::net::TcpListener::bind("0.0.0.0:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let o = Options {
+        listen_port: vec![busy, free],
+        seed_time: None,
+        seed_ratio: 0.0,
+        ..bt_opts(&dir.0)
+    };
+    let (_a, _gid, port) = seeder(&torrent, &tracker, o);
+    assert_eq!(port, free);
+    // And peers reach it there.
+    let parsed = Torrent::parse(&torrent).unwrap();
+    RawPeer::connect(free, parsed.info_hash(), 2);
+}
+
+#[test]
+fn max_upload_limit_and_max_overall_upload_limit_pace_what_a_seeder_sends() {
+    const RATE: u64 = 64 << 10;
+    paced(Options {
+        max_upload_limit: RATE,
+        ..Options::default()
+    });
+    paced(Options {
+        max_overall_upload_limit: RATE,
+        ..Options::default()
+    });
+}
+
+/// A seeder whose upload is limited to 64 KiB/s by `limits` serves twelve blocks no
+/// faster than that.
+fn paced(limits: Options) {
+    const RATE: u64 = 64 << 10;
     let dir = Dir::new("seed-limit");
     let body = data(10 * PIECE as usize, 10);
     let placeholder = make_torrent("l.bin", &[], &body, PIECE, None);
@@ -302,11 +347,11 @@ fn max_upload_limit_paces_what_a_seeder_sends() {
     let tracker = Tracker::start(vec![origin.addr()]);
     let torrent = make_torrent("l.bin", &[], &body, PIECE, Some(&tracker.url()));
     let parsed = Torrent::parse(&torrent).unwrap();
-    const RATE: u64 = 64 << 10;
     let o = Options {
         seed_time: None,
         seed_ratio: 0.0,
-        max_upload_limit: RATE,
+        max_upload_limit: limits.max_upload_limit,
+        max_overall_upload_limit: limits.max_overall_upload_limit,
         ..bt_opts(&dir.0)
     };
     let (_a, _gid, port) = seeder(&torrent, &tracker, o);

@@ -132,6 +132,10 @@ const CASES: &[(&str, Check)] = &[
         bt::from_aria2c,
     ),
     (
+        "bittorrent: aria2c downloads a torrent from swarmget seeding it",
+        bt::to_aria2c,
+    ),
+    (
         "proxy: microsocks with a wrong password -> exit 24",
         proxy::socks_wrong_password,
     ),
