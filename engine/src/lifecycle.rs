@@ -379,14 +379,18 @@ impl Engine {
     /// Queues a save of download `gid`'s control file (if it has a plan and a path).
     pub(crate) fn save_control(&mut self, gid: Gid, force: bool) {
         let d = &mut self.downloads[gid];
-        if (!d.control_dirty && !force) || d.bt.is_some() {
-            // Torrents keep no control file yet: a restart hashes nothing and starts over.
+        if !d.control_dirty && !force {
             return;
         }
         let (Layout::Planned(plan), Some(path)) = (&d.layout, &d.path) else {
             return;
         };
-        if plan.is_complete() || d.opts.dry_run {
+        // A seeding torrent keeps a record of its complete pieces, so a restart seeds
+        // again without hashing; the record goes when the download completes.
+        let seeding =
+            d.bt.as_ref()
+                .is_some_and(|s| s.seeding != crate::bt::SeedPhase::Leeching);
+        if (plan.is_complete() && !seeding) || d.opts.dry_run {
             return;
         }
         let source = d
@@ -394,9 +398,17 @@ impl Engine {
             .first()
             .map(|s| s.url.to_string())
             .unwrap_or_default();
-        let state = Storage::single(path.clone(), plan.total(), plan.piece_len())
-            .ok()
-            .and_then(|storage| ControlState::new(&storage, &d.opts.dir, source));
+        let state = match (&d.storage, &d.bt) {
+            (Some(storage), Some(swarm)) => {
+                ControlState::new(storage, &d.opts.dir, source).map(|s| ControlState {
+                    info_hash: Some(swarm.torrent.info_hash()),
+                    ..s
+                })
+            }
+            _ => Storage::single(path.clone(), plan.total(), plan.piece_len())
+                .ok()
+                .and_then(|storage| ControlState::new(&storage, &d.opts.dir, source)),
+        };
         let Some(mut state) = state else {
             // The path cannot be recorded relative to --dir (not UTF-8): no resume.
             return;

@@ -193,6 +193,9 @@ pub struct Options {
     pub seed_ratio: f64,
     /// `--seed-time` (`None`: no time condition; zero: no seeding).
     pub seed_time: Option<Duration>,
+    /// `--bt-seed-unverified`: files already complete on disk are seeded without
+    /// hashing them.
+    pub bt_seed_unverified: bool,
     /// `--max-concurrent-downloads`.
     pub max_concurrent_downloads: usize,
     /// `--header` lines.
@@ -430,6 +433,7 @@ impl Default for Options {
             listen_port: (6881..=6999).collect(),
             seed_ratio: 1.0,
             seed_time: None,
+            bt_seed_unverified: false,
             max_concurrent_downloads: 5,
             headers: Vec::new(),
             user_agent: concat!("swarmget/", env!("CARGO_PKG_VERSION")).into(),
@@ -919,6 +923,16 @@ pub static OPTIONS: &[OptionDef] = &[
                     "seed-time must be a number of minutes of at least 0, got '{v}'"
                 )),
         }
+    ),
+    opt!(
+        "bt-seed-unverified",
+        None,
+        Bool,
+        "false",
+        "bittorrent",
+        true,
+        "Seed files already complete on disk without hashing them (no control file needed).",
+        |o, v| o.bt_seed_unverified = parse_bool(v)?
     ),
     opt!(
         "max-concurrent-downloads",

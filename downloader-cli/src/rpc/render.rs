@@ -308,6 +308,7 @@ pub fn options(o: &Options) -> Map<String, Value> {
     );
     put("listen-port", ports(&o.listen_port));
     put("seed-ratio", format!("{:?}", o.seed_ratio));
+    put("bt-seed-unverified", b(o.bt_seed_unverified));
     if let Some(t) = o.seed_time {
         put("seed-time", format!("{:?}", t.as_secs_f64() / 60.0));
     }

@@ -19,6 +19,7 @@
 
 mod listen;
 mod peer;
+mod resume;
 mod run;
 mod seed;
 mod serve;

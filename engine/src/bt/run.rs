@@ -107,6 +107,8 @@ impl Engine {
         };
         if !swarm.allocated {
             swarm.allocated = true;
+            self.resume_torrent(gid);
+            let d = &mut self.downloads[gid];
             let storage = d.storage.clone();
             let allocation = d.opts.file_allocation;
             if let Some(storage) = storage {

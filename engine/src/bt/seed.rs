@@ -72,6 +72,10 @@ impl Engine {
                 };
                 swarm.choke_due = true;
                 self.emit(Event::BtComplete(gid));
+                if seed {
+                    // Every piece recorded: a restart seeds again without hashing.
+                    self.save_control(gid, true);
+                }
                 seed
             }
         }
