@@ -64,6 +64,15 @@ pub enum DiskJob {
         /// Control file path.
         path: PathBuf,
     },
+    /// Delete a file the download no longer needs (a torrent's part file, the files
+    /// `--bt-remove-unselected-file` removes); answered by [`DiskDone::Removed`]. A
+    /// file that is not there is no error.
+    RemoveFile {
+        /// Download.
+        gid: Gid,
+        /// The file.
+        path: PathBuf,
+    },
     /// Give a finished file the server's modification time (`--remote-time`).
     SetModified {
         /// Download.
@@ -289,7 +298,7 @@ fn work(rx: Receiver<DiskJob>, done: Sender<DiskDone>, mut files: FileCache, not
                     result,
                 }
             }
-            DiskJob::RemoveControl { gid, path } => {
+            DiskJob::RemoveControl { gid, path } | DiskJob::RemoveFile { gid, path } => {
                 let _ = std::fs::remove_file(&path);
                 DiskDone::Removed { gid }
             }

@@ -1,6 +1,7 @@
 //! A download's life on the loop: starting queued downloads, opening and dropping
 //! connections, retries, failure, completion and the control file saves between.
 
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::conn::{Conn, Phase};
@@ -348,6 +349,7 @@ impl Engine {
             };
             self.disk_job(gid, job);
         }
+        self.drop_torrent_leftovers(gid);
         let d = &self.downloads[gid];
         if d.opts.remote_time
             && !d.opts.dry_run
@@ -359,6 +361,38 @@ impl Engine {
                 time,
             };
             self.disk_job(gid, job);
+        }
+    }
+
+    /// A completed torrent's files that are not part of the result: its part file, and
+    /// with `--bt-remove-unselected-file` the files `--select-file` left out.
+    fn drop_torrent_leftovers(&mut self, gid: Gid) {
+        let d = &self.downloads[gid];
+        let (Some(storage), Some(_)) = (d.storage.clone(), &d.bt) else {
+            return;
+        };
+        let mut paths: Vec<PathBuf> = storage
+            .part_file()
+            .map(Path::to_path_buf)
+            .into_iter()
+            .collect();
+        if d.opts.bt_remove_unselected_file {
+            paths.extend(
+                storage
+                    .files()
+                    .iter()
+                    .filter(|f| !f.wanted && !f.padding)
+                    .map(|f| f.path.clone()),
+            );
+        }
+        if paths.is_empty() {
+            return;
+        }
+        self.disk.send(DiskJob::CloseFiles {
+            storage: storage.clone(),
+        });
+        for path in paths {
+            self.disk_job(gid, DiskJob::RemoveFile { gid, path });
         }
     }
 

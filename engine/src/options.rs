@@ -196,6 +196,12 @@ pub struct Options {
     /// `--bt-seed-unverified`: files already complete on disk are seeded without
     /// hashing them.
     pub bt_seed_unverified: bool,
+    /// `--bt-remove-unselected-file`: a completed torrent deletes its files that
+    /// `--select-file` left out.
+    pub bt_remove_unselected_file: bool,
+    /// `-O/--index-out INDEX=PATH`: file INDEX of a torrent (as `-S` numbers them) is
+    /// stored at PATH under `--dir`.
+    pub index_out: Vec<(usize, PathBuf)>,
     /// `--max-concurrent-downloads`.
     pub max_concurrent_downloads: usize,
     /// `--header` lines.
@@ -434,6 +440,8 @@ impl Default for Options {
             seed_ratio: 1.0,
             seed_time: None,
             bt_seed_unverified: false,
+            bt_remove_unselected_file: false,
+            index_out: Vec::new(),
             max_concurrent_downloads: 5,
             headers: Vec::new(),
             user_agent: concat!("swarmget/", env!("CARGO_PKG_VERSION")).into(),
@@ -628,6 +636,31 @@ fn secs(name: &str, value: &str, min: u64, max: u64) -> Result<Duration, String>
         return Err(format!("{name} must be between {min} and {max}"));
     }
     Ok(Duration::from_secs(n))
+}
+
+/// Parses `INDEX=PATH` of `-O/--index-out`: INDEX from 1, PATH relative and staying
+/// under the download directory (no `..`, no root, not empty).
+pub fn parse_index_out(value: &str) -> Result<(usize, PathBuf), String> {
+    let (index, path) = value
+        .split_once('=')
+        .ok_or_else(|| format!("index-out: '{value}' is not INDEX=PATH"))?;
+    let index: usize = index
+        .trim()
+        .parse()
+        .ok()
+        .filter(|i| (1..=FileSelection::MAX_INDEX).contains(i))
+        .ok_or_else(|| format!("index-out: bad index in '{value}'"))?;
+    let path = PathBuf::from(path);
+    let inside = path
+        .components()
+        .all(|c| matches!(c, std::path::Component::Normal(_)));
+    if path.as_os_str().is_empty() || !inside {
+        return Err(format!(
+            "index-out: '{}' must be a relative path that stays under --dir",
+            path.display()
+        ));
+    }
+    Ok((index, path))
 }
 
 /// Parses aria2's port list: comma-separated ports and `A-B` ranges, in the order
@@ -933,6 +966,30 @@ pub static OPTIONS: &[OptionDef] = &[
         true,
         "Seed files already complete on disk without hashing them (no control file needed).",
         |o, v| o.bt_seed_unverified = parse_bool(v)?
+    ),
+    opt!(
+        "bt-remove-unselected-file",
+        None,
+        Bool,
+        "false",
+        "bittorrent",
+        true,
+        "When a torrent completes, delete its files --select-file left out.",
+        |o, v| o.bt_remove_unselected_file = parse_bool(v)?
+    ),
+    opt!(
+        "index-out",
+        Some('O'),
+        Value,
+        "",
+        "bittorrent",
+        true,
+        "Store torrent file INDEX at PATH under --dir: -O INDEX=PATH (repeatable).",
+        |o, v| {
+            let entry = parse_index_out(v)?;
+            o.index_out.retain(|(i, _)| *i != entry.0);
+            o.index_out.push(entry)
+        }
     ),
     opt!(
         "max-concurrent-downloads",
@@ -2075,6 +2132,30 @@ mod tests {
         assert_eq!(Options::default().listen_port.len(), 119);
         for bad in ["", "7-5", "65536", "x", "1-"] {
             assert!(parse_ports("listen-port", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn index_out_takes_index_path_pairs_that_stay_inside_the_dir() {
+        let mut o = Options::default();
+        o.set("index-out", "2=sub/b.bin").unwrap();
+        o.set("index-out", "1=a").unwrap();
+        o.set("index-out", "2=c").unwrap();
+        assert_eq!(
+            o.index_out,
+            vec![(1, PathBuf::from("a")), (2, PathBuf::from("c"))]
+        );
+        for bad in [
+            "",
+            "2",
+            "0=a",
+            "x=a",
+            "1=",
+            "1=../a",
+            "1=/etc/x",
+            "1=a/../../b",
+        ] {
+            assert!(o.set("index-out", bad).is_err(), "{bad}");
         }
     }
 

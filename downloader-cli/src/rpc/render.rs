@@ -309,6 +309,15 @@ pub fn options(o: &Options) -> Map<String, Value> {
     put("listen-port", ports(&o.listen_port));
     put("seed-ratio", format!("{:?}", o.seed_ratio));
     put("bt-seed-unverified", b(o.bt_seed_unverified));
+    put("bt-remove-unselected-file", b(o.bt_remove_unselected_file));
+    if !o.index_out.is_empty() {
+        let pairs: Vec<String> = o
+            .index_out
+            .iter()
+            .map(|(i, p)| format!("{i}={}", p.display()))
+            .collect();
+        put("index-out", pairs.join("\n"));
+    }
     if let Some(t) = o.seed_time {
         put("seed-time", format!("{:?}", t.as_secs_f64() / 60.0));
     }
