@@ -1213,7 +1213,7 @@ fn get_peers_lists_the_connected_seeder() {
     assert_eq!(
         peers,
         json!([{
-            "peerId": "%2DTS0001%2Dseederseeder",
+            "peerId": format!("%2DTS0001%2Dseeder{:06}", seeder.addr().port()),
             "ip": "127.0.0.1",
             "port": seeder.addr().port().to_string(),
             // 7 pieces of 32 KiB, all there.

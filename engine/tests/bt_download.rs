@@ -5,7 +5,10 @@ mod common;
 
 use common::{Batch, Dir, opts};
 use swarmget_engine::{DownloadSpec, DownloadState, Event, Options, Torrent};
-use swarmget_test_support::{Seeder, SeederConfig, Tracker, make_torrent, sha256_hex};
+use swarmget_test_support::{
+    HttpServer, Seeder, SeederConfig, ServerConfig, TestCa, Tracker, UdpTrackerServer,
+    make_torrent, sha256_hex,
+};
 
 const PIECE: u64 = 32 << 10;
 
@@ -236,4 +239,54 @@ fn a_peer_announcing_a_4_gib_message_is_dropped() {
     assert_eq!(st.state, DownloadState::Active);
     assert_eq!(st.connections, 0, "{st:?}");
     assert!(liar.requests().is_empty());
+}
+
+#[test]
+fn a_udp_tracker_introduces_the_seeder() {
+    let dir = Dir::new("bt-udp");
+    let body = data(150_000, 7);
+    let placeholder = make_torrent("u.bin", &[], &body, PIECE, None);
+    let seeder = Seeder::start(&placeholder, body.clone());
+    let tracker = UdpTrackerServer::start(vec![seeder.addr()]);
+    let torrent = make_torrent("u.bin", &[], &body, PIECE, Some(&tracker.url()));
+    let (st, _) = download(&torrent, bt_opts(&dir.0));
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    assert_eq!(std::fs::read(dir.0.join("u.bin")).unwrap(), body);
+    // `started` (2) first, with the port the engine listens on.
+    let announces = tracker.announces();
+    assert_eq!(announces[0].0, 2, "{announces:?}");
+    assert_ne!(announces[0].1, 0);
+}
+
+#[test]
+fn an_https_tracker_is_checked_with_the_download_s_ca() {
+    let dir = Dir::new("bt-https");
+    let body = data(100_000, 8);
+    let placeholder = make_torrent("h.bin", &[], &body, PIECE, None);
+    let seeder = Seeder::start(&placeholder, body.clone());
+    let std::net::SocketAddr::V4(v4) = seeder.addr() else {
+        unreachable!("the seeder listens on 127.0.0.1")
+    };
+    let mut answer = b"d8:intervali1800e5:peers6:".to_vec();
+    answer.extend_from_slice(&v4.ip().octets());
+    answer.extend_from_slice(&v4.port().to_be_bytes());
+    answer.push(b'e');
+    let ca = TestCa::new();
+    let server =
+        HttpServer::start_tls(ServerConfig::new().file("/announce", answer).tls_ca(&ca)).unwrap();
+    let torrent = make_torrent("h.bin", &[], &body, PIECE, Some(&server.url("/announce")));
+    let ca_path = dir.0.join("ca.pem");
+    std::fs::write(&ca_path, ca.cert_pem()).unwrap();
+    let o = Options {
+        ca_certificate: Some(ca_path),
+        ..bt_opts(&dir.0)
+    };
+    let (st, _) = download(&torrent, o);
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    assert_eq!(std::fs::read(dir.0.join("h.bin")).unwrap(), body);
+    assert!(
+        server.requests_for("/announce")[0]
+            .target
+            .contains("info_hash=")
+    );
 }

@@ -2,7 +2,8 @@
 //! real loopback TCP (built from bt-wire's codec), and an HTTP tracker answering compact
 //! peer lists.
 //!
-//! The seeder has every piece: it answers the handshake with its own, sends a full
+//! The seeder has every piece (and its own peer id, `-TS0001-seeder` and its port in six
+//! digits): it answers the handshake with its own, sends a full
 //! bitfield and an unchoke, then serves every request. It records the requests it got,
 //! can corrupt one chosen piece or all of them (blocks sent with their bytes flipped),
 //! can hold its unchoke until another seeder was asked for some blocks, and counts its
@@ -94,14 +95,18 @@ impl Seeder {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let log = Arc::new(Mutex::new(SeederLog::default()));
-        let shared = Arc::new((meta, data, config));
+        // Each seeder its own id (as real clients), so a downloader that drops a second
+        // connection to the same peer id keeps both seeders.
+        let mut id = *b"-TS0001-seeder000000";
+        id[14..].copy_from_slice(format!("{:06}", addr.port()).as_bytes());
+        let shared = Arc::new((meta, data, config, id));
         let l = log.clone();
         thread::spawn(move || {
             for sock in listener.incoming().flatten() {
                 l.lock().unwrap().connections += 1;
                 let (l, shared) = (l.clone(), shared.clone());
                 thread::spawn(move || {
-                    let _ = serve(sock, &shared.0, &shared.1, &shared.2, &l);
+                    let _ = serve(sock, &shared.0, &shared.1, &shared.2, shared.3, &l);
                     l.lock().unwrap().closed += 1;
                 });
             }
@@ -135,6 +140,7 @@ fn serve(
     meta: &Metainfo,
     data: &[u8],
     config: &SeederConfig,
+    peer_id: [u8; 20],
     log: &Mutex<SeederLog>,
 ) -> std::io::Result<()> {
     let pieces = meta.info.piece_count() as u32;
@@ -148,9 +154,7 @@ fn serve(
     if theirs.is_none_or(|h| h.info_hash != info_hash) {
         return Ok(());
     }
-    let mut out = Handshake::new(info_hash, *b"-TS0001-seederseeder", false)
-        .encode()
-        .to_vec();
+    let mut out = Handshake::new(info_hash, peer_id, false).encode().to_vec();
     let mut bits = vec![0u8; pieces.div_ceil(8) as usize];
     for i in 0..pieces {
         bits[(i / 8) as usize] |= 0x80 >> (i % 8);
@@ -317,6 +321,80 @@ impl Tracker {
 
     /// Each announce's query fields, in order.
     pub fn announces(&self) -> Vec<HashMap<String, String>> {
+        self.announces.lock().unwrap().clone()
+    }
+}
+
+/// A UDP tracker (BEP 15) on a loopback port answering every announce with the same
+/// IPv4 peers, after a connect handshake. It records each announce's event
+/// (0 none, 1 completed, 2 started, 3 stopped) and port.
+pub struct UdpTrackerServer {
+    addr: SocketAddr,
+    announces: Arc<Mutex<Vec<(u32, u16)>>>,
+}
+
+impl UdpTrackerServer {
+    /// A tracker naming `peers`, with an interval of 1800 s.
+    pub fn start(peers: Vec<SocketAddr>) -> UdpTrackerServer {
+        let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let addr = sock.local_addr().unwrap();
+        let announces = Arc::new(Mutex::new(Vec::new()));
+        let log = announces.clone();
+        const CONNECTION_ID: u64 = 0x5eed_0000_cafe_f00d;
+        thread::spawn(move || {
+            let mut buf = [0u8; 2048];
+            loop {
+                let Ok((n, from)) = sock.recv_from(&mut buf) else {
+                    return;
+                };
+                let d = &buf[..n];
+                if n < 16 {
+                    continue;
+                }
+                let action = u32::from_be_bytes(d[8..12].try_into().unwrap());
+                let tid = &d[12..16];
+                let mut out = Vec::new();
+                match action {
+                    0 if d[..8] == 0x0417_2710_1980u64.to_be_bytes() => {
+                        out.extend_from_slice(&0u32.to_be_bytes());
+                        out.extend_from_slice(tid);
+                        out.extend_from_slice(&CONNECTION_ID.to_be_bytes());
+                    }
+                    1 if n >= 98 && d[..8] == CONNECTION_ID.to_be_bytes() => {
+                        let event = u32::from_be_bytes(d[80..84].try_into().unwrap());
+                        let port = u16::from_be_bytes([d[96], d[97]]);
+                        log.lock().unwrap().push((event, port));
+                        out.extend_from_slice(&1u32.to_be_bytes());
+                        out.extend_from_slice(tid);
+                        out.extend_from_slice(&1800u32.to_be_bytes());
+                        out.extend_from_slice(&0u32.to_be_bytes());
+                        out.extend_from_slice(&(peers.len() as u32).to_be_bytes());
+                        for p in &peers {
+                            if let SocketAddr::V4(v4) = p {
+                                out.extend_from_slice(&v4.ip().octets());
+                                out.extend_from_slice(&v4.port().to_be_bytes());
+                            }
+                        }
+                    }
+                    _ => {
+                        out.extend_from_slice(&3u32.to_be_bytes());
+                        out.extend_from_slice(tid);
+                        out.extend_from_slice(b"bad request");
+                    }
+                }
+                let _ = sock.send_to(&out, from);
+            }
+        });
+        UdpTrackerServer { addr, announces }
+    }
+
+    /// The announce URL.
+    pub fn url(&self) -> String {
+        format!("udp://{}/announce", self.addr)
+    }
+
+    /// Each announce's (event, port), in order.
+    pub fn announces(&self) -> Vec<(u32, u16)> {
         self.announces.lock().unwrap().clone()
     }
 }

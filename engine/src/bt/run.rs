@@ -177,9 +177,10 @@ impl Engine {
             tracker_id: None,
         };
         let waker = self.waker.clone();
+        let tls = d.tls.clone();
         swarm
             .announcer
-            .send(gid, announce, self.announced_tx.clone(), move || {
+            .send(gid, announce, tls, self.announced_tx.clone(), move || {
                 let _ = waker.wake();
             });
     }
