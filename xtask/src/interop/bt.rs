@@ -2,7 +2,9 @@
 //! cases' file (checked with `-V` first), a tracker on a loopback port (a thread here:
 //! it answers every announce with the one peer it is told to name) introduces the
 //! peers, and swarmget downloads the torrent from aria2c — then seeds it to a second
-//! aria2c. Every copy must be exact.
+//! aria2c. The same with libtorrent (python3-libtorrent, driven by our own script):
+//! swarmget downloads from a libtorrent seeder, and seeds (after `-V` over a copy of the
+//! file) to a libtorrent leecher. Every copy must be exact.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -82,6 +84,123 @@ pub fn to_aria2c(env: &Env, dir: &Path) -> Result<(), String> {
     }
     env.meta.verify(&dir.join("leech").join(&env.meta.name))
 }
+
+/// swarmget downloads a torrent from libtorrent seeding it.
+pub fn from_libtorrent(env: &Env, dir: &Path) -> Result<(), String> {
+    let port = free_ports(1)?[0];
+    let tracker = Tracker::start(port)?;
+    let torrent_path = write_torrent(env, dir, &tracker.url)?;
+    let mut seeder = libtorrent(dir, "seed", &torrent_path, &env.www, port)?;
+    let log = dir.join("libtorrent-seed.log");
+    let ready = wait_ready(&mut seeder, || {
+        std::fs::read_to_string(&log).is_ok_and(|t| t.lines().any(|l| l == "seeding"))
+    })
+    .map_err(|e| format!("libtorrent seeding: {e}\n{}", tail(&log)));
+    let outcome = ready.and_then(|()| {
+        env.run(
+            dir,
+            &[
+                "--listen-port=0",
+                "--seed-time=0",
+                &torrent_path.to_string_lossy(),
+            ],
+        )
+    });
+    stop(&mut seeder);
+    outcome?.expect(0)?;
+    env.meta.verify(&dir.join("out").join(&env.meta.name))
+}
+
+/// libtorrent downloads a torrent from swarmget seeding it: swarmget checks a copy of
+/// the file with `-V` and seeds it at once; the tracker names only swarmget.
+pub fn to_libtorrent(env: &Env, dir: &Path) -> Result<(), String> {
+    let ports = free_ports(2)?;
+    let (swarmget_port, leecher_port) = (ports[0], ports[1]);
+    let tracker = Tracker::start(swarmget_port)?;
+    let torrent_path = write_torrent(env, dir, &tracker.url)?;
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    std::fs::copy(env.www.join(&env.meta.name), out.join(&env.meta.name))
+        .map_err(|e| format!("cannot copy the file to seed: {e}"))?;
+    let (mut cmd, log) = env.command(
+        dir,
+        "swarmget.log",
+        &[
+            "-V",
+            &format!("--listen-port={swarmget_port}"),
+            "--seed-ratio=0.0",
+            &torrent_path.to_string_lossy(),
+        ],
+    )?;
+    let mut swarmget = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start swarmget: {e}"))?;
+    let listening = wait_ready(&mut swarmget, || {
+        TcpStream::connect(("127.0.0.1", swarmget_port)).is_ok()
+    })
+    .map_err(|e| format!("swarmget seeding: {e}\n{}", tail(&log)));
+    let leeched = listening.and_then(|()| {
+        let mut leecher = libtorrent(
+            dir,
+            "leech",
+            &torrent_path,
+            &dir.join("leech"),
+            leecher_port,
+        )?;
+        let status =
+            wait_or_kill(&mut leecher, Duration::from_secs(150)).map_err(|e| e.to_string())?;
+        match status.and_then(|s| s.code()) {
+            Some(0) => Ok(()),
+            code => Err(format!(
+                "libtorrent downloading from swarmget: exit {code:?}\n{}",
+                tail(&dir.join("libtorrent-leech.log"))
+            )),
+        }
+    });
+    let still_seeding = matches!(swarmget.try_wait(), Ok(None));
+    stop(&mut swarmget);
+    leeched?;
+    if !still_seeding {
+        return Err(format!(
+            "swarmget exited instead of seeding\n{}",
+            tail(&log)
+        ));
+    }
+    env.meta.verify(&dir.join("leech").join(&env.meta.name))
+}
+
+/// Our libtorrent peer script (python3-libtorrent), in `MODE` (`seed` or `leech`) for
+/// `torrent` over `save_path`, listening on 127.0.0.1:`port`; its output goes to
+/// `DIR/libtorrent-MODE.log`.
+fn libtorrent(
+    dir: &Path,
+    mode: &str,
+    torrent: &Path,
+    save_path: &Path,
+    port: u16,
+) -> Result<Child, String> {
+    // Not `libtorrent.py`: Python would import the script itself for `libtorrent`.
+    let script = dir.join("lt_peer.py");
+    std::fs::write(&script, LIBTORRENT_PY).map_err(|e| e.to_string())?;
+    let log = std::fs::File::create(dir.join(format!("libtorrent-{mode}.log")))
+        .map_err(|e| e.to_string())?;
+    let err = log.try_clone().map_err(|e| e.to_string())?;
+    // Debian's python: python3-libtorrent is a system package.
+    Command::new("/usr/bin/python3")
+        .arg(&script)
+        .arg(mode)
+        .arg(torrent)
+        .arg(save_path)
+        .arg(port.to_string())
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| format!("cannot start lt_peer.py: {e}"))
+}
+
+/// The libtorrent peer (`xtask/src/lt_peer.py`).
+const LIBTORRENT_PY: &str = include_str!("../lt_peer.py");
 
 /// The torrent of the Metalink cases' file, announcing to `tracker`, as
 /// `DIR/seed.torrent`.
