@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Batch, Dir, opts};
+use common::{Batch, Dir, bt_opts, torrent_data};
 use swarmget_engine::{DownloadSpec, DownloadState, Event, Options, Torrent};
 use swarmget_test_support::{
     HttpServer, Seeder, SeederConfig, ServerConfig, TestCa, Tracker, UdpTrackerServer,
@@ -11,22 +11,6 @@ use swarmget_test_support::{
 };
 
 const PIECE: u64 = 32 << 10;
-
-fn data(len: usize, seed: u8) -> Vec<u8> {
-    (0..len)
-        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[1] ^ seed)
-        .collect()
-}
-
-/// Test options: any free listen port, and the download ends when complete (no
-/// seeding: these tests are about fetching).
-fn bt_opts(dir: &std::path::Path) -> Options {
-    Options {
-        listen_port: vec![0],
-        seed_time: Some(std::time::Duration::ZERO),
-        ..opts(dir)
-    }
-}
 
 /// Runs one torrent download with `seeders` behind a tracker; returns the batch's
 /// final status and the events seen.
@@ -45,7 +29,7 @@ fn download(torrent: &[u8], o: Options) -> (swarmget_engine::DownloadStatus, Vec
 #[test]
 fn single_file_torrent_from_one_seeder() {
     let dir = Dir::new("bt-single");
-    let body = data(300_000, 1);
+    let body = torrent_data(300_000, 1);
     let placeholder = make_torrent("one.bin", &[], &body, PIECE, None);
     let seeder = Seeder::start(&placeholder, body.clone());
     let tracker = Tracker::start(vec![seeder.addr()]);
@@ -77,7 +61,7 @@ fn multi_file_torrent_lands_under_its_name() {
         ("sub/b.bin", 0),
         ("sub/c.bin", 120_001),
     ];
-    let body = data(170_001, 2);
+    let body = torrent_data(170_001, 2);
     let placeholder = make_torrent("set", &files, &body, PIECE, None);
     let seeder = Seeder::start(&placeholder, body.clone());
     let tracker = Tracker::start(vec![seeder.addr()]);
@@ -99,7 +83,7 @@ fn multi_file_torrent_lands_under_its_name() {
 #[test]
 fn two_seeders_share_the_work_through_a_tiny_disk_cache() {
     let dir = Dir::new("bt-two");
-    let body = data(600_000, 3);
+    let body = torrent_data(600_000, 3);
     let placeholder = make_torrent("two.bin", &[], &body, PIECE, None);
     let a = Seeder::start(&placeholder, body.clone());
     let b = Seeder::start(&placeholder, body.clone());
@@ -120,7 +104,7 @@ fn two_seeders_share_the_work_through_a_tiny_disk_cache() {
 #[test]
 fn a_peer_sending_bad_pieces_is_charged_banned_and_its_pieces_fetched_again() {
     let dir = Dir::new("bt-corrupt");
-    let body = data(400_000, 4);
+    let body = torrent_data(400_000, 4);
     let placeholder = make_torrent("c.bin", &[], &body, PIECE, None);
     // The liar spoils every piece; the honest seeder unchokes only once the liar was
     // asked for four blocks. Requests start two deep and pieces are two blocks, so the
@@ -177,7 +161,7 @@ fn eventually(what: &str, cond: impl Fn() -> bool) {
 #[test]
 fn removing_a_torrent_download_tells_the_tracker_it_stopped() {
     let dir = Dir::new("bt-stopped");
-    let body = data(100_000, 5);
+    let body = torrent_data(100_000, 5);
     let placeholder = make_torrent("s.bin", &[], &body, PIECE, None);
     // `stingy` never unchokes (it waits for `idle`, whom nobody asks for anything), so
     // the download stays active with one peer until it is removed.
@@ -217,7 +201,7 @@ fn removing_a_torrent_download_tells_the_tracker_it_stopped() {
 #[test]
 fn a_peer_announcing_a_4_gib_message_is_dropped() {
     let dir = Dir::new("bt-huge");
-    let body = data(200_000, 6);
+    let body = torrent_data(200_000, 6);
     let placeholder = make_torrent("h.bin", &[], &body, PIECE, None);
     let liar = Seeder::with(
         &placeholder,
@@ -244,7 +228,7 @@ fn a_peer_announcing_a_4_gib_message_is_dropped() {
 #[test]
 fn a_udp_tracker_introduces_the_seeder() {
     let dir = Dir::new("bt-udp");
-    let body = data(150_000, 7);
+    let body = torrent_data(150_000, 7);
     let placeholder = make_torrent("u.bin", &[], &body, PIECE, None);
     let seeder = Seeder::start(&placeholder, body.clone());
     let tracker = UdpTrackerServer::start(vec![seeder.addr()]);
@@ -261,7 +245,7 @@ fn a_udp_tracker_introduces_the_seeder() {
 #[test]
 fn an_https_tracker_is_checked_with_the_download_s_ca() {
     let dir = Dir::new("bt-https");
-    let body = data(100_000, 8);
+    let body = torrent_data(100_000, 8);
     let placeholder = make_torrent("h.bin", &[], &body, PIECE, None);
     let seeder = Seeder::start(&placeholder, body.clone());
     let std::net::SocketAddr::V4(v4) = seeder.addr() else {

@@ -6,26 +6,19 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Batch, Dir, opts};
+use common::{Batch, Dir, bt_opts, torrent_data};
 use swarmget_engine::{DownloadSpec, DownloadState, Event, Gid, Options, Torrent};
 use swarmget_test_support::{Seeder, SeederConfig, Tracker, make_torrent};
 
 const PIECE: u64 = 32 << 10;
 const BLOCKS_PER_PIECE: usize = 2;
 
-fn data(len: usize, seed: u8) -> Vec<u8> {
-    (0..len)
-        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[2] ^ seed)
-        .collect()
-}
-
 /// Any free listen port; seeding until stopped (no ratio, no time).
 fn seeding_opts(dir: &std::path::Path) -> Options {
     Options {
-        listen_port: vec![0],
         seed_ratio: 0.0,
         seed_time: None,
-        ..opts(dir)
+        ..bt_opts(dir)
     }
 }
 
@@ -67,7 +60,7 @@ fn flip_byte(path: &std::path::Path, at: usize) {
 #[test]
 fn a_seeding_torrent_restarts_from_its_control_file_without_hashing_and_v_rehashes() {
     let dir = Dir::new("bt-resume");
-    let body = data(5 * PIECE as usize, 1);
+    let body = torrent_data(5 * PIECE as usize, 1);
     let (seeder, tracker, torrent) = swarm("r.bin", &body);
     let (batch, gid) = until_complete(&torrent, seeding_opts(&dir.0));
     assert_eq!(
@@ -113,7 +106,7 @@ fn a_seeding_torrent_restarts_from_its_control_file_without_hashing_and_v_rehash
 #[test]
 fn an_interrupted_download_resumes_its_verified_pieces() {
     let dir = Dir::new("bt-interrupted");
-    let body = data(6 * PIECE as usize, 2);
+    let body = torrent_data(6 * PIECE as usize, 2);
     let (honest, tracker, torrent) = swarm("i.bin", &body);
     // The first run's only peer spoils piece 2 every time: it is banned after the
     // second try, and the download stays active with the five other pieces.
@@ -154,7 +147,7 @@ fn an_interrupted_download_resumes_its_verified_pieces() {
 #[test]
 fn v_over_a_complete_file_goes_straight_to_seeding() {
     let dir = Dir::new("bt-v-seed");
-    let body = data(4 * PIECE as usize + 100, 3);
+    let body = torrent_data(4 * PIECE as usize + 100, 3);
     let (seeder, tracker, torrent) = swarm("v.bin", &body);
     tracker.set_peers(Some(Vec::new()));
     std::fs::write(dir.0.join("v.bin"), &body).unwrap();
@@ -174,7 +167,7 @@ fn v_over_a_complete_file_goes_straight_to_seeding() {
 #[test]
 fn bt_seed_unverified_takes_complete_files_as_they_are() {
     let dir = Dir::new("bt-unverified");
-    let body = data(3 * PIECE as usize, 4);
+    let body = torrent_data(3 * PIECE as usize, 4);
     let (seeder, tracker, torrent) = swarm("u.bin", &body);
     tracker.set_peers(Some(Vec::new()));
     // Even a wrong byte is not noticed: nothing is read.

@@ -9,27 +9,12 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use common::{Batch, Dir, opts};
+use common::{Batch, Dir, bt_opts, torrent_data};
 use swarmget_bt_wire::wire::{BlockRequest, FrameDecoder, Handshake, Limits, Message};
 use swarmget_engine::{DownloadSpec, DownloadState, Event, Gid, Options, Torrent};
 use swarmget_test_support::{Seeder, Tracker, make_torrent};
 
 const PIECE: u64 = 32 << 10;
-
-fn data(len: usize, seed: u8) -> Vec<u8> {
-    (0..len)
-        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[2] ^ seed)
-        .collect()
-}
-
-/// Test options: any free listen port, no seeding unless a test asks.
-fn bt_opts(dir: &std::path::Path) -> Options {
-    Options {
-        listen_port: vec![0],
-        seed_time: Some(Duration::ZERO),
-        ..opts(dir)
-    }
-}
 
 /// A swarmget seeder of `body`: it downloads the torrent from a test seeder first (the
 /// tracker names only that one), then seeds with `o`. Returns the engine, its download
@@ -55,7 +40,7 @@ fn eventually(what: &str, cond: impl Fn() -> bool) {
 #[test]
 fn a_swarmget_seeder_serves_a_swarmget_leecher_until_the_ratio_is_met() {
     let (dir_a, dir_b) = (Dir::new("seed-a"), Dir::new("seed-b"));
-    let body = data(400_000, 7);
+    let body = torrent_data(400_000, 7);
     let placeholder = make_torrent("s.bin", &[], &body, PIECE, None);
     let origin = Seeder::start(&placeholder, body.clone());
     let tracker = Tracker::start(vec![origin.addr()]);
@@ -108,7 +93,7 @@ fn a_swarmget_seeder_serves_a_swarmget_leecher_until_the_ratio_is_met() {
 #[test]
 fn seeding_ends_after_seed_time_without_any_upload() {
     let dir = Dir::new("seed-time");
-    let body = data(100_000, 8);
+    let body = torrent_data(100_000, 8);
     let placeholder = make_torrent("t.bin", &[], &body, PIECE, None);
     let origin = Seeder::start(&placeholder, body.clone());
     let tracker = Tracker::start(vec![origin.addr()]);
@@ -224,7 +209,7 @@ fn enc(m: Message<'_>) -> Vec<u8> {
 fn requests_outside_the_piece_are_rejected_too_long_ones_dropped_and_good_ones_served() {
     let dir = Dir::new("seed-raw");
     // Two pieces of 32 KiB and a last one of 1,000 bytes.
-    let body = data(2 * PIECE as usize + 1_000, 9);
+    let body = torrent_data(2 * PIECE as usize + 1_000, 9);
     let placeholder = make_torrent("r.bin", &[], &body, PIECE, None);
     let origin = Seeder::start(&placeholder, body.clone());
     let tracker = Tracker::start(vec![origin.addr()]);
@@ -296,7 +281,7 @@ fn requests_outside_the_piece_are_rejected_too_long_ones_dropped_and_good_ones_s
 #[test]
 fn listen_port_binds_the_first_free_port_of_its_list() {
     let dir = Dir::new("seed-port");
-    let body = data(50_000, 11);
+    let body = torrent_data(50_000, 11);
     let placeholder = make_torrent("p.bin", &[], &body, PIECE, None);
     let origin = Seeder::start(&placeholder, body.clone());
     let tracker = Tracker::start(vec![origin.addr()]);
@@ -341,7 +326,7 @@ fn max_upload_limit_and_max_overall_upload_limit_pace_what_a_seeder_sends() {
 fn paced(limits: Options) {
     const RATE: u64 = 64 << 10;
     let dir = Dir::new("seed-limit");
-    let body = data(10 * PIECE as usize, 10);
+    let body = torrent_data(10 * PIECE as usize, 10);
     let placeholder = make_torrent("l.bin", &[], &body, PIECE, None);
     let origin = Seeder::start(&placeholder, body.clone());
     let tracker = Tracker::start(vec![origin.addr()]);

@@ -5,20 +5,13 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::time::Duration;
 
-use common::{Batch, Dir, opts};
+use common::{Batch, Dir, bt_opts, torrent_data};
 use swarmget_engine::options::FileSelection;
 use swarmget_engine::{DownloadSpec, DownloadState, Options, Torrent};
 use swarmget_test_support::{Seeder, Tracker, make_torrent};
 
 const PIECE: u64 = 32 << 10;
-
-fn data(len: usize, seed: u8) -> Vec<u8> {
-    (0..len)
-        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[2] ^ seed)
-        .collect()
-}
 
 /// a.bin 0..50,000 (pieces 0-1), b.bin empty, c.bin 50,000..170,001 (pieces 1-5),
 /// d.bin 170,001..210,001 (pieces 5-6): pieces 1 and 5 are shared.
@@ -32,7 +25,7 @@ const FILES: [(&str, u64); 4] = [
 #[test]
 fn select_file_fetches_the_chosen_files_and_their_boundary_pieces_only() {
     let dir = Dir::new("bt-select");
-    let body = data(210_001, 5);
+    let body = torrent_data(210_001, 5);
     let placeholder = make_torrent("set", &FILES, &body, PIECE, None);
     let seeder = Seeder::start(&placeholder, body.clone());
     let tracker = Tracker::start(vec![seeder.addr()]);
@@ -42,12 +35,10 @@ fn select_file_fetches_the_chosen_files_and_their_boundary_pieces_only() {
     std::fs::create_dir_all(&root).unwrap();
     std::fs::write(root.join("c.bin"), b"old").unwrap();
     let o = Options {
-        listen_port: vec![0],
-        seed_time: Some(Duration::ZERO),
         select_file: Some(FileSelection::parse("1,4").unwrap()),
         index_out: vec![(4, PathBuf::from("renamed/d.bin"))],
         bt_remove_unselected_file: true,
-        ..opts(&dir.0)
+        ..bt_opts(&dir.0)
     };
     let mut batch = Batch::new(&o);
     batch.add(DownloadSpec::torrent(Torrent::parse(&torrent).unwrap(), o));
@@ -76,12 +67,11 @@ fn select_file_fetches_the_chosen_files_and_their_boundary_pieces_only() {
 #[test]
 fn a_selection_that_leaves_no_file_is_refused() {
     let dir = Dir::new("bt-select-none");
-    let body = data(210_001, 6);
+    let body = torrent_data(210_001, 6);
     let torrent = make_torrent("set", &FILES, &body, PIECE, None);
     let o = Options {
-        listen_port: vec![0],
         select_file: Some(FileSelection::parse("9").unwrap()),
-        ..opts(&dir.0)
+        ..bt_opts(&dir.0)
     };
     let batch = Batch::new(&o);
     let err = batch

@@ -29,15 +29,29 @@ pub fn from_aria2c(env: &Env, dir: &Path) -> Result<(), String> {
     let port = free_ports(1)?[0];
     let tracker = Tracker::start(port)?;
     let torrent_path = write_torrent(env, dir, &tracker.url)?;
-    let mut seeder = aria2c_seeder(env, dir, &torrent_path, port)?;
-    let outcome = env.run(
-        dir,
-        &[
-            "--listen-port=0",
-            "--seed-time=0",
-            &torrent_path.to_string_lossy(),
-        ],
-    );
+    let seeder = aria2c_seeder(env, dir, &torrent_path, port)?;
+    fetch_from(env, dir, &torrent_path, seeder, Ok(()))
+}
+
+/// swarmget downloads `torrent` (without seeding) while `seeder` runs, once `ready`
+/// says it is; the seeder is stopped and the copy checked.
+fn fetch_from(
+    env: &Env,
+    dir: &Path,
+    torrent: &Path,
+    mut seeder: Child,
+    ready: Result<(), String>,
+) -> Result<(), String> {
+    let outcome = ready.and_then(|()| {
+        env.run(
+            dir,
+            &[
+                "--listen-port=0",
+                "--seed-time=0",
+                &torrent.to_string_lossy(),
+            ],
+        )
+    });
     stop(&mut seeder);
     outcome?.expect(0)?;
     env.meta.verify(&dir.join("out").join(&env.meta.name))
@@ -96,19 +110,7 @@ pub fn from_libtorrent(env: &Env, dir: &Path) -> Result<(), String> {
         std::fs::read_to_string(&log).is_ok_and(|t| t.lines().any(|l| l == "seeding"))
     })
     .map_err(|e| format!("libtorrent seeding: {e}\n{}", tail(&log)));
-    let outcome = ready.and_then(|()| {
-        env.run(
-            dir,
-            &[
-                "--listen-port=0",
-                "--seed-time=0",
-                &torrent_path.to_string_lossy(),
-            ],
-        )
-    });
-    stop(&mut seeder);
-    outcome?.expect(0)?;
-    env.meta.verify(&dir.join("out").join(&env.meta.name))
+    fetch_from(env, dir, &torrent_path, seeder, ready)
 }
 
 /// libtorrent downloads a torrent from swarmget seeding it: swarmget checks a copy of
