@@ -78,7 +78,12 @@ impl Daemon {
     fn start(dir: &TempDir, args: &[&str]) -> Daemon {
         let mut child = swarmget(dir.path())
             .current_dir(dir.path())
-            .args(["--enable-rpc", "--rpc-listen-port=0", "--quiet"])
+            .args([
+                "--enable-rpc",
+                "--rpc-listen-port=0",
+                "--listen-port=0",
+                "--quiet",
+            ])
             .args(args)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -1174,7 +1179,7 @@ fn torrent_swarm() -> (Seeder, Tracker, Vec<u8>, String) {
 fn add_torrent_queues_at_its_position_and_downloads_from_the_swarm() {
     let dir = TempDir::new("rpc-add-torrent");
     let (_seeder, _tracker, body, b64) = torrent_swarm();
-    let d = Daemon::start(&dir, &["--rpc-secret=s"]);
+    let d = Daemon::start(&dir, &["--rpc-secret=s", "--seed-time=0"]);
     let paused = json!({"pause": "true"});
     let a = d.ok(
         "aria2.addUri",
@@ -1291,7 +1296,7 @@ fn get_peers_lists_the_connected_seeder() {
     assert_eq!(
         peers,
         json!([{
-            "peerId": "%2DTS0001%2Dseederseeder",
+            "peerId": format!("%2DTS0001%2Dseeder{:06}", seeder.addr().port()),
             "ip": "127.0.0.1",
             "port": seeder.addr().port().to_string(),
             // 7 pieces of 32 KiB, all there.
@@ -1832,9 +1837,13 @@ fn a_torrent_announces_bt_download_complete_before_download_complete() {
     let dir = TempDir::new("rpc-bt-complete");
     let (_seeder, _tracker, body, b64) = torrent_swarm();
     let (script, log) = logging_hook(&dir, "bt");
+    // --seed-time=0: complete when the data is, instead of seeding to a ratio of 1.
     let d = Daemon::start(
         &dir,
-        &[&format!("--on-bt-download-complete={}", script.display())],
+        &[
+            "--seed-time=0",
+            &format!("--on-bt-download-complete={}", script.display()),
+        ],
     );
     let mut ws = Ws::connect(d.port);
     ws.send(

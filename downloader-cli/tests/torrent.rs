@@ -36,7 +36,14 @@ fn a_torrent_argument_is_downloaded_from_its_swarm() {
     let dir = TempDir::new("torrent-arg");
     let (_seeder, tracker, path) = swarm(&dir);
     let out = dir.join("out");
-    run(swarmget(dir.path()).arg("-d").arg(&out).arg(&path), LIMIT).expect_code(0);
+    run(
+        swarmget(dir.path())
+            .args(["--listen-port=0", "--seed-time=0", "-d"])
+            .arg(&out)
+            .arg(&path),
+        LIMIT,
+    )
+    .expect_code(0);
     assert_download(&out.join("x.bin"), &body());
     assert_eq!(tracker.announces()[0]["event"], "started");
 }
@@ -48,7 +55,7 @@ fn dash_t_downloads_the_torrent_and_refuses_uris_beside_it() {
     let out = dir.join("out");
     run(
         swarmget(dir.path())
-            .arg("-d")
+            .args(["--listen-port=0", "--seed-time=0", "-d"])
             .arg(&out)
             .arg("-T")
             .arg(&path),

@@ -158,6 +158,9 @@ impl Engine {
         let restart = d.is_active() && !live;
         let d = &mut self.downloads[gid];
         d.throttle = Throttle::new(opts.max_download_limit);
+        if let Some(swarm) = d.bt.as_mut() {
+            swarm.upload_limit = Throttle::new(opts.max_upload_limit);
+        }
         d.opts = Arc::new(opts);
         if restart {
             // aria2 restarts an active download whose other options change: the
@@ -175,6 +178,9 @@ impl Engine {
         let global = crate::change::for_global(&self.global, changes)?;
         if global.max_overall_download_limit != self.global.max_overall_download_limit {
             self.overall = Throttle::new(global.max_overall_download_limit);
+        }
+        if global.max_overall_upload_limit != self.global.max_overall_upload_limit {
+            self.overall_upload = Throttle::new(global.max_overall_upload_limit);
         }
         self.global = global;
         Ok(())

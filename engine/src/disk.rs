@@ -64,6 +64,15 @@ pub enum DiskJob {
         /// Control file path.
         path: PathBuf,
     },
+    /// Delete a file the download no longer needs (a torrent's part file, the files
+    /// `--bt-remove-unselected-file` removes); answered by [`DiskDone::Removed`]. A
+    /// file that is not there is no error.
+    RemoveFile {
+        /// Download.
+        gid: Gid,
+        /// The file.
+        path: PathBuf,
+    },
     /// Give a finished file the server's modification time (`--remote-time`).
     SetModified {
         /// Download.
@@ -117,6 +126,20 @@ pub enum DiskJob {
         /// What to record.
         state: ControlState,
     },
+    /// Read `len` bytes at byte-space `offset` of a storage (a block a peer asked for);
+    /// answered by [`DiskDone::Read`] carrying `tag` back.
+    ReadStorage {
+        /// Download.
+        gid: Gid,
+        /// The byte space.
+        storage: Arc<Storage>,
+        /// Offset in the byte space.
+        offset: u64,
+        /// Bytes to read.
+        len: usize,
+        /// The caller's note of what the bytes are for.
+        tag: ReadTag,
+    },
     /// Close the cached handles of a storage's files, before they are deleted, renamed
     /// or handed to another download. Not answered: later jobs run after it.
     CloseFiles {
@@ -125,8 +148,29 @@ pub enum DiskJob {
     },
 }
 
+/// What a [`DiskJob::ReadStorage`] is for: the peer connection (its key and the serial
+/// that tells a reused key apart) and the block it asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadTag {
+    /// The connection's key.
+    pub key: usize,
+    /// The connection's serial number.
+    pub serial: u64,
+    /// The block: piece, offset in the piece, length.
+    pub block: swarmget_bt_wire::wire::BlockRequest,
+}
+
 /// What the disk thread reports back.
 pub enum DiskDone {
+    /// [`DiskJob::ReadStorage`] finished.
+    Read {
+        /// Download.
+        gid: Gid,
+        /// The job's tag.
+        tag: ReadTag,
+        /// The bytes, or why they could not be read.
+        result: io::Result<Vec<u8>>,
+    },
     /// [`DiskJob::Allocate`] finished.
     Allocated {
         /// Download.
@@ -254,7 +298,7 @@ fn work(rx: Receiver<DiskJob>, done: Sender<DiskDone>, mut files: FileCache, not
                     result,
                 }
             }
-            DiskJob::RemoveControl { gid, path } => {
+            DiskJob::RemoveControl { gid, path } | DiskJob::RemoveFile { gid, path } => {
                 let _ = std::fs::remove_file(&path);
                 DiskDone::Removed { gid }
             }
@@ -297,6 +341,17 @@ fn work(rx: Receiver<DiskJob>, done: Sender<DiskDone>, mut files: FileCache, not
                 gid,
                 result: state.save(&path),
             },
+            DiskJob::ReadStorage {
+                gid,
+                storage,
+                offset,
+                len,
+                tag,
+            } => {
+                let mut buf = vec![0; len];
+                let result = files.read(&storage, offset, &mut buf).map(|()| buf);
+                DiskDone::Read { gid, tag, result }
+            }
             DiskJob::CloseFiles { storage } => {
                 files.close_storage(&storage);
                 continue;

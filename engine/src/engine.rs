@@ -106,6 +106,14 @@ pub struct Engine {
     /// Tracker announces answer here (from their worker threads).
     pub(crate) announced_tx: Sender<crate::bt::AnnounceDone>,
     announced: Receiver<crate::bt::AnnounceDone>,
+    /// The BitTorrent listen port, bound when the first torrent runs.
+    pub(crate) listener: Option<crate::bt::Listener>,
+    /// Numbers peer connections, so a disk read finds the one it was for.
+    pub(crate) peer_serial: u64,
+    /// `--max-overall-upload-limit`.
+    pub(crate) overall_upload: Throttle,
+    /// A loop turn is due then for throttled uploads.
+    pub(crate) upload_wake: Option<Instant>,
 }
 
 impl Engine {
@@ -197,6 +205,10 @@ impl Engine {
             torrents: Vec::new(),
             announced_tx,
             announced,
+            listener: None,
+            peer_serial: 0,
+            overall_upload: Throttle::new(global.max_overall_upload_limit),
+            upload_wake: None,
         })
     }
 
@@ -243,8 +255,16 @@ impl Engine {
                 if ev.token() == WAKER {
                     continue;
                 }
+                if ev.token() == crate::bt::LISTENER {
+                    self.accept_peers(now);
+                    continue;
+                }
                 if ev.token().0 & crate::bt::PEER_TAG != 0 {
                     self.peer_event(ev.token().0 & !crate::bt::PEER_TAG, now);
+                    continue;
+                }
+                if ev.token().0 & crate::bt::PENDING_TAG != 0 {
+                    self.pending_event(ev.token().0 & !crate::bt::PENDING_TAG, now);
                     continue;
                 }
                 let key = ev.token().0 >> 3;
@@ -408,6 +428,7 @@ impl Engine {
 
     fn on_disk(&mut self, done: DiskDone, now: Instant) {
         match done {
+            DiskDone::Read { gid, tag, result } => self.on_read(gid, tag, result, now),
             DiskDone::Wrote {
                 gid,
                 offset,

@@ -117,6 +117,9 @@ impl FileCache {
         for f in storage.files() {
             self.slots.remove(&f.path);
         }
+        if let Some(part) = storage.part_file() {
+            self.slots.remove(part);
+        }
     }
 
     /// Creates every stored file of `storage` that does not exist yet (empty files
@@ -130,24 +133,31 @@ impl FileCache {
 
     /// Writes `buf` at byte-space offset `offset`, split across the files it spans.
     ///
-    /// Bytes that fall in unwanted or padding files are not stored (see the storage
-    /// module). A range past the end of the byte space is refused before anything is
-    /// written.
+    /// Bytes that fall in padding files are not stored, nor those of unwanted files
+    /// unless the storage has a part file (see the storage module). A range past the
+    /// end of the byte space is refused before anything is written.
     pub fn write(&mut self, storage: &Storage, offset: u64, buf: &[u8]) -> io::Result<()> {
         let range = byte_range(storage, offset, buf.len())?;
-        for seg in storage.segments(range).filter(|s| s.stored) {
-            let file = self.for_write(&storage.files()[seg.file].path)?;
+        for seg in storage.segments(range) {
+            let entry = &storage.files()[seg.file];
             let at = (seg.offset - offset) as usize;
-            file.write_all_at(&buf[at..at + seg.len as usize], seg.file_offset)?;
+            let bytes = &buf[at..at + seg.len as usize];
+            if seg.stored {
+                self.for_write(&entry.path)?
+                    .write_all_at(bytes, seg.file_offset)?;
+            } else if let (false, Some(part)) = (entry.padding, storage.part_file()) {
+                self.for_write(part)?.write_all_at(bytes, seg.offset)?;
+            }
         }
         Ok(())
     }
 
     /// Fills `buf` from byte-space offset `offset`, across files.
     ///
-    /// Padding files read as zeros. A missing file is `NotFound`, a file shorter than
-    /// its entry is `UnexpectedEof`, and bytes of an unwanted file (which are never
-    /// stored) are `NotFound` too: in every case the bytes are not on disk.
+    /// Padding files read as zeros, unwanted files from the part file. A missing file is
+    /// `NotFound`, a file shorter than its entry is `UnexpectedEof`, and bytes of an
+    /// unwanted file without a part file are `NotFound` too: in every case the bytes
+    /// are not on disk.
     pub fn read(&mut self, storage: &Storage, offset: u64, buf: &mut [u8]) -> io::Result<()> {
         let range = byte_range(storage, offset, buf.len())?;
         for seg in storage.segments(range) {
@@ -156,6 +166,8 @@ impl FileCache {
             let out = &mut buf[at..at + seg.len as usize];
             if entry.padding {
                 out.fill(0);
+            } else if let (false, Some(part)) = (entry.wanted, storage.part_file()) {
+                self.for_read(part)?.read_exact_at(out, seg.offset)?;
             } else if !entry.wanted {
                 return Err(io::Error::new(
                     io::ErrorKind::NotFound,

@@ -1,6 +1,7 @@
 //! A download's life on the loop: starting queued downloads, opening and dropping
 //! connections, retries, failure, completion and the control file saves between.
 
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::conn::{Conn, Phase};
@@ -382,6 +383,13 @@ impl Engine {
         if d.is_finished() || d.verifying || d.writes_in_flight > 0 {
             return;
         }
+        if d.bt
+            .as_ref()
+            .is_some_and(|s| s.seeding != crate::bt::SeedPhase::Leeching)
+        {
+            // Seeding (ended by `check_seeding`), or already completing.
+            return;
+        }
         let done = match &d.layout {
             Layout::Planned(p) => p.is_complete(),
             Layout::Stream {
@@ -414,9 +422,8 @@ impl Engine {
     }
 
     pub(crate) fn complete(&mut self, gid: Gid, now: Instant) {
-        if self.downloads[gid].bt.is_some() {
-            // The data is whole: aria2 says so before seeding and the completion.
-            self.emit(Event::BtComplete(gid));
+        if self.keep_seeding(gid, now) {
+            return;
         }
         let d = &mut self.downloads[gid];
         d.finished_at = Some(now);
@@ -434,6 +441,7 @@ impl Engine {
             };
             self.disk_job(gid, job);
         }
+        self.drop_torrent_leftovers(gid);
         let d = &self.downloads[gid];
         if d.opts.remote_time
             && !d.opts.dry_run
@@ -445,6 +453,38 @@ impl Engine {
                 time,
             };
             self.disk_job(gid, job);
+        }
+    }
+
+    /// A completed torrent's files that are not part of the result: its part file, and
+    /// with `--bt-remove-unselected-file` the files `--select-file` left out.
+    fn drop_torrent_leftovers(&mut self, gid: Gid) {
+        let d = &self.downloads[gid];
+        let (Some(storage), Some(_)) = (d.storage.clone(), &d.bt) else {
+            return;
+        };
+        let mut paths: Vec<PathBuf> = storage
+            .part_file()
+            .map(Path::to_path_buf)
+            .into_iter()
+            .collect();
+        if d.opts.bt_remove_unselected_file {
+            paths.extend(
+                storage
+                    .files()
+                    .iter()
+                    .filter(|f| !f.wanted && !f.padding)
+                    .map(|f| f.path.clone()),
+            );
+        }
+        if paths.is_empty() {
+            return;
+        }
+        self.disk.send(DiskJob::CloseFiles {
+            storage: storage.clone(),
+        });
+        for path in paths {
+            self.disk_job(gid, DiskJob::RemoveFile { gid, path });
         }
     }
 
@@ -465,15 +505,19 @@ impl Engine {
     /// Queues a save of download `gid`'s control file (if it has a plan and a path).
     pub(crate) fn save_control(&mut self, gid: Gid, force: bool) {
         let d = &mut self.downloads[gid];
-        if (!d.control_dirty && !force) || d.bt.is_some() {
-            // Torrents keep no control file yet: a restart hashes nothing and starts over.
+        if !d.control_dirty && !force {
             return;
         }
         let (Layout::Planned(plan), Some(path)) = (&d.layout, &d.path) else {
             return;
         };
-        // A complete plan is written only when --force-save keeps its control file.
-        if (plan.is_complete() && !(force && d.opts.force_save)) || d.opts.dry_run {
+        // A complete plan is written only when --force-save keeps its control file;
+        // a seeding torrent keeps a record of its complete pieces, so a restart seeds
+        // again without hashing (the record goes when the download completes).
+        let seeding =
+            d.bt.as_ref()
+                .is_some_and(|s| s.seeding != crate::bt::SeedPhase::Leeching);
+        if (plan.is_complete() && !seeding && !(force && d.opts.force_save)) || d.opts.dry_run {
             return;
         }
         let source = d
@@ -481,9 +525,17 @@ impl Engine {
             .first()
             .map(|s| s.url.to_string())
             .unwrap_or_default();
-        let state = Storage::single(path.clone(), plan.total(), plan.piece_len())
-            .ok()
-            .and_then(|storage| ControlState::new(&storage, &d.opts.dir, source));
+        let state = match (&d.storage, &d.bt) {
+            (Some(storage), Some(swarm)) => {
+                ControlState::new(storage, &d.opts.dir, source).map(|s| ControlState {
+                    info_hash: Some(swarm.torrent.info_hash()),
+                    ..s
+                })
+            }
+            _ => Storage::single(path.clone(), plan.total(), plan.piece_len())
+                .ok()
+                .and_then(|storage| ControlState::new(&storage, &d.opts.dir, source)),
+        };
         let Some(mut state) = state else {
             // The path cannot be recorded relative to --dir (not UTF-8): no resume.
             return;

@@ -199,6 +199,27 @@ pub struct Options {
     pub max_download_limit: u64,
     /// `--max-overall-download-limit` in bytes/s (0 = off).
     pub max_overall_download_limit: u64,
+    /// `--max-upload-limit`: per-torrent upload cap in bytes/s (0 = off).
+    pub max_upload_limit: u64,
+    /// `--max-overall-upload-limit` in bytes/s (0 = off).
+    pub max_overall_upload_limit: u64,
+    /// `--listen-port`: the ports tried in order for incoming peer connections (0: any
+    /// free port).
+    pub listen_port: Vec<u16>,
+    /// `--seed-ratio`: seeding ends once this many times the torrent's length went up
+    /// (0: no ratio condition).
+    pub seed_ratio: f64,
+    /// `--seed-time` (`None`: no time condition; zero: no seeding).
+    pub seed_time: Option<Duration>,
+    /// `--bt-seed-unverified`: files already complete on disk are seeded without
+    /// hashing them.
+    pub bt_seed_unverified: bool,
+    /// `--bt-remove-unselected-file`: a completed torrent deletes its files that
+    /// `--select-file` left out.
+    pub bt_remove_unselected_file: bool,
+    /// `-O/--index-out INDEX=PATH`: file INDEX of a torrent (as `-S` numbers them) is
+    /// stored at PATH under `--dir`.
+    pub index_out: Vec<(usize, PathBuf)>,
     /// `--max-concurrent-downloads`.
     pub max_concurrent_downloads: usize,
     /// `--optimize-concurrent-downloads`: aria2's coefficients A and B.
@@ -493,6 +514,14 @@ impl Default for Options {
             lowest_speed_limit: 0,
             max_download_limit: 0,
             max_overall_download_limit: 0,
+            max_upload_limit: 0,
+            max_overall_upload_limit: 0,
+            listen_port: (6881..=6999).collect(),
+            seed_ratio: 1.0,
+            seed_time: None,
+            bt_seed_unverified: false,
+            bt_remove_unselected_file: false,
+            index_out: Vec::new(),
             max_concurrent_downloads: 5,
             optimize_concurrent_downloads: None,
             headers: Vec::new(),
@@ -760,6 +789,61 @@ fn secs(name: &str, value: &str, min: u64, max: u64) -> Result<Duration, String>
         return Err(format!("{name} must be between {min} and {max}"));
     }
     Ok(Duration::from_secs(n))
+}
+
+/// Parses `INDEX=PATH` of `-O/--index-out`: INDEX from 1, PATH relative and staying
+/// under the download directory (no `..`, no root, not empty).
+pub fn parse_index_out(value: &str) -> Result<(usize, PathBuf), String> {
+    let (index, path) = value
+        .split_once('=')
+        .ok_or_else(|| format!("index-out: '{value}' is not INDEX=PATH"))?;
+    let index: usize = index
+        .trim()
+        .parse()
+        .ok()
+        .filter(|i| (1..=FileSelection::MAX_INDEX).contains(i))
+        .ok_or_else(|| format!("index-out: bad index in '{value}'"))?;
+    let path = PathBuf::from(path);
+    let inside = path
+        .components()
+        .all(|c| matches!(c, std::path::Component::Normal(_)));
+    if path.as_os_str().is_empty() || !inside {
+        return Err(format!(
+            "index-out: '{}' must be a relative path that stays under --dir",
+            path.display()
+        ));
+    }
+    Ok((index, path))
+}
+
+/// Parses aria2's port list: comma-separated ports and `A-B` ranges, in the order
+/// given, each 0..=65535 (`0` asks the system for a free port).
+pub fn parse_ports(name: &str, value: &str) -> Result<Vec<u16>, String> {
+    let port = |text: &str| -> Result<u16, String> {
+        text.trim()
+            .parse::<u16>()
+            .map_err(|_| format!("{name}: bad port '{}' (0-65535)", text.trim()))
+    };
+    let mut ports: Vec<u16> = Vec::new();
+    let mut seen = vec![false; 1 << 16];
+    for entry in value.split(',').filter(|e| !e.trim().is_empty()) {
+        let (a, b) = match entry.split_once('-') {
+            Some((a, b)) => (port(a)?, port(b)?),
+            None => (port(entry)?, port(entry)?),
+        };
+        if a > b {
+            return Err(format!("{name}: bad range '{}'", entry.trim()));
+        }
+        for p in a..=b {
+            if !std::mem::replace(&mut seen[usize::from(p)], true) {
+                ports.push(p);
+            }
+        }
+    }
+    if ports.is_empty() {
+        return Err(format!("{name}: no port given"));
+    }
+    Ok(ports)
 }
 
 /// Parses `[SCHEME://][USER:PASSWORD@]HOST[:PORT]` (SCHEME `http`, the default, or
@@ -1048,6 +1132,105 @@ pub static OPTIONS: &[OptionDef] = &[
         false,
         "Overall speed cap in bytes/s (0 = off).",
         |o, v| o.max_overall_download_limit = parse_size(v)?
+    ),
+    opt!(
+        "max-upload-limit",
+        None,
+        Value,
+        "0",
+        "basic,bittorrent",
+        true,
+        "Per-torrent upload speed cap in bytes/s (0 = off).",
+        |o, v| o.max_upload_limit = parse_size(v)?
+    ),
+    opt!(
+        "max-overall-upload-limit",
+        None,
+        Value,
+        "0",
+        "basic,bittorrent",
+        false,
+        "Overall upload speed cap in bytes/s (0 = off).",
+        |o, v| o.max_overall_upload_limit = parse_size(v)?
+    ),
+    opt!(
+        "listen-port",
+        None,
+        Value,
+        "6881-6999",
+        "basic,bittorrent",
+        false,
+        "TCP ports for incoming BitTorrent peers, tried in order (6881,6885,6890-6999; 0: any).",
+        |o, v| o.listen_port = parse_ports("listen-port", v)?
+    ),
+    opt!(
+        "seed-ratio",
+        None,
+        Value,
+        "1.0",
+        "bittorrent",
+        true,
+        "Seed a completed torrent until its upload reaches RATIO times its length (0.0: no limit).",
+        |o, v| o.seed_ratio = match v.trim().parse::<f64>() {
+            Ok(r) if r.is_finite() && r >= 0.0 => r,
+            _ =>
+                return Err(format!(
+                    "seed-ratio must be a number of at least 0.0, got '{v}'"
+                )),
+        }
+    ),
+    opt!(
+        "seed-time",
+        None,
+        Value,
+        "",
+        "bittorrent",
+        true,
+        "Seed a completed torrent for this many (fractional) minutes; 0 stops at completion.",
+        |o, v| o.seed_time = match v.trim().parse::<f64>() {
+            _ if v.is_empty() => None,
+            Ok(m) if m.is_finite() && (0.0..=1e9).contains(&m) => {
+                Some(Duration::from_secs_f64(m * 60.0))
+            }
+            _ =>
+                return Err(format!(
+                    "seed-time must be a number of minutes of at least 0, got '{v}'"
+                )),
+        }
+    ),
+    opt!(
+        "bt-seed-unverified",
+        None,
+        Bool,
+        "false",
+        "bittorrent",
+        true,
+        "Seed files already complete on disk without hashing them (no control file needed).",
+        |o, v| o.bt_seed_unverified = parse_bool(v)?
+    ),
+    opt!(
+        "bt-remove-unselected-file",
+        None,
+        Bool,
+        "false",
+        "bittorrent",
+        true,
+        "When a torrent completes, delete its files --select-file left out.",
+        |o, v| o.bt_remove_unselected_file = parse_bool(v)?
+    ),
+    opt!(
+        "index-out",
+        Some('O'),
+        Value,
+        "",
+        "bittorrent",
+        true,
+        "Store torrent file INDEX at PATH under --dir: -O INDEX=PATH (repeatable).",
+        |o, v| {
+            let entry = parse_index_out(v)?;
+            o.index_out.retain(|(i, _)| *i != entry.0);
+            o.index_out.push(entry)
+        }
     ),
     opt!(
         "max-concurrent-downloads",
@@ -2448,6 +2631,57 @@ mod tests {
         assert_eq!(find_short('M').unwrap().name, "metalink-file");
         assert_eq!(find_short('S').unwrap().name, "show-files");
         assert_eq!(find_short('V').unwrap().name, "check-integrity");
+    }
+
+    #[test]
+    fn listen_port_reads_lists_and_ranges_in_order() {
+        assert_eq!(
+            parse_ports("listen-port", "6890-6892, 6881,6891,0").unwrap(),
+            vec![6890, 6891, 6892, 6881, 0]
+        );
+        assert_eq!(Options::default().listen_port.len(), 119);
+        for bad in ["", "7-5", "65536", "x", "1-"] {
+            assert!(parse_ports("listen-port", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn index_out_takes_index_path_pairs_that_stay_inside_the_dir() {
+        let mut o = Options::default();
+        o.set("index-out", "2=sub/b.bin").unwrap();
+        o.set("index-out", "1=a").unwrap();
+        o.set("index-out", "2=c").unwrap();
+        assert_eq!(
+            o.index_out,
+            vec![(1, PathBuf::from("a")), (2, PathBuf::from("c"))]
+        );
+        for bad in [
+            "",
+            "2",
+            "0=a",
+            "x=a",
+            "1=",
+            "1=../a",
+            "1=/etc/x",
+            "1=a/../../b",
+        ] {
+            assert!(o.set("index-out", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn seed_ratio_and_time_take_aria2s_numbers() {
+        let mut o = Options::default();
+        assert_eq!((o.seed_ratio, o.seed_time), (1.0, None));
+        o.set("seed-ratio", "0.0").unwrap();
+        o.set("seed-time", "1.5").unwrap();
+        assert_eq!(
+            (o.seed_ratio, o.seed_time),
+            (0.0, Some(Duration::from_secs(90)))
+        );
+        assert!(o.set("seed-ratio", "-1").is_err());
+        assert!(o.set("seed-ratio", "NaN").is_err());
+        assert!(o.set("seed-time", "-0.5").is_err());
     }
 
     #[test]

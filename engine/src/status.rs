@@ -208,7 +208,10 @@ impl Download {
             },
             following: self.following,
             followed_by: self.followed_by.clone(),
-            bittorrent: self.bt.as_ref().map(|s| s.status()),
+            bittorrent: self.bt.as_ref().map(|s| {
+                let complete = self.plan().is_some_and(|p| p.is_complete());
+                s.status(complete, now)
+            }),
         }
     }
 }

@@ -21,9 +21,11 @@
 //! Unwanted entries (`wanted == false`, from `--select-file`, BEP 53 or Metalink selection)
 //! stay in the byte space so offsets and pieces do not move; their segments are marked,
 //! and the disk worker neither creates nor writes such files. A piece that straddles a
-//! wanted and an unwanted file therefore cannot be read back whole for hashing; keeping
-//! those boundary bytes (a part file) comes with BitTorrent, whose pieces cross files.
-//! Metalink piece hashes are per file, so its pieces never straddle.
+//! wanted and an unwanted file is still fetched whole and must be read back whole for
+//! hashing (and, for BitTorrent, to serve it): with a part file
+//! ([`Storage::with_part_file`]) the unwanted bytes that are written go there, each at
+//! its byte-space offset (a sparse file: only boundary pieces' bytes are ever written).
+//! Metalink piece hashes are per file, so its pieces never straddle and it needs none.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -147,6 +149,8 @@ pub struct Storage {
     files: Vec<FileEntry>,
     total: u64,
     piece_len: u64,
+    /// Where bytes of unwanted files are kept, if anywhere.
+    part: Option<PathBuf>,
 }
 
 impl Storage {
@@ -184,7 +188,20 @@ impl Storage {
             files,
             total: expected,
             piece_len,
+            part: None,
         })
+    }
+
+    /// Keeps the bytes of unwanted files that are written (those of pieces shared with
+    /// a wanted file) in `path`, at their byte-space offsets.
+    pub fn with_part_file(mut self, path: PathBuf) -> Storage {
+        self.part = Some(path);
+        self
+    }
+
+    /// The part file, if the storage has one.
+    pub fn part_file(&self) -> Option<&std::path::Path> {
+        self.part.as_deref()
     }
 
     /// Lays `(path, length, wanted)` files back to back from offset 0.

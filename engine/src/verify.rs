@@ -112,6 +112,9 @@ impl Engine {
             Ok(true) => {
                 if plan.verified(piece) {
                     d.control_dirty = true;
+                    if d.bt.is_some() {
+                        self.announce_have(gid, piece);
+                    }
                 }
                 self.maybe_finish(gid, now);
             }

@@ -3,17 +3,14 @@
 
 mod common;
 
-use common::{Batch, Dir, opts};
+use common::{Batch, Dir, bt_opts, torrent_data};
 use swarmget_engine::{DownloadSpec, DownloadState, Event, Options, Torrent};
-use swarmget_test_support::{Seeder, SeederConfig, Tracker, make_torrent, sha256_hex};
+use swarmget_test_support::{
+    HttpServer, Seeder, SeederConfig, ServerConfig, TestCa, Tracker, UdpTrackerServer,
+    make_torrent, sha256_hex,
+};
 
 const PIECE: u64 = 32 << 10;
-
-fn data(len: usize, seed: u8) -> Vec<u8> {
-    (0..len)
-        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[1] ^ seed)
-        .collect()
-}
 
 /// Runs one torrent download with `seeders` behind a tracker; returns the batch's
 /// final status and the events seen.
@@ -32,12 +29,12 @@ fn download(torrent: &[u8], o: Options) -> (swarmget_engine::DownloadStatus, Vec
 #[test]
 fn single_file_torrent_from_one_seeder() {
     let dir = Dir::new("bt-single");
-    let body = data(300_000, 1);
+    let body = torrent_data(300_000, 1);
     let placeholder = make_torrent("one.bin", &[], &body, PIECE, None);
     let seeder = Seeder::start(&placeholder, body.clone());
     let tracker = Tracker::start(vec![seeder.addr()]);
     let torrent = make_torrent("one.bin", &[], &body, PIECE, Some(&tracker.url()));
-    let (st, _) = download(&torrent, opts(&dir.0));
+    let (st, _) = download(&torrent, bt_opts(&dir.0));
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
     let got = std::fs::read(dir.0.join("one.bin")).unwrap();
     assert_eq!(sha256_hex(&got), sha256_hex(&body));
@@ -64,12 +61,12 @@ fn multi_file_torrent_lands_under_its_name() {
         ("sub/b.bin", 0),
         ("sub/c.bin", 120_001),
     ];
-    let body = data(170_001, 2);
+    let body = torrent_data(170_001, 2);
     let placeholder = make_torrent("set", &files, &body, PIECE, None);
     let seeder = Seeder::start(&placeholder, body.clone());
     let tracker = Tracker::start(vec![seeder.addr()]);
     let torrent = make_torrent("set", &files, &body, PIECE, Some(&tracker.url()));
-    let (st, _) = download(&torrent, opts(&dir.0));
+    let (st, _) = download(&torrent, bt_opts(&dir.0));
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
     let root = dir.0.join("set");
     assert_eq!(std::fs::read(root.join("a.txt")).unwrap(), body[..50_000]);
@@ -86,7 +83,7 @@ fn multi_file_torrent_lands_under_its_name() {
 #[test]
 fn two_seeders_share_the_work_through_a_tiny_disk_cache() {
     let dir = Dir::new("bt-two");
-    let body = data(600_000, 3);
+    let body = torrent_data(600_000, 3);
     let placeholder = make_torrent("two.bin", &[], &body, PIECE, None);
     let a = Seeder::start(&placeholder, body.clone());
     let b = Seeder::start(&placeholder, body.clone());
@@ -96,7 +93,7 @@ fn two_seeders_share_the_work_through_a_tiny_disk_cache() {
     // disk and resumes as writes land.
     let o = Options {
         disk_cache: 0,
-        ..opts(&dir.0)
+        ..bt_opts(&dir.0)
     };
     let (st, _) = download(&torrent, o);
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
@@ -107,7 +104,7 @@ fn two_seeders_share_the_work_through_a_tiny_disk_cache() {
 #[test]
 fn a_peer_sending_bad_pieces_is_charged_banned_and_its_pieces_fetched_again() {
     let dir = Dir::new("bt-corrupt");
-    let body = data(400_000, 4);
+    let body = torrent_data(400_000, 4);
     let placeholder = make_torrent("c.bin", &[], &body, PIECE, None);
     // The liar spoils every piece; the honest seeder unchokes only once the liar was
     // asked for four blocks. Requests start two deep and pieces are two blocks, so the
@@ -131,7 +128,7 @@ fn a_peer_sending_bad_pieces_is_charged_banned_and_its_pieces_fetched_again() {
     );
     let tracker = Tracker::start(vec![bad.addr(), good.addr()]);
     let torrent = make_torrent("c.bin", &[], &body, PIECE, Some(&tracker.url()));
-    let (st, seen) = download(&torrent, opts(&dir.0));
+    let (st, seen) = download(&torrent, bt_opts(&dir.0));
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
     assert_eq!(std::fs::read(dir.0.join("c.bin")).unwrap(), body);
     let bad_addr = bad.addr().to_string();
@@ -164,7 +161,7 @@ fn eventually(what: &str, cond: impl Fn() -> bool) {
 #[test]
 fn removing_a_torrent_download_tells_the_tracker_it_stopped() {
     let dir = Dir::new("bt-stopped");
-    let body = data(100_000, 5);
+    let body = torrent_data(100_000, 5);
     let placeholder = make_torrent("s.bin", &[], &body, PIECE, None);
     // `stingy` never unchokes (it waits for `idle`, whom nobody asks for anything), so
     // the download stays active with one peer until it is removed.
@@ -179,7 +176,7 @@ fn removing_a_torrent_download_tells_the_tracker_it_stopped() {
     );
     let tracker = Tracker::start(vec![stingy.addr()]);
     let torrent = make_torrent("s.bin", &[], &body, PIECE, Some(&tracker.url()));
-    let o = opts(&dir.0);
+    let o = bt_opts(&dir.0);
     let mut batch = Batch::new(&o);
     let gid = batch.add(DownloadSpec::torrent(Torrent::parse(&torrent).unwrap(), o));
     eventually("the connection to the seeder", || stingy.connections() == 1);
@@ -204,7 +201,7 @@ fn removing_a_torrent_download_tells_the_tracker_it_stopped() {
 #[test]
 fn a_peer_announcing_a_4_gib_message_is_dropped() {
     let dir = Dir::new("bt-huge");
-    let body = data(200_000, 6);
+    let body = torrent_data(200_000, 6);
     let placeholder = make_torrent("h.bin", &[], &body, PIECE, None);
     let liar = Seeder::with(
         &placeholder,
@@ -218,7 +215,7 @@ fn a_peer_announcing_a_4_gib_message_is_dropped() {
     // end because the engine refused the length prefix.
     let tracker = Tracker::start(vec![liar.addr()]);
     let torrent = make_torrent("h.bin", &[], &body, PIECE, Some(&tracker.url()));
-    let o = opts(&dir.0);
+    let o = bt_opts(&dir.0);
     let mut batch = Batch::new(&o);
     let gid = batch.add(DownloadSpec::torrent(Torrent::parse(&torrent).unwrap(), o));
     eventually("the liar's connection closed", || liar.closed() == 1);
@@ -226,4 +223,54 @@ fn a_peer_announcing_a_4_gib_message_is_dropped() {
     assert_eq!(st.state, DownloadState::Active);
     assert_eq!(st.connections, 0, "{st:?}");
     assert!(liar.requests().is_empty());
+}
+
+#[test]
+fn a_udp_tracker_introduces_the_seeder() {
+    let dir = Dir::new("bt-udp");
+    let body = torrent_data(150_000, 7);
+    let placeholder = make_torrent("u.bin", &[], &body, PIECE, None);
+    let seeder = Seeder::start(&placeholder, body.clone());
+    let tracker = UdpTrackerServer::start(vec![seeder.addr()]);
+    let torrent = make_torrent("u.bin", &[], &body, PIECE, Some(&tracker.url()));
+    let (st, _) = download(&torrent, bt_opts(&dir.0));
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    assert_eq!(std::fs::read(dir.0.join("u.bin")).unwrap(), body);
+    // `started` (2) first, with the port the engine listens on.
+    let announces = tracker.announces();
+    assert_eq!(announces[0].0, 2, "{announces:?}");
+    assert_ne!(announces[0].1, 0);
+}
+
+#[test]
+fn an_https_tracker_is_checked_with_the_download_s_ca() {
+    let dir = Dir::new("bt-https");
+    let body = torrent_data(100_000, 8);
+    let placeholder = make_torrent("h.bin", &[], &body, PIECE, None);
+    let seeder = Seeder::start(&placeholder, body.clone());
+    let std::net::SocketAddr::V4(v4) = seeder.addr() else {
+        unreachable!("the seeder listens on 127.0.0.1")
+    };
+    let mut answer = b"d8:intervali1800e5:peers6:".to_vec();
+    answer.extend_from_slice(&v4.ip().octets());
+    answer.extend_from_slice(&v4.port().to_be_bytes());
+    answer.push(b'e');
+    let ca = TestCa::new();
+    let server =
+        HttpServer::start_tls(ServerConfig::new().file("/announce", answer).tls_ca(&ca)).unwrap();
+    let torrent = make_torrent("h.bin", &[], &body, PIECE, Some(&server.url("/announce")));
+    let ca_path = dir.0.join("ca.pem");
+    std::fs::write(&ca_path, ca.cert_pem()).unwrap();
+    let o = Options {
+        ca_certificate: Some(ca_path),
+        ..bt_opts(&dir.0)
+    };
+    let (st, _) = download(&torrent, o);
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    assert_eq!(std::fs::read(dir.0.join("h.bin")).unwrap(), body);
+    assert!(
+        server.requests_for("/announce")[0]
+            .target
+            .contains("info_hash=")
+    );
 }

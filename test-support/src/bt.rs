@@ -2,7 +2,8 @@
 //! real loopback TCP (built from bt-wire's codec), and an HTTP tracker answering compact
 //! peer lists.
 //!
-//! The seeder has every piece: it answers the handshake with its own, sends a full
+//! The seeder has every piece (and its own peer id, `-TS0001-seeder` and its port in six
+//! digits): it answers the handshake with its own, sends a full
 //! bitfield and an unchoke, then serves every request. It records the requests it got,
 //! can corrupt one chosen piece or all of them (blocks sent with their bytes flipped),
 //! can hold its unchoke until another seeder was asked for some blocks, and counts its
@@ -94,14 +95,18 @@ impl Seeder {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let log = Arc::new(Mutex::new(SeederLog::default()));
-        let shared = Arc::new((meta, data, config));
+        // Each seeder its own id (as real clients), so a downloader that drops a second
+        // connection to the same peer id keeps both seeders.
+        let mut id = *b"-TS0001-seeder000000";
+        id[14..].copy_from_slice(format!("{:06}", addr.port()).as_bytes());
+        let shared = Arc::new((meta, data, config, id));
         let l = log.clone();
         thread::spawn(move || {
             for sock in listener.incoming().flatten() {
                 l.lock().unwrap().connections += 1;
                 let (l, shared) = (l.clone(), shared.clone());
                 thread::spawn(move || {
-                    let _ = serve(sock, &shared.0, &shared.1, &shared.2, &l);
+                    let _ = serve(sock, &shared.0, &shared.1, &shared.2, shared.3, &l);
                     l.lock().unwrap().closed += 1;
                 });
             }
@@ -135,6 +140,7 @@ fn serve(
     meta: &Metainfo,
     data: &[u8],
     config: &SeederConfig,
+    peer_id: [u8; 20],
     log: &Mutex<SeederLog>,
 ) -> std::io::Result<()> {
     let pieces = meta.info.piece_count() as u32;
@@ -148,9 +154,7 @@ fn serve(
     if theirs.is_none_or(|h| h.info_hash != info_hash) {
         return Ok(());
     }
-    let mut out = Handshake::new(info_hash, *b"-TS0001-seederseeder", false)
-        .encode()
-        .to_vec();
+    let mut out = Handshake::new(info_hash, peer_id, false).encode().to_vec();
     let mut bits = vec![0u8; pieces.div_ceil(8) as usize];
     for i in 0..pieces {
         bits[(i / 8) as usize] |= 0x80 >> (i % 8);
@@ -208,29 +212,40 @@ fn serve(
     }
 }
 
-/// An HTTP tracker answering every announce with the same peers.
+/// An HTTP tracker: it answers with a fixed list of peers, or (in swarm mode) with
+/// every peer that announced itself and has not said `stopped`, as a real tracker does.
 pub struct Tracker {
     addr: SocketAddr,
     announces: Arc<Mutex<Vec<HashMap<String, String>>>>,
+    /// `Some`: the fixed answer; `None`: swarm mode.
+    peers: Arc<Mutex<Option<Vec<SocketAddr>>>>,
 }
 
 impl Tracker {
     /// A tracker naming `peers` (IPv4) with an interval of 1800 s.
     pub fn start(peers: Vec<SocketAddr>) -> Tracker {
+        Tracker::with(Some(peers))
+    }
+
+    /// A tracker in swarm mode: each announce is answered with the other peers that
+    /// announced (the address the request came from, with its `port`).
+    pub fn swarm() -> Tracker {
+        Tracker::with(None)
+    }
+
+    /// Switches to swarm mode (`None`) or to a fixed answer.
+    pub fn set_peers(&self, peers: Option<Vec<SocketAddr>>) {
+        *self.peers.lock().unwrap() = peers;
+    }
+
+    fn with(peers: Option<Vec<SocketAddr>>) -> Tracker {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let announces = Arc::new(Mutex::new(Vec::new()));
-        let log = announces.clone();
-        let mut compact = Vec::new();
-        for p in &peers {
-            if let SocketAddr::V4(v4) = p {
-                compact.extend_from_slice(&v4.ip().octets());
-                compact.extend_from_slice(&v4.port().to_be_bytes());
-            }
-        }
-        let mut body = format!("d8:intervali1800e5:peers{}:", compact.len()).into_bytes();
-        body.extend_from_slice(&compact);
-        body.push(b'e');
+        let peers = Arc::new(Mutex::new(peers));
+        let (log, fixed) = (announces.clone(), peers.clone());
+        // The swarm: peer id → address, for peers that have not stopped.
+        let mut swarm: Vec<(String, SocketAddr)> = Vec::new();
         thread::spawn(move || {
             for mut sock in listener.incoming().flatten() {
                 let mut head = Vec::new();
@@ -252,12 +267,37 @@ impl Tracker {
                     .and_then(|t| t.split_once('?'))
                     .map(|(_, q)| q.to_string())
                     .unwrap_or_default();
-                let fields = query
+                let fields: HashMap<String, String> = query
                     .split('&')
                     .filter_map(|kv| kv.split_once('='))
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect();
+                let id = fields.get("peer_id").cloned().unwrap_or_default();
+                swarm.retain(|(p, _)| *p != id);
+                let port = fields.get("port").and_then(|p| p.parse::<u16>().ok());
+                if let (Some(port), Ok(from)) = (port, sock.peer_addr())
+                    && fields.get("event").map(String::as_str) != Some("stopped")
+                {
+                    swarm.push((id.clone(), SocketAddr::new(from.ip(), port)));
+                }
                 log.lock().unwrap().push(fields);
+                let answer = fixed.lock().unwrap().clone().unwrap_or_else(|| {
+                    swarm
+                        .iter()
+                        .filter(|(p, _)| *p != id)
+                        .map(|(_, a)| *a)
+                        .collect()
+                });
+                let mut compact = Vec::new();
+                for p in &answer {
+                    if let SocketAddr::V4(v4) = p {
+                        compact.extend_from_slice(&v4.ip().octets());
+                        compact.extend_from_slice(&v4.port().to_be_bytes());
+                    }
+                }
+                let mut body = format!("d8:intervali1800e5:peers{}:", compact.len()).into_bytes();
+                body.extend_from_slice(&compact);
+                body.push(b'e');
                 let mut resp = format!(
                     "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
                     body.len()
@@ -267,7 +307,11 @@ impl Tracker {
                 let _ = sock.write_all(&resp);
             }
         });
-        Tracker { addr, announces }
+        Tracker {
+            addr,
+            announces,
+            peers,
+        }
     }
 
     /// The announce URL.
@@ -277,6 +321,80 @@ impl Tracker {
 
     /// Each announce's query fields, in order.
     pub fn announces(&self) -> Vec<HashMap<String, String>> {
+        self.announces.lock().unwrap().clone()
+    }
+}
+
+/// A UDP tracker (BEP 15) on a loopback port answering every announce with the same
+/// IPv4 peers, after a connect handshake. It records each announce's event
+/// (0 none, 1 completed, 2 started, 3 stopped) and port.
+pub struct UdpTrackerServer {
+    addr: SocketAddr,
+    announces: Arc<Mutex<Vec<(u32, u16)>>>,
+}
+
+impl UdpTrackerServer {
+    /// A tracker naming `peers`, with an interval of 1800 s.
+    pub fn start(peers: Vec<SocketAddr>) -> UdpTrackerServer {
+        let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let addr = sock.local_addr().unwrap();
+        let announces = Arc::new(Mutex::new(Vec::new()));
+        let log = announces.clone();
+        const CONNECTION_ID: u64 = 0x5eed_0000_cafe_f00d;
+        thread::spawn(move || {
+            let mut buf = [0u8; 2048];
+            loop {
+                let Ok((n, from)) = sock.recv_from(&mut buf) else {
+                    return;
+                };
+                let d = &buf[..n];
+                if n < 16 {
+                    continue;
+                }
+                let action = u32::from_be_bytes(d[8..12].try_into().unwrap());
+                let tid = &d[12..16];
+                let mut out = Vec::new();
+                match action {
+                    0 if d[..8] == 0x0417_2710_1980u64.to_be_bytes() => {
+                        out.extend_from_slice(&0u32.to_be_bytes());
+                        out.extend_from_slice(tid);
+                        out.extend_from_slice(&CONNECTION_ID.to_be_bytes());
+                    }
+                    1 if n >= 98 && d[..8] == CONNECTION_ID.to_be_bytes() => {
+                        let event = u32::from_be_bytes(d[80..84].try_into().unwrap());
+                        let port = u16::from_be_bytes([d[96], d[97]]);
+                        log.lock().unwrap().push((event, port));
+                        out.extend_from_slice(&1u32.to_be_bytes());
+                        out.extend_from_slice(tid);
+                        out.extend_from_slice(&1800u32.to_be_bytes());
+                        out.extend_from_slice(&0u32.to_be_bytes());
+                        out.extend_from_slice(&(peers.len() as u32).to_be_bytes());
+                        for p in &peers {
+                            if let SocketAddr::V4(v4) = p {
+                                out.extend_from_slice(&v4.ip().octets());
+                                out.extend_from_slice(&v4.port().to_be_bytes());
+                            }
+                        }
+                    }
+                    _ => {
+                        out.extend_from_slice(&3u32.to_be_bytes());
+                        out.extend_from_slice(tid);
+                        out.extend_from_slice(b"bad request");
+                    }
+                }
+                let _ = sock.send_to(&out, from);
+            }
+        });
+        UdpTrackerServer { addr, announces }
+    }
+
+    /// The announce URL.
+    pub fn url(&self) -> String {
+        format!("udp://{}/announce", self.addr)
+    }
+
+    /// Each announce's (event, port), in order.
+    pub fn announces(&self) -> Vec<(u32, u16)> {
         self.announces.lock().unwrap().clone()
     }
 }

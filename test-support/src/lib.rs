@@ -19,7 +19,7 @@ mod tls;
 mod transport;
 
 pub use behaviour::{Behaviour, NewLength, new_version};
-pub use bt::{Seeder, SeederConfig, SeederLog, Tracker, make_torrent};
+pub use bt::{Seeder, SeederConfig, SeederLog, Tracker, UdpTrackerServer, make_torrent};
 pub use config::ServerConfig;
 pub use dns::DnsServer;
 pub use ftp::{FtpCommandRecord, FtpConfig, FtpServer};

@@ -132,6 +132,18 @@ const CASES: &[(&str, Check)] = &[
         bt::from_aria2c,
     ),
     (
+        "bittorrent: aria2c downloads a torrent from swarmget seeding it",
+        bt::to_aria2c,
+    ),
+    (
+        "bittorrent: a torrent from libtorrent seeding it",
+        bt::from_libtorrent,
+    ),
+    (
+        "bittorrent: libtorrent downloads a torrent from swarmget seeding it (-V)",
+        bt::to_libtorrent,
+    ),
+    (
         "proxy: microsocks with a wrong password -> exit 24",
         proxy::socks_wrong_password,
     ),
@@ -154,6 +166,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     })?;
     apt_install(&["aria2"]).map_err(|e| {
         format!("aria2c is required to compare Metalink downloads and could not be installed: {e}")
+    })?;
+    apt_install(&["python3-libtorrent"]).map_err(|e| {
+        format!("python3-libtorrent is required for the BitTorrent cases and could not be installed: {e}")
     })?;
     let swarmget = build_swarmget(release)?;
 

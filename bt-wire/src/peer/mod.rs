@@ -368,6 +368,23 @@ impl Peer {
         true
     }
 
+    /// Refuses a request the peer made (a piece we do not have, a block out of bounds):
+    /// it is forgotten, and rejected on the wire under the fast extension (BEP 6).
+    pub fn reject(&mut self, block: BlockRequest) {
+        if let Some(i) = self.incoming.iter().position(|r| *r == block) {
+            self.incoming.remove(i);
+            if self.fast {
+                self.send(&Message::Reject(block));
+            }
+        }
+    }
+
+    /// Whether a request of the peer is still waiting to be served (not cancelled,
+    /// not discarded by a choke).
+    pub fn is_requested(&self, block: BlockRequest) -> bool {
+        self.incoming.contains(&block)
+    }
+
     /// Sends an extension message.
     pub fn send_extended(&mut self, id: u8, payload: &[u8]) {
         self.send(&Message::Extended { id, payload });

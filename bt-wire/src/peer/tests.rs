@@ -410,3 +410,26 @@ proptest::proptest! {
         proptest::prop_assert_eq!(held, assigned);
     }
 }
+
+#[test]
+fn a_rejected_request_is_forgotten_and_rejected_only_under_the_fast_extension() {
+    let t0 = Instant::now();
+    for fast in [true, false] {
+        let mut p = Peer::new(PeerConfig::default(), PIECES, fast, t0);
+        p.set_choking(false);
+        p.handle_message(t0, Message::Request(block(3, 0))).unwrap();
+        assert_eq!(events(&mut p), vec![PeerEvent::Request(block(3, 0))]);
+        assert!(p.is_requested(block(3, 0)));
+        sent(&mut p, t0);
+        p.reject(block(3, 0));
+        assert!(!p.is_requested(block(3, 0)));
+        let expect = if fast {
+            vec![enc(Message::Reject(block(3, 0)))]
+        } else {
+            vec![]
+        };
+        assert_eq!(sent(&mut p, t0), expect, "fast: {fast}");
+        // Nothing is served for it afterwards.
+        assert!(!p.send_block(t0, block(3, 0), &[0; 16384]));
+    }
+}

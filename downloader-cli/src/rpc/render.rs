@@ -25,13 +25,17 @@ pub fn status(s: &DownloadStatus) -> Map<String, Value> {
     o.insert("status".into(), s.state.name().into());
     o.insert("totalLength".into(), n(s.total.unwrap_or(0)));
     o.insert("completedLength".into(), n(s.completed));
-    o.insert("uploadLength".into(), n(0));
+    let up = s.bittorrent.as_ref();
+    o.insert(
+        "uploadLength".into(),
+        n(up.map_or(0, |bt| bt.upload_length)),
+    );
     if let Some(b) = &s.bitfield {
         let hex: String = b.as_bytes().iter().map(|x| format!("{x:02x}")).collect();
         o.insert("bitfield".into(), hex.into());
     }
     o.insert("downloadSpeed".into(), n(s.speed));
-    o.insert("uploadSpeed".into(), n(0));
+    o.insert("uploadSpeed".into(), n(up.map_or(0, |bt| bt.upload_speed)));
     o.insert("pieceLength".into(), n(s.piece_length));
     o.insert("numPieces".into(), n(s.num_pieces));
     o.insert("connections".into(), n(s.connections));
@@ -62,6 +66,7 @@ pub fn status(s: &DownloadStatus) -> Map<String, Value> {
     if let Some(bt) = &s.bittorrent {
         o.insert("infoHash".into(), bt.info_hash.clone().into());
         o.insert("numSeeders".into(), n(bt.num_seeders));
+        o.insert("seeder".into(), n(bt.seeder));
         o.insert("bittorrent".into(), bittorrent(bt));
     }
     o.insert(
@@ -324,6 +329,26 @@ pub fn options(o: &Options) -> Map<String, Value> {
     put("http-no-cache", b(o.http_no_cache));
     put("conditional-get", b(o.conditional_get));
     put("rlimit-nofile", o.rlimit_nofile.to_string());
+    put("max-upload-limit", o.max_upload_limit.to_string());
+    put(
+        "max-overall-upload-limit",
+        o.max_overall_upload_limit.to_string(),
+    );
+    put("listen-port", ports(&o.listen_port));
+    put("seed-ratio", format!("{:?}", o.seed_ratio));
+    put("bt-seed-unverified", b(o.bt_seed_unverified));
+    put("bt-remove-unselected-file", b(o.bt_remove_unselected_file));
+    if !o.index_out.is_empty() {
+        let pairs: Vec<String> = o
+            .index_out
+            .iter()
+            .map(|(i, p)| format!("{i}={}", p.display()))
+            .collect();
+        put("index-out", pairs.join("\n"));
+    }
+    if let Some(t) = o.seed_time {
+        put("seed-time", format!("{:?}", t.as_secs_f64() / 60.0));
+    }
     put("parameterized-uri", b(o.parameterized_uri));
     put("http-accept-gzip", b(o.http_accept_gzip));
     put("deferred-input", b(o.deferred_input));
@@ -472,6 +497,25 @@ pub fn options(o: &Options) -> Map<String, Value> {
 }
 
 /// `--select-file` written back as ranges (`1,3-5`).
+/// A port list as aria2 writes it: runs of consecutive ports as `A-B`.
+fn ports(list: &[u16]) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < list.len() {
+        let mut j = i;
+        while j + 1 < list.len() && list[j + 1] == list[j].wrapping_add(1) && list[j] != u16::MAX {
+            j += 1;
+        }
+        parts.push(if i == j {
+            list[i].to_string()
+        } else {
+            format!("{}-{}", list[i], list[j])
+        });
+        i = j + 1;
+    }
+    parts.join(",")
+}
+
 fn selection(sel: &swarmget_engine::options::FileSelection) -> String {
     let mut parts = Vec::new();
     let mut start = None;

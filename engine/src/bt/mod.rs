@@ -17,8 +17,12 @@
 //! - peers are only connected while the download is active; they are dropped on the
 //!   next turn after it stops.
 
+mod listen;
 mod peer;
+mod resume;
 mod run;
+mod seed;
+mod serve;
 mod tracker;
 
 use std::collections::HashMap;
@@ -29,7 +33,9 @@ use std::time::{Duration, Instant};
 
 use swarmget_bt_wire::Metainfo;
 
+pub(crate) use listen::{LISTENER, Listener, PENDING_TAG};
 pub(crate) use peer::{PEER_TAG, PeerConn};
+pub(crate) use seed::SeedPhase;
 pub(crate) use tracker::{AnnounceDone, Announcer};
 
 use crate::digest::{HashKind, PieceHashes};
@@ -44,6 +50,8 @@ use crate::storage::{FileEntry, Storage};
 pub(crate) const BAN_AFTER: u32 = 2;
 /// Peers connected at once per torrent (aria2's `--bt-max-peers` default).
 const MAX_PEERS: usize = 55;
+/// Peers unchoked at once (aria2 and BEP 3: three by rate and one optimistic).
+const UPLOAD_SLOTS: usize = 4;
 /// How long a peer whose connection failed waits before it is tried again.
 const RETRY_PEER: Duration = Duration::from_secs(30);
 
@@ -82,30 +90,55 @@ impl Torrent {
         self.info_hash
     }
 
-    /// The files as they will lie under `dir`: a single-file torrent is `dir/name`, a
-    /// multi-file one `dir/name/path…` (as aria2). Padding files keep their place in
-    /// the byte space and are never written.
-    pub fn storage(&self, dir: &std::path::Path) -> Result<Storage, Error> {
+    /// The files as they will lie under `--dir`: a single-file torrent is `dir/name`, a
+    /// multi-file one `dir/name/path…` (as aria2), file INDEX at `dir/PATH` when
+    /// `-O INDEX=PATH` says so. Padding files keep their place in the byte space and are
+    /// never written. With `--select-file`, the files left out are unwanted: never
+    /// created, their bytes in pieces shared with a wanted file kept in a part file
+    /// (`NAME.swarmget.part` beside the download).
+    pub fn storage(&self, opts: &Options) -> Result<Storage, Error> {
         let info = &self.meta.info;
-        let files = info
+        let dir = &opts.dir;
+        let files: Vec<FileEntry> = info
             .files
             .iter()
-            .map(|f| {
+            .enumerate()
+            .map(|(i, f)| {
                 // bt-wire's paths start with the torrent's name for multi-file
                 // torrents (and are the name alone for a single file).
-                let mut path = dir.to_path_buf();
-                path.extend(&f.path);
+                let path = match opts.index_out.iter().find(|(n, _)| *n == i + 1) {
+                    Some((_, out)) => dir.join(out),
+                    None => {
+                        let mut path = dir.to_path_buf();
+                        path.extend(&f.path);
+                        path
+                    }
+                };
                 FileEntry {
                     path,
                     offset: f.offset,
                     length: f.length,
-                    wanted: true,
+                    wanted: opts.select_file.as_ref().is_none_or(|s| s.contains(i + 1)),
                     padding: f.padding,
                 }
             })
             .collect();
-        Storage::new(files, info.piece_length)
-            .map_err(|e| Error::new(ErrorCode::BtMetainfo, format!("bad torrent: {e}")))
+        if !files.iter().any(|f| f.wanted && !f.padding) && !files.is_empty() {
+            return Err(Error::new(
+                ErrorCode::BadOption,
+                "--select-file leaves no file of the torrent to download",
+            ));
+        }
+        let unwanted = files.iter().any(|f| !f.wanted && !f.padding);
+        let storage = Storage::new(files, info.piece_length)
+            .map_err(|e| Error::new(ErrorCode::BtMetainfo, format!("bad torrent: {e}")))?;
+        Ok(if unwanted {
+            let mut part = self.top_path(dir).into_os_string();
+            part.push(".swarmget.part");
+            storage.with_part_file(PathBuf::from(part))
+        } else {
+            storage
+        })
     }
 
     /// The download's path: the file of a single-file torrent, the directory of a
@@ -146,6 +179,12 @@ pub struct BtStatus {
     pub creation_date: Option<i64>,
     /// `numSeeders`: connected peers that have every piece.
     pub num_seeders: usize,
+    /// `seeder`: we have every piece.
+    pub seeder: bool,
+    /// `uploadLength`: bytes sent to peers in this session.
+    pub upload_length: u64,
+    /// `uploadSpeed`, bytes/s to peers.
+    pub upload_speed: u64,
 }
 
 /// What a peer has done to the download.
@@ -175,6 +214,17 @@ pub(crate) struct Swarm {
     pub announcer: Announcer,
     /// The files have been created (once, when the download first runs).
     pub allocated: bool,
+    /// Bytes of blocks sent to peers.
+    pub uploaded: u64,
+    pub up_meter: crate::download::SpeedMeter,
+    /// `--max-upload-limit`.
+    pub upload_limit: crate::throttle::Throttle,
+    pub choker: swarmget_bt_wire::choke::Choker,
+    /// When the choker runs next (`None`: at once).
+    pub next_choke: Option<Instant>,
+    /// A peer's interest changed: the choker runs on this turn.
+    pub choke_due: bool,
+    pub seeding: SeedPhase,
 }
 
 impl Swarm {
@@ -190,6 +240,11 @@ impl Swarm {
         })?;
         self.records.entry(addr).or_default().connected = true;
         Some(addr)
+    }
+
+    /// Whether one more peer may connect.
+    pub fn has_room(&self) -> bool {
+        self.peer_keys.len() < MAX_PEERS
     }
 
     /// Adds peers a tracker named.
@@ -218,7 +273,7 @@ impl Swarm {
         Some((addr, r.banned))
     }
 
-    pub fn status(&self) -> BtStatus {
+    pub fn status(&self, complete: bool, now: Instant) -> BtStatus {
         let meta = self.torrent.metainfo();
         BtStatus {
             info_hash: self
@@ -237,8 +292,36 @@ impl Swarm {
             comment: meta.comment.clone(),
             creation_date: meta.creation_date,
             num_seeders: self.seeders,
+            seeder: complete,
+            upload_length: self.uploaded,
+            upload_speed: self.up_meter.rate(now),
         }
     }
+}
+
+/// The byte ranges of runs of unwanted files (padding between them included), so a
+/// piece spanning several unwanted files is unwanted too.
+fn unwanted_runs(storage: &Storage) -> Vec<std::ops::Range<u64>> {
+    let mut runs: Vec<std::ops::Range<u64>> = Vec::new();
+    let mut open = false;
+    for f in storage.files() {
+        let r = f.range();
+        match (f.wanted, f.padding) {
+            (false, false) => match runs.last_mut() {
+                Some(last) if open => last.end = r.end,
+                _ => runs.push(r),
+            },
+            (_, true) if open => {
+                if let Some(last) = runs.last_mut() {
+                    last.end = r.end;
+                }
+                continue;
+            }
+            _ => {}
+        }
+        open = !f.wanted && !f.padding;
+    }
+    runs
 }
 
 /// A fresh peer id: `-SG0001-` and twelve random characters.
@@ -267,15 +350,14 @@ impl Download {
     /// Lays a torrent download out: storage under `--dir`, a plan verifying every piece
     /// with the torrent's SHA-1 hashes, and the swarm.
     pub(crate) fn set_torrent(&mut self, torrent: Torrent, opts: &Options) -> Result<(), Error> {
-        if opts.select_file.is_some() {
-            return Err(Error::new(
-                ErrorCode::BadOption,
-                "--select-file is not supported for torrents yet",
-            ));
-        }
-        let storage = torrent.storage(&opts.dir)?;
+        let storage = torrent.storage(opts)?;
         let info = &torrent.metainfo().info;
-        let plan = Plan::new(info.total_length, info.piece_length).verify_pieces();
+        let mut plan = Plan::new(info.total_length, info.piece_length).verify_pieces();
+        for range in unwanted_runs(&storage) {
+            // Pieces wholly inside unwanted files are never fetched; a piece shared
+            // with a wanted file keeps its priority (`set_priority` keeps the higher).
+            plan.set_priority(range, 0);
+        }
         self.layout = Layout::Planned(plan);
         self.hashes = Some(Arc::new(torrent.piece_hashes()));
         self.storage = Some(Arc::new(storage));
@@ -291,6 +373,13 @@ impl Download {
             seeders: 0,
             announcer,
             allocated: false,
+            uploaded: 0,
+            up_meter: Default::default(),
+            upload_limit: crate::throttle::Throttle::new(opts.max_upload_limit),
+            choker: swarmget_bt_wire::choke::Choker::new(UPLOAD_SLOTS),
+            next_choke: None,
+            choke_due: false,
+            seeding: SeedPhase::Leeching,
         }));
         Ok(())
     }

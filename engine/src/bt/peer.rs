@@ -1,6 +1,6 @@
-//! One outgoing peer connection on the loop: a non-blocking socket registered in the
-//! engine's token space, bt-wire's [`FrameDecoder`] over what it reads and its [`Peer`]
-//! state machine deciding what is sent.
+//! One peer connection on the loop, outgoing or accepted by the listener: a non-blocking
+//! socket registered in the engine's token space, bt-wire's [`FrameDecoder`] over what it
+//! reads and its [`Peer`] state machine deciding what is sent.
 //!
 //! Invariants: the decoder buffers at most one message beyond the last read (bt-wire
 //! bounds every length prefix by the torrent's piece count and the 16 KiB block size),
@@ -8,7 +8,8 @@
 //! blocks on their way to disk fill `--disk-cache` (the engine's buffer pool);
 //! `out` holds bytes the socket did not take yet, and nothing more is produced while it
 //! is over [`OUT_HIGH`]; a block is written only when the plan says this peer's slot
-//! asked for it.
+//! asked for it. An accepted connection's handshake is answered only once it named one
+//! of our torrents (the listener matched it before handing the socket over).
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::SocketAddr;
@@ -39,14 +40,29 @@ pub(crate) struct PeerConn {
     pub addr: SocketAddr,
     sock: TcpStream,
     pub slot: SourceSlot,
+    /// Its key in the engine's peer table (its token is `PEER_TAG | key`).
+    pub key: usize,
+    /// Tells this connection apart from a later one under the same key (disk reads
+    /// answer after the connection may have gone).
+    pub serial: u64,
     connected: bool,
+    /// The peer connected to us: our handshake answers its own.
+    incoming: bool,
     decoder: FrameDecoder,
     /// `None` until the peer's handshake arrived.
-    peer: Option<Peer>,
+    pub(super) peer: Option<Peer>,
     /// The id the peer's handshake gave (zeros before it).
-    peer_id: [u8; 20],
-    out: Vec<u8>,
-    pieces: u32,
+    pub(super) peer_id: [u8; 20],
+    pub(super) out: Vec<u8>,
+    pub(super) pieces: u32,
+    /// The peer's requests, checked, waiting for a disk read.
+    pub(super) serving: std::collections::VecDeque<BlockRequest>,
+    /// Disk reads in flight for it.
+    pub(super) reads: usize,
+    /// When we last unchoked it (`None` while choked).
+    pub(super) unchoked_at: Option<Instant>,
+    /// When it last sent us a block we asked for.
+    pub(super) last_block: Option<Instant>,
 }
 
 impl PeerConn {
@@ -78,49 +94,81 @@ impl PeerConn {
 impl Engine {
     /// Opens a connection from torrent download `gid` to `addr`.
     pub(crate) fn connect_peer(&mut self, gid: Gid, addr: SocketAddr, now: Instant) {
+        match TcpStream::connect(addr) {
+            Ok(sock) => {
+                self.attach_peer(gid, addr, sock, None, now);
+            }
+            Err(_) => {
+                if let Some(swarm) = self.downloads[gid].bt.as_mut() {
+                    swarm.disconnected(addr, now);
+                }
+            }
+        }
+    }
+
+    /// Registers a peer connection of torrent `gid`: an outgoing one (`handshake`
+    /// `None`, still connecting) or one the listener accepted, with the handshake bytes
+    /// it read. Returns its key, or `None` (the socket is dropped) when it cannot be
+    /// registered.
+    pub(crate) fn attach_peer(
+        &mut self,
+        gid: Gid,
+        addr: SocketAddr,
+        mut sock: TcpStream,
+        handshake: Option<&[u8]>,
+        now: Instant,
+    ) -> Option<usize> {
         let d = &mut self.downloads[gid];
         let (Some(swarm), Layout::Planned(plan)) = (d.bt.as_mut(), &d.layout) else {
-            return;
+            return None;
         };
         let pieces = plan.piece_count() as u32;
-        let mut sock = match TcpStream::connect(addr) {
-            Ok(s) => s,
-            Err(_) => return swarm.disconnected(addr, now),
-        };
         let key = self.free_peer_keys.pop().unwrap_or_else(|| {
             self.peers.push(None);
             self.peers.len() - 1
         });
-        if self
-            .poll
-            .registry()
-            .register(
-                &mut sock,
-                Token(PEER_TAG | key),
-                Interest::READABLE | Interest::WRITABLE,
-            )
-            .is_err()
-        {
+        let token = Token(PEER_TAG | key);
+        let interest = Interest::READABLE | Interest::WRITABLE;
+        let registered = if handshake.is_some() {
+            self.poll.registry().reregister(&mut sock, token, interest)
+        } else {
+            self.poll.registry().register(&mut sock, token, interest)
+        };
+        if registered.is_err() {
             self.free_peer_keys.push(key);
-            return swarm.disconnected(addr, now);
+            if handshake.is_none() {
+                swarm.disconnected(addr, now);
+            }
+            return None;
         }
         let slot = d.next_slot;
         d.next_slot += 1;
         swarm.slot_peers.insert(slot, addr);
         swarm.peer_keys.push(key);
         let limits = Limits::default().with_piece_count(pieces);
+        let mut decoder = FrameDecoder::new(limits);
+        decoder.extend(handshake.unwrap_or_default());
+        self.peer_serial += 1;
         self.peers[key] = Some(PeerConn {
             gid,
             addr,
             sock,
             slot,
-            connected: false,
-            decoder: FrameDecoder::new(limits),
+            key,
+            serial: self.peer_serial,
+            connected: handshake.is_some(),
+            incoming: handshake.is_some(),
+            decoder,
             peer: None,
             peer_id: [0; 20],
             out: Vec::new(),
             pieces,
+            serving: Default::default(),
+            reads: 0,
+            unchoked_at: None,
+            last_block: None,
         });
+        Some(key)
     }
 
     /// Readiness for peer connection `key` (or its turn in `bt_tick`).
@@ -196,7 +244,7 @@ impl Engine {
             let Some(hs) = pc.decoder.handshake().map_err(|e| e.to_string())? else {
                 return Ok(());
             };
-            let d = &mut self.downloads[pc.gid];
+            let d = &self.downloads[pc.gid];
             let swarm = d.bt.as_ref().ok_or("not a torrent")?;
             if hs.info_hash != swarm.torrent.info_hash() {
                 return Err("handshake for another torrent".into());
@@ -204,6 +252,20 @@ impl Engine {
             if hs.peer_id == swarm.peer_id {
                 return Err("connected to ourselves".into());
             }
+            let twin = swarm.peer_keys.iter().any(|&k| {
+                self.peers[k]
+                    .as_ref()
+                    .is_some_and(|p| p.peer.is_some() && p.peer_id == hs.peer_id)
+            });
+            if twin {
+                // Both sides connected to each other: one connection is enough.
+                return Err("already connected to this peer".into());
+            }
+            if pc.incoming {
+                let ours = Handshake::new(swarm.torrent.info_hash(), swarm.peer_id, false);
+                pc.out.extend_from_slice(&ours.encode());
+            }
+            let d = &mut self.downloads[pc.gid];
             let mut peer = Peer::new(PeerConfig::default(), pc.pieces, hs.fast(), now);
             if let Some(plan) = d.plan_mut() {
                 // Until its bitfield comes the peer has nothing (a slot without one
@@ -218,13 +280,21 @@ impl Engine {
         }
         let gid = pc.gid;
         let slot = pc.slot;
-        let PeerConn { decoder, peer, .. } = pc;
+        let PeerConn {
+            decoder,
+            peer,
+            serving,
+            last_block,
+            ..
+        } = pc;
         let peer = peer.as_mut().ok_or("no handshake")?;
         while let Some(msg) = decoder.next().map_err(|e| e.to_string())? {
             if let Some((block, data)) = peer.handle_message(now, msg).map_err(|e| e.to_string())? {
+                *last_block = Some(now);
                 self.block_arrived(gid, slot, block, data, now);
             }
         }
+        let mut interest_changed = false;
         while let Some(event) = peer.poll_event() {
             let Some(plan) = self.downloads[gid].plan_mut() else {
                 break;
@@ -245,9 +315,21 @@ impl Engine {
                         plan.cancel_block(slot, to_block(b));
                     }
                 }
-                // Nothing is served yet (no seeding): we keep every peer choked.
+                PeerEvent::Request(r) => {
+                    if super::serve::servable(plan, r) {
+                        serving.push_back(r);
+                    } else {
+                        peer.reject(r);
+                    }
+                }
+                PeerEvent::Interest(_) => interest_changed = true,
+                // Suggestions, allowed-fast pieces and DHT ports are not used.
                 _ => {}
             }
+        }
+        if interest_changed && let Some(swarm) = self.downloads[gid].bt.as_mut() {
+            // A peer that wants our pieces should not wait a whole round for a slot.
+            swarm.choke_due = true;
         }
         Ok(())
     }
@@ -336,6 +418,9 @@ impl Engine {
             if pc.out.len() < OUT_HIGH {
                 peer.poll_transmit(now, &mut pc.out);
             }
+        }
+        if pc.out.len() < OUT_HIGH {
+            self.start_reads(pc, now);
         }
         while !pc.out.is_empty() {
             match pc.sock.write(&pc.out) {

@@ -7,17 +7,13 @@ use std::time::Instant;
 
 use swarmget_bt_wire::tracker::{Announce, Event as TrackerEvent};
 
-use super::{AnnounceDone, Torrent};
+use super::{AnnounceDone, SeedPhase, Torrent};
 use crate::disk::DiskJob;
 use crate::download::{Download, DownloadState};
 use crate::engine::Engine;
 use crate::error::Error;
 use crate::gid::Gid;
 use crate::plan::SourceSlot;
-
-/// The port told to trackers. Nothing listens yet (no seeding): peers we connect to
-/// are the only ones we talk to.
-const ANNOUNCED_PORT: u16 = 6881;
 
 impl Engine {
     /// Queues a torrent download.
@@ -52,9 +48,17 @@ impl Engine {
             let Some(mut pc) = self.peers[key].take() else {
                 continue;
             };
-            let active = self.downloads.get(gid).is_some_and(|d| d.is_active());
-            if !active || self.halted {
+            let Some(d) = self.downloads.get(gid).filter(|d| d.is_active()) else {
                 self.close_peer(key, pc, "download stopped", now);
+                continue;
+            };
+            if self.halted {
+                self.close_peer(key, pc, "download stopped", now);
+                continue;
+            }
+            if pc.is_seed() && d.plan().is_some_and(|p| p.is_complete()) {
+                // Two seeds have nothing to give each other.
+                self.close_peer(key, pc, "both sides are seeds", now);
                 continue;
             }
             match self.drive_peer(&mut pc, now) {
@@ -69,31 +73,42 @@ impl Engine {
         for gid in self.torrents.clone() {
             self.tick_torrent(gid, now);
         }
+        self.expire_pending(now);
     }
 
     fn tick_torrent(&mut self, gid: Gid, now: Instant) {
         let d = &mut self.downloads[gid];
-        let complete = d.state == DownloadState::Complete;
         let active = d.is_active() && !self.halted;
         let Some(swarm) = d.bt.as_mut() else {
             return;
         };
-        if complete && !swarm.announcer.completed_sent && !swarm.announcer.in_flight {
+        let finished = swarm.seeding != SeedPhase::Leeching;
+        if finished && !swarm.announcer.completed_sent && !swarm.announcer.in_flight {
             // Sent once; nothing waits for its answer.
             swarm.announcer.completed_sent = true;
             self.announce(gid, TrackerEvent::Completed);
             return;
         }
         if !active {
-            if !complete && swarm.announcer.take_stop() {
-                // Paused, removed, failed or halted: the tracker stops naming us.
+            if swarm.announcer.take_stop() {
+                // Done seeding, paused, removed, failed or halted: the tracker stops
+                // naming us.
                 self.announce(gid, TrackerEvent::Stopped);
             }
             return;
         }
         swarm.announcer.rejoin();
+        if let Err(e) = self.listen_port() {
+            return self.fail_download(gid, e, now);
+        }
+        let d = &mut self.downloads[gid];
+        let Some(swarm) = d.bt.as_mut() else {
+            return;
+        };
         if !swarm.allocated {
             swarm.allocated = true;
+            self.resume_torrent(gid);
+            let d = &mut self.downloads[gid];
             let storage = d.storage.clone();
             let allocation = d.opts.file_allocation;
             if let Some(storage) = storage {
@@ -133,6 +148,8 @@ impl Engine {
         if let Some(s) = self.downloads[gid].bt.as_mut() {
             s.seeders = seeders;
         }
+        self.choke_round(gid, now);
+        self.check_seeding(gid, now);
     }
 
     fn announce(&mut self, gid: Gid, event: TrackerEvent) {
@@ -140,14 +157,18 @@ impl Engine {
         let total = d.total().unwrap_or(0);
         let left = total.saturating_sub(d.completed());
         let downloaded = d.session_bytes;
+        // Bound before the first announce (`tick_torrent`); a `stopped` after it
+        // could not be bound names no port anyone can reach.
+        let port = self.listener.as_ref().map_or(0, |l| l.port);
+        let d = &mut self.downloads[gid];
         let Some(swarm) = d.bt.as_mut() else {
             return;
         };
         let announce = Announce {
             info_hash: swarm.torrent.info_hash(),
             peer_id: swarm.peer_id,
-            port: ANNOUNCED_PORT,
-            uploaded: 0,
+            port,
+            uploaded: swarm.uploaded,
             downloaded,
             left,
             event,
@@ -156,9 +177,10 @@ impl Engine {
             tracker_id: None,
         };
         let waker = self.waker.clone();
+        let tls = d.tls.clone();
         swarm
             .announcer
-            .send(gid, announce, self.announced_tx.clone(), move || {
+            .send(gid, announce, tls, self.announced_tx.clone(), move || {
                 let _ = waker.wake();
             });
     }

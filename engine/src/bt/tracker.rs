@@ -1,19 +1,27 @@
-//! HTTP tracker announces for torrent downloads.
+//! Tracker announces for torrent downloads: HTTP, HTTPS and UDP (BEP 15).
 //!
-//! An announce is one small blocking request on a short-lived worker thread (like a name
-//! lookup: it resolves the tracker's host too), answered through a channel and the loop's
-//! waker, so the loop never waits on a tracker. bt-wire builds the URL and parses the
-//! bencoded answer; BEP 12 tiers decide which tracker is asked.
+//! An announce is one small blocking exchange on a short-lived worker thread (like a
+//! name lookup: it resolves the tracker's host too), answered through a channel and the
+//! loop's waker, so the loop never waits on a tracker. bt-wire builds the URL and parses
+//! the bencoded answer, and drives the UDP protocol (connection ids, transaction ids,
+//! retransmission) as a sans-IO machine this thread feeds with datagrams and the time;
+//! a UDP tracker needs no DHT socket (aria2 needs its DHT on for UDP trackers). HTTPS
+//! trackers are checked with the download's TLS settings (`--ca-certificate`,
+//! `--check-certificate`). BEP 12 tiers decide which tracker is asked.
 //!
 //! Invariants: at most one announce per download is in flight; a response body larger
-//! than [`MAX_RESPONSE`] is refused before it is parsed.
+//! than [`MAX_RESPONSE`] is refused before it is parsed; a UDP announce gives up after
+//! [`TIMEOUT`] whatever the retransmission schedule.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::io::{ErrorKind, Read, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
+use std::sync::Arc;
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
-use swarmget_bt_wire::tracker::{Announce, AnnounceResponse, Event, Tiers, announce_url};
+use swarmget_bt_wire::tracker::{
+    Announce, AnnounceResponse, Event, Tiers, UdpConfig, UdpEvent, UdpTracker, announce_url,
+};
 
 use crate::gid::Gid;
 
@@ -101,6 +109,7 @@ impl Announcer {
         &mut self,
         gid: Gid,
         mut announce: Announce,
+        tls: Arc<rustls::ClientConfig>,
         done: Sender<AnnounceDone>,
         wake: impl Fn() + Send + 'static,
     ) {
@@ -110,12 +119,16 @@ impl Announcer {
         announce.key = self.key;
         announce.tracker_id = self.tracker_id.clone();
         let event = announce.event;
-        let url = announce_url(base, &announce);
+        let base = base.to_string();
         self.in_flight = true;
         let spawned = std::thread::Builder::new()
             .name("swarmget-tracker".into())
             .spawn(move || {
-                let result = fetch(&url);
+                let result = if base.starts_with("udp://") {
+                    fetch_udp(&base, announce)
+                } else {
+                    fetch(&announce_url(&base, &announce), tls)
+                };
                 let _ = done.send(AnnounceDone { gid, event, result });
                 wake();
             });
@@ -160,24 +173,31 @@ impl Announcer {
     }
 }
 
-/// One HTTP GET of an announce URL, returning the parsed response.
-fn fetch(url: &str) -> Result<AnnounceResponse, String> {
-    let parsed = url::Url::parse(url).map_err(|e| format!("bad tracker URL: {e}"))?;
-    if parsed.scheme() != "http" {
-        return Err(format!(
-            "{} trackers are not supported yet",
-            parsed.scheme()
-        ));
-    }
-    let host = parsed.host_str().ok_or("tracker URL without host")?;
-    let port = parsed.port_or_known_default().unwrap_or(80);
+/// The addresses of `host:port`.
+fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
     let addrs: Vec<SocketAddr> = (host.trim_matches(['[', ']']), port)
         .to_socket_addrs()
         .map_err(|e| format!("cannot resolve {host}: {e}"))?
         .collect();
+    if addrs.is_empty() {
+        return Err(format!("cannot resolve {host}"));
+    }
+    Ok(addrs)
+}
+
+/// One HTTP(S) GET of an announce URL, returning the parsed response.
+fn fetch(url: &str, tls: Arc<rustls::ClientConfig>) -> Result<AnnounceResponse, String> {
+    let parsed = url::Url::parse(url).map_err(|e| format!("bad tracker URL: {e}"))?;
+    let secure = match parsed.scheme() {
+        "http" => false,
+        "https" => true,
+        other => return Err(format!("{other} trackers are not supported")),
+    };
+    let host = parsed.host_str().ok_or("tracker URL without host")?;
+    let port = parsed.port_or_known_default().unwrap_or(80);
     let mut last = format!("cannot resolve {host}");
     let mut sock = None;
-    for a in addrs {
+    for a in resolve(host, port)? {
         match TcpStream::connect_timeout(&a, CONNECT_TIMEOUT) {
             Ok(s) => {
                 sock = Some(s);
@@ -186,9 +206,19 @@ fn fetch(url: &str) -> Result<AnnounceResponse, String> {
             Err(e) => last = format!("cannot connect to {a}: {e}"),
         }
     }
-    let mut sock = sock.ok_or(last)?;
+    let sock = sock.ok_or(last)?;
     let _ = sock.set_read_timeout(Some(TIMEOUT));
     let _ = sock.set_write_timeout(Some(TIMEOUT));
+    let mut sock: Box<dyn ReadWrite> = if secure {
+        let name =
+            rustls::pki_types::ServerName::try_from(host.trim_matches(['[', ']']).to_string())
+                .map_err(|e| format!("bad tracker host {host}: {e}"))?;
+        let conn =
+            rustls::ClientConnection::new(tls, name).map_err(|e| format!("TLS to {host}: {e}"))?;
+        Box::new(rustls::StreamOwned::new(conn, sock))
+    } else {
+        Box::new(sock)
+    };
     let target = match parsed.query() {
         Some(q) => format!("{}?{q}", parsed.path()),
         None => parsed.path().to_string(),
@@ -204,9 +234,14 @@ fn fetch(url: &str) -> Result<AnnounceResponse, String> {
     sock.write_all(request.as_bytes())
         .map_err(|e| format!("tracker request failed: {e}"))?;
     let mut raw = Vec::new();
-    sock.take(MAX_RESPONSE as u64 + 1)
-        .read_to_end(&mut raw)
-        .map_err(|e| format!("tracker response failed: {e}"))?;
+    match sock.take(MAX_RESPONSE as u64 + 1).read_to_end(&mut raw) {
+        Ok(_) => {}
+        // A TLS server that closes without close_notify: the body is delimited by the
+        // close (HTTP/1.0), so what came is the answer; the header check below tells a
+        // cut one.
+        Err(e) if secure && e.kind() == ErrorKind::UnexpectedEof && !raw.is_empty() => {}
+        Err(e) => return Err(format!("tracker response failed: {e}")),
+    }
     if raw.len() > MAX_RESPONSE {
         return Err("tracker response too large".into());
     }
@@ -220,6 +255,83 @@ fn fetch(url: &str) -> Result<AnnounceResponse, String> {
         return Err(format!("tracker answered {status}"));
     }
     swarmget_bt_wire::tracker::parse_announce(&raw[head_end + 4..]).map_err(|e| e.to_string())
+}
+
+/// A byte stream both ways: a plain socket or a TLS one.
+trait ReadWrite: Read + Write {}
+impl<T: Read + Write> ReadWrite for T {}
+
+/// One UDP announce (BEP 15): bt-wire's client machine fed with datagrams and the time
+/// until it answers, fails, or [`TIMEOUT`] passes.
+fn fetch_udp(url: &str, announce: Announce) -> Result<AnnounceResponse, String> {
+    let parsed = url::Url::parse(url).map_err(|e| format!("bad tracker URL: {e}"))?;
+    let host = parsed.host_str().ok_or("tracker URL without host")?;
+    let port = parsed.port().ok_or("UDP tracker URL without a port")?;
+    let addr = resolve(host, port)?[0];
+    let local: SocketAddr = if addr.is_ipv4() {
+        ([0, 0, 0, 0], 0).into()
+    } else {
+        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+    };
+    let sock = UdpSocket::bind(local).map_err(|e| format!("UDP socket: {e}"))?;
+    sock.connect(addr)
+        .map_err(|e| format!("cannot reach {addr}: {e}"))?;
+    let config = UdpConfig {
+        // 15 s, then 30 s: both within aria2's 60 s tracker timeout.
+        max_retransmissions: 1,
+        ipv6: addr.is_ipv6(),
+    };
+    let mut tracker = UdpTracker::new(config, random_seed());
+    let started = Instant::now();
+    tracker.announce(started, announce);
+    let mut buf = [0u8; 2048];
+    loop {
+        let now = Instant::now();
+        tracker.handle_timeout(now);
+        if let Some(datagram) = tracker.poll_transmit(now) {
+            sock.send(&datagram)
+                .map_err(|e| format!("cannot send to {addr}: {e}"))?;
+        }
+        match tracker.poll_event() {
+            Some(UdpEvent::Announced(r)) => return Ok(r),
+            Some(UdpEvent::Failed(e)) => return Err(e.to_string()),
+            Some(UdpEvent::Scraped(_)) => return Err("a scrape answer to an announce".into()),
+            None => {}
+        }
+        let deadline = started + TIMEOUT;
+        if now >= deadline {
+            return Err(format!("no answer from {addr} within {TIMEOUT:?}"));
+        }
+        let wake = tracker.poll_timeout().unwrap_or(deadline).min(deadline);
+        let wait = wake
+            .saturating_duration_since(now)
+            .max(Duration::from_millis(1));
+        let _ = sock.set_read_timeout(Some(wait));
+        match sock.recv(&mut buf) {
+            Ok(n) => {
+                tracker.handle_datagram(Instant::now(), &buf[..n]);
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            // An ICMP port unreachable for an earlier datagram: the retransmission
+            // schedule decides when to give up.
+            Err(e) if e.kind() == ErrorKind::ConnectionRefused => {
+                std::thread::sleep(wait);
+            }
+            Err(e) => return Err(format!("UDP tracker {addr}: {e}")),
+        }
+    }
+}
+
+/// A seed for transaction ids, from the standard library's per-process random keys.
+fn random_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.finish()
 }
 
 #[cfg(test)]

@@ -41,6 +41,23 @@ pub fn opts(dir: &Path) -> Options {
     }
 }
 
+/// A torrent's payload for tests: `len` bytes of a pattern that differs with `seed`.
+pub fn torrent_data(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[1] ^ seed)
+        .collect()
+}
+
+/// `opts` for torrents: any free listen port, and the download ends when complete (no
+/// seeding unless a test asks for it).
+pub fn bt_opts(dir: &Path) -> Options {
+    Options {
+        listen_port: vec![0],
+        seed_time: Some(Duration::ZERO),
+        ..opts(dir)
+    }
+}
+
 /// `opts` with `n` connections to one server.
 pub fn segmented(dir: &Path, n: usize) -> Options {
     Options {

@@ -1,18 +1,24 @@
-//! BitTorrent case of `cargo xtask interop`: aria2c seeds a torrent of the Metalink
+//! BitTorrent cases of `cargo xtask interop`: aria2c seeds a torrent of the Metalink
 //! cases' file (checked with `-V` first), a tracker on a loopback port (a thread here:
-//! it answers every announce with aria2c's address) introduces the two, and swarmget
-//! downloads the torrent from aria2c; the copy must be exact.
+//! it answers every announce with the one peer it is told to name) introduces the
+//! peers, and swarmget downloads the torrent from aria2c — then seeds it to a second
+//! aria2c. The same with libtorrent (python3-libtorrent, driven by our own script):
+//! swarmget downloads from a libtorrent seeder, and seeds (after `-V` over a copy of the
+//! file) to a libtorrent leecher. Every copy must be exact.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::Duration;
 
 use sha1::{Digest, Sha1};
 use swarmget_bt_wire::metainfo::TorrentBuilder;
 
 use super::Env;
-use crate::child::stop;
+use crate::child::{stop, wait_or_kill};
 use crate::loopback::{free_ports, wait_ready};
 
 /// 256 KiB pieces: a few MiB make a few dozen, the last one short.
@@ -20,6 +26,187 @@ const PIECE_LEN: u64 = 256 << 10;
 
 /// swarmget downloads a single-file torrent from aria2c seeding it.
 pub fn from_aria2c(env: &Env, dir: &Path) -> Result<(), String> {
+    let port = free_ports(1)?[0];
+    let tracker = Tracker::start(port)?;
+    let torrent_path = write_torrent(env, dir, &tracker.url)?;
+    let seeder = aria2c_seeder(env, dir, &torrent_path, port)?;
+    fetch_from(env, dir, &torrent_path, seeder, Ok(()))
+}
+
+/// swarmget downloads `torrent` (without seeding) while `seeder` runs, once `ready`
+/// says it is; the seeder is stopped and the copy checked.
+fn fetch_from(
+    env: &Env,
+    dir: &Path,
+    torrent: &Path,
+    mut seeder: Child,
+    ready: Result<(), String>,
+) -> Result<(), String> {
+    let outcome = ready.and_then(|()| {
+        env.run(
+            dir,
+            &[
+                "--listen-port=0",
+                "--seed-time=0",
+                &torrent.to_string_lossy(),
+            ],
+        )
+    });
+    stop(&mut seeder);
+    outcome?.expect(0)?;
+    env.meta.verify(&dir.join("out").join(&env.meta.name))
+}
+
+/// aria2c downloads a torrent from swarmget seeding it: swarmget fetches it from an
+/// aria2c seeder first (the tracker names only that one) and stays to seed; the aria2c
+/// seeder is stopped, the tracker names swarmget instead, and a second aria2c downloads
+/// the torrent from swarmget alone.
+pub fn to_aria2c(env: &Env, dir: &Path) -> Result<(), String> {
+    let ports = free_ports(3)?;
+    let (aria2c_port, swarmget_port, leecher_port) = (ports[0], ports[1], ports[2]);
+    let tracker = Tracker::start(aria2c_port)?;
+    let torrent_path = write_torrent(env, dir, &tracker.url)?;
+    let mut seeder = aria2c_seeder(env, dir, &torrent_path, aria2c_port)?;
+    let (mut cmd, log) = env.command(
+        dir,
+        "swarmget.log",
+        &[
+            &format!("--listen-port={swarmget_port}"),
+            "--seed-ratio=0.0",
+            &torrent_path.to_string_lossy(),
+        ],
+    )?;
+    let mut swarmget = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start swarmget: {e}"))?;
+    let copy = dir.join("out").join(&env.meta.name);
+    let fetched = wait_ready(&mut swarmget, || env.meta.verify(&copy).is_ok())
+        .map_err(|e| format!("swarmget fetching from aria2c: {e}\n{}", tail(&log)));
+    stop(&mut seeder);
+    let leeched = fetched.and_then(|()| {
+        tracker.name(swarmget_port);
+        aria2c_leecher(dir, &torrent_path, leecher_port)
+    });
+    let still_seeding = matches!(swarmget.try_wait(), Ok(None));
+    stop(&mut swarmget);
+    leeched?;
+    if !still_seeding {
+        return Err(format!(
+            "swarmget exited instead of seeding\n{}",
+            tail(&log)
+        ));
+    }
+    env.meta.verify(&dir.join("leech").join(&env.meta.name))
+}
+
+/// swarmget downloads a torrent from libtorrent seeding it.
+pub fn from_libtorrent(env: &Env, dir: &Path) -> Result<(), String> {
+    let port = free_ports(1)?[0];
+    let tracker = Tracker::start(port)?;
+    let torrent_path = write_torrent(env, dir, &tracker.url)?;
+    let mut seeder = libtorrent(dir, "seed", &torrent_path, &env.www, port)?;
+    let log = dir.join("libtorrent-seed.log");
+    let ready = wait_ready(&mut seeder, || {
+        std::fs::read_to_string(&log).is_ok_and(|t| t.lines().any(|l| l == "seeding"))
+    })
+    .map_err(|e| format!("libtorrent seeding: {e}\n{}", tail(&log)));
+    fetch_from(env, dir, &torrent_path, seeder, ready)
+}
+
+/// libtorrent downloads a torrent from swarmget seeding it: swarmget checks a copy of
+/// the file with `-V` and seeds it at once; the tracker names only swarmget.
+pub fn to_libtorrent(env: &Env, dir: &Path) -> Result<(), String> {
+    let ports = free_ports(2)?;
+    let (swarmget_port, leecher_port) = (ports[0], ports[1]);
+    let tracker = Tracker::start(swarmget_port)?;
+    let torrent_path = write_torrent(env, dir, &tracker.url)?;
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    std::fs::copy(env.www.join(&env.meta.name), out.join(&env.meta.name))
+        .map_err(|e| format!("cannot copy the file to seed: {e}"))?;
+    let (mut cmd, log) = env.command(
+        dir,
+        "swarmget.log",
+        &[
+            "-V",
+            &format!("--listen-port={swarmget_port}"),
+            "--seed-ratio=0.0",
+            &torrent_path.to_string_lossy(),
+        ],
+    )?;
+    let mut swarmget = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start swarmget: {e}"))?;
+    let listening = wait_ready(&mut swarmget, || {
+        TcpStream::connect(("127.0.0.1", swarmget_port)).is_ok()
+    })
+    .map_err(|e| format!("swarmget seeding: {e}\n{}", tail(&log)));
+    let leeched = listening.and_then(|()| {
+        let mut leecher = libtorrent(
+            dir,
+            "leech",
+            &torrent_path,
+            &dir.join("leech"),
+            leecher_port,
+        )?;
+        let status =
+            wait_or_kill(&mut leecher, Duration::from_secs(150)).map_err(|e| e.to_string())?;
+        match status.and_then(|s| s.code()) {
+            Some(0) => Ok(()),
+            code => Err(format!(
+                "libtorrent downloading from swarmget: exit {code:?}\n{}",
+                tail(&dir.join("libtorrent-leech.log"))
+            )),
+        }
+    });
+    let still_seeding = matches!(swarmget.try_wait(), Ok(None));
+    stop(&mut swarmget);
+    leeched?;
+    if !still_seeding {
+        return Err(format!(
+            "swarmget exited instead of seeding\n{}",
+            tail(&log)
+        ));
+    }
+    env.meta.verify(&dir.join("leech").join(&env.meta.name))
+}
+
+/// Our libtorrent peer script (python3-libtorrent), in `MODE` (`seed` or `leech`) for
+/// `torrent` over `save_path`, listening on 127.0.0.1:`port`; its output goes to
+/// `DIR/libtorrent-MODE.log`.
+fn libtorrent(
+    dir: &Path,
+    mode: &str,
+    torrent: &Path,
+    save_path: &Path,
+    port: u16,
+) -> Result<Child, String> {
+    // Not `libtorrent.py`: Python would import the script itself for `libtorrent`.
+    let script = dir.join("lt_peer.py");
+    std::fs::write(&script, LIBTORRENT_PY).map_err(|e| e.to_string())?;
+    let log = std::fs::File::create(dir.join(format!("libtorrent-{mode}.log")))
+        .map_err(|e| e.to_string())?;
+    let err = log.try_clone().map_err(|e| e.to_string())?;
+    // Debian's python: python3-libtorrent is a system package.
+    Command::new("/usr/bin/python3")
+        .arg(&script)
+        .arg(mode)
+        .arg(torrent)
+        .arg(save_path)
+        .arg(port.to_string())
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| format!("cannot start lt_peer.py: {e}"))
+}
+
+/// The libtorrent peer (`xtask/src/lt_peer.py`).
+const LIBTORRENT_PY: &str = include_str!("../lt_peer.py");
+
+/// The torrent of the Metalink cases' file, announcing to `tracker`, as
+/// `DIR/seed.torrent`.
+fn write_torrent(env: &Env, dir: &Path, tracker: &str) -> Result<PathBuf, String> {
     let payload = &env.meta;
     let source = env.www.join(&payload.name);
     let data = std::fs::read(&source).map_err(|e| format!("{}: {e}", source.display()))?;
@@ -27,76 +214,127 @@ pub fn from_aria2c(env: &Env, dir: &Path) -> Result<(), String> {
         .chunks(PIECE_LEN as usize)
         .map(|c| Sha1::digest(c).into())
         .collect();
-    let port = free_ports(1)?[0];
-    let tracker = tracker(port)?;
     let torrent = TorrentBuilder::single(&payload.name, payload.len, PIECE_LEN, hashes)
-        .trackers(vec![vec![tracker]])
+        .trackers(vec![vec![tracker.to_string()]])
         .build()
         .map_err(|e| format!("cannot build the torrent: {e}"))?;
-    let torrent_path = dir.join("seed.torrent");
-    std::fs::write(&torrent_path, torrent).map_err(|e| e.to_string())?;
+    let path = dir.join("seed.torrent");
+    std::fs::write(&path, torrent).map_err(|e| e.to_string())?;
+    Ok(path)
+}
 
+/// aria2c's options that keep it on loopback and to the tracker alone.
+const ARIA2C_QUIET: [&str; 6] = [
+    "--no-conf",
+    "--enable-dht=false",
+    "--enable-dht6=false",
+    "--bt-enable-lpd=false",
+    "--enable-peer-exchange=false",
+    "--summary-interval=0",
+];
+
+/// aria2c seeding the torrent from the served file (checked with `-V` first), once it
+/// listens on `port`.
+fn aria2c_seeder(env: &Env, dir: &Path, torrent: &Path, port: u16) -> Result<Child, String> {
     let log = std::fs::File::create(dir.join("aria2c.log")).map_err(|e| e.to_string())?;
     let err = log.try_clone().map_err(|e| e.to_string())?;
     let mut seeder = Command::new("aria2c")
-        .args([
-            "--no-conf",
-            "--check-integrity=true",
-            "--seed-ratio=0.0",
-            "--enable-dht=false",
-            "--enable-dht6=false",
-            "--bt-enable-lpd=false",
-            "--enable-peer-exchange=false",
-            "--summary-interval=0",
-            &format!("--listen-port={port}"),
-            &format!("--dir={}", env.www.display()),
-        ])
-        .arg(&torrent_path)
+        .args(ARIA2C_QUIET)
+        .args(["--check-integrity=true", "--seed-ratio=0.0"])
+        .arg(format!("--listen-port={port}"))
+        .arg(format!("--dir={}", env.www.display()))
+        .arg(torrent)
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(err)
         .spawn()
         .map_err(|e| format!("cannot start aria2c: {e}"))?;
-    let ready = wait_ready(&mut seeder, || {
+    wait_ready(&mut seeder, || {
         TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    let outcome = ready
-        .map_err(|e| format!("aria2c seeding: {e}"))
-        .and_then(|()| env.run(dir, &[&torrent_path.to_string_lossy()]));
-    stop(&mut seeder);
-    outcome?.expect(0)?;
-    payload.verify(&dir.join("out").join(&payload.name))
+    })
+    .map_err(|e| format!("aria2c seeding: {e}"))?;
+    Ok(seeder)
 }
 
-/// Starts a tracker thread answering every announce with the single peer
-/// 127.0.0.1:`peer_port`; returns its announce URL.
-fn tracker(peer_port: u16) -> Result<String, String> {
-    let listener =
-        TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot bind a tracker: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let mut body = b"d8:intervali60e5:peers6:".to_vec();
-    body.extend_from_slice(&[127, 0, 0, 1]);
-    body.extend_from_slice(&peer_port.to_be_bytes());
-    body.push(b'e');
-    std::thread::spawn(move || {
-        for mut sock in listener.incoming().flatten() {
-            // The request line and headers; a GET has no body.
-            let mut head = Vec::new();
-            let mut byte = [0u8; 1];
-            while !head.ends_with(b"\r\n\r\n") && head.len() < 16 << 10 {
-                match sock.read(&mut byte) {
-                    Ok(1) => head.push(byte[0]),
-                    _ => break,
+/// aria2c downloading the torrent into `DIR/leech` and exiting (no seeding).
+fn aria2c_leecher(dir: &Path, torrent: &Path, port: u16) -> Result<(), String> {
+    let log_path = dir.join("aria2c-leecher.log");
+    let log = std::fs::File::create(&log_path).map_err(|e| e.to_string())?;
+    let err = log.try_clone().map_err(|e| e.to_string())?;
+    let mut leecher = Command::new("aria2c")
+        .args(ARIA2C_QUIET)
+        .args(["--seed-time=0", "--bt-stop-timeout=60"])
+        .arg(format!("--listen-port={port}"))
+        .arg(format!("--dir={}", dir.join("leech").display()))
+        .arg(torrent)
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| format!("cannot start aria2c: {e}"))?;
+    let status = wait_or_kill(&mut leecher, Duration::from_secs(120)).map_err(|e| e.to_string())?;
+    match status.and_then(|s| s.code()) {
+        Some(0) => Ok(()),
+        code => Err(format!(
+            "aria2c downloading from swarmget: exit {code:?}\n{}",
+            tail(&log_path)
+        )),
+    }
+}
+
+/// The last lines of a log, for a failure message.
+fn tail(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(20)..].join("\n")
+}
+
+/// A tracker thread answering every announce with the single peer
+/// 127.0.0.1:`port`, which [`Tracker::name`] changes.
+struct Tracker {
+    url: String,
+    port: Arc<AtomicU16>,
+}
+
+impl Tracker {
+    fn start(peer_port: u16) -> Result<Tracker, String> {
+        let listener =
+            TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot bind a tracker: {e}"))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let port = Arc::new(AtomicU16::new(peer_port));
+        let named = port.clone();
+        std::thread::spawn(move || {
+            for mut sock in listener.incoming().flatten() {
+                // The request line and headers; a GET has no body.
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && head.len() < 16 << 10 {
+                    match sock.read(&mut byte) {
+                        Ok(1) => head.push(byte[0]),
+                        _ => break,
+                    }
                 }
+                let mut body = b"d8:intervali60e5:peers6:".to_vec();
+                body.extend_from_slice(&[127, 0, 0, 1]);
+                body.extend_from_slice(&named.load(Ordering::Relaxed).to_be_bytes());
+                body.push(b'e');
+                let mut response = format!(
+                    "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                )
+                .into_bytes();
+                response.extend_from_slice(&body);
+                let _ = sock.write_all(&response);
             }
-            let mut response = format!(
-                "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
-                body.len()
-            )
-            .into_bytes();
-            response.extend_from_slice(&body);
-            let _ = sock.write_all(&response);
-        }
-    });
-    Ok(format!("http://{addr}/announce"))
+        });
+        Ok(Tracker {
+            url: format!("http://{addr}/announce"),
+            port,
+        })
+    }
+
+    /// From now on, answer with 127.0.0.1:`port`.
+    fn name(&self, port: u16) {
+        self.port.store(port, Ordering::Relaxed);
+    }
 }
