@@ -12,6 +12,7 @@ pub mod cookie_jar;
 pub mod ftp_reply;
 pub mod http_response;
 pub mod jsonrpc_request;
+pub mod krpc_decode;
 pub mod magnet_parse;
 pub mod metainfo_parse;
 pub mod metalink_http_headers;
@@ -39,6 +40,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("ftp_reply", ftp_reply::run),
     ("http_response", http_response::run),
     ("jsonrpc_request", jsonrpc_request::run),
+    ("krpc_decode", krpc_decode::run),
     ("magnet_parse", magnet_parse::run),
     ("metainfo_parse", metainfo_parse::run),
     ("metalink_http_headers", metalink_http_headers::run),
