@@ -16,7 +16,11 @@ use swarmget_bt_dht::{Config, Dht, Family, NodeId};
 pub fn run(data: &[u8]) {
     if let Ok(message) = krpc::decode(data) {
         let again = message.encode();
-        assert_eq!(krpc::decode(&again), Ok(message), "re-encoding changed the message");
+        assert_eq!(
+            krpc::decode(&again),
+            Ok(message),
+            "re-encoding changed the message"
+        );
     } else if data.len() > MAX_MESSAGE {
         return;
     }

@@ -25,6 +25,8 @@ pub mod proxy_reply;
 pub mod proxy_uri_parse;
 pub mod tracker_response;
 pub mod udp_tracker_packet;
+pub mod ut_metadata;
+pub mod ut_pex;
 pub mod websocket_frame;
 pub mod xmlrpc_request;
 
@@ -53,6 +55,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("proxy_uri_parse", proxy_uri_parse::run),
     ("tracker_response", tracker_response::run),
     ("udp_tracker_packet", udp_tracker_packet::run),
+    ("ut_metadata", ut_metadata::run),
+    ("ut_pex", ut_pex::run),
     ("websocket_frame", websocket_frame::run),
     ("xmlrpc_request", xmlrpc_request::run),
 ];
