@@ -155,7 +155,20 @@ pub struct Dht {
     next_lookup: u64,
     out: VecDeque<Transmit>,
     events: VecDeque<Event>,
+    /// The entry points of the last bootstrap, tried again while the table is empty.
+    entry_points: Vec<SocketAddr>,
+    /// When to try them again.
+    rebootstrap_at: Option<Instant>,
+    /// The bootstrap lookup running, if any: when it ends, the buckets farther than our
+    /// closest neighbour are refreshed (Kademlia's join).
+    joining: Option<LookupId>,
 }
+
+/// Entry points remembered for a new attempt while the table stays empty.
+const MAX_ENTRY_POINTS: usize = 16;
+/// The wait before bootstrapping again through the entry points when the table is still
+/// empty after a bootstrap (every answer lost, entry points down for a moment).
+pub const REBOOTSTRAP_AFTER: Duration = Duration::from_secs(30);
 
 impl Dht {
     /// A node with id `id` (see [`secure_id::secure_id`] for a BEP 42 one) whose
@@ -176,6 +189,9 @@ impl Dht {
             next_lookup: 1,
             out: VecDeque::new(),
             events: VecDeque::new(),
+            entry_points: Vec::new(),
+            rebootstrap_at: None,
+            joining: None,
             config,
         }
     }
@@ -224,14 +240,26 @@ impl Dht {
 
     /// Joins the network: a `find_node` lookup for our own id, starting from the table,
     /// from `known` nodes (a saved table) and from `entry_points` (`--dht-entry-point`).
+    /// While the table stays empty, the entry points are tried again every
+    /// [`REBOOTSTRAP_AFTER`].
     pub fn bootstrap(
         &mut self,
         now: Instant,
         entry_points: &[SocketAddr],
         known: &[NodeAddr],
     ) -> Result<LookupId, StartError> {
+        if !entry_points.is_empty() {
+            self.entry_points = entry_points
+                .iter()
+                .take(MAX_ENTRY_POINTS)
+                .copied()
+                .collect();
+        }
+        self.rebootstrap_at = None;
         let own = self.id();
-        self.start(now, own, LookupKind::FindNode, entry_points, known)
+        let id = self.start(now, own, LookupKind::FindNode, entry_points, known)?;
+        self.joining = Some(id);
+        Ok(id)
     }
 
     /// Looks for the nodes closest to `target`.
@@ -309,10 +337,15 @@ impl Dht {
             .map(|b| b.last_changed + GOOD_FOR)
             .min()
             .filter(|_| !self.table.is_empty());
-        [query, refresh, Some(self.tokens.next_rotation())]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            query,
+            refresh,
+            self.rebootstrap_at,
+            Some(self.tokens.next_rotation()),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Expires queries, rotates the token secret and refreshes quiet buckets as of `now`.
@@ -338,6 +371,13 @@ impl Dht {
             {
                 l.on_failure(t.dst);
                 self.drive(now, lookup);
+            }
+        }
+        if self.rebootstrap_at.is_some_and(|at| at <= now) {
+            self.rebootstrap_at = None;
+            if self.table.is_empty() {
+                let entry_points = std::mem::take(&mut self.entry_points);
+                let _ = self.bootstrap(now, &entry_points, &[]);
             }
         }
         let secret = self.rng.bytes();
@@ -506,7 +546,11 @@ impl Dht {
         let nodes: Vec<NodeAddr> = family_nodes
             .into_iter()
             .filter(|n| n.id != own && n.addr.port() != 0)
+            .take(crate::lookup::MAX_NODES_PER_RESPONSE)
             .collect();
+        for node in &nodes {
+            self.heard_from(now, *node, Contact::Named);
+        }
         let Some(l) = self.lookups.get_mut(&lookup) else {
             return;
         };
@@ -571,6 +615,13 @@ impl Dht {
         }
         let mut l = self.lookups.remove(&id).expect("just found");
         let closest = l.closest();
+        if self.table.is_empty() && !self.entry_points.is_empty() && self.lookups.is_empty() {
+            self.rebootstrap_at = Some(now + REBOOTSTRAP_AFTER);
+        }
+        if self.joining == Some(id) {
+            self.joining = None;
+            self.refresh_far_buckets(now);
+        }
         if let LookupKind::Announce { port, implied_port } = l.kind {
             for (node, token) in &closest {
                 let Some(token) = token.clone() else { continue };
@@ -591,6 +642,20 @@ impl Dht {
             closest: closest.into_iter().map(|(n, _)| n).collect(),
             stats: l.stats,
         });
+    }
+
+    /// Kademlia's join: one `find_node` into each bucket but the one holding our id, so
+    /// that the nodes there learn of us and we of them.
+    fn refresh_far_buckets(&mut self, now: Instant) {
+        let far = self.table.buckets().len().saturating_sub(1);
+        for index in 0..far {
+            if self.lookups.len() >= self.config.max_lookups {
+                break;
+            }
+            self.table.touch_bucket(index, now);
+            let target = self.id().with_prefix_of(index, self.rng.bytes());
+            let _ = self.find_node(now, target);
+        }
     }
 
     /// Sends a query and remembers it; false when too many are outstanding.

@@ -11,8 +11,10 @@
 //!   replacements, every node in the bucket its shared prefix with our id selects;
 //! - an id appears at most once (table and replacement caches together), and our own id
 //!   never;
-//! - only a node that answered one of our queries or sent us one enters the table; nodes
-//!   merely named in someone's response never do (they enter once they answer);
+//! - a node merely named in someone's response ([`Contact::Named`]) enters only into free
+//!   room: it never replaces a node, never waits in a replacement cache and never causes
+//!   a ping; it stays questionable until it answers, and two unanswered queries make it
+//!   bad (the first to be replaced), so bogus names cannot crowd out live nodes;
 //! - a node's liveness follows BEP 5: *good* if it answered us within
 //!   [`GOOD_FOR`], or answered us once and queried us within it; *bad* after
 //!   [`BAD_AFTER_FAILURES`] unanswered queries in a row; *questionable* otherwise. Bad
@@ -50,6 +52,8 @@ pub enum Contact {
     Response,
     /// It sent us a query.
     Query,
+    /// Another node named it in a response; nothing proves it exists.
+    Named,
 }
 
 /// One node in the table.
@@ -84,6 +88,7 @@ impl Entry {
                 self.failures = 0;
             }
             Contact::Query => self.last_query = Some(now),
+            Contact::Named => {}
         }
     }
 
@@ -225,6 +230,9 @@ impl RoutingTable {
                     // Someone else claims this id; keep the node we know.
                     return Inserted::Ignored;
                 }
+                if contact == Contact::Named {
+                    return Inserted::Ignored;
+                }
                 entry.heard(now, contact);
                 if contact == Contact::Response {
                     bucket.last_changed = now;
@@ -254,6 +262,9 @@ impl RoutingTable {
             if last && self.buckets.len() < MAX_BUCKETS {
                 self.split_last(now);
                 continue;
+            }
+            if contact == Contact::Named {
+                return Inserted::Ignored;
             }
             let bucket = &mut self.buckets[index];
             if let Some(bad) = bucket
