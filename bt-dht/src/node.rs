@@ -155,7 +155,7 @@ pub struct Dht {
     next_lookup: u64,
     out: VecDeque<Transmit>,
     events: VecDeque<Event>,
-    /// The entry points of the last bootstrap, tried again while the table is empty.
+    /// The entry points of the last bootstrap, tried again while the table is short.
     entry_points: Vec<SocketAddr>,
     /// When to try them again.
     rebootstrap_at: Option<Instant>,
@@ -164,10 +164,13 @@ pub struct Dht {
     joining: Option<LookupId>,
 }
 
-/// Entry points remembered for a new attempt while the table stays empty.
+/// Entry points remembered for a new attempt while the table stays short.
 const MAX_ENTRY_POINTS: usize = 16;
-/// The wait before bootstrapping again through the entry points when the table is still
-/// empty after a bootstrap (every answer lost, entry points down for a moment).
+/// The wait before bootstrapping again when a bootstrap left fewer than [`K`] nodes in
+/// the table: every answer was lost, the entry points were down for a moment, or the
+/// entry point knew nobody yet. Without it, nodes that joined through a node that was
+/// itself alone stay an island that lookups never reach (the simulation test showed
+/// most of a lossy network ending up so).
 pub const REBOOTSTRAP_AFTER: Duration = Duration::from_secs(30);
 
 impl Dht {
@@ -240,7 +243,7 @@ impl Dht {
 
     /// Joins the network: a `find_node` lookup for our own id, starting from the table,
     /// from `known` nodes (a saved table) and from `entry_points` (`--dht-entry-point`).
-    /// While the table stays empty, the entry points are tried again every
+    /// While the table holds fewer than [`K`] nodes, this is tried again every
     /// [`REBOOTSTRAP_AFTER`].
     pub fn bootstrap(
         &mut self,
@@ -375,7 +378,7 @@ impl Dht {
         }
         if self.rebootstrap_at.is_some_and(|at| at <= now) {
             self.rebootstrap_at = None;
-            if self.table.is_empty() {
+            if self.table.len() < K {
                 let entry_points = std::mem::take(&mut self.entry_points);
                 let _ = self.bootstrap(now, &entry_points, &[]);
             }
@@ -386,10 +389,17 @@ impl Dht {
         }
         if !self.table.is_empty() {
             let stale: Vec<usize> = self.table.stale_buckets(now).collect();
+            let last = self.table.buckets().len() - 1;
             for index in stale {
                 self.table.touch_bucket(index, now);
                 if self.lookups.len() < self.config.max_lookups {
-                    let target = self.id().with_prefix_of(index, self.rng.bytes());
+                    // The bucket holding our id covers our neighbourhood: look up our
+                    // own id there, so nodes that joined near us since are found.
+                    let target = if index == last {
+                        self.id()
+                    } else {
+                        self.id().with_prefix_of(index, self.rng.bytes())
+                    };
                     let _ = self.find_node(now, target);
                 }
             }
@@ -615,7 +625,11 @@ impl Dht {
         }
         let mut l = self.lookups.remove(&id).expect("just found");
         let closest = l.closest();
-        if self.table.is_empty() && !self.entry_points.is_empty() && self.lookups.is_empty() {
+        let short = self.table.len() < K;
+        if short
+            && (!self.entry_points.is_empty() || !self.table.is_empty())
+            && self.lookups.is_empty()
+        {
             self.rebootstrap_at = Some(now + REBOOTSTRAP_AFTER);
         }
         if self.joining == Some(id) {

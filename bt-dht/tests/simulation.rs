@@ -1,7 +1,8 @@
 //! A deterministic simulation of a DHT of 2,000 nodes in one process: a fake network
-//! with loss and latency, a fake clock, a seeded random generator. The nodes join one by
-//! one through a random earlier node; then random nodes look up random targets, and
-//! some announce a torrent that others then look for.
+//! with 5% loss and 10-200 ms latency, a fake clock, a seeded random generator. The nodes
+//! join one by one (every 50 ms, so hundreds are joining at once) through node 0 and a
+//! random earlier node; then random nodes look up random targets, and some announce a
+//! torrent that others then look for.
 //!
 //! It prints rounds and queries per lookup against log2(n) and fails if lookups stop
 //! converging: too few find the node truly closest to their target, the rounds grow
@@ -240,7 +241,9 @@ fn simulate(seed: u64, params: Params) -> Report {
     let n = params.nodes;
     let mut sim = Sim::new(seed, params);
 
-    // Join one by one, each through a random earlier node.
+    // Join one by one through node 0 (the well-known router every client is configured
+    // with) and a random earlier node. With only a random earlier node, nodes that joined
+    // through a node whose own bootstrap was lost form islands that never merge.
     sim.add_node();
     for i in 1..n {
         let join_at = sim.params.join_interval * i as u32;
@@ -249,25 +252,29 @@ fn simulate(seed: u64, params: Params) -> Report {
         let new = sim.add_node();
         let now = sim.instant();
         sim.nodes[new]
-            .bootstrap(now, &[entry], &[])
+            .bootstrap(now, &[sim.addrs[0], entry], &[])
             .expect("an entry point");
         sim.flush(new);
     }
     // Long enough for a node whose bootstrap was lost to try again.
     let settle = sim.now + Duration::from_secs(90);
     sim.run_until(settle);
-    let lonely = sim.nodes.iter().filter(|d| d.table().is_empty()).count();
-    assert_eq!(lonely, 0, "nodes with an empty table after joining");
     let sizes: usize = sim.nodes.iter().map(|d| d.table().len()).sum();
     let mean_table = sizes as f64 / n as f64;
     // A node whose bootstrap was lost retries after REBOOTSTRAP_AFTER; give it time.
     for _ in 0..10 {
-        if sim.nodes.iter().all(|d| d.lookups() == 0) {
+        if sim
+            .nodes
+            .iter()
+            .all(|d| d.lookups() == 0 && !d.table().is_empty())
+        {
             break;
         }
         let later = sim.now + Duration::from_secs(30);
         sim.run_until(later);
     }
+    let lonely = sim.nodes.iter().filter(|d| d.table().is_empty()).count();
+    assert_eq!(lonely, 0, "nodes with an empty table after joining");
     let running: usize = sim.nodes.iter().map(Dht::lookups).sum();
     assert_eq!(running, 0, "bootstrap lookups still running");
 
@@ -375,7 +382,7 @@ fn simulate(seed: u64, params: Params) -> Report {
 fn assert_converges(n: usize, report: &Report) {
     let log2n = (n as f64).log2();
     assert!(
-        report.found_closest * 100 >= report.lookups * 80,
+        report.found_closest * 100 >= report.lookups * 85,
         "only {}/{} lookups found the node closest to their target",
         report.found_closest,
         report.lookups
@@ -393,7 +400,7 @@ fn assert_converges(n: usize, report: &Report) {
         8.0 * log2n
     );
     assert!(
-        report.seekers_with_peers * 100 >= report.seekers * 80,
+        report.seekers_with_peers * 100 >= report.seekers * 90,
         "only {}/{} get_peers lookups found the announced peers",
         report.seekers_with_peers,
         report.seekers
@@ -407,7 +414,7 @@ fn two_thousand_nodes_with_loss_and_latency_converge_in_log_n_rounds() {
         0x5eed,
         Params {
             nodes: n,
-            loss_per_mille: 10,
+            loss_per_mille: 50,
             min_latency_ms: 10,
             max_latency_ms: 200,
             join_interval: Duration::from_millis(50),
@@ -427,7 +434,7 @@ fn ten_thousand_nodes_converge_in_log_n_rounds() {
         0xb16,
         Params {
             nodes: n,
-            loss_per_mille: 10,
+            loss_per_mille: 50,
             min_latency_ms: 10,
             max_latency_ms: 200,
             join_interval: Duration::from_millis(20),
