@@ -230,3 +230,58 @@ fn an_enforcing_node_keeps_non_bep42_ids_out_of_its_table() {
     dht.handle_datagram(now, public, &ping.encode());
     assert_eq!(dht.table().len(), 1);
 }
+
+/// Two IPv6 nodes (BEP 32): answers carry `nodes6`, queries `want: n6`, and a lookup
+/// learns a third node through them.
+#[test]
+fn an_ipv6_node_looks_up_through_nodes6() {
+    let now = Instant::now();
+    let v6 = |last: u16| {
+        SocketAddr::new(
+            std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, last).into(),
+            6881,
+        )
+    };
+    let mut nodes: Vec<Dht> = (1..=3)
+        .map(|b| node_with(b, Config::new(Family::V6)))
+        .collect();
+    // Node 2 knows node 3 (3 queried it).
+    nodes[1].handle_datagram(now, v6(3), &query(QueryKind::Ping, 3));
+    assert_eq!(decode_all(&mut nodes[1]).len(), 1);
+    // An IPv4 datagram is not for this node.
+    nodes[1].handle_datagram(now, addr(9), &query(QueryKind::Ping, 9));
+    assert!(nodes[1].poll_transmit().is_none());
+
+    nodes[0].bootstrap(now, &[v6(2)], &[]).unwrap();
+    let mut exchanged = 0;
+    loop {
+        let mut moved = false;
+        for from in 0..3 {
+            while let Some(t) = nodes[from].poll_transmit() {
+                let m = krpc::decode(&t.payload).unwrap();
+                if let Body::Query(q) = &m.body {
+                    assert!(q.want.v6 && !q.want.v4, "queries ask for n6");
+                }
+                if let Body::Response(r) = &m.body {
+                    assert!(r.nodes.is_empty(), "an IPv6 node answers in nodes6");
+                }
+                let to = (1..=3).position(|i| v6(i) == t.dst).expect("one of ours");
+                nodes[to].handle_datagram(now, v6(from as u16 + 1), &t.payload);
+                exchanged += 1;
+                moved = true;
+            }
+        }
+        if !moved {
+            break;
+        }
+    }
+    assert!(exchanged >= 4);
+    assert!(
+        nodes[0].table().get(&NodeId([3; 20])).is_some(),
+        "node 3 learned through node 2"
+    );
+    let saved = nodes[0].save(now, 1_700_000_000);
+    let loaded = crate::persist::load(Family::V6, &saved).unwrap();
+    assert_eq!(loaded.id, NodeId([1; 20]));
+    assert_eq!(loaded.nodes.len(), nodes[0].table().len());
+}
