@@ -18,4 +18,6 @@ pub mod token;
 pub use compact::{Family, NodeAddr};
 pub use id::NodeId;
 pub use lookup::{LookupId, LookupStats};
-pub use node::{Config, Dht, Event, MAX_VALUES, REBOOTSTRAP_AFTER, StartError, Transmit};
+pub use node::{
+    Config, Dht, EXTERNAL_VOTES, Event, MAX_VALUES, REBOOTSTRAP_AFTER, StartError, Transmit,
+};

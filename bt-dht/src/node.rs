@@ -21,8 +21,8 @@
 //! - at most [`Config::max_lookups`] lookups run at once.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
-use std::net::SocketAddr;
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use crate::compact::{Family, NodeAddr};
@@ -101,6 +101,13 @@ pub enum Event {
         /// The new peers.
         peers: Vec<SocketAddr>,
     },
+    /// BEP 42: [`EXTERNAL_VOTES`] nodes that answered our queries agree that our address
+    /// is `ip` (and it differs from what was reported before). A node that wants a BEP 42
+    /// id makes one for this address ([`secure_id::secure_id`]) and starts again with it.
+    ExternalAddress {
+        /// Our address as the network sees it.
+        ip: IpAddr,
+    },
     /// A lookup finished.
     LookupDone {
         /// The lookup.
@@ -162,7 +169,17 @@ pub struct Dht {
     /// The bootstrap lookup running, if any: when it ends, the buckets farther than our
     /// closest neighbour are refreshed (Kademlia's join).
     joining: Option<LookupId>,
+    /// BEP 42 votes on our address: who voted, and the count per address.
+    voters: HashSet<IpAddr>,
+    votes: HashMap<IpAddr, usize>,
+    external: Option<IpAddr>,
 }
+
+/// Distinct answering nodes that must agree on our address before it is reported.
+pub const EXTERNAL_VOTES: usize = 4;
+/// Voters remembered; when full, the election starts over (so a node cannot vote twice
+/// and the memory stays bounded).
+const MAX_VOTERS: usize = 256;
 
 /// Entry points remembered for a new attempt while the table stays short.
 const MAX_ENTRY_POINTS: usize = 16;
@@ -195,6 +212,9 @@ impl Dht {
             entry_points: Vec::new(),
             rebootstrap_at: None,
             joining: None,
+            voters: HashSet::new(),
+            votes: HashMap::new(),
+            external: None,
             config,
         }
     }
@@ -417,7 +437,7 @@ impl Dht {
                     self.on_query(now, from, message.transaction, message.read_only, query)
                 }
                 Body::Response(response) => {
-                    self.on_response(now, from, &message.transaction, response)
+                    self.on_response(now, from, &message.transaction, message.ip, response)
                 }
                 Body::Error { .. } => self.on_error(now, from, &message.transaction),
             },
@@ -533,10 +553,20 @@ impl Dht {
         }
     }
 
-    fn on_response(&mut self, now: Instant, from: SocketAddr, tid: &[u8], response: Response) {
+    fn on_response(
+        &mut self,
+        now: Instant,
+        from: SocketAddr,
+        tid: &[u8],
+        seen_as: Option<SocketAddr>,
+        response: Response,
+    ) {
         let Some(t) = self.take_transaction(from, tid) else {
             return;
         };
+        if let Some(seen_as) = seen_as {
+            self.vote(from.ip(), seen_as.ip());
+        }
         if response.id == self.id() {
             return;
         }
@@ -597,6 +627,28 @@ impl Dht {
         match self.transactions.get(&key) {
             Some(t) if t.dst == from => self.transactions.remove(&key),
             _ => None,
+        }
+    }
+
+    /// Our address as [`EXTERNAL_VOTES`] answering nodes agreed on, if they have.
+    pub fn external_ip(&self) -> Option<IpAddr> {
+        self.external
+    }
+
+    /// Counts `voter`'s (an answering node's) view of our address.
+    fn vote(&mut self, voter: IpAddr, ip: IpAddr) {
+        if self.voters.len() >= MAX_VOTERS {
+            self.voters.clear();
+            self.votes.clear();
+        }
+        if !self.voters.insert(voter) {
+            return;
+        }
+        let count = self.votes.entry(ip).or_default();
+        *count += 1;
+        if *count >= EXTERNAL_VOTES && self.external != Some(ip) {
+            self.external = Some(ip);
+            self.events.push_back(Event::ExternalAddress { ip });
         }
     }
 

@@ -160,6 +160,9 @@ impl Sim {
                     let ids = closest.iter().map(|n| n.id).collect();
                     self.done.insert((i, lookup), (ids, stats));
                 }
+                Event::ExternalAddress { ip } => {
+                    assert_eq!(ip, self.addrs[i].ip(), "node {i} misled about its address");
+                }
                 Event::Peers { lookup, peers, .. } => {
                     self.peers_found
                         .entry((i, lookup))
@@ -275,6 +278,14 @@ fn simulate(seed: u64, params: Params) -> Report {
     }
     let lonely = sim.nodes.iter().filter(|d| d.table().is_empty()).count();
     assert_eq!(lonely, 0, "nodes with an empty table after joining");
+    // BEP 42: the nodes that answered each node told it its address.
+    let informed = (0..n)
+        .filter(|&i| sim.nodes[i].external_ip() == Some(sim.addrs[i].ip()))
+        .count();
+    assert!(
+        informed * 100 >= n * 99,
+        "only {informed} of {n} nodes learned their address"
+    );
     let running: usize = sim.nodes.iter().map(Dht::lookups).sum();
     assert_eq!(running, 0, "bootstrap lookups still running");
 
@@ -427,7 +438,7 @@ fn two_thousand_nodes_with_loss_and_latency_converge_in_log_n_rounds() {
 }
 
 #[test]
-#[ignore = "a larger run: cargo test -p swarmget-bt-dht --release --test simulation -- --ignored"]
+#[ignore = "a larger run (about a minute): cargo test -p swarmget-bt-dht --test simulation -- --ignored"]
 fn ten_thousand_nodes_converge_in_log_n_rounds() {
     let n = 10_000;
     let report = simulate(

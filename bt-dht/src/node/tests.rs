@@ -1,4 +1,5 @@
 use super::*;
+use crate::EXTERNAL_VOTES;
 
 fn addr(last: u8) -> SocketAddr {
     SocketAddr::from(([192, 0, 2, last], 6881))
@@ -284,4 +285,39 @@ fn an_ipv6_node_looks_up_through_nodes6() {
     let loaded = crate::persist::load(Family::V6, &saved).unwrap();
     assert_eq!(loaded.id, NodeId([1; 20]));
     assert_eq!(loaded.nodes.len(), nodes[0].table().len());
+}
+
+#[test]
+fn our_address_is_reported_once_enough_answering_nodes_agree() {
+    let now = Instant::now();
+    let mut config = Config::new(Family::V4);
+    config.alpha = 8;
+    let mut dht = node_with(1, config);
+    let entry: Vec<SocketAddr> = (2..=7).map(addr).collect();
+    dht.bootstrap(now, &entry, &[]).unwrap();
+    let queries = decode_all(&mut dht);
+    let seen: SocketAddr = "203.0.113.77:40000".parse().unwrap();
+    let answer = |tid: &[u8], id: u8| {
+        Message {
+            transaction: tid.to_vec(),
+            read_only: false,
+            ip: Some(seen),
+            body: Body::Response(Response {
+                id: NodeId([id; 20]),
+                ..Response::default()
+            }),
+        }
+        .encode()
+    };
+    // A stranger's claim (no query of ours) does not count.
+    dht.handle_datagram(now, addr(50), &answer(b"zzzz", 50));
+    for (i, (dst, q)) in queries.iter().take(EXTERNAL_VOTES).enumerate() {
+        assert_eq!(dht.external_ip(), None, "reported after {i} votes");
+        dht.handle_datagram(now, *dst, &answer(&q.transaction, 10 + i as u8));
+    }
+    assert_eq!(dht.external_ip(), Some(seen.ip()));
+    let reported: Vec<Event> = std::iter::from_fn(|| dht.poll_event())
+        .filter(|e| matches!(e, Event::ExternalAddress { .. }))
+        .collect();
+    assert_eq!(reported, vec![Event::ExternalAddress { ip: seen.ip() }]);
 }
