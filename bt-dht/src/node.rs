@@ -403,8 +403,9 @@ impl Dht {
                 let _ = self.bootstrap(now, &entry_points, &[]);
             }
         }
-        let secret = self.rng.bytes();
-        if self.tokens.rotate(now, secret) {
+        if now >= self.tokens.next_rotation() {
+            let secret = self.rng.bytes();
+            self.tokens.rotate(now, secret);
             self.peers.expire(now);
         }
         if !self.table.is_empty() {
