@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{TempDir, assert_download, run, swarmget};
-use swarmget_test_support::{Seeder, Tracker, make_torrent};
+use swarmget_test_support::{DnsServer, Seeder, Tracker, make_torrent};
 
 const LIMIT: Duration = Duration::from_secs(60);
 const PIECE: u64 = 32 << 10;
@@ -49,9 +49,9 @@ fn a_torrent_argument_is_downloaded_from_its_swarm() {
 }
 
 #[test]
-fn interface_binds_peer_connections_too() {
+fn interface_binds_peer_and_tracker_connections_too() {
     let dir = TempDir::new("torrent-interface");
-    let (seeder, _tracker, path) = swarm(&dir);
+    let (seeder, tracker, path) = swarm(&dir);
     let out = dir.join("out");
     run(
         swarmget(dir.path())
@@ -74,6 +74,46 @@ fn interface_binds_peer_connections_too() {
             .all(|ip| *ip == std::net::IpAddr::from([127, 0, 0, 2])),
         "{ips:?}"
     );
+    assert_eq!(tracker.sources()[0], std::net::IpAddr::from([127, 0, 0, 2]));
+}
+
+/// The tracker's host is a name only the test's DNS server knows: announces resolve it
+/// through `--async-dns-server` as downloads do.
+#[test]
+fn async_dns_server_resolves_tracker_names_too() {
+    let dir = TempDir::new("torrent-dns");
+    let body = body();
+    let seeder = Seeder::start(
+        &make_torrent("x.bin", &[], &body, PIECE, None),
+        body.clone(),
+    );
+    let tracker = Tracker::start(vec![seeder.addr()]);
+    let dns = DnsServer::start(&[("tracker.swarmget.test", [127, 0, 0, 1].into())]).unwrap();
+    let port = tracker
+        .url()
+        .split(':')
+        .nth(2)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let url = format!("http://tracker.swarmget.test:{port}/announce");
+    let path = dir.join("x.torrent");
+    std::fs::write(&path, make_torrent("x.bin", &[], &body, PIECE, Some(&url))).unwrap();
+    let out = dir.join("out");
+    run(
+        swarmget(dir.path())
+            .args(["--listen-port=0", "--seed-time=0", "-d"])
+            .arg(&out)
+            .arg(format!("--async-dns-server={}", dns.addr()))
+            .arg(&path),
+        LIMIT,
+    )
+    .expect_code(0);
+    assert_download(&out.join("x.bin"), &body);
+    assert!(dns.asked().contains(&"tracker.swarmget.test".to_string()));
+    assert_eq!(tracker.announces()[0]["event"], "started");
 }
 
 #[test]

@@ -38,6 +38,21 @@ pub(crate) fn connect(
     Ok(TcpStream::from_std(socket.into()))
 }
 
+/// A blocking connect to `addr` from `local` when given, for worker threads (tracker
+/// announces), giving up after `timeout`.
+pub(crate) fn connect_blocking(
+    addr: SocketAddr,
+    local: Option<IpAddr>,
+    timeout: std::time::Duration,
+) -> io::Result<std::net::TcpStream> {
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    if let Some(ip) = local {
+        socket.bind(&SocketAddr::new(ip, 0).into())?;
+    }
+    socket.connect_timeout(&addr.into(), timeout)?;
+    Ok(socket.into())
+}
+
 /// The local address for the next connection to `peer` under these options:
 /// `--multiple-interface` in turn (`turn` counts the connections made), else
 /// `--interface`, else none (the kernel chooses).

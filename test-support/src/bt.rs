@@ -230,6 +230,8 @@ pub struct Tracker {
     announces: Arc<Mutex<Vec<HashMap<String, String>>>>,
     /// `Some`: the fixed answer; `None`: swarm mode.
     peers: Arc<Mutex<Option<Vec<SocketAddr>>>>,
+    /// Where each announce came from.
+    from: Arc<Mutex<Vec<std::net::IpAddr>>>,
 }
 
 impl Tracker {
@@ -255,6 +257,8 @@ impl Tracker {
         let announces = Arc::new(Mutex::new(Vec::new()));
         let peers = Arc::new(Mutex::new(peers));
         let (log, fixed) = (announces.clone(), peers.clone());
+        let from = Arc::new(Mutex::new(Vec::new()));
+        let from_log = from.clone();
         // The swarm: peer id → address, for peers that have not stopped.
         let mut swarm: Vec<(String, SocketAddr)> = Vec::new();
         thread::spawn(move || {
@@ -291,6 +295,9 @@ impl Tracker {
                 {
                     swarm.push((id.clone(), SocketAddr::new(from.ip(), port)));
                 }
+                if let Ok(from) = sock.peer_addr() {
+                    from_log.lock().unwrap().push(from.ip());
+                }
                 log.lock().unwrap().push(fields);
                 let answer = fixed.lock().unwrap().clone().unwrap_or_else(|| {
                     swarm
@@ -322,6 +329,7 @@ impl Tracker {
             addr,
             announces,
             peers,
+            from,
         }
     }
 
@@ -333,6 +341,11 @@ impl Tracker {
     /// Each announce's query fields, in order.
     pub fn announces(&self) -> Vec<HashMap<String, String>> {
         self.announces.lock().unwrap().clone()
+    }
+
+    /// The address each announce came from, in order.
+    pub fn sources(&self) -> Vec<std::net::IpAddr> {
+        self.from.lock().unwrap().clone()
     }
 }
 

@@ -36,7 +36,7 @@ use swarmget_bt_wire::Metainfo;
 pub(crate) use listen::{LISTENER, Listener, PENDING_TAG};
 pub(crate) use peer::{PEER_TAG, PeerConn};
 pub(crate) use seed::SeedPhase;
-pub(crate) use tracker::{AnnounceDone, Announcer};
+pub(crate) use tracker::{AnnounceDone, Announcer, TrackerNet};
 
 use crate::digest::{HashKind, PieceHashes};
 use crate::download::{Download, Layout};

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use swarmget_bt_wire::tracker::{Announce, Event as TrackerEvent};
 
-use super::{AnnounceDone, SeedPhase, Torrent};
+use super::{AnnounceDone, SeedPhase, Torrent, TrackerNet};
 use crate::disk::DiskJob;
 use crate::download::{Download, DownloadState};
 use crate::engine::Engine;
@@ -177,10 +177,15 @@ impl Engine {
             tracker_id: None,
         };
         let waker = self.waker.clone();
-        let tls = d.tls.clone();
+        let net = TrackerNet {
+            opts: d.opts.clone(),
+            dns_servers: self.global.async_dns_server.clone(),
+            ipv6: !self.global.disable_ipv6,
+            tls: d.tls.clone(),
+        };
         swarm
             .announcer
-            .send(gid, announce, tls, self.announced_tx.clone(), move || {
+            .send(gid, announce, net, self.announced_tx.clone(), move || {
                 let _ = waker.wake();
             });
     }

@@ -14,7 +14,7 @@
 //! [`TIMEOUT`] whatever the retransmission schedule.
 
 use std::io::{ErrorKind, Read, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
+use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
 use std::sync::Arc;
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
@@ -109,7 +109,7 @@ impl Announcer {
         &mut self,
         gid: Gid,
         mut announce: Announce,
-        tls: Arc<rustls::ClientConfig>,
+        net: TrackerNet,
         done: Sender<AnnounceDone>,
         wake: impl Fn() + Send + 'static,
     ) {
@@ -125,9 +125,9 @@ impl Announcer {
             .name("swarmget-tracker".into())
             .spawn(move || {
                 let result = if base.starts_with("udp://") {
-                    fetch_udp(&base, announce)
+                    fetch_udp(&base, announce, &net)
                 } else {
-                    fetch(&announce_url(&base, &announce), tls)
+                    fetch(&announce_url(&base, &announce), &net)
                 };
                 let _ = done.send(AnnounceDone { gid, event, result });
                 wake();
@@ -173,7 +173,44 @@ impl Announcer {
     }
 }
 
-/// The addresses of `host:port`.
+/// How announces reach a tracker: the options that shape every connection
+/// (`--interface`, `--multiple-interface`, `--async-dns-server`) and TLS.
+#[derive(Clone)]
+pub(crate) struct TrackerNet {
+    /// The download's options (the interface ones).
+    pub opts: Arc<crate::Options>,
+    /// `--async-dns-server` (empty: the system's resolver).
+    pub dns_servers: Vec<SocketAddr>,
+    /// Whether AAAA records are wanted.
+    pub ipv6: bool,
+    /// For HTTPS trackers.
+    pub tls: Arc<rustls::ClientConfig>,
+}
+
+impl TrackerNet {
+    /// The local address for a connection to `peer` (the first of
+    /// `--multiple-interface`: one announce, one connection).
+    fn local(&self, peer: &SocketAddr) -> Result<Option<std::net::IpAddr>, String> {
+        crate::socket::local_address(&self.opts, &mut 0, peer).map_err(|e| e.to_string())
+    }
+
+    /// The addresses of `host:port`.
+    fn resolve(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
+        let host = host.trim_matches(['[', ']']);
+        if self.dns_servers.is_empty() {
+            return resolve(host, port);
+        }
+        crate::dns_stub::lookup(&self.dns_servers, host, self.ipv6)
+            .map(|ips| {
+                ips.into_iter()
+                    .map(|ip| SocketAddr::new(ip, port))
+                    .collect()
+            })
+            .map_err(|e| format!("cannot resolve {host}: {e}"))
+    }
+}
+
+/// The addresses of `host:port` from the system's resolver.
 fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
     let addrs: Vec<SocketAddr> = (host.trim_matches(['[', ']']), port)
         .to_socket_addrs()
@@ -186,7 +223,7 @@ fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
 }
 
 /// One HTTP(S) GET of an announce URL, returning the parsed response.
-fn fetch(url: &str, tls: Arc<rustls::ClientConfig>) -> Result<AnnounceResponse, String> {
+fn fetch(url: &str, net: &TrackerNet) -> Result<AnnounceResponse, String> {
     let parsed = url::Url::parse(url).map_err(|e| format!("bad tracker URL: {e}"))?;
     let secure = match parsed.scheme() {
         "http" => false,
@@ -197,8 +234,11 @@ fn fetch(url: &str, tls: Arc<rustls::ClientConfig>) -> Result<AnnounceResponse, 
     let port = parsed.port_or_known_default().unwrap_or(80);
     let mut last = format!("cannot resolve {host}");
     let mut sock = None;
-    for a in resolve(host, port)? {
-        match TcpStream::connect_timeout(&a, CONNECT_TIMEOUT) {
+    for a in net.resolve(host, port)? {
+        let connected = net.local(&a).and_then(|local| {
+            crate::socket::connect_blocking(a, local, CONNECT_TIMEOUT).map_err(|e| e.to_string())
+        });
+        match connected {
             Ok(s) => {
                 sock = Some(s);
                 break;
@@ -213,8 +253,8 @@ fn fetch(url: &str, tls: Arc<rustls::ClientConfig>) -> Result<AnnounceResponse, 
         let name =
             rustls::pki_types::ServerName::try_from(host.trim_matches(['[', ']']).to_string())
                 .map_err(|e| format!("bad tracker host {host}: {e}"))?;
-        let conn =
-            rustls::ClientConnection::new(tls, name).map_err(|e| format!("TLS to {host}: {e}"))?;
+        let conn = rustls::ClientConnection::new(net.tls.clone(), name)
+            .map_err(|e| format!("TLS to {host}: {e}"))?;
         Box::new(rustls::StreamOwned::new(conn, sock))
     } else {
         Box::new(sock)
@@ -263,15 +303,15 @@ impl<T: Read + Write> ReadWrite for T {}
 
 /// One UDP announce (BEP 15): bt-wire's client machine fed with datagrams and the time
 /// until it answers, fails, or [`TIMEOUT`] passes.
-fn fetch_udp(url: &str, announce: Announce) -> Result<AnnounceResponse, String> {
+fn fetch_udp(url: &str, announce: Announce, net: &TrackerNet) -> Result<AnnounceResponse, String> {
     let parsed = url::Url::parse(url).map_err(|e| format!("bad tracker URL: {e}"))?;
     let host = parsed.host_str().ok_or("tracker URL without host")?;
     let port = parsed.port().ok_or("UDP tracker URL without a port")?;
-    let addr = resolve(host, port)?[0];
-    let local: SocketAddr = if addr.is_ipv4() {
-        ([0, 0, 0, 0], 0).into()
-    } else {
-        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+    let addr = net.resolve(host, port)?[0];
+    let local: SocketAddr = match net.local(&addr)? {
+        Some(ip) => (ip, 0).into(),
+        None if addr.is_ipv4() => ([0, 0, 0, 0], 0).into(),
+        None => (std::net::Ipv6Addr::UNSPECIFIED, 0).into(),
     };
     let sock = UdpSocket::bind(local).map_err(|e| format!("UDP socket: {e}"))?;
     sock.connect(addr)
