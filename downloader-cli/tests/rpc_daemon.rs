@@ -628,23 +628,46 @@ api.stop_listening()
 print("OK")
 "#;
 
-#[test]
-#[ignore = "needs PyPI: installs aria2p into target/aria2p-venv (run with --ignored)"]
-fn aria2p_drives_the_daemon() {
+/// `target/aria2p-venv`'s python, with aria2p 0.12.3 from PyPI, installed on first
+/// use. `None` (with a note) where the install fails, except under `CI=true`, where
+/// the test must run.
+fn aria2p_python() -> Option<std::path::PathBuf> {
     let target = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/aria2p-venv");
     let py = target.join("bin/python");
-    if !py.exists() {
-        let ok = std::process::Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&target)
+    let ready = |py: &std::path::Path| {
+        std::process::Command::new(py)
+            .args(["-c", "import aria2p"])
             .status()
             .is_ok_and(|s| s.success())
-            && std::process::Command::new(&py)
-                .args(["-m", "pip", "install", "--quiet", "aria2p==0.12.3"])
-                .status()
-                .is_ok_and(|s| s.success());
-        assert!(ok, "could not install aria2p into {}", target.display());
+    };
+    if py.exists() && ready(&py) {
+        return Some(py);
     }
+    let _ = std::process::Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&target)
+        .status();
+    let _ = std::process::Command::new(&py)
+        .args(["-m", "pip", "install", "--quiet", "aria2p==0.12.3"])
+        .status();
+    if ready(&py) {
+        return Some(py);
+    }
+    assert_ne!(
+        std::env::var("CI").as_deref(),
+        Ok("true"),
+        "could not install aria2p into {}; under CI=true the test must run",
+        target.display()
+    );
+    None
+}
+
+#[test]
+fn aria2p_drives_the_daemon() {
+    let Some(py) = aria2p_python() else {
+        eprintln!("note: aria2p could not be installed from PyPI; not run");
+        return;
+    };
     let dir = TempDir::new("rpc-aria2p");
     let file = TestFile::random(40_000, 5);
     let server = HttpServer::start(ServerConfig::new().file("/f", file.clone())).unwrap();
