@@ -64,12 +64,12 @@ fn answer(request: Result<json::Request, Fault>) {
             }
             Err((id, fault)) => (id, Err(fault)),
         };
-        json::response(&id, &result)
+        json::response(id, result)
     };
     let value = match request {
         Ok(json::Request::Single(entry)) => one(entry),
         Ok(json::Request::Batch(entries)) => Value::Array(entries.into_iter().map(one).collect()),
-        Err(f) => json::response(&Value::Null, &Err(f)),
+        Err(f) => json::response(Value::Null, Err(f)),
     };
     let text = json::encode(&value);
     // The encoder's `\/` is standard JSON for `/`.

@@ -446,7 +446,7 @@ impl Server {
                 Err((id, f)) => (id, Err(f)),
             };
             let status = result.as_ref().err().map_or(200, Fault::http_status);
-            (status, json::response(&id, &result))
+            (status, json::response(id, result))
         };
         let (status, value) = match request {
             Ok(json::Request::Single(entry)) => one(entry),
@@ -454,7 +454,7 @@ impl Server {
                 200,
                 Value::Array(entries.into_iter().map(|e| one(e).1).collect()),
             ),
-            Err(f) => (f.http_status(), json::response(&Value::Null, &Err(f))),
+            Err(f) => (f.http_status(), json::response(Value::Null, Err(f))),
         };
         (status, json::encode(&value))
     }
