@@ -24,6 +24,14 @@ fn server(len: usize, seed: u64) -> (HttpServer, Vec<u8>) {
     (server, data)
 }
 
+/// A run with `-l DIR/run.log` before `args`; the log's path comes back with it.
+fn with_log(dir: &TempDir, args: &[&str]) -> (Run, std::path::PathBuf) {
+    let log = dir.join("run.log");
+    let log_arg = log.display().to_string();
+    let r = get(dir, &[&["-l", log_arg.as_str()][..], args].concat());
+    (r, log)
+}
+
 fn read(path: &std::path::Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -32,12 +40,9 @@ fn read(path: &std::path::Path) -> String {
 fn log_file_at_info_has_requests_and_responses_without_secrets() {
     let (server, data) = server(100_000, 1);
     let dir = TempDir::new("log-info");
-    let log = dir.join("run.log");
-    let r = get(
+    let (r, log) = with_log(
         &dir,
         &[
-            "-l",
-            &log.display().to_string(),
             "--log-level=info",
             "--http-user=alice",
             "--http-passwd=s3cret-pw",
@@ -67,16 +72,9 @@ fn log_file_at_info_has_requests_and_responses_without_secrets() {
 
     // The log is appended to, as aria2 does.
     let before = text.len();
-    get(
-        &dir,
-        &[
-            "-l",
-            &log.display().to_string(),
-            "--allow-overwrite",
-            &server.url("/f.bin"),
-        ],
-    )
-    .expect_code(0);
+    with_log(&dir, &["--allow-overwrite", &server.url("/f.bin")])
+        .0
+        .expect_code(0);
     assert!(read(&log).len() > before);
 }
 
@@ -84,16 +82,7 @@ fn log_file_at_info_has_requests_and_responses_without_secrets() {
 fn log_level_notice_keeps_the_outcome_and_drops_the_requests() {
     let (server, _) = server(50_000, 2);
     let dir = TempDir::new("log-notice");
-    let log = dir.join("run.log");
-    let r = get(
-        &dir,
-        &[
-            "-l",
-            &log.display().to_string(),
-            "--log-level=notice",
-            &server.url("/f.bin"),
-        ],
-    );
+    let (r, log) = with_log(&dir, &["--log-level=notice", &server.url("/f.bin")]);
     r.expect_code(0);
     let text = read(&log);
     assert!(text.contains("Download complete: "), "{text}");
@@ -105,16 +94,9 @@ fn log_level_notice_keeps_the_outcome_and_drops_the_requests() {
 fn log_records_failures_at_error_and_warn() {
     let (server, _) = server(10, 3);
     let dir = TempDir::new("log-error");
-    let log = dir.join("run.log");
-    let r = get(
+    let (r, log) = with_log(
         &dir,
-        &[
-            "-l",
-            &log.display().to_string(),
-            "--log-level=warn",
-            "--max-tries=1",
-            &server.url("/missing"),
-        ],
+        &["--log-level=warn", "--max-tries=1", &server.url("/missing")],
     );
     r.expect_code(3);
     let text = read(&log);
@@ -150,12 +132,9 @@ fn ftp_commands_are_logged_with_the_password_masked() {
     )
     .unwrap();
     let dir = TempDir::new("log-ftp");
-    let log = dir.join("run.log");
-    let r = get(
+    let (r, log) = with_log(
         &dir,
         &[
-            "-l",
-            &log.display().to_string(),
             "--log-level=info",
             "--ftp-user=bob",
             "--ftp-passwd=ftp-s3cret",

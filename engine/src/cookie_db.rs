@@ -63,91 +63,74 @@ enum Row {
     Encrypted,
 }
 
-fn firefox(db: &Connection) -> Result<Vec<Row>, String> {
-    let mut stmt = db
-        .prepare("SELECT name, value, host, path, isSecure, isHttpOnly, expiry FROM moz_cookies")
-        .map_err(|e| e.to_string())?;
+/// The columns both browsers keep, in one order: name, value, host, path, secure,
+/// http-only, expiry (in the browser's unit), length of an encrypted value.
+type Columns = (String, String, String, String, i64, i64, i64, Option<i64>);
+
+fn columns(db: &Connection, sql: &str) -> Result<Vec<Columns>, String> {
+    let mut stmt = db.prepare(sql).map_err(|e| e.to_string())?;
     let rows = stmt
         .query_map([], |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, i64>(5)?,
-                r.get::<_, i64>(6)?,
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
             ))
         })
         .map_err(|e| e.to_string())?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (name, value, host, path, secure, http_only, expiry) =
-            row.map_err(|e| e.to_string())?;
-        // Firefox 123 moved expiry from seconds to milliseconds; no cookie expires
-        // after the year 5000, so a larger number is milliseconds.
-        let expiry = if expiry > 100_000_000_000 {
-            expiry / 1000
-        } else {
-            expiry
-        };
-        let cookie = Cookie::from_store(
-            &name,
-            &value,
-            &host,
-            &path,
-            secure != 0,
-            http_only != 0,
-            (expiry > 0).then_some(expiry),
-        )
-        .map_err(|e| format!("cookie {name} for {host}: {e}"))?;
-        out.push(Row::Cookie(cookie));
+    rows.collect::<Result<_, _>>().map_err(|e| e.to_string())
+}
+
+/// A row as a cookie (`expires` already in Unix seconds), or skipped when encrypted.
+fn row(c: Columns, expires: Option<i64>) -> Result<Row, String> {
+    let (name, value, host, path, secure, http_only, _, encrypted) = c;
+    if value.is_empty() && encrypted.unwrap_or(0) > 0 {
+        return Ok(Row::Encrypted);
     }
-    Ok(out)
+    Cookie::from_store(
+        &name,
+        &value,
+        &host,
+        &path,
+        secure != 0,
+        http_only != 0,
+        expires,
+    )
+    .map(Row::Cookie)
+    .map_err(|e| format!("cookie {name} for {host}: {e}"))
+}
+
+fn firefox(db: &Connection) -> Result<Vec<Row>, String> {
+    let sql = "SELECT name, value, host, path, isSecure, isHttpOnly, expiry, NULL FROM moz_cookies";
+    columns(db, sql)?
+        .into_iter()
+        .map(|c| {
+            // Firefox 123 moved expiry from seconds to milliseconds; no cookie expires
+            // after the year 5000, so a larger number is milliseconds.
+            let expiry = if c.6 > 100_000_000_000 {
+                c.6 / 1000
+            } else {
+                c.6
+            };
+            row(c, (expiry > 0).then_some(expiry))
+        })
+        .collect()
 }
 
 fn chromium(db: &Connection) -> Result<Vec<Row>, String> {
-    let mut stmt = db
-        .prepare(
-            "SELECT name, value, host_key, path, is_secure, is_httponly, expires_utc, \
-             length(encrypted_value) FROM cookies",
-        )
-        .map_err(|e| e.to_string())?;
-    let rows = stmt
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, i64>(5)?,
-                r.get::<_, i64>(6)?,
-                r.get::<_, Option<i64>>(7)?,
-            ))
+    let sql = "SELECT name, value, host_key, path, is_secure, is_httponly, expires_utc, \
+               length(encrypted_value) FROM cookies";
+    columns(db, sql)?
+        .into_iter()
+        .map(|c| {
+            // Microseconds since 1601-01-01; 0 is a session cookie.
+            let expires = (c.6 > 0).then(|| c.6 / 1_000_000 - WINDOWS_TO_UNIX_SECS);
+            row(c, expires)
         })
-        .map_err(|e| e.to_string())?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (name, value, host, path, secure, http_only, expires, encrypted) =
-            row.map_err(|e| e.to_string())?;
-        if value.is_empty() && encrypted.unwrap_or(0) > 0 {
-            out.push(Row::Encrypted);
-            continue;
-        }
-        // Microseconds since 1601-01-01; 0 is a session cookie.
-        let expires = (expires > 0).then(|| expires / 1_000_000 - WINDOWS_TO_UNIX_SECS);
-        let cookie = Cookie::from_store(
-            &name,
-            &value,
-            &host,
-            &path,
-            secure != 0,
-            http_only != 0,
-            expires,
-        )
-        .map_err(|e| format!("cookie {name} for {host}: {e}"))?;
-        out.push(Row::Cookie(cookie));
-    }
-    Ok(out)
+        .collect()
 }

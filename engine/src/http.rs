@@ -765,14 +765,7 @@ impl Engine {
             end: None,
         });
         let known_total = self.downloads[gid].total();
-        if matches!(self.downloads[gid].layout, Layout::Unknown) {
-            self.note_document_type(gid, &conn.url, head.header("content-type"));
-            let suggested = head.suggested_file_name(
-                &conn.url,
-                self.downloads[gid].opts.content_disposition_default_utf8,
-            );
-            self.setup_output(gid, suggested)?;
-        }
+        self.output_from_first_answer(conn, &head)?;
         let seen = Seen {
             validators: Validators::from_http(head.header("etag"), head.header("last-modified")),
             length: match status {
@@ -928,6 +921,21 @@ impl Engine {
         Ok(None)
     }
 
+    /// The first answer of a download names its file (Content-Disposition or the URL)
+    /// and says whether it is a document to follow; later answers change nothing.
+    fn output_from_first_answer(&mut self, conn: &Conn, head: &ResponseHead) -> Result<(), Error> {
+        let gid = conn.dl;
+        if !matches!(self.downloads[gid].layout, Layout::Unknown) {
+            return Ok(());
+        }
+        self.note_document_type(gid, &conn.url, head.header("content-type"));
+        let suggested = head.suggested_file_name(
+            &conn.url,
+            self.downloads[gid].opts.content_disposition_default_utf8,
+        );
+        self.setup_output(gid, suggested)
+    }
+
     /// `--use-head`: the answer to the first request, a HEAD. Its length, ranges,
     /// validators and name set the download up as a probing GET's would; the GETs
     /// that follow fetch the bytes (the first on this connection when it stays open).
@@ -942,14 +950,7 @@ impl Engine {
         conn.asked_head = false;
         conn.head_answered = true;
         let gid = conn.dl;
-        if matches!(self.downloads[gid].layout, Layout::Unknown) {
-            self.note_document_type(gid, &conn.url, head.header("content-type"));
-            let suggested = head.suggested_file_name(
-                &conn.url,
-                self.downloads[gid].opts.content_disposition_default_utf8,
-            );
-            self.setup_output(gid, suggested)?;
-        }
+        self.output_from_first_answer(conn, head)?;
         let coded = self.downloads[gid].opts.http_accept_gzip
             && !matches!(head.content_encoding(), ContentEncoding::Identity);
         let length = head
