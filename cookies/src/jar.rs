@@ -39,6 +39,39 @@ pub struct Cookie {
 }
 
 impl Cookie {
+    /// A cookie as a browser's database holds it: `domain` with a leading dot is a
+    /// domain cookie (sent to its subdomains too), without one host-only; an empty
+    /// path is `/`; `expires` in Unix seconds (`None`: a session cookie).
+    pub fn from_store(
+        name: &str,
+        value: &str,
+        domain: &str,
+        path: &str,
+        secure: bool,
+        http_only: bool,
+        expires: Option<i64>,
+    ) -> Result<Cookie, String> {
+        let host_only = !domain.starts_with('.');
+        let domain = domain.trim_start_matches('.').to_ascii_lowercase();
+        if domain.is_empty() || name.is_empty() {
+            return Err("empty domain or name".into());
+        }
+        if name.len() + value.len() > MAX_COOKIE_BYTES {
+            return Err("cookie longer than 4096 bytes".into());
+        }
+        Ok(Cookie {
+            name: name.to_string(),
+            value: value.to_string(),
+            domain,
+            host_only,
+            path: if path.starts_with('/') { path } else { "/" }.to_string(),
+            secure,
+            http_only,
+            expires,
+            created: 0,
+        })
+    }
+
     pub(crate) fn expired(&self, now: i64) -> bool {
         self.expires.is_some_and(|t| t <= now)
     }

@@ -1,5 +1,5 @@
 //! `--on-download-*`: commands run when downloads start, pause, stop, complete or
-//! fail, with aria2's arguments: the GID, the number of files, and the first file's
+//! fail (and `--on-bt-download-complete` when a torrent's data is whole), with aria2's arguments: the GID, the number of files, and the first file's
 //! path (empty before it is known).
 //!
 //! They run from the command line's event loop and from the RPC daemon's alike. A hook
@@ -21,6 +21,7 @@ pub struct Hooks {
     stop: Option<PathBuf>,
     complete: Option<PathBuf>,
     error: Option<PathBuf>,
+    bt_complete: Option<PathBuf>,
 }
 
 impl Hooks {
@@ -32,6 +33,7 @@ impl Hooks {
             stop: opts.on_download_stop.clone(),
             complete: opts.on_download_complete.clone(),
             error: opts.on_download_error.clone(),
+            bt_complete: opts.on_bt_download_complete.clone(),
         }
     }
 
@@ -42,9 +44,9 @@ impl Hooks {
             Event::Pause(g) => (self.pause.as_ref(), g),
             Event::Stop(g) => (self.stop.as_ref(), g),
             Event::Complete(g) => (self.complete.as_ref().or(self.stop.as_ref()), g),
+            Event::BtComplete(g) => (self.bt_complete.as_ref(), g),
             Event::Error(g) => (self.error.as_ref().or(self.stop.as_ref()), g),
-            // `--on-bt-download-complete` is not there yet.
-            Event::BtComplete(_) | Event::Notice(..) | Event::Halted => return,
+            Event::Notice(..) | Event::Log(..) | Event::Halted => return,
         };
         let Some(command) = command else {
             return;

@@ -7,12 +7,14 @@
 
 mod args;
 mod aria2_options;
+mod daemon;
 mod feed;
 mod flags;
 mod help;
 mod hooks;
 mod input_file;
 mod inputs;
+mod log;
 mod magnet;
 mod magnet_download;
 mod metalink;
@@ -28,6 +30,7 @@ use std::sync::OnceLock;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
+use swarmget_engine::log::LogLevel;
 use swarmget_engine::{
     DownloadSpec, DownloadState, Engine, Error, ErrorCode, Event, Handle, Interrupter, Options,
 };
@@ -109,6 +112,19 @@ fn download(args: &[String]) -> u8 {
         eprintln!("swarmget: no URI to download. Usage: swarmget [OPTIONS] [URI]... (see --help)");
         return ErrorCode::Unknown.exit_code();
     }
+    let log = match log::LogFile::open(&opts) {
+        Ok(log) => log,
+        Err(e) => {
+            eprintln!("swarmget: {e}");
+            return e.code.exit_code();
+        }
+    };
+    if opts.daemon
+        && let Err(e) = daemon::detach()
+    {
+        eprintln!("swarmget: {e}");
+        return ErrorCode::Unknown.exit_code();
+    }
     let handle = match Engine::start(&opts) {
         Ok(h) => h,
         Err(e) => {
@@ -116,13 +132,20 @@ fn download(args: &[String]) -> u8 {
             return ErrorCode::Unknown.exit_code();
         }
     };
+    if let Some(pid) = opts.stop_with_process {
+        daemon::stop_with_process(pid, handle.interrupter());
+    }
     let Ok(events) = handle.subscribe() else {
         return ErrorCode::Unknown.exit_code();
     };
     feed.top_up(&handle);
     install_signal_handlers(handle.interrupter());
-    let tty = std::io::stdout().is_terminal();
-    let mut console = readout::Console::new(&opts, tty);
+    let tty = if opts.stderr {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    };
+    let mut console = readout::Console::new(&opts, tty, log);
     let hooks = hooks::Hooks::new(&opts);
     follow(&handle, &events, &mut console, &mut feed, &hooks);
     let forgotten = handle.forgotten().unwrap_or_default();
@@ -135,9 +158,7 @@ fn download(args: &[String]) -> u8 {
     for r in results.iter().filter(|r| !r.state.is_stopped()) {
         console.finished(r);
     }
-    if !opts.quiet {
-        print!("{}", readout::results_table(&results, opts.download_result));
-    }
+    console.print(&readout::results_table(&results, opts.download_result));
     // aria2: the last error wins; "unfinished" only when nothing failed. Results
     // dropped under --max-download-result count too.
     let mut code = feed
@@ -204,7 +225,8 @@ fn follow(
         check_idle = false;
         hooks.fire(handle, &event);
         match event {
-            Event::Notice(_, message) => console.notice(&message),
+            Event::Notice(gid, message) => console.record(LogLevel::Warn, Some(gid), &message),
+            Event::Log(level, gid, message) => console.record(level, gid, &message),
             Event::Complete(gid) | Event::Error(gid) | Event::Stop(gid) => {
                 if let Ok(st) = handle.tell_status(gid) {
                     console.finished(&st);

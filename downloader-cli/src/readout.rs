@@ -4,8 +4,11 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
+use swarmget_engine::log::LogLevel;
 use swarmget_engine::options::ResultFormat;
 use swarmget_engine::{DownloadState, DownloadStatus, Gid, Options};
+
+use crate::log::LogFile;
 
 /// aria2-style size: base-1024 units, one decimal below 10 (`8.1MiB`, `12MiB`).
 pub fn size(bytes: u64) -> String {
@@ -84,10 +87,21 @@ pub fn line(st: &DownloadStatus, human: bool) -> String {
     s + "]"
 }
 
-/// What the CLI shows while the engine works.
+/// What the CLI shows while the engine works, and the log file beside it.
 pub struct Console {
-    quiet: bool,
+    /// Standard output, or standard error with `--stderr`.
+    out: Box<dyn Write>,
+    /// Its descriptor, for the terminal's width.
+    fd: libc::c_int,
+    /// `-l/--log`.
+    log: Option<LogFile>,
+    /// `--console-log-level`; `None` with `-q`.
+    level: Option<LogLevel>,
     tty: bool,
+    /// `--enable-color`, on a terminal.
+    color: bool,
+    /// `--truncate-console-readout`.
+    truncate: bool,
     show_readout: bool,
     summary_interval: Duration,
     last_summary: Option<Instant>,
@@ -96,13 +110,42 @@ pub struct Console {
     human: bool,
 }
 
+/// ANSI colours, as aria2 gives its levels and speeds.
+mod ansi {
+    pub const RESET: &str = "\x1b[0m";
+    pub const SPEED: &str = "\x1b[1;32m";
+    pub const ETA: &str = "\x1b[1;33m";
+
+    pub fn level(level: super::LogLevel) -> &'static str {
+        use super::LogLevel::*;
+        match level {
+            Debug => "\x1b[1;37m",
+            Info => "\x1b[1;36m",
+            Notice => "\x1b[1;32m",
+            Warn => "\x1b[1;33m",
+            Error => "\x1b[1;31m",
+        }
+    }
+}
+
 impl Console {
-    /// A console for these options; `tty` says whether stdout is a terminal.
-    pub fn new(opts: &Options, tty: bool) -> Console {
+    /// A console for these options; `tty` says whether its output (standard error with
+    /// `--stderr`) is a terminal.
+    pub fn new(opts: &Options, tty: bool, log: Option<LogFile>) -> Console {
+        let (out, fd): (Box<dyn Write>, _) = if opts.stderr {
+            (Box::new(std::io::stderr()), libc::STDERR_FILENO)
+        } else {
+            (Box::new(std::io::stdout()), libc::STDOUT_FILENO)
+        };
         Console {
-            quiet: opts.quiet,
+            out,
+            fd,
+            log,
+            level: (!opts.quiet).then_some(opts.console_log_level),
             tty,
-            show_readout: opts.show_console_readout,
+            color: tty && opts.enable_color,
+            truncate: opts.truncate_console_readout,
+            show_readout: !opts.quiet && opts.show_console_readout,
             summary_interval: opts.summary_interval,
             last_summary: None,
             drawn: false,
@@ -110,24 +153,44 @@ impl Console {
         }
     }
 
+    /// Writes text as it is (the results table), unless `-q`.
+    pub fn print(&mut self, text: &str) {
+        if self.level.is_some() {
+            self.clear_line();
+            let _ = write!(self.out, "{text}");
+            let _ = self.out.flush();
+        }
+    }
+
     fn clear_line(&mut self) {
         if self.drawn {
-            print!("\r{:79}\r", "");
+            let _ = write!(self.out, "\r{:79}\r", "");
             self.drawn = false;
         }
     }
 
-    fn log(&mut self, level: &str, msg: &str) {
-        if self.quiet {
+    /// A record for the log file (at or above `--log-level`) and the console (at or
+    /// above `--console-log-level`).
+    pub fn record(&mut self, level: LogLevel, gid: Option<Gid>, msg: &str) {
+        if let Some(log) = self.log.as_mut() {
+            log.record(level, gid, msg);
+        }
+        if self.level.is_none_or(|l| level < l) {
             return;
         }
         self.clear_line();
-        println!("\n{} [{level}] {msg}", timestamp());
+        let tag = if self.color {
+            format!("{}{level}{}", ansi::level(level), ansi::RESET)
+        } else {
+            level.to_string()
+        };
+        let _ = writeln!(self.out, "\n{} [{tag}] {msg}", timestamp());
+        let _ = self.out.flush();
     }
 
     /// Redraws the live line (or prints a summary when due) from active downloads.
     pub fn progress(&mut self, now: Instant, downloads: &[DownloadStatus]) {
-        if self.quiet || !self.show_readout {
+        if !self.show_readout {
             return;
         }
         let active: Vec<&DownloadStatus> = downloads
@@ -136,6 +199,33 @@ impl Console {
             .collect();
         if active.is_empty() {
             return;
+        }
+        // aria2 prints the summary on a terminal too, above the live line.
+        if self.summary_interval > Duration::ZERO {
+            let due = self
+                .last_summary
+                .is_none_or(|t| now - t >= self.summary_interval);
+            if due && self.last_summary.is_some() {
+                self.clear_line();
+                let mut text = format!(
+                    "\n *** Download Progress Summary as of {} *** \n{}\n",
+                    timestamp(),
+                    "=".repeat(79)
+                );
+                for d in &active {
+                    text += &line(d, self.human);
+                    text += "\n";
+                    if let Some(p) = &d.path {
+                        text += &format!("FILE: {}\n", p.display());
+                    }
+                    text += &"-".repeat(79);
+                    text += "\n";
+                }
+                let _ = write!(self.out, "{text}");
+            }
+            if due {
+                self.last_summary = Some(now);
+            }
         }
         if self.tty {
             let text = if active.len() == 1 {
@@ -151,33 +241,22 @@ impl Console {
                 }
                 t
             };
-            let width = terminal_width().saturating_sub(1);
-            let text: String = text.chars().take(width).collect();
-            print!("\r{text:width$}\r{text}");
-            let _ = std::io::stdout().flush();
+            let text: String = if self.truncate {
+                let width = terminal_width(self.fd).saturating_sub(1);
+                text.chars().take(width).collect()
+            } else {
+                text
+            };
+            let shown = if self.color {
+                colorize(&text)
+            } else {
+                text.clone()
+            };
+            let pad = text.chars().count();
+            let _ = write!(self.out, "\r{:pad$}\r{shown}", "");
             self.drawn = true;
-        } else if self.summary_interval > Duration::ZERO {
-            let due = self
-                .last_summary
-                .is_none_or(|t| now - t >= self.summary_interval);
-            if due && self.last_summary.is_some() {
-                println!(
-                    "\n *** Download Progress Summary as of {} *** ",
-                    timestamp()
-                );
-                println!("{}", "=".repeat(79));
-                for d in &active {
-                    println!("{}", line(d, self.human));
-                    if let Some(p) = &d.path {
-                        println!("FILE: {}", p.display());
-                    }
-                    println!("{}", "-".repeat(79));
-                }
-            }
-            if due {
-                self.last_summary = Some(now);
-            }
         }
+        let _ = self.out.flush();
     }
 
     /// Logs how a download ended (or that it is left unfinished at exit).
@@ -187,32 +266,61 @@ impl Console {
             .as_ref()
             .map(|p| p.display().to_string())
             .unwrap_or_else(|| d.uri.clone());
+        let gid = Some(d.gid);
         match &d.state {
-            DownloadState::Complete => self.log("NOTICE", &format!("Download complete: {path}")),
+            DownloadState::Complete => {
+                self.record(LogLevel::Notice, gid, &format!("Download complete: {path}"))
+            }
             DownloadState::Error(e) => {
-                self.log(
-                    "ERROR",
+                self.record(
+                    LogLevel::Error,
+                    gid,
                     &format!("Download aborted. URI={}\n  -> {e}", d.uri),
                 );
-                self.log(
-                    "NOTICE",
+                self.record(
+                    LogLevel::Notice,
+                    gid,
                     &format!("Download GID#{} not complete: {path}", d.gid),
                 );
             }
-            DownloadState::Removed => {
-                self.log("NOTICE", &format!("Download GID#{} removed: {path}", d.gid))
-            }
-            DownloadState::Active | DownloadState::Waiting | DownloadState::Paused => self.log(
-                "NOTICE",
+            DownloadState::Removed => self.record(
+                LogLevel::Notice,
+                gid,
+                &format!("Download GID#{} removed: {path}", d.gid),
+            ),
+            DownloadState::Active | DownloadState::Waiting | DownloadState::Paused => self.record(
+                LogLevel::Notice,
+                gid,
                 &format!("Download GID#{} not complete: {path}", d.gid),
             ),
         }
     }
+}
 
-    /// Logs a notice from the engine.
-    pub fn notice(&mut self, message: &str) {
-        self.log("WARN", message);
+/// The live line with its speeds and ETA coloured (on a line already cut to width,
+/// so a colour never counts against the width).
+fn colorize(text: &str) -> String {
+    const LABELS: [(&str, &str); 2] = [("DL:", ansi::SPEED), ("ETA:", ansi::ETA)];
+    let mut out = String::with_capacity(text.len() + 32);
+    let mut rest = text;
+    loop {
+        let next = LABELS
+            .iter()
+            .filter_map(|(label, colour)| rest.find(label).map(|i| (i + label.len(), *colour)))
+            .min();
+        let Some((start, colour)) = next else {
+            break;
+        };
+        let end = rest[start..]
+            .find([' ', ']'])
+            .map_or(rest.len(), |e| start + e);
+        out += &rest[..start];
+        out += colour;
+        out += &rest[start..end];
+        out += ansi::RESET;
+        rest = &rest[end..];
     }
+    out + rest
 }
 
 /// aria2's end table.
@@ -324,7 +432,7 @@ fn timestamp() -> String {
 }
 
 /// Days since 1970-01-01 to (year, month, day) (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
+pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -336,10 +444,10 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
-fn terminal_width() -> usize {
+fn terminal_width(fd: libc::c_int) -> usize {
     // SAFETY: TIOCGWINSZ fills a winsize struct we own.
     let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
-    let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0;
+    let ok = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) } == 0;
     if ok && ws.ws_col > 0 {
         ws.ws_col as usize
     } else {

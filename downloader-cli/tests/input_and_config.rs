@@ -203,6 +203,27 @@ fn an_aria2_config_key_swarmget_lacks_is_an_error_naming_the_line() {
     assert_eq!(server.connections(), 0);
 }
 
+/// The options aria2 keeps for compatibility are accepted from a config file (a common
+/// `aria2.conf` has them), and a bad value is still refused.
+#[test]
+fn compatibility_options_are_accepted_in_a_config_file() {
+    let data = vec![7u8; 1000];
+    let server = HttpServer::start(ServerConfig::new().file("/f", data.clone())).unwrap();
+    let dir = TempDir::new("conf-compat");
+    let conf = dir.join("aria2.conf");
+    std::fs::write(
+        &conf,
+        "enable-mmap=true\nmax-mmap-limit=2G\nasync-dns=false\n",
+    )
+    .unwrap();
+    let conf_arg = format!("--conf-path={}", conf.display());
+    get(&dir, &[&conf_arg, &server.url("/f")]).expect_code(0);
+    assert_download(&dir.join("f"), &data);
+
+    std::fs::write(&conf, "async-dns=maybe\n").unwrap();
+    get(&dir, &[&conf_arg, &server.url("/f")]).expect_code(28);
+}
+
 #[test]
 fn bad_config_value_is_28() {
     let dir = TempDir::new("conf-bad");

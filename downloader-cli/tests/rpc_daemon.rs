@@ -13,10 +13,54 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 use swarmget_rpc::websocket::{Opcode, encode_frame};
 use swarmget_test_support::{
-    Behaviour, HttpServer, Seeder, SeederConfig, ServerConfig, TestFile, Tracker, make_torrent,
+    Behaviour, HttpServer, Seeder, SeederConfig, ServerConfig, TestCa, TestFile, Tracker,
+    make_torrent,
 };
 
 use common::{TempDir, assert_download, swarmget, wait_for};
+
+/// Runs swarmget in `dir` with `args` and checks that it exits with `code`, saying
+/// `message`: an option refused, not ignored.
+#[track_caller]
+fn refused(dir: &TempDir, args: &[&str], code: i32, message: &str) {
+    let r = common::run(
+        swarmget(dir.path()).current_dir(dir.path()).args(args),
+        Duration::from_secs(30),
+    );
+    r.expect_code(code);
+    assert!(r.stderr.contains(message), "{}", r.stderr);
+}
+
+/// A hook script `NAME.sh` in `dir` that appends its three arguments (GID, number of
+/// files, path) as a line to `NAME.log`; returns both paths.
+fn logging_hook(dir: &TempDir, name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let log = dir.join(&format!("{name}.log"));
+    let script = dir.join(&format!("{name}.sh"));
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"$1 $2 $3\" >> '{}'\n", log.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (script, log)
+}
+
+/// What a hook wrote to `log`, once it wrote something: hooks run on their own, so
+/// this waits (the bound only turns a hang into a failure naming `hook`).
+#[track_caller]
+fn hook_output(log: &std::path::Path, hook: &str) -> String {
+    (0..400)
+        .find_map(|_| {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            if !text.is_empty() {
+                return Some(text);
+            }
+            std::thread::sleep(Duration::from_millis(25));
+            None
+        })
+        .unwrap_or_else(|| panic!("{hook} did not run"))
+}
 
 /// A running daemon, killed if the test ends without shutting it down.
 struct Daemon {
@@ -135,9 +179,20 @@ impl Daemon {
         }
     }
 
+    /// Ends the daemon with SIGKILL: nothing it would do at exit happens.
+    fn kill(mut self) {
+        self.child.kill().expect("kill the daemon");
+        self.child.wait().expect("reap the daemon");
+    }
+
     /// Shuts the daemon down over RPC and returns its exit code.
-    fn shutdown(mut self) -> Option<i32> {
+    fn shutdown(self) -> Option<i32> {
         assert_eq!(self.ok("aria2.shutdown", json!([])), "OK");
+        self.exit_code()
+    }
+
+    /// Waits for the daemon to exit (told to by other means) and returns its code.
+    fn exit_code(mut self) -> Option<i32> {
         let status = wait_for(&mut self.child, Duration::from_secs(30)).expect("daemon exits");
         status.code()
     }
@@ -364,11 +419,19 @@ fn xml_rpc_calls_and_faults() {
 }
 
 /// A minimal WebSocket client: the handshake, masked text frames out, server frames in.
-struct Ws(TcpStream);
+struct Ws<S: Read + Write = TcpStream>(S);
 
 impl Ws {
     fn connect(port: u16) -> Ws {
-        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        Ws::over(s)
+    }
+}
+
+impl<S: Read + Write> Ws<S> {
+    /// The opening handshake on `s` (plain TCP or TLS).
+    fn over(mut s: S) -> Ws<S> {
         s.write_all(
             b"GET /jsonrpc HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
         )
@@ -385,7 +448,6 @@ impl Ws {
             head.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
             "{head}"
         );
-        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
         Ws(s)
     }
 
@@ -688,7 +750,7 @@ fn add_uri_takes_a_magnet_link_with_a_web_source() {
 fn a_saved_session_brings_the_queue_back_after_a_restart() {
     let dir = TempDir::new("rpc-session");
     let paused_file = TestFile::random(30_000, 8);
-    let slow_file = TestFile::random(400_000, 9);
+    let slow_file = TestFile::random(600_000, 9);
     let server = HttpServer::start(
         ServerConfig::new()
             .file("/p", paused_file.clone())
@@ -702,7 +764,7 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
     )
     .unwrap();
     let d = Daemon::start(&dir, &["--rpc-secret=s", "--save-session=session.txt"]);
-    d.ok(
+    let paused_gid = d.ok(
         "aria2.addUri",
         json!([[server.url("/p")], {"pause": "true", "out": "p.bin", "header": ["X-A: 1", "X-B: 2"]}]),
     );
@@ -721,7 +783,20 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    // saveSession writes now; the exit writes again.
+    // The periodic save has recorded progress for the restart to resume from (a kill
+    // loses what came after it).
+    let control = swarmget_engine::control::control_path(&dir.join("slow.bin"));
+    loop {
+        let recorded = std::fs::read(&control)
+            .ok()
+            .and_then(|b| swarmget_engine::control::ControlState::decode(&b).ok())
+            .is_some_and(|c| !c.partial.is_empty() || c.verified.count() > 0);
+        if recorded {
+            break;
+        }
+        d.wait_status(&slow, "active");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert_eq!(d.ok("aria2.saveSession", json!([])), "OK");
     let saved = std::fs::read_to_string(dir.join("session.txt")).unwrap();
     assert!(
@@ -734,14 +809,19 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
     );
     assert!(saved.contains(" out=p.bin\n"), "{saved}");
     assert!(saved.contains(" pause=true\n"), "{saved}");
+    assert!(
+        saved.contains(&format!(" gid={}\n", paused_gid.as_str().unwrap())),
+        "{saved}"
+    );
     assert_eq!(
         d.fails("aria2.changeGlobalOption", json!([{"save-session": "x"}])),
         "save-session can only be set on the command line"
     );
-    assert_eq!(d.shutdown(), Some(0));
+    // Killed, not shut down: what comes back is what saveSession wrote.
+    d.kill();
 
-    // The restarted daemon has both back: the paused one paused with its options, the
-    // other one finishing byte-exact from where it was.
+    // The restarted daemon has both back under their GIDs: the paused one paused with
+    // its options, the other one finishing byte-exact from where it was.
     let d = Daemon::start(&dir, &["--rpc-secret=s", "-i", "session.txt"]);
     let waiting = d.ok(
         "aria2.tellWaiting",
@@ -755,6 +835,7 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
         .unwrap_or_else(|| panic!("no paused download: {waiting}"));
     assert_eq!(paused["files"][0]["uris"][0]["uri"], server.url("/p"));
     let paused = paused["gid"].as_str().unwrap().to_string();
+    assert_eq!(paused, paused_gid.as_str().unwrap());
     let active = d.ok("aria2.tellActive", json!([["gid", "files"]]));
     let running = waiting
         .as_array()
@@ -766,7 +847,16 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
         .as_str()
         .unwrap()
         .to_string();
+    assert_eq!(running, slow);
     d.wait_status(&running, "complete");
+    // The control file goes by a disk job queued at completion, which may still be
+    // in flight when the status first reads complete (bounded: a hang fails).
+    for _ in 0..500 {
+        if !control.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert_download(&dir.join("slow.bin"), &slow_file);
     // The restart asked for the rest from where the control file left it (its first
     // connection may probe from 0 before it reads the control file).
@@ -786,17 +876,11 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
     assert_eq!(sent[0].header("x-b"), Some("2"), "{sent:?}");
     assert_eq!(d.shutdown(), Some(0));
     // Without the daemon there is no session to save: refused, not ignored.
-    let r = common::run(
-        swarmget(dir.path())
-            .current_dir(dir.path())
-            .args(["--save-session=s2.txt", "http://127.0.0.1:9/f"]),
-        Duration::from_secs(30),
-    );
-    r.expect_code(28);
-    assert!(
-        r.stderr.contains("--save-session needs --enable-rpc"),
-        "{}",
-        r.stderr
+    refused(
+        &dir,
+        &["--save-session=s2.txt", "http://127.0.0.1:9/f"],
+        28,
+        "--save-session needs --enable-rpc",
     );
 }
 
@@ -903,20 +987,15 @@ fn save_session_interval_writes_the_session_while_running() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(d.shutdown(), Some(0));
-    let r = common::run(
-        swarmget(dir.path()).current_dir(dir.path()).args([
+    refused(
+        &dir,
+        &[
             "--enable-rpc",
             "--rpc-listen-port=0",
             "--save-session-interval=5",
-        ]),
-        Duration::from_secs(30),
-    );
-    r.expect_code(28);
-    assert!(
-        r.stderr
-            .contains("--save-session-interval needs --save-session"),
-        "{}",
-        r.stderr
+        ],
+        28,
+        "--save-session-interval needs --save-session",
     );
 }
 
@@ -1036,8 +1115,12 @@ fn every_method_answers_in_aria2s_shapes() {
     // `d4:infoe`: a torrent without a name or pieces.
     let m = d.fails("aria2.addTorrent", json!(["ZDQ6aW5mb2Vl"]));
     assert!(m.starts_with("the torrent: "), "{m}");
-    let m = d.fails("aria2.changeUri", json!([a, 1, [], ["http://x/"]]));
-    assert!(m.contains("changeUri is not supported yet"), "{m}");
+    // changeUri answers two integers (deleted, added), not decimal strings.
+    let r = d.ok(
+        "aria2.changeUri",
+        json!([a, 1, [], ["http://127.0.0.1:9/a2"]]),
+    );
+    assert_eq!(r, json!([0, 1]));
     let m = d.fails("aria2.saveSession", json!([]));
     assert_eq!(m, "Filename is not given.");
     // addMetalink: a base64 document of one file from the test server.
@@ -1257,18 +1340,10 @@ fn rpc_listen_all_listens_beyond_127_0_0_1() {
 
 #[test]
 fn the_pause_hook_runs_when_a_download_is_paused() {
-    use std::os::unix::fs::PermissionsExt;
     let dir = TempDir::new("rpc-pause-hook");
     let server =
         HttpServer::start(ServerConfig::new().file("/f", vec![1; 100_000]).stall()).unwrap();
-    let log = dir.join("pause.log");
-    let script = dir.join("pause.sh");
-    std::fs::write(
-        &script,
-        format!("#!/bin/sh\necho \"$1\" >> '{}'\n", log.display()),
-    )
-    .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (script, log) = logging_hook(&dir, "pause");
     let d = Daemon::start(
         &dir,
         &[&format!("--on-download-pause={}", script.display())],
@@ -1277,17 +1352,521 @@ fn the_pause_hook_runs_when_a_download_is_paused() {
     let gid = gid.as_str().unwrap().to_string();
     d.wait_status(&gid, "active");
     d.ok("aria2.forcePause", json!([gid]));
-    // The hook runs on its own: wait for its line (the bound only turns a hang into a
-    // failure).
-    let line = (0..400)
-        .find_map(|_| {
-            let text = std::fs::read_to_string(&log).unwrap_or_default();
-            if !text.is_empty() {
-                return Some(text);
-            }
-            std::thread::sleep(Duration::from_millis(25));
-            None
-        })
-        .expect("the pause hook did not run");
-    assert_eq!(line.trim(), gid);
+    let line = hook_output(&log, "the pause hook");
+    assert_eq!(line.split_whitespace().next(), Some(gid.as_str()), "{line}");
+}
+
+#[test]
+fn gid_force_save_and_save_not_found_decide_what_the_session_holds() {
+    let dir = TempDir::new("rpc-gid");
+    let file = TestFile::random(20_000, 3);
+    let server = HttpServer::start(ServerConfig::new().file("/f", file.clone())).unwrap();
+    let d = Daemon::start(&dir, &["--rpc-secret=s", "--save-session=session.txt"]);
+    // --gid is taken as given; a GID in use or a malformed one is refused.
+    let kept = "00000000000000a1";
+    let added = d.ok(
+        "aria2.addUri",
+        json!([[server.url("/f")], {"gid": kept, "out": "kept.bin", "force-save": "true"}]),
+    );
+    assert_eq!(added, kept);
+    d.wait_status(kept, "complete");
+    let taken = d.fails("aria2.addUri", json!([[server.url("/f")], {"gid": kept}]));
+    assert_eq!(taken, format!("GID {kept} is not unique"));
+    let bad = d.fails("aria2.addUri", json!([[server.url("/f")], {"gid": "12g"}]));
+    assert!(bad.contains("'12g' is not a GID"), "{bad}");
+    assert_eq!(d.ok("aria2.getOption", json!([kept]))["gid"], kept);
+    let plain = d.ok(
+        "aria2.addUri",
+        json!([[server.url("/f")], {"out": "plain.bin"}]),
+    );
+    let plain = plain.as_str().unwrap();
+    d.wait_status(plain, "complete");
+    let missing = d.ok(
+        "aria2.addUri",
+        json!([[server.url("/missing")], {"out": "m1"}]),
+    );
+    let missing = missing.as_str().unwrap();
+    let dropped = d.ok(
+        "aria2.addUri",
+        json!([[server.url("/missing")], {"out": "m2", "save-not-found": "false"}]),
+    );
+    let dropped = dropped.as_str().unwrap();
+    assert_eq!(d.wait_status(missing, "error")["errorCode"], "3");
+    d.wait_status(dropped, "error");
+    assert_eq!(d.ok("aria2.saveSession", json!([])), "OK");
+    let saved = std::fs::read_to_string(dir.join("session.txt")).unwrap();
+    // Complete: only with --force-save. Not found: unless --save-not-found=false.
+    assert!(saved.contains(&format!(" gid={kept}\n")), "{saved}");
+    assert!(saved.contains(" force-save=true\n"), "{saved}");
+    assert!(!saved.contains(plain), "{saved}");
+    assert!(saved.contains(&format!(" gid={missing}\n")), "{saved}");
+    assert!(!saved.contains(dropped), "{saved}");
+    // --force-save keeps a complete download's control file; others lose theirs.
+    assert!(dir.join("kept.bin.swarmget").exists());
+    assert_download(&dir.join("plain.bin"), &file);
+    assert_eq!(std::fs::read(dir.join("kept.bin")).unwrap(), file);
+    assert_eq!(d.shutdown(), Some(3));
+}
+
+#[test]
+fn change_uri_deletes_then_inserts_at_the_position_as_aria2_does() {
+    let dir = TempDir::new("rpc-change-uri");
+    let file = TestFile::random(300_000, 12);
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/slow", file.clone())
+            .file("/fast", file.clone())
+            .behaviour_for(
+                "/slow",
+                Behaviour::Trickle {
+                    bytes_per_sec: 20_000,
+                },
+            ),
+    )
+    .unwrap();
+    let d = Daemon::start(&dir, &["--rpc-secret=s"]);
+    let uris = |gid: &str| -> Vec<String> {
+        d.ok("aria2.getUris", json!([gid]))
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["uri"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // A paused download: deletions first (a URI it does not have is not counted), then
+    // insertions at the position among the waiting URIs (a bad URI is not counted).
+    let paused = d.ok(
+        "aria2.addUri",
+        json!([["http://127.0.0.1:9/a", "http://127.0.0.1:9/b"], {"pause": "true", "out": "p"}]),
+    );
+    let paused = paused.as_str().unwrap();
+    let r = d.ok(
+        "aria2.changeUri",
+        json!([
+            paused,
+            1,
+            ["http://127.0.0.1:9/b", "http://127.0.0.1:9/zz"],
+            ["http://127.0.0.1:9/c", "not a uri", "http://127.0.0.1:9/d"],
+            1
+        ]),
+    );
+    assert_eq!(r, json!([1, 2]));
+    assert_eq!(
+        uris(paused),
+        [
+            "http://127.0.0.1:9/a",
+            "http://127.0.0.1:9/c",
+            "http://127.0.0.1:9/d"
+        ]
+    );
+    // Without a position the new URIs go last; a position past the end is the end.
+    let r = d.ok(
+        "aria2.changeUri",
+        json!([paused, 1, [], ["http://127.0.0.1:9/e"]]),
+    );
+    assert_eq!(r, json!([0, 1]));
+    let r = d.ok(
+        "aria2.changeUri",
+        json!([
+            paused,
+            1,
+            ["http://127.0.0.1:9/a"],
+            ["http://127.0.0.1:9/f"],
+            0
+        ]),
+    );
+    assert_eq!(r, json!([1, 1]));
+    assert_eq!(
+        uris(paused),
+        [
+            "http://127.0.0.1:9/f",
+            "http://127.0.0.1:9/c",
+            "http://127.0.0.1:9/d",
+            "http://127.0.0.1:9/e"
+        ]
+    );
+    assert_eq!(
+        d.fails("aria2.changeUri", json!([paused, 2, [], []])),
+        "fileIndex is out of range"
+    );
+    // A running download: its URI in use goes (the connection closes) and the one put
+    // in finishes it byte-exact.
+    let gid = d.ok(
+        "aria2.addUri",
+        json!([[server.url("/slow")], {"out": "moved.bin"}]),
+    );
+    let gid = gid.as_str().unwrap();
+    loop {
+        let st = d.wait_status(gid, "active");
+        if st["completedLength"] != "0" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let r = d.ok(
+        "aria2.changeUri",
+        json!([gid, 1, [server.url("/slow")], [server.url("/fast")]]),
+    );
+    assert_eq!(r, json!([1, 1]));
+    let servers = d.ok("aria2.getServers", json!([gid]));
+    assert!(
+        !servers.to_string().contains("/slow"),
+        "the deleted URI's connection is still open: {servers}"
+    );
+    d.wait_status(gid, "complete");
+    assert_download(&dir.join("moved.bin"), &file);
+    assert_eq!(uris(gid), [server.url("/fast")]);
+    assert!(!server.requests_for("/fast").is_empty());
+    // Stopped downloads' URIs do not change, as in aria2.
+    assert_eq!(
+        d.fails(
+            "aria2.changeUri",
+            json!([gid, 1, [], [server.url("/fast")]])
+        ),
+        format!("Cannot remove URIs from GID#{gid}")
+    );
+    d.ok("aria2.remove", json!([paused]));
+    assert_eq!(d.shutdown(), Some(0));
+}
+
+#[test]
+fn rpc_secure_serves_https_and_wss_to_a_client_that_verifies_the_ca() {
+    let dir = TempDir::new("rpc-secure");
+    let ca = TestCa::new();
+    let (cert, key) = ca.server_identity().write_files(dir.path(), "rpc").unwrap();
+    let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    let d = Daemon::start(
+        &dir,
+        &[
+            "--rpc-secret=s",
+            "--rpc-secure",
+            "--rpc-certificate",
+            cert,
+            "--rpc-private-key",
+            key,
+        ],
+    );
+    let config = ca.client_config(None).unwrap();
+    let connect = || {
+        let tcp = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+        let tls = rustls::ClientConnection::new(config.clone(), name).unwrap();
+        rustls::StreamOwned::new(tls, tcp)
+    };
+    // HTTPS: the client checks the daemon's certificate against the test CA.
+    let body = json!({"jsonrpc": "2.0", "id": "v", "method": "aria2.getVersion",
+                      "params": ["token:s"]})
+    .to_string();
+    let mut https = connect();
+    write!(
+        https,
+        "POST /jsonrpc HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    https.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains(r#""enabledFeatures""#), "{answer}");
+    // WSS: a call and the notifications of the download it adds.
+    let file = TestFile::random(20_000, 4);
+    let server = HttpServer::start(ServerConfig::new().file("/f", file.clone())).unwrap();
+    let mut ws = Ws::over(connect());
+    ws.send(
+        &json!({"jsonrpc": "2.0", "id": "a", "method": "aria2.addUri",
+                "params": ["token:s", [server.url("/f")], {"out": "f.bin"}]})
+        .to_string(),
+    );
+    let mut methods = Vec::new();
+    while !methods.iter().any(|m| m == "aria2.onDownloadComplete") {
+        let m = ws.recv();
+        methods.push(m["method"].as_str().unwrap_or("answer").to_string());
+    }
+    assert!(methods.contains(&"answer".to_string()), "{methods:?}");
+    assert_download(&dir.join("f.bin"), &file);
+    // Plain HTTP to the secure port gets no JSON-RPC answer.
+    let mut plain = TcpStream::connect(("127.0.0.1", d.port)).unwrap();
+    plain
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    plain
+        .write_all(b"GET /jsonrpc?method=aria2.getVersion HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    let mut got = Vec::new();
+    let _ = plain.read_to_end(&mut got);
+    assert!(
+        !String::from_utf8_lossy(&got).contains("HTTP/1.1"),
+        "{got:?}"
+    );
+    ws.send(
+        &json!({"jsonrpc": "2.0", "id": "x", "method": "aria2.shutdown", "params": ["token:s"]})
+            .to_string(),
+    );
+    assert_eq!(ws.recv()["result"], "OK");
+    assert_eq!(d.exit_code(), Some(0));
+    // Without a certificate --rpc-secure is refused with aria2's words.
+    refused(
+        &dir,
+        &["--enable-rpc", "--rpc-listen-port=0", "--rpc-secure"],
+        1,
+        "Specify --rpc-certificate and --rpc-private-key options",
+    );
+}
+
+/// Kills and reaps a helper process when the test ends, however it ends.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn daemon_detaches_once_listening_and_stops_with_the_watched_process() {
+    let dir = TempDir::new("rpc-detach");
+    // The process the daemon watches; killed at the end, whatever happens, so a
+    // failing test leaves no daemon behind.
+    let mut watched = Reaped(
+        std::process::Command::new("sleep")
+            .arg("600")
+            .spawn()
+            .expect("spawn sleep"),
+    );
+    let mut parent = swarmget(dir.path())
+        .current_dir(dir.path())
+        .args([
+            "-D",
+            "--enable-rpc",
+            "--rpc-listen-port=0",
+            "--rpc-secret=s",
+        ])
+        .arg(format!("--stop-with-process={}", watched.0.id()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn swarmget");
+    // The parent announces the port and exits 0; the daemon's stderr is /dev/null,
+    // so the pipe ends with the parent.
+    let mut said = String::new();
+    parent
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut said)
+        .unwrap();
+    let status = wait_for(&mut parent, Duration::from_secs(30)).expect("the parent exits");
+    assert_eq!(status.code(), Some(0), "{said}");
+    let port: u16 = said
+        .lines()
+        .find_map(|l| l.strip_prefix("swarmget: RPC: listening on 127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no port announced: {said}"))
+        .parse()
+        .unwrap();
+    let call = |method: &str| -> Option<Value> {
+        let body = json!({"jsonrpc": "2.0", "id": "d", "method": method, "params": ["token:s"]})
+            .to_string();
+        let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+        write!(
+            s,
+            "POST /jsonrpc HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .ok()?;
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).ok()?;
+        let (_, json) = answer.split_once("\r\n\r\n")?;
+        serde_json::from_str(json).ok()
+    };
+    // The detached daemon answers.
+    let version = call("aria2.getVersion").expect("the daemon answers");
+    assert!(version["result"]["version"].is_string(), "{version}");
+    // The watched process goes: the daemon stops and its port closes.
+    let _ = watched.0.kill();
+    let _ = watched.0.wait();
+    let mut polls = 0;
+    while call("aria2.getVersion").is_some() {
+        polls += 1;
+        assert!(polls < 3000, "the daemon outlived the watched process");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn rpc_user_and_passwd_demand_basic_authentication() {
+    let dir = TempDir::new("rpc-basic");
+    let d = Daemon::start(&dir, &["--rpc-user=alice", "--rpc-passwd=pw"]);
+    let body = r#"{"jsonrpc":"2.0","id":"1","method":"aria2.getVersion","params":[]}"#;
+    let post = |authorization: &str| {
+        let req = format!(
+            "POST /jsonrpc HTTP/1.1\r\nHost: x\r\n{authorization}Connection: close\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        d.http(&req, body.as_bytes())
+    };
+    let (status, head, _) = post("");
+    assert_eq!(status, 401, "{head}");
+    assert!(
+        head.contains("WWW-Authenticate: Basic realm=\"aria2\""),
+        "{head}"
+    );
+    // base64("alice:px"), then base64("alice:pw").
+    assert_eq!(post("Authorization: Basic YWxpY2U6cHg=\r\n").0, 401);
+    let (status, _, answer) = post("Authorization: Basic YWxpY2U6cHc=\r\n");
+    assert_eq!(status, 200, "{answer}");
+    assert!(answer.contains("enabledFeatures"), "{answer}");
+    // A CORS preflight needs no credentials, as in aria2.
+    let (status, _, _) = d.http(
+        "OPTIONS /jsonrpc HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"",
+    );
+    assert_eq!(status, 200);
+}
+
+/// The npm `aria2` package (4.1.2), aria2's JavaScript client: calls over HTTP before
+/// its WebSocket opens, then over the WebSocket with `multicall` and `batch`, and the
+/// `onDownloadComplete` notification.
+const NPM_ARIA2_CLIENT: &str = r#"
+const assert = require("assert");
+const Aria2 = require("aria2");
+const [port, url] = process.argv.slice(2);
+// A lost notification fails the run instead of hanging it.
+setTimeout(() => {
+  console.error("no answer or notification within 30 s");
+  process.exit(2);
+}, 30000).unref();
+(async () => {
+  const aria2 = new Aria2({ host: "127.0.0.1", port: Number(port), secret: "s" });
+  const version = await aria2.call("getVersion");
+  assert(version.enabledFeatures.includes("BitTorrent"), JSON.stringify(version));
+  await aria2.open();
+  const completed = new Promise((resolve) =>
+    aria2.on("onDownloadComplete", ([{ gid }]) => resolve(gid)));
+  const gid = await aria2.call("addUri", [url], { pause: "true", out: "n.bin" });
+  assert.strictEqual((await aria2.call("tellStatus", gid, ["status"])).status, "paused");
+  assert.strictEqual(
+    await aria2.call("changeOption", gid, { "max-download-limit": "1M" }), "OK");
+  assert.strictEqual((await aria2.call("getOption", gid))["max-download-limit"], "1048576");
+  assert.strictEqual(await aria2.call("unpause", gid), gid);
+  assert.strictEqual(await completed, gid);
+  const status = await aria2.call("tellStatus", gid);
+  assert.strictEqual(status.status, "complete");
+  assert.strictEqual(status.completedLength, "50000");
+  const [[active], [stopped]] =
+    await aria2.multicall([["tellActive"], ["tellStopped", 0, 10, ["gid"]]]);
+  assert.deepStrictEqual(active, []);
+  assert.deepStrictEqual(stopped, [{ gid }]);
+  const second = await aria2.call("addUri", [url], { pause: "true", out: "m.bin" });
+  const [removed, stat] =
+    await Promise.all(await aria2.batch([["remove", second], ["getGlobalStat"]]));
+  assert.strictEqual(removed, second);
+  assert.strictEqual(stat.numWaiting, "0");
+  assert.strictEqual(await aria2.call("purgeDownloadResult"), "OK");
+  assert.deepStrictEqual(await aria2.call("tellStopped", 0, 10), []);
+  const notifications = await aria2.listNotifications();
+  assert(notifications.includes("onBtDownloadComplete"), notifications.join());
+  await aria2.close();
+  console.log("OK");
+})().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
+"#;
+
+/// `target/npm-aria2/node_modules`, holding the npm `aria2` package, installed on first
+/// use. `None` (with a note) where npm is missing or the install fails, except under
+/// `CI=true`: `cargo xtask ci` installs npm, so there the test must run.
+fn npm_aria2() -> Option<std::path::PathBuf> {
+    let prefix = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/npm-aria2");
+    let modules = prefix.join("node_modules");
+    if modules.join("aria2/package.json").exists() {
+        return Some(modules);
+    }
+    let installed = std::process::Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--prefix"])
+        .arg(&prefix)
+        .arg("aria2@4.1.2")
+        .status()
+        .is_ok_and(|s| s.success());
+    if installed && modules.join("aria2/package.json").exists() {
+        return Some(modules);
+    }
+    assert_ne!(
+        std::env::var("CI").as_deref(),
+        Ok("true"),
+        "could not install the npm aria2 package into {}; under CI=true the test must run \
+         (cargo xtask ci installs npm)",
+        prefix.display()
+    );
+    None
+}
+
+#[test]
+fn the_npm_aria2_client_drives_the_daemon() {
+    let Some(modules) = npm_aria2() else {
+        eprintln!("note: npm or the npm aria2 package is not available; not run");
+        return;
+    };
+    let dir = TempDir::new("rpc-npm");
+    let file = TestFile::random(50_000, 13);
+    let server = HttpServer::start(ServerConfig::new().file("/f", file.clone())).unwrap();
+    let d = Daemon::start(&dir, &["--rpc-secret=s"]);
+    let script = dir.join("client.js");
+    std::fs::write(&script, NPM_ARIA2_CLIENT).unwrap();
+    let out = std::process::Command::new("node")
+        .arg(&script)
+        .arg(d.port.to_string())
+        .arg(server.url("/f"))
+        .env("NODE_PATH", &modules)
+        .output()
+        .expect("run node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.trim() == "OK",
+        "the npm aria2 client failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_download(&dir.join("n.bin"), &file);
+    assert_eq!(d.shutdown(), Some(0));
+}
+
+#[test]
+fn a_torrent_announces_bt_download_complete_before_download_complete() {
+    let dir = TempDir::new("rpc-bt-complete");
+    let (_seeder, _tracker, body, b64) = torrent_swarm();
+    let (script, log) = logging_hook(&dir, "bt");
+    let d = Daemon::start(
+        &dir,
+        &[&format!("--on-bt-download-complete={}", script.display())],
+    );
+    let mut ws = Ws::connect(d.port);
+    ws.send(
+        &json!({"jsonrpc": "2.0", "id": "t", "method": "aria2.addTorrent", "params": [b64]})
+            .to_string(),
+    );
+    let mut gid = None;
+    let mut notes = Vec::new();
+    while !notes.iter().any(|(m, _)| m == "aria2.onDownloadComplete") {
+        let m = ws.recv();
+        match m["method"].as_str() {
+            Some(method) => notes.push((method.to_string(), m["params"][0]["gid"].clone())),
+            None => gid = Some(m["result"].clone()),
+        }
+    }
+    let gid = gid.unwrap_or_else(|| ws.recv()["result"].clone());
+    assert_eq!(
+        notes,
+        [
+            ("aria2.onDownloadStart".to_string(), gid.clone()),
+            ("aria2.onBtDownloadComplete".to_string(), gid.clone()),
+            ("aria2.onDownloadComplete".to_string(), gid.clone()),
+        ]
+    );
+    assert_download(&dir.join("x.bin"), &body);
+    // The hook runs with aria2's arguments.
+    let line = hook_output(&log, "the bt-download-complete hook");
+    assert_eq!(line.trim(), format!("{} 1 ./x.bin", gid.as_str().unwrap()));
+    assert_eq!(d.shutdown(), Some(0));
 }

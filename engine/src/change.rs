@@ -17,6 +17,7 @@ use crate::options::{Options, find};
 /// Never changeable on an existing download.
 pub const FIXED_PER_DOWNLOAD: &[&str] = &[
     "dry-run",
+    "gid",
     "metalink-base-uri",
     "parameterized-uri",
     "pause",
@@ -52,7 +53,14 @@ pub const GLOBAL_ONLY: &[&str] = &[
 ];
 
 /// Input-file options that `changeGlobalOption` refuses.
-pub const NOT_GLOBAL: &[&str] = &["checksum", "index-out", "out", "pause", "select-file"];
+pub const NOT_GLOBAL: &[&str] = &[
+    "checksum",
+    "gid",
+    "index-out",
+    "out",
+    "pause",
+    "select-file",
+];
 
 fn refused(name: &str, why: &str) -> Error {
     Error::new(ErrorCode::BadOption, format!("option '{name}' {why}"))

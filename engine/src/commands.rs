@@ -18,6 +18,28 @@ fn not_found(gid: Gid) -> Error {
     Error::new(ErrorCode::Unknown, format!("GID {gid} is not found"))
 }
 
+/// A URI the engine can download from: http, https or ftp, with a host.
+pub(crate) fn source_url(uri: &str) -> Result<Url, Error> {
+    let url = Url::parse(uri)
+        .map_err(|e| Error::new(ErrorCode::Unknown, format!("bad URI `{uri}`: {e}")))?;
+    match url.scheme() {
+        "http" | "https" | "ftp" => {}
+        other => {
+            return Err(Error::new(
+                ErrorCode::Unknown,
+                format!("`{uri}`: the {other} scheme is not supported yet"),
+            ));
+        }
+    }
+    if url.host_str().is_none() {
+        return Err(Error::new(
+            ErrorCode::Unknown,
+            format!("`{uri}` has no host"),
+        ));
+    }
+    Ok(url)
+}
+
 impl Engine {
     /// Checks the spec's URIs and queues the download.
     pub(crate) fn add(
@@ -28,6 +50,13 @@ impl Engine {
         now: Instant,
     ) -> Result<Gid, Error> {
         if let Some(torrent) = spec.torrent {
+            if spec.options.gid.is_some() {
+                // The torrent runner draws its own GID; refused rather than ignored.
+                return Err(Error::new(
+                    ErrorCode::BadOption,
+                    "--gid is not supported for torrent downloads yet",
+                ));
+            }
             let opts = match &self.last_options {
                 Some(last) if **last == spec.options => last.clone(),
                 _ => self.last_options.insert(Arc::new(spec.options)).clone(),
@@ -37,29 +66,24 @@ impl Engine {
         if spec.uris.is_empty() {
             return Err(Error::new(ErrorCode::Unknown, "no URI to download"));
         }
-        let mut urls = Vec::new();
-        for uri in &spec.uris {
-            let url = Url::parse(uri)
-                .map_err(|e| Error::new(ErrorCode::Unknown, format!("bad URI `{uri}`: {e}")))?;
-            match url.scheme() {
-                "http" | "https" | "ftp" => {}
-                other => {
-                    return Err(Error::new(
-                        ErrorCode::Unknown,
-                        format!("`{uri}`: the {other} scheme is not supported yet"),
-                    ));
-                }
-            }
-            if url.host_str().is_none() {
+        let urls = spec
+            .uris
+            .iter()
+            .map(|uri| source_url(uri))
+            .collect::<Result<Vec<_>, _>>()?;
+        let gid = match spec.options.gid {
+            Some(g) if self.downloads.contains(g) => {
                 return Err(Error::new(
-                    ErrorCode::Unknown,
-                    format!("`{uri}` has no host"),
+                    ErrorCode::BadOption,
+                    format!("GID {g} is not unique"),
                 ));
             }
-            urls.push(url);
-        }
-        let downloads = &self.downloads;
-        let gid = self.gids.next(|g| downloads.contains(g));
+            Some(g) => g,
+            None => {
+                let downloads = &self.downloads;
+                self.gids.next(|g| downloads.contains(g))
+            }
+        };
         let opts = match &self.last_options {
             Some(last) if **last == spec.options => last.clone(),
             _ => self.last_options.insert(Arc::new(spec.options)).clone(),

@@ -99,6 +99,13 @@ pub(crate) struct Conn {
     pub body_since: Option<Instant>,
     /// Retry-After from a 503, to respect before the next try.
     pub retry_after: Option<u64>,
+    /// When this connection's first body byte came and the bytes since: its average
+    /// speed goes into the server's record when it closes.
+    pub transfer: Option<(Instant, u64)>,
+    /// `--use-head`: the request in flight is the HEAD that comes first.
+    pub asked_head: bool,
+    /// `--use-head`: the HEAD has been answered; GETs follow.
+    pub head_answered: bool,
     /// Read buffer for bodies that need decoding, kept between reads.
     pub scratch: Vec<u8>,
 }
@@ -138,6 +145,9 @@ impl Conn {
             meter: SpeedMeter::default(),
             body_since: None,
             retry_after: None,
+            transfer: None,
+            asked_head: false,
+            head_answered: false,
             scratch: Vec::new(),
         }
     }

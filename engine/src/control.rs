@@ -111,6 +111,30 @@ pub struct ControlState {
     pub validators: Validators,
 }
 
+impl ControlState {
+    /// Every byte range the record says is on disk, verified pieces and partial
+    /// ranges together, sorted and merged: what survives a change of piece length.
+    pub fn written_ranges(&self) -> Vec<Range<u64>> {
+        let mut ranges: Vec<Range<u64>> = (0..self.verified.len())
+            .filter(|&i| self.verified.get(i))
+            .map(|i| {
+                let start = i as u64 * self.piece_len;
+                start..(start + self.piece_len).min(self.total_len)
+            })
+            .chain(self.partial.iter().cloned())
+            .collect();
+        ranges.sort_by_key(|r| r.start);
+        let mut merged: Vec<Range<u64>> = Vec::with_capacity(ranges.len());
+        for r in ranges {
+            match merged.last_mut() {
+                Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+                _ => merged.push(r),
+            }
+        }
+        merged
+    }
+}
+
 /// Why a control file could not be used.
 #[derive(Debug)]
 pub enum ControlError {
@@ -284,8 +308,14 @@ impl ControlState {
     /// does not move bytes). A version-1 record's unnamed single file matches any single
     /// file of its length.
     pub fn describes(&self, storage: &Storage, dir: &Path) -> bool {
+        self.piece_len == storage.piece_len() && self.same_files(storage, dir)
+    }
+
+    /// Whether this record's files are `storage`'s, whatever the piece length: its
+    /// bytes on disk are still the download's, but its pieces are on another grid
+    /// (`--allow-piece-length-change`).
+    pub fn same_files(&self, storage: &Storage, dir: &Path) -> bool {
         self.total_len == storage.total_len()
-            && self.piece_len == storage.piece_len()
             && self.files.len() == storage.files().len()
             && self.files.iter().enumerate().all(|(i, f)| {
                 let single_unnamed = f.path.is_empty() && self.files.len() == 1;

@@ -27,14 +27,21 @@ pub(crate) fn load(opts: &Options) -> io::Result<CookieJar> {
             io::Error::new(e.kind(), format!("--load-cookies {}: {e}", path.display()))
         })?;
         if bytes.starts_with(b"SQLite format 3\0") {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!(
-                    "--load-cookies {}: SQLite cookie databases are not read yet; \
-                     export the cookies in Netscape (cookies.txt) format",
+            let (_, encrypted) =
+                crate::cookie_db::load(path, &mut jar, unix_now()).map_err(|e| {
+                    io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("--load-cookies {}: {e}", path.display()),
+                    )
+                })?;
+            if encrypted > 0 {
+                eprintln!(
+                    "swarmget: warning: --load-cookies {}: {encrypted} encrypted cookies skipped \
+                     (the browser's keyring holds their key)",
                     path.display()
-                ),
-            ));
+                );
+            }
+            return Ok(jar);
         }
         let text = String::from_utf8_lossy(&bytes);
         jar.load_netscape(&text, unix_now()).map_err(|e| {

@@ -119,6 +119,12 @@ pub(crate) struct Source {
     pub free_slots: Vec<SourceSlot>,
     /// The validators this mirror's answers gave in this run.
     pub validators: Validators,
+    /// Taken out by `changeUri`: never used again and not listed (the index stays, as
+    /// connections and plan slots name mirrors by index).
+    pub removed: bool,
+    /// Place in the try order (lower first; ties by index). `u32::MAX` until
+    /// `changeUri` orders the mirrors, so mirrors keep the order they were added in.
+    pub rank: u32,
 }
 
 /// How the bytes arriving are placed.
@@ -172,6 +178,8 @@ pub(crate) struct Download {
     pub started: Option<Instant>,
     pub finished_at: Option<Instant>,
     pub session_bytes: u64,
+    /// "Not found" answers from any mirror (`--max-file-not-found`).
+    pub not_found: u32,
     pub meter: SpeedMeter,
     /// Subscribers have been told how it ended.
     pub announced: bool,
@@ -227,11 +235,27 @@ impl Source {
             bad_pieces: 0,
             free_slots: Vec::new(),
             validators: Validators::default(),
+            removed: false,
+            rank: u32::MAX,
         }
+    }
+
+    /// Whether a connection has gone to it (aria2's "used", else "waiting").
+    pub fn used(&self) -> bool {
+        self.tries > 0 || self.conns > 0
     }
 }
 
 impl Download {
+    /// Indexes of the mirrors not removed, in try order (`getUris` lists them so).
+    pub fn sources_in_order(&self) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.sources.len())
+            .filter(|&i| !self.sources[i].removed)
+            .collect();
+        order.sort_by_key(|&i| (self.sources[i].rank, i));
+        order
+    }
+
     pub fn new(
         gid: Gid,
         urls: Vec<Url>,
@@ -268,6 +292,7 @@ impl Download {
             started: None,
             finished_at: None,
             session_bytes: 0,
+            not_found: 0,
             meter: SpeedMeter::default(),
             announced: false,
             following: None,

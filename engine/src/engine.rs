@@ -53,6 +53,10 @@ pub struct Engine {
     pub(crate) downloads: Downloads,
     pub(crate) conns: Vec<Option<Conn>>,
     pub(crate) free_keys: Vec<usize>,
+    /// Connections made under `--multiple-interface`, to take its interfaces in turn.
+    pub(crate) interface_turn: usize,
+    /// Servers' measured speeds, for the URI selectors and `--server-stat-of`.
+    pub(crate) server_stats: crate::server_stat::ServerStats,
     /// Every download's cookies (`--load-cookies`, `Set-Cookie`, `--save-cookies`).
     pub(crate) cookies: swarmget_cookies::CookieJar,
     /// Logins from `--netrc-path`, unless `--no-netrc`.
@@ -88,6 +92,8 @@ pub struct Engine {
     /// Shutdown requests waiting for the last disk job to settle.
     pub(crate) shutdown: Vec<Sender<Vec<DownloadStatus>>>,
     pub(crate) started_at: Instant,
+    /// The fastest overall download speed seen (`--optimize-concurrent-downloads`).
+    pub(crate) peak_speed: u64,
     /// Tags name lookups, so an answer finds its waiters.
     lookups: usize,
     /// Metalink documents to follow once complete (see `metalink::follow`).
@@ -134,9 +140,14 @@ impl Engine {
         });
         let (dns_tx, resolved) = channel();
         let w = waker.clone();
-        let resolver = Resolver::start(dns_tx, move || {
-            let _ = w.wake();
-        });
+        let resolver = Resolver::start(
+            dns_tx,
+            move || {
+                let _ = w.wake();
+            },
+            global.async_dns_server.clone(),
+            !global.disable_ipv6,
+        );
         let (hash_tx, hashed) = channel();
         let w = waker.clone();
         let hasher = HasherPool::start(hash_tx, move || {
@@ -159,6 +170,8 @@ impl Engine {
             downloads: Downloads::default(),
             conns: Vec::new(),
             free_keys: Vec::new(),
+            interface_turn: 0,
+            server_stats: load_server_stats(global),
             cookies,
             netrc,
             challenged: std::collections::HashSet::new(),
@@ -184,6 +197,7 @@ impl Engine {
             halted: false,
             shutdown: Vec::new(),
             started_at: Instant::now(),
+            peak_speed: 0,
             lookups: 0,
             documents: Vec::new(),
             peers: Vec::new(),
@@ -273,6 +287,14 @@ impl Engine {
             && let Err(e) = crate::cookies::save(&self.cookies, path)
         {
             eprintln!("swarmget: cannot save cookies to {}: {e}", path.display());
+        }
+        if let Some(path) = &self.global.server_stat_of
+            && let Err(e) = std::fs::write(path, self.server_stats.format())
+        {
+            eprintln!(
+                "swarmget: cannot save server stats to {}: {e}",
+                path.display()
+            );
         }
         let now = Instant::now();
         let statuses: Vec<_> = self.downloads.all().map(|d| d.status(now)).collect();
@@ -433,9 +455,11 @@ impl Engine {
                 match result {
                     Ok(()) => match &mut d.layout {
                         Layout::Planned(plan) => {
-                            if !plan.wrote(range).is_empty() {
-                                d.control_dirty = true;
-                            }
+                            // Written bytes inside a piece not yet complete are
+                            // progress too (the control file's partial ranges): a
+                            // crash must lose no more than one auto-save interval.
+                            plan.wrote(range);
+                            d.control_dirty = true;
                             self.hash_ready_pieces(gid);
                         }
                         Layout::Stream { written, .. } => *written = (*written).max(range.end),
@@ -532,5 +556,30 @@ impl Engine {
             d.writes_in_flight += 1;
         }
         self.disk.send(job);
+    }
+}
+
+/// `--server-stat-if`: the records to start from. A file that is not there yet is the
+/// common first run of `--server-stat-if=F --server-stat-of=F`, so it starts empty, as
+/// aria2 does; lines that do not parse are skipped.
+fn load_server_stats(global: &Options) -> crate::server_stat::ServerStats {
+    let Some(path) = &global.server_stat_if else {
+        return Default::default();
+    };
+    match std::fs::read_to_string(path) {
+        Ok(text) => crate::server_stat::ServerStats::parse(
+            &text,
+            crate::cookies::unix_now(),
+            global.server_stat_timeout.as_secs(),
+        ),
+        Err(e) => {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                eprintln!(
+                    "swarmget: cannot read server stats from {}: {e}",
+                    path.display()
+                );
+            }
+            Default::default()
+        }
     }
 }

@@ -24,6 +24,7 @@ use crate::download::Layout;
 use crate::engine::Engine;
 use crate::error::{Error, ErrorCode};
 use crate::http::Next;
+use crate::log::{LogLevel, masked_ftp_commands};
 use crate::validators::Validators;
 use crate::version::Seen;
 
@@ -164,6 +165,10 @@ impl Engine {
                         progress = true;
                     }
                     Ok(n) => {
+                        self.log_conn(LogLevel::Info, conn.dl, conn.key, || {
+                            let reply = String::from_utf8_lossy(&buf[..n]);
+                            format!("Response received:\n{}", reply.trim_end())
+                        });
                         ftp(conn).session.handle_input(&buf[..n], now);
                         progress = true;
                     }
@@ -181,9 +186,17 @@ impl Engine {
                 return Ok(next);
             }
             // Control commands.
+            let (gid, key) = (conn.dl, conn.key);
             let f = ftp(conn);
+            let sent = f.out.len();
             while let Some(bytes) = f.session.poll_transmit() {
                 f.out.extend_from_slice(&bytes);
+            }
+            if f.out.len() > sent && self.logs(LogLevel::Info) {
+                let commands = masked_ftp_commands(&f.out[sent..]);
+                self.log_conn(LogLevel::Info, gid, key, || {
+                    format!("Requesting:\n{commands}")
+                });
             }
             if !f.out.is_empty() {
                 let t = conn.transport.as_mut().expect("ftp needs a control socket");
@@ -411,7 +424,19 @@ impl Engine {
             }
             None => (addr, None),
         };
-        let mut sock = TcpStream::connect(addr).map_err(|e| Error::network(&e))?;
+        // A data connection leaves from where its control connection did: the same
+        // interface (servers may refuse data from another address).
+        let opts = &self.downloads[conn.dl].opts;
+        let local = match (&opts.interface, opts.multiple_interface.is_empty()) {
+            (None, true) => None,
+            _ => conn
+                .transport
+                .as_mut()
+                .and_then(|t| t.socket().local_addr().ok())
+                .map(|a| a.ip()),
+        };
+        let mut sock = crate::socket::connect(addr, local, opts.socket_recv_buffer_size)
+            .map_err(|e| Error::network(&e))?;
         ftp(conn).data_handshake = handshake;
         self.register_ftp_socket(
             &mut sock,

@@ -35,13 +35,17 @@ pub enum Event {
     Stop(Gid),
     /// A download completed; its file is whole and verified.
     Complete(Gid),
+    /// A torrent's data is whole and verified (aria2's `onBtDownloadComplete`): sent
+    /// before seeding, so before the torrent's [`Event::Complete`].
+    BtComplete(Gid),
     /// A download failed.
     Error(Gid),
-    /// A torrent download has every piece (aria2's `onBtDownloadComplete`); it may go
-    /// on seeding, and `Complete` follows when that ends.
-    BtComplete(Gid),
-    /// Something worth a log line happened to a download (a retry, a mirror dropped).
+    /// Something worth a log line happened to a download (a retry, a mirror dropped):
+    /// a warning, always sent.
     Notice(Gid, String),
+    /// Detail for a log (`-l`) or a verbose console: sent only at levels some threshold
+    /// of the global options asks for (see [`crate::log`]).
+    Log(crate::log::LogLevel, Option<Gid>, String),
     /// The engine stopped every download resumably (an interrupt or `--stop`) and
     /// starts nothing new; the owner should shut it down.
     Halted,
@@ -174,6 +178,12 @@ impl Handle {
     /// Changes a download's options with aria2's rules: see [`crate::change`].
     pub fn change_option(&self, gid: Gid, options: Vec<(String, String)>) -> Result<(), Error> {
         self.call(move |engine, now| engine.change_option(gid, &options, now))?
+    }
+
+    /// Takes mirrors of a download out and puts others in (aria2's `changeUri`);
+    /// returns how many were deleted and added. See [`crate::UriChange`].
+    pub fn change_uri(&self, gid: Gid, change: crate::UriChange) -> Result<(usize, usize), Error> {
+        self.call(move |engine, _| engine.change_uri(gid, &change))?
     }
 
     /// A download's current options (aria2's `getOption`).

@@ -23,6 +23,7 @@ use crate::download::Layout;
 use crate::engine::Engine;
 use crate::error::{Error, ErrorCode};
 use crate::gid::Gid;
+use crate::log::{LogLevel, masked_head};
 use crate::naming::{Start, decide, output_path};
 use crate::plan::Plan;
 use crate::resolve::interleave;
@@ -116,7 +117,13 @@ impl Engine {
                 c.queue.clear();
                 return;
             }
-            match TcpStream::connect(addr) {
+            let gid = conn.dl;
+            let opts = &self.downloads[gid].opts;
+            let made = crate::socket::local_address(opts, &mut self.interface_turn, &addr)
+                .and_then(|local| {
+                    crate::socket::connect(addr, local, opts.socket_recv_buffer_size)
+                });
+            match made {
                 Ok(mut sock) => {
                     let token = Token((key << 3) | (c.attempts.len() + 1));
                     if let Err(e) =
@@ -129,6 +136,7 @@ impl Engine {
                     }
                     c.attempts.push(Some((sock, addr)));
                     c.next_at = now + ATTEMPT_DELAY;
+                    self.log_conn(LogLevel::Info, gid, key, || format!("Connecting to {addr}"));
                     return;
                 }
                 Err(e) => c.last_error = Some(e),
@@ -295,9 +303,17 @@ impl Engine {
             }),
         };
         let opts = &d.opts;
-        let mut req = Request::get(&conn.url)
-            .user_agent(&opts.user_agent)
-            .keep_alive(opts.http_keep_alive);
+        // --use-head: the first request learns length, ranges and name without a body.
+        let head_first =
+            opts.use_head && matches!(d.layout, Layout::Unknown) && !conn.head_answered;
+        let range = range.filter(|_| !head_first);
+        let mut req = if head_first {
+            Request::head(&conn.url)
+        } else {
+            Request::get(&conn.url)
+        }
+        .user_agent(&opts.user_agent)
+        .keep_alive(opts.http_keep_alive);
         let mut if_range = None;
         if let Some(r) = range {
             req = req.range(r);
@@ -394,11 +410,21 @@ impl Engine {
             self.conn_failed(key, Error::new(ErrorCode::Unknown, e.to_string()), now);
             return;
         }
+        let logged = self
+            .global
+            .log_threshold()
+            .is_some_and(|t| t <= LogLevel::Info)
+            .then(|| masked_head(&buf));
+        let gid = conn.dl;
         conn.asked = range;
+        conn.asked_head = head_first;
         conn.if_range = if_range;
         conn.if_modified_since = if_modified_since;
         conn.phase = Phase::Sending { buf, pos: 0 };
         conn.deadline = now + opts.timeout;
+        if let Some(head) = logged {
+            self.log_conn(LogLevel::Info, gid, key, || format!("Requesting:\n{head}"));
+        }
         self.drive(key, now);
     }
 
@@ -533,6 +559,9 @@ impl Engine {
         let Some((head, used)) = parsed else {
             return Ok(None);
         };
+        self.log_conn(LogLevel::Info, conn.dl, conn.key, || {
+            format!("Response received:\n{}", masked_head(&buf[..used]))
+        });
         let rest = buf.split_off(used);
         let next = self.on_head(conn, head, now)?;
         if let Some(next) = next {
@@ -646,6 +675,16 @@ impl Engine {
                     "HTTP 503: service unavailable",
                 ));
             }
+            405 | 501 if conn.asked_head => {
+                // A server without HEAD: ask with GET, as without --use-head.
+                conn.head_answered = true;
+                let next = if head.can_reuse_connection(false) {
+                    Next::Request
+                } else {
+                    Next::Reconnect
+                };
+                return Ok(Some(next));
+            }
             s if s >= 400 && s != 416 => {
                 return Err(Error::new(
                     ErrorCode::HttpHeader,
@@ -662,6 +701,9 @@ impl Engine {
         }
         if let Some(next) = self.metalink_headers(conn, &head)? {
             return Ok(Some(next));
+        }
+        if conn.asked_head {
+            return self.on_head_answer(conn, &head, now).map(Some);
         }
         let gid = conn.dl;
         let framing = head.framing(false);
@@ -841,6 +883,62 @@ impl Engine {
         Ok(None)
     }
 
+    /// `--use-head`: the answer to the first request, a HEAD. Its length, ranges,
+    /// validators and name set the download up as a probing GET's would; the GETs
+    /// that follow fetch the bytes (the first on this connection when it stays open).
+    /// A server that does not say it takes ranges, or gives no length, is probed with
+    /// a GET as without the option.
+    fn on_head_answer(
+        &mut self,
+        conn: &mut Conn,
+        head: &ResponseHead,
+        now: Instant,
+    ) -> Result<Next, Error> {
+        conn.asked_head = false;
+        conn.head_answered = true;
+        let gid = conn.dl;
+        if matches!(self.downloads[gid].layout, Layout::Unknown) {
+            self.note_document_type(gid, &conn.url, head.header("content-type"));
+            let suggested = head.suggested_file_name(
+                &conn.url,
+                self.downloads[gid].opts.content_disposition_default_utf8,
+            );
+            self.setup_output(gid, suggested)?;
+        }
+        let coded = self.downloads[gid].opts.http_accept_gzip
+            && !matches!(head.content_encoding(), ContentEncoding::Identity);
+        let length = head
+            .content_length()
+            .ok()
+            .flatten()
+            .filter(|&n| n > 0 && !coded);
+        let seen = Seen {
+            validators: Validators::from_http(head.header("etag"), head.header("last-modified")),
+            length,
+            whole_for_if_range: false,
+        };
+        if let Some(next) = self.check_version(conn, seen)? {
+            return Ok(next);
+        }
+        let ranges = head
+            .header("accept-ranges")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("bytes"));
+        if let (Some(length), true, Layout::Unknown) = (length, ranges, &self.downloads[gid].layout)
+        {
+            self.first_plan(gid, conn, Some(length), 0)?;
+            if self.plan_only(gid, now) {
+                return Ok(Next::Close);
+            }
+        }
+        let keep_alive =
+            head.can_reuse_connection(false) && self.downloads[gid].opts.http_keep_alive;
+        Ok(if keep_alive {
+            Next::Request
+        } else {
+            Next::Reconnect
+        })
+    }
+
     /// Picks the output path from the first response and decides how to start.
     /// `suggested` is the server's name for the file (Content-Disposition or the URL's
     /// last segment, already reduced to one safe component); `-o` wins over it.
@@ -980,12 +1078,39 @@ impl Engine {
         d.hashes = hashes;
         match (d.resume.take(), d.resume_total) {
             (Some(state), Some(t)) if t == total => {
-                let same = d.path.clone().is_some_and(|path| {
-                    Storage::single(path, total, piece_len)
-                        .is_ok_and(|storage| state.describes(&storage, &d.opts.dir))
-                });
-                if same {
-                    plan = plan.with_done(state.verified).with_written(state.partial);
+                let storage = d
+                    .path
+                    .clone()
+                    .and_then(|path| Storage::single(path, total, piece_len).ok());
+                match storage {
+                    Some(s) if state.describes(&s, &d.opts.dir) => {
+                        plan = plan.with_done(state.verified).with_written(state.partial);
+                    }
+                    Some(s) if state.same_files(&s, &d.opts.dir) => {
+                        // The same file on another piece grid (--piece-length changed,
+                        // or chunk checksums of another length).
+                        if !d.opts.allow_piece_length_change {
+                            let recorded = state.piece_len;
+                            // Kept, so nothing replaces the record; no mirror can help.
+                            d.resume = Some(state);
+                            for source in &mut d.sources {
+                                source.failed = true;
+                            }
+                            return Err(Error::new(
+                                ErrorCode::Unknown,
+                                format!(
+                                    "piece length mismatch: the control file has {recorded}, \
+                                     this download uses {piece_len}; \
+                                     --allow-piece-length-change=true keeps the bytes on disk"
+                                ),
+                            ));
+                        }
+                        // aria2 keeps only whole pieces of the new grid; every byte on
+                        // disk is kept here: whole new pieces count, the rest is
+                        // written (and hashed, with checksums) like any partial piece.
+                        plan = plan.with_written(state.written_ranges());
+                    }
+                    _ => {}
                 }
             }
             (_, Some(t)) if t != total => {
@@ -1277,6 +1402,7 @@ impl Engine {
         }
         conn.pos += n as u64;
         conn.meter.add(now, n as u64);
+        conn.transfer.get_or_insert((now, 0)).1 += n as u64;
         conn.deadline = now + d.opts.timeout;
         d.meter.add(now, n as u64);
         d.session_bytes += n as u64;

@@ -14,13 +14,13 @@ use crate::gid::Gid;
 use crate::handle::Event;
 use crate::storage::Storage;
 use crate::timers::Timer;
+use crate::uri_selector::{self, Candidate};
 
 impl Engine {
     /// Starts queued downloads and tops up connections of active ones.
     pub(crate) fn schedule(&mut self, now: Instant) {
         let mut slots = self
-            .global
-            .max_concurrent_downloads
+            .concurrent_limit(now)
             .saturating_sub(self.downloads.active().len());
         // Waiting downloads start in queue order; the walk ends once the slots are
         // filled, so a long queue costs nothing while every slot is busy.
@@ -49,6 +49,23 @@ impl Engine {
         }
     }
 
+    /// How many downloads may run: `--max-concurrent-downloads`, or under
+    /// `--optimize-concurrent-downloads` aria2's rule on the fastest overall speed seen.
+    fn concurrent_limit(&mut self, now: Instant) -> usize {
+        let max = self.global.max_concurrent_downloads;
+        let Some((a, b)) = self.global.optimize_concurrent_downloads else {
+            return max;
+        };
+        let speed: u64 = self
+            .downloads
+            .active()
+            .iter()
+            .map(|&g| self.downloads[g].meter.rate(now))
+            .sum();
+        self.peak_speed = self.peak_speed.max(speed);
+        optimized_concurrency(a, b, self.peak_speed, max)
+    }
+
     /// Opens connections for download `gid` up to what its options and plan allow.
     pub(crate) fn top_up(&mut self, gid: Gid, now: Instant) {
         if self.downloads[gid].bt.is_some() {
@@ -73,8 +90,10 @@ impl Engine {
                         .map(|s| {
                             if s.no_ranges {
                                 0
-                            } else {
+                            } else if d.opts.reuse_uri {
                                 d.opts.max_connection_per_server
+                            } else {
+                                1
                             }
                         })
                         .sum();
@@ -87,12 +106,20 @@ impl Engine {
             if matches!(d.layout, Layout::Stream { finished: true, .. }) {
                 return;
             }
-            // The usable mirror with the fewest connections.
+            // The usable mirror with the fewest connections. Without --reuse-uri a
+            // mirror serves one connection (aria2 hands each URI out once).
             let limit = match d.layout {
-                Layout::Planned(_) => d.opts.max_connection_per_server,
+                Layout::Planned(_) if d.opts.reuse_uri => d.opts.max_connection_per_server,
                 _ => 1,
             };
-            let pick = d
+            let host_conns = |host: &str| {
+                d.sources
+                    .iter()
+                    .filter(|s| s.url.host_str() == Some(host))
+                    .map(|s| s.conns)
+                    .sum()
+            };
+            let mut candidates: Vec<Candidate<'_>> = d
                 .sources
                 .iter()
                 .enumerate()
@@ -101,8 +128,25 @@ impl Engine {
                         && s.conns < if s.no_ranges { 0 } else { limit }
                         && s.retry_at.is_none_or(|t| t <= now)
                 })
-                .min_by_key(|(_, s)| s.conns)
-                .map(|(j, _)| j);
+                .map(|(index, s)| {
+                    let host = s.url.host_str().unwrap_or_default();
+                    Candidate {
+                        index,
+                        host,
+                        protocol: s.url.scheme(),
+                        host_conns: host_conns(host),
+                    }
+                })
+                .collect();
+            // The order given: changeUri's positions first, then the order added.
+            candidates.sort_by_key(|c| (d.sources[c.index].rank, c.index));
+            let pick = uri_selector::pick(
+                d.opts.uri_selector,
+                &candidates,
+                &self.server_stats,
+                d.conns.is_empty(),
+                crate::cookies::unix_now(),
+            );
             let Some(source) = pick else {
                 self.check_exhausted(gid, now);
                 return;
@@ -184,6 +228,23 @@ impl Engine {
                 let _ = self.poll.registry().deregister(sock);
             }
         }
+        if let Some((since, bytes)) = conn.transfer
+            && let Some(host) = conn.url.host_str()
+        {
+            // Shorter than this says more about slow start than about the server.
+            let elapsed = since.elapsed();
+            if elapsed >= Duration::from_millis(100) {
+                let speed = (bytes as f64 / elapsed.as_secs_f64()) as u64;
+                let single = self.downloads[conn.dl].conns.len() == 1;
+                self.server_stats.record_speed(
+                    host,
+                    conn.url.scheme(),
+                    speed,
+                    single,
+                    crate::cookies::unix_now(),
+                );
+            }
+        }
         let d = &mut self.downloads[conn.dl];
         d.conns.retain(|&k| k != key);
         if let Some(s) = d.sources.get_mut(conn.source) {
@@ -207,16 +268,36 @@ impl Engine {
         let Some(conn) = self.drop_conn(key) else {
             return;
         };
+        if matches!(err.code, ErrorCode::Network | ErrorCode::Resolve)
+            && conn.transfer.is_none()
+            && let Some(host) = conn.url.host_str()
+        {
+            // Never reached, or dropped before a byte: the feedback selector
+            // passes over it while another mirror can serve.
+            self.server_stats
+                .record_error(host, conn.url.scheme(), crate::cookies::unix_now());
+        }
         let d = &mut self.downloads[conn.dl];
         let retry_wait = d.opts.retry_wait;
         let max_tries = d.opts.max_tries;
+        // --max-file-not-found: with a count, "not found" is retried like any other
+        // failure (a mirror that is still being filled), and the download fails once
+        // that many answers said so before a single byte came.
+        let max_not_found = d.opts.max_file_not_found;
+        let not_found = err.code == ErrorCode::NotFound;
+        if not_found {
+            d.not_found += 1;
+        }
+        let not_found_limit =
+            (max_not_found > 0 && d.not_found >= max_not_found && d.session_bytes == 0)
+                .then_some(max_not_found);
         let s = &mut d.sources[conn.source];
         s.tries += 1;
         let fatal = conn.give_up
+            || (not_found && max_not_found == 0)
             || matches!(
                 err.code,
-                ErrorCode::NotFound
-                    | ErrorCode::HttpAuth
+                ErrorCode::HttpAuth
                     | ErrorCode::TooManyRedirects
                     | ErrorCode::CannotResume
                     | ErrorCode::BadOption
@@ -258,6 +339,14 @@ impl Engine {
         if matches!(self.downloads[conn.dl].layout, Layout::Stream { .. }) && !failed {
             // A streamed body cannot be resumed mid-way: start it over.
             self.restart_stream(conn.dl);
+        }
+        if let Some(count) = not_found_limit {
+            let err = Error::new(
+                ErrorCode::MaxFileNotFound,
+                format!("reached max-file-not-found count={count}"),
+            );
+            self.fail_download(conn.dl, err, now);
+            return;
         }
         self.check_exhausted(conn.dl, now);
     }
@@ -333,6 +422,8 @@ impl Engine {
     }
 
     pub(crate) fn complete(&mut self, gid: Gid, now: Instant) {
+        // A torrent's data is whole: `keep_seeding` says so (BtComplete) before any
+        // seeding, and the completion waits for seeding to end.
         if self.keep_seeding(gid, now) {
             return;
         }
@@ -341,7 +432,10 @@ impl Engine {
         d.file = None;
         self.downloads.set_state(gid, DownloadState::Complete);
         let d = &mut self.downloads[gid];
-        if let Some(path) = d.path.as_ref().filter(|_| d.control_exists) {
+        if d.opts.force_save {
+            // --force-save keeps the control file, written once more as complete.
+            self.save_control(gid, true);
+        } else if let Some(path) = d.path.as_ref().filter(|_| d.control_exists) {
             // Queued behind any save still in flight, so nothing recreates it after.
             let job = DiskJob::RemoveControl {
                 gid: d.gid,
@@ -419,12 +513,13 @@ impl Engine {
         let (Layout::Planned(plan), Some(path)) = (&d.layout, &d.path) else {
             return;
         };
-        // A seeding torrent keeps a record of its complete pieces, so a restart seeds
-        // again without hashing; the record goes when the download completes.
+        // A complete plan is written only when --force-save keeps its control file, or
+        // for a seeding torrent, so a restart seeds again without hashing (the record
+        // goes when the download completes).
         let seeding =
             d.bt.as_ref()
                 .is_some_and(|s| s.seeding != crate::bt::SeedPhase::Leeching);
-        if (plan.is_complete() && !seeding) || d.opts.dry_run {
+        if (plan.is_complete() && !(force && d.opts.force_save) && !seeding) || d.opts.dry_run {
             return;
         }
         let source = d
@@ -597,5 +692,40 @@ impl Engine {
                 now,
             );
         }
+    }
+}
+
+/// aria2's `--optimize-concurrent-downloads` rule: `A + B·log10(speed in Mbit/s)`
+/// downloads, at least one and at most `max`. Before any speed is seen it is `A`
+/// (aria2 starts with `max` and corrects later, which starts a burst of downloads the
+/// rule then wants fewer of).
+pub(crate) fn optimized_concurrency(a: f64, b: f64, peak_bytes_per_sec: u64, max: usize) -> usize {
+    let n = if peak_bytes_per_sec == 0 {
+        a
+    } else {
+        let mbps = peak_bytes_per_sec as f64 * 8.0 / 1_000_000.0;
+        a + b * mbps.log10()
+    };
+    if n.is_nan() || n < 1.0 {
+        1
+    } else {
+        (n as usize).min(max).max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::optimized_concurrency;
+
+    #[test]
+    fn the_rule_follows_aria2s_figures() {
+        // aria2's manual: A=5, B=25 gives about 5 at 1 Mbit/s and over 50 at 100.
+        assert_eq!(optimized_concurrency(5.0, 25.0, 125_000, 100), 5);
+        assert_eq!(optimized_concurrency(5.0, 25.0, 12_500_000, 100), 55);
+        assert_eq!(optimized_concurrency(5.0, 25.0, 12_500_000, 16), 16);
+        // Slower than 1 Mbit/s: fewer than A, never none.
+        assert_eq!(optimized_concurrency(5.0, 25.0, 1_250, 100), 1);
+        assert_eq!(optimized_concurrency(2.0, 0.0, 0, 100), 2);
+        assert_eq!(optimized_concurrency(0.0, 0.0, 0, 100), 1);
     }
 }

@@ -17,6 +17,8 @@ use std::time::Duration;
 pub use swarmget_proxy::{NoProxy, ProxyUri};
 
 use crate::digest::Digest;
+use crate::gid::Gid;
+use crate::log::LogLevel;
 use crate::plan::Selector;
 
 /// `--file-allocation`.
@@ -167,6 +169,22 @@ pub struct Options {
     pub piece_length: u64,
     /// `--stream-piece-selector`.
     pub stream_piece_selector: Selector,
+    /// `--uri-selector`.
+    pub uri_selector: crate::uri_selector::UriSelector,
+    /// `--server-stat-of`: where the server records go at exit.
+    pub server_stat_of: Option<PathBuf>,
+    /// `--server-stat-if`: server records to start from.
+    pub server_stat_if: Option<PathBuf>,
+    /// `--server-stat-timeout`: records older than this are not loaded.
+    pub server_stat_timeout: Duration,
+    /// `--allow-piece-length-change`: resume a control file of another piece length.
+    pub allow_piece_length_change: bool,
+    /// `--use-head`: a HEAD request first.
+    pub use_head: bool,
+    /// `--max-file-not-found` (0: a "not found" ends that URI at once).
+    pub max_file_not_found: u32,
+    /// `--reuse-uri`: a URI may serve several connections.
+    pub reuse_uri: bool,
     /// `--max-tries` (0 = unlimited).
     pub max_tries: u32,
     /// `--retry-wait`.
@@ -204,6 +222,8 @@ pub struct Options {
     pub index_out: Vec<(usize, PathBuf)>,
     /// `--max-concurrent-downloads`.
     pub max_concurrent_downloads: usize,
+    /// `--optimize-concurrent-downloads`: aria2's coefficients A and B.
+    pub optimize_concurrent_downloads: Option<(f64, f64)>,
     /// `--header` lines.
     pub headers: Vec<String>,
     /// `--user-agent`.
@@ -329,8 +349,36 @@ pub struct Options {
     pub checksum: Option<Digest>,
     /// `--disable-ipv6`.
     pub disable_ipv6: bool,
+    /// `--interface`: an interface's name or an address to connect from.
+    pub interface: Option<String>,
+    /// `--multiple-interface`: interfaces taken in turn, one per connection.
+    pub multiple_interface: Vec<String>,
+    /// `--socket-recv-buffer-size` (0: the kernel's default).
+    pub socket_recv_buffer_size: u64,
+    /// `--enable-mmap`, kept for aria2's configuration files: writes always go through
+    /// the disk thread's buffered writes, never a mapping (see the option's help).
+    pub enable_mmap: bool,
+    /// `--max-mmap-limit`, kept with `--enable-mmap`.
+    pub max_mmap_limit: u64,
+    /// `--async-dns`, kept for aria2's configuration files: names are always resolved
+    /// on the resolver threads, off the loop, whichever value is given.
+    pub async_dns: bool,
+    /// `--async-dns-server`: DNS servers asked instead of the system's resolver.
+    pub async_dns_server: Vec<std::net::SocketAddr>,
     /// `--quiet`.
     pub quiet: bool,
+    /// `-l/--log`: a log file (`-`: standard output).
+    pub log: Option<PathBuf>,
+    /// `--log-level`: the least severe record the log file gets.
+    pub log_level: LogLevel,
+    /// `--console-log-level`: the least severe record the console shows.
+    pub console_log_level: LogLevel,
+    /// `--stderr`: console output goes to standard error.
+    pub stderr: bool,
+    /// `--enable-color`: colours on a terminal.
+    pub enable_color: bool,
+    /// `--truncate-console-readout`: the live line fits the terminal's width.
+    pub truncate_console_readout: bool,
     /// `--summary-interval` (0 = off).
     pub summary_interval: Duration,
     /// `--show-console-readout`.
@@ -397,6 +445,20 @@ pub struct Options {
     pub rpc_max_request_size: u64,
     /// `--rpc-allow-origin-all`.
     pub rpc_allow_origin_all: bool,
+    /// `-D/--daemon`: detach from the terminal and the parent process.
+    pub daemon: bool,
+    /// `--stop-with-process`: stop (as on SIGTERM) once this process is gone.
+    pub stop_with_process: Option<u32>,
+    /// `--rpc-user` (deprecated in aria2): HTTP Basic authentication's user name.
+    pub rpc_user: Option<String>,
+    /// `--rpc-passwd`: its password.
+    pub rpc_passwd: Option<String>,
+    /// `--rpc-secure`: the RPC server speaks HTTPS and WSS only.
+    pub rpc_secure: bool,
+    /// `--rpc-certificate`: the RPC server's certificate chain (PEM).
+    pub rpc_certificate: Option<PathBuf>,
+    /// `--rpc-private-key`: the key of `--rpc-certificate` (PEM).
+    pub rpc_private_key: Option<PathBuf>,
     /// `--rpc-save-upload-metadata`: `aria2.addTorrent` writes the uploaded torrent to
     /// `dir` as `<hex info-hash>.torrent`.
     pub rpc_save_upload_metadata: bool,
@@ -405,6 +467,14 @@ pub struct Options {
     pub save_session: Option<PathBuf>,
     /// `--save-session-interval` (0: only at exit and on `aria2.saveSession`).
     pub save_session_interval: Duration,
+    /// `--gid`: the GID this download takes instead of a new one (refused if taken).
+    pub gid: Option<Gid>,
+    /// `--force-save`: a complete or removed download is still written to the session,
+    /// and a complete one keeps its control file.
+    pub force_save: bool,
+    /// `--save-not-found`: a download that failed with "resource not found" (3) is
+    /// still written to the session.
+    pub save_not_found: bool,
     /// `--on-download-start`: a command run with (GID, number of files, first file path).
     pub on_download_start: Option<PathBuf>,
     /// `--on-download-pause`.
@@ -415,6 +485,8 @@ pub struct Options {
     pub on_download_complete: Option<PathBuf>,
     /// `--on-download-error`.
     pub on_download_error: Option<PathBuf>,
+    /// `--on-bt-download-complete`: for a torrent whose data is whole, before seeding.
+    pub on_bt_download_complete: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -428,6 +500,14 @@ impl Default for Options {
             piece_length: 1 << 20,
             stream_piece_selector: Selector::Default,
             max_tries: 5,
+            max_file_not_found: 0,
+            use_head: false,
+            allow_piece_length_change: false,
+            uri_selector: crate::uri_selector::UriSelector::Feedback,
+            server_stat_of: None,
+            server_stat_if: None,
+            server_stat_timeout: Duration::from_secs(86400),
+            reuse_uri: true,
             retry_wait: Duration::ZERO,
             timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(60),
@@ -443,6 +523,7 @@ impl Default for Options {
             bt_remove_unselected_file: false,
             index_out: Vec::new(),
             max_concurrent_downloads: 5,
+            optimize_concurrent_downloads: None,
             headers: Vec::new(),
             user_agent: concat!("swarmget/", env!("CARGO_PKG_VERSION")).into(),
             referer: None,
@@ -501,6 +582,19 @@ impl Default for Options {
             checksum: None,
             disable_ipv6: false,
             quiet: false,
+            interface: None,
+            multiple_interface: Vec::new(),
+            socket_recv_buffer_size: 0,
+            enable_mmap: false,
+            max_mmap_limit: 9_223_372_036_854_775_807,
+            async_dns: true,
+            async_dns_server: Vec::new(),
+            log: None,
+            log_level: LogLevel::Debug,
+            console_log_level: LogLevel::Notice,
+            stderr: false,
+            enable_color: true,
+            truncate_console_readout: true,
             summary_interval: Duration::from_secs(60),
             show_console_readout: true,
             human_readable: true,
@@ -534,14 +628,25 @@ impl Default for Options {
             rpc_secret: None,
             rpc_max_request_size: 2 << 20,
             rpc_allow_origin_all: false,
+            daemon: false,
+            stop_with_process: None,
+            rpc_user: None,
+            rpc_passwd: None,
+            rpc_secure: false,
+            rpc_certificate: None,
+            rpc_private_key: None,
             rpc_save_upload_metadata: true,
             save_session: None,
             save_session_interval: Duration::ZERO,
+            gid: None,
+            force_save: false,
+            save_not_found: true,
             on_download_start: None,
             on_download_pause: None,
             on_download_stop: None,
             on_download_complete: None,
             on_download_error: None,
+            on_bt_download_complete: None,
         }
     }
 }
@@ -592,6 +697,54 @@ impl Options {
         let def = find(name).ok_or_else(|| format!("unrecognized option '--{name}'"))?;
         (def.apply)(self, value)
     }
+
+    /// The least severe log record anyone reads: the console's level (unless `-q`)
+    /// and the log file's (with `-l`). `None`: nobody reads records at all.
+    pub fn log_threshold(&self) -> Option<LogLevel> {
+        let console = (!self.quiet).then_some(self.console_log_level);
+        let file = self.log.as_ref().map(|_| self.log_level);
+        match (console, file) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+/// `--async-dns-server`: `IP`, `IP:PORT` or `[IPv6]:PORT`, comma-separated (port 53 by
+/// default; aria2 takes addresses only).
+fn parse_dns_servers(value: &str) -> Result<Vec<std::net::SocketAddr>, String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<std::net::SocketAddr>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(|ip| (ip, 53).into()))
+                .map_err(|_| format!("async-dns-server: '{s}' is not an IP address"))
+        })
+        .collect()
+}
+
+/// `--optimize-concurrent-downloads`: `true` (aria2's A=5, B=25), `false`, or `A:B`.
+fn parse_optimize(value: &str) -> Result<Option<(f64, f64)>, String> {
+    match value {
+        "true" => return Ok(Some((5.0, 25.0))),
+        "false" => return Ok(None),
+        _ => {}
+    }
+    let number = |t: &str| {
+        t.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite() && *n >= 0.0)
+    };
+    value
+        .split_once(':')
+        .and_then(|(a, b)| Some((number(a)?, number(b)?)))
+        .map(Some)
+        .ok_or_else(|| {
+            format!("optimize-concurrent-downloads must be true, false or A:B; got '{value}'")
+        })
 }
 
 /// Parses a size with aria2's suffixes: `K`=1024, `M`=1024², `G`=1024³.
@@ -833,6 +986,94 @@ pub static OPTIONS: &[OptionDef] = &[
         |o, v| o.max_tries = ranged("max-tries", v, 0, u32::MAX as u64)? as u32
     ),
     opt!(
+        "uri-selector",
+        None,
+        Value,
+        "feedback",
+        "http,ftp",
+        true,
+        "How mirrors are chosen: inorder, feedback (by measured speed) or adaptive.",
+        |o, v| o.uri_selector = match v {
+            "inorder" => crate::uri_selector::UriSelector::InOrder,
+            "feedback" => crate::uri_selector::UriSelector::Feedback,
+            "adaptive" => crate::uri_selector::UriSelector::Adaptive,
+            _ =>
+                return Err(format!(
+                    "uri-selector must be one of inorder, feedback, adaptive; got '{v}'"
+                )),
+        }
+    ),
+    opt!(
+        "server-stat-of",
+        None,
+        Value,
+        "",
+        "http,ftp",
+        false,
+        "Write the servers' measured speeds to FILE at exit (aria2's format).",
+        |o, v| o.server_stat_of = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
+        "server-stat-if",
+        None,
+        Value,
+        "",
+        "http,ftp",
+        false,
+        "Start from the servers' speeds in FILE (written by --server-stat-of).",
+        |o, v| o.server_stat_if = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
+        "server-stat-timeout",
+        None,
+        Value,
+        "86400",
+        "http,ftp",
+        false,
+        "Seconds a server's record stays valid.",
+        |o, v| o.server_stat_timeout = secs("server-stat-timeout", v, 0, i32::MAX as u64)?
+    ),
+    opt!(
+        "allow-piece-length-change",
+        None,
+        Bool,
+        "false",
+        "advanced",
+        true,
+        "Resume from a control file of another piece length (false: stop with an error).",
+        |o, v| o.allow_piece_length_change = parse_bool(v)?
+    ),
+    opt!(
+        "use-head",
+        None,
+        Bool,
+        "false",
+        "http",
+        true,
+        "Ask with HEAD first (length, ranges, name), then GET the bytes.",
+        |o, v| o.use_head = parse_bool(v)?
+    ),
+    opt!(
+        "max-file-not-found",
+        None,
+        Value,
+        "0",
+        "http,ftp",
+        true,
+        "Retry \"not found\" answers, and fail once NUM came before any byte (0: not found ends the URI).",
+        |o, v| o.max_file_not_found = ranged("max-file-not-found", v, 0, u32::MAX as u64)? as u32
+    ),
+    opt!(
+        "reuse-uri",
+        None,
+        Bool,
+        "true",
+        "http,ftp",
+        true,
+        "Let a URI serve several connections; false: one connection per URI.",
+        |o, v| o.reuse_uri = parse_bool(v)?
+    ),
+    opt!(
         "retry-wait",
         None,
         Value,
@@ -1001,6 +1242,16 @@ pub static OPTIONS: &[OptionDef] = &[
         "Downloads running at once.",
         |o, v| o.max_concurrent_downloads =
             ranged("max-concurrent-downloads", v, 1, 1 << 16)? as usize
+    ),
+    opt!(
+        "optimize-concurrent-downloads",
+        None,
+        Value,
+        "false",
+        "advanced",
+        false,
+        "Run A + B*log10(Mbit/s) downloads at once, up to -j: true (A=5, B=25), false, or A:B.",
+        |o, v| o.optimize_concurrent_downloads = parse_optimize(v)?
     ),
     opt!(
         "header",
@@ -1605,6 +1856,81 @@ pub static OPTIONS: &[OptionDef] = &[
         |o, v| o.disable_ipv6 = parse_bool(v)?
     ),
     opt!(
+        "interface",
+        None,
+        Value,
+        "",
+        "advanced",
+        true,
+        "Connect from this interface (a name such as eth0, or one of its addresses).",
+        |o, v| o.interface = nonempty(v)
+    ),
+    opt!(
+        "multiple-interface",
+        None,
+        Value,
+        "",
+        "advanced",
+        true,
+        "Comma-separated interfaces (names or addresses), one per connection in turn.",
+        |o, v| o.multiple_interface = v
+            .split(',')
+            .map(str::trim)
+            .filter(|i| !i.is_empty())
+            .map(String::from)
+            .collect()
+    ),
+    opt!(
+        "socket-recv-buffer-size",
+        None,
+        Value,
+        "0",
+        "advanced",
+        false,
+        "SO_RCVBUF of each connection, set before it connects (0: the kernel's; up to 16M).",
+        |o, v| o.socket_recv_buffer_size = ranged("socket-recv-buffer-size", v, 0, 16 << 20)?
+    ),
+    opt!(
+        "enable-mmap",
+        None,
+        Bool,
+        "false",
+        "advanced",
+        true,
+        "Accepted for aria2's configuration files; swarmget writes through its disk thread, never a memory map.",
+        |o, v| o.enable_mmap = parse_bool(v)?
+    ),
+    opt!(
+        "max-mmap-limit",
+        None,
+        Value,
+        "9223372036854775807",
+        "advanced",
+        true,
+        "Accepted with --enable-mmap for aria2's configuration files (no memory maps are made).",
+        |o, v| o.max_mmap_limit = parse_size(v)?
+    ),
+    opt!(
+        "async-dns",
+        None,
+        Bool,
+        "true",
+        "advanced",
+        false,
+        "Accepted for aria2's configuration files; names are always resolved off the download loop.",
+        |o, v| o.async_dns = parse_bool(v)?
+    ),
+    opt!(
+        "async-dns-server",
+        None,
+        Value,
+        "",
+        "advanced",
+        false,
+        "Comma-separated DNS servers (IP or IP:PORT) asked instead of the system's resolver.",
+        |o, v| o.async_dns_server = parse_dns_servers(v)?
+    ),
+    opt!(
         "quiet",
         Some('q'),
         Bool,
@@ -1615,13 +1941,73 @@ pub static OPTIONS: &[OptionDef] = &[
         |o, v| o.quiet = parse_bool(v)?
     ),
     opt!(
+        "log",
+        Some('l'),
+        Value,
+        "",
+        "basic",
+        false,
+        "Write a log to FILE ('-': standard output); an existing file is truncated.",
+        |o, v| o.log = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
+        "log-level",
+        None,
+        Value,
+        "debug",
+        "advanced",
+        false,
+        "Least severe level written to the log: debug, info, notice, warn or error.",
+        |o, v| o.log_level = LogLevel::parse("log-level", v)?
+    ),
+    opt!(
+        "console-log-level",
+        None,
+        Value,
+        "notice",
+        "advanced",
+        false,
+        "Least severe level shown on the console: debug, info, notice, warn or error.",
+        |o, v| o.console_log_level = LogLevel::parse("console-log-level", v)?
+    ),
+    opt!(
+        "stderr",
+        None,
+        Bool,
+        "false",
+        "advanced",
+        false,
+        "Console output goes to standard error instead of standard output.",
+        |o, v| o.stderr = parse_bool(v)?
+    ),
+    opt!(
+        "enable-color",
+        None,
+        Bool,
+        "true",
+        "advanced",
+        false,
+        "Colours in the console output on a terminal.",
+        |o, v| o.enable_color = parse_bool(v)?
+    ),
+    opt!(
+        "truncate-console-readout",
+        None,
+        Bool,
+        "true",
+        "advanced",
+        false,
+        "Cut the live progress line to the terminal's width.",
+        |o, v| o.truncate_console_readout = parse_bool(v)?
+    ),
+    opt!(
         "summary-interval",
         None,
         Value,
         "60",
         "advanced",
         false,
-        "Seconds between progress summaries when output is not a terminal (0 = off).",
+        "Seconds between progress summaries (0 = off).",
         |o, v| o.summary_interval = secs("summary-interval", v, 0, i32::MAX as u64)?
     ),
     opt!(
@@ -1783,6 +2169,84 @@ pub static OPTIONS: &[OptionDef] = &[
         |o, v| o.rpc_allow_origin_all = parse_bool(v)?
     ),
     opt!(
+        "daemon",
+        Some('D'),
+        Bool,
+        "false",
+        "advanced,rpc",
+        false,
+        "Run in the background: the command returns 0 once the RPC port is listening (the working directory stays; stdio goes to /dev/null).",
+        |o, v| o.daemon = parse_bool(v)?
+    ),
+    opt!(
+        "stop-with-process",
+        None,
+        Value,
+        "",
+        "advanced",
+        false,
+        "Stop (as on SIGTERM) once process PID is no longer running.",
+        |o, v| o.stop_with_process = match v {
+            "" => None,
+            _ => Some(
+                v.parse::<u32>()
+                    .ok()
+                    .filter(|&p| p > 0 && p <= i32::MAX as u32)
+                    .ok_or_else(|| format!("'{v}' is not a process id"))?,
+            ),
+        }
+    ),
+    opt!(
+        "rpc-user",
+        None,
+        Value,
+        "",
+        "rpc,deprecated",
+        false,
+        "Demand HTTP Basic authentication with this user name from RPC clients (deprecated: use --rpc-secret).",
+        |o, v| o.rpc_user = nonempty(v)
+    ),
+    opt!(
+        "rpc-passwd",
+        None,
+        Value,
+        "",
+        "rpc,deprecated",
+        false,
+        "The password of --rpc-user (deprecated: use --rpc-secret).",
+        |o, v| o.rpc_passwd = nonempty(v)
+    ),
+    opt!(
+        "rpc-secure",
+        None,
+        Bool,
+        "false",
+        "rpc",
+        false,
+        "Serve RPC over TLS only (https:// and wss://), with --rpc-certificate and --rpc-private-key.",
+        |o, v| o.rpc_secure = parse_bool(v)?
+    ),
+    opt!(
+        "rpc-certificate",
+        None,
+        Value,
+        "",
+        "rpc",
+        false,
+        "The RPC server's certificate chain, PEM (for --rpc-secure).",
+        |o, v| o.rpc_certificate = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
+        "rpc-private-key",
+        None,
+        Value,
+        "",
+        "rpc",
+        false,
+        "The private key of --rpc-certificate, PEM (for --rpc-secure).",
+        |o, v| o.rpc_private_key = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
         "rpc-save-upload-metadata",
         None,
         Bool,
@@ -1843,6 +2307,16 @@ pub static OPTIONS: &[OptionDef] = &[
         |o, v| o.on_download_error = nonempty(v).map(PathBuf::from)
     ),
     opt!(
+        "on-bt-download-complete",
+        None,
+        Value,
+        "",
+        "advanced,hook",
+        false,
+        "Run COMMAND GID NUM_FILES PATH when a torrent's data is complete, before seeding (--on-download-complete runs when seeding ends).",
+        |o, v| o.on_bt_download_complete = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
         "save-session",
         None,
         Value,
@@ -1861,6 +2335,42 @@ pub static OPTIONS: &[OptionDef] = &[
         false,
         "Also write --save-session every SEC seconds (0: only at exit and on aria2.saveSession).",
         |o, v| o.save_session_interval = secs("save-session-interval", v, 0, i32::MAX as u64)?
+    ),
+    opt!(
+        "gid",
+        None,
+        Value,
+        "",
+        "advanced,rpc",
+        true,
+        "Give the download this GID (16 hex digits) instead of a new one; refused if another download has it.",
+        |o, v| o.gid = match v {
+            "" => None,
+            _ => Some(
+                Gid::parse(v)
+                    .ok_or_else(|| format!("'{v}' is not a GID: 16 hex digits are needed"))?
+            ),
+        }
+    ),
+    opt!(
+        "force-save",
+        None,
+        Bool,
+        "false",
+        "advanced,rpc",
+        true,
+        "Write the download to --save-session even when it is complete or removed, and keep a complete download's control file.",
+        |o, v| o.force_save = parse_bool(v)?
+    ),
+    opt!(
+        "save-not-found",
+        None,
+        Bool,
+        "true",
+        "advanced,rpc",
+        true,
+        "Write a download that failed with 'resource not found' to --save-session too.",
+        |o, v| o.save_not_found = parse_bool(v)?
     ),
     opt!(
         "pause",

@@ -1,5 +1,7 @@
 //! Name resolution on a worker thread: `getaddrinfo` blocks, so the loop hands each
-//! lookup to this thread and hears back through its waker.
+//! lookup to this thread and hears back through its waker. With `--async-dns-server`
+//! the thread asks those servers itself (A and AAAA over UDP, [`crate::dns_message`])
+//! instead of the system's resolver.
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::mpsc::{Sender, channel};
@@ -21,13 +23,28 @@ pub struct Resolver {
 
 impl Resolver {
     /// Starts the thread; `notify` runs after each answer is queued on `done`.
-    pub fn start(done: Sender<Resolved>, notify: impl Fn() + Send + 'static) -> Resolver {
+    /// `servers` (`--async-dns-server`) replace the system's resolver when given;
+    /// `ipv6` says whether AAAA records are asked for.
+    pub fn start(
+        done: Sender<Resolved>,
+        notify: impl Fn() + Send + 'static,
+        servers: Vec<SocketAddr>,
+        ipv6: bool,
+    ) -> Resolver {
         let (jobs, rx) = channel::<(usize, String, u16)>();
         let thread = std::thread::Builder::new()
             .name("swarmget-dns".into())
             .spawn(move || {
                 for (tag, host, port) in rx {
-                    let result = (host.as_str(), port).to_socket_addrs().map(|a| a.collect());
+                    let result = if servers.is_empty() {
+                        (host.as_str(), port).to_socket_addrs().map(|a| a.collect())
+                    } else {
+                        crate::dns_stub::lookup(&servers, &host, ipv6).map(|ips| {
+                            ips.into_iter()
+                                .map(|ip| SocketAddr::new(ip, port))
+                                .collect()
+                        })
+                    };
                     if done.send(Resolved { tag, result }).is_err() {
                         return;
                     }

@@ -197,11 +197,11 @@ impl Download {
                     completed,
                     selected: true,
                     uris: self
-                        .sources
-                        .iter()
-                        .map(|s| UriStatus {
-                            uri: s.url.to_string(),
-                            used: s.tries > 0 || s.conns > 0,
+                        .sources_in_order()
+                        .into_iter()
+                        .map(|i| UriStatus {
+                            uri: self.sources[i].url.to_string(),
+                            used: self.sources[i].used(),
                         })
                         .collect(),
                 }]

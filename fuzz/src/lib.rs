@@ -9,6 +9,7 @@ pub mod bencode_decode;
 pub mod bencode_roundtrip;
 pub mod control_decode;
 pub mod cookie_jar;
+pub mod dns_answer;
 pub mod ftp_reply;
 pub mod http_response;
 pub mod jsonrpc_request;
@@ -36,6 +37,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("bencode_roundtrip", bencode_roundtrip::run),
     ("control_decode", control_decode::run),
     ("cookie_jar", cookie_jar::run),
+    ("dns_answer", dns_answer::run),
     ("ftp_reply", ftp_reply::run),
     ("http_response", http_response::run),
     ("jsonrpc_request", jsonrpc_request::run),

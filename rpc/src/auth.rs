@@ -1,10 +1,12 @@
-//! `--rpc-secret`: the `token:SECRET` first parameter aria2 clients send.
+//! `--rpc-secret`: the `token:SECRET` first parameter aria2 clients send; and
+//! `--rpc-user`/`--rpc-passwd`, aria2's deprecated HTTP Basic authentication.
 //!
 //! The comparison runs over SHA-1 digests of both sides with no early exit, so its
 //! time says nothing about how much of a guess was right, nor about the secret's
 //! length. A call is checked before it is parsed any further: an unauthorized call
 //! has no effect.
 
+use base64::Engine as _;
 use serde_json::Value;
 use sha1::{Digest, Sha1};
 
@@ -52,6 +54,37 @@ impl Secret {
     }
 }
 
+/// `--rpc-user`/`--rpc-passwd`: the credentials every HTTP request (the WebSocket
+/// upgrade included; a CORS preflight excepted) must carry as `Authorization: Basic`.
+#[derive(Clone, Debug)]
+pub struct BasicAuth {
+    user_pass: Secret,
+}
+
+impl BasicAuth {
+    /// Credentials `user` and `password`.
+    pub fn new(user: &str, password: &str) -> BasicAuth {
+        BasicAuth {
+            user_pass: Secret::new(&format!("{user}:{password}")),
+        }
+    }
+
+    /// Whether an `Authorization` header value carries the credentials (compared in
+    /// constant time, as the secret is).
+    pub fn allows(&self, authorization: Option<&str>) -> bool {
+        let Some((scheme, encoded)) = authorization.and_then(|a| a.trim().split_once(' ')) else {
+            return false;
+        };
+        if scheme != "Basic" {
+            return false;
+        }
+        let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else {
+            return false;
+        };
+        self.user_pass.matches(&String::from_utf8_lossy(&decoded))
+    }
+}
+
 /// Takes a leading `token:…` parameter off `params` (aria2 strips it even with no
 /// secret set) and checks it against `secret`.
 pub fn authorize(
@@ -82,6 +115,19 @@ pub fn authorize(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn basic_credentials_must_match_both_parts() {
+        let a = BasicAuth::new("alice", "pw");
+        // base64("alice:pw") = YWxpY2U6cHc=
+        assert!(a.allows(Some("Basic YWxpY2U6cHc=")));
+        assert!(!a.allows(Some("Bearer YWxpY2U6cHc=")));
+        // base64("alice:px")
+        assert!(!a.allows(Some("Basic YWxpY2U6cHg=")));
+        assert!(!a.allows(Some("Basic !!!")));
+        assert!(!a.allows(Some("Basic")));
+        assert!(!a.allows(None));
+    }
 
     #[test]
     fn token_stripped_and_checked() {

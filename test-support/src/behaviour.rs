@@ -94,6 +94,14 @@ pub enum Behaviour {
         /// How many requests get 503 before normal service resumes.
         times: usize,
     },
+    /// Answer HEAD requests with 405 Method Not Allowed (GET works).
+    RefuseHead,
+    /// Answer the first `times` requests with 404, then serve the file: a mirror
+    /// still being filled.
+    NotFoundFirst {
+        /// How many requests get 404 before the file appears.
+        times: usize,
+    },
     /// Add about this many bytes of `X-Filler-N` header lines (1000-byte lines).
     HugeHeaders(usize),
     /// Send `Connection: close` and close after every response.

@@ -162,6 +162,16 @@ impl ServerConfig {
         self.behaviour(Behaviour::Status(code))
     }
 
+    /// 405 to every HEAD: [`Behaviour::RefuseHead`].
+    pub fn refuse_head(self) -> Self {
+        self.behaviour(Behaviour::RefuseHead)
+    }
+
+    /// 404 for the first `times` requests: [`Behaviour::NotFoundFirst`].
+    pub fn not_found_first(self, times: usize) -> Self {
+        self.behaviour(Behaviour::NotFoundFirst { times })
+    }
+
     /// 503 with `Retry-After: retry_after_secs` for the first `times` requests.
     pub fn service_unavailable(self, retry_after_secs: u64, times: usize) -> Self {
         self.behaviour(Behaviour::ServiceUnavailable {

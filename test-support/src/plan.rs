@@ -181,6 +181,20 @@ impl Planner {
             }
         }
         for rule in rules {
+            if matches!(rule.behaviour, Behaviour::RefuseHead) && head.method == "HEAD" {
+                let mut response = text(405, "no HEAD here\n".into());
+                response.headers.push(("Allow".into(), "GET".into()));
+                return Some(response);
+            }
+        }
+        for rule in rules {
+            if let Behaviour::NotFoundFirst { times } = rule.behaviour
+                && rule.hit() < times
+            {
+                return Some(text(404, "not there yet\n".into()));
+            }
+        }
+        for rule in rules {
             if let Behaviour::ServiceUnavailable {
                 retry_after_secs,
                 times,

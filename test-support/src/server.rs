@@ -43,6 +43,8 @@ pub(crate) struct Shared {
     /// Body bytes written on every connection so far.
     pub(crate) body_sent: AtomicU64,
     accepted: AtomicUsize,
+    /// The client's address of each accepted connection, in accept order.
+    peers: Mutex<Vec<SocketAddr>>,
     /// A handle on each open connection's socket, to shut it down on drop.
     open: Mutex<HashMap<usize, TcpStream>>,
     workers: Mutex<Vec<JoinHandle<()>>>,
@@ -128,6 +130,7 @@ impl HttpServer {
             clock: AtomicU64::new(0),
             body_sent: AtomicU64::new(0),
             accepted: AtomicUsize::new(0),
+            peers: Mutex::default(),
             open: Mutex::default(),
             workers: Mutex::default(),
         });
@@ -195,6 +198,11 @@ impl HttpServer {
         self.shared.accepted.load(Ordering::SeqCst)
     }
 
+    /// The client's address of each connection accepted so far, in accept order.
+    pub fn peers(&self) -> Vec<SocketAddr> {
+        lock(&self.shared.peers).clone()
+    }
+
     /// Body bytes written so far, over every connection (head and chunk
     /// framing not counted).
     ///
@@ -260,6 +268,9 @@ fn accept_loop(
             thread::sleep(Duration::from_millis(5));
             continue;
         };
+        if let Ok(peer) = stream.peer_addr() {
+            lock(&shared.peers).push(peer);
+        }
         let id = shared.accepted.fetch_add(1, Ordering::SeqCst);
         // Body pieces are written as they are ready; Nagle would hold them.
         let _ = stream.set_nodelay(true);

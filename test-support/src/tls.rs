@@ -104,6 +104,27 @@ impl TestCa {
         }
     }
 
+    /// A server certificate for `localhost`, `127.0.0.1` and `::1`, issued by this CA,
+    /// with its key, both PEM: for a server under test that reads its identity from
+    /// files (swarmget's `--rpc-certificate`/`--rpc-private-key`).
+    ///
+    /// # Panics
+    ///
+    /// If the system cannot generate a key.
+    pub fn server_identity(&self) -> ClientIdentity {
+        let (cert, key) = self
+            .issue(
+                SERVER_NAMES,
+                "swarmget test server",
+                ExtendedKeyUsagePurpose::ServerAuth,
+            )
+            .expect("issuing a test server certificate");
+        ClientIdentity {
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        }
+    }
+
     /// A rustls client configuration (ring provider) that trusts this CA and,
     /// given `identity`, presents it as its client certificate.
     pub fn client_config(
@@ -133,7 +154,7 @@ impl TestCa {
     }
 
     /// The server certificate chain and key for `names` (DNS names or IPs).
-    fn server_identity(
+    fn server_chain(
         &self,
         names: &[&str],
     ) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), rcgen::Error> {
@@ -181,7 +202,7 @@ pub(crate) fn server_config(
     client_ca: Option<&TestCa>,
     tls12_only: bool,
 ) -> io::Result<Arc<rustls::ServerConfig>> {
-    let (chain, key) = ca.server_identity(SERVER_NAMES).map_err(io::Error::other)?;
+    let (chain, key) = ca.server_chain(SERVER_NAMES).map_err(io::Error::other)?;
     let versions: &[&rustls::SupportedProtocolVersion] = if tls12_only {
         &[&rustls::version::TLS12]
     } else {

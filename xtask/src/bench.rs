@@ -7,6 +7,7 @@ mod ftp;
 mod http;
 mod input;
 mod metalink;
+mod rpc;
 mod scale;
 
 use crate::cmd::cargo;
@@ -20,6 +21,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         Some("metalink") => metalink::run(&args[1..]),
         Some("scale") => scale::run(&args[1..]),
         Some("input") => input::run(&args[1..]),
+        Some("rpc") => rpc::run(&args[1..]),
         Some(other) => Err(format!("bench: unknown benchmark `{other}`")),
     }
 }

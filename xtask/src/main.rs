@@ -44,6 +44,9 @@ commands:
                               the same from three mirrors (HTTP, HTTPS, FTP) by .meta4
   bench scale [--runs N] [--files N] [-j N] [--only TEXT]
                               10,000 small files by -i with -j 50, swarmget vs aria2c
+  bench rpc [--runs N] [--files N]
+                              RPC daemons holding 1,000 queued downloads: latency of
+                              tellActive + tellWaiting(0,1000) and RSS, vs aria2c
   interop [--release] [--keep]
                               downloads from real nginx, vsftpd, pyftpdlib on loopback
 ";
@@ -107,6 +110,13 @@ fn ci() -> Result<(), String> {
     // The magnet tests compare hashes and links with RHash's; with CI=true they fail
     // rather than skip when it is missing.
     cmd::program_or_install("rhash", "rhash", "the magnet tests compare against it")?;
+    // The RPC tests install the npm `aria2` client with it (and fail under CI=true
+    // when they cannot).
+    cmd::program_or_install(
+        "npm",
+        "npm",
+        "the RPC tests drive the daemon with the npm aria2 client",
+    )?;
     // Tests include the fuzz corpus replay (fuzz/tests/corpus.rs).
     cargo(&["test", "--workspace", "--locked"]).run()?;
     cargo(&["doc", "--workspace", "--no-deps", "--locked"])

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use serde_json::{Value, json};
-use swarmget_engine::{DownloadSpec, Error, Gid, Handle, Options, PositionFrom};
+use swarmget_engine::{DownloadSpec, Error, Gid, Handle, Options, PositionFrom, UriChange};
 use swarmget_rpc::Fault;
 use swarmget_rpc::auth::{Secret, authorize};
 use swarmget_rpc::method::{How, METHODS, Method, NOTIFICATIONS, OptionPairs, filter_keys};
@@ -215,10 +215,22 @@ impl Methods {
             Method::GetOption { gid } => Value::Object(render::options(
                 &h.get_option(self.gid(&gid)?).map_err(fault)?,
             )),
-            Method::ChangeUri { .. } => {
-                return Err(Fault::failed(
-                    "aria2.changeUri is not supported yet: the engine cannot change a download's URIs",
-                ));
+            Method::ChangeUri {
+                gid,
+                file_index,
+                del_uris,
+                add_uris,
+                position,
+            } => {
+                let change = UriChange {
+                    file_index,
+                    delete: del_uris,
+                    add: add_uris,
+                    position,
+                };
+                let (deleted, added) = h.change_uri(self.gid(&gid)?, change).map_err(fault)?;
+                // aria2 answers with two integers, not decimal strings.
+                json!([deleted, added])
             }
             Method::ChangeOption { gid, options } => {
                 let g = self.gid(&gid)?;

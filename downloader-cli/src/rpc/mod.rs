@@ -10,13 +10,16 @@ mod paths;
 mod render;
 mod server;
 mod session;
+mod tls;
 
+use std::io::IsTerminal;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::sync::mpsc::RecvTimeoutError;
 use std::time::Instant;
 
+use swarmget_engine::log::LogLevel;
 use swarmget_engine::{DownloadSpec, DownloadState, Engine, ErrorCode, Event, Options};
-use swarmget_rpc::auth::Secret;
+use swarmget_rpc::auth::{BasicAuth, Secret};
 
 /// Runs the daemon; returns the exit code.
 pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
@@ -24,6 +27,13 @@ pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
         eprintln!("swarmget: --save-session-interval needs --save-session");
         return ErrorCode::BadOption.exit_code();
     }
+    let tls = match tls::server_config(opts) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("swarmget: RPC: {e}");
+            return ErrorCode::Unknown.exit_code();
+        }
+    };
     let listeners = match listen(opts) {
         Ok(l) => l,
         Err(e) => {
@@ -34,11 +44,30 @@ pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
             return ErrorCode::Unknown.exit_code();
         }
     };
+    for l in &listeners {
+        if let Ok(addr) = l.local_addr() {
+            eprintln!("swarmget: RPC: listening on {addr}");
+        }
+    }
+    // Listening, and no thread started yet: the moment to detach.
+    if opts.daemon
+        && let Err(e) = crate::daemon::detach()
+    {
+        eprintln!("swarmget: {e}");
+        return ErrorCode::Unknown.exit_code();
+    }
     let cwd = match std::env::current_dir() {
         Ok(d) => d,
         Err(e) => {
             eprintln!("swarmget: cannot read the working directory: {e}");
             return ErrorCode::Unknown.exit_code();
+        }
+    };
+    let log = match crate::log::LogFile::open(opts) {
+        Ok(log) => log,
+        Err(e) => {
+            eprintln!("swarmget: {e}");
+            return e.code.exit_code();
         }
     };
     let handle = match Engine::start(opts) {
@@ -48,6 +77,9 @@ pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
             return ErrorCode::Unknown.exit_code();
         }
     };
+    if let Some(pid) = opts.stop_with_process {
+        crate::daemon::stop_with_process(pid, handle.interrupter());
+    }
     let (Ok(events), Ok(rpc_events)) = (handle.subscribe(), handle.subscribe()) else {
         return ErrorCode::Unknown.exit_code();
     };
@@ -64,12 +96,12 @@ pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
     let config = server::Config {
         max_request: opts.rpc_max_request_size as usize,
         allow_origin_all: opts.rpc_allow_origin_all,
+        tls,
+        basic_auth: opts.rpc_user.as_deref().map(|user| {
+            eprintln!("swarmget: warning: --rpc-user and --rpc-passwd are deprecated (as in aria2); use --rpc-secret");
+            BasicAuth::new(user, opts.rpc_passwd.as_deref().unwrap_or(""))
+        }),
     };
-    for l in &listeners {
-        if let Ok(addr) = l.local_addr() {
-            eprintln!("swarmget: RPC: listening on {addr}");
-        }
-    }
     let server =
         match server::Server::new(listeners, methods, config, rpc_events, handle.interrupter()) {
             Ok(s) => s,
@@ -88,6 +120,14 @@ pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
     crate::install_signal_handlers(handle.interrupter());
     // The engine halts on SIGINT/SIGTERM or when the server asks it to (shutdown).
     let hooks = crate::hooks::Hooks::new(opts);
+    // Notices and log records as the command line shows them; no live line (the
+    // daemon's downloads are the clients' to show).
+    let tty = if opts.stderr {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    };
+    let mut console = crate::readout::Console::new(opts, tty, log);
     // --save-session-interval: the session is written again whenever it comes round.
     let interval = opts
         .save_session
@@ -118,8 +158,14 @@ pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
         hooks.fire(&handle, &event);
         match event {
             Event::Halted => break,
-            Event::Notice(_, message) if !opts.quiet => eprintln!("swarmget: {message}"),
-            _ => {}
+            Event::Notice(gid, message) => console.record(LogLevel::Warn, Some(gid), &message),
+            Event::Log(level, gid, message) => console.record(level, gid, &message),
+            Event::Complete(gid) | Event::Error(gid) | Event::Stop(gid) => {
+                if let Ok(st) = handle.tell_status(gid) {
+                    console.finished(&st);
+                }
+            }
+            Event::Start(_) | Event::Pause(_) | Event::BtComplete(_) => {}
         }
     }
     // The halted engine still answers: its downloads stopped resumably, as waiting.
@@ -131,12 +177,10 @@ pub fn run(opts: &Options, specs: Vec<DownloadSpec>) -> u8 {
     let Ok(results) = handle.shutdown() else {
         return ErrorCode::Unknown.exit_code();
     };
-    if !opts.quiet {
-        print!(
-            "{}",
-            crate::readout::results_table(&results, opts.download_result)
-        );
-    }
+    console.print(&crate::readout::results_table(
+        &results,
+        opts.download_result,
+    ));
     // As aria2's daemon: the last error, else success (unfinished downloads were the
     // client's to manage).
     results

@@ -6,6 +6,7 @@ use swarmget_engine::options::{
     FileAllocation, FollowMetalink, MetalinkProtocol, ProxyMethod, ResultFormat,
 };
 use swarmget_engine::plan::Selector;
+use swarmget_engine::uri_selector::UriSelector;
 use swarmget_engine::{
     DownloadState, DownloadStatus, FileStatus, Options, PeerStatus, ServerStatus, UriStatus,
 };
@@ -186,6 +187,26 @@ pub fn options(o: &Options) -> Map<String, Value> {
         .into(),
     );
     put("max-tries", o.max_tries.to_string());
+    put("max-file-not-found", o.max_file_not_found.to_string());
+    put("use-head", b(o.use_head));
+    put("allow-piece-length-change", b(o.allow_piece_length_change));
+    put(
+        "uri-selector",
+        match o.uri_selector {
+            UriSelector::InOrder => "inorder",
+            UriSelector::Feedback => "feedback",
+            UriSelector::Adaptive => "adaptive",
+        }
+        .into(),
+    );
+    if let Some(p) = &o.server_stat_of {
+        put("server-stat-of", p.display().to_string());
+    }
+    if let Some(p) = &o.server_stat_if {
+        put("server-stat-if", p.display().to_string());
+    }
+    put("server-stat-timeout", secs(o.server_stat_timeout));
+    put("reuse-uri", b(o.reuse_uri));
     put("retry-wait", secs(o.retry_wait));
     put("timeout", secs(o.timeout));
     put("connect-timeout", secs(o.connect_timeout));
@@ -198,6 +219,13 @@ pub fn options(o: &Options) -> Map<String, Value> {
     put(
         "max-concurrent-downloads",
         o.max_concurrent_downloads.to_string(),
+    );
+    put(
+        "optimize-concurrent-downloads",
+        match o.optimize_concurrent_downloads {
+            None => "false".into(),
+            Some((a, b)) => format!("{a}:{b}"),
+        },
     );
     if !o.headers.is_empty() {
         put("header", o.headers.join("\n"));
@@ -348,7 +376,32 @@ pub fn options(o: &Options) -> Map<String, Value> {
         put("checksum", d.to_string());
     }
     put("disable-ipv6", b(o.disable_ipv6));
+    if let Some(i) = &o.interface {
+        put("interface", i.clone());
+    }
+    if !o.multiple_interface.is_empty() {
+        put("multiple-interface", o.multiple_interface.join(","));
+    }
+    put("enable-mmap", b(o.enable_mmap));
+    put("max-mmap-limit", o.max_mmap_limit.to_string());
+    put("async-dns", b(o.async_dns));
+    if !o.async_dns_server.is_empty() {
+        let servers: Vec<String> = o.async_dns_server.iter().map(|s| s.to_string()).collect();
+        put("async-dns-server", servers.join(","));
+    }
+    put(
+        "socket-recv-buffer-size",
+        o.socket_recv_buffer_size.to_string(),
+    );
     put("quiet", b(o.quiet));
+    if let Some(p) = &o.log {
+        put("log", p.display().to_string());
+    }
+    put("log-level", o.log_level.name().into());
+    put("console-log-level", o.console_log_level.name().into());
+    put("stderr", b(o.stderr));
+    put("enable-color", b(o.enable_color));
+    put("truncate-console-readout", b(o.truncate_console_readout));
     put("summary-interval", secs(o.summary_interval));
     put("show-console-readout", b(o.show_console_readout));
     put("human-readable", b(o.human_readable));
@@ -409,19 +462,36 @@ pub fn options(o: &Options) -> Map<String, Value> {
     put("rpc-max-request-size", o.rpc_max_request_size.to_string());
     put("rpc-allow-origin-all", b(o.rpc_allow_origin_all));
     put("rpc-save-upload-metadata", b(o.rpc_save_upload_metadata));
+    put("rpc-secure", b(o.rpc_secure));
+    // rpc-passwd, like rpc-secret, is never shown.
+    if let Some(u) = &o.rpc_user {
+        put("rpc-user", u.clone());
+    }
+    put("daemon", b(o.daemon));
+    if let Some(pid) = o.stop_with_process {
+        put("stop-with-process", pid.to_string());
+    }
     for (k, p) in [
         ("save-session", &o.save_session),
+        ("rpc-certificate", &o.rpc_certificate),
+        ("rpc-private-key", &o.rpc_private_key),
         ("on-download-start", &o.on_download_start),
         ("on-download-pause", &o.on_download_pause),
         ("on-download-stop", &o.on_download_stop),
         ("on-download-complete", &o.on_download_complete),
         ("on-download-error", &o.on_download_error),
+        ("on-bt-download-complete", &o.on_bt_download_complete),
     ] {
         if let Some(p) = p {
             put(k, p.display().to_string());
         }
     }
     put("save-session-interval", secs(o.save_session_interval));
+    if let Some(g) = o.gid {
+        put("gid", g.to_string());
+    }
+    put("force-save", b(o.force_save));
+    put("save-not-found", b(o.save_not_found));
     // rpc-secret is never shown (aria2 leaves it out too).
     m
 }

@@ -12,6 +12,9 @@
 //!   [`Methods`]; its events arrive on [`WAKE`] through a forwarding thread.
 //! - After `aria2.shutdown` the answer is written before the engine is told to halt;
 //!   a client that does not read holds the halt back for at most [`SHUTDOWN_GRACE`].
+//! - With `--rpc-secure` every connection is TLS from its first byte: what it reads
+//!   and writes passes through its `rustls::ServerConnection`, and output is pending
+//!   while either `out` or the TLS records are unwritten ([`pending`]).
 
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
@@ -23,6 +26,7 @@ use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 use serde_json::Value;
 use swarmget_engine::{Event, Interrupter};
+use swarmget_rpc::auth::BasicAuth;
 use swarmget_rpc::http::{HttpError, Limits, Request, RequestReader, Response};
 use swarmget_rpc::websocket::{self, Decoder, Message, Opcode};
 use swarmget_rpc::{Fault, json, xml};
@@ -49,6 +53,10 @@ pub struct Config {
     pub max_request: usize,
     /// `--rpc-allow-origin-all`.
     pub allow_origin_all: bool,
+    /// `--rpc-secure`: the TLS configuration every connection starts with.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// `--rpc-user`/`--rpc-passwd`.
+    pub basic_auth: Option<BasicAuth>,
 }
 
 enum Proto {
@@ -58,6 +66,10 @@ enum Proto {
 
 struct Conn {
     stream: TcpStream,
+    /// `--rpc-secure`: the TLS session the bytes pass through.
+    tls: Option<Box<rustls::ServerConnection>>,
+    /// The TLS close_notify was queued (once, before the write side closes).
+    close_notified: bool,
     proto: Proto,
     out: Vec<u8>,
     close_after_flush: bool,
@@ -135,7 +147,7 @@ impl Server {
                 }
             }
             self.expire();
-            let written = self.conns.values().all(|c| c.out.is_empty());
+            let written = self.conns.values().all(|c| !pending(c));
             if self
                 .shutdown
                 .is_some_and(|at| written || at.elapsed() >= SHUTDOWN_GRACE)
@@ -156,6 +168,13 @@ impl Server {
                     if self.conns.len() >= MAX_CONNECTIONS {
                         continue; // dropped: closes the socket
                     }
+                    let tls = match &self.config.tls {
+                        None => None,
+                        Some(config) => match rustls::ServerConnection::new(config.clone()) {
+                            Ok(c) => Some(Box::new(c)),
+                            Err(_) => continue,
+                        },
+                    };
                     let token = self.next_token;
                     self.next_token += 1;
                     if self
@@ -174,6 +193,8 @@ impl Server {
                         token,
                         Conn {
                             stream,
+                            tls,
+                            close_notified: false,
                             proto: Proto::Http(RequestReader::new(limits)),
                             out: Vec::new(),
                             close_after_flush: false,
@@ -197,8 +218,16 @@ impl Server {
             // by sending more.
             conn.last = Instant::now();
         }
-        let open = self.read(&mut conn) && flush(&mut conn);
-        if open && conn.close_after_flush && conn.out.is_empty() {
+        let mut open = self.read(&mut conn) && flush(&mut conn);
+        if open && conn.close_after_flush && conn.out.is_empty() && !conn.close_notified {
+            // A TLS client reading to the end expects close_notify before the FIN.
+            if let Some(tls) = &mut conn.tls {
+                tls.send_close_notify();
+                open = flush(&mut conn);
+            }
+            conn.close_notified = true;
+        }
+        if open && conn.close_after_flush && !pending(&conn) {
             // Lingering close: a client still sending (an oversized body) would get
             // a reset instead of the answer if unread bytes were left at close. The
             // write side ends here; reads are discarded until the client closes or
@@ -211,7 +240,7 @@ impl Server {
     /// Registers `conn` again for what it waits for, or drops it.
     fn keep(&mut self, token: usize, mut conn: Conn, open: bool) {
         if open {
-            let interest = if conn.out.is_empty() {
+            let interest = if !pending(&conn) {
                 Interest::READABLE
             } else {
                 Interest::READABLE | Interest::WRITABLE
@@ -233,7 +262,11 @@ impl Server {
     fn read(&mut self, conn: &mut Conn) -> bool {
         let mut buf = [0u8; 16 << 10];
         loop {
-            match conn.stream.read(&mut buf) {
+            let got = match &mut conn.tls {
+                None => conn.stream.read(&mut buf),
+                Some(tls) => read_plain(tls, &mut conn.stream, &mut buf),
+            };
+            match got {
                 Ok(0) => return false,
                 // Whatever follows an answer that closes the connection is dropped.
                 Ok(_) if conn.close_after_flush => {}
@@ -260,6 +293,18 @@ impl Server {
             match &mut conn.proto {
                 Proto::Http(reader) => match reader.poll() {
                     Ok(Some(request)) => {
+                        // As aria2: a CORS preflight needs no credentials; any other
+                        // request without them gets 401 and the connection closes.
+                        if let Some(auth) = &self.config.basic_auth
+                            && request.method != "OPTIONS"
+                            && !auth.allows(request.header("authorization"))
+                        {
+                            let resp = Response::empty(401)
+                                .with("WWW-Authenticate", "Basic realm=\"aria2\"");
+                            conn.out.extend(self.cors(resp).encode(false));
+                            conn.close_after_flush = true;
+                            return;
+                        }
                         if websocket::is_upgrade(&request) && request.path == "/jsonrpc" {
                             match websocket::handshake(&request) {
                                 Ok(resp) => {
@@ -427,9 +472,9 @@ impl Server {
                 Event::Pause(g) => ("aria2.onDownloadPause", g),
                 Event::Stop(g) => ("aria2.onDownloadStop", g),
                 Event::Complete(g) => ("aria2.onDownloadComplete", g),
-                Event::Error(g) => ("aria2.onDownloadError", g),
                 Event::BtComplete(g) => ("aria2.onBtDownloadComplete", g),
-                Event::Notice(..) | Event::Halted => continue,
+                Event::Error(g) => ("aria2.onDownloadError", g),
+                Event::Notice(..) | Event::Log(..) | Event::Halted => continue,
             };
             let frame = websocket::encode(
                 Opcode::Text,
@@ -478,8 +523,37 @@ impl Server {
     }
 }
 
+/// Whether a connection has output not yet on the socket.
+fn pending(conn: &Conn) -> bool {
+    !conn.out.is_empty() || conn.tls.as_ref().is_some_and(|t| t.wants_write())
+}
+
+/// Plaintext from a TLS connection: what is decrypted already, else what one read
+/// from the socket brings. `Ok(0)` at the end (close_notify or FIN); `WouldBlock` when
+/// the socket has nothing more now.
+fn read_plain(
+    tls: &mut rustls::ServerConnection,
+    stream: &mut TcpStream,
+    buf: &mut [u8],
+) -> io::Result<usize> {
+    loop {
+        match tls.reader().read(buf) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+        if tls.read_tls(stream)? == 0 {
+            return Ok(0);
+        }
+        tls.process_new_packets().map_err(io::Error::other)?;
+    }
+}
+
 /// Writes until the socket would block; false when the connection failed.
 fn flush(conn: &mut Conn) -> bool {
+    if let Some(tls) = &mut conn.tls {
+        return flush_tls(tls, &mut conn.stream, &mut conn.out);
+    }
     while !conn.out.is_empty() {
         match conn.stream.write(&conn.out) {
             Ok(0) => return false,
@@ -492,6 +566,40 @@ fn flush(conn: &mut Conn) -> bool {
         }
     }
     true
+}
+
+/// [`flush`] through TLS: plaintext goes into the session as far as its buffer takes
+/// it (the handshake may hold it back), records go out to the socket.
+fn flush_tls(
+    tls: &mut rustls::ServerConnection,
+    stream: &mut TcpStream,
+    out: &mut Vec<u8>,
+) -> bool {
+    loop {
+        let mut moved = 0;
+        if !out.is_empty() {
+            match tls.writer().write(out) {
+                Ok(n) => {
+                    out.drain(..n);
+                    moved = n;
+                }
+                Err(_) => return false,
+            }
+        }
+        if !tls.wants_write() {
+            if out.is_empty() || moved == 0 {
+                return true;
+            }
+            continue;
+        }
+        match tls.write_tls(stream) {
+            Ok(0) => return false,
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
 }
 
 /// Moves engine events to the server's channel and wakes its poll.

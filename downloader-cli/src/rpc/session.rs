@@ -1,60 +1,44 @@
-//! `--save-session`: the daemon's unfinished downloads written as an aria2 input file,
-//! so `swarmget --enable-rpc -i FILE` (or aria2c) queues them again.
+//! `--save-session`: the daemon's downloads written as an aria2 input file, so
+//! `swarmget --enable-rpc -i FILE` (or aria2c) queues them again.
 //!
-//! Each waiting, paused or running download becomes one entry: its URIs on one line
-//! (tab-separated mirrors), then ` name=value` lines for every per-download option
+//! Which downloads are written follows aria2's `SessionSerializer`: stopped ones first
+//! (oldest first), then active, then waiting and paused, in queue order. A failed
+//! download is written (unless it failed with "resource not found" and its
+//! `--save-not-found` is false); a complete or removed one only with `--force-save`.
+//! Each entry is its URIs on one line (tab-separated mirrors), then ` gid=` (so the
+//! restored download keeps its GID), ` name=value` lines for every per-download option
 //! whose value differs from the global one, plus `dir` always and `pause=true` for a
-//! paused download. GIDs are not written: swarmget cannot take a GID from an input
-//! file yet, so restored downloads get new ones. The file is written whole to a
-//! temporary name and renamed over the old one, so a crash leaves either session.
+//! paused download. The file is written whole to a temporary name and renamed over
+//! the old one, so a crash leaves either session.
 
 use std::io::Write;
 use std::path::Path;
 
 use serde_json::Value;
+use swarmget_engine::error::ErrorCode;
 use swarmget_engine::options::OPTIONS;
-use swarmget_engine::{DownloadState, Handle};
+use swarmget_engine::{DownloadState, DownloadStatus, Handle, Options};
 
 use super::render;
+
+/// Options the entry writes itself rather than from the option table.
+const WRITTEN_APART: &[&str] = &["gid", "pause"];
 
 /// Writes the session of the engine behind `handle` to `path`.
 pub fn save(handle: &Handle, path: &Path) -> Result<(), String> {
     let engine = |e: swarmget_engine::Error| e.message;
     let global = render::options(&handle.get_global_option().map_err(engine)?);
-    let mut queued = handle.tell_active().map_err(engine)?;
-    queued.extend(handle.tell_waiting(0, usize::MAX).map_err(engine)?);
+    let mut all = handle.tell_stopped(0, usize::MAX).map_err(engine)?;
+    all.extend(handle.tell_active().map_err(engine)?);
+    all.extend(handle.tell_waiting(0, usize::MAX).map_err(engine)?);
     let mut text = String::new();
-    for status in queued {
-        // A download may finish between the two calls; it is then left out.
+    for status in all {
+        // A download may be purged between the calls; it is then left out.
         let Ok(opts) = handle.get_option(status.gid) else {
             continue;
         };
-        let uris: Vec<String> = status
-            .files
-            .first()
-            .map(|f| f.uris.iter().map(|u| u.uri.clone()).collect())
-            .unwrap_or_default();
-        if uris.is_empty() {
-            continue;
-        }
-        text.push_str(&uris.join("\t"));
-        text.push('\n');
-        let mine = render::options(&opts);
-        for def in OPTIONS.iter().filter(|d| d.per_download) {
-            let Some(Value::String(value)) = mine.get(def.name) else {
-                continue;
-            };
-            let differs = global.get(def.name) != Some(&Value::String(value.clone()));
-            if def.name == "pause" || (!differs && def.name != "dir") {
-                continue;
-            }
-            // A multi-valued option (header) is one line per value.
-            for line in value.split('\n') {
-                text.push_str(&format!(" {}={line}\n", def.name));
-            }
-        }
-        if status.state == DownloadState::Paused {
-            text.push_str(" pause=true\n");
+        if saved(&status, &opts) {
+            entry(&mut text, &status, &opts, &global);
         }
     }
     let tmp = path.with_extension("swarmget-tmp");
@@ -65,4 +49,50 @@ pub fn save(handle: &Handle, path: &Path) -> Result<(), String> {
         std::fs::rename(&tmp, path)
     };
     write().map_err(|e| format!("cannot save the session to {}: {e}", path.display()))
+}
+
+/// Whether a download in this state goes into the session.
+fn saved(status: &DownloadStatus, opts: &Options) -> bool {
+    match &status.state {
+        DownloadState::Complete | DownloadState::Removed => opts.force_save,
+        DownloadState::Error(e) => e.code != ErrorCode::NotFound || opts.save_not_found,
+        DownloadState::Waiting | DownloadState::Active | DownloadState::Paused => true,
+    }
+}
+
+/// Appends the entry of one download (nothing for one without URIs: a torrent).
+fn entry(
+    text: &mut String,
+    status: &DownloadStatus,
+    opts: &Options,
+    global: &serde_json::Map<String, Value>,
+) {
+    let uris: Vec<&str> = status
+        .files
+        .first()
+        .map(|f| f.uris.iter().map(|u| u.uri.as_str()).collect())
+        .unwrap_or_default();
+    if uris.is_empty() {
+        return;
+    }
+    text.push_str(&uris.join("\t"));
+    text.push('\n');
+    text.push_str(&format!(" gid={}\n", status.gid));
+    let mine = render::options(opts);
+    for def in OPTIONS.iter().filter(|d| d.per_download) {
+        let Some(Value::String(value)) = mine.get(def.name) else {
+            continue;
+        };
+        let differs = global.get(def.name) != Some(&Value::String(value.clone()));
+        if WRITTEN_APART.contains(&def.name) || (!differs && def.name != "dir") {
+            continue;
+        }
+        // A multi-valued option (header) is one line per value.
+        for line in value.split('\n') {
+            text.push_str(&format!(" {}={line}\n", def.name));
+        }
+    }
+    if status.state == DownloadState::Paused {
+        text.push_str(" pause=true\n");
+    }
 }

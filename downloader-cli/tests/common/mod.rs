@@ -295,3 +295,61 @@ impl RefusingPort {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 }
+
+/// What a run on a terminal printed: everything the child wrote to its standard output
+/// (a pseudo-terminal `cols` wide), escape sequences and carriage returns included.
+pub struct TtyRun {
+    /// The exit code (`None` if a signal ended it).
+    pub code: Option<i32>,
+    /// The terminal's bytes, lossily decoded.
+    pub output: String,
+    /// Standard error (a pipe), lossily decoded.
+    pub stderr: String,
+}
+
+/// Runs `cmd` with its standard output on a new pseudo-terminal of `cols` columns, so
+/// it draws what a person at a terminal sees; fails the test after `limit`.
+#[track_caller]
+pub fn run_on_tty(mut cmd: Command, cols: u16, limit: Duration) -> TtyRun {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    let size = libc::winsize {
+        ws_row: 24,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    let (mut master, mut slave) = (-1, -1);
+    // SAFETY: openpty writes two descriptors we then own; the name buffer may be null.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            &size,
+        )
+    };
+    assert_eq!(rc, 0, "openpty failed: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just opened by openpty and are owned nowhere else.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    cmd.stdout(Stdio::from(slave)).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn swarmget");
+    // The slave's last copy in this process goes with the command, so the master
+    // reads EIO (the end) once the child exits.
+    drop(cmd);
+    let stderr = drain(child.stderr.take().expect("piped stderr"));
+    let output = drain(std::fs::File::from(master));
+    let status = wait_for(&mut child, limit);
+    let output = output.join().expect("tty reader");
+    let stderr = stderr.join().expect("stderr reader");
+    let Some(status) = status else {
+        panic!(
+            "swarmget still running after {limit:?}\n--- tty ---\n{output}\n--- stderr ---\n{stderr}"
+        );
+    };
+    TtyRun {
+        code: status.code(),
+        output,
+        stderr,
+    }
+}

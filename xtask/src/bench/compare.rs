@@ -28,7 +28,7 @@ const MIB: f64 = 1024.0 * 1024.0;
 pub struct Options {
     /// The benchmark's name (`http`, `ftp`, ...), for messages and the report's file name.
     name: &'static str,
-    runs: usize,
+    pub runs: usize,
     size_mib: u64,
     /// `bench scale` and `bench input` only: how many small files (or list lines), and
     /// how many at once (`-j`), with the bench's defaults.
@@ -42,6 +42,8 @@ pub struct Options {
 /// `bench scale`'s defaults: aria2's own `-j` is 5; fifty is what the issue asks about.
 const SCALE_FILES: usize = 10_000;
 const SCALE_JOBS: usize = 50;
+/// `bench rpc`'s: a thousand queued downloads, as the issue asks (no `-j`).
+const RPC_DOWNLOADS: usize = 1000;
 /// `bench input`'s: the million-line list and `-j 16` of the issue (aria2's #902).
 const INPUT_LINES: usize = 1_000_000;
 const INPUT_JOBS: usize = 16;
@@ -51,6 +53,7 @@ impl Options {
     pub fn parse(name: &'static str, args: &[String]) -> Result<Options, String> {
         let defaults = match name {
             "input" => (INPUT_LINES, INPUT_JOBS),
+            "rpc" => (RPC_DOWNLOADS, 1),
             _ => (SCALE_FILES, SCALE_JOBS),
         };
         let mut options = Options {
@@ -64,7 +67,7 @@ impl Options {
             only: Vec::new(),
         };
         // Many small files have no size in MiB; one big file has no file count.
-        let scale = name == "scale" || name == "input";
+        let scale = matches!(name, "scale" | "input" | "rpc");
         let mut it = args.iter();
         while let Some(a) = it.next() {
             let mut value = || {
@@ -83,7 +86,7 @@ impl Options {
         Ok(options)
     }
 
-    fn command_line(&self) -> String {
+    pub fn command_line(&self) -> String {
         let mut line = format!("cargo xtask bench {} --runs {}", self.name, self.runs);
         if self.size_mib != 1024 {
             let _ = write!(line, " --size-mib {}", self.size_mib);
@@ -135,6 +138,11 @@ impl Setup {
             description: format!("{} on 127.0.0.1 ({what})", version("nginx", &["-v"])),
         };
         Ok((nginx, server))
+    }
+
+    /// The private copy of the release `swarmget`.
+    pub fn swarmget(&self) -> &Path {
+        &self.swarmget
     }
 
     /// Installs the clients, builds the release binary and copies it.
@@ -610,7 +618,7 @@ impl Spread {
 struct Report<'a> {
     cases: &'a [Case],
     samples: &'a [Vec<Sample>],
-    runs: usize,
+    pub runs: usize,
     /// Bytes one run downloads.
     bytes: u64,
     /// The server's name, for its CPU column.
@@ -725,7 +733,7 @@ pub fn package_version(package: &str) -> String {
         .unwrap_or_else(|| format!("{package} (version unknown)"))
 }
 
-fn git_revision() -> String {
+pub fn git_revision() -> String {
     match Cmd::new("git", &["describe", "--always", "--dirty"])
         .dir(&workspace_root())
         .output()
@@ -735,7 +743,7 @@ fn git_revision() -> String {
     }
 }
 
-fn today() -> String {
+pub fn today() -> String {
     Command::new("date")
         .args(["-u", "+%Y-%m-%d %H:%M UTC"])
         .output()
@@ -745,7 +753,7 @@ fn today() -> String {
 }
 
 /// CPU model and count, from /proc/cpuinfo.
-fn machine() -> String {
+pub fn machine() -> String {
     let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = info
         .lines()
@@ -757,7 +765,7 @@ fn machine() -> String {
     format!("{cpus} x {model}")
 }
 
-fn loadavg() -> String {
+pub fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .ok()
         .and_then(|l| l.split_whitespace().next().map(str::to_string))
