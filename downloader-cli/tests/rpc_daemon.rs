@@ -1837,9 +1837,13 @@ fn a_torrent_announces_bt_download_complete_before_download_complete() {
     let dir = TempDir::new("rpc-bt-complete");
     let (_seeder, _tracker, body, b64) = torrent_swarm();
     let (script, log) = logging_hook(&dir, "bt");
+    // No seeding: onDownloadComplete follows as soon as the data is whole.
     let d = Daemon::start(
         &dir,
-        &[&format!("--on-bt-download-complete={}", script.display())],
+        &[
+            &format!("--on-bt-download-complete={}", script.display()),
+            "--seed-time=0",
+        ],
     );
     let mut ws = Ws::connect(d.port);
     ws.send(

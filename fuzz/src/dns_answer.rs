@@ -16,7 +16,12 @@ pub fn run(data: &[u8]) {
     let id = u16::from_be_bytes([data[0], data[1]]);
     if let Ok(ips) = addresses(id, data) {
         assert!(ips.len() <= MAX_ANSWERS);
-        assert!(ips.len() * 16 <= data.len(), "{} addresses from {} bytes", ips.len(), data.len());
+        assert!(
+            ips.len() * 16 <= data.len(),
+            "{} addresses from {} bytes",
+            ips.len(),
+            data.len()
+        );
     }
     // With another ID nothing past the header is read.
     match addresses(id.wrapping_add(1), data) {
