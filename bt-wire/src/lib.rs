@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod choke;
+pub mod extension;
 pub mod metainfo;
 pub mod peer;
 pub mod tracker;

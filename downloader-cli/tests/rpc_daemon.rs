@@ -1837,12 +1837,12 @@ fn a_torrent_announces_bt_download_complete_before_download_complete() {
     let dir = TempDir::new("rpc-bt-complete");
     let (_seeder, _tracker, body, b64) = torrent_swarm();
     let (script, log) = logging_hook(&dir, "bt");
-    // No seeding: onDownloadComplete follows as soon as the data is whole.
+    // --seed-time=0: complete when the data is, instead of seeding to a ratio of 1.
     let d = Daemon::start(
         &dir,
         &[
-            &format!("--on-bt-download-complete={}", script.display()),
             "--seed-time=0",
+            &format!("--on-bt-download-complete={}", script.display()),
         ],
     );
     let mut ws = Ws::connect(d.port);

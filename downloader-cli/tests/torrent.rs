@@ -49,6 +49,34 @@ fn a_torrent_argument_is_downloaded_from_its_swarm() {
 }
 
 #[test]
+fn interface_binds_peer_connections_too() {
+    let dir = TempDir::new("torrent-interface");
+    let (seeder, _tracker, path) = swarm(&dir);
+    let out = dir.join("out");
+    run(
+        swarmget(dir.path())
+            .args([
+                "--listen-port=0",
+                "--seed-time=0",
+                "--interface=127.0.0.2",
+                "-d",
+            ])
+            .arg(&out)
+            .arg(&path),
+        LIMIT,
+    )
+    .expect_code(0);
+    assert_download(&out.join("x.bin"), &body());
+    let ips: Vec<_> = seeder.peers().iter().map(|p| p.ip()).collect();
+    assert!(!ips.is_empty());
+    assert!(
+        ips.iter()
+            .all(|ip| *ip == std::net::IpAddr::from([127, 0, 0, 2])),
+        "{ips:?}"
+    );
+}
+
+#[test]
 fn dash_t_downloads_the_torrent_and_refuses_uris_beside_it() {
     let dir = TempDir::new("torrent-t");
     let (_seeder, _tracker, path) = swarm(&dir);

@@ -1,5 +1,6 @@
 //! How URIs are chosen, asked and given up on and downloads scheduled:
 //! `--uri-selector` with `--server-stat-if/-of/-timeout`, `--use-head`,
+//! `--enable-http-pipelining`,
 //! `--max-file-not-found`, `--reuse-uri`, `--optimize-concurrent-downloads` and
 //! `--allow-piece-length-change` (a resume whose control file has another grid). Each test runs with and without
 //! the option and sees the difference.
@@ -385,4 +386,60 @@ fn allow_piece_length_change_resumes_another_grid_and_without_it_stops() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
     assert!(from >= 1 << 20, "resumed from {from}: {last:?}");
+}
+
+/// Pipelined requests (sent before the one ahead of them was answered) with the
+/// range of the request ahead, as (ahead, pipelined) range headers.
+fn pipelined(log: &[RequestRecord]) -> Vec<(String, String)> {
+    let range = |r: &RequestRecord| r.header("range").unwrap_or("").to_string();
+    log.iter()
+        .filter(|b| b.pipelined)
+        .filter_map(|b| {
+            let a = log.iter().find(|a| {
+                a.connection == b.connection && a.index_on_connection + 1 == b.index_on_connection
+            })?;
+            Some((range(a), range(b)))
+        })
+        .collect()
+}
+
+#[test]
+fn enable_http_pipelining_sends_the_next_range_before_the_first_arrives() {
+    let data = TestFile::random(4 << 20, 8);
+    let config = || {
+        ServerConfig::new()
+            .file("/f.bin", data.clone())
+            .trickle(8 << 20)
+    };
+    let args = ["-s2", "-x2", "-k1M", "--piece-length=1M"];
+
+    let server = HttpServer::start(config()).unwrap();
+    let dir = TempDir::new("pipelining-off");
+    get(
+        &dir,
+        &[&args[..], &[server.url("/f.bin").as_str()]].concat(),
+    )
+    .expect_code(0);
+    assert!(pipelined(&server.log()).is_empty(), "{:#?}", server.log());
+
+    let server = HttpServer::start(config()).unwrap();
+    let dir = TempDir::new("pipelining-on");
+    let url = server.url("/f.bin");
+    get(
+        &dir,
+        &[&args[..], &["--enable-http-pipelining", url.as_str()]].concat(),
+    )
+    .expect_code(0);
+    assert_download(&dir.join("f.bin"), &data);
+    // The second connection's run (the file's second half) went as two ranges, the
+    // second asked for while the first was still being answered.
+    let pairs = pipelined(&server.log());
+    assert!(
+        pairs.contains(&(
+            "bytes=2097152-3145727".into(),
+            "bytes=3145728-4194303".into()
+        )),
+        "{pairs:?}\n{:#?}",
+        server.log()
+    );
 }

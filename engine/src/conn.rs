@@ -102,6 +102,9 @@ pub(crate) struct Conn {
     /// When this connection's first body byte came and the bytes since: its average
     /// speed goes into the server's record when it closes.
     pub transfer: Option<(Instant, u64)>,
+    /// `--enable-http-pipelining`: a second request sent right behind the current one,
+    /// for the range that follows it; its response comes next on this connection.
+    pub pipelined: Option<ByteRange>,
     /// `--use-head`: the request in flight is the HEAD that comes first.
     pub asked_head: bool,
     /// `--use-head`: the HEAD has been answered; GETs follow.
@@ -146,6 +149,7 @@ impl Conn {
             body_since: None,
             retry_after: None,
             transfer: None,
+            pipelined: None,
             asked_head: false,
             head_answered: false,
             scratch: Vec::new(),

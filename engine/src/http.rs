@@ -276,6 +276,12 @@ impl Engine {
         let Some(conn) = self.conns[key].as_mut() else {
             return;
         };
+        if conn.pipelined.is_some() {
+            // A pipelined response is still owed on this connection: a new request
+            // would be answered after it, so start afresh.
+            self.reconnect(key, now);
+            return;
+        }
         let d = &self.downloads[conn.dl];
         let range = match &d.layout {
             Layout::Planned(plan) => match plan.run(conn.slot) {
@@ -301,6 +307,32 @@ impl Engine {
                 start: 0,
                 end: None,
             }),
+        };
+        // --enable-http-pipelining: a run of at least two pieces is asked for as two
+        // ranges, the second request sent behind the first without waiting for it.
+        let piece = d.plan().map_or(0, |p| p.piece_len());
+        let (range, pipelined) = match range {
+            Some(ByteRange {
+                start,
+                end: Some(end),
+            }) if d.opts.enable_http_pipelining
+                && d.opts.http_keep_alive
+                && piece > 0
+                && end + 1 - start >= 2 * piece =>
+            {
+                let mid = start + (end + 1 - start) / 2 / piece * piece;
+                (
+                    Some(ByteRange {
+                        start,
+                        end: Some(mid - 1),
+                    }),
+                    Some(ByteRange {
+                        start: mid,
+                        end: Some(end),
+                    }),
+                )
+            }
+            other => (other, None),
         };
         let opts = &d.opts;
         // --use-head: the first request learns length, ranges and name without a body.
@@ -406,7 +438,11 @@ impl Engine {
             req = req.header("Cookie", value);
         }
         let mut buf = Vec::with_capacity(512);
-        if let Err(e) = req.write_to(&mut buf) {
+        let written = req.write_to(&mut buf).and_then(|()| match pipelined {
+            Some(next) => req.clone().range(next).write_to(&mut buf),
+            None => Ok(()),
+        });
+        if let Err(e) = written {
             self.conn_failed(key, Error::new(ErrorCode::Unknown, e.to_string()), now);
             return;
         }
@@ -417,6 +453,7 @@ impl Engine {
             .then(|| masked_head(&buf));
         let gid = conn.dl;
         conn.asked = range;
+        conn.pipelined = pipelined;
         conn.asked_head = head_first;
         conn.if_range = if_range;
         conn.if_modified_since = if_modified_since;
@@ -503,7 +540,15 @@ impl Engine {
                         None => continue,
                     }
                 }
-                Phase::Body(_) => return self.read_body(conn, now),
+                Phase::Body(_) => {
+                    let next = self.read_body(conn, now)?;
+                    if matches!(next, Next::Continue) && matches!(conn.phase, Phase::Head { .. }) {
+                        // A pipelined response follows the body just read: read its head
+                        // now, its bytes may be here already (edge-triggered readiness).
+                        continue;
+                    }
+                    return Ok(next);
+                }
                 Phase::Idle => {
                     if !conn.readable {
                         return Ok(Next::Continue);
@@ -1451,6 +1496,20 @@ impl Engine {
                     };
                     return Ok(Some(next));
                 }
+                if run_left > 0
+                    && keep_alive
+                    && let Some(next) = conn.pipelined.filter(|r| r.start == conn.pos)
+                {
+                    // The pipelined request's response comes next on this connection.
+                    conn.pipelined = None;
+                    conn.asked = Some(next);
+                    conn.phase = Phase::Head {
+                        buf: Vec::with_capacity(4096),
+                    };
+                    conn.body_since = None;
+                    conn.readable = true;
+                    return Ok(Some(Next::Continue));
+                }
                 if run_left > 0 {
                     // The body ended short of the run (a shorter answer): ask for the rest.
                     return Ok(Some(if keep_alive {
@@ -1527,6 +1586,7 @@ impl Engine {
             let _ = self.poll.registry().deregister(t.socket());
         }
         conn.phase = Phase::Resolving;
+        conn.pipelined = None;
         conn.readable = false;
         conn.deadline = now + self.downloads[conn.dl].opts.connect_timeout;
         self.conns[key] = Some(conn);

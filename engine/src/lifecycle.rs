@@ -422,8 +422,6 @@ impl Engine {
     }
 
     pub(crate) fn complete(&mut self, gid: Gid, now: Instant) {
-        // A torrent's data is whole: `keep_seeding` says so (BtComplete) before any
-        // seeding, and the completion waits for seeding to end.
         if self.keep_seeding(gid, now) {
             return;
         }
@@ -513,13 +511,13 @@ impl Engine {
         let (Layout::Planned(plan), Some(path)) = (&d.layout, &d.path) else {
             return;
         };
-        // A complete plan is written only when --force-save keeps its control file, or
-        // for a seeding torrent, so a restart seeds again without hashing (the record
-        // goes when the download completes).
+        // A complete plan is written only when --force-save keeps its control file;
+        // a seeding torrent keeps a record of its complete pieces, so a restart seeds
+        // again without hashing (the record goes when the download completes).
         let seeding =
             d.bt.as_ref()
                 .is_some_and(|s| s.seeding != crate::bt::SeedPhase::Leeching);
-        if (plan.is_complete() && !(force && d.opts.force_save) && !seeding) || d.opts.dry_run {
+        if (plan.is_complete() && !seeding && !(force && d.opts.force_save)) || d.opts.dry_run {
             return;
         }
         let source = d

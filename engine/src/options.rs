@@ -179,6 +179,9 @@ pub struct Options {
     pub server_stat_timeout: Duration,
     /// `--allow-piece-length-change`: resume a control file of another piece length.
     pub allow_piece_length_change: bool,
+    /// `--enable-http-pipelining`: a run's second half asked for before its first
+    /// arrives.
+    pub enable_http_pipelining: bool,
     /// `--use-head`: a HEAD request first.
     pub use_head: bool,
     /// `--max-file-not-found` (0: a "not found" ends that URI at once).
@@ -502,6 +505,7 @@ impl Default for Options {
             max_tries: 5,
             max_file_not_found: 0,
             use_head: false,
+            enable_http_pipelining: false,
             allow_piece_length_change: false,
             uri_selector: crate::uri_selector::UriSelector::Feedback,
             server_stat_of: None,
@@ -1042,6 +1046,16 @@ pub static OPTIONS: &[OptionDef] = &[
         true,
         "Resume from a control file of another piece length (false: stop with an error).",
         |o, v| o.allow_piece_length_change = parse_bool(v)?
+    ),
+    opt!(
+        "enable-http-pipelining",
+        None,
+        Bool,
+        "false",
+        "http",
+        true,
+        "HTTP/1.1 pipelining: a connection's next range is asked for before the current one arrives.",
+        |o, v| o.enable_http_pipelining = parse_bool(v)?
     ),
     opt!(
         "use-head",

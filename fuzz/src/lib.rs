@@ -9,10 +9,12 @@ pub mod bencode_decode;
 pub mod bencode_roundtrip;
 pub mod control_decode;
 pub mod cookie_jar;
+pub mod dht_file;
 pub mod dns_answer;
 pub mod ftp_reply;
 pub mod http_response;
 pub mod jsonrpc_request;
+pub mod krpc_decode;
 pub mod magnet_parse;
 pub mod metainfo_parse;
 pub mod metalink_http_headers;
@@ -25,6 +27,8 @@ pub mod proxy_reply;
 pub mod proxy_uri_parse;
 pub mod tracker_response;
 pub mod udp_tracker_packet;
+pub mod ut_metadata;
+pub mod ut_pex;
 pub mod websocket_frame;
 pub mod xmlrpc_request;
 
@@ -37,10 +41,12 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("bencode_roundtrip", bencode_roundtrip::run),
     ("control_decode", control_decode::run),
     ("cookie_jar", cookie_jar::run),
+    ("dht_file", dht_file::run),
     ("dns_answer", dns_answer::run),
     ("ftp_reply", ftp_reply::run),
     ("http_response", http_response::run),
     ("jsonrpc_request", jsonrpc_request::run),
+    ("krpc_decode", krpc_decode::run),
     ("magnet_parse", magnet_parse::run),
     ("metainfo_parse", metainfo_parse::run),
     ("metalink_http_headers", metalink_http_headers::run),
@@ -53,6 +59,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("proxy_uri_parse", proxy_uri_parse::run),
     ("tracker_response", tracker_response::run),
     ("udp_tracker_packet", udp_tracker_packet::run),
+    ("ut_metadata", ut_metadata::run),
+    ("ut_pex", ut_pex::run),
     ("websocket_frame", websocket_frame::run),
     ("xmlrpc_request", xmlrpc_request::run),
 ];

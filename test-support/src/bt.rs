@@ -57,6 +57,8 @@ pub struct SeederLog {
     connections: usize,
     /// Connections that ended (the downloader closed them, or they failed).
     closed: usize,
+    /// Each connection's peer address, in accept order.
+    peers: Vec<SocketAddr>,
 }
 
 /// How a seeder behaves.
@@ -103,7 +105,11 @@ impl Seeder {
         let l = log.clone();
         thread::spawn(move || {
             for sock in listener.incoming().flatten() {
-                l.lock().unwrap().connections += 1;
+                {
+                    let mut log = l.lock().unwrap();
+                    log.connections += 1;
+                    log.peers.extend(sock.peer_addr());
+                }
                 let (l, shared) = (l.clone(), shared.clone());
                 thread::spawn(move || {
                     let _ = serve(sock, &shared.0, &shared.1, &shared.2, shared.3, &l);
@@ -127,6 +133,11 @@ impl Seeder {
     /// Connections accepted.
     pub fn connections(&self) -> usize {
         self.log.lock().unwrap().connections
+    }
+
+    /// Each accepted connection's peer address, in accept order.
+    pub fn peers(&self) -> Vec<SocketAddr> {
+        self.log.lock().unwrap().peers.clone()
     }
 
     /// Connections that have ended.

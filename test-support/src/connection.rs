@@ -11,13 +11,22 @@ use crate::transport::Transport;
 pub(crate) fn serve(stream: &mut impl Transport, shared: &Shared, id: usize, tls: bool) {
     let mut buffer = Vec::new();
     for index in 0.. {
+        // Bytes left over from the last read came with the request before: pipelined.
+        let pipelined = index > 0 && !buffer.is_empty();
         let head = match request::read_head(stream, &mut buffer) {
             Ok(head) => head,
             Err(HeadError::Closed) => return,
             Err(HeadError::TooLarge) => return refuse(stream, 431, "request head too large"),
             Err(HeadError::Malformed(why)) => return refuse(stream, 400, why),
         };
-        shared.record(RequestRecord::new(&head, id, index, tls, shared.tick()));
+        shared.record(RequestRecord::new(
+            &head,
+            id,
+            index,
+            tls,
+            shared.tick(),
+            pipelined,
+        ));
 
         if head.header("transfer-encoding").is_some() {
             return refuse(stream, 501, "request bodies must have a Content-Length");

@@ -33,6 +33,9 @@ pub struct RequestRecord {
     /// request with a `received_at` below another's `answered_at` was sent
     /// while that response was still in flight: the two overlapped.
     pub answered_at: Option<u64>,
+    /// Its bytes were already read, with the request ahead of it on the connection,
+    /// before that one was answered: the client pipelined it (HTTP/1.1 pipelining).
+    pub pipelined: bool,
 }
 
 impl RequestRecord {
@@ -42,6 +45,7 @@ impl RequestRecord {
         index_on_connection: usize,
         tls: bool,
         received_at: u64,
+        pipelined: bool,
     ) -> Self {
         Self {
             connection,
@@ -54,6 +58,7 @@ impl RequestRecord {
             tls,
             received_at,
             answered_at: None,
+            pipelined,
         }
     }
 

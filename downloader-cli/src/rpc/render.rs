@@ -189,6 +189,7 @@ pub fn options(o: &Options) -> Map<String, Value> {
     put("max-tries", o.max_tries.to_string());
     put("max-file-not-found", o.max_file_not_found.to_string());
     put("use-head", b(o.use_head));
+    put("enable-http-pipelining", b(o.enable_http_pipelining));
     put("allow-piece-length-change", b(o.allow_piece_length_change));
     put(
         "uri-selector",

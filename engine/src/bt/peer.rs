@@ -94,7 +94,12 @@ impl PeerConn {
 impl Engine {
     /// Opens a connection from torrent download `gid` to `addr`.
     pub(crate) fn connect_peer(&mut self, gid: Gid, addr: SocketAddr, now: Instant) {
-        match TcpStream::connect(addr) {
+        // --interface/--multiple-interface and --socket-recv-buffer-size apply to
+        // peers as to HTTP and FTP servers.
+        let opts = &self.downloads[gid].opts;
+        let made = crate::socket::local_address(opts, &mut self.interface_turn, &addr)
+            .and_then(|local| crate::socket::connect(addr, local, opts.socket_recv_buffer_size));
+        match made {
             Ok(sock) => {
                 self.attach_peer(gid, addr, sock, None, now);
             }
