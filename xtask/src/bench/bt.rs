@@ -59,8 +59,8 @@ fn bench(
         name: "libtorrent",
         pids: vec![seeder.id()],
         description: format!(
-            "one libtorrent seeder (python3-libtorrent {lt}, default settings, 127.0.0.1 \
-             only) behind an HTTP tracker thread naming only it"
+            "one libtorrent seeder ({lt}, default settings, TCP on 127.0.0.1 only) behind \
+             an HTTP tracker thread naming only it"
         ),
     };
     let source = Source::Torrent {
