@@ -62,18 +62,7 @@ pub fn to_aria2c(env: &Env, dir: &Path) -> Result<(), String> {
     let tracker = Tracker::start(aria2c_port)?;
     let torrent_path = write_torrent(env, dir, &tracker.url)?;
     let mut seeder = aria2c_seeder(env, dir, &torrent_path, aria2c_port)?;
-    let (mut cmd, log) = env.command(
-        dir,
-        "swarmget.log",
-        &[
-            &format!("--listen-port={swarmget_port}"),
-            "--seed-ratio=0.0",
-            &torrent_path.to_string_lossy(),
-        ],
-    )?;
-    let mut swarmget = cmd
-        .spawn()
-        .map_err(|e| format!("cannot start swarmget: {e}"))?;
+    let (mut swarmget, log) = seeder_swarmget(env, dir, &[], swarmget_port, &torrent_path)?;
     let copy = dir.join("out").join(&env.meta.name);
     let fetched = wait_ready(&mut swarmget, || env.meta.verify(&copy).is_ok())
         .map_err(|e| format!("swarmget fetching from aria2c: {e}\n{}", tail(&log)));
@@ -82,16 +71,7 @@ pub fn to_aria2c(env: &Env, dir: &Path) -> Result<(), String> {
         tracker.name(swarmget_port);
         aria2c_leecher(dir, &torrent_path, leecher_port)
     });
-    let still_seeding = matches!(swarmget.try_wait(), Ok(None));
-    stop(&mut swarmget);
-    leeched?;
-    if !still_seeding {
-        return Err(format!(
-            "swarmget exited instead of seeding\n{}",
-            tail(&log)
-        ));
-    }
-    env.meta.verify(&dir.join("leech").join(&env.meta.name))
+    seeded_to(env, dir, swarmget, &log, leeched)
 }
 
 /// swarmget downloads a torrent from libtorrent seeding it.
@@ -119,19 +99,7 @@ pub fn to_libtorrent(env: &Env, dir: &Path) -> Result<(), String> {
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     std::fs::copy(env.www.join(&env.meta.name), out.join(&env.meta.name))
         .map_err(|e| format!("cannot copy the file to seed: {e}"))?;
-    let (mut cmd, log) = env.command(
-        dir,
-        "swarmget.log",
-        &[
-            "-V",
-            &format!("--listen-port={swarmget_port}"),
-            "--seed-ratio=0.0",
-            &torrent_path.to_string_lossy(),
-        ],
-    )?;
-    let mut swarmget = cmd
-        .spawn()
-        .map_err(|e| format!("cannot start swarmget: {e}"))?;
+    let (mut swarmget, log) = seeder_swarmget(env, dir, &["-V"], swarmget_port, &torrent_path)?;
     let listening = wait_ready(&mut swarmget, || {
         TcpStream::connect(("127.0.0.1", swarmget_port)).is_ok()
     })
@@ -154,14 +122,42 @@ pub fn to_libtorrent(env: &Env, dir: &Path) -> Result<(), String> {
             )),
         }
     });
+    seeded_to(env, dir, swarmget, &log, leeched)
+}
+
+/// swarmget with `extra` options on `torrent`, listening on `port` and seeding without
+/// a ratio limit; returns it and its log.
+fn seeder_swarmget(
+    env: &Env,
+    dir: &Path,
+    extra: &[&str],
+    port: u16,
+    torrent: &Path,
+) -> Result<(Child, PathBuf), String> {
+    let listen = format!("--listen-port={port}");
+    let torrent = torrent.to_string_lossy();
+    let args = [extra, &[&listen, "--seed-ratio=0.0", &torrent]].concat();
+    let (mut cmd, log) = env.command(dir, "swarmget.log", &args)?;
+    let child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start swarmget: {e}"))?;
+    Ok((child, log))
+}
+
+/// Ends a case where a leecher fetched from seeding swarmget (`leeched`): swarmget must
+/// still be seeding, and the leecher's copy in `DIR/leech` exact.
+fn seeded_to(
+    env: &Env,
+    dir: &Path,
+    mut swarmget: Child,
+    log: &Path,
+    leeched: Result<(), String>,
+) -> Result<(), String> {
     let still_seeding = matches!(swarmget.try_wait(), Ok(None));
     stop(&mut swarmget);
     leeched?;
     if !still_seeding {
-        return Err(format!(
-            "swarmget exited instead of seeding\n{}",
-            tail(&log)
-        ));
+        return Err(format!("swarmget exited instead of seeding\n{}", tail(log)));
     }
     env.meta.verify(&dir.join("leech").join(&env.meta.name))
 }
