@@ -1,6 +1,6 @@
 //! Log records: what `-l/--log` and the console show beyond a download's start and end.
 //!
-//! The engine sends [`Event::Log`](crate::Event::Log) records to its subscribers; the
+//! The engine sends [`crate::Event::Log`] records to its subscribers; the
 //! CLI writes them to the log file and the console, each with its own threshold. Detail
 //! records (`info`: every request and response head, FTP commands and replies;
 //! `debug`: connection life) cost a formatted string each, so the engine makes them only

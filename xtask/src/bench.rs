@@ -1,5 +1,6 @@
 //! `cargo xtask bench …`: criterion benches and whole-process comparisons.
 
+mod bt;
 mod compare;
 mod cpu;
 mod ftp;
@@ -15,6 +16,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     match args.first().map(String::as_str) {
         None | Some("criterion") => cargo(&["bench", "--workspace"]).run(),
         Some("http") => http::run(&args[1..]),
+        Some("bt") => bt::run(&args[1..]),
         Some("ftp") => ftp::run(&args[1..]),
         Some("metalink") => metalink::run(&args[1..]),
         Some("scale") => scale::run(&args[1..]),

@@ -19,8 +19,14 @@ import time
 import libtorrent as lt
 
 
-def session(port):
+def session(mode, port):
     return lt.session({
+        # Two of these on one machine drew the same peer id and each dropped the
+        # other as "connected to ourselves": the prefix tells seeder and leecher apart.
+        "peer_fingerprint": "-LS2080-" if mode == "seed" else "-LL2080-",
+        # TCP only, as swarmget and aria2c (uTP over loopback timed out here).
+        "enable_outgoing_utp": False,
+        "enable_incoming_utp": False,
         "listen_interfaces": "127.0.0.1:%d" % int(port),
         "outgoing_interfaces": "127.0.0.1",
         "enable_dht": False,
@@ -54,7 +60,7 @@ def main(argv):
         sys.stderr.write(__doc__)
         return 2
     mode, torrent, save_path, port = argv[1:]
-    ses = session(port)
+    ses = session(mode, port)
     h = add(ses, torrent, save_path)
     stop = {"flag": False}
 

@@ -20,6 +20,7 @@ mod payload;
 mod proxies;
 mod pyftpd;
 mod scratch;
+mod swarm;
 mod tls;
 mod vsftpd;
 

@@ -47,6 +47,11 @@ impl Engine {
             let Some(&r) = pc.serving.front() else {
                 return;
             };
+            if pc.peer.as_ref().is_none_or(|p| !p.is_requested(r)) {
+                // Cancelled by the peer, or dropped by a choke, since it was queued.
+                pc.serving.pop_front();
+                continue;
+            }
             let d = &mut self.downloads[pc.gid];
             let (Some(swarm), Some(storage), Layout::Planned(plan)) =
                 (d.bt.as_mut(), d.storage.clone(), &d.layout)

@@ -233,6 +233,8 @@ pub enum Client {
     Swarmget,
     Aria2c,
     Curl,
+    /// python3-libtorrent through our peer script, leeching a [`Source::Torrent`].
+    Libtorrent,
 }
 
 /// What a client is given to fetch.
@@ -244,6 +246,9 @@ pub enum Source {
     Metalink(PathBuf),
     /// A list of URLs, one per line, given with `-i`.
     InputFile(PathBuf),
+    /// A `.torrent` file (its tracker names the seeder), fetched without seeding
+    /// afterwards; `script` is our libtorrent peer script for [`Client::Libtorrent`].
+    Torrent { torrent: PathBuf, script: PathBuf },
 }
 
 /// One row of the table: a client fetching a source with its connection options.
@@ -291,6 +296,7 @@ impl Case {
             Client::Swarmget => format!("swarmget {}", self.split.join(" ")),
             Client::Aria2c => format!("aria2c {}", self.split.join(" ")),
             Client::Curl => "curl".into(),
+            Client::Libtorrent => "libtorrent".into(),
         }
     }
 
@@ -321,7 +327,35 @@ impl Case {
                     Source::Url(url) => cmd.arg(url),
                     Source::Metalink(doc) => cmd.arg("-M").arg(doc),
                     Source::InputFile(list) => cmd.arg("-i").arg(list),
+                    Source::Torrent { torrent, .. } => {
+                        // No seeding afterwards, nothing but the tracker's peers, a
+                        // listen port of its own.
+                        let port = crate::loopback::free_ports(1)?[0];
+                        cmd.arg("--seed-time=0")
+                            .arg(format!("--listen-port={port}"));
+                        if self.client == Client::Aria2c {
+                            cmd.args([
+                                "--enable-dht=false",
+                                "--enable-dht6=false",
+                                "--bt-enable-lpd=false",
+                                "--enable-peer-exchange=false",
+                            ]);
+                        }
+                        cmd.arg(torrent)
+                    }
                 };
+            }
+            Client::Libtorrent => {
+                let Source::Torrent { torrent, script } = &self.source else {
+                    return Err("libtorrent fetches torrents only".into());
+                };
+                let port = crate::loopback::free_ports(1)?[0];
+                cmd = Command::new("/usr/bin/python3");
+                cmd.arg(script)
+                    .arg("leech")
+                    .arg(torrent)
+                    .arg(out_dir)
+                    .arg(port.to_string());
             }
             Client::Curl => {
                 let Source::Url(url) = &self.source else {

@@ -6,20 +6,15 @@
 //! swarmget downloads from a libtorrent seeder, and seeds (after `-V` over a copy of the
 //! file) to a libtorrent leecher. Every copy must be exact.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
-
-use sha1::{Digest, Sha1};
-use swarmget_bt_wire::metainfo::TorrentBuilder;
 
 use super::Env;
 use crate::child::{stop, wait_or_kill};
 use crate::loopback::{free_ports, wait_ready};
+use crate::swarm::{self, Tracker, libtorrent, tail};
 
 /// 256 KiB pieces: a few MiB make a few dozen, the last one short.
 const PIECE_LEN: u64 = 256 << 10;
@@ -67,18 +62,7 @@ pub fn to_aria2c(env: &Env, dir: &Path) -> Result<(), String> {
     let tracker = Tracker::start(aria2c_port)?;
     let torrent_path = write_torrent(env, dir, &tracker.url)?;
     let mut seeder = aria2c_seeder(env, dir, &torrent_path, aria2c_port)?;
-    let (mut cmd, log) = env.command(
-        dir,
-        "swarmget.log",
-        &[
-            &format!("--listen-port={swarmget_port}"),
-            "--seed-ratio=0.0",
-            &torrent_path.to_string_lossy(),
-        ],
-    )?;
-    let mut swarmget = cmd
-        .spawn()
-        .map_err(|e| format!("cannot start swarmget: {e}"))?;
+    let (mut swarmget, log) = seeder_swarmget(env, dir, &[], swarmget_port, &torrent_path)?;
     let copy = dir.join("out").join(&env.meta.name);
     let fetched = wait_ready(&mut swarmget, || env.meta.verify(&copy).is_ok())
         .map_err(|e| format!("swarmget fetching from aria2c: {e}\n{}", tail(&log)));
@@ -87,16 +71,7 @@ pub fn to_aria2c(env: &Env, dir: &Path) -> Result<(), String> {
         tracker.name(swarmget_port);
         aria2c_leecher(dir, &torrent_path, leecher_port)
     });
-    let still_seeding = matches!(swarmget.try_wait(), Ok(None));
-    stop(&mut swarmget);
-    leeched?;
-    if !still_seeding {
-        return Err(format!(
-            "swarmget exited instead of seeding\n{}",
-            tail(&log)
-        ));
-    }
-    env.meta.verify(&dir.join("leech").join(&env.meta.name))
+    seeded_to(env, dir, swarmget, &log, leeched)
 }
 
 /// swarmget downloads a torrent from libtorrent seeding it.
@@ -124,19 +99,7 @@ pub fn to_libtorrent(env: &Env, dir: &Path) -> Result<(), String> {
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     std::fs::copy(env.www.join(&env.meta.name), out.join(&env.meta.name))
         .map_err(|e| format!("cannot copy the file to seed: {e}"))?;
-    let (mut cmd, log) = env.command(
-        dir,
-        "swarmget.log",
-        &[
-            "-V",
-            &format!("--listen-port={swarmget_port}"),
-            "--seed-ratio=0.0",
-            &torrent_path.to_string_lossy(),
-        ],
-    )?;
-    let mut swarmget = cmd
-        .spawn()
-        .map_err(|e| format!("cannot start swarmget: {e}"))?;
+    let (mut swarmget, log) = seeder_swarmget(env, dir, &["-V"], swarmget_port, &torrent_path)?;
     let listening = wait_ready(&mut swarmget, || {
         TcpStream::connect(("127.0.0.1", swarmget_port)).is_ok()
     })
@@ -159,67 +122,51 @@ pub fn to_libtorrent(env: &Env, dir: &Path) -> Result<(), String> {
             )),
         }
     });
+    seeded_to(env, dir, swarmget, &log, leeched)
+}
+
+/// swarmget with `extra` options on `torrent`, listening on `port` and seeding without
+/// a ratio limit; returns it and its log.
+fn seeder_swarmget(
+    env: &Env,
+    dir: &Path,
+    extra: &[&str],
+    port: u16,
+    torrent: &Path,
+) -> Result<(Child, PathBuf), String> {
+    let listen = format!("--listen-port={port}");
+    let torrent = torrent.to_string_lossy();
+    let args = [extra, &[&listen, "--seed-ratio=0.0", &torrent]].concat();
+    let (mut cmd, log) = env.command(dir, "swarmget.log", &args)?;
+    let child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start swarmget: {e}"))?;
+    Ok((child, log))
+}
+
+/// Ends a case where a leecher fetched from seeding swarmget (`leeched`): swarmget must
+/// still be seeding, and the leecher's copy in `DIR/leech` exact.
+fn seeded_to(
+    env: &Env,
+    dir: &Path,
+    mut swarmget: Child,
+    log: &Path,
+    leeched: Result<(), String>,
+) -> Result<(), String> {
     let still_seeding = matches!(swarmget.try_wait(), Ok(None));
     stop(&mut swarmget);
     leeched?;
     if !still_seeding {
-        return Err(format!(
-            "swarmget exited instead of seeding\n{}",
-            tail(&log)
-        ));
+        return Err(format!("swarmget exited instead of seeding\n{}", tail(log)));
     }
     env.meta.verify(&dir.join("leech").join(&env.meta.name))
 }
 
-/// Our libtorrent peer script (python3-libtorrent), in `MODE` (`seed` or `leech`) for
-/// `torrent` over `save_path`, listening on 127.0.0.1:`port`; its output goes to
-/// `DIR/libtorrent-MODE.log`.
-fn libtorrent(
-    dir: &Path,
-    mode: &str,
-    torrent: &Path,
-    save_path: &Path,
-    port: u16,
-) -> Result<Child, String> {
-    // Not `libtorrent.py`: Python would import the script itself for `libtorrent`.
-    let script = dir.join("lt_peer.py");
-    std::fs::write(&script, LIBTORRENT_PY).map_err(|e| e.to_string())?;
-    let log = std::fs::File::create(dir.join(format!("libtorrent-{mode}.log")))
-        .map_err(|e| e.to_string())?;
-    let err = log.try_clone().map_err(|e| e.to_string())?;
-    // Debian's python: python3-libtorrent is a system package.
-    Command::new("/usr/bin/python3")
-        .arg(&script)
-        .arg(mode)
-        .arg(torrent)
-        .arg(save_path)
-        .arg(port.to_string())
-        .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(err)
-        .spawn()
-        .map_err(|e| format!("cannot start lt_peer.py: {e}"))
-}
-
-/// The libtorrent peer (`xtask/src/lt_peer.py`).
-const LIBTORRENT_PY: &str = include_str!("../lt_peer.py");
-
 /// The torrent of the Metalink cases' file, announcing to `tracker`, as
 /// `DIR/seed.torrent`.
 fn write_torrent(env: &Env, dir: &Path, tracker: &str) -> Result<PathBuf, String> {
-    let payload = &env.meta;
-    let source = env.www.join(&payload.name);
-    let data = std::fs::read(&source).map_err(|e| format!("{}: {e}", source.display()))?;
-    let hashes = data
-        .chunks(PIECE_LEN as usize)
-        .map(|c| Sha1::digest(c).into())
-        .collect();
-    let torrent = TorrentBuilder::single(&payload.name, payload.len, PIECE_LEN, hashes)
-        .trackers(vec![vec![tracker.to_string()]])
-        .build()
-        .map_err(|e| format!("cannot build the torrent: {e}"))?;
     let path = dir.join("seed.torrent");
-    std::fs::write(&path, torrent).map_err(|e| e.to_string())?;
+    swarm::write_torrent(&env.www.join(&env.meta.name), PIECE_LEN, tracker, &path)?;
     Ok(path)
 }
 
@@ -279,62 +226,5 @@ fn aria2c_leecher(dir: &Path, torrent: &Path, port: u16) -> Result<(), String> {
             "aria2c downloading from swarmget: exit {code:?}\n{}",
             tail(&log_path)
         )),
-    }
-}
-
-/// The last lines of a log, for a failure message.
-fn tail(log: &Path) -> String {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(20)..].join("\n")
-}
-
-/// A tracker thread answering every announce with the single peer
-/// 127.0.0.1:`port`, which [`Tracker::name`] changes.
-struct Tracker {
-    url: String,
-    port: Arc<AtomicU16>,
-}
-
-impl Tracker {
-    fn start(peer_port: u16) -> Result<Tracker, String> {
-        let listener =
-            TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot bind a tracker: {e}"))?;
-        let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        let port = Arc::new(AtomicU16::new(peer_port));
-        let named = port.clone();
-        std::thread::spawn(move || {
-            for mut sock in listener.incoming().flatten() {
-                // The request line and headers; a GET has no body.
-                let mut head = Vec::new();
-                let mut byte = [0u8; 1];
-                while !head.ends_with(b"\r\n\r\n") && head.len() < 16 << 10 {
-                    match sock.read(&mut byte) {
-                        Ok(1) => head.push(byte[0]),
-                        _ => break,
-                    }
-                }
-                let mut body = b"d8:intervali60e5:peers6:".to_vec();
-                body.extend_from_slice(&[127, 0, 0, 1]);
-                body.extend_from_slice(&named.load(Ordering::Relaxed).to_be_bytes());
-                body.push(b'e');
-                let mut response = format!(
-                    "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
-                    body.len()
-                )
-                .into_bytes();
-                response.extend_from_slice(&body);
-                let _ = sock.write_all(&response);
-            }
-        });
-        Ok(Tracker {
-            url: format!("http://{addr}/announce"),
-            port,
-        })
-    }
-
-    /// From now on, answer with 127.0.0.1:`port`.
-    fn name(&self, port: u16) {
-        self.port.store(port, Ordering::Relaxed);
     }
 }
