@@ -106,8 +106,9 @@ impl Engine {
             if matches!(d.layout, Layout::Stream { finished: true, .. }) {
                 return;
             }
-            // The usable mirror with the fewest connections. Without --reuse-uri a
-            // mirror serves one connection (aria2 hands each URI out once).
+            // Which usable mirror gets the connection is --uri-selector's choice.
+            // Without --reuse-uri a mirror serves one connection (aria2 hands each URI
+            // out once).
             let limit = match d.layout {
                 Layout::Planned(_) if d.opts.reuse_uri => d.opts.max_connection_per_server,
                 _ => 1,
