@@ -1,6 +1,7 @@
 //! Where connections come from and go to: `--interface` and `--multiple-interface`,
 //! checked by the client address the server saw (loopback has 127.0.0.0/8 to choose
-//! from), and names resolved by `--async-dns-server`.
+//! from), names resolved by `--async-dns-server`, and the receive buffer
+//! `--socket-recv-buffer-size` gives the connection (read with `ss`).
 
 mod common;
 
@@ -142,4 +143,58 @@ fn async_dns_server_resolves_names_the_system_does_not_know() {
         "{}",
         r.stdout
     );
+}
+
+/// The receive buffer (`rb` of `ss -m`) of the connection to `port`, once there is one.
+fn receive_buffer_towards(port: u16) -> Option<u64> {
+    let out = std::process::Command::new("ss")
+        .args(["-tmnH", "dst", &format!("127.0.0.1:{port}")])
+        .output()
+        .expect("ss (iproute2) reads the socket's buffers");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rb = text.split("rb").nth(1)?;
+    rb.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+#[test]
+fn socket_recv_buffer_size_sets_the_connections_buffer() {
+    // Linux caps SO_RCVBUF at rmem_max and doubles what it grants.
+    let rmem_max: u64 = std::fs::read_to_string("/proc/sys/net/core/rmem_max")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let expected = 2 * rmem_max.min(1 << 20);
+    for (option, want) in [(None, false), (Some("--socket-recv-buffer-size=1M"), true)] {
+        // The server stalls after a few bytes, so the connection stays open to be read.
+        let server = HttpServer::start(
+            ServerConfig::new()
+                .file("/f.bin", vec![5; 100_000])
+                .stall_after(1000),
+        )
+        .unwrap();
+        let dir = TempDir::new("recv-buffer");
+        let mut cmd = swarmget(dir.path());
+        cmd.arg("-d")
+            .arg(dir.path())
+            .args(["--timeout=30", "--max-tries=1"]);
+        cmd.args(option).arg(server.url("/f.bin"));
+        let mut child = cmd
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let rb = (0..500).find_map(|_| {
+            std::thread::sleep(Duration::from_millis(20));
+            receive_buffer_towards(server.addr().port())
+        });
+        let _ = child.kill();
+        let _ = child.wait();
+        let rb = rb.expect("a connection to the server");
+        assert_eq!(
+            rb == expected,
+            want,
+            "rb {rb}, expected {expected} with {option:?}"
+        );
+    }
 }
