@@ -247,12 +247,8 @@ impl Console {
             } else {
                 text
             };
-            let shown = if self.color {
-                colorize(&text)
-            } else {
-                text.clone()
-            };
             let pad = text.chars().count();
+            let shown = if self.color { colorize(&text) } else { text };
             let _ = write!(self.out, "\r{:pad$}\r{shown}", "");
             self.drawn = true;
         }

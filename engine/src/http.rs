@@ -273,6 +273,7 @@ impl Engine {
 
     /// Builds and starts sending the request for the connection's current work.
     fn send_request(&mut self, key: usize, now: Instant) {
+        let log_requests = self.logs(LogLevel::Info);
         let Some(conn) = self.conns[key].as_mut() else {
             return;
         };
@@ -446,11 +447,7 @@ impl Engine {
             self.conn_failed(key, Error::new(ErrorCode::Unknown, e.to_string()), now);
             return;
         }
-        let logged = self
-            .global
-            .log_threshold()
-            .is_some_and(|t| t <= LogLevel::Info)
-            .then(|| masked_head(&buf));
+        let logged = log_requests.then(|| masked_head(&buf));
         let gid = conn.dl;
         conn.asked = range;
         conn.pipelined = pipelined;

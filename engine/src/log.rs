@@ -2,9 +2,10 @@
 //!
 //! The engine sends [`crate::Event::Log`] records to its subscribers; the
 //! CLI writes them to the log file and the console, each with its own threshold. Detail
-//! records (`info`: every request and response head, FTP commands and replies;
-//! `debug`: connection life) cost a formatted string each, so the engine makes them only
-//! when some threshold asks for them ([`Options::log_threshold`](crate::Options)).
+//! records (`info`: every connection, request and response head, FTP commands and
+//! replies; no record is below `info` yet, so `debug` shows what `info` does) cost a
+//! formatted string each, so the engine makes them only when some threshold asks for
+//! them ([`Options::log_threshold`](crate::Options)).
 //! Secrets never reach a record: `Authorization`, `Proxy-Authorization` and `Cookie`
 //! values and FTP passwords are replaced by `********`, as aria2 does.
 
@@ -17,7 +18,7 @@ use crate::handle::Event;
 /// aria2's log levels, least severe first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum LogLevel {
-    /// Everything, connection life included.
+    /// Everything (no record is below `Info` yet, so the same as `Info` today).
     Debug,
     /// Requests and responses.
     Info,
