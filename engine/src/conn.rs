@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use mio::net::TcpStream;
-use swarmget_http_seg::{BodyDecoder, ByteRange, ContentDecoder, Redirects};
+use swarmget_http_seg::{BodyDecoder, ByteRange, ContentDecoder, Redirects, ResponseHead};
 use url::Url;
 
 use crate::download::SpeedMeter;
@@ -38,12 +38,23 @@ pub(crate) enum Phase {
     Handshake(Box<swarmget_proxy::Handshake>),
     /// Reading the response head.
     Head { buf: Vec<u8> },
+    /// A first answer whose download waits for the disk thread to decide and open
+    /// its output file; acted on when the file is ready.
+    Parked(Box<Parked>),
     /// Reading the body.
     Body(Body),
     /// Kept alive between requests.
     Idle,
     /// An FTP session on this control connection.
     Ftp(Box<crate::ftp::FtpConn>),
+}
+
+/// A response head held while its download's output file is prepared.
+pub(crate) struct Parked {
+    /// The head, not yet acted on.
+    pub head: ResponseHead,
+    /// Body bytes that arrived with it.
+    pub rest: Vec<u8>,
 }
 
 /// Body decoding state for the current response.
@@ -207,5 +218,15 @@ impl Conn {
     /// Whether this connection speaks FTP itself (not through an HTTP proxy).
     pub fn is_ftp(&self) -> bool {
         !self.via_get() && self.url.scheme() == "ftp"
+    }
+
+    /// Whether this connection holds a first answer until its download's output file
+    /// is ready (an HTTP head, or an FTP session's SIZE and MDTM replies).
+    pub fn waits_for_output(&self) -> bool {
+        match &self.phase {
+            Phase::Parked(_) => true,
+            Phase::Ftp(f) => f.sized_answer.is_some(),
+            _ => false,
+        }
     }
 }

@@ -24,6 +24,7 @@ use std::thread::JoinHandle;
 
 use crate::control::ControlState;
 use crate::file_cache::{DEFAULT_MAX_OPEN_FILES, FileCache};
+use crate::naming::{OutputRequest, Prepared, prepare};
 use crate::options::FileAllocation;
 use crate::storage::Storage;
 
@@ -140,6 +141,14 @@ pub enum DiskJob {
         /// The caller's note of what the bytes are for.
         tag: ReadTag,
     },
+    /// Decide, create and open a single-file download's output (aria2's rules for an
+    /// existing file, its control file read); answered by [`DiskDone::Prepared`].
+    PrepareOutput {
+        /// Download.
+        gid: Gid,
+        /// What to settle.
+        request: OutputRequest,
+    },
     /// Close the cached handles of a storage's files, before they are deleted, renamed
     /// or handed to another download. Not answered: later jobs run after it.
     CloseFiles {
@@ -209,6 +218,13 @@ pub enum DiskDone {
         gid: Gid,
         /// Outcome.
         result: io::Result<()>,
+    },
+    /// [`DiskJob::PrepareOutput`] finished.
+    Prepared {
+        /// Download.
+        gid: Gid,
+        /// The file and how it starts, or why it cannot.
+        result: Result<Prepared, crate::error::Error>,
     },
     /// [`DiskJob::Truncate`] finished.
     Truncated {
@@ -352,6 +368,10 @@ fn work(rx: Receiver<DiskJob>, done: Sender<DiskDone>, mut files: FileCache, not
                 let result = files.read(&storage, offset, &mut buf).map(|()| buf);
                 DiskDone::Read { gid, tag, result }
             }
+            DiskJob::PrepareOutput { gid, request } => DiskDone::Prepared {
+                gid,
+                result: prepare(&request),
+            },
             DiskJob::CloseFiles { storage } => {
                 files.close_storage(&storage);
                 continue;

@@ -165,6 +165,9 @@ pub(crate) struct Download {
     pub control_dirty: bool,
     /// A control file is on disk (found at start, or a save was queued).
     pub control_exists: bool,
+    /// The disk thread is deciding and opening the output file
+    /// ([`crate::naming::prepare`]); connections with a first answer wait.
+    pub output_pending: bool,
     pub last_save: Instant,
     pub verifying: bool,
     /// `-V` applies: an existing file is kept and checked, not trusted or replaced.
@@ -283,6 +286,7 @@ impl Download {
             jobs_in_flight: 0,
             control_dirty: false,
             control_exists: false,
+            output_pending: false,
             last_save: now,
             verifying: false,
             integrity_check: false,

@@ -515,6 +515,7 @@ impl Engine {
                     self.notice(gid, format!("cannot set the file's time: {e}"));
                 }
             }
+            DiskDone::Prepared { gid, result } => self.output_prepared(gid, result, now),
             DiskDone::Removed { gid } => {
                 if let Some(d) = self.downloads.get_mut(gid) {
                     d.jobs_in_flight -= 1;

@@ -53,6 +53,9 @@ pub(crate) struct FtpConn {
     pub sized: bool,
     /// What `SIZE` said (`None`: nothing), kept until `MDTM` answers.
     pub size: Option<u64>,
+    /// `MDTM`'s answer, held while the download's output file is prepared (the
+    /// first answer of a download); acted on when it is ready.
+    pub sized_answer: Option<Option<String>>,
     /// The data connection reached end of stream.
     pub data_eof: bool,
     /// The passive data connect completed (reported to the session).
@@ -139,6 +142,7 @@ impl Engine {
             busy: false,
             sized: false,
             size: None,
+            sized_answer: None,
             data_eof: false,
             data_open: false,
             aborting: false,
@@ -152,6 +156,15 @@ impl Engine {
     /// One turn of an FTP source: control input, session events, data bytes,
     /// control output.
     pub(crate) fn drive_ftp(&mut self, conn: &mut Conn, now: Instant) -> Result<Next, Error> {
+        if conn.waits_for_output() {
+            if self.downloads[conn.dl].output_pending {
+                return Ok(Next::Continue);
+            }
+            let mdtm = ftp(conn).sized_answer.take().flatten();
+            if let Some(next) = self.ftp_sized(conn, mdtm, now)? {
+                return Ok(next);
+            }
+        }
         loop {
             let mut progress = false;
             // Control replies.
@@ -301,13 +314,16 @@ impl Engine {
         now: Instant,
     ) -> Result<Option<Next>, Error> {
         let gid = conn.dl;
+        if matches!(self.downloads[gid].layout, Layout::Unknown) {
+            let name = ftp(conn).path.file_name_lossy().into_owned();
+            if !self.setup_output(gid, swarmget_http_seg::sanitize_file_name(&name))? {
+                ftp(conn).sized_answer = Some(mdtm);
+                return Ok(Some(Next::Continue));
+            }
+        }
         let f = ftp(conn);
         f.sized = true;
         let size = f.size;
-        if matches!(self.downloads[gid].layout, Layout::Unknown) {
-            let name = ftp(conn).path.file_name_lossy().into_owned();
-            self.setup_output(gid, swarmget_http_seg::sanitize_file_name(&name))?;
-        }
         let seen = Seen {
             validators: Validators {
                 mdtm,

@@ -17,14 +17,14 @@ use swarmget_http_seg::{
     RangeAnswer, Request, ResponseHead, check_range_response, parse_final_response_head,
 };
 
-use crate::conn::{Body, Conn, Connecting, Phase};
+use crate::conn::{Body, Conn, Connecting, Parked, Phase};
 use crate::disk::DiskJob;
 use crate::download::Layout;
 use crate::engine::Engine;
 use crate::error::{Error, ErrorCode};
 use crate::gid::Gid;
 use crate::log::{LogLevel, masked_head};
-use crate::naming::{Start, decide, output_path};
+use crate::naming::{Origin, OutputRequest, Prepared, output_path};
 use crate::plan::Plan;
 use crate::resolve::interleave;
 use crate::storage::Storage;
@@ -528,6 +528,20 @@ impl Engine {
                     // The response may already be waiting.
                     conn.readable = true;
                 }
+                Phase::Parked(_) => {
+                    if self.downloads[conn.dl].output_pending {
+                        return Ok(Next::Continue);
+                    }
+                    let Phase::Parked(parked) = std::mem::replace(&mut conn.phase, Phase::Idle)
+                    else {
+                        unreachable!("matched above");
+                    };
+                    let Parked { head, rest } = *parked;
+                    if let Some(next) = self.on_answer(conn, head, now)? {
+                        return Ok(next);
+                    }
+                    self.take_body_bytes(conn, &rest, now)?;
+                }
                 Phase::Head { .. } => {
                     if !conn.readable {
                         return Ok(Next::Continue);
@@ -606,6 +620,10 @@ impl Engine {
         });
         let rest = buf.split_off(used);
         let next = self.on_head(conn, head, now)?;
+        if let Phase::Parked(parked) = &mut conn.phase {
+            parked.rest = rest;
+            return Ok(next);
+        }
         if let Some(next) = next {
             return Ok(Some(next));
         }
@@ -744,9 +762,30 @@ impl Engine {
         if let Some(next) = self.metalink_headers(conn, &head)? {
             return Ok(Some(next));
         }
+        self.on_answer(conn, head, now)
+    }
+
+    /// Acts on a successful answer (redirects, errors and Metalink headers dealt
+    /// with). The first answer of a download names its output; while the disk thread
+    /// settles that file the connection parks with the head, and this runs again when
+    /// the file is ready ([`Engine::output_prepared`]).
+    fn on_answer(
+        &mut self,
+        conn: &mut Conn,
+        head: ResponseHead,
+        now: Instant,
+    ) -> Result<Option<Next>, Error> {
+        if !self.output_from_first_answer(conn, &head)? {
+            conn.phase = Phase::Parked(Box::new(Parked {
+                head,
+                rest: Vec::new(),
+            }));
+            return Ok(Some(Next::Continue));
+        }
         if conn.asked_head {
             return self.on_head_answer(conn, &head, now).map(Some);
         }
+        let status = head.status;
         let gid = conn.dl;
         let framing = head.framing(false);
         // Without --http-accept-gzip a coded body is the file as the server has it.
@@ -762,7 +801,6 @@ impl Engine {
             end: None,
         });
         let known_total = self.downloads[gid].total();
-        self.output_from_first_answer(conn, &head)?;
         let seen = Seen {
             validators: Validators::from_http(head.header("etag"), head.header("last-modified")),
             length: match status {
@@ -920,10 +958,15 @@ impl Engine {
 
     /// The first answer of a download names its file (Content-Disposition or the URL)
     /// and says whether it is a document to follow; later answers change nothing.
-    fn output_from_first_answer(&mut self, conn: &Conn, head: &ResponseHead) -> Result<(), Error> {
+    /// False while the output file is being prepared ([`Engine::setup_output`]).
+    fn output_from_first_answer(
+        &mut self,
+        conn: &Conn,
+        head: &ResponseHead,
+    ) -> Result<bool, Error> {
         let gid = conn.dl;
         if !matches!(self.downloads[gid].layout, Layout::Unknown) {
-            return Ok(());
+            return Ok(true);
         }
         self.note_document_type(gid, &conn.url, head.header("content-type"));
         let suggested = head.suggested_file_name(
@@ -947,7 +990,6 @@ impl Engine {
         conn.asked_head = false;
         conn.head_answered = true;
         let gid = conn.dl;
-        self.output_from_first_answer(conn, head)?;
         let coded = self.downloads[gid].opts.http_accept_gzip
             && !matches!(head.content_encoding(), ContentEncoding::Identity);
         let length = head
@@ -982,44 +1024,92 @@ impl Engine {
         })
     }
 
-    /// Picks the output path from the first response and decides how to start.
-    /// `suggested` is the server's name for the file (Content-Disposition or the URL's
-    /// last segment, already reduced to one safe component); `-o` wins over it.
+    /// Picks the output path from the first answer and asks the disk thread to decide
+    /// how to start (aria2's rules for an existing file) and to open the file. True
+    /// when the output is ready: set up before, or the Metalink document kept in
+    /// memory. False while the disk thread works: the caller parks its connection
+    /// until [`Engine::output_prepared`] drives it again. `suggested` is the server's
+    /// name for the file (Content-Disposition or the URL's last segment, already
+    /// reduced to one safe component); `-o` wins over it.
     pub(crate) fn setup_output(
         &mut self,
         gid: Gid,
         suggested: Option<String>,
-    ) -> Result<(), Error> {
+    ) -> Result<bool, Error> {
         let d = &mut self.downloads[gid];
         if d.path.is_some() {
-            return Ok(());
+            return Ok(true);
+        }
+        if d.output_pending {
+            return Ok(false);
         }
         let name = match &d.opts.out {
             Some(out) => out.clone(),
             None => suggested.unwrap_or_else(|| "index.html".into()),
         };
         if self.document_output(gid, &name)? {
-            return Ok(());
+            return Ok(true);
         }
         let d = &mut self.downloads[gid];
         let path = output_path(&d.opts.dir, &name)?;
-        if d.opts.remove_control_file {
-            let _ = std::fs::remove_file(crate::control::control_path(&path));
-        }
         // -V keeps an existing file to check it (aria2: only when there is something
         // to check it with).
         d.integrity_check = d.opts.check_integrity
             && (d.expect.pieces.is_some() || d.whole_file_digest().is_some());
-        let start = decide(
+        let request = OutputRequest {
             path,
-            d.opts.continue_download || d.integrity_check,
-            d.opts.allow_overwrite,
-            d.opts.auto_file_renaming,
-        )?;
-        let (path, truncate) = match start {
-            Start::FromControl(path) => {
+            remove_control: d.opts.remove_control_file,
+            continue_: d.opts.continue_download || d.integrity_check,
+            allow_overwrite: d.opts.allow_overwrite,
+            auto_rename: d.opts.auto_file_renaming,
+            remote_time: d.opts.remote_time,
+            dry_run: d.opts.dry_run,
+        };
+        d.output_pending = true;
+        self.disk_job(gid, DiskJob::PrepareOutput { gid, request });
+        Ok(false)
+    }
+
+    /// The disk thread's answer to [`Engine::setup_output`]: the download takes its
+    /// file and what its control file or the existing bytes say, and the connections
+    /// parked on it go on (or fail with the download when the file cannot be had).
+    pub(crate) fn output_prepared(
+        &mut self,
+        gid: Gid,
+        result: Result<Prepared, Error>,
+        now: Instant,
+    ) {
+        let Some(d) = self.downloads.get_mut(gid) else {
+            return;
+        };
+        d.jobs_in_flight -= 1;
+        d.output_pending = false;
+        let parked: Vec<usize> = self
+            .conns
+            .iter()
+            .flatten()
+            .filter(|c| c.dl == gid && c.waits_for_output())
+            .map(|c| c.key)
+            .collect();
+        let prepared = match result {
+            Ok(prepared) => prepared,
+            Err(e) => {
+                if parked.is_empty() {
+                    self.fail_download(gid, e, now);
+                    return;
+                }
+                for key in parked {
+                    self.conn_failed(key, e.clone(), now);
+                }
+                return;
+            }
+        };
+        let d = &mut self.downloads[gid];
+        let mut notice = None;
+        match prepared.origin {
+            Origin::Control(record) => {
                 d.control_exists = true;
-                match crate::control::ControlState::load(&crate::control::control_path(&path)) {
+                match record {
                     Ok(Some(state)) => {
                         d.resume_total = Some(state.total_len);
                         d.validators = state.validators.clone();
@@ -1027,47 +1117,34 @@ impl Engine {
                         d.resume = Some(state);
                     }
                     Ok(None) => {}
-                    Err(e) => {
-                        self.notice(gid, format!("ignoring control file: {e}"));
-                    }
+                    Err(e) => notice = Some(format!("ignoring control file: {e}")),
                 }
-                (path, false)
             }
-            Start::Sequential(path, len) => {
+            Origin::Sequential { len, mtime } => {
                 d.resume_total = None;
                 d.resume = None;
                 d.sequential_len = len;
-                if d.opts.remote_time && len > 0 {
-                    // Nothing recorded the bytes' version; with --remote-time the file's
-                    // time is the server's time of the version it was made from, so
-                    // If-Range and the head comparison can tell a replaced file.
-                    if let Ok(mtime) = std::fs::metadata(&path).and_then(|m| m.modified()) {
-                        d.validators = Validators::from_file_time(mtime);
-                    }
+                // Nothing recorded the bytes' version; with --remote-time the file's
+                // time is the server's time of the version it was made from, so
+                // If-Range and the head comparison can tell a replaced file.
+                if let Some(mtime) = mtime {
+                    d.validators = Validators::from_file_time(mtime);
                 }
-                (path, false)
             }
-            Start::Fresh(path) => (path, true),
-        };
-        let d = &mut self.downloads[gid];
-        if d.opts.dry_run {
-            d.path = Some(path);
-            return Ok(());
+            Origin::Fresh => {}
         }
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| Error::new(ErrorCode::CreateDir, format!("{}: {e}", dir.display())))?;
+        d.file = prepared.file;
+        d.path = Some(prepared.path);
+        if let Some(message) = notice {
+            self.notice(gid, message);
         }
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(truncate)
-            .open(&path)
-            .map_err(|e| Error::new(ErrorCode::CreateFile, format!("{}: {e}", path.display())))?;
-        d.file = Some(std::sync::Arc::new(file));
-        d.path = Some(path);
-        Ok(())
+        let timeout = self.downloads[gid].opts.timeout;
+        for key in parked {
+            if let Some(conn) = self.conns[key].as_mut() {
+                conn.deadline = now + timeout;
+            }
+            self.drive(key, now);
+        }
     }
 
     /// Creates the plan when the first range answer gives the total, and claims the

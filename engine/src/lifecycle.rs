@@ -608,6 +608,11 @@ impl Engine {
         let Some(conn) = self.conns.get(key).and_then(Option::as_ref) else {
             return;
         };
+        if conn.waits_for_output() {
+            // Waiting on our own disk thread, not on the server: no deadline runs
+            // (output_prepared starts a fresh one).
+            return;
+        }
         let mut wake = conn.deadline;
         if let Phase::Connecting(c) = &conn.phase
             && !c.queue.is_empty()
@@ -639,6 +644,9 @@ impl Engine {
         let Some(conn) = self.conns[key].as_ref() else {
             return;
         };
+        if conn.waits_for_output() {
+            return;
+        }
         if let Phase::Connecting(c) = &conn.phase
             && !c.queue.is_empty()
             && now >= c.next_at

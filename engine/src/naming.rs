@@ -1,9 +1,17 @@
 //! Where a download's bytes go: the output name, kept inside `--dir`, and aria2's
 //! rules for a file that already exists.
+//!
+//! Deciding a name looks at the file system (does the file exist, is there a control
+//! file, which `name.N.ext` is free) and opening it may create directories, so
+//! [`prepare`] runs on the disk thread: a slow or network file system stalls that
+//! download's start, never the loop that serves every other connection.
 
+use std::fs::File;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
 
-use crate::control::control_path;
+use crate::control::{ControlState, control_path};
 use crate::error::{Error, ErrorCode};
 
 /// Joins `name` (from `-o`, Content-Disposition or the URI) under `dir`, refusing any
@@ -92,6 +100,105 @@ pub fn decide(
             path.display()
         ),
     ))
+}
+
+/// What [`prepare`] is asked to settle for one download's output file.
+#[derive(Debug, Clone)]
+pub struct OutputRequest {
+    /// The path the name gives (already inside `--dir`).
+    pub path: PathBuf,
+    /// `--remove-control-file`: delete the control file first.
+    pub remove_control: bool,
+    /// `-c` (or `-V`, which keeps the bytes to check them).
+    pub continue_: bool,
+    /// `--allow-overwrite`.
+    pub allow_overwrite: bool,
+    /// `--auto-file-renaming`.
+    pub auto_rename: bool,
+    /// `--remote-time`: a continued file's modification time is wanted.
+    pub remote_time: bool,
+    /// `--dry-run`: decide, but create and open nothing.
+    pub dry_run: bool,
+}
+
+/// What [`prepare`] found and did.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The path chosen (renamed under `--auto-file-renaming`).
+    pub path: PathBuf,
+    /// How the download starts.
+    pub origin: Origin,
+    /// The open file (read and write), or `None` under `--dry-run`.
+    pub file: Option<Arc<File>>,
+}
+
+/// Where a prepared download's bytes start from.
+#[derive(Debug)]
+pub enum Origin {
+    /// A control file is beside the file: its record (`Ok(None)`: empty), or why it
+    /// could not be read.
+    Control(Result<Option<ControlState>, String>),
+    /// `-c` without a control file: the first `len` bytes are kept; `mtime` is the
+    /// file's time when `--remote-time` asked for it.
+    Sequential {
+        /// Bytes already there.
+        len: u64,
+        /// The file's modification time.
+        mtime: Option<SystemTime>,
+    },
+    /// Nothing kept (the file was created or truncated).
+    Fresh,
+}
+
+/// Decides the output file of `req` by aria2's rules ([`decide`]), reads its control
+/// file, and creates its directory and opens it. File-system work only: it runs on
+/// the disk thread.
+pub fn prepare(req: &OutputRequest) -> Result<Prepared, Error> {
+    if req.remove_control {
+        let _ = std::fs::remove_file(control_path(&req.path));
+    }
+    let start = decide(
+        req.path.clone(),
+        req.continue_,
+        req.allow_overwrite,
+        req.auto_rename,
+    )?;
+    let (path, origin) = match start {
+        Start::FromControl(path) => {
+            let record = ControlState::load(&control_path(&path)).map_err(|e| e.to_string());
+            (path, Origin::Control(record))
+        }
+        Start::Sequential(path, len) => {
+            let mtime = (req.remote_time && len > 0)
+                .then(|| std::fs::metadata(&path).and_then(|m| m.modified()).ok())
+                .flatten();
+            (path, Origin::Sequential { len, mtime })
+        }
+        Start::Fresh(path) => (path, Origin::Fresh),
+    };
+    if req.dry_run {
+        return Ok(Prepared {
+            path,
+            origin,
+            file: None,
+        });
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::new(ErrorCode::CreateDir, format!("{}: {e}", dir.display())))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(matches!(origin, Origin::Fresh))
+        .open(&path)
+        .map_err(|e| Error::new(ErrorCode::CreateFile, format!("{}: {e}", path.display())))?;
+    Ok(Prepared {
+        path,
+        origin,
+        file: Some(Arc::new(file)),
+    })
 }
 
 /// `dir/name.ext` → `dir/name.N.ext` (aria2's renaming scheme).

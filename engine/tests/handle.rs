@@ -245,3 +245,55 @@ fn change_position_decides_which_waiting_download_starts_next() {
     let paths: Vec<String> = server.log().iter().map(|r| r.path.clone()).collect();
     assert_eq!(paths.first().map(String::as_str), Some("/c"), "{paths:?}");
 }
+
+/// Deciding a download's output file (aria2's rules for an existing file, its control
+/// file read) and opening it is file-system work done off the loop thread: while one
+/// download's control file cannot be read (a FIFO with no writer blocks `open`), the
+/// loop still answers through the handle, and that download's connection waits
+/// without timing out. Then it goes on and finishes.
+#[test]
+fn a_stuck_output_decision_leaves_the_loop_answering() {
+    let data = TestFile::random(100_000, 7);
+    let server = HttpServer::start(ServerConfig::new().file("/stuck.bin", data.to_vec())).unwrap();
+    let dir = Dir::new("h-stuck-output");
+    let file = dir.0.join("stuck.bin");
+    std::fs::write(&file, b"old").unwrap();
+    let fifo = swarmget_engine::control::control_path(&file);
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo");
+    let o = opts(&dir.0);
+    let mut batch = Batch::new(&o);
+    let gid = batch.add(DownloadSpec::new(vec![server.url("/stuck.bin")], o.clone()));
+    // The answer came (the request is in the server's log) and the disk thread is
+    // held in open(2) of the FIFO; a status call still gets through, from another
+    // thread so that a blocked loop fails the test instead of hanging it.
+    while server.log().is_empty() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Longer than the download's --timeout: a waiting connection does not time out.
+    std::thread::sleep(o.timeout + Duration::from_secs(1));
+    let handle = batch.handle.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(handle.tell_status(gid));
+    });
+    let st = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the loop answers while a control file blocks the disk thread")
+        .unwrap();
+    assert_eq!(st.state, DownloadState::Active);
+    assert_eq!(st.completed, 0);
+    // A writer that writes nothing: the control file reads as empty, is ignored, and
+    // the download starts over the old bytes.
+    drop(std::fs::OpenOptions::new().write(true).open(&fifo).unwrap());
+    let st = batch.finish().remove(0);
+    assert_ok(&st, &data);
+    assert_eq!(
+        server.log().len(),
+        1,
+        "the parked connection went on, no retry"
+    );
+}
