@@ -774,19 +774,47 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
     let dir = TempDir::new("rpc-session");
     let paused_file = TestFile::random(30_000, 8);
     let slow_file = TestFile::random(600_000, 9);
+    let followed_file = TestFile::random(400_000, 10);
+    // A Metalink document naming `/m` as m.bin, followed by the daemon.
+    let doc = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<metalink xmlns="urn:ietf:params:xml:ns:metalink"><file name="m.bin"><size>{}</size><url>m</url></file></metalink>"#,
+        followed_file.len()
+    );
+    let trickle = Behaviour::Trickle {
+        bytes_per_sec: 100_000,
+    };
     let server = HttpServer::start(
         ServerConfig::new()
             .file("/p", paused_file.clone())
             .file("/slow", slow_file.clone())
+            .behaviour_for("/slow", trickle.clone())
+            .file("/m", followed_file.clone())
+            .behaviour_for("/m", trickle)
+            .file("/doc.meta4", doc.into_bytes())
             .behaviour_for(
-                "/slow",
-                Behaviour::Trickle {
-                    bytes_per_sec: 100_000,
-                },
+                "/doc.meta4",
+                Behaviour::ContentType("application/metalink4+xml".into()),
             ),
     )
     .unwrap();
-    let d = Daemon::start(&dir, &["--rpc-secret=s", "--save-session=session.txt"]);
+    let (_seeder, _tracker, torrent_body, b64) = torrent_swarm();
+    let d = Daemon::start(
+        &dir,
+        &[
+            "--rpc-secret=s",
+            "--save-session=session.txt",
+            "--seed-time=0",
+        ],
+    );
+    // A torrent (its upload saved as <info-hash>.torrent) paused across the restart.
+    let torrent = d.ok(
+        "aria2.addTorrent",
+        json!([b64.clone(), [], {"pause": "true"}]),
+    );
+    let torrent = torrent.as_str().unwrap().to_string();
+    let document = d.ok("aria2.addUri", json!([[server.url("/doc.meta4")]]));
+    let document = document.as_str().unwrap().to_string();
     let paused_gid = d.ok(
         "aria2.addUri",
         json!([[server.url("/p")], {"pause": "true", "out": "p.bin", "header": ["X-A: 1", "X-B: 2"]}]),
@@ -820,12 +848,37 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
         d.wait_status(&slow, "active");
         std::thread::sleep(Duration::from_millis(20));
     }
+    // The followed file is under way too (its control file written).
+    let followed = d.wait_status(&document, "complete")["followedBy"][0]
+        .as_str()
+        .expect("the document was followed")
+        .to_string();
+    let followed_control = swarmget_engine::control::control_path(&dir.join("m.bin"));
+    while !followed_control.exists() {
+        d.wait_status(&followed, "active");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert_eq!(d.ok("aria2.saveSession", json!([])), "OK");
     let saved = std::fs::read_to_string(dir.join("session.txt")).unwrap();
     assert!(
         saved.contains(&format!("{}\n", server.url("/p"))),
         "{saved}"
     );
+    // As aria2 writes them: the torrent as its saved .torrent file under its own GID,
+    // the followed file as the document's URI under the document's GID.
+    let uploaded = base64::engine::general_purpose::STANDARD
+        .decode(&b64)
+        .unwrap();
+    let torrent_file = format!("{}.torrent", info_hash(&uploaded));
+    assert!(
+        saved.contains(&format!("{torrent_file}\n gid={torrent}\n")),
+        "{saved}"
+    );
+    assert!(
+        saved.contains(&format!("{}\n gid={document}\n", server.url("/doc.meta4"))),
+        "{saved}"
+    );
+    assert!(!saved.contains(&server.url("/m")), "{saved}");
     assert!(
         saved.contains(" header=X-A: 1\n header=X-B: 2\n"),
         "{saved}"
@@ -845,7 +898,10 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
 
     // The restarted daemon has both back under their GIDs: the paused one paused with
     // its options, the other one finishing byte-exact from where it was.
-    let d = Daemon::start(&dir, &["--rpc-secret=s", "-i", "session.txt"]);
+    let d = Daemon::start(
+        &dir,
+        &["--rpc-secret=s", "-i", "session.txt", "--seed-time=0"],
+    );
     let waiting = d.ok(
         "aria2.tellWaiting",
         json!([0, 10, ["gid", "status", "files"]]),
@@ -854,7 +910,7 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|w| w["status"] == "paused")
+        .find(|w| w["status"] == "paused" && w["files"][0]["uris"][0]["uri"] == server.url("/p"))
         .unwrap_or_else(|| panic!("no paused download: {waiting}"));
     assert_eq!(paused["files"][0]["uris"][0]["uri"], server.url("/p"));
     let paused = paused["gid"].as_str().unwrap().to_string();
@@ -895,6 +951,30 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
     d.ok("aria2.unpause", json!([paused]));
     d.wait_status(&paused, "complete");
     assert_download(&dir.join("p.bin"), &paused_file);
+    // The torrent is back paused under its GID and finishes from the swarm.
+    let st = d.ok("aria2.tellStatus", json!([torrent, ["status", "infoHash"]]));
+    assert_eq!(st["status"], "paused", "{st}");
+    assert_eq!(st["infoHash"], info_hash(&uploaded));
+    d.ok("aria2.unpause", json!([torrent]));
+    d.wait_status(&torrent, "complete");
+    assert_download(&dir.join("x.bin"), &torrent_body);
+    // The document came back under its GID, was fetched and followed again, and its
+    // file resumed from its control file.
+    let followed = d.wait_status(&document, "complete")["followedBy"][0]
+        .as_str()
+        .expect("the document was followed again")
+        .to_string();
+    d.wait_status(&followed, "complete");
+    assert_download(&dir.join("m.bin"), &followed_file);
+    let ranges: Vec<String> = server
+        .requests_for("/m")
+        .iter()
+        .filter_map(|r| r.range().map(str::to_string))
+        .collect();
+    assert!(
+        ranges.iter().any(|r| !r.starts_with("bytes=0-")),
+        "the followed file started over: {ranges:?}"
+    );
     let sent = server.requests_for("/p");
     assert_eq!(sent[0].header("x-b"), Some("2"), "{sent:?}");
     assert_eq!(d.shutdown(), Some(0));
