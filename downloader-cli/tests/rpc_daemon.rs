@@ -786,14 +786,8 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
         .to_string();
     assert_eq!(running, slow);
     d.wait_status(&running, "complete");
-    // The control file goes by a disk job queued at completion, which may still be
-    // in flight when the status first reads complete (bounded: a hang fails).
-    for _ in 0..500 {
-        if !control.exists() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    // Complete means the control file is gone already.
+    assert!(!control.exists(), "{} is still there", control.display());
     assert_download(&dir.join("slow.bin"), &slow_file);
     // The restart asked for the rest from where the control file left it (its first
     // connection may probe from 0 before it reads the control file).

@@ -184,6 +184,8 @@ pub(crate) struct Download {
     pub control_exists: bool,
     pub last_save: Instant,
     pub verifying: bool,
+    /// Whole and verified, waiting for its control file's removal to be complete.
+    pub completing: bool,
     /// `-V` applies: an existing file is kept and checked, not trusted or replaced.
     pub integrity_check: bool,
     /// `-V` found a file of full length with only a whole-file digest to check it:
@@ -304,6 +306,7 @@ impl Download {
             control_exists: false,
             last_save: now,
             verifying: false,
+            completing: false,
             integrity_check: false,
             recheck_whole: false,
             pieces_hashing: 0,
