@@ -7,6 +7,7 @@ mod common;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -1567,6 +1568,60 @@ fn rpc_secure_serves_https_and_wss_to_a_client_that_verifies_the_ca() {
         1,
         "Specify --rpc-certificate and --rpc-private-key options",
     );
+}
+
+/// A TLS handshake with the daemon on `port` by a client that trusts `ca` and speaks
+/// only `version`; the error the client saw, if any.
+fn handshake(
+    port: u16,
+    ca: &TestCa,
+    version: &'static rustls::SupportedProtocolVersion,
+) -> Result<(), String> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.cert_der()).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_protocol_versions(&[version])
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let mut tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let mut tls = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+    while tls.is_handshaking() {
+        tls.complete_io(&mut tcp).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+#[test]
+fn min_tls_version_refuses_a_tls_1_2_client_on_the_rpc_port() {
+    let dir = TempDir::new("rpc-min-tls");
+    let ca = TestCa::new();
+    let (cert, key) = ca.server_identity().write_files(dir.path(), "rpc").unwrap();
+    let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    let secure = [
+        "--rpc-secret=s",
+        "--rpc-secure",
+        "--rpc-certificate",
+        cert,
+        "--rpc-private-key",
+        key,
+    ];
+    // By default (TLSv1.2, as aria2) a TLS 1.2 client is served.
+    let d = Daemon::start(&dir, &secure);
+    assert_eq!(handshake(d.port, &ca, &rustls::version::TLS12), Ok(()));
+    d.kill();
+    let d = Daemon::start(
+        &dir,
+        &[&secure[..], &["--min-tls-version=TLSv1.3"]].concat(),
+    );
+    let refused = handshake(d.port, &ca, &rustls::version::TLS12).unwrap_err();
+    assert!(refused.contains("ProtocolVersion"), "{refused}");
+    assert_eq!(handshake(d.port, &ca, &rustls::version::TLS13), Ok(()));
+    d.kill();
 }
 
 /// Kills and reaps a helper process when the test ends, however it ends.

@@ -602,7 +602,12 @@ fn read_plain(
         if tls.read_tls(stream)? == 0 {
             return Ok(0);
         }
-        tls.process_new_packets().map_err(io::Error::other)?;
+        if let Err(e) = tls.process_new_packets() {
+            // The alert rustls queued says why (a refused version, a bad record) to
+            // a client that would otherwise see only the connection close.
+            let _ = tls.write_tls(stream);
+            return Err(io::Error::other(e));
+        }
     }
 }
 
