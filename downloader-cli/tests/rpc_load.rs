@@ -103,6 +103,7 @@ fn a_thousand_queued_downloads_page_add_and_remove_correctly() {
     let dir = TempDir::new("rpc-thousand");
     let d = Daemon::start(&dir, &["--rpc-secret=s"]);
     let mut c = KeepAlive::connect(&d);
+    let before = peak_rss_kib(&d);
     let mut queued: Vec<String> = (0..1000)
         .map(|i| {
             let uri = format!("http://127.0.0.1:9/f{i}");
@@ -152,6 +153,13 @@ fn a_thousand_queued_downloads_page_add_and_remove_correctly() {
         3
     );
     assert_eq!(page(&mut c, 3, 1), [moved]);
+    // The queue, its pages and its removals cost a few KiB a download, no more.
+    let peak = peak_rss_kib(&d);
+    eprintln!("VmHWM: {before} KiB empty, {peak} KiB after the 1,001 downloads' calls");
+    assert!(
+        peak < before + 8 * 1024,
+        "peak RSS grew from {before} KiB to {peak} KiB"
+    );
     assert_eq!(c.ok("aria2.purgeDownloadResult", json!([])), "OK");
     assert_eq!(c.ok("aria2.tellStopped", json!([0, 1000])), json!([]));
     drop(c);
