@@ -628,6 +628,21 @@ fn add_uri_takes_a_magnet_link_with_a_web_source() {
     assert_eq!(d.shutdown(), Some(0));
 }
 
+/// Checks that some request for `path` continued from past byte 0 (a restart's first
+/// connection may probe from 0 before the control file is read).
+#[track_caller]
+fn assert_resumed(server: &HttpServer, path: &str) {
+    let ranges: Vec<String> = server
+        .requests_for(path)
+        .iter()
+        .filter_map(|r| r.range().map(str::to_string))
+        .collect();
+    assert!(
+        ranges.iter().any(|r| !r.starts_with("bytes=0-")),
+        "{path} started over: {ranges:?}"
+    );
+}
+
 #[test]
 fn a_saved_session_brings_the_queue_back_after_a_restart() {
     let dir = TempDir::new("rpc-session");
@@ -790,17 +805,8 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
     // Complete means the control file is gone already.
     assert!(!control.exists(), "{} is still there", control.display());
     assert_download(&dir.join("slow.bin"), &slow_file);
-    // The restart asked for the rest from where the control file left it (its first
-    // connection may probe from 0 before it reads the control file).
-    let ranges: Vec<String> = server
-        .requests_for("/slow")
-        .iter()
-        .filter_map(|r| r.range().map(str::to_string))
-        .collect();
-    assert!(
-        ranges.iter().any(|r| !r.starts_with("bytes=0-")),
-        "the download started over: {ranges:?}"
-    );
+    // The restart asked for the rest from where the control file left it.
+    assert_resumed(&server, "/slow");
     d.ok("aria2.unpause", json!([paused]));
     d.wait_status(&paused, "complete");
     assert_download(&dir.join("p.bin"), &paused_file);
@@ -819,15 +825,7 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
         .to_string();
     d.wait_status(&followed, "complete");
     assert_download(&dir.join("m.bin"), &followed_file);
-    let ranges: Vec<String> = server
-        .requests_for("/m")
-        .iter()
-        .filter_map(|r| r.range().map(str::to_string))
-        .collect();
-    assert!(
-        ranges.iter().any(|r| !r.starts_with("bytes=0-")),
-        "the followed file started over: {ranges:?}"
-    );
+    assert_resumed(&server, "/m");
     let sent = server.requests_for("/p");
     assert_eq!(sent[0].header("x-b"), Some("2"), "{sent:?}");
     assert_eq!(d.shutdown(), Some(0));
