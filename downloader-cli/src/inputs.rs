@@ -93,7 +93,9 @@ pub fn torrent(path: &str, opts: &Options) -> Result<DownloadSpec, Error> {
             format!("{path}: larger than {MAX_TORRENT_FILE} bytes"),
         ));
     }
-    torrent_bytes(&bytes, path, opts)
+    let mut spec = torrent_bytes(&bytes, path, opts)?;
+    spec.metadata_uri = Some(path.to_owned());
+    Ok(spec)
 }
 
 /// The download a torrent's bytes describe (a file's, or `aria2.addTorrent`'s upload);

@@ -123,6 +123,7 @@ fn spec(
             pieces: None,
         },
         torrent: None,
+        metadata_uri: None,
     })
 }
 

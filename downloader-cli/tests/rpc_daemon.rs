@@ -4,9 +4,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -17,6 +18,7 @@ use swarmget_test_support::{
     make_torrent,
 };
 
+use common::daemon::Daemon;
 use common::{TempDir, assert_download, swarmget, wait_for};
 
 /// Runs swarmget in `dir` with `args` and checks that it exits with `code`, saying
@@ -60,149 +62,6 @@ fn hook_output(log: &std::path::Path, hook: &str) -> String {
             None
         })
         .unwrap_or_else(|| panic!("{hook} did not run"))
-}
-
-/// A running daemon, killed if the test ends without shutting it down.
-struct Daemon {
-    child: Child,
-    /// The address it said it listens on, e.g. `127.0.0.1` (or `0.0.0.0`).
-    host: String,
-    port: u16,
-    /// Keeps the stderr reader's channel open, so the daemon never blocks on it.
-    _stderr: std::sync::mpsc::Receiver<String>,
-}
-
-impl Daemon {
-    /// Starts `swarmget --enable-rpc --rpc-listen-port=0 ARGS` in `dir` and reads the
-    /// port it printed.
-    fn start(dir: &TempDir, args: &[&str]) -> Daemon {
-        let mut child = swarmget(dir.path())
-            .current_dir(dir.path())
-            .args([
-                "--enable-rpc",
-                "--rpc-listen-port=0",
-                "--listen-port=0",
-                "--quiet",
-            ])
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn swarmget");
-        let stderr = child.stderr.take().expect("piped stderr");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let mut seen = Vec::new();
-        let (host, port) = loop {
-            let line = rx
-                .recv_timeout(Duration::from_secs(30))
-                .unwrap_or_else(|_| panic!("no listening line; stderr so far: {seen:?}"));
-            if let Some(addr) = line.strip_prefix("swarmget: RPC: listening on ") {
-                let (host, port) = addr.rsplit_once(':').expect("HOST:PORT");
-                break (host.to_string(), port.parse().expect("a port"));
-            }
-            seen.push(line);
-        };
-        Daemon {
-            child,
-            host,
-            port,
-            _stderr: rx,
-        }
-    }
-
-    /// One HTTP request on a fresh connection; the status and body.
-    fn http(&self, request: &str, body: &[u8]) -> (u16, String, String) {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
-        s.write_all(request.as_bytes()).unwrap();
-        s.write_all(body).unwrap();
-        let mut answer = Vec::new();
-        s.read_to_end(&mut answer).unwrap();
-        let text = String::from_utf8_lossy(&answer).into_owned();
-        let (head, body) = text.split_once("\r\n\r\n").expect("a whole response");
-        let status = head[9..12].parse().expect("a status");
-        (status, head.to_string(), body.to_string())
-    }
-
-    fn post(&self, path: &str, body: &str) -> (u16, String) {
-        let req = format!(
-            "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        );
-        let (status, _, body) = self.http(&req, body.as_bytes());
-        (status, body)
-    }
-
-    /// A JSON-RPC call with the token `s`; the whole response object.
-    fn call(&self, method: &str, params: Value) -> Value {
-        let mut p = vec![json!("token:s")];
-        p.extend(params.as_array().cloned().unwrap_or_default());
-        let body = json!({"jsonrpc": "2.0", "id": "t", "method": method, "params": p});
-        let (_, text) = self.post("/jsonrpc", &body.to_string());
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
-    }
-
-    /// The result of a call that must succeed.
-    #[track_caller]
-    fn ok(&self, method: &str, params: Value) -> Value {
-        let r = self.call(method, params);
-        r.get("result")
-            .cloned()
-            .unwrap_or_else(|| panic!("{method} failed: {r}"))
-    }
-
-    /// The error message of a call that must fail.
-    #[track_caller]
-    fn fails(&self, method: &str, params: Value) -> String {
-        let r = self.call(method, params);
-        assert_eq!(r["error"]["code"], 1, "{method}: {r}");
-        r["error"]["message"].as_str().unwrap().to_string()
-    }
-
-    /// Polls `tellStatus` until `status` is `want`, failing if it settles on another
-    /// final state first.
-    #[track_caller]
-    fn wait_status(&self, gid: &str, want: &str) -> Value {
-        loop {
-            let st = self.ok("aria2.tellStatus", json!([gid]));
-            let now = st["status"].as_str().unwrap().to_string();
-            if now == want {
-                return st;
-            }
-            let terminal = ["complete", "error", "removed"].contains(&now.as_str());
-            assert!(!terminal, "waiting for {want}, got {st}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Ends the daemon with SIGKILL: nothing it would do at exit happens.
-    fn kill(mut self) {
-        self.child.kill().expect("kill the daemon");
-        self.child.wait().expect("reap the daemon");
-    }
-
-    /// Shuts the daemon down over RPC and returns its exit code.
-    fn shutdown(self) -> Option<i32> {
-        assert_eq!(self.ok("aria2.shutdown", json!([])), "OK");
-        self.exit_code()
-    }
-
-    /// Waits for the daemon to exit (told to by other means) and returns its code.
-    fn exit_code(mut self) -> Option<i32> {
-        let status = wait_for(&mut self.child, Duration::from_secs(30)).expect("daemon exits");
-        status.code()
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[test]
@@ -769,24 +628,67 @@ fn add_uri_takes_a_magnet_link_with_a_web_source() {
     assert_eq!(d.shutdown(), Some(0));
 }
 
+/// Checks that some request for `path` continued from past byte 0 (a restart's first
+/// connection may probe from 0 before the control file is read).
+#[track_caller]
+fn assert_resumed(server: &HttpServer, path: &str) {
+    let ranges: Vec<String> = server
+        .requests_for(path)
+        .iter()
+        .filter_map(|r| r.range().map(str::to_string))
+        .collect();
+    assert!(
+        ranges.iter().any(|r| !r.starts_with("bytes=0-")),
+        "{path} started over: {ranges:?}"
+    );
+}
+
 #[test]
 fn a_saved_session_brings_the_queue_back_after_a_restart() {
     let dir = TempDir::new("rpc-session");
     let paused_file = TestFile::random(30_000, 8);
     let slow_file = TestFile::random(600_000, 9);
+    let followed_file = TestFile::random(400_000, 10);
+    // A Metalink document naming `/m` as m.bin, followed by the daemon.
+    let doc = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<metalink xmlns="urn:ietf:params:xml:ns:metalink"><file name="m.bin"><size>{}</size><url>m</url></file></metalink>"#,
+        followed_file.len()
+    );
+    let trickle = Behaviour::Trickle {
+        bytes_per_sec: 100_000,
+    };
     let server = HttpServer::start(
         ServerConfig::new()
             .file("/p", paused_file.clone())
             .file("/slow", slow_file.clone())
+            .behaviour_for("/slow", trickle.clone())
+            .file("/m", followed_file.clone())
+            .behaviour_for("/m", trickle)
+            .file("/doc.meta4", doc.into_bytes())
             .behaviour_for(
-                "/slow",
-                Behaviour::Trickle {
-                    bytes_per_sec: 100_000,
-                },
+                "/doc.meta4",
+                Behaviour::ContentType("application/metalink4+xml".into()),
             ),
     )
     .unwrap();
-    let d = Daemon::start(&dir, &["--rpc-secret=s", "--save-session=session.txt"]);
+    let (_seeder, _tracker, torrent_body, b64) = torrent_swarm();
+    let d = Daemon::start(
+        &dir,
+        &[
+            "--rpc-secret=s",
+            "--save-session=session.txt",
+            "--seed-time=0",
+        ],
+    );
+    // A torrent (its upload saved as <info-hash>.torrent) paused across the restart.
+    let torrent = d.ok(
+        "aria2.addTorrent",
+        json!([b64.clone(), [], {"pause": "true"}]),
+    );
+    let torrent = torrent.as_str().unwrap().to_string();
+    let document = d.ok("aria2.addUri", json!([[server.url("/doc.meta4")]]));
+    let document = document.as_str().unwrap().to_string();
     let paused_gid = d.ok(
         "aria2.addUri",
         json!([[server.url("/p")], {"pause": "true", "out": "p.bin", "header": ["X-A: 1", "X-B: 2"]}]),
@@ -820,12 +722,37 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
         d.wait_status(&slow, "active");
         std::thread::sleep(Duration::from_millis(20));
     }
+    // The followed file is under way too (its control file written).
+    let followed = d.wait_status(&document, "complete")["followedBy"][0]
+        .as_str()
+        .expect("the document was followed")
+        .to_string();
+    let followed_control = swarmget_engine::control::control_path(&dir.join("m.bin"));
+    while !followed_control.exists() {
+        d.wait_status(&followed, "active");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert_eq!(d.ok("aria2.saveSession", json!([])), "OK");
     let saved = std::fs::read_to_string(dir.join("session.txt")).unwrap();
     assert!(
         saved.contains(&format!("{}\n", server.url("/p"))),
         "{saved}"
     );
+    // As aria2 writes them: the torrent as its saved .torrent file under its own GID,
+    // the followed file as the document's URI under the document's GID.
+    let uploaded = base64::engine::general_purpose::STANDARD
+        .decode(&b64)
+        .unwrap();
+    let torrent_file = format!("{}.torrent", info_hash(&uploaded));
+    assert!(
+        saved.contains(&format!("{torrent_file}\n gid={torrent}\n")),
+        "{saved}"
+    );
+    assert!(
+        saved.contains(&format!("{}\n gid={document}\n", server.url("/doc.meta4"))),
+        "{saved}"
+    );
+    assert!(!saved.contains(&server.url("/m")), "{saved}");
     assert!(
         saved.contains(" header=X-A: 1\n header=X-B: 2\n"),
         "{saved}"
@@ -845,7 +772,10 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
 
     // The restarted daemon has both back under their GIDs: the paused one paused with
     // its options, the other one finishing byte-exact from where it was.
-    let d = Daemon::start(&dir, &["--rpc-secret=s", "-i", "session.txt"]);
+    let d = Daemon::start(
+        &dir,
+        &["--rpc-secret=s", "-i", "session.txt", "--seed-time=0"],
+    );
     let waiting = d.ok(
         "aria2.tellWaiting",
         json!([0, 10, ["gid", "status", "files"]]),
@@ -854,7 +784,7 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|w| w["status"] == "paused")
+        .find(|w| w["status"] == "paused" && w["files"][0]["uris"][0]["uri"] == server.url("/p"))
         .unwrap_or_else(|| panic!("no paused download: {waiting}"));
     assert_eq!(paused["files"][0]["uris"][0]["uri"], server.url("/p"));
     let paused = paused["gid"].as_str().unwrap().to_string();
@@ -872,29 +802,30 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
         .to_string();
     assert_eq!(running, slow);
     d.wait_status(&running, "complete");
-    // The control file goes by a disk job queued at completion, which may still be
-    // in flight when the status first reads complete (bounded: a hang fails).
-    for _ in 0..500 {
-        if !control.exists() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    // Complete means the control file is gone already.
+    assert!(!control.exists(), "{} is still there", control.display());
     assert_download(&dir.join("slow.bin"), &slow_file);
-    // The restart asked for the rest from where the control file left it (its first
-    // connection may probe from 0 before it reads the control file).
-    let ranges: Vec<String> = server
-        .requests_for("/slow")
-        .iter()
-        .filter_map(|r| r.range().map(str::to_string))
-        .collect();
-    assert!(
-        ranges.iter().any(|r| !r.starts_with("bytes=0-")),
-        "the download started over: {ranges:?}"
-    );
+    // The restart asked for the rest from where the control file left it.
+    assert_resumed(&server, "/slow");
     d.ok("aria2.unpause", json!([paused]));
     d.wait_status(&paused, "complete");
     assert_download(&dir.join("p.bin"), &paused_file);
+    // The torrent is back paused under its GID and finishes from the swarm.
+    let st = d.ok("aria2.tellStatus", json!([torrent, ["status", "infoHash"]]));
+    assert_eq!(st["status"], "paused", "{st}");
+    assert_eq!(st["infoHash"], info_hash(&uploaded));
+    d.ok("aria2.unpause", json!([torrent]));
+    d.wait_status(&torrent, "complete");
+    assert_download(&dir.join("x.bin"), &torrent_body);
+    // The document came back under its GID, was fetched and followed again, and its
+    // file resumed from its control file.
+    let followed = d.wait_status(&document, "complete")["followedBy"][0]
+        .as_str()
+        .expect("the document was followed again")
+        .to_string();
+    d.wait_status(&followed, "complete");
+    assert_download(&dir.join("m.bin"), &followed_file);
+    assert_resumed(&server, "/m");
     let sent = server.requests_for("/p");
     assert_eq!(sent[0].header("x-b"), Some("2"), "{sent:?}");
     assert_eq!(d.shutdown(), Some(0));
@@ -1635,6 +1566,60 @@ fn rpc_secure_serves_https_and_wss_to_a_client_that_verifies_the_ca() {
         1,
         "Specify --rpc-certificate and --rpc-private-key options",
     );
+}
+
+/// A TLS handshake with the daemon on `port` by a client that trusts `ca` and speaks
+/// only `version`; the error the client saw, if any.
+fn handshake(
+    port: u16,
+    ca: &TestCa,
+    version: &'static rustls::SupportedProtocolVersion,
+) -> Result<(), String> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.cert_der()).unwrap();
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_protocol_versions(&[version])
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let mut tcp = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let mut tls = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+    while tls.is_handshaking() {
+        tls.complete_io(&mut tcp).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+#[test]
+fn min_tls_version_refuses_a_tls_1_2_client_on_the_rpc_port() {
+    let dir = TempDir::new("rpc-min-tls");
+    let ca = TestCa::new();
+    let (cert, key) = ca.server_identity().write_files(dir.path(), "rpc").unwrap();
+    let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    let secure = [
+        "--rpc-secret=s",
+        "--rpc-secure",
+        "--rpc-certificate",
+        cert,
+        "--rpc-private-key",
+        key,
+    ];
+    // By default (TLSv1.2, as aria2) a TLS 1.2 client is served.
+    let d = Daemon::start(&dir, &secure);
+    assert_eq!(handshake(d.port, &ca, &rustls::version::TLS12), Ok(()));
+    d.kill();
+    let d = Daemon::start(
+        &dir,
+        &[&secure[..], &["--min-tls-version=TLSv1.3"]].concat(),
+    );
+    let refused = handshake(d.port, &ca, &rustls::version::TLS12).unwrap_err();
+    assert!(refused.contains("ProtocolVersion"), "{refused}");
+    assert_eq!(handshake(d.port, &ca, &rustls::version::TLS13), Ok(()));
+    d.kill();
 }
 
 /// Kills and reaps a helper process when the test ends, however it ends.

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use url::Url;
 
-use crate::download::{Download, DownloadSpec, DownloadState};
+use crate::download::{Download, DownloadSpec, DownloadState, Metadata};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorCode};
 use crate::gid::Gid;
@@ -50,18 +50,10 @@ impl Engine {
         now: Instant,
     ) -> Result<Gid, Error> {
         if let Some(torrent) = spec.torrent {
-            if spec.options.gid.is_some() {
-                // The torrent runner draws its own GID; refused rather than ignored.
-                return Err(Error::new(
-                    ErrorCode::BadOption,
-                    "--gid is not supported for torrent downloads yet",
-                ));
-            }
-            let opts = match &self.last_options {
-                Some(last) if **last == spec.options => last.clone(),
-                _ => self.last_options.insert(Arc::new(spec.options)).clone(),
-            };
-            return self.add_torrent(torrent, opts, tls, position, now);
+            let opts = self.shared_options(spec.options);
+            let gid = self.add_torrent(torrent, opts, tls, position, now)?;
+            self.downloads[gid].metadata = spec.metadata_uri.map(|uri| Metadata { gid, uri });
+            return Ok(gid);
         }
         if spec.uris.is_empty() {
             return Err(Error::new(ErrorCode::Unknown, "no URI to download"));
@@ -71,29 +63,38 @@ impl Engine {
             .iter()
             .map(|uri| source_url(uri))
             .collect::<Result<Vec<_>, _>>()?;
-        let gid = match spec.options.gid {
-            Some(g) if self.downloads.contains(g) => {
-                return Err(Error::new(
-                    ErrorCode::BadOption,
-                    format!("GID {g} is not unique"),
-                ));
-            }
-            Some(g) => g,
-            None => {
-                let downloads = &self.downloads;
-                self.gids.next(|g| downloads.contains(g))
-            }
-        };
-        let opts = match &self.last_options {
-            Some(last) if **last == spec.options => last.clone(),
-            _ => self.last_options.insert(Arc::new(spec.options)).clone(),
-        };
+        let gid = self.new_gid(spec.options.gid)?;
+        let opts = self.shared_options(spec.options);
         let mut download = Download::new(gid, urls, opts, spec.expect, tls, now);
         if download.opts.pause {
             download.state = DownloadState::Paused;
         }
         self.downloads.insert(download, position);
         Ok(gid)
+    }
+
+    /// The GID for a new download: `--gid`'s if it is free, else a fresh one.
+    pub(crate) fn new_gid(&mut self, wanted: Option<Gid>) -> Result<Gid, Error> {
+        match wanted {
+            Some(g) if self.downloads.contains(g) => Err(Error::new(
+                ErrorCode::BadOption,
+                format!("GID {g} is not unique"),
+            )),
+            Some(g) => Ok(g),
+            None => {
+                let downloads = &self.downloads;
+                Ok(self.gids.next(|g| downloads.contains(g)))
+            }
+        }
+    }
+
+    /// `options` as an `Arc`, the previous download's when equal (a queue of a
+    /// thousand downloads with the same options holds them once).
+    fn shared_options(&mut self, options: crate::Options) -> Arc<crate::Options> {
+        match &self.last_options {
+            Some(last) if **last == options => last.clone(),
+            _ => self.last_options.insert(Arc::new(options)).clone(),
+        }
     }
 
     pub(crate) fn pause(&mut self, gid: Gid, _now: Instant) -> Result<(), Error> {

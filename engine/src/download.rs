@@ -28,6 +28,9 @@ pub struct DownloadSpec {
     pub expect: Expect,
     /// A torrent to download (then `uris` may be empty: peers are the sources).
     pub torrent: Option<crate::bt::Torrent>,
+    /// The `.torrent` file the torrent was read from, for `--save-session` to name
+    /// (aria2's `MetadataInfo` URI); None for an upload that was not saved.
+    pub metadata_uri: Option<String>,
 }
 
 impl DownloadSpec {
@@ -38,6 +41,7 @@ impl DownloadSpec {
             options,
             expect: Expect::default(),
             torrent: None,
+            metadata_uri: None,
         }
     }
 
@@ -48,8 +52,21 @@ impl DownloadSpec {
             options,
             expect: Expect::default(),
             torrent: Some(torrent),
+            metadata_uri: None,
         }
     }
+}
+
+/// aria2's `MetadataInfo`: the document a download was made from, which
+/// `--save-session` writes in place of the download's own URIs, so a restart reads
+/// the document again (a torrent's pieces and trackers, a Metalink's hashes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metadata {
+    /// The GID the session keeps: a torrent's own, or the followed document
+    /// download's (shared by every file the document gave).
+    pub gid: Gid,
+    /// The `.torrent` file's path, or the followed document's URI.
+    pub uri: String,
 }
 
 /// What a Metalink document or a magnet link says about a file before any server is
@@ -170,6 +187,8 @@ pub(crate) struct Download {
     pub output_pending: bool,
     pub last_save: Instant,
     pub verifying: bool,
+    /// Whole and verified, waiting for its control file's removal to be complete.
+    pub completing: bool,
     /// `-V` applies: an existing file is kept and checked, not trusted or replaced.
     pub integrity_check: bool,
     /// `-V` found a file of full length with only a whole-file digest to check it:
@@ -190,6 +209,8 @@ pub(crate) struct Download {
     pub following: Option<Gid>,
     /// Downloads this one produced.
     pub followed_by: Vec<Gid>,
+    /// The document this download was made from, if the session should name that.
+    pub metadata: Option<Metadata>,
     /// TLS settings for its connections, shared by every download with the same.
     pub tls: Arc<rustls::ClientConfig>,
     /// What the spec said about the content.
@@ -289,6 +310,7 @@ impl Download {
             output_pending: false,
             last_save: now,
             verifying: false,
+            completing: false,
             integrity_check: false,
             recheck_whole: false,
             pieces_hashing: 0,
@@ -301,6 +323,7 @@ impl Download {
             announced: false,
             following: None,
             followed_by: Vec::new(),
+            metadata: None,
             tls,
             expect,
             hashes: None,

@@ -519,6 +519,10 @@ impl Engine {
             DiskDone::Removed { gid } => {
                 if let Some(d) = self.downloads.get_mut(gid) {
                     d.jobs_in_flight -= 1;
+                    // The control file is gone: the download may now read complete.
+                    if std::mem::take(&mut d.completing) && !d.state.is_stopped() {
+                        self.completed(gid);
+                    }
                 }
             }
         }

@@ -254,21 +254,29 @@ impl Handle {
     /// a negative offset counts from the end and lists backwards, as in aria2.
     pub fn tell_waiting(&self, offset: i64, num: usize) -> Result<Vec<DownloadStatus>, Error> {
         self.call(move |engine, now| {
-            let all = engine.statuses(now, |d| !d.is_active());
-            window(all, offset, num)
+            // The page is chosen first: a status is made for each listed download
+            // only, not for the whole queue.
+            let waiting = engine
+                .downloads
+                .queued()
+                .iter()
+                .filter(|&&g| !engine.downloads[g].is_active())
+                .copied()
+                .collect();
+            window(waiting, offset, num)
+                .into_iter()
+                .map(|g| engine.downloads[g].status(now))
+                .collect()
         })
     }
 
     /// Complete, failed and removed downloads (aria2's `tellStopped`).
     pub fn tell_stopped(&self, offset: i64, num: usize) -> Result<Vec<DownloadStatus>, Error> {
         self.call(move |engine, now| {
-            let all = engine
-                .downloads
-                .stopped()
-                .iter()
-                .map(|&g| engine.downloads[g].status(now))
-                .collect();
-            window(all, offset, num)
+            window(engine.downloads.stopped().to_vec(), offset, num)
+                .into_iter()
+                .map(|g| engine.downloads[g].status(now))
+                .collect()
         })
     }
 
@@ -335,7 +343,7 @@ impl Handle {
 }
 
 /// aria2's paging for `tellWaiting`/`tellStopped`.
-fn window(all: Vec<DownloadStatus>, offset: i64, num: usize) -> Vec<DownloadStatus> {
+fn window<T>(all: Vec<T>, offset: i64, num: usize) -> Vec<T> {
     if offset >= 0 {
         all.into_iter().skip(offset as usize).take(num).collect()
     } else {

@@ -74,7 +74,8 @@ impl Engine {
         }
         loop {
             let d = &self.downloads[gid];
-            if d.verifying || d.restart_pending || d.is_finished() || d.check_only() {
+            if d.verifying || d.completing || d.restart_pending || d.is_finished() || d.check_only()
+            {
                 return;
             }
             let wanted = match &d.layout {
@@ -381,7 +382,7 @@ impl Engine {
     /// Completes download `gid` once its bytes are all on disk (verifying if asked).
     pub(crate) fn maybe_finish(&mut self, gid: Gid, now: Instant) {
         let d = &mut self.downloads[gid];
-        if d.is_finished() || d.verifying || d.writes_in_flight > 0 {
+        if d.is_finished() || d.verifying || d.completing || d.writes_in_flight > 0 {
             return;
         }
         if d.bt
@@ -429,18 +430,30 @@ impl Engine {
         let d = &mut self.downloads[gid];
         d.finished_at = Some(now);
         d.file = None;
-        self.downloads.set_state(gid, DownloadState::Complete);
-        let d = &mut self.downloads[gid];
-        if d.opts.force_save {
-            // --force-save keeps the control file, written once more as complete.
-            self.save_control(gid, true);
-        } else if let Some(path) = d.path.as_ref().filter(|_| d.control_exists) {
-            // Queued behind any save still in flight, so nothing recreates it after.
+        if !d.opts.force_save
+            && let Some(path) = d.path.as_ref().filter(|_| d.control_exists)
+        {
+            // The control file goes first: whoever sees the download complete finds
+            // none (`DiskDone::Removed` calls `completed`). Queued behind any save
+            // still in flight, so nothing recreates it after.
             let job = DiskJob::RemoveControl {
                 gid: d.gid,
                 path: control_path(path),
             };
+            d.control_exists = false;
+            d.completing = true;
             self.disk_job(gid, job);
+            return;
+        }
+        self.completed(gid);
+    }
+
+    /// Marks download `gid` complete, its control file gone (or kept by --force-save).
+    pub(crate) fn completed(&mut self, gid: Gid) {
+        self.downloads.set_state(gid, DownloadState::Complete);
+        if self.downloads[gid].opts.force_save {
+            // --force-save keeps the control file, written once more as complete.
+            self.save_control(gid, true);
         }
         self.drop_torrent_leftovers(gid);
         let d = &self.downloads[gid];

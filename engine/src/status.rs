@@ -45,6 +45,8 @@ pub struct DownloadStatus {
     pub following: Option<Gid>,
     /// `followedBy`: the downloads this one produced.
     pub followed_by: Vec<Gid>,
+    /// The document the download was made from, which `--save-session` names.
+    pub metadata: Option<crate::download::Metadata>,
     /// `bittorrent`, `infoHash` and `numSeeders`, for a torrent download.
     pub bittorrent: Option<crate::bt::BtStatus>,
 }
@@ -208,6 +210,7 @@ impl Download {
             },
             following: self.following,
             followed_by: self.followed_by.clone(),
+            metadata: self.metadata.clone(),
             bittorrent: self.bt.as_ref().map(|s| {
                 let complete = self.plan().is_some_and(|p| p.is_complete());
                 s.status(complete, now)

@@ -147,3 +147,39 @@ fn the_periodic_save_counts_from_the_start_not_from_the_queue() {
     batch.handle.remove(gid).unwrap();
     batch.finish();
 }
+
+#[test]
+fn a_download_reads_complete_only_once_its_control_file_is_gone() {
+    let data = TestFile::random(600_000, 24);
+    let server = HttpServer::start(ServerConfig::new().file("/f", data.clone())).unwrap();
+    let dir = Dir::new("cf-complete");
+    let o = segmented(&dir.0, 4);
+    assert!(data.len() as u64 > o.min_split_size);
+    let mut batch = Batch::new(&o);
+    // Several in turn, each watched without pause: the moment `complete` shows is the
+    // moment a client could look for the control file.
+    for i in 0..20 {
+        let o = Options {
+            out: Some(format!("f{i}")),
+            ..o.clone()
+        };
+        let gid = batch.add(DownloadSpec::new(vec![server.url("/f")], o));
+        let mut had_control = false;
+        let path = loop {
+            let st = batch.handle.tell_status(gid).unwrap();
+            if let Some(path) = &st.path {
+                had_control |= control_path(path).exists();
+            }
+            if st.state.is_stopped() {
+                assert_eq!(st.state, swarmget_engine::DownloadState::Complete);
+                break st.path.unwrap();
+            }
+        };
+        assert!(had_control, "download {i} never had a control file");
+        assert!(
+            !control_path(&path).exists(),
+            "download {i} read complete with its control file still there"
+        );
+    }
+    batch.finish();
+}

@@ -117,12 +117,12 @@ impl Methods {
                 // Options (dir, out, index-out) are confined before the torrent is
                 // parsed; the torrent's own file names are kept inside dir by the engine.
                 let opts = self.download_options(&options)?;
-                let spec =
+                let mut spec =
                     crate::inputs::torrent_bytes(&torrent, "the torrent", &opts).map_err(fault)?;
                 if opts.rpc_save_upload_metadata
                     && let Some(t) = &spec.torrent
                 {
-                    save_upload(&opts.dir, t.info_hash(), &torrent);
+                    spec.metadata_uri = save_upload(&opts.dir, t.info_hash(), &torrent);
                 }
                 let gid = h.add_at(spec, position).map_err(fault)?;
                 gid.to_string().into()
@@ -355,16 +355,21 @@ impl Methods {
 
 /// `--rpc-save-upload-metadata`: the uploaded torrent as `<hex info-hash>.torrent` in
 /// `dir` (already confined), so a saved session's download can be found again. As in
-/// aria2, a failed write is a notice, not a failed call.
-fn save_upload(dir: &Path, info_hash: [u8; 20], torrent: &[u8]) {
+/// aria2, a failed write is a notice, not a failed call. The path written, which
+/// `--save-session` names for the download.
+fn save_upload(dir: &Path, info_hash: [u8; 20], torrent: &[u8]) -> Option<String> {
     let name: String = info_hash.iter().map(|b| format!("{b:02x}")).collect();
     let path = dir.join(format!("{name}.torrent"));
     let written = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, torrent));
-    if let Err(e) = written {
-        eprintln!(
-            "swarmget: uploaded torrent data was not saved: cannot write {}: {e}",
-            path.display()
-        );
+    match written {
+        Ok(()) => Some(path.display().to_string()),
+        Err(e) => {
+            eprintln!(
+                "swarmget: uploaded torrent data was not saved: cannot write {}: {e}",
+                path.display()
+            );
+            None
+        }
     }
 }
 

@@ -5,9 +5,14 @@
 //! Invariants:
 //! - Every buffer is bounded: requests by the codecs' limits, pending output per
 //!   connection by [`MAX_PENDING`] (a client that does not read its notifications is
-//!   dropped), connections by [`MAX_CONNECTIONS`]; an HTTP connection idle for
+//!   dropped), connections by [`MAX_CONNECTIONS`]; a connection whose answers pass
+//!   [`OUT_HIGH`] is not read until the client takes them (a client pipelining
+//!   requests without reading gets backpressure, not a growing buffer); an HTTP connection idle for
 //!   [`IDLE`] (a half-open one that never sends its body included) is closed, and so
 //!   is a connection that was answered and told to close but keeps sending.
+//! - One connection is read for at most [`READ_BUDGET`] bytes per turn of the loop;
+//!   one with more to read waits in `again` behind the others' events, so a client
+//!   that keeps sending cannot hold the thread from the rest.
 //! - The engine is reached only through the [`Handle`](swarmget_engine::Handle) inside
 //!   [`Methods`]; its events arrive on [`WAKE`] through a forwarding thread.
 //! - After `aria2.shutdown` the answer is written before the engine is told to halt;
@@ -46,6 +51,21 @@ pub const MAX_PENDING: usize = 16 << 20;
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// An HTTP connection with nothing happening for this long is closed.
 pub const IDLE: Duration = Duration::from_secs(30);
+/// Most bytes read from one connection in one turn of the loop.
+pub const READ_BUDGET: usize = 64 << 10;
+/// Pending output above which a connection's further requests wait unread.
+pub const OUT_HIGH: usize = 1 << 20;
+
+/// What one [`Server::read`] stopped.
+#[derive(Debug, PartialEq, Eq)]
+enum ReadEnd {
+    /// The socket would block: the next event says when there is more.
+    Drained,
+    /// Stopped early (budget spent, or answers waiting to be taken): read again later.
+    More,
+    /// The connection is finished.
+    Closed,
+}
 
 /// How the server is set up.
 pub struct Config {
@@ -88,6 +108,8 @@ pub struct Server {
     interrupter: Interrupter,
     /// When `aria2.shutdown` was answered.
     shutdown: Option<Instant>,
+    /// Connections with bytes left unread, to be read again next turn.
+    again: Vec<usize>,
 }
 
 impl Server {
@@ -121,6 +143,7 @@ impl Server {
             events: rx,
             interrupter,
             shutdown: None,
+            again: Vec::new(),
         })
     }
 
@@ -128,13 +151,22 @@ impl Server {
     pub fn run(mut self) {
         let mut events = Events::with_capacity(256);
         loop {
-            if let Err(e) = self.poll.poll(&mut events, Some(Duration::from_secs(1))) {
+            // Connections with unread bytes are served again at once; otherwise the
+            // poll wakes at least every second for the idle deadlines.
+            let timeout = if self.again.is_empty() {
+                Duration::from_secs(1)
+            } else {
+                Duration::ZERO
+            };
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
                 }
                 eprintln!("swarmget: RPC: {e}");
                 return;
             }
+            // Last turn's unfinished reads come after this turn's events.
+            let again = std::mem::take(&mut self.again);
             for event in &events {
                 match event.token() {
                     WAKE => {
@@ -144,6 +176,12 @@ impl Server {
                     }
                     Token(t) if t < FIRST_CONN => self.accept(t - FIRST_LISTENER),
                     Token(t) => self.serve(t),
+                }
+            }
+            for t in again {
+                // One that an event served this turn may be waiting again already.
+                if !self.again.contains(&t) {
+                    self.serve(t);
                 }
             }
             self.expire();
@@ -218,7 +256,11 @@ impl Server {
             // by sending more.
             conn.last = Instant::now();
         }
-        let mut open = self.read(&mut conn) && flush(&mut conn);
+        let read = self.read(&mut conn);
+        let mut open = read != ReadEnd::Closed && flush(&mut conn);
+        if open && read == ReadEnd::More && conn.out.len() <= OUT_HIGH {
+            self.again.push(token);
+        }
         if open && conn.close_after_flush && conn.out.is_empty() && !conn.close_notified {
             // A TLS client reading to the end expects close_notify before the FIN.
             if let Some(tls) = &mut conn.tls {
@@ -258,31 +300,46 @@ impl Server {
         let _ = self.poll.registry().deregister(&mut conn.stream);
     }
 
-    /// Reads until the socket would block; false when the connection is finished.
-    fn read(&mut self, conn: &mut Conn) -> bool {
+    /// Reads and answers until the socket would block, the turn's [`READ_BUDGET`] is
+    /// spent, or the answers waiting pass [`OUT_HIGH`].
+    fn read(&mut self, conn: &mut Conn) -> ReadEnd {
         let mut buf = [0u8; 16 << 10];
+        let mut budget = READ_BUDGET;
         loop {
+            if budget == 0 {
+                return ReadEnd::More;
+            }
+            if conn.out.len() > OUT_HIGH {
+                // What is ready goes out now; the rest waits for the client to read.
+                if !flush(conn) {
+                    return ReadEnd::Closed;
+                }
+                if conn.out.len() > OUT_HIGH {
+                    return ReadEnd::More;
+                }
+            }
             let got = match &mut conn.tls {
                 None => conn.stream.read(&mut buf),
                 Some(tls) => read_plain(tls, &mut conn.stream, &mut buf),
             };
             match got {
-                Ok(0) => return false,
+                Ok(0) => return ReadEnd::Closed,
                 // Whatever follows an answer that closes the connection is dropped.
-                Ok(_) if conn.close_after_flush => {}
+                Ok(n) if conn.close_after_flush => budget = budget.saturating_sub(n),
                 Ok(n) => {
+                    budget = budget.saturating_sub(n);
                     match &mut conn.proto {
                         Proto::Http(r) => r.feed(&buf[..n]),
                         Proto::Ws(d) => d.feed(&buf[..n]),
                     }
                     self.process(conn);
                     if conn.out.len() > MAX_PENDING {
-                        return false;
+                        return ReadEnd::Closed;
                     }
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return true,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return ReadEnd::Drained,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => return false,
+                Err(_) => return ReadEnd::Closed,
             }
         }
     }
@@ -545,7 +602,12 @@ fn read_plain(
         if tls.read_tls(stream)? == 0 {
             return Ok(0);
         }
-        tls.process_new_packets().map_err(io::Error::other)?;
+        if let Err(e) = tls.process_new_packets() {
+            // The alert rustls queued says why (a refused version, a bad record) to
+            // a client that would otherwise see only the connection close.
+            let _ = tls.write_tls(stream);
+            return Err(io::Error::other(e));
+        }
     }
 }
 

@@ -5,19 +5,21 @@
 //! (oldest first), then active, then waiting and paused, in queue order. A failed
 //! download is written (unless it failed with "resource not found" and its
 //! `--save-not-found` is false); a complete or removed one only with `--force-save`.
-//! Each entry is its URIs on one line (tab-separated mirrors), then ` gid=` (so the
-//! restored download keeps its GID), ` name=value` lines for every per-download option
-//! whose value differs from the global one, plus `dir` always and `pause=true` for a
-//! paused download. The file is written whole to a temporary name and renamed over
+//! Each entry is its URIs on one line (tab-separated mirrors) — for a torrent its
+//! `.torrent` file, for the files of a followed Metalink the document's URI, once —
+//! then ` gid=` (so the restored download keeps its GID; a followed document's), then
+//! ` name=value` lines for every per-download option whose value differs from the
+//! global one, plus `dir` always and `pause=true` for a paused download. The file is written whole to a temporary name and renamed over
 //! the old one, so a crash leaves either session.
 
+use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
 
 use serde_json::Value;
 use swarmget_engine::error::ErrorCode;
 use swarmget_engine::options::OPTIONS;
-use swarmget_engine::{DownloadState, DownloadStatus, Handle, Options};
+use swarmget_engine::{DownloadState, DownloadStatus, Gid, Handle, Options};
 
 use super::render;
 
@@ -32,13 +34,14 @@ pub fn save(handle: &Handle, path: &Path) -> Result<(), String> {
     all.extend(handle.tell_active().map_err(engine)?);
     all.extend(handle.tell_waiting(0, usize::MAX).map_err(engine)?);
     let mut text = String::new();
+    let mut written = HashSet::new();
     for status in all {
         // A download may be purged between the calls; it is then left out.
         let Ok(opts) = handle.get_option(status.gid) else {
             continue;
         };
         if saved(&status, &opts) {
-            entry(&mut text, &status, &opts, &global);
+            entry(&mut text, &mut written, &status, &opts, &global);
         }
     }
     let tmp = path.with_extension("swarmget-tmp");
@@ -60,31 +63,48 @@ fn saved(status: &DownloadStatus, opts: &Options) -> bool {
     }
 }
 
-/// Appends the entry of one download (nothing for one without URIs: a torrent).
+/// Appends the entry of one download: the document it was made from (a torrent's
+/// `.torrent` file, a followed Metalink's URI) under that document's GID, once per
+/// document, else its own URIs. Nothing for a download with neither (a torrent
+/// uploaded without `--rpc-save-upload-metadata`, as aria2).
 fn entry(
     text: &mut String,
+    written: &mut HashSet<Gid>,
     status: &DownloadStatus,
     opts: &Options,
     global: &serde_json::Map<String, Value>,
 ) {
-    let uris: Vec<&str> = status
-        .files
-        .first()
-        .map(|f| f.uris.iter().map(|u| u.uri.as_str()).collect())
-        .unwrap_or_default();
-    if uris.is_empty() {
+    let (line, gid) = match &status.metadata {
+        Some(m) => (m.uri.clone(), m.gid),
+        None => {
+            let uris: Vec<&str> = status
+                .files
+                .first()
+                .map(|f| f.uris.iter().map(|u| u.uri.as_str()).collect())
+                .unwrap_or_default();
+            (uris.join("\t"), status.gid)
+        }
+    };
+    // With --force-save a followed document and its files may all be stopped: the
+    // document is written once.
+    if line.is_empty() || !written.insert(gid) {
         return;
     }
-    text.push_str(&uris.join("\t"));
+    text.push_str(&line);
     text.push('\n');
-    text.push_str(&format!(" gid={}\n", status.gid));
+    text.push_str(&format!(" gid={gid}\n"));
+    // A followed file's `out` is its name in the document, not the document's.
+    let followed = gid != status.gid;
     let mine = render::options(opts);
     for def in OPTIONS.iter().filter(|d| d.per_download) {
         let Some(Value::String(value)) = mine.get(def.name) else {
             continue;
         };
         let differs = global.get(def.name) != Some(&Value::String(value.clone()));
-        if WRITTEN_APART.contains(&def.name) || (!differs && def.name != "dir") {
+        if WRITTEN_APART.contains(&def.name)
+            || (!differs && def.name != "dir")
+            || (followed && def.name == "out")
+        {
             continue;
         }
         // A multi-valued option (header) is one line per value.

@@ -4,6 +4,8 @@
 //! Each test file is its own crate and uses only part of this module.
 #![allow(dead_code)]
 
+pub mod daemon;
+
 use std::io::Read;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

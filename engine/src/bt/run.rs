@@ -25,8 +25,7 @@ impl Engine {
         position: Option<usize>,
         now: Instant,
     ) -> Result<Gid, Error> {
-        let downloads = &self.downloads;
-        let gid = self.gids.next(|g| downloads.contains(g));
+        let gid = self.new_gid(opts.gid)?;
         let mut download =
             Download::new(gid, Vec::new(), opts.clone(), Default::default(), tls, now);
         download.set_torrent(torrent, &opts)?;

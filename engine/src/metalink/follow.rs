@@ -36,7 +36,7 @@ use std::time::Instant;
 use swarmget_metalink::{Limits, Url};
 
 use crate::digest::{Digest, Hasher};
-use crate::download::{DownloadSpec, DownloadState};
+use crate::download::{DownloadSpec, DownloadState, Metadata};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorCode};
 use crate::gid::Gid;
@@ -198,10 +198,16 @@ impl Engine {
             }
         };
         let tls = self.downloads[gid].tls.clone();
+        // --save-session names the document, under its GID, for the files it gave.
+        let metadata = self.downloads[gid].sources.first().map(|s| Metadata {
+            gid,
+            uri: s.url.to_string(),
+        });
         for spec in specs {
             match self.add(spec, tls.clone(), None, now) {
                 Ok(follower) => {
                     self.downloads[follower].following = Some(gid);
+                    self.downloads[follower].metadata = metadata.clone();
                     self.downloads[gid].followed_by.push(follower);
                 }
                 Err(e) => {
@@ -233,6 +239,9 @@ impl Engine {
         let parsed = super::parse_document(&bytes, &source, Some(doc.base.clone()), warn)?;
         let mut opts = crate::options::Options::clone(&d.opts);
         opts.out = None;
+        // The document's --gid is its own (a restored session gives the document its
+        // old GID); its files draw new ones.
+        opts.gid = None;
         super::specs(&parsed, &source, &opts, warn)
     }
 }
