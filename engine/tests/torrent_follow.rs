@@ -111,3 +111,38 @@ fn false_downloads_the_torrent_as_a_file() {
     assert!(followers.is_empty() && doc.followed_by.is_empty());
     assert!(!dir.0.join("followed.bin").exists());
 }
+
+#[test]
+fn a_metalink_file_whose_source_is_a_torrent_metaurl_is_downloaded_through_it() {
+    // The torrent at a path that does not say so, served as any file: the metaurl's
+    // mediatype is what names it a torrent.
+    let served = serve("/get/9", None);
+    let doc = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<metalink xmlns=\"urn:ietf:params:xml:ns:metalink\">\n\
+         <file name=\"listed.bin\"><metaurl mediatype=\"torrent\">{}</metaurl></file>\n</metalink>\n",
+        served.server.url("/get/9")
+    );
+    let documents =
+        HttpServer::start(ServerConfig::new().file("/d.meta4", doc.into_bytes())).unwrap();
+    let dir = Dir::new("follow-metaurl");
+    let o = bt_opts(&dir.0);
+    let mut batch = Batch::new(&o);
+    let mut gid = batch.add(DownloadSpec::new(vec![documents.url("/d.meta4")], o));
+    // Document, then the torrent file, then the torrent: each followed by the next.
+    for _ in 0..2 {
+        batch.wait_event(0, |e| stopped(e, gid));
+        let next = batch.handle.tell_status(gid).unwrap().followed_by;
+        assert_eq!(next.len(), 1, "{:?}", batch.seen);
+        gid = next[0];
+        batch.gids.push(gid);
+    }
+    let statuses = batch.finish();
+    let torrent = statuses.last().unwrap();
+    assert_eq!(torrent.state, DownloadState::Complete, "{torrent:?}");
+    assert!(torrent.bittorrent.is_some());
+    assert_eq!(
+        std::fs::read(dir.0.join("followed.bin")).unwrap(),
+        served.body
+    );
+    assert!(!dir.0.join("listed.bin.torrent").exists(), "kept in memory");
+}

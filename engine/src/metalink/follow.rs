@@ -26,9 +26,11 @@
 //! - a `mem` document's bytes live only in `Document::memory` (the download's `file`
 //!   is the same handle until completion drops it).
 //!
-//! A followed download is not itself followed as a document (its file may well be a
-//! `.meta4` that a user wants as a file), which also keeps a document that lists
-//! itself from queueing downloads forever.
+//! A followed download is not itself followed as a Metalink document (its file may well
+//! be a `.meta4` that a user wants as a file), which also keeps a document that lists
+//! itself from queueing downloads forever. It is followed as a torrent (a torrent's
+//! download is never a document, so nothing loops): that is how a Metalink file whose
+//! source is a BitTorrent `metaurl` reaches its torrent.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -162,7 +164,9 @@ impl Engine {
     /// (`--dry-run` fetches no bytes, so there would be nothing to follow).
     fn follows(&self, gid: Gid, kind: Kind) -> bool {
         let d = &self.downloads[gid];
-        kind.option(&d.opts) != FollowMetalink::False && d.following.is_none() && !d.opts.dry_run
+        kind.option(&d.opts) != FollowMetalink::False
+            && (d.following.is_none() || kind == Kind::Torrent)
+            && !d.opts.dry_run
     }
 
     /// The first HTTP response of download `gid`, from `url`, has `content_type`:
