@@ -289,6 +289,8 @@ pub struct Options {
     pub bt_external_ip: Option<std::net::IpAddr>,
     /// `--peer-id-prefix`: the start of our peer id (at most 20 bytes).
     pub peer_id_prefix: String,
+    /// `--peer-agent`: our client name in the extension handshake (BEP 10 `v`).
+    pub peer_agent: String,
     /// `--bt-enable-hook-after-hash-check`: `--on-bt-download-complete` runs for a
     /// torrent that `-V` found complete.
     pub bt_enable_hook_after_hash_check: bool,
@@ -613,6 +615,7 @@ impl Default for Options {
             bt_hash_check_seed: true,
             bt_external_ip: None,
             peer_id_prefix: DEFAULT_PEER_ID_PREFIX.into(),
+            peer_agent: concat!("swarmget/", env!("CARGO_PKG_VERSION")).into(),
             bt_enable_hook_after_hash_check: true,
             bt_detach_seed_only: false,
             bt_prioritize_piece: PrioritizePiece::default(),
@@ -1476,6 +1479,16 @@ pub static OPTIONS: &[OptionDef] = &[
             }
             v[..end].to_string()
         }
+    ),
+    opt!(
+        "peer-agent",
+        None,
+        Value,
+        "swarmget/VERSION",
+        "bittorrent",
+        true,
+        "Client name sent to peers in the extension handshake (BEP 10 'v').",
+        |o, v| o.peer_agent = v.to_string()
     ),
     opt!(
         "bt-enable-hook-after-hash-check",

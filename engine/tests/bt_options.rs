@@ -71,6 +71,26 @@ fn bt_tracker_replaces_excluded_trackers_and_announces_carry_ip_and_prefix() {
 }
 
 #[test]
+fn peer_agent_names_us_in_the_extension_handshake() {
+    let dir = Dir::new("bt-peer-agent");
+    let body = torrent_data(50_000, 17);
+    let placeholder = make_torrent("g.bin", &[], &body, PIECE, None);
+    let seeder = Seeder::start(&placeholder, body.clone());
+    let tracker = Tracker::start(vec![seeder.addr()]);
+    let torrent = make_torrent("g.bin", &[], &body, PIECE, Some(&tracker.url()));
+    let mut o = bt_opts(&dir.0);
+    o.set("peer-agent", "tester/9").unwrap();
+    let (st, _) = download(&torrent, o);
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    assert_eq!(seeder.agents(), ["tester/9"]);
+    let (_, _) = download(&torrent, bt_opts(&Dir::new("bt-peer-agent-default").0));
+    assert_eq!(
+        seeder.agents()[1],
+        concat!("swarmget/", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
 fn bt_stop_timeout_stops_a_torrent_that_gets_nothing() {
     let dir = Dir::new("bt-stop-timeout");
     let body = torrent_data(100_000, 13);

@@ -363,6 +363,7 @@ pub fn options(o: &Options) -> Map<String, Value> {
         put("bt-external-ip", ip.to_string());
     }
     put("peer-id-prefix", o.peer_id_prefix.clone());
+    put("peer-agent", o.peer_agent.clone());
     put(
         "bt-enable-hook-after-hash-check",
         b(o.bt_enable_hook_after_hash_check),
