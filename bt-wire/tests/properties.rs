@@ -94,6 +94,7 @@ proptest! {
             numwant: None,
             key: 0,
             tracker_id: None,
+            ip: None,
         };
         let url = announce_url("http://t/announce", &a);
         let query = url.split_once('?').unwrap().1;

@@ -17,6 +17,7 @@ mod inputs;
 mod log;
 mod magnet;
 mod magnet_download;
+mod make_torrent;
 mod metalink;
 mod readout;
 mod rpc;
@@ -40,6 +41,7 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("magnet") => magnet::run(&args[1..]),
         Some("metalink") => metalink::run(&args[1..]),
+        Some("make-torrent") => make_torrent::run(&args[1..]),
         _ => ExitCode::from(download(&args)),
     }
 }

@@ -183,6 +183,10 @@ impl Engine {
         if global.max_overall_upload_limit != self.global.max_overall_upload_limit {
             self.overall_upload = Throttle::new(global.max_overall_upload_limit);
         }
+        if global.bt_max_open_files != self.global.bt_max_open_files {
+            self.disk
+                .send(crate::disk::DiskJob::MaxOpenFiles(global.bt_max_open_files));
+        }
         self.global = global;
         Ok(())
     }

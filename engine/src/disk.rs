@@ -155,6 +155,9 @@ pub enum DiskJob {
         /// The byte space.
         storage: Arc<Storage>,
     },
+    /// Keep at most this many files open from now on (`--bt-max-open-files` changed by
+    /// `changeGlobalOption`). Not answered.
+    MaxOpenFiles(usize),
 }
 
 /// What a [`DiskJob::ReadStorage`] is for: the peer connection (its key and the serial
@@ -374,6 +377,10 @@ fn work(rx: Receiver<DiskJob>, done: Sender<DiskDone>, mut files: FileCache, not
             },
             DiskJob::CloseFiles { storage } => {
                 files.close_storage(&storage);
+                continue;
+            }
+            DiskJob::MaxOpenFiles(n) => {
+                files.set_capacity(n);
                 continue;
             }
         };

@@ -135,9 +135,10 @@ impl Engine {
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
         let (disk_tx, disk_done) = channel();
         let w = waker.clone();
-        let disk = DiskWorker::start(disk_tx, move || {
-            let _ = w.wake();
-        });
+        let disk =
+            DiskWorker::start_with_max_open_files(disk_tx, global.bt_max_open_files, move || {
+                let _ = w.wake();
+            });
         let (dns_tx, resolved) = channel();
         let w = waker.clone();
         let resolver = Resolver::start(

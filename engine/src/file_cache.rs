@@ -107,6 +107,15 @@ impl FileCache {
         }
     }
 
+    /// Keeps at most `capacity` (at least one) handles from now on, closing the least
+    /// recently used ones beyond it (`--bt-max-open-files` changed at run time).
+    pub fn set_capacity(&mut self, capacity: usize) {
+        self.capacity = capacity.max(1);
+        while self.slots.len() > self.capacity {
+            self.evict_oldest();
+        }
+    }
+
     /// Closes the handle of `path`, if open.
     pub fn close(&mut self, path: &Path) {
         self.slots.remove(path);
@@ -351,6 +360,24 @@ mod tests {
         let mut all = [0u8; 5];
         cache.read(&s, 0, &mut all).unwrap();
         assert_eq!(&all, b"z\x01\x02\x03\x04");
+    }
+
+    #[test]
+    fn a_smaller_capacity_closes_the_least_recently_used_at_once() {
+        let dir = TestDir::new("cache-capacity");
+        let s = Storage::from_lengths(
+            (0..4).map(|i| (dir.path().join(format!("f{i}")), 1, true)),
+            1,
+        )
+        .unwrap();
+        let mut cache = FileCache::new(8);
+        for i in 0..4u64 {
+            cache.write(&s, i, &[i as u8]).unwrap();
+        }
+        assert_eq!(cache.open_count(), 4);
+        cache.set_capacity(1);
+        assert_eq!(cache.open_count(), 1);
+        assert!(cache.slots.contains_key(&dir.path().join("f3")));
     }
 
     #[test]

@@ -19,9 +19,15 @@ use crate::uri_selector::{self, Candidate};
 impl Engine {
     /// Starts queued downloads and tops up connections of active ones.
     pub(crate) fn schedule(&mut self, now: Instant) {
-        let mut slots = self
-            .concurrent_limit(now)
-            .saturating_sub(self.downloads.active().len());
+        // Under --bt-detach-seed-only, torrents that only seed leave their slot free.
+        let detach = self.global.bt_detach_seed_only;
+        let running = self
+            .downloads
+            .active()
+            .iter()
+            .filter(|&&g| !(detach && self.downloads[g].is_seeding()))
+            .count();
+        let mut slots = self.concurrent_limit(now).saturating_sub(running);
         // Waiting downloads start in queue order; the walk ends once the slots are
         // filled, so a long queue costs nothing while every slot is busy.
         let mut at = 0;

@@ -66,6 +66,47 @@ pub enum FollowMetalink {
     False,
 }
 
+/// `--bt-prioritize-piece=head[=SIZE],tail[=SIZE]`: how many bytes at each end of every
+/// file are fetched before the rest (zero: that end is not preferred).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PrioritizePiece {
+    /// Bytes from each file's start.
+    pub head: u64,
+    /// Bytes before each file's end.
+    pub tail: u64,
+}
+
+impl PrioritizePiece {
+    /// aria2's SIZE when `head` or `tail` names none.
+    const DEFAULT_SIZE: u64 = 1 << 20;
+
+    /// Parses aria2's value: `head[=SIZE]` and `tail[=SIZE]`, comma-separated, either
+    /// or both; empty prefers nothing.
+    pub fn parse(value: &str) -> Result<PrioritizePiece, String> {
+        let mut p = PrioritizePiece::default();
+        for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let (end, size) = match entry.split_once('=') {
+                Some((end, size)) => (end, parse_size(size)?),
+                None => (entry, Self::DEFAULT_SIZE),
+            };
+            match end {
+                "head" => p.head = size,
+                "tail" => p.tail = size,
+                _ => {
+                    return Err(format!(
+                        "bt-prioritize-piece: '{entry}' is not head[=SIZE] or tail[=SIZE]"
+                    ));
+                }
+            }
+        }
+        Ok(p)
+    }
+}
+
+/// swarmget's `--peer-id-prefix` default, Azureus style (`-SG` and the version 0.0.0.1),
+/// as aria2's `A2-1-37-0-`.
+pub const DEFAULT_PEER_ID_PREFIX: &str = "-SG0001-";
+
 /// `--metalink-preferred-protocol` (`none` is `Option::None`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MetalinkProtocol {
@@ -223,6 +264,42 @@ pub struct Options {
     /// `-O/--index-out INDEX=PATH`: file INDEX of a torrent (as `-S` numbers them) is
     /// stored at PATH under `--dir`.
     pub index_out: Vec<(usize, PathBuf)>,
+    /// `--bt-max-peers`: peers connected at once per torrent (0: no limit).
+    pub bt_max_peers: usize,
+    /// `--bt-request-peer-speed-limit` in bytes/s: below this download speed a torrent
+    /// connects more than [`crate::bt::MIN_PEERS`] peers, up to `--bt-max-peers`.
+    pub bt_request_peer_speed_limit: u64,
+    /// `--bt-max-open-files`: files kept open at once by the disk thread (global).
+    pub bt_max_open_files: usize,
+    /// `--bt-tracker`: announce URIs added to every torrent's, each its own tier.
+    pub bt_tracker: Vec<String>,
+    /// `--bt-exclude-tracker`: announce URIs taken out of torrents (`*`: all of them).
+    pub bt_exclude_tracker: Vec<String>,
+    /// `--bt-tracker-interval` (zero: the tracker's interval).
+    pub bt_tracker_interval: Duration,
+    /// `--bt-tracker-timeout`: the most an announce may take.
+    pub bt_tracker_timeout: Duration,
+    /// `--bt-tracker-connect-timeout`: the most connecting to a tracker may take.
+    pub bt_tracker_connect_timeout: Duration,
+    /// `--bt-stop-timeout`: a torrent that downloads nothing this long stops (zero: never).
+    pub bt_stop_timeout: Duration,
+    /// `--bt-hash-check-seed`: a torrent that `-V` finds complete seeds.
+    pub bt_hash_check_seed: bool,
+    /// `--bt-external-ip`: the address trackers are told to give out.
+    pub bt_external_ip: Option<std::net::IpAddr>,
+    /// `--peer-id-prefix`: the start of our peer id (at most 20 bytes).
+    pub peer_id_prefix: String,
+    /// `--peer-agent`: our client name in the extension handshake (BEP 10 `v`).
+    pub peer_agent: String,
+    /// `--bt-enable-hook-after-hash-check`: `--on-bt-download-complete` runs for a
+    /// torrent that `-V` found complete.
+    pub bt_enable_hook_after_hash_check: bool,
+    /// `--bt-detach-seed-only`: seeding torrents do not count towards `-j`.
+    pub bt_detach_seed_only: bool,
+    /// `--bt-prioritize-piece`: bytes at the head and tail of each file fetched first.
+    pub bt_prioritize_piece: PrioritizePiece,
+    /// `--follow-torrent`: what to do with a `.torrent` file a server sends.
+    pub follow_torrent: FollowMetalink,
     /// `--max-concurrent-downloads`.
     pub max_concurrent_downloads: usize,
     /// `--optimize-concurrent-downloads`: aria2's coefficients A and B.
@@ -526,6 +603,23 @@ impl Default for Options {
             bt_seed_unverified: false,
             bt_remove_unselected_file: false,
             index_out: Vec::new(),
+            bt_max_peers: 55,
+            bt_request_peer_speed_limit: 50 << 10,
+            bt_max_open_files: 100,
+            bt_tracker: Vec::new(),
+            bt_exclude_tracker: Vec::new(),
+            bt_tracker_interval: Duration::ZERO,
+            bt_tracker_timeout: Duration::from_secs(60),
+            bt_tracker_connect_timeout: Duration::from_secs(60),
+            bt_stop_timeout: Duration::ZERO,
+            bt_hash_check_seed: true,
+            bt_external_ip: None,
+            peer_id_prefix: DEFAULT_PEER_ID_PREFIX.into(),
+            peer_agent: concat!("swarmget/", env!("CARGO_PKG_VERSION")).into(),
+            bt_enable_hook_after_hash_check: true,
+            bt_detach_seed_only: false,
+            bt_prioritize_piece: PrioritizePiece::default(),
+            follow_torrent: FollowMetalink::True,
             max_concurrent_downloads: 5,
             optimize_concurrent_downloads: None,
             headers: Vec::new(),
@@ -872,6 +966,15 @@ fn parse_locations(value: &str) -> Result<Vec<String>, String> {
         codes.push(code.to_ascii_lowercase());
     }
     Ok(codes)
+}
+
+/// A comma-separated list of URIs, blanks dropped.
+fn uri_list(value: &str) -> impl Iterator<Item = String> + '_ {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(String::from)
 }
 
 fn nonempty(value: &str) -> Option<String> {
@@ -1244,6 +1347,195 @@ pub static OPTIONS: &[OptionDef] = &[
             let entry = parse_index_out(v)?;
             o.index_out.retain(|(i, _)| *i != entry.0);
             o.index_out.push(entry)
+        }
+    ),
+    opt!(
+        "bt-max-peers",
+        None,
+        Value,
+        "55",
+        "bittorrent",
+        true,
+        "Peers connected at once per torrent (0: no limit).",
+        |o, v| o.bt_max_peers = ranged("bt-max-peers", v, 0, u32::MAX.into())? as usize
+    ),
+    opt!(
+        "bt-request-peer-speed-limit",
+        None,
+        Value,
+        "50K",
+        "bittorrent",
+        true,
+        "Below this download speed (bytes/s) a torrent connects more than 40 peers, up to --bt-max-peers.",
+        |o, v| o.bt_request_peer_speed_limit = parse_size(v)?
+    ),
+    opt!(
+        "bt-max-open-files",
+        None,
+        Value,
+        "100",
+        "bittorrent",
+        false,
+        "Files of torrents and Metalink downloads kept open at once, over all downloads.",
+        |o, v| o.bt_max_open_files = ranged("bt-max-open-files", v, 1, u32::MAX.into())? as usize
+    ),
+    opt!(
+        "bt-tracker",
+        None,
+        Value,
+        "",
+        "bittorrent",
+        true,
+        "Announce URIs added to each torrent's (comma-separated, each its own tier; after --bt-exclude-tracker).",
+        |o, v| o.bt_tracker.extend(uri_list(v))
+    ),
+    opt!(
+        "bt-exclude-tracker",
+        None,
+        Value,
+        "",
+        "bittorrent",
+        true,
+        "Announce URIs taken out of each torrent's (comma-separated; * takes out all).",
+        |o, v| o.bt_exclude_tracker.extend(uri_list(v))
+    ),
+    opt!(
+        "bt-tracker-interval",
+        None,
+        Value,
+        "0",
+        "bittorrent",
+        true,
+        "Seconds between announces, whatever the tracker says (0: the tracker's interval).",
+        |o, v| o.bt_tracker_interval = secs("bt-tracker-interval", v, 0, u32::MAX.into())?
+    ),
+    opt!(
+        "bt-tracker-timeout",
+        None,
+        Value,
+        "60",
+        "bittorrent",
+        true,
+        "Seconds an announce may take before it fails.",
+        |o, v| o.bt_tracker_timeout = secs("bt-tracker-timeout", v, 1, 600)?
+    ),
+    opt!(
+        "bt-tracker-connect-timeout",
+        None,
+        Value,
+        "60",
+        "bittorrent",
+        true,
+        "Seconds connecting to a tracker may take.",
+        |o, v| o.bt_tracker_connect_timeout = secs("bt-tracker-connect-timeout", v, 1, 600)?
+    ),
+    opt!(
+        "bt-stop-timeout",
+        None,
+        Value,
+        "0",
+        "bittorrent",
+        true,
+        "Stop a torrent that downloaded nothing for this many seconds (0: never).",
+        |o, v| o.bt_stop_timeout = secs("bt-stop-timeout", v, 0, u32::MAX.into())?
+    ),
+    opt!(
+        "bt-hash-check-seed",
+        None,
+        Bool,
+        "true",
+        "bittorrent",
+        true,
+        "Seed a torrent that -V found complete (false: it completes at once).",
+        |o, v| o.bt_hash_check_seed = parse_bool(v)?
+    ),
+    opt!(
+        "bt-external-ip",
+        None,
+        Value,
+        "",
+        "bittorrent",
+        true,
+        "The IP address trackers are told to give peers (sent as ip=).",
+        |o, v| o.bt_external_ip = match v.trim() {
+            "" => None,
+            ip => Some(ip.parse().map_err(|_| {
+                format!("bt-external-ip must be a numeric IP address, got '{ip}'")
+            })?),
+        }
+    ),
+    opt!(
+        "peer-id-prefix",
+        None,
+        Value,
+        "-SG0001-",
+        "bittorrent",
+        true,
+        "Start of the 20-byte peer id (longer is cut to 20 bytes; random characters fill the rest).",
+        |o, v| o.peer_id_prefix = {
+            let mut end = v.len().min(20);
+            while !v.is_char_boundary(end) {
+                end -= 1;
+            }
+            v[..end].to_string()
+        }
+    ),
+    opt!(
+        "peer-agent",
+        None,
+        Value,
+        "swarmget/VERSION",
+        "bittorrent",
+        true,
+        "Client name sent to peers in the extension handshake (BEP 10 'v').",
+        |o, v| o.peer_agent = v.to_string()
+    ),
+    opt!(
+        "bt-enable-hook-after-hash-check",
+        None,
+        Bool,
+        "true",
+        "bittorrent,hook",
+        true,
+        "Run --on-bt-download-complete for a torrent that -V found complete.",
+        |o, v| o.bt_enable_hook_after_hash_check = parse_bool(v)?
+    ),
+    opt!(
+        "bt-detach-seed-only",
+        None,
+        Bool,
+        "false",
+        "bittorrent",
+        false,
+        "Torrents that are only seeding do not count towards -j.",
+        |o, v| o.bt_detach_seed_only = parse_bool(v)?
+    ),
+    opt!(
+        "bt-prioritize-piece",
+        None,
+        Value,
+        "",
+        "bittorrent",
+        true,
+        "Fetch the first and/or last SIZE bytes (default 1M) of every file first: head[=SIZE],tail[=SIZE].",
+        |o, v| o.bt_prioritize_piece = PrioritizePiece::parse(v)?
+    ),
+    opt!(
+        "follow-torrent",
+        None,
+        Value,
+        "true",
+        "bittorrent",
+        true,
+        "A downloaded .torrent (by name or application/x-bittorrent) is downloaded in turn: true, mem (not saved), false.",
+        |o, v| o.follow_torrent = match v {
+            "true" => FollowMetalink::True,
+            "mem" => FollowMetalink::Mem,
+            "false" => FollowMetalink::False,
+            _ =>
+                return Err(format!(
+                    "follow-torrent must be true, mem or false; got '{v}'"
+                )),
         }
     ),
     opt!(
@@ -2729,6 +3021,33 @@ mod tests {
         );
         o.set("select-file", "").unwrap();
         assert_eq!(o.select_file, None);
+    }
+
+    #[test]
+    fn bt_prioritize_piece_reads_head_and_tail_with_aria2s_default_size() {
+        let p = |v| PrioritizePiece::parse(v);
+        assert_eq!(
+            p("head"),
+            Ok(PrioritizePiece {
+                head: 1 << 20,
+                tail: 0
+            })
+        );
+        assert_eq!(
+            p("head=300K, tail"),
+            Ok(PrioritizePiece {
+                head: 300 << 10,
+                tail: 1 << 20
+            })
+        );
+        assert_eq!(p(""), Ok(PrioritizePiece::default()));
+        assert!(p("middle").is_err() && p("tail=x").is_err());
+        let mut o = Options::default();
+        o.set("peer-id-prefix", "0123456789abcdefghijKLMN").unwrap();
+        assert_eq!(o.peer_id_prefix, "0123456789abcdefghij");
+        assert!(o.set("bt-external-ip", "example.com").is_err());
+        assert!(o.set("bt-tracker-timeout", "0").is_err());
+        assert!(o.set("bt-max-open-files", "0").is_err());
     }
 
     #[test]

@@ -197,3 +197,32 @@ fn bt_seed_unverified_takes_complete_files_as_they_are() {
     assert!(seeder.requests().is_empty());
     interrupt(batch);
 }
+
+#[test]
+fn v_over_a_complete_file_without_hash_check_seed_completes_and_can_skip_the_hook() {
+    let dir = Dir::new("bt-v-noseed");
+    let body = torrent_data(3 * PIECE as usize + 7, 5);
+    let (_seeder, tracker, torrent) = swarm("n.bin", &body);
+    tracker.set_peers(Some(Vec::new()));
+    std::fs::write(dir.0.join("n.bin"), &body).unwrap();
+    let o = Options {
+        check_integrity: true,
+        bt_hash_check_seed: false,
+        bt_enable_hook_after_hash_check: false,
+        ..seeding_opts(&dir.0)
+    };
+    let mut batch = Batch::new(&o);
+    let gid = batch.add(DownloadSpec::torrent(Torrent::parse(&torrent).unwrap(), o));
+    // Seeding until stopped otherwise: completing at all shows it did not seed.
+    batch.wait_event(
+        0,
+        |e| matches!(e, Event::Complete(g) | Event::Error(g) if *g == gid),
+    );
+    assert!(
+        !batch.seen.contains(&Event::BtComplete(gid)),
+        "{:?}",
+        batch.seen
+    );
+    let st = batch.finish().remove(0);
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+}

@@ -362,3 +362,46 @@ fn paced(limits: Options) {
         started.elapsed()
     );
 }
+
+#[test]
+fn bt_detach_seed_only_frees_the_slot_of_a_seeding_torrent() {
+    let dir = Dir::new("bt-detach");
+    let first = torrent_data(70_000, 21);
+    let second = torrent_data(90_000, 22);
+    let torrents: Vec<(Seeder, Tracker, Vec<u8>)> =
+        [("first.bin", &first), ("second.bin", &second)]
+            .into_iter()
+            .map(|(name, body)| {
+                let placeholder = make_torrent(name, &[], body, PIECE, None);
+                let seeder = Seeder::start(&placeholder, body.clone());
+                let tracker = Tracker::start(vec![seeder.addr()]);
+                let torrent = make_torrent(name, &[], body, PIECE, Some(&tracker.url()));
+                (seeder, tracker, torrent)
+            })
+            .collect();
+    // One download at a time; the first seeds until stopped.
+    let o = Options {
+        max_concurrent_downloads: 1,
+        bt_detach_seed_only: true,
+        seed_ratio: 0.0,
+        seed_time: None,
+        ..bt_opts(&dir.0)
+    };
+    let mut batch = Batch::new(&o);
+    let a = batch.add(DownloadSpec::torrent(
+        Torrent::parse(&torrents[0].2).unwrap(),
+        o.clone(),
+    ));
+    let b = batch.add(DownloadSpec::torrent(
+        Torrent::parse(&torrents[1].2).unwrap(),
+        Options {
+            seed_time: Some(std::time::Duration::ZERO),
+            ..o.clone()
+        },
+    ));
+    batch.wait_event(0, |e| matches!(e, Event::Complete(g) if *g == b));
+    assert_eq!(std::fs::read(dir.0.join("second.bin")).unwrap(), second);
+    let st = batch.handle.tell_status(a).unwrap();
+    assert!(st.bittorrent.unwrap().seeder, "the first still seeds");
+    batch.handle.shutdown().unwrap();
+}

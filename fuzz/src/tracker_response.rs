@@ -29,6 +29,7 @@ pub fn run(data: &[u8]) {
             numwant: Some(50),
             key: 1,
             tracker_id: Some(text.to_string()),
+            ip: None,
         };
         let url = announce_url(text, &a);
         assert!(url.starts_with(text));

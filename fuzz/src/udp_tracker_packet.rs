@@ -24,6 +24,7 @@ fn announce() -> Announce {
         numwant: None,
         key: 3,
         tracker_id: None,
+        ip: None,
     }
 }
 

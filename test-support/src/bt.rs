@@ -18,7 +18,9 @@ use std::thread;
 use sha1::{Digest, Sha1};
 use swarmget_bt_wire::Metainfo;
 use swarmget_bt_wire::metainfo::TorrentBuilder;
-use swarmget_bt_wire::wire::{BlockRequest, FrameDecoder, Handshake, Limits, Message};
+use swarmget_bt_wire::wire::{
+    BlockRequest, ExtensionHandshake, FrameDecoder, Handshake, Limits, Message,
+};
 
 /// A v1 torrent of `files` (paths below `name`, with their bytes laid end to end in
 /// `data`) or, with `files` empty, of the single file `name` holding `data`; announcing
@@ -59,6 +61,8 @@ pub struct SeederLog {
     closed: usize,
     /// Each connection's peer address, in accept order.
     peers: Vec<SocketAddr>,
+    /// The client names (`v`) of the extension handshakes received.
+    agents: Vec<String>,
 }
 
 /// How a seeder behaves.
@@ -144,6 +148,11 @@ impl Seeder {
     pub fn closed(&self) -> usize {
         self.log.lock().unwrap().closed
     }
+
+    /// The client names (`v`) the downloaders' extension handshakes gave.
+    pub fn agents(&self) -> Vec<String> {
+        self.log.lock().unwrap().agents.clone()
+    }
 }
 
 fn serve(
@@ -198,6 +207,11 @@ fn serve(
         decoder.extend(&buf[..n]);
         let mut out = Vec::new();
         while let Some(msg) = decoder.next().map_err(std::io::Error::other)? {
+            if let Message::Extended { id: 0, payload } = msg
+                && let Ok(hs) = ExtensionHandshake::parse(payload)
+            {
+                log.lock().unwrap().agents.extend(hs.v);
+            }
             let Message::Request(r) = msg else { continue };
             log.lock().unwrap().requests.push(r);
             let start = r.index as u64 * piece_len + u64::from(r.begin);

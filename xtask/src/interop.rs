@@ -144,6 +144,10 @@ const CASES: &[(&str, Check)] = &[
         bt::to_libtorrent,
     ),
     (
+        "bittorrent: make-torrent's output read by transmission-show, seeded by libtorrent",
+        bt::made_torrent,
+    ),
+    (
         "proxy: microsocks with a wrong password -> exit 24",
         proxy::socks_wrong_password,
     ),
@@ -169,6 +173,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
     })?;
     apt_install(&["python3-libtorrent"]).map_err(|e| {
         format!("python3-libtorrent is required for the BitTorrent cases and could not be installed: {e}")
+    })?;
+    apt_install(&["transmission-cli"]).map_err(|e| {
+        format!(
+            "transmission-cli is required for the BitTorrent cases and could not be installed: {e}"
+        )
     })?;
     let swarmget = build_swarmget(release)?;
 

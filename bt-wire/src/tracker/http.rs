@@ -44,6 +44,9 @@ pub fn announce_url(base: &str, a: &Announce) -> String {
     if let Some(id) = &a.tracker_id {
         let _ = write!(url, "&trackerid={}", percent_encode(id.as_bytes()));
     }
+    if let Some(ip) = a.ip {
+        let _ = write!(url, "&ip={}", percent_encode(ip.to_string().as_bytes()));
+    }
     url
 }
 
@@ -201,6 +204,7 @@ mod tests {
             numwant: Some(50),
             key: 0xDEADBEEF,
             tracker_id: Some("id 1".into()),
+            ip: None,
         }
     }
 
@@ -218,7 +222,10 @@ mod tests {
         quiet.tracker_id = None;
         let url = announce_url("http://t/a?passkey=x", &quiet);
         assert!(url.starts_with("http://t/a?passkey=x&info_hash="), "{url}");
-        assert!(!url.contains("event=") && !url.contains("numwant"));
+        assert!(!url.contains("event=") && !url.contains("numwant") && !url.contains("ip="));
+        quiet.ip = Some("2001:db8::1".parse().unwrap());
+        let url = announce_url("http://t/a", &quiet);
+        assert!(url.ends_with("&ip=2001%3Adb8%3A%3A1"), "{url}");
     }
 
     #[test]

@@ -6,7 +6,7 @@ mod http;
 mod tiers;
 mod udp;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 pub use error::TrackerError;
 pub use http::{announce_url, parse_announce, parse_scrape, percent_encode, scrape_url};
@@ -72,6 +72,9 @@ pub struct Announce {
     pub key: u32,
     /// The `tracker id` a previous response gave.
     pub tracker_id: Option<String>,
+    /// The address peers are to be given for us (`ip`; `None`: the one the tracker
+    /// sees). UDP trackers take an IPv4 address only.
+    pub ip: Option<IpAddr>,
 }
 
 /// A tracker's answer to an announce.

@@ -151,7 +151,12 @@ pub fn announce_request(connection_id: u64, tid: u32, a: &Announce) -> Vec<u8> {
     p.extend_from_slice(&a.left.to_be_bytes());
     p.extend_from_slice(&a.uploaded.to_be_bytes());
     p.extend_from_slice(&a.event.udp_code().to_be_bytes());
-    p.extend_from_slice(&0u32.to_be_bytes()); // IP: the sender's
+    // IP: 0 is the sender's.
+    let ip = match a.ip {
+        Some(IpAddr::V4(ip)) => ip.to_bits(),
+        _ => 0,
+    };
+    p.extend_from_slice(&ip.to_be_bytes());
     p.extend_from_slice(&a.key.to_be_bytes());
     let numwant = a
         .numwant

@@ -339,6 +339,46 @@ pub fn options(o: &Options) -> Map<String, Value> {
     put("seed-ratio", format!("{:?}", o.seed_ratio));
     put("bt-seed-unverified", b(o.bt_seed_unverified));
     put("bt-remove-unselected-file", b(o.bt_remove_unselected_file));
+    put("bt-max-peers", o.bt_max_peers.to_string());
+    put(
+        "bt-request-peer-speed-limit",
+        o.bt_request_peer_speed_limit.to_string(),
+    );
+    put("bt-max-open-files", o.bt_max_open_files.to_string());
+    if !o.bt_tracker.is_empty() {
+        put("bt-tracker", o.bt_tracker.join(","));
+    }
+    if !o.bt_exclude_tracker.is_empty() {
+        put("bt-exclude-tracker", o.bt_exclude_tracker.join(","));
+    }
+    put("bt-tracker-interval", secs(o.bt_tracker_interval));
+    put("bt-tracker-timeout", secs(o.bt_tracker_timeout));
+    put(
+        "bt-tracker-connect-timeout",
+        secs(o.bt_tracker_connect_timeout),
+    );
+    put("bt-stop-timeout", secs(o.bt_stop_timeout));
+    put("bt-hash-check-seed", b(o.bt_hash_check_seed));
+    if let Some(ip) = o.bt_external_ip {
+        put("bt-external-ip", ip.to_string());
+    }
+    put("peer-id-prefix", o.peer_id_prefix.clone());
+    put("peer-agent", o.peer_agent.clone());
+    put(
+        "bt-enable-hook-after-hash-check",
+        b(o.bt_enable_hook_after_hash_check),
+    );
+    put("bt-detach-seed-only", b(o.bt_detach_seed_only));
+    let ends = o.bt_prioritize_piece;
+    let ends: Vec<String> = [("head", ends.head), ("tail", ends.tail)]
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(end, n)| format!("{end}={n}"))
+        .collect();
+    if !ends.is_empty() {
+        put("bt-prioritize-piece", ends.join(","));
+    }
+    put("follow-torrent", follow(o.follow_torrent).into());
     if !o.index_out.is_empty() {
         let pairs: Vec<String> = o
             .index_out
@@ -420,15 +460,7 @@ pub fn options(o: &Options) -> Map<String, Value> {
     put("stop", secs(o.stop));
     put("dry-run", b(o.dry_run));
     put("pause", b(o.pause));
-    put(
-        "follow-metalink",
-        match o.follow_metalink {
-            FollowMetalink::True => "true",
-            FollowMetalink::Mem => "mem",
-            FollowMetalink::False => "false",
-        }
-        .into(),
-    );
+    put("follow-metalink", follow(o.follow_metalink).into());
     put(
         "metalink-preferred-protocol",
         match o.metalink_preferred_protocol {
@@ -495,6 +527,15 @@ pub fn options(o: &Options) -> Map<String, Value> {
     put("save-not-found", b(o.save_not_found));
     // rpc-secret is never shown (aria2 leaves it out too).
     m
+}
+
+/// `--follow-metalink`'s and `--follow-torrent`'s value.
+fn follow(f: FollowMetalink) -> &'static str {
+    match f {
+        FollowMetalink::True => "true",
+        FollowMetalink::Mem => "mem",
+        FollowMetalink::False => "false",
+    }
 }
 
 /// `--select-file` written back as ranges (`1,3-5`).
@@ -572,6 +613,13 @@ mod tests {
         let mut o = Options::default();
         o.set("stream-piece-selector", "inorder").unwrap();
         o.set("follow-metalink", "mem").unwrap();
+        o.set("follow-torrent", "false").unwrap();
+        o.set("bt-tracker", "http://a/,udp://b:1").unwrap();
+        o.set("bt-exclude-tracker", "*").unwrap();
+        o.set("bt-external-ip", "192.0.2.1").unwrap();
+        o.set("bt-prioritize-piece", "head,tail=64K").unwrap();
+        o.set("peer-id-prefix", "A2-1-37-0-").unwrap();
+        o.set("bt-stop-timeout", "30").unwrap();
         let m = options(&o);
         let mut back = Options::default();
         for (k, v) in &m {

@@ -168,7 +168,7 @@ impl Engine {
             d.is_active()
                 && d.bt
                     .as_ref()
-                    .is_some_and(|s| s.torrent.info_hash() == hs.info_hash && s.has_room())
+                    .is_some_and(|s| s.torrent.info_hash() == hs.info_hash && s.has_room(&d.opts))
         });
         let Some(gid) = gid.filter(|_| !self.halted) else {
             return self.drop_pending(p);

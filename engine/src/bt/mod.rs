@@ -48,8 +48,9 @@ use crate::storage::{FileEntry, Storage};
 /// Bad pieces after which a peer is banned (aria2 bans at once; one retry forgives a
 /// piece spoilt by another peer's block in endgame).
 pub(crate) const BAN_AFTER: u32 = 2;
-/// Peers connected at once per torrent (aria2's `--bt-max-peers` default).
-const MAX_PEERS: usize = 55;
+/// Peers a torrent connects whatever its speed (aria2's minimum); more, up to
+/// `--bt-max-peers`, only while it downloads slower than `--bt-request-peer-speed-limit`.
+pub(crate) const MIN_PEERS: usize = 40;
 /// Peers unchoked at once (aria2 and BEP 3: three by rate and one optimistic).
 const UPLOAD_SLOTS: usize = 4;
 /// How long a peer whose connection failed waits before it is tried again.
@@ -225,12 +226,16 @@ pub(crate) struct Swarm {
     /// A peer's interest changed: the choker runs on this turn.
     pub choke_due: bool,
     pub seeding: SeedPhase,
+    /// Bytes downloaded when last looked at, and since when that has not changed
+    /// (`--bt-stop-timeout`; `None` while the download does not run).
+    pub idle: Option<(u64, Instant)>,
 }
 
 impl Swarm {
-    /// A peer to connect next, if any, marking it connected.
-    pub fn next_peer(&mut self, now: Instant) -> Option<SocketAddr> {
-        if self.peer_keys.len() >= MAX_PEERS {
+    /// A peer to connect next, if any, marking it connected: while fewer than `cap`
+    /// (from [`peer_cap`]) are connected.
+    pub fn next_peer(&mut self, now: Instant, cap: usize) -> Option<SocketAddr> {
+        if self.peer_keys.len() >= cap {
             return None;
         }
         let addr = *self.known.iter().find(|a| {
@@ -242,9 +247,9 @@ impl Swarm {
         Some(addr)
     }
 
-    /// Whether one more peer may connect.
-    pub fn has_room(&self) -> bool {
-        self.peer_keys.len() < MAX_PEERS
+    /// Whether one more peer may connect to us (`--bt-max-peers`).
+    pub fn has_room(&self, opts: &Options) -> bool {
+        opts.bt_max_peers == 0 || self.peer_keys.len() < opts.bt_max_peers
     }
 
     /// Adds peers a tracker named.
@@ -299,6 +304,49 @@ impl Swarm {
     }
 }
 
+/// How many peers a torrent connects to itself, downloading at `rate` bytes/s (aria2's
+/// rule): up to `--bt-max-peers` (0: no limit) while it still downloads slower than
+/// `--bt-request-peer-speed-limit` (or `--max-download-limit`, if lower), else
+/// [`MIN_PEERS`] at most.
+pub(crate) fn peer_cap(opts: &Options, rate: u64, complete: bool) -> usize {
+    let max = match opts.bt_max_peers {
+        0 => usize::MAX,
+        n => n,
+    };
+    let mut threshold = opts.bt_request_peer_speed_limit;
+    if opts.max_download_limit > 0 {
+        threshold = threshold.min(opts.max_download_limit);
+    }
+    if !complete && rate < threshold {
+        max
+    } else {
+        max.min(MIN_PEERS)
+    }
+}
+
+/// The priority of pieces `--bt-prioritize-piece` names (wanted pieces have 1).
+const PRIORITIZED: u8 = 2;
+
+/// The byte ranges `--bt-prioritize-piece` puts first: the head and tail bytes of every
+/// wanted file.
+fn prioritized(
+    storage: &Storage,
+    ends: crate::options::PrioritizePiece,
+) -> Vec<std::ops::Range<u64>> {
+    let mut out = Vec::new();
+    for f in storage.files().iter().filter(|f| f.wanted && !f.padding) {
+        let r = f.range();
+        if ends.head > 0 {
+            out.push(r.start..r.end.min(r.start.saturating_add(ends.head)));
+        }
+        if ends.tail > 0 {
+            out.push(r.end.saturating_sub(ends.tail).max(r.start)..r.end);
+        }
+    }
+    out.retain(|r| !r.is_empty());
+    out
+}
+
 /// The byte ranges of runs of unwanted files (padding between them included), so a
 /// piece spanning several unwanted files is unwanted too.
 fn unwanted_runs(storage: &Storage) -> Vec<std::ops::Range<u64>> {
@@ -324,10 +372,13 @@ fn unwanted_runs(storage: &Storage) -> Vec<std::ops::Range<u64>> {
     runs
 }
 
-/// A fresh peer id: `-SG0001-` and twelve random characters.
-fn peer_id() -> [u8; 20] {
+/// A fresh peer id: `prefix` (`--peer-id-prefix`, at most 20 bytes) and random
+/// characters after it.
+fn peer_id(prefix: &str) -> [u8; 20] {
     use std::hash::{BuildHasher, Hasher};
-    let mut id = *b"-SG0001-000000000000";
+    let mut id = [0u8; 20];
+    let start = prefix.len().min(20);
+    id[..start].copy_from_slice(&prefix.as_bytes()[..start]);
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u128(
         std::time::SystemTime::now()
@@ -336,7 +387,7 @@ fn peer_id() -> [u8; 20] {
     );
     let mut r = h.finish();
     const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    for b in &mut id[8..] {
+    for b in &mut id[start..] {
         *b = ALPHABET[(r % ALPHABET.len() as u64) as usize];
         r /= ALPHABET.len() as u64;
         if r == 0 {
@@ -347,25 +398,40 @@ fn peer_id() -> [u8; 20] {
 }
 
 impl Download {
+    /// Whether this is a torrent that has every piece and stays only to seed.
+    pub(crate) fn is_seeding(&self) -> bool {
+        self.bt
+            .as_ref()
+            .is_some_and(|s| matches!(s.seeding, SeedPhase::Seeding { .. }))
+    }
+
     /// Lays a torrent download out: storage under `--dir`, a plan verifying every piece
     /// with the torrent's SHA-1 hashes, and the swarm.
     pub(crate) fn set_torrent(&mut self, torrent: Torrent, opts: &Options) -> Result<(), Error> {
         let storage = torrent.storage(opts)?;
         let info = &torrent.metainfo().info;
-        let mut plan = Plan::new(info.total_length, info.piece_length).verify_pieces();
+        // Rarest first, or in file order for `--stream-piece-selector=inorder`
+        // (`random` and `geom` choose among HTTP/FTP regions; peers go rarest first).
+        let mut plan = Plan::new(info.total_length, info.piece_length)
+            .verify_pieces()
+            .selector(opts.stream_piece_selector);
         for range in unwanted_runs(&storage) {
             // Pieces wholly inside unwanted files are never fetched; a piece shared
             // with a wanted file keeps its priority (`set_priority` keeps the higher).
             plan.set_priority(range, 0);
         }
+        for range in prioritized(&storage, opts.bt_prioritize_piece) {
+            plan.set_priority(range, PRIORITIZED);
+        }
         self.layout = Layout::Planned(plan);
         self.hashes = Some(Arc::new(torrent.piece_hashes()));
         self.storage = Some(Arc::new(storage));
         self.path = Some(torrent.top_path(&opts.dir));
-        let announcer = Announcer::new(torrent.metainfo().tracker_tiers());
+        let tiers = tracker::tiers_for(torrent.metainfo().tracker_tiers(), opts);
+        let announcer = Announcer::new(tiers, opts.bt_tracker_interval);
         self.bt = Some(Box::new(Swarm {
             torrent,
-            peer_id: peer_id(),
+            peer_id: peer_id(&opts.peer_id_prefix),
             known: Vec::new(),
             records: HashMap::new(),
             peer_keys: Vec::new(),
@@ -380,6 +446,7 @@ impl Download {
             next_choke: None,
             choke_due: false,
             seeding: SeedPhase::Leeching,
+            idle: None,
         }));
         Ok(())
     }
@@ -391,10 +458,87 @@ mod tests {
 
     #[test]
     fn peer_ids_carry_the_prefix_and_differ() {
-        let (a, b) = (peer_id(), peer_id());
+        let (a, b) = (peer_id("-SG0001-"), peer_id("-SG0001-"));
         assert_eq!(&a[..8], b"-SG0001-");
         assert!(a[8..].iter().all(u8::is_ascii_alphanumeric));
         assert_ne!(a, b);
+        // --peer-id-prefix: aria2's style, and a full-length one left whole.
+        assert_eq!(&peer_id("A2-1-37-0-")[..10], b"A2-1-37-0-");
+        assert_eq!(&peer_id("01234567890123456789"), b"01234567890123456789");
+    }
+
+    #[test]
+    fn more_peers_than_the_minimum_only_while_slower_than_the_speed_limit() {
+        let o = Options::default();
+        assert_eq!(peer_cap(&o, 0, false), 55);
+        assert_eq!(peer_cap(&o, 50 << 10, false), MIN_PEERS);
+        assert_eq!(peer_cap(&o, 0, true), MIN_PEERS);
+        let o = Options {
+            bt_max_peers: 10,
+            bt_request_peer_speed_limit: 1 << 20,
+            ..Options::default()
+        };
+        assert_eq!(
+            (peer_cap(&o, 0, false), peer_cap(&o, 2 << 20, false)),
+            (10, 10)
+        );
+        let o = Options {
+            bt_max_peers: 0,
+            bt_request_peer_speed_limit: 1 << 20,
+            max_download_limit: 1000,
+            ..Options::default()
+        };
+        assert_eq!(peer_cap(&o, 999, false), usize::MAX);
+        // --max-download-limit below the speed limit: a capped torrent is not slow.
+        assert_eq!(peer_cap(&o, 1000, false), MIN_PEERS);
+    }
+
+    /// The first piece asked of a peer that has every piece of an eight-piece torrent,
+    /// when another peer has piece 0 (so rarest first starts at piece 1).
+    fn first_pick(opts: &Options) -> usize {
+        let t = swarmget_bt_wire::metainfo::TorrentBuilder::single(
+            "f",
+            8 << 14,
+            16384,
+            vec![[0; 20]; 8],
+        )
+        .build()
+        .unwrap();
+        let mut d = Download::new(
+            crate::gid::Gid::new(1),
+            Vec::new(),
+            Arc::new(opts.clone()),
+            Default::default(),
+            crate::tls::shared_config(opts).unwrap(),
+            Instant::now(),
+        );
+        d.set_torrent(Torrent::parse(&t).unwrap(), opts).unwrap();
+        let plan = d.plan_mut().unwrap();
+        plan.set_have(1, crate::bitfield::Bitfield::full(8));
+        let mut one = crate::bitfield::Bitfield::new(8);
+        one.set(0);
+        plan.set_have(2, one);
+        let mut out = Vec::new();
+        plan.request_blocks(1, 1, &mut out);
+        out[0].piece
+    }
+
+    #[test]
+    fn pieces_go_rarest_first_in_order_or_head_and_tail_first_as_asked() {
+        let o = Options::default();
+        assert_eq!(first_pick(&o), 1, "rarest first");
+        let mut inorder = o.clone();
+        inorder.set("stream-piece-selector", "inorder").unwrap();
+        assert_eq!(first_pick(&inorder), 0);
+        let mut head = o.clone();
+        head.set("bt-prioritize-piece", "head=1").unwrap();
+        assert_eq!(first_pick(&head), 0);
+        let mut tail = o.clone();
+        tail.set("bt-prioritize-piece", "tail=16K").unwrap();
+        assert_eq!(first_pick(&tail), 7);
+        // A tail of two pieces: the rarer of them first.
+        tail.set("bt-prioritize-piece", "head=0,tail=32K").unwrap();
+        assert_eq!(first_pick(&tail), 6);
     }
 
     #[test]
@@ -418,6 +562,6 @@ mod tests {
         assert_eq!(swarm.charge(7), Some((addr, false)));
         assert_eq!(swarm.charge(7), Some((addr, true)));
         swarm.add_peers(&[addr]);
-        assert_eq!(swarm.next_peer(Instant::now()), None);
+        assert_eq!(swarm.next_peer(Instant::now(), 55), None);
     }
 }

@@ -18,7 +18,7 @@ use std::time::Instant;
 use mio::net::TcpStream;
 use mio::{Interest, Token};
 use swarmget_bt_wire::peer::{Peer, PeerConfig, PeerEvent};
-use swarmget_bt_wire::wire::{BlockRequest, FrameDecoder, Handshake, Limits};
+use swarmget_bt_wire::wire::{BlockRequest, ExtensionHandshake, FrameDecoder, Handshake, Limits};
 
 use crate::bitfield::Bitfield;
 use crate::disk::DiskJob;
@@ -279,6 +279,11 @@ impl Engine {
                 let done = plan.done().clone();
                 peer.send_bitfield(done.as_bytes(), done.count() as u32, pc.pieces);
             }
+            if hs.extension_protocol() {
+                let port = self.listener.as_ref().map(|l| l.port);
+                let ours = extension_handshake(&self.downloads[pc.gid].opts, port);
+                peer.send_extended(0, &ours.encode());
+            }
             peer.set_interested(true);
             pc.peer = Some(peer);
             pc.peer_id = hs.peer_id;
@@ -439,6 +444,15 @@ impl Engine {
             }
         }
         Ok(())
+    }
+}
+
+/// Our BEP 10 handshake: the client name (`--peer-agent`) and listen port.
+fn extension_handshake(opts: &crate::Options, port: Option<u16>) -> ExtensionHandshake {
+    ExtensionHandshake {
+        v: Some(opts.peer_agent.clone()),
+        p: port.filter(|&p| p != 0),
+        ..ExtensionHandshake::default()
     }
 }
 

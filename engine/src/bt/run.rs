@@ -11,7 +11,7 @@ use super::{AnnounceDone, SeedPhase, Torrent, TrackerNet};
 use crate::disk::DiskJob;
 use crate::download::{Download, DownloadState};
 use crate::engine::Engine;
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::gid::Gid;
 use crate::plan::SourceSlot;
 
@@ -89,6 +89,7 @@ impl Engine {
             return;
         }
         if !active {
+            swarm.idle = None;
             if swarm.announcer.take_stop() {
                 // Done seeding, paused, removed, failed or halted: the tracker stops
                 // naming us.
@@ -128,10 +129,13 @@ impl Engine {
         if let Some(event) = swarm.announcer.due(now) {
             self.announce(gid, event);
         }
+        let d = &mut self.downloads[gid];
+        let complete = d.plan().is_some_and(|p| p.is_complete());
+        let cap = super::peer_cap(&d.opts, d.meter.rate(now), complete);
         while let Some(addr) = self.downloads[gid]
             .bt
             .as_mut()
-            .and_then(|s| s.next_peer(now))
+            .and_then(|s| s.next_peer(now, cap))
         {
             self.connect_peer(gid, addr, now);
         }
@@ -149,6 +153,32 @@ impl Engine {
         }
         self.choke_round(gid, now);
         self.check_seeding(gid, now);
+        self.stop_if_idle(gid, now);
+    }
+
+    /// `--bt-stop-timeout`: a torrent still missing pieces that has received nothing
+    /// for that long stops, unfinished (exit 7, as aria2).
+    fn stop_if_idle(&mut self, gid: Gid, now: Instant) {
+        let d = &mut self.downloads[gid];
+        let timeout = d.opts.bt_stop_timeout;
+        let bytes = d.session_bytes;
+        let Some(swarm) = d.bt.as_mut().filter(|s| s.seeding == SeedPhase::Leeching) else {
+            return;
+        };
+        let since = match swarm.idle {
+            Some((seen, since)) if seen == bytes => since,
+            _ => {
+                swarm.idle = Some((bytes, now));
+                now
+            }
+        };
+        if !timeout.is_zero() && now.saturating_duration_since(since) >= timeout {
+            let message = format!(
+                "no data for {} s: stopped by --bt-stop-timeout",
+                timeout.as_secs()
+            );
+            self.fail_download(gid, Error::new(ErrorCode::Unfinished, message), now);
+        }
     }
 
     fn announce(&mut self, gid: Gid, event: TrackerEvent) {
@@ -174,6 +204,7 @@ impl Engine {
             numwant: Some(50),
             key: 0,
             tracker_id: None,
+            ip: d.opts.bt_external_ip,
         };
         let waker = self.waker.clone();
         let net = TrackerNet {

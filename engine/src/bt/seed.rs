@@ -8,7 +8,10 @@
 //! until `--seed-ratio` (upload ÷ length; 0 = no ratio condition) or `--seed-time` is
 //! met, whichever comes first; `--seed-time=0` ends it at once, and with neither
 //! condition set it seeds until stopped. Its `BtComplete` event comes when the
-//! download completes, its `Complete` when seeding ends.
+//! download completes, its `Complete` when seeding ends. A torrent that `-V` found
+//! whole (nothing downloaded) seeds only with `--bt-hash-check-seed` (the default),
+//! and gets its `BtComplete` (the hook and RPC notification) only with
+//! `--bt-enable-hook-after-hash-check` (the default), as in aria2.
 //!
 //! Invariants: a peer is unchoked only by the choker; a choked peer's waiting requests
 //! are dropped with the choke (bt-wire rejects them under BEP 6).
@@ -63,7 +66,9 @@ impl Engine {
             SeedPhase::Seeding { .. } => true,
             SeedPhase::Leeching => {
                 let since = now;
+                let checked_whole = d.integrity_check && d.session_bytes == 0;
                 let seed = d.opts.seed_time != Some(Duration::ZERO)
+                    && (!checked_whole || d.opts.bt_hash_check_seed)
                     && !seeding_over(swarm, &d.opts, total, since, now);
                 swarm.seeding = if seed {
                     SeedPhase::Seeding { since }
@@ -71,7 +76,9 @@ impl Engine {
                     SeedPhase::Done
                 };
                 swarm.choke_due = true;
-                self.emit(Event::BtComplete(gid));
+                if !checked_whole || d.opts.bt_enable_hook_after_hash_check {
+                    self.emit(Event::BtComplete(gid));
+                }
                 if seed {
                     // Every piece recorded: a restart seeds again without hashing.
                     self.save_control(gid, true);

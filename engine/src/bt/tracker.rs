@@ -9,9 +9,14 @@
 //! trackers are checked with the download's TLS settings (`--ca-certificate`,
 //! `--check-certificate`). BEP 12 tiers decide which tracker is asked.
 //!
+//! `--bt-exclude-tracker` and `--bt-tracker` shape the tiers (aria2's order: exclusions
+//! first, then each added URI as a tier of its own), `--bt-tracker-interval` overrides
+//! the tracker's interval, and `--bt-tracker-connect-timeout`/`--bt-tracker-timeout`
+//! bound each announce.
+//!
 //! Invariants: at most one announce per download is in flight; a response body larger
 //! than [`MAX_RESPONSE`] is refused before it is parsed; a UDP announce gives up after
-//! [`TIMEOUT`] whatever the retransmission schedule.
+//! `--bt-tracker-timeout` whatever the retransmission schedule.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
@@ -27,9 +32,6 @@ use crate::gid::Gid;
 
 /// The most a tracker response may hold.
 const MAX_RESPONSE: usize = 1 << 20;
-/// aria2's `--bt-tracker-connect-timeout` and `--bt-tracker-timeout` defaults.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(60);
-const TIMEOUT: Duration = Duration::from_secs(60);
 /// Used when a tracker names no interval.
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(1800);
 /// After every tracker failed, wait this long before starting over.
@@ -57,11 +59,31 @@ pub(crate) struct Announcer {
     stopped_sent: bool,
     tracker_id: Option<String>,
     key: u32,
+    /// `--bt-tracker-interval` (zero: the tracker's).
+    interval: Duration,
+}
+
+/// The tiers a torrent announces to: its own without `--bt-exclude-tracker`'s URIs
+/// (every one with `*`), then each `--bt-tracker` URI as a tier of its own.
+pub(crate) fn tiers_for(mut tiers: Vec<Vec<String>>, opts: &crate::Options) -> Vec<Vec<String>> {
+    let excluded = |uri: &String| opts.bt_exclude_tracker.iter().any(|x| x == "*" || x == uri);
+    for tier in &mut tiers {
+        tier.retain(|uri| !excluded(uri));
+    }
+    tiers.retain(|tier| !tier.is_empty());
+    for uri in &opts.bt_tracker {
+        if !tiers.iter().flatten().any(|t| t == uri) {
+            tiers.push(vec![uri.clone()]);
+        }
+    }
+    tiers
 }
 
 impl Announcer {
-    pub fn new(tiers: Vec<Vec<String>>) -> Announcer {
+    /// Announces to `tiers`, every `interval` when not zero (else the tracker's).
+    pub fn new(tiers: Vec<Vec<String>>, interval: Duration) -> Announcer {
         Announcer {
+            interval,
             tiers: Tiers::new(tiers, |_| {}),
             next_at: None,
             in_flight: false,
@@ -160,7 +182,12 @@ impl Announcer {
                 let min = r
                     .min_interval
                     .map_or(Duration::ZERO, |s| Duration::from_secs(s.into()));
-                self.next_at = Some(now + interval.max(min));
+                self.next_at = Some(
+                    now + match self.interval {
+                        Duration::ZERO => interval.max(min),
+                        forced => forced,
+                    },
+                );
                 Ok(r)
             }
             Err(e) => {
@@ -236,7 +263,14 @@ fn fetch(url: &str, net: &TrackerNet) -> Result<AnnounceResponse, String> {
     let mut sock = None;
     for a in net.resolve(host, port)? {
         let connected = net.local(&a).and_then(|local| {
-            crate::socket::connect_blocking(a, local, CONNECT_TIMEOUT).map_err(|e| e.to_string())
+            let timeout = net.opts.bt_tracker_connect_timeout;
+            crate::socket::connect_blocking(a, local, timeout).map_err(|e| match e.kind() {
+                ErrorKind::TimedOut => format!(
+                    "no connection within {} s (--bt-tracker-connect-timeout)",
+                    timeout.as_secs()
+                ),
+                _ => e.to_string(),
+            })
         });
         match connected {
             Ok(s) => {
@@ -247,8 +281,14 @@ fn fetch(url: &str, net: &TrackerNet) -> Result<AnnounceResponse, String> {
         }
     }
     let sock = sock.ok_or(last)?;
-    let _ = sock.set_read_timeout(Some(TIMEOUT));
-    let _ = sock.set_write_timeout(Some(TIMEOUT));
+    // The whole exchange within --bt-tracker-timeout: each read and write gets what is
+    // left of it.
+    let timeout = net.opts.bt_tracker_timeout;
+    let sock = Deadline {
+        sock,
+        deadline: Instant::now() + timeout,
+        timeout,
+    };
     let mut sock: Box<dyn ReadWrite> = if secure {
         let name =
             rustls::pki_types::ServerName::try_from(host.trim_matches(['[', ']']).to_string())
@@ -316,9 +356,9 @@ fn fetch_udp(url: &str, announce: Announce, net: &TrackerNet) -> Result<Announce
     let sock = UdpSocket::bind(local).map_err(|e| format!("UDP socket: {e}"))?;
     sock.connect(addr)
         .map_err(|e| format!("cannot reach {addr}: {e}"))?;
+    let timeout = net.opts.bt_tracker_timeout;
     let config = UdpConfig {
-        // 15 s, then 30 s: both within aria2's 60 s tracker timeout.
-        max_retransmissions: 1,
+        max_retransmissions: retransmissions_within(timeout),
         ipv6: addr.is_ipv6(),
     };
     let mut tracker = UdpTracker::new(config, random_seed());
@@ -338,9 +378,9 @@ fn fetch_udp(url: &str, announce: Announce, net: &TrackerNet) -> Result<Announce
             Some(UdpEvent::Scraped(_)) => return Err("a scrape answer to an announce".into()),
             None => {}
         }
-        let deadline = started + TIMEOUT;
+        let deadline = started + timeout;
         if now >= deadline {
-            return Err(format!("no answer from {addr} within {TIMEOUT:?}"));
+            return Err(format!("no answer from {addr} within {timeout:?}"));
         }
         let wake = tracker.poll_timeout().unwrap_or(deadline).min(deadline);
         let wait = wake
@@ -359,6 +399,74 @@ fn fetch_udp(url: &str, announce: Announce, net: &TrackerNet) -> Result<Announce
             }
             Err(e) => return Err(format!("UDP tracker {addr}: {e}")),
         }
+    }
+}
+
+/// How many BEP 15 retransmissions (after 15·2ⁿ s each) fit in `timeout`: 1 for the
+/// default 60 s (15 s, then 30 s).
+fn retransmissions_within(timeout: Duration) -> u32 {
+    let mut n = 0;
+    let mut spent = 15;
+    while spent + (15 << (n + 1)) <= timeout.as_secs() && n < 8 {
+        n += 1;
+        spent += 15 << n;
+    }
+    n
+}
+
+/// A socket whose reads and writes all end by one deadline.
+struct Deadline {
+    sock: std::net::TcpStream,
+    deadline: Instant,
+    /// `--bt-tracker-timeout`, for the error.
+    timeout: Duration,
+}
+
+impl Deadline {
+    /// Sets the socket's timeouts to what is left; fails once nothing is.
+    fn arm(&self) -> std::io::Result<()> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(self.timed_out());
+        }
+        self.sock.set_read_timeout(Some(left))?;
+        self.sock.set_write_timeout(Some(left))
+    }
+
+    fn timed_out(&self) -> std::io::Error {
+        std::io::Error::new(
+            ErrorKind::TimedOut,
+            format!(
+                "no answer within {} s (--bt-tracker-timeout)",
+                self.timeout.as_secs()
+            ),
+        )
+    }
+
+    /// A socket timeout (`EAGAIN` from `SO_RCVTIMEO`) is the deadline passing.
+    fn deadline_error(&self, e: std::io::Error) -> std::io::Error {
+        match e.kind() {
+            ErrorKind::WouldBlock | ErrorKind::TimedOut => self.timed_out(),
+            _ => e,
+        }
+    }
+}
+
+impl Read for Deadline {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.arm()?;
+        self.sock.read(buf).map_err(|e| self.deadline_error(e))
+    }
+}
+
+impl Write for Deadline {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.arm()?;
+        self.sock.write(buf).map_err(|e| self.deadline_error(e))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.sock.flush()
     }
 }
 
@@ -381,7 +489,7 @@ mod tests {
     #[test]
     fn started_first_then_at_the_interval_and_tiers_on_failure() {
         let t0 = Instant::now();
-        let mut a = Announcer::new(vec![vec!["http://a/announce".into()]]);
+        let mut a = Announcer::new(vec![vec!["http://a/announce".into()]], Duration::ZERO);
         assert_eq!(a.due(t0), Some(Event::Started));
         a.in_flight = true;
         assert_eq!(a.due(t0), None);
@@ -395,5 +503,51 @@ mod tests {
         a.answered(Event::None, Err("down".into()), t0).unwrap_err();
         assert_eq!(a.due(t0 + Duration::from_secs(59)), None);
         assert_eq!(a.due(t0 + RETRY), Some(Event::None));
+    }
+
+    #[test]
+    fn bt_tracker_interval_overrides_the_trackers() {
+        let t0 = Instant::now();
+        let mut a = Announcer::new(vec![vec!["http://a/".into()]], Duration::from_secs(5));
+        let r = AnnounceResponse {
+            interval: Some(100),
+            min_interval: Some(50),
+            ..Default::default()
+        };
+        a.answered(Event::Started, Ok(r), t0).unwrap();
+        assert_eq!(a.due(t0 + Duration::from_secs(4)), None);
+        assert_eq!(a.due(t0 + Duration::from_secs(5)), Some(Event::None));
+    }
+
+    #[test]
+    fn excluded_trackers_go_and_added_ones_come_last_each_its_own_tier() {
+        let tiers = vec![
+            vec!["http://a/".to_string(), "http://b/".to_string()],
+            vec!["udp://c:1".to_string()],
+        ];
+        let mut o = crate::Options::default();
+        o.set("bt-exclude-tracker", "udp://c:1,http://a/").unwrap();
+        o.set("bt-tracker", "http://d/,http://b/").unwrap();
+        o.set("bt-tracker", "http://e/").unwrap();
+        assert_eq!(
+            tiers_for(tiers.clone(), &o),
+            [vec!["http://b/"], vec!["http://d/"], vec!["http://e/"]]
+        );
+        o.set("bt-exclude-tracker", "*").unwrap();
+        assert_eq!(
+            tiers_for(tiers.clone(), &o),
+            [vec!["http://d/"], vec!["http://b/"], vec!["http://e/"]]
+        );
+        assert_eq!(tiers_for(tiers.clone(), &crate::Options::default()), tiers);
+    }
+
+    #[test]
+    fn udp_retransmissions_fit_the_tracker_timeout() {
+        let n = |s| retransmissions_within(Duration::from_secs(s));
+        // 15 s; 15 + 30; 15 + 30 + 60 …
+        assert_eq!(
+            (n(1), n(44), n(45), n(60), n(105), n(600)),
+            (0, 0, 1, 1, 2, 4)
+        );
     }
 }

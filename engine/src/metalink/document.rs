@@ -26,10 +26,17 @@
 //! other files and fails the bad one, which leaves a half-done set behind):
 //! - two selected files with the same path, or one whose path is a directory of
 //!   another's: exit 11, aria2's code for "the same file is already being downloaded";
-//! - a selected file with no http, https or ftp URL (only BitTorrent metaurls, or other
-//!   schemes): exit 1, as aria2's download without a URI ends;
+//! - a selected file with no http, https or ftp URL nor a BitTorrent metaurl on one
+//!   (only other schemes): exit 1, as aria2's download without a URI ends;
 //! - no file left after the preference filters or `--select-file`: exit 1 (aria2 prints
 //!   "No files to download." and exits 0, which hides the mistake).
+//!
+//! A file whose only sources are BitTorrent `metaurl`s becomes the download of the
+//! first of them (by priority) on an http, https or ftp URL, followed as a torrent kept
+//! in memory (as aria2 does, whatever `--follow-torrent` says: the document said it is
+//! a torrent); the torrent's own names then place its files, and `--select-file` and
+//! `-O`, which numbered the document's files, do not reach it. A file with URLs is
+//! downloaded from them (its metaurls are not used as web seeds' swarm yet).
 //!
 //! Hash types the crate does not know are dropped by it with a warning. Following
 //! aria2, such a file is still downloaded, unverified, with one more warning saying so —
@@ -220,7 +227,7 @@ fn file_spec(
     let file = listed.file;
     let uris = mirrors(file, preferences, opts.metalink_enable_unique_protocol);
     if uris.is_empty() {
-        return Err(no_mirror(source, listed));
+        return torrent_spec(file, opts).ok_or_else(|| no_mirror(source, listed));
     }
     if file.hashes.is_empty() && file.pieces.is_empty() {
         let unknown = unknown_hash_types(parsed, listed.number);
@@ -311,13 +318,30 @@ fn check_overlap(source: &str, chosen: &[&Listed]) -> Result<(), Error> {
     Ok(())
 }
 
+/// The download of `file`'s first BitTorrent metaurl on a web scheme, followed as a
+/// torrent in memory.
+fn torrent_spec(file: &File, opts: &Options) -> Option<DownloadSpec> {
+    let metaurl = file
+        .ordered_metaurls()
+        .into_iter()
+        .find(|m| m.is_torrent() && WEB_SCHEMES.contains(&m.url.scheme()))?;
+    let mut options = opts.clone();
+    // The name only marks it as a torrent: under `mem` nothing is written.
+    options.out = Some(format!("{}.torrent", file.name.as_str()));
+    options.follow_torrent = crate::options::FollowMetalink::Mem;
+    options.checksum = None;
+    options.select_file = None;
+    options.index_out.clear();
+    Some(DownloadSpec::new(vec![metaurl.url.to_string()], options))
+}
+
 fn no_mirror(source: &str, listed: &Listed) -> Error {
     let file = listed.file;
     let mut schemes: Vec<&str> = file.urls.iter().map(|r| r.url.scheme()).collect();
     schemes.sort_unstable();
     schemes.dedup();
     let why = if !file.metaurls.is_empty() && schemes.is_empty() {
-        "; its only sources are metaurls (BitTorrent), which are not supported yet".to_owned()
+        "; its metaurls are not BitTorrent ones on http, https or ftp".to_owned()
     } else if !schemes.is_empty() {
         format!("; it lists only {} URLs", schemes.join(", "))
     } else {
@@ -596,18 +620,35 @@ mod tests {
     }
 
     #[test]
-    fn a_file_without_a_usable_mirror_refuses_the_document() {
-        let torrent = r#"<metaurl mediatype="torrent">http://a/f.torrent</metaurl>"#;
+    fn a_file_with_only_a_torrent_metaurl_downloads_the_torrent_to_follow_it() {
+        let torrent = r#"<size>5</size><metaurl mediatype="torrent" priority="2">ftp://a/low</metaurl><metaurl mediatype="torrent" priority="1">http://a/get/7</metaurl>"#;
         let (result, _) = build(
-            &doc(&[("ok", "<url>http://a/ok</url>"), ("t", torrent)]),
+            &doc(&[("ok", "<url>http://a/ok</url>"), ("d/t", torrent)]),
+            &opts(&[("select-file", "2")]),
+        );
+        let specs = result.unwrap();
+        assert_eq!(specs.len(), 1);
+        assert_eq!(specs[0].uris, ["http://a/get/7"]);
+        let o = &specs[0].options;
+        assert_eq!(o.out.as_deref(), Some("d/t.torrent"));
+        assert_eq!(o.follow_torrent, crate::options::FollowMetalink::Mem);
+        assert_eq!(o.select_file, None);
+        assert_eq!(specs[0].expect, Expect::default(), "the size is the file's");
+    }
+
+    #[test]
+    fn a_file_without_a_usable_mirror_refuses_the_document() {
+        let other = r#"<metaurl mediatype="application/x-other">http://a/f.x</metaurl>"#;
+        let (result, _) = build(
+            &doc(&[("ok", "<url>http://a/ok</url>"), ("t", other)]),
             &opts(&[]),
         );
         let e = result.unwrap_err();
         assert_eq!(e.code, ErrorCode::Unknown);
         assert_eq!(
             e.message,
-            "doc.meta4: file 2 (t) has no http, https or ftp URL; its only sources are metaurls \
-             (BitTorrent), which are not supported yet. Leave it out with --select-file"
+            "doc.meta4: file 2 (t) has no http, https or ftp URL; its metaurls are not \
+             BitTorrent ones on http, https or ftp. Leave it out with --select-file"
         );
         let (result, _) = build(
             &doc(&[("r", "<url>rsync://a/r</url><url>gopher://b/r</url>")]),
@@ -620,7 +661,7 @@ mod tests {
                 .contains("has no http, https or ftp URL; it lists only gopher, rsync URLs"),
         );
         let (result, _) = build(
-            &doc(&[("ok", "<url>http://a/ok</url>"), ("t", torrent)]),
+            &doc(&[("ok", "<url>http://a/ok</url>"), ("t", other)]),
             &opts(&[("select-file", "1")]),
         );
         assert_eq!(result.unwrap()[0].uris, ["http://a/ok"]);

@@ -1,5 +1,7 @@
 //! `--follow-metalink`: a download whose answer is a Metalink document is followed by
-//! the downloads of the files the document describes, as aria2 does.
+//! the downloads of the files the document describes, as aria2 does; `--follow-torrent`
+//! likewise follows a `.torrent` (by name, or served as `application/x-bittorrent`)
+//! with the torrent's download.
 //!
 //! A download is a document when its first response says so by content type
 //! (`application/metalink4+xml`, `application/metalink+xml`) or when its output name
@@ -24,9 +26,11 @@
 //! - a `mem` document's bytes live only in `Document::memory` (the download's `file`
 //!   is the same handle until completion drops it).
 //!
-//! A followed download is not itself followed as a document (its file may well be a
-//! `.meta4` that a user wants as a file), which also keeps a document that lists
-//! itself from queueing downloads forever.
+//! A followed download is not itself followed as a Metalink document (its file may well
+//! be a `.meta4` that a user wants as a file), which also keeps a document that lists
+//! itself from queueing downloads forever. It is followed as a torrent (a torrent's
+//! download is never a document, so nothing loops): that is how a Metalink file whose
+//! source is a BitTorrent `metaurl` reaches its torrent.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -45,57 +49,137 @@ use crate::options::FollowMetalink;
 /// The content types that name a Metalink document (version 4, then 3).
 const CONTENT_TYPES: [&str; 2] = ["application/metalink4+xml", "application/metalink+xml"];
 
-/// A download that is a Metalink document to follow once complete.
+/// The content type of a `.torrent` file.
+const TORRENT_TYPE: &str = "application/x-bittorrent";
+/// The largest `.torrent` followed (as a local `.torrent` argument).
+const MAX_TORRENT: u64 = 128 << 20;
+
+/// What a document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// A Metalink document (`--follow-metalink`).
+    Metalink,
+    /// A `.torrent` file (`--follow-torrent`).
+    Torrent,
+}
+
+impl Kind {
+    /// The kind a `Content-Type` value names (parameters ignored).
+    fn of_type(content_type: &str) -> Option<Kind> {
+        let media = content_type.split(';').next().unwrap_or("").trim();
+        if CONTENT_TYPES.iter().any(|t| media.eq_ignore_ascii_case(t)) {
+            Some(Kind::Metalink)
+        } else if media.eq_ignore_ascii_case(TORRENT_TYPE) {
+            Some(Kind::Torrent)
+        } else {
+            None
+        }
+    }
+
+    /// The kind a file name names (`.meta4`, `.metalink`, `.torrent`, any case).
+    fn of_name(name: &str) -> Option<Kind> {
+        let lower = name.to_ascii_lowercase();
+        if lower.ends_with(".meta4") || lower.ends_with(".metalink") {
+            Some(Kind::Metalink)
+        } else if lower.ends_with(".torrent") {
+            Some(Kind::Torrent)
+        } else {
+            None
+        }
+    }
+
+    /// The most bytes such a document may have: what the parser accepts.
+    fn limit(self) -> u64 {
+        match self {
+            Kind::Metalink => Limits::DEFAULT.max_document_bytes as u64,
+            Kind::Torrent => MAX_TORRENT,
+        }
+    }
+
+    /// The option that says whether and how it is followed.
+    fn option(self, opts: &crate::Options) -> FollowMetalink {
+        match self {
+            Kind::Metalink => opts.follow_metalink,
+            Kind::Torrent => opts.follow_torrent,
+        }
+    }
+
+    fn error(self, message: String) -> Error {
+        let code = match self {
+            Kind::Metalink => ErrorCode::Metalink,
+            Kind::Torrent => ErrorCode::BtMetainfo,
+        };
+        Error::new(code, message)
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Kind::Metalink => "Metalink document",
+            Kind::Torrent => "torrent",
+        }
+    }
+}
+
+/// A download that is a document to follow once complete.
 #[derive(Debug)]
 pub(crate) struct Document {
     /// The document's URL: the base of relative URLs in it.
     base: Url,
-    /// Under `--follow-metalink=mem`, the in-memory file holding the bytes.
+    /// Under `--follow-metalink=mem` (`--follow-torrent=mem`), the in-memory file
+    /// holding the bytes.
     memory: Option<Arc<File>>,
+    kind: Kind,
 }
 
 impl Document {
-    /// A document fetched from `base`.
+    /// A Metalink document fetched from `base`.
     pub(crate) fn new(base: Url) -> Document {
-        Document { base, memory: None }
+        Document {
+            base,
+            memory: None,
+            kind: Kind::Metalink,
+        }
     }
-}
-
-/// The most bytes a document may have: what the parser accepts.
-fn limit() -> u64 {
-    Limits::DEFAULT.max_document_bytes as u64
 }
 
 /// Whether a `Content-Type` value names a Metalink document (parameters ignored).
-pub(crate) fn is_metalink_type(content_type: &str) -> bool {
-    let media = content_type.split(';').next().unwrap_or("").trim();
-    CONTENT_TYPES.iter().any(|t| media.eq_ignore_ascii_case(t))
+#[cfg(test)]
+fn is_metalink_type(content_type: &str) -> bool {
+    Kind::of_type(content_type) == Some(Kind::Metalink)
 }
 
 /// Whether a file name is a Metalink document's (`.meta4`, `.metalink`, any case).
+#[cfg(test)]
 fn is_metalink_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    lower.ends_with(".meta4") || lower.ends_with(".metalink")
+    Kind::of_name(name) == Some(Kind::Metalink)
 }
 
 impl Engine {
-    /// Whether download `gid` may be taken as a document at all (`--dry-run` fetches
-    /// no bytes, so there would be nothing to follow).
+    /// Whether download `gid` may be taken as a Metalink document.
     pub(super) fn may_follow(&self, gid: Gid) -> bool {
+        self.follows(gid, Kind::Metalink)
+    }
+
+    /// Whether download `gid` may be taken as a document of `kind` at all
+    /// (`--dry-run` fetches no bytes, so there would be nothing to follow).
+    fn follows(&self, gid: Gid, kind: Kind) -> bool {
         let d = &self.downloads[gid];
-        d.opts.follow_metalink != FollowMetalink::False && d.following.is_none() && !d.opts.dry_run
+        kind.option(&d.opts) != FollowMetalink::False
+            && (d.following.is_none() || kind == Kind::Torrent)
+            && !d.opts.dry_run
     }
 
     /// The first HTTP response of download `gid`, from `url`, has `content_type`:
-    /// marks the download as a document when that is a Metalink type.
+    /// marks the download as a document when that is a Metalink or torrent type.
     pub(crate) fn note_document_type(&mut self, gid: Gid, url: &Url, content_type: Option<&str>) {
-        if self.downloads[gid].document.is_none()
-            && content_type.is_some_and(is_metalink_type)
-            && self.may_follow(gid)
-        {
+        let Some(kind) = content_type.and_then(Kind::of_type) else {
+            return;
+        };
+        if self.downloads[gid].document.is_none() && self.follows(gid, kind) {
             self.downloads[gid].document = Some(Document {
                 base: url.clone(),
                 memory: None,
+                kind,
             });
         }
     }
@@ -105,11 +189,17 @@ impl Engine {
     /// in-memory file instead of a path. Returns true when it did the latter (the
     /// output is then set up).
     pub(crate) fn document_output(&mut self, gid: Gid, name: &str) -> Result<bool, Error> {
-        if self.downloads[gid].document.is_none() && is_metalink_name(name) && self.may_follow(gid)
+        if let Some(kind) = Kind::of_name(name)
+            && self.downloads[gid].document.is_none()
+            && self.follows(gid, kind)
         {
             let base = self.downloads[gid].sources.first().map(|s| s.url.clone());
             if let Some(base) = base {
-                self.downloads[gid].document = Some(Document { base, memory: None });
+                self.downloads[gid].document = Some(Document {
+                    base,
+                    memory: None,
+                    kind,
+                });
             }
         }
         if self.downloads[gid].document.is_none() {
@@ -119,10 +209,10 @@ impl Engine {
             self.documents.push(gid);
         }
         let d = &mut self.downloads[gid];
-        if d.opts.follow_metalink != FollowMetalink::Mem {
+        let doc = d.document.as_mut().expect("set above");
+        if doc.kind.option(&d.opts) != FollowMetalink::Mem {
             return Ok(false);
         }
-        let doc = d.document.as_mut().expect("set above");
         // A restart (a stream started over) keeps writing into the same memory.
         let file = match &doc.memory {
             Some(file) => file.clone(),
@@ -130,7 +220,7 @@ impl Engine {
                 let file = Arc::new(memory_file().map_err(|e| {
                     Error::new(
                         ErrorCode::CreateFile,
-                        format!("cannot keep the Metalink document in memory: {e}"),
+                        format!("cannot keep the {} in memory: {e}", doc.kind.what()),
                     )
                 })?);
                 doc.memory = Some(file.clone());
@@ -146,17 +236,23 @@ impl Engine {
     /// same document, so none is tried again.
     pub(crate) fn check_document_len(&mut self, gid: Gid, end: u64) -> Result<(), Error> {
         let d = &mut self.downloads[gid];
-        if d.document.as_ref().is_some_and(|doc| doc.memory.is_some()) && end > limit() {
+        let Some(kind) = d
+            .document
+            .as_ref()
+            .filter(|doc| doc.memory.is_some())
+            .map(|doc| doc.kind)
+        else {
+            return Ok(());
+        };
+        if end > kind.limit() {
             for s in &mut d.sources {
                 s.failed = true;
             }
-            return Err(Error::new(
-                ErrorCode::Metalink,
-                format!(
-                    "the Metalink document is larger than {} bytes, the most kept in memory",
-                    limit()
-                ),
-            ));
+            return Err(kind.error(format!(
+                "the {} is larger than {} bytes, the most kept in memory",
+                kind.what(),
+                kind.limit()
+            )));
         }
         Ok(())
     }
@@ -186,7 +282,10 @@ impl Engine {
             return;
         };
         let mut warnings = Vec::new();
-        let specs = self.document_specs(gid, &doc, &mut |w| warnings.push(w));
+        let specs = match doc.kind {
+            Kind::Metalink => self.document_specs(gid, &doc, &mut |w| warnings.push(w)),
+            Kind::Torrent => self.torrent_spec(gid, &doc).map(|spec| vec![spec]),
+        };
         for w in warnings {
             self.notice(gid, w);
         }
@@ -216,6 +315,26 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// The download of completed torrent file `gid`, with its options.
+    fn torrent_spec(&self, gid: Gid, doc: &Document) -> Result<DownloadSpec, Error> {
+        let d = &self.downloads[gid];
+        let bytes = read(doc, d.path.as_deref())?;
+        if bytes.len() as u64 > MAX_TORRENT {
+            return Err(Error::new(
+                ErrorCode::BtMetainfo,
+                format!("{}: larger than {MAX_TORRENT} bytes", doc.base),
+            ));
+        }
+        if let (Some(_), Some(expect)) = (&doc.memory, d.whole_file_digest()) {
+            check_digest(&bytes, &expect)?;
+        }
+        let torrent = crate::bt::Torrent::parse(&bytes)
+            .map_err(|e| Error::new(e.code, format!("{}: {}", doc.base, e.message)))?;
+        let mut opts = crate::options::Options::clone(&d.opts);
+        opts.out = None;
+        Ok(DownloadSpec::torrent(torrent, opts))
     }
 
     /// The downloads completed document `gid` describes, with its options.
@@ -248,6 +367,7 @@ impl Engine {
 
 /// The document's bytes, at most one past the limit (the parser then refuses them).
 fn read(doc: &Document, path: Option<&std::path::Path>) -> Result<Vec<u8>, Error> {
+    let limit = || doc.kind.limit();
     let mut bytes = Vec::new();
     let result = match (&doc.memory, path) {
         (Some(file), _) => {
@@ -259,9 +379,10 @@ fn read(doc: &Document, path: Option<&std::path::Path>) -> Result<Vec<u8>, Error
         (None, Some(path)) => {
             File::open(path).and_then(|f| f.take(limit() + 1).read_to_end(&mut bytes))
         }
-        (None, None) => return Err(Error::new(ErrorCode::Metalink, "no document to read")),
+        (None, None) => return Err(doc.kind.error("no document to read".into())),
     };
-    result.map_err(|e| Error::file(&e, "cannot read the Metalink document"))?;
+    result.map_err(|e| Error::file(&e, &format!("cannot read the {}", doc.kind.what())))?;
+
     Ok(bytes)
 }
 

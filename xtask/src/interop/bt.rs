@@ -4,7 +4,9 @@
 //! peers, and swarmget downloads the torrent from aria2c — then seeds it to a second
 //! aria2c. The same with libtorrent (python3-libtorrent, driven by our own script):
 //! swarmget downloads from a libtorrent seeder, and seeds (after `-V` over a copy of the
-//! file) to a libtorrent leecher. Every copy must be exact.
+//! file) to a libtorrent leecher. Every copy must be exact. `swarmget make-torrent`'s
+//! output is read by Transmission's `transmission-show` and seeded by libtorrent (which
+//! checks the file against its piece hashes first), and swarmget downloads it from there.
 
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -72,6 +74,56 @@ pub fn to_aria2c(env: &Env, dir: &Path) -> Result<(), String> {
         aria2c_leecher(dir, &torrent_path, leecher_port)
     });
     seeded_to(env, dir, swarmget, &log, leeched)
+}
+
+/// `swarmget make-torrent` of the Metalink cases' file: `transmission-show` reads it
+/// and names the info-hash swarmget's `-S` names; libtorrent seeds it (its check of
+/// the served file against the piece hashes passed); swarmget downloads it from there.
+pub fn made_torrent(env: &Env, dir: &Path) -> Result<(), String> {
+    let port = free_ports(1)?[0];
+    let tracker = Tracker::start(port)?;
+    let torrent = dir.join("made.torrent");
+    let made = Command::new(&env.swarmget)
+        .args(["make-torrent", "-a", &tracker.url, "-l", "256K", "-o"])
+        .arg(&torrent)
+        .arg(env.www.join(&env.meta.name))
+        .output()
+        .map_err(|e| format!("cannot run swarmget make-torrent: {e}"))?;
+    if !made.status.success() {
+        return Err(format!(
+            "swarmget make-torrent: {}\n{}",
+            made.status,
+            String::from_utf8_lossy(&made.stderr)
+        ));
+    }
+    let ours = env.run(dir, &["-S", &torrent.to_string_lossy()])?;
+    ours.expect(0)?;
+    let listing = std::fs::read_to_string(&ours.log).map_err(|e| e.to_string())?;
+    let hash = listing
+        .lines()
+        .find_map(|l| l.strip_prefix("Info Hash: "))
+        .ok_or_else(|| format!("swarmget -S names no info-hash:\n{listing}"))?
+        .trim()
+        .to_string();
+    let shown = Command::new("transmission-show")
+        .arg(&torrent)
+        .output()
+        .map_err(|e| format!("cannot run transmission-show: {e}"))?;
+    let text = String::from_utf8_lossy(&shown.stdout);
+    if !shown.status.success() || !text.contains(&hash) {
+        return Err(format!(
+            "transmission-show {} (want info-hash {hash}):\n{text}{}",
+            shown.status,
+            String::from_utf8_lossy(&shown.stderr)
+        ));
+    }
+    let mut seeder = libtorrent(dir, "seed", &torrent, &env.www, port)?;
+    let log = dir.join("libtorrent-seed.log");
+    let ready = wait_ready(&mut seeder, || {
+        std::fs::read_to_string(&log).is_ok_and(|t| t.lines().any(|l| l == "seeding"))
+    })
+    .map_err(|e| format!("libtorrent seeding swarmget's torrent: {e}\n{}", tail(&log)));
+    fetch_from(env, dir, &torrent, seeder, ready)
 }
 
 /// swarmget downloads a torrent from libtorrent seeding it.

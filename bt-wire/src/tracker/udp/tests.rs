@@ -13,6 +13,7 @@ fn announce() -> Announce {
         numwant: None,
         key: 7,
         tracker_id: None,
+        ip: None,
     }
 }
 
@@ -61,6 +62,13 @@ fn connect_then_announce() {
     assert_eq!(action, ANNOUNCE);
     assert_eq!(&req[16..36], &[0xAA; 20]);
     assert_eq!(be32(&req, 80), 2, "event started");
+    assert_eq!(be32(&req, 84), 0, "IP: the sender's");
+    let ip = Announce {
+        ip: Some("1.2.3.4".parse().unwrap()),
+        ..announce()
+    };
+    let with_ip = announce_request(7, 1, &ip);
+    assert_eq!(with_ip[84..88], [1, 2, 3, 4], "--bt-external-ip");
     assert_eq!(
         be32(&req, 92),
         u32::MAX,
