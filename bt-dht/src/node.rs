@@ -285,6 +285,20 @@ impl Dht {
         Ok(id)
     }
 
+    /// Pings `addr`, a node we heard of outside the DHT (a peer's BEP 5 `PORT` message):
+    /// if it answers it joins the table like any node that answers. Nothing is sent for
+    /// an address of the other family, one already in the table or one being pinged.
+    pub fn ping(&mut self, now: Instant, addr: SocketAddr) {
+        let known = self.table.contains_addr(&addr)
+            || self
+                .transactions
+                .values()
+                .any(|t| t.purpose == Purpose::Ping && t.dst == addr);
+        if Family::of(&addr) == self.config.family && addr.port() != 0 && !known {
+            self.send_query(now, addr, None, QueryKind::Ping, Purpose::Ping);
+        }
+    }
+
     /// Looks for the nodes closest to `target`.
     pub fn find_node(&mut self, now: Instant, target: NodeId) -> Result<LookupId, StartError> {
         self.start(now, target, LookupKind::FindNode, &[], &[])

@@ -240,6 +240,7 @@ impl Engine {
             num_stopped_total: self.downloads.stopped().len() as u64
                 + self.downloads.forgotten().results,
             num_paused: self.downloads.paused_count(),
+            dht: self.dht.as_ref().map(|n| n.status()).unwrap_or_default(),
         }
     }
 

@@ -114,6 +114,8 @@ pub struct Engine {
     pub(crate) overall_upload: Throttle,
     /// A loop turn is due then for throttled uploads.
     pub(crate) upload_wake: Option<Instant>,
+    /// The Mainline DHT, started with the first public torrent.
+    pub(crate) dht: Option<crate::bt::DhtNet>,
 }
 
 impl Engine {
@@ -209,6 +211,7 @@ impl Engine {
             peer_serial: 0,
             overall_upload: Throttle::new(global.max_overall_upload_limit),
             upload_wake: None,
+            dht: None,
         })
     }
 
@@ -255,6 +258,10 @@ impl Engine {
                 if ev.token() == WAKER {
                     continue;
                 }
+                if ev.token() == crate::bt::DHT4 || ev.token() == crate::bt::DHT6 {
+                    self.dht_readable(ev.token(), now);
+                    continue;
+                }
                 if ev.token() == crate::bt::LISTENER {
                     self.accept_peers(now);
                     continue;
@@ -283,6 +290,7 @@ impl Engine {
             self.fire_timers(now);
             self.bt_tick(now);
         }
+        self.dht_save();
         if let Some(path) = &self.global.save_cookies
             && let Err(e) = crate::cookies::save(&self.cookies, path)
         {

@@ -597,6 +597,7 @@ impl Engine {
                     self.arm(key, now);
                 }
                 Timer::Resume(key) => self.resume_paused(Some(key), now),
+                Timer::Dht => self.dht_timeout(now),
                 Timer::Wake => {}
             }
         }

@@ -142,6 +142,8 @@ pub struct GlobalStat {
     pub num_stopped_total: u64,
     /// Of `num_waiting`, how many are paused (aria2 does not say).
     pub num_paused: usize,
+    /// The DHT's routing tables (zeros while it has not started).
+    pub dht: crate::bt::DhtStatus,
 }
 
 impl Download {

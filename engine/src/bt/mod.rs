@@ -17,6 +17,7 @@
 //! - peers are only connected while the download is active; they are dropped on the
 //!   next turn after it stops.
 
+mod dht;
 mod listen;
 mod peer;
 mod resume;
@@ -33,6 +34,8 @@ use std::time::{Duration, Instant};
 
 use swarmget_bt_wire::Metainfo;
 
+pub use dht::DhtStatus;
+pub(crate) use dht::{DHT4, DHT6, DhtNet};
 pub(crate) use listen::{LISTENER, Listener, PENDING_TAG};
 pub(crate) use peer::{PEER_TAG, PeerConn};
 pub(crate) use seed::SeedPhase;

@@ -209,7 +209,11 @@ impl Engine {
                 Ok(_) => {
                     pc.connected = true;
                     let swarm = self.downloads[pc.gid].bt.as_ref().ok_or("not a torrent")?;
-                    let hs = Handshake::new(swarm.torrent.info_hash(), swarm.peer_id, false);
+                    let hs = Handshake::new(
+                        swarm.torrent.info_hash(),
+                        swarm.peer_id,
+                        self.dht_bit(swarm),
+                    );
                     pc.out.extend_from_slice(&hs.encode());
                 }
                 Err(e) if e.kind() == ErrorKind::NotConnected => {
@@ -267,7 +271,11 @@ impl Engine {
                 return Err("already connected to this peer".into());
             }
             if pc.incoming {
-                let ours = Handshake::new(swarm.torrent.info_hash(), swarm.peer_id, false);
+                let ours = Handshake::new(
+                    swarm.torrent.info_hash(),
+                    swarm.peer_id,
+                    self.dht_bit(swarm),
+                );
                 pc.out.extend_from_slice(&ours.encode());
             }
             let d = &mut self.downloads[pc.gid];
@@ -300,6 +308,7 @@ impl Engine {
             }
         }
         let mut interest_changed = false;
+        let mut dht_ports = Vec::new();
         while let Some(event) = peer.poll_event() {
             let Some(plan) = self.downloads[gid].plan_mut() else {
                 break;
@@ -328,9 +337,13 @@ impl Engine {
                     }
                 }
                 PeerEvent::Interest(_) => interest_changed = true,
+                PeerEvent::DhtPort(port) => dht_ports.push(port),
                 // Suggestions, allowed-fast pieces and DHT ports are not used.
                 _ => {}
             }
+        }
+        for port in dht_ports {
+            self.dht_port(pc.addr, port, now);
         }
         if interest_changed && let Some(swarm) = self.downloads[gid].bt.as_mut() {
             // A peer that wants our pieces should not wait a whole round for a slot.
@@ -439,6 +452,14 @@ impl Engine {
             }
         }
         Ok(())
+    }
+}
+
+impl Engine {
+    /// Whether our handshake says we run a DHT node (BEP 5): a DHT is up and the
+    /// torrent is public.
+    fn dht_bit(&self, swarm: &super::Swarm) -> bool {
+        self.dht.is_some() && !swarm.torrent.metainfo().info.private
     }
 }
 

@@ -90,7 +90,9 @@ impl Engine {
             return;
         }
         if !active {
+            let info_hash = swarm.torrent.info_hash();
             if swarm.announcer.take_stop() {
+                self.dht_forget(&info_hash);
                 // Done seeding, paused, removed, failed or halted: the tracker stops
                 // naming us.
                 self.announce(gid, TrackerEvent::Stopped);
@@ -98,8 +100,16 @@ impl Engine {
             return;
         }
         swarm.announcer.rejoin();
-        if let Err(e) = self.listen_port() {
-            return self.fail_download(gid, e, now);
+        let public = !swarm.torrent.metainfo().info.private;
+        let info_hash = swarm.torrent.info_hash();
+        let port = match self.listen_port() {
+            Ok(port) => port,
+            Err(e) => return self.fail_download(gid, e, now),
+        };
+        if public {
+            // BEP 27: a private torrent's peers come from its trackers alone.
+            self.dht_start(gid, now);
+            self.dht_announce(info_hash, port, now);
         }
         let d = &mut self.downloads[gid];
         let Some(swarm) = d.bt.as_mut() else {
