@@ -49,7 +49,7 @@ impl Engine {
         position: Option<usize>,
         now: Instant,
     ) -> Result<Gid, Error> {
-        if let Some(torrent) = spec.torrent {
+        if spec.torrent.is_some() || spec.magnet.is_some() {
             if spec.options.gid.is_some() {
                 // The torrent runner draws its own GID; refused rather than ignored.
                 return Err(Error::new(
@@ -61,7 +61,11 @@ impl Engine {
                 Some(last) if **last == spec.options => last.clone(),
                 _ => self.last_options.insert(Arc::new(spec.options)).clone(),
             };
-            return self.add_torrent(torrent, opts, tls, position, now);
+            return match (spec.torrent, spec.magnet) {
+                (Some(torrent), _) => self.add_torrent(torrent, opts, tls, position, now),
+                (None, Some(link)) => self.add_magnet(link, opts, tls, position, now),
+                (None, None) => Err(Error::new(ErrorCode::Unknown, "nothing to download")),
+            };
         }
         if spec.uris.is_empty() {
             return Err(Error::new(ErrorCode::Unknown, "no URI to download"));

@@ -28,6 +28,8 @@ pub struct DownloadSpec {
     pub expect: Expect,
     /// A torrent to download (then `uris` may be empty: peers are the sources).
     pub torrent: Option<crate::bt::Torrent>,
+    /// A magnet link whose metadata is to be fetched from peers.
+    pub magnet: Option<crate::bt::MagnetLink>,
 }
 
 impl DownloadSpec {
@@ -38,6 +40,7 @@ impl DownloadSpec {
             options,
             expect: Expect::default(),
             torrent: None,
+            magnet: None,
         }
     }
 
@@ -48,6 +51,19 @@ impl DownloadSpec {
             options,
             expect: Expect::default(),
             torrent: Some(torrent),
+            magnet: None,
+        }
+    }
+
+    /// The metadata download of magnet link `link` with `options`; a torrent download
+    /// follows it once the metadata verified.
+    pub fn magnet(link: crate::bt::MagnetLink, options: Options) -> DownloadSpec {
+        DownloadSpec {
+            uris: Vec::new(),
+            options,
+            expect: Expect::default(),
+            torrent: None,
+            magnet: Some(link),
         }
     }
 }
@@ -220,6 +236,8 @@ pub(crate) struct Download {
     pub resumed: bool,
     /// The swarm of a torrent download.
     pub bt: Option<Box<crate::bt::Swarm>>,
+    /// A magnet link's metadata download.
+    pub(crate) magnet: Option<Box<crate::bt::MagnetFetch>>,
 }
 
 impl Source {
@@ -311,6 +329,7 @@ impl Download {
             version_restarts: 0,
             resumed: false,
             bt: None,
+            magnet: None,
         }
     }
 

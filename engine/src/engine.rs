@@ -116,6 +116,9 @@ pub struct Engine {
     pub(crate) upload_wake: Option<Instant>,
     /// The Mainline DHT, started with the first public torrent.
     pub(crate) dht: Option<crate::bt::DhtNet>,
+    /// Metadata connections of magnet downloads, by key (tokens carry
+    /// [`crate::bt::META_TAG`]).
+    pub(crate) meta_conns: Vec<Option<crate::bt::MetaConn>>,
 }
 
 impl Engine {
@@ -212,6 +215,7 @@ impl Engine {
             overall_upload: Throttle::new(global.max_overall_upload_limit),
             upload_wake: None,
             dht: None,
+            meta_conns: Vec::new(),
         })
     }
 
@@ -268,6 +272,10 @@ impl Engine {
                 }
                 if ev.token().0 & crate::bt::PEER_TAG != 0 {
                     self.peer_event(ev.token().0 & !crate::bt::PEER_TAG, now);
+                    continue;
+                }
+                if ev.token().0 & crate::bt::META_TAG != 0 {
+                    self.meta_event(ev.token().0 & !crate::bt::META_TAG, now);
                     continue;
                 }
                 if ev.token().0 & crate::bt::PENDING_TAG != 0 {

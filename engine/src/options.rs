@@ -226,6 +226,13 @@ pub struct Options {
     pub index_out: Vec<(usize, PathBuf)>,
     /// The DHT options (`--enable-dht`, `--dht-*`).
     pub dht: DhtOptions,
+    /// `--bt-metadata-only`: a magnet link's download ends with its metadata.
+    pub bt_metadata_only: bool,
+    /// `--bt-save-metadata`: a magnet link's metadata is saved as `DIR/HASH.torrent`.
+    pub bt_save_metadata: bool,
+    /// `--bt-load-saved-metadata`: a magnet link whose `DIR/HASH.torrent` exists starts
+    /// from it instead of asking peers.
+    pub bt_load_saved_metadata: bool,
     /// `--max-concurrent-downloads`.
     pub max_concurrent_downloads: usize,
     /// `--optimize-concurrent-downloads`: aria2's coefficients A and B.
@@ -530,6 +537,9 @@ impl Default for Options {
             bt_remove_unselected_file: false,
             index_out: Vec::new(),
             dht: DhtOptions::default(),
+            bt_metadata_only: false,
+            bt_save_metadata: false,
+            bt_load_saved_metadata: false,
             max_concurrent_downloads: 5,
             optimize_concurrent_downloads: None,
             headers: Vec::new(),
@@ -1299,6 +1309,36 @@ pub static OPTIONS: &[OptionDef] = &[
         true,
         "When a torrent completes, delete its files --select-file left out.",
         |o, v| o.bt_remove_unselected_file = parse_bool(v)?
+    ),
+    opt!(
+        "bt-metadata-only",
+        None,
+        Bool,
+        "false",
+        "bittorrent",
+        true,
+        "Download only a magnet link's metadata (with --bt-save-metadata, to a .torrent).",
+        |o, v| o.bt_metadata_only = parse_bool(v)?
+    ),
+    opt!(
+        "bt-save-metadata",
+        None,
+        Bool,
+        "false",
+        "bittorrent",
+        true,
+        "Save a magnet link's metadata as DIR/HASH.torrent (HASH: the info-hash in hex).",
+        |o, v| o.bt_save_metadata = parse_bool(v)?
+    ),
+    opt!(
+        "bt-load-saved-metadata",
+        None,
+        Bool,
+        "false",
+        "bittorrent",
+        true,
+        "Start a magnet link from DIR/HASH.torrent when --bt-save-metadata left one.",
+        |o, v| o.bt_load_saved_metadata = parse_bool(v)?
     ),
     opt!(
         "enable-dht",

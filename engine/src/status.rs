@@ -47,6 +47,9 @@ pub struct DownloadStatus {
     pub followed_by: Vec<Gid>,
     /// `bittorrent`, `infoHash` and `numSeeders`, for a torrent download.
     pub bittorrent: Option<crate::bt::BtStatus>,
+    /// For a magnet link's metadata download: what the link said beyond the info-hash,
+    /// and where its peers came from.
+    pub magnet: Option<crate::bt::MagnetStatus>,
 }
 
 impl DownloadStatus {
@@ -176,7 +179,9 @@ impl Download {
                 0
             },
             average_speed,
-            connections: self.conns.len() + self.bt.as_ref().map_or(0, |s| s.peer_keys.len()),
+            connections: self.conns.len()
+                + self.bt.as_ref().map_or(0, |s| s.peer_keys.len())
+                + self.magnet.as_ref().map_or(0, |m| m.conn_keys.len()),
             path: self.path.clone(),
             uri: self
                 .sources
@@ -210,10 +215,15 @@ impl Download {
             },
             following: self.following,
             followed_by: self.followed_by.clone(),
-            bittorrent: self.bt.as_ref().map(|s| {
-                let complete = self.plan().is_some_and(|p| p.is_complete());
-                s.status(complete, now)
-            }),
+            bittorrent: match (&self.bt, &self.magnet) {
+                (Some(s), _) => {
+                    let complete = self.plan().is_some_and(|p| p.is_complete());
+                    Some(s.status(complete, now))
+                }
+                (None, Some(m)) => Some(m.bt_status()),
+                (None, None) => None,
+            },
+            magnet: self.magnet.as_ref().map(|m| m.status()),
         }
     }
 }

@@ -35,6 +35,7 @@ fn with_pieces(url: String, o: Options, data: &[u8]) -> DownloadSpec {
             }),
         },
         torrent: None,
+        magnet: None,
     }
 }
 

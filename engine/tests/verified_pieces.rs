@@ -46,6 +46,7 @@ fn spec(uris: Vec<String>, o: Options, data: &[u8]) -> DownloadSpec {
             pieces: Some(sha1_pieces(data)),
         },
         torrent: None,
+        magnet: None,
     }
 }
 

@@ -88,7 +88,10 @@ fn bittorrent(bt: &swarmget_engine::BtStatus) -> Value {
     if let Some(d) = bt.creation_date.filter(|d| *d != 0) {
         o.insert("creationDate".into(), d.into());
     }
-    o.insert("mode".into(), bt.mode.into());
+    if !bt.mode.is_empty() {
+        // A magnet link's metadata download has no mode yet (aria2 leaves it out too).
+        o.insert("mode".into(), bt.mode.into());
+    }
     o.insert("announceList".into(), json!(bt.announce_list));
     o.insert("info".into(), json!({ "name": bt.name }));
     Value::Object(o)
@@ -336,6 +339,9 @@ pub fn options(o: &Options) -> Map<String, Value> {
         o.max_overall_upload_limit.to_string(),
     );
     put("listen-port", ports(&o.listen_port));
+    put("bt-metadata-only", b(o.bt_metadata_only));
+    put("bt-save-metadata", b(o.bt_save_metadata));
+    put("bt-load-saved-metadata", b(o.bt_load_saved_metadata));
     put("enable-dht", b(o.dht.enable));
     put("enable-dht6", b(o.dht.enable6));
     put("dht-listen-port", ports(&o.dht.listen_port));

@@ -332,10 +332,18 @@ impl Engine {
     /// Peers of `info_hash` become sources of every download of it.
     fn peers_found(&mut self, info_hash: &[u8; 20], peers: &[SocketAddr]) {
         for &gid in &self.torrents {
-            if let Some(swarm) = self.downloads.get_mut(gid).and_then(|d| d.bt.as_mut())
+            let Some(d) = self.downloads.get_mut(gid) else {
+                continue;
+            };
+            if let Some(swarm) = d.bt.as_mut()
                 && swarm.torrent.info_hash() == *info_hash
             {
                 swarm.add_peers(peers);
+            }
+            if let Some(fetch) = d.magnet.as_mut()
+                && fetch.link.info_hash == *info_hash
+            {
+                fetch.origins.dht += fetch.add_peers(peers);
             }
         }
     }

@@ -19,6 +19,8 @@
 
 mod dht;
 mod listen;
+mod magnet;
+mod metadata;
 mod peer;
 mod resume;
 mod run;
@@ -37,6 +39,9 @@ use swarmget_bt_wire::Metainfo;
 pub use dht::DhtStatus;
 pub(crate) use dht::{DHT4, DHT6, DhtNet};
 pub(crate) use listen::{LISTENER, Listener, PENDING_TAG};
+pub(crate) use magnet::MagnetFetch;
+pub use magnet::{MagnetLink, MagnetStatus, PeerOrigins};
+pub(crate) use metadata::{META_TAG, MetaConn};
 pub(crate) use peer::{PEER_TAG, PeerConn};
 pub(crate) use seed::SeedPhase;
 pub(crate) use tracker::{AnnounceDone, Announcer, TrackerNet};

@@ -74,13 +74,14 @@ impl Engine {
             self.tick_torrent(gid, now);
         }
         self.expire_pending(now);
+        self.meta_tick(now);
     }
 
     fn tick_torrent(&mut self, gid: Gid, now: Instant) {
         let d = &mut self.downloads[gid];
         let active = d.is_active() && !self.halted;
         let Some(swarm) = d.bt.as_mut() else {
-            return;
+            return self.tick_magnet(gid, now);
         };
         let finished = swarm.seeding != SeedPhase::Leeching;
         if finished && !swarm.announcer.completed_sent && !swarm.announcer.in_flight {
@@ -170,15 +171,31 @@ impl Engine {
         // Bound before the first announce (`tick_torrent`); a `stopped` after it
         // could not be bound names no port anyone can reach.
         let port = self.listener.as_ref().map_or(0, |l| l.port);
-        let d = &mut self.downloads[gid];
-        let Some(swarm) = d.bt.as_mut() else {
+        let Some(swarm) = self.downloads[gid].bt.as_ref() else {
             return;
         };
+        let (info_hash, peer_id) = (swarm.torrent.info_hash(), swarm.peer_id);
+        let counts = (swarm.uploaded, downloaded, left);
+        self.send_announce(gid, info_hash, peer_id, port, counts, event);
+    }
+
+    /// Starts an announce through download `gid`'s announcer (its swarm's, or its
+    /// magnet link's), with `(uploaded, downloaded, left)` as `counts`.
+    pub(crate) fn send_announce(
+        &mut self,
+        gid: Gid,
+        info_hash: [u8; 20],
+        peer_id: [u8; 20],
+        port: u16,
+        counts: (u64, u64, u64),
+        event: TrackerEvent,
+    ) {
+        let (uploaded, downloaded, left) = counts;
         let announce = Announce {
-            info_hash: swarm.torrent.info_hash(),
-            peer_id: swarm.peer_id,
+            info_hash,
+            peer_id,
             port,
-            uploaded: swarm.uploaded,
+            uploaded,
             downloaded,
             left,
             event,
@@ -187,21 +204,36 @@ impl Engine {
             tracker_id: None,
         };
         let waker = self.waker.clone();
+        let d = &mut self.downloads[gid];
         let net = TrackerNet {
             opts: d.opts.clone(),
             dns_servers: self.global.async_dns_server.clone(),
             ipv6: !self.global.disable_ipv6,
             tls: d.tls.clone(),
         };
-        swarm
-            .announcer
-            .send(gid, announce, net, self.announced_tx.clone(), move || {
-                let _ = waker.wake();
-            });
+        let announcer = match (d.bt.as_mut(), d.magnet.as_mut()) {
+            (Some(swarm), _) => &mut swarm.announcer,
+            (None, Some(fetch)) => &mut fetch.announcer,
+            (None, None) => return,
+        };
+        announcer.send(gid, announce, net, self.announced_tx.clone(), move || {
+            let _ = waker.wake();
+        });
     }
 
     /// A tracker's answer.
     pub(crate) fn on_announced(&mut self, done: AnnounceDone, now: Instant) {
+        if let Some(fetch) = self
+            .downloads
+            .get_mut(done.gid)
+            .and_then(|d| d.magnet.as_mut())
+        {
+            match fetch.announcer.answered(done.event, done.result, now) {
+                Ok(r) => fetch.origins.tracker += fetch.add_peers(&r.peers),
+                Err(e) => self.notice(done.gid, format!("tracker announce failed: {e}")),
+            }
+            return;
+        }
         let Some(swarm) = self.downloads.get_mut(done.gid).and_then(|d| d.bt.as_mut()) else {
             return;
         };

@@ -258,6 +258,7 @@ fn file_spec(
             pieces: file.strongest_pieces().map(PieceHashes::from),
         },
         torrent: None,
+        magnet: None,
     })
 }
 
