@@ -108,6 +108,14 @@ pub enum Event {
         /// Our address as the network sees it.
         ip: IpAddr,
     },
+    /// A node announced that `peer` has `info_hash` (an `announce_peer` with a valid
+    /// token, now in our store): a client downloading that torrent may connect to it.
+    Announced {
+        /// The torrent.
+        info_hash: NodeId,
+        /// The peer announced.
+        peer: SocketAddr,
+    },
     /// A lookup finished.
     LookupDone {
         /// The lookup.
@@ -539,8 +547,9 @@ impl Dht {
                     self.send_error(from, transaction, code::PROTOCOL, "port 0");
                     return;
                 }
-                self.peers
-                    .announce(info_hash, SocketAddr::new(from.ip(), port), now);
+                let peer = SocketAddr::new(from.ip(), port);
+                self.peers.announce(info_hash, peer, now);
+                self.events.push_back(Event::Announced { info_hash, peer });
             }
             QueryKind::Unknown(_) => {
                 self.send_error(from, transaction, code::METHOD_UNKNOWN, "method unknown");

@@ -217,7 +217,9 @@ fn bad_documents_and_options_get_aria2s_exit_codes() {
     r.expect_code(28);
     let r = get(
         &dir,
-        &["magnet:?xt=urn:btmh:1220d8dd32ac93357c368556af3ac1d95c9d76bd0dff6fa9833ecdac3d53134efabb"],
+        &[
+            "magnet:?xt=urn:btmh:1220d8dd32ac93357c368556af3ac1d95c9d76bd0dff6fa9833ecdac3d53134efabb",
+        ],
     );
     r.expect_code(27);
     assert!(r.stderr.contains("v2-only torrents"), "{}", r.stderr);

@@ -89,6 +89,9 @@ fn announce_needs_the_token_given_to_that_address() {
         },
     );
     assert!(matches!(ok.body, Body::Response(_)));
+    // Only the accepted announce is told to the caller.
+    let announced: Vec<Event> = std::iter::from_fn(|| dht.poll_event()).collect();
+    assert_eq!(announced, [Event::Announced { info_hash, peer }]);
     let Body::Response(r) = answer(&mut dht, now, addr(12), QueryKind::GetPeers { info_hash }).body
     else {
         panic!("get_peers not answered")

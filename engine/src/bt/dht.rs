@@ -307,11 +307,13 @@ impl Engine {
                 let _ = node.sock.send_to(&t.payload, t.dst);
             }
             while let Some(event) = node.dht.poll_event() {
-                if let Event::Peers {
-                    info_hash, peers, ..
-                } = event
-                {
-                    found.push((info_hash.0, peers));
+                match event {
+                    Event::Peers {
+                        info_hash, peers, ..
+                    } => found.push((info_hash.0, peers)),
+                    // A peer announced a torrent to our own node: one of ours, maybe.
+                    Event::Announced { info_hash, peer } => found.push((info_hash.0, vec![peer])),
+                    _ => {}
                 }
             }
             if let Some(t) = node.dht.poll_timeout() {
