@@ -157,3 +157,74 @@ fn metadata_only_saves_the_torrent_from_an_x_pe_peer() {
 fn hex(h: &[u8; 20]) -> String {
     h.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[test]
+fn lying_and_oversized_metadata_peers_are_dropped_and_an_honest_one_finishes() {
+    use std::sync::mpsc::channel;
+    use swarmget_test_support::{MetadataBehaviour, MetadataPeer};
+    let dir = Dir::new("magnet-liars");
+    let body = torrent_data(50_000, 5);
+    let torrent = make_torrent("l.bin", &[], &body, PIECE, None);
+    let parsed = Torrent::parse(&torrent).unwrap();
+    let (info_hash, info) = (parsed.info_hash(), parsed.metainfo().info_bytes.clone());
+    let (done_tx, done_rx) = channel();
+    let liar = MetadataPeer::start(
+        info_hash,
+        info.clone(),
+        MetadataBehaviour::Liar,
+        Some(done_tx.clone()),
+    );
+    let huge = MetadataPeer::start(
+        info_hash,
+        info.clone(),
+        MetadataBehaviour::Size(100 << 20),
+        Some(done_tx),
+    );
+    // The honest peer says what it has only once the other two were dropped, so the
+    // liar is certainly asked first.
+    let (gate_tx, gate_rx) = channel();
+    std::thread::spawn(move || {
+        let _ = (done_rx.recv(), done_rx.recv());
+        let _ = gate_tx.send(());
+    });
+    let honest = MetadataPeer::start(
+        info_hash,
+        info,
+        MetadataBehaviour::Honest {
+            gate: Some(gate_rx),
+        },
+        None,
+    );
+    let mut o = opts(&dir.0, None);
+    o.set("bt-metadata-only", "true").unwrap();
+    o.set("bt-save-metadata", "true").unwrap();
+    let mut leecher = Batch::new(&o);
+    let peers = vec![liar.addr(), huge.addr(), honest.addr()];
+    let gid = leecher.add(DownloadSpec::magnet(link(info_hash, peers), o));
+    let st = stopped(&mut leecher, gid);
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    let notices: Vec<&String> = leecher
+        .seen
+        .iter()
+        .filter_map(|e| match e {
+            Event::Notice(g, m) if *g == gid => Some(m),
+            _ => None,
+        })
+        .collect();
+    let liar_said = format!("metadata from {} does not match the info-hash", liar.addr());
+    assert!(
+        notices.iter().any(|m| m.contains(&liar_said)),
+        "{notices:?}"
+    );
+    let huge_said = format!("peer {}: ", huge.addr());
+    assert!(
+        notices
+            .iter()
+            .any(|m| m.starts_with(&huge_said) && m.contains("104857600")),
+        "{notices:?}"
+    );
+    assert_eq!(liar.served(), 1, "the liar is asked once and never again");
+    assert_eq!(honest.served(), 1);
+    let saved = std::fs::read(dir.0.join(format!("{}.torrent", hex(&info_hash)))).unwrap();
+    assert_eq!(Torrent::parse(&saved).unwrap().info_hash(), info_hash);
+}

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
 use mio::{Interest, Token};
-use swarmget_bt_wire::extension::ut_metadata::piece_count;
+use swarmget_bt_wire::extension::ut_metadata::{check_size, piece_count};
 use swarmget_bt_wire::extension::{MetadataAssembler, MetadataMessage, Progress};
 use swarmget_bt_wire::wire::{ExtensionHandshake, FrameDecoder, Handshake, Limits, Message};
 
@@ -327,11 +327,13 @@ impl Engine {
             if id == 0 {
                 let hs = ExtensionHandshake::parse(payload).map_err(|_| None)?;
                 mc.ut_metadata = hs.id_of("ut_metadata");
-                mc.size = hs.metadata_size;
-                if mc.ut_metadata.is_none() || mc.size.is_none() {
+                let (Some(_), Some(size)) = (mc.ut_metadata, hs.metadata_size) else {
                     // It cannot give us metadata.
                     return Err(None);
-                }
+                };
+                // Refused before anything is allocated for it.
+                check_size(size).map_err(|e| Some(format!("peer {addr}: {e}")))?;
+                mc.size = Some(size);
                 continue;
             }
             if id != UT_METADATA {
