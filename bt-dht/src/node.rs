@@ -108,6 +108,14 @@ pub enum Event {
         /// Our address as the network sees it.
         ip: IpAddr,
     },
+    /// A node announced that `peer` has `info_hash` (an `announce_peer` with a valid
+    /// token, now in our store): a client downloading that torrent may connect to it.
+    Announced {
+        /// The torrent.
+        info_hash: NodeId,
+        /// The peer announced.
+        peer: SocketAddr,
+    },
     /// A lookup finished.
     LookupDone {
         /// The lookup.
@@ -283,6 +291,20 @@ impl Dht {
         let id = self.start(now, own, LookupKind::FindNode, entry_points, known)?;
         self.joining = Some(id);
         Ok(id)
+    }
+
+    /// Pings `addr`, a node we heard of outside the DHT (a peer's BEP 5 `PORT` message):
+    /// if it answers it joins the table like any node that answers. Nothing is sent for
+    /// an address of the other family, one already in the table or one being pinged.
+    pub fn ping(&mut self, now: Instant, addr: SocketAddr) {
+        let known = self.table.contains_addr(&addr)
+            || self
+                .transactions
+                .values()
+                .any(|t| t.purpose == Purpose::Ping && t.dst == addr);
+        if Family::of(&addr) == self.config.family && addr.port() != 0 && !known {
+            self.send_query(now, addr, None, QueryKind::Ping, Purpose::Ping);
+        }
     }
 
     /// Looks for the nodes closest to `target`.
@@ -525,8 +547,9 @@ impl Dht {
                     self.send_error(from, transaction, code::PROTOCOL, "port 0");
                     return;
                 }
-                self.peers
-                    .announce(info_hash, SocketAddr::new(from.ip(), port), now);
+                let peer = SocketAddr::new(from.ip(), port);
+                self.peers.announce(info_hash, peer, now);
+                self.events.push_back(Event::Announced { info_hash, peer });
             }
             QueryKind::Unknown(_) => {
                 self.send_error(from, transaction, code::METHOD_UNKNOWN, "method unknown");

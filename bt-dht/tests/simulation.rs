@@ -169,6 +169,8 @@ impl Sim {
                         .or_default()
                         .extend(peers);
                 }
+                // Announces to a node are checked through the lookups that find them.
+                Event::Announced { .. } => {}
             }
         }
         if let Some(at) = self.nodes[i].poll_timeout() {

@@ -152,7 +152,27 @@ pub fn global_options(
     {
         opts.netrc_path = Some(PathBuf::from(home).join(".netrc"));
     }
+    if opts.dht.file_path.is_none() {
+        opts.dht.file_path = default_dht_path("dht.dat");
+    }
+    if opts.dht.file_path6.is_none() {
+        opts.dht.file_path6 = default_dht_path("dht6.dat");
+    }
     Ok(opts)
+}
+
+/// aria2's default place for a DHT routing table: `~/.aria2/NAME` if it exists (aria2's
+/// old place), else `$XDG_CACHE_HOME/aria2/NAME` (`~/.cache/aria2/NAME`).
+fn default_dht_path(name: &str) -> Option<PathBuf> {
+    let home = std::env::var_os("HOME").map(PathBuf::from)?;
+    let legacy = home.join(".aria2").join(name);
+    if legacy.exists() {
+        return Some(legacy);
+    }
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home.join(".cache"));
+    Some(cache.join("aria2").join(name))
 }
 
 /// The environment variables aria2 reads, and the option each sets.

@@ -13,15 +13,17 @@
 //!   (exit 27, aria2's "bad magnet URI"); without `dn` the server's answer names it;
 //! - `xl` is the expected length, and every typed hash an expected digest.
 //!
-//! A group whose only hashes are BitTorrent info hashes (`btih`, `btmh`) is a BitTorrent
-//! download, which swarmget does not do yet: exit 1 with a message saying so. A group
-//! with a typed hash but no web source cannot be fetched (exit 1).
+//! A group whose only hashes are BitTorrent info hashes is a BitTorrent download
+//! ([`bittorrent`]): its metadata comes from peers (`tr`, `x.pe`, the DHT), then the
+//! torrent it describes downloads. A v2 `btmh` is accepted beside a v1 `btih` (a
+//! hybrid torrent); a `btmh` alone is refused (v2-only torrents are not supported). A
+//! group with a typed hash but no web source cannot be fetched (exit 1).
 
 use std::collections::HashSet;
 
 use swarmget_engine::digest::Digest;
-use swarmget_engine::{DownloadSpec, Error, ErrorCode, Expect, Options};
-use swarmget_magnet_uri::{ExactTopic, Group, Magnet};
+use swarmget_engine::{DownloadSpec, Error, ErrorCode, Expect, MagnetLink, Options, Torrent};
+use swarmget_magnet_uri::{ExactTopic, Group, Magnet, PeerHost};
 use swarmget_metalink::{FileName, Url};
 
 use swarmget_engine::metalink::WEB_SCHEMES;
@@ -62,7 +64,11 @@ fn spec(
 ) -> Result<DownloadSpec, Error> {
     let mut hashes = Vec::new();
     let mut bittorrent = false;
+    let mut btih = None;
     for topic in &group.exact_topics {
+        if let ExactTopic::Btih(h) = topic {
+            btih = btih.or(Some(*h));
+        }
         if matches!(topic, ExactTopic::Btih(_) | ExactTopic::Btmh(_)) {
             bittorrent = true;
             continue;
@@ -76,11 +82,14 @@ fn spec(
         hashes.extend(digests);
     }
     if hashes.is_empty() && bittorrent {
-        return Err(Error::new(
-            ErrorCode::Unknown,
-            "BitTorrent magnet downloads are not supported yet: this link names its content \
-             only by a BitTorrent info hash (btih/btmh)",
-        ));
+        let Some(info_hash) = btih else {
+            return Err(Error::new(
+                ErrorCode::BadMagnet,
+                "magnet link names only a BitTorrent v2 hash (btmh): v2-only torrents are \
+                 not supported yet; a hybrid link also gives xt=urn:btih",
+            ));
+        };
+        return bittorrent_spec(group, info_hash, opts, warn);
     }
     let uris = sources(group, warn);
     if uris.is_empty() {
@@ -124,7 +133,85 @@ fn spec(
         },
         torrent: None,
         metadata_uri: None,
+        magnet: None,
     })
+}
+
+/// A BitTorrent magnet link: the metadata download (or, with
+/// `--bt-load-saved-metadata` and `DIR/HASH.torrent` there, the torrent itself).
+/// `so` (BEP 53) becomes `--select-file` unless the options give one; `dn` must be a
+/// safe name (it names the download until the metadata does).
+fn bittorrent_spec(
+    group: &Group,
+    info_hash: [u8; 20],
+    opts: &Options,
+    warn: &mut dyn FnMut(String),
+) -> Result<DownloadSpec, Error> {
+    if let Some(dn) = &group.display_name {
+        FileName::new(dn).map_err(|e| {
+            Error::new(
+                ErrorCode::BadMagnet,
+                format!("magnet dn {dn:?} is not a safe file name: {e}"),
+            )
+        })?;
+    }
+    let mut options = opts.clone();
+    options.out = None;
+    options.checksum = None;
+    if let (Some(so), None) = (&group.select_only, &options.select_file) {
+        // BEP 53 counts files from 0, aria2's --select-file from 1.
+        let list: Vec<String> = so
+            .ranges()
+            .iter()
+            .map(|r| format!("{}-{}", u64::from(*r.start()) + 1, u64::from(*r.end()) + 1))
+            .collect();
+        options
+            .set("select-file", &list.join(","))
+            .map_err(|e| Error::new(ErrorCode::BadMagnet, format!("magnet so: {e}")))?;
+    }
+    let mut peers = Vec::new();
+    for peer in &group.peers {
+        match &peer.host {
+            PeerHost::Ip(ip) => peers.push(std::net::SocketAddr::new(*ip, peer.port)),
+            PeerHost::Name(name) => warn(format!(
+                "magnet x.pe={name}:{} ignored: peer host names are not resolved yet",
+                peer.port
+            )),
+        }
+    }
+    for ws in &group.web_seeds {
+        warn(format!(
+            "magnet ws={ws} ignored: web seeds are not supported yet"
+        ));
+    }
+    for mt in &group.manifests {
+        warn(format!(
+            "magnet mt={mt} ignored: manifests are not supported yet"
+        ));
+    }
+    let link = MagnetLink {
+        info_hash,
+        name: group.display_name.clone(),
+        trackers: group.trackers.clone(),
+        peers,
+        length: group.exact_length,
+        keywords: group.keywords.clone(),
+    };
+    if options.bt_load_saved_metadata {
+        let path = options.dir.join(format!("{}.torrent", link.hex()));
+        if let Ok(bytes) = std::fs::read(&path) {
+            match Torrent::parse(&bytes) {
+                Ok(t) if t.info_hash() == info_hash => {
+                    return Ok(DownloadSpec::torrent(t, options));
+                }
+                _ => warn(format!(
+                    "{} is not this magnet link's torrent; asking peers for the metadata",
+                    path.display()
+                )),
+            }
+        }
+    }
+    Ok(DownloadSpec::magnet(link, options))
 }
 
 /// `as` then `xs` URLs the engine can fetch, without duplicates.
@@ -255,20 +342,44 @@ mod tests {
     }
 
     #[test]
-    fn bittorrent_only_links_are_not_supported_yet() {
-        for link in [
-            format!("magnet:?xt={BTIH}&dn=x"),
-            format!("magnet:?xt={BTIH}&as=http%3A%2F%2Fa.example%2Ff"),
-        ] {
-            let e = build(&link).0.unwrap_err();
-            assert_eq!(e.code, ErrorCode::Unknown, "{link}");
-            assert!(
-                e.message
-                    .starts_with("BitTorrent magnet downloads are not supported yet"),
-                "{}",
-                e.message
-            );
-        }
+    fn bittorrent_links_become_metadata_downloads() {
+        let (result, warnings) = build(&format!(
+            "magnet:?xt={BTIH}&dn=some%20name&xl=99&tr=http%3A%2F%2Ft.example%2Fa\
+             &x.pe=127.0.0.1:6881&x.pe=[::1]:7000&x.pe=peer.example:1&so=0,2-3&kt=a+b"
+        ));
+        let spec = result.unwrap().remove(0);
+        let link = spec.magnet.expect("a magnet download");
+        assert_eq!(link.hex(), "c12fe1c06bba254a9dc9f519b335aa7c1367a88a");
+        assert_eq!(link.name.as_deref(), Some("some name"));
+        assert_eq!(link.length, Some(99));
+        assert_eq!(link.trackers, ["http://t.example/a"]);
+        assert_eq!(
+            link.peers,
+            [
+                "127.0.0.1:6881".parse::<std::net::SocketAddr>().unwrap(),
+                "[::1]:7000".parse().unwrap()
+            ]
+        );
+        assert_eq!(link.keywords.as_deref(), Some("a b"));
+        // BEP 53's 0-based indices become --select-file's 1-based ones.
+        let select = spec.options.select_file.expect("so selects files");
+        assert!(select.contains(1) && !select.contains(2) && select.contains(3));
+        assert!(select.contains(4) && !select.contains(5));
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("peer.example:1 ignored"));
+        // The same info-hash in base32.
+        let (result, _) = build("magnet:?xt=urn:btih:YEX6DQDLXISUVHOJ6UM3GNNKPQJWPKEK");
+        assert_eq!(
+            result.unwrap()[0].magnet.as_ref().unwrap().hex(),
+            "c12fe1c06bba254a9dc9f519b335aa7c1367a88a"
+        );
+        // A v2 hash beside the v1 one is a hybrid link; alone it is refused.
+        let btmh = "urn:btmh:1220d8dd32ac93357c368556af3ac1d95c9d76bd0dff6fa9833ecdac3d53134efabb";
+        let (result, _) = build(&format!("magnet:?xt={BTIH}&xt={btmh}"));
+        assert!(result.unwrap()[0].magnet.is_some());
+        let e = build(&format!("magnet:?xt={btmh}")).0.unwrap_err();
+        assert_eq!(e.code, ErrorCode::BadMagnet);
+        assert!(e.message.contains("v2-only"), "{}", e.message);
         // With a typed hash too, the web sources are used and the info hash noted.
         let (result, warnings) = build(&format!(
             "magnet:?xt={BTIH}&xt={SHA1}&as=http%3A%2F%2Fa.example%2Ff"

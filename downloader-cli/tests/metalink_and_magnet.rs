@@ -217,15 +217,12 @@ fn bad_documents_and_options_get_aria2s_exit_codes() {
     r.expect_code(28);
     let r = get(
         &dir,
-        &["magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a"],
+        &[
+            "magnet:?xt=urn:btmh:1220d8dd32ac93357c368556af3ac1d95c9d76bd0dff6fa9833ecdac3d53134efabb",
+        ],
     );
-    r.expect_code(1);
-    assert!(
-        r.stderr
-            .contains("BitTorrent magnet downloads are not supported yet"),
-        "{}",
-        r.stderr
-    );
+    r.expect_code(27);
+    assert!(r.stderr.contains("v2-only torrents"), "{}", r.stderr);
     let r = get(&dir, &["magnet:?xt=urn:sha1:nothex"]);
     r.expect_code(27);
     assert!(written(&dir).is_empty());

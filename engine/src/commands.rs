@@ -55,6 +55,10 @@ impl Engine {
             self.downloads[gid].metadata = spec.metadata_uri.map(|uri| Metadata { gid, uri });
             return Ok(gid);
         }
+        if let Some(link) = spec.magnet {
+            let opts = self.shared_options(spec.options);
+            return self.add_magnet(link, opts, tls, position, now);
+        }
         if spec.uris.is_empty() {
             return Err(Error::new(ErrorCode::Unknown, "no URI to download"));
         }
@@ -245,6 +249,7 @@ impl Engine {
             num_stopped_total: self.downloads.stopped().len() as u64
                 + self.downloads.forgotten().results,
             num_paused: self.downloads.paused_count(),
+            dht: self.dht.as_ref().map(|n| n.status()).unwrap_or_default(),
         }
     }
 

@@ -553,7 +553,8 @@ fn utf8(bytes: &[u8], why: &'static str) -> Result<String, ControlError> {
     String::from_utf8(bytes.to_vec()).map_err(|_| ControlError::Corrupt(why))
 }
 
-fn save_bytes(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// Writes `bytes` to `path` crash-safely: a temporary file, fsync, rename.
+pub(crate) fn save_bytes(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = PathBuf::from(tmp);

@@ -31,6 +31,8 @@ pub struct DownloadSpec {
     /// The `.torrent` file the torrent was read from, for `--save-session` to name
     /// (aria2's `MetadataInfo` URI); None for an upload that was not saved.
     pub metadata_uri: Option<String>,
+    /// A magnet link whose metadata is to be fetched from peers.
+    pub magnet: Option<crate::bt::MagnetLink>,
 }
 
 impl DownloadSpec {
@@ -42,6 +44,7 @@ impl DownloadSpec {
             expect: Expect::default(),
             torrent: None,
             metadata_uri: None,
+            magnet: None,
         }
     }
 
@@ -53,6 +56,20 @@ impl DownloadSpec {
             expect: Expect::default(),
             torrent: Some(torrent),
             metadata_uri: None,
+            magnet: None,
+        }
+    }
+
+    /// The metadata download of magnet link `link` with `options`; a torrent download
+    /// follows it once the metadata verified.
+    pub fn magnet(link: crate::bt::MagnetLink, options: Options) -> DownloadSpec {
+        DownloadSpec {
+            uris: Vec::new(),
+            options,
+            expect: Expect::default(),
+            torrent: None,
+            metadata_uri: None,
+            magnet: Some(link),
         }
     }
 }
@@ -244,6 +261,8 @@ pub(crate) struct Download {
     pub resumed: bool,
     /// The swarm of a torrent download.
     pub bt: Option<Box<crate::bt::Swarm>>,
+    /// A magnet link's metadata download.
+    pub(crate) magnet: Option<Box<crate::bt::MagnetFetch>>,
 }
 
 impl Source {
@@ -338,6 +357,7 @@ impl Download {
             version_restarts: 0,
             resumed: false,
             bt: None,
+            magnet: None,
         }
     }
 

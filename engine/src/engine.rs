@@ -114,6 +114,11 @@ pub struct Engine {
     pub(crate) overall_upload: Throttle,
     /// A loop turn is due then for throttled uploads.
     pub(crate) upload_wake: Option<Instant>,
+    /// The Mainline DHT, started with the first public torrent.
+    pub(crate) dht: Option<crate::bt::DhtNet>,
+    /// Metadata connections of magnet downloads, by key (tokens carry
+    /// [`crate::bt::META_TAG`]).
+    pub(crate) meta_conns: Vec<Option<crate::bt::MetaConn>>,
 }
 
 impl Engine {
@@ -210,6 +215,8 @@ impl Engine {
             peer_serial: 0,
             overall_upload: Throttle::new(global.max_overall_upload_limit),
             upload_wake: None,
+            dht: None,
+            meta_conns: Vec::new(),
         })
     }
 
@@ -256,12 +263,20 @@ impl Engine {
                 if ev.token() == WAKER {
                     continue;
                 }
+                if ev.token() == crate::bt::DHT4 || ev.token() == crate::bt::DHT6 {
+                    self.dht_readable(ev.token(), now);
+                    continue;
+                }
                 if ev.token() == crate::bt::LISTENER {
                     self.accept_peers(now);
                     continue;
                 }
                 if ev.token().0 & crate::bt::PEER_TAG != 0 {
                     self.peer_event(ev.token().0 & !crate::bt::PEER_TAG, now);
+                    continue;
+                }
+                if ev.token().0 & crate::bt::META_TAG != 0 {
+                    self.meta_event(ev.token().0 & !crate::bt::META_TAG, now);
                     continue;
                 }
                 if ev.token().0 & crate::bt::PENDING_TAG != 0 {
@@ -284,6 +299,7 @@ impl Engine {
             self.fire_timers(now);
             self.bt_tick(now);
         }
+        self.dht_save();
         if let Some(path) = &self.global.save_cookies
             && let Err(e) = crate::cookies::save(&self.cookies, path)
         {

@@ -74,7 +74,7 @@ impl Engine {
 
     /// Opens connections for download `gid` up to what its options and plan allow.
     pub(crate) fn top_up(&mut self, gid: Gid, now: Instant) {
-        if self.downloads[gid].bt.is_some() {
+        if self.downloads[gid].bt.is_some() || self.downloads[gid].magnet.is_some() {
             // Peers are connected by `bt_tick`.
             return;
         }
@@ -168,7 +168,7 @@ impl Engine {
     /// Fails download `gid` when every mirror has failed and nothing is running.
     pub(crate) fn check_exhausted(&mut self, gid: Gid, now: Instant) {
         let d = &self.downloads[gid];
-        if d.bt.is_some() {
+        if d.bt.is_some() || d.magnet.is_some() {
             // A swarm is never exhausted: trackers may name new peers (aria2 waits too).
             return;
         }
@@ -616,6 +616,7 @@ impl Engine {
                     self.arm(key, now);
                 }
                 Timer::Resume(key) => self.resume_paused(Some(key), now),
+                Timer::Dht => self.dht_timeout(now),
                 Timer::Wake => {}
             }
         }

@@ -11,6 +11,7 @@
 //! `--max-connection-per-server` goes to 64 (aria2 stops at 16) and `--min-split-size`
 //! down to 16 KiB (aria2 refuses less than 1 MiB).
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -300,6 +301,15 @@ pub struct Options {
     pub bt_prioritize_piece: PrioritizePiece,
     /// `--follow-torrent`: what to do with a `.torrent` file a server sends.
     pub follow_torrent: FollowMetalink,
+    /// The DHT options (`--enable-dht`, `--dht-*`).
+    pub dht: DhtOptions,
+    /// `--bt-metadata-only`: a magnet link's download ends with its metadata.
+    pub bt_metadata_only: bool,
+    /// `--bt-save-metadata`: a magnet link's metadata is saved as `DIR/HASH.torrent`.
+    pub bt_save_metadata: bool,
+    /// `--bt-load-saved-metadata`: a magnet link whose `DIR/HASH.torrent` exists starts
+    /// from it instead of asking peers.
+    pub bt_load_saved_metadata: bool,
     /// `--max-concurrent-downloads`.
     pub max_concurrent_downloads: usize,
     /// `--optimize-concurrent-downloads`: aria2's coefficients A and B.
@@ -620,6 +630,10 @@ impl Default for Options {
             bt_detach_seed_only: false,
             bt_prioritize_piece: PrioritizePiece::default(),
             follow_torrent: FollowMetalink::True,
+            dht: DhtOptions::default(),
+            bt_metadata_only: false,
+            bt_save_metadata: false,
+            bt_load_saved_metadata: false,
             max_concurrent_downloads: 5,
             optimize_concurrent_downloads: None,
             headers: Vec::new(),
@@ -912,6 +926,70 @@ pub fn parse_index_out(value: &str) -> Result<(usize, PathBuf), String> {
         ));
     }
     Ok((index, path))
+}
+
+/// The Mainline DHT's options (aria2's names and defaults). The DHT is engine-wide: the
+/// values in force when the first torrent starts it are the ones used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DhtOptions {
+    /// `--enable-dht`: the IPv4 DHT runs while a public torrent does.
+    pub enable: bool,
+    /// `--enable-dht6`: the IPv6 DHT too.
+    pub enable6: bool,
+    /// `--dht-listen-port`: UDP ports tried in order (both families).
+    pub listen_port: Vec<u16>,
+    /// `--dht-listen-addr6`: the IPv6 address the IPv6 DHT binds (any without).
+    pub listen_addr6: Option<std::net::Ipv6Addr>,
+    /// `--dht-entry-point`: an IPv4 node to join through.
+    pub entry_point: Option<SocketAddr>,
+    /// `--dht-entry-point6`: an IPv6 node to join through.
+    pub entry_point6: Option<SocketAddr>,
+    /// `--dht-file-path`: the IPv4 routing table, loaded at start and saved at exit
+    /// (`None`: neither; the CLI fills in aria2's default place).
+    pub file_path: Option<PathBuf>,
+    /// `--dht-file-path6`: the IPv6 routing table.
+    pub file_path6: Option<PathBuf>,
+    /// `--dht-message-timeout`.
+    pub message_timeout: Duration,
+}
+
+impl Default for DhtOptions {
+    fn default() -> Self {
+        DhtOptions {
+            enable: true,
+            enable6: false,
+            listen_port: (6881..=6999).collect(),
+            listen_addr6: None,
+            entry_point: None,
+            entry_point6: None,
+            file_path: None,
+            file_path6: None,
+            message_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Parses a DHT entry point `HOST:PORT` (`[IPV6]:PORT` or aria2's bare `IPV6:PORT`).
+/// The host must be an address: resolving a name would block the loop, and the loop
+/// has no resolver hook for the DHT yet. Empty clears.
+fn parse_entry_point(name: &str, value: &str, v6: bool) -> Result<Option<SocketAddr>, String> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let addr = value.parse::<SocketAddr>().ok().or_else(|| {
+        let (host, port) = value.rsplit_once(':')?;
+        Some(SocketAddr::new(host.parse().ok()?, port.parse().ok()?))
+    });
+    match addr {
+        Some(a) if a.port() != 0 && a.is_ipv6() == v6 => Ok(Some(a)),
+        Some(_) => Err(format!(
+            "{name}: '{value}' must be an IPv{} address and a port other than 0",
+            if v6 { 6 } else { 4 }
+        )),
+        None => Err(format!(
+            "{name}: '{value}' is not ADDRESS:PORT (host names are not resolved for the DHT yet)"
+        )),
+    }
 }
 
 /// Parses aria2's port list: comma-separated ports and `A-B` ranges, in the order
@@ -1334,6 +1412,132 @@ pub static OPTIONS: &[OptionDef] = &[
         true,
         "When a torrent completes, delete its files --select-file left out.",
         |o, v| o.bt_remove_unselected_file = parse_bool(v)?
+    ),
+    opt!(
+        "bt-metadata-only",
+        None,
+        Bool,
+        "false",
+        "bittorrent",
+        true,
+        "Download only a magnet link's metadata (with --bt-save-metadata, to a .torrent).",
+        |o, v| o.bt_metadata_only = parse_bool(v)?
+    ),
+    opt!(
+        "bt-save-metadata",
+        None,
+        Bool,
+        "false",
+        "bittorrent",
+        true,
+        "Save a magnet link's metadata as DIR/HASH.torrent (HASH: the info-hash in hex).",
+        |o, v| o.bt_save_metadata = parse_bool(v)?
+    ),
+    opt!(
+        "bt-load-saved-metadata",
+        None,
+        Bool,
+        "false",
+        "bittorrent",
+        true,
+        "Start a magnet link from DIR/HASH.torrent when --bt-save-metadata left one.",
+        |o, v| o.bt_load_saved_metadata = parse_bool(v)?
+    ),
+    opt!(
+        "enable-dht",
+        None,
+        Bool,
+        "true",
+        "basic,bittorrent",
+        false,
+        "Find peers of public torrents through the IPv4 Mainline DHT (BEP 5).",
+        |o, v| o.dht.enable = parse_bool(v)?
+    ),
+    opt!(
+        "enable-dht6",
+        None,
+        Bool,
+        "false",
+        "basic,bittorrent",
+        false,
+        "Find peers through the IPv6 DHT too (BEP 32).",
+        |o, v| o.dht.enable6 = parse_bool(v)?
+    ),
+    opt!(
+        "dht-listen-port",
+        None,
+        Value,
+        "6881-6999",
+        "basic,bittorrent",
+        false,
+        "UDP ports for the DHT, tried in order (6881,6885,6890-6999; 0: any).",
+        |o, v| o.dht.listen_port = parse_ports("dht-listen-port", v)?
+    ),
+    opt!(
+        "dht-listen-addr6",
+        None,
+        Value,
+        "",
+        "basic,bittorrent",
+        false,
+        "The IPv6 address the IPv6 DHT binds.",
+        |o, v| o.dht.listen_addr6 = match v {
+            "" => None,
+            v => Some(
+                v.parse()
+                    .map_err(|_| format!("dht-listen-addr6: '{v}' is not an IPv6 address"))?
+            ),
+        }
+    ),
+    opt!(
+        "dht-entry-point",
+        None,
+        Value,
+        "",
+        "bittorrent",
+        false,
+        "An IPv4 DHT node to join the network through (ADDRESS:PORT).",
+        |o, v| o.dht.entry_point = parse_entry_point("dht-entry-point", v, false)?
+    ),
+    opt!(
+        "dht-entry-point6",
+        None,
+        Value,
+        "",
+        "bittorrent",
+        false,
+        "An IPv6 DHT node to join the network through ([ADDRESS]:PORT).",
+        |o, v| o.dht.entry_point6 = parse_entry_point("dht-entry-point6", v, true)?
+    ),
+    opt!(
+        "dht-file-path",
+        None,
+        Value,
+        "$XDG_CACHE_HOME/aria2/dht.dat",
+        "bittorrent",
+        false,
+        "The IPv4 DHT routing table, read at start and written at exit (aria2's format).",
+        |o, v| o.dht.file_path = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
+        "dht-file-path6",
+        None,
+        Value,
+        "$XDG_CACHE_HOME/aria2/dht6.dat",
+        "bittorrent",
+        false,
+        "The IPv6 DHT routing table.",
+        |o, v| o.dht.file_path6 = nonempty(v).map(PathBuf::from)
+    ),
+    opt!(
+        "dht-message-timeout",
+        None,
+        Value,
+        "10",
+        "bittorrent",
+        false,
+        "Seconds a DHT query waits for its answer (1-60).",
+        |o, v| o.dht.message_timeout = secs("dht-message-timeout", v, 1, 60)?
     ),
     opt!(
         "index-out",
@@ -2937,6 +3141,23 @@ mod tests {
         assert_eq!(find_short('M').unwrap().name, "metalink-file");
         assert_eq!(find_short('S').unwrap().name, "show-files");
         assert_eq!(find_short('V').unwrap().name, "check-integrity");
+    }
+
+    #[test]
+    fn dht_entry_points_are_addresses_of_their_family() {
+        let mut o = Options::default();
+        o.set("dht-entry-point", "127.0.0.1:6881").unwrap();
+        assert_eq!(o.dht.entry_point, Some(([127, 0, 0, 1], 6881).into()));
+        o.set("dht-entry-point6", "::1:6882").unwrap();
+        o.set("dht-entry-point6", "[::1]:6882").unwrap();
+        assert_eq!(o.dht.entry_point6.unwrap().to_string(), "[::1]:6882");
+        let e = o.set("dht-entry-point", "router.example:6881").unwrap_err();
+        assert!(e.contains("host names are not resolved"), "{e}");
+        assert!(o.set("dht-entry-point", "[::1]:6881").is_err());
+        assert!(o.set("dht-entry-point", "127.0.0.1:0").is_err());
+        assert!(o.set("dht-message-timeout", "61").is_err());
+        o.set("dht-entry-point", "").unwrap();
+        assert_eq!(o.dht.entry_point, None);
     }
 
     #[test]

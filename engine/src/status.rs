@@ -49,6 +49,9 @@ pub struct DownloadStatus {
     pub metadata: Option<crate::download::Metadata>,
     /// `bittorrent`, `infoHash` and `numSeeders`, for a torrent download.
     pub bittorrent: Option<crate::bt::BtStatus>,
+    /// For a magnet link's metadata download: what the link said beyond the info-hash,
+    /// and where its peers came from.
+    pub magnet: Option<crate::bt::MagnetStatus>,
 }
 
 impl DownloadStatus {
@@ -144,6 +147,8 @@ pub struct GlobalStat {
     pub num_stopped_total: u64,
     /// Of `num_waiting`, how many are paused (aria2 does not say).
     pub num_paused: usize,
+    /// The DHT's routing tables (zeros while it has not started).
+    pub dht: crate::bt::DhtStatus,
 }
 
 impl Download {
@@ -176,7 +181,9 @@ impl Download {
                 0
             },
             average_speed,
-            connections: self.conns.len() + self.bt.as_ref().map_or(0, |s| s.peer_keys.len()),
+            connections: self.conns.len()
+                + self.bt.as_ref().map_or(0, |s| s.peer_keys.len())
+                + self.magnet.as_ref().map_or(0, |m| m.conn_keys.len()),
             path: self.path.clone(),
             uri: self
                 .sources
@@ -211,10 +218,15 @@ impl Download {
             following: self.following,
             followed_by: self.followed_by.clone(),
             metadata: self.metadata.clone(),
-            bittorrent: self.bt.as_ref().map(|s| {
-                let complete = self.plan().is_some_and(|p| p.is_complete());
-                s.status(complete, now)
-            }),
+            bittorrent: match (&self.bt, &self.magnet) {
+                (Some(s), _) => {
+                    let complete = self.plan().is_some_and(|p| p.is_complete());
+                    Some(s.status(complete, now))
+                }
+                (None, Some(m)) => Some(m.bt_status()),
+                (None, None) => None,
+            },
+            magnet: self.magnet.as_ref().map(|m| m.status()),
         }
     }
 }

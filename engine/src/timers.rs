@@ -18,6 +18,8 @@ pub(crate) enum Timer {
     Conn(usize),
     /// A rate-limited reader may read again.
     Resume(usize),
+    /// The DHT's next deadline (see `bt::dht`).
+    Dht,
     /// Nothing to do but a turn of the loop (a mirror's retry wait is over).
     Wake,
 }

@@ -148,6 +148,10 @@ const CASES: &[(&str, Check)] = &[
         bt::made_torrent,
     ),
     (
+        "bittorrent: a magnet link (info-hash only) from libtorrent found through the DHT",
+        bt::magnet_from_libtorrent_dht,
+    ),
+    (
         "proxy: microsocks with a wrong password -> exit 24",
         proxy::socks_wrong_password,
     ),

@@ -13,7 +13,8 @@ use sha1::{Digest, Sha1};
 use swarmget_bt_wire::metainfo::TorrentBuilder;
 
 /// Writes to `out` a v1 single-file torrent of `file` in pieces of `piece_len`,
-/// announcing to `tracker` (hashed in pieces as it is read: a GiB takes no GiB).
+/// announcing to `tracker` (none if empty; hashed in pieces as it is read: a GiB takes
+/// no GiB).
 pub fn write_torrent(file: &Path, piece_len: u64, tracker: &str, out: &Path) -> Result<(), String> {
     let name = file
         .file_name()
@@ -41,8 +42,12 @@ pub fn write_torrent(file: &Path, piece_len: u64, tracker: &str, out: &Path) -> 
             break;
         }
     }
-    let torrent = TorrentBuilder::single(name, len, piece_len, hashes)
-        .trackers(vec![vec![tracker.to_string()]])
+    let builder = TorrentBuilder::single(name, len, piece_len, hashes);
+    let builder = match tracker {
+        "" => builder,
+        t => builder.trackers(vec![vec![t.to_string()]]),
+    };
+    let torrent = builder
         .build()
         .map_err(|e| format!("cannot build the torrent: {e}"))?;
     std::fs::write(out, torrent).map_err(|e| format!("{}: {e}", out.display()))
@@ -58,6 +63,18 @@ pub fn libtorrent(
     save_path: &Path,
     port: u16,
 ) -> Result<Child, String> {
+    libtorrent_with(dir, mode, torrent, save_path, port, &[])
+}
+
+/// [`libtorrent`] with `extra` arguments after the port (`dhtseed`'s node).
+pub fn libtorrent_with(
+    dir: &Path,
+    mode: &str,
+    torrent: &Path,
+    save_path: &Path,
+    port: u16,
+    extra: &[String],
+) -> Result<Child, String> {
     let script = write_lt_peer(dir)?;
     let log = std::fs::File::create(dir.join(format!("libtorrent-{mode}.log")))
         .map_err(|e| e.to_string())?;
@@ -69,6 +86,7 @@ pub fn libtorrent(
         .arg(torrent)
         .arg(save_path)
         .arg(port.to_string())
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(err)

@@ -89,6 +89,9 @@ fn announce_needs_the_token_given_to_that_address() {
         },
     );
     assert!(matches!(ok.body, Body::Response(_)));
+    // Only the accepted announce is told to the caller.
+    let announced: Vec<Event> = std::iter::from_fn(|| dht.poll_event()).collect();
+    assert_eq!(announced, [Event::Announced { info_hash, peer }]);
     let Body::Response(r) = answer(&mut dht, now, addr(12), QueryKind::GetPeers { info_hash }).body
     else {
         panic!("get_peers not answered")
@@ -320,4 +323,41 @@ fn our_address_is_reported_once_enough_answering_nodes_agree() {
         .filter(|e| matches!(e, Event::ExternalAddress { .. }))
         .collect();
     assert_eq!(reported, vec![Event::ExternalAddress { ip: seen.ip() }]);
+}
+
+#[test]
+fn a_pinged_node_that_answers_joins_the_table() {
+    let now = Instant::now();
+    let mut dht = node(1);
+    let other = addr(20);
+    dht.ping(now, other);
+    // Pinging it again while the first ping waits, or another family, sends nothing more.
+    dht.ping(now, other);
+    dht.ping(now, SocketAddr::from(([0u16, 0, 0, 0, 0, 0, 0, 1], 6881)));
+    let mut sent = decode_all(&mut dht);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let (dst, message) = sent.pop().unwrap();
+    assert_eq!(dst, other);
+    assert!(matches!(
+        message.body,
+        Body::Query(Query {
+            kind: QueryKind::Ping,
+            ..
+        })
+    ));
+    assert!(dht.table().is_empty());
+    let reply = Message {
+        transaction: message.transaction,
+        read_only: false,
+        ip: None,
+        body: Body::Response(Response {
+            id: NodeId([9; 20]),
+            ..Response::default()
+        }),
+    };
+    dht.handle_datagram(now, other, &reply.encode());
+    assert!(dht.table().contains_addr(&other));
+    // A node in the table is not pinged again.
+    dht.ping(now, other);
+    assert!(dht.poll_transmit().is_none());
 }

@@ -88,7 +88,10 @@ fn bittorrent(bt: &swarmget_engine::BtStatus) -> Value {
     if let Some(d) = bt.creation_date.filter(|d| *d != 0) {
         o.insert("creationDate".into(), d.into());
     }
-    o.insert("mode".into(), bt.mode.into());
+    if !bt.mode.is_empty() {
+        // A magnet link's metadata download has no mode yet (aria2 leaves it out too).
+        o.insert("mode".into(), bt.mode.into());
+    }
     o.insert("announceList".into(), json!(bt.announce_list));
     o.insert("info".into(), json!({ "name": bt.name }));
     Value::Object(o)
@@ -336,6 +339,35 @@ pub fn options(o: &Options) -> Map<String, Value> {
         o.max_overall_upload_limit.to_string(),
     );
     put("listen-port", ports(&o.listen_port));
+    put("bt-metadata-only", b(o.bt_metadata_only));
+    put("bt-save-metadata", b(o.bt_save_metadata));
+    put("bt-load-saved-metadata", b(o.bt_load_saved_metadata));
+    put("enable-dht", b(o.dht.enable));
+    put("enable-dht6", b(o.dht.enable6));
+    put("dht-listen-port", ports(&o.dht.listen_port));
+    put(
+        "dht-message-timeout",
+        o.dht.message_timeout.as_secs().to_string(),
+    );
+    if let Some(a) = o.dht.listen_addr6 {
+        put("dht-listen-addr6", a.to_string());
+    }
+    for (k, a) in [
+        ("dht-entry-point", o.dht.entry_point),
+        ("dht-entry-point6", o.dht.entry_point6),
+    ] {
+        if let Some(a) = a {
+            put(k, a.to_string());
+        }
+    }
+    for (k, p) in [
+        ("dht-file-path", &o.dht.file_path),
+        ("dht-file-path6", &o.dht.file_path6),
+    ] {
+        if let Some(p) = p {
+            put(k, p.display().to_string());
+        }
+    }
     put("seed-ratio", format!("{:?}", o.seed_ratio));
     put("bt-seed-unverified", b(o.bt_seed_unverified));
     put("bt-remove-unselected-file", b(o.bt_remove_unselected_file));

@@ -17,7 +17,10 @@
 //! - peers are only connected while the download is active; they are dropped on the
 //!   next turn after it stops.
 
+mod dht;
 mod listen;
+mod magnet;
+mod metadata;
 mod peer;
 mod resume;
 mod run;
@@ -33,7 +36,12 @@ use std::time::{Duration, Instant};
 
 use swarmget_bt_wire::Metainfo;
 
+pub use dht::DhtStatus;
+pub(crate) use dht::{DHT4, DHT6, DhtNet};
 pub(crate) use listen::{LISTENER, Listener, PENDING_TAG};
+pub(crate) use magnet::MagnetFetch;
+pub use magnet::{MagnetLink, MagnetStatus, PeerOrigins};
+pub(crate) use metadata::{META_TAG, MetaConn};
 pub(crate) use peer::{PEER_TAG, PeerConn};
 pub(crate) use seed::SeedPhase;
 pub(crate) use tracker::{AnnounceDone, Announcer, TrackerNet};

@@ -63,6 +63,8 @@ pub(crate) struct PeerConn {
     pub(super) unchoked_at: Option<Instant>,
     /// When it last sent us a block we asked for.
     pub(super) last_block: Option<Instant>,
+    /// The id under which it takes `ut_metadata` messages (its extension handshake).
+    ut_metadata: Option<u8>,
 }
 
 impl PeerConn {
@@ -172,6 +174,7 @@ impl Engine {
             reads: 0,
             unchoked_at: None,
             last_block: None,
+            ut_metadata: None,
         });
         Some(key)
     }
@@ -209,7 +212,11 @@ impl Engine {
                 Ok(_) => {
                     pc.connected = true;
                     let swarm = self.downloads[pc.gid].bt.as_ref().ok_or("not a torrent")?;
-                    let hs = Handshake::new(swarm.torrent.info_hash(), swarm.peer_id, false);
+                    let hs = Handshake::new(
+                        swarm.torrent.info_hash(),
+                        swarm.peer_id,
+                        self.dht_bit(swarm),
+                    );
                     pc.out.extend_from_slice(&hs.encode());
                 }
                 Err(e) if e.kind() == ErrorKind::NotConnected => {
@@ -267,7 +274,11 @@ impl Engine {
                 return Err("already connected to this peer".into());
             }
             if pc.incoming {
-                let ours = Handshake::new(swarm.torrent.info_hash(), swarm.peer_id, false);
+                let ours = Handshake::new(
+                    swarm.torrent.info_hash(),
+                    swarm.peer_id,
+                    self.dht_bit(swarm),
+                );
                 pc.out.extend_from_slice(&ours.encode());
             }
             let d = &mut self.downloads[pc.gid];
@@ -281,8 +292,19 @@ impl Engine {
             }
             if hs.extension_protocol() {
                 let port = self.listener.as_ref().map(|l| l.port);
-                let ours = extension_handshake(&self.downloads[pc.gid].opts, port);
-                peer.send_extended(0, &ours.encode());
+                let d = &self.downloads[pc.gid];
+                // BEP 27: a private torrent's metadata is not handed around.
+                let offered = d.bt.as_ref().and_then(|s| {
+                    let meta = s.torrent.metainfo();
+                    (!meta.info.private).then_some(meta.info_bytes.len() as u64)
+                });
+                let ours = super::metadata::extension_handshake(
+                    &d.opts.peer_agent,
+                    offered.is_some(),
+                    offered,
+                    port,
+                );
+                peer.send_extended(0, &ours);
             }
             peer.set_interested(true);
             pc.peer = Some(peer);
@@ -295,6 +317,7 @@ impl Engine {
             peer,
             serving,
             last_block,
+            ut_metadata,
             ..
         } = pc;
         let peer = peer.as_mut().ok_or("no handshake")?;
@@ -305,6 +328,8 @@ impl Engine {
             }
         }
         let mut interest_changed = false;
+        let mut dht_ports = Vec::new();
+        let mut extended = Vec::new();
         while let Some(event) = peer.poll_event() {
             let Some(plan) = self.downloads[gid].plan_mut() else {
                 break;
@@ -333,9 +358,17 @@ impl Engine {
                     }
                 }
                 PeerEvent::Interest(_) => interest_changed = true,
+                PeerEvent::DhtPort(port) => dht_ports.push(port),
+                PeerEvent::Extended { id, payload } => extended.push((id, payload)),
                 // Suggestions, allowed-fast pieces and DHT ports are not used.
                 _ => {}
             }
+        }
+        for port in dht_ports {
+            self.dht_port(pc.addr, port, now);
+        }
+        for (id, payload) in extended {
+            self.peer_extended(gid, peer, ut_metadata, id, &payload);
         }
         if interest_changed && let Some(swarm) = self.downloads[gid].bt.as_mut() {
             // A peer that wants our pieces should not wait a whole round for a slot.
@@ -447,13 +480,45 @@ impl Engine {
     }
 }
 
-/// Our BEP 10 handshake: the client name (`--peer-agent`) and listen port.
-fn extension_handshake(opts: &crate::Options, port: Option<u16>) -> ExtensionHandshake {
-    ExtensionHandshake {
-        v: Some(opts.peer_agent.clone()),
-        p: port.filter(|&p| p != 0),
-        ..ExtensionHandshake::default()
+impl Engine {
+    /// An extension message from a peer of torrent `gid`: its extension handshake
+    /// (which says where it takes `ut_metadata`), or a `ut_metadata` request answered
+    /// from the torrent's info dictionary (BEP 9), so magnet links can start from us.
+    fn peer_extended(
+        &mut self,
+        gid: Gid,
+        peer: &mut Peer,
+        ut_metadata: &mut Option<u8>,
+        id: u8,
+        payload: &[u8],
+    ) {
+        let Some(swarm) = self.downloads[gid].bt.as_ref() else {
+            return;
+        };
+        let meta = swarm.torrent.metainfo();
+        if id == 0 {
+            *ut_metadata = ut_metadata_id(payload);
+        } else if id == super::metadata::UT_METADATA
+            && !meta.info.private
+            && let Some(their) = *ut_metadata
+            && let Some(answer) = super::metadata::answer_metadata(&meta.info_bytes, payload)
+        {
+            peer.send_extended(their, &answer);
+        }
     }
+
+    /// Whether our handshake says we run a DHT node (BEP 5): a DHT is up and the
+    /// torrent is public.
+    fn dht_bit(&self, swarm: &super::Swarm) -> bool {
+        self.dht.is_some() && !swarm.torrent.metainfo().info.private
+    }
+}
+
+/// The `ut_metadata` id an extension handshake names, if any.
+fn ut_metadata_id(payload: &[u8]) -> Option<u8> {
+    ExtensionHandshake::parse(payload)
+        .ok()?
+        .id_of("ut_metadata")
 }
 
 fn to_block(b: BlockRequest) -> Block {

@@ -73,13 +73,14 @@ impl Engine {
             self.tick_torrent(gid, now);
         }
         self.expire_pending(now);
+        self.meta_tick(now);
     }
 
     fn tick_torrent(&mut self, gid: Gid, now: Instant) {
         let d = &mut self.downloads[gid];
         let active = d.is_active() && !self.halted;
         let Some(swarm) = d.bt.as_mut() else {
-            return;
+            return self.tick_magnet(gid, now);
         };
         let finished = swarm.seeding != SeedPhase::Leeching;
         if finished && !swarm.announcer.completed_sent && !swarm.announcer.in_flight {
@@ -90,7 +91,9 @@ impl Engine {
         }
         if !active {
             swarm.idle = None;
+            let info_hash = swarm.torrent.info_hash();
             if swarm.announcer.take_stop() {
+                self.dht_forget(&info_hash);
                 // Done seeding, paused, removed, failed or halted: the tracker stops
                 // naming us.
                 self.announce(gid, TrackerEvent::Stopped);
@@ -98,8 +101,16 @@ impl Engine {
             return;
         }
         swarm.announcer.rejoin();
-        if let Err(e) = self.listen_port() {
-            return self.fail_download(gid, e, now);
+        let public = !swarm.torrent.metainfo().info.private;
+        let info_hash = swarm.torrent.info_hash();
+        let port = match self.listen_port() {
+            Ok(port) => port,
+            Err(e) => return self.fail_download(gid, e, now),
+        };
+        if public {
+            // BEP 27: a private torrent's peers come from its trackers alone.
+            self.dht_start(gid, now);
+            self.dht_announce(info_hash, port, now);
         }
         let d = &mut self.downloads[gid];
         let Some(swarm) = d.bt.as_mut() else {
@@ -189,39 +200,70 @@ impl Engine {
         // Bound before the first announce (`tick_torrent`); a `stopped` after it
         // could not be bound names no port anyone can reach.
         let port = self.listener.as_ref().map_or(0, |l| l.port);
-        let d = &mut self.downloads[gid];
-        let Some(swarm) = d.bt.as_mut() else {
+        let Some(swarm) = self.downloads[gid].bt.as_ref() else {
             return;
         };
+        let (info_hash, peer_id) = (swarm.torrent.info_hash(), swarm.peer_id);
+        let counts = (swarm.uploaded, downloaded, left);
+        self.send_announce(gid, info_hash, peer_id, port, counts, event);
+    }
+
+    /// Starts an announce through download `gid`'s announcer (its swarm's, or its
+    /// magnet link's), with `(uploaded, downloaded, left)` as `counts`.
+    pub(crate) fn send_announce(
+        &mut self,
+        gid: Gid,
+        info_hash: [u8; 20],
+        peer_id: [u8; 20],
+        port: u16,
+        counts: (u64, u64, u64),
+        event: TrackerEvent,
+    ) {
+        let (uploaded, downloaded, left) = counts;
         let announce = Announce {
-            info_hash: swarm.torrent.info_hash(),
-            peer_id: swarm.peer_id,
+            info_hash,
+            peer_id,
             port,
-            uploaded: swarm.uploaded,
+            uploaded,
             downloaded,
             left,
             event,
             numwant: Some(50),
             key: 0,
             tracker_id: None,
-            ip: d.opts.bt_external_ip,
+            ip: self.downloads[gid].opts.bt_external_ip,
         };
         let waker = self.waker.clone();
+        let d = &mut self.downloads[gid];
         let net = TrackerNet {
             opts: d.opts.clone(),
             dns_servers: self.global.async_dns_server.clone(),
             ipv6: !self.global.disable_ipv6,
             tls: d.tls.clone(),
         };
-        swarm
-            .announcer
-            .send(gid, announce, net, self.announced_tx.clone(), move || {
-                let _ = waker.wake();
-            });
+        let announcer = match (d.bt.as_mut(), d.magnet.as_mut()) {
+            (Some(swarm), _) => &mut swarm.announcer,
+            (None, Some(fetch)) => &mut fetch.announcer,
+            (None, None) => return,
+        };
+        announcer.send(gid, announce, net, self.announced_tx.clone(), move || {
+            let _ = waker.wake();
+        });
     }
 
     /// A tracker's answer.
     pub(crate) fn on_announced(&mut self, done: AnnounceDone, now: Instant) {
+        if let Some(fetch) = self
+            .downloads
+            .get_mut(done.gid)
+            .and_then(|d| d.magnet.as_mut())
+        {
+            match fetch.announcer.answered(done.event, done.result, now) {
+                Ok(r) => fetch.origins.tracker += fetch.add_peers(&r.peers),
+                Err(e) => self.notice(done.gid, format!("tracker announce failed: {e}")),
+            }
+            return;
+        }
         let Some(swarm) = self.downloads.get_mut(done.gid).and_then(|d| d.bt.as_mut()) else {
             return;
         };

@@ -266,6 +266,7 @@ fn file_spec(
         },
         torrent: None,
         metadata_uri: None,
+        magnet: None,
     })
 }
 

@@ -16,7 +16,7 @@ use std::time::Duration;
 use super::Env;
 use crate::child::{stop, wait_or_kill};
 use crate::loopback::{free_ports, wait_ready};
-use crate::swarm::{self, Tracker, libtorrent, tail};
+use crate::swarm::{self, Tracker, libtorrent, libtorrent_with, tail};
 
 /// 256 KiB pieces: a few MiB make a few dozen, the last one short.
 const PIECE_LEN: u64 = 256 << 10;
@@ -138,6 +138,59 @@ pub fn from_libtorrent(env: &Env, dir: &Path) -> Result<(), String> {
     })
     .map_err(|e| format!("libtorrent seeding: {e}\n{}", tail(&log)));
     fetch_from(env, dir, &torrent_path, seeder, ready)
+}
+
+/// swarmget downloads a magnet link that names only the info-hash from a libtorrent
+/// seeder it can find only through the DHT: no tracker, no peer in the link. swarmget
+/// runs first with its DHT on a known port; libtorrent joins the DHT through it and
+/// announces the torrent to it (BEP 5 `announce_peer`), and swarmget fetches the
+/// metadata (BEP 9) and then the file from libtorrent.
+pub fn magnet_from_libtorrent_dht(env: &Env, dir: &Path) -> Result<(), String> {
+    let ports = free_ports(3)?;
+    let (lt_port, listen_port, dht_port) = (ports[0], ports[1], ports[2]);
+    let torrent_path = write_torrent(env, dir, "")?;
+    let bytes = std::fs::read(&torrent_path).map_err(|e| e.to_string())?;
+    let info_hash = swarmget_bt_wire::Metainfo::parse(&bytes)
+        .ok()
+        .and_then(|m| m.info_hash)
+        .ok_or("the torrent written has no v1 info-hash")?;
+    let hex: String = info_hash.iter().map(|b| format!("{b:02x}")).collect();
+    let link = format!("magnet:?xt=urn:btih:{hex}");
+    let args = [
+        format!("--listen-port={listen_port}"),
+        format!("--dht-listen-port={dht_port}"),
+        format!("--dht-file-path={}", dir.join("dht.dat").display()),
+        "--seed-time=0".to_string(),
+        link,
+    ];
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (mut cmd, log) = env.command(dir, "swarmget.log", &args)?;
+    let mut swarmget = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start swarmget: {e}"))?;
+    let node = vec![format!("127.0.0.1:{dht_port}")];
+    let seeder = libtorrent_with(dir, "dhtseed", &torrent_path, &env.www, lt_port, &node);
+    let status = seeder.and_then(|mut seeder| {
+        let status =
+            wait_or_kill(&mut swarmget, Duration::from_secs(150)).map_err(|e| e.to_string());
+        stop(&mut seeder);
+        status
+    });
+    let status = match status {
+        Ok(s) => s,
+        Err(e) => {
+            stop(&mut swarmget);
+            return Err(e);
+        }
+    };
+    match status.and_then(|s| s.code()) {
+        Some(0) => env.meta.verify(&dir.join("out").join(&env.meta.name)),
+        code => Err(format!(
+            "swarmget on the magnet link: exit {code:?}\n{}\nlibtorrent:\n{}",
+            tail(&log),
+            tail(&dir.join("libtorrent-dhtseed.log"))
+        )),
+    }
 }
 
 /// libtorrent downloads a torrent from swarmget seeding it: swarmget checks a copy of

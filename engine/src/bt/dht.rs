@@ -1,0 +1,379 @@
+//! The Mainline DHT on the engine's loop: one UDP socket per address family in the
+//! engine's token space, each driving a sans-IO [`Dht`] node from bt-dht with the loop's
+//! `now` and one entry in the engine's timer queue (no thread of its own).
+//!
+//! The DHT starts when the first public torrent (or magnet link) becomes active, as in
+//! aria2: the routing table saved by `--dht-file-path` is loaded and the node joins
+//! through it and `--dht-entry-point`. Each active torrent looks its info-hash up every
+//! [`REANNOUNCE`] and announces our listen port to the closest nodes; the peers found
+//! become sources of every download of that info-hash. At exit the table is saved
+//! (temporary file and rename) unless it is empty.
+//!
+//! Invariants:
+//! - private torrents (BEP 27) never reach this module;
+//! - a datagram is read into a fixed buffer of [`MAX_DATAGRAM`] bytes (a longer one is
+//!   cut and fails to decode), and bt-dht bounds everything kept per datagram;
+//! - the timer queue holds at most one live DHT entry (`armed`): an earlier deadline
+//!   pushes a new one, a later one waits for the armed entry to fire and re-arm.
+
+use std::collections::HashMap;
+use std::io::ErrorKind;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use mio::net::UdpSocket;
+use mio::{Interest, Token};
+use swarmget_bt_dht::{Config, Dht, Event, Family, NodeId, StartError, persist};
+
+use crate::engine::Engine;
+use crate::gid::Gid;
+use crate::options::DhtOptions;
+use crate::timers::Timer;
+
+/// The IPv4 DHT socket's token.
+pub(crate) const DHT4: Token = Token(usize::MAX - 2);
+/// The IPv6 DHT socket's token.
+pub(crate) const DHT6: Token = Token(usize::MAX - 3);
+/// How often a torrent's peers are looked up and our port announced (aria2: 15 min).
+pub(crate) const REANNOUNCE: Duration = Duration::from_secs(15 * 60);
+/// The wait before a lookup is tried again when the table had no node to start from.
+const RETRY: Duration = Duration::from_secs(1);
+/// The largest datagram read; KRPC messages fit a 1,500-byte packet.
+const MAX_DATAGRAM: usize = 4096;
+
+/// One family's node and its socket.
+struct Node {
+    token: Token,
+    sock: UdpSocket,
+    dht: Dht,
+    /// Where its table is saved at exit.
+    file: Option<PathBuf>,
+}
+
+/// The engine's DHT: zero (none could bind), one or two nodes.
+pub(crate) struct DhtNet {
+    nodes: Vec<Node>,
+    /// When each info-hash's next lookup is due.
+    due: HashMap<[u8; 20], Instant>,
+    /// The DHT entry in the timer queue, if one is pending.
+    armed: Option<Instant>,
+}
+
+/// What the DHT holds, for status: nodes per family (IPv4, IPv6).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DhtStatus {
+    /// Nodes in the IPv4 routing table.
+    pub nodes4: usize,
+    /// Nodes in the IPv6 routing table.
+    pub nodes6: usize,
+}
+
+impl DhtNet {
+    fn node_mut(&mut self, token: Token) -> Option<&mut Node> {
+        self.nodes.iter_mut().find(|n| n.token == token)
+    }
+
+    /// The sizes of the routing tables.
+    pub fn status(&self) -> DhtStatus {
+        let count = |f: Family| {
+            self.nodes
+                .iter()
+                .filter(|n| n.dht.config().family == f)
+                .map(|n| n.dht.table().len())
+                .sum()
+        };
+        DhtStatus {
+            nodes4: count(Family::V4),
+            nodes6: count(Family::V6),
+        }
+    }
+}
+
+/// 32 bytes from the system's generator (for node ids and the node's own randomness).
+fn random_bytes() -> [u8; 32] {
+    use std::hash::{BuildHasher, Hasher};
+    use std::io::Read;
+    let mut seed = [0u8; 32];
+    if std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut seed))
+        .is_err()
+    {
+        for chunk in seed.chunks_mut(8) {
+            let h = std::collections::hash_map::RandomState::new().build_hasher();
+            chunk.copy_from_slice(&h.finish().to_le_bytes());
+        }
+    }
+    seed
+}
+
+/// Binds the first free port of `ports` on `ip`.
+fn bind(ip: IpAddr, ports: &[u16]) -> std::io::Result<UdpSocket> {
+    let mut last = std::io::Error::new(ErrorKind::InvalidInput, "no port given");
+    for &port in ports {
+        match UdpSocket::bind(SocketAddr::new(ip, port)) {
+            Ok(s) => return Ok(s),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+/// A node for `family`: its socket bound, its table loaded from `file` (a missing or
+/// unreadable file starts an empty table with a fresh id), joining through the table
+/// and `entry`.
+fn start_node(
+    family: Family,
+    o: &DhtOptions,
+    now: Instant,
+    warn: &mut dyn FnMut(String),
+) -> Option<Node> {
+    let (ip, token, entry, file): (IpAddr, _, _, _) = match family {
+        Family::V4 => (
+            Ipv4Addr::UNSPECIFIED.into(),
+            DHT4,
+            o.entry_point,
+            o.file_path.clone(),
+        ),
+        Family::V6 => (
+            o.listen_addr6.unwrap_or(Ipv6Addr::UNSPECIFIED).into(),
+            DHT6,
+            o.entry_point6,
+            o.file_path6.clone(),
+        ),
+    };
+    let sock = match bind(ip, &o.listen_port) {
+        Ok(s) => s,
+        Err(e) => {
+            warn(format!(
+                "DHT ({family:?}): cannot bind --dht-listen-port: {e}"
+            ));
+            return None;
+        }
+    };
+    let saved = file.as_ref().and_then(|path| match std::fs::read(path) {
+        Ok(bytes) => match persist::load(family, &bytes) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                warn(format!("DHT: {} not used: {e}", path.display()));
+                None
+            }
+        },
+        Err(_) => None,
+    });
+    let seed = random_bytes();
+    let id = saved.as_ref().map_or_else(
+        || NodeId(seed[..20].try_into().expect("20 bytes")),
+        |t| t.id,
+    );
+    let mut config = Config::new(family);
+    config.message_timeout = o.message_timeout;
+    let mut dht = Dht::new(config, id, random_bytes(), now);
+    let known = saved.map(|t| t.nodes).unwrap_or_default();
+    let entries: Vec<SocketAddr> = entry.into_iter().collect();
+    // No node at all is not an error: peers' PORT messages may bring the first ones.
+    let _ = dht.bootstrap(now, &entries, &known);
+    Some(Node {
+        token,
+        sock,
+        dht,
+        file,
+    })
+}
+
+impl Engine {
+    /// Starts the DHT once (for torrent `gid`, whose notices carry any trouble), if
+    /// `--enable-dht` or `--enable-dht6` asks for it.
+    pub(crate) fn dht_start(&mut self, gid: Gid, now: Instant) {
+        let o = &self.global.dht;
+        if self.dht.is_some() || !(o.enable || o.enable6) {
+            return;
+        }
+        let mut warnings = Vec::new();
+        let mut nodes = Vec::new();
+        for (on, family) in [(o.enable, Family::V4), (o.enable6, Family::V6)] {
+            if !on {
+                continue;
+            }
+            if let Some(mut node) = start_node(family, o, now, &mut |w| warnings.push(w)) {
+                match self
+                    .poll
+                    .registry()
+                    .register(&mut node.sock, node.token, Interest::READABLE)
+                {
+                    Ok(()) => nodes.push(node),
+                    Err(e) => warnings.push(format!("DHT: cannot register its socket: {e}")),
+                }
+            }
+        }
+        for w in warnings {
+            self.notice(gid, w);
+        }
+        self.dht = Some(DhtNet {
+            nodes,
+            due: HashMap::new(),
+            armed: None,
+        });
+        self.dht_flush(now);
+    }
+
+    /// Looks up `info_hash` and announces `port` to the closest nodes when it is due.
+    pub(crate) fn dht_announce(&mut self, info_hash: [u8; 20], port: u16, now: Instant) {
+        let Some(net) = self.dht.as_mut() else {
+            return;
+        };
+        if net.nodes.is_empty() || net.due.get(&info_hash).is_some_and(|&t| t > now) {
+            return;
+        }
+        let mut next = now + REANNOUNCE;
+        for node in &mut net.nodes {
+            if let Err(StartError::NoNodes | StartError::Busy) =
+                node.dht.announce(now, NodeId(info_hash), Some(port))
+            {
+                next = next.min(now + RETRY);
+            }
+        }
+        net.due.insert(info_hash, next);
+        self.timers.push(next, Timer::Wake);
+        self.dht_flush(now);
+    }
+
+    /// A torrent stopped: its next lookup is due at once when it runs again.
+    pub(crate) fn dht_forget(&mut self, info_hash: &[u8; 20]) {
+        if let Some(net) = self.dht.as_mut() {
+            net.due.remove(info_hash);
+        }
+    }
+
+    /// A peer told us its DHT port (BEP 5 `PORT`): the node there is pinged and joins
+    /// the table if it answers.
+    pub(crate) fn dht_port(&mut self, peer: SocketAddr, port: u16, now: Instant) {
+        let Some(net) = self.dht.as_mut() else {
+            return;
+        };
+        let addr = SocketAddr::new(peer.ip().to_canonical(), port);
+        for node in &mut net.nodes {
+            node.dht.ping(now, addr);
+        }
+        self.dht_flush(now);
+    }
+
+    /// A DHT socket is readable: every datagram waiting is taken in.
+    pub(crate) fn dht_readable(&mut self, token: Token, now: Instant) {
+        let Some(node) = self.dht.as_mut().and_then(|n| n.node_mut(token)) else {
+            return;
+        };
+        let mut buf = [0u8; MAX_DATAGRAM];
+        loop {
+            match node.sock.recv_from(&mut buf) {
+                Ok((n, from)) => {
+                    let from = SocketAddr::new(from.ip().to_canonical(), from.port());
+                    node.dht.handle_datagram(now, from, &buf[..n]);
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                // An ICMP error for an earlier datagram: the next one may be fine.
+                Err(_) => {}
+            }
+        }
+        self.dht_flush(now);
+    }
+
+    /// The DHT's timer fired.
+    pub(crate) fn dht_timeout(&mut self, now: Instant) {
+        let Some(net) = self.dht.as_mut() else {
+            return;
+        };
+        net.armed = None;
+        for node in &mut net.nodes {
+            if node.dht.poll_timeout().is_some_and(|t| t <= now) {
+                node.dht.handle_timeout(now);
+            }
+        }
+        self.dht_flush(now);
+    }
+
+    /// Sends what the nodes have to send, hands the peers they found to the downloads
+    /// of that info-hash, and arms the timer for the next deadline.
+    fn dht_flush(&mut self, now: Instant) {
+        let Some(net) = self.dht.as_mut() else {
+            return;
+        };
+        let mut found: Vec<([u8; 20], Vec<SocketAddr>)> = Vec::new();
+        let mut next: Option<Instant> = None;
+        for node in &mut net.nodes {
+            while let Some(t) = node.dht.poll_transmit() {
+                // UDP: a datagram the socket cannot take now is lost like any other.
+                let _ = node.sock.send_to(&t.payload, t.dst);
+            }
+            while let Some(event) = node.dht.poll_event() {
+                match event {
+                    Event::Peers {
+                        info_hash, peers, ..
+                    } => found.push((info_hash.0, peers)),
+                    // A peer announced a torrent to our own node: one of ours, maybe.
+                    Event::Announced { info_hash, peer } => found.push((info_hash.0, vec![peer])),
+                    _ => {}
+                }
+            }
+            if let Some(t) = node.dht.poll_timeout() {
+                next = Some(next.map_or(t, |n| n.min(t)));
+            }
+        }
+        if let Some(t) = next
+            && net.armed.is_none_or(|a| t < a)
+        {
+            net.armed = Some(t);
+            self.timers.push(t.max(now), Timer::Dht);
+        }
+        for (info_hash, peers) in found {
+            self.peers_found(&info_hash, &peers);
+        }
+    }
+
+    /// Peers of `info_hash` become sources of every download of it.
+    fn peers_found(&mut self, info_hash: &[u8; 20], peers: &[SocketAddr]) {
+        for &gid in &self.torrents {
+            let Some(d) = self.downloads.get_mut(gid) else {
+                continue;
+            };
+            if let Some(swarm) = d.bt.as_mut()
+                && swarm.torrent.info_hash() == *info_hash
+            {
+                swarm.add_peers(peers);
+            }
+            if let Some(fetch) = d.magnet.as_mut()
+                && fetch.link.info_hash == *info_hash
+            {
+                fetch.origins.dht += fetch.add_peers(peers);
+            }
+        }
+    }
+
+    /// Saves each routing table that holds a node (at exit).
+    pub(crate) fn dht_save(&self) {
+        let Some(net) = &self.dht else {
+            return;
+        };
+        let now = Instant::now();
+        let saved_at = u64::try_from(crate::cookies::unix_now()).unwrap_or(0);
+        for node in &net.nodes {
+            let Some(path) = &node.file else { continue };
+            if node.dht.table().is_empty() {
+                continue;
+            }
+            let bytes = node.dht.save(now, saved_at);
+            let written = path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|()| crate::control::save_bytes(path, &bytes));
+            if let Err(e) = written {
+                eprintln!(
+                    "swarmget: cannot save the DHT routing table to {}: {e}",
+                    path.display()
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,352 @@
+//! Magnet links (BEP 9): a download that knows only an info-hash until peers send the
+//! torrent's info dictionary, then is followed by the torrent download it describes,
+//! as aria2 does (`followedBy`/`following`).
+//!
+//! Peers come from the link's trackers (`tr`), its peers (`x.pe`) and the DHT; their
+//! connections ([`super::metadata`]) ask only for metadata. The pieces of it are
+//! collected by bt-wire's [`MetadataAssembler`], which hands the dictionary out only
+//! once its SHA-1 equals the info-hash.
+//!
+//! Invariants:
+//! - the metadata download never writes a file of the torrent: it completes when the
+//!   metadata verified (and, with `--bt-save-metadata`, `DIR/HASH.torrent` is written);
+//! - the torrent download that follows it starts from the peers it knew;
+//! - at most [`MAX_META_PEERS`] connections per link, each peer at most once at a
+//!   time; a peer that alone sent a whole metadata failing the hash is never asked again.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use swarmget_bt_wire::extension::MetadataAssembler;
+use swarmget_bt_wire::tracker::Event as TrackerEvent;
+
+use super::{Announcer, Torrent};
+use crate::download::{Download, DownloadSpec, DownloadState};
+use crate::engine::Engine;
+use crate::error::{Error, ErrorCode};
+use crate::gid::Gid;
+
+/// Metadata connections per magnet link.
+const MAX_META_PEERS: usize = 16;
+/// How long a peer whose connection ended waits before it is tried again.
+const RETRY_PEER: Duration = Duration::from_secs(30);
+
+/// What a BitTorrent magnet link says before its metadata is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MagnetLink {
+    /// `xt=urn:btih:`: the v1 info-hash.
+    pub info_hash: [u8; 20],
+    /// `dn`: names the download until the metadata names it.
+    pub name: Option<String>,
+    /// `tr`: trackers, one tier each.
+    pub trackers: Vec<String>,
+    /// `x.pe`: peers to ask (addresses; the CLI leaves out names it cannot resolve).
+    pub peers: Vec<SocketAddr>,
+    /// `xl`: the content's length; metadata describing another length is refused.
+    pub length: Option<u64>,
+    /// `kt`: search keywords, kept for status.
+    pub keywords: Option<String>,
+}
+
+impl MagnetLink {
+    /// The info-hash in lowercase hex.
+    pub fn hex(&self) -> String {
+        self.info_hash.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// Where the peers of a download came from, for status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PeerOrigins {
+    /// From trackers.
+    pub tracker: usize,
+    /// From the DHT.
+    pub dht: usize,
+    /// From the magnet link's `x.pe`.
+    pub magnet: usize,
+}
+
+/// A metadata download's own status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MagnetStatus {
+    /// `kt`: the link's search keywords.
+    pub keywords: Option<String>,
+    /// Peers learnt, by origin.
+    pub origins: PeerOrigins,
+}
+
+#[derive(Debug, Default)]
+struct MetaRecord {
+    connected: bool,
+    retry_at: Option<Instant>,
+}
+
+/// The state of a magnet link's metadata download.
+#[derive(Debug)]
+pub(crate) struct MagnetFetch {
+    pub link: MagnetLink,
+    pub peer_id: [u8; 20],
+    pub announcer: Announcer,
+    known: Vec<SocketAddr>,
+    records: HashMap<SocketAddr, MetaRecord>,
+    /// Keys of its metadata connections.
+    pub conn_keys: Vec<usize>,
+    /// Set from the first metadata size a peer announced.
+    pub assembler: Option<MetadataAssembler<SocketAddr>>,
+    /// Peers that alone sent a whole metadata failing the hash: never asked again.
+    banned: Vec<SocketAddr>,
+    pub origins: PeerOrigins,
+}
+
+impl MagnetFetch {
+    fn new(link: MagnetLink, opts: &crate::Options) -> MagnetFetch {
+        let tiers = link.trackers.iter().map(|t| vec![t.clone()]).collect();
+        // --bt-tracker and --bt-exclude-tracker act on a magnet link's `tr` as on a
+        // torrent's trackers (aria2 does the same).
+        let tiers = super::tracker::tiers_for(tiers, opts);
+        let mut fetch = MagnetFetch {
+            peer_id: super::peer_id(&opts.peer_id_prefix),
+            announcer: Announcer::new(tiers, opts.bt_tracker_interval),
+            known: Vec::new(),
+            records: HashMap::new(),
+            conn_keys: Vec::new(),
+            assembler: None,
+            banned: Vec::new(),
+            origins: PeerOrigins::default(),
+            link,
+        };
+        let peers = fetch.link.peers.clone();
+        fetch.origins.magnet = fetch.add_peers(&peers);
+        fetch
+    }
+
+    /// Adds peers; returns how many were new.
+    pub fn add_peers(&mut self, peers: &[SocketAddr]) -> usize {
+        let before = self.known.len();
+        for p in peers {
+            if !self.known.contains(p) {
+                self.known.push(*p);
+            }
+        }
+        self.known.len() - before
+    }
+
+    /// A peer to connect next, marked connected.
+    fn next_peer(&mut self, now: Instant) -> Option<SocketAddr> {
+        if self.conn_keys.len() >= MAX_META_PEERS {
+            return None;
+        }
+        let banned = &self.banned;
+        let addr = *self.known.iter().find(|a| {
+            !banned.contains(a)
+                && self
+                    .records
+                    .get(a)
+                    .is_none_or(|r| !r.connected && r.retry_at.is_none_or(|t| t <= now))
+        })?;
+        self.records.entry(addr).or_default().connected = true;
+        Some(addr)
+    }
+
+    /// The connection to `addr` ended.
+    pub fn disconnected(&mut self, addr: SocketAddr, now: Instant) {
+        let r = self.records.entry(addr).or_default();
+        r.connected = false;
+        r.retry_at = Some(now + RETRY_PEER);
+        if let Some(m) = self.assembler.as_mut() {
+            m.release(addr);
+        }
+    }
+
+    pub fn status(&self) -> MagnetStatus {
+        MagnetStatus {
+            keywords: self.link.keywords.clone(),
+            origins: self.origins,
+        }
+    }
+
+    /// aria2's `bittorrent` of a metadata download: the info-hash, the trackers and
+    /// the name `[METADATA]` and `dn` (or the info-hash) until the metadata names it.
+    pub fn bt_status(&self) -> super::BtStatus {
+        let hex = self.link.hex();
+        super::BtStatus {
+            name: format!("[METADATA]{}", self.link.name.as_deref().unwrap_or(&hex)),
+            info_hash: hex,
+            announce_list: self.link.trackers.iter().map(|t| vec![t.clone()]).collect(),
+            mode: "",
+            comment: None,
+            creation_date: None,
+            num_seeders: 0,
+            seeder: false,
+            upload_length: 0,
+            upload_speed: 0,
+        }
+    }
+
+    /// Never asks `addr` again.
+    pub fn ban(&mut self, addr: SocketAddr) {
+        if !self.banned.contains(&addr) {
+            self.banned.push(addr);
+        }
+    }
+
+    /// The peers known, for the torrent download that follows.
+    pub fn known(&self) -> &[SocketAddr] {
+        &self.known
+    }
+}
+
+/// A `.torrent` file around `info` (the verified info dictionary), announcing to the
+/// link's trackers.
+pub(crate) fn torrent_bytes(info: &[u8], trackers: &[String]) -> Vec<u8> {
+    fn string(out: &mut Vec<u8>, s: &[u8]) {
+        out.extend_from_slice(s.len().to_string().as_bytes());
+        out.push(b':');
+        out.extend_from_slice(s);
+    }
+    let mut out = b"d".to_vec();
+    if let Some(first) = trackers.first() {
+        string(&mut out, b"announce");
+        string(&mut out, first.as_bytes());
+        string(&mut out, b"announce-list");
+        out.push(b'l');
+        for t in trackers {
+            out.push(b'l');
+            string(&mut out, t.as_bytes());
+            out.push(b'e');
+        }
+        out.push(b'e');
+    }
+    string(&mut out, b"info");
+    out.extend_from_slice(info);
+    out.push(b'e');
+    out
+}
+
+impl Engine {
+    /// Queues a magnet link's metadata download.
+    pub(crate) fn add_magnet(
+        &mut self,
+        link: MagnetLink,
+        opts: Arc<crate::Options>,
+        tls: Arc<rustls::ClientConfig>,
+        position: Option<usize>,
+        now: Instant,
+    ) -> Result<Gid, Error> {
+        let gid = self.new_gid(opts.gid)?;
+        let mut download = Download::new(gid, Vec::new(), opts, Default::default(), tls, now);
+        download.magnet = Some(Box::new(MagnetFetch::new(link, &download.opts)));
+        if download.opts.pause {
+            download.state = DownloadState::Paused;
+        }
+        self.downloads.insert(download, position);
+        self.torrents.push(gid);
+        Ok(gid)
+    }
+
+    /// Once per loop turn for a magnet link's metadata download: trackers, the DHT,
+    /// new peers.
+    pub(crate) fn tick_magnet(&mut self, gid: Gid, now: Instant) {
+        let d = &mut self.downloads[gid];
+        let active = d.is_active() && !self.halted;
+        let Some(fetch) = d.magnet.as_mut() else {
+            return;
+        };
+        if !active {
+            let info_hash = fetch.link.info_hash;
+            if fetch.announcer.take_stop() {
+                self.dht_forget(&info_hash);
+                self.magnet_announce(gid, TrackerEvent::Stopped);
+            }
+            return;
+        }
+        fetch.announcer.rejoin();
+        let info_hash = fetch.link.info_hash;
+        let port = match self.listen_port() {
+            Ok(port) => port,
+            Err(e) => return self.fail_download(gid, e, now),
+        };
+        self.dht_start(gid, now);
+        self.dht_announce(info_hash, port, now);
+        let Some(fetch) = self.downloads[gid].magnet.as_mut() else {
+            return;
+        };
+        if let Some(event) = fetch.announcer.due(now) {
+            self.magnet_announce(gid, event);
+        }
+        self.drop_stale_assembly(gid);
+        while let Some(addr) = self.downloads[gid]
+            .magnet
+            .as_mut()
+            .and_then(|f| f.next_peer(now))
+        {
+            self.connect_meta(gid, addr, now);
+        }
+    }
+
+    fn magnet_announce(&mut self, gid: Gid, event: TrackerEvent) {
+        let port = self.listener.as_ref().map_or(0, |l| l.port);
+        let Some(fetch) = self.downloads[gid].magnet.as_ref() else {
+            return;
+        };
+        // The length is unknown until the metadata comes: `left` must not say we are
+        // a seed, or trackers name no seeds.
+        let left = fetch.link.length.unwrap_or(1).max(1);
+        let (info_hash, peer_id) = (fetch.link.info_hash, fetch.peer_id);
+        self.send_announce(gid, info_hash, peer_id, port, (0, 0, left), event);
+    }
+
+    /// Metadata of magnet download `gid` verified: the torrent download that follows it
+    /// is queued (unless `--bt-metadata-only`) and the metadata download completes.
+    pub(crate) fn metadata_arrived(&mut self, gid: Gid, info: Vec<u8>, now: Instant) {
+        let d = &mut self.downloads[gid];
+        let Some(fetch) = d.magnet.as_ref() else {
+            return;
+        };
+        let bytes = torrent_bytes(&info, &fetch.link.trackers);
+        let torrent = match Torrent::parse(&bytes) {
+            Ok(t) => t,
+            Err(e) => return self.fail_download(gid, e, now),
+        };
+        let total = torrent.metainfo().info.total_length;
+        if let Some(xl) = fetch.link.length.filter(|&xl| xl != total) {
+            let err = Error::new(
+                ErrorCode::BtMetainfo,
+                format!("the metadata describes {total} bytes, the magnet link's xl {xl}"),
+            );
+            return self.fail_download(gid, err, now);
+        }
+        let peers = fetch.known().to_vec();
+        let hex = fetch.link.hex();
+        let opts = d.opts.clone();
+        let tls = d.tls.clone();
+        self.close_meta_conns(gid, now);
+        if opts.bt_save_metadata {
+            let path = opts.dir.join(format!("{hex}.torrent"));
+            let saved = std::fs::create_dir_all(&opts.dir)
+                .and_then(|()| crate::control::save_bytes(&path, &bytes));
+            if let Err(e) = saved {
+                self.notice(
+                    gid,
+                    format!("cannot save the metadata to {}: {e}", path.display()),
+                );
+            }
+        }
+        if !opts.bt_metadata_only {
+            let spec = DownloadSpec::torrent(torrent, (*opts).clone());
+            match self.add(spec, tls, None, now) {
+                Ok(follower) => {
+                    if let Some(swarm) = self.downloads[follower].bt.as_mut() {
+                        swarm.add_peers(&peers);
+                    }
+                    self.downloads[follower].following = Some(gid);
+                    self.downloads[gid].followed_by.push(follower);
+                }
+                Err(e) => return self.fail_download(gid, e, now),
+            }
+        }
+        self.complete(gid, now);
+    }
+}

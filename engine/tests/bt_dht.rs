@@ -1,0 +1,136 @@
+//! Torrent peers found through the Mainline DHT: an in-process one-node DHT on loopback
+//! is the entry point (`--dht-entry-point`), and the routing table goes to a file in the
+//! test's directory (`--dht-file-path`), never to the user's.
+
+mod common;
+
+use common::{Batch, Dir, bt_opts, torrent_data};
+use swarmget_bt_dht::{Family, persist};
+use swarmget_engine::{DownloadSpec, DownloadState, Options, Torrent};
+use swarmget_test_support::{DhtNode, Seeder, Tracker, make_torrent, sha256_hex};
+
+const PIECE: u64 = 32 << 10;
+
+fn dht_opts(dir: &std::path::Path, node: Option<&DhtNode>) -> Options {
+    let mut o = bt_opts(dir);
+    o.dht.listen_port = vec![0];
+    o.dht.entry_point = node.map(DhtNode::addr);
+    o.dht.file_path = Some(dir.join("dht.dat"));
+    o
+}
+
+fn run(torrent: &[u8], o: Options) -> swarmget_engine::DownloadStatus {
+    let mut batch = Batch::new(&o);
+    batch.add(DownloadSpec::torrent(Torrent::parse(torrent).unwrap(), o));
+    batch.finish().remove(0)
+}
+
+#[test]
+fn a_torrent_without_trackers_finds_its_seeder_through_the_dht() {
+    let dir = Dir::new("dht-find");
+    let body = torrent_data(200_000, 7);
+    let torrent = make_torrent("dht.bin", &[], &body, PIECE, None);
+    let info_hash = Torrent::parse(&torrent).unwrap().info_hash();
+    let seeder = Seeder::start(&torrent, body.clone());
+    let node = DhtNode::start();
+    node.add_peer(info_hash, seeder.addr());
+
+    let st = run(&torrent, dht_opts(&dir.0, Some(&node)));
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    let got = std::fs::read(dir.0.join("dht.bin")).unwrap();
+    assert_eq!(sha256_hex(&got), sha256_hex(&body));
+    let queries = node.queries();
+    assert!(queries.iter().any(|q| q == "get_peers"), "{queries:?}");
+    // Our listen port was announced to the node that gave the token.
+    let announces = node.announces();
+    assert!(
+        announces
+            .iter()
+            .any(|(h, a)| *h == info_hash && a.ip().is_loopback() && a.port() != 0),
+        "{announces:?}"
+    );
+    // The table was saved at exit with the node in it, in aria2's format.
+    let saved = persist::load(Family::V4, &std::fs::read(dir.0.join("dht.dat")).unwrap())
+        .expect("a dht.dat");
+    assert!(
+        saved.nodes.iter().any(|n| n.addr == node.addr()),
+        "{saved:?}"
+    );
+}
+
+#[test]
+fn the_saved_table_is_where_the_next_run_starts() {
+    let dir = Dir::new("dht-saved");
+    let body = torrent_data(70_000, 8);
+    let torrent = make_torrent("again.bin", &[], &body, PIECE, None);
+    let info_hash = Torrent::parse(&torrent).unwrap().info_hash();
+    let seeder = Seeder::start(&torrent, body.clone());
+    let node = DhtNode::start();
+    node.add_peer(info_hash, seeder.addr());
+    // A table naming the node, as a previous run would have left it; no entry point.
+    let table = persist::save(
+        Family::V4,
+        &swarmget_bt_dht::NodeId([1; 20]),
+        &[swarmget_bt_dht::NodeAddr {
+            id: swarmget_bt_dht::NodeId([0x77; 20]),
+            addr: node.addr(),
+        }],
+        0,
+    );
+    std::fs::write(dir.0.join("dht.dat"), table).unwrap();
+    let st = run(&torrent, dht_opts(&dir.0, None));
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    assert!(node.queries().iter().any(|q| q == "get_peers"));
+}
+
+#[test]
+fn with_enable_dht_false_the_dht_is_never_asked() {
+    let dir = Dir::new("dht-off");
+    let body = torrent_data(70_000, 9);
+    let placeholder = make_torrent("off.bin", &[], &body, PIECE, None);
+    let seeder = Seeder::start(&placeholder, body.clone());
+    let tracker = Tracker::start(vec![seeder.addr()]);
+    let torrent = make_torrent("off.bin", &[], &body, PIECE, Some(&tracker.url()));
+    let node = DhtNode::start();
+    let mut o = dht_opts(&dir.0, Some(&node));
+    o.set("enable-dht", "false").unwrap();
+    let st = run(&torrent, o);
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    assert_eq!(node.queries(), Vec::<String>::new());
+    assert!(!dir.0.join("dht.dat").exists());
+}
+
+#[test]
+fn a_private_torrent_never_uses_the_dht() {
+    let dir = Dir::new("dht-private");
+    let body = torrent_data(70_000, 10);
+    let hashes: Vec<[u8; 20]> = body
+        .chunks(PIECE as usize)
+        .map(|c| {
+            use sha1::Digest;
+            sha1::Sha1::digest(c).into()
+        })
+        .collect();
+    let private = |tracker: Option<String>| {
+        let b = swarmget_bt_wire::metainfo::TorrentBuilder::single(
+            "p.bin",
+            body.len() as u64,
+            PIECE,
+            hashes.clone(),
+        )
+        .private(true);
+        match tracker {
+            Some(t) => b.trackers(vec![vec![t]]),
+            None => b,
+        }
+        .build()
+        .unwrap()
+    };
+    let seeder = Seeder::start(&private(None), body.clone());
+    let tracker = Tracker::start(vec![seeder.addr()]);
+    let torrent = private(Some(tracker.url()));
+    let node = DhtNode::start();
+    let st = run(&torrent, dht_opts(&dir.0, Some(&node)));
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    assert_eq!(node.queries(), Vec::<String>::new());
+}

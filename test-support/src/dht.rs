@@ -1,0 +1,115 @@
+//! A one-node DHT on a loopback UDP port, for tests that find peers through the DHT:
+//! it answers `ping` and `find_node` (it knows no other node), answers `get_peers` with
+//! a token and the peers it knows of that info-hash (given by the test or announced to
+//! it), and stores `announce_peer`s that carry its token, recording each query.
+
+use std::collections::HashMap;
+use std::net::{SocketAddr, UdpSocket};
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+use swarmget_bt_dht::NodeId;
+use swarmget_bt_dht::krpc::{self, Body, Message, QueryKind, Response};
+
+const TOKEN: &[u8] = b"test-token";
+
+#[derive(Default)]
+struct State {
+    peers: HashMap<[u8; 20], Vec<SocketAddr>>,
+    /// Method names of the queries received, in order.
+    queries: Vec<String>,
+    /// `announce_peer`s accepted: info-hash and the announced address.
+    announces: Vec<([u8; 20], SocketAddr)>,
+}
+
+/// The node. It runs until the process ends.
+pub struct DhtNode {
+    addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+}
+
+impl DhtNode {
+    /// A node on a free loopback port.
+    pub fn start() -> DhtNode {
+        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let addr = sock.local_addr().unwrap();
+        let state = Arc::new(Mutex::new(State::default()));
+        let shared = state.clone();
+        thread::spawn(move || {
+            let mut buf = [0u8; 2048];
+            while let Ok((n, from)) = sock.recv_from(&mut buf) {
+                let Ok(message) = krpc::decode(&buf[..n]) else {
+                    continue;
+                };
+                let Body::Query(query) = message.body else {
+                    continue;
+                };
+                let mut response = Response {
+                    id: NodeId([0x77; 20]),
+                    ..Response::default()
+                };
+                let mut s = shared.lock().unwrap();
+                s.queries.push(query.kind.method().to_string());
+                match query.kind {
+                    QueryKind::GetPeers { info_hash } => {
+                        response.token = Some(TOKEN.to_vec());
+                        response.values = s.peers.get(&info_hash.0).cloned().unwrap_or_default();
+                    }
+                    QueryKind::AnnouncePeer {
+                        info_hash,
+                        port,
+                        implied_port,
+                        token,
+                    } if token == TOKEN => {
+                        let peer = SocketAddr::new(
+                            from.ip(),
+                            if implied_port { from.port() } else { port },
+                        );
+                        s.announces.push((info_hash.0, peer));
+                        let known = s.peers.entry(info_hash.0).or_default();
+                        if !known.contains(&peer) {
+                            known.push(peer);
+                        }
+                    }
+                    QueryKind::AnnouncePeer { .. } => continue,
+                    _ => {}
+                }
+                drop(s);
+                let reply = Message {
+                    transaction: message.transaction,
+                    read_only: false,
+                    ip: Some(from),
+                    body: Body::Response(response),
+                };
+                let _ = sock.send_to(&reply.encode(), from);
+            }
+        });
+        DhtNode { addr, state }
+    }
+
+    /// Its address, for `--dht-entry-point`.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Makes `peer` a peer of `info_hash` in `get_peers` answers.
+    pub fn add_peer(&self, info_hash: [u8; 20], peer: SocketAddr) {
+        self.state
+            .lock()
+            .unwrap()
+            .peers
+            .entry(info_hash)
+            .or_default()
+            .push(peer);
+    }
+
+    /// The methods of the queries received, in order.
+    pub fn queries(&self) -> Vec<String> {
+        self.state.lock().unwrap().queries.clone()
+    }
+
+    /// The `announce_peer`s accepted: info-hash and announced address.
+    pub fn announces(&self) -> Vec<([u8; 20], SocketAddr)> {
+        self.state.lock().unwrap().announces.clone()
+    }
+}
