@@ -188,8 +188,9 @@ fn bad_documents_and_options_get_aria2s_exit_codes() {
         "{}",
         r.stderr
     );
-    let torrent = r#"<metaurl mediatype="torrent">http://127.0.0.1:1/t.torrent</metaurl>"#;
-    let no_mirror = write(&dir, "bt.meta4", &document(&[("t", torrent)]));
+    // (A torrent `metaurl` is a source since metaurl torrents are followed.)
+    let other = r#"<url>gopher://127.0.0.1:1/t</url>"#;
+    let no_mirror = write(&dir, "gopher.meta4", &document(&[("t", other)]));
     let r = get(&dir, &["-M", &no_mirror]);
     r.expect_code(1);
     assert!(

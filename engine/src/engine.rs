@@ -34,11 +34,23 @@ pub(crate) const WAKER: Token = Token(usize::MAX);
 /// Size of one write buffer: large reads mean few system calls per megabyte.
 pub(crate) const BUF_SIZE: usize = 256 * 1024;
 
-/// Cached name lookups: connections to the same host share one.
+/// Cached name lookups: everything that names the same host shares one.
 pub(crate) enum Dns {
-    /// A lookup in flight, by its tag, and the connections waiting for it.
-    Pending(usize, Vec<usize>),
+    /// A lookup in flight, by its tag, and who waits for it.
+    Pending(usize, Vec<DnsWaiter>),
     Ready(Vec<SocketAddr>),
+}
+
+/// Who a name lookup answers: the resolver thread's answers come back to the loop,
+/// which hands them to each waiter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DnsWaiter {
+    /// A connection (HTTP, FTP), by its key.
+    Conn(usize),
+    /// `--dht-entry-point` (or `6`): the DHT node of that family joins through the
+    /// answer; trouble is told as a notice of download `gid` (the torrent that
+    /// started the DHT).
+    DhtEntry(swarmget_bt_dht::Family, Gid),
 }
 
 /// The download engine: the state the loop thread owns. Everything outside reaches
@@ -383,28 +395,33 @@ impl Engine {
         let Some(Dns::Pending(_, waiting)) = self.dns.remove(&key) else {
             return;
         };
-        match r.result {
+        let answer = match r.result {
             Ok(addrs) if !addrs.is_empty() => {
-                self.dns.insert(key, Dns::Ready(addrs.clone()));
-                for conn in waiting {
-                    self.resolved(conn, addrs.clone(), now);
-                }
+                self.dns.insert(key.clone(), Dns::Ready(addrs.clone()));
+                Ok(addrs)
             }
-            other => {
-                let why = match other {
-                    Err(e) => e.to_string(),
-                    Ok(_) => "no addresses".into(),
-                };
-                for conn in waiting {
-                    self.conn_failed(
-                        conn,
-                        Error::new(
-                            ErrorCode::Resolve,
-                            format!("cannot resolve {}: {why}", key.0),
-                        ),
-                        now,
-                    );
-                }
+            Ok(_) => Err(format!("cannot resolve {}: no addresses", key.0)),
+            Err(e) => Err(format!("cannot resolve {}: {e}", key.0)),
+        };
+        for waiter in waiting {
+            self.answer_lookup(waiter, answer.clone(), now);
+        }
+    }
+
+    /// Hands a lookup's answer to one waiter.
+    fn answer_lookup(
+        &mut self,
+        waiter: DnsWaiter,
+        answer: Result<Vec<SocketAddr>, String>,
+        now: Instant,
+    ) {
+        match (waiter, answer) {
+            (DnsWaiter::Conn(key), Ok(addrs)) => self.resolved(key, addrs, now),
+            (DnsWaiter::Conn(key), Err(why)) => {
+                self.conn_failed(key, Error::new(ErrorCode::Resolve, why), now)
+            }
+            (DnsWaiter::DhtEntry(family, gid), answer) => {
+                self.dht_entry_resolved(family, gid, answer, now)
             }
         }
     }
@@ -422,23 +439,29 @@ impl Engine {
             return;
         };
         let (host, port) = conn.lookup();
+        self.look_up(&host, port, DnsWaiter::Conn(key), now);
+    }
+
+    /// Resolves `host:port` for `waiter` on the resolver thread (`--async-dns-server`
+    /// honoured), or at once for an address or a cached answer.
+    pub(crate) fn look_up(&mut self, host: &str, port: u16, waiter: DnsWaiter, now: Instant) {
         let bare = host.trim_start_matches('[').trim_end_matches(']');
         if let Ok(ip) = bare.parse::<std::net::IpAddr>() {
-            self.resolved(key, vec![SocketAddr::new(ip, port)], now);
+            self.answer_lookup(waiter, Ok(vec![SocketAddr::new(ip, port)]), now);
             return;
         }
-        match self.dns.get_mut(&(host.clone(), port)) {
+        match self.dns.get_mut(&(host.to_string(), port)) {
             Some(Dns::Ready(addrs)) => {
                 let addrs = addrs.clone();
-                self.resolved(key, addrs, now);
+                self.answer_lookup(waiter, Ok(addrs), now);
             }
-            Some(Dns::Pending(_, waiting)) => waiting.push(key),
+            Some(Dns::Pending(_, waiting)) => waiting.push(waiter),
             None => {
                 self.lookups += 1;
                 let tag = self.lookups;
                 self.dns
-                    .insert((host.clone(), port), Dns::Pending(tag, vec![key]));
-                self.resolver.lookup(tag, &host, port);
+                    .insert((host.to_string(), port), Dns::Pending(tag, vec![waiter]));
+                self.resolver.lookup(tag, host, port);
             }
         }
     }

@@ -8,7 +8,7 @@ use crate::conn::{Conn, Phase};
 use crate::control::{ControlState, control_path};
 use crate::disk::DiskJob;
 use crate::download::{DownloadState, Layout};
-use crate::engine::{Dns, Engine};
+use crate::engine::{Dns, DnsWaiter, Engine};
 use crate::error::{Error, ErrorCode};
 use crate::gid::Gid;
 use crate::handle::Event;
@@ -264,7 +264,7 @@ impl Engine {
         // A lookup this connection waits for must not wake the next user of its key.
         for v in self.dns.values_mut() {
             if let Dns::Pending(_, waiting) = v {
-                waiting.retain(|&k| k != key);
+                waiting.retain(|&w| w != DnsWaiter::Conn(key));
             }
         }
         Some(conn)

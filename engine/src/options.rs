@@ -941,9 +941,9 @@ pub struct DhtOptions {
     /// `--dht-listen-addr6`: the IPv6 address the IPv6 DHT binds (any without).
     pub listen_addr6: Option<std::net::Ipv6Addr>,
     /// `--dht-entry-point`: an IPv4 node to join through.
-    pub entry_point: Option<SocketAddr>,
+    pub entry_point: Option<EntryPoint>,
     /// `--dht-entry-point6`: an IPv6 node to join through.
-    pub entry_point6: Option<SocketAddr>,
+    pub entry_point6: Option<EntryPoint>,
     /// `--dht-file-path`: the IPv4 routing table, loaded at start and saved at exit
     /// (`None`: neither; the CLI fills in aria2's default place).
     pub file_path: Option<PathBuf>,
@@ -969,27 +969,78 @@ impl Default for DhtOptions {
     }
 }
 
+/// A DHT entry point, `HOST:PORT`: an address, or a name the engine's resolver looks
+/// up (off the loop, `--async-dns-server` honoured) when the DHT starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryPoint {
+    /// A host name or an address (IPv6 without brackets).
+    pub host: String,
+    /// The node's UDP port.
+    pub port: u16,
+}
+
+impl EntryPoint {
+    /// The address, when the host is one.
+    pub fn addr(&self) -> Option<SocketAddr> {
+        Some(SocketAddr::new(self.host.parse().ok()?, self.port))
+    }
+}
+
+impl From<SocketAddr> for EntryPoint {
+    fn from(a: SocketAddr) -> EntryPoint {
+        EntryPoint {
+            host: a.ip().to_string(),
+            port: a.port(),
+        }
+    }
+}
+
+impl std::fmt::Display for EntryPoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
 /// Parses a DHT entry point `HOST:PORT` (`[IPV6]:PORT` or aria2's bare `IPV6:PORT`).
-/// The host must be an address: resolving a name would block the loop, and the loop
-/// has no resolver hook for the DHT yet. Empty clears.
-fn parse_entry_point(name: &str, value: &str, v6: bool) -> Result<Option<SocketAddr>, String> {
+/// An address must be of the table's family (`v6`); a name is resolved later and its
+/// addresses of that family used. Empty clears.
+fn parse_entry_point(name: &str, value: &str, v6: bool) -> Result<Option<EntryPoint>, String> {
     if value.is_empty() {
         return Ok(None);
     }
-    let addr = value.parse::<SocketAddr>().ok().or_else(|| {
-        let (host, port) = value.rsplit_once(':')?;
-        Some(SocketAddr::new(host.parse().ok()?, port.parse().ok()?))
-    });
-    match addr {
-        Some(a) if a.port() != 0 && a.is_ipv6() == v6 => Ok(Some(a)),
-        Some(_) => Err(format!(
-            "{name}: '{value}' must be an IPv{} address and a port other than 0",
+    let bad = || format!("{name}: '{value}' is not HOST:PORT");
+    let (host, port) = match value.parse::<SocketAddr>() {
+        Ok(a) => (a.ip().to_string(), a.port()),
+        Err(_) => {
+            let (host, port) = value.rsplit_once(':').ok_or_else(bad)?;
+            (host.to_string(), port.parse::<u16>().map_err(|_| bad())?)
+        }
+    };
+    let family_ok = match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_ipv6() == v6,
+        // A name: one label or more of letters, digits, '-' and '.'.
+        Err(_) => {
+            if host.is_empty()
+                || !host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+            {
+                return Err(bad());
+            }
+            true
+        }
+    };
+    if port == 0 || !family_ok {
+        return Err(format!(
+            "{name}: '{value}' must name an IPv{} node and a port other than 0",
             if v6 { 6 } else { 4 }
-        )),
-        None => Err(format!(
-            "{name}: '{value}' is not ADDRESS:PORT (host names are not resolved for the DHT yet)"
-        )),
+        ));
     }
+    Ok(Some(EntryPoint { host, port }))
 }
 
 /// Parses aria2's port list: comma-separated ports and `A-B` ranges, in the order
@@ -3144,15 +3195,29 @@ mod tests {
     }
 
     #[test]
-    fn dht_entry_points_are_addresses_of_their_family() {
+    fn dht_entry_points_are_names_or_addresses_of_their_family() {
         let mut o = Options::default();
         o.set("dht-entry-point", "127.0.0.1:6881").unwrap();
-        assert_eq!(o.dht.entry_point, Some(([127, 0, 0, 1], 6881).into()));
+        let v4: SocketAddr = ([127, 0, 0, 1], 6881).into();
+        assert_eq!(o.dht.entry_point, Some(v4.into()));
         o.set("dht-entry-point6", "::1:6882").unwrap();
+        assert_eq!(
+            o.dht.entry_point6.clone().unwrap().to_string(),
+            "[::1]:6882"
+        );
         o.set("dht-entry-point6", "[::1]:6882").unwrap();
-        assert_eq!(o.dht.entry_point6.unwrap().to_string(), "[::1]:6882");
-        let e = o.set("dht-entry-point", "router.example:6881").unwrap_err();
-        assert!(e.contains("host names are not resolved"), "{e}");
+        assert_eq!(
+            o.dht.entry_point6.as_ref().unwrap().to_string(),
+            "[::1]:6882"
+        );
+        o.set("dht-entry-point", "router.example:6881").unwrap();
+        let named = o.dht.entry_point.clone().unwrap();
+        assert_eq!(
+            (named.host.as_str(), named.port, named.addr()),
+            ("router.example", 6881, None)
+        );
+        assert!(o.set("dht-entry-point", "bad host:6881").is_err());
+        assert!(o.set("dht-entry-point", "router.example").is_err());
         assert!(o.set("dht-entry-point", "[::1]:6881").is_err());
         assert!(o.set("dht-entry-point", "127.0.0.1:0").is_err());
         assert!(o.set("dht-message-timeout", "61").is_err());

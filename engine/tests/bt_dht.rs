@@ -6,15 +6,16 @@ mod common;
 
 use common::{Batch, Dir, bt_opts, torrent_data};
 use swarmget_bt_dht::{Family, persist};
+use swarmget_engine::options::EntryPoint;
 use swarmget_engine::{DownloadSpec, DownloadState, Options, Torrent};
-use swarmget_test_support::{DhtNode, Seeder, Tracker, make_torrent, sha256_hex};
+use swarmget_test_support::{DhtNode, DnsServer, Seeder, Tracker, make_torrent, sha256_hex};
 
 const PIECE: u64 = 32 << 10;
 
 fn dht_opts(dir: &std::path::Path, node: Option<&DhtNode>) -> Options {
     let mut o = bt_opts(dir);
     o.dht.listen_port = vec![0];
-    o.dht.entry_point = node.map(DhtNode::addr);
+    o.dht.entry_point = node.map(|n| n.addr().into());
     o.dht.file_path = Some(dir.join("dht.dat"));
     o
 }
@@ -56,6 +57,38 @@ fn a_torrent_without_trackers_finds_its_seeder_through_the_dht() {
         saved.nodes.iter().any(|n| n.addr == node.addr()),
         "{saved:?}"
     );
+}
+
+/// A `--dht-entry-point` given by name is looked up by the engine's resolver, off the
+/// loop (here through `--async-dns-server`, so the test's own DNS server is the one
+/// asked), and the node joins through the answer.
+#[test]
+fn a_named_entry_point_is_resolved_and_joined_through() {
+    let dir = Dir::new("dht-named");
+    let body = torrent_data(100_000, 8);
+    let torrent = make_torrent("named.bin", &[], &body, PIECE, None);
+    let info_hash = Torrent::parse(&torrent).unwrap().info_hash();
+    let seeder = Seeder::start(&torrent, body.clone());
+    let node = DhtNode::start();
+    node.add_peer(info_hash, seeder.addr());
+    let dns = DnsServer::start(&[("dht-entry.test", [127, 0, 0, 1].into())]).unwrap();
+
+    let mut o = dht_opts(&dir.0, None);
+    o.dht.entry_point = Some(EntryPoint {
+        host: "dht-entry.test".into(),
+        port: node.addr().port(),
+    });
+    o.async_dns_server = vec![dns.addr()];
+    let st = run(&torrent, o);
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    let got = std::fs::read(dir.0.join("named.bin")).unwrap();
+    assert_eq!(sha256_hex(&got), sha256_hex(&body));
+    assert!(
+        dns.asked().iter().any(|n| n == "dht-entry.test"),
+        "{:?}",
+        dns.asked()
+    );
+    assert!(node.queries().iter().any(|q| q == "get_peers"));
 }
 
 #[test]

@@ -39,7 +39,7 @@ fn opts(dir: &std::path::Path, node: Option<&DhtNode>) -> Options {
     let mut o = bt_opts(dir);
     o.dht.enable = node.is_some();
     o.dht.listen_port = vec![0];
-    o.dht.entry_point = node.map(DhtNode::addr);
+    o.dht.entry_point = node.map(|n| n.addr().into());
     o.dht.file_path = Some(dir.join("dht.dat"));
     o
 }

@@ -353,8 +353,8 @@ pub fn options(o: &Options) -> Map<String, Value> {
         put("dht-listen-addr6", a.to_string());
     }
     for (k, a) in [
-        ("dht-entry-point", o.dht.entry_point),
-        ("dht-entry-point6", o.dht.entry_point6),
+        ("dht-entry-point", &o.dht.entry_point),
+        ("dht-entry-point6", &o.dht.entry_point6),
     ] {
         if let Some(a) = a {
             put(k, a.to_string());

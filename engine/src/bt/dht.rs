@@ -26,9 +26,9 @@ use mio::net::UdpSocket;
 use mio::{Interest, Token};
 use swarmget_bt_dht::{Config, Dht, Event, Family, NodeId, StartError, persist};
 
-use crate::engine::Engine;
+use crate::engine::{DnsWaiter, Engine};
 use crate::gid::Gid;
-use crate::options::DhtOptions;
+use crate::options::{DhtOptions, EntryPoint};
 use crate::timers::Timer;
 
 /// The IPv4 DHT socket's token.
@@ -49,6 +49,16 @@ struct Node {
     dht: Dht,
     /// Where its table is saved at exit.
     file: Option<PathBuf>,
+}
+
+impl Node {
+    fn family(&self) -> Family {
+        if self.token == DHT4 {
+            Family::V4
+        } else {
+            Family::V6
+        }
+    }
 }
 
 /// The engine's DHT: zero (none could bind), one or two nodes.
@@ -132,13 +142,13 @@ fn start_node(
         Family::V4 => (
             Ipv4Addr::UNSPECIFIED.into(),
             DHT4,
-            o.entry_point,
+            &o.entry_point,
             o.file_path.clone(),
         ),
         Family::V6 => (
             o.listen_addr6.unwrap_or(Ipv6Addr::UNSPECIFIED).into(),
             DHT6,
-            o.entry_point6,
+            &o.entry_point6,
             o.file_path6.clone(),
         ),
     };
@@ -170,7 +180,8 @@ fn start_node(
     config.message_timeout = o.message_timeout;
     let mut dht = Dht::new(config, id, random_bytes(), now);
     let known = saved.map(|t| t.nodes).unwrap_or_default();
-    let entries: Vec<SocketAddr> = entry.into_iter().collect();
+    // A named entry point joins later, when the resolver answers (dht_entry_resolved).
+    let entries: Vec<SocketAddr> = entry.iter().filter_map(|e| e.addr()).collect();
     // No node at all is not an error: peers' PORT messages may bring the first ones.
     let _ = dht.bootstrap(now, &entries, &known);
     Some(Node {
@@ -206,6 +217,20 @@ impl Engine {
                 }
             }
         }
+        let named: Vec<(Family, EntryPoint)> = nodes
+            .iter()
+            .filter_map(|n| {
+                let family = n.family();
+                let entry = match family {
+                    Family::V4 => &o.entry_point,
+                    Family::V6 => &o.entry_point6,
+                };
+                entry
+                    .clone()
+                    .filter(|e| e.addr().is_none())
+                    .map(|e| (family, e))
+            })
+            .collect();
         for w in warnings {
             self.notice(gid, w);
         }
@@ -214,6 +239,50 @@ impl Engine {
             due: HashMap::new(),
             armed: None,
         });
+        for (family, entry) in named {
+            self.look_up(
+                &entry.host,
+                entry.port,
+                DnsWaiter::DhtEntry(family, gid),
+                now,
+            );
+        }
+        self.dht_flush(now);
+    }
+
+    /// The resolver's answer for a named `--dht-entry-point` (or `6`): the node of that
+    /// family joins through the addresses of its family.
+    pub(crate) fn dht_entry_resolved(
+        &mut self,
+        family: Family,
+        gid: Gid,
+        answer: Result<Vec<SocketAddr>, String>,
+        now: Instant,
+    ) {
+        let addrs = match answer {
+            Ok(addrs) => addrs
+                .into_iter()
+                .filter(|a| Family::of(a) == family)
+                .collect::<Vec<_>>(),
+            Err(why) => {
+                self.notice(gid, format!("DHT entry point: {why}"));
+                return;
+            }
+        };
+        if addrs.is_empty() {
+            self.notice(
+                gid,
+                format!("DHT entry point: no {family:?} address for the name given"),
+            );
+            return;
+        }
+        let Some(net) = self.dht.as_mut() else {
+            return;
+        };
+        for node in net.nodes.iter_mut().filter(|n| n.family() == family) {
+            // No node to start from is not an error: PORT messages may bring some.
+            let _ = node.dht.bootstrap(now, &addrs, &[]);
+        }
         self.dht_flush(now);
     }
 
