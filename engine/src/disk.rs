@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 
+use crate::bt::resume::{OnDisk, inspect};
 use crate::control::ControlState;
 use crate::file_cache::{DEFAULT_MAX_OPEN_FILES, FileCache};
 use crate::naming::{OutputRequest, Prepared, prepare};
@@ -149,6 +150,18 @@ pub enum DiskJob {
         /// What to settle.
         request: OutputRequest,
     },
+    /// Read what is on disk of a torrent before it first runs (its control file, each
+    /// file's length); answered by [`DiskDone::Inspected`].
+    InspectTorrent {
+        /// Download.
+        gid: Gid,
+        /// The byte space.
+        storage: Arc<Storage>,
+        /// The control file.
+        control: PathBuf,
+        /// `--remove-control-file`: delete it first.
+        remove_control: bool,
+    },
     /// Close the cached handles of a storage's files, before they are deleted, renamed
     /// or handed to another download. Not answered: later jobs run after it.
     CloseFiles {
@@ -228,6 +241,13 @@ pub enum DiskDone {
         gid: Gid,
         /// The file and how it starts, or why it cannot.
         result: Result<Prepared, crate::error::Error>,
+    },
+    /// [`DiskJob::InspectTorrent`] finished.
+    Inspected {
+        /// Download.
+        gid: Gid,
+        /// What is there.
+        found: OnDisk,
     },
     /// [`DiskJob::Truncate`] finished.
     Truncated {
@@ -375,6 +395,19 @@ fn work(rx: Receiver<DiskJob>, done: Sender<DiskDone>, mut files: FileCache, not
                 gid,
                 result: prepare(&request),
             },
+            DiskJob::InspectTorrent {
+                gid,
+                storage,
+                control,
+                remove_control,
+            } => {
+                // Handles cached for this storage would outlive a deleted file.
+                files.close_storage(&storage);
+                DiskDone::Inspected {
+                    gid,
+                    found: inspect(&storage, &control, remove_control),
+                }
+            }
             DiskJob::CloseFiles { storage } => {
                 files.close_storage(&storage);
                 continue;

@@ -556,6 +556,7 @@ impl Engine {
                 }
             }
             DiskDone::Prepared { gid, result } => self.output_prepared(gid, result, now),
+            DiskDone::Inspected { gid, found } => self.torrent_inspected(gid, found, now),
             DiskDone::Removed { gid } => {
                 if let Some(d) = self.downloads.get_mut(gid) {
                     d.jobs_in_flight -= 1;

@@ -41,7 +41,15 @@ fn bt_max_peers_caps_the_connections() {
     let (st, _) = download(&torrent, o);
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
     assert_eq!(std::fs::read(dir.0.join("p.bin")).unwrap(), body);
-    assert_eq!(a.connections() + b.connections(), 1);
+    assert_eq!(
+        a.connections() + b.connections(),
+        1,
+        "a {} b {} closed {} {}",
+        a.connections(),
+        b.connections(),
+        a.closed(),
+        b.closed()
+    );
 }
 
 #[test]

@@ -226,3 +226,61 @@ fn v_over_a_complete_file_without_hash_check_seed_completes_and_can_skip_the_hoo
     let st = batch.finish().remove(0);
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
 }
+
+/// A torrent's first look at its files (its control file read, each file's length) is
+/// done by the disk thread: while the control file cannot be read (a FIFO whose
+/// reader waits for data), the loop still answers, no peer is asked yet, and once the
+/// read ends (an empty record, ignored) the torrent downloads.
+#[test]
+fn a_stuck_control_file_read_leaves_the_loop_answering() {
+    use std::os::unix::fs::OpenOptionsExt;
+
+    let dir = Dir::new("bt-stuck");
+    let body = torrent_data(100_000, 9);
+    let (seeder, _tracker, torrent) = swarm("stuck.bin", &body);
+    let fifo = swarmget_engine::control::control_path(&dir.0.join("stuck.bin"));
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo");
+    let o = bt_opts(&dir.0);
+    let mut batch = Batch::new(&o);
+    let gid = batch.add(DownloadSpec::torrent(Torrent::parse(&torrent).unwrap(), o));
+    // A non-blocking open for writing succeeds only once a reader has the FIFO open:
+    // then the disk thread is in the middle of reading it, and stays there while this
+    // end is open and silent.
+    let writer = loop {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo)
+        {
+            Ok(w) => break w,
+            Err(e) if e.raw_os_error() == Some(libc::ENXIO) => {
+                std::thread::sleep(Duration::from_millis(5))
+            }
+            Err(e) => panic!("opening the FIFO: {e}"),
+        }
+    };
+    let handle = batch.handle.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(handle.tell_status(gid));
+    });
+    let st = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("the loop answers while a control file blocks the disk thread")
+        .unwrap();
+    assert_eq!(st.state, DownloadState::Active);
+    assert_eq!(st.completed, 0);
+    assert_eq!(
+        seeder.connections(),
+        0,
+        "no peer before the torrent is resumed"
+    );
+    drop(writer);
+    let st = batch.finish().remove(0);
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    assert_eq!(std::fs::read(dir.0.join("stuck.bin")).unwrap(), body);
+}

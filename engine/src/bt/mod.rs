@@ -22,7 +22,7 @@ mod listen;
 mod magnet;
 mod metadata;
 mod peer;
-mod resume;
+pub(crate) mod resume;
 mod run;
 mod seed;
 mod serve;
@@ -207,6 +207,18 @@ struct PeerRecord {
     retry_at: Option<Instant>,
 }
 
+/// A torrent's first start: what is on disk is read on the disk thread, then the
+/// torrent resumes from it, its files are allocated and peers are asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StartPhase {
+    /// Not started yet.
+    New,
+    /// The disk thread reads its control file and file lengths.
+    Inspecting,
+    /// Resumed and allocated: peers may come.
+    Ready,
+}
+
 /// The swarm side of a torrent download.
 #[derive(Debug)]
 pub(crate) struct Swarm {
@@ -221,8 +233,8 @@ pub(crate) struct Swarm {
     pub slot_peers: HashMap<SourceSlot, SocketAddr>,
     pub seeders: usize,
     pub announcer: Announcer,
-    /// The files have been created (once, when the download first runs).
-    pub allocated: bool,
+    /// Where the torrent is in its first start.
+    pub start: StartPhase,
     /// Bytes of blocks sent to peers.
     pub uploaded: u64,
     pub up_meter: crate::download::SpeedMeter,
@@ -257,6 +269,10 @@ impl Swarm {
 
     /// Whether one more peer may connect to us (`--bt-max-peers`).
     pub fn has_room(&self, opts: &Options) -> bool {
+        if self.start != StartPhase::Ready {
+            // Until resumed its pieces are unknown: a peer would be told too little.
+            return false;
+        }
         opts.bt_max_peers == 0 || self.peer_keys.len() < opts.bt_max_peers
     }
 
@@ -446,7 +462,7 @@ impl Download {
             slot_peers: HashMap::new(),
             seeders: 0,
             announcer,
-            allocated: false,
+            start: StartPhase::New,
             uploaded: 0,
             up_meter: Default::default(),
             upload_limit: crate::throttle::Throttle::new(opts.max_upload_limit),

@@ -7,7 +7,8 @@ use std::time::Instant;
 
 use swarmget_bt_wire::tracker::{Announce, Event as TrackerEvent};
 
-use super::{AnnounceDone, SeedPhase, Torrent, TrackerNet};
+use super::resume::OnDisk;
+use super::{AnnounceDone, SeedPhase, StartPhase, Torrent, TrackerNet};
 use crate::disk::DiskJob;
 use crate::download::{Download, DownloadState};
 use crate::engine::Engine;
@@ -78,7 +79,9 @@ impl Engine {
 
     fn tick_torrent(&mut self, gid: Gid, now: Instant) {
         let d = &mut self.downloads[gid];
-        let active = d.is_active() && !self.halted;
+        // A torrent whose control file is being removed on its way to complete asks
+        // no new peer (it would be one more seed to greet and drop).
+        let active = d.is_active() && !self.halted && !d.completing;
         let Some(swarm) = d.bt.as_mut() else {
             return self.tick_magnet(gid, now);
         };
@@ -116,21 +119,22 @@ impl Engine {
         let Some(swarm) = d.bt.as_mut() else {
             return;
         };
-        if !swarm.allocated {
-            swarm.allocated = true;
-            self.resume_torrent(gid);
-            let d = &mut self.downloads[gid];
-            let storage = d.storage.clone();
-            let allocation = d.opts.file_allocation;
-            if let Some(storage) = storage {
-                self.disk_job(
+        match swarm.start {
+            StartPhase::Ready => {}
+            StartPhase::Inspecting => return,
+            StartPhase::New => {
+                swarm.start = StartPhase::Inspecting;
+                let (Some(storage), Some(path)) = (d.storage.clone(), d.path.as_ref()) else {
+                    return;
+                };
+                let job = DiskJob::InspectTorrent {
                     gid,
-                    DiskJob::AllocateStorage {
-                        gid,
-                        storage,
-                        allocation,
-                    },
-                );
+                    storage,
+                    control: crate::control::control_path(path),
+                    remove_control: d.opts.remove_control_file,
+                };
+                self.disk_job(gid, job);
+                return;
             }
         }
         let d = &mut self.downloads[gid];
@@ -165,6 +169,34 @@ impl Engine {
         self.choke_round(gid, now);
         self.check_seeding(gid, now);
         self.stop_if_idle(gid, now);
+    }
+
+    /// The disk thread's look at torrent `gid`'s files: it resumes from what is there,
+    /// its files are allocated, and its next turn asks for peers.
+    pub(crate) fn torrent_inspected(&mut self, gid: Gid, found: OnDisk, now: Instant) {
+        let Some(d) = self.downloads.get_mut(gid) else {
+            return;
+        };
+        d.jobs_in_flight -= 1;
+        self.resume_torrent(gid, found);
+        let d = &mut self.downloads[gid];
+        if let Some(swarm) = d.bt.as_mut() {
+            swarm.start = StartPhase::Ready;
+        }
+        let allocation = d.opts.file_allocation;
+        if let Some(storage) = d.storage.clone() {
+            self.disk_job(
+                gid,
+                DiskJob::AllocateStorage {
+                    gid,
+                    storage,
+                    allocation,
+                },
+            );
+        }
+        if self.downloads[gid].is_active() {
+            self.tick_torrent(gid, now);
+        }
     }
 
     /// `--bt-stop-timeout`: a torrent still missing pieces that has received nothing
