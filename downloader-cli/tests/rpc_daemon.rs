@@ -1568,6 +1568,45 @@ fn rpc_secure_serves_https_and_wss_to_a_client_that_verifies_the_ca() {
     );
 }
 
+#[test]
+fn pause_metadata_pauses_the_files_of_a_followed_metalink() {
+    let dir = TempDir::new("rpc-pause-metadata");
+    let file = TestFile::random(30_000, 12);
+    let doc = r#"<?xml version="1.0" encoding="UTF-8"?>
+<metalink xmlns="urn:ietf:params:xml:ns:metalink"><file name="m.bin"><url>m</url></file></metalink>"#;
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/m", file.clone())
+            .file("/doc.meta4", doc.as_bytes().to_vec())
+            .behaviour_for(
+                "/doc.meta4",
+                Behaviour::ContentType("application/metalink4+xml".into()),
+            ),
+    )
+    .unwrap();
+    let d = Daemon::start(&dir, &["--rpc-secret=s"]);
+    let document = d.ok(
+        "aria2.addUri",
+        json!([[server.url("/doc.meta4")], {"pause-metadata": "true"}]),
+    );
+    let document = document.as_str().unwrap();
+    assert_eq!(
+        d.ok("aria2.getOption", json!([document]))["pause-metadata"],
+        "true"
+    );
+    let file_gid = d.wait_status(document, "complete")["followedBy"][0]
+        .as_str()
+        .expect("the document was followed")
+        .to_string();
+    // The file waits, paused, for a client; nothing was fetched for it.
+    d.wait_status(&file_gid, "paused");
+    assert!(server.requests_for("/m").is_empty());
+    d.ok("aria2.unpause", json!([file_gid]));
+    d.wait_status(&file_gid, "complete");
+    assert_download(&dir.join("m.bin"), &file);
+    assert_eq!(d.shutdown(), Some(0));
+}
+
 /// A TLS handshake with the daemon on `port` by a client that trusts `ca` and speaks
 /// only `version`; the error the client saw, if any.
 fn handshake(
