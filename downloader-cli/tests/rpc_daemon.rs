@@ -1170,6 +1170,39 @@ fn add_torrent_queues_at_its_position_and_downloads_from_the_swarm() {
 }
 
 #[test]
+fn a_torrent_file_from_the_command_line_is_saved_as_its_path_under_its_gid() {
+    let dir = TempDir::new("rpc-session-torrent-file");
+    let body = vec![7u8; 50_000];
+    std::fs::write(
+        dir.join("t.torrent"),
+        make_torrent("t.bin", &[], &body, 16 << 10, None),
+    )
+    .unwrap();
+    let d = Daemon::start(
+        &dir,
+        &[
+            "--rpc-secret=s",
+            "--pause",
+            "--save-session=session.txt",
+            "--gid=00000000000000b7",
+            "t.torrent",
+        ],
+    );
+    let waiting = d.ok("aria2.tellWaiting", json!([0, 10, ["gid", "status"]]));
+    assert_eq!(
+        waiting,
+        json!([{"gid": "00000000000000b7", "status": "paused"}])
+    );
+    assert_eq!(d.ok("aria2.saveSession", json!([])), "OK");
+    let saved = std::fs::read_to_string(dir.join("session.txt")).unwrap();
+    assert!(
+        saved.starts_with("t.torrent\n gid=00000000000000b7\n"),
+        "{saved}"
+    );
+    assert_eq!(d.shutdown(), Some(0));
+}
+
+#[test]
 fn tell_status_of_a_torrent_has_aria2s_bittorrent_keys() {
     use swarmget_bt_wire::metainfo::TorrentBuilder;
     let dir = TempDir::new("rpc-bt-status");
