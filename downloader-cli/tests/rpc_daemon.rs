@@ -1170,6 +1170,39 @@ fn add_torrent_queues_at_its_position_and_downloads_from_the_swarm() {
 }
 
 #[test]
+fn a_torrent_file_from_the_command_line_is_saved_as_its_path_under_its_gid() {
+    let dir = TempDir::new("rpc-session-torrent-file");
+    let body = vec![7u8; 50_000];
+    std::fs::write(
+        dir.join("t.torrent"),
+        make_torrent("t.bin", &[], &body, 16 << 10, None),
+    )
+    .unwrap();
+    let d = Daemon::start(
+        &dir,
+        &[
+            "--rpc-secret=s",
+            "--pause",
+            "--save-session=session.txt",
+            "--gid=00000000000000b7",
+            "t.torrent",
+        ],
+    );
+    let waiting = d.ok("aria2.tellWaiting", json!([0, 10, ["gid", "status"]]));
+    assert_eq!(
+        waiting,
+        json!([{"gid": "00000000000000b7", "status": "paused"}])
+    );
+    assert_eq!(d.ok("aria2.saveSession", json!([])), "OK");
+    let saved = std::fs::read_to_string(dir.join("session.txt")).unwrap();
+    assert!(
+        saved.starts_with("t.torrent\n gid=00000000000000b7\n"),
+        "{saved}"
+    );
+    assert_eq!(d.shutdown(), Some(0));
+}
+
+#[test]
 fn tell_status_of_a_torrent_has_aria2s_bittorrent_keys() {
     use swarmget_bt_wire::metainfo::TorrentBuilder;
     let dir = TempDir::new("rpc-bt-status");
@@ -1566,6 +1599,45 @@ fn rpc_secure_serves_https_and_wss_to_a_client_that_verifies_the_ca() {
         1,
         "Specify --rpc-certificate and --rpc-private-key options",
     );
+}
+
+#[test]
+fn pause_metadata_pauses_the_files_of_a_followed_metalink() {
+    let dir = TempDir::new("rpc-pause-metadata");
+    let file = TestFile::random(30_000, 12);
+    let doc = r#"<?xml version="1.0" encoding="UTF-8"?>
+<metalink xmlns="urn:ietf:params:xml:ns:metalink"><file name="m.bin"><url>m</url></file></metalink>"#;
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/m", file.clone())
+            .file("/doc.meta4", doc.as_bytes().to_vec())
+            .behaviour_for(
+                "/doc.meta4",
+                Behaviour::ContentType("application/metalink4+xml".into()),
+            ),
+    )
+    .unwrap();
+    let d = Daemon::start(&dir, &["--rpc-secret=s"]);
+    let document = d.ok(
+        "aria2.addUri",
+        json!([[server.url("/doc.meta4")], {"pause-metadata": "true"}]),
+    );
+    let document = document.as_str().unwrap();
+    assert_eq!(
+        d.ok("aria2.getOption", json!([document]))["pause-metadata"],
+        "true"
+    );
+    let file_gid = d.wait_status(document, "complete")["followedBy"][0]
+        .as_str()
+        .expect("the document was followed")
+        .to_string();
+    // The file waits, paused, for a client; nothing was fetched for it.
+    d.wait_status(&file_gid, "paused");
+    assert!(server.requests_for("/m").is_empty());
+    d.ok("aria2.unpause", json!([file_gid]));
+    d.wait_status(&file_gid, "complete");
+    assert_download(&dir.join("m.bin"), &file);
+    assert_eq!(d.shutdown(), Some(0));
 }
 
 /// A TLS handshake with the daemon on `port` by a client that trusts `ca` and speaks

@@ -5,13 +5,14 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use swarmget_rpc::websocket::{Opcode, encode_frame};
 
 use common::TempDir;
 use common::daemon::Daemon;
@@ -169,8 +170,94 @@ fn a_thousand_queued_downloads_page_add_and_remove_correctly() {
 /// Calls the flooding client pipelines over its one connection.
 const FLOOD: usize = 40_000;
 
+/// How the flood's calls travel.
+#[derive(Clone, Copy)]
+enum Transport {
+    /// HTTP POSTs on one keep-alive connection.
+    Http,
+    /// Text frames on one WebSocket.
+    WebSocket,
+}
+
+impl Transport {
+    /// A connection, its upgrade done, as a writer and a reader.
+    fn connect(self, d: &Daemon) -> (TcpStream, BufReader<TcpStream>) {
+        let KeepAlive {
+            mut writer,
+            mut reader,
+        } = KeepAlive::connect(d);
+        if let Transport::WebSocket = self {
+            writer
+                .write_all(b"GET /jsonrpc HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+                .unwrap();
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            assert!(line.starts_with("HTTP/1.1 101"), "{line}");
+            while line != "\r\n" {
+                line.clear();
+                reader.read_line(&mut line).unwrap();
+            }
+        }
+        (writer, reader)
+    }
+
+    /// One call as it goes on the wire.
+    fn call(self, method: &str, params: Value) -> Vec<u8> {
+        match self {
+            Transport::Http => request(method, params),
+            Transport::WebSocket => {
+                let mut p = vec![json!("token:s")];
+                p.extend(params.as_array().cloned().unwrap_or_default());
+                let text = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": p});
+                encode_frame(
+                    Opcode::Text,
+                    text.to_string().as_bytes(),
+                    true,
+                    Some([1, 2, 3, 4]),
+                )
+            }
+        }
+    }
+
+    /// The next answer; None at the end of the stream.
+    fn answer(self, r: &mut BufReader<TcpStream>) -> Option<Value> {
+        match self {
+            Transport::Http => read_answer(r),
+            Transport::WebSocket => {
+                let mut head = [0u8; 2];
+                r.read_exact(&mut head).ok()?;
+                assert_eq!(head[0], 0x81, "a whole text frame");
+                let len = match head[1] {
+                    126 => {
+                        let mut l = [0u8; 2];
+                        r.read_exact(&mut l).ok()?;
+                        u16::from_be_bytes(l) as usize
+                    }
+                    127 => panic!("no answer here is that large"),
+                    n => n as usize,
+                };
+                let mut payload = vec![0u8; len];
+                r.read_exact(&mut payload).ok()?;
+                Some(serde_json::from_slice(&payload).expect("a JSON answer"))
+            }
+        }
+    }
+}
+
 #[test]
-fn a_client_flooding_one_connection_starves_no_other_and_memory_stays_bounded() {
+fn a_client_flooding_a_keep_alive_connection_starves_no_other_and_memory_stays_bounded() {
+    flood(Transport::Http);
+}
+
+#[test]
+fn a_client_flooding_a_websocket_starves_no_other_and_memory_stays_bounded() {
+    flood(Transport::WebSocket);
+}
+
+/// [`FLOOD`] `tellStatus` calls pipelined over one connection by `transport`, while a
+/// second client calls over HTTP: every call answered, the second client in the
+/// flood's midst, and the daemon's peak memory bounded.
+fn flood(transport: Transport) {
     let dir = TempDir::new("rpc-flood");
     let d = Daemon::start(&dir, &["--rpc-secret=s"]);
     let mut side = KeepAlive::connect(&d);
@@ -183,10 +270,9 @@ fn a_client_flooding_one_connection_starves_no_other_and_memory_stays_bounded() 
 
     // The flood: one connection, every request written as fast as the socket takes
     // them, the answers read by another thread.
-    let flood = KeepAlive::connect(&d);
+    let (mut writer, mut reader) = transport.connect(&d);
     let started = std::time::Instant::now();
-    let one = request("aria2.tellStatus", json!([gid]));
-    let mut writer = flood.writer;
+    let one = transport.call("aria2.tellStatus", json!([gid]));
     let sender = std::thread::spawn(move || {
         let batch: Vec<u8> = one.repeat(100);
         for _ in 0..FLOOD / 100 {
@@ -199,11 +285,12 @@ fn a_client_flooding_one_connection_starves_no_other_and_memory_stays_bounded() 
     });
     let answered = Arc::new(AtomicUsize::new(0));
     let count = answered.clone();
-    let mut reader = flood.reader;
     let want = gid.clone();
     let receiver = std::thread::spawn(move || {
         while count.load(Ordering::SeqCst) < FLOOD {
-            let answer = read_answer(&mut reader).expect("the flood is answered in full");
+            let answer = transport
+                .answer(&mut reader)
+                .expect("the flood is answered in full");
             assert_eq!(answer["result"]["gid"], want.as_str(), "{answer}");
             count.fetch_add(1, Ordering::SeqCst);
         }

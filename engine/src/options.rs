@@ -491,6 +491,9 @@ pub struct Options {
     pub dry_run: bool,
     /// `--pause`: downloads are added paused.
     pub pause: bool,
+    /// `--pause-metadata`: the downloads a followed document (a Metalink fetched over
+    /// HTTP/FTP) gives are added paused; only with `--enable-rpc`, as in aria2.
+    pub pause_metadata: bool,
     /// `--metalink-file` (`-` = standard input).
     pub metalink_file: Option<String>,
     /// `--torrent-file` (`-T`): a local .torrent file to download.
@@ -718,6 +721,7 @@ impl Default for Options {
             stop: Duration::ZERO,
             dry_run: false,
             pause: false,
+            pause_metadata: false,
             metalink_file: None,
             torrent_file: None,
             follow_metalink: FollowMetalink::True,
@@ -2942,6 +2946,16 @@ pub static OPTIONS: &[OptionDef] = &[
         true,
         "Pause each download as it is added (it starts on unpause).",
         |o, v| o.pause = parse_bool(v)?
+    ),
+    opt!(
+        "pause-metadata",
+        None,
+        Bool,
+        "false",
+        "advanced,rpc",
+        true,
+        "Pause the downloads a followed Metalink document gives (with --enable-rpc only, as aria2).",
+        |o, v| o.pause_metadata = parse_bool(v)?
     ),
     opt!(
         "torrent-file",

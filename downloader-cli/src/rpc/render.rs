@@ -555,6 +555,7 @@ pub fn options(o: &Options) -> Map<String, Value> {
     if let Some(g) = o.gid {
         put("gid", g.to_string());
     }
+    put("pause-metadata", b(o.pause_metadata));
     put("force-save", b(o.force_save));
     put("save-not-found", b(o.save_not_found));
     // rpc-secret is never shown (aria2 leaves it out too).

@@ -361,6 +361,9 @@ impl Engine {
         // The document's --gid is its own (a restored session gives the document its
         // old GID); its files draw new ones.
         opts.gid = None;
+        // --pause-metadata: the files wait for a client to unpause them (without RPC
+        // nobody could, so it applies only to the daemon, as in aria2).
+        opts.pause |= opts.pause_metadata && opts.enable_rpc;
         super::specs(&parsed, &source, &opts, warn)
     }
 }

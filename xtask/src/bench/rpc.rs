@@ -8,7 +8,10 @@
 //! as a front-end polling the queue asks for them) after [`WARMUP`] unmeasured pairs;
 //! a pair's latency is from the first request written to the second answer read
 //! whole. Each answer must list the N downloads. Then the daemon's resident memory
-//! (`VmRSS`, and the peak `VmHWM`) is read from /proc and it is shut down over RPC.
+//! (`VmRSS`, and the peak `VmHWM`) is read from /proc. Then a second connection
+//! pipelines [`FLOOD`] `aria2.tellStatus` calls (written as fast as the socket takes
+//! them while another thread reads the answers): the calls answered per second and the
+//! peak memory after them. Then the daemon is shut down over RPC.
 //! The daemons take turns, run after run; the medians go to stdout and
 //! `target/bench-rpc.md`.
 
@@ -31,6 +34,8 @@ const WARMUP: usize = 10;
 /// How long a daemon may take to list the whole queue.
 const READY_LIMIT: Duration = Duration::from_secs(120);
 const SECRET: &str = "bench";
+/// `tellStatus` calls pipelined on one connection per run.
+const FLOOD: usize = 20_000;
 
 #[derive(Clone, Copy, PartialEq)]
 enum Daemon {
@@ -56,6 +61,9 @@ struct Sample {
     /// Resident memory after the calls, and its peak, MiB.
     rss_mib: f64,
     peak_mib: f64,
+    /// Pipelined `tellStatus` calls answered per second, and the peak memory after.
+    flood_per_s: f64,
+    flood_peak_mib: f64,
 }
 
 pub fn run(args: &[String]) -> Result<(), String> {
@@ -79,13 +87,16 @@ pub fn run(args: &[String]) -> Result<(), String> {
                 Ok(s) => {
                     println!(
                         "bench: run {run}/{}  {:<9} pair {:6.2} ms median, {:6.2} ms p90; \
-                         RSS {:6.1} MiB (peak {:6.1})",
+                         RSS {:6.1} MiB (peak {:6.1}); {:7.0} tellStatus/s pipelined \
+                         (peak {:6.1} MiB)",
                         setup.options.runs,
                         daemon.label(),
                         s.median_ms,
                         s.p90_ms,
                         s.rss_mib,
-                        s.peak_mib
+                        s.peak_mib,
+                        s.flood_per_s,
+                        s.flood_peak_mib
                     );
                     got.push(s);
                 }
@@ -104,7 +115,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "Each daemon started with `--enable-rpc --pause -i` of {n} downloads (all queued, \
          paused, nothing fetched); {CALLS} pairs of `aria2.tellActive` + \
          `aria2.tellWaiting(0, {n})` (whole statuses) on one keep-alive connection after \
-         {WARMUP} unmeasured; RSS from /proc after the calls. {} run(s) per daemon in \
+         {WARMUP} unmeasured; RSS from /proc after the calls; then {FLOOD} `aria2.tellStatus` \
+         calls pipelined on a second connection (calls answered per second, peak RSS \
+         after them). {} run(s) per daemon in \
          turns, median of the runs. Machine: {}; load average {} before, {} after.\n",
         setup.options.runs,
         machine(),
@@ -117,8 +130,11 @@ pub fn run(args: &[String]) -> Result<(), String> {
         git_revision(),
         version("aria2c", &["--version"])
     );
-    md.push_str("| daemon | pair latency, median | p90 | RSS | peak RSS |\n");
-    md.push_str("|---|---|---|---|---|\n");
+    md.push_str(
+        "| daemon | pair latency, median | p90 | RSS | peak RSS | pipelined tellStatus | \
+         peak RSS after |\n",
+    );
+    md.push_str("|---|---|---|---|---|---|---|\n");
     let mut medians = Vec::new();
     for (daemon, got) in &samples {
         if got.is_empty() {
@@ -130,15 +146,19 @@ pub fn run(args: &[String]) -> Result<(), String> {
             m(|s| s.p90_ms),
             m(|s| s.rss_mib),
             m(|s| s.peak_mib),
+            m(|s| s.flood_per_s),
+            m(|s| s.flood_peak_mib),
         );
         let _ = writeln!(
             md,
-            "| {} | {:.2} ms | {:.2} ms | {:.1} MiB | {:.1} MiB |",
+            "| {} | {:.2} ms | {:.2} ms | {:.1} MiB | {:.1} MiB | {:.0}/s | {:.1} MiB |",
             daemon.label(),
             row.0,
             row.1,
             row.2,
-            row.3
+            row.3,
+            row.4,
+            row.5
         );
         medians.push((*daemon, row));
     }
@@ -146,10 +166,13 @@ pub fn run(args: &[String]) -> Result<(), String> {
         let _ = writeln!(
             md,
             "\nswarmget / aria2c: latency {:.2}, RSS {:.2}, peak RSS {:.2} (below 1: swarmget \
-             is faster or smaller).",
+             is faster or smaller); pipelined calls per second {:.2} (above 1: swarmget \
+             answers more), peak RSS after them {:.2}.",
             s.0 / a.0,
             s.2 / a.2,
-            s.3 / a.3
+            s.3 / a.3,
+            s.4 / a.4,
+            s.5 / a.5
         );
     }
     println!("\n{md}");
@@ -232,12 +255,62 @@ fn measure_running(child: &mut Child, port: u16, n: usize) -> Result<Sample, Str
     }
     let (rss, peak) = memory(child.id())?;
     times.sort_by(f64::total_cmp);
+    let gid = first_gid(&rpc.call(&waiting)?).ok_or("tellWaiting listed no GID")?;
+    let flood_per_s = flood(port, &gid)?;
+    let (_, flood_peak) = memory(child.id())?;
     Ok(Sample {
         median_ms: times[times.len() / 2],
         p90_ms: times[times.len() * 9 / 10],
         rss_mib: rss,
         peak_mib: peak,
+        flood_per_s,
+        flood_peak_mib: flood_peak,
     })
+}
+
+/// [`FLOOD`] `tellStatus` calls of `gid` pipelined on one new connection: written by
+/// another thread as fast as the socket takes them, answered in order; calls per
+/// second from the first write to the last answer.
+fn flood(port: u16, gid: &str) -> Result<f64, String> {
+    let mut rpc = Rpc::connect(port)?;
+    let body = request("aria2.tellStatus", &format!(r#","{gid}""#));
+    let one = post(&body);
+    let mut writer = rpc.stream.try_clone().map_err(|e| e.to_string())?;
+    let start = Instant::now();
+    let sender = std::thread::spawn(move || -> Result<(), String> {
+        let batch = one.repeat(100);
+        for _ in 0..FLOOD / 100 {
+            writer.write_all(&batch).map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    });
+    for i in 0..FLOOD {
+        let answer = rpc.answer()?;
+        if !answer.contains(gid) {
+            return Err(format!("pipelined answer {i} is not {gid}'s: {answer:.80}"));
+        }
+    }
+    let took = start.elapsed();
+    sender
+        .join()
+        .map_err(|_| "the writer panicked".to_string())??;
+    Ok(FLOOD as f64 / took.as_secs_f64())
+}
+
+/// The first GID an answer names.
+fn first_gid(body: &str) -> Option<String> {
+    let at = body.find("\"gid\":\"")? + 7;
+    body.get(at..at + 16).map(str::to_string)
+}
+
+/// A keep-alive `POST /jsonrpc` of `body`.
+fn post(body: &str) -> Vec<u8> {
+    let head = format!(
+        "POST /jsonrpc HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n",
+        body.len()
+    );
+    [head.as_bytes(), body.as_bytes()].concat()
 }
 
 /// A JSON-RPC request body for `method`; `rest` follows the token in `params`.
@@ -291,14 +364,14 @@ impl Rpc {
 
     /// Posts `body` and returns the answer's body.
     fn call(&mut self, body: &str) -> Result<String, String> {
-        let head = format!(
-            "POST /jsonrpc HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\n\r\n",
-            body.len()
-        );
         self.stream
-            .write_all([head.as_bytes(), body.as_bytes()].concat().as_slice())
+            .write_all(&post(body))
             .map_err(|e| e.to_string())?;
+        self.answer()
+    }
+
+    /// The next answer's body.
+    fn answer(&mut self) -> Result<String, String> {
         let end = loop {
             if let Some(i) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
                 break i + 4;
