@@ -150,6 +150,16 @@ pub enum DiskJob {
         /// What to settle.
         request: OutputRequest,
     },
+    /// Write `bytes` to `path` crash-safely (temporary file, fsync, rename), creating
+    /// its directory; answered by [`DiskDone::FileSaved`].
+    SaveFile {
+        /// Download.
+        gid: Gid,
+        /// Where.
+        path: PathBuf,
+        /// What.
+        bytes: Vec<u8>,
+    },
     /// Read what is on disk of a torrent before it first runs (its control file, each
     /// file's length); answered by [`DiskDone::Inspected`].
     InspectTorrent {
@@ -241,6 +251,15 @@ pub enum DiskDone {
         gid: Gid,
         /// The file and how it starts, or why it cannot.
         result: Result<Prepared, crate::error::Error>,
+    },
+    /// [`DiskJob::SaveFile`] finished.
+    FileSaved {
+        /// Download.
+        gid: Gid,
+        /// The file.
+        path: PathBuf,
+        /// Outcome.
+        result: io::Result<()>,
     },
     /// [`DiskJob::InspectTorrent`] finished.
     Inspected {
@@ -395,6 +414,14 @@ fn work(rx: Receiver<DiskJob>, done: Sender<DiskDone>, mut files: FileCache, not
                 gid,
                 result: prepare(&request),
             },
+            DiskJob::SaveFile { gid, path, bytes } => {
+                let result = path
+                    .parent()
+                    .filter(|d| !d.as_os_str().is_empty())
+                    .map_or(Ok(()), std::fs::create_dir_all)
+                    .and_then(|()| crate::control::save_bytes(&path, &bytes));
+                DiskDone::FileSaved { gid, path, result }
+            }
             DiskJob::InspectTorrent {
                 gid,
                 storage,

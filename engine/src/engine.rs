@@ -557,6 +557,9 @@ impl Engine {
             }
             DiskDone::Prepared { gid, result } => self.output_prepared(gid, result, now),
             DiskDone::Inspected { gid, found } => self.torrent_inspected(gid, found, now),
+            DiskDone::FileSaved { gid, path, result } => {
+                self.metadata_saved(gid, &path, result, now)
+            }
             DiskDone::Removed { gid } => {
                 if let Some(d) = self.downloads.get_mut(gid) {
                     d.jobs_in_flight -= 1;

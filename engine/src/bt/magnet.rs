@@ -23,6 +23,7 @@ use swarmget_bt_wire::extension::MetadataAssembler;
 use swarmget_bt_wire::tracker::Event as TrackerEvent;
 
 use super::{Announcer, Torrent};
+use crate::disk::DiskJob;
 use crate::download::{Download, DownloadSpec, DownloadState};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorCode};
@@ -250,7 +251,8 @@ impl Engine {
     /// new peers.
     pub(crate) fn tick_magnet(&mut self, gid: Gid, now: Instant) {
         let d = &mut self.downloads[gid];
-        let active = d.is_active() && !self.halted;
+        // Completing: the metadata is here and its file being saved.
+        let active = d.is_active() && !self.halted && !d.completing;
         let Some(fetch) = d.magnet.as_mut() else {
             return;
         };
@@ -323,17 +325,7 @@ impl Engine {
         let opts = d.opts.clone();
         let tls = d.tls.clone();
         self.close_meta_conns(gid, now);
-        if opts.bt_save_metadata {
-            let path = opts.dir.join(format!("{hex}.torrent"));
-            let saved = std::fs::create_dir_all(&opts.dir)
-                .and_then(|()| crate::control::save_bytes(&path, &bytes));
-            if let Err(e) = saved {
-                self.notice(
-                    gid,
-                    format!("cannot save the metadata to {}: {e}", path.display()),
-                );
-            }
-        }
+
         if !opts.bt_metadata_only {
             let spec = DownloadSpec::torrent(torrent, (*opts).clone());
             match self.add(spec, tls, None, now) {
@@ -347,6 +339,37 @@ impl Engine {
                 Err(e) => return self.fail_download(gid, e, now),
             }
         }
+        if opts.bt_save_metadata {
+            // Written on the disk thread; the metadata download completes once the
+            // file is there (metadata_saved), so whoever sees it complete finds it.
+            let path = opts.dir.join(format!("{hex}.torrent"));
+            self.downloads[gid].completing = true;
+            self.disk_job(gid, DiskJob::SaveFile { gid, path, bytes });
+            return;
+        }
         self.complete(gid, now);
+    }
+
+    /// `--bt-save-metadata` wrote (or failed to write) magnet download `gid`'s
+    /// `HASH.torrent`: the metadata download completes.
+    pub(crate) fn metadata_saved(
+        &mut self,
+        gid: Gid,
+        path: &std::path::Path,
+        result: std::io::Result<()>,
+        now: Instant,
+    ) {
+        let Some(d) = self.downloads.get_mut(gid) else {
+            return;
+        };
+        d.jobs_in_flight -= 1;
+        d.completing = false;
+        if let Err(e) = result {
+            let message = format!("cannot save the metadata to {}: {e}", path.display());
+            self.notice(gid, message);
+        }
+        if !self.downloads[gid].state.is_stopped() {
+            self.complete(gid, now);
+        }
     }
 }
