@@ -1093,11 +1093,8 @@ impl Engine {
             .collect();
         let prepared = match result {
             Ok(prepared) => prepared,
+            Err(e) if parked.is_empty() => return self.fail_download(gid, e, now),
             Err(e) => {
-                if parked.is_empty() {
-                    self.fail_download(gid, e, now);
-                    return;
-                }
                 for key in parked {
                     self.conn_failed(key, e.clone(), now);
                 }

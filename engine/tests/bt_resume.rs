@@ -239,11 +239,7 @@ fn a_stuck_control_file_read_leaves_the_loop_answering() {
     let body = torrent_data(100_000, 9);
     let (seeder, _tracker, torrent) = swarm("stuck.bin", &body);
     let fifo = swarmget_engine::control::control_path(&dir.0.join("stuck.bin"));
-    let made = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap();
-    assert!(made.success(), "mkfifo");
+    common::mkfifo(&fifo);
     let o = bt_opts(&dir.0);
     let mut batch = Batch::new(&o);
     let gid = batch.add(DownloadSpec::torrent(Torrent::parse(&torrent).unwrap(), o));
@@ -263,15 +259,7 @@ fn a_stuck_control_file_read_leaves_the_loop_answering() {
             Err(e) => panic!("opening the FIFO: {e}"),
         }
     };
-    let handle = batch.handle.clone();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(handle.tell_status(gid));
-    });
-    let st = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the loop answers while a control file blocks the disk thread")
-        .unwrap();
+    let st = common::status_while_blocked(&batch.handle, gid);
     assert_eq!(st.state, DownloadState::Active);
     assert_eq!(st.completed, 0);
     assert_eq!(

@@ -259,31 +259,18 @@ fn a_stuck_output_decision_leaves_the_loop_answering() {
     let file = dir.0.join("stuck.bin");
     std::fs::write(&file, b"old").unwrap();
     let fifo = swarmget_engine::control::control_path(&file);
-    let made = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap();
-    assert!(made.success(), "mkfifo");
+    common::mkfifo(&fifo);
     let o = opts(&dir.0);
     let mut batch = Batch::new(&o);
     let gid = batch.add(DownloadSpec::new(vec![server.url("/stuck.bin")], o.clone()));
     // The answer came (the request is in the server's log) and the disk thread is
-    // held in open(2) of the FIFO; a status call still gets through, from another
-    // thread so that a blocked loop fails the test instead of hanging it.
+    // held in open(2) of the FIFO; a status call still gets through.
     while server.log().is_empty() {
         std::thread::sleep(Duration::from_millis(5));
     }
     // Longer than the download's --timeout: a waiting connection does not time out.
     std::thread::sleep(o.timeout + Duration::from_secs(1));
-    let handle = batch.handle.clone();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(handle.tell_status(gid));
-    });
-    let st = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the loop answers while a control file blocks the disk thread")
-        .unwrap();
+    let st = common::status_while_blocked(&batch.handle, gid);
     assert_eq!(st.state, DownloadState::Active);
     assert_eq!(st.completed, 0);
     // A writer that writes nothing: the control file reads as empty, is ignored, and

@@ -211,3 +211,26 @@ pub fn assert_message(st: &DownloadStatus, text: &str) {
         other => panic!("expected an error saying {text:?}, got {other:?}"),
     }
 }
+
+/// Makes a FIFO at `path`: opening it for reading blocks until a writer comes, which
+/// is how tests hold the disk thread on a control file.
+pub fn mkfifo(path: &Path) {
+    let made = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo {}", path.display());
+}
+
+/// `gid`'s status asked from another thread: a loop that does not answer within 30 s
+/// fails the test (it would otherwise hang it).
+pub fn status_while_blocked(handle: &Handle, gid: Gid) -> DownloadStatus {
+    let handle = handle.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(handle.tell_status(gid));
+    });
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("the loop answers while a control file blocks the disk thread")
+        .unwrap()
+}
