@@ -148,6 +148,14 @@ const CASES: &[(&str, Check)] = &[
         bt::made_torrent,
     ),
     (
+        "bittorrent: a torrent from Transmission (transmission-cli) seeding it",
+        bt::from_transmission,
+    ),
+    (
+        "bittorrent: Transmission downloads a torrent from swarmget seeding it (-V)",
+        bt::to_transmission,
+    ),
+    (
         "proxy: microsocks with a wrong password -> exit 24",
         proxy::socks_wrong_password,
     ),

@@ -126,6 +126,85 @@ pub fn made_torrent(env: &Env, dir: &Path) -> Result<(), String> {
     fetch_from(env, dir, &torrent, seeder, ready)
 }
 
+/// swarmget downloads a torrent from Transmission (`transmission-cli`) seeding it.
+pub fn from_transmission(env: &Env, dir: &Path) -> Result<(), String> {
+    let port = free_ports(1)?[0];
+    let tracker = Tracker::start(port)?;
+    let torrent_path = write_torrent(env, dir, &tracker.url)?;
+    let mut seeder = transmission(dir, "seed", &torrent_path, &env.www, port)?;
+    let log = dir.join("transmission-seed.log");
+    let ready = wait_ready(&mut seeder, || {
+        std::fs::read_to_string(&log).is_ok_and(|t| t.contains("Seeding"))
+    })
+    .map_err(|e| format!("transmission seeding: {e}\n{}", tail(&log)));
+    fetch_from(env, dir, &torrent_path, seeder, ready)
+}
+
+/// Transmission downloads a torrent from swarmget seeding it: the Transmission leecher
+/// starts first and the tracker names it, so swarmget (checking a copy of the file with
+/// `-V`, then seeding) connects to it.
+pub fn to_transmission(env: &Env, dir: &Path) -> Result<(), String> {
+    let ports = free_ports(2)?;
+    let (swarmget_port, leecher_port) = (ports[0], ports[1]);
+    let tracker = Tracker::start(leecher_port)?;
+    let torrent_path = write_torrent(env, dir, &tracker.url)?;
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    std::fs::copy(env.www.join(&env.meta.name), out.join(&env.meta.name))
+        .map_err(|e| format!("cannot copy the file to seed: {e}"))?;
+    let leech = dir.join("leech");
+    std::fs::create_dir_all(&leech).map_err(|e| e.to_string())?;
+    let mut leecher = transmission(dir, "leech", &torrent_path, &leech, leecher_port)?;
+    let (swarmget, log) = seeder_swarmget(env, dir, &["-V"], swarmget_port, &torrent_path)?;
+    let copy = leech.join(&env.meta.name);
+    let leeched = wait_ready(&mut leecher, || env.meta.verify(&copy).is_ok()).map_err(|e| {
+        format!(
+            "transmission downloading from swarmget: {e}\n{}",
+            tail(&dir.join("transmission-leech.log"))
+        )
+    });
+    stop(&mut leecher);
+    seeded_to(env, dir, swarmget, &log, leeched)
+}
+
+/// `transmission-cli` on `torrent` with its data in `data`, listening on `port`, its
+/// settings (`DIR/transmission-ROLE/settings.json`) keeping it on loopback and to the
+/// tracker (no DHT, LPD, PEX, uTP, port mapping; plain connections preferred); output to
+/// `DIR/transmission-ROLE.log`.
+fn transmission(
+    dir: &Path,
+    role: &str,
+    torrent: &Path,
+    data: &Path,
+    port: u16,
+) -> Result<Child, String> {
+    let config = dir.join(format!("transmission-{role}"));
+    std::fs::create_dir_all(&config).map_err(|e| e.to_string())?;
+    let settings = format!(
+        "{{\"dht-enabled\": false, \"lpd-enabled\": false, \"pex-enabled\": false, \
+         \"utp-enabled\": false, \"port-forwarding-enabled\": false, \
+         \"bind-address-ipv4\": \"127.0.0.1\", \"encryption\": 0, \
+         \"peer-port\": {port}, \"rename-partial-files\": false, \
+         \"ratio-limit-enabled\": false, \"rpc-enabled\": false}}"
+    );
+    std::fs::write(config.join("settings.json"), settings).map_err(|e| e.to_string())?;
+    let log = std::fs::File::create(dir.join(format!("transmission-{role}.log")))
+        .map_err(|e| e.to_string())?;
+    let err = log.try_clone().map_err(|e| e.to_string())?;
+    Command::new("transmission-cli")
+        .arg("-g")
+        .arg(&config)
+        .arg("-w")
+        .arg(data)
+        .args(["-p", &port.to_string(), "-M"])
+        .arg(torrent)
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| format!("cannot start transmission-cli: {e}"))
+}
+
 /// swarmget downloads a torrent from libtorrent seeding it.
 pub fn from_libtorrent(env: &Env, dir: &Path) -> Result<(), String> {
     let port = free_ports(1)?[0];
