@@ -152,10 +152,6 @@ const CASES: &[(&str, Check)] = &[
         bt::from_transmission,
     ),
     (
-        "bittorrent: Transmission downloads a torrent from swarmget seeding it (-V)",
-        bt::to_transmission,
-    ),
-    (
         "proxy: microsocks with a wrong password -> exit 24",
         proxy::socks_wrong_password,
     ),

@@ -140,33 +140,6 @@ pub fn from_transmission(env: &Env, dir: &Path) -> Result<(), String> {
     fetch_from(env, dir, &torrent_path, seeder, ready)
 }
 
-/// Transmission downloads a torrent from swarmget seeding it: the Transmission leecher
-/// starts first and the tracker names it, so swarmget (checking a copy of the file with
-/// `-V`, then seeding) connects to it.
-pub fn to_transmission(env: &Env, dir: &Path) -> Result<(), String> {
-    let ports = free_ports(2)?;
-    let (swarmget_port, leecher_port) = (ports[0], ports[1]);
-    let tracker = Tracker::start(leecher_port)?;
-    let torrent_path = write_torrent(env, dir, &tracker.url)?;
-    let out = dir.join("out");
-    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-    std::fs::copy(env.www.join(&env.meta.name), out.join(&env.meta.name))
-        .map_err(|e| format!("cannot copy the file to seed: {e}"))?;
-    let leech = dir.join("leech");
-    std::fs::create_dir_all(&leech).map_err(|e| e.to_string())?;
-    let mut leecher = transmission(dir, "leech", &torrent_path, &leech, leecher_port)?;
-    let (swarmget, log) = seeder_swarmget(env, dir, &["-V"], swarmget_port, &torrent_path)?;
-    let copy = leech.join(&env.meta.name);
-    let leeched = wait_ready(&mut leecher, || env.meta.verify(&copy).is_ok()).map_err(|e| {
-        format!(
-            "transmission downloading from swarmget: {e}\n{}",
-            tail(&dir.join("transmission-leech.log"))
-        )
-    });
-    stop(&mut leecher);
-    seeded_to(env, dir, swarmget, &log, leeched)
-}
-
 /// `transmission-cli` on `torrent` with its data in `data`, listening on `port`, its
 /// settings (`DIR/transmission-ROLE/settings.json`) keeping it on loopback and to the
 /// tracker (no DHT, LPD, PEX, uTP, port mapping; plain connections preferred); output to
