@@ -117,13 +117,8 @@ pub fn made_torrent(env: &Env, dir: &Path) -> Result<(), String> {
             String::from_utf8_lossy(&shown.stderr)
         ));
     }
-    let mut seeder = libtorrent(dir, "seed", &torrent, &env.www, port)?;
-    let log = dir.join("libtorrent-seed.log");
-    let ready = wait_ready(&mut seeder, || {
-        std::fs::read_to_string(&log).is_ok_and(|t| t.lines().any(|l| l == "seeding"))
-    })
-    .map_err(|e| format!("libtorrent seeding swarmget's torrent: {e}\n{}", tail(&log)));
-    fetch_from(env, dir, &torrent, seeder, ready)
+    let seeder = libtorrent(dir, "seed", &torrent, &env.www, port)?;
+    fetch_once_seeding(env, dir, &torrent, seeder, "libtorrent", libtorrent_seeding)
 }
 
 /// swarmget downloads a torrent from Transmission (`transmission-cli`) seeding it.
@@ -131,13 +126,10 @@ pub fn from_transmission(env: &Env, dir: &Path) -> Result<(), String> {
     let port = free_ports(1)?[0];
     let tracker = Tracker::start(port)?;
     let torrent_path = write_torrent(env, dir, &tracker.url)?;
-    let mut seeder = transmission(dir, "seed", &torrent_path, &env.www, port)?;
-    let log = dir.join("transmission-seed.log");
-    let ready = wait_ready(&mut seeder, || {
-        std::fs::read_to_string(&log).is_ok_and(|t| t.contains("Seeding"))
+    let seeder = transmission(dir, "seed", &torrent_path, &env.www, port)?;
+    fetch_once_seeding(env, dir, &torrent_path, seeder, "transmission", |log| {
+        log.contains("Seeding")
     })
-    .map_err(|e| format!("transmission seeding: {e}\n{}", tail(&log)));
-    fetch_from(env, dir, &torrent_path, seeder, ready)
 }
 
 /// `transmission-cli` on `torrent` with its data in `data`, listening on `port`, its
@@ -183,13 +175,38 @@ pub fn from_libtorrent(env: &Env, dir: &Path) -> Result<(), String> {
     let port = free_ports(1)?[0];
     let tracker = Tracker::start(port)?;
     let torrent_path = write_torrent(env, dir, &tracker.url)?;
-    let mut seeder = libtorrent(dir, "seed", &torrent_path, &env.www, port)?;
-    let log = dir.join("libtorrent-seed.log");
+    let seeder = libtorrent(dir, "seed", &torrent_path, &env.www, port)?;
+    fetch_once_seeding(
+        env,
+        dir,
+        &torrent_path,
+        seeder,
+        "libtorrent",
+        libtorrent_seeding,
+    )
+}
+
+/// Whether our libtorrent script's log says it seeds (its check of the file passed).
+fn libtorrent_seeding(log: &str) -> bool {
+    log.lines().any(|l| l == "seeding")
+}
+
+/// swarmget downloads `torrent` from `seeder` (`client`, logging to
+/// `DIR/CLIENT-seed.log`) once `seeding` says its log shows it seeds.
+fn fetch_once_seeding(
+    env: &Env,
+    dir: &Path,
+    torrent: &Path,
+    mut seeder: Child,
+    client: &str,
+    seeding: impl Fn(&str) -> bool,
+) -> Result<(), String> {
+    let log = dir.join(format!("{client}-seed.log"));
     let ready = wait_ready(&mut seeder, || {
-        std::fs::read_to_string(&log).is_ok_and(|t| t.lines().any(|l| l == "seeding"))
+        std::fs::read_to_string(&log).is_ok_and(|t| seeding(&t))
     })
-    .map_err(|e| format!("libtorrent seeding: {e}\n{}", tail(&log)));
-    fetch_from(env, dir, &torrent_path, seeder, ready)
+    .map_err(|e| format!("{client} seeding: {e}\n{}", tail(&log)));
+    fetch_from(env, dir, torrent, seeder, ready)
 }
 
 /// libtorrent downloads a torrent from swarmget seeding it: swarmget checks a copy of
