@@ -188,8 +188,9 @@ fn bad_documents_and_options_get_aria2s_exit_codes() {
         "{}",
         r.stderr
     );
-    let torrent = r#"<metaurl mediatype="torrent">http://127.0.0.1:1/t.torrent</metaurl>"#;
-    let no_mirror = write(&dir, "bt.meta4", &document(&[("t", torrent)]));
+    // A metaurl that is not a torrent's is no source (a torrent's is followed).
+    let other = r#"<metaurl mediatype="application/x-other">http://127.0.0.1:1/t.x</metaurl>"#;
+    let no_mirror = write(&dir, "other.meta4", &document(&[("t", other)]));
     let r = get(&dir, &["-M", &no_mirror]);
     r.expect_code(1);
     assert!(
