@@ -96,15 +96,7 @@ pub fn made_torrent(env: &Env, dir: &Path) -> Result<(), String> {
             String::from_utf8_lossy(&made.stderr)
         ));
     }
-    let ours = env.run(dir, &["-S", &torrent.to_string_lossy()])?;
-    ours.expect(0)?;
-    let listing = std::fs::read_to_string(&ours.log).map_err(|e| e.to_string())?;
-    let hash = listing
-        .lines()
-        .find_map(|l| l.strip_prefix("Info Hash: "))
-        .ok_or_else(|| format!("swarmget -S names no info-hash:\n{listing}"))?
-        .trim()
-        .to_string();
+    let hash = info_hash(env, dir, &torrent)?;
     let shown = Command::new("transmission-show")
         .arg(&torrent)
         .output()
