@@ -188,9 +188,9 @@ fn bad_documents_and_options_get_aria2s_exit_codes() {
         "{}",
         r.stderr
     );
-    // (A torrent `metaurl` is a source since metaurl torrents are followed.)
-    let other = r#"<url>gopher://127.0.0.1:1/t</url>"#;
-    let no_mirror = write(&dir, "gopher.meta4", &document(&[("t", other)]));
+    // A metaurl that is not a torrent's is no source (a torrent's is followed).
+    let other = r#"<metaurl mediatype="application/x-other">http://127.0.0.1:1/t.x</metaurl>"#;
+    let no_mirror = write(&dir, "other.meta4", &document(&[("t", other)]));
     let r = get(&dir, &["-M", &no_mirror]);
     r.expect_code(1);
     assert!(

@@ -87,6 +87,8 @@ pub struct Engine {
     pub(crate) pool: Vec<Vec<u8>>,
     pub(crate) pool_limit: usize,
     pub(crate) pool_out: usize,
+    /// The buffer peer connections read into (kept, so it is not zeroed per read).
+    pub(crate) peer_read_buf: Vec<u8>,
     pub(crate) overall: Throttle,
     pub(crate) timers: Timers,
     /// Readers stopped with bytes unread (no buffer, or a rate limit).
@@ -203,6 +205,7 @@ impl Engine {
             pool: Vec::new(),
             pool_limit,
             pool_out: 0,
+            peer_read_buf: Vec::new(),
             overall: Throttle::new(global.max_overall_download_limit),
             timers: Timers::default(),
             paused: Vec::new(),

@@ -268,7 +268,7 @@ pub struct Options {
     /// `--bt-max-peers`: peers connected at once per torrent (0: no limit).
     pub bt_max_peers: usize,
     /// `--bt-request-peer-speed-limit` in bytes/s: below this download speed a torrent
-    /// connects more than [`crate::bt::MIN_PEERS`] peers, up to `--bt-max-peers`.
+    /// connects more than 40 peers, up to `--bt-max-peers`.
     pub bt_request_peer_speed_limit: u64,
     /// `--bt-max-open-files`: files kept open at once by the disk thread (global).
     pub bt_max_open_files: usize,

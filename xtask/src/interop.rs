@@ -152,6 +152,18 @@ const CASES: &[(&str, Check)] = &[
         bt::magnet_from_libtorrent_dht,
     ),
     (
+        "bittorrent: a torrent from Transmission (transmission-cli) seeding it",
+        bt::from_transmission,
+    ),
+    (
+        "bittorrent: a torrent from libtorrent through opentracker (http)",
+        bt::opentracker_http,
+    ),
+    (
+        "bittorrent: a torrent from libtorrent through opentracker (udp)",
+        bt::opentracker_udp,
+    ),
+    (
         "proxy: microsocks with a wrong password -> exit 24",
         proxy::socks_wrong_password,
     ),
@@ -177,6 +189,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     })?;
     apt_install(&["python3-libtorrent"]).map_err(|e| {
         format!("python3-libtorrent is required for the BitTorrent cases and could not be installed: {e}")
+    })?;
+    apt_install(&["opentracker"]).map_err(|e| {
+        format!("opentracker is required for the BitTorrent cases and could not be installed: {e}")
     })?;
     apt_install(&["transmission-cli"]).map_err(|e| {
         format!(

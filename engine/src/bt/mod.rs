@@ -17,6 +17,7 @@
 //! - peers are only connected while the download is active; they are dropped on the
 //!   next turn after it stops.
 
+mod block_run;
 mod dht;
 mod listen;
 mod magnet;

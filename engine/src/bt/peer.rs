@@ -21,7 +21,6 @@ use swarmget_bt_wire::peer::{Peer, PeerConfig, PeerEvent};
 use swarmget_bt_wire::wire::{BlockRequest, ExtensionHandshake, FrameDecoder, Handshake, Limits};
 
 use crate::bitfield::Bitfield;
-use crate::disk::DiskJob;
 use crate::download::Layout;
 use crate::engine::Engine;
 use crate::gid::Gid;
@@ -65,6 +64,8 @@ pub(crate) struct PeerConn {
     pub(super) last_block: Option<Instant>,
     /// The id under which it takes `ut_metadata` messages (its extension handshake).
     ut_metadata: Option<u8>,
+    /// Its blocks of this turn not yet sent to disk.
+    run: Option<super::block_run::BlockRun>,
 }
 
 impl PeerConn {
@@ -175,6 +176,7 @@ impl Engine {
             unchoked_at: None,
             last_block: None,
             ut_metadata: None,
+            run: None,
         });
         Some(key)
     }
@@ -206,7 +208,15 @@ impl Engine {
         let _ = why;
     }
 
+    /// Reads, decodes and answers peer `pc`; its blocks of the turn go to disk whatever
+    /// the outcome.
     pub(crate) fn drive_peer(&mut self, pc: &mut PeerConn, now: Instant) -> Result<(), String> {
+        let result = self.drive_peer_io(pc, now);
+        self.flush_run(&mut pc.run);
+        result
+    }
+
+    fn drive_peer_io(&mut self, pc: &mut PeerConn, now: Instant) -> Result<(), String> {
         if !pc.connected {
             match pc.sock.peer_addr() {
                 Ok(_) => {
@@ -228,26 +238,36 @@ impl Engine {
                 Err(e) => return Err(format!("cannot connect: {e}")),
             }
         }
-        let mut buf = [0u8; READ_LEN];
+        // One buffer for every read of the loop (not 64 KiB zeroed per call).
+        let mut buf = std::mem::take(&mut self.peer_read_buf);
+        buf.resize(READ_LEN, 0);
+        let read = self.read_peer(pc, &mut buf, now);
+        self.peer_read_buf = buf;
+        read?;
+        self.take_messages(pc, now)?;
+        self.pump_peer(pc, now)
+    }
+
+    /// Reads what the socket has (until the disk cache is full) and decodes it.
+    fn read_peer(&mut self, pc: &mut PeerConn, buf: &mut [u8], now: Instant) -> Result<(), String> {
         loop {
             if self.pool_out >= self.pool_limit {
                 // Blocks waiting for the disk fill --disk-cache: read on once writes
                 // land (every loop turn drives every peer, so no readiness is lost).
                 break;
             }
-            match pc.sock.read(&mut buf) {
+            match pc.sock.read(buf) {
                 Ok(0) => return Err("closed by the peer".into()),
                 Ok(n) => {
                     pc.decoder.extend(&buf[..n]);
                     self.take_messages(pc, now)?;
                 }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) => return Err(e.to_string()),
             }
         }
-        self.take_messages(pc, now)?;
-        self.pump_peer(pc, now)
+        Ok(())
     }
 
     /// Decodes and applies every complete message buffered.
@@ -318,13 +338,14 @@ impl Engine {
             serving,
             last_block,
             ut_metadata,
+            run,
             ..
         } = pc;
         let peer = peer.as_mut().ok_or("no handshake")?;
         while let Some(msg) = decoder.next().map_err(|e| e.to_string())? {
             if let Some((block, data)) = peer.handle_message(now, msg).map_err(|e| e.to_string())? {
                 *last_block = Some(now);
-                self.block_arrived(gid, slot, block, data, now);
+                self.block_arrived(gid, slot, block, data, run, now);
             }
         }
         let mut interest_changed = false;
@@ -384,6 +405,7 @@ impl Engine {
         slot: SourceSlot,
         block: BlockRequest,
         data: &[u8],
+        run: &mut Option<super::block_run::BlockRun>,
         now: Instant,
     ) {
         let mut cancel = Vec::new();
@@ -399,16 +421,7 @@ impl Engine {
         };
         d.session_bytes += data.len() as u64;
         d.meter.add(now, data.len() as u64);
-        // Counted as a pool buffer so the write's return balances the pool.
-        self.pool_out += 1;
-        let job = DiskJob::WriteStorage {
-            gid,
-            storage,
-            offset: range.start,
-            buf: data.to_vec(),
-            len: data.len(),
-        };
-        self.disk_job(gid, job);
+        self.queue_block(run, gid, &storage, range.start, data);
         // Endgame: the others who asked for this block need not send it.
         for other in cancel {
             let keys = self.downloads[gid]

@@ -96,15 +96,7 @@ pub fn made_torrent(env: &Env, dir: &Path) -> Result<(), String> {
             String::from_utf8_lossy(&made.stderr)
         ));
     }
-    let ours = env.run(dir, &["-S", &torrent.to_string_lossy()])?;
-    ours.expect(0)?;
-    let listing = std::fs::read_to_string(&ours.log).map_err(|e| e.to_string())?;
-    let hash = listing
-        .lines()
-        .find_map(|l| l.strip_prefix("Info Hash: "))
-        .ok_or_else(|| format!("swarmget -S names no info-hash:\n{listing}"))?
-        .trim()
-        .to_string();
+    let hash = info_hash(env, dir, &torrent)?;
     let shown = Command::new("transmission-show")
         .arg(&torrent)
         .output()
@@ -117,13 +109,154 @@ pub fn made_torrent(env: &Env, dir: &Path) -> Result<(), String> {
             String::from_utf8_lossy(&shown.stderr)
         ));
     }
-    let mut seeder = libtorrent(dir, "seed", &torrent, &env.www, port)?;
-    let log = dir.join("libtorrent-seed.log");
-    let ready = wait_ready(&mut seeder, || {
-        std::fs::read_to_string(&log).is_ok_and(|t| t.lines().any(|l| l == "seeding"))
+    let seeder = libtorrent(dir, "seed", &torrent, &env.www, port)?;
+    fetch_once_seeding(env, dir, &torrent, seeder, "libtorrent", libtorrent_seeding)
+}
+
+/// swarmget downloads a torrent from Transmission (`transmission-cli`) seeding it.
+pub fn from_transmission(env: &Env, dir: &Path) -> Result<(), String> {
+    let port = free_ports(1)?[0];
+    let tracker = Tracker::start(port)?;
+    let torrent_path = write_torrent(env, dir, &tracker.url)?;
+    let seeder = transmission(dir, "seed", &torrent_path, &env.www, port)?;
+    fetch_once_seeding(env, dir, &torrent_path, seeder, "transmission", |log| {
+        log.contains("Seeding")
     })
-    .map_err(|e| format!("libtorrent seeding swarmget's torrent: {e}\n{}", tail(&log)));
-    fetch_from(env, dir, &torrent, seeder, ready)
+}
+
+/// `transmission-cli` on `torrent` with its data in `data`, listening on `port`, its
+/// settings (`DIR/transmission-ROLE/settings.json`) keeping it on loopback and to the
+/// tracker (no DHT, LPD, PEX, uTP, port mapping; plain connections preferred); output to
+/// `DIR/transmission-ROLE.log`.
+fn transmission(
+    dir: &Path,
+    role: &str,
+    torrent: &Path,
+    data: &Path,
+    port: u16,
+) -> Result<Child, String> {
+    let config = dir.join(format!("transmission-{role}"));
+    std::fs::create_dir_all(&config).map_err(|e| e.to_string())?;
+    let settings = format!(
+        "{{\"dht-enabled\": false, \"lpd-enabled\": false, \"pex-enabled\": false, \
+         \"utp-enabled\": false, \"port-forwarding-enabled\": false, \
+         \"bind-address-ipv4\": \"127.0.0.1\", \"encryption\": 0, \
+         \"peer-port\": {port}, \"rename-partial-files\": false, \
+         \"ratio-limit-enabled\": false, \"rpc-enabled\": false}}"
+    );
+    std::fs::write(config.join("settings.json"), settings).map_err(|e| e.to_string())?;
+    let log = std::fs::File::create(dir.join(format!("transmission-{role}.log")))
+        .map_err(|e| e.to_string())?;
+    let err = log.try_clone().map_err(|e| e.to_string())?;
+    Command::new("transmission-cli")
+        .arg("-g")
+        .arg(&config)
+        .arg("-w")
+        .arg(data)
+        .args(["-p", &port.to_string(), "-M"])
+        .arg(torrent)
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| format!("cannot start transmission-cli: {e}"))
+}
+
+/// swarmget downloads a torrent from libtorrent seeding it, the two meeting through
+/// opentracker (Debian's, on a loopback port) as an HTTP tracker.
+pub fn opentracker_http(env: &Env, dir: &Path) -> Result<(), String> {
+    through_opentracker(env, dir, "http")
+}
+
+/// The same with opentracker as a UDP tracker (BEP 15).
+pub fn opentracker_udp(env: &Env, dir: &Path) -> Result<(), String> {
+    through_opentracker(env, dir, "udp")
+}
+
+fn through_opentracker(env: &Env, dir: &Path, scheme: &str) -> Result<(), String> {
+    let ports = free_ports(2)?;
+    let (tracker_port, seeder_port) = (ports[0], ports[1]);
+    let url = format!("{scheme}://127.0.0.1:{tracker_port}/announce");
+    let torrent = write_torrent(env, dir, &url)?;
+    let hash = info_hash(env, dir, &torrent)?;
+    // Debian builds opentracker with a whitelist of info-hashes; started as root it
+    // changes root to its `tracker.rootdir`, so the list's path is inside that.
+    std::fs::write(dir.join("whitelist.txt"), format!("{hash}\n")).map_err(|e| e.to_string())?;
+    let config = format!(
+        "tracker.rootdir {}\naccess.whitelist /whitelist.txt\nlisten.tcp 127.0.0.1:{tracker_port}\n\
+         listen.udp 127.0.0.1:{tracker_port}\n",
+        dir.display()
+    );
+    std::fs::write(dir.join("opentracker.conf"), config).map_err(|e| e.to_string())?;
+    let log = std::fs::File::create(dir.join("opentracker.log")).map_err(|e| e.to_string())?;
+    let err = log.try_clone().map_err(|e| e.to_string())?;
+    let mut tracker = Command::new("opentracker")
+        .arg("-f")
+        .arg(dir.join("opentracker.conf"))
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(err)
+        .spawn()
+        .map_err(|e| format!("cannot start opentracker: {e}"))?;
+    let outcome = wait_ready(&mut tracker, || {
+        TcpStream::connect(("127.0.0.1", tracker_port)).is_ok()
+    })
+    .map_err(|e| format!("opentracker: {e}\n{}", tail(&dir.join("opentracker.log"))))
+    .and_then(|()| {
+        let mut seeder = libtorrent(dir, "seed", &torrent, &env.www, seeder_port)?;
+        // swarmget must find the seeder at its first announce (the next is half an
+        // hour away): wait until opentracker counts it as a seed.
+        let seeded =
+            wait_ready(&mut seeder, || scrape_complete(tracker_port, &hash) >= 1).map_err(|e| {
+                format!(
+                    "libtorrent seeding through opentracker: {e}\n{}\n{}",
+                    tail(&dir.join("libtorrent-seed.log")),
+                    tail(&dir.join("opentracker.log"))
+                )
+            });
+        fetch_from(env, dir, &torrent, seeder, seeded)
+    });
+    stop(&mut tracker);
+    outcome
+}
+
+/// The info-hash of `torrent` as 40 hex digits, from swarmget's `-S`.
+fn info_hash(env: &Env, dir: &Path, torrent: &Path) -> Result<String, String> {
+    let shown = env.run(dir, &["-S", &torrent.to_string_lossy()])?;
+    shown.expect(0)?;
+    let listing = std::fs::read_to_string(&shown.log).map_err(|e| e.to_string())?;
+    listing
+        .lines()
+        .find_map(|l| l.strip_prefix("Info Hash: "))
+        .map(|h| h.trim().to_string())
+        .ok_or_else(|| format!("swarmget -S names no info-hash:\n{listing}"))
+}
+
+/// How many seeds opentracker on `port` counts for the torrent of `hash` (hex), by an
+/// HTTP scrape; 0 when it cannot say.
+fn scrape_complete(port: u16, hash: &str) -> u64 {
+    use std::io::{Read, Write};
+    let encoded: String = hash
+        .as_bytes()
+        .chunks(2)
+        .map(|pair| format!("%{}", String::from_utf8_lossy(pair)))
+        .collect();
+    let Ok(mut sock) = TcpStream::connect(("127.0.0.1", port)) else {
+        return 0;
+    };
+    let _ = sock.set_read_timeout(Some(Duration::from_secs(2)));
+    let request = format!("GET /scrape?info_hash={encoded} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+    if sock.write_all(request.as_bytes()).is_err() {
+        return 0;
+    }
+    let mut answer = Vec::new();
+    let _ = sock.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer);
+    text.split("8:completei")
+        .nth(1)
+        .and_then(|rest| rest.split('e').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 /// swarmget downloads a torrent from libtorrent seeding it.
@@ -131,13 +264,38 @@ pub fn from_libtorrent(env: &Env, dir: &Path) -> Result<(), String> {
     let port = free_ports(1)?[0];
     let tracker = Tracker::start(port)?;
     let torrent_path = write_torrent(env, dir, &tracker.url)?;
-    let mut seeder = libtorrent(dir, "seed", &torrent_path, &env.www, port)?;
-    let log = dir.join("libtorrent-seed.log");
+    let seeder = libtorrent(dir, "seed", &torrent_path, &env.www, port)?;
+    fetch_once_seeding(
+        env,
+        dir,
+        &torrent_path,
+        seeder,
+        "libtorrent",
+        libtorrent_seeding,
+    )
+}
+
+/// Whether our libtorrent script's log says it seeds (its check of the file passed).
+fn libtorrent_seeding(log: &str) -> bool {
+    log.lines().any(|l| l == "seeding")
+}
+
+/// swarmget downloads `torrent` from `seeder` (`client`, logging to
+/// `DIR/CLIENT-seed.log`) once `seeding` says its log shows it seeds.
+fn fetch_once_seeding(
+    env: &Env,
+    dir: &Path,
+    torrent: &Path,
+    mut seeder: Child,
+    client: &str,
+    seeding: impl Fn(&str) -> bool,
+) -> Result<(), String> {
+    let log = dir.join(format!("{client}-seed.log"));
     let ready = wait_ready(&mut seeder, || {
-        std::fs::read_to_string(&log).is_ok_and(|t| t.lines().any(|l| l == "seeding"))
+        std::fs::read_to_string(&log).is_ok_and(|t| seeding(&t))
     })
-    .map_err(|e| format!("libtorrent seeding: {e}\n{}", tail(&log)));
-    fetch_from(env, dir, &torrent_path, seeder, ready)
+    .map_err(|e| format!("{client} seeding: {e}\n{}", tail(&log)));
+    fetch_from(env, dir, torrent, seeder, ready)
 }
 
 /// swarmget downloads a magnet link that names only the info-hash from a libtorrent
