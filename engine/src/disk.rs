@@ -150,6 +150,16 @@ pub enum DiskJob {
         /// What to settle.
         request: OutputRequest,
     },
+    /// Read at most `limit` bytes of `path` (a longer file is an error); answered by
+    /// [`DiskDone::FileRead`].
+    ReadFile {
+        /// The file.
+        path: PathBuf,
+        /// The most it may hold.
+        limit: usize,
+        /// What the bytes are for.
+        purpose: ReadPurpose,
+    },
     /// Write `bytes` to `path` crash-safely (temporary file, fsync, rename), creating
     /// its directory; answered by [`DiskDone::FileSaved`].
     SaveFile {
@@ -181,6 +191,14 @@ pub enum DiskJob {
     /// Keep at most this many files open from now on (`--bt-max-open-files` changed by
     /// `changeGlobalOption`). Not answered.
     MaxOpenFiles(usize),
+}
+
+/// What a [`DiskJob::ReadFile`] is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadPurpose {
+    /// A DHT routing table file (`--dht-file-path`, `--dht-file-path6`), read when the
+    /// DHT starts for download `Gid`.
+    DhtTable(swarmget_bt_dht::Family, Gid),
 }
 
 /// What a [`DiskJob::ReadStorage`] is for: the peer connection (its key and the serial
@@ -251,6 +269,15 @@ pub enum DiskDone {
         gid: Gid,
         /// The file and how it starts, or why it cannot.
         result: Result<Prepared, crate::error::Error>,
+    },
+    /// [`DiskJob::ReadFile`] finished.
+    FileRead {
+        /// The file.
+        path: PathBuf,
+        /// What the bytes are for.
+        purpose: ReadPurpose,
+        /// The bytes, or why not.
+        result: io::Result<Vec<u8>>,
     },
     /// [`DiskJob::SaveFile`] finished.
     FileSaved {
@@ -414,6 +441,18 @@ fn work(rx: Receiver<DiskJob>, done: Sender<DiskDone>, mut files: FileCache, not
                 gid,
                 result: prepare(&request),
             },
+            DiskJob::ReadFile {
+                path,
+                limit,
+                purpose,
+            } => {
+                let result = read_bounded(&path, limit);
+                DiskDone::FileRead {
+                    path,
+                    purpose,
+                    result,
+                }
+            }
             DiskJob::SaveFile { gid, path, bytes } => {
                 let result = path
                     .parent()
@@ -449,6 +488,22 @@ fn work(rx: Receiver<DiskJob>, done: Sender<DiskDone>, mut files: FileCache, not
         }
         notify();
     }
+}
+
+/// The bytes of `path`, refused when it holds more than `limit`.
+fn read_bounded(path: &std::path::Path, limit: usize) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    File::open(path)?
+        .take(limit as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() > limit {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("larger than {limit} bytes"),
+        ));
+    }
+    Ok(bytes)
 }
 
 /// Creates and allocates every stored file of `storage`.

@@ -560,6 +560,11 @@ impl Engine {
             }
             DiskDone::Prepared { gid, result } => self.output_prepared(gid, result, now),
             DiskDone::Inspected { gid, found } => self.torrent_inspected(gid, found, now),
+            DiskDone::FileRead {
+                path,
+                purpose: crate::disk::ReadPurpose::DhtTable(family, gid),
+                result,
+            } => self.dht_table_read(family, gid, &path, result, now),
             DiskDone::FileSaved { gid, path, result } => {
                 self.metadata_saved(gid, &path, result, now)
             }

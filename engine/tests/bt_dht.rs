@@ -91,6 +91,36 @@ fn a_named_entry_point_is_resolved_and_joined_through() {
     assert!(node.queries().iter().any(|q| q == "get_peers"));
 }
 
+/// The routing table file is read on the disk thread: while it cannot be read (a FIFO
+/// whose reader waits for data) the loop still answers, and once the read ends (an
+/// empty file, not a table) the DHT starts without it and the torrent downloads.
+#[test]
+fn a_stuck_table_file_leaves_the_loop_answering() {
+    let dir = Dir::new("dht-stuck");
+    let body = torrent_data(100_000, 10);
+    let torrent = make_torrent("t.bin", &[], &body, PIECE, None);
+    let info_hash = Torrent::parse(&torrent).unwrap().info_hash();
+    let seeder = Seeder::start(&torrent, body.clone());
+    let node = DhtNode::start();
+    node.add_peer(info_hash, seeder.addr());
+    let o = dht_opts(&dir.0, Some(&node));
+    let fifo = o.dht.file_path.clone().unwrap();
+    common::mkfifo(&fifo);
+    let mut batch = Batch::new(&o);
+    let gid = batch.add(DownloadSpec::torrent(Torrent::parse(&torrent).unwrap(), o));
+    let writer = common::hold_fifo(&fifo);
+    let st = common::status_while_blocked(&batch.handle, gid);
+    assert_eq!(st.state, DownloadState::Active);
+    assert!(node.queries().is_empty(), "{:?}", node.queries());
+    drop(writer);
+    let st = batch.finish().remove(0);
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    assert_eq!(
+        sha256_hex(&std::fs::read(dir.0.join("t.bin")).unwrap()),
+        sha256_hex(&body)
+    );
+}
+
 #[test]
 fn the_saved_table_is_where_the_next_run_starts() {
     let dir = Dir::new("dht-saved");

@@ -233,8 +233,6 @@ fn v_over_a_complete_file_without_hash_check_seed_completes_and_can_skip_the_hoo
 /// read ends (an empty record, ignored) the torrent downloads.
 #[test]
 fn a_stuck_control_file_read_leaves_the_loop_answering() {
-    use std::os::unix::fs::OpenOptionsExt;
-
     let dir = Dir::new("bt-stuck");
     let body = torrent_data(100_000, 9);
     let (seeder, _tracker, torrent) = swarm("stuck.bin", &body);
@@ -243,22 +241,8 @@ fn a_stuck_control_file_read_leaves_the_loop_answering() {
     let o = bt_opts(&dir.0);
     let mut batch = Batch::new(&o);
     let gid = batch.add(DownloadSpec::torrent(Torrent::parse(&torrent).unwrap(), o));
-    // A non-blocking open for writing succeeds only once a reader has the FIFO open:
-    // then the disk thread is in the middle of reading it, and stays there while this
-    // end is open and silent.
-    let writer = loop {
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(&fifo)
-        {
-            Ok(w) => break w,
-            Err(e) if e.raw_os_error() == Some(libc::ENXIO) => {
-                std::thread::sleep(Duration::from_millis(5))
-            }
-            Err(e) => panic!("opening the FIFO: {e}"),
-        }
-    };
+    // The disk thread is in the middle of reading the control file, and stays there.
+    let writer = common::hold_fifo(&fifo);
     let st = common::status_while_blocked(&batch.handle, gid);
     assert_eq!(st.state, DownloadState::Active);
     assert_eq!(st.completed, 0);

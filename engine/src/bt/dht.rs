@@ -24,11 +24,13 @@ use std::time::{Duration, Instant};
 
 use mio::net::UdpSocket;
 use mio::{Interest, Token};
+use swarmget_bt_dht::persist::SavedTable;
 use swarmget_bt_dht::{Config, Dht, Event, Family, NodeId, StartError, persist};
 
+use crate::disk::{DiskJob, ReadPurpose};
 use crate::engine::{DnsWaiter, Engine};
 use crate::gid::Gid;
-use crate::options::{DhtOptions, EntryPoint};
+use crate::options::DhtOptions;
 use crate::timers::Timer;
 
 /// The IPv4 DHT socket's token.
@@ -39,6 +41,9 @@ pub(crate) const DHT6: Token = Token(usize::MAX - 3);
 pub(crate) const REANNOUNCE: Duration = Duration::from_secs(15 * 60);
 /// The wait before a lookup is tried again when the table had no node to start from.
 const RETRY: Duration = Duration::from_secs(1);
+/// The largest routing table file read (aria2's format: 56 bytes a node, a table of
+/// 160 buckets of 8 holds under 72 KiB).
+const MAX_TABLE_FILE: usize = 1 << 20;
 /// The largest datagram read; KRPC messages fit a 1,500-byte packet.
 const MAX_DATAGRAM: usize = 4096;
 
@@ -129,12 +134,12 @@ fn bind(ip: IpAddr, ports: &[u16]) -> std::io::Result<UdpSocket> {
     Err(last)
 }
 
-/// A node for `family`: its socket bound, its table loaded from `file` (a missing or
-/// unreadable file starts an empty table with a fresh id), joining through the table
-/// and `entry`.
+/// A node for `family`: its socket bound, its table the one `saved` in its file (none:
+/// an empty table with a fresh id), joining through the table and `entry`.
 fn start_node(
     family: Family,
     o: &DhtOptions,
+    saved: Option<SavedTable>,
     now: Instant,
     warn: &mut dyn FnMut(String),
 ) -> Option<Node> {
@@ -161,16 +166,6 @@ fn start_node(
             return None;
         }
     };
-    let saved = file.as_ref().and_then(|path| match std::fs::read(path) {
-        Ok(bytes) => match persist::load(family, &bytes) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                warn(format!("DHT: {} not used: {e}", path.display()));
-                None
-            }
-        },
-        Err(_) => None,
-    });
     let seed = random_bytes();
     let id = saved.as_ref().map_or_else(
         || NodeId(seed[..20].try_into().expect("20 bytes")),
@@ -194,52 +189,96 @@ fn start_node(
 
 impl Engine {
     /// Starts the DHT once (for torrent `gid`, whose notices carry any trouble), if
-    /// `--enable-dht` or `--enable-dht6` asks for it.
+    /// `--enable-dht` or `--enable-dht6` asks for it. A family with a table file has it
+    /// read on the disk thread first ([`Engine::dht_table_read`]); until its node is up,
+    /// lookups wait.
     pub(crate) fn dht_start(&mut self, gid: Gid, now: Instant) {
         let o = &self.global.dht;
         if self.dht.is_some() || !(o.enable || o.enable6) {
             return;
         }
-        let mut warnings = Vec::new();
-        let mut nodes = Vec::new();
-        for (on, family) in [(o.enable, Family::V4), (o.enable6, Family::V6)] {
-            if !on {
-                continue;
-            }
-            if let Some(mut node) = start_node(family, o, now, &mut |w| warnings.push(w)) {
-                match self
-                    .poll
-                    .registry()
-                    .register(&mut node.sock, node.token, Interest::READABLE)
-                {
-                    Ok(()) => nodes.push(node),
-                    Err(e) => warnings.push(format!("DHT: cannot register its socket: {e}")),
-                }
-            }
-        }
-        let named: Vec<(Family, EntryPoint)> = nodes
-            .iter()
-            .filter_map(|n| {
-                let family = n.family();
-                let entry = match family {
-                    Family::V4 => &o.entry_point,
-                    Family::V6 => &o.entry_point6,
-                };
-                entry
-                    .clone()
-                    .filter(|e| e.addr().is_none())
-                    .map(|e| (family, e))
-            })
-            .collect();
-        for w in warnings {
-            self.notice(gid, w);
-        }
+        let families: Vec<(Family, Option<PathBuf>)> = [
+            (o.enable, Family::V4, o.file_path.clone()),
+            (o.enable6, Family::V6, o.file_path6.clone()),
+        ]
+        .into_iter()
+        .filter(|(on, ..)| *on)
+        .map(|(_, family, file)| (family, file))
+        .collect();
         self.dht = Some(DhtNet {
-            nodes,
+            nodes: Vec::new(),
             due: HashMap::new(),
             armed: None,
         });
-        for (family, entry) in named {
+        for (family, file) in families {
+            match file {
+                Some(path) => self.disk.send(DiskJob::ReadFile {
+                    path,
+                    limit: MAX_TABLE_FILE,
+                    purpose: ReadPurpose::DhtTable(family, gid),
+                }),
+                None => self.dht_node_up(family, gid, None, now),
+            }
+        }
+    }
+
+    /// The disk thread read (or could not read) `family`'s routing table file: the
+    /// node starts from it, or from nothing when it is missing or unusable.
+    pub(crate) fn dht_table_read(
+        &mut self,
+        family: Family,
+        gid: Gid,
+        path: &std::path::Path,
+        read: std::io::Result<Vec<u8>>,
+        now: Instant,
+    ) {
+        let saved = match read.map(|bytes| persist::load(family, &bytes)) {
+            Ok(Ok(table)) => Some(table),
+            Ok(Err(e)) => {
+                self.notice(gid, format!("DHT: {} not used: {e}", path.display()));
+                None
+            }
+            // The usual first run: no table yet.
+            Err(e) if e.kind() == ErrorKind::NotFound => None,
+            Err(e) => {
+                self.notice(gid, format!("DHT: cannot read {}: {e}", path.display()));
+                None
+            }
+        };
+        self.dht_node_up(family, gid, saved, now);
+    }
+
+    /// Binds and registers `family`'s node, starting from `saved`, and looks up a named
+    /// entry point for it.
+    fn dht_node_up(&mut self, family: Family, gid: Gid, saved: Option<SavedTable>, now: Instant) {
+        if self.dht.is_none() {
+            return;
+        }
+        let o = &self.global.dht;
+        let entry = match family {
+            Family::V4 => o.entry_point.clone(),
+            Family::V6 => o.entry_point6.clone(),
+        };
+        let mut warnings = Vec::new();
+        let node = start_node(family, o, saved, now, &mut |w| warnings.push(w));
+        if let Some(mut node) = node {
+            match self
+                .poll
+                .registry()
+                .register(&mut node.sock, node.token, Interest::READABLE)
+            {
+                Ok(()) => {
+                    if let Some(net) = self.dht.as_mut() {
+                        net.nodes.push(node);
+                    }
+                }
+                Err(e) => warnings.push(format!("DHT: cannot register its socket: {e}")),
+            }
+        }
+        for w in warnings {
+            self.notice(gid, w);
+        }
+        if let Some(entry) = entry.filter(|e| e.addr().is_none()) {
             self.look_up(
                 &entry.host,
                 entry.port,

@@ -222,6 +222,26 @@ pub fn mkfifo(path: &Path) {
     assert!(made.success(), "mkfifo {}", path.display());
 }
 
+/// Waits until something opens the FIFO at `path` for reading (a non-blocking open for
+/// writing succeeds only then) and returns the writing end: while it stays open and
+/// silent, the reader waits for data.
+pub fn hold_fifo(path: &Path) -> std::fs::File {
+    use std::os::unix::fs::OpenOptionsExt;
+    loop {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)
+        {
+            Ok(w) => return w,
+            Err(e) if e.raw_os_error() == Some(libc::ENXIO) => {
+                std::thread::sleep(Duration::from_millis(5))
+            }
+            Err(e) => panic!("opening the FIFO {}: {e}", path.display()),
+        }
+    }
+}
+
 /// `gid`'s status asked from another thread: a loop that does not answer within 30 s
 /// fails the test (it would otherwise hang it).
 pub fn status_while_blocked(handle: &Handle, gid: Gid) -> DownloadStatus {
