@@ -226,6 +226,8 @@ pub struct Options {
     pub index_out: Vec<(usize, PathBuf)>,
     /// The DHT options (`--enable-dht`, `--dht-*`).
     pub dht: DhtOptions,
+    /// `--enable-peer-exchange`: public torrents exchange peers (BEP 11).
+    pub enable_peer_exchange: bool,
     /// `--bt-metadata-only`: a magnet link's download ends with its metadata.
     pub bt_metadata_only: bool,
     /// `--bt-save-metadata`: a magnet link's metadata is saved as `DIR/HASH.torrent`.
@@ -537,6 +539,7 @@ impl Default for Options {
             bt_remove_unselected_file: false,
             index_out: Vec::new(),
             dht: DhtOptions::default(),
+            enable_peer_exchange: true,
             bt_metadata_only: false,
             bt_save_metadata: false,
             bt_load_saved_metadata: false,
@@ -1309,6 +1312,16 @@ pub static OPTIONS: &[OptionDef] = &[
         true,
         "When a torrent completes, delete its files --select-file left out.",
         |o, v| o.bt_remove_unselected_file = parse_bool(v)?
+    ),
+    opt!(
+        "enable-peer-exchange",
+        None,
+        Bool,
+        "true",
+        "bittorrent",
+        true,
+        "Exchange peers with the peers of public torrents (ut_pex, BEP 11).",
+        |o, v| o.enable_peer_exchange = parse_bool(v)?
     ),
     opt!(
         "bt-metadata-only",

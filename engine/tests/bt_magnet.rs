@@ -135,6 +135,10 @@ fn metadata_only_saves_the_torrent_from_an_x_pe_peer() {
     let mut so = opts(&dir_s.0, None);
     so.listen_port = vec![port];
     let _seeder = seeder(&torrent, &body, &dir_s.0, so);
+    // A refused connection would be tried again only after 30 s.
+    eventually("the seeder listening", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
 
     let mut o = opts(&dir_l.0, None);
     o.set("bt-metadata-only", "true").unwrap();

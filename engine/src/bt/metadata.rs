@@ -57,11 +57,19 @@ pub(crate) struct MetaConn {
     since: Instant,
 }
 
-/// Our extension handshake: `ut_metadata` under [`UT_METADATA`], the metadata's size
-/// when we have it, our listen port.
-pub(crate) fn extension_handshake(metadata_size: Option<u64>, port: Option<u16>) -> Vec<u8> {
+/// Our extension handshake: `ut_metadata` under [`UT_METADATA`] (and `ut_pex` under
+/// its id when given), the metadata's size when we have it, our listen port.
+pub(crate) fn extension_handshake(
+    metadata_size: Option<u64>,
+    port: Option<u16>,
+    ut_pex: Option<u8>,
+) -> Vec<u8> {
+    let mut m = BTreeMap::from([("ut_metadata".to_string(), UT_METADATA)]);
+    if let Some(id) = ut_pex {
+        m.insert("ut_pex".to_string(), id);
+    }
     ExtensionHandshake {
-        m: BTreeMap::from([("ut_metadata".to_string(), UT_METADATA)]),
+        m,
         v: Some(format!("swarmget {}", env!("CARGO_PKG_VERSION"))),
         p: port,
         metadata_size,
@@ -264,7 +272,7 @@ impl Engine {
                     mc.out
                         .extend_from_slice(&Handshake::new(info_hash, peer_id, dht).encode());
                     let port = self.listener.as_ref().map(|l| l.port);
-                    send(&mut mc.out, 0, &extension_handshake(None, port));
+                    send(&mut mc.out, 0, &extension_handshake(None, port, None));
                 }
                 Err(e) if e.kind() == ErrorKind::NotConnected => return Ok(None),
                 Err(_) => return Err(None),

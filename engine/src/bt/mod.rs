@@ -18,10 +18,12 @@
 //!   next turn after it stops.
 
 mod dht;
+mod extension;
 mod listen;
 mod magnet;
 mod metadata;
 mod peer;
+mod pex;
 mod resume;
 mod run;
 mod seed;
@@ -248,6 +250,11 @@ impl Swarm {
         })?;
         self.records.entry(addr).or_default().connected = true;
         Some(addr)
+    }
+
+    /// How many peers are known (connected or not).
+    pub fn known_count(&self) -> usize {
+        self.known.len()
     }
 
     /// Whether one more peer may connect.
