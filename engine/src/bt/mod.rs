@@ -20,6 +20,7 @@
 mod dht;
 mod extension;
 mod listen;
+mod lpd;
 mod magnet;
 mod metadata;
 mod peer;
@@ -41,6 +42,7 @@ use swarmget_bt_wire::Metainfo;
 pub use dht::DhtStatus;
 pub(crate) use dht::{DHT4, DHT6, DhtNet};
 pub(crate) use listen::{LISTENER, Listener, PENDING_TAG};
+pub(crate) use lpd::{LPD, Lpd};
 pub(crate) use magnet::MagnetFetch;
 pub use magnet::{MagnetLink, MagnetStatus, PeerOrigins};
 pub(crate) use metadata::{META_TAG, MetaConn};

@@ -111,6 +111,10 @@ impl Engine {
             // BEP 27: a private torrent's peers come from its trackers alone.
             self.dht_start(gid, now);
             self.dht_announce(info_hash, port, now);
+            if self.downloads[gid].opts.bt_enable_lpd {
+                self.lpd_start(gid);
+                self.lpd_announce(info_hash, port, now);
+            }
         }
         let d = &mut self.downloads[gid];
         let Some(swarm) = d.bt.as_mut() else {
