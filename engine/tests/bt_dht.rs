@@ -134,3 +134,46 @@ fn a_private_torrent_never_uses_the_dht() {
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
     assert_eq!(node.queries(), Vec::<String>::new());
 }
+
+#[test]
+fn the_ipv6_dht_and_the_listen_port_follow_their_options() {
+    let dir = Dir::new("dht-six");
+    let body = torrent_data(70_000, 13);
+    let placeholder = make_torrent("six.bin", &[], &body, PIECE, None);
+    let seeder = Seeder::start(&placeholder, body.clone());
+    let tracker = Tracker::start(vec![seeder.addr()]);
+    let torrent = make_torrent("six.bin", &[], &body, PIECE, Some(&tracker.url()));
+    let node4 = DhtNode::start();
+    let node6 = DhtNode::start_on("[::1]:0");
+    let port = std::net::UdpSocket::bind("0.0.0.0:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut o = dht_opts(&dir.0, Some(&node4));
+    o.set("dht-listen-port", &port.to_string()).unwrap();
+    o.set("enable-dht6", "true").unwrap();
+    o.set("dht-entry-point6", &node6.addr().to_string())
+        .unwrap();
+    o.set("dht-file-path6", dir.0.join("dht6.dat").to_str().unwrap())
+        .unwrap();
+    let st = run(&torrent, o);
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    // Each family's node was asked from --dht-listen-port, and the IPv6 table saved.
+    let from4 = node4.sources();
+    assert!(
+        !from4.is_empty() && from4.iter().all(|a| a.port() == port),
+        "{from4:?}"
+    );
+    let from6 = node6.sources();
+    assert!(
+        !from6.is_empty() && from6.iter().all(|a| a.is_ipv6()),
+        "{from6:?}"
+    );
+    let saved = persist::load(Family::V6, &std::fs::read(dir.0.join("dht6.dat")).unwrap())
+        .expect("a dht6.dat");
+    assert!(
+        saved.nodes.iter().any(|n| n.addr == node6.addr()),
+        "{saved:?}"
+    );
+}

@@ -5,25 +5,14 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
-use common::{Batch, Dir, bt_opts, torrent_data};
+use common::{Batch, Dir, bt_opts, eventually, torrent_data};
 use swarmget_engine::{
     DownloadSpec, DownloadState, DownloadStatus, Event, Gid, MagnetLink, Options, Torrent,
 };
 use swarmget_test_support::{DhtNode, make_torrent, sha256_hex};
 
 const PIECE: u64 = 32 << 10;
-
-fn eventually(what: &str, cond: impl Fn() -> bool) {
-    for _ in 0..6000 {
-        if cond() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    panic!("{what} never happened");
-}
 
 /// A free TCP port on loopback (bound and let go: the engine binds it next).
 fn free_port() -> u16 {

@@ -3,23 +3,11 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::{Batch, Dir, bt_opts, torrent_data};
+use common::{Batch, Dir, bt_opts, eventually, torrent_data};
 use swarmget_engine::{DownloadSpec, DownloadState, Event, Torrent};
 use swarmget_test_support::{PexSource, Seeder, Tracker, make_torrent};
 
 const PIECE: u64 = 32 << 10;
-
-fn eventually(what: &str, cond: impl Fn() -> bool) {
-    for _ in 0..6000 {
-        if cond() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    panic!("{what} never happened");
-}
 
 #[test]
 fn peers_named_by_pex_serve_the_download_and_are_passed_on() {

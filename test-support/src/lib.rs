@@ -10,6 +10,7 @@ mod dht;
 mod dns;
 mod ftp;
 mod metadata_peer;
+mod peer_io;
 mod pex_source;
 mod plan;
 mod proxy;

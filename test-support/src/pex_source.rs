@@ -4,13 +4,14 @@
 //! PEX messages it receives.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
 use swarmget_bt_wire::extension::{PexMessage, PexPeer};
-use swarmget_bt_wire::wire::{ExtensionHandshake, FrameDecoder, Handshake, Limits, Message};
+use swarmget_bt_wire::wire::{ExtensionHandshake, Message};
+
+use crate::peer_io::{each_message, greet, send_extended};
 
 /// Our `ut_pex` id.
 const UT_PEX: u8 = 7;
@@ -66,75 +67,48 @@ fn serve(
     peers: &[SocketAddr],
     log: &Mutex<Log>,
 ) -> std::io::Result<()> {
-    let mut hs = [0u8; Handshake::LEN];
-    sock.read_exact(&mut hs)?;
-    if Handshake::parse(&hs)
-        .ok()
-        .flatten()
-        .is_none_or(|h| h.info_hash != info_hash)
-    {
-        return Ok(());
-    }
     // One peer id per source (a client drops a second connection with the same id).
     let mut peer_id = *b"-PX0001-pexsource000";
     let port = sock.local_addr()?.port().to_string();
     peer_id[20 - port.len()..].copy_from_slice(port.as_bytes());
-    let mut out = Handshake::new(info_hash, peer_id, false).encode().to_vec();
+    if !greet(&mut sock, info_hash, peer_id)? {
+        return Ok(());
+    }
     let ours = ExtensionHandshake {
         m: BTreeMap::from([("ut_pex".to_string(), UT_PEX)]),
         ..ExtensionHandshake::default()
     };
-    Message::Extended {
-        id: 0,
-        payload: &ours.encode(),
-    }
-    .encode(&mut out);
-    sock.write_all(&out)?;
-    let mut their_pex = None;
-    let mut told = false;
-    let mut decoder = FrameDecoder::new(Limits::default());
-    let mut buf = vec![0u8; 64 << 10];
-    loop {
-        let n = sock.read(&mut buf)?;
-        if n == 0 {
-            return Ok(());
-        }
-        decoder.extend(&buf[..n]);
-        while let Some(msg) = decoder.next().map_err(std::io::Error::other)? {
-            match msg {
-                Message::Extended { id: 0, payload } => {
-                    if let Ok(h) = ExtensionHandshake::parse(payload) {
-                        their_pex = h.id_of("ut_pex");
-                        log.lock().unwrap().handshakes.push(h);
-                    }
-                }
-                Message::Extended {
-                    id: UT_PEX,
-                    payload,
-                } => {
-                    if let Ok(m) = PexMessage::parse(payload) {
-                        log.lock().unwrap().received.push(m);
-                    }
-                }
-                _ => {}
-            }
-        }
-        if let (Some(id), false) = (their_pex, told) {
-            told = true;
-            let message = PexMessage {
-                added: peers
-                    .iter()
-                    .map(|&addr| PexPeer { addr, flags: 0 })
-                    .collect(),
-                dropped: Vec::new(),
+    send_extended(&mut sock, 0, &ours.encode())?;
+    let ours = PexMessage {
+        added: peers
+            .iter()
+            .map(|&addr| PexPeer { addr, flags: 0 })
+            .collect(),
+        dropped: Vec::new(),
+    };
+    each_message(&mut sock, |msg, out| match msg {
+        Message::Extended { id: 0, payload } => {
+            let Ok(h) = ExtensionHandshake::parse(payload) else {
+                return;
             };
-            let mut out = Vec::new();
-            Message::Extended {
-                id,
-                payload: &message.encode(),
+            // Told once, as soon as the peer says where it takes PEX.
+            if let Some(id) = h.id_of("ut_pex") {
+                Message::Extended {
+                    id,
+                    payload: &ours.encode(),
+                }
+                .encode(out);
             }
-            .encode(&mut out);
-            sock.write_all(&out)?;
+            log.lock().unwrap().handshakes.push(h);
         }
-    }
+        Message::Extended {
+            id: UT_PEX,
+            payload,
+        } => {
+            if let Ok(m) = PexMessage::parse(payload) {
+                log.lock().unwrap().received.push(m);
+            }
+        }
+        _ => {}
+    })
 }

@@ -107,12 +107,24 @@ fn random_bytes() -> [u8; 32] {
     seed
 }
 
-/// Binds the first free port of `ports` on `ip`.
+/// Binds the first free port of `ports` on `ip`. An IPv6 socket takes IPv6 alone, so
+/// both families' nodes can share a port (as aria2's do).
 fn bind(ip: IpAddr, ports: &[u16]) -> std::io::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
     let mut last = std::io::Error::new(ErrorKind::InvalidInput, "no port given");
     for &port in ports {
-        match UdpSocket::bind(SocketAddr::new(ip, port)) {
-            Ok(s) => return Ok(s),
+        let addr = SocketAddr::new(ip, port);
+        let bound = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))
+            .and_then(|s| {
+                if ip.is_ipv6() {
+                    s.set_only_v6(true)?;
+                }
+                s.bind(&addr.into())?;
+                s.set_nonblocking(true)?;
+                Ok(s)
+            });
+        match bound {
+            Ok(s) => return Ok(UdpSocket::from_std(s.into())),
             Err(e) => last = e,
         }
     }
@@ -375,5 +387,26 @@ impl Engine {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_node_takes_its_options() {
+        let o = DhtOptions {
+            listen_port: vec![0],
+            entry_point: Some(([127, 0, 0, 1], 9).into()),
+            message_timeout: Duration::from_secs(3),
+            ..DhtOptions::default()
+        };
+        let now = Instant::now();
+        let node = start_node(Family::V4, &o, now, &mut |w| panic!("{w}")).unwrap();
+        assert_eq!(node.dht.config().message_timeout, Duration::from_secs(3));
+        // Joining through the entry point: one query to it waits for its answer.
+        assert_eq!(node.dht.in_flight(), 1);
+        assert_eq!(node.token, DHT4);
     }
 }

@@ -211,3 +211,14 @@ pub fn assert_message(st: &DownloadStatus, text: &str) {
         other => panic!("expected an error saying {text:?}, got {other:?}"),
     }
 }
+
+/// Polls `cond` every 5 ms until it holds; fails the test after 30 s with `what`.
+pub fn eventually(what: &str, cond: impl Fn() -> bool) {
+    for _ in 0..6000 {
+        if cond() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("{what} never happened");
+}
