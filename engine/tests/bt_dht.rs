@@ -177,3 +177,56 @@ fn the_ipv6_dht_and_the_listen_port_follow_their_options() {
         "{saved:?}"
     );
 }
+
+#[test]
+fn a_krpc_flood_does_not_stop_the_download() {
+    use swarmget_bt_dht::krpc::{Body, Message, Query, QueryKind, Want};
+    let dir = Dir::new("dht-flood");
+    let body = torrent_data(200_000, 14);
+    let torrent = make_torrent("flood.bin", &[], &body, PIECE, None);
+    let info_hash = Torrent::parse(&torrent).unwrap().info_hash();
+    let seeder = Seeder::start(&torrent, body.clone());
+    let node = DhtNode::start();
+    node.add_peer(info_hash, seeder.addr());
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut o = dht_opts(&dir.0, Some(&node));
+    o.dht.listen_port = vec![port];
+    // Queries from one address as fast as a thread can send them, garbage between.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flooding = stop.clone();
+    let flood = std::thread::spawn(move || {
+        let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let mut sent = 0u64;
+        for i in 0u32.. {
+            if flooding.load(std::sync::atomic::Ordering::Relaxed) {
+                break;
+            }
+            let query = Message {
+                transaction: i.to_be_bytes().to_vec(),
+                read_only: false,
+                ip: None,
+                body: Body::Query(Query {
+                    id: swarmget_bt_dht::NodeId([(i % 251) as u8; 20]),
+                    want: Want::default(),
+                    kind: QueryKind::GetPeers {
+                        info_hash: swarmget_bt_dht::NodeId([7; 20]),
+                    },
+                }),
+            };
+            let _ = sock.send_to(&query.encode(), ("127.0.0.1", port));
+            let _ = sock.send_to(b"d1:y1:qe garbage", ("127.0.0.1", port));
+            sent += 2;
+        }
+        sent
+    });
+    let st = run(&torrent, o);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let sent = flood.join().unwrap();
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    assert_eq!(std::fs::read(dir.0.join("flood.bin")).unwrap(), body);
+    assert!(sent > 1000, "the flood was a flood: {sent} datagrams");
+}

@@ -75,6 +75,7 @@ impl Engine {
         }
         self.expire_pending(now);
         self.meta_tick(now);
+        self.dht_unread(now);
     }
 
     fn tick_torrent(&mut self, gid: Gid, now: Instant) {
