@@ -39,6 +39,9 @@ pub(crate) const DHT4: Token = Token(usize::MAX - 2);
 pub(crate) const DHT6: Token = Token(usize::MAX - 3);
 /// How often a torrent's peers are looked up and our port announced (aria2: 15 min).
 pub(crate) const REANNOUNCE: Duration = Duration::from_secs(15 * 60);
+/// How soon a torrent with no peer connected looks again (a lookup whose answers were
+/// lost, or a swarm that had not announced yet, should not cost a quarter of an hour).
+const REANNOUNCE_ALONE: Duration = Duration::from_secs(30);
 /// The wait before a lookup is tried again when the table had no node to start from.
 const RETRY: Duration = Duration::from_secs(1);
 /// The largest datagram read; KRPC messages fit a 1,500-byte packet.
@@ -239,15 +242,22 @@ impl Engine {
         self.dht_flush(now);
     }
 
-    /// Looks up `info_hash` and announces `port` to the closest nodes when it is due.
-    pub(crate) fn dht_announce(&mut self, info_hash: [u8; 20], port: u16, now: Instant) {
+    /// Looks up `info_hash` and announces `port` to the closest nodes when it is due;
+    /// `alone`: the download has no peer connected.
+    pub(crate) fn dht_announce(
+        &mut self,
+        info_hash: [u8; 20],
+        port: u16,
+        alone: bool,
+        now: Instant,
+    ) {
         let Some(net) = self.dht.as_mut() else {
             return;
         };
         if net.nodes.is_empty() || net.due.get(&info_hash).is_some_and(|&t| t > now) {
             return;
         }
-        let mut next = now + REANNOUNCE;
+        let mut next = now + if alone { REANNOUNCE_ALONE } else { REANNOUNCE };
         for node in &mut net.nodes {
             if let Err(StartError::NoNodes | StartError::Busy) =
                 node.dht.announce(now, NodeId(info_hash), Some(port))

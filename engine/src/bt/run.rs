@@ -104,6 +104,8 @@ impl Engine {
         swarm.announcer.rejoin();
         let public = !swarm.torrent.metainfo().info.private;
         let info_hash = swarm.torrent.info_hash();
+        // A seed with no peer waits for them to come; a leecher looks again soon.
+        let alone = swarm.peer_keys.is_empty() && swarm.seeding == SeedPhase::Leeching;
         let port = match self.listen_port() {
             Ok(port) => port,
             Err(e) => return self.fail_download(gid, e, now),
@@ -111,7 +113,7 @@ impl Engine {
         if public {
             // BEP 27: a private torrent's peers come from its trackers alone.
             self.dht_start(gid, now);
-            self.dht_announce(info_hash, port, now);
+            self.dht_announce(info_hash, port, alone, now);
             if self.downloads[gid].opts.bt_enable_lpd {
                 self.lpd_start(gid);
                 self.lpd_announce(info_hash, port, now);
