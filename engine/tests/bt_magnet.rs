@@ -221,3 +221,34 @@ fn lying_and_oversized_metadata_peers_are_dropped_and_an_honest_one_finishes() {
     let saved = std::fs::read(dir.0.join(format!("{}.torrent", hex(&info_hash)))).unwrap();
     assert_eq!(Torrent::parse(&saved).unwrap().info_hash(), info_hash);
 }
+
+#[test]
+fn metadata_describing_another_length_than_xl_fails_the_download() {
+    use swarmget_test_support::{MetadataBehaviour, MetadataPeer};
+    let dir = Dir::new("magnet-xl");
+    let body = torrent_data(50_000, 6);
+    let torrent = make_torrent("xl.bin", &[], &body, PIECE, None);
+    let parsed = Torrent::parse(&torrent).unwrap();
+    let (info_hash, info) = (parsed.info_hash(), parsed.metainfo().info_bytes.clone());
+    let peer = MetadataPeer::start(
+        info_hash,
+        info,
+        MetadataBehaviour::Honest { gate: None },
+        None,
+    );
+    let o = opts(&dir.0, None);
+    let mut leecher = Batch::new(&o);
+    let mut link = link(info_hash, vec![peer.addr()]);
+    link.length = Some(50_001);
+    let gid = leecher.add(DownloadSpec::magnet(link, o));
+    let st = stopped(&mut leecher, gid);
+    let DownloadState::Error(e) = &st.state else {
+        panic!("{st:?}")
+    };
+    assert_eq!(e.code, swarmget_engine::ErrorCode::BtMetainfo);
+    assert_eq!(
+        e.message,
+        "the metadata describes 50000 bytes, the magnet link's xl 50001"
+    );
+    assert!(st.followed_by.is_empty());
+}
