@@ -96,7 +96,10 @@ impl LpdAnnounce {
                     info_hashes.push(h);
                 }
             } else if name.eq_ignore_ascii_case("cookie") {
-                cookie = Some(value.chars().take(64).collect());
+                // Cut to 64 characters, then trimmed again: a cut that ends in a
+                // space would not read back the same.
+                let cut: String = value.chars().take(64).collect();
+                cookie = Some(cut.trim_end().to_string());
             }
         }
         let port = port.ok_or(LpdError::Port)?;
