@@ -4,6 +4,7 @@
 
 pub mod choke;
 pub mod extension;
+pub mod lpd;
 pub mod metainfo;
 pub mod peer;
 pub mod tracker;

@@ -390,6 +390,39 @@ mod tests {
     }
 
     #[test]
+    fn bt_load_saved_metadata_starts_from_the_saved_torrent() {
+        let dir = crate::scratch::Scratch::new("magnet-saved");
+        let torrent =
+            swarmget_bt_wire::metainfo::TorrentBuilder::single("s", 1, 16384, vec![[0; 20]])
+                .build()
+                .unwrap();
+        let info_hash = Torrent::parse(&torrent).unwrap().info_hash();
+        let hex: String = info_hash.iter().map(|b| format!("{b:02x}")).collect();
+        dir.file(&format!("{hex}.torrent"), &torrent);
+        let link = format!("magnet:?xt=urn:btih:{hex}");
+        let mut opts = Options {
+            dir: dir.join(""),
+            ..Options::default()
+        };
+        let spec = |opts: &Options, warnings: &mut Vec<String>| {
+            specs(&link, opts, &mut |w| warnings.push(w))
+                .unwrap()
+                .remove(0)
+        };
+        let mut warnings = Vec::new();
+        // Without the option the peers are asked, file or not.
+        assert!(spec(&opts, &mut warnings).magnet.is_some());
+        opts.set("bt-load-saved-metadata", "true").unwrap();
+        let loaded = spec(&opts, &mut warnings);
+        assert!(loaded.magnet.is_none());
+        assert_eq!(loaded.torrent.unwrap().info_hash(), info_hash);
+        // A file that is another torrent's is not used.
+        dir.file(&format!("{hex}.torrent"), b"d4:infod4:name1:xee");
+        assert!(spec(&opts, &mut warnings).magnet.is_some());
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+    }
+
+    #[test]
     fn bad_links_are_refused() {
         let e = build(&format!(
             "magnet:?xt={SHA1}&dn=..%2Fx&as=http%3A%2F%2Fa%2Ff"

@@ -133,6 +133,10 @@ pub struct Engine {
     /// Metadata connections of magnet downloads, by key (tokens carry
     /// [`crate::bt::META_TAG`]).
     pub(crate) meta_conns: Vec<Option<crate::bt::MetaConn>>,
+    /// Local peer discovery's socket, opened with the first torrent that asks for it.
+    pub(crate) lpd: Option<crate::bt::Lpd>,
+    /// Opening it was tried (a failure is told once).
+    pub(crate) lpd_tried: bool,
 }
 
 impl Engine {
@@ -232,6 +236,8 @@ impl Engine {
             upload_wake: None,
             dht: None,
             meta_conns: Vec::new(),
+            lpd: None,
+            lpd_tried: false,
         })
     }
 
@@ -280,6 +286,10 @@ impl Engine {
                 }
                 if ev.token() == crate::bt::DHT4 || ev.token() == crate::bt::DHT6 {
                     self.dht_readable(ev.token(), now);
+                    continue;
+                }
+                if ev.token() == crate::bt::LPD {
+                    self.lpd_readable();
                     continue;
                 }
                 if ev.token() == crate::bt::LISTENER {

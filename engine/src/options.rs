@@ -303,6 +303,13 @@ pub struct Options {
     pub follow_torrent: FollowMetalink,
     /// The DHT options (`--enable-dht`, `--dht-*`).
     pub dht: DhtOptions,
+    /// `--enable-peer-exchange`: public torrents exchange peers (BEP 11).
+    pub enable_peer_exchange: bool,
+    /// `--bt-enable-lpd`: public torrents are announced to, and learn peers from, the
+    /// local network (BEP 14).
+    pub bt_enable_lpd: bool,
+    /// `--bt-lpd-interface`: the interface (name or address) LPD multicasts on.
+    pub bt_lpd_interface: Option<String>,
     /// `--bt-metadata-only`: a magnet link's download ends with its metadata.
     pub bt_metadata_only: bool,
     /// `--bt-save-metadata`: a magnet link's metadata is saved as `DIR/HASH.torrent`.
@@ -634,6 +641,9 @@ impl Default for Options {
             bt_prioritize_piece: PrioritizePiece::default(),
             follow_torrent: FollowMetalink::True,
             dht: DhtOptions::default(),
+            enable_peer_exchange: true,
+            bt_enable_lpd: false,
+            bt_lpd_interface: None,
             bt_metadata_only: false,
             bt_save_metadata: false,
             bt_load_saved_metadata: false,
@@ -1467,6 +1477,36 @@ pub static OPTIONS: &[OptionDef] = &[
         true,
         "When a torrent completes, delete its files --select-file left out.",
         |o, v| o.bt_remove_unselected_file = parse_bool(v)?
+    ),
+    opt!(
+        "enable-peer-exchange",
+        None,
+        Bool,
+        "true",
+        "bittorrent",
+        true,
+        "Exchange peers with the peers of public torrents (ut_pex, BEP 11).",
+        |o, v| o.enable_peer_exchange = parse_bool(v)?
+    ),
+    opt!(
+        "bt-enable-lpd",
+        None,
+        Bool,
+        "false",
+        "bittorrent",
+        true,
+        "Find peers of public torrents on the local network by multicast (BEP 14).",
+        |o, v| o.bt_enable_lpd = parse_bool(v)?
+    ),
+    opt!(
+        "bt-lpd-interface",
+        None,
+        Value,
+        "",
+        "bittorrent",
+        true,
+        "The interface (name or IPv4 address) local peer discovery uses.",
+        |o, v| o.bt_lpd_interface = nonempty(v)
     ),
     opt!(
         "bt-metadata-only",

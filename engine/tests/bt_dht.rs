@@ -197,3 +197,100 @@ fn a_private_torrent_never_uses_the_dht() {
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
     assert_eq!(node.queries(), Vec::<String>::new());
 }
+
+#[test]
+fn the_ipv6_dht_and_the_listen_port_follow_their_options() {
+    let dir = Dir::new("dht-six");
+    let body = torrent_data(70_000, 13);
+    let placeholder = make_torrent("six.bin", &[], &body, PIECE, None);
+    let seeder = Seeder::start(&placeholder, body.clone());
+    let tracker = Tracker::start(vec![seeder.addr()]);
+    let torrent = make_torrent("six.bin", &[], &body, PIECE, Some(&tracker.url()));
+    let node4 = DhtNode::start();
+    let node6 = DhtNode::start_on("[::1]:0");
+    let port = std::net::UdpSocket::bind("0.0.0.0:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut o = dht_opts(&dir.0, Some(&node4));
+    o.set("dht-listen-port", &port.to_string()).unwrap();
+    o.set("enable-dht6", "true").unwrap();
+    o.set("dht-entry-point6", &node6.addr().to_string())
+        .unwrap();
+    o.set("dht-file-path6", dir.0.join("dht6.dat").to_str().unwrap())
+        .unwrap();
+    let st = run(&torrent, o);
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    // Each family's node was asked from --dht-listen-port, and the IPv6 table saved.
+    let from4 = node4.sources();
+    assert!(
+        !from4.is_empty() && from4.iter().all(|a| a.port() == port),
+        "{from4:?}"
+    );
+    let from6 = node6.sources();
+    assert!(
+        !from6.is_empty() && from6.iter().all(|a| a.is_ipv6()),
+        "{from6:?}"
+    );
+    let saved = persist::load(Family::V6, &std::fs::read(dir.0.join("dht6.dat")).unwrap())
+        .expect("a dht6.dat");
+    assert!(
+        saved.nodes.iter().any(|n| n.addr == node6.addr()),
+        "{saved:?}"
+    );
+}
+
+#[test]
+fn a_krpc_flood_does_not_stop_the_download() {
+    use swarmget_bt_dht::krpc::{Body, Message, Query, QueryKind, Want};
+    let dir = Dir::new("dht-flood");
+    let body = torrent_data(200_000, 14);
+    let torrent = make_torrent("flood.bin", &[], &body, PIECE, None);
+    let info_hash = Torrent::parse(&torrent).unwrap().info_hash();
+    let seeder = Seeder::start(&torrent, body.clone());
+    let node = DhtNode::start();
+    node.add_peer(info_hash, seeder.addr());
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut o = dht_opts(&dir.0, Some(&node));
+    o.dht.listen_port = vec![port];
+    // 40,000 datagrams from one address as fast as a thread can send them: queries and
+    // garbage. Answers to our lookups lost in it are asked for again.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flooding = stop.clone();
+    let flood = std::thread::spawn(move || {
+        let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let mut sent = 0u64;
+        for i in 0u32..20_000 {
+            if flooding.load(std::sync::atomic::Ordering::Relaxed) {
+                break;
+            }
+            let query = Message {
+                transaction: i.to_be_bytes().to_vec(),
+                read_only: false,
+                ip: None,
+                body: Body::Query(Query {
+                    id: swarmget_bt_dht::NodeId([(i % 251) as u8; 20]),
+                    want: Want::default(),
+                    kind: QueryKind::GetPeers {
+                        info_hash: swarmget_bt_dht::NodeId([7; 20]),
+                    },
+                }),
+            };
+            let _ = sock.send_to(&query.encode(), ("127.0.0.1", port));
+            let _ = sock.send_to(b"d1:y1:qe garbage", ("127.0.0.1", port));
+            sent += 2;
+        }
+        sent
+    });
+    let st = run(&torrent, o);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let sent = flood.join().unwrap();
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    assert_eq!(std::fs::read(dir.0.join("flood.bin")).unwrap(), body);
+    assert!(sent > 1000, "the flood was a flood: {sent} datagrams");
+}

@@ -5,25 +5,14 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
-use common::{Batch, Dir, bt_opts, torrent_data};
+use common::{Batch, Dir, bt_opts, eventually, torrent_data};
 use swarmget_engine::{
     DownloadSpec, DownloadState, DownloadStatus, Event, Gid, MagnetLink, Options, Torrent,
 };
 use swarmget_test_support::{DhtNode, make_torrent, sha256_hex};
 
 const PIECE: u64 = 32 << 10;
-
-fn eventually(what: &str, cond: impl Fn() -> bool) {
-    for _ in 0..6000 {
-        if cond() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    panic!("{what} never happened");
-}
 
 /// A free TCP port on loopback (bound and let go: the engine binds it next).
 fn free_port() -> u16 {
@@ -135,6 +124,10 @@ fn metadata_only_saves_the_torrent_from_an_x_pe_peer() {
     let mut so = opts(&dir_s.0, None);
     so.listen_port = vec![port];
     let _seeder = seeder(&torrent, &body, &dir_s.0, so);
+    // A refused connection would be tried again only after 30 s.
+    eventually("the seeder listening", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
 
     let mut o = opts(&dir_l.0, None);
     o.set("bt-metadata-only", "true").unwrap();
@@ -227,4 +220,35 @@ fn lying_and_oversized_metadata_peers_are_dropped_and_an_honest_one_finishes() {
     assert_eq!(honest.served(), 1);
     let saved = std::fs::read(dir.0.join(format!("{}.torrent", hex(&info_hash)))).unwrap();
     assert_eq!(Torrent::parse(&saved).unwrap().info_hash(), info_hash);
+}
+
+#[test]
+fn metadata_describing_another_length_than_xl_fails_the_download() {
+    use swarmget_test_support::{MetadataBehaviour, MetadataPeer};
+    let dir = Dir::new("magnet-xl");
+    let body = torrent_data(50_000, 6);
+    let torrent = make_torrent("xl.bin", &[], &body, PIECE, None);
+    let parsed = Torrent::parse(&torrent).unwrap();
+    let (info_hash, info) = (parsed.info_hash(), parsed.metainfo().info_bytes.clone());
+    let peer = MetadataPeer::start(
+        info_hash,
+        info,
+        MetadataBehaviour::Honest { gate: None },
+        None,
+    );
+    let o = opts(&dir.0, None);
+    let mut leecher = Batch::new(&o);
+    let mut link = link(info_hash, vec![peer.addr()]);
+    link.length = Some(50_001);
+    let gid = leecher.add(DownloadSpec::magnet(link, o));
+    let st = stopped(&mut leecher, gid);
+    let DownloadState::Error(e) = &st.state else {
+        panic!("{st:?}")
+    };
+    assert_eq!(e.code, swarmget_engine::ErrorCode::BtMetainfo);
+    assert_eq!(
+        e.message,
+        "the metadata describes 50000 bytes, the magnet link's xl 50001"
+    );
+    assert!(st.followed_by.is_empty());
 }

@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use common::{Batch, Dir, bt_opts, torrent_data};
+use common::{Batch, Dir, bt_opts, eventually, torrent_data};
 use swarmget_bt_wire::wire::{BlockRequest, FrameDecoder, Handshake, Limits, Message};
 use swarmget_engine::{DownloadSpec, DownloadState, Event, Gid, Options, Torrent};
 use swarmget_test_support::{Seeder, Tracker, make_torrent};
@@ -25,16 +25,6 @@ fn seeder(torrent: &[u8], tracker: &Tracker, o: Options) -> (Batch, Gid, u16) {
     batch.wait_event(0, |e| *e == Event::BtComplete(gid));
     let port = tracker.announces()[0]["port"].parse().unwrap();
     (batch, gid, port)
-}
-
-fn eventually(what: &str, cond: impl Fn() -> bool) {
-    for _ in 0..6000 {
-        if cond() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    panic!("{what} never happened");
 }
 
 #[test]

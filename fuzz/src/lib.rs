@@ -15,6 +15,7 @@ pub mod ftp_reply;
 pub mod http_response;
 pub mod jsonrpc_request;
 pub mod krpc_decode;
+pub mod lpd_message;
 pub mod magnet_parse;
 pub mod metainfo_parse;
 pub mod metalink_http_headers;
@@ -46,6 +47,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("ftp_reply", ftp_reply::run),
     ("http_response", http_response::run),
     ("jsonrpc_request", jsonrpc_request::run),
+    ("lpd_message", lpd_message::run),
     ("krpc_decode", krpc_decode::run),
     ("magnet_parse", magnet_parse::run),
     ("metainfo_parse", metainfo_parse::run),

@@ -18,6 +18,8 @@ struct State {
     peers: HashMap<[u8; 20], Vec<SocketAddr>>,
     /// Method names of the queries received, in order.
     queries: Vec<String>,
+    /// Where they came from.
+    sources: Vec<SocketAddr>,
     /// `announce_peer`s accepted: info-hash and the announced address.
     announces: Vec<([u8; 20], SocketAddr)>,
 }
@@ -29,9 +31,14 @@ pub struct DhtNode {
 }
 
 impl DhtNode {
-    /// A node on a free loopback port.
+    /// A node on a free IPv4 loopback port.
     pub fn start() -> DhtNode {
-        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        DhtNode::start_on("127.0.0.1:0")
+    }
+
+    /// A node on `addr` (`[::1]:0` for an IPv6 one).
+    pub fn start_on(addr: &str) -> DhtNode {
+        let sock = UdpSocket::bind(addr).unwrap();
         let addr = sock.local_addr().unwrap();
         let state = Arc::new(Mutex::new(State::default()));
         let shared = state.clone();
@@ -50,6 +57,7 @@ impl DhtNode {
                 };
                 let mut s = shared.lock().unwrap();
                 s.queries.push(query.kind.method().to_string());
+                s.sources.push(from);
                 match query.kind {
                     QueryKind::GetPeers { info_hash } => {
                         response.token = Some(TOKEN.to_vec());
@@ -106,6 +114,11 @@ impl DhtNode {
     /// The methods of the queries received, in order.
     pub fn queries(&self) -> Vec<String> {
         self.state.lock().unwrap().queries.clone()
+    }
+
+    /// Where the queries came from, in order.
+    pub fn sources(&self) -> Vec<SocketAddr> {
+        self.state.lock().unwrap().sources.clone()
     }
 
     /// The `announce_peer`s accepted: info-hash and announced address.

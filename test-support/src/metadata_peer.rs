@@ -4,14 +4,15 @@
 //! request with a data message.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::mpsc::{Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
 use swarmget_bt_wire::extension::{METADATA_PIECE, MetadataMessage};
-use swarmget_bt_wire::wire::{ExtensionHandshake, FrameDecoder, Handshake, Limits, Message};
+use swarmget_bt_wire::wire::{ExtensionHandshake, Message};
+
+use crate::peer_io::{each_message, greet, send_extended};
 
 /// How the peer behaves.
 pub enum MetadataBehaviour {
@@ -76,16 +77,9 @@ fn serve(
     behaviour: &mut MetadataBehaviour,
     served: &Mutex<usize>,
 ) -> std::io::Result<()> {
-    let mut hs = [0u8; Handshake::LEN];
-    sock.read_exact(&mut hs)?;
-    if Handshake::parse(&hs)
-        .ok()
-        .flatten()
-        .is_none_or(|h| h.info_hash != info_hash)
-    {
+    if !greet(&mut sock, info_hash, *b"-MD0001-metadatapeer")? {
         return Ok(());
     }
-    sock.write_all(&Handshake::new(info_hash, *b"-MD0001-metadatapeer", false).encode())?;
     if let MetadataBehaviour::Honest { gate: Some(gate) } = behaviour {
         let _ = gate.recv();
     }
@@ -98,60 +92,44 @@ fn serve(
         metadata_size: Some(size),
         ..ExtensionHandshake::default()
     };
-    let mut out = Vec::new();
-    Message::Extended {
-        id: 0,
-        payload: &ours.encode(),
-    }
-    .encode(&mut out);
-    sock.write_all(&out)?;
+    send_extended(&mut sock, 0, &ours.encode())?;
+    let liar = matches!(behaviour, MetadataBehaviour::Liar);
     let mut their_id = None;
-    let mut decoder = FrameDecoder::new(Limits::default());
-    let mut buf = vec![0u8; 64 << 10];
-    loop {
-        let n = sock.read(&mut buf)?;
-        if n == 0 {
-            return Ok(());
+    each_message(&mut sock, |msg, out| {
+        let Message::Extended { id, payload } = msg else {
+            return;
+        };
+        if id == 0 {
+            their_id = ExtensionHandshake::parse(payload)
+                .ok()
+                .and_then(|h| h.id_of("ut_metadata"));
+            return;
         }
-        decoder.extend(&buf[..n]);
-        let mut out = Vec::new();
-        while let Some(msg) = decoder.next().map_err(std::io::Error::other)? {
-            let Message::Extended { id, payload } = msg else {
-                continue;
-            };
-            if id == 0 {
-                their_id = ExtensionHandshake::parse(payload)
-                    .ok()
-                    .and_then(|h| h.id_of("ut_metadata"));
-                continue;
-            }
-            let (Ok(MetadataMessage::Request { piece }), Some(their)) =
-                (MetadataMessage::parse(payload), their_id)
-            else {
-                continue;
-            };
-            let start = piece as usize * METADATA_PIECE;
-            let Some(data) = info.get(start..(start + METADATA_PIECE).min(info.len())) else {
-                continue;
-            };
-            let mut data = data.to_vec();
-            if matches!(behaviour, MetadataBehaviour::Liar) {
-                data.iter_mut().for_each(|b| *b ^= 0x5a);
-            }
-            let mut reply = Vec::new();
-            MetadataMessage::Data {
-                piece,
-                total_size: size,
-                data: &data,
-            }
-            .encode(&mut reply);
-            Message::Extended {
-                id: their,
-                payload: &reply,
-            }
-            .encode(&mut out);
-            *served.lock().unwrap() += 1;
+        let (Ok(MetadataMessage::Request { piece }), Some(their)) =
+            (MetadataMessage::parse(payload), their_id)
+        else {
+            return;
+        };
+        let start = piece as usize * METADATA_PIECE;
+        let Some(data) = info.get(start..(start + METADATA_PIECE).min(info.len())) else {
+            return;
+        };
+        let mut data = data.to_vec();
+        if liar {
+            data.iter_mut().for_each(|b| *b ^= 0x5a);
         }
-        sock.write_all(&out)?;
-    }
+        let mut reply = Vec::new();
+        MetadataMessage::Data {
+            piece,
+            total_size: size,
+            data: &data,
+        }
+        .encode(&mut reply);
+        Message::Extended {
+            id: their,
+            payload: &reply,
+        }
+        .encode(out);
+        *served.lock().unwrap() += 1;
+    })
 }

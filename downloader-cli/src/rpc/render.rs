@@ -339,6 +339,11 @@ pub fn options(o: &Options) -> Map<String, Value> {
         o.max_overall_upload_limit.to_string(),
     );
     put("listen-port", ports(&o.listen_port));
+    put("enable-peer-exchange", b(o.enable_peer_exchange));
+    put("bt-enable-lpd", b(o.bt_enable_lpd));
+    if let Some(i) = &o.bt_lpd_interface {
+        put("bt-lpd-interface", i.clone());
+    }
     put("bt-metadata-only", b(o.bt_metadata_only));
     put("bt-save-metadata", b(o.bt_save_metadata));
     put("bt-load-saved-metadata", b(o.bt_load_saved_metadata));

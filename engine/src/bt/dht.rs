@@ -13,6 +13,8 @@
 //! - private torrents (BEP 27) never reach this module;
 //! - a datagram is read into a fixed buffer of [`MAX_DATAGRAM`] bytes (a longer one is
 //!   cut and fails to decode), and bt-dht bounds everything kept per datagram;
+//! - at most [`MAX_PER_TURN`] datagrams are taken per socket per loop turn; a socket
+//!   left with datagrams is read again on the next turn, which is due at once;
 //! - the timer queue holds at most one live DHT entry (`armed`): an earlier deadline
 //!   pushes a new one, a later one waits for the armed entry to fire and re-arm.
 
@@ -39,6 +41,9 @@ pub(crate) const DHT4: Token = Token(usize::MAX - 2);
 pub(crate) const DHT6: Token = Token(usize::MAX - 3);
 /// How often a torrent's peers are looked up and our port announced (aria2: 15 min).
 pub(crate) const REANNOUNCE: Duration = Duration::from_secs(15 * 60);
+/// How soon a torrent with no peer connected looks again (a lookup whose answers were
+/// lost, or a swarm that had not announced yet, should not cost a quarter of an hour).
+const REANNOUNCE_ALONE: Duration = Duration::from_secs(30);
 /// The wait before a lookup is tried again when the table had no node to start from.
 const RETRY: Duration = Duration::from_secs(1);
 /// The largest routing table file read (aria2's format: 56 bytes a node, a table of
@@ -46,6 +51,11 @@ const RETRY: Duration = Duration::from_secs(1);
 const MAX_TABLE_FILE: usize = 1 << 20;
 /// The largest datagram read; KRPC messages fit a 1,500-byte packet.
 const MAX_DATAGRAM: usize = 4096;
+/// Datagrams taken per socket per loop turn: a flood cannot hold the loop, the rest
+/// wait for the next turn (which then comes at once). Large, because what is not read
+/// fills the socket's buffer, and the kernel then drops answers to our own queries
+/// with the flood (256 a turn lost every lookup under the flood test's load).
+const MAX_PER_TURN: usize = 8192;
 
 /// One family's node and its socket.
 struct Node {
@@ -73,6 +83,8 @@ pub(crate) struct DhtNet {
     due: HashMap<[u8; 20], Instant>,
     /// The DHT entry in the timer queue, if one is pending.
     armed: Option<Instant>,
+    /// Sockets whose last read stopped at [`MAX_PER_TURN`].
+    unread: Vec<Token>,
 }
 
 /// What the DHT holds, for status: nodes per family (IPv4, IPv6).
@@ -122,12 +134,24 @@ fn random_bytes() -> [u8; 32] {
     seed
 }
 
-/// Binds the first free port of `ports` on `ip`.
+/// Binds the first free port of `ports` on `ip`. An IPv6 socket takes IPv6 alone, so
+/// both families' nodes can share a port (as aria2's do).
 fn bind(ip: IpAddr, ports: &[u16]) -> std::io::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
     let mut last = std::io::Error::new(ErrorKind::InvalidInput, "no port given");
     for &port in ports {
-        match UdpSocket::bind(SocketAddr::new(ip, port)) {
-            Ok(s) => return Ok(s),
+        let addr = SocketAddr::new(ip, port);
+        let bound = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))
+            .and_then(|s| {
+                if ip.is_ipv6() {
+                    s.set_only_v6(true)?;
+                }
+                s.bind(&addr.into())?;
+                s.set_nonblocking(true)?;
+                Ok(s)
+            });
+        match bound {
+            Ok(s) => return Ok(UdpSocket::from_std(s.into())),
             Err(e) => last = e,
         }
     }
@@ -209,6 +233,7 @@ impl Engine {
             nodes: Vec::new(),
             due: HashMap::new(),
             armed: None,
+            unread: Vec::new(),
         });
         for (family, file) in families {
             match file {
@@ -325,15 +350,22 @@ impl Engine {
         self.dht_flush(now);
     }
 
-    /// Looks up `info_hash` and announces `port` to the closest nodes when it is due.
-    pub(crate) fn dht_announce(&mut self, info_hash: [u8; 20], port: u16, now: Instant) {
+    /// Looks up `info_hash` and announces `port` to the closest nodes when it is due;
+    /// `alone`: the download has no peer connected.
+    pub(crate) fn dht_announce(
+        &mut self,
+        info_hash: [u8; 20],
+        port: u16,
+        alone: bool,
+        now: Instant,
+    ) {
         let Some(net) = self.dht.as_mut() else {
             return;
         };
         if net.nodes.is_empty() || net.due.get(&info_hash).is_some_and(|&t| t > now) {
             return;
         }
-        let mut next = now + REANNOUNCE;
+        let mut next = now + if alone { REANNOUNCE_ALONE } else { REANNOUNCE };
         for node in &mut net.nodes {
             if let Err(StartError::NoNodes | StartError::Busy) =
                 node.dht.announce(now, NodeId(info_hash), Some(port))
@@ -372,19 +404,40 @@ impl Engine {
             return;
         };
         let mut buf = [0u8; MAX_DATAGRAM];
-        loop {
+        let mut drained = false;
+        for _ in 0..MAX_PER_TURN {
             match node.sock.recv_from(&mut buf) {
                 Ok((n, from)) => {
                     let from = SocketAddr::new(from.ip().to_canonical(), from.port());
                     node.dht.handle_datagram(now, from, &buf[..n]);
                 }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                // An ICMP error for an earlier datagram: the next one may be fine.
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    drained = true;
+                    break;
+                }
+                // Interrupted, or an ICMP error for an earlier datagram: the next one
+                // may be fine.
                 Err(_) => {}
             }
         }
+        if let Some(net) = self.dht.as_mut()
+            && !drained
+        {
+            // Edge-triggered readiness will not come again for what is left.
+            net.unread.push(token);
+            self.timers.push(now, Timer::Wake);
+        }
         self.dht_flush(now);
+    }
+
+    /// Reads again the sockets a turn left datagrams in.
+    pub(crate) fn dht_unread(&mut self, now: Instant) {
+        let Some(net) = self.dht.as_mut() else {
+            return;
+        };
+        for token in std::mem::take(&mut net.unread) {
+            self.dht_readable(token, now);
+        }
     }
 
     /// The DHT's timer fired.
@@ -483,5 +536,26 @@ impl Engine {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_node_takes_its_options() {
+        let o = DhtOptions {
+            listen_port: vec![0],
+            entry_point: Some(SocketAddr::from(([127, 0, 0, 1], 9)).into()),
+            message_timeout: Duration::from_secs(3),
+            ..DhtOptions::default()
+        };
+        let now = Instant::now();
+        let node = start_node(Family::V4, &o, None, now, &mut |w| panic!("{w}")).unwrap();
+        assert_eq!(node.dht.config().message_timeout, Duration::from_secs(3));
+        // Joining through the entry point: one query to it waits for its answer.
+        assert_eq!(node.dht.in_flight(), 1);
+        assert_eq!(node.token, DHT4);
     }
 }

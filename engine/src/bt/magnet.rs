@@ -199,6 +199,11 @@ impl MagnetFetch {
     }
 }
 
+/// Whether a metadata download has no connection.
+fn fetch_alone(fetch: Option<&MagnetFetch>) -> bool {
+    fetch.is_none_or(|f| f.conn_keys.is_empty())
+}
+
 /// A `.torrent` file around `info` (the verified info dictionary), announcing to the
 /// link's trackers.
 pub(crate) fn torrent_bytes(info: &[u8], trackers: &[String]) -> Vec<u8> {
@@ -271,7 +276,8 @@ impl Engine {
             Err(e) => return self.fail_download(gid, e, now),
         };
         self.dht_start(gid, now);
-        self.dht_announce(info_hash, port, now);
+        let alone = fetch_alone(self.downloads[gid].magnet.as_deref());
+        self.dht_announce(info_hash, port, alone, now);
         let Some(fetch) = self.downloads[gid].magnet.as_mut() else {
             return;
         };

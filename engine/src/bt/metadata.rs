@@ -57,26 +57,24 @@ pub(crate) struct MetaConn {
     since: Instant,
 }
 
-/// Our extension handshake (BEP 10): the client name (`--peer-agent`), our listen
-/// port, and, with `ut_metadata`, that extension under [`UT_METADATA`] and the
-/// metadata's size when we have it. A private torrent's handshake leaves `ut_metadata`
-/// out (BEP 27: its metadata is not handed around).
+/// Our extension handshake (BEP 10): the client name (`--peer-agent`), `ut_metadata`
+/// under [`UT_METADATA`] (and `ut_pex` under its id when given), the metadata's size
+/// when we have it, our listen port.
 pub(crate) fn extension_handshake(
     agent: &str,
-    ut_metadata: bool,
     metadata_size: Option<u64>,
     port: Option<u16>,
+    ut_pex: Option<u8>,
 ) -> Vec<u8> {
-    let m = if ut_metadata {
-        BTreeMap::from([("ut_metadata".to_string(), UT_METADATA)])
-    } else {
-        BTreeMap::new()
-    };
+    let mut m = BTreeMap::from([("ut_metadata".to_string(), UT_METADATA)]);
+    if let Some(id) = ut_pex {
+        m.insert("ut_pex".to_string(), id);
+    }
     ExtensionHandshake {
         m,
         v: Some(agent.to_string()),
         p: port.filter(|&p| p != 0),
-        metadata_size: metadata_size.filter(|_| ut_metadata),
+        metadata_size,
         ..ExtensionHandshake::default()
     }
     .encode()
@@ -277,11 +275,8 @@ impl Engine {
                         .extend_from_slice(&Handshake::new(info_hash, peer_id, dht).encode());
                     let port = self.listener.as_ref().map(|l| l.port);
                     let agent = &self.downloads[mc.gid].opts.peer_agent;
-                    send(
-                        &mut mc.out,
-                        0,
-                        &extension_handshake(agent, true, None, port),
-                    );
+                    let ours = extension_handshake(agent, None, port, None);
+                    send(&mut mc.out, 0, &ours);
                 }
                 Err(e) if e.kind() == ErrorKind::NotConnected => return Ok(None),
                 Err(_) => return Err(None),

@@ -19,10 +19,13 @@
 
 mod block_run;
 mod dht;
+mod extension;
 mod listen;
+mod lpd;
 mod magnet;
 mod metadata;
 mod peer;
+mod pex;
 pub(crate) mod resume;
 mod run;
 mod seed;
@@ -40,6 +43,7 @@ use swarmget_bt_wire::Metainfo;
 pub use dht::DhtStatus;
 pub(crate) use dht::{DHT4, DHT6, DhtNet};
 pub(crate) use listen::{LISTENER, Listener, PENDING_TAG};
+pub(crate) use lpd::{LPD, Lpd};
 pub(crate) use magnet::MagnetFetch;
 pub use magnet::{MagnetLink, MagnetStatus, PeerOrigins};
 pub(crate) use metadata::{META_TAG, MetaConn};
@@ -266,6 +270,11 @@ impl Swarm {
         })?;
         self.records.entry(addr).or_default().connected = true;
         Some(addr)
+    }
+
+    /// How many peers are known (connected or not).
+    pub fn known_count(&self) -> usize {
+        self.known.len()
     }
 
     /// Whether one more peer may connect to us (`--bt-max-peers`).

@@ -18,7 +18,7 @@ use std::time::Instant;
 use mio::net::TcpStream;
 use mio::{Interest, Token};
 use swarmget_bt_wire::peer::{Peer, PeerConfig, PeerEvent};
-use swarmget_bt_wire::wire::{BlockRequest, ExtensionHandshake, FrameDecoder, Handshake, Limits};
+use swarmget_bt_wire::wire::{BlockRequest, FrameDecoder, Handshake, Limits};
 
 use crate::bitfield::Bitfield;
 use crate::download::Layout;
@@ -46,7 +46,7 @@ pub(crate) struct PeerConn {
     pub serial: u64,
     connected: bool,
     /// The peer connected to us: our handshake answers its own.
-    incoming: bool,
+    pub(super) incoming: bool,
     decoder: FrameDecoder,
     /// `None` until the peer's handshake arrived.
     pub(super) peer: Option<Peer>,
@@ -62,8 +62,8 @@ pub(crate) struct PeerConn {
     pub(super) unchoked_at: Option<Instant>,
     /// When it last sent us a block we asked for.
     pub(super) last_block: Option<Instant>,
-    /// The id under which it takes `ut_metadata` messages (its extension handshake).
-    ut_metadata: Option<u8>,
+    /// What its extension handshake said, and the peer exchange with it.
+    pub(super) ext: super::extension::PeerExtensions,
     /// Its blocks of this turn not yet sent to disk.
     run: Option<super::block_run::BlockRun>,
 }
@@ -175,7 +175,7 @@ impl Engine {
             reads: 0,
             unchoked_at: None,
             last_block: None,
-            ut_metadata: None,
+            ext: Default::default(),
             run: None,
         });
         Some(key)
@@ -311,20 +311,7 @@ impl Engine {
                 peer.send_bitfield(done.as_bytes(), done.count() as u32, pc.pieces);
             }
             if hs.extension_protocol() {
-                let port = self.listener.as_ref().map(|l| l.port);
-                let d = &self.downloads[pc.gid];
-                // BEP 27: a private torrent's metadata is not handed around.
-                let offered = d.bt.as_ref().and_then(|s| {
-                    let meta = s.torrent.metainfo();
-                    (!meta.info.private).then_some(meta.info_bytes.len() as u64)
-                });
-                let ours = super::metadata::extension_handshake(
-                    &d.opts.peer_agent,
-                    offered.is_some(),
-                    offered,
-                    port,
-                );
-                peer.send_extended(0, &ours);
+                peer.send_extended(0, &self.our_extension_handshake(pc.gid));
             }
             peer.set_interested(true);
             pc.peer = Some(peer);
@@ -337,7 +324,7 @@ impl Engine {
             peer,
             serving,
             last_block,
-            ut_metadata,
+            ext,
             run,
             ..
         } = pc;
@@ -389,7 +376,7 @@ impl Engine {
             self.dht_port(pc.addr, port, now);
         }
         for (id, payload) in extended {
-            self.peer_extended(gid, peer, ut_metadata, id, &payload);
+            self.peer_extended(gid, peer, ext, id, &payload, now);
         }
         if interest_changed && let Some(swarm) = self.downloads[gid].bt.as_mut() {
             // A peer that wants our pieces should not wait a whole round for a slot.
@@ -472,6 +459,7 @@ impl Engine {
                 }
             }
             if pc.out.len() < OUT_HIGH {
+                self.pump_pex(pc.gid, pc.key, peer, &mut pc.ext, now);
                 peer.poll_transmit(now, &mut pc.out);
             }
         }
@@ -494,44 +482,11 @@ impl Engine {
 }
 
 impl Engine {
-    /// An extension message from a peer of torrent `gid`: its extension handshake
-    /// (which says where it takes `ut_metadata`), or a `ut_metadata` request answered
-    /// from the torrent's info dictionary (BEP 9), so magnet links can start from us.
-    fn peer_extended(
-        &mut self,
-        gid: Gid,
-        peer: &mut Peer,
-        ut_metadata: &mut Option<u8>,
-        id: u8,
-        payload: &[u8],
-    ) {
-        let Some(swarm) = self.downloads[gid].bt.as_ref() else {
-            return;
-        };
-        let meta = swarm.torrent.metainfo();
-        if id == 0 {
-            *ut_metadata = ut_metadata_id(payload);
-        } else if id == super::metadata::UT_METADATA
-            && !meta.info.private
-            && let Some(their) = *ut_metadata
-            && let Some(answer) = super::metadata::answer_metadata(&meta.info_bytes, payload)
-        {
-            peer.send_extended(their, &answer);
-        }
-    }
-
     /// Whether our handshake says we run a DHT node (BEP 5): a DHT is up and the
     /// torrent is public.
     fn dht_bit(&self, swarm: &super::Swarm) -> bool {
         self.dht.is_some() && !swarm.torrent.metainfo().info.private
     }
-}
-
-/// The `ut_metadata` id an extension handshake names, if any.
-fn ut_metadata_id(payload: &[u8]) -> Option<u8> {
-    ExtensionHandshake::parse(payload)
-        .ok()?
-        .id_of("ut_metadata")
 }
 
 fn to_block(b: BlockRequest) -> Block {

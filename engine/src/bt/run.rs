@@ -75,6 +75,7 @@ impl Engine {
         }
         self.expire_pending(now);
         self.meta_tick(now);
+        self.dht_unread(now);
     }
 
     fn tick_torrent(&mut self, gid: Gid, now: Instant) {
@@ -106,6 +107,8 @@ impl Engine {
         swarm.announcer.rejoin();
         let public = !swarm.torrent.metainfo().info.private;
         let info_hash = swarm.torrent.info_hash();
+        // A seed with no peer waits for them to come; a leecher looks again soon.
+        let alone = swarm.peer_keys.is_empty() && swarm.seeding == SeedPhase::Leeching;
         let port = match self.listen_port() {
             Ok(port) => port,
             Err(e) => return self.fail_download(gid, e, now),
@@ -113,7 +116,11 @@ impl Engine {
         if public {
             // BEP 27: a private torrent's peers come from its trackers alone.
             self.dht_start(gid, now);
-            self.dht_announce(info_hash, port, now);
+            self.dht_announce(info_hash, port, alone, now);
+            if self.downloads[gid].opts.bt_enable_lpd {
+                self.lpd_start(gid);
+                self.lpd_announce(info_hash, port, now);
+            }
         }
         let d = &mut self.downloads[gid];
         let Some(swarm) = d.bt.as_mut() else {

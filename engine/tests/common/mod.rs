@@ -254,3 +254,14 @@ pub fn status_while_blocked(handle: &Handle, gid: Gid) -> DownloadStatus {
         .expect("the loop answers while a control file blocks the disk thread")
         .unwrap()
 }
+
+/// Polls `cond` every 5 ms until it holds; fails the test after 30 s with `what`.
+pub fn eventually(what: &str, cond: impl Fn() -> bool) {
+    for _ in 0..6000 {
+        if cond() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("{what} never happened");
+}
