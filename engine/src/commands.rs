@@ -69,12 +69,19 @@ impl Engine {
             .collect::<Result<Vec<_>, _>>()?;
         let gid = self.new_gid(spec.options.gid)?;
         let opts = self.shared_options(spec.options);
-        let mut download = Download::new(gid, urls, opts, spec.expect, tls, now);
+        let download = Download::new(gid, urls, opts, spec.expect, tls, now);
+        Ok(self.enqueue(download, position))
+    }
+
+    /// Puts a new download in the queue at `position` (the end when `None`), paused
+    /// under `--pause`.
+    pub(crate) fn enqueue(&mut self, mut download: Download, position: Option<usize>) -> Gid {
         if download.opts.pause {
             download.state = DownloadState::Paused;
         }
+        let gid = download.gid;
         self.downloads.insert(download, position);
-        Ok(gid)
+        gid
     }
 
     /// The GID for a new download: `--gid`'s if it is free, else a fresh one.

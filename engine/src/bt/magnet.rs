@@ -24,7 +24,7 @@ use swarmget_bt_wire::tracker::Event as TrackerEvent;
 
 use super::{Announcer, Torrent};
 use crate::disk::DiskJob;
-use crate::download::{Download, DownloadSpec, DownloadState};
+use crate::download::{Download, DownloadSpec};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorCode};
 use crate::gid::Gid;
@@ -244,10 +244,7 @@ impl Engine {
         let gid = self.new_gid(opts.gid)?;
         let mut download = Download::new(gid, Vec::new(), opts, Default::default(), tls, now);
         download.magnet = Some(Box::new(MagnetFetch::new(link, &download.opts)));
-        if download.opts.pause {
-            download.state = DownloadState::Paused;
-        }
-        self.downloads.insert(download, position);
+        self.enqueue(download, position);
         self.torrents.push(gid);
         Ok(gid)
     }

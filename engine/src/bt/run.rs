@@ -10,7 +10,7 @@ use swarmget_bt_wire::tracker::{Announce, Event as TrackerEvent};
 use super::resume::OnDisk;
 use super::{AnnounceDone, SeedPhase, StartPhase, Torrent, TrackerNet};
 use crate::disk::DiskJob;
-use crate::download::{Download, DownloadState};
+use crate::download::Download;
 use crate::engine::Engine;
 use crate::error::{Error, ErrorCode};
 use crate::gid::Gid;
@@ -30,10 +30,7 @@ impl Engine {
         let mut download =
             Download::new(gid, Vec::new(), opts.clone(), Default::default(), tls, now);
         download.set_torrent(torrent, &opts)?;
-        if download.opts.pause {
-            download.state = DownloadState::Paused;
-        }
-        self.downloads.insert(download, position);
+        self.enqueue(download, position);
         self.torrents.push(gid);
         Ok(gid)
     }
