@@ -3365,6 +3365,16 @@ mod tests {
 
     #[test]
     fn bt_prioritize_piece_reads_head_and_tail_with_aria2s_default_size() {
+        let mut o = Options::default();
+        o.set("bt-prioritize-piece", "head=300K,tail").unwrap();
+        assert_eq!(
+            o.bt_prioritize_piece,
+            PrioritizePiece {
+                head: 300 << 10,
+                tail: 1 << 20
+            }
+        );
+        assert!(o.set("bt-prioritize-piece", "middle").is_err());
         let p = |v| PrioritizePiece::parse(v);
         assert_eq!(
             p("head"),

@@ -545,17 +545,30 @@ mod tests {
 
     #[test]
     fn a_node_takes_its_options() {
-        let o = DhtOptions {
-            listen_port: vec![0],
-            entry_point: Some(SocketAddr::from(([127, 0, 0, 1], 9)).into()),
-            message_timeout: Duration::from_secs(3),
-            ..DhtOptions::default()
-        };
+        let mut all = crate::Options::default();
+        all.set("dht-listen-port", "0").unwrap();
+        all.set("dht-entry-point", "127.0.0.1:9").unwrap();
+        all.set("dht-message-timeout", "3").unwrap();
+        let o = all.dht;
         let now = Instant::now();
         let node = start_node(Family::V4, &o, None, now, &mut |w| panic!("{w}")).unwrap();
         assert_eq!(node.dht.config().message_timeout, Duration::from_secs(3));
         // Joining through the entry point: one query to it waits for its answer.
         assert_eq!(node.dht.in_flight(), 1);
         assert_eq!(node.token, DHT4);
+    }
+
+    #[test]
+    fn the_ipv6_node_binds_dht_listen_addr6() {
+        let mut all = crate::Options::default();
+        all.set("dht-listen-port", "0").unwrap();
+        all.set("dht-listen-addr6", "::1").unwrap();
+        let now = Instant::now();
+        let node = start_node(Family::V6, &all.dht, None, now, &mut |w| panic!("{w}")).unwrap();
+        assert_eq!(node.token, DHT6);
+        assert_eq!(
+            node.sock.local_addr().unwrap().ip(),
+            IpAddr::from(Ipv6Addr::LOCALHOST)
+        );
     }
 }

@@ -507,11 +507,9 @@ mod tests {
         assert_eq!(peer_cap(&o, 0, false), 55);
         assert_eq!(peer_cap(&o, 50 << 10, false), MIN_PEERS);
         assert_eq!(peer_cap(&o, 0, true), MIN_PEERS);
-        let o = Options {
-            bt_max_peers: 10,
-            bt_request_peer_speed_limit: 1 << 20,
-            ..Options::default()
-        };
+        let mut o = Options::default();
+        o.set("bt-max-peers", "10").unwrap();
+        o.set("bt-request-peer-speed-limit", "1M").unwrap();
         assert_eq!(
             (peer_cap(&o, 0, false), peer_cap(&o, 2 << 20, false)),
             (10, 10)

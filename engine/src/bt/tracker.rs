@@ -508,7 +508,9 @@ mod tests {
     #[test]
     fn bt_tracker_interval_overrides_the_trackers() {
         let t0 = Instant::now();
-        let mut a = Announcer::new(vec![vec!["http://a/".into()]], Duration::from_secs(5));
+        let mut o = crate::Options::default();
+        o.set("bt-tracker-interval", "5").unwrap();
+        let mut a = Announcer::new(vec![vec!["http://a/".into()]], o.bt_tracker_interval);
         let r = AnnounceResponse {
             interval: Some(100),
             min_interval: Some(50),
