@@ -56,6 +56,19 @@ fn open(interface: Option<Ipv4Addr>) -> std::io::Result<UdpSocket> {
     Ok(UdpSocket::from_std(sock.into()))
 }
 
+/// The IPv4 address of `--bt-lpd-interface` (a name or an address), `None` without it.
+fn lpd_interface(opts: &crate::Options) -> Result<Option<Ipv4Addr>, String> {
+    let Some(name) = &opts.bt_lpd_interface else {
+        return Ok(None);
+    };
+    let probe = SocketAddr::V4(GROUP_V4);
+    match crate::socket::interface_address(name, &probe) {
+        Ok(IpAddr::V4(ip)) => Ok(Some(ip)),
+        Ok(IpAddr::V6(_)) => Err(format!("{name} has no IPv4 address")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 impl Engine {
     /// Opens the LSD socket once, for torrent `gid` (whose notices carry any trouble).
     pub(crate) fn lpd_start(&mut self, gid: Gid) {
@@ -63,17 +76,7 @@ impl Engine {
             return;
         }
         self.lpd_tried = true;
-        let interface = match &self.downloads[gid].opts.bt_lpd_interface {
-            None => Ok(None),
-            Some(name) => {
-                let probe = SocketAddr::V4(GROUP_V4);
-                match crate::socket::interface_address(name, &probe) {
-                    Ok(IpAddr::V4(ip)) => Ok(Some(ip)),
-                    Ok(IpAddr::V6(_)) => Err(format!("{name} has no IPv4 address")),
-                    Err(e) => Err(e.to_string()),
-                }
-            }
-        };
+        let interface = lpd_interface(&self.downloads[gid].opts);
         let opened = interface.and_then(|ip| open(ip).map_err(|e| e.to_string()));
         let mut sock = match opened {
             Ok(s) => s,
@@ -156,5 +159,22 @@ impl Engine {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bt_lpd_interface_picks_the_interfaces_ipv4_address() {
+        let mut o = crate::Options::default();
+        assert_eq!(lpd_interface(&o), Ok(None));
+        o.set("bt-lpd-interface", "lo").unwrap();
+        assert_eq!(lpd_interface(&o), Ok(Some(Ipv4Addr::LOCALHOST)));
+        o.set("bt-lpd-interface", "127.0.0.1").unwrap();
+        assert_eq!(lpd_interface(&o), Ok(Some(Ipv4Addr::LOCALHOST)));
+        o.set("bt-lpd-interface", "no-such-interface0").unwrap();
+        assert!(lpd_interface(&o).is_err());
     }
 }
