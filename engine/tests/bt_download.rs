@@ -12,20 +12,6 @@ use swarmget_test_support::{
 
 const PIECE: u64 = 32 << 10;
 
-/// Runs one torrent download with `seeders` behind a tracker; returns the batch's
-/// final status and the events seen.
-fn download(torrent: &[u8], o: Options) -> (swarmget_engine::DownloadStatus, Vec<Event>) {
-    let mut batch = Batch::new(&o);
-    batch.add(DownloadSpec::torrent(Torrent::parse(torrent).unwrap(), o));
-    let gid = batch.gids[0];
-    batch.wait_event(
-        0,
-        |e| matches!(e, Event::Complete(g) | Event::Error(g) if *g == gid),
-    );
-    let seen = batch.seen.clone();
-    (batch.finish().remove(0), seen)
-}
-
 #[test]
 fn single_file_torrent_from_one_seeder() {
     let dir = Dir::new("bt-single");
@@ -34,7 +20,7 @@ fn single_file_torrent_from_one_seeder() {
     let seeder = Seeder::start(&placeholder, body.clone());
     let tracker = Tracker::start(vec![seeder.addr()]);
     let torrent = make_torrent("one.bin", &[], &body, PIECE, Some(&tracker.url()));
-    let (st, _) = download(&torrent, bt_opts(&dir.0));
+    let (st, _) = common::run_torrent(&torrent, bt_opts(&dir.0));
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
     let got = std::fs::read(dir.0.join("one.bin")).unwrap();
     assert_eq!(sha256_hex(&got), sha256_hex(&body));
@@ -66,7 +52,7 @@ fn multi_file_torrent_lands_under_its_name() {
     let seeder = Seeder::start(&placeholder, body.clone());
     let tracker = Tracker::start(vec![seeder.addr()]);
     let torrent = make_torrent("set", &files, &body, PIECE, Some(&tracker.url()));
-    let (st, _) = download(&torrent, bt_opts(&dir.0));
+    let (st, _) = common::run_torrent(&torrent, bt_opts(&dir.0));
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
     let root = dir.0.join("set");
     assert_eq!(std::fs::read(root.join("a.txt")).unwrap(), body[..50_000]);
@@ -95,7 +81,7 @@ fn two_seeders_share_the_work_through_a_tiny_disk_cache() {
         disk_cache: 0,
         ..bt_opts(&dir.0)
     };
-    let (st, _) = download(&torrent, o);
+    let (st, _) = common::run_torrent(&torrent, o);
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
     assert_eq!(std::fs::read(dir.0.join("two.bin")).unwrap(), body);
     assert_eq!((a.connections(), b.connections()), (1, 1));
@@ -128,7 +114,7 @@ fn a_peer_sending_bad_pieces_is_charged_banned_and_its_pieces_fetched_again() {
     );
     let tracker = Tracker::start(vec![bad.addr(), good.addr()]);
     let torrent = make_torrent("c.bin", &[], &body, PIECE, Some(&tracker.url()));
-    let (st, seen) = download(&torrent, bt_opts(&dir.0));
+    let (st, seen) = common::run_torrent(&torrent, bt_opts(&dir.0));
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
     assert_eq!(std::fs::read(dir.0.join("c.bin")).unwrap(), body);
     let bad_addr = bad.addr().to_string();
@@ -233,7 +219,7 @@ fn a_udp_tracker_introduces_the_seeder() {
     let seeder = Seeder::start(&placeholder, body.clone());
     let tracker = UdpTrackerServer::start(vec![seeder.addr()]);
     let torrent = make_torrent("u.bin", &[], &body, PIECE, Some(&tracker.url()));
-    let (st, _) = download(&torrent, bt_opts(&dir.0));
+    let (st, _) = common::run_torrent(&torrent, bt_opts(&dir.0));
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
     assert_eq!(std::fs::read(dir.0.join("u.bin")).unwrap(), body);
     // `started` (2) first, with the port the engine listens on.
@@ -265,7 +251,7 @@ fn an_https_tracker_is_checked_with_the_download_s_ca() {
         ca_certificate: Some(ca_path),
         ..bt_opts(&dir.0)
     };
-    let (st, _) = download(&torrent, o);
+    let (st, _) = common::run_torrent(&torrent, o);
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
     assert_eq!(std::fs::read(dir.0.join("h.bin")).unwrap(), body);
     assert!(

@@ -12,19 +12,6 @@ use swarmget_test_support::{Seeder, Tracker, make_torrent};
 
 const PIECE: u64 = 32 << 10;
 
-/// Runs one torrent download to its end; returns its final status and the events seen.
-fn download(torrent: &[u8], o: Options) -> (swarmget_engine::DownloadStatus, Vec<Event>) {
-    let mut batch = Batch::new(&o);
-    batch.add(DownloadSpec::torrent(Torrent::parse(torrent).unwrap(), o));
-    let gid = batch.gids[0];
-    batch.wait_event(
-        0,
-        |e| matches!(e, Event::Complete(g) | Event::Error(g) if *g == gid),
-    );
-    let seen = batch.seen.clone();
-    (batch.finish().remove(0), seen)
-}
-
 #[test]
 fn bt_max_peers_caps_the_connections() {
     let dir = Dir::new("bt-max-peers");
@@ -38,7 +25,7 @@ fn bt_max_peers_caps_the_connections() {
         bt_max_peers: 1,
         ..bt_opts(&dir.0)
     };
-    let (st, _) = download(&torrent, o);
+    let (st, _) = common::run_torrent(&torrent, o);
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
     assert_eq!(std::fs::read(dir.0.join("p.bin")).unwrap(), body);
     assert_eq!(
@@ -67,7 +54,7 @@ fn bt_tracker_replaces_excluded_trackers_and_announces_carry_ip_and_prefix() {
     o.set("bt-tracker", &added.url()).unwrap();
     o.set("bt-external-ip", "192.0.2.7").unwrap();
     o.set("peer-id-prefix", "A2-1-37-0-").unwrap();
-    let (st, _) = download(&torrent, o);
+    let (st, _) = common::run_torrent(&torrent, o);
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
     assert!(excluded.announces().is_empty());
     let announces = added.announces();
@@ -88,10 +75,10 @@ fn peer_agent_names_us_in_the_extension_handshake() {
     let torrent = make_torrent("g.bin", &[], &body, PIECE, Some(&tracker.url()));
     let mut o = bt_opts(&dir.0);
     o.set("peer-agent", "tester/9").unwrap();
-    let (st, _) = download(&torrent, o);
+    let (st, _) = common::run_torrent(&torrent, o);
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
     assert_eq!(seeder.agents(), ["tester/9"]);
-    let (_, _) = download(&torrent, bt_opts(&Dir::new("bt-peer-agent-default").0));
+    let (_, _) = common::run_torrent(&torrent, bt_opts(&Dir::new("bt-peer-agent-default").0));
     assert_eq!(
         seeder.agents()[1],
         concat!("swarmget/", env!("CARGO_PKG_VERSION"))
@@ -108,7 +95,7 @@ fn bt_stop_timeout_stops_a_torrent_that_gets_nothing() {
         bt_stop_timeout: Duration::from_secs(1),
         ..bt_opts(&dir.0)
     };
-    let (st, _) = download(&torrent, o);
+    let (st, _) = common::run_torrent(&torrent, o);
     assert_err(&st, ErrorCode::Unfinished);
 }
 

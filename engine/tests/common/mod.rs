@@ -155,6 +155,22 @@ pub fn run_spec(spec: DownloadSpec) -> DownloadStatus {
     batch.finish().remove(0)
 }
 
+/// Runs one torrent download to its end; returns its final status and the events seen.
+pub fn run_torrent(torrent: &[u8], o: Options) -> (DownloadStatus, Vec<Event>) {
+    let mut batch = Batch::new(&o);
+    batch.add(DownloadSpec::torrent(
+        swarmget_engine::Torrent::parse(torrent).unwrap(),
+        o,
+    ));
+    let gid = batch.gids[0];
+    batch.wait_event(
+        0,
+        |e| matches!(e, Event::Complete(g) | Event::Error(g) if *g == gid),
+    );
+    let seen = batch.seen.clone();
+    (batch.finish().remove(0), seen)
+}
+
 /// Runs one download of `uris` (mirrors) to its end.
 pub fn run(uris: Vec<String>, o: Options) -> DownloadStatus {
     let mut batch = Batch::new(&o);
