@@ -405,6 +405,12 @@ impl Download {
         self.state == DownloadState::Active
     }
 
+    /// Active and not on its way to complete (its last disk job, a control file's
+    /// removal or a saved metadata file, still queued): it may take on new peers.
+    pub fn takes_peers(&self) -> bool {
+        self.is_active() && !self.completing
+    }
+
     pub fn total(&self) -> Option<u64> {
         match &self.layout {
             Layout::Planned(p) => Some(p.total()),

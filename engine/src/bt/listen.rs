@@ -165,7 +165,7 @@ impl Engine {
         };
         let gid = self.torrents.iter().copied().find(|&g| {
             let d = &self.downloads[g];
-            d.is_active()
+            d.takes_peers()
                 && d.bt
                     .as_ref()
                     .is_some_and(|s| s.torrent.info_hash() == hs.info_hash && s.has_room(&d.opts))

@@ -253,8 +253,7 @@ impl Engine {
     /// new peers.
     pub(crate) fn tick_magnet(&mut self, gid: Gid, now: Instant) {
         let d = &mut self.downloads[gid];
-        // Completing: the metadata is here and its file being saved.
-        let active = d.is_active() && !self.halted && !d.completing;
+        let active = d.takes_peers() && !self.halted;
         let Some(fetch) = d.magnet.as_mut() else {
             return;
         };

@@ -77,9 +77,9 @@ impl Engine {
 
     fn tick_torrent(&mut self, gid: Gid, now: Instant) {
         let d = &mut self.downloads[gid];
-        // A torrent whose control file is being removed on its way to complete asks
-        // no new peer (it would be one more seed to greet and drop).
-        let active = d.is_active() && !self.halted && !d.completing;
+        // A torrent on its way to complete asks no new peer (it would be one more seed
+        // to greet and drop).
+        let active = d.takes_peers() && !self.halted;
         let Some(swarm) = d.bt.as_mut() else {
             return self.tick_magnet(gid, now);
         };
