@@ -31,6 +31,7 @@ mod run;
 mod seed;
 mod serve;
 mod tracker;
+pub(crate) mod web_seed;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -446,9 +447,14 @@ impl Download {
         let info = &torrent.metainfo().info;
         // Rarest first, or in file order for `--stream-piece-selector=inorder`
         // (`random` and `geom` choose among HTTP/FTP regions; peers go rarest first).
+        // Web seeds claim runs as HTTP mirrors do, sized as `--split` and
+        // `--min-split-size` size them, so peers find free pieces beside them.
+        let web_seeds = web_seed::sources(torrent.metainfo());
         let mut plan = Plan::new(info.total_length, info.piece_length)
             .verify_pieces()
-            .selector(opts.stream_piece_selector);
+            .selector(opts.stream_piece_selector)
+            .min_split(opts.min_split_size)
+            .spread_over(opts.split);
         for range in unwanted_runs(&storage) {
             // Pieces wholly inside unwanted files are never fetched; a piece shared
             // with a wanted file keeps its priority (`set_priority` keeps the higher).
@@ -458,6 +464,11 @@ impl Download {
             plan.set_priority(range, PRIORITIZED);
         }
         self.layout = Layout::Planned(plan);
+        for url in web_seeds {
+            if !self.sources.iter().any(|s| s.url == url) {
+                self.sources.push(crate::download::Source::new(url));
+            }
+        }
         self.hashes = Some(Arc::new(torrent.piece_hashes()));
         self.storage = Some(Arc::new(storage));
         self.path = Some(torrent.top_path(&opts.dir));
