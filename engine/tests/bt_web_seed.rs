@@ -77,6 +77,27 @@ fn a_single_file_torrent_downloads_from_its_web_seed_alone() {
 }
 
 #[test]
+fn web_seed_connections_follow_split_and_max_connection_per_server() {
+    let body = torrent_data(400_000, 17);
+    for (s, x, want) in [(5, 1, 1), (5, 3, 3), (2, 3, 2)] {
+        let dir = Dir::new(&format!("ws-s{s}-x{x}"));
+        let server = HttpServer::start(ServerConfig::new().file("/x.bin", body.clone())).unwrap();
+        let torrent = with_web_seeds("x.bin", &[], &body, None, vec![server.url("/x.bin")]);
+        let o = Options {
+            split: s,
+            max_connection_per_server: x,
+            ..opts(&dir.0)
+        };
+        let (st, _) = common::run_torrent(&torrent, o);
+        assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+        assert_eq!(std::fs::read(dir.0.join("x.bin")).unwrap(), body);
+        // Thirteen pieces, claimed one at a time: every connection allowed opens at
+        // once, each with a piece to fetch.
+        assert_eq!(server.connections(), want, "-s{s} -x{x}");
+    }
+}
+
+#[test]
 fn a_multi_file_torrent_downloads_from_its_web_seed_alone() {
     let dir = Dir::new("ws-multi");
     let files = [
@@ -196,12 +217,7 @@ fn a_peer_and_a_web_seed_both_fill_the_torrent() {
         Some(&tracker.url()),
         vec![server.url("/both.bin")],
     );
-    let o = Options {
-        split: 8,
-        min_split_size: PIECE,
-        ..opts(&dir.0)
-    };
-    let (st, _) = common::run_torrent(&torrent, o);
+    let (st, _) = common::run_torrent(&torrent, opts(&dir.0));
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
     assert_eq!(std::fs::read(dir.0.join("both.bin")).unwrap(), body);
     assert!(server.body_bytes_sent() > 0, "the web seed sent nothing");
@@ -228,12 +244,7 @@ fn a_web_seed_serving_wrong_bytes_is_dropped_and_the_peer_completes() {
         Some(&tracker.url()),
         vec![seed_url.clone()],
     );
-    let o = Options {
-        split: 8,
-        min_split_size: PIECE,
-        ..opts(&dir.0)
-    };
-    let (st, events) = common::run_torrent(&torrent, o);
+    let (st, events) = common::run_torrent(&torrent, opts(&dir.0));
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
     assert_eq!(std::fs::read(dir.0.join("bad.bin")).unwrap(), body);
     let dropped = events.iter().any(|e| {

@@ -447,14 +447,14 @@ impl Download {
         let info = &torrent.metainfo().info;
         // Rarest first, or in file order for `--stream-piece-selector=inorder`
         // (`random` and `geom` choose among HTTP/FTP regions; peers go rarest first).
-        // Web seeds claim runs as HTTP mirrors do, sized as `--split` and
-        // `--min-split-size` size them, so peers find free pieces beside them.
+        // Web seeds claim runs as HTTP mirrors do, a piece at a time: a run is the
+        // web seed's alone, so a longer one would keep its pieces from faster peers.
         let web_seeds = web_seed::sources(torrent.metainfo());
         let mut plan = Plan::new(info.total_length, info.piece_length)
             .verify_pieces()
             .selector(opts.stream_piece_selector)
-            .min_split(opts.min_split_size)
-            .spread_over(opts.split);
+            .min_split(info.piece_length)
+            .spread_over(usize::MAX);
         for range in unwanted_runs(&storage) {
             // Pieces wholly inside unwanted files are never fetched; a piece shared
             // with a wanted file keeps its priority (`set_priority` keeps the higher).
