@@ -9,7 +9,8 @@ use common::{Dir, bt_opts, torrent_data};
 use swarmget_bt_wire::metainfo::TorrentBuilder;
 use swarmget_engine::{DownloadState, Event, Options};
 use swarmget_test_support::{
-    Behaviour, HttpServer, Seeder, ServerConfig, Tracker, make_torrent, sha256_hex,
+    Behaviour, HttpServer, MetadataBehaviour, MetadataPeer, Seeder, ServerConfig, Tracker,
+    make_torrent, sha256_hex,
 };
 
 const PIECE: u64 = 32 << 10;
@@ -295,4 +296,54 @@ fn get_servers_names_the_file_a_web_seed_connection_fetches() {
     assert!(uris[0].used);
     batch.handle.remove(gid).unwrap();
     batch.finish();
+}
+
+#[test]
+fn a_magnet_link_s_ws_web_seed_fills_the_torrent_its_metadata_peer_cannot() {
+    let dir = Dir::new("ws-magnet");
+    let files = [("a.txt", 70_000u64), ("b.bin", 90_000)];
+    let body = torrent_data(160_000, 18);
+    let torrent = make_torrent("mag", &files, &body, PIECE, None);
+    let meta = swarmget_bt_wire::Metainfo::parse(&torrent).unwrap();
+    let info_hash = meta.info_hash.unwrap();
+    // The peer serves the metadata and no piece at all.
+    let peer = MetadataPeer::start(
+        info_hash,
+        meta.info_bytes.clone(),
+        MetadataBehaviour::Honest { gate: None },
+        None,
+    );
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/ws/mag/a.txt", body[..70_000].to_vec())
+            .file("/ws/mag/b.bin", body[70_000..].to_vec()),
+    )
+    .unwrap();
+    let link = swarmget_engine::MagnetLink {
+        info_hash,
+        name: None,
+        trackers: Vec::new(),
+        peers: vec![peer.addr()],
+        length: None,
+        keywords: None,
+        web_seeds: vec![server.url("/ws/")],
+    };
+    let o = opts(&dir.0);
+    let mut batch = common::Batch::new(&o);
+    let magnet = batch.add(swarmget_engine::DownloadSpec::magnet(link, o));
+    batch.wait_event(0, |e| matches!(e, Event::Complete(g) if *g == magnet));
+    let st = batch.handle.tell_status(magnet).unwrap();
+    let follower = st.followed_by[0];
+    batch.gids.push(follower);
+    let done = batch.finish();
+    assert_eq!(done[1].state, DownloadState::Complete, "{:?}", done[1]);
+    assert_eq!(
+        std::fs::read(dir.0.join("mag/a.txt")).unwrap(),
+        body[..70_000]
+    );
+    assert_eq!(
+        std::fs::read(dir.0.join("mag/b.bin")).unwrap(),
+        body[70_000..]
+    );
+    assert_eq!(done[1].files[0].uris[0].uri, server.url("/ws/mag/a.txt"));
 }
