@@ -28,6 +28,7 @@ mod peer;
 mod pex;
 pub(crate) mod resume;
 mod run;
+mod scrape;
 mod seed;
 mod serve;
 mod tracker;
@@ -49,6 +50,7 @@ pub(crate) use magnet::MagnetFetch;
 pub use magnet::{MagnetLink, MagnetStatus, PeerOrigins};
 pub(crate) use metadata::{META_TAG, MetaConn};
 pub(crate) use peer::{PEER_TAG, PeerConn};
+pub use scrape::scrape;
 pub(crate) use seed::SeedPhase;
 pub(crate) use tracker::{AnnounceDone, Announcer, TrackerNet};
 
