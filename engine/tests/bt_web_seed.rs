@@ -6,11 +6,10 @@ mod common;
 use std::time::Duration;
 
 use common::{Dir, bt_opts, torrent_data};
-use swarmget_bt_wire::metainfo::TorrentBuilder;
 use swarmget_engine::{DownloadState, Event, Options};
 use swarmget_test_support::{
     Behaviour, HttpServer, MetadataBehaviour, MetadataPeer, Seeder, ServerConfig, Tracker,
-    make_torrent, sha256_hex,
+    make_torrent, make_torrent_with_web_seeds, sha256_hex,
 };
 
 const PIECE: u64 = 32 << 10;
@@ -32,24 +31,7 @@ fn with_web_seeds(
     tracker: Option<&str>,
     web_seeds: Vec<String>,
 ) -> Vec<u8> {
-    let plain = make_torrent(name, files, data, PIECE, tracker);
-    let meta = swarmget_bt_wire::Metainfo::parse(&plain).unwrap();
-    let info = &meta.info;
-    let builder = if info.multi_file {
-        let files = info
-            .files
-            .iter()
-            .map(|f| (f.path[1..].to_vec(), f.length))
-            .collect();
-        TorrentBuilder::multi(name, files, PIECE, info.piece_hashes.clone())
-    } else {
-        TorrentBuilder::single(name, info.total_length, PIECE, info.piece_hashes.clone())
-    };
-    builder
-        .trackers(meta.tracker_tiers())
-        .web_seeds(web_seeds)
-        .build()
-        .unwrap()
+    make_torrent_with_web_seeds(name, files, data, PIECE, tracker, web_seeds)
 }
 
 #[test]
