@@ -20,7 +20,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use swarmget_engine::{DownloadSpec, Error, ErrorCode, Options, Torrent};
+use swarmget_engine::{DocumentRef, DownloadSpec, Error, ErrorCode, Options, Torrent};
 use swarmget_metalink::Url;
 
 use swarmget_engine::metalink;
@@ -94,7 +94,7 @@ pub fn torrent(path: &str, opts: &Options) -> Result<DownloadSpec, Error> {
         ));
     }
     let mut spec = torrent_bytes(&bytes, path, opts)?;
-    spec.metadata_uri = Some(path.to_owned());
+    spec.document = Some(DocumentRef::new(path));
     Ok(spec)
 }
 
@@ -159,7 +159,22 @@ pub fn metalink_option(
         ErrorCode::BadOption,
         warn,
     )?;
-    metalink::specs(&parsed, source, opts, warn)
+    let specs = metalink::specs(&parsed, source, opts, warn)?;
+    // Standard input cannot be read again: a session names its files' URIs instead.
+    Ok(match source {
+        "-" => specs,
+        path => from_document(specs, path),
+    })
+}
+
+/// `specs` marked as read from the local document at `path`, which `--save-session`
+/// then names once in their place (as aria2 does).
+pub fn from_document(mut specs: Vec<DownloadSpec>, path: &str) -> Vec<DownloadSpec> {
+    let document = DocumentRef::new(path);
+    for spec in &mut specs {
+        spec.document = Some(document.clone());
+    }
+    specs
 }
 
 /// The downloads for a list of arguments (the command line's, or one input-file
@@ -241,7 +256,10 @@ fn documents(
         Input::Metalink(path) => {
             let parsed =
                 metalink::load(path, opts, &mut std::io::empty(), ErrorCode::Unknown, warn)?;
-            metalink::specs(&parsed, path, opts, warn)
+            Ok(from_document(
+                metalink::specs(&parsed, path, opts, warn)?,
+                path,
+            ))
         }
         Input::Torrent(path) => Ok(vec![torrent(path, opts)?]),
         Input::Uri(uri) => Ok(vec![DownloadSpec::new(vec![uri.to_owned()], opts.clone())]),

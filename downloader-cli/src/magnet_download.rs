@@ -132,7 +132,7 @@ fn spec(
             pieces: None,
         },
         torrent: None,
-        metadata_uri: None,
+        document: None,
         magnet: None,
     })
 }

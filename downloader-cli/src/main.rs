@@ -11,6 +11,7 @@ mod daemon;
 mod feed;
 mod flags;
 mod help;
+mod hex;
 mod hooks;
 mod input_file;
 mod inputs;

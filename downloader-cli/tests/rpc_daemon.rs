@@ -838,6 +838,121 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
     );
 }
 
+/// A two-file Metalink document: `/a` on `server` as `a`, `/b` as `b`, `len` bytes each.
+fn two_file_metalink(server: &HttpServer, a: &str, b: &str, len: usize) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<metalink xmlns="urn:ietf:params:xml:ns:metalink"><file name="{a}"><size>{len}</size><url>{}</url></file><file name="{b}"><size>{len}</size><url>{}</url></file></metalink>"#,
+        server.url("/a"),
+        server.url("/b"),
+    )
+}
+
+#[test]
+fn uploaded_and_local_metalinks_are_named_once_in_the_session_and_come_back() {
+    use sha1::Digest as _;
+    let dir = TempDir::new("rpc-session-meta4");
+    let len = 50_000;
+    let a = TestFile::random(len, 21);
+    let b = TestFile::random(len, 22);
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/a", a.clone())
+            .file("/b", b.clone()),
+    )
+    .unwrap();
+    let local = two_file_metalink(&server, "l1.bin", "l2.bin", len);
+    std::fs::write(dir.join("local.meta4"), &local).unwrap();
+    let uploaded = two_file_metalink(&server, "u1.bin", "u2.bin", len);
+    // Everything paused, so the session holds all four files.
+    let d = Daemon::start(
+        &dir,
+        &[
+            "--rpc-secret=s",
+            "--save-session=session.txt",
+            "--pause=true",
+            "-M",
+            "local.meta4",
+        ],
+    );
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&uploaded);
+    let gids = d.ok("aria2.addMetalink", json!([b64]));
+    let gids: Vec<String> = gids
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(gids.len(), 2, "{gids:?}");
+    // As aria2: the upload kept as <hex SHA-1 of the document>.meta4 in dir.
+    let name: String = sha1::Sha1::digest(uploaded.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let saved_upload = format!("{name}.meta4");
+    assert_eq!(
+        std::fs::read_to_string(dir.join(&saved_upload)).unwrap(),
+        uploaded
+    );
+    let waiting = d.ok("aria2.tellWaiting", json!([0, 10, ["gid", "files"]]));
+    let local_first = waiting
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["files"][0]["path"].as_str().unwrap().ends_with("l1.bin"))
+        .unwrap_or_else(|| panic!("no l1.bin: {waiting}"))["gid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(d.ok("aria2.saveSession", json!([])), "OK");
+    let saved = std::fs::read_to_string(dir.join("session.txt")).unwrap();
+    // Each document once, under its first file's GID; no file's own URI or name.
+    assert_eq!(
+        saved
+            .matches(&format!("{saved_upload}\n gid={}\n", gids[0]))
+            .count(),
+        1,
+        "{saved}"
+    );
+    assert_eq!(
+        saved
+            .matches(&format!("local.meta4\n gid={local_first}\n"))
+            .count(),
+        1,
+        "{saved}"
+    );
+    assert!(!saved.contains(&server.url("/a")), "{saved}");
+    assert!(!saved.contains(" out="), "{saved}");
+    d.kill();
+
+    // Restored: both documents read again, their first files under the same GIDs,
+    // and every file downloads byte-exact once unpaused.
+    let d = Daemon::start(&dir, &["--rpc-secret=s", "-i", "session.txt"]);
+    let waiting = d.ok("aria2.tellWaiting", json!([0, 10, ["gid", "status"]]));
+    let restored: Vec<&str> = waiting
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["gid"].as_str().unwrap())
+        .collect();
+    assert_eq!(restored.len(), 4, "{waiting}");
+    assert!(restored.contains(&gids[0].as_str()), "{waiting}");
+    assert!(restored.contains(&local_first.as_str()), "{waiting}");
+    d.ok("aria2.unpauseAll", json!([]));
+    for gid in restored {
+        d.wait_status(gid, "complete");
+    }
+    for (file, body) in [
+        ("l1.bin", &a),
+        ("l2.bin", &b),
+        ("u1.bin", &a),
+        ("u2.bin", &b),
+    ] {
+        assert_download(&dir.join(file), body);
+    }
+    assert_eq!(d.shutdown(), Some(0));
+}
+
 #[test]
 fn hooks_run_with_aria2s_arguments() {
     use std::os::unix::fs::PermissionsExt;

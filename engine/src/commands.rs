@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use url::Url;
 
-use crate::download::{Download, DownloadSpec, DownloadState, Metadata};
+use crate::download::{Download, DownloadSpec, DownloadState};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorCode};
 use crate::gid::Gid;
@@ -52,7 +52,7 @@ impl Engine {
         if let Some(torrent) = spec.torrent {
             let opts = self.shared_options(spec.options);
             let gid = self.add_torrent(torrent, opts, tls, position, now)?;
-            self.downloads[gid].metadata = spec.metadata_uri.map(|uri| Metadata { gid, uri });
+            self.downloads[gid].metadata = spec.document.map(|doc| doc.metadata(gid));
             return Ok(gid);
         }
         if let Some(link) = spec.magnet {
@@ -69,7 +69,8 @@ impl Engine {
             .collect::<Result<Vec<_>, _>>()?;
         let gid = self.new_gid(spec.options.gid)?;
         let opts = self.shared_options(spec.options);
-        let download = Download::new(gid, urls, opts, spec.expect, tls, now);
+        let mut download = Download::new(gid, urls, opts, spec.expect, tls, now);
+        download.metadata = spec.document.map(|doc| doc.metadata(gid));
         Ok(self.enqueue(download, position))
     }
 

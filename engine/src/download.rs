@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use url::Url;
@@ -28,9 +28,10 @@ pub struct DownloadSpec {
     pub expect: Expect,
     /// A torrent to download (then `uris` may be empty: peers are the sources).
     pub torrent: Option<crate::bt::Torrent>,
-    /// The `.torrent` file the torrent was read from, for `--save-session` to name
-    /// (aria2's `MetadataInfo` URI); None for an upload that was not saved.
-    pub metadata_uri: Option<String>,
+    /// The document (`.torrent` or Metalink file) the download was read from, for
+    /// `--save-session` to name (aria2's `MetadataInfo`); None for an upload that was
+    /// not saved.
+    pub document: Option<Arc<DocumentRef>>,
     /// A magnet link whose metadata is to be fetched from peers.
     pub magnet: Option<crate::bt::MagnetLink>,
 }
@@ -43,7 +44,7 @@ impl DownloadSpec {
             options,
             expect: Expect::default(),
             torrent: None,
-            metadata_uri: None,
+            document: None,
             magnet: None,
         }
     }
@@ -55,7 +56,7 @@ impl DownloadSpec {
             options,
             expect: Expect::default(),
             torrent: Some(torrent),
-            metadata_uri: None,
+            document: None,
             magnet: None,
         }
     }
@@ -68,8 +69,36 @@ impl DownloadSpec {
             options,
             expect: Expect::default(),
             torrent: None,
-            metadata_uri: None,
+            document: None,
             magnet: Some(link),
+        }
+    }
+}
+
+/// A document named by the specs it gave (every file of a Metalink shares one): the
+/// session writes it once, under the GID of the first of those downloads queued, so
+/// that `-i` of the session gives that GID back to the same file.
+#[derive(Debug)]
+pub struct DocumentRef {
+    uri: String,
+    gid: OnceLock<Gid>,
+}
+
+impl DocumentRef {
+    /// The document at `uri` (a local path or a URI), to share between its specs.
+    pub fn new(uri: impl Into<String>) -> Arc<DocumentRef> {
+        Arc::new(DocumentRef {
+            uri: uri.into(),
+            gid: OnceLock::new(),
+        })
+    }
+
+    /// The session's record of the document for download `gid`: the GID is that of
+    /// the first download to ask.
+    pub(crate) fn metadata(&self, gid: Gid) -> Metadata {
+        Metadata {
+            gid: *self.gid.get_or_init(|| gid),
+            uri: self.uri.clone(),
         }
     }
 }
@@ -79,10 +108,11 @@ impl DownloadSpec {
 /// the document again (a torrent's pieces and trackers, a Metalink's hashes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Metadata {
-    /// The GID the session keeps: a torrent's own, or the followed document
-    /// download's (shared by every file the document gave).
+    /// The GID the session keeps: a torrent's own, the followed document
+    /// download's, or a local document's first file's (shared by every file the
+    /// document gave).
     pub gid: Gid,
-    /// The `.torrent` file's path, or the followed document's URI.
+    /// The `.torrent` or Metalink file's path, or the followed document's URI.
     pub uri: String,
 }
 

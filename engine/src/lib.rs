@@ -52,7 +52,7 @@ mod version;
 
 pub use bt::{BtStatus, DhtStatus, MagnetLink, MagnetStatus, PeerOrigins, Torrent};
 pub use change_uri::UriChange;
-pub use download::{DownloadSpec, DownloadState, Expect, Metadata, SpeedMeter};
+pub use download::{DocumentRef, DownloadSpec, DownloadState, Expect, Metadata, SpeedMeter};
 pub use engine::Engine;
 pub use error::{Error, ErrorCode};
 pub use gid::Gid;

@@ -35,7 +35,7 @@ fn with_pieces(url: String, o: Options, data: &[u8]) -> DownloadSpec {
             }),
         },
         torrent: None,
-        metadata_uri: None,
+        document: None,
         magnet: None,
     }
 }
