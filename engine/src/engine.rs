@@ -81,8 +81,11 @@ pub struct Engine {
     resolver: Resolver,
     resolved: Receiver<Resolved>,
     /// Hashing threads (one per core): pieces and whole files are verified there.
-    hasher: HasherPool,
+    pub(crate) hasher: HasherPool,
     hashed: Receiver<HashDone>,
+    /// Write buffers lent to the hashers (fed pieces); at most half the pool, so
+    /// readers never wait on hashing.
+    pub(crate) feeding: usize,
     pub(crate) dns: HashMap<(String, u16), Dns>,
     pub(crate) pool: Vec<Vec<u8>>,
     pub(crate) pool_limit: usize,
@@ -209,6 +212,7 @@ impl Engine {
             pool: Vec::new(),
             pool_limit,
             pool_out: 0,
+            feeding: 0,
             peer_read_buf: Vec::new(),
             overall: Throttle::new(global.max_overall_download_limit),
             timers: Timers::default(),
@@ -489,13 +493,20 @@ impl Engine {
                 len,
                 result,
             } => {
-                self.give_buffer(buf);
                 if !self.downloads.contains(gid) {
-                    return;
+                    return self.give_buffer(buf);
                 }
                 let d = &mut self.downloads[gid];
                 d.writes_in_flight -= 1;
                 d.jobs_in_flight -= 1;
+                if d.stale_writes > 0 || result.is_err() {
+                    self.give_buffer(buf);
+                } else {
+                    // Before the pieces it completes are queued: the hashers see a
+                    // piece's bytes before its verification.
+                    self.feed_hashers(gid, offset, buf, len);
+                }
+                let d = &mut self.downloads[gid];
                 if d.stale_writes > 0 {
                     // A byte of a version the download discarded: counts for nothing.
                     d.stale_writes -= 1;

@@ -375,6 +375,7 @@ impl Engine {
         self.downloads[gid].finished_at = Some(now);
         // Keep what is on disk resumable.
         self.save_control(gid, true);
+        self.hasher.reset(gid);
         self.downloads.set_state(gid, DownloadState::Error(err));
     }
 
@@ -582,6 +583,8 @@ impl Engine {
             self.drop_conn(key);
         }
         self.save_control(gid, true);
+        // What is on disk may change before the download goes on.
+        self.hasher.reset(gid);
     }
 
     /// Stops everything resumably (interrupt or `--stop`): downloads keep their state

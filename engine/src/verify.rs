@@ -96,6 +96,24 @@ impl Engine {
         }
     }
 
+    /// Lends a buffer the disk worker wrote at `offset` to the hashers of the pieces
+    /// it falls in, so they hash it from memory instead of reading it back; gives it
+    /// back to the pool when the download's pieces are not hashed, or when half the
+    /// pool is lent already (the piece is then read back).
+    pub(crate) fn feed_hashers(&mut self, gid: Gid, offset: u64, buf: Vec<u8>, len: usize) {
+        let d = &self.downloads[gid];
+        let (Some(hashes), Layout::Planned(plan)) = (&d.hashes, &d.layout) else {
+            return self.give_buffer(buf);
+        };
+        if len == 0 || hashes.length == 0 || self.feeding >= self.pool_limit / 2 {
+            return self.give_buffer(buf);
+        }
+        let (hashes, region) = (hashes.clone(), 0..plan.total());
+        let jobs = self.hasher.feed(gid, &hashes, region, offset, buf, len);
+        self.feeding += 1;
+        self.downloads[gid].jobs_in_flight += jobs;
+    }
+
     /// A piece's checksum answer.
     fn piece_checked(
         &mut self,
@@ -332,13 +350,29 @@ impl Engine {
     /// A hasher thread's answer.
     pub(crate) fn on_hashed(&mut self, done: HashDone, now: Instant) {
         let gid = match &done {
-            HashDone::Verified { gid, .. } | HashDone::Checked { gid, .. } => *gid,
+            HashDone::Verified { gid, .. }
+            | HashDone::Checked { gid, .. }
+            | HashDone::Fed { gid, .. } => *gid,
+        };
+        let done = match done {
+            HashDone::Fed { buf, .. } => {
+                if let Some(buf) = buf {
+                    self.feeding -= 1;
+                    self.give_buffer(buf);
+                }
+                if let Some(d) = self.downloads.get_mut(gid) {
+                    d.jobs_in_flight -= 1;
+                }
+                return;
+            }
+            done => done,
         };
         let Some(d) = self.downloads.get_mut(gid) else {
             return;
         };
         d.jobs_in_flight -= 1;
         match done {
+            HashDone::Fed { .. } => {} // answered above
             HashDone::Checked { result, .. } => {
                 d.verifying = false;
                 if d.is_finished() {
