@@ -83,8 +83,8 @@ pub struct Engine {
     /// Hashing threads (one per core): pieces and whole files are verified there.
     pub(crate) hasher: HasherPool,
     hashed: Receiver<HashDone>,
-    /// Write buffers lent to the hashers (fed pieces); at most half the pool, so
-    /// readers never wait on hashing.
+    /// Written buffers lent to the hashers (fed pieces); the first
+    /// [`crate::verify::MAX_LENT`] do not count against `--disk-cache`.
     pub(crate) feeding: usize,
     pub(crate) dns: HashMap<(String, u16), Dns>,
     pub(crate) pool: Vec<Vec<u8>>,
@@ -611,11 +611,24 @@ impl Engine {
     }
 
     pub(crate) fn give_buffer(&mut self, buf: Vec<u8>) {
+        self.release_buffer();
+        self.recycle_buffer(buf);
+    }
+
+    /// A buffer taken from the pool no longer counts against `--disk-cache` (it was
+    /// written; the hashers may still read it).
+    pub(crate) fn release_buffer(&mut self) {
         self.pool_out = self.pool_out.saturating_sub(1);
         self.buffer_returned = true;
+    }
+
+    /// Keeps a released buffer for reuse if the pool has room.
+    pub(crate) fn recycle_buffer(&mut self, buf: Vec<u8>) {
         // Overflow buffers (odd sizes, or past the limit) are freed, so the pool
-        // never holds more than `--disk-cache`.
-        if buf.len() == BUF_SIZE && self.pool.len() + self.pool_out < self.pool_limit {
+        // never holds more than `--disk-cache` and what the hashers may borrow
+        // beyond it (kept, or every lent buffer would be allocated and zeroed anew).
+        let room = self.pool_limit + crate::verify::MAX_LENT;
+        if buf.len() == BUF_SIZE && self.pool.len() + self.pool_out < room {
             self.pool.push(buf);
         }
     }

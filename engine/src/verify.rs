@@ -18,6 +18,12 @@ use crate::storage::Storage;
 /// Bad pieces after which a mirror is dropped for the download.
 const BAD_PIECES_LIMIT: u32 = 2;
 
+/// Written buffers the hashers may hold beyond `--disk-cache` (4 MiB of 256 KiB
+/// buffers). Past it, a lent buffer counts against `--disk-cache` until it comes back,
+/// so readers wait for the hashers rather than have pieces read back (which costs more
+/// CPU than the waiting saves).
+pub(crate) const MAX_LENT: usize = 16;
+
 impl Download {
     /// `--hash-check-only` with `-V`: check what is on disk, fetch nothing.
     pub(crate) fn check_only(&self) -> bool {
@@ -98,20 +104,32 @@ impl Engine {
 
     /// Lends a buffer the disk worker wrote at `offset` to the hashers of the pieces
     /// it falls in, so they hash it from memory instead of reading it back; gives it
-    /// back to the pool when the download's pieces are not hashed, or when half the
-    /// pool is lent already (the piece is then read back).
+    /// back to the pool when the download's pieces are not hashed. Of the buffers
+    /// lent, at most [`MAX_LENT`] are released from `--disk-cache` while out.
     pub(crate) fn feed_hashers(&mut self, gid: Gid, offset: u64, buf: Vec<u8>, len: usize) {
         let d = &self.downloads[gid];
         let (Some(hashes), Layout::Planned(plan)) = (&d.hashes, &d.layout) else {
             return self.give_buffer(buf);
         };
-        if len == 0 || hashes.length == 0 || self.feeding >= self.pool_limit / 2 {
+        if len == 0 || hashes.length == 0 {
             return self.give_buffer(buf);
         }
         let (hashes, region) = (hashes.clone(), 0..plan.total());
         let jobs = self.hasher.feed(gid, &hashes, region, offset, buf, len);
+        if self.feeding < MAX_LENT {
+            self.release_buffer();
+        }
         self.feeding += 1;
         self.downloads[gid].jobs_in_flight += jobs;
+    }
+
+    /// A lent buffer is back: released from `--disk-cache` now if it still counted.
+    fn lent_buffer_back(&mut self, buf: Vec<u8>) {
+        if self.feeding > MAX_LENT {
+            self.release_buffer();
+        }
+        self.feeding -= 1;
+        self.recycle_buffer(buf);
     }
 
     /// A piece's checksum answer.
@@ -357,8 +375,7 @@ impl Engine {
         let done = match done {
             HashDone::Fed { buf, .. } => {
                 if let Some(buf) = buf {
-                    self.feeding -= 1;
-                    self.give_buffer(buf);
+                    self.lent_buffer_back(buf);
                 }
                 if let Some(d) = self.downloads.get_mut(gid) {
                     d.jobs_in_flight -= 1;
