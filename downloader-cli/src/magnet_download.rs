@@ -179,11 +179,6 @@ fn bittorrent_spec(
             )),
         }
     }
-    for ws in &group.web_seeds {
-        warn(format!(
-            "magnet ws={ws} ignored: web seeds are not supported yet"
-        ));
-    }
     for mt in &group.manifests {
         warn(format!(
             "magnet mt={mt} ignored: manifests are not supported yet"
@@ -196,6 +191,7 @@ fn bittorrent_spec(
         peers,
         length: group.exact_length,
         keywords: group.keywords.clone(),
+        web_seeds: group.web_seeds.clone(),
     };
     if options.bt_load_saved_metadata {
         let path = options.dir.join(format!("{}.torrent", link.hex()));
@@ -345,7 +341,8 @@ mod tests {
     fn bittorrent_links_become_metadata_downloads() {
         let (result, warnings) = build(&format!(
             "magnet:?xt={BTIH}&dn=some%20name&xl=99&tr=http%3A%2F%2Ft.example%2Fa\
-             &x.pe=127.0.0.1:6881&x.pe=[::1]:7000&x.pe=peer.example:1&so=0,2-3&kt=a+b"
+             &x.pe=127.0.0.1:6881&x.pe=[::1]:7000&x.pe=peer.example:1&so=0,2-3&kt=a+b\
+             &ws=http%3A%2F%2Fw.example%2Fd%2F"
         ));
         let spec = result.unwrap().remove(0);
         let link = spec.magnet.expect("a magnet download");
@@ -361,6 +358,8 @@ mod tests {
             ]
         );
         assert_eq!(link.keywords.as_deref(), Some("a b"));
+        // Web seeds go to the torrent (no warning).
+        assert_eq!(link.web_seeds, ["http://w.example/d/"]);
         // BEP 53's 0-based indices become --select-file's 1-based ones.
         let select = spec.options.select_file.expect("so selects files");
         assert!(select.contains(1) && !select.contains(2) && select.contains(3));

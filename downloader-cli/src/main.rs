@@ -22,6 +22,7 @@ mod make_torrent;
 mod metalink;
 mod readout;
 mod rpc;
+mod scrape;
 #[cfg(test)]
 mod scratch;
 mod show_files;
@@ -43,6 +44,7 @@ fn main() -> ExitCode {
         Some("magnet") => magnet::run(&args[1..]),
         Some("metalink") => metalink::run(&args[1..]),
         Some("make-torrent") => make_torrent::run(&args[1..]),
+        Some("scrape") => scrape::run(&args[1..]),
         _ => ExitCode::from(download(&args)),
     }
 }

@@ -1328,12 +1328,17 @@ fn tell_status_of_a_torrent_has_aria2s_bittorrent_keys() {
         ])
         .comment("a comment")
         .creation_date(1_700_000_000)
+        .web_seeds(vec!["http://127.0.0.1:9/dist/".into()])
         .build()
         .unwrap();
     let hash = info_hash(&torrent);
     let d = Daemon::start(
         &dir,
-        &["--rpc-secret=s", "--rpc-save-upload-metadata=false"],
+        &[
+            "--rpc-secret=s",
+            "--rpc-save-upload-metadata=false",
+            "--save-session=session.txt",
+        ],
     );
     let b64 = base64::engine::general_purpose::STANDARD.encode(&torrent);
     let gid = d.ok("aria2.addTorrent", json!([b64, [], {"pause": "true"}]));
@@ -1355,6 +1360,15 @@ fn tell_status_of_a_torrent_has_aria2s_bittorrent_keys() {
             },
         })
     );
+    // Its web seed is the file's URI (BEP 19: a URL ending in '/' names its directory).
+    let web_seed = json!([{"uri": "http://127.0.0.1:9/dist/c.bin", "status": "waiting"}]);
+    assert_eq!(d.ok("aria2.getUris", json!([gid])), web_seed);
+    assert_eq!(d.ok("aria2.getFiles", json!([gid]))[0]["uris"], web_seed);
+    // ...but never a download of its own in the session (the torrent, not saved, is
+    // not there at all, as in aria2).
+    assert_eq!(d.ok("aria2.saveSession", json!([])), "OK");
+    let saved = std::fs::read_to_string(dir.join("session.txt")).unwrap();
+    assert!(!saved.contains("/dist/"), "{saved}");
     // An HTTP download has none of them.
     let a = d.ok(
         "aria2.addUri",

@@ -220,17 +220,38 @@ impl Engine {
 
     pub(crate) fn servers(&self, gid: Gid, now: Instant) -> Result<Vec<ServerStatus>, Error> {
         let d = self.downloads.get(gid).ok_or_else(|| not_found(gid))?;
-        let servers = d
-            .conns
-            .iter()
-            .filter_map(|&k| self.conns[k].as_ref())
-            .map(|c| Server {
-                uri: d.sources[c.source].url.to_string(),
+        // By file, as aria2: a multi-file torrent's web seed connection is at the
+        // file it fetches now (its `uri` that file's under the web seed).
+        let mut by_file: Vec<ServerStatus> = Vec::new();
+        for c in d.conns.iter().filter_map(|&k| self.conns[k].as_ref()) {
+            let (index, uri) = match c.web_file {
+                Some((file, _, _)) => (
+                    file + 1,
+                    d.web_seed_url(c.source, file).map(|u| u.to_string()),
+                ),
+                None => (1, None),
+            };
+            let server = Server {
+                uri: uri.unwrap_or_else(|| d.sources[c.source].url.to_string()),
                 current_uri: c.url.to_string(),
                 speed: c.meter.rate(now),
-            })
-            .collect();
-        Ok(vec![ServerStatus { index: 1, servers }])
+            };
+            match by_file.iter_mut().find(|s| s.index == index) {
+                Some(s) => s.servers.push(server),
+                None => by_file.push(ServerStatus {
+                    index,
+                    servers: vec![server],
+                }),
+            }
+        }
+        if by_file.is_empty() {
+            by_file.push(ServerStatus {
+                index: 1,
+                servers: Vec::new(),
+            });
+        }
+        by_file.sort_by_key(|s| s.index);
+        Ok(by_file)
     }
 
     pub(crate) fn peers_of(&mut self, gid: Gid, now: Instant) -> Result<Vec<PeerStatus>, Error> {

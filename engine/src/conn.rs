@@ -122,6 +122,10 @@ pub(crate) struct Conn {
     pub head_answered: bool,
     /// Read buffer for bodies that need decoding, kept between reads.
     pub scratch: Vec<u8>,
+    /// A multi-file torrent's web seed: the file `url` points at now, as
+    /// `(index, first byte in the byte space, length)`. The request's range and the
+    /// answer's are in that file's offsets; `pos` stays in the byte space.
+    pub web_file: Option<(usize, u64, u64)>,
 }
 
 impl Conn {
@@ -164,6 +168,7 @@ impl Conn {
             asked_head: false,
             head_answered: false,
             scratch: Vec::new(),
+            web_file: None,
         }
     }
 

@@ -17,6 +17,7 @@ use swarmget_http_seg::{
     RangeAnswer, Request, ResponseHead, check_range_response, parse_final_response_head,
 };
 
+use crate::bt::web_seed::{self, WebStep};
 use crate::conn::{Body, Conn, Connecting, Parked, Phase};
 use crate::disk::DiskJob;
 use crate::download::Layout;
@@ -272,7 +273,7 @@ impl Engine {
     }
 
     /// Builds and starts sending the request for the connection's current work.
-    fn send_request(&mut self, key: usize, now: Instant) {
+    pub(crate) fn send_request(&mut self, key: usize, now: Instant) {
         let log_requests = self.logs(LogLevel::Info);
         let Some(conn) = self.conns[key].as_mut() else {
             return;
@@ -284,8 +285,23 @@ impl Engine {
             return;
         }
         let d = &self.downloads[conn.dl];
+        // A multi-file torrent's web seed: one file per request, in its offsets.
+        let web =
+            d.bt.as_ref()
+                .is_some_and(|s| s.torrent.metainfo().info.multi_file);
         let range = match &d.layout {
             Layout::Planned(plan) => match plan.run(conn.slot) {
+                Some(run) if run.remaining() > 0 && web => {
+                    match web_seed::next_request(conn, d, run) {
+                        WebStep::Ask(range) => Some(range),
+                        WebStep::Padding(range) => return self.deliver_padding(key, range, now),
+                        WebStep::Moved => return self.reconnect(key, now),
+                        WebStep::Nothing => {
+                            let _ = self.drop_conn(key);
+                            return;
+                        }
+                    }
+                }
                 Some(run) if run.remaining() > 0 => {
                     if d.sources[conn.source].no_ranges {
                         // The server sends whole files: the run is the whole file.
@@ -317,6 +333,7 @@ impl Engine {
                 start,
                 end: Some(end),
             }) if d.opts.enable_http_pipelining
+                && !web
                 && d.opts.http_keep_alive
                 && piece > 0
                 && end + 1 - start >= 2 * piece =>
@@ -816,7 +833,11 @@ impl Engine {
             },
             whole_for_if_range: status == 200 && conn.if_range.is_some(),
         };
+        // A torrent's pieces are verified by their hashes, whichever version of a
+        // web seed's file they came from (each file of a multi-file torrent has
+        // validators of its own).
         if (200..300).contains(&status)
+            && self.downloads[gid].bt.is_none()
             && let Some(next) = self.check_version(conn, seen)?
         {
             return Ok(Some(next));
@@ -825,8 +846,31 @@ impl Engine {
             Layout::Planned(p) => Some(p.total()),
             _ => known_total,
         };
+        // A multi-file torrent's web seed answers in its file's offsets.
+        let (shift, total) = match conn.web_file {
+            Some((_, offset, length)) => (offset, Some(length)),
+            None => (0, total),
+        };
         let answer = check_range_response(&head, asked, total)
             .map_err(|e| Error::new(ErrorCode::HttpHeader, format!("{}: {e}", conn.url)))?;
+        let answer = match answer {
+            RangeAnswer::Partial { start, end, total } => RangeAnswer::Partial {
+                start: start + shift,
+                end: end + shift,
+                total,
+            },
+            // A torrent's pieces are never taken as done from an answer, and a web
+            // seed must serve ranges.
+            RangeAnswer::AlreadyComplete | RangeAnswer::Whole { .. }
+                if self.downloads[gid].bt.is_some() =>
+            {
+                return Err(Error::new(
+                    ErrorCode::HttpHeader,
+                    format!("{}: the web seed does not serve ranges", conn.url),
+                ));
+            }
+            other => other,
+        };
         let compressed = !matches!(encoding, ContentEncoding::Identity);
         match answer {
             RangeAnswer::AlreadyComplete => {
@@ -1470,7 +1514,12 @@ impl Engine {
     }
 
     /// Copies decoded body bytes into write buffers (the slow path).
-    fn deliver(&mut self, conn: &mut Conn, mut data: &[u8], now: Instant) -> Result<(), Error> {
+    pub(crate) fn deliver(
+        &mut self,
+        conn: &mut Conn,
+        mut data: &[u8],
+        now: Instant,
+    ) -> Result<(), Error> {
         self.check_document_len(conn.dl, conn.pos + data.len() as u64)?;
         if let Some(plan) = self.downloads[conn.dl].plan() {
             let run_left = plan.run(conn.slot).map(|r| r.remaining()).unwrap_or(0);
@@ -1631,16 +1680,26 @@ impl Engine {
             return;
         }
         let d = &self.downloads[conn.dl];
-        let Some(file) = d.file.clone() else {
-            self.give_buffer(buf);
-            return;
-        };
-        let job = DiskJob::Write {
-            gid: d.gid,
-            file,
-            offset: conn.buf_off,
-            buf,
-            len: conn.buf_len,
+        let job = match (d.file.clone(), &d.bt, &d.storage) {
+            (Some(file), _, _) => DiskJob::Write {
+                gid: d.gid,
+                file,
+                offset: conn.buf_off,
+                buf,
+                len: conn.buf_len,
+            },
+            // A torrent's web seed writes into the torrent's files.
+            (None, Some(_), Some(storage)) => DiskJob::WriteStorage {
+                gid: d.gid,
+                storage: storage.clone(),
+                offset: conn.buf_off,
+                buf,
+                len: conn.buf_len,
+            },
+            _ => {
+                self.give_buffer(buf);
+                return;
+            }
         };
         conn.buf_len = 0;
         self.disk_job(conn.dl, job);

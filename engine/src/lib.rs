@@ -50,7 +50,7 @@ pub mod validators;
 mod verify;
 mod version;
 
-pub use bt::{BtStatus, DhtStatus, MagnetLink, MagnetStatus, PeerOrigins, Torrent};
+pub use bt::{BtStatus, DhtStatus, MagnetLink, MagnetStatus, PeerOrigins, Torrent, scrape};
 pub use change_uri::UriChange;
 pub use download::{DocumentRef, DownloadSpec, DownloadState, Expect, Metadata, SpeedMeter};
 pub use engine::Engine;

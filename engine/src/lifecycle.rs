@@ -74,8 +74,13 @@ impl Engine {
 
     /// Opens connections for download `gid` up to what its options and plan allow.
     pub(crate) fn top_up(&mut self, gid: Gid, now: Instant) {
-        if self.downloads[gid].bt.is_some() || self.downloads[gid].magnet.is_some() {
-            // Peers are connected by `bt_tick`.
+        let d = &self.downloads[gid];
+        let web_seeds_wait = d.bt.as_ref().is_some_and(|s| {
+            s.start != crate::bt::StartPhase::Ready || s.seeding != crate::bt::SeedPhase::Leeching
+        });
+        if web_seeds_wait || d.magnet.is_some() {
+            // Peers are connected by `bt_tick`; a torrent's web seeds (its mirrors)
+            // wait until it has resumed from what is on disk, and rest once it seeds.
             return;
         }
         loop {

@@ -199,7 +199,11 @@ impl Download {
             files: if let (Some(_), Some(storage), Layout::Planned(plan)) =
                 (&self.bt, &self.storage, &self.layout)
             {
-                torrent_files(storage, plan)
+                let mut files = torrent_files(storage, plan);
+                for f in &mut files {
+                    f.uris = self.web_seed_uris(f.index - 1);
+                }
+                files
             } else {
                 vec![FileStatus {
                     index: 1,

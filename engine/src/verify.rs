@@ -156,7 +156,11 @@ impl Engine {
             }
             Ok(false) => {
                 let slots = plan.hash_failed(piece);
-                if d.bt.is_some() {
+                // A torrent's peers are charged by the swarm; its web seeds (mirrors)
+                // below, as any mirror. A piece that peers helped fill charges no web
+                // seed (which of its senders lied is unknown).
+                let peers_sent = slots.iter().any(|s| !d.slot_sources.contains_key(s));
+                if d.bt.is_some() && (peers_sent || slots.is_empty()) {
                     d.control_dirty = true;
                     return self.charge_peers(gid, piece, &slots, now);
                 }

@@ -58,6 +58,7 @@ fn link(info_hash: [u8; 20], peers: Vec<SocketAddr>) -> MagnetLink {
         peers,
         length: None,
         keywords: None,
+        web_seeds: Vec::new(),
     }
 }
 

@@ -1,8 +1,10 @@
-//! Arbitrary bytes as UDP tracker datagrams, fed to a client mid-announce.
+//! Arbitrary bytes as UDP tracker datagrams, fed to a client mid-announce or, when bit 2
+//! of the first input byte is set, mid-scrape (BEP 15 action 2, of three torrents).
 //!
 //! Input: datagrams, each a length byte then that many bytes. Before each is handed to the
 //! client, bytes 4..8 are set to the transaction id in flight when the first input byte is
 //! odd (so fuzzing reaches past the transaction check), and left as they are otherwise.
+//! A scrape answer never has more entries than torrents asked for.
 //!
 //! Invariants besides "never panics": a datagram the client takes was one it `accepts`;
 //! at most one request is in flight, so each `poll_transmit` gives at most one datagram; a
@@ -44,7 +46,15 @@ pub fn run(data: &[u8]) {
         },
         7,
     );
-    client.announce(now, announce());
+    let scrape = flags & 4 != 0;
+    let start = |client: &mut UdpTracker, now| {
+        if scrape {
+            client.scrape(now, vec![[1; 20], [2; 20], [3; 20]]);
+        } else {
+            client.announce(now, announce());
+        }
+    };
+    start(&mut client, now);
     let mut last_tid = None;
     while let Some((&len, tail)) = rest.split_first() {
         let len = (len as usize).min(tail.len());
@@ -65,14 +75,16 @@ pub fn run(data: &[u8]) {
         let mut concluded = 0;
         while let Some(event) = client.poll_event() {
             concluded += 1;
-            if let UdpEvent::Announced(r) = event {
-                assert!(r.peers.len() <= datagram.len() / 6);
+            match event {
+                UdpEvent::Announced(r) => assert!(r.peers.len() <= datagram.len() / 6),
+                UdpEvent::Scraped(stats) => assert!(scrape && stats.len() <= 3),
+                UdpEvent::Failed(_) => {}
             }
         }
         assert!(concluded <= 1);
         if !client.is_busy() {
             assert_eq!(client.poll_timeout(), None);
-            client.announce(now, announce());
+            start(&mut client, now);
         }
         now += Duration::from_secs(len as u64 * 3);
         client.handle_timeout(now);

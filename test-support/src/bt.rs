@@ -32,6 +32,18 @@ pub fn make_torrent(
     piece_len: u64,
     tracker: Option<&str>,
 ) -> Vec<u8> {
+    make_torrent_with_web_seeds(name, files, data, piece_len, tracker, Vec::new())
+}
+
+/// [`make_torrent`] with `web_seeds` as its BEP 19 `url-list`.
+pub fn make_torrent_with_web_seeds(
+    name: &str,
+    files: &[(&str, u64)],
+    data: &[u8],
+    piece_len: u64,
+    tracker: Option<&str>,
+    web_seeds: Vec<String>,
+) -> Vec<u8> {
     let hashes = data
         .chunks(piece_len as usize)
         .map(|c| Sha1::digest(c).into())
@@ -49,7 +61,10 @@ pub fn make_torrent(
         Some(t) => builder.trackers(vec![vec![t.to_string()]]),
         None => builder,
     };
-    builder.build().expect("a valid torrent")
+    builder
+        .web_seeds(web_seeds)
+        .build()
+        .expect("a valid torrent")
 }
 
 /// What a seeder saw.

@@ -23,7 +23,10 @@ mod tls;
 mod transport;
 
 pub use behaviour::{Behaviour, NewLength, new_version};
-pub use bt::{Seeder, SeederConfig, SeederLog, Tracker, UdpTrackerServer, make_torrent};
+pub use bt::{
+    Seeder, SeederConfig, SeederLog, Tracker, UdpTrackerServer, make_torrent,
+    make_torrent_with_web_seeds,
+};
 pub use config::ServerConfig;
 pub use dht::DhtNode;
 pub use dns::DnsServer;

@@ -32,6 +32,7 @@ use crate::vsftpd::{self, Vsftpd};
 mod bt;
 mod metalink;
 mod proxy;
+mod web_seed;
 
 /// Big enough that 16 connections each get several 1 MiB pieces.
 const BIG_LEN: u64 = 64 << 20;
@@ -162,6 +163,10 @@ const CASES: &[(&str, Check)] = &[
     (
         "bittorrent: a torrent from libtorrent through opentracker (udp)",
         bt::opentracker_udp,
+    ),
+    (
+        "bittorrent: a multi-file torrent from nginx as its web seed beside libtorrent",
+        web_seed::beside_libtorrent,
     ),
     (
         "proxy: microsocks with a wrong password -> exit 24",

@@ -4,7 +4,8 @@
 Usage:
   lt_peer.py seed TORRENT SAVE_PATH PORT
       Seed TORRENT from SAVE_PATH (checked first), listening on 127.0.0.1:PORT, until
-      SIGTERM. Prints "seeding" once every piece is checked.
+      SIGTERM. Prints "seeding" once every piece is checked, and at the end
+      "uploaded: N bytes".
   lt_peer.py leech TORRENT SAVE_PATH PORT
       Download TORRENT into SAVE_PATH, listening on 127.0.0.1:PORT; exit 0 once every
       piece is there, 1 after 120 s.
@@ -100,6 +101,8 @@ def main(argv):
             print("gave up at progress %.4f" % s.progress, flush=True)
             return 1
         time.sleep(0.1)
+    if mode == "seed":
+        print("uploaded: %d bytes" % h.status().total_payload_upload, flush=True)
     return 0
 
 

@@ -11,7 +11,7 @@ use std::net::{IpAddr, SocketAddr};
 pub use error::TrackerError;
 pub use http::{announce_url, parse_announce, parse_scrape, percent_encode, scrape_url};
 pub use tiers::Tiers;
-pub use udp::{UdpConfig, UdpEvent, UdpPacket, UdpTracker};
+pub use udp::{MAX_SCRAPE_HASHES, UdpConfig, UdpEvent, UdpPacket, UdpTracker};
 
 /// BEP 3 announce events.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

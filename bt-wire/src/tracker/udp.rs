@@ -418,7 +418,14 @@ impl UdpTracker {
                 self.want = None;
                 self.events.push_back(UdpEvent::Announced(response));
             }
-            UdpPacket::Scrape { stats, .. } => {
+            UdpPacket::Scrape { mut stats, .. } => {
+                // One entry per torrent asked: more would name torrents we did not ask
+                // about (callers pair the entries with their hashes in order).
+                let asked = match &self.want {
+                    Some(Want::Scrape(hashes)) => hashes.len().min(MAX_SCRAPE_HASHES),
+                    _ => 0,
+                };
+                stats.truncate(asked);
                 self.in_flight = None;
                 self.want = None;
                 self.events.push_back(UdpEvent::Scraped(stats));

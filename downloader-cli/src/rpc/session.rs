@@ -77,6 +77,8 @@ fn entry(
 ) {
     let (line, gid) = match &status.metadata {
         Some(m) => (m.uri.clone(), m.gid),
+        // A torrent's URIs are its web seeds, never a download of their own.
+        None if status.bittorrent.is_some() => return,
         None => {
             let uris: Vec<&str> = status
                 .files

@@ -49,6 +49,8 @@ pub struct MagnetLink {
     pub length: Option<u64>,
     /// `kt`: search keywords, kept for status.
     pub keywords: Option<String>,
+    /// `ws`: web seeds (BEP 19), the torrent's `url-list` once the metadata is known.
+    pub web_seeds: Vec<String>,
 }
 
 impl MagnetLink {
@@ -205,8 +207,8 @@ fn fetch_alone(fetch: Option<&MagnetFetch>) -> bool {
 }
 
 /// A `.torrent` file around `info` (the verified info dictionary), announcing to the
-/// link's trackers.
-pub(crate) fn torrent_bytes(info: &[u8], trackers: &[String]) -> Vec<u8> {
+/// link's trackers, with its web seeds as `url-list`.
+pub(crate) fn torrent_bytes(info: &[u8], trackers: &[String], web_seeds: &[String]) -> Vec<u8> {
     fn string(out: &mut Vec<u8>, s: &[u8]) {
         out.extend_from_slice(s.len().to_string().as_bytes());
         out.push(b':');
@@ -227,6 +229,14 @@ pub(crate) fn torrent_bytes(info: &[u8], trackers: &[String]) -> Vec<u8> {
     }
     string(&mut out, b"info");
     out.extend_from_slice(info);
+    if !web_seeds.is_empty() {
+        string(&mut out, b"url-list");
+        out.push(b'l');
+        for w in web_seeds {
+            string(&mut out, w.as_bytes());
+        }
+        out.push(b'e');
+    }
     out.push(b'e');
     out
 }
@@ -309,7 +319,7 @@ impl Engine {
         let Some(fetch) = d.magnet.as_ref() else {
             return;
         };
-        let bytes = torrent_bytes(&info, &fetch.link.trackers);
+        let bytes = torrent_bytes(&info, &fetch.link.trackers, &fetch.link.web_seeds);
         let torrent = match Torrent::parse(&bytes) {
             Ok(t) => t,
             Err(e) => return self.fail_download(gid, e, now),

@@ -28,9 +28,11 @@ mod peer;
 mod pex;
 pub(crate) mod resume;
 mod run;
+mod scrape;
 mod seed;
 mod serve;
 mod tracker;
+pub(crate) mod web_seed;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -48,6 +50,7 @@ pub(crate) use magnet::MagnetFetch;
 pub use magnet::{MagnetLink, MagnetStatus, PeerOrigins};
 pub(crate) use metadata::{META_TAG, MetaConn};
 pub(crate) use peer::{PEER_TAG, PeerConn};
+pub use scrape::scrape;
 pub(crate) use seed::SeedPhase;
 pub(crate) use tracker::{AnnounceDone, Announcer, TrackerNet};
 
@@ -446,9 +449,14 @@ impl Download {
         let info = &torrent.metainfo().info;
         // Rarest first, or in file order for `--stream-piece-selector=inorder`
         // (`random` and `geom` choose among HTTP/FTP regions; peers go rarest first).
+        // Web seeds claim runs as HTTP mirrors do, a piece at a time: a run is the
+        // web seed's alone, so a longer one would keep its pieces from faster peers.
+        let web_seeds = web_seed::sources(torrent.metainfo());
         let mut plan = Plan::new(info.total_length, info.piece_length)
             .verify_pieces()
-            .selector(opts.stream_piece_selector);
+            .selector(opts.stream_piece_selector)
+            .min_split(info.piece_length)
+            .spread_over(usize::MAX);
         for range in unwanted_runs(&storage) {
             // Pieces wholly inside unwanted files are never fetched; a piece shared
             // with a wanted file keeps its priority (`set_priority` keeps the higher).
@@ -458,6 +466,11 @@ impl Download {
             plan.set_priority(range, PRIORITIZED);
         }
         self.layout = Layout::Planned(plan);
+        for url in web_seeds {
+            if !self.sources.iter().any(|s| s.url == url) {
+                self.sources.push(crate::download::Source::new(url));
+            }
+        }
         self.hashes = Some(Arc::new(torrent.piece_hashes()));
         self.storage = Some(Arc::new(storage));
         self.path = Some(torrent.top_path(&opts.dir));

@@ -251,6 +251,13 @@ fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
 
 /// One HTTP(S) GET of an announce URL, returning the parsed response.
 fn fetch(url: &str, net: &TrackerNet) -> Result<AnnounceResponse, String> {
+    let body = get(url, net)?;
+    swarmget_bt_wire::tracker::parse_announce(&body).map_err(|e| e.to_string())
+}
+
+/// One HTTP(S) GET of a tracker URL (announce or scrape), returning the body of a
+/// 200 answer of at most [`MAX_RESPONSE`] bytes.
+pub(super) fn get(url: &str, net: &TrackerNet) -> Result<Vec<u8>, String> {
     let parsed = url::Url::parse(url).map_err(|e| format!("bad tracker URL: {e}"))?;
     let secure = match parsed.scheme() {
         "http" => false,
@@ -334,16 +341,30 @@ fn fetch(url: &str, net: &TrackerNet) -> Result<AnnounceResponse, String> {
     if status != "200" {
         return Err(format!("tracker answered {status}"));
     }
-    swarmget_bt_wire::tracker::parse_announce(&raw[head_end + 4..]).map_err(|e| e.to_string())
+    raw.drain(..head_end + 4);
+    Ok(raw)
 }
 
 /// A byte stream both ways: a plain socket or a TLS one.
 trait ReadWrite: Read + Write {}
 impl<T: Read + Write> ReadWrite for T {}
 
-/// One UDP announce (BEP 15): bt-wire's client machine fed with datagrams and the time
-/// until it answers, fails, or [`TIMEOUT`] passes.
+/// One UDP announce (BEP 15).
 fn fetch_udp(url: &str, announce: Announce, net: &TrackerNet) -> Result<AnnounceResponse, String> {
+    match udp_exchange(url, net, |t, now| t.announce(now, announce))? {
+        UdpEvent::Announced(r) => Ok(r),
+        _ => Err("a scrape answer to an announce".into()),
+    }
+}
+
+/// One UDP exchange (BEP 15) that `start` begins: bt-wire's client machine fed with
+/// datagrams and the time until it answers (the event returned), fails, or
+/// `--bt-tracker-timeout` passes.
+pub(super) fn udp_exchange(
+    url: &str,
+    net: &TrackerNet,
+    start: impl FnOnce(&mut UdpTracker, Instant),
+) -> Result<UdpEvent, String> {
     let parsed = url::Url::parse(url).map_err(|e| format!("bad tracker URL: {e}"))?;
     let host = parsed.host_str().ok_or("tracker URL without host")?;
     let port = parsed.port().ok_or("UDP tracker URL without a port")?;
@@ -363,7 +384,7 @@ fn fetch_udp(url: &str, announce: Announce, net: &TrackerNet) -> Result<Announce
     };
     let mut tracker = UdpTracker::new(config, random_seed());
     let started = Instant::now();
-    tracker.announce(started, announce);
+    start(&mut tracker, started);
     let mut buf = [0u8; 2048];
     loop {
         let now = Instant::now();
@@ -373,9 +394,8 @@ fn fetch_udp(url: &str, announce: Announce, net: &TrackerNet) -> Result<Announce
                 .map_err(|e| format!("cannot send to {addr}: {e}"))?;
         }
         match tracker.poll_event() {
-            Some(UdpEvent::Announced(r)) => return Ok(r),
             Some(UdpEvent::Failed(e)) => return Err(e.to_string()),
-            Some(UdpEvent::Scraped(_)) => return Err("a scrape answer to an announce".into()),
+            Some(answer) => return Ok(answer),
             None => {}
         }
         let deadline = started + timeout;

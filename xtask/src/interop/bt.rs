@@ -214,10 +214,37 @@ fn through_opentracker(env: &Env, dir: &Path, scheme: &str) -> Result<(), String
                     tail(&dir.join("opentracker.log"))
                 )
             });
-        fetch_from(env, dir, &torrent, seeder, seeded)
+        // swarmget's own scrape (BEP 48 over http, BEP 15 over udp) sees the seed too.
+        let scraped = seeded.and_then(|()| swarmget_scrape(env, dir, &torrent, &url));
+        fetch_from(env, dir, &torrent, seeder, scraped)
     });
     stop(&mut tracker);
     outcome
+}
+
+/// `swarmget scrape` of `torrent` must say its tracker `url` counts a seeder.
+fn swarmget_scrape(env: &Env, dir: &Path, torrent: &Path, url: &str) -> Result<(), String> {
+    let out = Command::new(&env.swarmget)
+        .arg("scrape")
+        .arg(torrent)
+        .output()
+        .map_err(|e| format!("cannot run swarmget scrape: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    std::fs::write(dir.join("scrape.txt"), text.as_bytes()).map_err(|e| e.to_string())?;
+    // "URL: N seeders, N leechers, N completed"
+    let seeders = text
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{url}: ")))
+        .and_then(|rest| rest.split(' ').next()?.parse::<u64>().ok());
+    match seeders {
+        Some(n) if out.status.success() && n >= 1 => Ok(()),
+        _ => Err(format!(
+            "swarmget scrape {}: {}\n{text}{}",
+            torrent.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        )),
+    }
 }
 
 /// The info-hash of `torrent` as 40 hex digits, from swarmget's `-S`.

@@ -159,7 +159,8 @@ fn error_action_and_scrape() {
     let (action, tid) = request(&req);
     assert_eq!(action, SCRAPE);
     let mut reply = SCRAPE.to_be_bytes().to_vec();
-    for n in [tid, 1, 2, 3, 4, 5, 6] {
+    // A third entry, for a torrent not asked about, is left out.
+    for n in [tid, 1, 2, 3, 4, 5, 6, 7, 8, 9] {
         reply.extend_from_slice(&n.to_be_bytes());
     }
     // An announce answer to a scrape is not accepted, nor routed to this tracker.

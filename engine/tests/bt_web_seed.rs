@@ -1,0 +1,331 @@
+//! Web seeds (BEP 19 `url-list`): torrents whose pieces come from HTTP servers, alone or
+//! beside peers, verified by SHA-1 like a peer's.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Dir, bt_opts, torrent_data};
+use swarmget_engine::{DownloadState, Event, Options};
+use swarmget_test_support::{
+    Behaviour, HttpServer, MetadataBehaviour, MetadataPeer, Seeder, ServerConfig, Tracker,
+    make_torrent, make_torrent_with_web_seeds, sha256_hex,
+};
+
+const PIECE: u64 = 32 << 10;
+
+/// `bt_opts`, and a download that receives nothing for a while stops (so a web seed
+/// that is never fetched fails the test instead of hanging it).
+fn opts(dir: &std::path::Path) -> Options {
+    Options {
+        bt_stop_timeout: Duration::from_secs(20),
+        ..bt_opts(dir)
+    }
+}
+
+/// `make_torrent`'s torrent with `web_seeds` as its `url-list`.
+fn with_web_seeds(
+    name: &str,
+    files: &[(&str, u64)],
+    data: &[u8],
+    tracker: Option<&str>,
+    web_seeds: Vec<String>,
+) -> Vec<u8> {
+    make_torrent_with_web_seeds(name, files, data, PIECE, tracker, web_seeds)
+}
+
+#[test]
+fn a_single_file_torrent_downloads_from_its_web_seed_alone() {
+    let dir = Dir::new("ws-single");
+    let body = torrent_data(300_000, 11);
+    let server =
+        HttpServer::start(ServerConfig::new().file("/dist/one.bin", body.clone())).unwrap();
+    // A URL ending in '/' names the directory holding the file.
+    let torrent = with_web_seeds("one.bin", &[], &body, None, vec![server.url("/dist/")]);
+    let (st, _) = common::run_torrent(&torrent, opts(&dir.0));
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    assert_eq!(
+        sha256_hex(&std::fs::read(dir.0.join("one.bin")).unwrap()),
+        sha256_hex(&body)
+    );
+    assert!(st.bitfield.as_ref().unwrap().all());
+    assert_eq!(st.files[0].uris.len(), 1);
+    assert_eq!(st.files[0].uris[0].uri, server.url("/dist/one.bin"));
+    assert!(
+        server
+            .requests_for("/dist/one.bin")
+            .iter()
+            .all(|r| r.range().is_some())
+    );
+}
+
+#[test]
+fn web_seed_connections_follow_split_and_max_connection_per_server() {
+    let body = torrent_data(400_000, 17);
+    for (s, x, want) in [(5, 1, 1), (5, 3, 3), (2, 3, 2)] {
+        let dir = Dir::new(&format!("ws-s{s}-x{x}"));
+        let server = HttpServer::start(ServerConfig::new().file("/x.bin", body.clone())).unwrap();
+        let torrent = with_web_seeds("x.bin", &[], &body, None, vec![server.url("/x.bin")]);
+        let o = Options {
+            split: s,
+            max_connection_per_server: x,
+            ..opts(&dir.0)
+        };
+        let (st, _) = common::run_torrent(&torrent, o);
+        assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+        assert_eq!(std::fs::read(dir.0.join("x.bin")).unwrap(), body);
+        // Thirteen pieces, claimed one at a time: every connection allowed opens at
+        // once, each with a piece to fetch.
+        assert_eq!(server.connections(), want, "-s{s} -x{x}");
+    }
+}
+
+#[test]
+fn a_multi_file_torrent_downloads_from_its_web_seed_alone() {
+    let dir = Dir::new("ws-multi");
+    let files = [
+        ("a b.txt", 50_000u64),
+        ("sub/empty", 0),
+        ("sub/c.bin", 120_001),
+    ];
+    let body = torrent_data(170_001, 12);
+    // Path components are percent-encoded; the server matches the raw request path.
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/seed/set/a%20b.txt", body[..50_000].to_vec())
+            .file("/seed/set/sub/c.bin", body[50_000..].to_vec()),
+    )
+    .unwrap();
+    let torrent = with_web_seeds("set", &files, &body, None, vec![server.url("/seed")]);
+    let (st, _) = common::run_torrent(&torrent, opts(&dir.0));
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    let root = dir.0.join("set");
+    assert_eq!(std::fs::read(root.join("a b.txt")).unwrap(), body[..50_000]);
+    assert_eq!(std::fs::read(root.join("sub/empty")).unwrap(), b"");
+    assert_eq!(
+        std::fs::read(root.join("sub/c.bin")).unwrap(),
+        body[50_000..]
+    );
+    // Each file lists its own URL under the web seed (aria2's files[].uris).
+    let uris: Vec<&str> = st.files.iter().map(|f| f.uris[0].uri.as_str()).collect();
+    assert_eq!(
+        uris,
+        [
+            server.url("/seed/set/a%20b.txt"),
+            server.url("/seed/set/sub/empty"),
+            server.url("/seed/set/sub/c.bin")
+        ]
+    );
+    // No request crossed a file: the piece across the boundary took one of each.
+    assert!(!server.requests_for("/seed/set/a%20b.txt").is_empty());
+    assert!(!server.requests_for("/seed/set/sub/c.bin").is_empty());
+    assert!(server.requests_for("/seed/set/sub/empty").is_empty());
+}
+
+/// A v1 multi-file torrent of `a.bin`, a BEP 47 padding file up to the next piece and
+/// `b.bin`, with web seed `seed`; returns it and the byte space it hashes.
+fn padded_torrent(a: &[u8], b: &[u8], seed: &str) -> (Vec<u8>, Vec<u8>) {
+    let pad = PIECE as usize - a.len() % PIECE as usize;
+    let mut space = a.to_vec();
+    space.extend(std::iter::repeat_n(0u8, pad));
+    space.extend_from_slice(b);
+    let pieces: Vec<u8> = space
+        .chunks(PIECE as usize)
+        .flat_map(|c| <[u8; 20]>::from(<sha1::Sha1 as sha1::Digest>::digest(c)))
+        .collect();
+    let file = |len: usize, path: &str, attr: &str| {
+        let mut f = String::new();
+        if !attr.is_empty() {
+            f += &format!("4:attr{}:{attr}", attr.len());
+        }
+        f += &format!("6:lengthi{len}e4:pathl{}:{path}e", path.len());
+        format!("d{f}e")
+    };
+    let mut info = format!(
+        "d5:filesl{}{}{}e4:name3:pad12:piece lengthi{PIECE}e6:pieces{}:",
+        file(a.len(), "a.bin", ""),
+        // bt-wire reads a one-component path; real padding files sit in `.pad/`.
+        file(pad, "pad0", "p"),
+        file(b.len(), "b.bin", ""),
+        pieces.len()
+    )
+    .into_bytes();
+    info.extend_from_slice(&pieces);
+    info.extend_from_slice(b"e");
+    let mut torrent = format!("d8:url-list{}:{seed}4:info", seed.len()).into_bytes();
+    torrent.extend_from_slice(&info);
+    torrent.extend_from_slice(b"e");
+    (torrent, space)
+}
+
+#[test]
+fn padding_files_are_zeros_never_asked_of_the_web_seed() {
+    let dir = Dir::new("ws-pad");
+    let data = torrent_data(90_000, 13);
+    let (a, b) = data.split_at(40_000);
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/w/pad/a.bin", a.to_vec())
+            .file("/w/pad/b.bin", b.to_vec()),
+    )
+    .unwrap();
+    let (torrent, _) = padded_torrent(a, b, &server.url("/w/"));
+    let (st, _) = common::run_torrent(&torrent, opts(&dir.0));
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    assert_eq!(std::fs::read(dir.0.join("pad/a.bin")).unwrap(), a);
+    assert_eq!(std::fs::read(dir.0.join("pad/b.bin")).unwrap(), b);
+    assert!(!dir.0.join("pad/pad0").exists());
+    assert!(server.requests_for("/w/pad/pad0").is_empty());
+}
+
+#[test]
+fn a_peer_and_a_web_seed_both_fill_the_torrent() {
+    let dir = Dir::new("ws-both");
+    let body = torrent_data(1_000_000, 14);
+    let placeholder = make_torrent("both.bin", &[], &body, PIECE, None);
+    let seeder = Seeder::start(&placeholder, body.clone());
+    let tracker = Tracker::start(vec![seeder.addr()]);
+    // A slow web seed: the run it claims first is its own (peers never take bytes a
+    // run holds), and the peer is done with the rest long before the web seed could be.
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/both.bin", body.clone())
+            .trickle(256 << 10),
+    )
+    .unwrap();
+    let torrent = with_web_seeds(
+        "both.bin",
+        &[],
+        &body,
+        Some(&tracker.url()),
+        vec![server.url("/both.bin")],
+    );
+    let (st, _) = common::run_torrent(&torrent, opts(&dir.0));
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    assert_eq!(std::fs::read(dir.0.join("both.bin")).unwrap(), body);
+    assert!(server.body_bytes_sent() > 0, "the web seed sent nothing");
+    assert!(
+        !seeder.requests().is_empty(),
+        "the peer was asked for nothing"
+    );
+}
+
+#[test]
+fn a_web_seed_serving_wrong_bytes_is_dropped_and_the_peer_completes() {
+    let dir = Dir::new("ws-bad");
+    let body = torrent_data(600_000, 15);
+    let placeholder = make_torrent("bad.bin", &[], &body, PIECE, None);
+    let seeder = Seeder::start(&placeholder, body.clone());
+    let tracker = Tracker::start(vec![seeder.addr()]);
+    let server =
+        HttpServer::start(ServerConfig::new().file("/bad.bin", torrent_data(600_000, 99))).unwrap();
+    let seed_url = server.url("/bad.bin");
+    let torrent = with_web_seeds(
+        "bad.bin",
+        &[],
+        &body,
+        Some(&tracker.url()),
+        vec![seed_url.clone()],
+    );
+    let (st, events) = common::run_torrent(&torrent, opts(&dir.0));
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    assert_eq!(std::fs::read(dir.0.join("bad.bin")).unwrap(), body);
+    let dropped = events.iter().any(|e| {
+        matches!(e, Event::Notice(_, m) if m.starts_with(&seed_url) && m.contains("giving up on this URI"))
+    });
+    assert!(dropped, "the web seed was not dropped: {events:?}");
+}
+
+#[test]
+fn get_servers_names_the_file_a_web_seed_connection_fetches() {
+    let dir = Dir::new("ws-servers");
+    let files = [("a.txt", 50_000u64), ("b.bin", 120_001)];
+    let body = torrent_data(170_001, 16);
+    // b.bin is redirected elsewhere, where it stalls: the connection stays on it.
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/seed/set/a.txt", body[..50_000].to_vec())
+            .file("/moved/b.bin", body[50_000..].to_vec())
+            .redirect("/seed/set/b.bin", "/moved/b.bin", 302)
+            .behaviour_for("/moved/b.bin", Behaviour::StallAfter { bytes: 1000 }),
+    )
+    .unwrap();
+    let torrent = with_web_seeds("set", &files, &body, None, vec![server.url("/seed/")]);
+    let o = opts(&dir.0);
+    let mut batch = common::Batch::new(&o);
+    let gid = batch.add(swarmget_engine::DownloadSpec::torrent(
+        swarmget_engine::Torrent::parse(&torrent).unwrap(),
+        o,
+    ));
+    // Once the server has the request for the moved file, the connection is on it
+    // (its URL is set before the request goes out).
+    while server.requests_for("/moved/b.bin").is_empty() {
+        let st = batch.handle.tell_status(gid).unwrap();
+        assert!(!st.state.is_stopped(), "{st:?}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let servers = batch.handle.get_servers(gid).unwrap();
+    assert_eq!(servers[0].index, 2, "{servers:?}");
+    assert_eq!(servers.len(), 1, "{servers:?}");
+    assert_eq!(servers[0].servers[0].uri, server.url("/seed/set/b.bin"));
+    assert_eq!(
+        servers[0].servers[0].current_uri,
+        server.url("/moved/b.bin")
+    );
+    let uris = batch.handle.get_uris(gid).unwrap();
+    assert_eq!(uris.len(), 1);
+    assert_eq!(uris[0].uri, server.url("/seed/set/a.txt"));
+    assert!(uris[0].used);
+    batch.handle.remove(gid).unwrap();
+    batch.finish();
+}
+
+#[test]
+fn a_magnet_link_s_ws_web_seed_fills_the_torrent_its_metadata_peer_cannot() {
+    let dir = Dir::new("ws-magnet");
+    let files = [("a.txt", 70_000u64), ("b.bin", 90_000)];
+    let body = torrent_data(160_000, 18);
+    let torrent = make_torrent("mag", &files, &body, PIECE, None);
+    let meta = swarmget_bt_wire::Metainfo::parse(&torrent).unwrap();
+    let info_hash = meta.info_hash.unwrap();
+    // The peer serves the metadata and no piece at all.
+    let peer = MetadataPeer::start(
+        info_hash,
+        meta.info_bytes.clone(),
+        MetadataBehaviour::Honest { gate: None },
+        None,
+    );
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/ws/mag/a.txt", body[..70_000].to_vec())
+            .file("/ws/mag/b.bin", body[70_000..].to_vec()),
+    )
+    .unwrap();
+    let link = swarmget_engine::MagnetLink {
+        info_hash,
+        name: None,
+        trackers: Vec::new(),
+        peers: vec![peer.addr()],
+        length: None,
+        keywords: None,
+        web_seeds: vec![server.url("/ws/")],
+    };
+    let o = opts(&dir.0);
+    let mut batch = common::Batch::new(&o);
+    let magnet = batch.add(swarmget_engine::DownloadSpec::magnet(link, o));
+    batch.wait_event(0, |e| matches!(e, Event::Complete(g) if *g == magnet));
+    let st = batch.handle.tell_status(magnet).unwrap();
+    let follower = st.followed_by[0];
+    batch.gids.push(follower);
+    let done = batch.finish();
+    assert_eq!(done[1].state, DownloadState::Complete, "{:?}", done[1]);
+    assert_eq!(
+        std::fs::read(dir.0.join("mag/a.txt")).unwrap(),
+        body[..70_000]
+    );
+    assert_eq!(
+        std::fs::read(dir.0.join("mag/b.bin")).unwrap(),
+        body[70_000..]
+    );
+    assert_eq!(done[1].files[0].uris[0].uri, server.url("/ws/mag/a.txt"));
+}
