@@ -156,6 +156,14 @@ const CASES: &[(&str, Check)] = &[
         bt::from_transmission,
     ),
     (
+        "bittorrent: Transmission downloads 64 MiB from swarmget seeding it",
+        bt::to_transmission,
+    ),
+    (
+        "bittorrent: Transmission downloads a torrent from swarmget checking it (-V)",
+        bt::to_transmission_checking,
+    ),
+    (
         "bittorrent: a torrent from libtorrent through opentracker (http)",
         bt::opentracker_http,
     ),

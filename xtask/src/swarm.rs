@@ -7,7 +7,7 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
 
 use sha1::{Digest, Sha1};
 use swarmget_bt_wire::metainfo::TorrentBuilder;
@@ -119,6 +119,8 @@ pub struct Tracker {
     /// Its announce URL.
     pub url: String,
     port: Arc<AtomicU16>,
+    /// Announces answered so far.
+    announces: Arc<AtomicUsize>,
 }
 
 impl Tracker {
@@ -129,6 +131,8 @@ impl Tracker {
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let port = Arc::new(AtomicU16::new(peer_port));
         let named = port.clone();
+        let announces = Arc::new(AtomicUsize::new(0));
+        let counted = announces.clone();
         std::thread::spawn(move || {
             for mut sock in listener.incoming().flatten() {
                 // The request line and headers; a GET has no body.
@@ -150,13 +154,21 @@ impl Tracker {
                 )
                 .into_bytes();
                 response.extend_from_slice(&body);
-                let _ = sock.write_all(&response);
+                if sock.write_all(&response).is_ok() {
+                    counted.fetch_add(1, Ordering::Relaxed);
+                }
             }
         });
         Ok(Tracker {
             url: format!("http://{addr}/announce"),
             port,
+            announces,
         })
+    }
+
+    /// How many announces it has answered.
+    pub fn announces(&self) -> usize {
+        self.announces.load(Ordering::Relaxed)
     }
 
     /// From now on, answer with 127.0.0.1:`port`.
