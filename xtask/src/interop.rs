@@ -32,6 +32,7 @@ use crate::vsftpd::{self, Vsftpd};
 mod bt;
 mod metalink;
 mod proxy;
+mod qbittorrent;
 
 /// Big enough that 16 connections each get several 1 MiB pieces.
 const BIG_LEN: u64 = 64 << 20;
@@ -164,6 +165,10 @@ const CASES: &[(&str, Check)] = &[
         bt::to_transmission_checking,
     ),
     (
+        "bittorrent: qBittorrent downloads a torrent from swarmget seeding it",
+        qbittorrent::to_qbittorrent,
+    ),
+    (
         "bittorrent: a torrent from libtorrent through opentracker (http)",
         bt::opentracker_http,
     ),
@@ -205,6 +210,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
         format!(
             "transmission-cli is required for the BitTorrent cases and could not be installed: {e}"
         )
+    })?;
+    apt_install(&["qbittorrent-nox"]).map_err(|e| {
+        format!(
+            "qbittorrent-nox is required for the BitTorrent cases and could not be installed: {e}"
+        )
+    })?;
+    apt_install(&["curl"]).map_err(|e| {
+        format!("curl is required to drive qBittorrent and could not be installed: {e}")
     })?;
     let swarmget = build_swarmget(release)?;
 

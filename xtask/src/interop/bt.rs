@@ -33,7 +33,7 @@ pub fn from_aria2c(env: &Env, dir: &Path) -> Result<(), String> {
 
 /// swarmget downloads `torrent` (without seeding) while `seeder` runs, once `ready`
 /// says it is; the seeder is stopped and the copy checked.
-fn fetch_from(
+pub(super) fn fetch_from(
     env: &Env,
     dir: &Path,
     torrent: &Path,
@@ -189,10 +189,14 @@ fn transmission_leeches(
 }
 
 /// How long a leecher may take over a case's file.
-const LEECH_LIMIT: Duration = Duration::from_secs(120);
+pub(super) const LEECH_LIMIT: Duration = Duration::from_secs(120);
 
 /// Waits until `done` holds, while `child` runs, for at most `limit`.
-fn wait_for(child: &mut Child, limit: Duration, done: impl Fn() -> bool) -> Result<(), String> {
+pub(super) fn wait_for(
+    child: &mut Child,
+    limit: Duration,
+    done: impl Fn() -> bool,
+) -> Result<(), String> {
     let end = std::time::Instant::now() + limit;
     while std::time::Instant::now() < end {
         if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
@@ -472,7 +476,7 @@ pub fn to_libtorrent(env: &Env, dir: &Path) -> Result<(), String> {
 
 /// swarmget with `extra` options on `torrent`, listening on `port` and seeding without
 /// a ratio limit; returns it and its log.
-fn seeder_swarmget(
+pub(super) fn seeder_swarmget(
     env: &Env,
     dir: &Path,
     extra: &[&str],
@@ -491,7 +495,7 @@ fn seeder_swarmget(
 
 /// Ends a case where a leecher fetched from seeding swarmget (`leeched`): swarmget must
 /// still be seeding, and the leecher's copy in `DIR/leech` exact.
-fn seeded_to(
+pub(super) fn seeded_to(
     payload: &Payload,
     dir: &Path,
     mut swarmget: Child,
@@ -509,7 +513,7 @@ fn seeded_to(
 
 /// The torrent of the Metalink cases' file, announcing to `tracker`, as
 /// `DIR/seed.torrent`.
-fn write_torrent(env: &Env, dir: &Path, tracker: &str) -> Result<PathBuf, String> {
+pub(super) fn write_torrent(env: &Env, dir: &Path, tracker: &str) -> Result<PathBuf, String> {
     let path = dir.join("seed.torrent");
     swarm::write_torrent(&env.www.join(&env.meta.name), PIECE_LEN, tracker, &path)?;
     Ok(path)
