@@ -165,6 +165,10 @@ const CASES: &[(&str, Check)] = &[
         bt::to_transmission_checking,
     ),
     (
+        "bittorrent: a torrent from qBittorrent (qbittorrent-nox) seeding it",
+        qbittorrent::from_qbittorrent,
+    ),
+    (
         "bittorrent: qBittorrent downloads a torrent from swarmget seeding it",
         qbittorrent::to_qbittorrent,
     ),

@@ -16,18 +16,18 @@ use crate::child::stop;
 use crate::loopback::{free_ports, wait_ready};
 use crate::swarm::{Tracker, tail};
 
-/// swarmget downloads a torrent from qBittorrent seeding it (not in the cases yet: in
-/// xtask runs swarmget stays connected to qBittorrent and gets nothing, by hand it passes).
-#[allow(dead_code)]
+/// swarmget downloads a torrent from qBittorrent seeding it.
 pub fn from_qbittorrent(env: &Env, dir: &Path) -> Result<(), String> {
     let ports = free_ports(2)?;
     let (peer_port, webui_port) = (ports[0], ports[1]);
     let tracker = Tracker::start(peer_port)?;
     let torrent = write_torrent(env, dir, &tracker.url)?;
     let mut qb = QBittorrent::start(dir, peer_port, webui_port)?;
-    // It checks the served file against the piece hashes, then seeds.
+    // It checks the served file against the piece hashes, then seeds and announces
+    // (a connection before its announce was reset: swarmget would retry 30 s later).
     let seeding = qb.api.add(&torrent, &env.www).and_then(|()| {
-        wait_for(&mut qb.child, LEECH_LIMIT, || qb.api.seeding()).map_err(|e| {
+        let ready = || qb.api.seeding() && tracker.announces() > 0;
+        wait_for(&mut qb.child, LEECH_LIMIT, ready).map_err(|e| {
             format!(
                 "qBittorrent seeding: {e}: {}\n{}",
                 qb.api.info(),
