@@ -65,7 +65,7 @@ pub(crate) fn extension_handshake(
     metadata_size: Option<u64>,
     port: Option<u16>,
     ut_pex: Option<u8>,
-) -> Vec<u8> {
+) -> ExtensionHandshake {
     let mut m = BTreeMap::from([("ut_metadata".to_string(), UT_METADATA)]);
     if let Some(id) = ut_pex {
         m.insert("ut_pex".to_string(), id);
@@ -77,7 +77,6 @@ pub(crate) fn extension_handshake(
         metadata_size,
         ..ExtensionHandshake::default()
     }
-    .encode()
 }
 
 /// The answer to a peer's `ut_metadata` message when we hold the metadata `info`: the
@@ -275,7 +274,7 @@ impl Engine {
                         .extend_from_slice(&Handshake::new(info_hash, peer_id, dht).encode());
                     let port = self.listener.as_ref().map(|l| l.port);
                     let agent = &self.downloads[mc.gid].opts.peer_agent;
-                    let ours = extension_handshake(agent, None, port, None);
+                    let ours = extension_handshake(agent, None, port, None).encode();
                     send(&mut mc.out, 0, &ours);
                 }
                 Err(e) if e.kind() == ErrorKind::NotConnected => return Ok(None),

@@ -16,6 +16,7 @@ use std::time::Duration;
 use super::Env;
 use crate::child::{stop, wait_or_kill};
 use crate::loopback::{free_ports, wait_ready};
+use crate::payload::Payload;
 use crate::swarm::{self, Tracker, libtorrent, libtorrent_with, tail};
 
 /// 256 KiB pieces: a few MiB make a few dozen, the last one short.
@@ -32,7 +33,7 @@ pub fn from_aria2c(env: &Env, dir: &Path) -> Result<(), String> {
 
 /// swarmget downloads `torrent` (without seeding) while `seeder` runs, once `ready`
 /// says it is; the seeder is stopped and the copy checked.
-fn fetch_from(
+pub(super) fn fetch_from(
     env: &Env,
     dir: &Path,
     torrent: &Path,
@@ -73,7 +74,7 @@ pub fn to_aria2c(env: &Env, dir: &Path) -> Result<(), String> {
         tracker.name(swarmget_port);
         aria2c_leecher(dir, &torrent_path, leecher_port)
     });
-    seeded_to(env, dir, swarmget, &log, leeched)
+    seeded_to(&env.meta, dir, swarmget, &log, leeched)
 }
 
 /// `swarmget make-torrent` of the Metalink cases' file: `transmission-show` reads it
@@ -122,6 +123,91 @@ pub fn from_transmission(env: &Env, dir: &Path) -> Result<(), String> {
     fetch_once_seeding(env, dir, &torrent_path, seeder, "transmission", |log| {
         log.contains("Seeding")
     })
+}
+
+/// Transmission downloads the 64 MiB file from swarmget seeding it at once, its copy
+/// taken as whole without a check (`--bt-seed-unverified`): Transmission's pipeline,
+/// sized by the rate it measures, would outgrow 500 requests unless it heeds our `reqq`.
+pub fn to_transmission(env: &Env, dir: &Path) -> Result<(), String> {
+    transmission_leeches(env, &env.big, dir, "--bt-seed-unverified")
+}
+
+/// Transmission downloads the Metalink cases' file from swarmget, swarmget checking
+/// its copy with `-V` as Transmission connects.
+pub fn to_transmission_checking(env: &Env, dir: &Path) -> Result<(), String> {
+    transmission_leeches(env, &env.meta, dir, "-V")
+}
+
+/// Transmission leeching `payload` from swarmget started with `check`.
+fn transmission_leeches(
+    env: &Env,
+    payload: &Payload,
+    dir: &Path,
+    check: &str,
+) -> Result<(), String> {
+    let ports = free_ports(2)?;
+    let (swarmget_port, leecher_port) = (ports[0], ports[1]);
+    // Transmission 3.00 takes no loopback peer from a tracker (127/8 is a "martian"
+    // address to it), so the tracker names the leecher and swarmget connects to it.
+    let tracker = Tracker::start(leecher_port)?;
+    let torrent_path = dir.join("seed.torrent");
+    swarm::write_torrent(
+        &env.www.join(&payload.name),
+        PIECE_LEN,
+        &tracker.url,
+        &torrent_path,
+    )?;
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    std::fs::copy(env.www.join(&payload.name), out.join(&payload.name))
+        .map_err(|e| format!("cannot copy the file to seed: {e}"))?;
+    let leech = dir.join("leech");
+    std::fs::create_dir_all(&leech).map_err(|e| e.to_string())?;
+    let leech_log = dir.join("transmission-leech.log");
+    let mut leecher = transmission(dir, "leech", &torrent_path, &leech, leecher_port)?;
+    // swarmget connects at its first announce (and again only 30 s after a failure):
+    // Transmission must take connections by then, which it does once its own check
+    // of the (empty) download is over and it announced.
+    let listening = wait_ready(&mut leecher, || tracker.announces() > 0)
+        .map_err(|e| format!("transmission leecher: {e}\n{}", tail(&leech_log)));
+    if let Err(e) = listening {
+        stop(&mut leecher);
+        return Err(e);
+    }
+    let (swarmget, log) = seeder_swarmget(env, dir, &[check], swarmget_port, &torrent_path)?;
+    let copy = leech.join(&payload.name);
+    // Transmission decides its interest every ten seconds.
+    let leeched =
+        wait_for(&mut leecher, LEECH_LIMIT, || payload.verify(&copy).is_ok()).map_err(|e| {
+            format!(
+                "transmission downloading from swarmget: {e}\n{}",
+                tail(&leech_log)
+            )
+        });
+    stop(&mut leecher);
+    seeded_to(payload, dir, swarmget, &log, leeched)
+}
+
+/// How long a leecher may take over a case's file.
+pub(super) const LEECH_LIMIT: Duration = Duration::from_secs(120);
+
+/// Waits until `done` holds, while `child` runs, for at most `limit`.
+pub(super) fn wait_for(
+    child: &mut Child,
+    limit: Duration,
+    done: impl Fn() -> bool,
+) -> Result<(), String> {
+    let end = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < end {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            return Err(format!("it exited with {status}"));
+        }
+        if done() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!("not done within {} s", limit.as_secs()))
 }
 
 /// `transmission-cli` on `torrent` with its data in `data`, listening on `port`, its
@@ -412,12 +498,12 @@ pub fn to_libtorrent(env: &Env, dir: &Path) -> Result<(), String> {
             )),
         }
     });
-    seeded_to(env, dir, swarmget, &log, leeched)
+    seeded_to(&env.meta, dir, swarmget, &log, leeched)
 }
 
 /// swarmget with `extra` options on `torrent`, listening on `port` and seeding without
 /// a ratio limit; returns it and its log.
-fn seeder_swarmget(
+pub(super) fn seeder_swarmget(
     env: &Env,
     dir: &Path,
     extra: &[&str],
@@ -436,8 +522,8 @@ fn seeder_swarmget(
 
 /// Ends a case where a leecher fetched from seeding swarmget (`leeched`): swarmget must
 /// still be seeding, and the leecher's copy in `DIR/leech` exact.
-fn seeded_to(
-    env: &Env,
+pub(super) fn seeded_to(
+    payload: &Payload,
     dir: &Path,
     mut swarmget: Child,
     log: &Path,
@@ -449,12 +535,12 @@ fn seeded_to(
     if !still_seeding {
         return Err(format!("swarmget exited instead of seeding\n{}", tail(log)));
     }
-    env.meta.verify(&dir.join("leech").join(&env.meta.name))
+    payload.verify(&dir.join("leech").join(&payload.name))
 }
 
 /// The torrent of the Metalink cases' file, announcing to `tracker`, as
 /// `DIR/seed.torrent`.
-fn write_torrent(env: &Env, dir: &Path, tracker: &str) -> Result<PathBuf, String> {
+pub(super) fn write_torrent(env: &Env, dir: &Path, tracker: &str) -> Result<PathBuf, String> {
     let path = dir.join("seed.torrent");
     swarm::write_torrent(&env.www.join(&env.meta.name), PIECE_LEN, tracker, &path)?;
     Ok(path)
