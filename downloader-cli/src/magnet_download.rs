@@ -169,14 +169,11 @@ fn bittorrent_spec(
             .set("select-file", &list.join(","))
             .map_err(|e| Error::new(ErrorCode::BadMagnet, format!("magnet so: {e}")))?;
     }
-    let mut peers = Vec::new();
+    let (mut peers, mut peer_names) = (Vec::new(), Vec::new());
     for peer in &group.peers {
         match &peer.host {
             PeerHost::Ip(ip) => peers.push(std::net::SocketAddr::new(*ip, peer.port)),
-            PeerHost::Name(name) => warn(format!(
-                "magnet x.pe={name}:{} ignored: peer host names are not resolved yet",
-                peer.port
-            )),
+            PeerHost::Name(name) => peer_names.push((name.clone(), peer.port)),
         }
     }
     for ws in &group.web_seeds {
@@ -194,6 +191,7 @@ fn bittorrent_spec(
         name: group.display_name.clone(),
         trackers: group.trackers.clone(),
         peers,
+        peer_names,
         length: group.exact_length,
         keywords: group.keywords.clone(),
     };
@@ -365,8 +363,9 @@ mod tests {
         let select = spec.options.select_file.expect("so selects files");
         assert!(select.contains(1) && !select.contains(2) && select.contains(3));
         assert!(select.contains(4) && !select.contains(5));
-        assert_eq!(warnings.len(), 1, "{warnings:?}");
-        assert!(warnings[0].contains("peer.example:1 ignored"));
+        // Host names are left to the engine's resolver.
+        assert_eq!(link.peer_names, [("peer.example".to_owned(), 1)]);
+        assert!(warnings.is_empty(), "{warnings:?}");
         // The same info-hash in base32.
         let (result, _) = build("magnet:?xt=urn:btih:YEX6DQDLXISUVHOJ6UM3GNNKPQJWPKEK");
         assert_eq!(

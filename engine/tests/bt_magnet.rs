@@ -56,6 +56,7 @@ fn link(info_hash: [u8; 20], peers: Vec<SocketAddr>) -> MagnetLink {
         name: Some("from the link".into()),
         trackers: Vec::new(),
         peers,
+        peer_names: Vec::new(),
         length: None,
         keywords: None,
     }
@@ -145,6 +146,49 @@ fn metadata_only_saves_the_torrent_from_an_x_pe_peer() {
     assert_eq!(t.metainfo().info.files.len(), 2);
     // Nothing of the content was written.
     assert!(!dir_l.0.join("x.bin").exists());
+}
+
+/// An `x.pe` host name is looked up by the engine's resolver (here the test's own DNS
+/// server, through `--async-dns-server`) and every address of it becomes a peer; a
+/// name that does not resolve is told as a notice and the other peers carry on.
+#[test]
+fn x_pe_host_names_are_resolved_into_peers() {
+    use swarmget_test_support::DnsServer;
+    let (dir_s, dir_l) = (Dir::new("magnet-xpe-name-s"), Dir::new("magnet-xpe-name-l"));
+    let body = torrent_data(80_000, 6);
+    let torrent = make_torrent("n.bin", &[], &body, PIECE, None);
+    let info_hash = Torrent::parse(&torrent).unwrap().info_hash();
+    let port = free_port();
+    let mut so = opts(&dir_s.0, None);
+    so.listen_port = vec![port];
+    let _seeder = seeder(&torrent, &body, &dir_s.0, so);
+    eventually("the seeder listening", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let dns = DnsServer::start(&[("seed.test", [127, 0, 0, 1].into())]).unwrap();
+
+    let mut o = opts(&dir_l.0, None);
+    o.async_dns_server = vec![dns.addr()];
+    let mut leecher = Batch::new(&o);
+    let mut l = link(info_hash, Vec::new());
+    l.peer_names = vec![("seed.test".into(), port), ("nowhere.test".into(), 1)];
+    let gid = leecher.add(DownloadSpec::magnet(l, o));
+    let st = stopped(&mut leecher, gid);
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    assert_eq!(st.magnet.unwrap().origins.magnet, 1);
+    let [follower] = st.followed_by[..] else {
+        panic!("followed by {:?}", st.followed_by)
+    };
+    let st = stopped(&mut leecher, follower);
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    let got = std::fs::read(dir_l.0.join("n.bin")).unwrap();
+    assert_eq!(sha256_hex(&got), sha256_hex(&body));
+    let asked = dns.asked();
+    assert!(asked.iter().any(|n| n == "seed.test"), "{asked:?}");
+    leecher.wait_event(
+        0,
+        |e| matches!(e, Event::Notice(g, m) if *g == gid && m.contains("cannot resolve nowhere.test")),
+    );
 }
 
 fn hex(h: &[u8; 20]) -> String {

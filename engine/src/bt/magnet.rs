@@ -2,7 +2,8 @@
 //! torrent's info dictionary, then is followed by the torrent download it describes,
 //! as aria2 does (`followedBy`/`following`).
 //!
-//! Peers come from the link's trackers (`tr`), its peers (`x.pe`) and the DHT; their
+//! Peers come from the link's trackers (`tr`), its peers (`x.pe`: addresses, and host
+//! names looked up by the engine's resolver when the download starts) and the DHT; their
 //! connections ([`super::metadata`]) ask only for metadata. The pieces of it are
 //! collected by bt-wire's [`MetadataAssembler`], which hands the dictionary out only
 //! once its SHA-1 equals the info-hash.
@@ -25,7 +26,7 @@ use swarmget_bt_wire::tracker::Event as TrackerEvent;
 use super::{Announcer, Torrent};
 use crate::disk::DiskJob;
 use crate::download::{Download, DownloadSpec};
-use crate::engine::Engine;
+use crate::engine::{DnsWaiter, Engine};
 use crate::error::{Error, ErrorCode};
 use crate::gid::Gid;
 
@@ -43,8 +44,11 @@ pub struct MagnetLink {
     pub name: Option<String>,
     /// `tr`: trackers, one tier each.
     pub trackers: Vec<String>,
-    /// `x.pe`: peers to ask (addresses; the CLI leaves out names it cannot resolve).
+    /// `x.pe`: peers to ask, given as addresses.
     pub peers: Vec<SocketAddr>,
+    /// `x.pe`: peers given by host name and port, looked up by the engine's resolver
+    /// when the download starts (every address of the name is a peer).
+    pub peer_names: Vec<(String, u16)>,
     /// `xl`: the content's length; metadata describing another length is refused.
     pub length: Option<u64>,
     /// `kt`: search keywords, kept for status.
@@ -99,6 +103,9 @@ pub(crate) struct MagnetFetch {
     /// Peers that alone sent a whole metadata failing the hash: never asked again.
     banned: Vec<SocketAddr>,
     pub origins: PeerOrigins,
+    /// Whether the link's `x.pe` host names were handed to the resolver (once, when
+    /// the download first becomes active).
+    names_asked: bool,
 }
 
 impl MagnetFetch {
@@ -116,6 +123,7 @@ impl MagnetFetch {
             assembler: None,
             banned: Vec::new(),
             origins: PeerOrigins::default(),
+            names_asked: false,
             link,
         };
         let peers = fetch.link.peers.clone();
@@ -267,6 +275,11 @@ impl Engine {
         }
         fetch.announcer.rejoin();
         let info_hash = fetch.link.info_hash;
+        if !std::mem::replace(&mut fetch.names_asked, true) {
+            for (host, port) in fetch.link.peer_names.clone() {
+                self.look_up(&host, port, DnsWaiter::MagnetPeer(gid), now);
+            }
+        }
         let port = match self.listen_port() {
             Ok(port) => port,
             Err(e) => return self.fail_download(gid, e, now),
@@ -287,6 +300,23 @@ impl Engine {
             .and_then(|f| f.next_peer(now))
         {
             self.connect_meta(gid, addr, now);
+        }
+    }
+
+    /// The resolver's answer for one of magnet download `gid`'s `x.pe` host names: its
+    /// addresses become peers of the link; a name that does not resolve is a notice,
+    /// not an error (the other sources may still bring the metadata).
+    pub(crate) fn magnet_peer_resolved(
+        &mut self,
+        gid: Gid,
+        answer: Result<Vec<SocketAddr>, String>,
+    ) {
+        let Some(fetch) = self.downloads.get_mut(gid).and_then(|d| d.magnet.as_mut()) else {
+            return;
+        };
+        match answer {
+            Ok(addrs) => fetch.origins.magnet += fetch.add_peers(&addrs),
+            Err(why) => self.notice(gid, format!("magnet x.pe: {why}")),
         }
     }
 
