@@ -33,6 +33,11 @@ pub struct DownloadSpec {
     pub metadata_uri: Option<String>,
     /// A magnet link whose metadata is to be fetched from peers.
     pub magnet: Option<crate::bt::MagnetLink>,
+    /// A magnet link's manifests (`mt`, http, https or ftp URIs): each is fetched by a
+    /// download that follows this one, and queues the items it lists (see
+    /// [`crate::manifest`]). A spec with manifests and nothing else to download is the
+    /// download of its first manifest.
+    pub manifests: Vec<String>,
 }
 
 impl DownloadSpec {
@@ -45,6 +50,7 @@ impl DownloadSpec {
             torrent: None,
             metadata_uri: None,
             magnet: None,
+            manifests: Vec::new(),
         }
     }
 
@@ -57,6 +63,7 @@ impl DownloadSpec {
             torrent: Some(torrent),
             metadata_uri: None,
             magnet: None,
+            manifests: Vec::new(),
         }
     }
 
@@ -70,6 +77,7 @@ impl DownloadSpec {
             torrent: None,
             metadata_uri: None,
             magnet: Some(link),
+            manifests: Vec::new(),
         }
     }
 }

@@ -14,7 +14,7 @@ use swarmget_rpc::method::{How, METHODS, Method, NOTIFICATIONS, OptionPairs, fil
 
 use super::paths::Confinement;
 use super::render;
-use crate::magnet_download;
+use swarmget_engine::magnet_download;
 
 /// What a call asked of the daemon itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

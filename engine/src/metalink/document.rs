@@ -267,6 +267,7 @@ fn file_spec(
         torrent: None,
         metadata_uri: None,
         magnet: None,
+        manifests: Vec::new(),
     })
 }
 
