@@ -103,6 +103,11 @@ fn a_magnet_link_with_only_an_info_hash_downloads_through_the_dht() {
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
     assert_eq!(st.following, Some(gid));
     assert_eq!(st.bittorrent.as_ref().unwrap().name, "m.bin");
+    // The torrent download knows where the metadata download's peers came from.
+    assert!(
+        st.bittorrent.as_ref().unwrap().peer_origins.dht >= 1,
+        "{st:?}"
+    );
     let got = std::fs::read(dir_l.0.join("m.bin")).unwrap();
     assert_eq!(sha256_hex(&got), sha256_hex(&body));
     let magnet = leecher.handle.tell_status(gid).unwrap().magnet.unwrap();
@@ -181,6 +186,7 @@ fn x_pe_host_names_are_resolved_into_peers() {
     };
     let st = stopped(&mut leecher, follower);
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    assert_eq!(st.bittorrent.unwrap().peer_origins.magnet, 1);
     let got = std::fs::read(dir_l.0.join("n.bin")).unwrap();
     assert_eq!(sha256_hex(&got), sha256_hex(&body));
     let asked = dns.asked();

@@ -275,6 +275,9 @@ impl Methods {
                     "numWaiting": s.num_waiting.to_string(),
                     "numStopped": s.num_stopped.to_string(),
                     "numStoppedTotal": (s.num_stopped as u64 + dropped).to_string(),
+                    // swarmget's own: the DHT routing tables' sizes per family.
+                    "dhtNodes4": s.dht.nodes4.to_string(),
+                    "dhtNodes6": s.dht.nodes6.to_string(),
                 })
             }
             Method::SaveSession => {

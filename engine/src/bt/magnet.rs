@@ -62,15 +62,22 @@ impl MagnetLink {
     }
 }
 
-/// Where the peers of a download came from, for status.
+/// Where the peers of a download came from, for status: each peer address counts once,
+/// for the source that named it first (an incoming connection counts each time).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PeerOrigins {
     /// From trackers.
     pub tracker: usize,
     /// From the DHT.
     pub dht: usize,
+    /// From peer exchange (BEP 11).
+    pub pex: usize,
+    /// From local peer discovery (BEP 14).
+    pub lpd: usize,
     /// From the magnet link's `x.pe`.
     pub magnet: usize,
+    /// Peers that connected to us.
+    pub incoming: usize,
 }
 
 /// A metadata download's own status.
@@ -191,6 +198,7 @@ impl MagnetFetch {
             seeder: false,
             upload_length: 0,
             upload_speed: 0,
+            peer_origins: self.origins,
         }
     }
 
@@ -352,7 +360,7 @@ impl Engine {
             );
             return self.fail_download(gid, err, now);
         }
-        let peers = fetch.known().to_vec();
+        let (peers, origins) = (fetch.known().to_vec(), fetch.origins);
         let hex = fetch.link.hex();
         let opts = d.opts.clone();
         let tls = d.tls.clone();
@@ -363,7 +371,9 @@ impl Engine {
             match self.add(spec, tls, None, now) {
                 Ok(follower) => {
                     if let Some(swarm) = self.downloads[follower].bt.as_mut() {
+                        // The peers, and where they came from, carry over.
                         swarm.add_peers(&peers);
+                        swarm.origins = origins;
                     }
                     self.downloads[follower].following = Some(gid);
                     self.downloads[gid].followed_by.push(follower);
