@@ -34,6 +34,11 @@ use crate::gid::Gid;
 const MAX_META_PEERS: usize = 16;
 /// How long a peer whose connection ended waits before it is tried again.
 const RETRY_PEER: Duration = Duration::from_secs(30);
+/// How long the torrent download that follows waits before it connects to a peer the
+/// metadata came through: the peer may not have seen that connection close yet, and
+/// a peer that takes one connection per address (Transmission) refuses the new one —
+/// which would then wait [`RETRY_PEER`]-like delays of the torrent download.
+const HANDOVER: Duration = Duration::from_secs(2);
 
 /// What a BitTorrent magnet link says before its metadata is known.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -340,9 +345,16 @@ impl Engine {
         self.send_announce(gid, info_hash, peer_id, port, (0, 0, left), event);
     }
 
-    /// Metadata of magnet download `gid` verified: the torrent download that follows it
-    /// is queued (unless `--bt-metadata-only`) and the metadata download completes.
-    pub(crate) fn metadata_arrived(&mut self, gid: Gid, info: Vec<u8>, now: Instant) {
+    /// Metadata of magnet download `gid` verified (its last piece from `from`): the
+    /// torrent download that follows it is queued (unless `--bt-metadata-only`) and the
+    /// metadata download completes.
+    pub(crate) fn metadata_arrived(
+        &mut self,
+        gid: Gid,
+        info: Vec<u8>,
+        from: SocketAddr,
+        now: Instant,
+    ) {
         let d = &mut self.downloads[gid];
         let Some(fetch) = d.magnet.as_ref() else {
             return;
@@ -364,7 +376,8 @@ impl Engine {
         let hex = fetch.link.hex();
         let opts = d.opts.clone();
         let tls = d.tls.clone();
-        self.close_meta_conns(gid, now);
+        let mut handed_over = self.close_meta_conns(gid, now);
+        handed_over.push(from);
 
         if !opts.bt_metadata_only {
             let spec = DownloadSpec::torrent(torrent, (*opts).clone());
@@ -374,6 +387,9 @@ impl Engine {
                         // The peers, and where they came from, carry over.
                         swarm.add_peers(&peers);
                         swarm.origins = origins;
+                        for addr in handed_over {
+                            swarm.connect_after(addr, now + HANDOVER);
+                        }
                     }
                     self.downloads[follower].following = Some(gid);
                     self.downloads[gid].followed_by.push(follower);

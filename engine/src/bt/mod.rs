@@ -301,6 +301,11 @@ impl Swarm {
         self.known.len() - before
     }
 
+    /// `addr` is not to be connected before `at`.
+    pub fn connect_after(&mut self, addr: SocketAddr, at: Instant) {
+        self.records.entry(addr).or_default().retry_at = Some(at);
+    }
+
     /// A connection to `addr` ended.
     pub fn disconnected(&mut self, addr: SocketAddr, now: Instant) {
         let r = self.records.entry(addr).or_default();
