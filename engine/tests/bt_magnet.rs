@@ -50,6 +50,19 @@ fn seeder(torrent: &[u8], body: &[u8], dir: &std::path::Path, mut o: Options) ->
     batch
 }
 
+/// A seeder without DHT on a known port, once it listens (a refused connection would
+/// be tried again only after 30 s); returns it and the port.
+fn listening_seeder(torrent: &[u8], body: &[u8], dir: &std::path::Path) -> (Batch, u16) {
+    let port = free_port();
+    let mut o = opts(dir, None);
+    o.listen_port = vec![port];
+    let batch = seeder(torrent, body, dir, o);
+    eventually("the seeder listening", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    (batch, port)
+}
+
 fn link(info_hash: [u8; 20], peers: Vec<SocketAddr>) -> MagnetLink {
     MagnetLink {
         info_hash,
@@ -126,14 +139,7 @@ fn metadata_only_saves_the_torrent_from_an_x_pe_peer() {
     let body = torrent_data(100_000, 4);
     let torrent = make_torrent("x.bin", &[("a", 60_000), ("b", 40_000)], &body, PIECE, None);
     let info_hash = Torrent::parse(&torrent).unwrap().info_hash();
-    let port = free_port();
-    let mut so = opts(&dir_s.0, None);
-    so.listen_port = vec![port];
-    let _seeder = seeder(&torrent, &body, &dir_s.0, so);
-    // A refused connection would be tried again only after 30 s.
-    eventually("the seeder listening", || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
+    let (_seeder, port) = listening_seeder(&torrent, &body, &dir_s.0);
 
     let mut o = opts(&dir_l.0, None);
     o.set("bt-metadata-only", "true").unwrap();
@@ -163,13 +169,7 @@ fn x_pe_host_names_are_resolved_into_peers() {
     let body = torrent_data(80_000, 6);
     let torrent = make_torrent("n.bin", &[], &body, PIECE, None);
     let info_hash = Torrent::parse(&torrent).unwrap().info_hash();
-    let port = free_port();
-    let mut so = opts(&dir_s.0, None);
-    so.listen_port = vec![port];
-    let _seeder = seeder(&torrent, &body, &dir_s.0, so);
-    eventually("the seeder listening", || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
+    let (_seeder, port) = listening_seeder(&torrent, &body, &dir_s.0);
     let dns = DnsServer::start(&[("seed.test", [127, 0, 0, 1].into())]).unwrap();
 
     let mut o = opts(&dir_l.0, None);

@@ -293,11 +293,35 @@ fn fetch_once_seeding(
     seeding: impl Fn(&str) -> bool,
 ) -> Result<(), String> {
     let log = dir.join(format!("{client}-seed.log"));
-    let ready = wait_ready(&mut seeder, || {
-        std::fs::read_to_string(&log).is_ok_and(|t| seeding(&t))
-    })
-    .map_err(|e| format!("{client} seeding: {e}\n{}", tail(&log)));
+    let ready = until_logged(&mut seeder, &log, &format!("{client} seeding"), seeding);
     fetch_from(env, dir, torrent, seeder, ready)
+}
+
+/// Waits until `child`'s `log` shows `ready`; the error says `what` and ends the log.
+fn until_logged(
+    child: &mut Child,
+    log: &Path,
+    what: &str,
+    ready: impl Fn(&str) -> bool,
+) -> Result<(), String> {
+    wait_ready(child, || {
+        std::fs::read_to_string(log).is_ok_and(|t| ready(&t))
+    })
+    .map_err(|e| format!("{what}: {e}\n{}", tail(log)))
+}
+
+/// swarmget on `target` (a torrent file or a magnet link) with its DHT off, leaving
+/// once the download completes.
+fn run_without_dht(env: &Env, dir: &Path, target: &str) -> Result<super::Outcome, String> {
+    env.run(
+        dir,
+        &[
+            "--listen-port=0",
+            "--seed-time=0",
+            "--enable-dht=false",
+            target,
+        ],
+    )
 }
 
 /// swarmget downloads a magnet link that names only the info-hash from a libtorrent
@@ -359,21 +383,10 @@ pub fn magnet_x_pe_transmission(env: &Env, dir: &Path) -> Result<(), String> {
     );
     let mut seeder = transmission(dir, "seed", &torrent_path, &env.www, port)?;
     let log = dir.join("transmission-seed.log");
-    let outcome = wait_ready(&mut seeder, || {
-        std::fs::read_to_string(&log).is_ok_and(|t| t.contains("Seeding"))
+    let outcome = until_logged(&mut seeder, &log, "transmission seeding", |t| {
+        t.contains("Seeding")
     })
-    .map_err(|e| format!("transmission seeding: {e}\n{}", tail(&log)))
-    .and_then(|()| {
-        env.run(
-            dir,
-            &[
-                "--listen-port=0",
-                "--seed-time=0",
-                "--enable-dht=false",
-                &link,
-            ],
-        )
-    });
+    .and_then(|()| run_without_dht(env, dir, &link));
     stop(&mut seeder);
     outcome?.expect(0)?;
     env.meta.verify(&dir.join("out").join(&env.meta.name))
@@ -391,10 +404,12 @@ pub fn pex_from_libtorrent(env: &Env, dir: &Path) -> Result<(), String> {
     let torrent_path = write_torrent(env, dir, &tracker.url)?;
     let mut seeder = libtorrent(dir, "seednopex", &torrent_path, &env.www, b_port)?;
     let b_log = dir.join("libtorrent-seednopex.log");
-    let seeding = wait_ready(&mut seeder, || {
-        std::fs::read_to_string(&b_log).is_ok_and(|t| libtorrent_seeding(&t))
-    })
-    .map_err(|e| format!("libtorrent B seeding: {e}\n{}", tail(&b_log)));
+    let seeding = until_logged(
+        &mut seeder,
+        &b_log,
+        "libtorrent B seeding",
+        libtorrent_seeding,
+    );
     if let Err(e) = seeding {
         stop(&mut seeder);
         return Err(e);
@@ -414,21 +429,10 @@ pub fn pex_from_libtorrent(env: &Env, dir: &Path) -> Result<(), String> {
         }
     };
     let a_log = dir.join("libtorrent-hub.log");
-    let outcome = wait_ready(&mut hub, || {
-        std::fs::read_to_string(&a_log).is_ok_and(|t| t.lines().any(|l| l == "connected"))
+    let outcome = until_logged(&mut hub, &a_log, "libtorrent A reaching B", |t| {
+        t.lines().any(|l| l == "connected")
     })
-    .map_err(|e| format!("libtorrent A never reached B: {e}\n{}", tail(&a_log)))
-    .and_then(|()| {
-        env.run(
-            dir,
-            &[
-                "--listen-port=0",
-                "--seed-time=0",
-                "--enable-dht=false",
-                &torrent_path.to_string_lossy(),
-            ],
-        )
-    });
+    .and_then(|()| run_without_dht(env, dir, &torrent_path.to_string_lossy()));
     stop(&mut hub);
     stop(&mut seeder);
     outcome?.expect(0).map_err(|e| {
