@@ -25,7 +25,7 @@ use swarmget_metalink::Url;
 
 use swarmget_engine::metalink;
 
-use crate::magnet_download;
+use swarmget_engine::magnet_download;
 
 /// One argument, classified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

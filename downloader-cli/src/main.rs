@@ -17,7 +17,6 @@ mod input_file;
 mod inputs;
 mod log;
 mod magnet;
-mod magnet_download;
 mod make_torrent;
 mod metalink;
 mod readout;

@@ -14,7 +14,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 use swarmget_rpc::websocket::{Opcode, encode_frame};
 use swarmget_test_support::{
-    Behaviour, HttpServer, Seeder, SeederConfig, ServerConfig, TestCa, TestFile, Tracker,
+    Behaviour, DhtNode, HttpServer, Seeder, SeederConfig, ServerConfig, TestCa, TestFile, Tracker,
     make_torrent,
 };
 
@@ -1357,6 +1357,8 @@ fn tell_status_of_a_torrent_has_aria2s_bittorrent_keys() {
                 "creationDate": 1_700_000_000,
                 "info": {"name": "c.bin"},
                 "mode": "single",
+                "peerOrigins": {"tracker": "0", "dht": "0", "pex": "0", "lpd": "0",
+                                "magnet": "0", "incoming": "0"},
             },
         })
     );
@@ -1380,6 +1382,65 @@ fn tell_status_of_a_torrent_has_aria2s_bittorrent_keys() {
     );
     assert_eq!(st, json!({"gid": a}));
     assert!(!dir.join(&format!("{hash}.torrent")).exists());
+    assert_eq!(d.shutdown(), Some(0));
+}
+
+/// swarmget's own status keys: `bittorrent.peerOrigins` counts peers by the source that
+/// named them, `getGlobalStat`'s `dhtNodes4`/`dhtNodes6` the DHT's routing tables.
+#[test]
+fn peer_origins_and_dht_node_counts_are_in_the_status() {
+    let dir = TempDir::new("rpc-origins");
+    let body: Vec<u8> = (0..100_000u32).map(|i| (i >> 3) as u8).collect();
+    let seeder = Seeder::start(
+        &make_torrent("o.bin", &[], &body, 32 << 10, None),
+        body.clone(),
+    );
+    // The tracker names the seeder and a peer nobody listens on, the DHT node another.
+    let tracker = Tracker::start(vec![seeder.addr(), "127.0.0.1:9".parse().unwrap()]);
+    let torrent = make_torrent("o.bin", &[], &body, 32 << 10, Some(&tracker.url()));
+    let node = DhtNode::start();
+    let info_hash = swarmget_engine::Torrent::parse(&torrent)
+        .unwrap()
+        .info_hash();
+    node.add_peer(info_hash, "127.0.0.1:7".parse().unwrap());
+    let entry = format!("--dht-entry-point={}", node.addr());
+    let table = format!("--dht-file-path={}", dir.join("dht.dat").display());
+    let d = Daemon::start(
+        &dir,
+        &[
+            "--rpc-secret=s",
+            "--enable-dht",
+            "--dht-listen-port=0",
+            &entry,
+            &table,
+        ],
+    );
+    let stat = d.ok("aria2.getGlobalStat", json!([]));
+    assert_eq!(
+        (&stat["dhtNodes4"], &stat["dhtNodes6"]),
+        (&json!("0"), &json!("0"))
+    );
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&torrent);
+    let gid = d.ok("aria2.addTorrent", json!([b64]));
+    let gid = gid.as_str().unwrap();
+    let mut origins = json!({});
+    for _ in 0..1000 {
+        let st = d.ok("aria2.tellStatus", json!([gid, ["bittorrent"]]));
+        origins = st["bittorrent"]["peerOrigins"].clone();
+        if origins["dht"] == "1" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let stat = d.ok("aria2.getGlobalStat", json!([]));
+    assert_eq!(
+        origins,
+        json!({"tracker": "2", "dht": "1", "pex": "0", "lpd": "0", "magnet": "0",
+               "incoming": "0"}),
+        "{stat}"
+    );
+    let stat = d.ok("aria2.getGlobalStat", json!([]));
+    assert_eq!(stat["dhtNodes4"], "1", "{stat}");
     assert_eq!(d.shutdown(), Some(0));
 }
 

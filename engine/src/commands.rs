@@ -41,8 +41,33 @@ pub(crate) fn source_url(uri: &str) -> Result<Url, Error> {
 }
 
 impl Engine {
-    /// Checks the spec's URIs and queues the download.
+    /// Checks the spec's URIs and queues the download, and the downloads of its
+    /// manifests ([`crate::manifest`]) after it.
     pub(crate) fn add(
+        &mut self,
+        mut spec: DownloadSpec,
+        tls: Arc<rustls::ClientConfig>,
+        position: Option<usize>,
+        now: Instant,
+    ) -> Result<Gid, Error> {
+        let manifests = std::mem::take(&mut spec.manifests);
+        let only_manifests =
+            spec.torrent.is_none() && spec.magnet.is_none() && spec.uris.is_empty();
+        let (gid, rest) = match manifests.split_first() {
+            Some((first, rest)) if only_manifests => (
+                self.add_manifest(first, spec.options, tls.clone(), position, now)?,
+                rest,
+            ),
+            _ => (
+                self.add_one(spec, tls.clone(), position, now)?,
+                &manifests[..],
+            ),
+        };
+        self.add_manifests(gid, rest, &tls, now);
+        Ok(gid)
+    }
+
+    fn add_one(
         &mut self,
         spec: DownloadSpec,
         tls: Arc<rustls::ClientConfig>,
@@ -102,7 +127,7 @@ impl Engine {
 
     /// `options` as an `Arc`, the previous download's when equal (a queue of a
     /// thousand downloads with the same options holds them once).
-    fn shared_options(&mut self, options: crate::Options) -> Arc<crate::Options> {
+    pub(crate) fn shared_options(&mut self, options: crate::Options) -> Arc<crate::Options> {
         match &self.last_options {
             Some(last) if **last == options => last.clone(),
             _ => self.last_options.insert(Arc::new(options)).clone(),

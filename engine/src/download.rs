@@ -34,6 +34,11 @@ pub struct DownloadSpec {
     pub document: Option<Arc<DocumentRef>>,
     /// A magnet link whose metadata is to be fetched from peers.
     pub magnet: Option<crate::bt::MagnetLink>,
+    /// A magnet link's manifests (`mt`, http, https or ftp URIs): each is fetched by a
+    /// download that follows this one, and queues the items it lists (see
+    /// [`crate::manifest`]). A spec with manifests and nothing else to download is the
+    /// download of its first manifest.
+    pub manifests: Vec<String>,
 }
 
 impl DownloadSpec {
@@ -46,6 +51,7 @@ impl DownloadSpec {
             torrent: None,
             document: None,
             magnet: None,
+            manifests: Vec::new(),
         }
     }
 
@@ -58,6 +64,7 @@ impl DownloadSpec {
             torrent: Some(torrent),
             document: None,
             magnet: None,
+            manifests: Vec::new(),
         }
     }
 
@@ -71,6 +78,7 @@ impl DownloadSpec {
             torrent: None,
             document: None,
             magnet: Some(link),
+            manifests: Vec::new(),
         }
     }
 }

@@ -51,6 +51,8 @@ pub(crate) enum DnsWaiter {
     /// answer; trouble is told as a notice of download `gid` (the torrent that
     /// started the DHT).
     DhtEntry(swarmget_bt_dht::Family, Gid),
+    /// A host name in magnet download `gid`'s `x.pe`: its addresses become peers.
+    MagnetPeer(Gid),
 }
 
 /// The download engine: the state the loop thread owns. Everything outside reaches
@@ -440,6 +442,7 @@ impl Engine {
             (DnsWaiter::DhtEntry(family, gid), answer) => {
                 self.dht_entry_resolved(family, gid, answer, now)
             }
+            (DnsWaiter::MagnetPeer(gid), answer) => self.magnet_peer_resolved(gid, answer),
         }
     }
 

@@ -25,6 +25,8 @@ pub mod hasher;
 mod http;
 mod lifecycle;
 pub mod log;
+pub mod magnet_download;
+mod manifest;
 pub mod metalink;
 pub mod naming;
 pub mod netrc;

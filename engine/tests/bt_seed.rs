@@ -71,6 +71,9 @@ fn a_swarmget_seeder_serves_a_swarmget_leecher_until_the_ratio_is_met() {
     assert_eq!(st.state, DownloadState::Complete);
     let bt = st.bittorrent.unwrap();
     assert!(bt.upload_length >= body.len() as u64, "{bt:?}");
+    // B came to A: an incoming peer; B knew A from the tracker.
+    assert!(bt.peer_origins.incoming >= 1, "{bt:?}");
+    assert_eq!(st_b.bittorrent.unwrap().peer_origins.tracker, 1);
     // The origin served A's blocks only once: B took nothing from it.
     assert_eq!(origin.requests().len(), body.len().div_ceil(16 << 10));
     let uploaded: Vec<u64> = tracker

@@ -37,6 +37,7 @@ fn with_pieces(url: String, o: Options, data: &[u8]) -> DownloadSpec {
         torrent: None,
         document: None,
         magnet: None,
+        manifests: Vec::new(),
     }
 }
 

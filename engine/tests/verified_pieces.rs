@@ -48,6 +48,7 @@ fn spec(uris: Vec<String>, o: Options, data: &[u8]) -> DownloadSpec {
         torrent: None,
         document: None,
         magnet: None,
+        manifests: Vec::new(),
     }
 }
 

@@ -174,6 +174,14 @@ const CASES: &[(&str, Check)] = &[
         qbittorrent::to_qbittorrent,
     ),
     (
+        "bittorrent: a magnet link whose x.pe names Transmission seeding it (no tracker, no DHT)",
+        bt::magnet_x_pe_transmission,
+    ),
+    (
+        "bittorrent: the only seeder (libtorrent) learnt by PEX from another libtorrent peer",
+        bt::pex_from_libtorrent,
+    ),
+    (
         "bittorrent: a torrent from libtorrent through opentracker (http)",
         bt::opentracker_http,
     ),

@@ -18,7 +18,7 @@ use swarmget_rpc::method::{How, METHODS, Method, NOTIFICATIONS, OptionPairs, fil
 use super::paths::Confinement;
 use super::render;
 use crate::hex::hex;
-use crate::magnet_download;
+use swarmget_engine::magnet_download;
 
 /// What a call asked of the daemon itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -291,6 +291,9 @@ impl Methods {
                     "numWaiting": s.num_waiting.to_string(),
                     "numStopped": s.num_stopped.to_string(),
                     "numStoppedTotal": (s.num_stopped as u64 + dropped).to_string(),
+                    // swarmget's own: the DHT routing tables' sizes per family.
+                    "dhtNodes4": s.dht.nodes4.to_string(),
+                    "dhtNodes6": s.dht.nodes6.to_string(),
                 })
             }
             Method::SaveSession => {

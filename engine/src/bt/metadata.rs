@@ -167,9 +167,9 @@ impl Engine {
         match self.drive_meta(&mut mc, now) {
             Ok(None) => self.meta_conns[key] = Some(mc),
             Ok(Some(info)) => {
-                let gid = mc.gid;
+                let (gid, from) = (mc.gid, mc.addr);
                 self.close_meta(key, mc, now);
-                self.metadata_arrived(gid, info, now);
+                self.metadata_arrived(gid, info, from, now);
             }
             Err(why) => {
                 let gid = mc.gid;
@@ -228,18 +228,21 @@ impl Engine {
         }
     }
 
-    /// Closes every metadata connection of `gid`.
-    pub(crate) fn close_meta_conns(&mut self, gid: Gid, now: Instant) {
+    /// Closes every metadata connection of `gid`; returns the peers they were to.
+    pub(crate) fn close_meta_conns(&mut self, gid: Gid, now: Instant) -> Vec<SocketAddr> {
         let keys = self.downloads[gid]
             .magnet
             .as_ref()
             .map(|f| f.conn_keys.clone())
             .unwrap_or_default();
+        let mut closed = Vec::new();
         for key in keys {
             if let Some(mc) = self.meta_conns.get_mut(key).and_then(Option::take) {
+                closed.push(mc.addr);
                 self.close_meta(key, mc, now);
             }
         }
+        closed
     }
 
     fn close_meta(&mut self, key: usize, mut mc: MetaConn, now: Instant) {

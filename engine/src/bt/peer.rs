@@ -154,6 +154,7 @@ impl Engine {
         d.next_slot += 1;
         swarm.slot_peers.insert(slot, addr);
         swarm.peer_keys.push(key);
+        swarm.origins.incoming += usize::from(handshake.is_some());
         let limits = Limits::default().with_piece_count(pieces);
         let mut decoder = FrameDecoder::new(limits);
         decoder.extend(handshake.unwrap_or_default());

@@ -273,6 +273,7 @@ fn file_spec(
         torrent: None,
         document: None,
         magnet: None,
+        manifests: Vec::new(),
     })
 }
 

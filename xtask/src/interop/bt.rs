@@ -7,6 +7,8 @@
 //! file) to a libtorrent leecher. Every copy must be exact. `swarmget make-torrent`'s
 //! output is read by Transmission's `transmission-show` and seeded by libtorrent (which
 //! checks the file against its piece hashes first), and swarmget downloads it from there.
+//! Magnet links: from libtorrent found through the DHT alone, and from Transmission
+//! named by the link's `x.pe` alone; and a seeder swarmget can learn only by PEX.
 
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -404,11 +406,35 @@ fn fetch_once_seeding(
     seeding: impl Fn(&str) -> bool,
 ) -> Result<(), String> {
     let log = dir.join(format!("{client}-seed.log"));
-    let ready = wait_ready(&mut seeder, || {
-        std::fs::read_to_string(&log).is_ok_and(|t| seeding(&t))
-    })
-    .map_err(|e| format!("{client} seeding: {e}\n{}", tail(&log)));
+    let ready = until_logged(&mut seeder, &log, &format!("{client} seeding"), seeding);
     fetch_from(env, dir, torrent, seeder, ready)
+}
+
+/// Waits until `child`'s `log` shows `ready`; the error says `what` and ends the log.
+fn until_logged(
+    child: &mut Child,
+    log: &Path,
+    what: &str,
+    ready: impl Fn(&str) -> bool,
+) -> Result<(), String> {
+    wait_ready(child, || {
+        std::fs::read_to_string(log).is_ok_and(|t| ready(&t))
+    })
+    .map_err(|e| format!("{what}: {e}\n{}", tail(log)))
+}
+
+/// swarmget on `target` (a torrent file or a magnet link) with its DHT off, leaving
+/// once the download completes.
+fn run_without_dht(env: &Env, dir: &Path, target: &str) -> Result<super::Outcome, String> {
+    env.run(
+        dir,
+        &[
+            "--listen-port=0",
+            "--seed-time=0",
+            "--enable-dht=false",
+            target,
+        ],
+    )
 }
 
 /// swarmget downloads a magnet link that names only the info-hash from a libtorrent
@@ -420,13 +446,7 @@ pub fn magnet_from_libtorrent_dht(env: &Env, dir: &Path) -> Result<(), String> {
     let ports = free_ports(3)?;
     let (lt_port, listen_port, dht_port) = (ports[0], ports[1], ports[2]);
     let torrent_path = write_torrent(env, dir, "")?;
-    let bytes = std::fs::read(&torrent_path).map_err(|e| e.to_string())?;
-    let info_hash = swarmget_bt_wire::Metainfo::parse(&bytes)
-        .ok()
-        .and_then(|m| m.info_hash)
-        .ok_or("the torrent written has no v1 info-hash")?;
-    let hex: String = info_hash.iter().map(|b| format!("{b:02x}")).collect();
-    let link = format!("magnet:?xt=urn:btih:{hex}");
+    let link = format!("magnet:?xt=urn:btih:{}", v1_hex(&torrent_path)?);
     let args = [
         format!("--listen-port={listen_port}"),
         format!("--dht-listen-port={dht_port}"),
@@ -462,6 +482,90 @@ pub fn magnet_from_libtorrent_dht(env: &Env, dir: &Path) -> Result<(), String> {
             tail(&dir.join("libtorrent-dhtseed.log"))
         )),
     }
+}
+
+/// swarmget downloads a magnet link whose one source is its `x.pe`: Transmission
+/// (transmission-cli) seeding the torrent, which has no tracker, with the DHT off on
+/// both sides; the metadata (BEP 9) and then the file both come from Transmission.
+pub fn magnet_x_pe_transmission(env: &Env, dir: &Path) -> Result<(), String> {
+    let port = free_ports(1)?[0];
+    let torrent_path = write_torrent(env, dir, "")?;
+    let link = format!(
+        "magnet:?xt=urn:btih:{}&x.pe=127.0.0.1:{port}",
+        v1_hex(&torrent_path)?
+    );
+    let mut seeder = transmission(dir, "seed", &torrent_path, &env.www, port)?;
+    let log = dir.join("transmission-seed.log");
+    let outcome = until_logged(&mut seeder, &log, "transmission seeding", |t| {
+        t.contains("Seeding")
+    })
+    .and_then(|()| run_without_dht(env, dir, &link));
+    stop(&mut seeder);
+    outcome?.expect(0)?;
+    env.meta.verify(&dir.join("out").join(&env.meta.name))
+}
+
+/// swarmget finds the one seeder by peer exchange alone: the tracker names only
+/// libtorrent A, which downloads nothing (upload mode) and is connected to libtorrent
+/// B, the only peer with the file. B has PEX off and the tracker never names anyone
+/// but A, so B cannot find swarmget: the file arrives only if swarmget connects to B,
+/// which it knows from A's `ut_pex` message.
+pub fn pex_from_libtorrent(env: &Env, dir: &Path) -> Result<(), String> {
+    let ports = free_ports(2)?;
+    let (a_port, b_port) = (ports[0], ports[1]);
+    let tracker = Tracker::start(a_port)?;
+    let torrent_path = write_torrent(env, dir, &tracker.url)?;
+    let mut seeder = libtorrent(dir, "seednopex", &torrent_path, &env.www, b_port)?;
+    let b_log = dir.join("libtorrent-seednopex.log");
+    let seeding = until_logged(
+        &mut seeder,
+        &b_log,
+        "libtorrent B seeding",
+        libtorrent_seeding,
+    );
+    if let Err(e) = seeding {
+        stop(&mut seeder);
+        return Err(e);
+    }
+    let empty = dir.join("hub");
+    let hub = std::fs::create_dir_all(&empty)
+        .map_err(|e| e.to_string())
+        .and_then(|()| {
+            let peer = vec![format!("127.0.0.1:{b_port}")];
+            libtorrent_with(dir, "hub", &torrent_path, &empty, a_port, &peer)
+        });
+    let mut hub = match hub {
+        Ok(hub) => hub,
+        Err(e) => {
+            stop(&mut seeder);
+            return Err(e);
+        }
+    };
+    let a_log = dir.join("libtorrent-hub.log");
+    let outcome = until_logged(&mut hub, &a_log, "libtorrent A reaching B", |t| {
+        t.lines().any(|l| l == "connected")
+    })
+    .and_then(|()| run_without_dht(env, dir, &torrent_path.to_string_lossy()));
+    stop(&mut hub);
+    stop(&mut seeder);
+    outcome?.expect(0).map_err(|e| {
+        format!(
+            "{e}\nlibtorrent A:\n{}\nlibtorrent B:\n{}",
+            tail(&a_log),
+            tail(&b_log)
+        )
+    })?;
+    env.meta.verify(&dir.join("out").join(&env.meta.name))
+}
+
+/// A torrent file's v1 info-hash in hex.
+fn v1_hex(torrent: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(torrent).map_err(|e| e.to_string())?;
+    let info_hash = swarmget_bt_wire::Metainfo::parse(&bytes)
+        .ok()
+        .and_then(|m| m.info_hash)
+        .ok_or("the torrent written has no v1 info-hash")?;
+    Ok(info_hash.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// libtorrent downloads a torrent from swarmget seeding it: swarmget checks a copy of
