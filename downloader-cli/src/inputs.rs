@@ -106,20 +106,16 @@ pub fn torrent_bytes(bytes: &[u8], what: &str, opts: &Options) -> Result<Downloa
     Ok(DownloadSpec::torrent(torrent, opts.clone()))
 }
 
-/// The downloads for `-T FILE`; URIs beside it would be web seeds in aria2, which are
-/// not there yet, so they are refused rather than ignored.
+/// The downloads for `-T FILE`; the URIs beside it are the torrent's extra web seeds,
+/// as in aria2.
 pub fn torrent_option(
     path: &str,
     uris: &[String],
     opts: &Options,
 ) -> Result<Vec<DownloadSpec>, Error> {
-    if !uris.is_empty() {
-        return Err(Error::new(
-            ErrorCode::BadOption,
-            "URIs beside -T are web seeds in aria2, which swarmget does not support yet",
-        ));
-    }
-    Ok(vec![torrent(path, opts)?])
+    let mut spec = torrent(path, opts)?;
+    spec.torrent = spec.torrent.map(|t| t.with_web_seeds(uris)).transpose()?;
+    Ok(vec![spec])
 }
 
 fn starts_with_xml_declaration(path: &Path) -> bool {

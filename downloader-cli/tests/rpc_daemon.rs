@@ -1267,13 +1267,30 @@ fn add_torrent_queues_at_its_position_and_downloads_from_the_swarm() {
         .unwrap();
     let saved = dir.join(&format!("{}.torrent", info_hash(&uploaded)));
     assert_eq!(std::fs::read(&saved).expect("the upload saved"), uploaded);
-    // Web seeds are refused, not dropped; so are paths that leave the directory, and a
-    // torrent whose name climbs out of it.
+    // The uris are web seeds, as in aria2: a torrent with no tracker and no peer
+    // comes from its uri alone.
+    let wbody = TestFile::random(70_000, 31);
+    let server = HttpServer::start(ServerConfig::new().file("/w.bin", wbody.clone())).unwrap();
+    let alone = base64::engine::general_purpose::STANDARD.encode(make_torrent(
+        "w.bin",
+        &[],
+        &wbody,
+        16 << 10,
+        None,
+    ));
+    let w = d.ok("aria2.addTorrent", json!([alone, [server.url("/w.bin")]]));
+    d.wait_status(w.as_str().unwrap(), "complete");
+    assert_download(&dir.join("w.bin"), &wbody);
+    // Web seeds other than HTTP(S) are refused, not dropped; so are paths that leave
+    // the directory, and a torrent whose name climbs out of it.
     let m = d.fails(
         "aria2.addTorrent",
-        json!([b64, ["http://127.0.0.1:9/x.bin"]]),
+        json!([b64, ["ftp://127.0.0.1:9/x.bin"]]),
     );
-    assert!(m.contains("web seeds"), "{m}");
+    assert_eq!(
+        m,
+        "ftp://127.0.0.1:9/x.bin: web seeds must be http or https URLs"
+    );
     let m = d.fails("aria2.addTorrent", json!([b64, [], {"dir": "../.."}]));
     assert!(m.contains("outside"), "{m}");
     let climbing = base64::engine::general_purpose::STANDARD.encode(

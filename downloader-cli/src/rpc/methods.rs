@@ -111,18 +111,17 @@ impl Methods {
                 options,
                 position,
             } => {
-                // aria2 takes these as web seeds; the engine has none yet, so they are
-                // refused rather than dropped.
-                if !uris.is_empty() {
-                    return Err(Fault::failed(
-                        "aria2.addTorrent: uris are web seeds, which swarmget does not support yet",
-                    ));
-                }
                 // Options (dir, out, index-out) are confined before the torrent is
                 // parsed; the torrent's own file names are kept inside dir by the engine.
                 let opts = self.download_options(&options)?;
                 let mut spec =
                     crate::inputs::torrent_bytes(&torrent, "the torrent", &opts).map_err(fault)?;
+                // As aria2: the uris are web seeds besides the torrent's own.
+                spec.torrent = spec
+                    .torrent
+                    .map(|t| t.with_web_seeds(&uris))
+                    .transpose()
+                    .map_err(fault)?;
                 if opts.rpc_save_upload_metadata
                     && let Some(t) = &spec.torrent
                 {

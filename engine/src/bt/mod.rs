@@ -97,6 +97,27 @@ impl Torrent {
         })
     }
 
+    /// The torrent with `uris` added to its web seeds (`url-list`), as aria2 takes
+    /// the URIs given beside `-T` or to `aria2.addTorrent`. Only HTTP(S) web seeds are
+    /// fetched, so another scheme is refused rather than left unused.
+    pub fn with_web_seeds(mut self, uris: &[String]) -> Result<Torrent, Error> {
+        for uri in uris {
+            let usable = url::Url::parse(uri)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base());
+            if !usable {
+                return Err(Error::new(
+                    ErrorCode::BadOption,
+                    format!("{uri}: web seeds must be http or https URLs"),
+                ));
+            }
+            let meta = Arc::make_mut(&mut self.meta);
+            if !meta.url_list.contains(uri) {
+                meta.url_list.push(uri.clone());
+            }
+        }
+        Ok(self)
+    }
+
     /// The parsed metainfo.
     pub fn metainfo(&self) -> &Metainfo {
         &self.meta
