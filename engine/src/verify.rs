@@ -18,11 +18,11 @@ use crate::storage::Storage;
 /// Bad pieces after which a mirror is dropped for the download.
 const BAD_PIECES_LIMIT: u32 = 2;
 
-/// Written buffers the hashers may hold beyond `--disk-cache` (4 MiB of 256 KiB
+/// Written buffers the hashers may hold beyond `--disk-cache` (2 MiB of 256 KiB
 /// buffers). Past it, a lent buffer counts against `--disk-cache` until it comes back,
 /// so readers wait for the hashers rather than have pieces read back (which costs more
 /// CPU than the waiting saves).
-pub(crate) const MAX_LENT: usize = 16;
+pub(crate) const MAX_LENT: usize = 8;
 
 impl Download {
     /// `--hash-check-only` with `-V`: check what is on disk, fetch nothing.
