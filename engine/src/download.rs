@@ -111,6 +111,18 @@ impl DocumentRef {
     }
 }
 
+/// What `--conditional-get` knows of the file a download would write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Conditional {
+    /// Not looked at yet.
+    Unasked,
+    /// The disk thread is looking.
+    Asked,
+    /// The file and its time as an HTTP-date, when it exists without a control file
+    /// beside it; `None` when the request is unconditional.
+    Known(Option<(PathBuf, String)>),
+}
+
 /// aria2's `MetadataInfo`: the document a download was made from, which
 /// `--save-session` writes in place of the download's own URIs, so a restart reads
 /// the document again (a torrent's pieces and trackers, a Metalink's hashes).
@@ -260,6 +272,9 @@ pub(crate) struct Download {
     pub meter: SpeedMeter,
     /// Subscribers have been told how it ended.
     pub announced: bool,
+    /// `--conditional-get`: the existing file's time, read on the disk thread before
+    /// the first request.
+    pub conditional: Conditional,
     /// The download this one came out of (a Metalink or torrent fetched first).
     pub following: Option<Gid>,
     /// Downloads this one produced.
@@ -378,6 +393,7 @@ impl Download {
             not_found: 0,
             meter: SpeedMeter::default(),
             announced: false,
+            conditional: Conditional::Unasked,
             following: None,
             followed_by: Vec::new(),
             metadata: None,

@@ -543,6 +543,18 @@ impl Engine {
                 }
                 self.maybe_finish(gid, now);
             }
+            DiskDone::LastModified { gid, path, time } => {
+                let Some(d) = self.downloads.get_mut(gid) else {
+                    return;
+                };
+                d.jobs_in_flight -= 1;
+                let secs = time.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+                let known = secs.map(|s| (path, swarmget_http_seg::format_http_date(s.as_secs())));
+                d.conditional = crate::download::Conditional::Known(known);
+                if d.is_active() {
+                    self.top_up(gid, now);
+                }
+            }
             DiskDone::Allocated { gid, result } => {
                 if !self.downloads.contains(gid) {
                     return;
