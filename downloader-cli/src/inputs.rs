@@ -20,12 +20,12 @@
 use std::io::Read;
 use std::path::Path;
 
-use swarmget_engine::{DownloadSpec, Error, ErrorCode, Options, Torrent};
+use swarmget_engine::{DocumentRef, DownloadSpec, Error, ErrorCode, Options, Torrent};
 use swarmget_metalink::Url;
 
 use swarmget_engine::metalink;
 
-use crate::magnet_download;
+use swarmget_engine::magnet_download;
 
 /// One argument, classified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +94,7 @@ pub fn torrent(path: &str, opts: &Options) -> Result<DownloadSpec, Error> {
         ));
     }
     let mut spec = torrent_bytes(&bytes, path, opts)?;
-    spec.metadata_uri = Some(path.to_owned());
+    spec.document = Some(DocumentRef::new(path));
     Ok(spec)
 }
 
@@ -106,20 +106,16 @@ pub fn torrent_bytes(bytes: &[u8], what: &str, opts: &Options) -> Result<Downloa
     Ok(DownloadSpec::torrent(torrent, opts.clone()))
 }
 
-/// The downloads for `-T FILE`; URIs beside it would be web seeds in aria2, which are
-/// not there yet, so they are refused rather than ignored.
+/// The downloads for `-T FILE`; the URIs beside it are the torrent's extra web seeds,
+/// as in aria2.
 pub fn torrent_option(
     path: &str,
     uris: &[String],
     opts: &Options,
 ) -> Result<Vec<DownloadSpec>, Error> {
-    if !uris.is_empty() {
-        return Err(Error::new(
-            ErrorCode::BadOption,
-            "URIs beside -T are web seeds in aria2, which swarmget does not support yet",
-        ));
-    }
-    Ok(vec![torrent(path, opts)?])
+    let mut spec = torrent(path, opts)?;
+    spec.torrent = spec.torrent.map(|t| t.with_web_seeds(uris)).transpose()?;
+    Ok(vec![spec])
 }
 
 fn starts_with_xml_declaration(path: &Path) -> bool {
@@ -159,7 +155,22 @@ pub fn metalink_option(
         ErrorCode::BadOption,
         warn,
     )?;
-    metalink::specs(&parsed, source, opts, warn)
+    let specs = metalink::specs(&parsed, source, opts, warn)?;
+    // Standard input cannot be read again: a session names its files' URIs instead.
+    Ok(match source {
+        "-" => specs,
+        path => from_document(specs, path),
+    })
+}
+
+/// `specs` marked as read from the local document at `path`, which `--save-session`
+/// then names once in their place (as aria2 does).
+pub fn from_document(mut specs: Vec<DownloadSpec>, path: &str) -> Vec<DownloadSpec> {
+    let document = DocumentRef::new(path);
+    for spec in &mut specs {
+        spec.document = Some(document.clone());
+    }
+    specs
 }
 
 /// The downloads for a list of arguments (the command line's, or one input-file
@@ -241,7 +252,10 @@ fn documents(
         Input::Metalink(path) => {
             let parsed =
                 metalink::load(path, opts, &mut std::io::empty(), ErrorCode::Unknown, warn)?;
-            metalink::specs(&parsed, path, opts, warn)
+            Ok(from_document(
+                metalink::specs(&parsed, path, opts, warn)?,
+                path,
+            ))
         }
         Input::Torrent(path) => Ok(vec![torrent(path, opts)?]),
         Input::Uri(uri) => Ok(vec![DownloadSpec::new(vec![uri.to_owned()], opts.clone())]),

@@ -12,6 +12,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::flags::{Arg, Flags};
+use crate::hex::hex;
 
 use serde_json::{Value, json};
 use swarmget_magnet_uri::hash::{Algorithms, hash_reader};
@@ -153,10 +154,6 @@ fn link_for_file(path: &Path, algorithms: Algorithms) -> io::Result<Magnet> {
         .file_name()
         .map_or_else(|| path.to_string_lossy(), |n| n.to_string_lossy());
     Ok(Magnet::from_hashes(&name, digests.size, &digests))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn magnet_json(magnet: &Magnet) -> Value {

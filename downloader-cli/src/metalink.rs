@@ -6,6 +6,7 @@
 //! option, 1 when the file cannot be read.
 
 use crate::flags::{Arg, Flags};
+use crate::hex::hex;
 use std::io::{self, Read, Write};
 use std::process::ExitCode;
 use swarmget_engine::metalink::{preferences, read_source};
@@ -410,10 +411,6 @@ fn file_json(number: usize, file: &File, preferences: &Preferences) -> Value {
         "metaurls": metaurls,
         "signature": file.signature.as_ref().map(|s| json!({ "mediatype": s.media_type, "body": s.body })),
     })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

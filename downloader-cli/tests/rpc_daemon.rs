@@ -14,7 +14,7 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 use swarmget_rpc::websocket::{Opcode, encode_frame};
 use swarmget_test_support::{
-    Behaviour, HttpServer, Seeder, SeederConfig, ServerConfig, TestCa, TestFile, Tracker,
+    Behaviour, DhtNode, HttpServer, Seeder, SeederConfig, ServerConfig, TestCa, TestFile, Tracker,
     make_torrent,
 };
 
@@ -838,6 +838,121 @@ fn a_saved_session_brings_the_queue_back_after_a_restart() {
     );
 }
 
+/// A two-file Metalink document: `/a` on `server` as `a`, `/b` as `b`, `len` bytes each.
+fn two_file_metalink(server: &HttpServer, a: &str, b: &str, len: usize) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<metalink xmlns="urn:ietf:params:xml:ns:metalink"><file name="{a}"><size>{len}</size><url>{}</url></file><file name="{b}"><size>{len}</size><url>{}</url></file></metalink>"#,
+        server.url("/a"),
+        server.url("/b"),
+    )
+}
+
+#[test]
+fn uploaded_and_local_metalinks_are_named_once_in_the_session_and_come_back() {
+    use sha1::Digest as _;
+    let dir = TempDir::new("rpc-session-meta4");
+    let len = 50_000;
+    let a = TestFile::random(len, 21);
+    let b = TestFile::random(len, 22);
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/a", a.clone())
+            .file("/b", b.clone()),
+    )
+    .unwrap();
+    let local = two_file_metalink(&server, "l1.bin", "l2.bin", len);
+    std::fs::write(dir.join("local.meta4"), &local).unwrap();
+    let uploaded = two_file_metalink(&server, "u1.bin", "u2.bin", len);
+    // Everything paused, so the session holds all four files.
+    let d = Daemon::start(
+        &dir,
+        &[
+            "--rpc-secret=s",
+            "--save-session=session.txt",
+            "--pause=true",
+            "-M",
+            "local.meta4",
+        ],
+    );
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&uploaded);
+    let gids = d.ok("aria2.addMetalink", json!([b64]));
+    let gids: Vec<String> = gids
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(gids.len(), 2, "{gids:?}");
+    // As aria2: the upload kept as <hex SHA-1 of the document>.meta4 in dir.
+    let name: String = sha1::Sha1::digest(uploaded.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let saved_upload = format!("{name}.meta4");
+    assert_eq!(
+        std::fs::read_to_string(dir.join(&saved_upload)).unwrap(),
+        uploaded
+    );
+    let waiting = d.ok("aria2.tellWaiting", json!([0, 10, ["gid", "files"]]));
+    let local_first = waiting
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["files"][0]["path"].as_str().unwrap().ends_with("l1.bin"))
+        .unwrap_or_else(|| panic!("no l1.bin: {waiting}"))["gid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(d.ok("aria2.saveSession", json!([])), "OK");
+    let saved = std::fs::read_to_string(dir.join("session.txt")).unwrap();
+    // Each document once, under its first file's GID; no file's own URI or name.
+    assert_eq!(
+        saved
+            .matches(&format!("{saved_upload}\n gid={}\n", gids[0]))
+            .count(),
+        1,
+        "{saved}"
+    );
+    assert_eq!(
+        saved
+            .matches(&format!("local.meta4\n gid={local_first}\n"))
+            .count(),
+        1,
+        "{saved}"
+    );
+    assert!(!saved.contains(&server.url("/a")), "{saved}");
+    assert!(!saved.contains(" out="), "{saved}");
+    d.kill();
+
+    // Restored: both documents read again, their first files under the same GIDs,
+    // and every file downloads byte-exact once unpaused.
+    let d = Daemon::start(&dir, &["--rpc-secret=s", "-i", "session.txt"]);
+    let waiting = d.ok("aria2.tellWaiting", json!([0, 10, ["gid", "status"]]));
+    let restored: Vec<&str> = waiting
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["gid"].as_str().unwrap())
+        .collect();
+    assert_eq!(restored.len(), 4, "{waiting}");
+    assert!(restored.contains(&gids[0].as_str()), "{waiting}");
+    assert!(restored.contains(&local_first.as_str()), "{waiting}");
+    d.ok("aria2.unpauseAll", json!([]));
+    for gid in restored {
+        d.wait_status(gid, "complete");
+    }
+    for (file, body) in [
+        ("l1.bin", &a),
+        ("l2.bin", &b),
+        ("u1.bin", &a),
+        ("u2.bin", &b),
+    ] {
+        assert_download(&dir.join(file), body);
+    }
+    assert_eq!(d.shutdown(), Some(0));
+}
+
 #[test]
 fn hooks_run_with_aria2s_arguments() {
     use std::os::unix::fs::PermissionsExt;
@@ -1152,13 +1267,30 @@ fn add_torrent_queues_at_its_position_and_downloads_from_the_swarm() {
         .unwrap();
     let saved = dir.join(&format!("{}.torrent", info_hash(&uploaded)));
     assert_eq!(std::fs::read(&saved).expect("the upload saved"), uploaded);
-    // Web seeds are refused, not dropped; so are paths that leave the directory, and a
-    // torrent whose name climbs out of it.
+    // The uris are web seeds, as in aria2: a torrent with no tracker and no peer
+    // comes from its uri alone.
+    let wbody = TestFile::random(70_000, 31);
+    let server = HttpServer::start(ServerConfig::new().file("/w.bin", wbody.clone())).unwrap();
+    let alone = base64::engine::general_purpose::STANDARD.encode(make_torrent(
+        "w.bin",
+        &[],
+        &wbody,
+        16 << 10,
+        None,
+    ));
+    let w = d.ok("aria2.addTorrent", json!([alone, [server.url("/w.bin")]]));
+    d.wait_status(w.as_str().unwrap(), "complete");
+    assert_download(&dir.join("w.bin"), &wbody);
+    // Web seeds other than HTTP(S) are refused, not dropped; so are paths that leave
+    // the directory, and a torrent whose name climbs out of it.
     let m = d.fails(
         "aria2.addTorrent",
-        json!([b64, ["http://127.0.0.1:9/x.bin"]]),
+        json!([b64, ["ftp://127.0.0.1:9/x.bin"]]),
     );
-    assert!(m.contains("web seeds"), "{m}");
+    assert_eq!(
+        m,
+        "ftp://127.0.0.1:9/x.bin: web seeds must be http or https URLs"
+    );
     let m = d.fails("aria2.addTorrent", json!([b64, [], {"dir": "../.."}]));
     assert!(m.contains("outside"), "{m}");
     let climbing = base64::engine::general_purpose::STANDARD.encode(
@@ -1242,6 +1374,8 @@ fn tell_status_of_a_torrent_has_aria2s_bittorrent_keys() {
                 "creationDate": 1_700_000_000,
                 "info": {"name": "c.bin"},
                 "mode": "single",
+                "peerOrigins": {"tracker": "0", "dht": "0", "pex": "0", "lpd": "0",
+                                "magnet": "0", "incoming": "0"},
             },
         })
     );
@@ -1265,6 +1399,65 @@ fn tell_status_of_a_torrent_has_aria2s_bittorrent_keys() {
     );
     assert_eq!(st, json!({"gid": a}));
     assert!(!dir.join(&format!("{hash}.torrent")).exists());
+    assert_eq!(d.shutdown(), Some(0));
+}
+
+/// swarmget's own status keys: `bittorrent.peerOrigins` counts peers by the source that
+/// named them, `getGlobalStat`'s `dhtNodes4`/`dhtNodes6` the DHT's routing tables.
+#[test]
+fn peer_origins_and_dht_node_counts_are_in_the_status() {
+    let dir = TempDir::new("rpc-origins");
+    let body: Vec<u8> = (0..100_000u32).map(|i| (i >> 3) as u8).collect();
+    let seeder = Seeder::start(
+        &make_torrent("o.bin", &[], &body, 32 << 10, None),
+        body.clone(),
+    );
+    // The tracker names the seeder and a peer nobody listens on, the DHT node another.
+    let tracker = Tracker::start(vec![seeder.addr(), "127.0.0.1:9".parse().unwrap()]);
+    let torrent = make_torrent("o.bin", &[], &body, 32 << 10, Some(&tracker.url()));
+    let node = DhtNode::start();
+    let info_hash = swarmget_engine::Torrent::parse(&torrent)
+        .unwrap()
+        .info_hash();
+    node.add_peer(info_hash, "127.0.0.1:7".parse().unwrap());
+    let entry = format!("--dht-entry-point={}", node.addr());
+    let table = format!("--dht-file-path={}", dir.join("dht.dat").display());
+    let d = Daemon::start(
+        &dir,
+        &[
+            "--rpc-secret=s",
+            "--enable-dht",
+            "--dht-listen-port=0",
+            &entry,
+            &table,
+        ],
+    );
+    let stat = d.ok("aria2.getGlobalStat", json!([]));
+    assert_eq!(
+        (&stat["dhtNodes4"], &stat["dhtNodes6"]),
+        (&json!("0"), &json!("0"))
+    );
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&torrent);
+    let gid = d.ok("aria2.addTorrent", json!([b64]));
+    let gid = gid.as_str().unwrap();
+    let mut origins = json!({});
+    for _ in 0..1000 {
+        let st = d.ok("aria2.tellStatus", json!([gid, ["bittorrent"]]));
+        origins = st["bittorrent"]["peerOrigins"].clone();
+        if origins["dht"] == "1" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let stat = d.ok("aria2.getGlobalStat", json!([]));
+    assert_eq!(
+        origins,
+        json!({"tracker": "2", "dht": "1", "pex": "0", "lpd": "0", "magnet": "0",
+               "incoming": "0"}),
+        "{stat}"
+    );
+    let stat = d.ok("aria2.getGlobalStat", json!([]));
+    assert_eq!(stat["dhtNodes4"], "1", "{stat}");
     assert_eq!(d.shutdown(), Some(0));
 }
 

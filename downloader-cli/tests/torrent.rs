@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{TempDir, assert_download, run, swarmget};
-use swarmget_test_support::{DnsServer, Seeder, Tracker, make_torrent};
+use swarmget_test_support::{DnsServer, HttpServer, Seeder, ServerConfig, Tracker, make_torrent};
 
 const LIMIT: Duration = Duration::from_secs(60);
 const PIECE: u64 = 32 << 10;
@@ -117,7 +117,7 @@ fn async_dns_server_resolves_tracker_names_too() {
 }
 
 #[test]
-fn dash_t_downloads_the_torrent_and_refuses_uris_beside_it() {
+fn dash_t_downloads_the_torrent_and_takes_uris_beside_it_as_web_seeds() {
     let dir = TempDir::new("torrent-t");
     let (_seeder, _tracker, path) = swarm(&dir);
     let out = dir.join("out");
@@ -131,12 +131,41 @@ fn dash_t_downloads_the_torrent_and_refuses_uris_beside_it() {
     )
     .expect_code(0);
     assert_download(&out.join("x.bin"), &body());
+    // A torrent with no tracker and no peer: the URI beside -T is its only source.
+    let alone = dir.join("alone.torrent");
+    std::fs::write(&alone, make_torrent("x.bin", &[], &body(), PIECE, None)).unwrap();
+    let server = HttpServer::start(ServerConfig::new().file("/x.bin", body())).unwrap();
+    let seeded = dir.join("seeded");
+    run(
+        swarmget(dir.path())
+            .args([
+                "--listen-port=0",
+                "--seed-time=0",
+                "--enable-dht=false",
+                "-d",
+            ])
+            .arg(&seeded)
+            .arg("-T")
+            .arg(&alone)
+            .arg(server.url("/x.bin")),
+        LIMIT,
+    )
+    .expect_code(0);
+    assert_download(&seeded.join("x.bin"), &body());
+    assert!(!server.requests_for("/x.bin").is_empty());
+    // Web seeds are fetched over HTTP(S) only: another scheme is refused, not unused.
     let refused = run(
-        swarmget(dir.path()).args(["-T", &path, "http://127.0.0.1:9/x.bin"]),
+        swarmget(dir.path()).args(["-T", &path, "ftp://127.0.0.1:9/x.bin"]),
         LIMIT,
     );
     refused.expect_code(28);
-    assert!(refused.stderr.contains("web seeds"), "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("web seeds must be http or https URLs"),
+        "{}",
+        refused.stderr
+    );
 }
 
 #[test]

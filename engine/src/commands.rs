@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use url::Url;
 
-use crate::download::{Download, DownloadSpec, DownloadState, Metadata};
+use crate::download::{Download, DownloadSpec, DownloadState};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorCode};
 use crate::gid::Gid;
@@ -41,8 +41,33 @@ pub(crate) fn source_url(uri: &str) -> Result<Url, Error> {
 }
 
 impl Engine {
-    /// Checks the spec's URIs and queues the download.
+    /// Checks the spec's URIs and queues the download, and the downloads of its
+    /// manifests ([`crate::manifest`]) after it.
     pub(crate) fn add(
+        &mut self,
+        mut spec: DownloadSpec,
+        tls: Arc<rustls::ClientConfig>,
+        position: Option<usize>,
+        now: Instant,
+    ) -> Result<Gid, Error> {
+        let manifests = std::mem::take(&mut spec.manifests);
+        let only_manifests =
+            spec.torrent.is_none() && spec.magnet.is_none() && spec.uris.is_empty();
+        let (gid, rest) = match manifests.split_first() {
+            Some((first, rest)) if only_manifests => (
+                self.add_manifest(first, spec.options, tls.clone(), position, now)?,
+                rest,
+            ),
+            _ => (
+                self.add_one(spec, tls.clone(), position, now)?,
+                &manifests[..],
+            ),
+        };
+        self.add_manifests(gid, rest, &tls, now);
+        Ok(gid)
+    }
+
+    fn add_one(
         &mut self,
         spec: DownloadSpec,
         tls: Arc<rustls::ClientConfig>,
@@ -52,7 +77,7 @@ impl Engine {
         if let Some(torrent) = spec.torrent {
             let opts = self.shared_options(spec.options);
             let gid = self.add_torrent(torrent, opts, tls, position, now)?;
-            self.downloads[gid].metadata = spec.metadata_uri.map(|uri| Metadata { gid, uri });
+            self.downloads[gid].metadata = spec.document.map(|doc| doc.metadata(gid));
             return Ok(gid);
         }
         if let Some(link) = spec.magnet {
@@ -69,7 +94,8 @@ impl Engine {
             .collect::<Result<Vec<_>, _>>()?;
         let gid = self.new_gid(spec.options.gid)?;
         let opts = self.shared_options(spec.options);
-        let download = Download::new(gid, urls, opts, spec.expect, tls, now);
+        let mut download = Download::new(gid, urls, opts, spec.expect, tls, now);
+        download.metadata = spec.document.map(|doc| doc.metadata(gid));
         Ok(self.enqueue(download, position))
     }
 
@@ -101,7 +127,7 @@ impl Engine {
 
     /// `options` as an `Arc`, the previous download's when equal (a queue of a
     /// thousand downloads with the same options holds them once).
-    fn shared_options(&mut self, options: crate::Options) -> Arc<crate::Options> {
+    pub(crate) fn shared_options(&mut self, options: crate::Options) -> Arc<crate::Options> {
         match &self.last_options {
             Some(last) if **last == options => last.clone(),
             _ => self.last_options.insert(Arc::new(options)).clone(),

@@ -182,6 +182,15 @@ pub enum DiskJob {
         /// `--remove-control-file`: delete it first.
         remove_control: bool,
     },
+    /// `--conditional-get`: the modification time of `path`, when it exists without a
+    /// control file beside it (a partial download is no copy of the server's);
+    /// answered by [`DiskDone::LastModified`].
+    LastModified {
+        /// Download.
+        gid: Gid,
+        /// The file the download would write.
+        path: PathBuf,
+    },
     /// Close the cached handles of a storage's files, before they are deleted, renamed
     /// or handed to another download. Not answered: later jobs run after it.
     CloseFiles {
@@ -287,6 +296,15 @@ pub enum DiskDone {
         path: PathBuf,
         /// Outcome.
         result: io::Result<()>,
+    },
+    /// [`DiskJob::LastModified`] finished.
+    LastModified {
+        /// Download.
+        gid: Gid,
+        /// The file.
+        path: PathBuf,
+        /// Its modification time; `None` when it is not there, or is partial.
+        time: Option<std::time::SystemTime>,
     },
     /// [`DiskJob::InspectTorrent`] finished.
     Inspected {
@@ -452,6 +470,13 @@ fn work(rx: Receiver<DiskJob>, done: Sender<DiskDone>, mut files: FileCache, not
                     purpose,
                     result,
                 }
+            }
+            DiskJob::LastModified { gid, path } => {
+                let partial = crate::control::control_path(&path).exists();
+                let time = (!partial)
+                    .then(|| std::fs::metadata(&path).and_then(|m| m.modified()).ok())
+                    .flatten();
+                DiskDone::LastModified { gid, path, time }
             }
             DiskJob::SaveFile { gid, path, bytes } => {
                 let result = path

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::fs::File;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use url::Url;
@@ -28,11 +28,17 @@ pub struct DownloadSpec {
     pub expect: Expect,
     /// A torrent to download (then `uris` may be empty: peers are the sources).
     pub torrent: Option<crate::bt::Torrent>,
-    /// The `.torrent` file the torrent was read from, for `--save-session` to name
-    /// (aria2's `MetadataInfo` URI); None for an upload that was not saved.
-    pub metadata_uri: Option<String>,
+    /// The document (`.torrent` or Metalink file) the download was read from, for
+    /// `--save-session` to name (aria2's `MetadataInfo`); None for an upload that was
+    /// not saved.
+    pub document: Option<Arc<DocumentRef>>,
     /// A magnet link whose metadata is to be fetched from peers.
     pub magnet: Option<crate::bt::MagnetLink>,
+    /// A magnet link's manifests (`mt`, http, https or ftp URIs): each is fetched by a
+    /// download that follows this one, and queues the items it lists (see
+    /// [`crate::manifest`]). A spec with manifests and nothing else to download is the
+    /// download of its first manifest.
+    pub manifests: Vec<String>,
 }
 
 impl DownloadSpec {
@@ -43,8 +49,9 @@ impl DownloadSpec {
             options,
             expect: Expect::default(),
             torrent: None,
-            metadata_uri: None,
+            document: None,
             magnet: None,
+            manifests: Vec::new(),
         }
     }
 
@@ -55,8 +62,9 @@ impl DownloadSpec {
             options,
             expect: Expect::default(),
             torrent: Some(torrent),
-            metadata_uri: None,
+            document: None,
             magnet: None,
+            manifests: Vec::new(),
         }
     }
 
@@ -68,10 +76,51 @@ impl DownloadSpec {
             options,
             expect: Expect::default(),
             torrent: None,
-            metadata_uri: None,
+            document: None,
             magnet: Some(link),
+            manifests: Vec::new(),
         }
     }
+}
+
+/// A document named by the specs it gave (every file of a Metalink shares one): the
+/// session writes it once, under the GID of the first of those downloads queued, so
+/// that `-i` of the session gives that GID back to the same file.
+#[derive(Debug)]
+pub struct DocumentRef {
+    uri: String,
+    gid: OnceLock<Gid>,
+}
+
+impl DocumentRef {
+    /// The document at `uri` (a local path or a URI), to share between its specs.
+    pub fn new(uri: impl Into<String>) -> Arc<DocumentRef> {
+        Arc::new(DocumentRef {
+            uri: uri.into(),
+            gid: OnceLock::new(),
+        })
+    }
+
+    /// The session's record of the document for download `gid`: the GID is that of
+    /// the first download to ask.
+    pub(crate) fn metadata(&self, gid: Gid) -> Metadata {
+        Metadata {
+            gid: *self.gid.get_or_init(|| gid),
+            uri: self.uri.clone(),
+        }
+    }
+}
+
+/// What `--conditional-get` knows of the file a download would write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Conditional {
+    /// Not looked at yet.
+    Unasked,
+    /// The disk thread is looking.
+    Asked,
+    /// The file and its time as an HTTP-date, when it exists without a control file
+    /// beside it; `None` when the request is unconditional.
+    Known(Option<(PathBuf, String)>),
 }
 
 /// aria2's `MetadataInfo`: the document a download was made from, which
@@ -79,10 +128,11 @@ impl DownloadSpec {
 /// the document again (a torrent's pieces and trackers, a Metalink's hashes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Metadata {
-    /// The GID the session keeps: a torrent's own, or the followed document
-    /// download's (shared by every file the document gave).
+    /// The GID the session keeps: a torrent's own, the followed document
+    /// download's, or a local document's first file's (shared by every file the
+    /// document gave).
     pub gid: Gid,
-    /// The `.torrent` file's path, or the followed document's URI.
+    /// The `.torrent` or Metalink file's path, or the followed document's URI.
     pub uri: String,
 }
 
@@ -222,6 +272,9 @@ pub(crate) struct Download {
     pub meter: SpeedMeter,
     /// Subscribers have been told how it ended.
     pub announced: bool,
+    /// `--conditional-get`: the existing file's time, read on the disk thread before
+    /// the first request.
+    pub conditional: Conditional,
     /// The download this one came out of (a Metalink or torrent fetched first).
     pub following: Option<Gid>,
     /// Downloads this one produced.
@@ -340,6 +393,7 @@ impl Download {
             not_found: 0,
             meter: SpeedMeter::default(),
             announced: false,
+            conditional: Conditional::Unasked,
             following: None,
             followed_by: Vec::new(),
             metadata: None,

@@ -51,6 +51,8 @@ pub(crate) enum DnsWaiter {
     /// answer; trouble is told as a notice of download `gid` (the torrent that
     /// started the DHT).
     DhtEntry(swarmget_bt_dht::Family, Gid),
+    /// A host name in magnet download `gid`'s `x.pe`: its addresses become peers.
+    MagnetPeer(Gid),
 }
 
 /// The download engine: the state the loop thread owns. Everything outside reaches
@@ -81,8 +83,11 @@ pub struct Engine {
     resolver: Resolver,
     resolved: Receiver<Resolved>,
     /// Hashing threads (one per core): pieces and whole files are verified there.
-    hasher: HasherPool,
+    pub(crate) hasher: HasherPool,
     hashed: Receiver<HashDone>,
+    /// Written buffers lent to the hashers (fed pieces); the first
+    /// [`crate::verify::MAX_LENT`] do not count against `--disk-cache`.
+    pub(crate) feeding: usize,
     pub(crate) dns: HashMap<(String, u16), Dns>,
     pub(crate) pool: Vec<Vec<u8>>,
     pub(crate) pool_limit: usize,
@@ -209,6 +214,7 @@ impl Engine {
             pool: Vec::new(),
             pool_limit,
             pool_out: 0,
+            feeding: 0,
             peer_read_buf: Vec::new(),
             overall: Throttle::new(global.max_overall_download_limit),
             timers: Timers::default(),
@@ -436,6 +442,7 @@ impl Engine {
             (DnsWaiter::DhtEntry(family, gid), answer) => {
                 self.dht_entry_resolved(family, gid, answer, now)
             }
+            (DnsWaiter::MagnetPeer(gid), answer) => self.magnet_peer_resolved(gid, answer),
         }
     }
 
@@ -489,13 +496,20 @@ impl Engine {
                 len,
                 result,
             } => {
-                self.give_buffer(buf);
                 if !self.downloads.contains(gid) {
-                    return;
+                    return self.give_buffer(buf);
                 }
                 let d = &mut self.downloads[gid];
                 d.writes_in_flight -= 1;
                 d.jobs_in_flight -= 1;
+                if d.stale_writes > 0 || result.is_err() {
+                    self.give_buffer(buf);
+                } else {
+                    // Before the pieces it completes are queued: the hashers see a
+                    // piece's bytes before its verification.
+                    self.feed_hashers(gid, offset, buf, len);
+                }
+                let d = &mut self.downloads[gid];
                 if d.stale_writes > 0 {
                     // A byte of a version the download discarded: counts for nothing.
                     d.stale_writes -= 1;
@@ -528,6 +542,18 @@ impl Engine {
                     }
                 }
                 self.maybe_finish(gid, now);
+            }
+            DiskDone::LastModified { gid, path, time } => {
+                let Some(d) = self.downloads.get_mut(gid) else {
+                    return;
+                };
+                d.jobs_in_flight -= 1;
+                let secs = time.and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+                let known = secs.map(|s| (path, swarmget_http_seg::format_http_date(s.as_secs())));
+                d.conditional = crate::download::Conditional::Known(known);
+                if d.is_active() {
+                    self.top_up(gid, now);
+                }
             }
             DiskDone::Allocated { gid, result } => {
                 if !self.downloads.contains(gid) {
@@ -600,11 +626,24 @@ impl Engine {
     }
 
     pub(crate) fn give_buffer(&mut self, buf: Vec<u8>) {
+        self.release_buffer();
+        self.recycle_buffer(buf);
+    }
+
+    /// A buffer taken from the pool no longer counts against `--disk-cache` (it was
+    /// written; the hashers may still read it).
+    pub(crate) fn release_buffer(&mut self) {
         self.pool_out = self.pool_out.saturating_sub(1);
         self.buffer_returned = true;
+    }
+
+    /// Keeps a released buffer for reuse if the pool has room.
+    pub(crate) fn recycle_buffer(&mut self, buf: Vec<u8>) {
         // Overflow buffers (odd sizes, or past the limit) are freed, so the pool
-        // never holds more than `--disk-cache`.
-        if buf.len() == BUF_SIZE && self.pool.len() + self.pool_out < self.pool_limit {
+        // never holds more than `--disk-cache` and what the hashers may borrow
+        // beyond it (kept, or every lent buffer would be allocated and zeroed anew).
+        let room = self.pool_limit + crate::verify::MAX_LENT;
+        if buf.len() == BUF_SIZE && self.pool.len() + self.pool_out < room {
             self.pool.push(buf);
         }
     }

@@ -2,15 +2,34 @@
 //! thread, one thread per core, so hashing a 1 GiB download with SHA-1 chunk checksums
 //! uses both cores while the loop keeps reading sockets.
 //!
-//! The loop sends [`HashJob`]s; any idle thread takes the next one, reads the bytes back
-//! with positional reads through the [`Storage`] mapping, hashes them and answers on the
-//! `done` channel, then runs `notify` (the engine passes a closure that wakes its
-//! `mio::Waker`, as for the disk worker). Answers come in completion order, not send
-//! order: each carries what identifies it.
+//! The loop sends [`HashJob`]s; each thread hashes and answers on the `done` channel,
+//! then runs `notify` (the engine passes a closure that wakes its `mio::Waker`, as for
+//! the disk worker). Answers come in completion order, not send order: each carries
+//! what identifies it.
+//!
+//! Two ways a piece's digest is made. The loop *feeds* each buffer the disk worker has
+//! written ([`HashJob::Feed`]), and a thread hashes it straight from memory while the
+//! piece's bytes arrive in order; otherwise (bytes written out of order, or before the
+//! hashers knew the piece, or `-V` over existing data) the thread reads the piece back
+//! from disk with positional reads through the [`Storage`] mapping. Reading back was a
+//! quarter of a Metalink download's CPU time: page-cache copies of bytes that had just
+//! been in memory.
 //!
 //! Invariants:
-//! - a job's bytes are read in slices of at most [`READ_BUF`] bytes, so a 16 MiB piece
-//!   costs one small buffer per thread, not the piece in memory;
+//! - every job about one piece (its feeds and its verification) goes to the same
+//!   thread, in send order, so a thread sees a piece's writes in the order the disk
+//!   worker made them; jobs about no piece go to the least loaded thread;
+//! - a fed digest is used only when it covers the whole piece from its first byte,
+//!   each write continuing exactly where the last ended; any other write to the piece
+//!   drops it (the piece is then read back). The loop feeds every successful write of
+//!   a download whose pieces are hashed, and nothing else, so a complete fed digest is
+//!   the digest of what is on disk. A fed digest is keyed by the download's hash set
+//!   (a restart makes a new one) and dropped by [`HasherPool::reset`];
+//! - a fed buffer comes back to the loop exactly once ([`HashDone::Fed`]) whatever
+//!   happens to the jobs sharing it, so the loop's buffer pool neither leaks nor
+//!   doubles;
+//! - a piece read back is read in slices of at most [`READ_BUF`] bytes, so a 16 MiB
+//!   piece costs one small buffer per thread, not the piece in memory;
 //! - bytes that are not on disk (missing file, file shorter than its entry, unwanted file)
 //!   make a piece or range *not verify* (`Ok(false)`); only a real read failure is `Err`,
 //!   so a disk error is never charged to the source that sent the bytes;
@@ -18,14 +37,16 @@
 //!   the hasher reads what is on disk, nothing else.
 //!
 //! A removed download's queued jobs are dropped unanswered once the loop calls
-//! [`HasherPool::forget`], so `-V` over a large file stops when the download goes.
+//! [`HasherPool::forget`] (fed buffers still come back), so `-V` over a large file
+//! stops when the download goes.
 //!
 //! Handles are opened per job rather than cached across jobs: a file deleted and
 //! recreated under the same name between two jobs must not be read through the old inode.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -74,13 +95,45 @@ pub enum HashJob {
         /// The expected digest.
         expect: Digest,
     },
+    /// Bytes the disk worker wrote at byte-space `offset`, part of piece `piece` of
+    /// `hashes` laid over `region` (the part of `data` inside that piece is hashed).
+    /// `data` may be shared with the jobs of the neighbouring piece; whichever job
+    /// drops it last gives it back in [`HashDone::Fed`]. Every feed is answered.
+    Feed {
+        /// Download.
+        gid: Gid,
+        /// The expected piece digests (which also names the download's version).
+        hashes: Arc<PieceHashes>,
+        /// Where the hashed pieces lie in the byte space.
+        region: Range<u64>,
+        /// Which piece.
+        piece: u64,
+        /// Where `data` was written in the byte space.
+        offset: u64,
+        /// The written bytes (the buffer's first `offset..offset + data_len` bytes).
+        data: Arc<Vec<u8>>,
+        /// Bytes of `data` written.
+        data_len: usize,
+    },
 }
 
 impl HashJob {
     /// The download the job belongs to.
     pub fn gid(&self) -> Gid {
         match self {
-            HashJob::Piece { gid, .. } | HashJob::Range { gid, .. } => *gid,
+            HashJob::Piece { gid, .. } | HashJob::Range { gid, .. } | HashJob::Feed { gid, .. } => {
+                *gid
+            }
+        }
+    }
+
+    /// The piece the job is about, which decides its thread.
+    fn piece(&self) -> Option<(Gid, u64)> {
+        match self {
+            HashJob::Piece { gid, piece, .. } | HashJob::Feed { gid, piece, .. } => {
+                Some((*gid, *piece))
+            }
+            HashJob::Range { .. } => None,
         }
     }
 }
@@ -106,11 +159,32 @@ pub enum HashDone {
         /// Outcome.
         result: io::Result<bool>,
     },
+    /// A [`HashJob::Feed`] is done with; `buf` is the written buffer when this was the
+    /// last job holding it.
+    Fed {
+        /// Download.
+        gid: Gid,
+        /// The buffer, back for reuse.
+        buf: Option<Vec<u8>>,
+    },
+}
+
+/// What a thread is told.
+enum Order {
+    Job(HashJob),
+    /// Drop the fed digests of a download.
+    Reset(Gid),
+}
+
+/// One thread's queue and how many orders wait in it.
+struct Lane {
+    orders: Sender<Order>,
+    queued: Arc<AtomicUsize>,
 }
 
 /// Handle on the hasher threads.
 pub struct HasherPool {
-    jobs: Option<Sender<HashJob>>,
+    lanes: Vec<Lane>,
     threads: Vec<JoinHandle<()>>,
     forgotten: Arc<Mutex<HashSet<Gid>>>,
 }
@@ -129,22 +203,27 @@ impl HasherPool {
         done: Sender<HashDone>,
         notify: impl Fn() + Send + Sync + 'static,
     ) -> HasherPool {
-        let (jobs, rx) = channel();
-        let rx = Arc::new(Mutex::new(rx));
         let notify = Arc::new(notify);
         let forgotten = Arc::new(Mutex::new(HashSet::new()));
+        let mut lanes = Vec::new();
         let threads = (0..threads.max(1))
             .map(|i| {
-                let (rx, done, notify) = (rx.clone(), done.clone(), notify.clone());
+                let (orders, rx) = channel();
+                let queued = Arc::new(AtomicUsize::new(0));
+                lanes.push(Lane {
+                    orders,
+                    queued: queued.clone(),
+                });
+                let (done, notify) = (done.clone(), notify.clone());
                 let forgotten = forgotten.clone();
                 std::thread::Builder::new()
                     .name(format!("swarmget-hash-{i}"))
-                    .spawn(move || work(&rx, &done, &forgotten, &*notify))
+                    .spawn(move || work(&rx, &queued, &done, &forgotten, &*notify))
                     .expect("spawn hasher thread")
             })
             .collect();
         HasherPool {
-            jobs: Some(jobs),
+            lanes,
             threads,
             forgotten,
         }
@@ -155,11 +234,65 @@ impl HasherPool {
         self.threads.len()
     }
 
-    /// Queues a job.
+    /// Queues a job: a piece's on its piece's thread, any other on the least loaded.
     pub fn send(&self, job: HashJob) {
-        if let Some(jobs) = &self.jobs {
-            // The threads only stop when this handle drops, so sending cannot fail.
-            let _ = jobs.send(job);
+        let lane = match job.piece() {
+            Some((gid, piece)) => {
+                let spread = gid.get().wrapping_add(piece);
+                &self.lanes[(spread % self.lanes.len() as u64) as usize]
+            }
+            None => self
+                .lanes
+                .iter()
+                .min_by_key(|l| l.queued.load(Ordering::Relaxed))
+                .expect("at least one thread"),
+        };
+        lane.queued.fetch_add(1, Ordering::Relaxed);
+        // The threads only stop when this handle drops, so sending cannot fail.
+        let _ = lane.orders.send(Order::Job(job));
+    }
+
+    /// Lends `buf`, whose first `len` bytes the disk worker wrote at byte-space
+    /// `offset`, to the threads of the pieces of `hashes` over `region` it falls in
+    /// (one [`HashJob::Feed`] each). The number of jobs sent, each answered by one
+    /// [`HashDone::Fed`]; the buffer comes back in exactly one of them.
+    pub fn feed(
+        &self,
+        gid: Gid,
+        hashes: &Arc<PieceHashes>,
+        region: Range<u64>,
+        offset: u64,
+        buf: Vec<u8>,
+        len: usize,
+    ) -> usize {
+        let first = offset.saturating_sub(region.start) / hashes.length.max(1);
+        let last =
+            (offset + len.max(1) as u64 - 1).saturating_sub(region.start) / hashes.length.max(1);
+        let data = Arc::new(buf);
+        // The last job takes this reference: one kept here could outlive the jobs,
+        // and then no job would be the last to hold the buffer and give it back.
+        let mut parts: Vec<_> = (first..last).map(|piece| (piece, data.clone())).collect();
+        parts.push((last, data));
+        let jobs = parts.len();
+        for (piece, data) in parts {
+            self.send(HashJob::Feed {
+                gid,
+                hashes: hashes.clone(),
+                region: region.clone(),
+                piece,
+                offset,
+                data,
+                data_len: len,
+            });
+        }
+        jobs
+    }
+
+    /// Drops what was fed of `gid`'s pieces (the download stopped: what is on disk
+    /// may change before it goes on). Later feeds start afresh.
+    pub fn reset(&self, gid: Gid) {
+        for lane in &self.lanes {
+            let _ = lane.orders.send(Order::Reset(gid));
         }
     }
 
@@ -196,43 +329,86 @@ impl HasherPool {
 
 impl Drop for HasherPool {
     fn drop(&mut self) {
-        // Closing the channel lets the threads drain what is queued and stop.
-        self.jobs.take();
+        // Closing the channels lets the threads drain what is queued and stop.
+        self.lanes.clear();
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
     }
 }
 
+/// A piece's digest so far, made from the buffers fed in order.
+struct Fed {
+    /// The hash set it belongs to (kept alive, so its address names it).
+    hashes: Arc<PieceHashes>,
+    hasher: Hasher,
+    /// The byte-space offset the next write must start at.
+    next: u64,
+}
+
+/// Fed digests of one thread, by download and piece.
+type FedPieces = HashMap<(Gid, u64), Fed>;
+
 fn work(
-    rx: &Mutex<Receiver<HashJob>>,
+    rx: &Receiver<Order>,
+    queued: &AtomicUsize,
     done: &Sender<HashDone>,
     forgotten: &Mutex<HashSet<Gid>>,
     notify: &dyn Fn(),
 ) {
     let mut buf = vec![0u8; READ_BUF];
-    loop {
-        // Holding the lock while waiting is what hands each job to exactly one thread.
-        let job = match rx.lock() {
-            Ok(rx) => rx.recv(),
-            Err(_) => return,
+    let mut fed = FedPieces::new();
+    while let Ok(order) = rx.recv() {
+        let job = match order {
+            Order::Job(job) => job,
+            Order::Reset(gid) => {
+                fed.retain(|(g, _), _| *g != gid);
+                continue;
+            }
         };
-        let Ok(job) = job else { return };
-        if forgotten.lock().is_ok_and(|set| set.contains(&job.gid())) {
-            continue;
-        }
+        queued.fetch_sub(1, Ordering::Relaxed);
         let report = match job {
+            HashJob::Feed {
+                gid,
+                hashes,
+                region,
+                piece,
+                offset,
+                data,
+                data_len,
+            } => {
+                if !forgotten.lock().is_ok_and(|set| set.contains(&gid)) {
+                    let key = (gid, piece);
+                    let written = offset..offset + data_len as u64;
+                    feed(&mut fed, key, &hashes, &region, written, &data[..data_len]);
+                }
+                HashDone::Fed {
+                    gid,
+                    buf: Arc::into_inner(data),
+                }
+            }
+            job if forgotten.lock().is_ok_and(|set| set.contains(&job.gid())) => {
+                if let Some(key) = job.piece() {
+                    fed.remove(&key);
+                }
+                continue;
+            }
             HashJob::Piece {
                 gid,
                 storage,
                 hashes,
                 region,
                 piece,
-            } => HashDone::Verified {
-                gid,
-                piece,
-                result: verify_piece(&storage, &hashes, region, piece, &mut buf),
-            },
+            } => {
+                let digest = fed
+                    .remove(&(gid, piece))
+                    .and_then(|f| complete(f, &hashes, &region, piece));
+                let result = match digest {
+                    Some(d) => Ok(d.bytes == hashes.digests[piece as usize]),
+                    None => verify_piece(&storage, &hashes, region, piece, &mut buf),
+                };
+                HashDone::Verified { gid, piece, result }
+            }
             HashJob::Range {
                 gid,
                 storage,
@@ -249,6 +425,53 @@ fn work(
         }
         notify();
     }
+}
+
+/// Hashes the part of `bytes` (written at `written`) inside piece `key.1`, if it
+/// continues that piece's fed digest or starts the piece; any other write to the piece
+/// drops its fed digest, so the piece is read back.
+fn feed(
+    fed: &mut FedPieces,
+    key: (Gid, u64),
+    hashes: &Arc<PieceHashes>,
+    region: &Range<u64>,
+    written: Range<u64>,
+    bytes: &[u8],
+) {
+    let Some(piece) = piece_range(hashes, region, key.1) else {
+        return;
+    };
+    let start = written.start.max(piece.start);
+    let end = written.end.min(piece.end);
+    if start >= end {
+        return;
+    }
+    let part = &bytes[(start - written.start) as usize..(end - written.start) as usize];
+    match fed.get_mut(&key) {
+        Some(f) if Arc::ptr_eq(&f.hashes, hashes) && f.next == start => {
+            f.hasher.update(part);
+            f.next = end;
+        }
+        _ if start == piece.start => {
+            let mut hasher = Hasher::new(hashes.kind);
+            hasher.update(part);
+            let f = Fed {
+                hashes: hashes.clone(),
+                hasher,
+                next: end,
+            };
+            fed.insert(key, f);
+        }
+        _ => {
+            fed.remove(&key);
+        }
+    }
+}
+
+/// The fed digest of piece `piece`, if it covers the whole piece of this hash set.
+fn complete(f: Fed, hashes: &Arc<PieceHashes>, region: &Range<u64>, piece: u64) -> Option<Digest> {
+    let range = piece_range(hashes, region, piece)?;
+    (Arc::ptr_eq(&f.hashes, hashes) && f.next == range.end).then(|| f.hasher.finish())
 }
 
 /// The byte-space range of piece `piece` of `hashes` laid over `region`.
@@ -524,6 +747,109 @@ mod tests {
         assert_eq!(verified(&rx, 4).len(), 4);
         drop(pool);
         assert!(rx.try_recv().is_err(), "a forgotten job answered");
+    }
+
+    /// Feeds `bytes` as written at `offset`, as the engine does.
+    fn feed_write(
+        pool: &HasherPool,
+        hashes: &Arc<PieceHashes>,
+        total: u64,
+        offset: u64,
+        bytes: &[u8],
+    ) {
+        pool.feed(G9, hashes, 0..total, offset, bytes.to_vec(), bytes.len());
+    }
+
+    /// Asks for piece `piece` and waits for its answer; the buffers that came back on
+    /// the way.
+    fn verify(
+        pool: &HasherPool,
+        rx: &Receiver<HashDone>,
+        storage: &Arc<Storage>,
+        hashes: &Arc<PieceHashes>,
+        total: u64,
+        piece: u64,
+    ) -> (bool, usize) {
+        pool.send(HashJob::Piece {
+            gid: G9,
+            storage: storage.clone(),
+            hashes: hashes.clone(),
+            region: 0..total,
+            piece,
+        });
+        let mut returned = 0;
+        loop {
+            match rx.recv_timeout(Duration::from_secs(60)).expect("an answer") {
+                HashDone::Fed { buf, .. } => returned += usize::from(buf.is_some()),
+                HashDone::Verified {
+                    piece: p, result, ..
+                } if p == piece => return (result.unwrap(), returned),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+
+    /// A file of `len` zero bytes: what is on disk is not the piece, so a piece that
+    /// verifies was verified from what was fed.
+    fn zeros(dir: &TestDir, len: usize) -> Arc<Storage> {
+        let path = write(dir.path(), "f", &vec![0; len]);
+        Arc::new(Storage::single(path, len as u64, 1024).unwrap())
+    }
+
+    #[test]
+    fn a_piece_fed_in_order_is_verified_from_memory_not_read_back() {
+        let dir = TestDir::new("hash-feed");
+        let bytes = data(3000);
+        let storage = zeros(&dir, 3000);
+        let hashes = piece_hashes(&bytes, 1000);
+        let (pool, rx) = pool();
+        // Piece 1 in two writes, the second also starting piece 2.
+        feed_write(&pool, &hashes, 3000, 1000, &bytes[1000..1600]);
+        feed_write(&pool, &hashes, 3000, 1600, &bytes[1600..2500]);
+        let (ok, mut returned) = verify(&pool, &rx, &storage, &hashes, 3000, 1);
+        assert!(ok, "piece 1 was read back instead of hashed as fed");
+        feed_write(&pool, &hashes, 3000, 2500, &bytes[2500..]);
+        let (ok, more) = verify(&pool, &rx, &storage, &hashes, 3000, 2);
+        assert!(ok, "piece 2 was read back instead of hashed as fed");
+        returned += more;
+        drop(pool);
+        returned += rx
+            .try_iter()
+            .filter(|d| matches!(d, HashDone::Fed { buf: Some(_), .. }))
+            .count();
+        // Three buffers lent, three back: the one shared by two pieces came back once.
+        assert_eq!(returned, 3);
+    }
+
+    #[test]
+    fn a_piece_written_out_of_order_or_reset_or_of_another_version_is_read_back() {
+        let dir = TestDir::new("hash-feed-back");
+        let bytes = data(2000);
+        let storage = zeros(&dir, 2000);
+        let hashes = piece_hashes(&bytes, 1000);
+        let (pool, rx) = pool();
+        // Out of order: the second half first.
+        feed_write(&pool, &hashes, 2000, 500, &bytes[500..1000]);
+        feed_write(&pool, &hashes, 2000, 0, &bytes[..500]);
+        assert!(!verify(&pool, &rx, &storage, &hashes, 2000, 0).0);
+        // A rewrite of bytes already fed drops the digest.
+        feed_write(&pool, &hashes, 2000, 0, &bytes[..500]);
+        feed_write(&pool, &hashes, 2000, 250, &bytes[250..1000]);
+        assert!(!verify(&pool, &rx, &storage, &hashes, 2000, 0).0);
+        // Written again from its first byte and on in order, the piece is fed anew.
+        feed_write(&pool, &hashes, 2000, 0, &bytes[..500]);
+        feed_write(&pool, &hashes, 2000, 500, &bytes[500..1000]);
+        assert!(verify(&pool, &rx, &storage, &hashes, 2000, 0).0);
+        // Reset between two writes: read back.
+        feed_write(&pool, &hashes, 2000, 1000, &bytes[1000..1500]);
+        pool.reset(G9);
+        feed_write(&pool, &hashes, 2000, 1500, &bytes[1500..]);
+        assert!(!verify(&pool, &rx, &storage, &hashes, 2000, 1).0);
+        // A new hash set (a restarted download) does not continue the old one's.
+        let again = piece_hashes(&bytes, 1000);
+        feed_write(&pool, &hashes, 2000, 1000, &bytes[1000..1500]);
+        feed_write(&pool, &again, 2000, 1500, &bytes[1500..]);
+        assert!(!verify(&pool, &rx, &storage, &again, 2000, 1).0);
     }
 
     #[test]

@@ -20,7 +20,7 @@ use swarmget_http_seg::{
 use crate::bt::web_seed::{self, WebStep};
 use crate::conn::{Body, Conn, Connecting, Parked, Phase};
 use crate::disk::DiskJob;
-use crate::download::Layout;
+use crate::download::{Conditional, Layout};
 use crate::engine::Engine;
 use crate::error::{Error, ErrorCode};
 use crate::gid::Gid;
@@ -380,10 +380,10 @@ impl Engine {
         let mut if_modified_since = None;
         if matches!(d.layout, Layout::Unknown)
             && opts.conditional_get
-            && let Some((path, mtime)) = conditional_file(opts, &conn.url)
+            && let Conditional::Known(Some((path, mtime))) = &d.conditional
         {
-            req = req.header("If-Modified-Since", &mtime);
-            if_modified_since = Some(path);
+            req = req.header("If-Modified-Since", mtime);
+            if_modified_since = Some(path.clone());
         }
         if opts.http_no_cache {
             req = req
@@ -1815,23 +1815,16 @@ fn buf_capacity(conn: &Conn) -> usize {
 }
 
 /// `--conditional-get`: the file a download of `url` would write (named by `-o` or the
-/// URI's last segment, never by Content-Disposition, as aria2) and its time as an
-/// HTTP-date, when it exists without a control file beside it.
-fn conditional_file(
+/// URI's last segment, never by Content-Disposition, as aria2).
+pub(crate) fn conditional_path(
     opts: &crate::options::Options,
     url: &url::Url,
-) -> Option<(std::path::PathBuf, String)> {
+) -> Option<std::path::PathBuf> {
     let name = match &opts.out {
         Some(out) => out.clone(),
         None => {
             swarmget_http_seg::sanitize_file_name(&swarmget_http_seg::file_name_from_url(url)?)?
         }
     };
-    let path = output_path(&opts.dir, &name).ok()?;
-    if crate::control::control_path(&path).exists() {
-        return None;
-    }
-    let mtime = std::fs::metadata(&path).ok()?.modified().ok()?;
-    let secs = mtime.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
-    Some((path, swarmget_http_seg::format_http_date(secs)))
+    output_path(&opts.dir, &name).ok()
 }

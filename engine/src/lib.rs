@@ -25,6 +25,8 @@ pub mod hasher;
 mod http;
 mod lifecycle;
 pub mod log;
+pub mod magnet_download;
+mod manifest;
 pub mod metalink;
 pub mod naming;
 pub mod netrc;
@@ -52,7 +54,7 @@ mod version;
 
 pub use bt::{BtStatus, DhtStatus, MagnetLink, MagnetStatus, PeerOrigins, Torrent, scrape};
 pub use change_uri::UriChange;
-pub use download::{DownloadSpec, DownloadState, Expect, Metadata, SpeedMeter};
+pub use download::{DocumentRef, DownloadSpec, DownloadState, Expect, Metadata, SpeedMeter};
 pub use engine::Engine;
 pub use error::{Error, ErrorCode};
 pub use gid::Gid;

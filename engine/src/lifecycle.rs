@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::conn::{Conn, Phase};
 use crate::control::{ControlState, control_path};
 use crate::disk::DiskJob;
-use crate::download::{DownloadState, Layout};
+use crate::download::{Conditional, DownloadState, Layout};
 use crate::engine::{Dns, DnsWaiter, Engine};
 use crate::error::{Error, ErrorCode};
 use crate::gid::Gid;
@@ -81,6 +81,9 @@ impl Engine {
         if web_seeds_wait || d.magnet.is_some() {
             // Peers are connected by `bt_tick`; a torrent's web seeds (its mirrors)
             // wait until it has resumed from what is on disk, and rest once it seeds.
+            return;
+        }
+        if !self.conditional_ready(gid) {
             return;
         }
         loop {
@@ -380,6 +383,7 @@ impl Engine {
         self.downloads[gid].finished_at = Some(now);
         // Keep what is on disk resumable.
         self.save_control(gid, true);
+        self.hasher.reset(gid);
         self.downloads.set_state(gid, DownloadState::Error(err));
     }
 
@@ -587,6 +591,32 @@ impl Engine {
             self.drop_conn(key);
         }
         self.save_control(gid, true);
+        // What is on disk may change before the download goes on.
+        self.hasher.reset(gid);
+    }
+
+    /// `--conditional-get`: whether the first request may go out. The existing file's
+    /// time is read on the disk thread first (a stat can block), then `top_up` runs
+    /// again.
+    fn conditional_ready(&mut self, gid: Gid) -> bool {
+        let d = &mut self.downloads[gid];
+        if !d.opts.conditional_get || !matches!(d.layout, Layout::Unknown) {
+            return true;
+        }
+        match d.conditional {
+            Conditional::Known(_) => true,
+            Conditional::Asked => false,
+            Conditional::Unasked => {
+                let url = d.sources.first().map(|s| &s.url);
+                let Some(path) = url.and_then(|u| crate::http::conditional_path(&d.opts, u)) else {
+                    d.conditional = Conditional::Known(None);
+                    return true;
+                };
+                d.conditional = Conditional::Asked;
+                self.disk_job(gid, DiskJob::LastModified { gid, path });
+                false
+            }
+        }
     }
 
     /// Stops everything resumably (interrupt or `--stop`): downloads keep their state

@@ -169,7 +169,9 @@ impl Download {
             _ => (0, 0, None),
         };
         let completed = self.completed();
-        let total = self.total();
+        // Before any server answered, what the document promised (aria2 shows a
+        // Metalink file's size while it waits).
+        let total = self.total().or(self.expect.length);
         DownloadStatus {
             gid: self.gid,
             state: self.state.clone(),
@@ -205,7 +207,12 @@ impl Download {
             } else {
                 vec![FileStatus {
                     index: 1,
-                    path: self.path.clone(),
+                    // Until the name is decided, the one asked for (as aria2 shows
+                    // `--out` of a waiting download).
+                    path: self.path.clone().or_else(|| {
+                        let out = self.opts.out.as_ref()?;
+                        Some(self.opts.dir.join(out))
+                    }),
                     length: total.unwrap_or(0),
                     completed,
                     selected: true,

@@ -18,6 +18,12 @@ use crate::storage::Storage;
 /// Bad pieces after which a mirror is dropped for the download.
 const BAD_PIECES_LIMIT: u32 = 2;
 
+/// Written buffers the hashers may hold beyond `--disk-cache` (2 MiB of 256 KiB
+/// buffers). Past it, a lent buffer counts against `--disk-cache` until it comes back,
+/// so readers wait for the hashers rather than have pieces read back (which costs more
+/// CPU than the waiting saves).
+pub(crate) const MAX_LENT: usize = 8;
+
 impl Download {
     /// `--hash-check-only` with `-V`: check what is on disk, fetch nothing.
     pub(crate) fn check_only(&self) -> bool {
@@ -94,6 +100,36 @@ impl Engine {
                 piece: piece as u64,
             });
         }
+    }
+
+    /// Lends a buffer the disk worker wrote at `offset` to the hashers of the pieces
+    /// it falls in, so they hash it from memory instead of reading it back; gives it
+    /// back to the pool when the download's pieces are not hashed. Of the buffers
+    /// lent, at most [`MAX_LENT`] are released from `--disk-cache` while out.
+    pub(crate) fn feed_hashers(&mut self, gid: Gid, offset: u64, buf: Vec<u8>, len: usize) {
+        let d = &self.downloads[gid];
+        let (Some(hashes), Layout::Planned(plan)) = (&d.hashes, &d.layout) else {
+            return self.give_buffer(buf);
+        };
+        if len == 0 || hashes.length == 0 {
+            return self.give_buffer(buf);
+        }
+        let (hashes, region) = (hashes.clone(), 0..plan.total());
+        let jobs = self.hasher.feed(gid, &hashes, region, offset, buf, len);
+        if self.feeding < MAX_LENT {
+            self.release_buffer();
+        }
+        self.feeding += 1;
+        self.downloads[gid].jobs_in_flight += jobs;
+    }
+
+    /// A lent buffer is back: released from `--disk-cache` now if it still counted.
+    fn lent_buffer_back(&mut self, buf: Vec<u8>) {
+        if self.feeding > MAX_LENT {
+            self.release_buffer();
+        }
+        self.feeding -= 1;
+        self.recycle_buffer(buf);
     }
 
     /// A piece's checksum answer.
@@ -336,13 +372,28 @@ impl Engine {
     /// A hasher thread's answer.
     pub(crate) fn on_hashed(&mut self, done: HashDone, now: Instant) {
         let gid = match &done {
-            HashDone::Verified { gid, .. } | HashDone::Checked { gid, .. } => *gid,
+            HashDone::Verified { gid, .. }
+            | HashDone::Checked { gid, .. }
+            | HashDone::Fed { gid, .. } => *gid,
+        };
+        let done = match done {
+            HashDone::Fed { buf, .. } => {
+                if let Some(buf) = buf {
+                    self.lent_buffer_back(buf);
+                }
+                if let Some(d) = self.downloads.get_mut(gid) {
+                    d.jobs_in_flight -= 1;
+                }
+                return;
+            }
+            done => done,
         };
         let Some(d) = self.downloads.get_mut(gid) else {
             return;
         };
         d.jobs_in_flight -= 1;
         match done {
+            HashDone::Fed { .. } => {} // answered above
             HashDone::Checked { result, .. } => {
                 d.verifying = false;
                 if d.is_finished() {

@@ -50,12 +50,26 @@ fn seeder(torrent: &[u8], body: &[u8], dir: &std::path::Path, mut o: Options) ->
     batch
 }
 
+/// A seeder without DHT on a known port, once it listens (a refused connection would
+/// be tried again only after 30 s); returns it and the port.
+fn listening_seeder(torrent: &[u8], body: &[u8], dir: &std::path::Path) -> (Batch, u16) {
+    let port = free_port();
+    let mut o = opts(dir, None);
+    o.listen_port = vec![port];
+    let batch = seeder(torrent, body, dir, o);
+    eventually("the seeder listening", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    (batch, port)
+}
+
 fn link(info_hash: [u8; 20], peers: Vec<SocketAddr>) -> MagnetLink {
     MagnetLink {
         info_hash,
         name: Some("from the link".into()),
         trackers: Vec::new(),
         peers,
+        peer_names: Vec::new(),
         length: None,
         keywords: None,
         web_seeds: Vec::new(),
@@ -103,6 +117,11 @@ fn a_magnet_link_with_only_an_info_hash_downloads_through_the_dht() {
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
     assert_eq!(st.following, Some(gid));
     assert_eq!(st.bittorrent.as_ref().unwrap().name, "m.bin");
+    // The torrent download knows where the metadata download's peers came from.
+    assert!(
+        st.bittorrent.as_ref().unwrap().peer_origins.dht >= 1,
+        "{st:?}"
+    );
     let got = std::fs::read(dir_l.0.join("m.bin")).unwrap();
     assert_eq!(sha256_hex(&got), sha256_hex(&body));
     let magnet = leecher.handle.tell_status(gid).unwrap().magnet.unwrap();
@@ -121,14 +140,7 @@ fn metadata_only_saves_the_torrent_from_an_x_pe_peer() {
     let body = torrent_data(100_000, 4);
     let torrent = make_torrent("x.bin", &[("a", 60_000), ("b", 40_000)], &body, PIECE, None);
     let info_hash = Torrent::parse(&torrent).unwrap().info_hash();
-    let port = free_port();
-    let mut so = opts(&dir_s.0, None);
-    so.listen_port = vec![port];
-    let _seeder = seeder(&torrent, &body, &dir_s.0, so);
-    // A refused connection would be tried again only after 30 s.
-    eventually("the seeder listening", || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
+    let (_seeder, port) = listening_seeder(&torrent, &body, &dir_s.0);
 
     let mut o = opts(&dir_l.0, None);
     o.set("bt-metadata-only", "true").unwrap();
@@ -146,6 +158,44 @@ fn metadata_only_saves_the_torrent_from_an_x_pe_peer() {
     assert_eq!(t.metainfo().info.files.len(), 2);
     // Nothing of the content was written.
     assert!(!dir_l.0.join("x.bin").exists());
+}
+
+/// An `x.pe` host name is looked up by the engine's resolver (here the test's own DNS
+/// server, through `--async-dns-server`) and every address of it becomes a peer; a
+/// name that does not resolve is told as a notice and the other peers carry on.
+#[test]
+fn x_pe_host_names_are_resolved_into_peers() {
+    use swarmget_test_support::DnsServer;
+    let (dir_s, dir_l) = (Dir::new("magnet-xpe-name-s"), Dir::new("magnet-xpe-name-l"));
+    let body = torrent_data(80_000, 6);
+    let torrent = make_torrent("n.bin", &[], &body, PIECE, None);
+    let info_hash = Torrent::parse(&torrent).unwrap().info_hash();
+    let (_seeder, port) = listening_seeder(&torrent, &body, &dir_s.0);
+    let dns = DnsServer::start(&[("seed.test", [127, 0, 0, 1].into())]).unwrap();
+
+    let mut o = opts(&dir_l.0, None);
+    o.async_dns_server = vec![dns.addr()];
+    let mut leecher = Batch::new(&o);
+    let mut l = link(info_hash, Vec::new());
+    l.peer_names = vec![("seed.test".into(), port), ("nowhere.test".into(), 1)];
+    let gid = leecher.add(DownloadSpec::magnet(l, o));
+    let st = stopped(&mut leecher, gid);
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    assert_eq!(st.magnet.unwrap().origins.magnet, 1);
+    let [follower] = st.followed_by[..] else {
+        panic!("followed by {:?}", st.followed_by)
+    };
+    let st = stopped(&mut leecher, follower);
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    assert_eq!(st.bittorrent.unwrap().peer_origins.magnet, 1);
+    let got = std::fs::read(dir_l.0.join("n.bin")).unwrap();
+    assert_eq!(sha256_hex(&got), sha256_hex(&body));
+    let asked = dns.asked();
+    assert!(asked.iter().any(|n| n == "seed.test"), "{asked:?}");
+    leecher.wait_event(
+        0,
+        |e| matches!(e, Event::Notice(g, m) if *g == gid && m.contains("cannot resolve nowhere.test")),
+    );
 }
 
 fn hex(h: &[u8; 20]) -> String {

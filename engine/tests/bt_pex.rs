@@ -45,6 +45,9 @@ fn peers_named_by_pex_serve_the_download_and_are_passed_on() {
     }
     let st = batch.handle.tell_status(gid).unwrap();
     assert_eq!(st.state, DownloadState::Active, "still seeding: {st:?}");
+    // Two peers from the tracker, the seeder from PEX alone.
+    let origins = st.bittorrent.unwrap().peer_origins;
+    assert_eq!((origins.tracker, origins.pex), (2, 1), "{origins:?}");
     batch.handle.shutdown().unwrap();
 }
 

@@ -10,7 +10,9 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use common::{Batch, Dir, bt_opts, eventually, torrent_data};
-use swarmget_bt_wire::wire::{BlockRequest, FrameDecoder, Handshake, Limits, Message};
+use swarmget_bt_wire::wire::{
+    BlockRequest, ExtensionHandshake, FrameDecoder, Handshake, Limits, Message,
+};
 use swarmget_engine::{DownloadSpec, DownloadState, Event, Gid, Options, Torrent};
 use swarmget_test_support::{Seeder, Tracker, make_torrent};
 
@@ -69,6 +71,9 @@ fn a_swarmget_seeder_serves_a_swarmget_leecher_until_the_ratio_is_met() {
     assert_eq!(st.state, DownloadState::Complete);
     let bt = st.bittorrent.unwrap();
     assert!(bt.upload_length >= body.len() as u64, "{bt:?}");
+    // B came to A: an incoming peer; B knew A from the tracker.
+    assert!(bt.peer_origins.incoming >= 1, "{bt:?}");
+    assert_eq!(st_b.bittorrent.unwrap().peer_origins.tracker, 1);
     // The origin served A's blocks only once: B took nothing from it.
     assert_eq!(origin.requests().len(), body.len().div_ceil(16 << 10));
     let uploaded: Vec<u64> = tracker
@@ -113,6 +118,8 @@ fn seeding_ends_after_seed_time_without_any_upload() {
 struct RawPeer {
     sock: TcpStream,
     decoder: FrameDecoder,
+    /// The seeder's extension handshake (BEP 10), once seen.
+    extensions: Option<ExtensionHandshake>,
 }
 
 impl RawPeer {
@@ -128,6 +135,7 @@ impl RawPeer {
         let mut peer = RawPeer {
             sock,
             decoder: FrameDecoder::new(Limits::default().with_piece_count(pieces)),
+            extensions: None,
         };
         let hs = loop {
             if let Some(hs) = peer.decoder.handshake().unwrap() {
@@ -152,6 +160,9 @@ impl RawPeer {
     fn until(&mut self, want: impl Fn(&Message<'_>) -> bool) -> Vec<u8> {
         loop {
             while let Some(m) = self.decoder.next().unwrap() {
+                if let Message::Extended { id: 0, payload } = m {
+                    self.extensions = Some(ExtensionHandshake::parse(payload).unwrap());
+                }
                 if want(&m) {
                     let mut e = Vec::new();
                     m.encode(&mut e);
@@ -266,6 +277,63 @@ fn requests_outside_the_piece_are_rejected_too_long_ones_dropped_and_good_ones_s
             .bittorrent
             .is_some_and(|bt| bt.upload_length == 16 << 10)
     });
+}
+
+#[test]
+fn the_seeder_names_its_request_queue_and_rejects_requests_beyond_it_without_hanging_up() {
+    let dir = Dir::new("seed-reqq");
+    let body = torrent_data(2 * PIECE as usize + 1_000, 13);
+    let placeholder = make_torrent("q.bin", &[], &body, PIECE, None);
+    let origin = Seeder::start(&placeholder, body.clone());
+    let tracker = Tracker::start(vec![origin.addr()]);
+    let torrent = make_torrent("q.bin", &[], &body, PIECE, Some(&tracker.url()));
+    let parsed = Torrent::parse(&torrent).unwrap();
+    let o = Options {
+        seed_time: None,
+        seed_ratio: 0.0,
+        ..bt_opts(&dir.0)
+    };
+    let (_a, _gid, port) = seeder(&torrent, &tracker, o);
+    let mut peer = RawPeer::connect(port, parsed.info_hash(), 3);
+    // Transmission sizes its pipeline by the rate it measures unless told a queue.
+    let reqq = peer.extensions.as_ref().and_then(|e| e.reqq);
+    assert_eq!(reqq, Some(500), "reqq in the extension handshake");
+    // 600 requests in one write: the queue takes 500, the rest are rejected, and the
+    // connection stays (it used to end at the 501st, stalling Transmission).
+    let good = BlockRequest {
+        index: 0,
+        begin: 0,
+        length: 16 << 10,
+    };
+    let mut burst = Vec::new();
+    for _ in 0..600 {
+        Message::Request(good).encode(&mut burst);
+    }
+    peer.sock.write_all(&burst).unwrap();
+    let (mut served, mut rejected) = (0, 0);
+    while served + rejected < 600 {
+        let got = peer.until(|m| matches!(m, Message::Reject(_) | Message::Piece { .. }));
+        if got == enc(Message::Reject(good)) {
+            rejected += 1;
+        } else {
+            served += 1;
+        }
+    }
+    assert!(
+        rejected > 0 && served >= 500,
+        "{served} served, {rejected} rejected"
+    );
+    // Still connected and served.
+    peer.send(Message::Request(good));
+    let got = peer.until(|m| matches!(m, Message::Reject(_) | Message::Piece { .. }));
+    assert_eq!(
+        got,
+        enc(Message::Piece {
+            index: 0,
+            begin: 0,
+            data: &body[..16 << 10],
+        })
+    );
 }
 
 #[test]

@@ -306,6 +306,7 @@ fn a_magnet_link_s_ws_web_seed_fills_the_torrent_its_metadata_peer_cannot() {
         name: None,
         trackers: Vec::new(),
         peers: vec![peer.addr()],
+        peer_names: Vec::new(),
         length: None,
         keywords: None,
         web_seeds: vec![server.url("/ws/")],

@@ -35,8 +35,9 @@ fn with_pieces(url: String, o: Options, data: &[u8]) -> DownloadSpec {
             }),
         },
         torrent: None,
-        metadata_uri: None,
+        document: None,
         magnet: None,
+        manifests: Vec::new(),
     }
 }
 

@@ -88,10 +88,12 @@ fn a_file_split_over_connections_saves_its_control_file_before_the_first_byte() 
         }
         std::thread::sleep(Duration::from_millis(5));
     };
-    // Until the first byte is on disk (or the file saved).
+    // Until the first byte is on disk (or the file saved). The status is read first:
+    // a byte counted then was written after the save, so the file is there now (the
+    // server stalls, so the download cannot have finished and removed it).
     let saved = loop {
-        let saved = control_path(&path).exists();
         let st = batch.handle.tell_status(gid).unwrap();
+        let saved = control_path(&path).exists();
         if saved || st.completed > 0 || st.state.is_stopped() {
             break saved;
         }

@@ -46,8 +46,9 @@ fn spec(uris: Vec<String>, o: Options, data: &[u8]) -> DownloadSpec {
             pieces: Some(sha1_pieces(data)),
         },
         torrent: None,
-        metadata_uri: None,
+        document: None,
         magnet: None,
+        manifests: Vec::new(),
     }
 }
 

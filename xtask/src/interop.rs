@@ -32,6 +32,7 @@ use crate::vsftpd::{self, Vsftpd};
 mod bt;
 mod metalink;
 mod proxy;
+mod qbittorrent;
 mod web_seed;
 
 /// Big enough that 16 connections each get several 1 MiB pieces.
@@ -157,6 +158,30 @@ const CASES: &[(&str, Check)] = &[
         bt::from_transmission,
     ),
     (
+        "bittorrent: Transmission downloads 64 MiB from swarmget seeding it",
+        bt::to_transmission,
+    ),
+    (
+        "bittorrent: Transmission downloads a torrent from swarmget checking it (-V)",
+        bt::to_transmission_checking,
+    ),
+    (
+        "bittorrent: a torrent from qBittorrent (qbittorrent-nox) seeding it",
+        qbittorrent::from_qbittorrent,
+    ),
+    (
+        "bittorrent: qBittorrent downloads a torrent from swarmget seeding it",
+        qbittorrent::to_qbittorrent,
+    ),
+    (
+        "bittorrent: a magnet link whose x.pe names Transmission seeding it (no tracker, no DHT)",
+        bt::magnet_x_pe_transmission,
+    ),
+    (
+        "bittorrent: the only seeder (libtorrent) learnt by PEX from another libtorrent peer",
+        bt::pex_from_libtorrent,
+    ),
+    (
         "bittorrent: a torrent from libtorrent through opentracker (http)",
         bt::opentracker_http,
     ),
@@ -202,6 +227,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
         format!(
             "transmission-cli is required for the BitTorrent cases and could not be installed: {e}"
         )
+    })?;
+    apt_install(&["qbittorrent-nox"]).map_err(|e| {
+        format!(
+            "qbittorrent-nox is required for the BitTorrent cases and could not be installed: {e}"
+        )
+    })?;
+    apt_install(&["curl"]).map_err(|e| {
+        format!("curl is required to drive qBittorrent and could not be installed: {e}")
     })?;
     let swarmget = build_swarmget(release)?;
 

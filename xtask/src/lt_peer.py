@@ -13,6 +13,12 @@ Usage:
       As seed, with the DHT on (UDP PORT) and NODE (ADDRESS:PORT) its only bootstrap
       node: the torrent is announced to the DHT every 2 s (libtorrent would otherwise
       wait 15 minutes after an announce into an empty table).
+  lt_peer.py seednopex TORRENT SAVE_PATH PORT
+      As seed, with peer exchange off for the torrent: it learns no peer from PEX.
+  lt_peer.py hub TORRENT SAVE_PATH PORT PEER
+      A peer that downloads nothing (upload mode) and connects to PEER (ADDRESS:PORT),
+      so its PEX messages name PEER; prints "connected" once it has a peer, runs until
+      SIGTERM.
 
 Local peer discovery, UPnP and NAT-PMP are off, and the DHT unless dhtseed: it talks
 to the torrent's tracker, the peers it names and NODE, all on 127.0.0.1.
@@ -24,8 +30,12 @@ import time
 import libtorrent as lt
 
 
-def session(mode, port, node=None):
+def session(mode, port, node=None, keep_redundant=False):
     settings = {
+        # A seed and an upload-only peer have nothing for each other, and libtorrent
+        # closes such connections; the PEX case needs the hub to stay connected to the
+        # seed it names.
+        "close_redundant_connections": not keep_redundant,
         # Two of these on one machine drew the same peer id and each dropped the
         # other as "connected to ourselves": the prefix tells seeder and leecher apart.
         "peer_fingerprint": "-LS2080-" if mode == "seed" else "-LL2080-",
@@ -54,10 +64,12 @@ def session(mode, port, node=None):
     return lt.session(settings)
 
 
-def add(ses, torrent, save_path):
+def add(ses, torrent, save_path, flags=None):
     atp = lt.add_torrent_params()
     atp.ti = lt.torrent_info(torrent)
     atp.save_path = save_path
+    if flags is not None:
+        atp.flags |= flags
     return ses.add_torrent(atp)
 
 
@@ -68,12 +80,21 @@ def log_alerts(ses):
 
 def main(argv):
     dht = len(argv) == 6 and argv[1] == "dhtseed"
-    if not dht and (len(argv) != 5 or argv[1] not in ("seed", "leech")):
+    hub = len(argv) == 6 and argv[1] == "hub"
+    if not (dht or hub) and (len(argv) != 5 or argv[1] not in ("seed", "leech", "seednopex")):
         sys.stderr.write(__doc__)
         return 2
     mode, torrent, save_path, port = argv[1:5]
-    ses = session("seed" if dht else mode, port, argv[5] if dht else None)
-    h = add(ses, torrent, save_path)
+    flags = None
+    if mode == "seednopex":
+        mode, flags = "seed", lt.torrent_flags.disable_pex
+    elif hub:
+        flags = lt.torrent_flags.upload_mode
+    ses = session("seed" if dht else mode, port, argv[5] if dht else None, flags is not None)
+    h = add(ses, torrent, save_path, flags)
+    if hub:
+        host, peer_port = argv[5].rsplit(":", 1)
+        h.connect_peer((host, int(peer_port)))
     stop = {"flag": False}
 
     def _stop(*_):
@@ -90,6 +111,12 @@ def main(argv):
             h.force_dht_announce()
             next_dht = time.time() + 2
         s = h.status()
+        if hub:
+            if s.num_peers > 0 and not announced:
+                print("connected", flush=True)
+                announced = True
+            time.sleep(0.1)
+            continue
         if s.is_seeding:
             if mode == "leech":
                 print("complete: %d bytes down" % s.total_payload_download, flush=True)

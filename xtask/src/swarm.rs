@@ -7,7 +7,7 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
 
 use sha1::{Digest, Sha1};
 use swarmget_bt_wire::metainfo::TorrentBuilder;
@@ -113,12 +113,25 @@ pub fn tail(log: &Path) -> String {
     lines[lines.len().saturating_sub(20)..].join("\n")
 }
 
+/// The `port` an announce's request line gives.
+fn announced_port(head: &[u8]) -> Option<u16> {
+    let line = head.split(|&b| b == b'\r').next()?;
+    let line = std::str::from_utf8(line).ok()?;
+    let query = line.split_whitespace().nth(1)?.split_once('?')?.1;
+    query
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("port="))
+        .and_then(|p| p.parse().ok())
+}
+
 /// A tracker thread answering every announce with the single peer
-/// 127.0.0.1:`port`, which [`Tracker::name`] changes.
+/// 127.0.0.1:`port`, which [`Tracker::name`] changes (none to that peer itself).
 pub struct Tracker {
     /// Its announce URL.
     pub url: String,
     port: Arc<AtomicU16>,
+    /// Announces answered so far.
+    announces: Arc<AtomicUsize>,
 }
 
 impl Tracker {
@@ -129,6 +142,8 @@ impl Tracker {
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let port = Arc::new(AtomicU16::new(peer_port));
         let named = port.clone();
+        let announces = Arc::new(AtomicUsize::new(0));
+        let counted = announces.clone();
         std::thread::spawn(move || {
             for mut sock in listener.incoming().flatten() {
                 // The request line and headers; a GET has no body.
@@ -140,9 +155,18 @@ impl Tracker {
                         _ => break,
                     }
                 }
-                let mut body = b"d8:intervali60e5:peers6:".to_vec();
-                body.extend_from_slice(&[127, 0, 0, 1]);
-                body.extend_from_slice(&named.load(Ordering::Relaxed).to_be_bytes());
+                // As a real tracker, it never names a peer to itself: libtorrent
+                // (qBittorrent) that connects to itself bans 127.0.0.1 and then turns
+                // every loopback peer away.
+                let peer = named.load(Ordering::Relaxed);
+                let mut body = b"d8:intervali60e5:peers".to_vec();
+                if announced_port(&head) == Some(peer) {
+                    body.extend_from_slice(b"0:");
+                } else {
+                    body.extend_from_slice(b"6:");
+                    body.extend_from_slice(&[127, 0, 0, 1]);
+                    body.extend_from_slice(&peer.to_be_bytes());
+                }
                 body.push(b'e');
                 let mut response = format!(
                     "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n",
@@ -150,13 +174,21 @@ impl Tracker {
                 )
                 .into_bytes();
                 response.extend_from_slice(&body);
-                let _ = sock.write_all(&response);
+                if sock.write_all(&response).is_ok() {
+                    counted.fetch_add(1, Ordering::Relaxed);
+                }
             }
         });
         Ok(Tracker {
             url: format!("http://{addr}/announce"),
             port,
+            announces,
         })
+    }
+
+    /// How many announces it has answered.
+    pub fn announces(&self) -> usize {
+        self.announces.load(Ordering::Relaxed)
     }
 
     /// From now on, answer with 127.0.0.1:`port`.

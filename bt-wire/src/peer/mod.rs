@@ -13,7 +13,8 @@
 //! - requests are sent only while the peer unchokes us, or for its allowed-fast pieces;
 //! - `outstanding` never exceeds the queue depth, which follows the measured rate
 //!   (rate × `queue_time` / block size, clamped; 1 while snubbed), as libtorrent does;
-//! - the requests the peer makes of us are bounded by `max_incoming_requests`.
+//! - the requests the peer makes of us are bounded by `max_incoming_requests` (the
+//!   `reqq` our extension handshake advertises); more are rejected (BEP 6) or ignored.
 
 mod rate;
 
@@ -72,9 +73,6 @@ pub enum PeerError {
     /// A BEP 6 message from a peer that did not announce the fast extension.
     #[error("fast-extension message {0} without the fast extension")]
     FastWithoutExtension(u8),
-    /// More requests than `max_incoming_requests` queued.
-    #[error("peer queued more than {0} requests")]
-    TooManyRequests(usize),
     /// Nothing heard for `idle_timeout`.
     #[error("peer silent for {0:?}")]
     Idle(Duration),
@@ -501,9 +499,14 @@ impl Peer {
             return Ok(());
         }
         if self.incoming.len() >= self.config.max_incoming_requests {
-            return Err(PeerError::TooManyRequests(
-                self.config.max_incoming_requests,
-            ));
+            // Over the queue we advertise (`reqq`): refused, as libtorrent does, not a
+            // reason to end the connection — a client that sizes its pipeline by
+            // the rate it measures (Transmission asks for ten seconds' worth) overshoots
+            // on a fast link, and cutting it off stalls its download.
+            if self.fast {
+                self.send(&Message::Reject(r));
+            }
+            return Ok(());
         }
         self.incoming.push_back(r);
         self.events.push_back(PeerEvent::Request(r));

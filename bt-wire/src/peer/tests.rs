@@ -231,7 +231,7 @@ fn serving_requests_choking_and_cancels() {
 }
 
 #[test]
-fn incoming_requests_are_bounded_and_pieces_tracked() {
+fn requests_over_the_queue_limit_are_rejected_not_fatal_and_pieces_tracked() {
     let t0 = Instant::now();
     let cfg = PeerConfig {
         max_incoming_requests: 2,
@@ -239,12 +239,28 @@ fn incoming_requests_are_bounded_and_pieces_tracked() {
     };
     let mut p = Peer::new(cfg, PIECES, true, t0);
     p.set_choking(false);
+    sent(&mut p, t0);
     p.handle_message(t0, Message::Request(block(0, 0))).unwrap();
     p.handle_message(t0, Message::Request(block(0, 1))).unwrap();
+    // One over the queue is rejected; the connection stays and the two queued wait.
     assert_eq!(
         p.handle_message(t0, Message::Request(block(0, 2))),
-        Err(PeerError::TooManyRequests(2))
+        Ok(None)
     );
+    assert_eq!(sent(&mut p, t0), vec![enc(Message::Reject(block(0, 2)))]);
+    assert!(p.is_requested(block(0, 0)) && p.is_requested(block(0, 1)));
+    assert!(!p.is_requested(block(0, 2)));
+    // Without the fast extension it is ignored (BEP 3 has no reject).
+    let mut plain = Peer::new(cfg, PIECES, false, t0);
+    plain.set_choking(false);
+    sent(&mut plain, t0);
+    for n in 0..3 {
+        plain
+            .handle_message(t0, Message::Request(block(0, n)))
+            .unwrap();
+    }
+    assert!(sent(&mut plain, t0).is_empty());
+    assert!(!plain.is_requested(block(0, 2)));
     p.handle_message(t0, Message::Bitfield(&[0b1010_0000, 0]))
         .unwrap();
     p.handle_message(t0, Message::Have(15)).unwrap();

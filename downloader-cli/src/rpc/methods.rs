@@ -7,14 +7,18 @@
 use std::path::Path;
 
 use serde_json::{Value, json};
-use swarmget_engine::{DownloadSpec, Error, Gid, Handle, Options, PositionFrom, UriChange};
+use sha1::{Digest, Sha1};
+use swarmget_engine::{
+    DocumentRef, DownloadSpec, Error, Gid, Handle, Options, PositionFrom, UriChange,
+};
 use swarmget_rpc::Fault;
 use swarmget_rpc::auth::{Secret, authorize};
 use swarmget_rpc::method::{How, METHODS, Method, NOTIFICATIONS, OptionPairs, filter_keys};
 
 use super::paths::Confinement;
 use super::render;
-use crate::magnet_download;
+use crate::hex::hex;
+use swarmget_engine::magnet_download;
 
 /// What a call asked of the daemon itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,22 +111,22 @@ impl Methods {
                 options,
                 position,
             } => {
-                // aria2 takes these as web seeds; the engine has none yet, so they are
-                // refused rather than dropped.
-                if !uris.is_empty() {
-                    return Err(Fault::failed(
-                        "aria2.addTorrent: uris are web seeds, which swarmget does not support yet",
-                    ));
-                }
                 // Options (dir, out, index-out) are confined before the torrent is
                 // parsed; the torrent's own file names are kept inside dir by the engine.
                 let opts = self.download_options(&options)?;
                 let mut spec =
                     crate::inputs::torrent_bytes(&torrent, "the torrent", &opts).map_err(fault)?;
+                // As aria2: the uris are web seeds besides the torrent's own.
+                spec.torrent = spec
+                    .torrent
+                    .map(|t| t.with_web_seeds(&uris))
+                    .transpose()
+                    .map_err(fault)?;
                 if opts.rpc_save_upload_metadata
                     && let Some(t) = &spec.torrent
                 {
-                    spec.metadata_uri = save_upload(&opts.dir, t.info_hash(), &torrent);
+                    let name = format!("{}.torrent", hex(&t.info_hash()));
+                    spec.document = save_upload(&opts.dir, &name, &torrent).map(DocumentRef::new);
                 }
                 let gid = h.add_at(spec, position).map_err(fault)?;
                 gid.to_string().into()
@@ -148,6 +152,17 @@ impl Methods {
                     &mut warn,
                 )
                 .map_err(fault)?;
+                // As aria2: the upload kept as `<hex SHA-1 of the document>.meta4`.
+                let specs = match opts.rpc_save_upload_metadata {
+                    true => {
+                        let name = format!("{}.meta4", hex(&Sha1::digest(&metalink)));
+                        match save_upload(&opts.dir, &name, &metalink) {
+                            Some(path) => crate::inputs::from_document(specs, &path),
+                            None => specs,
+                        }
+                    }
+                    false => specs,
+                };
                 let mut gids = Vec::new();
                 for (i, spec) in specs.into_iter().enumerate() {
                     let gid = h.add_at(spec, position.map(|p| p + i)).map_err(fault)?;
@@ -275,6 +290,9 @@ impl Methods {
                     "numWaiting": s.num_waiting.to_string(),
                     "numStopped": s.num_stopped.to_string(),
                     "numStoppedTotal": (s.num_stopped as u64 + dropped).to_string(),
+                    // swarmget's own: the DHT routing tables' sizes per family.
+                    "dhtNodes4": s.dht.nodes4.to_string(),
+                    "dhtNodes6": s.dht.nodes6.to_string(),
                 })
             }
             Method::SaveSession => {
@@ -353,19 +371,18 @@ impl Methods {
     }
 }
 
-/// `--rpc-save-upload-metadata`: the uploaded torrent as `<hex info-hash>.torrent` in
-/// `dir` (already confined), so a saved session's download can be found again. As in
-/// aria2, a failed write is a notice, not a failed call. The path written, which
-/// `--save-session` names for the download.
-fn save_upload(dir: &Path, info_hash: [u8; 20], torrent: &[u8]) -> Option<String> {
-    let name: String = info_hash.iter().map(|b| format!("{b:02x}")).collect();
-    let path = dir.join(format!("{name}.torrent"));
-    let written = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, torrent));
+/// `--rpc-save-upload-metadata`: an uploaded torrent or Metalink document written as
+/// `name` in `dir` (already confined), so a saved session's download can be found
+/// again. As in aria2, a failed write is a notice, not a failed call. The path
+/// written, which `--save-session` names for the downloads.
+fn save_upload(dir: &Path, name: &str, data: &[u8]) -> Option<String> {
+    let path = dir.join(name);
+    let written = std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, data));
     match written {
         Ok(()) => Some(path.display().to_string()),
         Err(e) => {
             eprintln!(
-                "swarmget: uploaded torrent data was not saved: cannot write {}: {e}",
+                "swarmget: uploaded data was not saved: cannot write {}: {e}",
                 path.display()
             );
             None

@@ -79,7 +79,9 @@ pub fn status(s: &DownloadStatus) -> Map<String, Value> {
 /// `tellStatus`'s `bittorrent`, as aria2's `gatherBitTorrentMetadata` builds it:
 /// `comment` and `creationDate` only when the torrent has them, `creationDate` a JSON
 /// number (the one number aria2 does not send as a string), `info.name` always (a
-/// torrent from a file has its info dictionary).
+/// torrent from a file has its info dictionary). One key is swarmget's own:
+/// `peerOrigins`, how many peers each source named (aria2's clients ignore keys they
+/// do not know).
 fn bittorrent(bt: &swarmget_engine::BtStatus) -> Value {
     let mut o = Map::new();
     if let Some(c) = bt.comment.as_ref().filter(|c| !c.is_empty()) {
@@ -94,6 +96,18 @@ fn bittorrent(bt: &swarmget_engine::BtStatus) -> Value {
     }
     o.insert("announceList".into(), json!(bt.announce_list));
     o.insert("info".into(), json!({ "name": bt.name }));
+    let p = &bt.peer_origins;
+    o.insert(
+        "peerOrigins".into(),
+        json!({
+            "tracker": n(p.tracker),
+            "dht": n(p.dht),
+            "pex": n(p.pex),
+            "lpd": n(p.lpd),
+            "magnet": n(p.magnet),
+            "incoming": n(p.incoming),
+        }),
+    );
     Value::Object(o)
 }
 

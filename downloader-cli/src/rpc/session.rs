@@ -6,11 +6,12 @@
 //! download is written (unless it failed with "resource not found" and its
 //! `--save-not-found` is false); a complete or removed one only with `--force-save`.
 //! Each entry is its URIs on one line (tab-separated mirrors) — for a torrent its
-//! `.torrent` file, for the files of a followed Metalink the document's URI, once —
-//! then ` gid=` (so the restored download keeps its GID; a followed document's), then
-//! ` name=value` lines for every per-download option whose value differs from the
-//! global one, plus `dir` always and `pause=true` for a paused download. The file is written whole to a temporary name and renamed over
-//! the old one, so a crash leaves either session.
+//! `.torrent` file, for the files of a Metalink the document's URI or path, once —
+//! then ` gid=` (so the restored download keeps its GID; a followed document's, or a
+//! local document's first file's), then ` name=value` lines for every per-download
+//! option whose value differs from the global one, plus `dir` always and `pause=true`
+//! for a paused download. The file is written whole to a temporary name and renamed
+//! over the old one, so a crash leaves either session.
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -64,7 +65,7 @@ fn saved(status: &DownloadStatus, opts: &Options) -> bool {
 }
 
 /// Appends the entry of one download: the document it was made from (a torrent's
-/// `.torrent` file, a followed Metalink's URI) under that document's GID, once per
+/// `.torrent` file, a Metalink's URI or path) under that document's GID, once per
 /// document, else its own URIs. Nothing for a download with neither (a torrent
 /// uploaded without `--rpc-save-upload-metadata`, as aria2).
 fn entry(
@@ -95,8 +96,8 @@ fn entry(
     text.push_str(&line);
     text.push('\n');
     text.push_str(&format!(" gid={gid}\n"));
-    // A followed file's `out` is its name in the document, not the document's.
-    let followed = gid != status.gid;
+    // A Metalink file's `out` is its name in the document, which names it again.
+    let from_metalink = status.metadata.is_some() && status.bittorrent.is_none();
     let mine = render::options(opts);
     for def in OPTIONS.iter().filter(|d| d.per_download) {
         let Some(Value::String(value)) = mine.get(def.name) else {
@@ -105,7 +106,7 @@ fn entry(
         let differs = global.get(def.name) != Some(&Value::String(value.clone()));
         if WRITTEN_APART.contains(&def.name)
             || (!differs && def.name != "dir")
-            || (followed && def.name == "out")
+            || (from_metalink && def.name == "out")
         {
             continue;
         }

@@ -501,7 +501,7 @@ impl Engine {
             if let Some(swarm) = d.bt.as_mut()
                 && swarm.torrent.info_hash() == *info_hash
             {
-                swarm.add_peers(peers);
+                swarm.origins.dht += swarm.add_peers(peers);
             }
             if let Some(fetch) = d.magnet.as_mut()
                 && fetch.link.info_hash == *info_hash

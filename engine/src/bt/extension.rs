@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use swarmget_bt_wire::peer::Peer;
+use swarmget_bt_wire::peer::{Peer, PeerConfig};
 use swarmget_bt_wire::wire::ExtensionHandshake;
 
 use super::metadata::{UT_METADATA, answer_metadata, extension_handshake};
@@ -36,11 +36,13 @@ pub(crate) struct PeerExtensions {
 
 impl Engine {
     /// Our extension handshake for a peer of torrent `gid`.
+    /// It names the queue of requests we keep (`reqq`): clients that size their
+    /// pipeline by the rate (Transmission) would otherwise overshoot it.
     pub(crate) fn our_extension_handshake(&self, gid: Gid) -> Vec<u8> {
         let port = self.listener.as_ref().map(|l| l.port);
         let d = &self.downloads[gid];
         let agent = &d.opts.peer_agent;
-        match d.bt.as_ref().map(|s| s.torrent.metainfo()) {
+        let mut ours = match d.bt.as_ref().map(|s| s.torrent.metainfo()) {
             Some(meta) if !meta.info.private => {
                 let pex = d.opts.enable_peer_exchange.then_some(UT_PEX);
                 extension_handshake(agent, Some(meta.info_bytes.len() as u64), port, pex)
@@ -49,9 +51,10 @@ impl Engine {
                 v: Some(agent.clone()),
                 p: port.filter(|&p| p != 0),
                 ..ExtensionHandshake::default()
-            }
-            .encode(),
-        }
+            },
+        };
+        ours.reqq = u32::try_from(PeerConfig::default().max_incoming_requests).ok();
+        ours.encode()
     }
 
     /// An extension message from a peer of torrent `gid`.

@@ -155,7 +155,7 @@ impl Engine {
                     && swarm.torrent.info_hash() == info_hash
                     && !swarm.torrent.metainfo().info.private
                 {
-                    swarm.add_peers(&[peer]);
+                    swarm.origins.lpd += swarm.add_peers(&[peer]);
                 }
             }
         }

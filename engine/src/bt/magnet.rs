@@ -2,7 +2,8 @@
 //! torrent's info dictionary, then is followed by the torrent download it describes,
 //! as aria2 does (`followedBy`/`following`).
 //!
-//! Peers come from the link's trackers (`tr`), its peers (`x.pe`) and the DHT; their
+//! Peers come from the link's trackers (`tr`), its peers (`x.pe`: addresses, and host
+//! names looked up by the engine's resolver when the download starts) and the DHT; their
 //! connections ([`super::metadata`]) ask only for metadata. The pieces of it are
 //! collected by bt-wire's [`MetadataAssembler`], which hands the dictionary out only
 //! once its SHA-1 equals the info-hash.
@@ -25,7 +26,7 @@ use swarmget_bt_wire::tracker::Event as TrackerEvent;
 use super::{Announcer, Torrent};
 use crate::disk::DiskJob;
 use crate::download::{Download, DownloadSpec};
-use crate::engine::Engine;
+use crate::engine::{DnsWaiter, Engine};
 use crate::error::{Error, ErrorCode};
 use crate::gid::Gid;
 
@@ -33,6 +34,11 @@ use crate::gid::Gid;
 const MAX_META_PEERS: usize = 16;
 /// How long a peer whose connection ended waits before it is tried again.
 const RETRY_PEER: Duration = Duration::from_secs(30);
+/// How long the torrent download that follows waits before it connects to a peer the
+/// metadata came through: the peer may not have seen that connection close yet, and
+/// a peer that takes one connection per address (Transmission) refuses the new one —
+/// which would then wait [`RETRY_PEER`]-like delays of the torrent download.
+const HANDOVER: Duration = Duration::from_secs(2);
 
 /// What a BitTorrent magnet link says before its metadata is known.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,8 +49,11 @@ pub struct MagnetLink {
     pub name: Option<String>,
     /// `tr`: trackers, one tier each.
     pub trackers: Vec<String>,
-    /// `x.pe`: peers to ask (addresses; the CLI leaves out names it cannot resolve).
+    /// `x.pe`: peers to ask, given as addresses.
     pub peers: Vec<SocketAddr>,
+    /// `x.pe`: peers given by host name and port, looked up by the engine's resolver
+    /// when the download starts (every address of the name is a peer).
+    pub peer_names: Vec<(String, u16)>,
     /// `xl`: the content's length; metadata describing another length is refused.
     pub length: Option<u64>,
     /// `kt`: search keywords, kept for status.
@@ -60,15 +69,22 @@ impl MagnetLink {
     }
 }
 
-/// Where the peers of a download came from, for status.
+/// Where the peers of a download came from, for status: each peer address counts once,
+/// for the source that named it first (an incoming connection counts each time).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PeerOrigins {
     /// From trackers.
     pub tracker: usize,
     /// From the DHT.
     pub dht: usize,
+    /// From peer exchange (BEP 11).
+    pub pex: usize,
+    /// From local peer discovery (BEP 14).
+    pub lpd: usize,
     /// From the magnet link's `x.pe`.
     pub magnet: usize,
+    /// Peers that connected to us.
+    pub incoming: usize,
 }
 
 /// A metadata download's own status.
@@ -101,6 +117,9 @@ pub(crate) struct MagnetFetch {
     /// Peers that alone sent a whole metadata failing the hash: never asked again.
     banned: Vec<SocketAddr>,
     pub origins: PeerOrigins,
+    /// Whether the link's `x.pe` host names were handed to the resolver (once, when
+    /// the download first becomes active).
+    names_asked: bool,
 }
 
 impl MagnetFetch {
@@ -118,6 +137,7 @@ impl MagnetFetch {
             assembler: None,
             banned: Vec::new(),
             origins: PeerOrigins::default(),
+            names_asked: false,
             link,
         };
         let peers = fetch.link.peers.clone();
@@ -185,6 +205,7 @@ impl MagnetFetch {
             seeder: false,
             upload_length: 0,
             upload_speed: 0,
+            peer_origins: self.origins,
         }
     }
 
@@ -277,6 +298,11 @@ impl Engine {
         }
         fetch.announcer.rejoin();
         let info_hash = fetch.link.info_hash;
+        if !std::mem::replace(&mut fetch.names_asked, true) {
+            for (host, port) in fetch.link.peer_names.clone() {
+                self.look_up(&host, port, DnsWaiter::MagnetPeer(gid), now);
+            }
+        }
         let port = match self.listen_port() {
             Ok(port) => port,
             Err(e) => return self.fail_download(gid, e, now),
@@ -300,6 +326,23 @@ impl Engine {
         }
     }
 
+    /// The resolver's answer for one of magnet download `gid`'s `x.pe` host names: its
+    /// addresses become peers of the link; a name that does not resolve is a notice,
+    /// not an error (the other sources may still bring the metadata).
+    pub(crate) fn magnet_peer_resolved(
+        &mut self,
+        gid: Gid,
+        answer: Result<Vec<SocketAddr>, String>,
+    ) {
+        let Some(fetch) = self.downloads.get_mut(gid).and_then(|d| d.magnet.as_mut()) else {
+            return;
+        };
+        match answer {
+            Ok(addrs) => fetch.origins.magnet += fetch.add_peers(&addrs),
+            Err(why) => self.notice(gid, format!("magnet x.pe: {why}")),
+        }
+    }
+
     fn magnet_announce(&mut self, gid: Gid, event: TrackerEvent) {
         let port = self.listener.as_ref().map_or(0, |l| l.port);
         let Some(fetch) = self.downloads[gid].magnet.as_ref() else {
@@ -312,9 +355,16 @@ impl Engine {
         self.send_announce(gid, info_hash, peer_id, port, (0, 0, left), event);
     }
 
-    /// Metadata of magnet download `gid` verified: the torrent download that follows it
-    /// is queued (unless `--bt-metadata-only`) and the metadata download completes.
-    pub(crate) fn metadata_arrived(&mut self, gid: Gid, info: Vec<u8>, now: Instant) {
+    /// Metadata of magnet download `gid` verified (its last piece from `from`): the
+    /// torrent download that follows it is queued (unless `--bt-metadata-only`) and the
+    /// metadata download completes.
+    pub(crate) fn metadata_arrived(
+        &mut self,
+        gid: Gid,
+        info: Vec<u8>,
+        from: SocketAddr,
+        now: Instant,
+    ) {
         let d = &mut self.downloads[gid];
         let Some(fetch) = d.magnet.as_ref() else {
             return;
@@ -332,18 +382,24 @@ impl Engine {
             );
             return self.fail_download(gid, err, now);
         }
-        let peers = fetch.known().to_vec();
+        let (peers, origins) = (fetch.known().to_vec(), fetch.origins);
         let hex = fetch.link.hex();
         let opts = d.opts.clone();
         let tls = d.tls.clone();
-        self.close_meta_conns(gid, now);
+        let mut handed_over = self.close_meta_conns(gid, now);
+        handed_over.push(from);
 
         if !opts.bt_metadata_only {
             let spec = DownloadSpec::torrent(torrent, (*opts).clone());
             match self.add(spec, tls, None, now) {
                 Ok(follower) => {
                     if let Some(swarm) = self.downloads[follower].bt.as_mut() {
+                        // The peers, and where they came from, carry over.
                         swarm.add_peers(&peers);
+                        swarm.origins = origins;
+                        for addr in handed_over {
+                            swarm.connect_after(addr, now + HANDOVER);
+                        }
                     }
                     self.downloads[follower].following = Some(gid);
                     self.downloads[gid].followed_by.push(follower);

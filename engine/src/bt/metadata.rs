@@ -65,7 +65,7 @@ pub(crate) fn extension_handshake(
     metadata_size: Option<u64>,
     port: Option<u16>,
     ut_pex: Option<u8>,
-) -> Vec<u8> {
+) -> ExtensionHandshake {
     let mut m = BTreeMap::from([("ut_metadata".to_string(), UT_METADATA)]);
     if let Some(id) = ut_pex {
         m.insert("ut_pex".to_string(), id);
@@ -77,7 +77,6 @@ pub(crate) fn extension_handshake(
         metadata_size,
         ..ExtensionHandshake::default()
     }
-    .encode()
 }
 
 /// The answer to a peer's `ut_metadata` message when we hold the metadata `info`: the
@@ -168,9 +167,9 @@ impl Engine {
         match self.drive_meta(&mut mc, now) {
             Ok(None) => self.meta_conns[key] = Some(mc),
             Ok(Some(info)) => {
-                let gid = mc.gid;
+                let (gid, from) = (mc.gid, mc.addr);
                 self.close_meta(key, mc, now);
-                self.metadata_arrived(gid, info, now);
+                self.metadata_arrived(gid, info, from, now);
             }
             Err(why) => {
                 let gid = mc.gid;
@@ -229,18 +228,21 @@ impl Engine {
         }
     }
 
-    /// Closes every metadata connection of `gid`.
-    pub(crate) fn close_meta_conns(&mut self, gid: Gid, now: Instant) {
+    /// Closes every metadata connection of `gid`; returns the peers they were to.
+    pub(crate) fn close_meta_conns(&mut self, gid: Gid, now: Instant) -> Vec<SocketAddr> {
         let keys = self.downloads[gid]
             .magnet
             .as_ref()
             .map(|f| f.conn_keys.clone())
             .unwrap_or_default();
+        let mut closed = Vec::new();
         for key in keys {
             if let Some(mc) = self.meta_conns.get_mut(key).and_then(Option::take) {
+                closed.push(mc.addr);
                 self.close_meta(key, mc, now);
             }
         }
+        closed
     }
 
     fn close_meta(&mut self, key: usize, mut mc: MetaConn, now: Instant) {
@@ -275,7 +277,7 @@ impl Engine {
                         .extend_from_slice(&Handshake::new(info_hash, peer_id, dht).encode());
                     let port = self.listener.as_ref().map(|l| l.port);
                     let agent = &self.downloads[mc.gid].opts.peer_agent;
-                    let ours = extension_handshake(agent, None, port, None);
+                    let ours = extension_handshake(agent, None, port, None).encode();
                     send(&mut mc.out, 0, &ours);
                 }
                 Err(e) if e.kind() == ErrorKind::NotConnected => return Ok(None),

@@ -97,6 +97,27 @@ impl Torrent {
         })
     }
 
+    /// The torrent with `uris` added to its web seeds (`url-list`), as aria2 takes
+    /// the URIs given beside `-T` or to `aria2.addTorrent`. Only HTTP(S) web seeds are
+    /// fetched, so another scheme is refused rather than left unused.
+    pub fn with_web_seeds(mut self, uris: &[String]) -> Result<Torrent, Error> {
+        for uri in uris {
+            let usable = url::Url::parse(uri)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base());
+            if !usable {
+                return Err(Error::new(
+                    ErrorCode::BadOption,
+                    format!("{uri}: web seeds must be http or https URLs"),
+                ));
+            }
+            let meta = Arc::make_mut(&mut self.meta);
+            if !meta.url_list.contains(uri) {
+                meta.url_list.push(uri.clone());
+            }
+        }
+        Ok(self)
+    }
+
     /// The parsed metainfo.
     pub fn metainfo(&self) -> &Metainfo {
         &self.meta
@@ -202,6 +223,8 @@ pub struct BtStatus {
     pub upload_length: u64,
     /// `uploadSpeed`, bytes/s to peers.
     pub upload_speed: u64,
+    /// Where its peers came from (swarmget's own: `bittorrent.peerOrigins` over RPC).
+    pub peer_origins: PeerOrigins,
 }
 
 /// What a peer has done to the download.
@@ -243,6 +266,8 @@ pub(crate) struct Swarm {
     pub announcer: Announcer,
     /// Where the torrent is in its first start.
     pub start: StartPhase,
+    /// Where its peers came from.
+    pub origins: PeerOrigins,
     /// Bytes of blocks sent to peers.
     pub uploaded: u64,
     pub up_meter: crate::download::SpeedMeter,
@@ -289,13 +314,20 @@ impl Swarm {
         opts.bt_max_peers == 0 || self.peer_keys.len() < opts.bt_max_peers
     }
 
-    /// Adds peers a tracker named.
-    pub fn add_peers(&mut self, peers: &[SocketAddr]) {
+    /// Adds peers a source named; returns how many were new (for [`Swarm::origins`]).
+    pub fn add_peers(&mut self, peers: &[SocketAddr]) -> usize {
+        let before = self.known.len();
         for p in peers {
             if !self.known.contains(p) {
                 self.known.push(*p);
             }
         }
+        self.known.len() - before
+    }
+
+    /// `addr` is not to be connected before `at`.
+    pub fn connect_after(&mut self, addr: SocketAddr, at: Instant) {
+        self.records.entry(addr).or_default().retry_at = Some(at);
     }
 
     /// A connection to `addr` ended.
@@ -337,6 +369,7 @@ impl Swarm {
             seeder: complete,
             upload_length: self.uploaded,
             upload_speed: self.up_meter.rate(now),
+            peer_origins: self.origins,
         }
     }
 }
@@ -486,6 +519,7 @@ impl Download {
             seeders: 0,
             announcer,
             start: StartPhase::New,
+            origins: PeerOrigins::default(),
             uploaded: 0,
             up_meter: Default::default(),
             upload_limit: crate::throttle::Throttle::new(opts.max_upload_limit),

@@ -24,6 +24,7 @@ use crate::bitfield::Bitfield;
 use crate::download::Layout;
 use crate::engine::Engine;
 use crate::gid::Gid;
+use crate::log::LogLevel;
 use crate::plan::{Block, SourceSlot};
 use crate::status::PeerStatus;
 
@@ -153,6 +154,7 @@ impl Engine {
         d.next_slot += 1;
         swarm.slot_peers.insert(slot, addr);
         swarm.peer_keys.push(key);
+        swarm.origins.incoming += usize::from(handshake.is_some());
         let limits = Limits::default().with_piece_count(pieces);
         let mut decoder = FrameDecoder::new(limits);
         decoder.extend(handshake.unwrap_or_default());
@@ -196,6 +198,9 @@ impl Engine {
     pub(crate) fn close_peer(&mut self, key: usize, mut pc: PeerConn, why: &str, now: Instant) {
         let _ = self.poll.registry().deregister(&mut pc.sock);
         self.free_peer_keys.push(key);
+        self.log_conn(LogLevel::Info, pc.gid, key, || {
+            format!("Closed the connection to peer {}: {why}", pc.addr)
+        });
         if let Some(d) = self.downloads.get_mut(pc.gid) {
             if let Some(plan) = d.plan_mut() {
                 plan.release(pc.slot);
@@ -205,7 +210,6 @@ impl Engine {
                 swarm.disconnected(pc.addr, now);
             }
         }
-        let _ = why;
     }
 
     /// Reads, decodes and answers peer `pc`; its blocks of the turn go to disk whatever
@@ -316,6 +320,11 @@ impl Engine {
             peer.set_interested(true);
             pc.peer = Some(peer);
             pc.peer_id = hs.peer_id;
+            let (incoming, addr) = (pc.incoming, pc.addr);
+            self.log_conn(LogLevel::Info, pc.gid, pc.key, || {
+                let way = if incoming { "from" } else { "to" };
+                format!("Handshake done with peer {addr} (connection {way} it)")
+            });
         }
         let gid = pc.gid;
         let slot = pc.slot;
@@ -336,6 +345,7 @@ impl Engine {
             }
         }
         let mut interest_changed = false;
+        let (mut rejected, mut events) = (0, Vec::new());
         let mut dht_ports = Vec::new();
         let mut extended = Vec::new();
         while let Some(event) = peer.poll_event() {
@@ -363,14 +373,29 @@ impl Engine {
                         serving.push_back(r);
                     } else {
                         peer.reject(r);
+                        rejected += 1;
                     }
                 }
-                PeerEvent::Interest(_) => interest_changed = true,
+                PeerEvent::Interest(on) => {
+                    interest_changed = true;
+                    events.push(if on { "interested" } else { "not interested" });
+                }
+                PeerEvent::Choked => events.push("choked us"),
+                PeerEvent::Unchoked => events.push("unchoked us"),
                 PeerEvent::DhtPort(port) => dht_ports.push(port),
                 PeerEvent::Extended { id, payload } => extended.push((id, payload)),
                 // Suggestions, allowed-fast pieces and DHT ports are not used.
                 _ => {}
             }
+        }
+        if rejected > 0 || !events.is_empty() {
+            let (addr, key, queued) = (pc.addr, pc.key, serving.len());
+            self.log_conn(LogLevel::Debug, gid, key, || {
+                format!(
+                    "Peer {addr}: {}{rejected} requests rejected, {queued} queued to serve",
+                    events.iter().map(|e| format!("{e}, ")).collect::<String>()
+                )
+            });
         }
         for port in dht_ports {
             self.dht_port(pc.addr, port, now);

@@ -87,7 +87,7 @@ impl Engine {
         if let Some(swarm) = self.downloads[gid].bt.as_mut()
             && swarm.known_count() < MAX_KNOWN
         {
-            swarm.add_peers(&added);
+            swarm.origins.pex += swarm.add_peers(&added);
         }
     }
 

@@ -305,7 +305,7 @@ impl Engine {
         };
         match swarm.announcer.answered(done.event, done.result, now) {
             Ok(r) => {
-                swarm.add_peers(&r.peers);
+                swarm.origins.tracker += swarm.add_peers(&r.peers);
                 if let Some(w) = r.warning {
                     self.notice(done.gid, format!("tracker warning: {w}"));
                 }

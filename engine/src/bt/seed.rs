@@ -25,6 +25,7 @@ use super::Swarm;
 use crate::engine::Engine;
 use crate::gid::Gid;
 use crate::handle::Event;
+use crate::log::LogLevel;
 
 /// Where a torrent download is on its way to `complete`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,6 +159,11 @@ impl Engine {
                 if choke {
                     pc.serving.clear();
                 }
+                let addr = pc.addr;
+                self.log_conn(LogLevel::Debug, gid, s.key, || {
+                    let what = if choke { "Choked" } else { "Unchoked" };
+                    format!("{what} peer {addr}")
+                });
             }
         }
     }

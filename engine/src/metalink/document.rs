@@ -167,10 +167,16 @@ pub fn specs(
     let listed = listed_files(&parsed.metalink, &preferences);
     let chosen = select(&listed, parsed, source, opts, warn)?;
     check_overlap(source, &chosen)?;
-    chosen
+    let mut specs = chosen
         .into_iter()
         .map(|listed| file_spec(listed, parsed, source, opts, &preferences, warn))
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    // `--gid` names one download: the first file's, which is also the GID a session
+    // records the document under (a restored session gives it back to that file).
+    for spec in specs.iter_mut().skip(1) {
+        spec.options.gid = None;
+    }
+    Ok(specs)
 }
 
 /// The listed files `--select-file` keeps; an error when none is left.
@@ -265,8 +271,9 @@ fn file_spec(
             pieces: file.strongest_pieces().map(PieceHashes::from),
         },
         torrent: None,
-        metadata_uri: None,
+        document: None,
         magnet: None,
+        manifests: Vec::new(),
     })
 }
 

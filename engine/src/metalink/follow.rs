@@ -61,6 +61,8 @@ pub(crate) enum Kind {
     Metalink,
     /// A `.torrent` file (`--follow-torrent`).
     Torrent,
+    /// A magnet link's manifest (`mt`), always kept in memory ([`crate::manifest`]).
+    Manifest,
 }
 
 impl Kind {
@@ -93,6 +95,7 @@ impl Kind {
         match self {
             Kind::Metalink => Limits::DEFAULT.max_document_bytes as u64,
             Kind::Torrent => MAX_TORRENT,
+            Kind::Manifest => crate::manifest::MAX_MANIFEST,
         }
     }
 
@@ -101,6 +104,7 @@ impl Kind {
         match self {
             Kind::Metalink => opts.follow_metalink,
             Kind::Torrent => opts.follow_torrent,
+            Kind::Manifest => FollowMetalink::Mem,
         }
     }
 
@@ -108,6 +112,7 @@ impl Kind {
         let code = match self {
             Kind::Metalink => ErrorCode::Metalink,
             Kind::Torrent => ErrorCode::BtMetainfo,
+            Kind::Manifest => ErrorCode::BadMagnet,
         };
         Error::new(code, message)
     }
@@ -116,6 +121,7 @@ impl Kind {
         match self {
             Kind::Metalink => "Metalink document",
             Kind::Torrent => "torrent",
+            Kind::Manifest => "magnet manifest",
         }
     }
 }
@@ -138,6 +144,15 @@ impl Document {
             base,
             memory: None,
             kind: Kind::Metalink,
+        }
+    }
+
+    /// A magnet manifest fetched from `base`.
+    pub(crate) fn manifest(base: Url) -> Document {
+        Document {
+            base,
+            memory: None,
+            kind: Kind::Manifest,
         }
     }
 }
@@ -285,6 +300,9 @@ impl Engine {
         let specs = match doc.kind {
             Kind::Metalink => self.document_specs(gid, &doc, &mut |w| warnings.push(w)),
             Kind::Torrent => self.torrent_spec(gid, &doc).map(|spec| vec![spec]),
+            Kind::Manifest => read(&doc, None).map(|bytes| {
+                crate::manifest::items(&bytes, &self.downloads[gid].opts, &mut |w| warnings.push(w))
+            }),
         };
         for w in warnings {
             self.notice(gid, w);
@@ -297,17 +315,27 @@ impl Engine {
             }
         };
         let tls = self.downloads[gid].tls.clone();
-        // --save-session names the document, under its GID, for the files it gave.
-        let metadata = self.downloads[gid].sources.first().map(|s| Metadata {
-            gid,
-            uri: s.url.to_string(),
-        });
+        // --save-session names the document, under its GID, for the files it gave (a
+        // manifest's items are downloads of their own, saved as such).
+        let metadata = self.downloads[gid]
+            .sources
+            .first()
+            .filter(|_| doc.kind != Kind::Manifest)
+            .map(|s| Metadata {
+                gid,
+                uri: s.url.to_string(),
+            });
         for spec in specs {
             match self.add(spec, tls.clone(), None, now) {
                 Ok(follower) => {
                     self.downloads[follower].following = Some(gid);
                     self.downloads[follower].metadata = metadata.clone();
                     self.downloads[gid].followed_by.push(follower);
+                }
+                // A manifest's items are independent: one that cannot be queued is
+                // reported, the others run.
+                Err(e) if doc.kind == Kind::Manifest => {
+                    self.notice(gid, format!("magnet manifest item not queued: {e}"))
                 }
                 Err(e) => {
                     // The files queued so far run; the document reports what failed.

@@ -7,6 +7,8 @@
 //! file) to a libtorrent leecher. Every copy must be exact. `swarmget make-torrent`'s
 //! output is read by Transmission's `transmission-show` and seeded by libtorrent (which
 //! checks the file against its piece hashes first), and swarmget downloads it from there.
+//! Magnet links: from libtorrent found through the DHT alone, and from Transmission
+//! named by the link's `x.pe` alone; and a seeder swarmget can learn only by PEX.
 
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -16,6 +18,7 @@ use std::time::Duration;
 use super::Env;
 use crate::child::{stop, wait_or_kill};
 use crate::loopback::{free_ports, wait_ready};
+use crate::payload::Payload;
 use crate::swarm::{self, Tracker, libtorrent, libtorrent_with, tail};
 
 /// 256 KiB pieces: a few MiB make a few dozen, the last one short.
@@ -32,7 +35,7 @@ pub fn from_aria2c(env: &Env, dir: &Path) -> Result<(), String> {
 
 /// swarmget downloads `torrent` (without seeding) while `seeder` runs, once `ready`
 /// says it is; the seeder is stopped and the copy checked.
-fn fetch_from(
+pub(super) fn fetch_from(
     env: &Env,
     dir: &Path,
     torrent: &Path,
@@ -73,7 +76,7 @@ pub fn to_aria2c(env: &Env, dir: &Path) -> Result<(), String> {
         tracker.name(swarmget_port);
         aria2c_leecher(dir, &torrent_path, leecher_port)
     });
-    seeded_to(env, dir, swarmget, &log, leeched)
+    seeded_to(&env.meta, dir, swarmget, &log, leeched)
 }
 
 /// `swarmget make-torrent` of the Metalink cases' file: `transmission-show` reads it
@@ -122,6 +125,91 @@ pub fn from_transmission(env: &Env, dir: &Path) -> Result<(), String> {
     fetch_once_seeding(env, dir, &torrent_path, seeder, "transmission", |log| {
         log.contains("Seeding")
     })
+}
+
+/// Transmission downloads the 64 MiB file from swarmget seeding it at once, its copy
+/// taken as whole without a check (`--bt-seed-unverified`): Transmission's pipeline,
+/// sized by the rate it measures, would outgrow 500 requests unless it heeds our `reqq`.
+pub fn to_transmission(env: &Env, dir: &Path) -> Result<(), String> {
+    transmission_leeches(env, &env.big, dir, "--bt-seed-unverified")
+}
+
+/// Transmission downloads the Metalink cases' file from swarmget, swarmget checking
+/// its copy with `-V` as Transmission connects.
+pub fn to_transmission_checking(env: &Env, dir: &Path) -> Result<(), String> {
+    transmission_leeches(env, &env.meta, dir, "-V")
+}
+
+/// Transmission leeching `payload` from swarmget started with `check`.
+fn transmission_leeches(
+    env: &Env,
+    payload: &Payload,
+    dir: &Path,
+    check: &str,
+) -> Result<(), String> {
+    let ports = free_ports(2)?;
+    let (swarmget_port, leecher_port) = (ports[0], ports[1]);
+    // Transmission 3.00 takes no loopback peer from a tracker (127/8 is a "martian"
+    // address to it), so the tracker names the leecher and swarmget connects to it.
+    let tracker = Tracker::start(leecher_port)?;
+    let torrent_path = dir.join("seed.torrent");
+    swarm::write_torrent(
+        &env.www.join(&payload.name),
+        PIECE_LEN,
+        &tracker.url,
+        &torrent_path,
+    )?;
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    std::fs::copy(env.www.join(&payload.name), out.join(&payload.name))
+        .map_err(|e| format!("cannot copy the file to seed: {e}"))?;
+    let leech = dir.join("leech");
+    std::fs::create_dir_all(&leech).map_err(|e| e.to_string())?;
+    let leech_log = dir.join("transmission-leech.log");
+    let mut leecher = transmission(dir, "leech", &torrent_path, &leech, leecher_port)?;
+    // swarmget connects at its first announce (and again only 30 s after a failure):
+    // Transmission must take connections by then, which it does once its own check
+    // of the (empty) download is over and it announced.
+    let listening = wait_ready(&mut leecher, || tracker.announces() > 0)
+        .map_err(|e| format!("transmission leecher: {e}\n{}", tail(&leech_log)));
+    if let Err(e) = listening {
+        stop(&mut leecher);
+        return Err(e);
+    }
+    let (swarmget, log) = seeder_swarmget(env, dir, &[check], swarmget_port, &torrent_path)?;
+    let copy = leech.join(&payload.name);
+    // Transmission decides its interest every ten seconds.
+    let leeched =
+        wait_for(&mut leecher, LEECH_LIMIT, || payload.verify(&copy).is_ok()).map_err(|e| {
+            format!(
+                "transmission downloading from swarmget: {e}\n{}",
+                tail(&leech_log)
+            )
+        });
+    stop(&mut leecher);
+    seeded_to(payload, dir, swarmget, &log, leeched)
+}
+
+/// How long a leecher may take over a case's file.
+pub(super) const LEECH_LIMIT: Duration = Duration::from_secs(120);
+
+/// Waits until `done` holds, while `child` runs, for at most `limit`.
+pub(super) fn wait_for(
+    child: &mut Child,
+    limit: Duration,
+    done: impl Fn() -> bool,
+) -> Result<(), String> {
+    let end = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < end {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            return Err(format!("it exited with {status}"));
+        }
+        if done() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!("not done within {} s", limit.as_secs()))
 }
 
 /// `transmission-cli` on `torrent` with its data in `data`, listening on `port`, its
@@ -318,11 +406,35 @@ fn fetch_once_seeding(
     seeding: impl Fn(&str) -> bool,
 ) -> Result<(), String> {
     let log = dir.join(format!("{client}-seed.log"));
-    let ready = wait_ready(&mut seeder, || {
-        std::fs::read_to_string(&log).is_ok_and(|t| seeding(&t))
-    })
-    .map_err(|e| format!("{client} seeding: {e}\n{}", tail(&log)));
+    let ready = until_logged(&mut seeder, &log, &format!("{client} seeding"), seeding);
     fetch_from(env, dir, torrent, seeder, ready)
+}
+
+/// Waits until `child`'s `log` shows `ready`; the error says `what` and ends the log.
+fn until_logged(
+    child: &mut Child,
+    log: &Path,
+    what: &str,
+    ready: impl Fn(&str) -> bool,
+) -> Result<(), String> {
+    wait_ready(child, || {
+        std::fs::read_to_string(log).is_ok_and(|t| ready(&t))
+    })
+    .map_err(|e| format!("{what}: {e}\n{}", tail(log)))
+}
+
+/// swarmget on `target` (a torrent file or a magnet link) with its DHT off, leaving
+/// once the download completes.
+fn run_without_dht(env: &Env, dir: &Path, target: &str) -> Result<super::Outcome, String> {
+    env.run(
+        dir,
+        &[
+            "--listen-port=0",
+            "--seed-time=0",
+            "--enable-dht=false",
+            target,
+        ],
+    )
 }
 
 /// swarmget downloads a magnet link that names only the info-hash from a libtorrent
@@ -334,13 +446,7 @@ pub fn magnet_from_libtorrent_dht(env: &Env, dir: &Path) -> Result<(), String> {
     let ports = free_ports(3)?;
     let (lt_port, listen_port, dht_port) = (ports[0], ports[1], ports[2]);
     let torrent_path = write_torrent(env, dir, "")?;
-    let bytes = std::fs::read(&torrent_path).map_err(|e| e.to_string())?;
-    let info_hash = swarmget_bt_wire::Metainfo::parse(&bytes)
-        .ok()
-        .and_then(|m| m.info_hash)
-        .ok_or("the torrent written has no v1 info-hash")?;
-    let hex: String = info_hash.iter().map(|b| format!("{b:02x}")).collect();
-    let link = format!("magnet:?xt=urn:btih:{hex}");
+    let link = format!("magnet:?xt=urn:btih:{}", v1_hex(&torrent_path)?);
     let args = [
         format!("--listen-port={listen_port}"),
         format!("--dht-listen-port={dht_port}"),
@@ -378,6 +484,90 @@ pub fn magnet_from_libtorrent_dht(env: &Env, dir: &Path) -> Result<(), String> {
     }
 }
 
+/// swarmget downloads a magnet link whose one source is its `x.pe`: Transmission
+/// (transmission-cli) seeding the torrent, which has no tracker, with the DHT off on
+/// both sides; the metadata (BEP 9) and then the file both come from Transmission.
+pub fn magnet_x_pe_transmission(env: &Env, dir: &Path) -> Result<(), String> {
+    let port = free_ports(1)?[0];
+    let torrent_path = write_torrent(env, dir, "")?;
+    let link = format!(
+        "magnet:?xt=urn:btih:{}&x.pe=127.0.0.1:{port}",
+        v1_hex(&torrent_path)?
+    );
+    let mut seeder = transmission(dir, "seed", &torrent_path, &env.www, port)?;
+    let log = dir.join("transmission-seed.log");
+    let outcome = until_logged(&mut seeder, &log, "transmission seeding", |t| {
+        t.contains("Seeding")
+    })
+    .and_then(|()| run_without_dht(env, dir, &link));
+    stop(&mut seeder);
+    outcome?.expect(0)?;
+    env.meta.verify(&dir.join("out").join(&env.meta.name))
+}
+
+/// swarmget finds the one seeder by peer exchange alone: the tracker names only
+/// libtorrent A, which downloads nothing (upload mode) and is connected to libtorrent
+/// B, the only peer with the file. B has PEX off and the tracker never names anyone
+/// but A, so B cannot find swarmget: the file arrives only if swarmget connects to B,
+/// which it knows from A's `ut_pex` message.
+pub fn pex_from_libtorrent(env: &Env, dir: &Path) -> Result<(), String> {
+    let ports = free_ports(2)?;
+    let (a_port, b_port) = (ports[0], ports[1]);
+    let tracker = Tracker::start(a_port)?;
+    let torrent_path = write_torrent(env, dir, &tracker.url)?;
+    let mut seeder = libtorrent(dir, "seednopex", &torrent_path, &env.www, b_port)?;
+    let b_log = dir.join("libtorrent-seednopex.log");
+    let seeding = until_logged(
+        &mut seeder,
+        &b_log,
+        "libtorrent B seeding",
+        libtorrent_seeding,
+    );
+    if let Err(e) = seeding {
+        stop(&mut seeder);
+        return Err(e);
+    }
+    let empty = dir.join("hub");
+    let hub = std::fs::create_dir_all(&empty)
+        .map_err(|e| e.to_string())
+        .and_then(|()| {
+            let peer = vec![format!("127.0.0.1:{b_port}")];
+            libtorrent_with(dir, "hub", &torrent_path, &empty, a_port, &peer)
+        });
+    let mut hub = match hub {
+        Ok(hub) => hub,
+        Err(e) => {
+            stop(&mut seeder);
+            return Err(e);
+        }
+    };
+    let a_log = dir.join("libtorrent-hub.log");
+    let outcome = until_logged(&mut hub, &a_log, "libtorrent A reaching B", |t| {
+        t.lines().any(|l| l == "connected")
+    })
+    .and_then(|()| run_without_dht(env, dir, &torrent_path.to_string_lossy()));
+    stop(&mut hub);
+    stop(&mut seeder);
+    outcome?.expect(0).map_err(|e| {
+        format!(
+            "{e}\nlibtorrent A:\n{}\nlibtorrent B:\n{}",
+            tail(&a_log),
+            tail(&b_log)
+        )
+    })?;
+    env.meta.verify(&dir.join("out").join(&env.meta.name))
+}
+
+/// A torrent file's v1 info-hash in hex.
+fn v1_hex(torrent: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(torrent).map_err(|e| e.to_string())?;
+    let info_hash = swarmget_bt_wire::Metainfo::parse(&bytes)
+        .ok()
+        .and_then(|m| m.info_hash)
+        .ok_or("the torrent written has no v1 info-hash")?;
+    Ok(info_hash.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// libtorrent downloads a torrent from swarmget seeding it: swarmget checks a copy of
 /// the file with `-V` and seeds it at once; the tracker names only swarmget.
 pub fn to_libtorrent(env: &Env, dir: &Path) -> Result<(), String> {
@@ -412,12 +602,12 @@ pub fn to_libtorrent(env: &Env, dir: &Path) -> Result<(), String> {
             )),
         }
     });
-    seeded_to(env, dir, swarmget, &log, leeched)
+    seeded_to(&env.meta, dir, swarmget, &log, leeched)
 }
 
 /// swarmget with `extra` options on `torrent`, listening on `port` and seeding without
 /// a ratio limit; returns it and its log.
-fn seeder_swarmget(
+pub(super) fn seeder_swarmget(
     env: &Env,
     dir: &Path,
     extra: &[&str],
@@ -436,8 +626,8 @@ fn seeder_swarmget(
 
 /// Ends a case where a leecher fetched from seeding swarmget (`leeched`): swarmget must
 /// still be seeding, and the leecher's copy in `DIR/leech` exact.
-fn seeded_to(
-    env: &Env,
+pub(super) fn seeded_to(
+    payload: &Payload,
     dir: &Path,
     mut swarmget: Child,
     log: &Path,
@@ -449,12 +639,12 @@ fn seeded_to(
     if !still_seeding {
         return Err(format!("swarmget exited instead of seeding\n{}", tail(log)));
     }
-    env.meta.verify(&dir.join("leech").join(&env.meta.name))
+    payload.verify(&dir.join("leech").join(&payload.name))
 }
 
 /// The torrent of the Metalink cases' file, announcing to `tracker`, as
 /// `DIR/seed.torrent`.
-fn write_torrent(env: &Env, dir: &Path, tracker: &str) -> Result<PathBuf, String> {
+pub(super) fn write_torrent(env: &Env, dir: &Path, tracker: &str) -> Result<PathBuf, String> {
     let path = dir.join("seed.torrent");
     swarm::write_torrent(&env.www.join(&env.meta.name), PIECE_LEN, tracker, &path)?;
     Ok(path)

@@ -18,15 +18,20 @@
 //! torrent it describes downloads. A v2 `btmh` is accepted beside a v1 `btih` (a
 //! hybrid torrent); a `btmh` alone is refused (v2-only torrents are not supported). A
 //! group with a typed hash but no web source cannot be fetched (exit 1).
+//!
+//! A group's `mt` manifests on http, https or ftp ride on its download
+//! ([`DownloadSpec::manifests`]: the engine fetches each and queues what it lists, see
+//! the engine's `manifest` module); a group with manifests and no source of its own is
+//! the download of its manifests alone. An `mt` URN is left out with a warning.
 
 use std::collections::HashSet;
 
-use swarmget_engine::digest::Digest;
-use swarmget_engine::{DownloadSpec, Error, ErrorCode, Expect, MagnetLink, Options, Torrent};
+use crate::digest::Digest;
+use crate::{DownloadSpec, Error, ErrorCode, Expect, MagnetLink, Options, Torrent};
 use swarmget_magnet_uri::{ExactTopic, Group, Magnet, PeerHost};
 use swarmget_metalink::{FileName, Url};
 
-use swarmget_engine::metalink::WEB_SCHEMES;
+use crate::metalink::WEB_SCHEMES;
 
 /// Whether `arg` is a magnet link (`magnet:`, any case).
 pub fn is_magnet(arg: &str) -> bool {
@@ -53,13 +58,37 @@ pub fn specs(
     magnet
         .groups
         .iter()
-        .map(|group| spec(group, opts, warn))
+        .map(|group| {
+            let manifests = manifests(group, warn);
+            let mut spec = spec(group, opts, !manifests.is_empty(), warn)?;
+            spec.manifests = manifests;
+            Ok(spec)
+        })
         .collect()
 }
 
+/// The group's `mt` URIs the engine fetches (http, https, ftp); a URN or another
+/// scheme names a list nothing says where to find, and is left out with a warning.
+fn manifests(group: &Group, warn: &mut dyn FnMut(String)) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for mt in &group.manifests {
+        if !is_web(mt) {
+            warn(format!(
+                "magnet mt={mt} ignored: only http, https and ftp manifests are fetched"
+            ));
+        } else if !out.contains(mt) {
+            out.push(mt.clone());
+        }
+    }
+    out
+}
+
+/// The download of one group; `manifests`: the group has manifests to fetch, so a
+/// group with no source of its own is their download alone.
 fn spec(
     group: &Group,
     opts: &Options,
+    manifests: bool,
     warn: &mut dyn FnMut(String),
 ) -> Result<DownloadSpec, Error> {
     let mut hashes = Vec::new();
@@ -92,6 +121,15 @@ fn spec(
         return bittorrent_spec(group, info_hash, opts, warn);
     }
     let uris = sources(group, warn);
+    if uris.is_empty() && manifests {
+        if !group.exact_topics.is_empty() {
+            warn("magnet link gives no source for its xt; only its manifests are fetched".into());
+        }
+        let mut options = opts.clone();
+        options.out = None;
+        options.checksum = None;
+        return Ok(DownloadSpec::new(Vec::new(), options));
+    }
     if uris.is_empty() {
         return Err(Error::new(
             ErrorCode::Unknown,
@@ -132,8 +170,9 @@ fn spec(
             pieces: None,
         },
         torrent: None,
-        metadata_uri: None,
+        document: None,
         magnet: None,
+        manifests: Vec::new(),
     })
 }
 
@@ -169,26 +208,19 @@ fn bittorrent_spec(
             .set("select-file", &list.join(","))
             .map_err(|e| Error::new(ErrorCode::BadMagnet, format!("magnet so: {e}")))?;
     }
-    let mut peers = Vec::new();
+    let (mut peers, mut peer_names) = (Vec::new(), Vec::new());
     for peer in &group.peers {
         match &peer.host {
             PeerHost::Ip(ip) => peers.push(std::net::SocketAddr::new(*ip, peer.port)),
-            PeerHost::Name(name) => warn(format!(
-                "magnet x.pe={name}:{} ignored: peer host names are not resolved yet",
-                peer.port
-            )),
+            PeerHost::Name(name) => peer_names.push((name.clone(), peer.port)),
         }
-    }
-    for mt in &group.manifests {
-        warn(format!(
-            "magnet mt={mt} ignored: manifests are not supported yet"
-        ));
     }
     let link = MagnetLink {
         info_hash,
         name: group.display_name.clone(),
         trackers: group.trackers.clone(),
         peers,
+        peer_names,
         length: group.exact_length,
         keywords: group.keywords.clone(),
         web_seeds: group.web_seeds.clone(),
@@ -261,7 +293,7 @@ fn names_metadata(uri: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use swarmget_engine::digest::HashKind;
+    use crate::digest::HashKind;
 
     const SHA1: &str = "urn:sha1:TXGCZQTH26NL6OUQAJJPFALHG2LTGBC7";
     const TTH: &str = "TXGCZQTH26NL6OUQAJJPFALHG2LTGBC7YRJ6V5I";
@@ -364,8 +396,9 @@ mod tests {
         let select = spec.options.select_file.expect("so selects files");
         assert!(select.contains(1) && !select.contains(2) && select.contains(3));
         assert!(select.contains(4) && !select.contains(5));
-        assert_eq!(warnings.len(), 1, "{warnings:?}");
-        assert!(warnings[0].contains("peer.example:1 ignored"));
+        // Host names are left to the engine's resolver.
+        assert_eq!(link.peer_names, [("peer.example".to_owned(), 1)]);
+        assert!(warnings.is_empty(), "{warnings:?}");
         // The same info-hash in base32.
         let (result, _) = build("magnet:?xt=urn:btih:YEX6DQDLXISUVHOJ6UM3GNNKPQJWPKEK");
         assert_eq!(
@@ -390,17 +423,18 @@ mod tests {
 
     #[test]
     fn bt_load_saved_metadata_starts_from_the_saved_torrent() {
-        let dir = crate::scratch::Scratch::new("magnet-saved");
+        let dir = crate::test_dir::TestDir::new("magnet-saved");
         let torrent =
             swarmget_bt_wire::metainfo::TorrentBuilder::single("s", 1, 16384, vec![[0; 20]])
                 .build()
                 .unwrap();
         let info_hash = Torrent::parse(&torrent).unwrap().info_hash();
         let hex: String = info_hash.iter().map(|b| format!("{b:02x}")).collect();
-        dir.file(&format!("{hex}.torrent"), &torrent);
+        let saved = dir.path().join(format!("{hex}.torrent"));
+        std::fs::write(&saved, &torrent).unwrap();
         let link = format!("magnet:?xt=urn:btih:{hex}");
         let mut opts = Options {
-            dir: dir.join(""),
+            dir: dir.path().to_path_buf(),
             ..Options::default()
         };
         let spec = |opts: &Options, warnings: &mut Vec<String>| {
@@ -416,7 +450,7 @@ mod tests {
         assert!(loaded.magnet.is_none());
         assert_eq!(loaded.torrent.unwrap().info_hash(), info_hash);
         // A file that is another torrent's is not used.
-        dir.file(&format!("{hex}.torrent"), b"d4:infod4:name1:xee");
+        std::fs::write(&saved, b"d4:infod4:name1:xee").unwrap();
         assert!(spec(&opts, &mut warnings).magnet.is_some());
         assert_eq!(warnings.len(), 1, "{warnings:?}");
     }
@@ -449,6 +483,28 @@ mod tests {
             e.message
         );
         assert_eq!(build("magnet:?").0.unwrap_err().code, ErrorCode::BadMagnet);
+    }
+
+    #[test]
+    fn manifests_ride_on_the_group_s_download_or_stand_alone() {
+        let mt = "mt=http%3A%2F%2Fm.example%2Flist&mt=urn:sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ";
+        let (result, warnings) = build(&format!("magnet:?xt={BTIH}&{mt}"));
+        let spec = result.unwrap().remove(0);
+        assert!(spec.magnet.is_some());
+        assert_eq!(spec.manifests, ["http://m.example/list"]);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("only http, https and ftp manifests are fetched"));
+        // A link of manifests alone is their download.
+        let (result, _) = build(&format!("magnet:?{mt}"));
+        let spec = result.unwrap().remove(0);
+        assert!(spec.uris.is_empty() && spec.magnet.is_none() && spec.torrent.is_none());
+        assert_eq!(spec.manifests, ["http://m.example/list"]);
+        assert!(spec.options.checksum.is_none());
+        // Without a manifest to fetch, a link with no source is still refused.
+        let e = build("magnet:?mt=urn:sha1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ")
+            .0
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::Unknown);
     }
 
     #[test]
