@@ -23,7 +23,9 @@ mod tls;
 mod transport;
 
 pub use behaviour::{Behaviour, NewLength, new_version};
-pub use bt::{Seeder, SeederConfig, SeederLog, Tracker, UdpTrackerServer, make_torrent};
+pub use bt::{
+    Seeder, SeederConfig, SeederLog, Tracker, UdpTrackerServer, make_torrent, make_v2_torrent,
+};
 pub use config::ServerConfig;
 pub use dht::DhtNode;
 pub use dns::DnsServer;
