@@ -207,7 +207,7 @@ fn report(
     let _ = writeln!(
         r,
         "`cargo xtask bench make-torrent --runs {runs} --size-mib {size_mib}` on {} ({cores} \
-         cores), swarmget {}, mktorrent {} (`-t {cores}`), transmission-create {}; the tree \
+         cores), swarmget {}, {} (`-t {cores}`), {} (transmission-create); the tree \
          in the page cache, medians of {runs} alternated runs.\n",
         machine(),
         git_revision(),
