@@ -6,7 +6,9 @@ mod common;
 use std::time::Duration;
 
 use common::{TempDir, assert_download, run, swarmget};
-use swarmget_test_support::{DnsServer, HttpServer, Seeder, ServerConfig, Tracker, make_torrent};
+use swarmget_test_support::{
+    DnsServer, HttpServer, Seeder, ServerConfig, Tracker, make_torrent, make_v2_torrent,
+};
 
 const LIMIT: Duration = Duration::from_secs(60);
 const PIECE: u64 = 32 << 10;
@@ -176,6 +178,17 @@ fn a_corrupt_torrent_file_is_refused_with_code_26() {
     let r = run(swarmget(dir.path()).arg(&path), LIMIT);
     r.expect_code(26);
     assert!(r.stderr.contains("bad torrent"), "{}", r.stderr);
+}
+
+#[test]
+fn a_v2_only_torrent_is_refused_with_code_26() {
+    let dir = TempDir::new("torrent-v2");
+    let path = dir.join("v2.torrent");
+    std::fs::write(&path, make_v2_torrent("v.bin", &body(), PIECE, None, false)).unwrap();
+    let r = run(swarmget(dir.path()).arg(&path), LIMIT);
+    r.expect_code(26);
+    assert!(r.stderr.contains("v2-only"), "{}", r.stderr);
+    assert!(!dir.join("v.bin").exists());
 }
 
 #[test]

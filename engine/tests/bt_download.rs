@@ -7,7 +7,7 @@ use common::{Batch, Dir, bt_opts, torrent_data};
 use swarmget_engine::{DownloadSpec, DownloadState, Event, Options, Torrent};
 use swarmget_test_support::{
     HttpServer, Seeder, SeederConfig, ServerConfig, TestCa, Tracker, UdpTrackerServer,
-    make_torrent, sha256_hex,
+    make_torrent, make_v2_torrent, sha256_hex,
 };
 
 const PIECE: u64 = 32 << 10;
@@ -37,6 +37,45 @@ fn single_file_torrent_from_one_seeder() {
         Some("started")
     );
     assert!(announces[0]["peer_id"].starts_with("-SG0001-"));
+}
+
+#[test]
+fn a_hybrid_torrent_downloads_through_its_v1_half() {
+    let dir = Dir::new("bt-hybrid");
+    let body = torrent_data(300_000, 5);
+    let placeholder = make_v2_torrent("h.bin", &body, PIECE, None, true);
+    let seeder = Seeder::start(&placeholder, body.clone());
+    let tracker = Tracker::start(vec![seeder.addr()]);
+    let torrent = make_v2_torrent("h.bin", &body, PIECE, Some(&tracker.url()), true);
+    let meta = swarmget_bt_wire::Metainfo::parse(&torrent).unwrap();
+    assert!(
+        meta.info_hash.is_some() && meta.info_hash_v2.is_some(),
+        "hybrid"
+    );
+    let (st, _) = common::run_torrent(&torrent, bt_opts(&dir.0));
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    let got = std::fs::read(dir.0.join("h.bin")).unwrap();
+    assert_eq!(sha256_hex(&got), sha256_hex(&body));
+    let bt = st.bittorrent.as_ref().expect("bittorrent status");
+    let v1: String = meta
+        .info_hash
+        .unwrap()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(bt.info_hash, v1, "the swarm is the v1 one");
+}
+
+#[test]
+fn a_v2_only_torrent_is_refused_as_a_bad_torrent() {
+    let body = torrent_data(100_000, 6);
+    let v2 = make_v2_torrent("v.bin", &body, PIECE, None, false);
+    // A well-formed v2 torrent: refused for its version, not as malformed.
+    let meta = swarmget_bt_wire::Metainfo::parse(&v2).unwrap();
+    assert!(meta.info_hash.is_none() && meta.info_hash_v2.is_some());
+    let err = Torrent::parse(&v2).unwrap_err();
+    assert_eq!(err.code, swarmget_engine::ErrorCode::BtMetainfo, "{err:?}");
+    assert!(err.message.contains("v2-only"), "{}", err.message);
 }
 
 #[test]

@@ -67,6 +67,78 @@ pub fn make_torrent_with_web_seeds(
         .expect("a valid torrent")
 }
 
+/// A single-file BEP 52 torrent of `data`: v2 alone (`hybrid` false: a file tree and
+/// piece layers, no `pieces`) or hybrid (the v1 `length` and SHA-1 `pieces` too), with
+/// `piece_len` a power of two of at least 16 KiB.
+pub fn make_v2_torrent(
+    name: &str,
+    data: &[u8],
+    piece_len: u64,
+    tracker: Option<&str>,
+    hybrid: bool,
+) -> Vec<u8> {
+    use swarmget_bt_wire::metainfo::merkle::{BLOCK_SIZE, root, zero_subtree_root};
+    let blocks_per_piece = piece_len / BLOCK_SIZE;
+    let layer: Vec<[u8; 32]> = data
+        .chunks(piece_len as usize)
+        .map(|piece| {
+            let leaves: Vec<[u8; 32]> = piece
+                .chunks(BLOCK_SIZE as usize)
+                .map(|b| sha2::Sha256::digest(b).into())
+                .collect();
+            // Every piece's subtree is full width: its missing leaves are zeros.
+            let mut padded = leaves;
+            padded.resize(blocks_per_piece as usize, [0; 32]);
+            root(&padded, [0; 32])
+        })
+        .collect();
+    let pieces_root = if layer.len() == 1 {
+        // A file of one piece has no layer: its root is that piece's tree, cut to
+        // the blocks it has.
+        let leaves: Vec<[u8; 32]> = data
+            .chunks(BLOCK_SIZE as usize)
+            .map(|b| sha2::Sha256::digest(b).into())
+            .collect();
+        root(&leaves, [0; 32])
+    } else {
+        root(&layer, zero_subtree_root(blocks_per_piece))
+    };
+    let mut e = swarmget_bencode::Encoder::new();
+    e.value().dict(|t| {
+        if let Some(url) = tracker {
+            t.entry(b"announce").str(url);
+        }
+        t.entry(b"info").dict(|i| {
+            i.entry(b"file tree").dict(|tree| {
+                tree.entry(name.as_bytes()).dict(|f| {
+                    f.entry(b"").dict(|leaf| {
+                        leaf.entry(b"length").int(data.len() as i64);
+                        leaf.entry(b"pieces root").bytes(&pieces_root);
+                    })
+                })
+            });
+            if hybrid {
+                i.entry(b"length").int(data.len() as i64);
+            }
+            i.entry(b"meta version").int(2);
+            i.entry(b"name").str(name);
+            i.entry(b"piece length").int(piece_len as i64);
+            if hybrid {
+                let sha1: Vec<u8> = data
+                    .chunks(piece_len as usize)
+                    .flat_map(|c| <[u8; 20]>::from(Sha1::digest(c)))
+                    .collect();
+                i.entry(b"pieces").bytes(&sha1);
+            }
+        });
+        if layer.len() > 1 {
+            t.entry(b"piece layers")
+                .dict(|l| l.entry(&pieces_root).bytes(&layer.concat()));
+        }
+    });
+    e.into_bytes()
+}
+
 /// What a seeder saw.
 #[derive(Debug, Default)]
 pub struct SeederLog {

@@ -25,7 +25,7 @@ mod transport;
 pub use behaviour::{Behaviour, NewLength, new_version};
 pub use bt::{
     Seeder, SeederConfig, SeederLog, Tracker, UdpTrackerServer, make_torrent,
-    make_torrent_with_web_seeds,
+    make_torrent_with_web_seeds, make_v2_torrent,
 };
 pub use config::ServerConfig;
 pub use dht::DhtNode;

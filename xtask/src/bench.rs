@@ -6,6 +6,7 @@ mod cpu;
 mod ftp;
 mod http;
 mod input;
+mod make_torrent;
 mod metalink;
 mod rpc;
 mod scale;
@@ -22,6 +23,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         Some("scale") => scale::run(&args[1..]),
         Some("input") => input::run(&args[1..]),
         Some("rpc") => rpc::run(&args[1..]),
+        Some("make-torrent") => make_torrent::run(&args[1..]),
         Some(other) => Err(format!("bench: unknown benchmark `{other}`")),
     }
 }

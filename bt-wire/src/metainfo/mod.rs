@@ -14,7 +14,7 @@
 //! file (bencode spans), never over a re-encoding.
 
 mod error;
-mod merkle;
+pub mod merkle;
 mod path;
 mod writer;
 

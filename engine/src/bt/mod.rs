@@ -88,7 +88,8 @@ impl Torrent {
         let (Some(info_hash), false) = (meta.info_hash, meta.info.piece_hashes.is_empty()) else {
             return Err(Error::new(
                 ErrorCode::BtMetainfo,
-                "v2-only torrents are not supported yet",
+                "a v2-only torrent (BEP 52, without v1 `pieces`): v2-only torrents are not \
+                 supported yet (a hybrid torrent downloads through its v1 half)",
             ));
         };
         Ok(Torrent {

@@ -29,7 +29,7 @@ pub struct Options {
     /// The benchmark's name (`http`, `ftp`, ...), for messages and the report's file name.
     name: &'static str,
     pub runs: usize,
-    size_mib: u64,
+    pub size_mib: u64,
     /// `bench scale` and `bench input` only: how many small files (or list lines), and
     /// how many at once (`-j`), with the bench's defaults.
     pub files: usize,
@@ -573,7 +573,7 @@ impl Sample {
     }
 }
 
-fn median(values: &mut [f64]) -> f64 {
+pub fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     let n = values.len();
     if n % 2 == 1 {
