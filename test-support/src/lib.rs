@@ -25,7 +25,7 @@ mod transport;
 pub use behaviour::{Behaviour, NewLength, new_version};
 pub use bt::{Seeder, SeederConfig, SeederLog, Tracker, UdpTrackerServer, make_torrent};
 pub use config::ServerConfig;
-pub use dht::DhtNode;
+pub use dht::{DhtLiar, DhtNode};
 pub use dns::DnsServer;
 pub use ftp::{FtpCommandRecord, FtpConfig, FtpServer};
 pub use metadata_peer::{MetadataBehaviour, MetadataPeer};
