@@ -47,55 +47,37 @@ impl DhtNode {
         let addr = sock.local_addr().unwrap();
         let state = Arc::new(Mutex::new(State::default()));
         let shared = state.clone();
-        thread::spawn(move || {
-            let mut buf = [0u8; 2048];
-            while let Ok((n, from)) = sock.recv_from(&mut buf) {
-                let Ok(message) = krpc::decode(&buf[..n]) else {
-                    continue;
-                };
-                let Body::Query(query) = message.body else {
-                    continue;
-                };
-                let mut response = Response {
-                    id,
-                    ..Response::default()
-                };
-                let mut s = shared.lock().unwrap();
-                s.queries.push(query.kind.method().to_string());
-                s.sources.push(from);
-                match query.kind {
-                    QueryKind::GetPeers { info_hash } => {
-                        response.token = Some(TOKEN.to_vec());
-                        response.values = s.peers.get(&info_hash.0).cloned().unwrap_or_default();
-                    }
-                    QueryKind::AnnouncePeer {
-                        info_hash,
-                        port,
-                        implied_port,
-                        token,
-                    } if token == TOKEN => {
-                        let peer = SocketAddr::new(
-                            from.ip(),
-                            if implied_port { from.port() } else { port },
-                        );
-                        s.announces.push((info_hash.0, peer));
-                        let known = s.peers.entry(info_hash.0).or_default();
-                        if !known.contains(&peer) {
-                            known.push(peer);
-                        }
-                    }
-                    QueryKind::AnnouncePeer { .. } => continue,
-                    _ => {}
+        serve(sock, move |kind, from| {
+            let mut response = Response {
+                id,
+                ..Response::default()
+            };
+            let mut s = shared.lock().unwrap();
+            s.queries.push(kind.method().to_string());
+            s.sources.push(from);
+            match kind {
+                QueryKind::GetPeers { info_hash } => {
+                    response.token = Some(TOKEN.to_vec());
+                    response.values = s.peers.get(&info_hash.0).cloned().unwrap_or_default();
                 }
-                drop(s);
-                let reply = Message {
-                    transaction: message.transaction,
-                    read_only: false,
-                    ip: Some(from),
-                    body: Body::Response(response),
-                };
-                let _ = sock.send_to(&reply.encode(), from);
+                QueryKind::AnnouncePeer {
+                    info_hash,
+                    port,
+                    implied_port,
+                    token,
+                } if token == TOKEN => {
+                    let peer =
+                        SocketAddr::new(from.ip(), if implied_port { from.port() } else { port });
+                    s.announces.push((info_hash.0, peer));
+                    let known = s.peers.entry(info_hash.0).or_default();
+                    if !known.contains(&peer) {
+                        known.push(peer);
+                    }
+                }
+                QueryKind::AnnouncePeer { .. } => return None,
+                _ => {}
             }
+            Some(response)
         });
         DhtNode { addr, state }
     }
@@ -163,58 +145,41 @@ impl DhtLiar {
                 addr: sock.local_addr().unwrap(),
             });
             let (answers, serial) = (answers.clone(), serial.clone());
-            thread::spawn(move || {
-                let mut buf = [0u8; 2048];
-                // A fresh address (and id) each time: 127.NET.x.y.
-                let fresh = |net: u8| {
-                    let n = serial.fetch_add(1, Ordering::Relaxed).to_be_bytes();
-                    (std::net::Ipv4Addr::new(127, net, n[2], n[3]), n)
+            // A fresh address (and id) each time: 127.NET.x.y.
+            let fresh = move |net: u8| {
+                let n = serial.fetch_add(1, Ordering::Relaxed).to_be_bytes();
+                (std::net::Ipv4Addr::new(127, net, n[2], n[3]), n)
+            };
+            serve(sock, move |kind, _| {
+                let mut response = Response {
+                    id: own,
+                    ..Response::default()
                 };
-                while let Ok((n, from)) = sock.recv_from(&mut buf) {
-                    let Ok(message) = krpc::decode(&buf[..n]) else {
-                        continue;
-                    };
-                    let Body::Query(query) = message.body else {
-                        continue;
-                    };
-                    let mut response = Response {
-                        id: own,
-                        ..Response::default()
-                    };
-                    let lookup = matches!(
-                        query.kind,
-                        QueryKind::FindNode { .. } | QueryKind::GetPeers { .. }
-                    );
-                    if lookup {
-                        response.nodes = (0..Self::NODES)
-                            .map(|_| {
-                                let (ip, n) = fresh(3);
-                                let mut id = [0x55; 20];
-                                id[16..].copy_from_slice(&n);
-                                swarmget_bt_dht::NodeAddr {
-                                    id: NodeId(id),
-                                    addr: SocketAddr::new(ip.into(), 7),
-                                }
-                            })
-                            .collect();
-                    }
-                    if let QueryKind::GetPeers { .. } = query.kind {
-                        response.token = Some(TOKEN.to_vec());
-                        response.values = (0..Self::PEERS)
-                            .map(|_| SocketAddr::new(fresh(4).0.into(), 9))
-                            .collect();
-                    }
-                    if lookup {
-                        answers.fetch_add(1, Ordering::Relaxed);
-                    }
-                    let reply = Message {
-                        transaction: message.transaction,
-                        read_only: false,
-                        ip: Some(from),
-                        body: Body::Response(response),
-                    };
-                    let _ = sock.send_to(&reply.encode(), from);
+                let lookup = matches!(
+                    kind,
+                    QueryKind::FindNode { .. } | QueryKind::GetPeers { .. }
+                );
+                if lookup {
+                    answers.fetch_add(1, Ordering::Relaxed);
+                    response.nodes = (0..Self::NODES)
+                        .map(|_| {
+                            let (ip, n) = fresh(3);
+                            let mut id = [0x55; 20];
+                            id[16..].copy_from_slice(&n);
+                            swarmget_bt_dht::NodeAddr {
+                                id: NodeId(id),
+                                addr: SocketAddr::new(ip.into(), 7),
+                            }
+                        })
+                        .collect();
                 }
+                if let QueryKind::GetPeers { .. } = kind {
+                    response.token = Some(TOKEN.to_vec());
+                    response.values = (0..Self::PEERS)
+                        .map(|_| SocketAddr::new(fresh(4).0.into(), 9))
+                        .collect();
+                }
+                Some(response)
             });
         }
         DhtLiar { nodes, answers }
@@ -229,4 +194,33 @@ impl DhtLiar {
     pub fn answers(&self) -> usize {
         self.answers.load(std::sync::atomic::Ordering::Relaxed)
     }
+}
+
+/// Answers each KRPC query arriving on `sock`, on a thread of its own, with what
+/// `answer` makes of it (`None`: no reply).
+fn serve(
+    sock: UdpSocket,
+    mut answer: impl FnMut(QueryKind, SocketAddr) -> Option<Response> + Send + 'static,
+) {
+    thread::spawn(move || {
+        let mut buf = [0u8; 2048];
+        while let Ok((n, from)) = sock.recv_from(&mut buf) {
+            let Ok(message) = krpc::decode(&buf[..n]) else {
+                continue;
+            };
+            let Body::Query(query) = message.body else {
+                continue;
+            };
+            let Some(response) = answer(query.kind, from) else {
+                continue;
+            };
+            let reply = Message {
+                transaction: message.transaction,
+                read_only: false,
+                ip: Some(from),
+                body: Body::Response(response),
+            };
+            let _ = sock.send_to(&reply.encode(), from);
+        }
+    });
 }
