@@ -7,7 +7,11 @@
 //! - candidates are kept sorted by distance to the target (addresses given without an
 //!   id, such as entry points, sort first) and at most [`MAX_CANDIDATES`] are kept, so a
 //!   node that answers with thousands of bogus nodes cannot grow a lookup's memory; a
-//!   response contributes at most [`MAX_NODES_PER_RESPONSE`] nodes;
+//!   response contributes at most [`MAX_NODES_PER_RESPONSE`] nodes. Past the limit the
+//!   farthest candidate that failed goes first, then the farthest one an answer named;
+//!   the nodes the lookup started from (the table's, the entry points: at most `K` and
+//!   16) and those in flight are never dropped, so bogus nodes closer to the target
+//!   cannot push out an honest node we already knew before it is asked;
 //! - every candidate is queried at most once, and an address appears at most once;
 //! - a lookup is done exactly when nothing is in flight and each of the `K` closest
 //!   candidates that did not fail has answered, so it terminates: each step either sends
@@ -136,7 +140,7 @@ impl Lookup {
         }
         let key = id.map_or([0; ID_LEN], |id| id.distance(&self.target));
         let at = self.candidates.partition_point(|c| c.key <= key);
-        if at >= MAX_CANDIDATES {
+        if at >= MAX_CANDIDATES && depth > 1 {
             return;
         }
         self.candidates.insert(
@@ -149,15 +153,22 @@ impl Lookup {
                 state: State::Fresh,
             },
         );
-        // Drop the farthest candidate not in flight (one in flight stays until it ends,
-        // so that its answer still finds it).
-        if self.candidates.len() > MAX_CANDIDATES
-            && let Some(at) = self
+        // Drop the farthest candidate that failed, else the farthest one an answer
+        // named that is not in flight (one in flight stays until it ends, so that its
+        // answer still finds it; a starting node stays until it is asked).
+        if self.candidates.len() > MAX_CANDIDATES {
+            let failed = self
                 .candidates
                 .iter()
-                .rposition(|c| c.state != State::InFlight)
-        {
-            self.candidates.remove(at);
+                .rposition(|c| c.state == State::Failed);
+            let learnt = || {
+                self.candidates
+                    .iter()
+                    .rposition(|c| c.state != State::InFlight && c.depth > 1)
+            };
+            if let Some(at) = failed.or_else(learnt) {
+                self.candidates.remove(at);
+            }
         }
     }
 
@@ -332,5 +343,59 @@ mod tests {
         l.on_response(addr, id.unwrap(), &bogus, &[], None);
         assert!(l.candidates.len() <= MAX_CANDIDATES);
         assert_eq!(l.candidates.len(), 1 + MAX_NODES_PER_RESPONSE);
+    }
+
+    /// Liars name nodes closer to the target than an honest node we started from, more
+    /// than a lookup keeps: the honest node is still asked once the bogus ones fail.
+    #[test]
+    fn bogus_nodes_closer_to_the_target_do_not_push_out_a_starting_node() {
+        let honest = NodeAddr {
+            id: NodeId([0xf0; 20]),
+            addr: SocketAddr::from(([10, 0, 0, 1], 1)),
+        };
+        let liars: Vec<NodeAddr> = (0..6).map(|i| node(i + 1)).collect();
+        let mut known = liars.clone();
+        known.push(honest);
+        let mut l = Lookup::new(
+            LookupId(1),
+            NodeId([0; 20]),
+            LookupKind::FindNode,
+            3,
+            &known,
+            &[],
+        );
+        let mut serial = 0u32;
+        let mut asked_honest = false;
+        for _ in 0..10_000 {
+            let next = l.next_queries();
+            if next.is_empty() {
+                break;
+            }
+            for (id, addr) in next {
+                if addr == honest.addr {
+                    asked_honest = true;
+                    l.on_response(addr, honest.id, &[], &[], None);
+                } else if liars.iter().any(|n| n.addr == addr) {
+                    // Each answer: fresh nodes, all closer than the honest one.
+                    let bogus: Vec<NodeAddr> = (0..MAX_NODES_PER_RESPONSE)
+                        .map(|_| {
+                            serial += 1;
+                            let mut b = [0x10; 20];
+                            b[16..].copy_from_slice(&serial.to_be_bytes());
+                            NodeAddr {
+                                id: NodeId(b),
+                                addr: SocketAddr::from(([127, 9, 0, 0], serial as u16)),
+                            }
+                        })
+                        .collect();
+                    l.on_response(addr, id.unwrap(), &bogus, &[], None);
+                } else {
+                    l.on_failure(addr);
+                }
+                assert!(l.candidates.len() <= MAX_CANDIDATES + known.len());
+            }
+        }
+        assert!(asked_honest, "the honest node was pushed out");
+        assert!(l.is_done());
     }
 }

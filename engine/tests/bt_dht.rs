@@ -7,7 +7,7 @@ mod common;
 use common::{Batch, Dir, bt_opts, torrent_data};
 use swarmget_bt_dht::{Family, persist};
 use swarmget_engine::options::EntryPoint;
-use swarmget_engine::{DownloadSpec, DownloadState, Options, Torrent};
+use swarmget_engine::{DownloadSpec, DownloadState, Event, Options, Torrent};
 use swarmget_test_support::{DhtNode, DnsServer, Seeder, Tracker, make_torrent, sha256_hex};
 
 const PIECE: u64 = 32 << 10;
@@ -144,6 +144,58 @@ fn the_saved_table_is_where_the_next_run_starts() {
     let st = run(&torrent, dht_opts(&dir.0, None));
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
     assert!(node.queries().iter().any(|q| q == "get_peers"));
+}
+
+/// Twenty nodes answer every `find_node` and `get_peers` with a flood of bogus nodes
+/// (addresses where nothing runs) and bogus peers (each answer new ones); one honest
+/// node, closest to the info-hash, names the seeder. The lookups end (the last one's
+/// `announce_peer` reaches the honest node) and the download finishes from the seeder.
+/// The bounds themselves (a lookup's candidates, the starting nodes kept, a torrent's
+/// known peers) are unit tests of bt-dht's lookup and of the engine's swarm.
+#[test]
+fn floods_of_bogus_nodes_and_peers_leave_the_lookup_and_the_download_going() {
+    use swarmget_test_support::DhtLiar;
+    let dir = Dir::new("dht-liars");
+    let body = torrent_data(90_000, 12);
+    let torrent = make_torrent("liars.bin", &[], &body, PIECE, None);
+    let info_hash = Torrent::parse(&torrent).unwrap().info_hash();
+    let seeder = Seeder::start(&torrent, body.clone());
+    let node = DhtNode::start_as("127.0.0.1:0", swarmget_bt_dht::NodeId(info_hash));
+    node.add_peer(info_hash, seeder.addr());
+    let liars = DhtLiar::start(20);
+    let mut known = vec![swarmget_bt_dht::NodeAddr {
+        id: swarmget_bt_dht::NodeId(info_hash),
+        addr: node.addr(),
+    }];
+    known.extend_from_slice(liars.nodes());
+    // Our id next to the info-hash: the honest node is the closest to both the join's
+    // target and the torrent's, the liars' answers crowd around it.
+    let mut own = info_hash;
+    own[19] ^= 1;
+    let table = persist::save(Family::V4, &swarmget_bt_dht::NodeId(own), &known, 0);
+    std::fs::write(dir.0.join("dht.dat"), table).unwrap();
+    let mut o = dht_opts(&dir.0, None);
+    // Bogus nodes never answer: each costs one timeout.
+    o.set("dht-message-timeout", "1").unwrap();
+    let mut batch = Batch::new(&o);
+    let gid = batch.add(DownloadSpec::torrent(Torrent::parse(&torrent).unwrap(), o));
+    batch.wait_event(0, |e| *e == Event::BtComplete(gid));
+    let got = std::fs::read(dir.0.join("liars.bin")).unwrap();
+    assert_eq!(sha256_hex(&got), sha256_hex(&body));
+    common::eventually(
+        "the lookup to end with an announce to the honest node",
+        || node.announces().iter().any(|(h, _)| *h == info_hash),
+    );
+    // The liars were asked (the join asks every node of the table); whatever bogus
+    // peers their get_peers answers brought, the torrent keeps at most 2,000.
+    assert!(liars.answers() >= 1);
+    let st = batch.handle.tell_status(gid).unwrap();
+    let dht_peers = st.bittorrent.unwrap().peer_origins.dht;
+    assert!(
+        (1..=2000).contains(&dht_peers),
+        "{dht_peers} peers from the DHT"
+    );
+    batch.handle.shutdown().unwrap();
 }
 
 #[test]

@@ -28,7 +28,7 @@ pub use bt::{
     make_torrent_with_web_seeds, make_v2_torrent,
 };
 pub use config::ServerConfig;
-pub use dht::DhtNode;
+pub use dht::{DhtLiar, DhtNode};
 pub use dns::DnsServer;
 pub use ftp::{FtpCommandRecord, FtpConfig, FtpServer};
 pub use metadata_peer::{MetadataBehaviour, MetadataPeer};

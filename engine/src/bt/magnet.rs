@@ -13,7 +13,9 @@
 //!   metadata verified (and, with `--bt-save-metadata`, `DIR/HASH.torrent` is written);
 //! - the torrent download that follows it starts from the peers it knew;
 //! - at most [`MAX_META_PEERS`] connections per link, each peer at most once at a
-//!   time; a peer that alone sent a whole metadata failing the hash is never asked again.
+//!   time; a peer that alone sent a whole metadata failing the hash is never asked again;
+//! - at most [`super::MAX_KNOWN`] peers are known: past it, a new one takes the place of
+//!   one that was tried and is not connected, or is left out (as a torrent's peers).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -147,13 +149,35 @@ impl MagnetFetch {
 
     /// Adds peers; returns how many were new.
     pub fn add_peers(&mut self, peers: &[SocketAddr]) -> usize {
-        let before = self.known.len();
+        let mut added = 0;
         for p in peers {
-            if !self.known.contains(p) {
-                self.known.push(*p);
+            if self.known.contains(p) {
+                continue;
             }
+            if self.known.len() >= super::MAX_KNOWN && !self.forget_a_tried_peer() {
+                break;
+            }
+            self.known.push(*p);
+            added += 1;
         }
-        self.known.len() - before
+        added
+    }
+
+    /// Forgets the first known peer that was tried and is not connected (a banned one
+    /// stays known, so it is never asked again); false when there is none.
+    fn forget_a_tried_peer(&mut self) -> bool {
+        let (records, banned) = (&self.records, &self.banned);
+        let Some(i) = self.known.iter().position(|a| {
+            !banned.contains(a)
+                && records
+                    .get(a)
+                    .is_some_and(|r| !r.connected && r.retry_at.is_some())
+        }) else {
+            return false;
+        };
+        let addr = self.known.remove(i);
+        self.records.remove(&addr);
+        true
     }
 
     /// A peer to connect next, marked connected.

@@ -15,7 +15,11 @@
 //! - a peer whose pieces failed their hash [`BAN_AFTER`] times is banned for the rest of
 //!   the download and never reconnected;
 //! - peers are only connected while the download is active; they are dropped on the
-//!   next turn after it stops.
+//!   next turn after it stops;
+//! - a torrent knows at most [`MAX_KNOWN`] peers: past it, a new one takes the place
+//!   of one that was tried and is not connected (never a banned one), or is left out,
+//!   so a flood of bogus peers (DHT, PEX, trackers) neither grows memory nor keeps
+//!   honest peers out for longer than it takes to try the bogus ones.
 
 mod block_run;
 mod dht;
@@ -71,6 +75,8 @@ pub(crate) const MIN_PEERS: usize = 40;
 const UPLOAD_SLOTS: usize = 4;
 /// How long a peer whose connection failed waits before it is tried again.
 const RETRY_PEER: Duration = Duration::from_secs(30);
+/// Peers one torrent keeps known.
+pub(crate) const MAX_KNOWN: usize = 2000;
 
 /// A parsed `.torrent` file, ready to be downloaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -316,14 +322,36 @@ impl Swarm {
     }
 
     /// Adds peers a source named; returns how many were new (for [`Swarm::origins`]).
+    /// Past [`MAX_KNOWN`], each takes the place of a peer tried and not connected.
     pub fn add_peers(&mut self, peers: &[SocketAddr]) -> usize {
-        let before = self.known.len();
+        let mut added = 0;
         for p in peers {
-            if !self.known.contains(p) {
-                self.known.push(*p);
+            if self.known.contains(p) {
+                continue;
             }
+            if self.known.len() >= MAX_KNOWN && !self.forget_a_tried_peer() {
+                break;
+            }
+            self.known.push(*p);
+            added += 1;
         }
-        self.known.len() - before
+        added
+    }
+
+    /// Forgets the first known peer that was tried, is not connected and not banned
+    /// (a banned one stays, so it is never asked again); false when there is none.
+    fn forget_a_tried_peer(&mut self) -> bool {
+        let records = &self.records;
+        let Some(i) = self.known.iter().position(|a| {
+            records
+                .get(a)
+                .is_some_and(|r| !r.connected && !r.banned && r.retry_at.is_some())
+        }) else {
+            return false;
+        };
+        let addr = self.known.remove(i);
+        self.records.remove(&addr);
+        true
     }
 
     /// `addr` is not to be connected before `at`.
@@ -621,8 +649,8 @@ mod tests {
         assert_eq!(first_pick(&tail), 6);
     }
 
-    #[test]
-    fn a_peer_is_banned_after_repeat_bad_pieces() {
+    /// A download of a one-piece torrent.
+    fn torrent_download() -> Download {
         let t = swarmget_bt_wire::metainfo::TorrentBuilder::single("f", 1, 16384, vec![[0; 20]])
             .build()
             .unwrap();
@@ -636,6 +664,40 @@ mod tests {
         );
         d.set_torrent(Torrent::parse(&t).unwrap(), &Options::default())
             .unwrap();
+        d
+    }
+
+    #[test]
+    fn a_flood_of_peers_keeps_at_most_max_known_and_tried_ones_make_room() {
+        let mut d = torrent_download();
+        let swarm = d.bt.as_mut().unwrap();
+        let peer = |i: usize| SocketAddr::from(([127, 5, (i >> 8) as u8, i as u8], 9));
+        let flood: Vec<SocketAddr> = (0..MAX_KNOWN + 500).map(peer).collect();
+        assert_eq!(swarm.add_peers(&flood), MAX_KNOWN);
+        assert_eq!(swarm.known_count(), MAX_KNOWN);
+        // Nothing was tried yet: a newcomer is left out.
+        let honest = SocketAddr::from(([127, 0, 0, 1], 6881));
+        assert_eq!(swarm.add_peers(&[honest]), 0);
+        // Two tried and failed, one of them banned: only the other makes room.
+        let now = Instant::now();
+        let (a, b) = (
+            swarm.next_peer(now, usize::MAX).unwrap(),
+            swarm.next_peer(now, usize::MAX).unwrap(),
+        );
+        swarm.disconnected(a, now);
+        swarm.disconnected(b, now);
+        swarm.slot_peers.insert(1, a);
+        swarm.charge(1);
+        swarm.charge(1);
+        assert_eq!(swarm.add_peers(&[honest, peer(MAX_KNOWN + 1)]), 1);
+        assert_eq!(swarm.known_count(), MAX_KNOWN);
+        assert!(swarm.known.contains(&honest) && swarm.known.contains(&a));
+        assert!(!swarm.known.contains(&b));
+    }
+
+    #[test]
+    fn a_peer_is_banned_after_repeat_bad_pieces() {
+        let mut d = torrent_download();
         let swarm = d.bt.as_mut().unwrap();
         let addr: SocketAddr = "127.0.0.1:1".parse().unwrap();
         swarm.slot_peers.insert(7, addr);

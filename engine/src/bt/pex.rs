@@ -19,8 +19,8 @@ use swarmget_bt_wire::extension::ut_pex::flags;
 use swarmget_bt_wire::extension::{PexMessage, PexPeer};
 use swarmget_bt_wire::peer::Peer;
 
-use super::PeerConn;
 use super::extension::PeerExtensions;
+use super::{MAX_KNOWN, PeerConn};
 use crate::engine::Engine;
 use crate::gid::Gid;
 
@@ -34,8 +34,6 @@ const PEX_RECHECK: Duration = Duration::from_secs(5);
 const MIN_GAP: Duration = Duration::from_secs(20);
 /// Peers listed per message, added or dropped (BEP 11's limit).
 const MAX_LISTED: usize = 50;
-/// Peers a torrent may know before PEX stops adding to them.
-const MAX_KNOWN: usize = 2000;
 
 /// The address `p` can be reached on: where we connected, or for a peer that
 /// connected to us the listen port its extension handshake gave.
