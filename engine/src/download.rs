@@ -36,7 +36,7 @@ pub struct DownloadSpec {
     pub magnet: Option<crate::bt::MagnetLink>,
     /// A magnet link's manifests (`mt`, http, https or ftp URIs): each is fetched by a
     /// download that follows this one, and queues the items it lists (see
-    /// [`crate::manifest`]). A spec with manifests and nothing else to download is the
+    /// `manifest.rs`). A spec with manifests and nothing else to download is the
     /// download of its first manifest.
     pub manifests: Vec<String>,
 }

@@ -14,7 +14,7 @@
 //! - `xl` is the expected length, and every typed hash an expected digest.
 //!
 //! A group whose only hashes are BitTorrent info hashes is a BitTorrent download
-//! ([`bittorrent_spec`]): its metadata comes from peers (`tr`, `x.pe`, the DHT), then the
+//! (`bittorrent_spec`): its metadata comes from peers (`tr`, `x.pe`, the DHT), then the
 //! torrent it describes downloads. A v2 `btmh` is accepted beside a v1 `btih` (a
 //! hybrid torrent); a `btmh` alone is refused (v2-only torrents are not supported). A
 //! group with a typed hash but no web source cannot be fetched (exit 1).
