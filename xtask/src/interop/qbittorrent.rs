@@ -9,12 +9,16 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use super::Env;
 use super::bt::{LEECH_LIMIT, fetch_from, seeded_to, seeder_swarmget, wait_for, write_torrent};
 use crate::child::stop;
 use crate::loopback::{free_ports, wait_ready};
 use crate::swarm::{Tracker, tail};
+
+/// How often a leeching qBittorrent is asked to announce again.
+const REANNOUNCE_EVERY: Duration = Duration::from_secs(5);
 
 /// swarmget downloads a torrent from qBittorrent seeding it.
 pub fn from_qbittorrent(env: &Env, dir: &Path) -> Result<(), String> {
@@ -60,13 +64,22 @@ pub fn to_qbittorrent(env: &Env, dir: &Path) -> Result<(), String> {
         std::fs::create_dir_all(&leech).map_err(|e| e.to_string())?;
         let mut qb = QBittorrent::start(dir, peer_port, webui_port)?;
         let copy = leech.join(&env.meta.name);
+        // A first announce that fails (a loaded machine) is retried by qBittorrent
+        // only a minute or more later: asked again every few seconds, it does not
+        // decide the case.
+        let asked = std::cell::Cell::new(Instant::now());
         let done = qb.api.add(&torrent, &leech).and_then(|()| {
             wait_for(&mut qb.child, LEECH_LIMIT, || {
+                if asked.get().elapsed() >= REANNOUNCE_EVERY {
+                    let _ = qb.api.reannounce();
+                    asked.set(Instant::now());
+                }
                 env.meta.verify(&copy).is_ok()
             })
             .map_err(|e| {
                 format!(
-                    "qBittorrent downloading from swarmget: {e}: {}\n{}",
+                    "qBittorrent downloading from swarmget: {e} ({} announces): {}\n{}",
+                    tracker.announces(),
                     qb.api.info(),
                     tail(&qb.log)
                 )
@@ -162,6 +175,15 @@ impl WebApi {
         ["\"state\":\"stalledUP\"", "\"state\":\"uploading\""]
             .iter()
             .any(|s| info.contains(s))
+    }
+
+    /// Asks it to announce its torrents now.
+    fn reannounce(&self) -> Result<String, String> {
+        curl(&[
+            "-d".into(),
+            "hashes=all".into(),
+            format!("{}/torrents/reannounce", self.root),
+        ])
     }
 
     fn get(&self, what: &str) -> Result<String, String> {
