@@ -92,8 +92,6 @@ pub struct Engine {
     pub(crate) pool: Vec<Vec<u8>>,
     pub(crate) pool_limit: usize,
     pub(crate) pool_out: usize,
-    /// The buffer peer connections read into (kept, so it is not zeroed per read).
-    pub(crate) peer_read_buf: Vec<u8>,
     pub(crate) overall: Throttle,
     pub(crate) timers: Timers,
     /// Readers stopped with bytes unread (no buffer, or a rate limit).
@@ -215,7 +213,6 @@ impl Engine {
             pool_limit,
             pool_out: 0,
             feeding: 0,
-            peer_read_buf: Vec::new(),
             overall: Throttle::new(global.max_overall_download_limit),
             timers: Timers::default(),
             paused: Vec::new(),
