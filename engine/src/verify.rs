@@ -376,76 +376,72 @@ impl Engine {
             | HashDone::Checked { gid, .. }
             | HashDone::Fed { gid, .. } => *gid,
         };
-        let done = match done {
+        let known = self.downloads.get_mut(gid).map(|d| d.jobs_in_flight -= 1);
+        match done {
+            // A lent buffer comes back even when its download is gone.
             HashDone::Fed { buf, .. } => {
                 if let Some(buf) = buf {
                     self.lent_buffer_back(buf);
                 }
-                if let Some(d) = self.downloads.get_mut(gid) {
-                    d.jobs_in_flight -= 1;
-                }
-                return;
             }
-            done => done,
-        };
-        let Some(d) = self.downloads.get_mut(gid) else {
+            _ if known.is_none() => {}
+            HashDone::Checked { result, .. } => self.range_checked(gid, result, now),
+            HashDone::Verified { piece, result, .. } => self.piece_hashed(gid, piece, result, now),
+        }
+    }
+
+    /// A whole-file or range checksum's answer.
+    fn range_checked(&mut self, gid: Gid, result: std::io::Result<bool>, now: Instant) {
+        let d = &mut self.downloads[gid];
+        d.verifying = false;
+        if d.is_finished() {
             return;
-        };
-        d.jobs_in_flight -= 1;
-        match done {
-            HashDone::Fed { .. } => {} // answered above
-            HashDone::Checked { result, .. } => {
-                d.verifying = false;
-                if d.is_finished() {
-                    return;
-                }
-                match result {
-                    Ok(true) => self.complete(gid, now),
-                    Ok(false) if d.recheck_whole && !d.check_only() => {
-                        // -V over a file that only looked finished: fetch it again.
-                        d.recheck_whole = false;
-                        d.sequential_len = 0;
-                        d.layout = Layout::Unknown;
-                        self.notice(
-                            gid,
-                            "the existing file does not match its checksum; downloading it again"
-                                .into(),
-                        );
-                        self.top_up(gid, now);
-                    }
-                    Ok(false) => {
-                        let expect = d
-                            .whole_file_digest()
-                            .map(|c| c.to_string())
-                            .unwrap_or_default();
-                        let err = Error::new(
-                            ErrorCode::Checksum,
-                            format!("checksum validation failed (expected {expect})"),
-                        );
-                        self.fail_download(gid, err, now);
-                    }
-                    Err(e) => self.fail_download(
-                        gid,
-                        Error::file(&e, "cannot read file to verify it"),
-                        now,
-                    ),
-                }
+        }
+        match result {
+            Ok(true) => self.complete(gid, now),
+            Ok(false) if d.recheck_whole && !d.check_only() => {
+                // -V over a file that only looked finished: fetch it again.
+                d.recheck_whole = false;
+                d.sequential_len = 0;
+                d.layout = Layout::Unknown;
+                self.notice(
+                    gid,
+                    "the existing file does not match its checksum; downloading it again".into(),
+                );
+                self.top_up(gid, now);
             }
-            HashDone::Verified { piece, result, .. } => {
-                d.pieces_hashing -= 1;
-                if d.stale_hashes > 0 {
-                    // A piece of a version the download discarded.
-                    d.stale_hashes -= 1;
-                    if d.stale_hashes == 0 && d.stale_writes == 0 && d.restart_pending {
-                        self.finish_restart(gid, now);
-                    }
-                    return;
-                }
-                if !d.is_finished() {
-                    self.piece_checked(gid, piece as usize, result, now);
-                    self.end_check_only(gid, now);
-                }
+            Ok(false) => {
+                let expect = d
+                    .whole_file_digest()
+                    .map(|c| c.to_string())
+                    .unwrap_or_default();
+                let err = Error::new(
+                    ErrorCode::Checksum,
+                    format!("checksum validation failed (expected {expect})"),
+                );
+                self.fail_download(gid, err, now);
             }
+            Err(e) => {
+                self.fail_download(gid, Error::file(&e, "cannot read file to verify it"), now)
+            }
+        }
+    }
+
+    /// A piece hash's answer.
+    fn piece_hashed(&mut self, gid: Gid, piece: u64, result: std::io::Result<bool>, now: Instant) {
+        let d = &mut self.downloads[gid];
+        d.pieces_hashing -= 1;
+        if d.stale_hashes > 0 {
+            // A piece of a version the download discarded.
+            d.stale_hashes -= 1;
+            if d.stale_hashes == 0 && d.stale_writes == 0 && d.restart_pending {
+                self.finish_restart(gid, now);
+            }
+            return;
+        }
+        if !d.is_finished() {
+            self.piece_checked(gid, piece as usize, result, now);
+            self.end_check_only(gid, now);
         }
     }
 }
