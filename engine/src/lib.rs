@@ -5,6 +5,7 @@ pub mod bitfield;
 mod bt;
 pub mod change;
 mod change_uri;
+pub mod clock;
 mod commands;
 mod conn;
 pub mod control;
@@ -54,6 +55,7 @@ mod version;
 
 pub use bt::{BtStatus, DhtStatus, MagnetLink, MagnetStatus, PeerOrigins, Torrent, scrape};
 pub use change_uri::UriChange;
+pub use clock::Clock;
 pub use download::{DocumentRef, DownloadSpec, DownloadState, Expect, Metadata, SpeedMeter};
 pub use engine::Engine;
 pub use error::{Error, ErrorCode};
