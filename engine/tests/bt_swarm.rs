@@ -269,3 +269,51 @@ fn a_peer_hanging_up_mid_piece_leaves_the_rest_of_the_piece_to_another() {
         .expect("the rest of the piece asked of the honest peer");
     assert_ne!(sibling.begin, half.begin);
 }
+
+#[test]
+fn a_peer_lying_in_its_bitfield_is_asked_once_per_block_until_its_refusals_expire() {
+    let dir = Dir::new("swarm-liar");
+    // The liar claims every piece, has none, and rejects each request (BEP 6); the
+    // honest peer chokes until the test lets it serve.
+    let swarm = Swarm::new(
+        "liar.bin",
+        256 << 10,
+        6,
+        vec![
+            Script {
+                fast: true,
+                has: Some(Vec::new()),
+                ..Script::default()
+            },
+            Script {
+                choke_until_released: true,
+                chatty: true,
+                ..Script::default()
+            },
+        ],
+    );
+    let (liar, honest) = (&swarm.peers[0], &swarm.peers[1]);
+    let blocks = swarm.blocks();
+    let clock = Clock::manual();
+    let (batch, gid) = swarm.start(&dir, &clock);
+    // Each rejected piece leaves the liar's bitfield: every block is asked once.
+    eventually("every block asked of the liar", || {
+        liar.requests().len() >= blocks
+    });
+    eventually("the honest peer connected", || honest.connections() == 1);
+    assert_stalled(&batch, gid, swarm.body.len());
+    // Refusals expire: the liar is given another chance at each piece.
+    clock.advance(Duration::from_secs(31));
+    eventually("every block asked of the liar again", || {
+        liar.requests().len() >= 2 * blocks
+    });
+    honest.release();
+    assert_completes(batch, gid, &dir, "liar.bin", &swarm.body);
+    let asked = liar.requests();
+    assert_eq!(
+        asked.len(),
+        2 * blocks,
+        "each block twice, no more: {asked:?}"
+    );
+    assert_eq!(honest.requests().len(), blocks);
+}
