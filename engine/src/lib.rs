@@ -64,5 +64,5 @@ pub use handle::{Event, Handle, Interrupter};
 pub use options::Options;
 pub use queue::{Forgotten, PositionFrom};
 pub use status::{
-    DownloadStatus, FileStatus, GlobalStat, PeerStatus, Server, ServerStatus, UriStatus,
+    DownloadStatus, FileStatus, GlobalStat, HeldMemory, PeerStatus, Server, ServerStatus, UriStatus,
 };

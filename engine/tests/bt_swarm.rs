@@ -77,18 +77,23 @@ fn eventually(what: &str, cond: impl Fn() -> bool) {
 /// Waits for download `gid` to end, shuts the engine down and checks the file is
 /// `body`, byte for byte.
 fn assert_completes(batch: Batch, gid: Gid, dir: &Dir, name: &str, body: &[u8]) {
-    eventually("the download's end", || {
-        batch
-            .handle
-            .tell_status(gid)
-            .is_ok_and(|st| st.state != DownloadState::Active)
-    });
+    await_end(&batch, gid);
     let st = batch.finish().remove(0);
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
     assert!(
         std::fs::read(dir.0.join(name)).unwrap() == body,
         "the file differs from the torrent's data"
     );
+}
+
+/// Waits until download `gid` has stopped (complete, failed or removed).
+fn await_end(batch: &Batch, gid: Gid) {
+    eventually("the download's end", || {
+        batch
+            .handle
+            .tell_status(gid)
+            .is_ok_and(|st| st.state.is_stopped())
+    });
 }
 
 /// The download is still going, short of complete.
@@ -316,4 +321,35 @@ fn a_peer_lying_in_its_bitfield_is_asked_once_per_block_until_its_refusals_expir
         "each block twice, no more: {asked:?}"
     );
     assert_eq!(honest.requests().len(), blocks);
+}
+
+#[test]
+fn a_peer_flooding_blocks_nobody_asked_for_is_read_in_bounded_memory_and_ignored() {
+    let dir = Dir::new("swarm-flood");
+    // 64 MiB of `piece` messages (zeros for piece 0's first block) before it unchokes
+    // and serves honestly: the download can only complete once all were read.
+    let swarm = Swarm::new(
+        "flood.bin",
+        256 << 10,
+        7,
+        vec![Script {
+            flood: 4096,
+            ..Script::default()
+        }],
+    );
+    let clock = Clock::manual();
+    let (batch, gid) = swarm.start(&dir, &clock);
+    await_end(&batch, gid);
+    let held = batch.handle.held_memory().unwrap();
+    // One read (64 KiB) and at most one message beyond it (a 16 KiB block, its
+    // 9-byte header and 4-byte length prefix): never the flood's size.
+    const PEER_READ_BOUND: usize = (64 << 10) + (16 << 10) + 13;
+    assert!(
+        held.peer_read_peak <= PEER_READ_BOUND,
+        "{held:?} over {PEER_READ_BOUND}"
+    );
+    assert!(held.peer_read_peak > 0, "{held:?}");
+    // Unrequested blocks never took a write buffer: the flood's zeros would have
+    // spoilt piece 0, and the file is byte-exact.
+    assert_completes(batch, gid, &dir, "flood.bin", &swarm.body);
 }

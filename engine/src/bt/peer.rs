@@ -272,6 +272,7 @@ impl Engine {
                 Ok(0) => return Err("closed by the peer".into()),
                 Ok(n) => {
                     pc.decoder.extend(&buf[..n]);
+                    self.peer_read_peak = self.peer_read_peak.max(pc.decoder.buffered());
                     self.take_messages(pc, now)?;
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
