@@ -353,3 +353,44 @@ fn a_peer_flooding_blocks_nobody_asked_for_is_read_in_bounded_memory_and_ignored
     // spoilt piece 0, and the file is byte-exact.
     assert_completes(batch, gid, &dir, "flood.bin", &swarm.body);
 }
+
+#[test]
+fn a_banned_peer_is_never_reconnected_when_the_clock_passes_the_retry_wait() {
+    let dir = Dir::new("swarm-banned");
+    // `bad` spoils every block and is banned after its second bad piece; `control`
+    // hangs up at once, so it is retried once the wait is over (and shows when that
+    // moment has come); `honest` chokes until the test lets it finish.
+    let swarm = Swarm::new(
+        "banned.bin",
+        256 << 10,
+        8,
+        vec![
+            Script {
+                corrupt: true,
+                ..Script::default()
+            },
+            Script {
+                close_after: Some(0),
+                ..Script::default()
+            },
+            Script {
+                choke_until_released: true,
+                chatty: true,
+                ..Script::default()
+            },
+        ],
+    );
+    let (bad, control, honest) = (&swarm.peers[0], &swarm.peers[1], &swarm.peers[2]);
+    let clock = Clock::manual();
+    let (batch, gid) = swarm.start(&dir, &clock);
+    eventually("the bad peer banned and dropped", || bad.closed() == 1);
+    eventually("the control peer hung up", || control.closed() == 1);
+    eventually("the honest peer connected", || honest.connections() == 1);
+    // Past the 30 s a failed peer waits before it is tried again.
+    clock.advance(Duration::from_secs(31));
+    eventually("the control peer retried", || control.connections() == 2);
+    assert_eq!(bad.connections(), 1, "a banned peer is never retried");
+    honest.release();
+    assert_completes(batch, gid, &dir, "banned.bin", &swarm.body);
+    assert_eq!(bad.connections(), 1);
+}

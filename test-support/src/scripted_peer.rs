@@ -1,7 +1,7 @@
 //! A misbehaving BitTorrent peer for swarm tests: it serves a torrent's blocks over
 //! loopback TCP the way its [`Script`] says — lying in its bitfield, losing or
-//! swallowing requests, choking mid-piece, hanging up mid-piece, flooding blocks nobody
-//! asked for — and records what it was asked.
+//! swallowing requests, choking mid-piece, hanging up mid-piece, sending spoilt blocks,
+//! flooding blocks nobody asked for — and records what it was asked.
 //!
 //! Each connection runs on a thread of its own with blocking reads that time out every
 //! few milliseconds, so a test's [`ScriptedPeer::release`] is seen without any message
@@ -41,7 +41,9 @@ pub struct Script {
     /// After serving this many blocks, choke (rejecting what is pending with `fast`,
     /// else dropping it) and unchoke again on [`ScriptedPeer::release`].
     pub choke_after: Option<usize>,
-    /// After serving this many blocks, hang up.
+    /// Send every block with its bytes flipped (pieces that fail their hash).
+    pub corrupt: bool,
+    /// After serving this many blocks, hang up (0: right after the bitfield).
     pub close_after: Option<usize>,
     /// Send a keep-alive every few milliseconds, so the downloader never finds it idle
     /// however far a test moves its clock.
@@ -291,6 +293,13 @@ impl<'a> Connection<'a> {
             .get(start as usize..(start + u64::from(r.length)) as usize)
         else {
             return;
+        };
+        let flipped: Vec<u8>;
+        let block = if self.script.corrupt {
+            flipped = block.iter().map(|b| b ^ 0xff).collect();
+            &flipped[..]
+        } else {
+            block
         };
         Message::Piece {
             index: r.index,
