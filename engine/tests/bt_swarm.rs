@@ -188,51 +188,31 @@ fn a_silent_peer_is_dropped_after_the_idle_timeout_and_an_honest_peer_finishes_i
 }
 
 #[test]
-fn a_peer_choking_mid_piece_gets_the_dropped_requests_again_when_it_unchokes() {
-    let dir = Dir::new("swarm-choke");
-    // BEP 3: the choke silently discards the requests in flight; the downloader must
-    // give them back to the picker itself, or wait for them forever.
-    let swarm = Swarm::new(
-        "choke.bin",
-        256 << 10,
-        3,
-        vec![Script {
-            choke_after: Some(3),
-            ..Script::default()
-        }],
-    );
-    let peer = &swarm.peers[0];
-    let clock = Clock::manual();
-    let (batch, gid) = swarm.start(&dir, &clock);
-    eventually("the choke mid-piece", || peer.choked());
-    assert_stalled(&batch, gid, swarm.body.len());
-    peer.release();
-    assert_completes(batch, gid, &dir, "choke.bin", &swarm.body);
-    assert_eq!(peer.connections(), 1);
-}
-
-#[test]
-fn a_fast_peer_choking_mid_piece_rejects_what_was_pending_and_serves_it_later() {
-    let dir = Dir::new("swarm-choke-fast");
-    // BEP 6: the choke comes with a reject for every request it discards.
-    let swarm = Swarm::new(
-        "fast.bin",
-        256 << 10,
-        4,
-        vec![Script {
-            fast: true,
-            choke_after: Some(3),
-            ..Script::default()
-        }],
-    );
-    let peer = &swarm.peers[0];
-    let clock = Clock::manual();
-    let (batch, gid) = swarm.start(&dir, &clock);
-    eventually("the choke mid-piece", || peer.choked());
-    assert_stalled(&batch, gid, swarm.body.len());
-    peer.release();
-    assert_completes(batch, gid, &dir, "fast.bin", &swarm.body);
-    assert_eq!(peer.connections(), 1);
+fn a_peer_choking_mid_piece_gets_the_discarded_requests_again_when_it_unchokes() {
+    // BEP 3: the choke silently discards the requests in flight, and the downloader
+    // must give them back to the picker itself or wait for them forever; BEP 6: the
+    // choke comes with a reject for each.
+    for fast in [false, true] {
+        let dir = Dir::new(&format!("swarm-choke-{fast}"));
+        let swarm = Swarm::new(
+            "choke.bin",
+            256 << 10,
+            3,
+            vec![Script {
+                fast,
+                choke_after: Some(3),
+                ..Script::default()
+            }],
+        );
+        let peer = &swarm.peers[0];
+        let clock = Clock::manual();
+        let (batch, gid) = swarm.start(&dir, &clock);
+        eventually("the choke mid-piece", || peer.choked());
+        assert_stalled(&batch, gid, swarm.body.len());
+        peer.release();
+        assert_completes(batch, gid, &dir, "choke.bin", &swarm.body);
+        assert_eq!(peer.connections(), 1, "fast: {fast}");
+    }
 }
 
 #[test]

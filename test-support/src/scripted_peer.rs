@@ -186,13 +186,7 @@ impl<'a> Connection<'a> {
         let Some(info_hash) = self.meta.info_hash else {
             return Ok(());
         };
-        let mut hs = [0u8; Handshake::LEN];
-        sock.read_exact(&mut hs)?;
-        if Handshake::parse(&hs)
-            .ok()
-            .flatten()
-            .is_none_or(|h| h.info_hash != info_hash)
-        {
+        if !crate::peer_io::read_handshake(&mut sock, info_hash)? {
             return Ok(());
         }
         let mut ours = Handshake::new(info_hash, peer_id, false);
