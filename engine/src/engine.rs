@@ -93,8 +93,6 @@ pub struct Engine {
     pub(crate) pool: Vec<Vec<u8>>,
     pub(crate) pool_limit: usize,
     pub(crate) pool_out: usize,
-    /// The buffer peer connections read into (kept, so it is not zeroed per read).
-    pub(crate) peer_read_buf: Vec<u8>,
     /// The most bytes a peer's decoder held at once ([`Handle::held_memory`]).
     pub(crate) peer_read_peak: usize,
     pub(crate) overall: Throttle,
@@ -227,7 +225,6 @@ impl Engine {
             pool_limit,
             pool_out: 0,
             feeding: 0,
-            peer_read_buf: Vec::new(),
             peer_read_peak: 0,
             overall: Throttle::new(global.max_overall_download_limit),
             timers: Timers::default(),

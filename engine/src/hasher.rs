@@ -9,8 +9,9 @@
 //!
 //! Two ways a piece's digest is made. The loop *feeds* each buffer the disk worker has
 //! written ([`HashJob::Feed`]), and a thread hashes it straight from memory while the
-//! piece's bytes arrive in order; otherwise (bytes written out of order, or before the
-//! hashers knew the piece, or `-V` over existing data) the thread reads the piece back
+//! piece's bytes arrive (those ahead of a gap wait aside); otherwise (bytes written
+//! twice, too many waiting, bytes written before the hashers knew the piece, or `-V`
+//! over existing data) the thread reads the piece back
 //! from disk with positional reads through the [`Storage`] mapping. Reading back was a
 //! quarter of a Metalink download's CPU time: page-cache copies of bytes that had just
 //! been in memory.
@@ -19,9 +20,9 @@
 //! - every job about one piece (its feeds and its verification) goes to the same
 //!   thread, in send order, so a thread sees a piece's writes in the order the disk
 //!   worker made them; jobs about no piece go to the least loaded thread;
-//! - a fed digest is used only when it covers the whole piece from its first byte,
-//!   each write continuing exactly where the last ended; any other write to the piece
-//!   drops it (the piece is then read back). The loop feeds every successful write of
+//! - a fed digest is used only when it covers the whole piece, each byte fed once
+//!   (writes arriving ahead of a gap wait aside, bounded: see [`fed`]); a write over
+//!   bytes already fed drops it (the piece is then read back). The loop feeds every successful write of
 //!   a download whose pieces are hashed, and nothing else, so a complete fed digest is
 //!   the digest of what is on disk. A fed digest is keyed by the download's hash set
 //!   (a restart makes a new one) and dropped by [`HasherPool::reset`];
@@ -43,7 +44,7 @@
 //! Handles are opened per job rather than cached across jobs: a file deleted and
 //! recreated under the same name between two jobs must not be read through the old inode.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -55,6 +56,9 @@ use crate::digest::{Digest, Hasher, PieceHashes};
 use crate::disk::Gid;
 use crate::file_cache::FileCache;
 use crate::storage::Storage;
+use fed::FedPieces;
+
+mod fed;
 
 /// Bytes read per call while hashing.
 pub const READ_BUF: usize = 256 * 1024;
@@ -337,18 +341,6 @@ impl Drop for HasherPool {
     }
 }
 
-/// A piece's digest so far, made from the buffers fed in order.
-struct Fed {
-    /// The hash set it belongs to (kept alive, so its address names it).
-    hashes: Arc<PieceHashes>,
-    hasher: Hasher,
-    /// The byte-space offset the next write must start at.
-    next: u64,
-}
-
-/// Fed digests of one thread, by download and piece.
-type FedPieces = HashMap<(Gid, u64), Fed>;
-
 fn work(
     rx: &Receiver<Order>,
     queued: &AtomicUsize,
@@ -357,12 +349,12 @@ fn work(
     notify: &dyn Fn(),
 ) {
     let mut buf = vec![0u8; READ_BUF];
-    let mut fed = FedPieces::new();
+    let mut fed = FedPieces::default();
     while let Ok(order) = rx.recv() {
         let job = match order {
             Order::Job(job) => job,
             Order::Reset(gid) => {
-                fed.retain(|(g, _), _| *g != gid);
+                fed.reset(gid);
                 continue;
             }
         };
@@ -377,10 +369,13 @@ fn work(
                 data,
                 data_len,
             } => {
-                if !forgotten.lock().is_ok_and(|set| set.contains(&gid)) {
-                    let key = (gid, piece);
+                if forgotten.lock().is_ok_and(|set| set.contains(&gid)) {
+                    fed.remove((gid, piece));
+                } else {
                     let written = offset..offset + data_len as u64;
-                    feed(&mut fed, key, &hashes, &region, written, &data[..data_len]);
+                    if let Some(range) = piece_range(&hashes, &region, piece) {
+                        fed.feed((gid, piece), &hashes, range, written, &data[..data_len]);
+                    }
                 }
                 HashDone::Fed {
                     gid,
@@ -389,7 +384,7 @@ fn work(
             }
             job if forgotten.lock().is_ok_and(|set| set.contains(&job.gid())) => {
                 if let Some(key) = job.piece() {
-                    fed.remove(&key);
+                    fed.remove(key);
                 }
                 continue;
             }
@@ -400,9 +395,8 @@ fn work(
                 region,
                 piece,
             } => {
-                let digest = fed
-                    .remove(&(gid, piece))
-                    .and_then(|f| complete(f, &hashes, &region, piece));
+                let digest = piece_range(&hashes, &region, piece)
+                    .and_then(|range| fed.take((gid, piece), &hashes, range));
                 let result = match digest {
                     Some(d) => Ok(d.bytes == hashes.digests[piece as usize]),
                     None => verify_piece(&storage, &hashes, region, piece, &mut buf),
@@ -425,53 +419,6 @@ fn work(
         }
         notify();
     }
-}
-
-/// Hashes the part of `bytes` (written at `written`) inside piece `key.1`, if it
-/// continues that piece's fed digest or starts the piece; any other write to the piece
-/// drops its fed digest, so the piece is read back.
-fn feed(
-    fed: &mut FedPieces,
-    key: (Gid, u64),
-    hashes: &Arc<PieceHashes>,
-    region: &Range<u64>,
-    written: Range<u64>,
-    bytes: &[u8],
-) {
-    let Some(piece) = piece_range(hashes, region, key.1) else {
-        return;
-    };
-    let start = written.start.max(piece.start);
-    let end = written.end.min(piece.end);
-    if start >= end {
-        return;
-    }
-    let part = &bytes[(start - written.start) as usize..(end - written.start) as usize];
-    match fed.get_mut(&key) {
-        Some(f) if Arc::ptr_eq(&f.hashes, hashes) && f.next == start => {
-            f.hasher.update(part);
-            f.next = end;
-        }
-        _ if start == piece.start => {
-            let mut hasher = Hasher::new(hashes.kind);
-            hasher.update(part);
-            let f = Fed {
-                hashes: hashes.clone(),
-                hasher,
-                next: end,
-            };
-            fed.insert(key, f);
-        }
-        _ => {
-            fed.remove(&key);
-        }
-    }
-}
-
-/// The fed digest of piece `piece`, if it covers the whole piece of this hash set.
-fn complete(f: Fed, hashes: &Arc<PieceHashes>, region: &Range<u64>, piece: u64) -> Option<Digest> {
-    let range = piece_range(hashes, region, piece)?;
-    (Arc::ptr_eq(&f.hashes, hashes) && f.next == range.end).then(|| f.hasher.finish())
 }
 
 /// The byte-space range of piece `piece` of `hashes` laid over `region`.
@@ -822,16 +769,28 @@ mod tests {
     }
 
     #[test]
-    fn a_piece_written_out_of_order_or_reset_or_of_another_version_is_read_back() {
+    fn a_piece_written_out_of_order_is_still_verified_from_memory() {
+        let dir = TestDir::new("hash-feed-order");
+        let bytes = data(2000);
+        let storage = zeros(&dir, 2000);
+        let hashes = piece_hashes(&bytes, 1000);
+        let (pool, rx) = pool();
+        // The second half first: it waits aside for the first.
+        feed_write(&pool, &hashes, 2000, 500, &bytes[500..1000]);
+        feed_write(&pool, &hashes, 2000, 0, &bytes[..500]);
+        let (ok, returned) = verify(&pool, &rx, &storage, &hashes, 2000, 0);
+        assert!(ok, "piece 0 was read back");
+        // The buffer held aside was copied: both came back before the answer.
+        assert_eq!(returned, 2);
+    }
+
+    #[test]
+    fn a_piece_rewritten_or_reset_or_of_another_version_is_read_back() {
         let dir = TestDir::new("hash-feed-back");
         let bytes = data(2000);
         let storage = zeros(&dir, 2000);
         let hashes = piece_hashes(&bytes, 1000);
         let (pool, rx) = pool();
-        // Out of order: the second half first.
-        feed_write(&pool, &hashes, 2000, 500, &bytes[500..1000]);
-        feed_write(&pool, &hashes, 2000, 0, &bytes[..500]);
-        assert!(!verify(&pool, &rx, &storage, &hashes, 2000, 0).0);
         // A rewrite of bytes already fed drops the digest.
         feed_write(&pool, &hashes, 2000, 0, &bytes[..500]);
         feed_write(&pool, &hashes, 2000, 250, &bytes[250..1000]);

@@ -3,8 +3,10 @@
 //! reads and its [`Peer`] state machine deciding what is sent.
 //!
 //! Invariants: the decoder buffers at most one message beyond the last read (bt-wire
-//! bounds every length prefix by the torrent's piece count and the 16 KiB block size),
-//! and every complete message is taken after each read; nothing is read while the
+//! bounds every length prefix by the torrent's piece count and the 16 KiB block size)
+//! and the socket is read straight into it, [`READ_LEN`] at a time (so a connection
+//! keeps about that much);
+//! every complete message is taken after each read; nothing is read while the
 //! blocks on their way to disk fill `--disk-cache` (the engine's buffer pool);
 //! `out` holds bytes the socket did not take yet, and nothing more is produced while it
 //! is over [`OUT_HIGH`]; a block is written only when the plan says this peer's slot
@@ -250,28 +252,24 @@ impl Engine {
                 Err(e) => return Err(format!("cannot connect: {e}")),
             }
         }
-        // One buffer for every read of the loop (not 64 KiB zeroed per call).
-        let mut buf = std::mem::take(&mut self.peer_read_buf);
-        buf.resize(READ_LEN, 0);
-        let read = self.read_peer(pc, &mut buf, now);
-        self.peer_read_buf = buf;
-        read?;
+        self.read_peer(pc, now)?;
         self.take_messages(pc, now)?;
         self.pump_peer(pc, now)
     }
 
     /// Reads what the socket has (until the disk cache is full) and decodes it.
-    fn read_peer(&mut self, pc: &mut PeerConn, buf: &mut [u8], now: Instant) -> Result<(), String> {
+    fn read_peer(&mut self, pc: &mut PeerConn, now: Instant) -> Result<(), String> {
         loop {
             if self.pool_out >= self.pool_limit {
                 // Blocks waiting for the disk fill --disk-cache: read on once writes
                 // land (every loop turn drives every peer, so no readiness is lost).
                 break;
             }
-            match pc.sock.read(buf) {
+            // Straight into the decoder's buffer: one copy of each byte fewer.
+            match pc.sock.read(pc.decoder.spare(READ_LEN)) {
                 Ok(0) => return Err("closed by the peer".into()),
                 Ok(n) => {
-                    pc.decoder.extend(&buf[..n]);
+                    pc.decoder.filled(n);
                     self.peer_read_peak = self.peer_read_peak.max(pc.decoder.buffered());
                     self.take_messages(pc, now)?;
                 }

@@ -67,8 +67,10 @@ fn bench(
         torrent: torrent.to_path_buf(),
         script: swarm::write_lt_peer(setup.scratch.path())?,
     };
+    let baseline = super::compare::baseline().map(|_| Client::Baseline);
     let cases = [Client::Swarmget, Client::Aria2c, Client::Libtorrent]
         .into_iter()
+        .chain(baseline)
         .map(|client| Case::new(client, "bt", &[], source.clone()))
         .collect();
     let mut workload = Workload::file(payload);

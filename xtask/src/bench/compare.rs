@@ -227,10 +227,18 @@ pub struct Server {
     pub description: String,
 }
 
+/// The swarmget binary `BENCH_BASELINE` names: when set, benches that support it add
+/// it as one more client, taking turns with the others.
+pub fn baseline() -> Option<PathBuf> {
+    std::env::var_os("BENCH_BASELINE").map(PathBuf::from)
+}
+
 /// Who downloads.
 #[derive(Clone, Copy, PartialEq)]
 pub enum Client {
     Swarmget,
+    /// Another swarmget build, named by `BENCH_BASELINE` (A/B runs of a change).
+    Baseline,
     Aria2c,
     Curl,
     /// python3-libtorrent through our peer script, leeching a [`Source::Torrent`].
@@ -294,6 +302,7 @@ impl Case {
     fn client_label(&self) -> String {
         match self.client {
             Client::Swarmget => format!("swarmget {}", self.split.join(" ")),
+            Client::Baseline => format!("baseline {}", self.split.join(" ")),
             Client::Aria2c => format!("aria2c {}", self.split.join(" ")),
             Client::Curl => "curl".into(),
             Client::Libtorrent => "libtorrent".into(),
@@ -308,11 +317,11 @@ impl Case {
     fn command(&self, swarmget: &Path, out_dir: &Path) -> Result<Command, String> {
         let mut cmd;
         match self.client {
-            Client::Swarmget | Client::Aria2c => {
-                cmd = if self.client == Client::Swarmget {
-                    Command::new(swarmget)
-                } else {
-                    Command::new("aria2c")
+            Client::Swarmget | Client::Baseline | Client::Aria2c => {
+                cmd = match self.client {
+                    Client::Swarmget => Command::new(swarmget),
+                    Client::Baseline => Command::new(baseline().ok_or("BENCH_BASELINE is unset")?),
+                    _ => Command::new("aria2c"),
                 };
                 // Identical options: no config file, no console, the same allocation.
                 cmd.args(["--no-conf", "-q"])
@@ -490,9 +499,28 @@ fn measure(
     let log_file = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
     let log_err = log_file.try_clone().map_err(|e| e.to_string())?;
     let mut timed = Command::new("/usr/bin/time");
+    timed.args(["-f", "%e %U %S %M", "-o"]).arg(&times);
+    let program = Path::new(client.get_program());
+    if (program == setup.swarmget || baseline().is_some_and(|b| b == program))
+        && let Some(dir) = std::env::var_os("BENCH_PERF_DIR")
+    {
+        // Profiling (BENCHMARKS.md says how): each swarmget run under `perf record`,
+        // its CPU counted with perf's own; the figures of such a run are not results.
+        let stamp = std::time::UNIX_EPOCH.elapsed().map_or(0, |t| t.as_millis());
+        let data = Path::new(&dir).join(format!("{}-{stamp}.data", case.label()));
+        timed.args([
+            "perf",
+            "record",
+            "-e",
+            "cpu-clock",
+            "-F",
+            "2000",
+            "-g",
+            "-o",
+        ]);
+        timed.arg(data).arg("--");
+    }
     timed
-        .args(["-f", "%e %U %S %M", "-o"])
-        .arg(&times)
         .arg(client.get_program())
         .args(client.get_args())
         .stdin(Stdio::null())
