@@ -19,6 +19,9 @@ const BLOCK: usize = 16 << 10;
 const PAST_REQUEST_TIMEOUT: Duration = Duration::from_secs(61);
 /// Past its idle timeout (180 s without a message).
 const PAST_IDLE_TIMEOUT: Duration = Duration::from_secs(181);
+/// What a peer connection may hold undecoded: one read (64 KiB) and at most one
+/// message beyond it (a 16 KiB block, its 9-byte header and 4-byte length prefix).
+const PEER_READ_BOUND: usize = (64 << 10) + (16 << 10) + 13;
 
 /// A torrent of `len` bytes (seeded by `seed`) served by the peers `make` starts: they
 /// are made from a tracker-less copy (same info-hash), then the tracker names them.
@@ -306,14 +309,16 @@ fn a_peer_lying_in_its_bitfield_is_asked_once_per_block_until_its_refusals_expir
 #[test]
 fn a_peer_flooding_blocks_nobody_asked_for_is_read_in_bounded_memory_and_ignored() {
     let dir = Dir::new("swarm-flood");
-    // 64 MiB of `piece` messages (zeros for piece 0's first block) before it unchokes
-    // and serves honestly: the download can only complete once all were read.
+    // 64 MiB of `piece` messages (zeros for piece 0's first block) and a million
+    // `have`s before it unchokes and serves honestly: the download can only complete
+    // once all were read.
     let swarm = Swarm::new(
         "flood.bin",
         256 << 10,
         7,
         vec![Script {
             flood: 4096,
+            have_storm: 1_000_000,
             ..Script::default()
         }],
     );
@@ -321,9 +326,7 @@ fn a_peer_flooding_blocks_nobody_asked_for_is_read_in_bounded_memory_and_ignored
     let (batch, gid) = swarm.start(&dir, &clock);
     await_end(&batch, gid);
     let held = batch.handle.held_memory().unwrap();
-    // One read (64 KiB) and at most one message beyond it (a 16 KiB block, its
-    // 9-byte header and 4-byte length prefix): never the flood's size.
-    const PEER_READ_BOUND: usize = (64 << 10) + (16 << 10) + 13;
+    // Never the flood's size.
     assert!(
         held.peer_read_peak <= PEER_READ_BOUND,
         "{held:?} over {PEER_READ_BOUND}"
@@ -373,4 +376,33 @@ fn a_banned_peer_is_never_reconnected_when_the_clock_passes_the_retry_wait() {
     honest.release();
     assert_completes(batch, gid, &dir, "banned.bin", &swarm.body);
     assert_eq!(bad.connections(), 1);
+}
+
+#[test]
+fn a_peer_sending_an_oversized_bitfield_is_dropped_before_it_is_asked_anything() {
+    let dir = Dir::new("swarm-bitfield");
+    // A bitfield 1 MiB longer than eight pieces need: refused by its length prefix,
+    // before its bytes are waited for. The liar is the only peer, so the download
+    // stays active and the connection can only end because the engine refused it.
+    let swarm = Swarm::new(
+        "bitfield.bin",
+        256 << 10,
+        9,
+        vec![Script {
+            oversized_bitfield: 1 << 20,
+            ..Script::default()
+        }],
+    );
+    let liar = &swarm.peers[0];
+    let clock = Clock::manual();
+    let (batch, gid) = swarm.start(&dir, &clock);
+    eventually("the liar's connection closed", || liar.closed() == 1);
+    assert!(liar.requests().is_empty());
+    let st = batch.handle.tell_status(gid).unwrap();
+    assert_eq!(st.state, DownloadState::Active, "{st:?}");
+    let held = batch.handle.held_memory().unwrap();
+    assert!(
+        held.peer_read_peak <= PEER_READ_BOUND,
+        "{held:?}: never the 1 MiB"
+    );
 }

@@ -51,6 +51,11 @@ pub struct Script {
     /// Right after its bitfield, send this many 16 KiB `piece` messages nobody asked
     /// for (of piece 0), then behave as scripted.
     pub flood: usize,
+    /// After the flood, this many `have` messages (for its pieces in turn).
+    pub have_storm: usize,
+    /// Send a bitfield this many bytes longer than the torrent's piece count allows
+    /// (and nothing else until the downloader hangs up).
+    pub oversized_bitfield: usize,
 }
 
 /// What a scripted peer saw and did, over all its connections.
@@ -194,19 +199,26 @@ impl<'a> Connection<'a> {
             ours.reserved[7] &= !0x04;
         }
         self.out.extend_from_slice(&ours.encode());
-        let mut bits = vec![0u8; pieces.div_ceil(8) as usize];
+        let mut bits = vec![0u8; pieces.div_ceil(8) as usize + self.script.oversized_bitfield];
         for i in (0..pieces).filter(|i| listed(&self.script.claims, *i)) {
             bits[(i / 8) as usize] |= 0x80 >> (i % 8);
         }
         Message::Bitfield(&bits).encode(&mut self.out);
+        if self.script.oversized_bitfield > 0 {
+            sock.write_all(&self.out)?;
+            // Hold the connection until the downloader drops it.
+            while sock.read(&mut [0u8; 1024])? > 0 {}
+            return Ok(());
+        }
         let block = vec![0u8; 16 << 10];
-        for _ in 0..self.script.flood {
-            Message::Piece {
-                index: 0,
-                begin: 0,
-                data: &block,
-            }
-            .encode(&mut self.out);
+        let flood = (0..self.script.flood).map(|_| Message::Piece {
+            index: 0,
+            begin: 0,
+            data: &block,
+        });
+        let storm = (0..self.script.have_storm).map(|i| Message::Have(i as u32 % pieces));
+        for msg in flood.chain(storm) {
+            msg.encode(&mut self.out);
             if self.out.len() >= 1 << 20 {
                 sock.write_all(&self.out)?;
                 self.out.clear();
