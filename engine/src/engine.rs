@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 
 use mio::{Events, Poll, Token, Waker};
 
+use crate::clock::Clock;
 use crate::conn::Conn;
 use crate::disk::{DiskDone, DiskJob, DiskWorker};
 use crate::download::{DownloadState, Layout};
@@ -92,6 +93,8 @@ pub struct Engine {
     pub(crate) pool: Vec<Vec<u8>>,
     pub(crate) pool_limit: usize,
     pub(crate) pool_out: usize,
+    /// The most bytes a peer's decoder held at once ([`Handle::held_memory`]).
+    pub(crate) peer_read_peak: usize,
     pub(crate) overall: Throttle,
     pub(crate) timers: Timers,
     /// Readers stopped with bytes unread (no buffer, or a rate limit).
@@ -109,6 +112,8 @@ pub struct Engine {
     /// Shutdown requests waiting for the last disk job to settle.
     pub(crate) shutdown: Vec<Sender<Vec<DownloadStatus>>>,
     pub(crate) started_at: Instant,
+    /// What the loop reads the time from (see [`crate::clock`]).
+    pub(crate) clock: Clock,
     /// The fastest overall download speed seen (`--optimize-concurrent-downloads`).
     pub(crate) peak_speed: u64,
     /// Tags name lookups, so an answer finds its waiters.
@@ -147,8 +152,14 @@ impl Engine {
     /// (`-j`, `--disk-cache`, overall limits…) and returns the handle to drive it.
     /// The thread ends after [`Handle::shutdown`].
     pub fn start(global: &Options) -> std::io::Result<Handle> {
+        Engine::start_with_clock(global, Clock::real())
+    }
+
+    /// [`Engine::start`] with the loop reading time from `clock`: a test passes a
+    /// [`Clock::manual`] and advances it to make timeouts happen without waiting.
+    pub fn start_with_clock(global: &Options, clock: Clock) -> std::io::Result<Handle> {
         let (tx, commands) = channel();
-        let engine = Engine::new(global, commands)?;
+        let engine = Engine::new(global, commands, clock)?;
         let handle = Handle::new(tx, engine.waker.clone(), engine.interrupt.clone());
         std::thread::Builder::new()
             .name("swarmget-engine".into())
@@ -156,9 +167,10 @@ impl Engine {
         Ok(handle)
     }
 
-    fn new(global: &Options, commands: Receiver<Command>) -> std::io::Result<Engine> {
+    fn new(global: &Options, commands: Receiver<Command>, clock: Clock) -> std::io::Result<Engine> {
         let poll = Poll::new()?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        clock.attach(&waker);
         let (disk_tx, disk_done) = channel();
         let w = waker.clone();
         let disk =
@@ -213,6 +225,7 @@ impl Engine {
             pool_limit,
             pool_out: 0,
             feeding: 0,
+            peer_read_peak: 0,
             overall: Throttle::new(global.max_overall_download_limit),
             timers: Timers::default(),
             paused: Vec::new(),
@@ -224,7 +237,8 @@ impl Engine {
             gids: GidSource::seeded(),
             halted: false,
             shutdown: Vec::new(),
-            started_at: Instant::now(),
+            started_at: clock.now(),
+            clock,
             peak_speed: 0,
             lookups: 0,
             documents: Vec::new(),
@@ -254,7 +268,7 @@ impl Engine {
     fn serve(mut self) {
         let mut events = Events::with_capacity(1024);
         loop {
-            let now = Instant::now();
+            let now = self.clock.now();
             let stop_time =
                 self.global.stop > Duration::ZERO && now - self.started_at >= self.global.stop;
             if (self.interrupt.load(Ordering::Relaxed) || stop_time) && !self.halted {
@@ -282,7 +296,7 @@ impl Engine {
             {
                 self.fail_everything(Error::new(ErrorCode::Unknown, format!("poll: {e}")));
             }
-            let now = Instant::now();
+            let now = self.clock.now();
             for ev in events.iter() {
                 if ev.token() == WAKER {
                     continue;
@@ -341,7 +355,7 @@ impl Engine {
                 path.display()
             );
         }
-        let now = Instant::now();
+        let now = self.clock.now();
         let statuses: Vec<_> = self.downloads.all().map(|d| d.status(now)).collect();
         for reply in self.shutdown.drain(..) {
             let _ = reply.send(statuses.clone());

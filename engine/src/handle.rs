@@ -19,7 +19,9 @@ use crate::error::{Error, ErrorCode};
 use crate::gid::Gid;
 use crate::options::Options;
 use crate::queue::{Forgotten, PositionFrom};
-use crate::status::{DownloadStatus, FileStatus, GlobalStat, PeerStatus, ServerStatus, UriStatus};
+use crate::status::{
+    DownloadStatus, FileStatus, GlobalStat, HeldMemory, PeerStatus, ServerStatus, UriStatus,
+};
 
 /// Work for the loop thread.
 pub(crate) type Command = Box<dyn FnOnce(&mut Engine, Instant) + Send>;
@@ -294,6 +296,15 @@ impl Handle {
     /// Speeds and queue sizes over every download (aria2's `getGlobalStat`).
     pub fn global_stat(&self) -> Result<GlobalStat, Error> {
         self.call(|engine, now| engine.global_stat(now))
+    }
+
+    /// The memory the engine holds for transfers: what a flood from a peer must not
+    /// grow.
+    pub fn held_memory(&self) -> Result<HeldMemory, Error> {
+        self.call(|engine, _| HeldMemory {
+            write_buffers: (engine.pool.len() + engine.pool_out) * crate::engine::BUF_SIZE,
+            peer_read_peak: engine.peer_read_peak,
+        })
     }
 
     /// What the results dropped under `--max-download-result` said (for an exit code

@@ -1349,7 +1349,7 @@ impl Engine {
         }
         // Start the other connections now, before this one reads on and extends its
         // run over bytes they should share.
-        self.top_up(gid, Instant::now());
+        self.top_up(gid, self.clock.now());
         Ok(())
     }
 

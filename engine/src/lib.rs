@@ -5,6 +5,7 @@ pub mod bitfield;
 mod bt;
 pub mod change;
 mod change_uri;
+pub mod clock;
 mod commands;
 mod conn;
 pub mod control;
@@ -54,6 +55,7 @@ mod version;
 
 pub use bt::{BtStatus, DhtStatus, MagnetLink, MagnetStatus, PeerOrigins, Torrent, scrape};
 pub use change_uri::UriChange;
+pub use clock::Clock;
 pub use download::{DocumentRef, DownloadSpec, DownloadState, Expect, Metadata, SpeedMeter};
 pub use engine::Engine;
 pub use error::{Error, ErrorCode};
@@ -62,5 +64,5 @@ pub use handle::{Event, Handle, Interrupter};
 pub use options::Options;
 pub use queue::{Forgotten, PositionFrom};
 pub use status::{
-    DownloadStatus, FileStatus, GlobalStat, PeerStatus, Server, ServerStatus, UriStatus,
+    DownloadStatus, FileStatus, GlobalStat, HeldMemory, PeerStatus, Server, ServerStatus, UriStatus,
 };

@@ -248,7 +248,7 @@ impl Engine {
             && let Some(host) = conn.url.host_str()
         {
             // Shorter than this says more about slow start than about the server.
-            let elapsed = since.elapsed();
+            let elapsed = self.clock.now().saturating_duration_since(since);
             if elapsed >= Duration::from_millis(100) {
                 let speed = (bytes as f64 / elapsed.as_secs_f64()) as u64;
                 let single = self.downloads[conn.dl].conns.len() == 1;
@@ -388,7 +388,7 @@ impl Engine {
     }
 
     pub(crate) fn fail_everything(&mut self, err: Error) {
-        let now = Instant::now();
+        let now = self.clock.now();
         for gid in self.downloads.queued().to_vec() {
             self.fail_download(gid, err.clone(), now);
         }

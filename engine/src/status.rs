@@ -131,6 +131,17 @@ pub struct Server {
     pub speed: u64,
 }
 
+/// Memory the engine holds for transfers, for tests that bound it
+/// ([`crate::Handle::held_memory`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldMemory {
+    /// Bytes of the write buffers the engine holds (in its pool or lent out).
+    pub write_buffers: usize,
+    /// The most bytes a peer connection's decoder ever held at once: one read
+    /// plus at most one message (bt-wire bounds every length prefix).
+    pub peer_read_peak: usize,
+}
+
 /// Totals over every download (aria2's `getGlobalStat`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GlobalStat {

@@ -86,7 +86,7 @@ impl Engine {
                 Ok(s) => d.storage.insert(Arc::new(s)).clone(),
                 Err(e) => {
                     let err = Error::new(ErrorCode::FileIo, format!("cannot verify: {e}"));
-                    return self.fail_download(gid, err, Instant::now());
+                    return self.fail_download(gid, err, self.clock.now());
                 }
             },
         };

@@ -143,7 +143,7 @@ impl Engine {
                     "{url} has another version of the file ({why}); not using it for this download"
                 ),
             );
-            self.check_exhausted(gid, Instant::now());
+            self.check_exhausted(gid, self.clock.now());
             return Ok(Some(Next::Close));
         }
         self.flush_buffer(conn);
@@ -157,7 +157,7 @@ impl Engine {
                     d.version_restarts
                 ),
             );
-            self.fail_download(gid, err, Instant::now());
+            self.fail_download(gid, err, self.clock.now());
             return Ok(Some(Next::Close));
         }
         self.restart_changed(gid, conn.source, seen.validators, Restart::Changed(&why));
@@ -282,7 +282,7 @@ impl Engine {
         self.notice(gid, notice);
         let d = &self.downloads[gid];
         if d.stale_writes == 0 && d.stale_hashes == 0 {
-            self.finish_restart(gid, Instant::now());
+            self.finish_restart(gid, self.clock.now());
         }
     }
 

@@ -13,17 +13,22 @@ pub(crate) fn greet(
     info_hash: [u8; 20],
     peer_id: [u8; 20],
 ) -> std::io::Result<bool> {
-    let mut hs = [0u8; Handshake::LEN];
-    sock.read_exact(&mut hs)?;
-    if Handshake::parse(&hs)
-        .ok()
-        .flatten()
-        .is_none_or(|h| h.info_hash != info_hash)
-    {
+    if !read_handshake(sock, info_hash)? {
         return Ok(false);
     }
     sock.write_all(&Handshake::new(info_hash, peer_id, false).encode())?;
     Ok(true)
+}
+
+/// Reads the peer's handshake: `false` when it is not one, or for another torrent
+/// than `info_hash`.
+pub(crate) fn read_handshake(sock: &mut TcpStream, info_hash: [u8; 20]) -> std::io::Result<bool> {
+    let mut hs = [0u8; Handshake::LEN];
+    sock.read_exact(&mut hs)?;
+    Ok(Handshake::parse(&hs)
+        .ok()
+        .flatten()
+        .is_some_and(|h| h.info_hash == info_hash))
 }
 
 /// Sends extension message `id` with `payload`.

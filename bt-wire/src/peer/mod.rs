@@ -111,6 +111,10 @@ pub enum PeerEvent {
     },
     /// The peer stopped sending blocks while requests were outstanding.
     Snubbed,
+    /// The peer rejected (BEP 6) a request for this piece while unchoking us: it may
+    /// not have the piece its bitfield claimed, and asking again at once would only
+    /// bring another reject. The block itself is reported in [`PeerEvent::Dropped`].
+    Refused(u32),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -473,7 +477,13 @@ impl Peer {
                 self.snubbed = false;
                 return Ok(Some((block, data)));
             }
-            Message::Reject(r) => self.drop_outstanding(|o| o.block != r),
+            Message::Reject(r) => {
+                let asked = self.outstanding.iter().any(|o| o.block == r);
+                self.drop_outstanding(|o| o.block != r);
+                if asked && !self.peer_choking {
+                    self.events.push_back(PeerEvent::Refused(r.index));
+                }
+            }
             Message::Suggest(i) => self.events.push_back(PeerEvent::Suggest(i)),
             Message::AllowedFast(i) => {
                 if self.allowed_fast.insert(i) {

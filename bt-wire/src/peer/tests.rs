@@ -124,6 +124,24 @@ fn choke_drops_requests_unless_fast_and_reject_drops_one() {
 }
 
 #[test]
+fn a_reject_while_unchoked_says_the_piece_was_refused() {
+    let t0 = Instant::now();
+    let mut p = Peer::new(PeerConfig::default(), PIECES, true, t0);
+    p.handle_message(t0, Message::Unchoke).unwrap();
+    p.request(block(2, 0));
+    sent(&mut p, t0);
+    events(&mut p);
+    // A reject of something never asked is no refusal.
+    p.handle_message(t0, Message::Reject(block(4, 0))).unwrap();
+    assert_eq!(events(&mut p), vec![]);
+    p.handle_message(t0, Message::Reject(block(2, 0))).unwrap();
+    assert_eq!(
+        events(&mut p),
+        vec![PeerEvent::Dropped(vec![block(2, 0)]), PeerEvent::Refused(2)]
+    );
+}
+
+#[test]
 fn allowed_fast_pieces_are_requested_while_choked() {
     let t0 = Instant::now();
     let mut p = Peer::new(PeerConfig::default(), PIECES, true, t0);

@@ -516,7 +516,7 @@ impl Engine {
         let Some(net) = &self.dht else {
             return;
         };
-        let now = Instant::now();
+        let now = self.clock.now();
         let saved_at = u64::try_from(crate::cookies::unix_now()).unwrap_or(0);
         for node in &net.nodes {
             let Some(path) = &node.file else { continue };

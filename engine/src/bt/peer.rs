@@ -36,6 +36,10 @@ pub(crate) const PEER_TAG: usize = 1 << (usize::BITS - 2);
 const OUT_HIGH: usize = 256 << 10;
 /// Bytes read per system call.
 const READ_LEN: usize = 64 << 10;
+/// How long a piece the peer rejected while unchoking us is not asked of it again.
+/// Without the wait a peer whose bitfield lies is asked for the same blocks every loop
+/// turn, rejecting each (found by the swarm tests: thousands of requests a second).
+const REFUSED_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 pub(crate) struct PeerConn {
     pub gid: Gid,
@@ -69,6 +73,9 @@ pub(crate) struct PeerConn {
     pub(super) ext: super::extension::PeerExtensions,
     /// Its blocks of this turn not yet sent to disk.
     run: Option<super::block_run::BlockRun>,
+    /// Pieces it rejected requests for while unchoking us, taken out of its bitfield
+    /// in the plan until then (see [`REFUSED_WAIT`]).
+    refused: Vec<(u32, Instant)>,
 }
 
 impl PeerConn {
@@ -181,6 +188,7 @@ impl Engine {
             last_block: None,
             ext: Default::default(),
             run: None,
+            refused: Vec::new(),
         });
         Some(key)
     }
@@ -262,6 +270,7 @@ impl Engine {
                 Ok(0) => return Err("closed by the peer".into()),
                 Ok(n) => {
                     pc.decoder.filled(n);
+                    self.peer_read_peak = self.peer_read_peak.max(pc.decoder.buffered());
                     self.take_messages(pc, now)?;
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
@@ -333,6 +342,7 @@ impl Engine {
             last_block,
             ext,
             run,
+            refused,
             ..
         } = pc;
         let peer = peer.as_mut().ok_or("no handshake")?;
@@ -365,6 +375,10 @@ impl Engine {
                     for b in blocks {
                         plan.cancel_block(slot, to_block(b));
                     }
+                }
+                PeerEvent::Refused(i) if i < pc.pieces => {
+                    plan.remove_have(slot, i as usize);
+                    refused.push((i, now + REFUSED_WAIT));
                 }
                 PeerEvent::Request(r) => {
                     if super::serve::servable(plan, r) {
@@ -457,6 +471,13 @@ impl Engine {
             let d = &mut self.downloads[pc.gid];
             let active = d.is_active();
             if let Some(plan) = d.plan_mut().filter(|_| active) {
+                pc.refused.retain(|&(i, until)| {
+                    let over = until <= now;
+                    if over && peer.pieces().has(i) {
+                        plan.add_have(pc.slot, i as usize);
+                    }
+                    !over
+                });
                 let want = peer.wants_blocks(now);
                 if want > 0 && !peer.peer_choking() {
                     let mut blocks = Vec::new();

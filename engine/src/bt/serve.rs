@@ -156,7 +156,7 @@ impl Engine {
     fn wake_at(&mut self, at: Instant) {
         if self
             .upload_wake
-            .is_none_or(|w| w <= Instant::now() || at < w)
+            .is_none_or(|w| w <= self.clock.now() || at < w)
         {
             self.upload_wake = Some(at);
             self.timers.push(at, Timer::Wake);

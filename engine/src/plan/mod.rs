@@ -613,6 +613,28 @@ impl Plan {
         }
     }
 
+    /// Records that `slot` does not have piece `i` after all (a peer that rejected a
+    /// request for it): its requests in the piece are dropped, so it holds requests
+    /// only in pieces it has (invariant 3). A mirror (no bitfield) is left alone.
+    pub fn remove_have(&mut self, slot: SourceSlot, i: usize) {
+        let Some(Some(have)) = self.haves.get_mut(slot) else {
+            return;
+        };
+        if i >= have.len() || !have.get(i) {
+            return;
+        }
+        have.clear(i);
+        self.pieces.remove_available_one(i);
+        let piece = self.piece_range(i);
+        let inside: Vec<u64> = (self.requests.of_slot(slot).iter())
+            .copied()
+            .filter(|start| piece.contains(start))
+            .collect();
+        for start in inside {
+            self.requests.drop_one(slot, start);
+        }
+    }
+
     /// Whether `slot` has piece `i`.
     pub fn has_piece(&self, slot: SourceSlot, i: usize) -> bool {
         i < self.pieces.count() && self.have_of(slot).is_none_or(|h| h.get(i))

@@ -187,6 +187,10 @@ impl Pieces {
         self.avail[i] += 1;
     }
 
+    pub(super) fn remove_available_one(&mut self, i: usize) {
+        self.avail[i] -= 1;
+    }
+
     /// Starts remembering contributors (plans that verify pieces).
     pub(super) fn track_contributors(&mut self) {
         self.contributors = vec![Vec::new(); self.stage.len()];

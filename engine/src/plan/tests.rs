@@ -510,6 +510,28 @@ fn partly_requested_pieces_are_finished_first() {
 }
 
 #[test]
+fn a_piece_removed_from_a_bitfield_takes_the_slot_s_requests_in_it_along() {
+    let mut plan = Plan::new(4 * BLOCK_LEN, 2 * BLOCK_LEN);
+    plan.set_have(1, Bitfield::full(2));
+    let mut out = Vec::new();
+    assert_eq!(plan.request_blocks(1, 4, &mut out), 4);
+    plan.remove_have(1, 0);
+    check(&plan);
+    assert!(!plan.has_piece(1, 0));
+    assert_eq!(plan.availability(0), 0);
+    let left: Vec<usize> = plan.requests_of(1).map(|b| b.piece).collect();
+    assert_eq!(left, vec![1, 1]);
+    // Another source now gets piece 0's blocks as free ones, not as endgame.
+    plan.set_have(2, Bitfield::full(2));
+    out.clear();
+    plan.request_blocks(2, 2, &mut out);
+    assert!(out.iter().all(|b| b.piece == 0), "{out:?}");
+    // A `have` brings it back.
+    plan.add_have(1, 0);
+    assert!(plan.has_piece(1, 0));
+}
+
+#[test]
 fn endgame_duplicates_outstanding_blocks_and_cancels_the_rest() {
     let mut plan = Plan::new(2 * BLOCK_LEN, 2 * BLOCK_LEN);
     plan.set_have(1, Bitfield::full(1));

@@ -79,7 +79,12 @@ pub struct Batch {
 impl Batch {
     /// A started engine with global options `o`, subscribed before anything is added.
     pub fn new(o: &Options) -> Batch {
-        let handle = Engine::start(o).unwrap();
+        Batch::with_clock(o, swarmget_engine::Clock::real())
+    }
+
+    /// [`Batch::new`] with the engine's loop on `clock` (a manual one, to advance).
+    pub fn with_clock(o: &Options, clock: swarmget_engine::Clock) -> Batch {
+        let handle = Engine::start_with_clock(o, clock).unwrap();
         let events = handle.subscribe().unwrap();
         Batch {
             handle,
