@@ -93,7 +93,7 @@ pub struct Engine {
     pub(crate) pool: Vec<Vec<u8>>,
     pub(crate) pool_limit: usize,
     pub(crate) pool_out: usize,
-    /// The most bytes a peer's decoder held at once ([`Handle::held_memory`]).
+    /// The largest buffer a peer's decoder had ([`Handle::held_memory`]).
     pub(crate) peer_read_peak: usize,
     pub(crate) overall: Throttle,
     pub(crate) timers: Timers,

@@ -137,7 +137,7 @@ pub struct Server {
 pub struct HeldMemory {
     /// Bytes of the write buffers the engine holds (in its pool or lent out).
     pub write_buffers: usize,
-    /// The most bytes a peer connection's decoder ever held at once: one read
+    /// The largest buffer a peer connection's decoder ever had: room for one read
     /// plus at most one message (bt-wire bounds every length prefix).
     pub peer_read_peak: usize,
 }

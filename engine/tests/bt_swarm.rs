@@ -19,7 +19,7 @@ const BLOCK: usize = 16 << 10;
 const PAST_REQUEST_TIMEOUT: Duration = Duration::from_secs(61);
 /// Past its idle timeout (180 s without a message).
 const PAST_IDLE_TIMEOUT: Duration = Duration::from_secs(181);
-/// What a peer connection may hold undecoded: one read (64 KiB) and at most one
+/// The buffer a peer connection may have: room for one read (64 KiB) and at most one
 /// message beyond it (a 16 KiB block, its 9-byte header and 4-byte length prefix).
 const PEER_READ_BOUND: usize = (64 << 10) + (16 << 10) + 13;
 

@@ -71,6 +71,11 @@ impl FrameDecoder {
         self.end - self.start
     }
 
+    /// Bytes the buffer takes in memory (undecoded bytes and room for the next read).
+    pub fn allocated(&self) -> usize {
+        self.buf.len()
+    }
+
     /// Takes the handshake, which precedes every message.
     pub fn handshake(&mut self) -> Result<Option<Handshake>, WireError> {
         let h = Handshake::parse(&self.buf[self.start..self.end])?;

@@ -270,7 +270,7 @@ impl Engine {
                 Ok(0) => return Err("closed by the peer".into()),
                 Ok(n) => {
                     pc.decoder.filled(n);
-                    self.peer_read_peak = self.peer_read_peak.max(pc.decoder.buffered());
+                    self.peer_read_peak = self.peer_read_peak.max(pc.decoder.allocated());
                     self.take_messages(pc, now)?;
                 }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
