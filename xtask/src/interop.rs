@@ -33,6 +33,7 @@ mod bt;
 mod metalink;
 mod proxy;
 mod qbittorrent;
+mod transmission_daemon;
 mod web_seed;
 
 /// Big enough that 16 connections each get several 1 MiB pieces.
@@ -194,6 +195,10 @@ const CASES: &[(&str, Check)] = &[
         web_seed::beside_libtorrent,
     ),
     (
+        "bittorrent: a torrent from transmission-daemon seeding it (added over its RPC)",
+        transmission_daemon::from_daemon,
+    ),
+    (
         "proxy: microsocks with a wrong password -> exit 24",
         proxy::socks_wrong_password,
     ),
@@ -226,6 +231,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
     apt_install(&["transmission-cli"]).map_err(|e| {
         format!(
             "transmission-cli is required for the BitTorrent cases and could not be installed: {e}"
+        )
+    })?;
+    apt_install(&["transmission-daemon"]).map_err(|e| {
+        format!(
+            "transmission-daemon is required for the BitTorrent cases and could not be \
+             installed: {e}"
         )
     })?;
     apt_install(&["qbittorrent-nox"]).map_err(|e| {
