@@ -199,6 +199,14 @@ const CASES: &[(&str, Check)] = &[
         transmission_daemon::from_daemon,
     ),
     (
+        "bittorrent: a single-file torrent from nginx as its only web seed (no tracker)",
+        web_seed::only_single_file,
+    ),
+    (
+        "bittorrent: a multi-file torrent from nginx as its only web seed, pieces across files",
+        web_seed::only_multi_file,
+    ),
+    (
         "proxy: microsocks with a wrong password -> exit 24",
         proxy::socks_wrong_password,
     ),
