@@ -330,3 +330,78 @@ fn a_magnet_link_s_ws_web_seed_fills_the_torrent_its_metadata_peer_cannot() {
     );
     assert_eq!(done[1].files[0].uris[0].uri, server.url("/ws/mag/a.txt"));
 }
+
+/// aria2's `changeUri` on a torrent: its URIs are the web seeds' places of each file.
+/// The web seed the torrent names stalls; deleting its URI of the second file takes it
+/// out, and the second file's place under another base, added, is a web seed of every
+/// file, from which the torrent completes.
+#[test]
+fn change_uri_takes_a_web_seed_out_and_puts_another_in() {
+    let dir = Dir::new("ws-change-uri");
+    let files = [("a.txt", 50_000u64), ("sub/b.bin", 120_001)];
+    let body = torrent_data(170_001, 18);
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/old/set/a.txt", body[..50_000].to_vec())
+            .file("/old/set/sub/b.bin", body[50_000..].to_vec())
+            .behaviour_for("/old/set/a.txt", Behaviour::StallAfter { bytes: 1000 })
+            .behaviour_for("/old/set/sub/b.bin", Behaviour::StallAfter { bytes: 1000 })
+            .file("/new/set/a.txt", body[..50_000].to_vec())
+            .file("/new/set/sub/b.bin", body[50_000..].to_vec()),
+    )
+    .unwrap();
+    let torrent = with_web_seeds("set", &files, &body, None, vec![server.url("/old")]);
+    let o = opts(&dir.0);
+    let mut batch = common::Batch::new(&o);
+    let gid = batch.add(swarmget_engine::DownloadSpec::torrent(
+        swarmget_engine::Torrent::parse(&torrent).unwrap(),
+        o,
+    ));
+    let change = |file_index, delete: &[String], add: &[String]| {
+        batch.handle.change_uri(
+            gid,
+            swarmget_engine::UriChange {
+                file_index,
+                delete: delete.to_vec(),
+                add: add.to_vec(),
+                position: None,
+            },
+        )
+    };
+    // Files are 1 and 2; a URI that is not file 2's place under a base is not counted.
+    assert!(change(3, &[], &[]).is_err());
+    assert!(change(0, &[], &[]).is_err());
+    let r = change(
+        2,
+        &[
+            server.url("/old/set/a.txt"),
+            server.url("/old/set/sub/b.bin"),
+        ],
+        &[
+            server.url("/new/set/a.txt"),
+            server.url("/new/set/sub/b.bin"),
+        ],
+    );
+    assert_eq!(r.unwrap(), (1, 1));
+    let st = common::wait_status(&batch.handle, gid, |st| st.state.is_stopped());
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    let root = dir.0.join("set");
+    assert_eq!(std::fs::read(root.join("a.txt")).unwrap(), body[..50_000]);
+    assert_eq!(
+        std::fs::read(root.join("sub/b.bin")).unwrap(),
+        body[50_000..]
+    );
+    let uris: Vec<Vec<&str>> = st
+        .files
+        .iter()
+        .map(|f| f.uris.iter().map(|u| u.uri.as_str()).collect())
+        .collect();
+    assert_eq!(
+        uris,
+        [
+            vec![server.url("/new/set/a.txt")],
+            vec![server.url("/new/set/sub/b.bin")]
+        ]
+    );
+    batch.finish();
+}

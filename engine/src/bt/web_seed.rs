@@ -39,7 +39,7 @@ pub(crate) fn sources(meta: &Metainfo) -> Vec<Url> {
         let Ok(url) = Url::parse(entry) else {
             continue;
         };
-        if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
+        if !usable(&url) {
             continue;
         }
         let url = if meta.info.multi_file {
@@ -52,6 +52,32 @@ pub(crate) fn sources(meta: &Metainfo) -> Vec<Url> {
         }
     }
     out
+}
+
+/// The web seed a `changeUri` URI added to file `index` of the torrent makes: for a
+/// single-file torrent the URI as a `url-list` entry; for a multi-file one the base
+/// under which the URI is that file's place (`BASE/name/path`, as [`file_url`] makes
+/// it). `None` for a URI that is no usable web seed or, on a multi-file torrent, does
+/// not end with the file's path.
+pub(crate) fn seed_for(meta: &Metainfo, index: usize, uri: &str) -> Option<Url> {
+    let url = Url::parse(uri).ok().filter(usable)?;
+    if !meta.info.multi_file {
+        return Some(single_file_url(url, &meta.info.name));
+    }
+    let path = &meta.info.files.get(index)?.path;
+    let mut base = url.clone();
+    {
+        let mut segments = base.path_segments_mut().ok()?;
+        for _ in path {
+            segments.pop();
+        }
+    }
+    (file_url(&base, path) == url).then_some(base)
+}
+
+/// A URL a web seed can be fetched from.
+fn usable(url: &Url) -> bool {
+    matches!(url.scheme(), "http" | "https") && !url.cannot_be_a_base()
 }
 
 /// BEP 19 for a single file: a URL ending in `/` names a directory holding the file.
@@ -239,6 +265,35 @@ mod tests {
         ]);
         let urls: Vec<String> = sources(&m).iter().map(Url::to_string).collect();
         assert_eq!(urls, ["http://h/dist/f.iso", "http://h/dist/a%20b.iso"]);
+    }
+
+    #[test]
+    fn an_added_uri_is_a_web_seed_only_where_it_names_the_file() {
+        let m = single(&["http://h/x"]);
+        let seed = |m: &Metainfo, i, uri| seed_for(m, i, uri).map(|u| u.to_string());
+        assert_eq!(
+            seed(&m, 0, "http://o/d/"),
+            Some("http://o/d/a%20b.iso".into())
+        );
+        assert_eq!(seed(&m, 0, "http://o/f.iso"), Some("http://o/f.iso".into()));
+        assert_eq!(seed(&m, 0, "gopher://o/f"), None);
+        let files = vec![
+            (vec!["a b".to_string()], 10),
+            (vec!["sub".to_string(), "c".to_string()], 10),
+        ];
+        let bytes = TorrentBuilder::multi("set", files, 16384, vec![[0; 20]])
+            .build()
+            .unwrap();
+        let m = Metainfo::parse(&bytes).unwrap();
+        assert_eq!(
+            seed(&m, 0, "http://o/m/set/a%20b"),
+            Some("http://o/m".into())
+        );
+        assert_eq!(seed(&m, 1, "http://o/set/sub/c"), Some("http://o/".into()));
+        // Another file's place, or no place under the torrent's name, is no web seed.
+        assert_eq!(seed(&m, 1, "http://o/m/set/a%20b"), None);
+        assert_eq!(seed(&m, 0, "http://o/m/a%20b"), None);
+        assert_eq!(seed(&m, 2, "http://o/m/set/a%20b"), None);
     }
 
     #[test]
