@@ -155,16 +155,17 @@ fn dash_t_downloads_the_torrent_and_takes_uris_beside_it_as_web_seeds() {
     .expect_code(0);
     assert_download(&seeded.join("x.bin"), &body());
     assert!(!server.requests_for("/x.bin").is_empty());
-    // Web seeds are fetched over HTTP(S) only: another scheme is refused, not unused.
+    // Web seeds are fetched over HTTP(S) and FTP only: another scheme is refused, not
+    // unused.
     let refused = run(
-        swarmget(dir.path()).args(["-T", &path, "ftp://127.0.0.1:9/x.bin"]),
+        swarmget(dir.path()).args(["-T", &path, "sftp://127.0.0.1:9/x.bin"]),
         LIMIT,
     );
     refused.expect_code(28);
     assert!(
         refused
             .stderr
-            .contains("web seeds must be http or https URLs"),
+            .contains("web seeds must be http, https or ftp URLs"),
         "{}",
         refused.stderr
     );

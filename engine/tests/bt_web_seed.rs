@@ -1,5 +1,5 @@
-//! Web seeds (BEP 19 `url-list`): torrents whose pieces come from HTTP servers, alone or
-//! beside peers, verified by SHA-1 like a peer's.
+//! Web seeds (BEP 19 `url-list`): torrents whose pieces come from HTTP and FTP servers,
+//! alone or beside peers, verified by SHA-1 like a peer's.
 
 mod common;
 
@@ -8,8 +8,8 @@ use std::time::Duration;
 use common::{Dir, bt_opts, torrent_data};
 use swarmget_engine::{DownloadState, Event, Options};
 use swarmget_test_support::{
-    Behaviour, HttpServer, MetadataBehaviour, MetadataPeer, Seeder, ServerConfig, Tracker,
-    make_torrent, make_torrent_with_web_seeds, sha256_hex,
+    Behaviour, FtpConfig, FtpServer, HttpServer, MetadataBehaviour, MetadataPeer, Seeder,
+    ServerConfig, Tracker, make_torrent, make_torrent_with_web_seeds, sha256_hex,
 };
 
 const PIECE: u64 = 32 << 10;
@@ -404,4 +404,79 @@ fn change_uri_takes_a_web_seed_out_and_puts_another_in() {
         ]
     );
     batch.finish();
+}
+
+/// An `ftp://` web seed fetched through the engine's FTP source, with the byte-space
+/// mapping of an HTTP one: a single-file torrent's directory URL with the name
+/// appended; a multi-file torrent's files at `URL/name/path` (a space, an empty file
+/// and a piece across files), one `REST`+`RETR` per file and never a byte past it;
+/// padding files never asked for.
+#[test]
+fn ftp_web_seeds_fill_single_and_multi_file_torrents() {
+    let dir = Dir::new("ws-ftp");
+    let body = torrent_data(170_001, 19);
+    let files = [
+        ("a b.txt", 50_000u64),
+        ("sub/empty", 0),
+        ("sub/c.bin", 120_001),
+    ];
+    let (a, b) = body[..90_000].split_at(40_000);
+    let server = FtpServer::start(
+        FtpConfig::new()
+            .file("/pub/one.bin", body.clone())
+            .file("/seed/set/a b.txt", body[..50_000].to_vec())
+            .file("/seed/set/sub/c.bin", body[50_000..].to_vec())
+            .file("/w/pad/a.bin", a.to_vec())
+            .file("/w/pad/b.bin", b.to_vec()),
+    )
+    .unwrap();
+
+    let single = with_web_seeds("one.bin", &[], &body, None, vec![server.url("/pub/")]);
+    let (st, _) = common::run_torrent(&single, opts(&dir.0.join("single")));
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    assert_eq!(std::fs::read(dir.0.join("single/one.bin")).unwrap(), body);
+    assert_eq!(st.files[0].uris[0].uri, server.url("/pub/one.bin"));
+
+    let multi = with_web_seeds("set", &files, &body, None, vec![server.url("/seed")]);
+    let (st, _) = common::run_torrent(&multi, opts(&dir.0.join("multi")));
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    let root = dir.0.join("multi/set");
+    assert_eq!(std::fs::read(root.join("a b.txt")).unwrap(), body[..50_000]);
+    assert_eq!(std::fs::read(root.join("sub/empty")).unwrap(), b"");
+    assert_eq!(
+        std::fs::read(root.join("sub/c.bin")).unwrap(),
+        body[50_000..]
+    );
+    let uris: Vec<&str> = st.files.iter().map(|f| f.uris[0].uri.as_str()).collect();
+    assert_eq!(
+        uris,
+        [
+            server.url("/seed/set/a%20b.txt"),
+            server.url("/seed/set/sub/empty"),
+            server.url("/seed/set/sub/c.bin")
+        ]
+    );
+
+    let (padded, _) = padded_torrent(a, b, &server.url("/w/"));
+    let (st, _) = common::run_torrent(&padded, opts(&dir.0.join("pad")));
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    assert_eq!(std::fs::read(dir.0.join("pad/pad/a.bin")).unwrap(), a);
+    assert_eq!(std::fs::read(dir.0.join("pad/pad/b.bin")).unwrap(), b);
+
+    // Each file was retrieved by its own path (the server's log shows the CWDs and
+    // the name); no SIZE or MDTM was asked, and neither the empty file nor padding.
+    let lines = server.command_lines();
+    for name in ["one.bin", "a b.txt", "c.bin", "a.bin", "b.bin"] {
+        assert!(
+            lines.iter().any(|l| *l == format!("RETR {name}")),
+            "no RETR {name}: {lines:?}"
+        );
+    }
+    assert!(
+        !lines.iter().any(|l| l.contains("empty")
+            || l.contains("pad0")
+            || l.starts_with("SIZE")
+            || l.starts_with("MDTM")),
+        "{lines:?}"
+    );
 }
