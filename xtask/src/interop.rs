@@ -207,6 +207,14 @@ const CASES: &[(&str, Check)] = &[
         web_seed::only_multi_file,
     ),
     (
+        "bittorrent: a single-file torrent from pyftpdlib as its only web seed (ftp://)",
+        web_seed::only_single_file_ftp,
+    ),
+    (
+        "bittorrent: a multi-file torrent from vsftpd as its only web seed (ftp://), pieces across files",
+        web_seed::only_multi_file_ftp,
+    ),
+    (
         "proxy: microsocks with a wrong password -> exit 24",
         proxy::socks_wrong_password,
     ),
