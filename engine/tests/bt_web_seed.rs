@@ -3,16 +3,25 @@
 
 mod common;
 
+use std::path::Path;
 use std::time::Duration;
 
 use common::{Dir, bt_opts, torrent_data};
-use swarmget_engine::{DownloadState, Event, Options};
+use swarmget_engine::{DownloadState, DownloadStatus, Event, Options};
 use swarmget_test_support::{
     Behaviour, FtpConfig, FtpServer, HttpServer, MetadataBehaviour, MetadataPeer, Seeder,
     ServerConfig, Tracker, make_torrent, make_torrent_with_web_seeds, sha256_hex,
 };
 
 const PIECE: u64 = 32 << 10;
+
+/// A multi-file torrent's files (170 001 bytes): a name with a space, an empty file,
+/// and a piece across the first and last.
+const SET_FILES: [(&str, u64); 3] = [
+    ("a b.txt", 50_000),
+    ("sub/empty", 0),
+    ("sub/c.bin", 120_001),
+];
 
 /// `bt_opts`, and a download that receives nothing for a while stops (so a web seed
 /// that is never fetched fails the test instead of hanging it).
@@ -83,11 +92,6 @@ fn web_seed_connections_follow_split_and_max_connection_per_server() {
 #[test]
 fn a_multi_file_torrent_downloads_from_its_web_seed_alone() {
     let dir = Dir::new("ws-multi");
-    let files = [
-        ("a b.txt", 50_000u64),
-        ("sub/empty", 0),
-        ("sub/c.bin", 120_001),
-    ];
     let body = torrent_data(170_001, 12);
     // Path components are percent-encoded; the server matches the raw request path.
     let server = HttpServer::start(
@@ -96,30 +100,36 @@ fn a_multi_file_torrent_downloads_from_its_web_seed_alone() {
             .file("/seed/set/sub/c.bin", body[50_000..].to_vec()),
     )
     .unwrap();
-    let torrent = with_web_seeds("set", &files, &body, None, vec![server.url("/seed")]);
+    let torrent = with_web_seeds("set", &SET_FILES, &body, None, vec![server.url("/seed")]);
     let (st, _) = common::run_torrent(&torrent, opts(&dir.0));
+    assert_set(&st, &dir.0, &body, |p| server.url(p));
+    // No request crossed a file: the piece across the boundary took one of each.
+    assert!(!server.requests_for("/seed/set/a%20b.txt").is_empty());
+    assert!(!server.requests_for("/seed/set/sub/c.bin").is_empty());
+    assert!(server.requests_for("/seed/set/sub/empty").is_empty());
+}
+
+/// The torrent of `SET_FILES` (named `set`, web seed `URL/seed`) is complete under
+/// `dir`, each file exact, and each lists its own URL under the web seed (aria2's
+/// `files[].uris`; `url` makes the server's URL of a path).
+fn assert_set(st: &DownloadStatus, dir: &Path, body: &[u8], url: impl Fn(&str) -> String) {
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
-    let root = dir.0.join("set");
+    let root = dir.join("set");
     assert_eq!(std::fs::read(root.join("a b.txt")).unwrap(), body[..50_000]);
     assert_eq!(std::fs::read(root.join("sub/empty")).unwrap(), b"");
     assert_eq!(
         std::fs::read(root.join("sub/c.bin")).unwrap(),
         body[50_000..]
     );
-    // Each file lists its own URL under the web seed (aria2's files[].uris).
     let uris: Vec<&str> = st.files.iter().map(|f| f.uris[0].uri.as_str()).collect();
     assert_eq!(
         uris,
         [
-            server.url("/seed/set/a%20b.txt"),
-            server.url("/seed/set/sub/empty"),
-            server.url("/seed/set/sub/c.bin")
+            url("/seed/set/a%20b.txt"),
+            url("/seed/set/sub/empty"),
+            url("/seed/set/sub/c.bin")
         ]
     );
-    // No request crossed a file: the piece across the boundary took one of each.
-    assert!(!server.requests_for("/seed/set/a%20b.txt").is_empty());
-    assert!(!server.requests_for("/seed/set/sub/c.bin").is_empty());
-    assert!(server.requests_for("/seed/set/sub/empty").is_empty());
 }
 
 /// A v1 multi-file torrent of `a.bin`, a BEP 47 padding file up to the next piece and
@@ -415,11 +425,6 @@ fn change_uri_takes_a_web_seed_out_and_puts_another_in() {
 fn ftp_web_seeds_fill_single_and_multi_file_torrents() {
     let dir = Dir::new("ws-ftp");
     let body = torrent_data(170_001, 19);
-    let files = [
-        ("a b.txt", 50_000u64),
-        ("sub/empty", 0),
-        ("sub/c.bin", 120_001),
-    ];
     let (a, b) = body[..90_000].split_at(40_000);
     let server = FtpServer::start(
         FtpConfig::new()
@@ -437,25 +442,9 @@ fn ftp_web_seeds_fill_single_and_multi_file_torrents() {
     assert_eq!(std::fs::read(dir.0.join("single/one.bin")).unwrap(), body);
     assert_eq!(st.files[0].uris[0].uri, server.url("/pub/one.bin"));
 
-    let multi = with_web_seeds("set", &files, &body, None, vec![server.url("/seed")]);
+    let multi = with_web_seeds("set", &SET_FILES, &body, None, vec![server.url("/seed")]);
     let (st, _) = common::run_torrent(&multi, opts(&dir.0.join("multi")));
-    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
-    let root = dir.0.join("multi/set");
-    assert_eq!(std::fs::read(root.join("a b.txt")).unwrap(), body[..50_000]);
-    assert_eq!(std::fs::read(root.join("sub/empty")).unwrap(), b"");
-    assert_eq!(
-        std::fs::read(root.join("sub/c.bin")).unwrap(),
-        body[50_000..]
-    );
-    let uris: Vec<&str> = st.files.iter().map(|f| f.uris[0].uri.as_str()).collect();
-    assert_eq!(
-        uris,
-        [
-            server.url("/seed/set/a%20b.txt"),
-            server.url("/seed/set/sub/empty"),
-            server.url("/seed/set/sub/c.bin")
-        ]
-    );
+    assert_set(&st, &dir.0.join("multi"), &body, |p| server.url(p));
 
     let (padded, _) = padded_torrent(a, b, &server.url("/w/"));
     let (st, _) = common::run_torrent(&padded, opts(&dir.0.join("pad")));
