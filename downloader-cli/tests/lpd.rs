@@ -7,6 +7,7 @@ mod common;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::TempDir;
@@ -21,7 +22,10 @@ impl Netns {
     /// The namespace, with multicast routed to `lo` when `route`: without the route a
     /// socket can reach the group only on an interface it names.
     fn create(route: bool) -> Result<Netns, String> {
-        let name = format!("sglpd{}", std::process::id());
+        // One namespace per test: the tests of this file run in one process at once.
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let name = format!("sglpd{}-{n}", std::process::id());
         let ip = |args: &[&str]| -> Result<(), String> {
             let out = Command::new("ip")
                 .args(args)
