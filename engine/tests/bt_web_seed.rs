@@ -443,8 +443,14 @@ fn ftp_web_seeds_fill_single_and_multi_file_torrents() {
     assert_eq!(st.files[0].uris[0].uri, server.url("/pub/one.bin"));
 
     let multi = with_web_seeds("set", &SET_FILES, &body, None, vec![server.url("/seed")]);
-    let (st, _) = common::run_torrent(&multi, opts(&dir.0.join("multi")));
+    let (st, events) = common::run_torrent(&multi, opts(&dir.0.join("multi")));
     assert_set(&st, &dir.0.join("multi"), &body, |p| server.url(p));
+    // A file's end ends its transfer; the run goes on in the next file, no error.
+    let troubles: Vec<_> = events
+        .iter()
+        .filter(|e| matches!(e, Event::Notice(..)))
+        .collect();
+    assert_eq!(troubles, Vec::<&Event>::new());
 
     let (padded, _) = padded_torrent(a, b, &server.url("/w/"));
     let (st, _) = common::run_torrent(&padded, opts(&dir.0.join("pad")));
