@@ -23,8 +23,16 @@ pub fn from_daemon(env: &Env, dir: &Path) -> Result<(), String> {
     let torrent = write_torrent(env, dir, &tracker.url)?;
     let mut daemon = Daemon::start(dir, &env.www, peer_port, rpc_port)?;
     // It checks the served file against the piece hashes first, then seeds.
-    let added = remote(&daemon.rpc, &["-a", &torrent.to_string_lossy()]);
-    let seeding = added.and_then(|_| {
+    let added = remote(&daemon.rpc, &["-a", &torrent.to_string_lossy()]).and_then(|out| {
+        if out.contains("\"success\"") {
+            Ok(())
+        } else {
+            Err(format!(
+                "transmission-daemon did not add the torrent: {out}"
+            ))
+        }
+    });
+    let seeding = added.and_then(|()| {
         let rpc = daemon.rpc.clone();
         let seeding = || remote(&rpc, &["-t", "1", "-i"]).is_ok_and(|i| seeds(&i));
         wait_for(&mut daemon.child, LEECH_LIMIT, seeding).map_err(|e| {
@@ -128,7 +136,7 @@ fn remote(rpc: &str, args: &[&str]) -> Result<String, String> {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    if out.status.success() && !text.contains("Error") {
+    if out.status.success() {
         Ok(text)
     } else {
         Err(format!(
