@@ -1,12 +1,13 @@
 //! Local peer discovery (BEP 14) between two swarmget processes inside a network
 //! namespace this test creates (its loopback the only interface, multicast on), so
 //! no announce reaches a real network. Needs root and iproute2's `ip`; without them
-//! the test is skipped, except under CI=true, where that is a failure.
+//! the tests are skipped, except under CI=true, where that is a failure.
 
 mod common;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::TempDir;
@@ -18,8 +19,13 @@ const PIECE: u64 = 32 << 10;
 struct Netns(String);
 
 impl Netns {
-    fn create() -> Result<Netns, String> {
-        let name = format!("sglpd{}", std::process::id());
+    /// The namespace, with multicast routed to `lo` when `route`: without the route a
+    /// socket can reach the group only on an interface it names.
+    fn create(route: bool) -> Result<Netns, String> {
+        // One namespace per test: the tests of this file run in one process at once.
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let name = format!("sglpd{}-{n}", std::process::id());
         let ip = |args: &[&str]| -> Result<(), String> {
             let out = Command::new("ip")
                 .args(args)
@@ -39,7 +45,9 @@ impl Netns {
         let ns = Netns(name);
         ip(&["-n", &ns.0, "link", "set", "lo", "up"])?;
         ip(&["-n", &ns.0, "link", "set", "lo", "multicast", "on"])?;
-        ip(&["-n", &ns.0, "route", "add", "224.0.0.0/4", "dev", "lo"])?;
+        if route {
+            ip(&["-n", &ns.0, "route", "add", "224.0.0.0/4", "dev", "lo"])?;
+        }
         Ok(ns)
     }
 
@@ -75,7 +83,20 @@ impl Drop for Killed {
 
 #[test]
 fn two_swarmgets_find_each_other_by_local_peer_discovery() {
-    let ns = match Netns::create() {
+    meet_by_lpd(true, &[]);
+}
+
+/// Without a multicast route, the group is reachable only on the interface
+/// `--bt-lpd-interface` names: ignored, neither side could join or send.
+#[test]
+fn bt_lpd_interface_takes_discovery_to_the_named_interface() {
+    meet_by_lpd(false, &["--bt-lpd-interface=lo"]);
+}
+
+/// A seeder and a leecher with LPD on (and `extra` options) in a namespace made with
+/// `route` or not: the leecher must get the file from the seeder, met through LPD.
+fn meet_by_lpd(route: bool, extra: &[&str]) {
+    let ns = match Netns::create(route) {
         Ok(ns) => ns,
         Err(e) if std::env::var("CI").as_deref() != Ok("true") => {
             eprintln!("skipped: cannot make a network namespace: {e}");
@@ -97,6 +118,7 @@ fn two_swarmgets_find_each_other_by_local_peer_discovery() {
     let _seeder = Killed(
         ns.swarmget(dir.path())
             .args(common)
+            .args(extra)
             .args([
                 "--bt-enable-lpd",
                 "--bt-seed-unverified",
@@ -111,6 +133,7 @@ fn two_swarmgets_find_each_other_by_local_peer_discovery() {
     let mut leecher = ns
         .swarmget(dir.path())
         .args(common)
+        .args(extra)
         .args(["--bt-enable-lpd", "--seed-time=0"])
         .arg("-d")
         .arg(&leech_dir)

@@ -1281,15 +1281,15 @@ fn add_torrent_queues_at_its_position_and_downloads_from_the_swarm() {
     let w = d.ok("aria2.addTorrent", json!([alone, [server.url("/w.bin")]]));
     d.wait_status(w.as_str().unwrap(), "complete");
     assert_download(&dir.join("w.bin"), &wbody);
-    // Web seeds other than HTTP(S) are refused, not dropped; so are paths that leave
-    // the directory, and a torrent whose name climbs out of it.
+    // Web seeds other than HTTP(S) and FTP are refused, not dropped; so are paths that
+    // leave the directory, and a torrent whose name climbs out of it.
     let m = d.fails(
         "aria2.addTorrent",
-        json!([b64, ["ftp://127.0.0.1:9/x.bin"]]),
+        json!([b64, ["sftp://127.0.0.1:9/x.bin"]]),
     );
     assert_eq!(
         m,
-        "ftp://127.0.0.1:9/x.bin: web seeds must be http or https URLs"
+        "sftp://127.0.0.1:9/x.bin: web seeds must be http, https or ftp URLs"
     );
     let m = d.fails("aria2.addTorrent", json!([b64, [], {"dir": "../.."}]));
     assert!(m.contains("outside"), "{m}");

@@ -1,5 +1,5 @@
-//! `swarmget FILE.torrent`, `-T FILE`, and `-S` of a torrent, against an in-process
-//! seeder and tracker on loopback.
+//! `swarmget FILE.torrent`, `-T FILE`, `-S` of a torrent, and a magnet link started from
+//! its saved torrent, against an in-process seeder and tracker on loopback.
 
 mod common;
 
@@ -155,16 +155,17 @@ fn dash_t_downloads_the_torrent_and_takes_uris_beside_it_as_web_seeds() {
     .expect_code(0);
     assert_download(&seeded.join("x.bin"), &body());
     assert!(!server.requests_for("/x.bin").is_empty());
-    // Web seeds are fetched over HTTP(S) only: another scheme is refused, not unused.
+    // Web seeds are fetched over HTTP(S) and FTP only: another scheme is refused, not
+    // unused.
     let refused = run(
-        swarmget(dir.path()).args(["-T", &path, "ftp://127.0.0.1:9/x.bin"]),
+        swarmget(dir.path()).args(["-T", &path, "sftp://127.0.0.1:9/x.bin"]),
         LIMIT,
     );
     refused.expect_code(28);
     assert!(
         refused
             .stderr
-            .contains("web seeds must be http or https URLs"),
+            .contains("web seeds must be http, https or ftp URLs"),
         "{}",
         refused.stderr
     );
@@ -208,4 +209,38 @@ fn show_files_prints_the_torrent() {
         "{}",
         r.stdout
     );
+}
+
+/// `--bt-load-saved-metadata`: a magnet link naming only the info-hash (no tracker, no
+/// peer, DHT off) starts from `DIR/HASH.torrent` when it is there, so the saved
+/// torrent's tracker brings the seeder. Ignored, the link would have no source at all
+/// and wait for metadata until killed.
+#[test]
+fn bt_load_saved_metadata_starts_a_magnet_link_from_its_saved_torrent() {
+    let dir = TempDir::new("torrent-saved-metadata");
+    let (_seeder, tracker, path) = swarm(&dir);
+    let torrent = std::fs::read(&path).unwrap();
+    let hash = swarmget_engine::Torrent::parse(&torrent)
+        .unwrap()
+        .info_hash();
+    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join(format!("{hex}.torrent")), &torrent).unwrap();
+    run(
+        swarmget(dir.path())
+            .args([
+                "--listen-port=0",
+                "--seed-time=0",
+                "--enable-dht=false",
+                "--bt-load-saved-metadata",
+                "-d",
+            ])
+            .arg(&out)
+            .arg(format!("magnet:?xt=urn:btih:{hex}")),
+        LIMIT,
+    )
+    .expect_code(0);
+    assert_download(&out.join("x.bin"), &body());
+    assert_eq!(tracker.announces()[0]["event"], "started");
 }

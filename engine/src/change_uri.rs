@@ -4,6 +4,12 @@
 //! removed mirror keeps its index and is only marked (`removed`, and `failed` so that
 //! nothing picks it); the try order is each mirror's `rank`, rewritten here when
 //! mirrors are inserted at a position.
+//!
+//! A torrent's URIs are its web seeds, listed per file as aria2 lists them (a
+//! multi-file torrent's file at `BASE/name/path`). A web seed is one mirror of the
+//! whole byte space here, so deleting a file's URI takes that web seed out for every
+//! file, and a URI added to a file must be that file's place under some base, which
+//! becomes a web seed for every file ([`crate::bt::web_seed::seed_for`]).
 
 use url::Url;
 
@@ -46,30 +52,36 @@ impl Engine {
                     format!("Cannot remove URIs from GID#{gid}"),
                 )
             })?;
-        if d.bt.is_some() {
-            return Err(Error::new(
-                ErrorCode::Unknown,
-                "changeUri: the URIs of a BitTorrent download (web seeds) are not supported yet",
-            ));
-        }
-        if change.file_index != 1 {
+        let files =
+            d.bt.as_ref()
+                .map_or(1, |s| s.torrent.metainfo().info.files.len());
+        if change.file_index == 0 || change.file_index > files {
             return Err(Error::new(ErrorCode::Unknown, "fileIndex is out of range"));
         }
+        let index = change.file_index - 1;
         let mut deleted = 0;
         for uri in &change.delete {
             let Ok(url) = Url::parse(uri) else {
                 continue;
             };
-            if let Some(i) = self.find_source(gid, &url) {
+            if let Some(i) = self.find_source(gid, index, &url) {
                 self.remove_source(gid, i);
                 deleted += 1;
             }
         }
-        let urls: Vec<Url> = change
-            .add
-            .iter()
-            .filter_map(|u| source_url(u).ok())
-            .collect();
+        let d = &self.downloads[gid];
+        let urls: Vec<Url> = match &d.bt {
+            Some(swarm) => change
+                .add
+                .iter()
+                .filter_map(|u| crate::bt::web_seed::seed_for(swarm.torrent.metainfo(), index, u))
+                .collect(),
+            None => change
+                .add
+                .iter()
+                .filter_map(|u| source_url(u).ok())
+                .collect(),
+        };
         let added = urls.len();
         let d = &mut self.downloads[gid];
         let (mut order, mut waiting): (Vec<usize>, Vec<usize>) = d
@@ -87,17 +99,22 @@ impl Engine {
         Ok((deleted, added))
     }
 
-    /// The mirror `url` names: one in use first, as aria2 looks in its spent URIs
-    /// before the remaining ones.
-    fn find_source(&self, gid: Gid, url: &Url) -> Option<usize> {
+    /// The mirror whose URI for file `index` is `url` (a torrent's web seed, by where
+    /// it serves that file): one in use first, as aria2 looks in its spent URIs before
+    /// the remaining ones.
+    fn find_source(&self, gid: Gid, index: usize, url: &Url) -> Option<usize> {
         let d = &self.downloads[gid];
-        let live = |s: &Source| !s.removed && s.url == *url;
+        let names = |i: usize| match &d.bt {
+            Some(_) => d.web_seed_url(i, index).as_ref() == Some(url),
+            None => d.sources[i].url == *url,
+        };
+        let live = |i: usize| !d.sources[i].removed && names(i);
         let order = d.sources_in_order();
         order
             .iter()
             .copied()
-            .find(|&i| live(&d.sources[i]) && d.sources[i].used())
-            .or_else(|| order.into_iter().find(|&i| live(&d.sources[i])))
+            .find(|&i| live(i) && d.sources[i].used())
+            .or_else(|| order.into_iter().find(|&i| live(i)))
     }
 
     /// Takes mirror `i` out: its connections close (their unfinished runs go back to

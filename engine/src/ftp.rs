@@ -19,6 +19,7 @@ use swarmget_ftp_client::{
     ftp_url_parts,
 };
 
+use crate::bt::web_seed::{self, WebStep};
 use crate::conn::{Conn, Phase};
 use crate::download::Layout;
 use crate::engine::Engine;
@@ -74,7 +75,8 @@ impl Engine {
             return;
         };
         let opts = &self.downloads[conn.dl].opts;
-        let parts = match ftp_url_parts(&conn.url) {
+        let url = web_seed::session_url(&self.downloads[conn.dl], &conn.url);
+        let parts = match ftp_url_parts(&url) {
             Ok(p) => p,
             Err(e) => {
                 let err = Error::new(ErrorCode::Ftp, format!("{}: {e}", conn.url));
@@ -241,6 +243,13 @@ impl Engine {
     ) -> Result<Option<Next>, Error> {
         let gid = conn.dl;
         match event {
+            // A torrent's web seed: the pieces' hashes say whether its bytes are right
+            // (an HTTP web seed's validators are not checked either), and a multi-file
+            // seed's URL names a directory: no SIZE or MDTM.
+            Event::LoggedIn if self.downloads[gid].bt.is_some() => {
+                ftp(conn).sized = true;
+                return self.ftp_next_run(conn, now);
+            }
             Event::LoggedIn => {
                 let f = ftp(conn);
                 let path = f.path.clone();
@@ -372,34 +381,56 @@ impl Engine {
     fn ftp_next_run(&mut self, conn: &mut Conn, now: Instant) -> Result<Option<Next>, Error> {
         self.flush_buffer(conn);
         let gid = conn.dl;
-        let offset = match &mut self.downloads[gid].layout {
-            Layout::Planned(plan) => {
-                let run = match plan.run(conn.slot) {
-                    Some(r) if r.remaining() > 0 => r,
-                    _ => match plan.claim(conn.slot) {
-                        Some(r) => r,
-                        None => {
-                            self.maybe_finish(gid, now);
-                            return Ok(Some(Next::Close));
-                        }
-                    },
-                };
-                run.next
-            }
-            Layout::Stream { .. } => 0,
+        let run = match &mut self.downloads[gid].layout {
+            Layout::Planned(plan) => match plan.run(conn.slot) {
+                Some(r) if r.remaining() > 0 => Some(r),
+                _ => match plan.claim(conn.slot) {
+                    Some(r) => Some(r),
+                    None => {
+                        self.maybe_finish(gid, now);
+                        return Ok(Some(Next::Close));
+                    }
+                },
+            },
+            Layout::Stream { .. } => None,
             Layout::Unknown => return Ok(None),
         };
+        let offset = run.map_or(0, |r| r.next);
         if offset > 0 && self.downloads[gid].sources[conn.source].no_ranges {
             return Ok(Some(Next::Close));
         }
         conn.pos = offset;
+        // Where the retrieve starts in the file the path names: a multi-file
+        // torrent's web seed asks for one file at a time, in its offsets.
+        let mut rest = offset;
+        let d = &self.downloads[gid];
+        if let Some(run) = run
+            && d.bt
+                .as_ref()
+                .is_some_and(|s| s.torrent.metainfo().info.multi_file)
+        {
+            match web_seed::next_request(conn, d, run) {
+                WebStep::Ask(range) => {
+                    rest = range.start;
+                    let parts = ftp_url_parts(&conn.url)
+                        .map_err(|e| Error::new(ErrorCode::Ftp, format!("{}: {e}", conn.url)))?;
+                    ftp(conn).path = parts.path;
+                }
+                WebStep::Padding(range) => {
+                    self.fill_padding(conn, range, now)?;
+                    return self.ftp_next_run(conn, now);
+                }
+                WebStep::Moved => return Ok(Some(Next::Reconnect)),
+                WebStep::Nothing => return Ok(Some(Next::Close)),
+            }
+        }
         let pasv = self.downloads[gid].opts.ftp_pasv;
         let f = ftp(conn);
         let path = f.path.clone();
         f.busy = true;
         f.data_eof = false;
         if pasv {
-            f.session.retrieve(&path, offset, now).map_err(usage)?;
+            f.session.retrieve(&path, rest, now).map_err(usage)?;
         } else {
             let local = conn
                 .transport
@@ -418,7 +449,7 @@ impl Engine {
             let f = ftp(conn);
             f.listener = Some(listener);
             f.session
-                .retrieve_active(&path, offset, listen, now)
+                .retrieve_active(&path, rest, listen, now)
                 .map_err(usage)?;
         }
         Ok(None)
@@ -564,6 +595,22 @@ impl Engine {
                 return Ok(None);
             }
             let run_left = self.run_left(conn);
+            // A multi-file torrent's web seed retrieves one file: its end ends the
+            // transfer (the run goes on in the next file, on the next retrieve).
+            let file_left = conn
+                .web_file
+                .map_or(u64::MAX, |(_, offset, length)| offset + length - conn.pos);
+            if file_left == 0 && run_left > 0 {
+                self.flush_buffer(conn);
+                let f = ftp(conn);
+                f.data_eof = true;
+                match f.session.data_finished(now) {
+                    Ok(()) | Err(swarmget_ftp_client::UsageError::NoTransfer) => {}
+                    Err(e) => return Err(usage(e)),
+                }
+                return Ok(None);
+            }
+            let run_left = run_left.min(file_left);
             if run_left == 0 {
                 // The run is done but the file goes on: carry on if the next bytes are
                 // free, else stop this transfer and start the next run.

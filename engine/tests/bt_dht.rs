@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{Batch, Dir, bt_opts, torrent_data};
+use std::net::Ipv6Addr;
+
+use common::{Batch, Dir, bt_opts, eventually, run_torrent, torrent_data};
 use swarmget_bt_dht::{Family, persist};
 use swarmget_engine::options::EntryPoint;
 use swarmget_engine::{DownloadSpec, DownloadState, Event, Options, Torrent};
@@ -345,4 +347,43 @@ fn a_krpc_flood_does_not_stop_the_download() {
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
     assert_eq!(std::fs::read(dir.0.join("flood.bin")).unwrap(), body);
     assert!(sent > 1000, "the flood was a flood: {sent} datagrams");
+}
+
+/// `--dht-listen-addr6` is the address the IPv6 node binds: an address this host does
+/// not have (2001:db8::/32 is documentation's) cannot be bound, so the IPv6 DHT is off
+/// with a notice saying why and its entry point is never asked; `::1` binds, and the
+/// entry point is asked from there. Ignored, the first would bind the wildcard.
+#[test]
+fn dht_listen_addr6_is_the_address_the_ipv6_node_binds() {
+    let dir = Dir::new("dht-addr6");
+    let body = torrent_data(40_000, 15);
+    let placeholder = make_torrent("a6.bin", &[], &body, PIECE, None);
+    let seeder = Seeder::start(&placeholder, body.clone());
+    let tracker = Tracker::start(vec![seeder.addr()]);
+    let torrent = make_torrent("a6.bin", &[], &body, PIECE, Some(&tracker.url()));
+    for (addr, binds) in [("2001:db8::1", false), ("::1", true)] {
+        let node6 = DhtNode::start_on("[::1]:0");
+        let mut o = dht_opts(&dir.0, None);
+        o.set("enable-dht", "false").unwrap();
+        o.set("enable-dht6", "true").unwrap();
+        o.set("dht-listen-addr6", addr).unwrap();
+        o.set("dht-entry-point6", &node6.addr().to_string())
+            .unwrap();
+        let _ = std::fs::remove_file(dir.0.join("a6.bin"));
+        let (st, events) = run_torrent(&torrent, o);
+        assert_eq!(st.state, DownloadState::Complete, "{addr}: {st:?}");
+        let refused = events
+            .iter()
+            .any(|e| matches!(e, Event::Notice(_, m) if m.contains("DHT (V6): cannot bind")));
+        assert_eq!(refused, !binds, "{addr}: {events:?}");
+        if binds {
+            // The node thread may not have taken the query in yet.
+            eventually("the IPv6 entry point asked from ::1", || {
+                let from6 = node6.sources();
+                !from6.is_empty() && from6.iter().all(|a| a.ip() == Ipv6Addr::LOCALHOST)
+            });
+        } else {
+            assert_eq!(node6.sources(), Vec::new(), "{addr}");
+        }
+    }
 }

@@ -1,18 +1,27 @@
-//! Web seeds (BEP 19 `url-list`): torrents whose pieces come from HTTP servers, alone or
-//! beside peers, verified by SHA-1 like a peer's.
+//! Web seeds (BEP 19 `url-list`): torrents whose pieces come from HTTP and FTP servers,
+//! alone or beside peers, verified by SHA-1 like a peer's.
 
 mod common;
 
+use std::path::Path;
 use std::time::Duration;
 
 use common::{Dir, bt_opts, torrent_data};
-use swarmget_engine::{DownloadState, Event, Options};
+use swarmget_engine::{DownloadState, DownloadStatus, Event, Options};
 use swarmget_test_support::{
-    Behaviour, HttpServer, MetadataBehaviour, MetadataPeer, Seeder, ServerConfig, Tracker,
-    make_torrent, make_torrent_with_web_seeds, sha256_hex,
+    Behaviour, FtpConfig, FtpServer, HttpServer, MetadataBehaviour, MetadataPeer, Seeder,
+    ServerConfig, Tracker, make_torrent, make_torrent_with_web_seeds, sha256_hex,
 };
 
 const PIECE: u64 = 32 << 10;
+
+/// A multi-file torrent's files (170 001 bytes): a name with a space, an empty file,
+/// and a piece across the first and last.
+const SET_FILES: [(&str, u64); 3] = [
+    ("a b.txt", 50_000),
+    ("sub/empty", 0),
+    ("sub/c.bin", 120_001),
+];
 
 /// `bt_opts`, and a download that receives nothing for a while stops (so a web seed
 /// that is never fetched fails the test instead of hanging it).
@@ -83,11 +92,6 @@ fn web_seed_connections_follow_split_and_max_connection_per_server() {
 #[test]
 fn a_multi_file_torrent_downloads_from_its_web_seed_alone() {
     let dir = Dir::new("ws-multi");
-    let files = [
-        ("a b.txt", 50_000u64),
-        ("sub/empty", 0),
-        ("sub/c.bin", 120_001),
-    ];
     let body = torrent_data(170_001, 12);
     // Path components are percent-encoded; the server matches the raw request path.
     let server = HttpServer::start(
@@ -96,30 +100,36 @@ fn a_multi_file_torrent_downloads_from_its_web_seed_alone() {
             .file("/seed/set/sub/c.bin", body[50_000..].to_vec()),
     )
     .unwrap();
-    let torrent = with_web_seeds("set", &files, &body, None, vec![server.url("/seed")]);
+    let torrent = with_web_seeds("set", &SET_FILES, &body, None, vec![server.url("/seed")]);
     let (st, _) = common::run_torrent(&torrent, opts(&dir.0));
+    assert_set(&st, &dir.0, &body, |p| server.url(p));
+    // No request crossed a file: the piece across the boundary took one of each.
+    assert!(!server.requests_for("/seed/set/a%20b.txt").is_empty());
+    assert!(!server.requests_for("/seed/set/sub/c.bin").is_empty());
+    assert!(server.requests_for("/seed/set/sub/empty").is_empty());
+}
+
+/// The torrent of `SET_FILES` (named `set`, web seed `URL/seed`) is complete under
+/// `dir`, each file exact, and each lists its own URL under the web seed (aria2's
+/// `files[].uris`; `url` makes the server's URL of a path).
+fn assert_set(st: &DownloadStatus, dir: &Path, body: &[u8], url: impl Fn(&str) -> String) {
     assert_eq!(st.state, DownloadState::Complete, "{st:?}");
-    let root = dir.0.join("set");
+    let root = dir.join("set");
     assert_eq!(std::fs::read(root.join("a b.txt")).unwrap(), body[..50_000]);
     assert_eq!(std::fs::read(root.join("sub/empty")).unwrap(), b"");
     assert_eq!(
         std::fs::read(root.join("sub/c.bin")).unwrap(),
         body[50_000..]
     );
-    // Each file lists its own URL under the web seed (aria2's files[].uris).
     let uris: Vec<&str> = st.files.iter().map(|f| f.uris[0].uri.as_str()).collect();
     assert_eq!(
         uris,
         [
-            server.url("/seed/set/a%20b.txt"),
-            server.url("/seed/set/sub/empty"),
-            server.url("/seed/set/sub/c.bin")
+            url("/seed/set/a%20b.txt"),
+            url("/seed/set/sub/empty"),
+            url("/seed/set/sub/c.bin")
         ]
     );
-    // No request crossed a file: the piece across the boundary took one of each.
-    assert!(!server.requests_for("/seed/set/a%20b.txt").is_empty());
-    assert!(!server.requests_for("/seed/set/sub/c.bin").is_empty());
-    assert!(server.requests_for("/seed/set/sub/empty").is_empty());
 }
 
 /// A v1 multi-file torrent of `a.bin`, a BEP 47 padding file up to the next piece and
@@ -329,4 +339,139 @@ fn a_magnet_link_s_ws_web_seed_fills_the_torrent_its_metadata_peer_cannot() {
         body[70_000..]
     );
     assert_eq!(done[1].files[0].uris[0].uri, server.url("/ws/mag/a.txt"));
+}
+
+/// aria2's `changeUri` on a torrent: its URIs are the web seeds' places of each file.
+/// The web seed the torrent names stalls; deleting its URI of the second file takes it
+/// out, and the second file's place under another base, added, is a web seed of every
+/// file, from which the torrent completes.
+#[test]
+fn change_uri_takes_a_web_seed_out_and_puts_another_in() {
+    let dir = Dir::new("ws-change-uri");
+    let files = [("a.txt", 50_000u64), ("sub/b.bin", 120_001)];
+    let body = torrent_data(170_001, 18);
+    let server = HttpServer::start(
+        ServerConfig::new()
+            .file("/old/set/a.txt", body[..50_000].to_vec())
+            .file("/old/set/sub/b.bin", body[50_000..].to_vec())
+            .behaviour_for("/old/set/a.txt", Behaviour::StallAfter { bytes: 1000 })
+            .behaviour_for("/old/set/sub/b.bin", Behaviour::StallAfter { bytes: 1000 })
+            .file("/new/set/a.txt", body[..50_000].to_vec())
+            .file("/new/set/sub/b.bin", body[50_000..].to_vec()),
+    )
+    .unwrap();
+    let torrent = with_web_seeds("set", &files, &body, None, vec![server.url("/old")]);
+    let o = opts(&dir.0);
+    let mut batch = common::Batch::new(&o);
+    let gid = batch.add(swarmget_engine::DownloadSpec::torrent(
+        swarmget_engine::Torrent::parse(&torrent).unwrap(),
+        o,
+    ));
+    let change = |file_index, delete: &[String], add: &[String]| {
+        batch.handle.change_uri(
+            gid,
+            swarmget_engine::UriChange {
+                file_index,
+                delete: delete.to_vec(),
+                add: add.to_vec(),
+                position: None,
+            },
+        )
+    };
+    // Files are 1 and 2; a URI that is not file 2's place under a base is not counted.
+    assert!(change(3, &[], &[]).is_err());
+    assert!(change(0, &[], &[]).is_err());
+    let r = change(
+        2,
+        &[
+            server.url("/old/set/a.txt"),
+            server.url("/old/set/sub/b.bin"),
+        ],
+        &[
+            server.url("/new/set/a.txt"),
+            server.url("/new/set/sub/b.bin"),
+        ],
+    );
+    assert_eq!(r.unwrap(), (1, 1));
+    let st = common::wait_status(&batch.handle, gid, |st| st.state.is_stopped());
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    let root = dir.0.join("set");
+    assert_eq!(std::fs::read(root.join("a.txt")).unwrap(), body[..50_000]);
+    assert_eq!(
+        std::fs::read(root.join("sub/b.bin")).unwrap(),
+        body[50_000..]
+    );
+    let uris: Vec<Vec<&str>> = st
+        .files
+        .iter()
+        .map(|f| f.uris.iter().map(|u| u.uri.as_str()).collect())
+        .collect();
+    assert_eq!(
+        uris,
+        [
+            vec![server.url("/new/set/a.txt")],
+            vec![server.url("/new/set/sub/b.bin")]
+        ]
+    );
+    batch.finish();
+}
+
+/// An `ftp://` web seed fetched through the engine's FTP source, with the byte-space
+/// mapping of an HTTP one: a single-file torrent's directory URL with the name
+/// appended; a multi-file torrent's files at `URL/name/path` (a space, an empty file
+/// and a piece across files), one `REST`+`RETR` per file and never a byte past it;
+/// padding files never asked for.
+#[test]
+fn ftp_web_seeds_fill_single_and_multi_file_torrents() {
+    let dir = Dir::new("ws-ftp");
+    let body = torrent_data(170_001, 19);
+    let (a, b) = body[..90_000].split_at(40_000);
+    let server = FtpServer::start(
+        FtpConfig::new()
+            .file("/pub/one.bin", body.clone())
+            .file("/seed/set/a b.txt", body[..50_000].to_vec())
+            .file("/seed/set/sub/c.bin", body[50_000..].to_vec())
+            .file("/w/pad/a.bin", a.to_vec())
+            .file("/w/pad/b.bin", b.to_vec()),
+    )
+    .unwrap();
+
+    let single = with_web_seeds("one.bin", &[], &body, None, vec![server.url("/pub/")]);
+    let (st, _) = common::run_torrent(&single, opts(&dir.0.join("single")));
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    assert_eq!(std::fs::read(dir.0.join("single/one.bin")).unwrap(), body);
+    assert_eq!(st.files[0].uris[0].uri, server.url("/pub/one.bin"));
+
+    let multi = with_web_seeds("set", &SET_FILES, &body, None, vec![server.url("/seed")]);
+    let (st, events) = common::run_torrent(&multi, opts(&dir.0.join("multi")));
+    assert_set(&st, &dir.0.join("multi"), &body, |p| server.url(p));
+    // A file's end ends its transfer; the run goes on in the next file, no error.
+    let troubles: Vec<_> = events
+        .iter()
+        .filter(|e| matches!(e, Event::Notice(..)))
+        .collect();
+    assert_eq!(troubles, Vec::<&Event>::new());
+
+    let (padded, _) = padded_torrent(a, b, &server.url("/w/"));
+    let (st, _) = common::run_torrent(&padded, opts(&dir.0.join("pad")));
+    assert_eq!(st.state, DownloadState::Complete, "{st:?}");
+    assert_eq!(std::fs::read(dir.0.join("pad/pad/a.bin")).unwrap(), a);
+    assert_eq!(std::fs::read(dir.0.join("pad/pad/b.bin")).unwrap(), b);
+
+    // Each file was retrieved by its own path (the server's log shows the CWDs and
+    // the name); no SIZE or MDTM was asked, and neither the empty file nor padding.
+    let lines = server.command_lines();
+    for name in ["one.bin", "a b.txt", "c.bin", "a.bin", "b.bin"] {
+        assert!(
+            lines.iter().any(|l| *l == format!("RETR {name}")),
+            "no RETR {name}: {lines:?}"
+        );
+    }
+    assert!(
+        !lines.iter().any(|l| l.contains("empty")
+            || l.contains("pad0")
+            || l.starts_with("SIZE")
+            || l.starts_with("MDTM")),
+        "{lines:?}"
+    );
 }

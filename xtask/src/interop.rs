@@ -33,6 +33,7 @@ mod bt;
 mod metalink;
 mod proxy;
 mod qbittorrent;
+mod transmission_daemon;
 mod web_seed;
 
 /// Big enough that 16 connections each get several 1 MiB pieces.
@@ -194,6 +195,26 @@ const CASES: &[(&str, Check)] = &[
         web_seed::beside_libtorrent,
     ),
     (
+        "bittorrent: a torrent from transmission-daemon seeding it (added over its RPC)",
+        transmission_daemon::from_daemon,
+    ),
+    (
+        "bittorrent: a single-file torrent from nginx as its only web seed (no tracker)",
+        web_seed::only_single_file,
+    ),
+    (
+        "bittorrent: a multi-file torrent from nginx as its only web seed, pieces across files",
+        web_seed::only_multi_file,
+    ),
+    (
+        "bittorrent: a single-file torrent from pyftpdlib as its only web seed (ftp://)",
+        web_seed::only_single_file_ftp,
+    ),
+    (
+        "bittorrent: a multi-file torrent from vsftpd as its only web seed (ftp://), pieces across files",
+        web_seed::only_multi_file_ftp,
+    ),
+    (
         "proxy: microsocks with a wrong password -> exit 24",
         proxy::socks_wrong_password,
     ),
@@ -226,6 +247,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
     apt_install(&["transmission-cli"]).map_err(|e| {
         format!(
             "transmission-cli is required for the BitTorrent cases and could not be installed: {e}"
+        )
+    })?;
+    apt_install(&["transmission-daemon"]).map_err(|e| {
+        format!(
+            "transmission-daemon is required for the BitTorrent cases and could not be \
+             installed: {e}"
         )
     })?;
     apt_install(&["qbittorrent-nox"]).map_err(|e| {

@@ -105,16 +105,14 @@ impl Torrent {
     }
 
     /// The torrent with `uris` added to its web seeds (`url-list`), as aria2 takes
-    /// the URIs given beside `-T` or to `aria2.addTorrent`. Only HTTP(S) web seeds are
-    /// fetched, so another scheme is refused rather than left unused.
+    /// the URIs given beside `-T` or to `aria2.addTorrent`. Only HTTP(S) and FTP web
+    /// seeds are fetched, so another scheme is refused rather than left unused.
     pub fn with_web_seeds(mut self, uris: &[String]) -> Result<Torrent, Error> {
         for uri in uris {
-            let usable = url::Url::parse(uri)
-                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base());
-            if !usable {
+            if !url::Url::parse(uri).is_ok_and(|u| web_seed::usable(&u)) {
                 return Err(Error::new(
                     ErrorCode::BadOption,
-                    format!("{uri}: web seeds must be http or https URLs"),
+                    format!("{uri}: web seeds must be http, https or ftp URLs"),
                 ));
             }
             let meta = Arc::make_mut(&mut self.meta);

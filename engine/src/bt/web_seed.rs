@@ -1,5 +1,6 @@
-//! Web seeds (BEP 19, the torrent's `url-list`): HTTP servers holding the torrent's
-//! files, used as mirrors of its byte space beside the peers.
+//! Web seeds (BEP 19, the torrent's `url-list`): HTTP and FTP servers holding the
+//! torrent's files, used as mirrors of its byte space beside the peers (aria2 takes
+//! `url-list` entries as ordinary URIs, so `ftp://` mirrors work there too).
 //!
 //! A web seed is an ordinary mirror of the download ([`crate::download::Source`]): it
 //! claims runs of the plan, its connections are opened and limited like any mirror's
@@ -31,15 +32,15 @@ use crate::plan::Run;
 use crate::storage::Storage;
 
 /// The usable web seeds of a torrent, as the mirrors' URLs: a single-file torrent's
-/// file URL, a multi-file torrent's base URL. Entries that are not `http`/`https`
-/// URLs are left out (FTP web seeds are not fetched yet).
+/// file URL, a multi-file torrent's base URL. Entries that are not `http`, `https` or
+/// `ftp` URLs are left out.
 pub(crate) fn sources(meta: &Metainfo) -> Vec<Url> {
     let mut out: Vec<Url> = Vec::new();
     for entry in &meta.url_list {
         let Ok(url) = Url::parse(entry) else {
             continue;
         };
-        if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
+        if !usable(&url) {
             continue;
         }
         let url = if meta.info.multi_file {
@@ -52,6 +53,32 @@ pub(crate) fn sources(meta: &Metainfo) -> Vec<Url> {
         }
     }
     out
+}
+
+/// The web seed a `changeUri` URI added to file `index` of the torrent makes: for a
+/// single-file torrent the URI as a `url-list` entry; for a multi-file one the base
+/// under which the URI is that file's place (`BASE/name/path`, as [`file_url`] makes
+/// it). `None` for a URI that is no usable web seed or, on a multi-file torrent, does
+/// not end with the file's path.
+pub(crate) fn seed_for(meta: &Metainfo, index: usize, uri: &str) -> Option<Url> {
+    let url = Url::parse(uri).ok().filter(usable)?;
+    if !meta.info.multi_file {
+        return Some(single_file_url(url, &meta.info.name));
+    }
+    let path = &meta.info.files.get(index)?.path;
+    let mut base = url.clone();
+    {
+        let mut segments = base.path_segments_mut().ok()?;
+        for _ in path {
+            segments.pop();
+        }
+    }
+    (file_url(&base, path) == url).then_some(base)
+}
+
+/// A URL a web seed can be fetched from.
+pub(crate) fn usable(url: &Url) -> bool {
+    matches!(url.scheme(), "http" | "https" | "ftp") && !url.cannot_be_a_base()
 }
 
 /// BEP 19 for a single file: a URL ending in `/` names a directory holding the file.
@@ -72,6 +99,17 @@ pub(crate) fn file_url(base: &Url, path: &[String]) -> Url {
         segments.pop_if_empty().extend(path);
     }
     url
+}
+
+/// The URL an FTP session of download `d` starts from for mirror URL `url`: a
+/// multi-file torrent's web seed names a directory, so its first file's URL (which
+/// file does not matter: each retrieve names its own, see [`next_request`]).
+pub(crate) fn session_url(d: &Download, url: &Url) -> Url {
+    let info = d.bt.as_ref().map(|s| &s.torrent.metainfo().info);
+    match info.filter(|i| i.multi_file).and_then(|i| i.files.first()) {
+        Some(first) => file_url(url, &first.path),
+        None => url.clone(),
+    }
 }
 
 /// What one request to a multi-file torrent's web seed covers.
@@ -181,6 +219,22 @@ impl Download {
 }
 
 impl Engine {
+    /// Delivers padding bytes `range` on `conn` as if its server had sent them.
+    pub(crate) fn fill_padding(
+        &mut self,
+        conn: &mut Conn,
+        range: Range<u64>,
+        now: Instant,
+    ) -> Result<(), crate::error::Error> {
+        self.flush_buffer(conn);
+        conn.pos = range.start;
+        // A padding file is shorter than a piece: one small buffer of zeros.
+        let zeros = vec![0u8; (range.end - range.start) as usize];
+        let result = self.deliver(conn, &zeros, now);
+        self.flush_buffer(conn);
+        result
+    }
+
     /// The run of web seed connection `key` is at padding bytes `range`: they are
     /// zeros, delivered as if the server had sent them (the disk worker stores none
     /// of them; the piece's hash covers them), and the connection asks for what
@@ -189,12 +243,7 @@ impl Engine {
         let Some(mut conn) = self.conns.get_mut(key).and_then(Option::take) else {
             return;
         };
-        self.flush_buffer(&mut conn);
-        conn.pos = range.start;
-        // A padding file is shorter than a piece: one small buffer of zeros.
-        let zeros = vec![0u8; (range.end - range.start) as usize];
-        let result = self.deliver(&mut conn, &zeros, now);
-        self.flush_buffer(&mut conn);
+        let result = self.fill_padding(&mut conn, range, now);
         let gid = conn.dl;
         let slot = conn.slot;
         self.conns[key] = Some(conn);
@@ -233,12 +282,50 @@ mod tests {
         let m = single(&[
             "http://h/dist/f.iso",
             "http://h/dist/",
-            "ftp://h/f",
+            "ftp://h/pub/",
+            "sftp://h/f",
             "not a url",
             "http://h/dist/",
         ]);
         let urls: Vec<String> = sources(&m).iter().map(Url::to_string).collect();
-        assert_eq!(urls, ["http://h/dist/f.iso", "http://h/dist/a%20b.iso"]);
+        assert_eq!(
+            urls,
+            [
+                "http://h/dist/f.iso",
+                "http://h/dist/a%20b.iso",
+                "ftp://h/pub/a%20b.iso"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_added_uri_is_a_web_seed_only_where_it_names_the_file() {
+        let m = single(&["http://h/x"]);
+        let seed = |m: &Metainfo, i, uri| seed_for(m, i, uri).map(|u| u.to_string());
+        assert_eq!(
+            seed(&m, 0, "http://o/d/"),
+            Some("http://o/d/a%20b.iso".into())
+        );
+        assert_eq!(seed(&m, 0, "http://o/f.iso"), Some("http://o/f.iso".into()));
+        assert_eq!(seed(&m, 0, "ftp://o/f.iso"), Some("ftp://o/f.iso".into()));
+        assert_eq!(seed(&m, 0, "gopher://o/f"), None);
+        let files = vec![
+            (vec!["a b".to_string()], 10),
+            (vec!["sub".to_string(), "c".to_string()], 10),
+        ];
+        let bytes = TorrentBuilder::multi("set", files, 16384, vec![[0; 20]])
+            .build()
+            .unwrap();
+        let m = Metainfo::parse(&bytes).unwrap();
+        assert_eq!(
+            seed(&m, 0, "http://o/m/set/a%20b"),
+            Some("http://o/m".into())
+        );
+        assert_eq!(seed(&m, 1, "http://o/set/sub/c"), Some("http://o/".into()));
+        // Another file's place, or no place under the torrent's name, is no web seed.
+        assert_eq!(seed(&m, 1, "http://o/m/set/a%20b"), None);
+        assert_eq!(seed(&m, 0, "http://o/m/a%20b"), None);
+        assert_eq!(seed(&m, 2, "http://o/m/set/a%20b"), None);
     }
 
     #[test]

@@ -1,7 +1,10 @@
-//! The web seed case of `cargo xtask interop`: a multi-file torrent whose `url-list`
+//! The web seed cases of `cargo xtask interop`: a multi-file torrent whose `url-list`
 //! (BEP 19) names nginx, beside a libtorrent seeder the tracker names. swarmget must
 //! fetch from both (nginx's access log shows ranges of the torrent's files, libtorrent
-//! says it uploaded), and each file must come out exact.
+//! says it uploaded), and each file must come out exact. Then torrents with no tracker
+//! whose web seed is their only source: single-file, and multi-file with pieces
+//! running across files, from nginx and, as `ftp://` web seeds, from pyftpdlib and
+//! vsftpd.
 
 use std::path::Path;
 
@@ -11,6 +14,7 @@ use swarmget_bt_wire::metainfo::TorrentBuilder;
 use super::Env;
 use crate::child::stop;
 use crate::loopback::{free_ports, wait_ready};
+use crate::payload::Payload;
 use crate::swarm::{Tracker, libtorrent, tail};
 
 /// The torrent's directory under nginx's root (and libtorrent's save path).
@@ -29,27 +33,10 @@ pub fn beside_libtorrent(env: &Env, dir: &Path) -> Result<(), String> {
             &env.big,
         ),
     ];
-    // The files under NAME, linked to the served payloads (no copy of 64 MiB).
-    let root = env.www.join(NAME);
-    let mut entries = Vec::new();
-    let mut hasher = PieceHasher::default();
-    for (path, payload) in &files {
-        let at = path.iter().fold(root.clone(), |p, c| p.join(c));
-        if let Some(parent) = at.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
-        }
-        let source = env.www.join(&payload.name);
-        if !at.exists() {
-            std::fs::hard_link(&source, &at)
-                .or_else(|_| std::fs::copy(&source, &at).map(|_| ()))
-                .map_err(|e| format!("{}: {e}", at.display()))?;
-        }
-        hasher.feed_file(&at)?;
-        entries.push((path.clone(), payload.len));
-    }
+    let (entries, hashes) = serve_tree(env, NAME, &files)?;
     let port = free_ports(1)?[0];
     let tracker = Tracker::start(port)?;
-    let torrent = TorrentBuilder::multi(NAME, entries, PIECE_LEN, hasher.finish())
+    let torrent = TorrentBuilder::multi(NAME, entries, PIECE_LEN, hashes)
         .trackers(vec![vec![tracker.url.clone()]])
         .web_seeds(vec![env.server.url(false, "")])
         .build()
@@ -101,6 +88,116 @@ pub fn beside_libtorrent(env: &Env, dir: &Path) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// A multi-file torrent's files under `name` in the served directory, each linked to
+/// its payload (no copy of 64 MiB): the torrent's file list and piece hashes.
+#[allow(clippy::type_complexity)]
+fn serve_tree(
+    env: &Env,
+    name: &str,
+    files: &[(Vec<String>, &Payload)],
+) -> Result<(Vec<(Vec<String>, u64)>, Vec<[u8; 20]>), String> {
+    let root = env.www.join(name);
+    let mut entries = Vec::new();
+    let mut hasher = PieceHasher::default();
+    for (path, payload) in files {
+        let at = path.iter().fold(root.clone(), |p, c| p.join(c));
+        if let Some(parent) = at.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
+        let source = env.www.join(&payload.name);
+        if !at.exists() {
+            std::fs::hard_link(&source, &at)
+                .or_else(|_| std::fs::copy(&source, &at).map(|_| ()))
+                .map_err(|e| format!("{}: {e}", at.display()))?;
+        }
+        hasher.feed_file(&at)?;
+        entries.push((path.clone(), payload.len));
+    }
+    Ok((entries, hasher.finish()))
+}
+
+/// swarmget downloads a single-file torrent with no tracker whose one source is its
+/// `url-list`: nginx's directory URL (BEP 19: the file's name is appended).
+pub fn only_single_file(env: &Env, dir: &Path) -> Result<(), String> {
+    single_file_from(env, dir, &env.server.url(false, ""), &[])
+}
+
+/// The same from pyftpdlib as an `ftp://` web seed, logged in with `--ftp-user` and
+/// `--ftp-passwd`.
+pub fn only_single_file_ftp(env: &Env, dir: &Path) -> Result<(), String> {
+    let user = format!("--ftp-user={}", crate::pyftpd::USER);
+    let password = format!("--ftp-passwd={}", env.pyftpd.password());
+    single_file_from(env, dir, &env.pyftpd.url(""), &[&user, &password])
+}
+
+/// swarmget downloads a three-file torrent with no tracker whose one source is its
+/// `url-list` (nginx's root): none of the files is a whole number of pieces, so pieces
+/// run from one file into the next and one request per file fills them.
+pub fn only_multi_file(env: &Env, dir: &Path) -> Result<(), String> {
+    multi_file_from(env, dir, &env.server.url(false, ""))
+}
+
+/// The same from vsftpd as an `ftp://` web seed: one `REST`+`RETR` per file.
+pub fn only_multi_file_ftp(env: &Env, dir: &Path) -> Result<(), String> {
+    multi_file_from(env, dir, &env.vsftpd.url(""))
+}
+
+/// A single-file torrent of the Metalink cases' file whose only source is `seed`, a
+/// directory URL, fetched by swarmget with `extra` options.
+fn single_file_from(env: &Env, dir: &Path, seed: &str, extra: &[&str]) -> Result<(), String> {
+    let mut hasher = PieceHasher::default();
+    hasher.feed_file(&env.www.join(&env.meta.name))?;
+    let torrent = TorrentBuilder::single(&env.meta.name, env.meta.len, PIECE_LEN, hasher.finish())
+        .web_seeds(vec![seed.to_string()])
+        .build()
+        .map_err(|e| format!("cannot build the torrent: {e}"))?;
+    only_web_seeds(env, dir, &torrent, extra)?;
+    env.meta.verify(&dir.join("out").join(&env.meta.name))
+}
+
+/// A three-file torrent (pieces across files) whose only source is base URL `seed`.
+fn multi_file_from(env: &Env, dir: &Path, seed: &str) -> Result<(), String> {
+    const SET: &str = "ws-only";
+    let files = [
+        (vec!["a".to_string(), "small.bin".to_string()], &env.small),
+        (vec!["meta.bin".to_string()], &env.meta),
+        (vec!["z".to_string(), "again.bin".to_string()], &env.small),
+    ];
+    let (entries, hashes) = serve_tree(env, SET, &files)?;
+    let torrent = TorrentBuilder::multi(SET, entries, PIECE_LEN, hashes)
+        .web_seeds(vec![seed.to_string()])
+        .build()
+        .map_err(|e| format!("cannot build the torrent: {e}"))?;
+    only_web_seeds(env, dir, &torrent, &[])?;
+    for (path, payload) in &files {
+        let copy = path
+            .iter()
+            .fold(dir.join("out").join(SET), |p, c| p.join(c));
+        payload.verify(&copy)?;
+    }
+    Ok(())
+}
+
+/// swarmget on `torrent` (written to `DIR/only.torrent`) with its DHT off and `extra`
+/// options: with no tracker and no peer, the web seeds are all it has; it must finish
+/// with 0. A torrent without a usable source waits for peers: `--bt-stop-timeout`
+/// ends it with an error long before the case's limit.
+fn only_web_seeds(env: &Env, dir: &Path, torrent: &[u8], extra: &[&str]) -> Result<(), String> {
+    let path = dir.join("only.torrent");
+    std::fs::write(&path, torrent).map_err(|e| e.to_string())?;
+    let path = path.to_string_lossy();
+    let mut args = vec![
+        "--listen-port=0",
+        "--seed-time=0",
+        "--enable-dht=false",
+        "--bt-stop-timeout=30",
+        "-x4",
+    ];
+    args.extend_from_slice(extra);
+    args.push(&path);
+    env.run(dir, &args)?.expect(0)
 }
 
 /// Body bytes nginx sent in 206 answers to range requests for the torrent's files
