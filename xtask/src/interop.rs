@@ -1,17 +1,18 @@
-//! `cargo xtask interop [--release] [--keep] [FILTER]`: swarmget against real servers on
-//! loopback: nginx (HTTP, HTTPS), vsftpd and pyftpdlib (FTP), tinyproxy (HTTP proxy) and
-//! microsocks (SOCKS5); against aria2c on the same Metalink documents; and BitTorrent
-//! from aria2c seeding. With FILTER,
-//! only the cases whose name contains it run.
+//! `cargo xtask interop [--release] [--keep] [FILTER]`: swarmget against real servers and
+//! clients on loopback: nginx (HTTP, HTTPS, web seeds), vsftpd and pyftpdlib (FTP, FTP web
+//! seeds), tinyproxy (HTTP proxy) and microsocks (SOCKS5); aria2c on the same Metalink
+//! documents; BitTorrent with libtorrent, aria2c, Transmission (transmission-cli and
+//! transmission-daemon) and qBittorrent seeding to and leeching from swarmget, opentracker
+//! as the HTTP and UDP tracker. With FILTER, only the cases whose name contains it run.
 //!
-//! Installs Debian's nginx, vsftpd, python3-pyftpdlib, tinyproxy, microsocks, aria2 and
-//! openssl when missing, builds
-//! swarmget, generates a test CA and random files in a scratch directory, starts the
-//! servers on free 127.0.0.1 ports and runs one swarmget process per case. Every download
-//! is checked byte for byte (SHA-256) and every failure by its aria2 exit code. Nothing
-//! is skipped: a missing server is an error, because CI must exercise this. `--keep`
-//! leaves the scratch directory (files, server logs, each case's swarmget output) for a
-//! post-mortem.
+//! Installs Debian's nginx, vsftpd, python3-pyftpdlib, tinyproxy, microsocks, aria2,
+//! openssl, python3-libtorrent, opentracker, transmission-cli, transmission-daemon,
+//! qbittorrent-nox and curl when missing, builds swarmget, generates a test CA and random
+//! files in a scratch directory, starts the servers on free 127.0.0.1 ports and runs one
+//! swarmget process per case. Every download is checked byte for byte (SHA-256) and every
+//! failure by its aria2 exit code. Nothing is skipped: a missing server is an error,
+//! because CI must exercise this. `--keep` leaves the scratch directory (files, server
+//! logs, each case's swarmget output) for a post-mortem.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
