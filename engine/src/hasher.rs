@@ -11,8 +11,8 @@
 //! written ([`HashJob::Feed`]), and a thread hashes it straight from memory while the
 //! piece's bytes arrive (those ahead of a gap wait aside); otherwise (bytes written
 //! twice, too many waiting, bytes written before the hashers knew the piece, or `-V`
-//! over existing data) the thread reads the piece back
-//! from disk with positional reads through the [`Storage`] mapping. Reading back was a
+//! over existing data) the thread reads the piece back from disk with positional reads
+//! through the [`Storage`] mapping. Reading back was a
 //! quarter of a Metalink download's CPU time: page-cache copies of bytes that had just
 //! been in memory.
 //!
@@ -21,10 +21,10 @@
 //!   thread, in send order, so a thread sees a piece's writes in the order the disk
 //!   worker made them; jobs about no piece go to the least loaded thread;
 //! - a fed digest is used only when it covers the whole piece, each byte fed once
-//!   (writes arriving ahead of a gap wait aside, bounded: see [`fed`]); a write over
-//!   bytes already fed drops it (the piece is then read back). The loop feeds every successful write of
-//!   a download whose pieces are hashed, and nothing else, so a complete fed digest is
-//!   the digest of what is on disk. A fed digest is keyed by the download's hash set
+//!   (writes arriving ahead of a gap wait aside, bounded: see `hasher/fed.rs`); a
+//!   write over bytes already fed drops it (the piece is then read back). The loop
+//!   feeds every successful write of a download whose pieces are hashed, and nothing
+//!   else, so a complete fed digest is the digest of what is on disk. A fed digest is keyed by the download's hash set
 //!   (a restart makes a new one) and dropped by [`HasherPool::reset`];
 //! - a fed buffer comes back to the loop exactly once ([`HashDone::Fed`]) whatever
 //!   happens to the jobs sharing it, so the loop's buffer pool neither leaks nor
