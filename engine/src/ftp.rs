@@ -197,9 +197,15 @@ impl Engine {
                     return Ok(next);
                 }
             }
+            let eof_before = ftp(conn).data_eof;
             if let Some(next) = self.read_ftp_data(conn, now)? {
                 return Ok(next);
             }
+            // The data's end releases the final reply the session held back when it came
+            // first (`data_finished`): poll the events again, or it waits for a control
+            // read that never comes (seen as a data timeout when 150 and 226 arrived
+            // together before the data was read).
+            progress |= !eof_before && ftp(conn).data_eof;
             // Control commands.
             let (gid, key) = (conn.dl, conn.key);
             let f = ftp(conn);
@@ -596,11 +602,13 @@ impl Engine {
             }
             let run_left = self.run_left(conn);
             // A multi-file torrent's web seed retrieves one file: its end ends the
-            // transfer (the run goes on in the next file, on the next retrieve).
+            // transfer (the run goes on in the next file, on the next retrieve), also
+            // when the run ends there: the server has sent the whole file, so there is
+            // nothing to abort (an ABOR would wait out its grace for a reply).
             let file_left = conn
                 .web_file
                 .map_or(u64::MAX, |(_, offset, length)| offset + length - conn.pos);
-            if file_left == 0 && run_left > 0 {
+            if file_left == 0 {
                 self.flush_buffer(conn);
                 let f = ftp(conn);
                 f.data_eof = true;

@@ -416,6 +416,31 @@ fn change_uri_takes_a_web_seed_out_and_puts_another_in() {
     batch.finish();
 }
 
+/// A multi-file FTP web seed whose server sends each `226` before the file's data: the
+/// end of a file's data releases the held-back reply and the next file follows at once
+/// (before the fix it waited for the data timeout and a new connection).
+#[test]
+fn an_ftp_web_seed_replying_before_its_data_goes_on_to_the_next_file() {
+    let dir = Dir::new("ws-ftp-reply-first");
+    let body = torrent_data(170_001, 23);
+    let server = FtpServer::start(
+        FtpConfig::new()
+            .file("/seed/set/a b.txt", body[..50_000].to_vec())
+            .file("/seed/set/sub/c.bin", body[50_000..].to_vec())
+            .reply_before_data(),
+    )
+    .unwrap();
+    let multi = with_web_seeds("set", &SET_FILES, &body, None, vec![server.url("/seed")]);
+    let (st, events) = common::run_torrent(&multi, opts(&dir.0));
+    assert_set(&st, &dir.0, &body, |p| server.url(p));
+    let troubles: Vec<_> = events
+        .iter()
+        .filter(|e| matches!(e, Event::Notice(..)))
+        .collect();
+    assert_eq!(troubles, Vec::<&Event>::new());
+    assert_eq!(server.connections(), 1, "{:?}", server.command_lines());
+}
+
 /// An `ftp://` web seed fetched through the engine's FTP source, with the byte-space
 /// mapping of an HTTP one: a single-file torrent's directory URL with the name
 /// appended; a multi-file torrent's files at `URL/name/path` (a space, an empty file

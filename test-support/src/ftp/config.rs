@@ -41,6 +41,7 @@ pub struct FtpConfig {
     pub(crate) drop_data: Option<DropData>,
     pub(crate) hang: Option<Hang>,
     pub(crate) modified: u64,
+    pub(crate) reply_first: bool,
 }
 
 /// Cut data connections short.
@@ -78,6 +79,7 @@ impl Default for FtpConfig {
             hang: None,
             // 2024-01-02 03:04:05 UTC
             modified: 1_704_164_645,
+            reply_first: false,
         }
     }
 }
@@ -224,6 +226,14 @@ impl FtpConfig {
             verb: verb.to_ascii_uppercase(),
             mid_reply: true,
         });
+        self
+    }
+
+    /// Send each transfer's `226` before its data (which follows 50 ms later), so the
+    /// client reads the final reply before the data it ends, as a fast server's often
+    /// arrives first.
+    pub fn reply_before_data(mut self) -> FtpConfig {
+        self.reply_first = true;
         self
     }
 

@@ -130,6 +130,11 @@ fn send(
         _ => (bytes, false),
     };
     let mut complete = !cut;
+    let reply_first = complete && shared.config.reply_first;
+    if reply_first {
+        let _ = replier.send(226, "Transfer complete.");
+        thread::sleep(Duration::from_millis(50));
+    }
     for chunk in to_send.chunks(16 * 1024) {
         let stop = abort.load(Ordering::SeqCst) || shared.stopping.load(Ordering::SeqCst);
         if stop || data.write_all(chunk).is_err() {
@@ -145,6 +150,9 @@ fn send(
         Shutdown::Both
     });
     shared.forget(key);
+    if reply_first {
+        return;
+    }
     let _ = if complete {
         replier.send(226, "Transfer complete.")
     } else {
