@@ -83,6 +83,9 @@ pub struct PeerStatus {
     pub upload_speed: u64,
     /// `seeder`: the peer has every piece.
     pub seeder: bool,
+    /// Bytes of requested blocks received from the peer on this connection (not in
+    /// aria2's `getPeers`; tests use it to know what the engine has read).
+    pub downloaded: u64,
 }
 
 /// One file of a download (aria2's `getFiles` entry).

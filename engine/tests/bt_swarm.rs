@@ -164,6 +164,14 @@ fn a_silent_peer_is_dropped_after_the_idle_timeout_and_an_honest_peer_finishes_i
     eventually("the silent peer asked past what it answers", || {
         silent.served() == 3 && silent.requests().len() > 3
     });
+    // The engine has read the three blocks: the last it hears from that peer is before
+    // the jumps (read after one, it would count the idle time from there).
+    eventually("the silent peer's blocks read", || {
+        let peers = batch.handle.get_peers(gid).unwrap_or_default();
+        peers
+            .iter()
+            .any(|p| p.addr == silent.addr() && p.downloaded == 3 * BLOCK as u64)
+    });
     eventually("both peers connected", || honest.connections() == 1);
     // Past the request and snub timeouts: its requests are given up.
     clock.advance(PAST_REQUEST_TIMEOUT);
@@ -295,14 +303,23 @@ fn a_peer_lying_in_its_bitfield_is_asked_once_per_block_until_its_refusals_expir
     eventually("every block asked of the liar again", || {
         liar.requests().len() >= 2 * blocks
     });
+    let second_round = std::time::Instant::now();
     honest.release();
     assert_completes(batch, gid, &dir, "liar.bin", &swarm.body);
     let asked = liar.requests();
-    assert_eq!(
-        asked.len(),
-        2 * blocks,
-        "each block twice, no more: {asked:?}"
-    );
+    let mut twice = asked[..2 * blocks].to_vec();
+    twice.sort_by_key(|r| (r.index, r.begin));
+    twice.dedup();
+    assert_eq!(twice.len(), blocks, "each block twice: {asked:?}");
+    // No more, unless the second refusals' 30 s also passed in real time (the manual
+    // clock runs on with it) before the download ended: a third round is then due.
+    if second_round.elapsed() < Duration::from_secs(30) {
+        assert_eq!(
+            asked.len(),
+            2 * blocks,
+            "each block twice, no more: {asked:?}"
+        );
+    }
     assert_eq!(honest.requests().len(), blocks);
 }
 

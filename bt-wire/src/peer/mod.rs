@@ -247,6 +247,11 @@ impl Peer {
         self.download.get(now)
     }
 
+    /// Bytes of requested blocks received from this peer so far.
+    pub fn downloaded(&self) -> u64 {
+        self.download.total()
+    }
+
     /// Upload rate to this peer, bytes per second.
     pub fn upload_rate(&mut self, now: Instant) -> u64 {
         self.upload.get(now)

@@ -100,6 +100,7 @@ impl PeerConn {
             peer_choking: peer.peer_choking(),
             download_speed: peer.download_rate(now),
             upload_speed: peer.upload_rate(now),
+            downloaded: peer.downloaded(),
         })
     }
 }
