@@ -344,15 +344,18 @@ fn listen_port_binds_the_first_free_port_of_its_list() {
     let origin = Seeder::start(&placeholder, body.clone());
     let tracker = Tracker::start(vec![origin.addr()]);
     let torrent = make_torrent("p.bin", &[], &body, PIECE, Some(&tracker.url()));
-    // The first port of the list is held by another listener; the second is free (a
-    // port the system just handed out and that was closed again).
+    // The first port of the list is held by another listener; the second is free: one
+    // found below the ephemeral range (Linux: 32768-60999), so that no other test
+    // binding port 0 is handed it between its release here and the engine's bind.
     let taken = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
     let busy = taken.local_addr().unwrap().port();
-    let free = std::net::TcpListener::bind("0.0.0.0:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // Where the search starts varies, so test processes running at once differ.
+    let nanos = std::time::UNIX_EPOCH.elapsed().unwrap().subsec_nanos();
+    let start = (std::process::id() ^ nanos) % 10_000;
+    let free = (0..10_000)
+        .map(|i| 20_000 + ((start + i) % 10_000) as u16)
+        .find(|&p| std::net::TcpListener::bind(("0.0.0.0", p)).is_ok())
+        .expect("a free port below the ephemeral range");
     let o = Options {
         listen_port: vec![busy, free],
         seed_time: None,
