@@ -145,6 +145,8 @@ pub struct Engine {
     pub(crate) lpd: Option<crate::bt::Lpd>,
     /// Opening it was tried (a failure is told once).
     pub(crate) lpd_tried: bool,
+    /// Peers' blocks gathered into chunks on their way to disk (`bt::chunks`).
+    pub(crate) chunks: crate::bt::chunks::Chunks,
 }
 
 impl Engine {
@@ -255,6 +257,7 @@ impl Engine {
             meta_conns: Vec::new(),
             lpd: None,
             lpd_tried: false,
+            chunks: HashMap::new(),
         })
     }
 
@@ -280,6 +283,9 @@ impl Engine {
             while let Ok(command) = self.commands.try_recv() {
                 command(&mut self, now);
             }
+            // Before settled downloads are announced: a stopped download's held
+            // blocks are writes it waits for.
+            self.sweep_chunks(now);
             if !self.halted && self.shutdown.is_empty() {
                 self.schedule(now);
             }

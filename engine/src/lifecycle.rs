@@ -633,9 +633,11 @@ impl Engine {
     /// for the housekeeping every turn does (control-file saves, `--stop`).
     pub(crate) fn next_deadline(&self, now: Instant) -> Instant {
         let housekeeping = now + Duration::from_secs(1);
+        let chunks = self.chunks_deadline().unwrap_or(housekeeping);
         self.timers
             .next()
             .map_or(housekeeping, |t| t.min(housekeeping))
+            .min(chunks)
     }
 
     /// Fires every timer that is due.

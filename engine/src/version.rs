@@ -228,6 +228,7 @@ impl Engine {
         for key in self.downloads[gid].conns.clone() {
             self.drop_conn(key);
         }
+        self.drop_chunks(gid);
         let d = &mut self.downloads[gid];
         let had_bytes = d.plan().is_some_and(|p| p.written_bytes() > 0)
             || d.resume.is_some()

@@ -21,7 +21,7 @@
 //!   so a flood of bogus peers (DHT, PEX, trackers) neither grows memory nor keeps
 //!   honest peers out for longer than it takes to try the bogus ones.
 
-mod block_run;
+pub(crate) mod chunks;
 mod dht;
 mod extension;
 mod listen;

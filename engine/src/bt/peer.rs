@@ -71,8 +71,11 @@ pub(crate) struct PeerConn {
     pub(super) last_block: Option<Instant>,
     /// What its extension handshake said, and the peer exchange with it.
     pub(super) ext: super::extension::PeerExtensions,
-    /// Its blocks of this turn not yet sent to disk.
-    run: Option<super::block_run::BlockRun>,
+    /// The socket may have bytes to read: set by readiness, cleared by a read that
+    /// came back short or would block. Readiness is edge-triggered and fires again
+    /// for any byte that arrives after that read, so a peer driven on the loop's turn
+    /// without readiness costs no system call that would only say "would block".
+    readable: bool,
     /// Pieces it rejected requests for while unchoking us, taken out of its bitfield
     /// in the plan until then (see [`REFUSED_WAIT`]).
     refused: Vec<(u32, Instant)>,
@@ -188,7 +191,7 @@ impl Engine {
             unchoked_at: None,
             last_block: None,
             ext: Default::default(),
-            run: None,
+            readable: true,
             refused: Vec::new(),
         });
         Some(key)
@@ -199,6 +202,7 @@ impl Engine {
         let Some(mut pc) = self.peers.get_mut(key).and_then(Option::take) else {
             return;
         };
+        pc.readable = true;
         match self.drive_peer(&mut pc, now) {
             Ok(()) => self.peers[key] = Some(pc),
             Err(why) => self.close_peer(key, pc, &why, now),
@@ -223,15 +227,8 @@ impl Engine {
         }
     }
 
-    /// Reads, decodes and answers peer `pc`; its blocks of the turn go to disk whatever
-    /// the outcome.
+    /// Reads, decodes and answers peer `pc`.
     pub(crate) fn drive_peer(&mut self, pc: &mut PeerConn, now: Instant) -> Result<(), String> {
-        let result = self.drive_peer_io(pc, now);
-        self.flush_run(&mut pc.run);
-        result
-    }
-
-    fn drive_peer_io(&mut self, pc: &mut PeerConn, now: Instant) -> Result<(), String> {
         if !pc.connected {
             match pc.sock.peer_addr() {
                 Ok(_) => {
@@ -260,21 +257,28 @@ impl Engine {
 
     /// Reads what the socket has (until the disk cache is full) and decodes it.
     fn read_peer(&mut self, pc: &mut PeerConn, now: Instant) -> Result<(), String> {
-        loop {
+        while pc.readable {
             if self.pool_out >= self.pool_limit {
                 // Blocks waiting for the disk fill --disk-cache: read on once writes
                 // land (every loop turn drives every peer, so no readiness is lost).
                 break;
             }
             // Straight into the decoder's buffer: one copy of each byte fewer.
-            match pc.sock.read(pc.decoder.spare(READ_LEN)) {
+            let room = pc.decoder.spare(READ_LEN);
+            let asked = room.len();
+            match pc.sock.read(room) {
                 Ok(0) => return Err("closed by the peer".into()),
                 Ok(n) => {
+                    // Short: the socket was drained (see `readable`).
+                    pc.readable = n == asked;
                     pc.decoder.filled(n);
                     self.peer_read_peak = self.peer_read_peak.max(pc.decoder.allocated());
                     self.take_messages(pc, now)?;
                 }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    pc.readable = false;
+                    return Ok(());
+                }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) => return Err(e.to_string()),
             }
@@ -342,7 +346,6 @@ impl Engine {
             serving,
             last_block,
             ext,
-            run,
             refused,
             ..
         } = pc;
@@ -350,7 +353,7 @@ impl Engine {
         while let Some(msg) = decoder.next().map_err(|e| e.to_string())? {
             if let Some((block, data)) = peer.handle_message(now, msg).map_err(|e| e.to_string())? {
                 *last_block = Some(now);
-                self.block_arrived(gid, slot, block, data, run, now);
+                self.block_arrived(gid, slot, block, data, now);
             }
         }
         let mut interest_changed = false;
@@ -430,7 +433,6 @@ impl Engine {
         slot: SourceSlot,
         block: BlockRequest,
         data: &[u8],
-        run: &mut Option<super::block_run::BlockRun>,
         now: Instant,
     ) {
         let mut cancel = Vec::new();
@@ -446,7 +448,7 @@ impl Engine {
         };
         d.session_bytes += data.len() as u64;
         d.meter.add(now, data.len() as u64);
-        self.queue_block(run, gid, &storage, range.start, data);
+        self.queue_block(gid, &storage, range.start, data, now);
         // Endgame: the others who asked for this block need not send it.
         for other in cancel {
             let keys = self.downloads[gid]

@@ -755,6 +755,30 @@ impl Plan {
         })
     }
 
+    /// The bytes of `range` still to come from block requests: in open, wanted pieces,
+    /// and neither claimed by a run, in flight nor written (free or requested). What a
+    /// chunk of peer blocks on its way to disk waits for (`crate::bt::chunks`).
+    pub fn awaited(&self, range: Range<u64>) -> RangeSet {
+        let mut out = RangeSet::new();
+        let range = range.start..range.end.min(self.total);
+        if range.is_empty() {
+            return out;
+        }
+        for i in self.layout.piece_at(range.start)..=self.layout.piece_at(range.end - 1) {
+            if self.pieces.open(i) {
+                let r = self.piece_range(i);
+                out.insert(r.start.max(range.start)..r.end.min(range.end));
+            }
+        }
+        let runs = self.run_set();
+        for set in [&runs, &self.written, &self.in_flight] {
+            for r in set.within(range.clone()) {
+                out.remove(r);
+            }
+        }
+        out
+    }
+
     /// Bytes nobody holds, in wanted pieces that are not written whole: not claimed,
     /// requested, in flight or written.
     pub fn free_regions(&self) -> Vec<Range<u64>> {

@@ -1078,3 +1078,34 @@ fn in_order_selector_requests_blocks_front_first() {
     );
     check(&plan);
 }
+
+#[test]
+fn awaited_bytes_are_free_or_requested_in_wanted_pieces() {
+    // Four pieces of two blocks; the last piece unwanted.
+    let mut plan = Plan::new(8 * BLOCK_LEN, 2 * BLOCK_LEN);
+    plan.set_priority(6 * BLOCK_LEN..8 * BLOCK_LEN, 0);
+    plan.set_have(1, Bitfield::full(4));
+    let mut out = Vec::new();
+    assert_eq!(plan.request_blocks(1, 3, &mut out), 3);
+    let mut cancel = Vec::new();
+    let in_flight = plan.block_received(1, out[0], &mut cancel).unwrap();
+    let written = plan.block_received(1, out[1], &mut cancel).unwrap();
+    plan.wrote(written.clone());
+    check(&plan);
+    // Still requested (out[2]) or free: awaited. In flight, written or unwanted: not.
+    let mut want = RangeSet::new();
+    want.insert(0..6 * BLOCK_LEN);
+    want.remove(in_flight);
+    want.remove(written);
+    let all = plan.awaited(0..8 * BLOCK_LEN);
+    assert_eq!(
+        all.iter().collect::<Vec<_>>(),
+        want.iter().collect::<Vec<_>>()
+    );
+    // Cut to the range asked about, and past the end there is nothing.
+    let part = plan.awaited(5 * BLOCK_LEN..9 * BLOCK_LEN);
+    let want_part: Vec<_> = want.within(5 * BLOCK_LEN..9 * BLOCK_LEN).collect();
+    assert_eq!(part.iter().collect::<Vec<_>>(), want_part);
+    assert_eq!(part.iter().last().map(|r| r.end), Some(6 * BLOCK_LEN));
+    assert!(plan.awaited(8 * BLOCK_LEN..9 * BLOCK_LEN).is_empty());
+}

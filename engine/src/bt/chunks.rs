@@ -1,0 +1,224 @@
+//! Blocks from peers gathered into aligned chunks of the byte space on their way to disk.
+//!
+//! Peers deliver 16 KiB blocks, only roughly in the order they were asked for (libtorrent
+//! often sends a piece's blocks one late). Writing each loop turn's contiguous run of
+//! blocks cost a disk job, a hasher feed and their wake-ups per ~100 KiB. Here every block
+//! is copied, whatever its order, into the pooled buffer of the [`BUF_SIZE`]-aligned chunk
+//! of the byte space it falls in, and the chunk goes to disk as one write once every byte
+//! the plan still awaits in it ([`Plan::awaited`](crate::plan::Plan::awaited), taken when
+//! the chunk opens) has come: one job per 256 KiB, in order for the hashers' fed digests.
+//!
+//! Invariants:
+//! - A chunk holds only bytes the plan put in flight to disk (`Plan::block_received`
+//!   returned their range); `have` is exactly the bytes copied into its buffer.
+//! - Every held byte is written, or dropped with its download: a chunk is written when
+//!   nothing it awaits is missing, when it has not grown for [`HOLD`], when its download
+//!   is no longer active, when the engine halts or shuts down, or to make room; it is
+//!   dropped (its buffer back in the pool) when its download is gone or restarts on a
+//!   new version of the file. [`Engine::sweep_chunks`] runs at the top of every loop
+//!   turn, before settled downloads are announced, so a stopped download waits for
+//!   these writes like any other.
+//! - At most half the pool is held in chunks ([`Engine::held_chunks_max`]); the rest is
+//!   for writes in flight, so peers' reads, which stop when the pool is spent, go on.
+//! - Every buffer counts in the engine's pool (`pool_out`) until its write comes back.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::disk::DiskJob;
+use crate::engine::{BUF_SIZE, Engine};
+use crate::gid::Gid;
+use crate::range_set::RangeSet;
+use crate::storage::Storage;
+
+/// How long a chunk waits for more blocks before what it has goes to disk: a slow or
+/// vanished peer delays writing its bytes by no more than this.
+pub(crate) const HOLD: Duration = Duration::from_millis(500);
+
+/// Chunks being filled, by download and first byte.
+pub(crate) type Chunks = HashMap<(Gid, u64), Chunk>;
+
+/// One aligned chunk being filled: `buf[i]` belongs at byte `start + i`.
+pub(crate) struct Chunk {
+    storage: Arc<Storage>,
+    start: u64,
+    buf: Vec<u8>,
+    /// Bytes copied in (absolute offsets).
+    have: RangeSet,
+    /// Bytes the plan awaited when the chunk opened, not yet come.
+    missing: RangeSet,
+    /// When a block last landed.
+    touched: Instant,
+}
+
+impl Engine {
+    /// Queues block bytes `data` of download `gid`, belonging at byte `offset` (already
+    /// in flight in its plan), into the chunks they fall in; a chunk left with nothing
+    /// missing is written.
+    pub(crate) fn queue_block(
+        &mut self,
+        gid: Gid,
+        storage: &Arc<Storage>,
+        mut offset: u64,
+        mut data: &[u8],
+        now: Instant,
+    ) {
+        let size = BUF_SIZE as u64;
+        while !data.is_empty() {
+            let start = offset - offset % size;
+            let take = ((start + size - offset) as usize).min(data.len());
+            self.chunk_bytes(gid, storage, start, offset, &data[..take], now);
+            offset += take as u64;
+            data = &data[take..];
+        }
+    }
+
+    fn chunk_bytes(
+        &mut self,
+        gid: Gid,
+        storage: &Arc<Storage>,
+        start: u64,
+        offset: u64,
+        data: &[u8],
+        now: Instant,
+    ) {
+        let key = (gid, start);
+        if !self.chunks.contains_key(&key) {
+            if self.chunks.len() >= self.held_chunks_max() {
+                self.write_oldest_chunk();
+            }
+            let Some(buf) = self.take_buffer() else {
+                // The pool is spent (the read loop stops at this mark; what one read
+                // brought is still taken): straight to disk in an exact buffer,
+                // counted all the same.
+                self.pool_out += 1;
+                return self.write_held(gid, storage.clone(), offset, data.to_vec(), data.len());
+            };
+            let end = (start + BUF_SIZE as u64).min(storage.total_len());
+            let missing = self.downloads[gid]
+                .plan()
+                .map_or_else(RangeSet::new, |p| p.awaited(start..end));
+            let chunk = Chunk {
+                storage: storage.clone(),
+                start,
+                buf,
+                have: RangeSet::new(),
+                missing,
+                touched: now,
+            };
+            self.chunks.insert(key, chunk);
+        }
+        let c = self.chunks.get_mut(&key).expect("inserted above");
+        let at = (offset - start) as usize;
+        c.buf[at..at + data.len()].copy_from_slice(data);
+        let range = offset..offset + data.len() as u64;
+        c.have.insert(range.clone());
+        c.missing.remove(range);
+        c.touched = now;
+        if c.missing.is_empty() {
+            let c = self.chunks.remove(&key).expect("looked up above");
+            self.write_chunk(gid, c);
+        }
+    }
+
+    /// Chunks that may be held at once: half the pool, at least one.
+    fn held_chunks_max(&self) -> usize {
+        (self.pool_limit / 2).max(1)
+    }
+
+    /// Writes the chunk that waited longest, to make room for a new one.
+    fn write_oldest_chunk(&mut self) {
+        let Some(&key) = self
+            .chunks
+            .iter()
+            .min_by_key(|(_, c)| c.touched)
+            .map(|(k, _)| k)
+        else {
+            return;
+        };
+        let c = self.chunks.remove(&key).expect("found above");
+        self.write_chunk(key.0, c);
+    }
+
+    /// Writes or drops the chunks whose time has come (see the module's invariants);
+    /// called at the top of every loop turn.
+    pub(crate) fn sweep_chunks(&mut self, now: Instant) {
+        if self.chunks.is_empty() {
+            return;
+        }
+        let ending = self.halted || !self.shutdown.is_empty();
+        let due: Vec<(Gid, u64)> = self
+            .chunks
+            .iter()
+            .filter(|((gid, _), c)| {
+                ending
+                    || !self.downloads.get(*gid).is_some_and(|d| d.is_active())
+                    || now.saturating_duration_since(c.touched) >= HOLD
+            })
+            .map(|(&k, _)| k)
+            .collect();
+        for key in due {
+            let c = self.chunks.remove(&key).expect("listed above");
+            self.write_chunk(key.0, c);
+        }
+    }
+
+    /// When the next held chunk is due to be written for waiting, if any is held.
+    pub(crate) fn chunks_deadline(&self) -> Option<Instant> {
+        self.chunks.values().map(|c| c.touched + HOLD).min()
+    }
+
+    /// Forgets download `gid`'s chunks without writing them (its file restarts from
+    /// another version; the bytes in flight went with the old plan).
+    pub(crate) fn drop_chunks(&mut self, gid: Gid) {
+        let keys: Vec<_> = self.chunks.keys().filter(|k| k.0 == gid).copied().collect();
+        for key in keys {
+            let c = self.chunks.remove(&key).expect("listed above");
+            self.give_buffer(c.buf);
+        }
+    }
+
+    /// Writes what chunk `c` of download `gid` has: its buffer as it is when the bytes
+    /// are one run from its start, else each run copied out.
+    fn write_chunk(&mut self, gid: Gid, c: Chunk) {
+        let runs: Vec<_> = c.have.iter().collect();
+        if let [run] = runs.as_slice()
+            && run.start == c.start
+        {
+            let len = (run.end - run.start) as usize;
+            return self.write_held(gid, c.storage, c.start, c.buf, len);
+        }
+        for run in runs {
+            let at = (run.start - c.start) as usize;
+            let bytes = c.buf[at..at + (run.end - run.start) as usize].to_vec();
+            self.pool_out += 1;
+            let len = bytes.len();
+            self.write_held(gid, c.storage.clone(), run.start, bytes, len);
+        }
+        self.give_buffer(c.buf);
+    }
+
+    /// Sends `buf[..len]` to disk at byte `offset` of download `gid`, or gives the buffer
+    /// back when the download is gone.
+    fn write_held(
+        &mut self,
+        gid: Gid,
+        storage: Arc<Storage>,
+        offset: u64,
+        buf: Vec<u8>,
+        len: usize,
+    ) {
+        if !self.downloads.contains(gid) {
+            return self.give_buffer(buf);
+        }
+        let job = DiskJob::WriteStorage {
+            gid,
+            storage,
+            offset,
+            buf,
+            len,
+        };
+        self.disk_job(gid, job);
+    }
+}
