@@ -4,6 +4,7 @@ mod bt;
 mod compare;
 mod cpu;
 mod ftp;
+mod guest_memory;
 mod http;
 mod input;
 mod make_torrent;

@@ -117,6 +117,7 @@ pub struct Setup {
     pub options: Options,
     pub scratch: ScratchDir,
     swarmget: PathBuf,
+    memory: super::guest_memory::GuestMemory,
 }
 
 impl Setup {
@@ -155,10 +156,14 @@ impl Setup {
         // mid-bench.
         let swarmget = scratch.path().join("swarmget");
         std::fs::copy(&built, &swarmget).map_err(|e| format!("{}: {e}", built.display()))?;
+        // What the runs write (each run's output is deleted after it), the servers'
+        // copy and room for the clients' own memory.
+        let memory = super::guest_memory::GuestMemory::hold(2 * options.size_mib + 1024);
         Ok(Setup {
             options,
             scratch,
             swarmget,
+            memory,
         })
     }
 
@@ -463,6 +468,7 @@ pub fn compare(
     for note in &workload.notes {
         let _ = writeln!(text, "{note}\n");
     }
+    let _ = writeln!(text, "{}\n", setup.memory.describe());
     text.push_str(&report.table());
     text.push('\n');
     text.push_str(&report.ratios());
