@@ -9,7 +9,6 @@ mod common;
 use std::time::Duration;
 
 use common::{Batch, Dir, bt_opts, torrent_data};
-use swarmget_bt_wire::wire::BlockRequest;
 use swarmget_engine::{Clock, DownloadSpec, DownloadState, Event, Gid, Torrent};
 use swarmget_test_support::{Script, ScriptedPeer, Tracker, make_torrent};
 
@@ -425,80 +424,83 @@ fn a_peer_sending_an_oversized_bitfield_is_dropped_before_it_is_asked_anything()
     );
 }
 
-/// Whether the file at `path` holds `body`'s bytes wherever `served` says a block was
-/// sent (false while it does not exist).
-fn served_bytes_on_disk(path: &std::path::Path, body: &[u8], served: &[BlockRequest]) -> bool {
-    let Ok(file) = std::fs::read(path) else {
-        return false;
-    };
-    served.iter().all(|r| {
-        let start = r.index as usize * PIECE as usize + r.begin as usize;
-        let range = start..start + r.length as usize;
-        file.get(range.clone()) == Some(&body[range])
-    })
+/// A one-chunk torrent (256 KiB, one write of the engine's gathering) whose only peer
+/// serves three blocks and then nothing, staying connected; started on a manual clock
+/// and returned once the engine has read those three blocks.
+struct ThreeBlocks {
+    dir: Dir,
+    swarm: Swarm,
+    clock: Clock,
+    batch: Batch,
+    gid: Gid,
 }
 
-/// A peer that serves three blocks of a one-chunk torrent and then nothing, connected.
-fn three_blocks_then_silence(name: &str, seed: u8) -> Swarm {
-    Swarm::new(
-        name,
-        256 << 10,
-        seed,
-        vec![Script {
+impl ThreeBlocks {
+    fn start(name: &str, seed: u8) -> ThreeBlocks {
+        let dir = Dir::new(&format!("swarm-{name}"));
+        let script = Script {
             answer_at_most: Some(3),
             chatty: true,
             ..Script::default()
-        }],
-    )
-}
+        };
+        let swarm = Swarm::new(name, 256 << 10, seed, vec![script]);
+        let clock = Clock::manual();
+        let (batch, gid) = swarm.start(&dir, &clock);
+        let addr = swarm.peers[0].addr();
+        eventually("the peer's three blocks read", || {
+            let peers = batch.handle.get_peers(gid).unwrap_or_default();
+            peers
+                .iter()
+                .any(|p| p.addr == addr && p.downloaded == 3 * BLOCK as u64)
+        });
+        ThreeBlocks {
+            dir,
+            swarm,
+            clock,
+            batch,
+            gid,
+        }
+    }
 
-/// Waits until the engine has read the three blocks `peer` served.
-fn await_three_blocks(batch: &Batch, gid: Gid, peer: &ScriptedPeer) {
-    eventually("the peer's three blocks read", || {
-        let peers = batch.handle.get_peers(gid).unwrap_or_default();
-        peers
-            .iter()
-            .any(|p| p.addr == peer.addr() && p.downloaded == 3 * BLOCK as u64)
-    });
+    /// Whether the file holds the torrent's bytes wherever the peer sent a block.
+    fn served_bytes_on_disk(&self, name: &str) -> bool {
+        let Ok(file) = std::fs::read(self.dir.0.join(name)) else {
+            return false;
+        };
+        self.swarm.peers[0].requests()[..3].iter().all(|r| {
+            let start = r.index as usize * PIECE as usize + r.begin as usize;
+            let range = start..start + r.length as usize;
+            file.get(range.clone()) == Some(&self.swarm.body[range])
+        })
+    }
 }
 
 #[test]
 fn blocks_short_of_their_chunk_reach_disk_once_the_chunk_has_waited() {
-    let dir = Dir::new("swarm-chunk-wait");
-    // The torrent is one 256 KiB chunk of the engine's write gathering; three of its
-    // sixteen blocks come and the rest never do. Moving the clock past the chunk's
-    // wait must send those three to disk while the download stays active.
-    let swarm = three_blocks_then_silence("wait.bin", 10);
-    let peer = &swarm.peers[0];
-    let clock = Clock::manual();
-    let (batch, gid) = swarm.start(&dir, &clock);
-    await_three_blocks(&batch, gid, peer);
-    clock.advance(Duration::from_secs(1));
-    let served = peer.requests()[..3].to_vec();
-    let path = dir.0.join("wait.bin");
+    // Three of the chunk's sixteen blocks come and the rest never do. Moving the clock
+    // past the chunk's wait must send those three to disk while the download stays
+    // active.
+    let t = ThreeBlocks::start("wait.bin", 10);
+    t.clock.advance(Duration::from_secs(1));
     eventually("the three blocks on disk", || {
-        served_bytes_on_disk(&path, &swarm.body, &served)
+        t.served_bytes_on_disk("wait.bin")
     });
-    assert_stalled(&batch, gid, swarm.body.len());
-    batch.handle.remove(gid).unwrap();
-    await_end(&batch, gid);
+    assert_stalled(&t.batch, t.gid, t.swarm.body.len());
+    t.batch.handle.remove(t.gid).unwrap();
+    await_end(&t.batch, t.gid);
 }
 
 #[test]
 fn a_removed_download_has_the_blocks_it_gathered_on_disk_when_it_stops() {
-    let dir = Dir::new("swarm-chunk-stop");
     // Removed while three blocks of its only chunk wait for the rest: the stop is told
     // only once they are written (the file is kept, as aria2 keeps it).
-    let swarm = three_blocks_then_silence("stop.bin", 11);
-    let peer = &swarm.peers[0];
-    let clock = Clock::manual();
-    let (mut batch, gid) = swarm.start(&dir, &clock);
-    await_three_blocks(&batch, gid, peer);
-    batch.handle.remove(gid).unwrap();
-    batch.wait_event(0, |e| matches!(e, Event::Stop(g) if *g == gid));
-    let served = peer.requests()[..3].to_vec();
+    let mut t = ThreeBlocks::start("stop.bin", 11);
+    t.batch.handle.remove(t.gid).unwrap();
+    let gid = t.gid;
+    t.batch
+        .wait_event(0, |e| matches!(e, Event::Stop(g) if *g == gid));
     assert!(
-        served_bytes_on_disk(&dir.0.join("stop.bin"), &swarm.body, &served),
+        t.served_bytes_on_disk("stop.bin"),
         "the blocks read before the stop are on disk"
     );
 }

@@ -23,14 +23,12 @@
 //! - Every buffer counts in the engine's pool (`pool_out`) until its write comes back.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::disk::DiskJob;
 use crate::engine::{BUF_SIZE, Engine};
 use crate::gid::Gid;
 use crate::range_set::RangeSet;
-use crate::storage::Storage;
 
 /// How long a chunk waits for more blocks before what it has goes to disk: a slow or
 /// vanished peer delays writing its bytes by no more than this.
@@ -39,10 +37,9 @@ pub(crate) const HOLD: Duration = Duration::from_millis(500);
 /// Chunks being filled, by download and first byte.
 pub(crate) type Chunks = HashMap<(Gid, u64), Chunk>;
 
-/// One aligned chunk being filled: `buf[i]` belongs at byte `start + i`.
+/// One aligned chunk being filled: `buf[i]` belongs at byte `start + i`, where `start`
+/// is the second half of its key.
 pub(crate) struct Chunk {
-    storage: Arc<Storage>,
-    start: u64,
     buf: Vec<u8>,
     /// Bytes copied in (absolute offsets).
     have: RangeSet,
@@ -56,52 +53,33 @@ impl Engine {
     /// Queues block bytes `data` of download `gid`, belonging at byte `offset` (already
     /// in flight in its plan), into the chunks they fall in; a chunk left with nothing
     /// missing is written.
-    pub(crate) fn queue_block(
-        &mut self,
-        gid: Gid,
-        storage: &Arc<Storage>,
-        mut offset: u64,
-        mut data: &[u8],
-        now: Instant,
-    ) {
+    pub(crate) fn queue_block(&mut self, gid: Gid, mut offset: u64, mut data: &[u8], now: Instant) {
         let size = BUF_SIZE as u64;
         while !data.is_empty() {
             let start = offset - offset % size;
             let take = ((start + size - offset) as usize).min(data.len());
-            self.chunk_bytes(gid, storage, start, offset, &data[..take], now);
+            self.chunk_bytes((gid, start), offset, &data[..take], now);
             offset += take as u64;
             data = &data[take..];
         }
     }
 
-    fn chunk_bytes(
-        &mut self,
-        gid: Gid,
-        storage: &Arc<Storage>,
-        start: u64,
-        offset: u64,
-        data: &[u8],
-        now: Instant,
-    ) {
-        let key = (gid, start);
+    fn chunk_bytes(&mut self, key: (Gid, u64), offset: u64, data: &[u8], now: Instant) {
+        let (gid, start) = key;
         if !self.chunks.contains_key(&key) {
             if self.chunks.len() >= self.held_chunks_max() {
                 self.write_oldest_chunk();
             }
             let Some(buf) = self.take_buffer() else {
                 // The pool is spent (the read loop stops at this mark; what one read
-                // brought is still taken): straight to disk in an exact buffer,
-                // counted all the same.
-                self.pool_out += 1;
-                return self.write_held(gid, storage.clone(), offset, data.to_vec(), data.len());
+                // brought is still taken): straight to disk.
+                return self.write_copy(gid, offset, data);
             };
-            let end = (start + BUF_SIZE as u64).min(storage.total_len());
+            // `awaited` stops at the end of the byte space.
             let missing = self.downloads[gid]
                 .plan()
-                .map_or_else(RangeSet::new, |p| p.awaited(start..end));
+                .map_or_else(RangeSet::new, |p| p.awaited(start..start + BUF_SIZE as u64));
             let chunk = Chunk {
-                storage: storage.clone(),
-                start,
                 buf,
                 have: RangeSet::new(),
                 missing,
@@ -118,7 +96,7 @@ impl Engine {
         c.touched = now;
         if c.missing.is_empty() {
             let c = self.chunks.remove(&key).expect("looked up above");
-            self.write_chunk(gid, c);
+            self.write_chunk(key, c);
         }
     }
 
@@ -138,7 +116,7 @@ impl Engine {
             return;
         };
         let c = self.chunks.remove(&key).expect("found above");
-        self.write_chunk(key.0, c);
+        self.write_chunk(key, c);
     }
 
     /// Writes or drops the chunks whose time has come (see the module's invariants);
@@ -160,7 +138,7 @@ impl Engine {
             .collect();
         for key in due {
             let c = self.chunks.remove(&key).expect("listed above");
-            self.write_chunk(key.0, c);
+            self.write_chunk(key, c);
         }
     }
 
@@ -179,39 +157,40 @@ impl Engine {
         }
     }
 
-    /// Writes what chunk `c` of download `gid` has: its buffer as it is when the bytes
-    /// are one run from its start, else each run copied out.
-    fn write_chunk(&mut self, gid: Gid, c: Chunk) {
+    /// Writes what chunk `c` (of download and first byte `key`) has: its buffer as it is
+    /// when the bytes are one run from its start, else each run copied out.
+    fn write_chunk(&mut self, (gid, start): (Gid, u64), c: Chunk) {
         let runs: Vec<_> = c.have.iter().collect();
         if let [run] = runs.as_slice()
-            && run.start == c.start
+            && run.start == start
         {
             let len = (run.end - run.start) as usize;
-            return self.write_held(gid, c.storage, c.start, c.buf, len);
+            return self.write_held(gid, start, c.buf, len);
         }
         for run in runs {
-            let at = (run.start - c.start) as usize;
-            let bytes = c.buf[at..at + (run.end - run.start) as usize].to_vec();
-            self.pool_out += 1;
-            let len = bytes.len();
-            self.write_held(gid, c.storage.clone(), run.start, bytes, len);
+            let at = (run.start - start) as usize;
+            self.write_copy(
+                gid,
+                run.start,
+                &c.buf[at..at + (run.end - run.start) as usize],
+            );
         }
         self.give_buffer(c.buf);
     }
 
-    /// Sends `buf[..len]` to disk at byte `offset` of download `gid`, or gives the buffer
-    /// back when the download is gone.
-    fn write_held(
-        &mut self,
-        gid: Gid,
-        storage: Arc<Storage>,
-        offset: u64,
-        buf: Vec<u8>,
-        len: usize,
-    ) {
-        if !self.downloads.contains(gid) {
+    /// Writes a copy of `bytes` in a buffer of their own, counted in the pool like one
+    /// taken from it.
+    fn write_copy(&mut self, gid: Gid, offset: u64, bytes: &[u8]) {
+        self.pool_out += 1;
+        self.write_held(gid, offset, bytes.to_vec(), bytes.len());
+    }
+
+    /// Sends `buf[..len]` to disk at byte `offset` of download `gid`'s storage, or gives
+    /// the buffer back when the download (or its storage) is gone.
+    fn write_held(&mut self, gid: Gid, offset: u64, buf: Vec<u8>, len: usize) {
+        let Some(storage) = self.downloads.get(gid).and_then(|d| d.storage.clone()) else {
             return self.give_buffer(buf);
-        }
+        };
         let job = DiskJob::WriteStorage {
             gid,
             storage,

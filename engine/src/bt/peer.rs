@@ -437,9 +437,9 @@ impl Engine {
     ) {
         let mut cancel = Vec::new();
         let d = &mut self.downloads[gid];
-        let Some(storage) = d.storage.clone() else {
+        if d.storage.is_none() {
             return;
-        };
+        }
         let Some(range) = d
             .plan_mut()
             .and_then(|p| p.block_received(slot, to_block(block), &mut cancel))
@@ -448,7 +448,7 @@ impl Engine {
         };
         d.session_bytes += data.len() as u64;
         d.meter.add(now, data.len() as u64);
-        self.queue_block(gid, &storage, range.start, data, now);
+        self.queue_block(gid, range.start, data, now);
         // Endgame: the others who asked for this block need not send it.
         for other in cancel {
             let keys = self.downloads[gid]
