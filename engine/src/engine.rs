@@ -32,8 +32,16 @@ use crate::throttle::Throttle;
 use crate::timers::Timers;
 
 pub(crate) const WAKER: Token = Token(usize::MAX);
-/// Size of one write buffer: large reads mean few system calls per megabyte.
+/// Size of one write buffer: large reads mean few system calls per megabyte. It is
+/// also the unit `--disk-cache` is counted in: a larger buffer counts as the units it
+/// spans ([`pool_units`]).
 pub(crate) const BUF_SIZE: usize = 256 * 1024;
+
+/// The pool units a buffer of `len` bytes counts for against `--disk-cache` (at least
+/// one: a short buffer still stands for a write in flight).
+pub(crate) fn pool_units(len: usize) -> usize {
+    len.div_ceil(BUF_SIZE).max(1)
+}
 
 /// Cached name lookups: everything that names the same host shares one.
 pub(crate) enum Dns {
@@ -86,9 +94,8 @@ pub struct Engine {
     /// Hashing threads (one per core): pieces and whole files are verified there.
     pub(crate) hasher: HasherPool,
     hashed: Receiver<HashDone>,
-    /// Written buffers lent to the hashers (fed pieces); the first
-    /// [`crate::verify::MAX_LENT`] do not count against `--disk-cache`.
-    pub(crate) feeding: usize,
+    /// Written buffers lent to the hashers (fed pieces).
+    pub(crate) lent: crate::verify::Lent,
     pub(crate) dns: HashMap<(String, u16), Dns>,
     pub(crate) pool: Vec<Vec<u8>>,
     pub(crate) pool_limit: usize,
@@ -226,7 +233,7 @@ impl Engine {
             pool: Vec::new(),
             pool_limit,
             pool_out: 0,
-            feeding: 0,
+            lent: Default::default(),
             peer_read_peak: 0,
             overall: Throttle::new(global.max_overall_download_limit),
             timers: Timers::default(),
@@ -635,23 +642,36 @@ impl Engine {
 
     /// Takes a write buffer from the pool, or `None` when `--disk-cache` is used up.
     pub(crate) fn take_buffer(&mut self) -> Option<Vec<u8>> {
-        if self.pool_out >= self.pool_limit {
+        self.take_buffer_of(1)
+    }
+
+    /// Takes a buffer of `units` pool units (`units * BUF_SIZE` bytes in one piece),
+    /// or `None` when `--disk-cache` has not that many left.
+    pub(crate) fn take_buffer_of(&mut self, units: usize) -> Option<Vec<u8>> {
+        if self.pool_out + units > self.pool_limit {
             return None;
         }
-        self.pool_out += 1;
-        Some(self.pool.pop().unwrap_or_else(|| vec![0u8; BUF_SIZE]))
+        self.pool_out += units;
+        let len = units * BUF_SIZE;
+        let kept = self.pool.iter().rposition(|b| b.len() == len);
+        Some(kept.map_or_else(|| vec![0u8; len], |i| self.pool.swap_remove(i)))
     }
 
     pub(crate) fn give_buffer(&mut self, buf: Vec<u8>) {
-        self.release_buffer();
+        self.release_buffer(pool_units(buf.len()));
         self.recycle_buffer(buf);
     }
 
-    /// A buffer taken from the pool no longer counts against `--disk-cache` (it was
-    /// written; the hashers may still read it).
-    pub(crate) fn release_buffer(&mut self) {
-        self.pool_out = self.pool_out.saturating_sub(1);
+    /// `units` taken from the pool no longer count against `--disk-cache` (their
+    /// buffer was written; the hashers may still read it).
+    pub(crate) fn release_buffer(&mut self, units: usize) {
+        self.pool_out = self.pool_out.saturating_sub(units);
         self.buffer_returned = true;
+    }
+
+    /// Pool units the buffers kept for reuse hold.
+    pub(crate) fn pooled_units(&self) -> usize {
+        self.pool.iter().map(|b| pool_units(b.len())).sum()
     }
 
     /// Keeps a released buffer for reuse if the pool has room.
@@ -660,7 +680,8 @@ impl Engine {
         // never holds more than `--disk-cache` and what the hashers may borrow
         // beyond it (kept, or every lent buffer would be allocated and zeroed anew).
         let room = self.pool_limit + crate::verify::MAX_LENT;
-        if buf.len() == BUF_SIZE && self.pool.len() + self.pool_out < room {
+        let units = pool_units(buf.len());
+        if buf.len() == units * BUF_SIZE && self.pooled_units() + self.pool_out + units <= room {
             self.pool.push(buf);
         }
     }

@@ -302,7 +302,7 @@ impl Handle {
     /// grow.
     pub fn held_memory(&self) -> Result<HeldMemory, Error> {
         self.call(|engine, _| HeldMemory {
-            write_buffers: (engine.pool.len() + engine.pool_out) * crate::engine::BUF_SIZE,
+            write_buffers: (engine.pooled_units() + engine.pool_out) * crate::engine::BUF_SIZE,
             peer_read_peak: engine.peer_read_peak,
         })
     }

@@ -3,9 +3,11 @@
 //! uses both cores while the loop keeps reading sockets.
 //!
 //! The loop sends [`HashJob`]s; each thread hashes and answers on the `done` channel,
-//! then runs `notify` (the engine passes a closure that wakes its `mio::Waker`, as for
-//! the disk worker). Answers come in completion order, not send order: each carries
-//! what identifies it.
+//! and runs `notify` (the engine passes a closure that wakes its `mio::Waker`, as for
+//! the disk worker) before it waits for more work, before a job that reads from disk,
+//! or after [`NOTIFY_EVERY`] answers: a piece's last feed and its verification, sent
+//! together, then wake the loop once, and no answer waits behind a long job. Answers
+//! come in completion order, not send order: each carries what identifies it.
 //!
 //! Two ways a piece's digest is made. The loop *feeds* each buffer the disk worker has
 //! written ([`HashJob::Feed`]), and a thread hashes it straight from memory while the
@@ -48,7 +50,7 @@ use std::collections::HashSet;
 use std::io;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
@@ -62,6 +64,9 @@ mod fed;
 
 /// Bytes read per call while hashing.
 pub const READ_BUF: usize = 256 * 1024;
+
+/// Answers a thread gives before it wakes the loop while more work is queued.
+const NOTIFY_EVERY: usize = 8;
 
 /// Handles a job may keep open while it reads (a piece spans few files).
 const JOB_OPEN_FILES: usize = 8;
@@ -350,7 +355,20 @@ fn work(
 ) {
     let mut buf = vec![0u8; READ_BUF];
     let mut fed = FedPieces::default();
-    while let Ok(order) = rx.recv() {
+    // Answers sent since the loop was last woken.
+    let mut unheard = 0;
+    loop {
+        let order = match rx.try_recv() {
+            Ok(order) => order,
+            Err(TryRecvError::Empty) => {
+                tell(&mut unheard, notify);
+                match rx.recv() {
+                    Ok(order) => order,
+                    Err(_) => return,
+                }
+            }
+            Err(TryRecvError::Disconnected) => break,
+        };
         let job = match order {
             Order::Job(job) => job,
             Order::Reset(gid) => {
@@ -399,7 +417,10 @@ fn work(
                     .and_then(|range| fed.take((gid, piece), &hashes, range));
                 let result = match digest {
                     Some(d) => Ok(d.bytes == hashes.digests[piece as usize]),
-                    None => verify_piece(&storage, &hashes, region, piece, &mut buf),
+                    None => {
+                        tell(&mut unheard, notify);
+                        verify_piece(&storage, &hashes, region, piece, &mut buf)
+                    }
                 };
                 HashDone::Verified { gid, piece, result }
             }
@@ -408,16 +429,31 @@ fn work(
                 storage,
                 range,
                 expect,
-            } => HashDone::Checked {
-                gid,
-                result: hash_range(&storage, range.clone(), &expect, &mut buf),
-                range,
-            },
+            } => {
+                tell(&mut unheard, notify);
+                HashDone::Checked {
+                    gid,
+                    result: hash_range(&storage, range.clone(), &expect, &mut buf),
+                    range,
+                }
+            }
         };
         if done.send(report).is_err() {
             return;
         }
+        unheard += 1;
+        if unheard >= NOTIFY_EVERY {
+            tell(&mut unheard, notify);
+        }
+    }
+    tell(&mut unheard, notify);
+}
+
+/// Wakes the loop if answers were sent since it was last woken.
+fn tell(unheard: &mut usize, notify: &dyn Fn()) {
+    if *unheard > 0 {
         notify();
+        *unheard = 0;
     }
 }
 
@@ -809,6 +845,139 @@ mod tests {
         feed_write(&pool, &hashes, 2000, 1000, &bytes[1000..1500]);
         feed_write(&pool, &again, 2000, 1500, &bytes[1500..]);
         assert!(!verify(&pool, &rx, &storage, &again, 2000, 1).0);
+    }
+
+    /// A named pipe standing for a slow disk: a job reading a piece back from it blocks
+    /// in `open` until [`open_pipe`] opens the other end.
+    fn pipe(dir: &TestDir, name: &str, len: usize) -> (std::path::PathBuf, Arc<Storage>) {
+        use std::os::unix::ffi::OsStrExt;
+        let path = dir.path().join(name);
+        let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+        // SAFETY: `c` is a valid NUL-terminated path for the call's duration.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+        let storage = Arc::new(Storage::single(path.clone(), len as u64, 1000).unwrap());
+        (path, storage)
+    }
+
+    /// Lets the thread blocked opening `pipe` go on (it then reads nothing); fails if no
+    /// thread opens it within 30 s.
+    fn open_pipe(pipe: &Path) {
+        use std::os::unix::fs::OpenOptionsExt;
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        // Non-blocking: the open fails (ENXIO) until a reader has the pipe open.
+        while std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(pipe)
+            .is_err()
+        {
+            assert!(std::time::Instant::now() < deadline, "nobody read {pipe:?}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// Opens `pipe` when dropped, so a failed test does not leave a thread blocked on it
+    /// (and the pool's drop waiting for that thread).
+    struct Unblock(std::path::PathBuf);
+
+    impl Drop for Unblock {
+        fn drop(&mut self) {
+            if !std::thread::panicking() {
+                return open_pipe(&self.0);
+            }
+            let _ = std::panic::catch_unwind(|| open_pipe(&self.0));
+        }
+    }
+
+    /// One hasher thread, its answers, and a channel that hears each `notify`.
+    fn one_thread() -> (HasherPool, Receiver<HashDone>, Receiver<()>) {
+        let (tx, rx) = channel();
+        let (woke_tx, woke) = channel();
+        let woke_tx = Mutex::new(woke_tx);
+        let pool = HasherPool::with_threads(1, tx, move || {
+            let _ = woke_tx.lock().unwrap().send(());
+        });
+        (pool, rx, woke)
+    }
+
+    /// Queues a job that holds the thread until `open_pipe(gate)`, so the jobs sent after
+    /// it are all queued when the thread comes to them.
+    fn hold(pool: &HasherPool, dir: &TestDir) -> std::path::PathBuf {
+        let (gate, slow) = pipe(dir, "gate", 1000);
+        pool.send(HashJob::Piece {
+            gid: G5,
+            storage: slow,
+            hashes: piece_hashes(&[0; 1000], 1000),
+            region: 0..1000,
+            piece: 0,
+        });
+        gate
+    }
+
+    #[test]
+    fn answers_queued_together_wake_the_loop_once() {
+        let dir = TestDir::new("hash-wake-once");
+        let bytes = data(1000);
+        let storage = zeros(&dir, 1000);
+        let hashes = piece_hashes(&bytes, 1000);
+        let (pool, rx, woke) = one_thread();
+        let gate = hold(&pool, &dir);
+        // A piece's last write and its verification, sent together as the loop does.
+        feed_write(&pool, &hashes, 1000, 0, &bytes);
+        pool.send(HashJob::Piece {
+            gid: G9,
+            storage,
+            hashes: hashes.clone(),
+            region: 0..1000,
+            piece: 0,
+        });
+        open_pipe(&gate);
+        let answers: Vec<_> = (0..3)
+            .map(|_| rx.recv_timeout(Duration::from_secs(30)).expect("an answer"))
+            .collect();
+        assert!(
+            matches!(
+                answers[2],
+                HashDone::Verified {
+                    gid: G9,
+                    result: Ok(true),
+                    ..
+                }
+            ),
+            "{answers:?}"
+        );
+        drop(pool);
+        assert_eq!(woke.try_iter().count(), 1, "one wake-up for three answers");
+    }
+
+    #[test]
+    fn the_loop_hears_of_answers_before_a_piece_is_read_back() {
+        let dir = TestDir::new("hash-wake-before-read");
+        let bytes = data(2000);
+        let hashes = piece_hashes(&bytes, 1000);
+        let (pool, rx, woke) = one_thread();
+        let gate = hold(&pool, &dir);
+        // Half of piece 0 fed, then piece 0 asked: it must be read back, from a disk
+        // that does not answer.
+        let (stuck, slow) = pipe(&dir, "stuck", 2000);
+        let _stuck = Unblock(stuck);
+        feed_write(&pool, &hashes, 2000, 0, &bytes[..500]);
+        pool.send(HashJob::Piece {
+            gid: G9,
+            storage: slow,
+            hashes: hashes.clone(),
+            region: 0..2000,
+            piece: 0,
+        });
+        open_pipe(&gate);
+        woke.recv_timeout(Duration::from_secs(30))
+            .expect("the loop was not woken before the read back");
+        // The gate's answer and the fed buffer wait for the loop, not for the disk.
+        assert!(matches!(
+            rx.try_recv(),
+            Ok(HashDone::Verified { gid: G5, .. })
+        ));
+        assert!(matches!(rx.try_recv(), Ok(HashDone::Fed { gid: G9, .. })));
     }
 
     #[test]

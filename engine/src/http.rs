@@ -1535,7 +1535,7 @@ impl Engine {
                 // Decoded data must land somewhere: past the disk cache, a buffer
                 // of just this size, dropped once written.
                 let b = self.take_buffer().unwrap_or_else(|| {
-                    self.pool_out += 1;
+                    self.pool_out += crate::engine::pool_units(data.len());
                     vec![0u8; data.len()]
                 });
                 conn.buf = Some(b);

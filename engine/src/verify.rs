@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use crate::digest::{Digest, PieceHashes, strongest};
 use crate::download::{Download, Layout};
-use crate::engine::Engine;
+use crate::engine::{Engine, pool_units};
 use crate::error::{Error, ErrorCode};
 use crate::gid::Gid;
 use crate::hasher::{HashDone, HashJob};
@@ -18,11 +18,36 @@ use crate::storage::Storage;
 /// Bad pieces after which a mirror is dropped for the download.
 const BAD_PIECES_LIMIT: u32 = 2;
 
-/// Written buffers the hashers may hold beyond `--disk-cache` (2 MiB of 256 KiB
-/// buffers). Past it, a lent buffer counts against `--disk-cache` until it comes back,
+/// Pool units of written buffers the hashers may hold beyond `--disk-cache` (2 MiB).
+/// Past it, a lent buffer counts against `--disk-cache` until it comes back,
 /// so readers wait for the hashers rather than have pieces read back (which costs more
 /// CPU than the waiting saves).
 pub(crate) const MAX_LENT: usize = 8;
+
+/// Pool units of written buffers lent to the hashers (fed pieces): of those out, the
+/// first [`MAX_LENT`] do not count against `--disk-cache`, the rest do. Which buffer
+/// holds which units does not matter, only how many are out.
+#[derive(Debug, Default)]
+pub(crate) struct Lent {
+    units: usize,
+}
+
+impl Lent {
+    /// Lends `units`; the units that stop counting against `--disk-cache` now.
+    pub(crate) fn lend(&mut self, units: usize) -> usize {
+        let free_before = self.units.min(MAX_LENT);
+        self.units += units;
+        self.units.min(MAX_LENT) - free_before
+    }
+
+    /// Takes `units` back; the units that counted against `--disk-cache` until now.
+    pub(crate) fn back(&mut self, units: usize) -> usize {
+        let counted = |out: usize| out - out.min(MAX_LENT);
+        let before = counted(self.units);
+        self.units -= units;
+        before - counted(self.units)
+    }
+}
 
 impl Download {
     /// `--hash-check-only` with `-V`: check what is on disk, fetch nothing.
@@ -115,20 +140,18 @@ impl Engine {
             return self.give_buffer(buf);
         }
         let (hashes, region) = (hashes.clone(), 0..plan.total());
+        let units = pool_units(buf.len());
         let jobs = self.hasher.feed(gid, &hashes, region, offset, buf, len);
-        if self.feeding < MAX_LENT {
-            self.release_buffer();
-        }
-        self.feeding += 1;
+        let freed = self.lent.lend(units);
+        self.release_buffer(freed);
         self.downloads[gid].jobs_in_flight += jobs;
     }
 
-    /// A lent buffer is back: released from `--disk-cache` now if it still counted.
+    /// A lent buffer is back: its units that still counted against `--disk-cache`
+    /// are released now.
     fn lent_buffer_back(&mut self, buf: Vec<u8>) {
-        if self.feeding > MAX_LENT {
-            self.release_buffer();
-        }
-        self.feeding -= 1;
+        let freed = self.lent.back(pool_units(buf.len()));
+        self.release_buffer(freed);
         self.recycle_buffer(buf);
     }
 
@@ -443,5 +466,34 @@ impl Engine {
             self.piece_checked(gid, piece as usize, result, now);
             self.end_check_only(gid, now);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lent_units_are_freed_exactly_once_whatever_the_sizes_and_order() {
+        // 1 MiB chunks (four units) and 256 KiB buffers, back in another order.
+        let sizes = [4, 1, 4, 4, 1, 4];
+        let mut lent = Lent::default();
+        let mut freed = 0;
+        let mut counted = 0;
+        for &units in &sizes {
+            let now = lent.lend(units);
+            freed += now;
+            counted += units - now;
+        }
+        // The ten units past the first eight still count against the cache.
+        assert_eq!((freed, counted), (MAX_LENT, 18 - MAX_LENT));
+        for &units in sizes.iter().rev() {
+            let now = lent.back(units);
+            counted -= now;
+            freed += now;
+        }
+        assert_eq!(counted, 0, "units still counted with nothing lent");
+        assert_eq!(freed, 18, "every unit freed once");
+        assert_eq!(lent.units, 0);
     }
 }

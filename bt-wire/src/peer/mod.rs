@@ -402,12 +402,17 @@ impl Peer {
     }
 
     fn drop_outstanding(&mut self, keep: impl Fn(&Outstanding) -> bool) {
-        let (kept, dropped): (Vec<_>, Vec<_>) = self.outstanding.iter().partition(|o| keep(o));
-        self.outstanding = kept;
+        // In place: this runs on every timer check, and usually drops nothing.
+        let mut dropped = Vec::new();
+        self.outstanding.retain(|o| {
+            let k = keep(o);
+            if !k {
+                dropped.push(o.block);
+            }
+            k
+        });
         if !dropped.is_empty() {
-            self.events.push_back(PeerEvent::Dropped(
-                dropped.into_iter().map(|o| o.block).collect(),
-            ));
+            self.events.push_back(PeerEvent::Dropped(dropped));
         }
     }
 
@@ -566,16 +571,19 @@ impl Peer {
         if silent >= self.config.idle_timeout {
             return Err(PeerError::Idle(silent));
         }
+        let Some(oldest) = self.outstanding.iter().map(|o| o.sent_at).min() else {
+            return Ok(());
+        };
         // Snubbing is judged before timed-out requests go, so equal timeouts still snub.
-        if let Some(oldest) = self.outstanding.iter().map(|o| o.sent_at).min() {
-            let waiting = now.saturating_duration_since(self.last_block.max(oldest));
-            if !self.snubbed && waiting >= self.config.snub_timeout {
-                self.snubbed = true;
-                self.events.push_back(PeerEvent::Snubbed);
-            }
+        let waiting = now.saturating_duration_since(self.last_block.max(oldest));
+        if !self.snubbed && waiting >= self.config.snub_timeout {
+            self.snubbed = true;
+            self.events.push_back(PeerEvent::Snubbed);
         }
         let timeout = self.config.request_timeout;
-        self.drop_outstanding(|o| now.saturating_duration_since(o.sent_at) < timeout);
+        if now.saturating_duration_since(oldest) >= timeout {
+            self.drop_outstanding(|o| now.saturating_duration_since(o.sent_at) < timeout);
+        }
         Ok(())
     }
 

@@ -3,10 +3,15 @@
 //! Peers deliver 16 KiB blocks, only roughly in the order they were asked for (libtorrent
 //! often sends a piece's blocks one late). Writing each loop turn's contiguous run of
 //! blocks cost a disk job, a hasher feed and their wake-ups per ~100 KiB. Here every block
-//! is copied, whatever its order, into the pooled buffer of the [`BUF_SIZE`]-aligned chunk
-//! of the byte space it falls in, and the chunk goes to disk as one write once every byte
-//! the plan still awaits in it ([`Plan::awaited`](crate::plan::Plan::awaited), taken when
-//! the chunk opens) has come: one job per 256 KiB, in order for the hashers' fed digests.
+//! is copied, whatever its order, into the pooled buffer of the aligned chunk of the byte
+//! space it falls in, and the chunk goes to disk as one write once every byte the plan
+//! still awaits in it ([`Plan::awaited`](crate::plan::Plan::awaited), taken when the chunk
+//! opens) has come: in order for the hashers' fed digests.
+//!
+//! A chunk is [`CHUNK_UNITS`] pool buffers (1 MiB) in one piece of memory when
+//! `--disk-cache` is large enough to hold several: each chunk costs a disk job, a
+//! hasher feed and the threads' wake-ups around them, and at 256 KiB those wake-ups
+//! were a tenth of a download's CPU time.
 //!
 //! Invariants:
 //! - A chunk holds only bytes the plan put in flight to disk (`Plan::block_received`
@@ -20,19 +25,23 @@
 //!   these writes like any other.
 //! - At most half the pool is held in chunks ([`Engine::held_chunks_max`]); the rest is
 //!   for writes in flight, so peers' reads, which stop when the pool is spent, go on.
-//! - Every buffer counts in the engine's pool (`pool_out`) until its write comes back.
+//! - Every buffer counts in the engine's pool (`pool_out`), for the units it spans,
+//!   until its write comes back.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use crate::disk::DiskJob;
-use crate::engine::{BUF_SIZE, Engine};
+use crate::engine::{BUF_SIZE, Engine, pool_units};
 use crate::gid::Gid;
 use crate::range_set::RangeSet;
 
 /// How long a chunk waits for more blocks before what it has goes to disk: a slow or
 /// vanished peer delays writing its bytes by no more than this.
 pub(crate) const HOLD: Duration = Duration::from_millis(500);
+
+/// Pool buffers a chunk spans at most.
+const CHUNK_UNITS: usize = 4;
 
 /// Chunks being filled, by download and first byte.
 pub(crate) type Chunks = HashMap<(Gid, u64), Chunk>;
@@ -49,12 +58,20 @@ pub(crate) struct Chunk {
     touched: Instant,
 }
 
+/// Pool units a chunk takes in a pool of `pool_limit` units: [`CHUNK_UNITS`] while half
+/// the pool holds at least four such chunks (a `--disk-cache` of 8 MiB or more), else
+/// fewer, down to one, so a small cache still holds the chunks of the few pieces
+/// arriving at once.
+fn chunk_units(pool_limit: usize) -> usize {
+    (pool_limit / 2 / 4).clamp(1, CHUNK_UNITS)
+}
+
 impl Engine {
     /// Queues block bytes `data` of download `gid`, belonging at byte `offset` (already
     /// in flight in its plan), into the chunks they fall in; a chunk left with nothing
     /// missing is written.
     pub(crate) fn queue_block(&mut self, gid: Gid, mut offset: u64, mut data: &[u8], now: Instant) {
-        let size = BUF_SIZE as u64;
+        let size = self.chunk_size() as u64;
         while !data.is_empty() {
             let start = offset - offset % size;
             let take = ((start + size - offset) as usize).min(data.len());
@@ -70,15 +87,15 @@ impl Engine {
             if self.chunks.len() >= self.held_chunks_max() {
                 self.write_oldest_chunk();
             }
-            let Some(buf) = self.take_buffer() else {
+            let Some(buf) = self.take_buffer_of(self.chunk_units()) else {
                 // The pool is spent (the read loop stops at this mark; what one read
                 // brought is still taken): straight to disk.
                 return self.write_copy(gid, offset, data);
             };
             // `awaited` stops at the end of the byte space.
-            let missing = self.downloads[gid]
-                .plan()
-                .map_or_else(RangeSet::new, |p| p.awaited(start..start + BUF_SIZE as u64));
+            let missing = self.downloads[gid].plan().map_or_else(RangeSet::new, |p| {
+                p.awaited(start..start + buf.len() as u64)
+            });
             let chunk = Chunk {
                 buf,
                 have: RangeSet::new(),
@@ -100,9 +117,18 @@ impl Engine {
         }
     }
 
+    fn chunk_units(&self) -> usize {
+        chunk_units(self.pool_limit)
+    }
+
+    /// Bytes a chunk covers (chunks are aligned to it).
+    fn chunk_size(&self) -> usize {
+        self.chunk_units() * BUF_SIZE
+    }
+
     /// Chunks that may be held at once: half the pool, at least one.
     fn held_chunks_max(&self) -> usize {
-        (self.pool_limit / 2).max(1)
+        (self.pool_limit / 2 / self.chunk_units()).max(1)
     }
 
     /// Writes the chunk that waited longest, to make room for a new one.
@@ -181,7 +207,7 @@ impl Engine {
     /// Writes a copy of `bytes` in a buffer of their own, counted in the pool like one
     /// taken from it.
     fn write_copy(&mut self, gid: Gid, offset: u64, bytes: &[u8]) {
-        self.pool_out += 1;
+        self.pool_out += pool_units(bytes.len());
         self.write_held(gid, offset, bytes.to_vec(), bytes.len());
     }
 
@@ -199,5 +225,23 @@ impl Engine {
             len,
         };
         self.disk_job(gid, job);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_cache_gathers_1_mib_chunks_and_a_small_one_holds_four_chunks() {
+        let units = |cache: usize| chunk_units(cache / BUF_SIZE);
+        let default = crate::options::Options::default().disk_cache as usize;
+        assert_eq!(units(default) * BUF_SIZE, 1 << 20);
+        assert_eq!(units(64 << 20) * BUF_SIZE, 1 << 20);
+        // Half of 4 MiB: four chunks of 512 KiB; of 2 MiB: four of 256 KiB.
+        assert_eq!(units(4 << 20) * BUF_SIZE, 512 << 10);
+        assert_eq!(units(2 << 20) * BUF_SIZE, 256 << 10);
+        // The smallest pool (four buffers) still gathers, one buffer a chunk.
+        assert_eq!(chunk_units(4), 1);
     }
 }
