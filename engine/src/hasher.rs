@@ -5,7 +5,7 @@
 //! The loop sends [`HashJob`]s; each thread hashes and answers on the `done` channel,
 //! and runs `notify` (the engine passes a closure that wakes its `mio::Waker`, as for
 //! the disk worker) before it waits for more work, before a job that reads from disk,
-//! or after [`NOTIFY_EVERY`] answers: a piece's last feed and its verification, sent
+//! or after `NOTIFY_EVERY` answers: a piece's last feed and its verification, sent
 //! together, then wake the loop once, and no answer waits behind a long job. Answers
 //! come in completion order, not send order: each carries what identifies it.
 //!
