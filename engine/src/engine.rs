@@ -642,19 +642,18 @@ impl Engine {
 
     /// Takes a write buffer from the pool, or `None` when `--disk-cache` is used up.
     pub(crate) fn take_buffer(&mut self) -> Option<Vec<u8>> {
-        self.take_buffer_of(1)
-    }
-
-    /// Takes a buffer of `units` pool units (`units * BUF_SIZE` bytes in one piece),
-    /// or `None` when `--disk-cache` has not that many left.
-    pub(crate) fn take_buffer_of(&mut self, units: usize) -> Option<Vec<u8>> {
-        if self.pool_out + units > self.pool_limit {
+        if self.pool_out >= self.pool_limit {
             return None;
         }
-        self.pool_out += units;
-        let len = units * BUF_SIZE;
+        self.pool_out += 1;
+        Some(self.spare_buffer(BUF_SIZE))
+    }
+
+    /// A buffer of `len` bytes, kept from an earlier use if the pool has one, not
+    /// counted against `--disk-cache` (the caller counts it when it should).
+    pub(crate) fn spare_buffer(&mut self, len: usize) -> Vec<u8> {
         let kept = self.pool.iter().rposition(|b| b.len() == len);
-        Some(kept.map_or_else(|| vec![0u8; len], |i| self.pool.swap_remove(i)))
+        kept.map_or_else(|| vec![0u8; len], |i| self.pool.swap_remove(i))
     }
 
     pub(crate) fn give_buffer(&mut self, buf: Vec<u8>) {
@@ -665,6 +664,11 @@ impl Engine {
     /// `units` taken from the pool no longer count against `--disk-cache` (their
     /// buffer was written; the hashers may still read it).
     pub(crate) fn release_buffer(&mut self, units: usize) {
+        debug_assert!(
+            units <= self.pool_out,
+            "{units} units released of {}",
+            self.pool_out
+        );
         self.pool_out = self.pool_out.saturating_sub(units);
         self.buffer_returned = true;
     }
@@ -677,9 +681,11 @@ impl Engine {
     /// Keeps a released buffer for reuse if the pool has room.
     pub(crate) fn recycle_buffer(&mut self, buf: Vec<u8>) {
         // Overflow buffers (odd sizes, or past the limit) are freed, so the pool
-        // never holds more than `--disk-cache` and what the hashers may borrow
-        // beyond it (kept, or every lent buffer would be allocated and zeroed anew).
-        let room = self.pool_limit + crate::verify::MAX_LENT;
+        // never holds more than `--disk-cache` and what the hashers and the gathered
+        // chunks may hold beyond it (kept, or every lent buffer and chunk would be
+        // allocated and zeroed anew).
+        use crate::bt::chunks::{CHUNK_SIZE, GATHERED};
+        let room = self.pool_limit + crate::verify::MAX_LENT + GATHERED * CHUNK_SIZE / BUF_SIZE;
         let units = pool_units(buf.len());
         if buf.len() == units * BUF_SIZE && self.pooled_units() + self.pool_out + units <= room {
             self.pool.push(buf);

@@ -302,7 +302,8 @@ impl Handle {
     /// grow.
     pub fn held_memory(&self) -> Result<HeldMemory, Error> {
         self.call(|engine, _| HeldMemory {
-            write_buffers: (engine.pooled_units() + engine.pool_out) * crate::engine::BUF_SIZE,
+            write_buffers: (engine.pooled_units() + engine.pool_out) * crate::engine::BUF_SIZE
+                + engine.chunks.len() * crate::bt::chunks::CHUNK_SIZE,
             peer_read_peak: engine.peer_read_peak,
         })
     }

@@ -138,7 +138,8 @@ pub struct Server {
 /// ([`crate::Handle::held_memory`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HeldMemory {
-    /// Bytes of the write buffers the engine holds (in its pool or lent out).
+    /// Bytes of the write buffers the engine holds (in its pool, lent out, or gathering
+    /// peers' blocks).
     pub write_buffers: usize,
     /// The largest buffer a peer connection's decoder ever had: room for one read
     /// plus at most one message (bt-wire bounds every length prefix).

@@ -8,10 +8,13 @@
 //! still awaits in it ([`Plan::awaited`](crate::plan::Plan::awaited), taken when the chunk
 //! opens) has come: in order for the hashers' fed digests.
 //!
-//! A chunk is up to [`CHUNK_UNITS`] pool buffers (1 MiB) in one piece of memory, as
-//! many as let half of `--disk-cache` hold four chunks: each chunk costs a disk job, a
-//! hasher feed and the threads' wake-ups around them, so 1 MiB chunks (from
-//! `--disk-cache=8M` on) save about 6% of a download's CPU time over 256 KiB ones.
+//! Chunks are [`CHUNK_SIZE`] (1 MiB): each costs a disk job, a hasher feed and the
+//! threads' wake-ups around them, and 1 MiB chunks saved about 6% of a download's CPU
+//! time over 256 KiB ones. So that they need no larger `--disk-cache` (a larger cache
+//! made HTTP hold more memory for nothing), the chunks being gathered are an allowance
+//! of their own, [`GATHERED`] chunks beside the cache, as the hashers' lent buffers are;
+//! a chunk counts against `--disk-cache` from its write, like any buffer on its way to
+//! disk, so peers' reads still pause when the disk falls behind.
 //!
 //! Invariants:
 //! - A chunk holds only bytes the plan put in flight to disk (`Plan::block_received`
@@ -23,10 +26,11 @@
 //!   new version of the file. [`Engine::sweep_chunks`] runs at the top of every loop
 //!   turn, before settled downloads are announced, so a stopped download waits for
 //!   these writes like any other.
-//! - At most half the pool is held in chunks ([`Engine::held_chunks_max`]); the rest is
-//!   for writes in flight, so peers' reads, which stop when the pool is spent, go on.
-//! - Every buffer counts in the engine's pool (`pool_out`), for the units it spans,
-//!   until its write comes back.
+//! - At most [`GATHERED`] chunks are held; a new one beyond them writes the one that
+//!   waited longest.
+//! - A chunk's buffer does not count in the engine's pool (`pool_out`) while it gathers;
+//!   what is written from it counts, for the units it spans, from the write until the
+//!   buffer comes back, as every write buffer does.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -40,8 +44,11 @@ use crate::range_set::RangeSet;
 /// vanished peer delays writing its bytes by no more than this.
 pub(crate) const HOLD: Duration = Duration::from_millis(500);
 
-/// Pool buffers a chunk spans at most.
-const CHUNK_UNITS: usize = 4;
+/// Bytes a chunk covers; chunks are aligned to it.
+pub(crate) const CHUNK_SIZE: usize = 4 * BUF_SIZE;
+
+/// Chunks held at once, beside `--disk-cache`.
+pub(crate) const GATHERED: usize = 4;
 
 /// Chunks being filled, by download and first byte.
 pub(crate) type Chunks = HashMap<(Gid, u64), Chunk>;
@@ -58,20 +65,12 @@ pub(crate) struct Chunk {
     touched: Instant,
 }
 
-/// Pool units a chunk takes in a pool of `pool_limit` units: [`CHUNK_UNITS`] while half
-/// the pool holds at least four such chunks (a `--disk-cache` of 8 MiB or more), else
-/// fewer, down to one, so a small cache still holds the chunks of the few pieces
-/// arriving at once.
-fn chunk_units(pool_limit: usize) -> usize {
-    (pool_limit / 2 / 4).clamp(1, CHUNK_UNITS)
-}
-
 impl Engine {
     /// Queues block bytes `data` of download `gid`, belonging at byte `offset` (already
     /// in flight in its plan), into the chunks they fall in; a chunk left with nothing
     /// missing is written.
     pub(crate) fn queue_block(&mut self, gid: Gid, mut offset: u64, mut data: &[u8], now: Instant) {
-        let size = self.chunk_size() as u64;
+        let size = CHUNK_SIZE as u64;
         while !data.is_empty() {
             let start = offset - offset % size;
             let take = ((start + size - offset) as usize).min(data.len());
@@ -84,14 +83,10 @@ impl Engine {
     fn chunk_bytes(&mut self, key: (Gid, u64), offset: u64, data: &[u8], now: Instant) {
         let (gid, start) = key;
         if !self.chunks.contains_key(&key) {
-            if self.chunks.len() >= self.held_chunks_max() {
+            if self.chunks.len() >= GATHERED {
                 self.write_oldest_chunk();
             }
-            let Some(buf) = self.take_buffer_of(self.chunk_units()) else {
-                // The pool is spent (the read loop stops at this mark; what one read
-                // brought is still taken): straight to disk.
-                return self.write_copy(gid, offset, data);
-            };
+            let buf = self.spare_buffer(CHUNK_SIZE);
             // `awaited` stops at the end of the byte space.
             let missing = self.downloads[gid].plan().map_or_else(RangeSet::new, |p| {
                 p.awaited(start..start + buf.len() as u64)
@@ -115,20 +110,6 @@ impl Engine {
             let c = self.chunks.remove(&key).expect("looked up above");
             self.write_chunk(key, c);
         }
-    }
-
-    fn chunk_units(&self) -> usize {
-        chunk_units(self.pool_limit)
-    }
-
-    /// Bytes a chunk covers (chunks are aligned to it).
-    fn chunk_size(&self) -> usize {
-        self.chunk_units() * BUF_SIZE
-    }
-
-    /// Chunks that may be held at once: half the pool, at least one.
-    fn held_chunks_max(&self) -> usize {
-        (self.pool_limit / 2 / self.chunk_units()).max(1)
     }
 
     /// Writes the chunk that waited longest, to make room for a new one.
@@ -179,7 +160,7 @@ impl Engine {
         let keys: Vec<_> = self.chunks.keys().filter(|k| k.0 == gid).copied().collect();
         for key in keys {
             let c = self.chunks.remove(&key).expect("listed above");
-            self.give_buffer(c.buf);
+            self.recycle_buffer(c.buf);
         }
     }
 
@@ -190,6 +171,8 @@ impl Engine {
         if let [run] = runs.as_slice()
             && run.start == start
         {
+            // From here on the buffer is on its way to disk, against `--disk-cache`.
+            self.pool_out += pool_units(c.buf.len());
             let len = (run.end - run.start) as usize;
             return self.write_held(gid, start, c.buf, len);
         }
@@ -201,7 +184,7 @@ impl Engine {
                 &c.buf[at..at + (run.end - run.start) as usize],
             );
         }
-        self.give_buffer(c.buf);
+        self.recycle_buffer(c.buf);
     }
 
     /// Writes a copy of `bytes` in a buffer of their own, counted in the pool like one
@@ -225,22 +208,5 @@ impl Engine {
             len,
         };
         self.disk_job(gid, job);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_cache_of_8_mib_gathers_1_mib_chunks_and_a_smaller_one_holds_four_chunks() {
-        let units = |cache: usize| chunk_units(cache / BUF_SIZE);
-        assert_eq!(units(8 << 20) * BUF_SIZE, 1 << 20);
-        assert_eq!(units(64 << 20) * BUF_SIZE, 1 << 20);
-        // Half of 4 MiB: four chunks of 512 KiB; of 2 MiB: four of 256 KiB.
-        assert_eq!(units(4 << 20) * BUF_SIZE, 512 << 10);
-        assert_eq!(units(2 << 20) * BUF_SIZE, 256 << 10);
-        // The smallest pool (four buffers) still gathers, one buffer a chunk.
-        assert_eq!(chunk_units(4), 1);
     }
 }
