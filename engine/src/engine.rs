@@ -687,7 +687,9 @@ impl Engine {
         use crate::bt::chunks::{CHUNK_SIZE, GATHERED};
         let room = self.pool_limit + crate::verify::MAX_LENT + GATHERED * CHUNK_SIZE / BUF_SIZE;
         let units = pool_units(buf.len());
-        if buf.len() == units * BUF_SIZE && self.pooled_units() + self.pool_out + units <= room {
+        // Only the two sizes ever asked of `spare_buffer` are worth keeping.
+        let reused = matches!(buf.len(), BUF_SIZE | CHUNK_SIZE);
+        if reused && self.pooled_units() + self.pool_out + units <= room {
             self.pool.push(buf);
         }
     }

@@ -364,7 +364,7 @@ fn work(
                 tell(&mut unheard, notify);
                 match rx.recv() {
                     Ok(order) => order,
-                    Err(_) => return,
+                    Err(_) => break,
                 }
             }
             Err(TryRecvError::Disconnected) => break,
@@ -743,6 +743,23 @@ mod tests {
         pool.feed(G9, hashes, 0..total, offset, bytes.to_vec(), bytes.len());
     }
 
+    /// A job verifying piece `piece` of `hashes` laid over bytes `0..total` of `storage`.
+    fn piece_job(
+        gid: Gid,
+        storage: &Arc<Storage>,
+        hashes: &Arc<PieceHashes>,
+        total: u64,
+        piece: u64,
+    ) -> HashJob {
+        HashJob::Piece {
+            gid,
+            storage: storage.clone(),
+            hashes: hashes.clone(),
+            region: 0..total,
+            piece,
+        }
+    }
+
     /// Asks for piece `piece` and waits for its answer; the buffers that came back on
     /// the way.
     fn verify(
@@ -753,13 +770,7 @@ mod tests {
         total: u64,
         piece: u64,
     ) -> (bool, usize) {
-        pool.send(HashJob::Piece {
-            gid: G9,
-            storage: storage.clone(),
-            hashes: hashes.clone(),
-            region: 0..total,
-            piece,
-        });
+        pool.send(piece_job(G9, storage, hashes, total, piece));
         let mut returned = 0;
         loop {
             match rx.recv_timeout(Duration::from_secs(60)).expect("an answer") {
@@ -859,34 +870,10 @@ mod tests {
         (path, storage)
     }
 
-    /// Lets the thread blocked opening `pipe` go on (it then reads nothing); fails if no
-    /// thread opens it within 30 s.
+    /// Waits for the hasher thread to be opening `pipe` (opening a pipe's write end
+    /// blocks until its read end is opened), then lets it go on: it reads nothing.
     fn open_pipe(pipe: &Path) {
-        use std::os::unix::fs::OpenOptionsExt;
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        // Non-blocking: the open fails (ENXIO) until a reader has the pipe open.
-        while std::fs::OpenOptions::new()
-            .write(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(pipe)
-            .is_err()
-        {
-            assert!(std::time::Instant::now() < deadline, "nobody read {pipe:?}");
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-
-    /// Opens `pipe` when dropped, so a failed test does not leave a thread blocked on it
-    /// (and the pool's drop waiting for that thread).
-    struct Unblock(std::path::PathBuf);
-
-    impl Drop for Unblock {
-        fn drop(&mut self) {
-            if !std::thread::panicking() {
-                return open_pipe(&self.0);
-            }
-            let _ = std::panic::catch_unwind(|| open_pipe(&self.0));
-        }
+        drop(std::fs::OpenOptions::new().write(true).open(pipe).unwrap());
     }
 
     /// One hasher thread, its answers, and a channel that hears each `notify`.
@@ -904,14 +891,28 @@ mod tests {
     /// it are all queued when the thread comes to them.
     fn hold(pool: &HasherPool, dir: &TestDir) -> std::path::PathBuf {
         let (gate, slow) = pipe(dir, "gate", 1000);
-        pool.send(HashJob::Piece {
-            gid: G5,
-            storage: slow,
-            hashes: piece_hashes(&[0; 1000], 1000),
-            region: 0..1000,
-            piece: 0,
-        });
+        pool.send(piece_job(
+            G5,
+            &slow,
+            &piece_hashes(&[0; 1000], 1000),
+            1000,
+            0,
+        ));
         gate
+    }
+
+    /// Lets the held thread go on, then stops it once it has done every queued job: its
+    /// answers, and how many times it woke the loop.
+    fn finish(
+        pool: HasherPool,
+        gate: &Path,
+        rx: &Receiver<HashDone>,
+        woke: &Receiver<()>,
+    ) -> (Vec<HashDone>, usize) {
+        open_pipe(gate);
+        // Closing the pool's channels lets the thread drain its queue, then stop.
+        drop(pool);
+        (rx.try_iter().collect(), woke.try_iter().count())
     }
 
     #[test]
@@ -924,30 +925,24 @@ mod tests {
         let gate = hold(&pool, &dir);
         // A piece's last write and its verification, sent together as the loop does.
         feed_write(&pool, &hashes, 1000, 0, &bytes);
-        pool.send(HashJob::Piece {
-            gid: G9,
-            storage,
-            hashes: hashes.clone(),
-            region: 0..1000,
-            piece: 0,
-        });
-        open_pipe(&gate);
-        let answers: Vec<_> = (0..3)
-            .map(|_| rx.recv_timeout(Duration::from_secs(30)).expect("an answer"))
-            .collect();
+        pool.send(piece_job(G9, &storage, &hashes, 1000, 0));
+        let (answers, wakes) = finish(pool, &gate, &rx, &woke);
         assert!(
             matches!(
-                answers[2],
-                HashDone::Verified {
-                    gid: G9,
-                    result: Ok(true),
-                    ..
-                }
+                answers.as_slice(),
+                [
+                    HashDone::Verified { gid: G5, .. },
+                    HashDone::Fed { gid: G9, .. },
+                    HashDone::Verified {
+                        gid: G9,
+                        result: Ok(true),
+                        ..
+                    },
+                ]
             ),
             "{answers:?}"
         );
-        drop(pool);
-        assert_eq!(woke.try_iter().count(), 1, "one wake-up for three answers");
+        assert_eq!(wakes, 1, "one wake-up for three answers");
     }
 
     #[test]
@@ -958,26 +953,18 @@ mod tests {
         let (pool, rx, woke) = one_thread();
         let gate = hold(&pool, &dir);
         // Half of piece 0 fed, then piece 0 asked: it must be read back, from a disk
-        // that does not answer.
+        // that answers only once the thread is waiting on it.
         let (stuck, slow) = pipe(&dir, "stuck", 2000);
-        let _stuck = Unblock(stuck);
         feed_write(&pool, &hashes, 2000, 0, &bytes[..500]);
-        pool.send(HashJob::Piece {
-            gid: G9,
-            storage: slow,
-            hashes: hashes.clone(),
-            region: 0..2000,
-            piece: 0,
-        });
-        open_pipe(&gate);
-        woke.recv_timeout(Duration::from_secs(30))
-            .expect("the loop was not woken before the read back");
-        // The gate's answer and the fed buffer wait for the loop, not for the disk.
-        assert!(matches!(
-            rx.try_recv(),
-            Ok(HashDone::Verified { gid: G5, .. })
-        ));
-        assert!(matches!(rx.try_recv(), Ok(HashDone::Fed { gid: G9, .. })));
+        pool.send(piece_job(G9, &slow, &hashes, 2000, 0));
+        let open_stuck = std::thread::spawn(move || open_pipe(&stuck));
+        let (answers, wakes) = finish(pool, &gate, &rx, &woke);
+        open_stuck.join().unwrap();
+        assert_eq!(answers.len(), 3, "{answers:?}");
+        // The gate's answer and the fed buffer were told before the read back; the
+        // read back's answer after it. Without the first, the two would wait for the
+        // disk and the loop would be woken once.
+        assert_eq!(wakes, 2, "a wake-up before the read back and one after");
     }
 
     #[test]

@@ -171,8 +171,6 @@ impl Engine {
         if let [run] = runs.as_slice()
             && run.start == start
         {
-            // From here on the buffer is on its way to disk, against `--disk-cache`.
-            self.pool_out += pool_units(c.buf.len());
             let len = (run.end - run.start) as usize;
             return self.write_held(gid, start, c.buf, len);
         }
@@ -187,16 +185,16 @@ impl Engine {
         self.recycle_buffer(c.buf);
     }
 
-    /// Writes a copy of `bytes` in a buffer of their own, counted in the pool like one
-    /// taken from it.
+    /// Writes a copy of `bytes` in a buffer of their own.
     fn write_copy(&mut self, gid: Gid, offset: u64, bytes: &[u8]) {
-        self.pool_out += pool_units(bytes.len());
         self.write_held(gid, offset, bytes.to_vec(), bytes.len());
     }
 
     /// Sends `buf[..len]` to disk at byte `offset` of download `gid`'s storage, or gives
-    /// the buffer back when the download (or its storage) is gone.
+    /// the buffer back when the download (or its storage) is gone. The buffer counts
+    /// against `--disk-cache` from here on, as any on its way to disk.
     fn write_held(&mut self, gid: Gid, offset: u64, buf: Vec<u8>, len: usize) {
+        self.pool_out += pool_units(buf.len());
         let Some(storage) = self.downloads.get(gid).and_then(|d| d.storage.clone()) else {
             return self.give_buffer(buf);
         };
