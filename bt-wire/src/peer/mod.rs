@@ -13,6 +13,10 @@
 //! - requests are sent only while the peer unchokes us, or for its allowed-fast pieces;
 //! - `outstanding` never exceeds the queue depth, which follows the measured rate
 //!   (rate × `queue_time` / block size, clamped; 1 while snubbed), as libtorrent does;
+//!   while the rate measures zero (its first second, or after a long stall) the depth
+//!   instead starts at `min_queue` and grows by one per delivered block, doubling each
+//!   round trip (slow start, as TCP and libtorrent do), so a fast peer is not held to
+//!   `min_queue` for the whole first second;
 //! - the requests the peer makes of us are bounded by `max_incoming_requests` (the
 //!   `reqq` our extension handshake advertises); more are rejected (BEP 6) or ignored.
 
@@ -32,7 +36,7 @@ use crate::wire::{BlockRequest, Message};
 pub struct PeerConfig {
     /// Bytes a request asks for.
     pub block_size: u32,
-    /// Fewest requests kept outstanding (unless snubbed).
+    /// Fewest requests kept outstanding (unless snubbed), and where slow start begins.
     pub min_queue: u32,
     /// Most requests kept outstanding.
     pub max_queue: u32,
@@ -184,6 +188,9 @@ pub struct Peer {
     last_sent: Instant,
     last_block: Instant,
     download: Rate,
+    /// The queue depth while `download` measures zero: `min_queue` plus the blocks
+    /// delivered since the rate was last seen non-zero.
+    slow_start: u32,
     upload: Rate,
     out: Vec<u8>,
     events: VecDeque<PeerEvent>,
@@ -211,6 +218,7 @@ impl Peer {
             last_sent: now,
             last_block: now,
             download: Rate::new(now),
+            slow_start: config.min_queue,
             upload: Rate::new(now),
             out: Vec::new(),
             events: VecDeque::new(),
@@ -267,13 +275,29 @@ impl Peer {
         if self.snubbed {
             return 1;
         }
-        let rate = self.download.get(now) as f64;
-        let depth = rate * self.config.queue_time.as_secs_f64() / f64::from(self.config.block_size);
         // Requests beyond the peer's own queue would be dropped by it.
         let max = self
             .peer_reqq
             .map_or(self.config.max_queue, |r| r.min(self.config.max_queue));
-        (depth as u32).clamp(self.config.min_queue.min(max), max)
+        let depth = match self.measured_rate(now) {
+            0 => self.slow_start,
+            rate => {
+                let depth = rate as f64 * self.config.queue_time.as_secs_f64()
+                    / f64::from(self.config.block_size);
+                depth as u32
+            }
+        };
+        depth.clamp(self.config.min_queue.min(max), max)
+    }
+
+    /// The download rate; while it is non-zero, slow start is over and starts afresh
+    /// from `min_queue` should the rate fall to zero.
+    fn measured_rate(&mut self, now: Instant) -> u64 {
+        let rate = self.download.get(now);
+        if rate > 0 {
+            self.slow_start = self.config.min_queue;
+        }
+        rate
     }
 
     /// Caps the queue at the peer's `reqq` (from its extension handshake, BEP 10).
@@ -289,10 +313,17 @@ impl Peer {
         blocks
     }
 
-    /// How many more blocks the picker should assign with [`request`](Self::request).
+    /// How many more blocks the picker should assign with [`request`](Self::request):
+    /// none until the queue is short by a sixteenth of its depth, so a fast peer's
+    /// requests go out in a few writes of many rather than one per block delivered.
     pub fn wants_blocks(&mut self, now: Instant) -> usize {
         let depth = self.queue_depth(now) as usize;
-        depth.saturating_sub(self.outstanding.len() + self.queued.len())
+        let short = depth.saturating_sub(self.outstanding.len() + self.queued.len());
+        if short < (depth / 16).max(1) {
+            0
+        } else {
+            short
+        }
     }
 
     /// Queues a block to request (sent by `poll_transmit` when allowed).
@@ -483,6 +514,9 @@ impl Peer {
                 };
                 self.outstanding.swap_remove(i);
                 self.download.add(now, data.len() as u64);
+                if self.measured_rate(now) == 0 {
+                    self.slow_start = (self.slow_start + 1).min(self.config.max_queue);
+                }
                 self.last_block = now;
                 self.snubbed = false;
                 return Ok(Some((block, data)));

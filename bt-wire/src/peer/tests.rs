@@ -38,6 +38,16 @@ fn events(peer: &mut Peer) -> Vec<PeerEvent> {
     std::iter::from_fn(|| peer.poll_event()).collect()
 }
 
+/// The peer sends block `b` (16 KiB) at `now`: the block it hands out, if any.
+fn deliver(peer: &mut Peer, now: Instant, b: BlockRequest) -> Option<BlockRequest> {
+    let piece = Message::Piece {
+        index: b.index,
+        begin: b.begin,
+        data: &[0; 16384],
+    };
+    peer.handle_message(now, piece).unwrap().map(|(r, _)| r)
+}
+
 #[test]
 fn requests_wait_for_unchoke_and_follow_the_queue_depth() {
     let t0 = Instant::now();
@@ -63,23 +73,12 @@ fn requests_wait_for_unchoke_and_follow_the_queue_depth() {
         "two outstanding at the minimum depth"
     );
     // Blocks at 1 MiB/s for ten seconds: depth ≈ rate × 3 s / 16 KiB ≈ 192.
-    let data = vec![0u8; 16384];
     let mut now = t0;
     let mut next = 2;
     for tick in 0..640u64 {
         now = t0 + Duration::from_millis(tick * 1000 / 64);
         let b = p.outstanding().next().copied().unwrap();
-        let got = p
-            .handle_message(
-                now,
-                Message::Piece {
-                    index: b.index,
-                    begin: b.begin,
-                    data: &data,
-                },
-            )
-            .unwrap();
-        assert_eq!(got.map(|(r, d)| (r, d.len())), Some((b, 16384)));
+        assert_eq!(deliver(&mut p, now, b), Some(b));
         for _ in 0..p.wants_blocks(now) {
             p.request(block(1 + next / 16 % (PIECES - 1), next % 16));
             next += 1;
@@ -88,7 +87,87 @@ fn requests_wait_for_unchoke_and_follow_the_queue_depth() {
     }
     let depth = p.queue_depth(now);
     assert!((180..=192).contains(&depth), "depth {depth}");
-    assert_eq!(p.outstanding().count() as u32, depth);
+    // Topped up in batches: never over the depth, never short by a sixteenth of it.
+    let outstanding = p.outstanding().count() as u32;
+    assert!(
+        outstanding <= depth && outstanding > depth - depth / 16,
+        "{outstanding} outstanding at depth {depth}"
+    );
+}
+
+#[test]
+fn the_queue_is_topped_up_once_short_by_a_sixteenth_of_its_depth() {
+    let t0 = Instant::now();
+    let config = PeerConfig {
+        min_queue: 64,
+        ..PeerConfig::default()
+    };
+    let mut p = Peer::new(config, PIECES, false, t0);
+    // The peer's reqq holds the depth at 64 whatever the rate: batches of 4.
+    p.set_peer_reqq(64);
+    p.handle_message(t0, Message::Unchoke).unwrap();
+    assert_eq!(p.wants_blocks(t0), 64);
+    for n in 0..64 {
+        p.request(block(n / 16, n % 16));
+    }
+    sent(&mut p, t0);
+    assert_eq!(p.outstanding().count(), 64);
+    let mut wants = Vec::new();
+    for b in p.outstanding().copied().take(8).collect::<Vec<_>>() {
+        deliver(&mut p, t0, b);
+        wants.push(p.wants_blocks(t0));
+    }
+    assert_eq!(wants, [0, 0, 0, 4, 5, 6, 7, 8]);
+}
+
+/// Delivers every outstanding block at `now` and returns how many there were.
+fn deliver_all(p: &mut Peer, now: Instant) -> usize {
+    let blocks: Vec<BlockRequest> = p.outstanding().copied().collect();
+    for &b in &blocks {
+        assert_eq!(deliver(p, now, b), Some(b));
+    }
+    blocks.len()
+}
+
+#[test]
+fn slow_start_doubles_the_queue_each_round_trip_until_the_rate_is_measured() {
+    let t0 = Instant::now();
+    let mut p = Peer::new(PeerConfig::default(), PIECES, false, t0);
+    p.handle_message(t0, Message::Unchoke).unwrap();
+    let mut next = 0;
+    let mut ask = |p: &mut Peer, now| {
+        for _ in 0..p.wants_blocks(now) {
+            p.request(block(next / 16 % PIECES, next % 16));
+            next += 1;
+        }
+        sent(p, now);
+        p.outstanding().count()
+    };
+    // Round trips of 1 ms: 2, 4, 8, ... outstanding, where the rate alone (zero until
+    // its first second ends) would have held the queue at min_queue = 2.
+    let mut depths = Vec::new();
+    for rtt in 0..9u64 {
+        let now = t0 + Duration::from_millis(rtt);
+        depths.push(ask(&mut p, now));
+        deliver_all(&mut p, now + Duration::from_micros(500));
+    }
+    assert_eq!(
+        depths,
+        [2, 4, 8, 16, 32, 64, 128, 256, 500],
+        "capped at max_queue"
+    );
+
+    // Once a second is measured the rate decides: the 1,010 blocks of that second ask
+    // for more than max_queue.
+    let t1 = t0 + Duration::from_secs(1);
+    assert_eq!(p.queue_depth(t1), 500);
+    // After a stall long enough for the rate to decay to zero (snubbing is further
+    // off), slow start begins again from min_queue.
+    let later = t1 + Duration::from_secs(40);
+    assert_eq!(p.queue_depth(later), 2, "restarts at min_queue");
+    assert_eq!(ask(&mut p, later), 2);
+    deliver_all(&mut p, later);
+    assert_eq!(p.queue_depth(later), 4);
 }
 
 #[test]
@@ -176,16 +255,7 @@ fn timeouts_snub_and_drop_requests_then_silence_ends_the_peer() {
     // A block unsnubs.
     p.request(block(1, 1));
     sent(&mut p, t60);
-    p.handle_message(
-        t60,
-        Message::Piece {
-            index: 1,
-            begin: 16384,
-            data: &[0; 16384],
-        },
-    )
-    .unwrap()
-    .unwrap();
+    assert_eq!(deliver(&mut p, t60, block(1, 1)), Some(block(1, 1)));
     assert!(!p.is_snubbed());
     // Keep-alive after two minutes without sending.
     assert_eq!(
@@ -306,22 +376,13 @@ fn the_peers_reqq_caps_the_queue_and_requests_come_back_on_disconnect() {
     let mut p = Peer::new(PeerConfig::default(), PIECES, false, t0);
     p.handle_message(t0, Message::Unchoke).unwrap();
     // A fast peer: 4 MiB/s for five seconds would ask for a depth of ~768.
-    let data = vec![0u8; 16384];
     for s in 0..5u64 {
         for k in 0..256u32 {
             let b = block(s as u32, k);
             p.request(b);
             sent(&mut p, t0 + Duration::from_secs(s));
             let now = t0 + Duration::from_secs(s) + Duration::from_millis(u64::from(k) * 3);
-            p.handle_message(
-                now,
-                Message::Piece {
-                    index: b.index,
-                    begin: b.begin,
-                    data: &data,
-                },
-            )
-            .unwrap();
+            deliver(&mut p, now, b);
         }
     }
     let now = t0 + Duration::from_secs(5);
