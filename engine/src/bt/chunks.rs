@@ -176,18 +176,11 @@ impl Engine {
         }
         for run in runs {
             let at = (run.start - start) as usize;
-            self.write_copy(
-                gid,
-                run.start,
-                &c.buf[at..at + (run.end - run.start) as usize],
-            );
+            let copy = c.buf[at..at + (run.end - run.start) as usize].to_vec();
+            let len = copy.len();
+            self.write_held(gid, run.start, copy, len);
         }
         self.recycle_buffer(c.buf);
-    }
-
-    /// Writes a copy of `bytes` in a buffer of their own.
-    fn write_copy(&mut self, gid: Gid, offset: u64, bytes: &[u8]) {
-        self.write_held(gid, offset, bytes.to_vec(), bytes.len());
     }
 
     /// Sends `buf[..len]` to disk at byte `offset` of download `gid`'s storage, or gives
