@@ -11,6 +11,8 @@
 //!   [`Peer::handle_message`] or reported in [`PeerEvent::Dropped`], so the caller's picker
 //!   never loses a block;
 //! - requests are sent only while the peer unchokes us, or for its allowed-fast pieces;
+//! - `outstanding` is in the order the requests were sent, so its front is the oldest
+//!   (the timers look at it alone) and a peer answering in order is matched at the front;
 //! - `outstanding` never exceeds the queue depth, which follows the measured rate
 //!   (rate × `queue_time` / block size, clamped; 1 while snubbed), as libtorrent does;
 //!   while the rate measures zero (its first second, or after a long stall) the depth
@@ -182,7 +184,7 @@ pub struct Peer {
     pieces: PeerPieces,
     allowed_fast: BTreeSet<u32>,
     queued: VecDeque<BlockRequest>,
-    outstanding: Vec<Outstanding>,
+    outstanding: VecDeque<Outstanding>,
     incoming: VecDeque<BlockRequest>,
     last_received: Instant,
     last_sent: Instant,
@@ -212,7 +214,7 @@ impl Peer {
             pieces: PeerPieces::new(piece_count),
             allowed_fast: BTreeSet::new(),
             queued: VecDeque::new(),
-            outstanding: Vec::new(),
+            outstanding: VecDeque::new(),
             incoming: VecDeque::new(),
             last_received: now,
             last_sent: now,
@@ -336,7 +338,7 @@ impl Peer {
     pub fn cancel(&mut self, block: BlockRequest) {
         self.queued.retain(|b| *b != block);
         if let Some(i) = self.outstanding.iter().position(|o| o.block == block) {
-            self.outstanding.swap_remove(i);
+            self.outstanding.remove(i);
             self.send(&Message::Cancel(block));
         }
     }
@@ -512,7 +514,7 @@ impl Peer {
                     // Unrequested, or cancelled meanwhile: not ours to store.
                     return Ok(None);
                 };
-                self.outstanding.swap_remove(i);
+                self.outstanding.remove(i);
                 self.download.add(now, data.len() as u64);
                 if self.measured_rate(now) == 0 {
                     self.slow_start = (self.slow_start + 1).min(self.config.max_queue);
@@ -580,10 +582,10 @@ impl Peer {
             }
             self.queued.remove(i);
             self.send(&Message::Request(block));
-            self.outstanding.push(Outstanding {
-                block,
-                sent_at: now,
-            });
+            // Never before the last one sent, whatever clock the caller keeps: the
+            // front stays the oldest.
+            let sent_at = self.outstanding.back().map_or(now, |o| o.sent_at.max(now));
+            self.outstanding.push_back(Outstanding { block, sent_at });
         }
         if self.out.is_empty()
             && now.saturating_duration_since(self.last_sent) >= self.config.keepalive_interval
@@ -605,7 +607,7 @@ impl Peer {
         if silent >= self.config.idle_timeout {
             return Err(PeerError::Idle(silent));
         }
-        let Some(oldest) = self.outstanding.iter().map(|o| o.sent_at).min() else {
+        let Some(oldest) = self.outstanding.front().map(|o| o.sent_at) else {
             return Ok(());
         };
         // Snubbing is judged before timed-out requests go, so equal timeouts still snub.
@@ -625,7 +627,7 @@ impl Peer {
     pub fn poll_timeout(&self) -> Instant {
         let mut next = (self.last_sent + self.config.keepalive_interval)
             .min(self.last_received + self.config.idle_timeout);
-        if let Some(oldest) = self.outstanding.iter().map(|o| o.sent_at).min() {
+        if let Some(oldest) = self.outstanding.front().map(|o| o.sent_at) {
             next = next.min(oldest + self.config.request_timeout);
             if !self.snubbed {
                 next = next.min(self.last_block.max(oldest) + self.config.snub_timeout);

@@ -275,6 +275,48 @@ fn timeouts_snub_and_drop_requests_then_silence_ends_the_peer() {
 }
 
 #[test]
+fn the_oldest_request_left_times_out_first_whichever_was_answered() {
+    let t0 = Instant::now();
+    // Not snubbed when a request times out: the queue stays at four.
+    let cfg = PeerConfig {
+        min_queue: 4,
+        snub_timeout: Duration::from_secs(600),
+        ..PeerConfig::default()
+    };
+    let mut p = Peer::new(cfg, PIECES, false, t0);
+    p.handle_message(t0, Message::Unchoke).unwrap();
+    // Requests sent one a second: block n at t0 + n s.
+    for n in 0..4 {
+        p.request(block(1, n));
+        sent(&mut p, t0 + Duration::from_secs(n.into()));
+    }
+    let at = |n: u64| t0 + Duration::from_secs(n) + cfg.request_timeout;
+    assert_eq!(p.poll_timeout(), at(0));
+    // The oldest answered: the next oldest is due, not the newest.
+    deliver(&mut p, t0, block(1, 0));
+    assert_eq!(p.poll_timeout(), at(1));
+    // One from the middle answered: the oldest is still the one due.
+    deliver(&mut p, t0, block(1, 2));
+    assert_eq!(p.poll_timeout(), at(1));
+    p.handle_timeout(at(1)).unwrap();
+    assert!(events(&mut p).contains(&PeerEvent::Dropped(vec![block(1, 1)])));
+    assert_eq!(p.poll_timeout(), at(3));
+    // A clock that steps back never makes a later request look older.
+    p.request(block(2, 0));
+    sent(&mut p, t0);
+    assert_eq!(
+        p.outstanding().copied().collect::<Vec<_>>(),
+        [block(1, 3), block(2, 0)]
+    );
+    deliver(&mut p, at(1), block(1, 3));
+    assert_eq!(
+        p.poll_timeout(),
+        at(3),
+        "counted as sent with the one before"
+    );
+}
+
+#[test]
 fn serving_requests_choking_and_cancels() {
     let t0 = Instant::now();
     for fast in [false, true] {
