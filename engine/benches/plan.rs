@@ -5,7 +5,8 @@
 //! disk worker has a queue. The `verified` case adds piece hashes: each written piece is
 //! taken for hashing and reported verified (the hashing itself is not measured). The
 //! `peers` case fetches the same space in 16 KiB blocks from 16 peers (BitTorrent's
-//! shape): request, receive, write, verify.
+//! shape): request, receive, write, verify; the `one_peer` case from one seeder keeping
+//! 500 requests outstanding and answering them in order, as `bench bt` does.
 
 use std::collections::VecDeque;
 use std::hint::black_box;
@@ -110,6 +111,34 @@ fn download_from_peers() -> usize {
     blocks
 }
 
+/// The space fetched from one seeder in 16 KiB blocks, 500 requests outstanding and
+/// topped up in batches of 31, answered in the order asked; pieces verified as they
+/// become ready.
+fn download_from_one_peer() -> usize {
+    let mut plan = Plan::new(GIB, MIB).verify_pieces();
+    let mut queue: VecDeque<Block> = VecDeque::new();
+    let (mut out, mut cancel) = (Vec::with_capacity(500), Vec::new());
+    let mut blocks = 0;
+    while !plan.is_complete() {
+        if queue.len() <= 500 - 31 {
+            out.clear();
+            plan.request_blocks(0, 500 - queue.len(), &mut out);
+            queue.extend(out.iter().copied());
+        }
+        for _ in 0..8 {
+            let Some(block) = queue.pop_front() else {
+                break;
+            };
+            if let Some(r) = plan.block_received(0, block, &mut cancel) {
+                plan.wrote(r);
+                blocks += 1;
+            }
+        }
+        hash(&mut plan);
+    }
+    blocks
+}
+
 fn hot_path(c: &mut Criterion) {
     let mut g = c.benchmark_group("plan");
     g.throughput(Throughput::Bytes(GIB));
@@ -122,6 +151,9 @@ fn hot_path(c: &mut Criterion) {
     });
     g.bench_function("1GiB_16_peers_16KiB_blocks_verified", |b| {
         b.iter(download_from_peers)
+    });
+    g.bench_function("1GiB_one_peer_500_deep_16KiB_blocks_verified", |b| {
+        b.iter(download_from_one_peer)
     });
     g.finish();
 }

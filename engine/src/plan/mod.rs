@@ -626,8 +626,7 @@ impl Plan {
         have.clear(i);
         self.pieces.remove_available_one(i);
         let piece = self.piece_range(i);
-        let inside: Vec<u64> = (self.requests.of_slot(slot).iter())
-            .copied()
+        let inside: Vec<u64> = (self.requests.of_slot(slot))
             .filter(|start| piece.contains(start))
             .collect();
         for start in inside {
@@ -749,7 +748,7 @@ impl Plan {
 
     /// The blocks `slot` has requested and not yet received.
     pub fn requests_of(&self, slot: SourceSlot) -> impl Iterator<Item = Block> + '_ {
-        self.requests.of_slot(slot).iter().map(move |&start| {
+        self.requests.of_slot(slot).map(move |start| {
             let end = self.requests.get(start).map_or(start, |q| q.end);
             block_at(&self.layout, start, end)
         })

@@ -3,8 +3,10 @@
 //!
 //! A block is keyed by its first byte; requests never overlap one another except that,
 //! in endgame, several sources may ask for the very same block (same start and end).
+//! A source's list is in the order it asked: a peer answers in that order, so the
+//! block it delivers is found at the front of its list (a list is up to 500 long).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::ops::Range;
 
 use super::SourceSlot;
@@ -19,7 +21,7 @@ pub(super) struct Requested {
 #[derive(Debug, Clone, Default)]
 pub(super) struct Requests {
     by_block: BTreeMap<u64, Requested>,
-    by_slot: Vec<Vec<u64>>,
+    by_slot: Vec<VecDeque<u64>>,
     bytes: RangeSet,
 }
 
@@ -38,8 +40,8 @@ impl Requests {
     }
 
     /// Starts of the blocks `slot` has asked for.
-    pub(super) fn of_slot(&self, slot: SourceSlot) -> &[u64] {
-        self.by_slot.get(slot).map(Vec::as_slice).unwrap_or(&[])
+    pub(super) fn of_slot(&self, slot: SourceSlot) -> impl Iterator<Item = u64> + '_ {
+        self.by_slot.get(slot).into_iter().flatten().copied()
     }
 
     /// Records that `slot` asked for `range` (a new block, or in endgame a block
@@ -61,9 +63,9 @@ impl Requests {
         }
         entry.slots.push(slot);
         if self.by_slot.len() <= slot {
-            self.by_slot.resize_with(slot + 1, Vec::new);
+            self.by_slot.resize_with(slot + 1, VecDeque::new);
         }
-        self.by_slot[slot].push(range.start);
+        self.by_slot[slot].push_back(range.start);
         self.bytes.insert(range);
     }
 
@@ -136,8 +138,8 @@ impl Requests {
     }
 }
 
-fn forget(list: &mut Vec<u64>, start: u64) {
+fn forget(list: &mut VecDeque<u64>, start: u64) {
     if let Some(k) = list.iter().position(|&s| s == start) {
-        list.swap_remove(k);
+        list.remove(k);
     }
 }

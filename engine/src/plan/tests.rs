@@ -128,12 +128,12 @@ fn check(plan: &Plan) {
                 plan.has_piece(s, piece),
                 "slot {s} asked for piece {piece} it lacks"
             );
-            assert!(plan.requests.of_slot(s).contains(&start));
+            assert!(plan.requests.of_slot(s).any(|x| x == start));
         }
         listed += q.slots.len();
         union.insert(start..q.end);
     }
-    let by_slot: usize = (0..64).map(|s| plan.requests.of_slot(s).len()).sum();
+    let by_slot: usize = (0..64).map(|s| plan.requests.of_slot(s).count()).sum();
     assert_eq!(
         by_slot, listed,
         "requests listed by slot and by block disagree"
@@ -585,6 +585,22 @@ fn cancelled_and_timed_out_blocks_are_free_again() {
         None,
         "cancelled block dropped"
     );
+    check(&plan);
+}
+
+#[test]
+fn a_peers_requests_stay_in_the_order_asked_whichever_are_answered() {
+    let mut plan = Plan::new(8 * BLOCK_LEN, 8 * BLOCK_LEN);
+    plan.set_have(1, Bitfield::full(1));
+    let mut out = Vec::new();
+    plan.request_blocks(1, 6, &mut out);
+    let mut cancel = Vec::new();
+    assert!(plan.block_received(1, out[0], &mut cancel).is_some());
+    assert!(plan.block_received(1, out[2], &mut cancel).is_some());
+    assert!(plan.cancel_block(1, out[4]));
+    // The oldest left comes first: the next block a peer answering in order sends.
+    let left: Vec<Block> = plan.requests_of(1).collect();
+    assert_eq!(left, [out[1], out[3], out[5]]);
     check(&plan);
 }
 
