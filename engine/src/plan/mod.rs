@@ -626,7 +626,9 @@ impl Plan {
         have.clear(i);
         self.pieces.remove_available_one(i);
         let piece = self.piece_range(i);
-        let inside: Vec<u64> = (self.requests.of_slot(slot))
+        let inside: Vec<u64> = self
+            .requests
+            .of_slot(slot)
             .filter(|start| piece.contains(start))
             .collect();
         for start in inside {

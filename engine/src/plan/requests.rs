@@ -39,7 +39,7 @@ impl Requests {
         self.by_block.iter().map(|(&s, r)| (s, r))
     }
 
-    /// Starts of the blocks `slot` has asked for.
+    /// Starts of the blocks `slot` has asked for, in the order it asked.
     pub(super) fn of_slot(&self, slot: SourceSlot) -> impl Iterator<Item = u64> + '_ {
         self.by_slot.get(slot).into_iter().flatten().copied()
     }
