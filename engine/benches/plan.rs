@@ -111,18 +111,20 @@ fn download_from_peers() -> usize {
     blocks
 }
 
-/// The space fetched from one seeder in 16 KiB blocks, 500 requests outstanding and
-/// topped up in batches of 31, answered in the order asked; pieces verified as they
-/// become ready.
+/// The space fetched from one seeder in 16 KiB blocks, `DEPTH` requests outstanding and
+/// topped up once `BATCH` are missing (bt-wire's queue at full rate), answered in the
+/// order asked; pieces verified as they become ready.
 fn download_from_one_peer() -> usize {
+    const DEPTH: usize = 500;
+    const BATCH: usize = DEPTH / 16;
     let mut plan = Plan::new(GIB, MIB).verify_pieces();
     let mut queue: VecDeque<Block> = VecDeque::new();
-    let (mut out, mut cancel) = (Vec::with_capacity(500), Vec::new());
+    let (mut out, mut cancel) = (Vec::with_capacity(DEPTH), Vec::new());
     let mut blocks = 0;
     while !plan.is_complete() {
-        if queue.len() <= 500 - 31 {
+        if queue.len() <= DEPTH - BATCH {
             out.clear();
-            plan.request_blocks(0, 500 - queue.len(), &mut out);
+            plan.request_blocks(0, DEPTH - queue.len(), &mut out);
             queue.extend(out.iter().copied());
         }
         for _ in 0..8 {
