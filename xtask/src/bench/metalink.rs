@@ -72,10 +72,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
 
     let source = Source::Metalink(doc);
     let ca = Some(pki.ca.clone());
+    let baseline = super::compare::baseline().map(|_| Client::Baseline);
     let mut cases = Vec::new();
     for split in SPLITS {
         let split = [split, &[ALL_MIRRORS]].concat();
-        for client in [Client::Swarmget, Client::Aria2c] {
+        for client in [Client::Swarmget, Client::Aria2c]
+            .into_iter()
+            .chain(baseline)
+        {
             cases.push(Case::new(client, "metalink", &split, source.clone()).ca(ca.clone()));
         }
     }
