@@ -117,6 +117,9 @@ pub enum DiskJob {
         buf: Vec<u8>,
         /// Bytes of `buf` to write.
         len: usize,
+        /// The loop hashed these bytes already (a chunk of peers' blocks); said again
+        /// in the answer.
+        hashed: bool,
     },
     /// Save a version-2 control record (several files, verified pieces, partial
     /// ranges) crash-safely; answered by [`DiskDone::Saved`].
@@ -252,6 +255,8 @@ pub enum DiskDone {
         len: usize,
         /// Outcome.
         result: io::Result<()>,
+        /// The job's `hashed` ([`DiskJob::Write`]'s bytes never are).
+        hashed: bool,
     },
     /// [`DiskJob::SaveState`] finished.
     Saved {
@@ -399,6 +404,7 @@ fn work(rx: Receiver<DiskJob>, done: Sender<DiskDone>, mut files: FileCache, not
                     buf,
                     len,
                     result,
+                    hashed: false,
                 }
             }
             DiskJob::RemoveControl { gid, path } | DiskJob::RemoveFile { gid, path } => {
@@ -430,6 +436,7 @@ fn work(rx: Receiver<DiskJob>, done: Sender<DiskDone>, mut files: FileCache, not
                 offset,
                 buf,
                 len,
+                hashed,
             } => {
                 let result = files.write(&storage, offset, &buf[..len]);
                 DiskDone::Wrote {
@@ -438,6 +445,7 @@ fn work(rx: Receiver<DiskJob>, done: Sender<DiskDone>, mut files: FileCache, not
                     buf,
                     len,
                     result,
+                    hashed,
                 }
             }
             DiskJob::SaveState { gid, path, state } => DiskDone::Saved {
@@ -671,6 +679,7 @@ mod tests {
             offset: 0,
             buf,
             len: 20,
+            hashed: false,
         });
         match next(&rx) {
             DiskDone::Wrote {
@@ -679,6 +688,7 @@ mod tests {
                 len: 20,
                 buf,
                 result,
+                hashed: false,
             } => {
                 result.unwrap();
                 assert_eq!(&buf[20..], b"spare capacity", "buffer comes back whole");
@@ -705,6 +715,7 @@ mod tests {
             offset: 0,
             buf: vec![1; 8],
             len: 8,
+            hashed: false,
         });
         let path = dir.path().join("x.swarmget");
         disk.send(DiskJob::SaveState {
@@ -731,6 +742,7 @@ mod tests {
             offset: 18,
             buf: vec![0; 4],
             len: 4,
+            hashed: false,
         });
         match next(&rx) {
             DiskDone::Wrote {
@@ -754,6 +766,7 @@ mod tests {
             offset: 0,
             buf: b.to_vec(),
             len: b.len(),
+            hashed: false,
         };
         disk.send(write(b"abc"));
         assert!(matches!(next(&rx), DiskDone::Wrote { result: Ok(()), .. }));

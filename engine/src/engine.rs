@@ -154,6 +154,8 @@ pub struct Engine {
     pub(crate) lpd_tried: bool,
     /// Peers' blocks gathered into chunks on their way to disk (`bt::chunks`).
     pub(crate) chunks: crate::bt::chunks::Chunks,
+    /// Digests of the pieces peers are filling, made as their blocks land.
+    pub(crate) digests: crate::bt::digests::Digests,
 }
 
 impl Engine {
@@ -265,6 +267,7 @@ impl Engine {
             lpd: None,
             lpd_tried: false,
             chunks: HashMap::new(),
+            digests: Default::default(),
         })
     }
 
@@ -519,6 +522,7 @@ impl Engine {
                 buf,
                 len,
                 result,
+                hashed,
             } => {
                 if !self.downloads.contains(gid) {
                     return self.give_buffer(buf);
@@ -526,7 +530,8 @@ impl Engine {
                 let d = &mut self.downloads[gid];
                 d.writes_in_flight -= 1;
                 d.jobs_in_flight -= 1;
-                if d.stale_writes > 0 || result.is_err() {
+                // A chunk of peers' blocks was hashed on the loop as they landed.
+                if d.stale_writes > 0 || result.is_err() || hashed {
                     self.give_buffer(buf);
                 } else {
                     // Before the pieces it completes are queued: the hashers see a

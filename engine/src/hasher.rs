@@ -14,9 +14,11 @@
 //! piece's bytes arrive (those ahead of a gap wait aside); otherwise (bytes written
 //! twice, too many waiting, bytes written before the hashers knew the piece, or `-V`
 //! over existing data) the thread reads the piece back from disk with positional reads
-//! through the [`Storage`] mapping. Reading back was a
-//! quarter of a Metalink download's CPU time: page-cache copies of bytes that had just
-//! been in memory.
+//! through the [`Storage`] mapping. Reading back was a quarter of a Metalink
+//! download's CPU time: page-cache copies of bytes that had just been in memory.
+//! (The chunks of peers' blocks are hashed on the loop as the blocks land instead,
+//! `bt/digests.rs`, and never fed here: a piece a peer helped fill is either decided
+//! there or read back.)
 //!
 //! Invariants:
 //! - every job about one piece (its feeds and its verification) goes to the same
@@ -25,9 +27,10 @@
 //! - a fed digest is used only when it covers the whole piece, each byte fed once
 //!   (writes arriving ahead of a gap wait aside, bounded: see `hasher/fed.rs`); a
 //!   write over bytes already fed drops it (the piece is then read back). The loop
-//!   feeds every successful write of a download whose pieces are hashed, and nothing
-//!   else, so a complete fed digest is the digest of what is on disk. A fed digest is keyed by the download's hash set
-//!   (a restart makes a new one) and dropped by [`HasherPool::reset`];
+//!   feeds successful writes of a download whose pieces are hashed, and nothing else,
+//!   so a complete fed digest is the digest of what is on disk (a write it does not
+//!   feed leaves a gap no later write fills). A fed digest is keyed by the download's
+//!   hash set (a restart makes a new one) and dropped by [`HasherPool::reset`];
 //! - a fed buffer comes back to the loop exactly once ([`HashDone::Fed`]) whatever
 //!   happens to the jobs sharing it, so the loop's buffer pool neither leaks nor
 //!   doubles;

@@ -1695,6 +1695,7 @@ impl Engine {
                 offset: conn.buf_off,
                 buf,
                 len: conn.buf_len,
+                hashed: false,
             },
             _ => {
                 self.give_buffer(buf);

@@ -384,6 +384,7 @@ impl Engine {
         // Keep what is on disk resumable.
         self.save_control(gid, true);
         self.hasher.reset(gid);
+        self.forget_digests(gid);
         self.downloads.set_state(gid, DownloadState::Error(err));
     }
 
@@ -593,6 +594,7 @@ impl Engine {
         self.save_control(gid, true);
         // What is on disk may change before the download goes on.
         self.hasher.reset(gid);
+        self.forget_digests(gid);
     }
 
     /// `--conditional-get`: whether the first request may go out. The existing file's

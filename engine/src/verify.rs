@@ -92,7 +92,9 @@ impl Download {
 }
 
 impl Engine {
-    /// Sends the pieces whose bytes are all written to the hashers.
+    /// Decides the pieces whose bytes are all written: at once for those the loop
+    /// hashed whole as peers' blocks landed (`bt/digests.rs`), on the hasher threads for
+    /// the others.
     pub(crate) fn hash_ready_pieces(&mut self, gid: Gid) {
         let d = &mut self.downloads[gid];
         let (Some(hashes), Some(path), Layout::Planned(plan)) =
@@ -115,6 +117,19 @@ impl Engine {
                 }
             },
         };
+        // Pieces peers filled were hashed as their blocks landed; the rest are read
+        // back (or hashed from the buffers fed as they were written).
+        let mut decided = Vec::new();
+        let ready: Vec<usize> = ready
+            .into_iter()
+            .filter(|&piece| match self.digests.take((gid, piece as u64)) {
+                Some(matched) => {
+                    decided.push((piece, matched));
+                    false
+                }
+                None => true,
+            })
+            .collect();
         self.downloads[gid].pieces_hashing += ready.len();
         for piece in ready {
             self.hash_job(HashJob::Piece {
@@ -124,6 +139,13 @@ impl Engine {
                 region: 0..total,
                 piece: piece as u64,
             });
+        }
+        let now = self.clock.now();
+        for (piece, matched) in decided {
+            if self.downloads[gid].is_finished() {
+                return;
+            }
+            self.piece_checked(gid, piece, Ok(matched), now);
         }
     }
 

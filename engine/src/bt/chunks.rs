@@ -65,6 +65,33 @@ pub(crate) struct Chunk {
     touched: Instant,
 }
 
+impl Chunk {
+    /// The run of bytes copied in that holds byte-space offset `pos`.
+    pub(crate) fn run_from(&self, pos: u64) -> Option<std::ops::Range<u64>> {
+        self.have.containing(pos)
+    }
+
+    /// The bytes copied in at byte-space `range`, of the chunk that starts at `start`.
+    pub(crate) fn bytes(&self, start: u64, range: std::ops::Range<u64>) -> &[u8] {
+        &self.buf[(range.start - start) as usize..(range.end - start) as usize]
+    }
+
+    /// A chunk holding `buf`, of which the bytes `have` (byte-space offsets) came.
+    #[cfg(test)]
+    pub(crate) fn filled(buf: Vec<u8>, have: &[std::ops::Range<u64>], now: Instant) -> Chunk {
+        let mut set = RangeSet::new();
+        for r in have {
+            set.insert(r.clone());
+        }
+        Chunk {
+            buf,
+            have: set,
+            missing: RangeSet::new(),
+            touched: now,
+        }
+    }
+}
+
 impl Engine {
     /// Queues block bytes `data` of download `gid`, belonging at byte `offset` (already
     /// in flight in its plan), into the chunks they fall in; a chunk left with nothing
@@ -106,7 +133,10 @@ impl Engine {
         c.have.insert(range.clone());
         c.missing.remove(range);
         c.touched = now;
-        if c.missing.is_empty() {
+        let whole = c.missing.is_empty();
+        // While the block is in this core's cache (see `bt/digests.rs`).
+        self.hash_landed(gid, offset);
+        if whole {
             let c = self.chunks.remove(&key).expect("looked up above");
             self.write_chunk(key, c);
         }
@@ -162,6 +192,7 @@ impl Engine {
             let c = self.chunks.remove(&key).expect("listed above");
             self.recycle_buffer(c.buf);
         }
+        self.forget_digests(gid);
     }
 
     /// Writes what chunk `c` (of download and first byte `key`) has: its buffer as it is
@@ -197,6 +228,7 @@ impl Engine {
             offset,
             buf,
             len,
+            hashed: true,
         };
         self.disk_job(gid, job);
     }

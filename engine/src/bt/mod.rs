@@ -23,6 +23,7 @@
 
 pub(crate) mod chunks;
 mod dht;
+pub(crate) mod digests;
 mod extension;
 mod listen;
 mod lpd;
