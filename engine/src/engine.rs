@@ -530,7 +530,7 @@ impl Engine {
                 let d = &mut self.downloads[gid];
                 d.writes_in_flight -= 1;
                 d.jobs_in_flight -= 1;
-                // A chunk of peers' blocks was hashed on the loop as they landed.
+                // A chunk of peers' blocks was hashed on the loop before it was sent.
                 if d.stale_writes > 0 || result.is_err() || hashed {
                     self.give_buffer(buf);
                 } else {

@@ -16,9 +16,9 @@
 //! over existing data) the thread reads the piece back from disk with positional reads
 //! through the [`Storage`] mapping. Reading back was a quarter of a Metalink
 //! download's CPU time: page-cache copies of bytes that had just been in memory.
-//! (The chunks of peers' blocks are hashed on the loop as the blocks land instead,
-//! `bt/digests.rs`, and never fed here: a piece a peer helped fill is either decided
-//! there or read back.)
+//! (The chunks of peers' blocks are hashed on the loop instead, just before they are
+//! written, `bt/digests.rs`, and never fed here: a piece a peer helped fill is either
+//! decided there or read back.)
 //!
 //! Invariants:
 //! - every job about one piece (its feeds and its verification) goes to the same

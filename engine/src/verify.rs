@@ -93,8 +93,8 @@ impl Download {
 
 impl Engine {
     /// Decides the pieces whose bytes are all written: at once for those the loop
-    /// hashed whole as peers' blocks landed (`bt/digests.rs`), on the hasher threads for
-    /// the others.
+    /// hashed whole from the chunks of peers' blocks (`bt/digests.rs`), on the hasher
+    /// threads for the others.
     pub(crate) fn hash_ready_pieces(&mut self, gid: Gid) {
         let d = &mut self.downloads[gid];
         let (Some(hashes), Some(path), Layout::Planned(plan)) =
@@ -117,8 +117,8 @@ impl Engine {
                 }
             },
         };
-        // Pieces peers filled were hashed as their blocks landed; the rest are read
-        // back (or hashed from the buffers fed as they were written).
+        // Pieces peers filled were hashed on the loop; the rest are read back (or
+        // hashed from the buffers fed as they were written).
         let mut decided = Vec::new();
         let ready: Vec<usize> = ready
             .into_iter()

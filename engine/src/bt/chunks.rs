@@ -6,28 +6,33 @@
 //! is copied, whatever its order, into the pooled buffer of the aligned chunk of the byte
 //! space it falls in, and the chunk goes to disk as one write once every byte the plan
 //! still awaits in it ([`Plan::awaited`](crate::plan::Plan::awaited), taken when the chunk
-//! opens) has come: in order for the hashers' fed digests.
+//! opens) has come. Just before it goes, the loop hashes it into its pieces' digests
+//! (`bt/digests.rs`); a whole chunk waits up to [`PAIR_WAIT`] for the next whole chunk of
+//! its download, and the two go together, their pieces hashed two at a time.
 //!
-//! Chunks are [`CHUNK_SIZE`] (1 MiB): each costs a disk job, a hasher feed and the
-//! threads' wake-ups around them, and 1 MiB chunks saved about 6% of a download's CPU
-//! time over 256 KiB ones. So that they need no larger `--disk-cache` (a larger cache
-//! made HTTP hold more memory for nothing), the chunks being gathered are an allowance
-//! of their own, [`GATHERED`] chunks beside the cache, as the hashers' lent buffers are;
-//! a chunk counts against `--disk-cache` from its write, like any buffer on its way to
-//! disk, so peers' reads still pause when the disk falls behind.
+//! Chunks are [`CHUNK_SIZE`] (1 MiB): each costs a disk job and the threads' wake-ups
+//! around it, and 1 MiB chunks saved about 6% of a download's CPU time over 256 KiB
+//! ones. So that they need no larger `--disk-cache` (a larger cache made HTTP hold more
+//! memory for nothing), the chunks being gathered are an allowance of their own,
+//! [`GATHERED`] chunks beside the cache; a chunk counts against `--disk-cache` from its
+//! write, like any buffer on its way to disk, so peers' reads still pause when the disk
+//! falls behind.
 //!
 //! Invariants:
 //! - A chunk holds only bytes the plan put in flight to disk (`Plan::block_received`
 //!   returned their range); `have` is exactly the bytes copied into its buffer.
 //! - Every held byte is written, or dropped with its download: a chunk is written when
-//!   nothing it awaits is missing, when it has not grown for [`HOLD`], when its download
-//!   is no longer active, when the engine halts or shuts down, or to make room; it is
-//!   dropped (its buffer back in the pool) when its download is gone or restarts on a
-//!   new version of the file. [`Engine::sweep_chunks`] runs at the top of every loop
-//!   turn, before settled downloads are announced, so a stopped download waits for
+//!   nothing it awaits is missing and another such chunk of its download waits, when it
+//!   has waited so for [`PAIR_WAIT`], when it has not grown for [`HOLD`], when its
+//!   download is no longer active, when the engine halts or shuts down, or to make room;
+//!   it is dropped (its buffer back in the pool) when its download is gone or restarts
+//!   on a new version of the file. [`Engine::sweep_chunks`] runs at the top of every
+//!   loop turn, before settled downloads are announced, so a stopped download waits for
 //!   these writes like any other.
-//! - At most [`GATHERED`] chunks are held; a new one beyond them writes the one that
-//!   waited longest.
+//! - At most [`GATHERED`] chunks are held, whole ones waiting included; a new one beyond
+//!   them writes the one that waited longest.
+//! - Every chunk is hashed into its pieces' digests once, right before it is written;
+//!   two chunks written together are hashed together and written in byte order.
 //! - A chunk's buffer does not count in the engine's pool (`pool_out`) while it gathers;
 //!   what is written from it counts, for the units it spans, from the write until the
 //!   buffer comes back, as every write buffer does.
@@ -43,6 +48,11 @@ use crate::range_set::RangeSet;
 /// How long a chunk waits for more blocks before what it has goes to disk: a slow or
 /// vanished peer delays writing its bytes by no more than this.
 pub(crate) const HOLD: Duration = Duration::from_millis(500);
+
+/// How long a whole chunk waits for another of its download to go to disk with, so
+/// that their pieces are hashed two at a time (`bt/digests.rs`). At the speed of a
+/// local seeder the next chunk is whole within two milliseconds.
+pub(crate) const PAIR_WAIT: Duration = Duration::from_millis(10);
 
 /// Bytes a chunk covers; chunks are aligned to it.
 pub(crate) const CHUNK_SIZE: usize = 4 * BUF_SIZE;
@@ -63,9 +73,19 @@ pub(crate) struct Chunk {
     missing: RangeSet,
     /// When a block last landed.
     touched: Instant,
+    /// When nothing it awaited was missing any more, if that time came: it waits, at
+    /// most [`PAIR_WAIT`], for another whole chunk of its download to be written with.
+    whole_at: Option<Instant>,
 }
 
 impl Chunk {
+    /// When it is written for waiting: [`PAIR_WAIT`] after it was whole, or
+    /// [`HOLD`] after its last block while it is not.
+    fn due(&self) -> Instant {
+        self.whole_at
+            .map_or(self.touched + HOLD, |at| at + PAIR_WAIT)
+    }
+
     /// The run of bytes copied in that holds byte-space offset `pos`.
     pub(crate) fn run_from(&self, pos: u64) -> Option<std::ops::Range<u64>> {
         self.have.containing(pos)
@@ -88,6 +108,7 @@ impl Chunk {
             have: set,
             missing: RangeSet::new(),
             touched: now,
+            whole_at: None,
         }
     }
 }
@@ -123,6 +144,7 @@ impl Engine {
                 have: RangeSet::new(),
                 missing,
                 touched: now,
+                whole_at: None,
             };
             self.chunks.insert(key, chunk);
         }
@@ -133,13 +155,32 @@ impl Engine {
         c.have.insert(range.clone());
         c.missing.remove(range);
         c.touched = now;
-        let whole = c.missing.is_empty();
-        // While the block is in this core's cache (see `bt/digests.rs`).
-        self.hash_landed(gid, offset);
-        if whole {
-            let c = self.chunks.remove(&key).expect("looked up above");
-            self.write_chunk(key, c);
+        if c.missing.is_empty() && c.whole_at.is_none() {
+            self.chunk_whole(key, now);
         }
+    }
+
+    /// Chunk `key` has every byte it awaited: it goes to disk now with another whole
+    /// chunk of its download if one waits, or else waits for one.
+    fn chunk_whole(&mut self, key: (Gid, u64), now: Instant) {
+        let partner = self
+            .chunks
+            .iter()
+            .find(|(k, c)| k.0 == key.0 && **k != key && c.whole_at.is_some())
+            .map(|(k, _)| *k);
+        let Some(other) = partner else {
+            self.chunks.get_mut(&key).expect("whole above").whole_at = Some(now);
+            return;
+        };
+        let mut pair = [
+            (other, self.chunks.remove(&other).expect("found above")),
+            (key, self.chunks.remove(&key).expect("whole above")),
+        ];
+        pair.sort_by_key(|((_, start), _)| *start);
+        let [(a, chunk_a), (b, chunk_b)] = pair;
+        self.hash_chunks(key.0, &[(a.1, &chunk_a), (b.1, &chunk_b)]);
+        self.send_chunk(a, chunk_a);
+        self.send_chunk(b, chunk_b);
     }
 
     /// Writes the chunk that waited longest, to make room for a new one.
@@ -167,9 +208,7 @@ impl Engine {
             .chunks
             .iter()
             .filter(|((gid, _), c)| {
-                ending
-                    || !self.downloads.get(*gid).is_some_and(|d| d.is_active())
-                    || now.saturating_duration_since(c.touched) >= HOLD
+                ending || !self.downloads.get(*gid).is_some_and(|d| d.is_active()) || now >= c.due()
             })
             .map(|(&k, _)| k)
             .collect();
@@ -181,7 +220,7 @@ impl Engine {
 
     /// When the next held chunk is due to be written for waiting, if any is held.
     pub(crate) fn chunks_deadline(&self) -> Option<Instant> {
-        self.chunks.values().map(|c| c.touched + HOLD).min()
+        self.chunks.values().map(Chunk::due).min()
     }
 
     /// Forgets download `gid`'s chunks without writing them (its file restarts from
@@ -195,9 +234,17 @@ impl Engine {
         self.forget_digests(gid);
     }
 
-    /// Writes what chunk `c` (of download and first byte `key`) has: its buffer as it is
-    /// when the bytes are one run from its start, else each run copied out.
-    fn write_chunk(&mut self, (gid, start): (Gid, u64), c: Chunk) {
+    /// Hashes chunk `c` (of download and first byte `key`) into its pieces' digests and
+    /// writes it.
+    fn write_chunk(&mut self, key: (Gid, u64), c: Chunk) {
+        self.hash_chunks(key.0, &[(key.1, &c)]);
+        self.send_chunk(key, c);
+    }
+
+    /// Writes what chunk `c` (of download and first byte `key`) has, hashed already:
+    /// its buffer as it is when the bytes are one run from its start, else each run
+    /// copied out.
+    fn send_chunk(&mut self, (gid, start): (Gid, u64), c: Chunk) {
         let runs: Vec<_> = c.have.iter().collect();
         if let [run] = runs.as_slice()
             && run.start == start
