@@ -154,7 +154,8 @@ pub struct Engine {
     pub(crate) lpd_tried: bool,
     /// Peers' blocks gathered into chunks on their way to disk (`bt::chunks`).
     pub(crate) chunks: crate::bt::chunks::Chunks,
-    /// Digests of the pieces peers are filling, made as their blocks land.
+    /// Digests of the pieces peers are filling, made from their chunks on the way to
+    /// disk.
     pub(crate) digests: crate::bt::digests::Digests,
 }
 

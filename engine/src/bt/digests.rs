@@ -307,38 +307,24 @@ mod tests {
     }
 
     #[test]
-    fn a_piece_across_chunks_is_judged_once_its_last_chunk_is_hashed() {
-        let bytes = data(3 * MIB);
-        // 2 MiB pieces: the second (and last) is the third chunk alone.
-        let hs = hashes(&bytes, 2 * MIB, None);
-        let mut d = Digests::default();
-        let a = chunk(&bytes, 0, &[0..MIB]);
-        d.hash_chunks(G, &hs, &(0..3 * MIB), &[(0, &a)]);
-        assert_eq!(verdicts(&mut d, 2), [None, None]);
-        // Written together, the second piece's chunk and the first's second half.
-        let (b, c) = (
-            chunk(&bytes, MIB, &[MIB..2 * MIB]),
-            chunk(&bytes, 2 * MIB, &[2 * MIB..3 * MIB]),
-        );
-        d.hash_chunks(G, &hs, &(0..3 * MIB), &[(MIB, &b), (2 * MIB, &c)]);
-        assert_eq!(verdicts(&mut d, 2), [Some(true), Some(true)]);
-    }
-
-    #[test]
-    fn pieces_of_unequal_runs_hashed_together_are_each_whole() {
-        // 1.5 MiB pieces: with the second and third chunks, piece 0 has half a MiB
-        // left and piece 1 all of its 1.5 MiB, in two runs.
-        let piece = MIB + MIB / 2;
-        let bytes = data(3 * MIB);
-        let hs = hashes(&bytes, piece, None);
-        let mut d = Digests::default();
-        d.hash_chunks(G, &hs, &(0..3 * MIB), &[(0, &chunk(&bytes, 0, &[0..MIB]))]);
-        let (b, c) = (
-            chunk(&bytes, MIB, &[MIB..2 * MIB]),
-            chunk(&bytes, 2 * MIB, &[2 * MIB..3 * MIB]),
-        );
-        d.hash_chunks(G, &hs, &(0..3 * MIB), &[(MIB, &b), (2 * MIB, &c)]);
-        assert_eq!(verdicts(&mut d, 2), [Some(true), Some(true)]);
+    fn pieces_across_chunks_are_judged_once_their_last_chunk_is_hashed() {
+        // 3 MiB in 2 MiB pieces: the second chunk ends piece 0 and the third is piece 1;
+        // in 1.5 MiB pieces the two pieces hashed together have unequal runs left
+        // (half a MiB against 1.5 MiB in two runs).
+        for piece in [2 * MIB, MIB + MIB / 2] {
+            let bytes = data(3 * MIB);
+            let hs = hashes(&bytes, piece, None);
+            let mut d = Digests::default();
+            let a = chunk(&bytes, 0, &[0..MIB]);
+            d.hash_chunks(G, &hs, &(0..3 * MIB), &[(0, &a)]);
+            assert_eq!(verdicts(&mut d, 2), [None, None], "{piece}");
+            let (b, c) = (
+                chunk(&bytes, MIB, &[MIB..2 * MIB]),
+                chunk(&bytes, 2 * MIB, &[2 * MIB..3 * MIB]),
+            );
+            d.hash_chunks(G, &hs, &(0..3 * MIB), &[(MIB, &b), (2 * MIB, &c)]);
+            assert_eq!(verdicts(&mut d, 2), [Some(true), Some(true)], "{piece}");
+        }
     }
 
     #[test]
