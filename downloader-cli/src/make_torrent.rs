@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use sha1::{Digest, Sha1};
 use swarmget_bt_wire::metainfo::TorrentBuilder;
+use swarmget_engine::digest::{HashKind, Hasher};
 use swarmget_engine::options::parse_size;
 
 use crate::flags::{Arg, Flags};
@@ -267,8 +267,10 @@ fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
 type Hashed = (usize, [u8; 20]);
 
 /// The SHA-1 of every `piece_len` bytes of `files` (path, length) laid end to end
-/// (`total` bytes), on one thread per core. Each thread takes the next piece, reads it
-/// at its offset and hashes it while the bytes are still in its core's cache.
+/// (`total` bytes), on one thread per core. Each thread takes the next two pieces and
+/// reads them slice by slice at their offsets, hashing both slices together (SHA-1 runs
+/// about 15% faster on two streams at once) while the bytes are still in its core's
+/// cache.
 fn hash_pieces(
     files: &[(PathBuf, u64)],
     total: u64,
@@ -294,24 +296,50 @@ fn hash_pieces(
             .map(|_| {
                 s.spawn(|| {
                     let mut reader = PieceReader::new(files, &starts);
-                    // Page-aligned: the kernel copies into an aligned buffer faster.
-                    let mut whole = vec![0u8; piece_len as usize + PAGE];
+                    // Page-aligned (the kernel copies into an aligned buffer faster),
+                    // and so is the second half: a slice is a power of two of at
+                    // least 16 KiB, as piece lengths are.
+                    let slice = piece_len.min(SLICE) as usize;
+                    let mut whole = vec![0u8; 2 * slice + PAGE];
                     let at = whole.as_ptr().align_offset(PAGE).min(PAGE);
-                    let buf = &mut whole[at..at + piece_len as usize];
+                    let (first, second) = whole[at..at + 2 * slice].split_at_mut(slice);
                     let mut done = Vec::new();
                     loop {
-                        let index = next.fetch_add(1, Ordering::Relaxed);
+                        let index = next.fetch_add(2, Ordering::Relaxed);
                         if index >= count {
                             return Ok(done);
                         }
-                        let offset = index as u64 * piece_len;
-                        let len = piece_len.min(total - offset) as usize;
-                        if let Err(e) = reader.read(offset, &mut buf[..len]) {
-                            // The others stop at their next piece.
-                            next.store(count, Ordering::Relaxed);
-                            return Err(e);
+                        let length = |i: usize| {
+                            let offset = i as u64 * piece_len;
+                            (i < count).then(|| piece_len.min(total - offset))
+                        };
+                        let (len_a, len_b) = (length(index).unwrap_or(0), length(index + 1));
+                        let (mut x, mut y) =
+                            (Hasher::new(HashKind::Sha1), Hasher::new(HashKind::Sha1));
+                        let mut pos = 0;
+                        while pos < len_a.max(len_b.unwrap_or(0)) {
+                            let mut read = |i: usize, len: u64, buf: &mut [u8]| {
+                                let n = len.saturating_sub(pos).min(slice as u64) as usize;
+                                let at = i as u64 * piece_len + pos;
+                                reader.read(at, &mut buf[..n]).map(|()| n)
+                            };
+                            let a = read(index, len_a, first);
+                            let b = read(index + 1, len_b.unwrap_or(0), second);
+                            let (a, b) = match (a, b) {
+                                (Ok(a), Ok(b)) => (a, b),
+                                (Err(e), _) | (_, Err(e)) => {
+                                    // The others stop at their next pieces.
+                                    next.store(count, Ordering::Relaxed);
+                                    return Err(e);
+                                }
+                            };
+                            Hasher::update_pair(&mut x, &first[..a], &mut y, &second[..b]);
+                            pos += slice as u64;
                         }
-                        done.push((index, Sha1::digest(&buf[..len]).into()));
+                        done.push((index, sha1_bytes(x)));
+                        if len_b.is_some() {
+                            done.push((index + 1, sha1_bytes(y)));
+                        }
                     }
                 })
             })
@@ -330,6 +358,17 @@ fn hash_pieces(
         }
     }
     Ok(hashes)
+}
+
+/// Bytes of each of a thread's two pieces read and hashed at a time: both slices stay
+/// in the core's cache between the read and the hash.
+const SLICE: u64 = 512 << 10;
+
+/// A finished SHA-1 hasher's 20 bytes.
+fn sha1_bytes(h: Hasher) -> [u8; 20] {
+    let mut out = [0u8; 20];
+    out.copy_from_slice(&h.finish().bytes);
+    out
 }
 
 /// Memory page size on every platform swarmget builds for (an alignment, not a limit).
@@ -401,6 +440,37 @@ mod tests {
     fn args(list: &[&str]) -> Vec<String> {
         list.iter().map(|s| s.to_string()).collect()
     }
+
+    #[test]
+    fn pieces_hashed_in_pairs_of_slices_match_each_piece_alone() {
+        use sha1::Digest as _;
+        // 1 MiB pieces (two slices each) over two files, five pieces: the last one
+        // short and alone, one piece across the files.
+        let dir = std::env::temp_dir().join(format!("swarmget-pairs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let all: Vec<u8> = (0..4 * MIB + 12_345)
+            .map(|i| (i * 31 % 253) as u8)
+            .collect();
+        let cut = 2 * MIB + 777;
+        let files = [(dir.join("a"), &all[..cut]), (dir.join("b"), &all[cut..])];
+        for (path, bytes) in &files {
+            std::fs::write(path, bytes).unwrap();
+        }
+        let list: Vec<(PathBuf, u64)> = files
+            .iter()
+            .map(|(p, b)| (p.clone(), b.len() as u64))
+            .collect();
+        let got = hash_pieces(&list, all.len() as u64, MIB as u64).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        let want: Vec<[u8; 20]> = all
+            .chunks(MIB)
+            .map(|p| sha1::Sha1::digest(p).into())
+            .collect();
+        assert_eq!(got.len(), 5);
+        assert_eq!(got, want);
+    }
+
+    const MIB: usize = 1 << 20;
 
     #[test]
     fn arguments_read_as_mktorrents() {
