@@ -26,6 +26,7 @@ pub mod param_uri_expand;
 pub mod peer_wire_decode;
 pub mod proxy_reply;
 pub mod proxy_uri_parse;
+pub mod sha1_pair;
 pub mod tracker_response;
 pub mod udp_tracker_packet;
 pub mod ut_metadata;
@@ -59,6 +60,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("peer_wire_decode", peer_wire_decode::run),
     ("proxy_reply", proxy_reply::run),
     ("proxy_uri_parse", proxy_uri_parse::run),
+    ("sha1_pair", sha1_pair::run),
     ("tracker_response", tracker_response::run),
     ("udp_tracker_packet", udp_tracker_packet::run),
     ("ut_metadata", ut_metadata::run),
