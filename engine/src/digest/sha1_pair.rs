@@ -1,8 +1,8 @@
 //! SHA-1 that can hash two independent inputs at once.
 //!
-//! With the x86 SHA extensions one SHA-1 stream runs at about 2.1 GB/s here: each
+//! With the x86 SHA extensions one SHA-1 stream runs at 1.89 GiB/s here: each
 //! `sha1rnds4` waits on the one before it. Two streams interleaved instruction by
-//! instruction keep the unit busier, 2.45 GB/s over both (`cargo bench -p
+//! instruction keep the unit busier, 2.19 GiB/s over both (`cargo bench -p
 //! swarmget-engine --bench sha1`). Two pieces of a torrent are two such streams, and
 //! SHA-1 is half of a BitTorrent download's CPU time.
 //!
