@@ -309,11 +309,9 @@ fn hash_pieces(
                         if index >= count {
                             return Ok(done);
                         }
-                        let length = |i: usize| {
-                            let offset = i as u64 * piece_len;
-                            (i < count).then(|| piece_len.min(total - offset))
-                        };
-                        let (len_a, len_b) = (length(index).unwrap_or(0), length(index + 1));
+                        let length = |i: usize| piece_len.min(total - i as u64 * piece_len);
+                        let len_a = length(index);
+                        let len_b = (index + 1 < count).then(|| length(index + 1));
                         let (mut x, mut y) =
                             (Hasher::new(HashKind::Sha1), Hasher::new(HashKind::Sha1));
                         let mut pos = 0;

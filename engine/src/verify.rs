@@ -4,6 +4,7 @@
 //! charged (two bad pieces and it is dropped) — and whole-file digests (`--checksum`,
 //! Metalink `<hash>`, magnet hash URNs, `Digest:` headers) when the file is complete.
 
+use std::ops::Range;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -50,6 +51,17 @@ impl Lent {
 }
 
 impl Download {
+    /// The piece hashes its bytes are checked against, and the byte space they are laid
+    /// over (its whole plan), when it has both and the pieces have a length.
+    pub(crate) fn hashed_region(&self) -> Option<(&Arc<PieceHashes>, Range<u64>)> {
+        match (&self.hashes, &self.layout) {
+            (Some(hashes), Layout::Planned(plan)) if hashes.length > 0 => {
+                Some((hashes, 0..plan.total()))
+            }
+            _ => None,
+        }
+    }
+
     /// `--hash-check-only` with `-V`: check what is on disk, fetch nothing.
     pub(crate) fn check_only(&self) -> bool {
         self.integrity_check && self.opts.hash_check_only
@@ -119,19 +131,15 @@ impl Engine {
         };
         // Pieces peers filled were hashed on the loop; the rest are read back (or
         // hashed from the buffers fed as they were written).
-        let mut decided = Vec::new();
-        let ready: Vec<usize> = ready
-            .into_iter()
-            .filter(|&piece| match self.digests.take((gid, piece as u64)) {
-                Some(matched) => {
-                    decided.push((piece, matched));
-                    false
-                }
-                None => true,
-            })
-            .collect();
-        self.downloads[gid].pieces_hashing += ready.len();
+        let (mut decided, mut unread) = (Vec::new(), Vec::new());
         for piece in ready {
+            match self.digests.take((gid, piece as u64)) {
+                Some(matched) => decided.push((piece, matched)),
+                None => unread.push(piece),
+            }
+        }
+        self.downloads[gid].pieces_hashing += unread.len();
+        for piece in unread {
             self.hash_job(HashJob::Piece {
                 gid,
                 storage: storage.clone(),
@@ -154,14 +162,13 @@ impl Engine {
     /// back to the pool when the download's pieces are not hashed. Of the buffers
     /// lent, at most [`MAX_LENT`] are released from `--disk-cache` while out.
     pub(crate) fn feed_hashers(&mut self, gid: Gid, offset: u64, buf: Vec<u8>, len: usize) {
-        let d = &self.downloads[gid];
-        let (Some(hashes), Layout::Planned(plan)) = (&d.hashes, &d.layout) else {
+        let Some((hashes, region)) = self.downloads[gid].hashed_region() else {
             return self.give_buffer(buf);
         };
-        if len == 0 || hashes.length == 0 {
+        if len == 0 {
             return self.give_buffer(buf);
         }
-        let (hashes, region) = (hashes.clone(), 0..plan.total());
+        let hashes = hashes.clone();
         let units = pool_units(buf.len());
         let jobs = self.hasher.feed(gid, &hashes, region, offset, buf, len);
         let freed = self.lent.lend(units);

@@ -34,7 +34,6 @@ use std::sync::Arc;
 
 use super::chunks::{CHUNK_SIZE, Chunk};
 use crate::digest::{Hasher, PieceHashes};
-use crate::download::Layout;
 use crate::engine::Engine;
 use crate::gid::Gid;
 use crate::hasher::piece_range;
@@ -99,19 +98,23 @@ impl Digests {
         chunks: &[(u64, &Chunk)],
     ) {
         let length = hashes.length;
-        let (Some(lo), Some(hi)) = (
-            chunks.iter().map(|&(s, _)| s).min(),
-            chunks.iter().map(|&(s, _)| s).max(),
-        ) else {
-            return;
-        };
         if length == 0 {
             return;
         }
-        let first = lo.saturating_sub(region.start) / length;
-        let last = (hi + CHUNK_SIZE as u64 - 1).saturating_sub(region.start) / length;
+        // The pieces each chunk overlaps (two chunks written together need not be
+        // neighbours: the pieces between them are none of this call's business).
+        let mut pieces: Vec<u64> = chunks
+            .iter()
+            .flat_map(|&(start, _)| {
+                let first = start.saturating_sub(region.start) / length;
+                let last = (start + CHUNK_SIZE as u64 - 1).saturating_sub(region.start) / length;
+                first..=last
+            })
+            .collect();
+        pieces.sort_unstable();
+        pieces.dedup();
         let mut streams = Vec::new();
-        for piece in first..=last {
+        for piece in pieces {
             let Some(range) = piece_range(hashes, region, piece) else {
                 continue;
             };
@@ -211,13 +214,9 @@ fn hash_pair(a: &mut Stream, b: &mut Stream) {
 impl Engine {
     /// Hashes `chunks` of download `gid` (going to disk now) into its pieces' digests.
     pub(crate) fn hash_chunks(&mut self, gid: Gid, chunks: &[(u64, &Chunk)]) {
-        let Some(d) = self.downloads.get(gid) else {
+        let Some((hashes, region)) = self.downloads.get(gid).and_then(|d| d.hashed_region()) else {
             return;
         };
-        let (Some(hashes), Layout::Planned(plan)) = (&d.hashes, &d.layout) else {
-            return;
-        };
-        let region = 0..plan.total();
         self.digests.hash_chunks(gid, hashes, &region, chunks);
     }
 
